@@ -1,0 +1,147 @@
+"""Command line: ``querylint [PATH...]``. Flags, not subcommands, so a folder named ``rules`` still lints."""
+from __future__ import annotations
+
+import os
+import sys
+from pathlib import Path
+from typing import List, Optional, Tuple
+
+import click
+
+from querylint import __version__
+from querylint.api import check_selection, lint_paths
+from querylint.config import ConfigError, find_config_file, find_project_root, load_config, merge_cli
+from querylint.discovery import PathError
+from querylint.plugins import RuleConflict, load_registry, select_rules
+from querylint.reporters import FORMATTERS, format_errors_text, format_statistics, format_summary_text
+
+EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+
+
+def _codes(values: Tuple[str, ...]) -> Optional[Tuple[str, ...]]:
+    if not values:
+        return None
+    out: List[str] = []
+    for v in values:
+        out.extend(c.strip() for c in v.split(",") if c.strip())
+    return tuple(out)
+
+
+def _use_colour() -> bool:
+    if os.environ.get("NO_COLOR"):
+        return False
+    if os.environ.get("FORCE_COLOR"):
+        return True
+    return sys.stdout.isatty()
+
+
+def _fail(message: str) -> None:
+    click.echo(f"querylint: error: {message}", err=True)
+    sys.exit(EXIT_ERROR)
+
+
+@click.command(context_settings={"help_option_names": ["-h", "--help"]})
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--format", "output_format", type=click.Choice(sorted(FORMATTERS)), default="text", show_default=True, help="Output format.")
+@click.option("--select", multiple=True, help="Rule codes or prefixes to enable (replaces the defaults), comma-separated.")
+@click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the selection.")
+@click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
+@click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Read settings from this file instead of the nearest pyproject.toml.")
+@click.option("--preview", is_flag=True, default=None, help="Enable preview rules.")
+@click.option("--report-unused-suppressions", is_flag=True, default=None, help="Report suppression comments that silence nothing (QL001).")
+@click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of each finding.")
+@click.option("--output", "output_file", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to this file instead of stdout.")
+@click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found.")
+@click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary line.")
+@click.option("--list-rules", is_flag=True, help="List every rule and exit.")
+@click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
+@click.version_option(__version__, "--version", prog_name="querylint", message="%(prog)s %(version)s")
+def main(paths, output_format, select, extend_select, ignore, config_path, preview, report_unused_suppressions,
+         statistics, output_file, exit_zero, quiet, list_rules, explain):
+    """Find N+1 queries, connection misuse and risky SQL in Python code, without running it."""
+    try:
+        registry = load_registry()
+    except RuleConflict as exc:
+        _fail(str(exc))
+    if list_rules:
+        _list_rules(registry)
+        return
+    if explain:
+        _explain(registry, explain)
+        return
+
+    paths = list(paths) or [Path(".")]
+    for p in paths:
+        if not os.path.lexists(p):
+            _fail(f"{p}: no such file or folder")
+    try:
+        if config_path is not None:
+            config = load_config(config_path, registry.option_keys(), explicit=True)
+        else:
+            config = load_config(find_config_file(paths), registry.option_keys())
+        config = merge_cli(
+            config,
+            select=_codes(select),
+            extend_select=_codes(extend_select),
+            ignore=_codes(ignore),
+            preview=preview,
+            report_unused_suppressions=report_unused_suppressions,
+        )
+        check_selection(registry, config)
+    except ConfigError as exc:
+        _fail(str(exc))
+    root = Path(config.root) if config.root else find_project_root(paths)
+    try:
+        result = lint_paths(paths, config, root, registry)
+    except PathError as exc:
+        _fail(str(exc))
+
+    colour = _use_colour() and output_file is None
+    if statistics and output_format == "text":
+        text = format_statistics(result)
+    elif output_format == "text":
+        text = FORMATTERS["text"](result, colour=colour)
+    else:
+        text = FORMATTERS[output_format](result)
+    if output_file is not None:
+        output_file.write_text(text, encoding="utf-8")
+    else:
+        click.echo(text, nl=False)
+    if output_format == "text" or output_file is not None:
+        err = format_errors_text(result)
+        if err:
+            click.echo(err, err=True, nl=False)
+        if not quiet and output_format == "text":
+            click.echo(format_summary_text(result), err=True, nl=False)
+    elif result.errors:
+        click.echo(format_errors_text(result), err=True, nl=False)
+    code = result.exit_code
+    if exit_zero and code == EXIT_FINDINGS:
+        code = EXIT_CLEAN
+    sys.exit(code)
+
+
+def _list_rules(registry) -> None:
+    enabled = {r.code for r in select_rules(registry, None, (), (), False)}
+    rows = []
+    for rule in registry.sorted_rules():
+        state = "on" if rule.code in enabled else ("preview" if rule.preview else "off")
+        rows.append((rule.code, rule.name, state, rule.summary()))
+    w = max((len(r[1]) for r in rows), default=4)
+    click.echo(f"{'code':<6}  {'name':<{w}}  {'default':<7}  summary")
+    for code, name, state, summary in rows:
+        click.echo(f"{code:<6}  {name:<{w}}  {state:<7}  {summary}")
+
+
+def _explain(registry, code: str) -> None:
+    code = code.strip().upper()
+    rule = registry.rules.get(code)
+    if rule is None:
+        for r in registry.rules.values():
+            if code.lower() == r.name or code in r.aliases:
+                rule = r
+        if rule is None:
+            _fail(f"--explain: unknown rule {code!r}; see `querylint --list-rules`")
+    state = "on by default" if rule.default_enabled and not rule.preview else ("preview" if rule.preview else "off by default")
+    click.echo(f"{rule.code} ({rule.name}) [{state}, severity {rule.severity.value}]\n")
+    click.echo(rule.documentation())

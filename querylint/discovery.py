@@ -1,0 +1,108 @@
+"""Which files to lint: walk folders, skip excluded and git-ignored ones; named files always count."""
+from __future__ import annotations
+
+import os
+import subprocess
+from pathlib import Path
+from typing import Iterable, List, Optional, Set, Tuple
+
+from querylint.config import Config, path_matches
+
+
+class PathError(Exception):
+    """A path given on the command line does not exist (a usage error, exit 2)."""
+
+
+def _excluded(rel: str, patterns: Iterable[str]) -> bool:
+    return any(path_matches(rel, p) for p in patterns)
+
+
+def _git_ignored(root: Path, candidates: List[Path]) -> Set[Path]:
+    """The subset of ``candidates`` that git ignores (empty when git or the repository is absent)."""
+    if not candidates or not (root / ".git").exists():
+        return set()
+    try:
+        proc = subprocess.run(
+            ["git", "-C", str(root), "check-ignore", "--stdin", "-z"],
+            input="\0".join(str(p) for p in candidates).encode("utf-8", "surrogateescape"),
+            capture_output=True,
+            timeout=60,
+        )
+    except (OSError, subprocess.SubprocessError):
+        return set()
+    if proc.returncode not in (0, 1):
+        return set()
+    return {Path(p) for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p}
+
+
+def discover(paths: Iterable[Path], config: Config, root: Path) -> Tuple[List[Path], List[Tuple[Path, str]]]:
+    """Return (files to lint, [(path, reason) for entries that could not be read]).
+
+    Folders are walked recursively (without following symlinked folders, so loops cannot
+    hang the walk); files named explicitly are always linted, excluded or not.
+    """
+    excludes = tuple(config.exclude) + tuple(config.extend_exclude)
+    suffixes = (".py", ".pyi") if config.include_pyi else (".py",)
+    explicit: List[Path] = []
+    walked: List[Path] = []
+    problems: List[Tuple[Path, str]] = []
+    for given in paths:
+        if not os.path.lexists(given):
+            raise PathError(f"{given}: no such file or folder")
+        if given.is_file() or (given.is_symlink() and not given.is_dir()):
+            explicit.append(given)
+            continue
+        if not given.is_dir():
+            problems.append((given, "not a regular file or folder"))
+            continue
+        for dirpath, dirnames, filenames in os.walk(given, onerror=lambda e: problems.append((Path(e.filename), f"cannot list the folder: {e.strerror}"))):
+            base = Path(dirpath)
+            keep = []
+            for d in sorted(dirnames):
+                sub = base / d
+                rel = _rel(sub, root)
+                if _excluded(rel, excludes) or (sub / "pyvenv.cfg").exists():
+                    continue
+                if sub.is_symlink():
+                    continue
+                keep.append(d)
+            dirnames[:] = keep
+            for name in sorted(filenames):
+                if not name.endswith(suffixes):
+                    continue
+                f = base / name
+                if _excluded(_rel(f, root), excludes):
+                    continue
+                if f.is_symlink() and not f.exists():
+                    problems.append((f, "broken symbolic link"))
+                    continue
+                walked.append(f)
+    if config.respect_gitignore and walked:
+        ignored = _git_ignored(root, [p.resolve() if not p.is_absolute() else p for p in walked])
+        if ignored:
+            walked = [p for p in walked if (p.resolve() if not p.is_absolute() else p) not in ignored]
+    seen: Set[Path] = set()
+    out: List[Path] = []
+    for f in explicit + walked:
+        key = f.resolve()
+        if key in seen:
+            continue
+        seen.add(key)
+        out.append(f)
+    return out, problems
+
+
+def _rel(path: Path, root: Path) -> str:
+    try:
+        return path.resolve().relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
+
+
+def display_path(path: Path, cwd: Optional[Path] = None) -> str:
+    """Path relative to the working folder when below it, posix style."""
+    cwd = cwd or Path.cwd()
+    try:
+        return Path(os.path.relpath(path.absolute(), cwd)).as_posix() if not os.path.relpath(path.absolute(), cwd).startswith("..") else path.absolute().as_posix()
+    except ValueError:
+        return path.as_posix()

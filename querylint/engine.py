@@ -1,0 +1,209 @@
+"""The engine: parse each file once, gather index facts, find query sites, run the rules.
+
+It knows no rule by name. Per file: parse (libcst) → facts → (after the index is merged)
+query sites for the call graph → one batched walk with every selected rule → findings,
+filtered by suppressions in one place.
+"""
+from __future__ import annotations
+
+import traceback
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+from querylint import nodes as N
+from querylint.config import Config
+from querylint.context import Context
+from querylint.facts import FileFacts, collect_facts
+from querylint.index import ProjectIndex
+from querylint.requests import request_context
+from querylint.source import SourceError, read_source
+from querylint.suppressions import parse_suppressions
+from querylint.types import FileError, Finding, Severity, Span
+from querylint.walker import Walker
+
+UNUSED_SUPPRESSION = ("QL001", "unused-suppression")
+
+
+@dataclass
+class ParsedFile:
+    path: Path
+    relpath: str  # relative to the project root (module names, config globs)
+    display: str  # relative to the working folder (reports)
+    source: Optional[str] = None
+    module: Optional[cst.Module] = None
+    facts: Optional[FileFacts] = None
+    error: Optional[FileError] = None
+
+
+@dataclass
+class FileResult:
+    findings: List[Finding] = field(default_factory=list)
+    suppressed: List[Finding] = field(default_factory=list)
+    errors: List[FileError] = field(default_factory=list)
+
+
+def parse_file(path: Path, relpath: str, display: str) -> ParsedFile:
+    pf = ParsedFile(path, relpath, display)
+    try:
+        _raw, text = read_source(path)
+    except SourceError as exc:
+        pf.error = FileError(display, exc.line, exc.message, exc.kind)
+        return pf
+    pf.source = text
+    try:
+        pf.module = cst.parse_module(text)
+    except cst.ParserSyntaxError as exc:
+        pf.error = FileError(display, exc.raw_line, f"syntax error: {exc.message} (column {exc.raw_column + 1})", "syntax")
+        return pf
+    except RecursionError:
+        pf.error = FileError(display, None, "the file is too deeply nested to parse", "syntax")
+        return pf
+    except Exception as exc:  # libcst can raise other errors on exotic input
+        pf.error = FileError(display, None, f"cannot parse: {type(exc).__name__}: {exc}", "syntax")
+        return pf
+    try:
+        pf.facts = collect_facts(pf.module, relpath)
+    except RecursionError:
+        pf.error = FileError(display, None, "the file is too deeply nested to analyse", "internal")
+    except Exception as exc:
+        pf.error = FileError(display, None, f"internal error while indexing: {type(exc).__name__}: {exc}", "internal")
+    return pf
+
+
+class _QueryCollector:
+    """Pass 2: records, per function, the query sites the detectors recognise."""
+
+    def __init__(self, ctx: Context, detectors: Sequence[Callable]):
+        self.ctx = ctx
+        self.detectors = detectors
+        self.found: Dict[str, List[str]] = {}
+
+    def _check(self, node) -> None:
+        fn = self.ctx.function
+        if fn is None:
+            return
+        for det in self.detectors:
+            desc = det(node, self.ctx)
+            if desc:
+                self.found.setdefault(fn.qualname, []).append(desc)
+                return
+
+    visit_Call = _check
+    visit_Attribute = _check
+
+
+def configured_query_detector(node, ctx: Context) -> Optional[str]:
+    """Calls to functions named in ``query-functions`` run queries."""
+    if not ctx.config.query_functions or not isinstance(node, cst.Call):
+        return None
+    q = ctx.qualify(node.func)
+    if q and (q in ctx.config.query_functions or any(q.endswith("." + f) for f in ctx.config.query_functions)):
+        return N.short(node.func) + "()"
+    return None
+
+
+def collect_queries(pf: ParsedFile, index: ProjectIndex, config: Config, detectors: Sequence[Callable]) -> Tuple[Dict[str, List[str]], List[FileError]]:
+    ctx = _context(pf, index, config)
+    collector = _QueryCollector(ctx, list(detectors) + [configured_query_detector])
+    errors: List[FileError] = []
+
+    def on_error(visitor, node, exc):
+        errors.append(FileError(pf.display, _safe_line(ctx, node), f"internal error in a query detector: {type(exc).__name__}: {exc}", "internal"))
+
+    try:
+        Walker(ctx, [collector], on_error).run()
+    except RecursionError:
+        errors.append(FileError(pf.display, None, "the file is too deeply nested to analyse", "internal"))
+    return collector.found, errors
+
+
+def _context(pf: ParsedFile, index: ProjectIndex, config: Config) -> Context:
+    return Context(path=pf.display, relpath=pf.relpath, source=pf.source or "", module=pf.module, facts=pf.facts, index=index, config=config)
+
+
+def _safe_line(ctx: Context, node) -> Optional[int]:
+    try:
+        return ctx.line(node)
+    except Exception:
+        return None
+
+
+def lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Sequence[type]) -> FileResult:
+    """Run every rule over one parsed file; findings are filtered by suppressions here."""
+    result = FileResult()
+    if pf.error is not None:
+        result.errors.append(pf.error)
+        return result
+    ctx = _context(pf, index, config)
+    instances = [cls(ctx) for cls in rules]
+
+    def on_error(visitor, node, exc):
+        code = getattr(visitor, "code", type(visitor).__name__)
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = f" ({Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
+        result.errors.append(
+            FileError(pf.display, _safe_line(ctx, node), f"rule {code} crashed and was disabled for this file: {type(exc).__name__}: {exc}{where}", "internal")
+        )
+
+    try:
+        Walker(ctx, instances, on_error).run()
+    except RecursionError:
+        result.errors.append(FileError(pf.display, None, "the file is too deeply nested to analyse", "internal"))
+        return result
+    if not ctx.reports and not config.report_unused_suppressions:
+        return result
+
+    suppressions = parse_suppressions(pf.source or "")
+    file_ignores = config.ignores_for(pf.relpath)
+    seen = set()
+    for rep in ctx.reports:
+        try:
+            span = ctx.span(rep.node)
+            stmt_line = ctx.line(ctx.statement_of(rep.node))
+        except Exception as exc:  # pragma: no cover - position metadata failure
+            result.errors.append(FileError(pf.display, None, f"internal error computing a position: {exc}", "internal"))
+            continue
+        severity = rep.severity or rep.rule.severity
+        message = rep.message
+        notes = rep.notes
+        if rep.rule.code.startswith("QL1"):
+            hit = request_context(index, config, rep.function)
+            if hit is not None:
+                entry, path = hit
+                severity = severity.raised()
+                via = ""
+                if len(path) > 1:
+                    via = " via " + " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path)
+                message = f"{message} (per request: {entry}{via})"
+        finding = Finding(pf.display, span, rep.rule.code, rep.rule.name, severity, message, None, notes)
+        key = (finding.rule, span, message)
+        if key in seen:
+            continue
+        seen.add(key)
+        if any(finding.rule.startswith(c) for c in file_ignores) or suppressions.file_ignores(finding.rule):
+            result.suppressed.append(finding)
+            continue
+        directive = suppressions.match(finding.rule, dict.fromkeys((span.line, stmt_line)))
+        if directive is not None:
+            result.suppressed.append(Finding(pf.display, span, finding.rule, finding.name, severity, message, directive.reason or "", notes))
+            continue
+        result.findings.append(finding)
+    if config.report_unused_suppressions:
+        for d in suppressions.directives():
+            if d.style == "noqa" and (d.codes is None or not any(c.startswith("QL") for c in d.codes)):
+                continue  # a flake8/ruff noqa: not ours to judge
+            if d.used:
+                unused = [c for c in (d.codes or ()) if c.startswith("QL") and not any(u.startswith(c) for u in d.used)]
+                if not unused:
+                    continue
+                what = ", ".join(unused)
+            else:
+                what = ", ".join(d.codes) if d.codes else "every rule"
+            span = Span(d.line, d.column, d.line, d.column + 1)
+            result.findings.append(
+                Finding(pf.display, span, UNUSED_SUPPRESSION[0], UNUSED_SUPPRESSION[1], Severity.INFO, f"suppression of {what} silences nothing here")
+            )
+    return result

@@ -1,0 +1,372 @@
+"""Per-file facts for the project index: module name, imports, classes, functions, calls.
+
+A light pass of our own over the libcst tree (no scope or qualified-name metadata): it records
+what other files need to know about this one. Everything here is plain, picklable data.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from pathlib import Path, PurePosixPath
+from typing import Any, Dict, List, Optional, Tuple
+
+import libcst as cst
+
+from querylint import nodes as N
+
+# A summarised argument value: ("str", "text"), ("lit", 3), ("name", "resolved.dotted"), ("expr", "source")
+Value = Tuple[str, Any]
+
+
+@dataclass(frozen=True)
+class CallSummary:
+    func: str
+    args: Tuple[Value, ...] = ()
+    kwargs: Tuple[Tuple[str, Value], ...] = ()
+
+    def kwarg(self, name: str) -> Optional[Value]:
+        for k, v in self.kwargs:
+            if k == name:
+                return v
+        return None
+
+
+@dataclass(frozen=True)
+class ClassAttr:
+    name: str
+    call: Optional[CallSummary]  # the right-hand side when it is a call
+    annotation: Optional[str]  # source of the annotation (``Mapped[list["Order"]]``)
+    value: Optional[Value] = None  # the right-hand side when it is not a call
+
+
+@dataclass(frozen=True)
+class ClassFacts:
+    qualname: str
+    name: str
+    module: str
+    path: str
+    bases: Tuple[str, ...]
+    decorators: Tuple[str, ...]
+    attrs: Tuple[ClassAttr, ...]
+    methods: Tuple[str, ...]
+    meta: Tuple[Tuple[str, Value], ...] = ()  # attributes of a nested ``class Meta``
+    keywords: Tuple[Tuple[str, Value], ...] = ()  # class keywords (``metaclass=...``)
+
+    def attr(self, name: str) -> Optional[ClassAttr]:
+        for a in self.attrs:
+            if a.name == name:
+                return a
+        return None
+
+    def meta_value(self, name: str) -> Optional[Value]:
+        for k, v in self.meta:
+            if k == name:
+                return v
+        return None
+
+
+@dataclass(frozen=True)
+class FunctionFacts:
+    qualname: str
+    name: str
+    module: str
+    path: str
+    cls: Optional[str]  # qualname of the enclosing class for methods
+    params: Tuple[str, ...]
+    decorators: Tuple[str, ...]  # resolved dotted names
+    is_async: bool
+    calls: Tuple[str, ...]  # call targets: resolved dotted ("pkg.mod.func"), or "self.meth" / "cls.meth"
+    returns_yield: bool = False
+    nested_in: Optional[str] = None  # qualname of the enclosing function for nested defs
+
+
+@dataclass(frozen=True)
+class FileFacts:
+    path: str  # posix, relative to the project root
+    module: str
+    imports: Tuple[Tuple[str, str], ...]  # local name -> qualified dotted name
+    classes: Tuple[ClassFacts, ...]
+    functions: Tuple[FunctionFacts, ...]
+    module_names: Tuple[str, ...]  # names bound at module level (defs, classes, assignments)
+    module_calls: Tuple[Tuple[str, CallSummary], ...] = ()  # module-level ``name = call(...)``
+    module_strings: Tuple[Tuple[str, str], ...] = ()  # module-level ``NAME = "literal"``
+    routes: Tuple[str, ...] = ()  # function names wired in urls.py-style ``path(..., view)`` calls
+
+    def import_map(self) -> Dict[str, str]:
+        return dict(self.imports)
+
+
+def module_name(relpath: str) -> str:
+    """``shop/models.py`` → ``shop.models``; ``shop/__init__.py`` → ``shop``; ``src/`` prefix kept."""
+    p = PurePosixPath(relpath)
+    parts = list(p.with_suffix("").parts)
+    if parts and parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts) if parts else p.stem
+
+
+def _resolve_relative(module: str, is_package: bool, level: int, target: Optional[str]) -> str:
+    parts = module.split(".") if module else []
+    if not is_package:
+        parts = parts[:-1]
+    if level > 1:
+        parts = parts[: max(0, len(parts) - (level - 1))]
+    if target:
+        parts.append(target)
+    return ".".join(p for p in parts if p)
+
+
+class Resolver:
+    """Resolves local dotted names through the file's imports and module-level definitions."""
+
+    def __init__(self, module: str, imports: Dict[str, str], module_defs: Dict[str, str]):
+        self.module = module
+        self.imports = imports
+        self.module_defs = module_defs
+
+    def qualify(self, name: Optional[str]) -> Optional[str]:
+        if not name:
+            return None
+        head, _, rest = name.partition(".")
+        if head in self.imports:
+            full = self.imports[head]
+        elif head in self.module_defs:
+            full = self.module_defs[head]
+        else:
+            return name
+        return f"{full}.{rest}" if rest else full
+
+    def is_imported(self, name: str) -> bool:
+        return name.partition(".")[0] in self.imports
+
+
+def summarise_value(node: Optional[cst.CSTNode], resolver: Resolver) -> Value:
+    if node is None:
+        return ("lit", None)
+    lit = N.literal(node)
+    if lit is not N.NOT_LITERAL:
+        return ("str", lit) if isinstance(lit, str) else ("lit", lit)
+    name = N.dotted(node)
+    if name:
+        return ("name", resolver.qualify(name))
+    if isinstance(node, (cst.List, cst.Tuple)):
+        return ("list", tuple(summarise_value(e.value, resolver) for e in node.elements))
+    if isinstance(node, cst.Call):
+        inner = N.dotted(node.func)
+        return ("call", resolver.qualify(inner) if inner else N.short(node))
+    return ("expr", N.short(node, 120))
+
+
+def summarise_call(call: cst.Call, resolver: Resolver) -> Optional[CallSummary]:
+    func = N.dotted(call.func)
+    if func is None:
+        return None
+    args = tuple(summarise_value(a.value, resolver) for a in call.args if a.keyword is None and not a.star)
+    kwargs = tuple(
+        (a.keyword.value, summarise_value(a.value, resolver)) for a in call.args if a.keyword is not None
+    )
+    return CallSummary(resolver.qualify(func) or func, args, kwargs)
+
+
+def collect_imports(module_node: cst.Module, module: str, is_package: bool) -> Dict[str, str]:
+    """Every import in the file (any depth: conditional and function-level imports count too)."""
+    imports: Dict[str, str] = {}
+    for node in N.walk(module_node):
+        if isinstance(node, cst.Import):
+            for alias in node.names:
+                full = N.dotted(alias.name) or ""
+                if alias.asname is not None and isinstance(alias.asname.name, cst.Name):
+                    imports[alias.asname.name.value] = full
+                else:
+                    head = full.split(".")[0]
+                    imports.setdefault(head, head)
+        elif isinstance(node, cst.ImportFrom):
+            base = N.dotted(node.module) if node.module is not None else None
+            level = len(node.relative)
+            if level:
+                base = _resolve_relative(module, is_package, level, base)
+            if isinstance(node.names, cst.ImportStar):
+                continue
+            for alias in node.names:
+                name = N.dotted(alias.name) or ""
+                local = alias.asname.name.value if alias.asname is not None and isinstance(alias.asname.name, cst.Name) else name
+                imports[local] = f"{base}.{name}" if base else name
+    return imports
+
+
+_ROUTE_FUNCS = {"path", "re_path", "url", "add_url_rule", "add_api_route", "add_route", "register"}
+
+
+def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
+    module = module_name(relpath)
+    is_package = PurePosixPath(relpath).name == "__init__.py"
+    imports = collect_imports(module_node, module, is_package)
+    module_defs: Dict[str, str] = {}
+    for stmt in module_node.body:
+        if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+            module_defs[stmt.name.value] = f"{module}.{stmt.name.value}"
+    resolver = Resolver(module, imports, module_defs)
+
+    classes: List[ClassFacts] = []
+    functions: List[FunctionFacts] = []
+    module_names: List[str] = list(module_defs)
+    module_calls: List[Tuple[str, CallSummary]] = []
+    module_strings: List[Tuple[str, str]] = []
+    routes: List[str] = []
+
+    def visit_function(fn: cst.FunctionDef, prefix: str, cls: Optional[str], nested_in: Optional[str]):
+        qual = f"{prefix}.{fn.name.value}"
+        calls: List[str] = []
+        has_yield = False
+        for node in N.walk(fn.body, into_functions=False):
+            if isinstance(node, cst.Call):
+                target = N.dotted(node.func)
+                if target:
+                    head = target.split(".")[0]
+                    if head in ("self", "cls") and cls:
+                        calls.append(target)
+                    else:
+                        calls.append(resolver.qualify(target) or target)
+            elif isinstance(node, (cst.Yield,)):
+                has_yield = True
+            elif isinstance(node, cst.FunctionDef) and node is not fn:
+                visit_function(node, qual, None, qual)
+            elif isinstance(node, cst.ClassDef):
+                visit_class(node, qual)
+        functions.append(
+            FunctionFacts(
+                qualname=qual,
+                name=fn.name.value,
+                module=module,
+                path=relpath,
+                cls=cls,
+                params=tuple(N.param_names(fn.params)),
+                decorators=tuple(resolver.qualify(d) or d for d in N.decorator_names(fn)),
+                is_async=fn.asynchronous is not None,
+                calls=tuple(dict.fromkeys(calls)),
+                returns_yield=has_yield,
+                nested_in=nested_in,
+            )
+        )
+
+    def visit_class(node: cst.ClassDef, prefix: str):
+        qual = f"{prefix}.{node.name.value}"
+        bases = tuple(resolver.qualify(N.dotted(a.value)) or N.short(a.value) for a in node.bases)
+        keywords = tuple((k.keyword.value, summarise_value(k.value, resolver)) for k in node.keywords if k.keyword)
+        attrs: List[ClassAttr] = []
+        methods: List[str] = []
+        meta: List[Tuple[str, Value]] = []
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        for stmt in body:
+            if isinstance(stmt, cst.FunctionDef):
+                methods.append(stmt.name.value)
+                visit_function(stmt, qual, qual, None)
+            elif isinstance(stmt, cst.ClassDef):
+                if stmt.name.value == "Meta":
+                    for inner in stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ():
+                        if isinstance(inner, cst.SimpleStatementLine):
+                            for small in inner.body:
+                                if isinstance(small, cst.Assign):
+                                    for t in small.targets:
+                                        for name in N.target_names(t.target):
+                                            meta.append((name, summarise_value(small.value, resolver)))
+                else:
+                    visit_class(stmt, qual)
+            elif isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign):
+                        for t in small.targets:
+                            for name in N.target_names(t.target):
+                                attrs.append(_class_attr(name, small.value, None, resolver))
+                    elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                        attrs.append(_class_attr(small.target.value, small.value, N.code(small.annotation.annotation), resolver))
+            else:
+                # if/try blocks in class bodies: methods defined inside still count
+                for inner in N.walk(stmt, into_functions=False):
+                    if isinstance(inner, cst.FunctionDef):
+                        methods.append(inner.name.value)
+                        visit_function(inner, qual, qual, None)
+        classes.append(
+            ClassFacts(
+                qualname=qual,
+                name=node.name.value,
+                module=module,
+                path=relpath,
+                bases=bases,
+                decorators=tuple(resolver.qualify(d) or d for d in N.decorator_names(node)),
+                attrs=tuple(attrs),
+                methods=tuple(methods),
+                meta=tuple(meta),
+                keywords=keywords,
+            )
+        )
+
+    def visit_block(stmts):
+        for stmt in stmts:
+            if isinstance(stmt, cst.FunctionDef):
+                visit_function(stmt, module, None, None)
+            elif isinstance(stmt, cst.ClassDef):
+                visit_class(stmt, module)
+            elif isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, (cst.Assign, cst.AnnAssign)):
+                        targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+                        for t in targets:
+                            for name in N.target_names(t):
+                                module_names.append(name)
+                                if isinstance(small.value, cst.Call):
+                                    summary = summarise_call(small.value, resolver)
+                                    if summary:
+                                        module_calls.append((name, summary))
+                                s = N.string_value(small.value) if small.value is not None else None
+                                if s is not None:
+                                    module_strings.append((name, s))
+                        if isinstance(small.value, (cst.List, cst.Tuple)) and any(n == "urlpatterns" for t in targets for n in N.target_names(t)):
+                            routes.extend(_route_views(small.value, resolver))
+                    elif isinstance(small, cst.AugAssign) and N.dotted(small.target) == "urlpatterns":
+                        routes.extend(_route_views(small.value, resolver))
+            else:
+                # module-level if/try/with blocks: definitions inside still count
+                for attr in ("body", "orelse", "handlers", "finalbody"):
+                    inner = getattr(stmt, attr, None)
+                    if inner is None:
+                        continue
+                    blocks = inner if isinstance(inner, (list, tuple)) else [inner]
+                    for b in blocks:
+                        body = getattr(b, "body", None)
+                        if isinstance(body, cst.IndentedBlock):
+                            body = body.body
+                        if isinstance(body, (list, tuple)):
+                            visit_block(body)
+
+    visit_block(module_node.body)
+    return FileFacts(
+        path=relpath,
+        module=module,
+        imports=tuple(sorted(imports.items())),
+        classes=tuple(classes),
+        functions=tuple(functions),
+        module_names=tuple(dict.fromkeys(module_names)),
+        module_calls=tuple(module_calls),
+        module_strings=tuple(module_strings),
+        routes=tuple(dict.fromkeys(routes)),
+    )
+
+
+def _class_attr(name: str, value, annotation, resolver: Resolver) -> ClassAttr:
+    if isinstance(value, cst.Call):
+        return ClassAttr(name, summarise_call(value, resolver), annotation)
+    return ClassAttr(name, None, annotation, summarise_value(value, resolver) if value is not None else None)
+
+
+def _route_views(node, resolver: Resolver) -> List[str]:
+    """Views named in ``path("x/", views.thing)`` / ``path(..., View.as_view())`` entries."""
+    out = []
+    for n in N.walk(node):
+        if isinstance(n, cst.Call) and N.call_name(n) in _ROUTE_FUNCS and len(n.args) >= 2:
+            view = n.args[1].value
+            if isinstance(view, cst.Call) and N.call_name(view) == "as_view":
+                view = view.func.value if isinstance(view.func, cst.Attribute) else view
+            name = N.dotted(view)
+            if name:
+                out.append(resolver.qualify(name) or name)
+    return out

@@ -1,0 +1,207 @@
+"""The project index: cross-file facts gathered once per run, read-only for rules.
+
+Built from every file's :class:`~querylint.facts.FileFacts` (modules, classes, functions, calls)
+plus the query sites the rule families' detectors find in each function. Family-specific views
+(the Django model graph, SQLAlchemy mappings, per-request paths) are derived lazily through
+:meth:`ProjectIndex.derived`, computed once and shared by every rule.
+"""
+from __future__ import annotations
+
+from collections import deque
+from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+
+from querylint.facts import ClassFacts, FileFacts, FunctionFacts
+
+
+class ProjectIndex:
+    def __init__(self, files: Iterable[FileFacts] = ()):
+        self.files: Dict[str, FileFacts] = {}
+        self.modules: Dict[str, FileFacts] = {}
+        self.classes: Dict[str, ClassFacts] = {}
+        self.classes_by_name: Dict[str, List[ClassFacts]] = {}
+        self.functions: Dict[str, FunctionFacts] = {}
+        self.functions_by_name: Dict[str, List[FunctionFacts]] = {}
+        # function qualname -> descriptions of the queries it runs itself (filled by the engine)
+        self.direct_queries: Dict[str, Tuple[str, ...]] = {}
+        self._derived: Dict[str, Any] = {}
+        self._query_paths: Optional[Dict[str, Tuple[str, ...]]] = None
+        self._callees: Dict[str, Tuple[str, ...]] = {}
+        for f in files:
+            self.add(f)
+
+    # ------------------------------------------------------------------ building
+
+    def add(self, facts: FileFacts) -> None:
+        self.files[facts.path] = facts
+        self.modules[facts.module] = facts
+        for c in facts.classes:
+            self.classes[c.qualname] = c
+            self.classes_by_name.setdefault(c.name, []).append(c)
+        for fn in facts.functions:
+            self.functions[fn.qualname] = fn
+            self.functions_by_name.setdefault(fn.name, []).append(fn)
+
+    def set_direct_queries(self, queries: Mapping[str, Iterable[str]]) -> None:
+        for k, v in queries.items():
+            v = tuple(v)
+            if v:
+                self.direct_queries[k] = v
+        self._query_paths = None
+
+    def derived(self, key: str, compute: Callable[["ProjectIndex"], Any]) -> Any:
+        """A family-specific view of the index, computed once per run (e.g. the Django model graph)."""
+        if key not in self._derived:
+            self._derived[key] = compute(self)
+        return self._derived[key]
+
+    # ------------------------------------------------------------------ classes
+
+    def resolve_class(self, dotted: Optional[str], module: Optional[str] = None) -> Optional[ClassFacts]:
+        """A project class by qualified name; falls back to a module-suffix match, then a unique bare name."""
+        if not dotted:
+            return None
+        hit = self.classes.get(dotted)
+        if hit:
+            return hit
+        if module and f"{module}.{dotted}" in self.classes:
+            return self.classes[f"{module}.{dotted}"]
+        name = dotted.rsplit(".", 1)[-1]
+        candidates = self.classes_by_name.get(name, ())
+        if "." in dotted:
+            suffix = "." + dotted
+            matches = [c for c in candidates if c.qualname.endswith(suffix) or ("." + c.qualname).endswith(suffix)]
+            if len(matches) == 1:
+                return matches[0]
+            # "app.Model" strings (Django): match the app label against the module path
+            if dotted.count(".") == 1:
+                app = dotted.split(".")[0]
+                matches = [c for c in candidates if app in c.module.split(".")]
+                if len(matches) == 1:
+                    return matches[0]
+        if len(candidates) == 1:
+            return candidates[0]
+        if module and candidates:
+            same = [c for c in candidates if c.module == module]
+            if len(same) == 1:
+                return same[0]
+        return None
+
+    def ancestors(self, cls: ClassFacts) -> List[str]:
+        """Every base of ``cls``, transitively through project classes (qualnames or external dotted names)."""
+        out: List[str] = []
+        seen: Set[str] = {cls.qualname}
+        queue = deque([cls])
+        while queue:
+            current = queue.popleft()
+            for base in current.bases:
+                project = self.resolve_class(base, current.module)
+                key = project.qualname if project else base
+                if key in seen:
+                    continue
+                seen.add(key)
+                out.append(key)
+                if project:
+                    queue.append(project)
+        return out
+
+    def mro_classes(self, cls: ClassFacts) -> List[ClassFacts]:
+        """``cls`` and its project ancestors."""
+        out = [cls]
+        for name in self.ancestors(cls):
+            c = self.classes.get(name)
+            if c:
+                out.append(c)
+        return out
+
+    def find_method(self, cls_qualname: str, name: str) -> Optional[FunctionFacts]:
+        cls = self.classes.get(cls_qualname)
+        if cls is None:
+            return None
+        for c in self.mro_classes(cls):
+            fn = self.functions.get(f"{c.qualname}.{name}")
+            if fn is not None:
+                return fn
+        return None
+
+    # ------------------------------------------------------------------ call graph
+
+    def resolve_function(self, target: str, caller: Optional[FunctionFacts] = None) -> Optional[FunctionFacts]:
+        """The project function a call target names (``pkg.mod.f``, ``self.m``, ``Class.m``), if any."""
+        if caller is not None and caller.cls and target.split(".")[0] in ("self", "cls") and target.count(".") == 1:
+            return self.find_method(caller.cls, target.split(".", 1)[1])
+        fn = self.functions.get(target)
+        if fn is not None:
+            return fn
+        if caller is not None and "." not in target:
+            # a nested helper or a same-module function
+            for prefix in (caller.qualname, caller.module):
+                fn = self.functions.get(f"{prefix}.{target}")
+                if fn is not None:
+                    return fn
+        if "." in target:
+            owner, _, meth = target.rpartition(".")
+            cls = self.classes.get(owner)
+            if cls is not None:
+                return self.find_method(cls.qualname, meth)
+            # module suffix match (``src.shop.utils.f`` imported as ``shop.utils.f``)
+            matches = [f for f in self.functions_by_name.get(meth, ()) if ("." + f.qualname).endswith("." + target)]
+            if len(matches) == 1:
+                return matches[0]
+        return None
+
+    def callees(self, qualname: str) -> Tuple[str, ...]:
+        cached = self._callees.get(qualname)
+        if cached is not None:
+            return cached
+        fn = self.functions.get(qualname)
+        out: List[str] = []
+        if fn is not None:
+            for target in fn.calls:
+                hit = self.resolve_function(target, fn)
+                if hit is not None and hit.qualname != qualname:
+                    out.append(hit.qualname)
+        result = tuple(dict.fromkeys(out))
+        self._callees[qualname] = result
+        return result
+
+    def reachable_from(self, entries: Iterable[str]) -> Dict[str, Tuple[str, ...]]:
+        """Every function reachable from ``entries`` → the call path from its entry (breadth first)."""
+        paths: Dict[str, Tuple[str, ...]] = {}
+        queue = deque()
+        for e in entries:
+            if e in self.functions and e not in paths:
+                paths[e] = (e,)
+                queue.append(e)
+        while queue:
+            current = queue.popleft()
+            for callee in self.callees(current):
+                if callee not in paths:
+                    paths[callee] = paths[current] + (callee,)
+                    queue.append(callee)
+        return paths
+
+    def query_path(self, qualname: str) -> Optional[Tuple[str, ...]]:
+        """Shortest call path from ``qualname`` to a query: (``f``, ``g``, ..., query description), or None."""
+        if self._query_paths is None:
+            self._query_paths = self._compute_query_paths()
+        return self._query_paths.get(qualname)
+
+    def _compute_query_paths(self) -> Dict[str, Tuple[str, ...]]:
+        # reverse BFS from the functions that query directly
+        callers: Dict[str, List[str]] = {}
+        for q in self.functions:
+            for callee in self.callees(q):
+                callers.setdefault(callee, []).append(q)
+        paths: Dict[str, Tuple[str, ...]] = {}
+        queue = deque()
+        for q, queries in sorted(self.direct_queries.items()):
+            if q in self.functions:
+                paths[q] = (q, queries[0])
+                queue.append(q)
+        while queue:
+            current = queue.popleft()
+            for caller in sorted(callers.get(current, ())):
+                if caller not in paths:
+                    paths[caller] = (caller,) + paths[current]
+                    queue.append(caller)
+        return paths

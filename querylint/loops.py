@@ -1,0 +1,108 @@
+"""What kind of loop is this? Shared by every family so they agree on what is *not* an N+1.
+
+``classify_loop`` returns one of:
+
+* ``"items"``: one iteration per item of data (the N+1 shape);
+* ``"constant"``: iterating literals, an UPPER_CASE module constant, or ``range(<literal>)``;
+* ``"batch"``: iterating chunks/batches/pages (``for chunk in chunked(ids, 500)``,
+  ``range(0, n, size)``, ``paginator.page_range``);
+* ``"retry"``: retry/attempt loops (``for attempt in range(retries)``);
+* ``"poll"``: ``while True`` / ``while not done`` polling and work loops with no per-item iterable.
+"""
+from __future__ import annotations
+
+import re
+from typing import Optional
+
+import libcst as cst
+
+from querylint import nodes as N
+from querylint.context import Context, Loop
+
+_BATCH_WORDS = re.compile(r"(batch|chunk|page|slice|shard|partition|window|bucket|group_of|block)", re.I)
+_RETRY_WORDS = re.compile(r"^_?(attempt|attempts|retry|retries|try_|tries|n_try|tried)\w*$", re.I)
+_BATCH_FUNCS = {"chunked", "chunks", "batched", "batch", "batches", "grouper", "paginate", "islice_batches", "iter_batches", "in_batches", "chunk", "partition"}
+
+
+def _is_constant_collection(node: cst.CSTNode, ctx: Context, depth: int = 0) -> bool:
+    if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
+        return all(N.literal(e.value) is not N.NOT_LITERAL or _is_constant_collection(e.value, ctx, depth + 1) for e in node.elements)
+    if isinstance(node, cst.Dict):
+        return all(isinstance(e, cst.DictElement) and N.literal(e.key) is not N.NOT_LITERAL for e in node.elements)
+    if N.literal(node) is not N.NOT_LITERAL and isinstance(N.literal(node), str):
+        return True  # iterating a string literal
+    if isinstance(node, cst.Call) and N.call_name(node) in ("items", "keys", "values") and isinstance(node.func, cst.Attribute):
+        return _is_constant_collection(node.func.value, ctx, depth + 1)
+    if isinstance(node, cst.Call) and N.call_name(node) in ("enumerate", "sorted", "reversed", "list", "tuple") and node.args:
+        return _is_constant_collection(node.args[0].value, ctx, depth + 1)
+    if isinstance(node, cst.Name) and depth < 3:
+        if node.value.isupper() and len(node.value) > 1:
+            return True
+        b = ctx.binding(node.value)
+        if b is not None and b.kind in ("assign", "annassign") and b.is_simple and b.value is not None:
+            # only when the name is never rebound or appended to
+            return _is_constant_collection(b.value, ctx, depth + 1)
+    if isinstance(node, cst.Attribute) and node.attr.value.isupper():
+        return True
+    return False
+
+
+def _names_in(node: Optional[cst.CSTNode]) -> str:
+    if node is None:
+        return ""
+    return " ".join(n.value for n in N.walk(node) if isinstance(n, cst.Name))
+
+
+def classify_loop(loop: Loop, ctx: Context) -> str:
+    def compute() -> str:
+        if loop.kind == "while":
+            test = loop.node.test
+            lit = N.literal(test)
+            if lit is not N.NOT_LITERAL and lit:
+                return "poll"
+            if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+                return "poll"  # while not done / while not finished
+            if _RETRY_WORDS.match(_names_in(test).split(" ")[0] or "") or re.search(r"attempt|retr", _names_in(test), re.I):
+                return "retry"
+            return "items"
+        it = loop.iter
+        target = loop.target
+        target_names = N.target_names(target) if target is not None else []
+        if any(_RETRY_WORDS.match(n) for n in target_names):
+            return "retry"
+        if it is not None and _is_constant_collection(it, ctx):
+            return "constant"
+        if isinstance(it, cst.Call) and N.call_name(it) == "range":
+            args = [a.value for a in it.args]
+            if len(args) == 3:
+                return "batch"
+            if all(N.literal(a) is not N.NOT_LITERAL for a in args):
+                return "retry" if any(re.search(r"retr|attempt", n, re.I) for n in target_names) else "constant"
+            if any(re.search(r"retr|attempt|tries", _names_in(a), re.I) for a in args):
+                return "retry"
+        if any(_BATCH_WORDS.search(n) for n in target_names):
+            return "batch"
+        if isinstance(it, cst.Call):
+            fname = N.call_name(it) or ""
+            if fname in _BATCH_FUNCS or _BATCH_WORDS.search(fname):
+                return "batch"
+        if it is not None:
+            text = N.dotted(it) or ""
+            if text and _BATCH_WORDS.search(text.split(".")[-1]):
+                return "batch"
+            if isinstance(it, cst.Attribute) and it.attr.value == "page_range":
+                return "batch"
+        return "items"
+
+    return ctx.memo(("loop-kind", id(loop.node), id(loop.clause)), compute)
+
+
+def per_item_loop(ctx: Context) -> Optional[Loop]:
+    """The innermost enclosing loop of the current frame whose iterations are per item of data.
+
+    None when not in a loop, or when every enclosing loop is a constant/batch/retry/poll loop.
+    """
+    for loop in reversed(ctx.loops):
+        if classify_loop(loop, ctx) == "items":
+            return loop
+    return None

@@ -1,0 +1,129 @@
+"""Load rule plugins from the ``querylint.plugins`` entry-point group (the built-ins included)."""
+from __future__ import annotations
+
+import importlib
+import sys
+from dataclasses import dataclass, field
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+from querylint.rule import Rule, validate_rule
+
+if sys.version_info >= (3, 10):
+    from importlib.metadata import entry_points
+else:  # pragma: no cover
+    from importlib.metadata import entry_points as _eps
+
+    def entry_points(group):
+        return _eps().get(group, [])
+
+GROUP = "querylint.plugins"
+
+
+class RuleConflict(Exception):
+    """Two rules claim one code: a hard error naming both."""
+
+
+@dataclass
+class Registry:
+    rules: Dict[str, type] = field(default_factory=dict)  # code -> rule class
+    origins: Dict[str, str] = field(default_factory=dict)  # code -> module name
+    detectors: List[Callable] = field(default_factory=list)  # query detectors for the index
+    plugin_errors: List[Tuple[str, str]] = field(default_factory=list)  # (plugin name, message)
+
+    def add_module(self, module, origin: str) -> None:
+        for rule in getattr(module, "RULES", ()):
+            problems = validate_rule(rule)
+            if problems:
+                raise ValueError("; ".join(problems))
+            for code in (rule.code,) + tuple(rule.aliases):
+                if code in self.rules and self.rules[code] is not rule:
+                    raise RuleConflict(
+                        f"rule code {code} is defined twice: by {self.origins[code]} "
+                        f"({self.rules[code].__name__}) and by {origin} ({rule.__name__})"
+                    )
+            self.rules[rule.code] = rule
+            self.origins[rule.code] = origin
+        for det in getattr(module, "QUERY_DETECTORS", ()):
+            if det not in self.detectors:
+                self.detectors.append(det)
+
+    def option_keys(self) -> Dict[str, Tuple[type, str]]:
+        out = {}
+        for rule in self.rules.values():
+            for key, (typ, _default, expected) in rule.options.items():
+                out[key] = (typ, expected)
+        return out
+
+    def sorted_rules(self) -> List[type]:
+        return [self.rules[c] for c in sorted(self.rules)]
+
+
+def load_registry(extra_modules: Sequence[str] = ()) -> Registry:
+    """Every plugin module's RULES; a broken plugin is recorded in ``plugin_errors`` and skipped."""
+    registry = Registry()
+    seen = set()
+    sources: List[Tuple[str, Callable[[], object], str]] = []
+    try:
+        eps = list(entry_points(group=GROUP))
+    except Exception as exc:  # pragma: no cover - broken metadata
+        registry.plugin_errors.append(("<entry points>", str(exc)))
+        eps = []
+    if not any(ep.value.split(":")[0] == "querylint_rules" for ep in eps):
+        # running from a source tree without installed metadata: still load the built-ins
+        sources.append(("builtin", lambda: importlib.import_module("querylint_rules"), "querylint_rules"))
+    for ep in sorted(eps, key=lambda e: (e.value.split(":")[0] != "querylint_rules", e.name)):
+        dist = getattr(ep, "dist", None)
+        version = f" {dist.version}" if dist is not None and getattr(dist, "version", None) else ""
+        sources.append((f"{ep.name} ({ep.value}{version})", ep.load, ep.value))
+    for name in extra_modules:
+        sources.append((name, lambda n=name: importlib.import_module(n), name))
+    for label, load, origin in sources:
+        if origin in seen:
+            continue
+        seen.add(origin)
+        try:
+            module = load()
+            registry.add_module(module, origin)
+        except RuleConflict:
+            raise
+        except Exception as exc:
+            registry.plugin_errors.append((label, f"{type(exc).__name__}: {exc}"))
+    return registry
+
+
+def select_rules(registry: Registry, select, extend_select, ignore, preview: bool = False) -> List[type]:
+    """Rules enabled by the selection (longest matching prefix wins, as in ruff)."""
+
+    def match_len(code: str, patterns) -> int:
+        best = -1
+        for p in patterns:
+            if p == "ALL" and best < 0:
+                best = 0
+            elif code.startswith(p):
+                best = max(best, len(p))
+        return best
+
+    out = []
+    for code, rule in sorted(registry.rules.items()):
+        if select is None:
+            on = rule.default_enabled and (not rule.preview or preview)
+            explicit = -1
+        else:
+            explicit = match_len(code, select)
+            on = explicit >= 0 and (not rule.preview or preview or explicit == len(code))
+        extra = match_len(code, extend_select)
+        if extra >= 0 and (not rule.preview or preview or extra == len(code)):
+            on = True
+            explicit = max(explicit, extra)
+        ign = match_len(code, ignore)
+        if ign >= 0 and ign >= explicit:
+            on = False
+        if on:
+            out.append(rule)
+    return out
+
+
+def unknown_codes(registry: Registry, codes: Sequence[str]) -> List[str]:
+    """Codes/prefixes in a selection that match no known rule."""
+    known = list(registry.rules) + ["QL001"]
+    return [c for c in codes if c != "ALL" and not any(k.startswith(c) for k in known)]

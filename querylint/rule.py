@@ -1,0 +1,102 @@
+"""The rule API: a rule is a small class with identity, words, examples and visit methods.
+
+Rules import only from :mod:`querylint.rule` (this module re-exports what they need).
+"""
+from __future__ import annotations
+
+import inspect
+import re
+import textwrap
+from typing import Any, ClassVar, Dict, Mapping, Optional, Sequence, Tuple, Union
+
+import libcst as cst
+
+from querylint import nodes  # noqa: F401  (re-exported for rules)
+from querylint.context import Binding, Context, Loop  # noqa: F401
+from querylint.types import Severity
+
+Example = Union[str, Mapping[str, str]]
+CODE_RE = re.compile(r"^QL\d{3}$")
+NAME_RE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
+DOC_SECTIONS = ("What it does", "Why is this bad?", "Example", "Use instead")
+
+
+class Rule:
+    """Base class. Subclasses set the class attributes and define ``visit_<Node>`` methods."""
+
+    code: ClassVar[str] = ""
+    name: ClassVar[str] = ""
+    severity: ClassVar[Severity] = Severity.WARNING
+    default_enabled: ClassVar[bool] = True
+    preview: ClassVar[bool] = False  # off unless selected explicitly or ``preview = true``
+    aliases: ClassVar[Tuple[str, ...]] = ()
+    # ``{"option-key": (type, default, "expected description")}`` accepted in [tool.querylint]
+    options: ClassVar[Mapping[str, Tuple[type, Any, str]]] = {}
+    # Examples: a source string (one file, ``example.py``) or {relative path: source} for a project.
+    VALID: ClassVar[Sequence[Example]] = ()
+    INVALID: ClassVar[Sequence[Example]] = ()
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    @classmethod
+    def summary(cls) -> str:
+        doc = inspect.getdoc(cls) or ""
+        for line in doc.splitlines():
+            if line.strip() and not line.startswith("#"):
+                pass
+        sec = sections(doc).get("What it does", "")
+        first = sec.strip().split("\n\n")[0]
+        return " ".join(first.split())
+
+    @classmethod
+    def documentation(cls) -> str:
+        return inspect.getdoc(cls) or ""
+
+    def option(self, key: str) -> Any:
+        typ, default, _ = self.options[key]
+        return self.ctx.config.option(key, default)
+
+    def report(self, node: cst.CSTNode, message: str, *, severity: Optional[Severity] = None, notes: Sequence[str] = ()) -> None:
+        """Record a finding at ``node``. Filtering (suppressions, selection) happens later, in one place."""
+        self.ctx.report(self, node, message, severity, notes)
+
+    # convenience for rules
+    def line(self, node: cst.CSTNode) -> int:
+        return self.ctx.line(node)
+
+
+def sections(doc: str) -> Dict[str, str]:
+    """``## Heading`` sections of a rule docstring."""
+    out: Dict[str, str] = {}
+    current = None
+    buf = []
+    for line in doc.splitlines():
+        m = re.match(r"^#+\s+(.*?)\s*$", line)
+        if m:
+            if current is not None:
+                out[current] = "\n".join(buf).strip()
+            current, buf = m.group(1), []
+        else:
+            buf.append(line)
+    if current is not None:
+        out[current] = "\n".join(buf).strip()
+    return out
+
+
+def validate_rule(rule: type) -> Sequence[str]:
+    """Problems with a rule class's declaration (empty when it is well formed)."""
+    problems = []
+    if not CODE_RE.match(rule.code or ""):
+        problems.append(f"{rule.__name__}: code {rule.code!r} is not QL + 3 digits")
+    if not NAME_RE.match(rule.name or ""):
+        problems.append(f"{rule.__name__}: name {rule.name!r} is not kebab-case")
+    secs = sections(rule.documentation())
+    for heading in DOC_SECTIONS:
+        if heading not in secs:
+            problems.append(f"{rule.code}: docstring lacks the '## {heading}' section")
+    return problems
+
+
+def dedent(text: str) -> str:
+    return textwrap.dedent(text).lstrip("\n")

@@ -1,0 +1,74 @@
+"""Plain data that crosses module boundaries: findings, errors, severities."""
+from __future__ import annotations
+
+import enum
+from dataclasses import dataclass, field
+from typing import Optional, Tuple
+
+
+class Severity(str, enum.Enum):
+    """How bad a finding is. Ordered: INFO < WARNING < ERROR."""
+
+    INFO = "info"
+    WARNING = "warning"
+    ERROR = "error"
+
+    @property
+    def rank(self) -> int:
+        return {"info": 0, "warning": 1, "error": 2}[self.value]
+
+    def raised(self) -> "Severity":
+        """One step higher (used for findings on a per-request path)."""
+        return Severity.ERROR if self is not Severity.INFO else Severity.WARNING
+
+
+@dataclass(frozen=True, order=True)
+class Span:
+    """1-based line and column of the first character, and of the character after the end."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+
+
+@dataclass(frozen=True)
+class Finding:
+    path: str
+    span: Span
+    rule: str
+    name: str
+    severity: Severity
+    message: str
+    # Suppression reason (``-- reason``), when a finding was suppressed; kept for the JSON report.
+    suppressed_reason: Optional[str] = None
+    # Extra notes (call path, help line) shown by reporters.
+    notes: Tuple[str, ...] = field(default=())
+
+    @property
+    def line(self) -> int:
+        return self.span.line
+
+    @property
+    def column(self) -> int:
+        return self.span.column
+
+    def sort_key(self):
+        return (self.path, self.span.line, self.span.column, self.rule, self.message)
+
+
+@dataclass(frozen=True)
+class FileError:
+    """A file that could not be linted, or a rule that crashed on it.
+
+    kind: "read" (unreadable), "decode", "syntax", "internal" (a rule or querylint crashed),
+    "plugin" (a plugin failed to load).
+    """
+
+    path: str
+    line: Optional[int]
+    message: str
+    kind: str
+
+    def sort_key(self):
+        return (self.path, self.line or 0, self.kind, self.message)

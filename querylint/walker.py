@@ -1,0 +1,186 @@
+"""One batched traversal per file: keeps the frame/loop stacks and dispatches to every visitor.
+
+Visitors are objects with ``visit_<NodeType>(node)`` / ``leave_<NodeType>(node)`` methods (libcst
+class names). A visitor that raises is switched off for the rest of the file and the error is
+handed to ``on_error``; the walk goes on for the others.
+"""
+from __future__ import annotations
+
+from typing import Callable, Dict, List, Optional, Sequence, Tuple
+
+import libcst as cst
+
+from querylint import nodes as N
+from querylint.context import COMPREHENSIONS, Context, Frame, Loop
+
+Handler = Tuple[object, Callable]
+
+
+class Walker:
+    def __init__(self, ctx: Context, visitors: Sequence[object], on_error: Callable[[object, cst.CSTNode, BaseException], None]):
+        self.ctx = ctx
+        self.visitors = list(visitors)
+        self.on_error = on_error
+        self.dead: set = set()
+        self._visit: Dict[type, List[Handler]] = {}
+        self._leave: Dict[type, List[Handler]] = {}
+
+    # ------------------------------------------------------------------ dispatch
+
+    def _handlers(self, table, prefix, cls) -> List[Handler]:
+        handlers = table.get(cls)
+        if handlers is None:
+            handlers = []
+            for v in self.visitors:
+                for klass in cls.__mro__:
+                    fn = getattr(v, prefix + klass.__name__, None)
+                    if fn is not None:
+                        handlers.append((v, fn))
+                        break
+            table[cls] = handlers
+        return handlers
+
+    def _call(self, handlers: List[Handler], node) -> None:
+        for visitor, fn in handlers:
+            if id(visitor) in self.dead:
+                continue
+            try:
+                fn(node)
+            except RecursionError as exc:
+                self.dead.add(id(visitor))
+                self.on_error(visitor, node, exc)
+            except Exception as exc:  # a rule bug must not stop the run
+                self.dead.add(id(visitor))
+                self.on_error(visitor, node, exc)
+
+    # ------------------------------------------------------------------ traversal
+
+    def run(self) -> None:
+        module = self.ctx.module_node
+        self.ctx.frames.append(Frame("module", module, self.ctx.module))
+        self.ctx._parents[id(module)] = None
+        self._node(module, None)
+        self.ctx.frames.pop()
+
+    def _node(self, node: cst.CSTNode, parent: Optional[cst.CSTNode]) -> None:
+        ctx = self.ctx
+        ctx._parents[id(node)] = parent
+        ctx.stack.append(node)
+        cls = type(node)
+        handlers = self._handlers(self._visit, "visit_", cls)
+        if handlers:
+            self._call(handlers, node)
+        special = _SPECIAL.get(cls)
+        if special is not None:
+            special(self, node)
+        elif isinstance(node, COMPREHENSIONS):
+            self._comprehension(node)
+        else:
+            for child in N.children(node):
+                self._node(child, node)
+        handlers = self._handlers(self._leave, "leave_", cls)
+        if handlers:
+            self._call(handlers, node)
+        ctx.stack.pop()
+
+    def _kids(self, node, *names):
+        for name in names:
+            value = getattr(node, name, None)
+            if isinstance(value, cst.CSTNode):
+                self._node(value, node)
+            elif isinstance(value, (list, tuple)):
+                for item in value:
+                    if isinstance(item, cst.CSTNode):
+                        self._node(item, node)
+
+    def _function(self, node: cst.FunctionDef) -> None:
+        self._kids(node, "decorators")
+        # defaults and annotations are evaluated in the enclosing frame
+        for p in _all_params(node.params):
+            if p.default is not None:
+                self._node(p.default, node.params)
+        outer = self.ctx.frame
+        qual = f"{outer.qualname}.{node.name.value}"
+        facts = self.ctx._functions_by_qualname.get(qual)
+        self.ctx.frames.append(Frame("function", node, qual, facts=facts))
+        self.ctx._parents[id(node.params)] = node
+        self._kids(node, "body")
+        self.ctx.frames.pop()
+
+    def _lambda(self, node: cst.Lambda) -> None:
+        for p in _all_params(node.params):
+            if p.default is not None:
+                self._node(p.default, node.params)
+        self.ctx.frames.append(Frame("lambda", node, self.ctx.frame.qualname + ".<lambda>"))
+        self._kids(node, "body")
+        self.ctx.frames.pop()
+
+    def _class(self, node: cst.ClassDef) -> None:
+        self._kids(node, "decorators", "bases", "keywords")
+        self.ctx.frames.append(Frame("class", node, f"{self.ctx.frame.qualname}.{node.name.value}"))
+        self._kids(node, "body")
+        self.ctx.frames.pop()
+
+    def _for(self, node: cst.For) -> None:
+        self._kids(node, "target", "iter")
+        loops = self.ctx.frame.loops
+        loops.append(Loop(node, "async for" if node.asynchronous is not None else "for", node.iter, node.target))
+        self._kids(node, "body")
+        loops.pop()
+        self._kids(node, "orelse")
+
+    def _while(self, node: cst.While) -> None:
+        # the test runs per iteration too, but a query there is usually a batch/queue condition:
+        # judged outside the loop (precision first)
+        self._kids(node, "test")
+        loops = self.ctx.frame.loops
+        loops.append(Loop(node, "while", None, None))
+        self._kids(node, "body")
+        loops.pop()
+        self._kids(node, "orelse")
+
+    def _comprehension(self, node) -> None:
+        clause: Optional[cst.CompFor] = node.for_in
+        loops = self.ctx.frame.loops
+        pushed = 0
+        first = True
+        while clause is not None:
+            self.ctx._parents[id(clause)] = node
+            self.ctx.stack.append(clause)
+            if first:
+                self._node(clause.iter, clause)
+                first = False
+            else:
+                self._node(clause.iter, clause)
+            loops.append(Loop(node, "comprehension", clause.iter, clause.target, clause))
+            pushed += 1
+            self._node(clause.target, clause)
+            for cond in clause.ifs:
+                self._node(cond, clause)
+            self.ctx.stack.pop()
+            clause = clause.inner_for_in
+        if isinstance(node, cst.DictComp):
+            self._node(node.key, node)
+            self._node(node.value, node)
+        else:
+            self._node(node.elt, node)
+        for _ in range(pushed):
+            loops.pop()
+
+
+def _all_params(params: cst.Parameters):
+    out = list(params.posonly_params) + list(params.params) + list(params.kwonly_params)
+    if isinstance(params.star_arg, cst.Param):
+        out.append(params.star_arg)
+    if params.star_kwarg is not None:
+        out.append(params.star_kwarg)
+    return out
+
+
+_SPECIAL = {
+    cst.FunctionDef: Walker._function,
+    cst.Lambda: Walker._lambda,
+    cst.ClassDef: Walker._class,
+    cst.For: Walker._for,
+    cst.While: Walker._while,
+}

@@ -1,0 +1,147 @@
+"""QL101: a DB-API / driver statement run once per item of a loop."""
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from querylint.drivers import PARAMSTYLE_OF_DRIVER, statement_call
+from querylint.loops import per_item_loop
+from querylint.rule import Rule, dedent, nodes as N
+
+
+def _sql_verb(call: cst.Call) -> Optional[str]:
+    first = N.arg(call, 0)
+    text = N.string_value(first)
+    if text is None and isinstance(first, cst.FormattedString):
+        text = "".join(p.value for p in first.parts if isinstance(p, cst.FormattedStringText))
+    if text is None:
+        return None
+    words = text.strip().split(None, 1)
+    return words[0].upper() if words else None
+
+
+class QueryInLoop(Rule):
+    """
+    ## What it does
+    Flags a database statement run through a driver (`cursor.execute`, `executemany`,
+    sqlite3 `connection.execute`, asyncpg `await conn.fetch*()` / `execute`, a SQLAlchemy
+    `Connection.execute`) inside a `for` / `async for` / `while` loop, a comprehension or a
+    generator expression.
+
+    ## Why is this bad?
+    Each iteration is a round trip to the database: N items cost N queries, and the time
+    grows with the data. With a connection pool, a slow loop also holds its connection for
+    the whole time.
+
+    ## Example
+    ```python
+    for user_id in user_ids:
+        cur.execute("SELECT name FROM users WHERE id = %s", (user_id,))
+        names.append(cur.fetchone()[0])
+    ```
+
+    ## Use instead
+    ```python
+    cur.execute("SELECT id, name FROM users WHERE id = ANY(%s)", (list(user_ids),))
+    names = dict(cur.fetchall())
+    ```
+    For writes, one `cur.executemany(...)`, a multi-row `VALUES`, or `COPY`.
+
+    ## Known problems
+    Receivers are recognised by how they were made (`psycopg2.connect()`, `conn.cursor()`,
+    `pool.acquire()`, `with conn.cursor() as cur`) or, for parameters and attributes, by
+    conventional names (`cur`, `cursor`, `conn`, `connection`). Loops over constants, batches
+    (`for chunk in chunked(ids, 500)`, `range(0, n, step)`), retries and `while True` polling
+    loops are not reported.
+
+    ## References
+    - PEP 249 `executemany`: https://peps.python.org/pep-0249/#executemany
+    """
+
+    code = "QL101"
+    name = "query-in-loop"
+    VALID = [
+        dedent(
+            """
+            import sqlite3
+            conn = sqlite3.connect("app.db")
+            cur = conn.cursor()
+            cur.execute("SELECT id, name FROM users WHERE id IN (?, ?)", (1, 2))
+            rows = cur.fetchall()
+            for row in rows:
+                print(row)
+            """
+        ),
+        dedent(
+            """
+            import sqlite3
+            def create(conn):
+                for stmt in ("CREATE TABLE a (id int)", "CREATE TABLE b (id int)"):
+                    conn.execute(stmt)
+            """
+        ),
+        dedent(
+            """
+            def load(conn, ids):
+                cur = conn.cursor()
+                for chunk in chunked(ids, 500):
+                    cur.executemany("INSERT INTO t (id) VALUES (%s)", [(i,) for i in chunk])
+            """
+        ),
+    ]
+    INVALID = [
+        dedent(
+            """
+            import psycopg2
+            def names(user_ids):
+                conn = psycopg2.connect("dbname=app")
+                cur = conn.cursor()
+                for user_id in user_ids:
+                    cur.execute("SELECT name FROM users WHERE id = %s", (user_id,))  # want: QL101
+            """
+        ),
+        dedent(
+            """
+            async def totals(pool, order_ids):
+                async with pool.acquire() as conn:
+                    return [await conn.fetchval("SELECT total FROM orders WHERE id = $1", i) for i in order_ids]  # want: QL101
+            """
+        ),
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.loop is None:
+            return
+        obj = statement_call(node, self.ctx)
+        if obj is None:
+            return
+        loop = per_item_loop(self.ctx)
+        if loop is None:
+            return
+        method = N.call_name(node)
+        verb = _sql_verb(node)
+        target = N.short(node.func)
+        where = self.ctx.loop_label(loop)
+        if method == "executemany":
+            fix = "build the rows first and call `executemany` once, outside the loop"
+        elif verb in ("INSERT", "UPDATE", "DELETE", "REPLACE", "UPSERT", "MERGE"):
+            style = PARAMSTYLE_OF_DRIVER.get(obj.driver or "", "%s")
+            fix = (
+                f"collect the rows and run one `executemany(...)` (paramstyle `{style}`), a multi-row "
+                "`VALUES`, `COPY`, or `UPDATE ... FROM (VALUES ...)` after the loop"
+            )
+        else:
+            fix = "fetch every row in one set-based query (`WHERE id IN (...)` / `= ANY(...)`) or a join before the loop"
+        self.report(node, f"`{target}(...)` runs a {verb or 'database'} statement on every iteration of {where}; {fix}")
+
+
+def detect_driver_query(node, ctx) -> Optional[str]:
+    """Query detector for the project index: a driver statement anywhere in a function."""
+    if isinstance(node, cst.Call) and statement_call(node, ctx) is not None:
+        return N.short(node.func) + "(...)"
+    return None
+
+
+RULES = (QueryInLoop,)
+QUERY_DETECTORS = (detect_driver_query,)

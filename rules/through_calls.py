@@ -1,0 +1,146 @@
+"""QL102: a call, once per item, to a project function that runs a query (directly or deeper)."""
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from querylint.loops import per_item_loop
+from querylint.rule import Rule, dedent, nodes as N
+
+
+def resolve_callee(call: cst.Call, ctx) -> Optional[str]:
+    """Qualname of the project function a call reaches, when plain data flow tells."""
+    func = call.func
+    index = ctx.index
+    fn_facts = ctx.function_facts()
+    name = N.dotted(func)
+    if name is None:
+        return None
+    head = name.split(".")[0]
+    if head in ("self", "cls") and name.count(".") == 1:
+        cls = ctx.class_frame
+        if cls is None:
+            return None
+        hit = index.find_method(cls.qualname, name.split(".")[1])
+        return hit.qualname if hit else None
+    if head in ("self", "cls"):
+        return None
+    # a local variable shadows module names: only plain functions, imported names and Class.method
+    b = ctx.binding(head, at=call)
+    if b is not None and b.kind not in ("import", "def", "class"):
+        return None
+    qual = ctx.qualify(func)
+    if qual is None:
+        return None
+    hit = index.resolve_function(qual, fn_facts)
+    if hit is None and "." not in name:
+        hit = index.functions.get(f"{ctx.module}.{name}")
+    return hit.qualname if hit else None
+
+
+def short_name(qualname: str) -> str:
+    parts = qualname.split(".")
+    return ".".join(parts[-2:]) if len(parts) > 2 and parts[-2][:1].isupper() else parts[-1]
+
+
+class QueryThroughCallInLoop(Rule):
+    """
+    ## What it does
+    Flags a call, inside a loop or comprehension, to a function or method of the project that
+    runs a database query itself or through the functions it calls. The message prints the
+    call path down to the query.
+
+    ## Why is this bad?
+    A helper hides the query from the reader of the loop: the loop looks cheap, but each
+    iteration is a round trip. This is the N+1 most often missed in review.
+
+    ## Example
+    ```python
+    def get_total(order_id):
+        return OrderLine.objects.filter(order_id=order_id).aggregate(Sum("price"))
+
+    for order in orders:
+        totals[order.id] = get_total(order.id)
+    ```
+
+    ## Use instead
+    ```python
+    totals = dict(
+        OrderLine.objects.filter(order__in=orders)
+        .values_list("order_id")
+        .annotate(total=Sum("price"))
+    )
+    ```
+    or give the helper a batch form (`get_totals(order_ids)`) and call it once.
+
+    ## Known problems
+    Only calls whose target is known without running the code are followed: functions by name
+    or import, `self.method()`, `Class.method()`. Calls through variables, callbacks and
+    methods of objects of unknown type are not.
+    """
+
+    code = "QL102"
+    name = "query-via-call-in-loop"
+    VALID = [
+        {
+            "app/db.py": dedent(
+                """
+                def fetch_names(cur, ids):
+                    cur.execute("SELECT name FROM users WHERE id = ANY(%s)", (ids,))
+                    return cur.fetchall()
+                """
+            ),
+            "app/report.py": dedent(
+                """
+                from app.db import fetch_names
+                def report(cur, ids):
+                    names = fetch_names(cur, ids)
+                    for n in names:
+                        print(n)
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "app/db.py": dedent(
+                """
+                def fetch_name(cur, user_id):
+                    cur.execute("SELECT name FROM users WHERE id = %s", (user_id,))
+                    return cur.fetchone()
+                """
+            ),
+            "app/report.py": dedent(
+                """
+                from app.db import fetch_name
+                def report(cur, ids):
+                    for i in ids:
+                        print(fetch_name(cur, i))  # want: QL102
+                """
+            ),
+        }
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.loop is None:
+            return
+        qual = resolve_callee(node, self.ctx)
+        if qual is None:
+            return
+        path = self.ctx.index.query_path(qual)
+        if path is None:
+            return
+        loop = per_item_loop(self.ctx)
+        if loop is None:
+            return
+        chain = " -> ".join([f"line {self.ctx.loop_line(loop)} loop"] + [short_name(q) + "()" for q in path[:-1]] + [path[-1]])
+        self.report(
+            node,
+            f"`{N.short(node.func)}()` runs a query on every iteration of {self.ctx.loop_label(loop)} "
+            f"({chain}); fetch what it needs once before the loop, or give it a batch form",
+            notes=(f"call path: {chain}",),
+        )
+
+
+RULES = (QueryThroughCallInLoop,)
