@@ -1,0 +1,171 @@
+"""Pure parts of the core: config validation, suppression comments, facts, the index."""
+import libcst as cst
+import pytest
+
+from querylint.config import Config, ConfigError, config_from_dict, path_matches
+from querylint.facts import collect_facts, module_name
+from querylint.index import ProjectIndex
+from querylint.plugins import load_registry, select_rules
+from querylint.rule import dedent
+from querylint.suppressions import parse_suppressions
+
+
+# ---------------------------------------------------------------- config
+
+def test_config_defaults_and_values():
+    c = config_from_dict({"select": ["ql1"], "ignore": ["QL102"], "sql-dialect": "Postgres", "per-file-ignores": {"scripts/*.py": ["QL1"]}})
+    assert c.select == ("QL1",)
+    assert c.ignore == ("QL102",)
+    assert c.sql_dialect == "postgres"
+    assert c.ignores_for("scripts/run.py") == ("QL1",)
+    assert c.ignores_for("app/run.py") == ()
+
+
+def test_unknown_key_names_file_key_and_suggestion():
+    with pytest.raises(ConfigError) as exc:
+        config_from_dict({"selct": ["QL1"]}, source="pyproject.toml")
+    msg = str(exc.value)
+    assert "pyproject.toml" in msg and "selct" in msg and "'select'" in msg
+
+
+def test_wrong_type_names_expected_form_and_value():
+    with pytest.raises(ConfigError) as exc:
+        config_from_dict({"select": "QL101"}, source="pyproject.toml")
+    msg = str(exc.value)
+    assert "select" in msg and "list of rule codes" in msg and "'QL101'" in msg
+
+
+@pytest.mark.parametrize(
+    "table, key",
+    [
+        ({"select": ["XX1"]}, "select"),
+        ({"preview": "yes"}, "preview"),
+        ({"sql-dialect": "cobol"}, "sql-dialect"),
+        ({"exclude": ["a[b"]}, "exclude"),
+        ({"per-file-ignores": {"x.py": "QL1"}}, "per-file-ignores"),
+        ({"request-decorators": ["not a name"]}, "request-decorators"),
+    ],
+)
+def test_bad_values_are_config_errors(table, key):
+    with pytest.raises(ConfigError) as exc:
+        config_from_dict(table, source="f.toml")
+    assert key in str(exc.value) and "f.toml" in str(exc.value)
+
+
+def test_path_globs():
+    assert path_matches("app/migrations/0001_initial.py", "*/migrations/*.py")
+    assert path_matches("migrations/0001.py", "*/migrations/*.py")
+    assert path_matches("a/node_modules/x.py", "node_modules")
+    assert not path_matches("app/views.py", "*/migrations/*.py")
+    c = Config()
+    assert c.is_migration("alembic/versions/abc_add.py")
+    assert c.is_test("app/tests/test_views.py") and c.is_test("test_x.py") and not c.is_test("app/views.py")
+
+
+# ---------------------------------------------------------------- suppressions
+
+def test_suppression_forms():
+    s = parse_suppressions(
+        dedent(
+            """
+            a()  # querylint: ignore[QL101, QL2] -- three shards at most
+            b()  # noqa: QL102
+            c()  # noqa
+            d()  # querylint: ignore
+            e = "# querylint: ignore"
+            """
+        )
+    )
+    [d1] = s.by_line[1]
+    assert d1.codes == ("QL101", "QL2") and d1.reason == "three shards at most"
+    assert d1.covers("QL201") and not d1.covers("QL102")
+    assert s.by_line[2][0].codes == ("QL102",)
+    assert s.by_line[3][0].codes is None
+    assert s.by_line[4][0].codes is None
+    assert 5 not in s.by_line  # inside a string, not a comment
+
+
+def test_ignore_file_directive():
+    s = parse_suppressions("# querylint: ignore-file[QL3]\nx = 1\n")
+    assert s.file_ignores("QL301") and not s.file_ignores("QL101")
+
+
+# ---------------------------------------------------------------- facts and index
+
+def test_module_names():
+    assert module_name("shop/models.py") == "shop.models"
+    assert module_name("shop/__init__.py") == "shop"
+    assert module_name("manage.py") == "manage"
+
+
+def _facts(path, source):
+    return collect_facts(cst.parse_module(dedent(source)), path)
+
+
+def test_facts_and_index_resolve_classes_methods_and_calls():
+    models = _facts(
+        "shop/models.py",
+        """
+        from django.db import models
+
+        class Base(models.Model):
+            class Meta:
+                abstract = True
+
+        class Book(Base):
+            author = models.ForeignKey("shop.Author", related_name="books", on_delete=models.CASCADE)
+            title = models.CharField(max_length=10)
+
+            def total(self):
+                return self.helper()
+
+            def helper(self):
+                return 1
+        """,
+    )
+    views = _facts(
+        "shop/views.py",
+        """
+        from .models import Book
+        from . import models as m
+
+        def view(request):
+            return Book.total(None), m.Book
+        """,
+    )
+    index = ProjectIndex([models, views])
+    book = index.classes["shop.models.Book"]
+    assert book.bases == ("shop.models.Base",)
+    assert index.ancestors(book) == ["shop.models.Base", "django.db.models.Model"]
+    fk = book.attr("author").call
+    assert fk.func == "django.db.models.ForeignKey"
+    assert fk.args[0] == ("str", "shop.Author") and fk.kwarg("related_name") == ("str", "books")
+    assert index.classes["shop.models.Base"].meta_value("abstract") == ("lit", True)
+    assert index.resolve_class("Book") is book and index.resolve_class("shop.Book") is book
+    assert index.callees("shop.models.Book.total") == ("shop.models.Book.helper",)
+    assert index.callees("shop.views.view") == ("shop.models.Book.total",)
+
+
+def test_query_paths_follow_the_call_graph():
+    f = _facts(
+        "app.py",
+        """
+        def a(): return b()
+        def b(): return c()
+        def c(): return 1
+        def d(): return 2
+        """,
+    )
+    index = ProjectIndex([f])
+    index.set_direct_queries({"app.c": ["cur.execute(...)"]})
+    assert index.query_path("app.a") == ("app.a", "app.b", "app.c", "cur.execute(...)")
+    assert index.query_path("app.d") is None
+
+
+def test_selection_prefixes_longest_wins():
+    reg = load_registry()
+    codes = lambda sel, ext=(), ign=(): [r.code for r in select_rules(reg, sel, ext, ign)]
+    assert "QL101" in codes(None)
+    assert codes(("QL101",)) == ["QL101"]
+    assert "QL101" not in codes(("QL1",), (), ("QL101",))
+    assert "QL101" in codes(("QL101",), (), ("QL1",))  # the more specific select wins
