@@ -22,10 +22,20 @@ class CallSummary:
     func: str
     args: Tuple[Value, ...] = ()
     kwargs: Tuple[Tuple[str, Value], ...] = ()
+    # arguments that are themselves calls, summarised in full: (keyword or str(position), summary);
+    # e.g. ``relationship("User", backref=backref("posts", lazy="dynamic"))``
+    calls: Tuple[Tuple[str, "CallSummary"], ...] = ()
 
     def kwarg(self, name: str) -> Optional[Value]:
         for k, v in self.kwargs:
             if k == name:
+                return v
+        return None
+
+    def nested(self, key: str) -> Optional["CallSummary"]:
+        """The full summary of a call argument (``key``: a keyword, or "0", "1"... for positions)."""
+        for k, v in self.calls:
+            if k == key:
                 return v
         return None
 
@@ -156,7 +166,7 @@ def summarise_value(node: Optional[cst.CSTNode], resolver: Resolver) -> Value:
     return ("expr", N.short(node, 120))
 
 
-def summarise_call(call: cst.Call, resolver: Resolver) -> Optional[CallSummary]:
+def summarise_call(call: cst.Call, resolver: Resolver, _depth: int = 0) -> Optional[CallSummary]:
     func = N.dotted(call.func)
     if func is None:
         return None
@@ -164,7 +174,21 @@ def summarise_call(call: cst.Call, resolver: Resolver) -> Optional[CallSummary]:
     kwargs = tuple(
         (a.keyword.value, summarise_value(a.value, resolver)) for a in call.args if a.keyword is not None
     )
-    return CallSummary(resolver.qualify(func) or func, args, kwargs)
+    calls = []
+    if _depth < 2:
+        position = 0
+        for a in call.args:
+            key = None
+            if a.keyword is not None:
+                key = a.keyword.value
+            elif not a.star:
+                key = str(position)
+                position += 1
+            if key is not None and isinstance(a.value, cst.Call):
+                inner = summarise_call(a.value, resolver, _depth + 1)
+                if inner is not None:
+                    calls.append((key, inner))
+    return CallSummary(resolver.qualify(func) or func, args, kwargs, tuple(calls))
 
 
 def collect_imports(module_node: cst.Module, module: str, is_package: bool) -> Dict[str, str]:
