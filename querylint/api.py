@@ -8,11 +8,37 @@ from typing import Dict, List, Optional, Sequence
 
 from querylint import __version__
 from querylint.config import Config, ConfigError
+from querylint.cache import Cache, content_hash, digest, facts_digest, settings_digest
 from querylint.discovery import _rel, discover, display_path
-from querylint.engine import ParsedFile, collect_queries, lint_file, parse_file
-from querylint.index import ProjectIndex
+from querylint.engine import UNUSED_SUPPRESSION, FileResult
+from querylint.facts import FileFacts
+from querylint.parallel import Entry, Runner
 from querylint.plugins import Registry, load_registry, select_rules, unknown_codes
-from querylint.types import FileError, Finding
+from querylint.types import FileError, Finding, Severity
+
+
+@dataclass(frozen=True)
+class RuleInfo:
+    """What reporters need to know about a rule (they never import rules)."""
+
+    code: str
+    name: str
+    severity: Severity
+    summary: str
+    documentation: str
+
+
+def rule_info(rule: type) -> RuleInfo:
+    return RuleInfo(rule.code, rule.name, rule.severity, rule.summary(), rule.documentation())
+
+
+_UNUSED_INFO = RuleInfo(
+    UNUSED_SUPPRESSION[0], UNUSED_SUPPRESSION[1], Severity.INFO,
+    "Reports a suppression comment that silences nothing",
+    "## What it does\n\nReports a `# querylint: ignore[...]` or `# noqa: QL...` comment that silences no finding "
+    "(enabled by `--report-unused-suppressions`).\n\n## Why is this bad?\n\nA stale suppression hides the next "
+    "real problem on that line.",
+)
 
 
 @dataclass
@@ -23,6 +49,12 @@ class LintResult:
     files: int = 0
     skipped: int = 0
     rules: List[str] = field(default_factory=list)
+    rule_info: Dict[str, RuleInfo] = field(default_factory=dict)
+    # finding -> stable fingerprint (filled by :func:`querylint.baseline.attach_fingerprints`)
+    fingerprints: Dict[Finding, str] = field(default_factory=dict)
+    cache_note: Optional[str] = None
+    baselined: int = 0  # findings dropped because the baseline has them
+    outside_diff: int = 0  # findings dropped by --diff
 
     @property
     def internal_errors(self) -> List[FileError]:
@@ -64,12 +96,21 @@ def lint_paths(
     root: Path,
     registry: Optional[Registry] = None,
     cwd: Optional[Path] = None,
+    cache_dir: Optional[Path] = None,
+    jobs: int = 1,
 ) -> LintResult:
+    """Lint ``paths`` (the index covers the whole project under ``root``).
+
+    ``cache_dir``: reuse and refresh the on-disk cache there (None: no cache).
+    ``jobs``: worker processes for large batches (the output never depends on it).
+    """
     registry = registry or load_registry()
     cwd = cwd or Path.cwd()
     root = root.resolve()
     rules = select_rules(registry, config.select, config.extend_select, config.ignore, config.preview)
     result = LintResult(rules=[r.code for r in rules])
+    result.rule_info = {r.code: rule_info(r) for r in rules}
+    result.rule_info.setdefault(UNUSED_SUPPRESSION[0], _UNUSED_INFO)
     for label, message in registry.plugin_errors:
         result.errors.append(FileError(label, None, f"plugin failed to load and was skipped: {message}", "plugin"))
 
@@ -86,36 +127,120 @@ def lint_paths(
             if p.resolve() not in target_keys:
                 index_files.append(p)
 
-    parsed: Dict[Path, ParsedFile] = {}
+    entries: List[Entry] = []
+    seen = set()
     for p in index_files:
-        key = p.resolve()
-        parsed[key] = parse_file(p, _rel(p, root), display_path(p, cwd))
-
-    index = ProjectIndex(pf.facts for pf in parsed.values() if pf.facts is not None)
+        key = str(p.resolve())
+        if key in seen:
+            continue
+        seen.add(key)
+        entries.append(Entry(key, str(p), _rel(p, root), display_path(p, cwd)))
+    by_key = {e.key: e for e in entries}
     detectors = registry.detectors
-    queries: Dict[str, List[str]] = {}
-    for key, pf in parsed.items():
-        if pf.facts is None or not _may_query(pf):
-            continue
-        found, errs = collect_queries(pf, index, config, detectors)
-        queries.update(found)
-        if key in target_keys:
-            result.errors.extend(errs)
-    index.set_direct_queries(queries)
 
-    for p in targets:
-        pf = parsed[p.resolve()]
-        if pf.error is None and (
-            (config.exclude_migrations and config.is_migration(pf.relpath))
-            or (config.exclude_tests and config.is_test(pf.relpath))
-        ):
-            result.skipped += 1
-            continue
-        res = lint_file(pf, index, config, rules)
-        result.files += 1
-        result.findings.extend(res.findings)
-        result.suppressed.extend(res.suppressed)
-        result.errors.extend(res.errors)
+    cache: Optional[Cache] = None
+    hashes: Dict[str, Optional[str]] = {}
+    if cache_dir is not None:
+        settings = settings_digest(config, root, rules, detectors, registry.origins.values())
+        cache = Cache.load(Path(cache_dir), settings)
+        for e in entries:
+            try:
+                hashes[e.key] = content_hash(Path(e.path).read_bytes())
+            except OSError:
+                hashes[e.key] = None
+
+    with Runner(entries, config, rules, detectors, jobs) as runner:
+        # pass 1: facts (from the cache when the content is unchanged)
+        facts: Dict[str, FileFacts] = {}
+        fdigests: Dict[str, str] = {}
+        file_errors: Dict[str, FileError] = {}
+        todo = []
+        for e in entries:
+            hit = cache.get_facts(e.relpath, hashes[e.key]) if cache is not None and hashes[e.key] else None
+            if hit is not None:
+                facts[e.key], fdigests[e.key] = hit
+            else:
+                todo.append(e.key)
+        for key, (ff, err) in runner.facts(todo).items():
+            if ff is not None:
+                facts[key] = ff
+                if cache is not None:
+                    fdigests[key] = facts_digest(ff)
+                    if hashes[key] and err is None:
+                        cache.put_facts(by_key[key].relpath, hashes[key], ff, fdigests[key])
+            if err is not None:
+                file_errors[key] = err
+        ordered = [facts[e.key] for e in entries if e.key in facts]
+        runner.set_index(ordered)
+
+        # pass 2: which functions run queries
+        index_digest = digest(sorted((by_key[k].relpath, d) for k, d in fdigests.items())) if cache is not None else ""
+        found_by_key: Dict[str, Dict[str, List[str]]] = {}
+        todo = []
+        for e in entries:
+            ff = facts.get(e.key)
+            if ff is None or not ff.functions:
+                continue
+            hit = cache.get_queries(e.relpath, hashes[e.key], index_digest) if cache is not None and hashes[e.key] else None
+            if hit is not None:
+                found_by_key[e.key] = hit
+            else:
+                todo.append(e.key)
+        for key, (found, errs) in runner.queries(todo).items():
+            found_by_key[key] = found
+            if Path(key) in target_keys:
+                result.errors.extend(errs)
+            if cache is not None and not errs and hashes[key]:
+                cache.put_queries(by_key[key].relpath, hashes[key], index_digest, found)
+        queries: Dict[str, List[str]] = {}
+        for e in entries:  # merged in one fixed order, whatever the number of workers
+            queries.update(found_by_key.get(e.key, {}))
+        direct = {k: tuple(v) for k, v in queries.items() if v}
+        runner.set_queries(direct)
+
+        # pass 3: the rules, over the files to lint
+        if cache is not None:
+            cache.use_results_digest(digest(index_digest, sorted(direct.items())))
+        lint_keys = []
+        for p in targets:
+            key = str(p.resolve())
+            e = by_key[key]
+            if key not in file_errors and (
+                (config.exclude_migrations and config.is_migration(e.relpath))
+                or (config.exclude_tests and config.is_test(e.relpath))
+            ):
+                result.skipped += 1
+                continue
+            if key not in lint_keys:
+                lint_keys.append(key)
+        results: Dict[str, FileResult] = {}
+        todo = []
+        for key in lint_keys:
+            e = by_key[key]
+            if key in file_errors:
+                results[key] = FileResult(errors=[file_errors[key]])
+                continue
+            hit = cache.get_result(e.relpath, e.display, hashes[key]) if cache is not None and hashes[key] else None
+            if hit is not None:
+                results[key] = hit
+            else:
+                todo.append(key)
+        for key, res in runner.lint(todo).items():
+            results[key] = res
+            e = by_key[key]
+            if cache is not None and not res.errors and hashes[key]:
+                cache.put_result(e.relpath, e.display, hashes[key], res)
+        for key in lint_keys:
+            res = results[key]
+            result.files += 1
+            result.findings.extend(res.findings)
+            result.suppressed.extend(res.suppressed)
+            result.errors.extend(res.errors)
+
+    if cache is not None:
+        cache.prune(e.relpath for e in entries)
+        cache.save()
+        result.cache_note = cache.problem
 
     result.findings.sort(key=Finding.sort_key)
     result.suppressed.sort(key=Finding.sort_key)
@@ -129,11 +254,6 @@ def _under(path: Path, root: Path) -> bool:
         return True
     except ValueError:
         return False
-
-
-def _may_query(pf: ParsedFile) -> bool:
-    """Cheap text test: can this file contain a query site at all? (skips most of a big project)"""
-    return bool(pf.facts.functions)
 
 
 def version_string() -> str:

@@ -10,12 +10,16 @@ import click
 
 from querylint import __version__
 from querylint.api import check_selection, lint_paths
+from querylint.baseline import BaselineError, apply_baseline, attach_fingerprints, read_baseline, write_baseline
+from querylint.gitdiff import GitDiffError, changed_lines, filter_findings
+from querylint.parallel import WorkerError, default_jobs
 from querylint.config import ConfigError, find_config_file, find_project_root, load_config, merge_cli
 from querylint.discovery import PathError
 from querylint.plugins import RuleConflict, load_registry, select_rules
 from querylint.reporters import FORMATTERS, format_errors_text, format_statistics, format_summary_text
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
+CACHE_FOLDER = ".querylint_cache"
 
 
 def _codes(values: Tuple[str, ...]) -> Optional[Tuple[str, ...]]:
@@ -53,11 +57,18 @@ def _fail(message: str) -> None:
 @click.option("--output", "output_file", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to this file instead of stdout.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found.")
 @click.option("-q", "--quiet", is_flag=True, help="Print findings only, no summary line.")
+@click.option("--diff", "diff_ref", metavar="REF", help="Report only findings on lines added or changed since the merge base with the git ref REF.")
+@click.option("--baseline", "baseline_file", type=click.Path(path_type=Path, dir_okay=False), help="Report only findings not recorded in this baseline file.")
+@click.option("--write-baseline", "write_baseline_file", type=click.Path(path_type=Path, dir_okay=False), help="Record every current finding in this baseline file and exit 0.")
+@click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
+@click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Cache folder (default: .querylint_cache at the project root).")
+@click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: the number of cores).")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
 @click.version_option(__version__, "--version", prog_name="querylint", message="%(prog)s %(version)s")
 def main(paths, output_format, select, extend_select, ignore, config_path, preview, report_unused_suppressions,
-         statistics, output_file, exit_zero, quiet, list_rules, explain):
+         statistics, output_file, exit_zero, quiet, diff_ref, baseline_file, write_baseline_file, no_cache, cache_dir,
+         jobs, list_rules, explain):
     """Find N+1 queries, connection misuse and risky SQL in Python code, without running it."""
     try:
         registry = load_registry()
@@ -91,10 +102,43 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
     except ConfigError as exc:
         _fail(str(exc))
     root = Path(config.root) if config.root else find_project_root(paths)
+    cwd = Path.cwd()
+    known = None
+    if baseline_file is not None:
+        try:
+            known = read_baseline(baseline_file)
+        except BaselineError as exc:
+            _fail(str(exc))
+    changed = None
+    if diff_ref is not None:
+        try:
+            changed, _base, notes = changed_lines(diff_ref, cwd)
+        except GitDiffError as exc:
+            _fail(str(exc))
+        for note in notes:
+            click.echo(f"querylint: note: {note}", err=True)
+    if no_cache:
+        cache_folder = None
+    else:
+        cache_folder = cache_dir if cache_dir is not None else root / CACHE_FOLDER
     try:
-        result = lint_paths(paths, config, root, registry)
+        result = lint_paths(paths, config, root, registry, cwd=cwd, cache_dir=cache_folder, jobs=jobs or default_jobs())
     except PathError as exc:
         _fail(str(exc))
+    except WorkerError as exc:
+        _fail(f"internal error in a worker process:\n{exc}")
+    if result.cache_note:
+        click.echo(f"querylint: note: cache {result.cache_note}; rebuilt", err=True)
+    if changed is not None:
+        result.outside_diff = filter_findings(result, changed, cwd)
+    if known is not None or write_baseline_file is not None or output_format in ("gitlab", "sarif"):
+        attach_fingerprints(result, cwd, root)
+    if write_baseline_file is not None:
+        n = write_baseline(result, write_baseline_file)
+        click.echo(f"querylint: wrote {n} finding{'s' if n != 1 else ''} to the baseline {write_baseline_file}", err=True)
+        sys.exit(EXIT_ERROR if result.internal_errors else EXIT_CLEAN)
+    if known is not None:
+        apply_baseline(result, known)
 
     colour = _use_colour() and output_file is None
     if statistics and output_format == "text":

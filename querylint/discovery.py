@@ -13,8 +13,18 @@ class PathError(Exception):
     """A path given on the command line does not exist (a usage error, exit 2)."""
 
 
-def _excluded(rel: str, patterns: Iterable[str]) -> bool:
-    return any(path_matches(rel, p) for p in patterns)
+def _excluded(rel: str, patterns: Iterable[str], given_rel: str = "") -> bool:
+    """``rel`` (relative to the root) matches an exclude pattern. A pattern without ``/`` names
+    a path part *below* the folder given on the command line (``given_rel``): naming an
+    excluded folder explicitly lints it, as in ruff."""
+    tail = rel[len(given_rel) + 1:] if given_rel and rel.startswith(given_rel + "/") else rel
+    for p in patterns:
+        if "/" not in p.rstrip("/"):
+            if path_matches(tail, p):
+                return True
+        elif path_matches(rel, p):
+            return True
+    return False
 
 
 def _git_ignored(root: Path, candidates: List[Path]) -> Set[Path]:
@@ -55,13 +65,14 @@ def discover(paths: Iterable[Path], config: Config, root: Path) -> Tuple[List[Pa
         if not given.is_dir():
             problems.append((given, "not a regular file or folder"))
             continue
+        given_rel = "" if Path(given).resolve() == root.resolve() else _rel(given, root)
         for dirpath, dirnames, filenames in os.walk(given, onerror=lambda e: problems.append((Path(e.filename), f"cannot list the folder: {e.strerror}"))):
             base = Path(dirpath)
             keep = []
             for d in sorted(dirnames):
                 sub = base / d
                 rel = _rel(sub, root)
-                if _excluded(rel, excludes) or (sub / "pyvenv.cfg").exists():
+                if _excluded(rel, excludes, given_rel) or (sub / "pyvenv.cfg").exists():
                     continue
                 if sub.is_symlink():
                     continue
@@ -71,7 +82,7 @@ def discover(paths: Iterable[Path], config: Config, root: Path) -> Tuple[List[Pa
                 if not name.endswith(suffixes):
                     continue
                 f = base / name
-                if _excluded(_rel(f, root), excludes):
+                if _excluded(_rel(f, root), excludes, given_rel):
                     continue
                 if f.is_symlink() and not f.exists():
                     problems.append((f, "broken symbolic link"))

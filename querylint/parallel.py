@@ -1,0 +1,313 @@
+"""Run the engine's three passes over many files, in this process or in a pool of workers.
+
+Every file is parsed at most once per run: it belongs to one *shard* (this process, or one
+worker process) the first time a pass needs its tree, and that shard keeps the tree for the
+later passes. Workers are plain processes that own their shard and answer requests over a
+pipe; the index facts are sent to them once. Small batches stay in this process, where a
+worker's start-up would cost more than it saves.
+"""
+from __future__ import annotations
+
+import multiprocessing
+import os
+import pickle
+import traceback
+from dataclasses import dataclass
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+
+from querylint.config import Config
+from querylint.engine import FileResult, ParsedFile, collect_queries, lint_file, parse_file
+from querylint.facts import FileFacts
+from querylint.index import ProjectIndex
+from querylint.types import FileError
+
+# Below this many files needing a tree in one pass, work stays in this process.
+PARALLEL_THRESHOLD = 50
+
+
+@dataclass(frozen=True)
+class Entry:
+    key: str  # the resolved absolute path
+    path: str  # the path as discovered
+    relpath: str  # relative to the project root
+    display: str  # relative to the working folder
+
+
+class Shard:
+    """The files of one process: parsed on first need, trees kept until linted."""
+
+    def __init__(self, config: Config, rules: Sequence[type], detectors: Sequence[Callable]):
+        self.config = config
+        self.rules = list(rules)
+        self.detectors = list(detectors)
+        self.entries: Dict[str, Entry] = {}
+        self.parsed: Dict[str, ParsedFile] = {}
+        self.index: Optional[ProjectIndex] = None
+
+    def add(self, entries: Iterable[Entry]) -> None:
+        for e in entries:
+            self.entries[e.key] = e
+
+    def _parsed(self, key: str) -> ParsedFile:
+        pf = self.parsed.get(key)
+        if pf is None:
+            from pathlib import Path
+
+            e = self.entries[key]
+            pf = parse_file(Path(e.path), e.relpath, e.display)
+            self.parsed[key] = pf
+        return pf
+
+    def facts(self, keys: Sequence[str]) -> Dict[str, Tuple[Optional[FileFacts], Optional[FileError]]]:
+        out = {}
+        for k in keys:
+            pf = self._parsed(k)
+            out[k] = (pf.facts, pf.error)
+        return out
+
+    def set_index(self, facts: Sequence[FileFacts]) -> None:
+        self.index = ProjectIndex(facts)
+
+    def set_queries(self, queries: Dict[str, Tuple[str, ...]]) -> None:
+        self.index.set_direct_queries(queries)
+
+    def queries(self, keys: Sequence[str]) -> Dict[str, Tuple[Dict[str, List[str]], List[FileError]]]:
+        out = {}
+        for k in keys:
+            pf = self._parsed(k)
+            if pf.facts is None:
+                out[k] = ({}, [])
+                continue
+            out[k] = collect_queries(pf, self.index, self.config, self.detectors)
+        return out
+
+    def lint(self, keys: Sequence[str]) -> Dict[str, FileResult]:
+        out = {}
+        for k in keys:
+            out[k] = lint_file(self._parsed(k), self.index, self.config, self.rules)
+            self.parsed.pop(k, None)  # the tree is not needed again: free it
+        return out
+
+
+# --------------------------------------------------------------------------- workers
+
+
+def _worker_main(conn, config, rules, detectors) -> None:
+    shard = Shard(config, rules, detectors)
+    while True:
+        try:
+            op, payload = pickle.loads(conn.recv_bytes())
+        except EOFError:
+            return
+        if op == "stop":
+            return
+        try:
+            if op == "add":
+                shard.add(payload)
+                reply = None
+            elif op == "index":
+                shard.set_index(payload)
+                reply = None
+            elif op == "set_queries":
+                shard.set_queries(payload)
+                reply = None
+            else:
+                reply = getattr(shard, op)(payload)
+            conn.send_bytes(pickle.dumps(("ok", reply), protocol=pickle.HIGHEST_PROTOCOL))
+        except BaseException:
+            conn.send_bytes(pickle.dumps(("error", traceback.format_exc()), protocol=pickle.HIGHEST_PROTOCOL))
+
+
+class WorkerError(RuntimeError):
+    """A worker process failed (its traceback is the message)."""
+
+
+class _Worker:
+    def __init__(self, ctx, config, rules, detectors):
+        parent, child = ctx.Pipe()
+        self.conn = parent
+        self.proc = ctx.Process(target=_worker_main, args=(child, config, rules, detectors), daemon=True)
+        self.proc.start()
+        child.close()
+        self.has_index = False
+        self.has_queries = False
+
+    def send(self, op: str, payload) -> None:
+        self.conn.send_bytes(pickle.dumps((op, payload), protocol=pickle.HIGHEST_PROTOCOL))
+
+    def send_raw(self, data: bytes) -> None:
+        self.conn.send_bytes(data)
+
+    def receive(self):
+        try:
+            status, reply = pickle.loads(self.conn.recv_bytes())
+        except EOFError:
+            raise WorkerError("a querylint worker process stopped unexpectedly") from None
+        if status != "ok":
+            raise WorkerError(reply)
+        return reply
+
+    def close(self) -> None:
+        try:
+            self.send("stop", None)
+        except OSError:
+            pass
+        self.proc.join(timeout=5)
+        if self.proc.is_alive():  # pragma: no cover - a stuck worker
+            self.proc.terminate()
+        self.conn.close()
+
+
+def default_jobs() -> int:
+    try:
+        return max(1, len(os.sched_getaffinity(0)))
+    except (AttributeError, OSError):
+        return max(1, os.cpu_count() or 1)
+
+
+class Runner:
+    """Hands each pass's files to their shards and gathers the answers."""
+
+    def __init__(self, entries: Sequence[Entry], config: Config, rules: Sequence[type], detectors: Sequence[Callable], jobs: int = 1):
+        self.entries = {e.key: e for e in entries}
+        self.config = config
+        self.rules = list(rules)
+        self.detectors = list(detectors)
+        self.jobs = max(1, jobs)
+        self.local = Shard(config, rules, detectors)
+        self.workers: List[_Worker] = []
+        self.owner: Dict[str, int] = {}  # key -> -1 (local) or worker number
+        self.index_facts: Optional[Sequence[FileFacts]] = None
+        self._index_blob: Optional[bytes] = None
+        self.direct_queries: Optional[Dict[str, Tuple[str, ...]]] = None
+        self._queries_blob: Optional[bytes] = None
+        self._local_has_queries = False
+
+    # ------------------------------------------------------------------ ownership
+
+    def _assign(self, keys: Sequence[str]) -> None:
+        new = [k for k in keys if k not in self.owner]
+        if not new:
+            return
+        if self.jobs > 1 and len(new) >= PARALLEL_THRESHOLD:
+            if not self.workers:
+                self._start_workers()
+            # balance by file size: largest first onto the least loaded worker
+            sizes = {k: _size(self.entries[k].path) for k in new}
+            load = [0] * len(self.workers)
+            batches: List[List[Entry]] = [[] for _ in self.workers]
+            for k in sorted(new, key=lambda k: (-sizes[k], k)):
+                w = load.index(min(load))
+                load[w] += sizes[k] + 2000
+                batches[w].append(self.entries[k])
+                self.owner[k] = w
+            for w, batch in enumerate(batches):
+                if batch:
+                    self.workers[w].send("add", batch)
+            for w, batch in enumerate(batches):
+                if batch:
+                    self.workers[w].receive()
+        else:
+            self.local.add(self.entries[k] for k in new)
+            for k in new:
+                self.owner[k] = -1
+
+    def _start_workers(self) -> None:
+        methods = multiprocessing.get_all_start_methods()
+        ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
+        self.workers = [_Worker(ctx, self.config, self.rules, self.detectors) for _ in range(self.jobs)]
+
+    def _split(self, keys: Sequence[str]) -> Tuple[List[str], Dict[int, List[str]]]:
+        self._assign(keys)
+        local: List[str] = []
+        remote: Dict[int, List[str]] = {}
+        for k in keys:
+            w = self.owner[k]
+            if w < 0:
+                local.append(k)
+            else:
+                remote.setdefault(w, []).append(k)
+        return local, remote
+
+    def _run(self, op: str, keys: Sequence[str], prepare: Optional[Callable[[_Worker], None]] = None) -> Dict:
+        local, remote = self._split(keys)
+        for w, ks in remote.items():
+            if prepare is not None:
+                prepare(self.workers[w])
+            self.workers[w].send(op, ks)
+        out: Dict = {}
+        if local:
+            out.update(getattr(self.local, op)(local))  # this process works while the workers do
+        for w in remote:
+            out.update(self.workers[w].receive())
+        return out
+
+    # ------------------------------------------------------------------ passes
+
+    def facts(self, keys: Sequence[str]):
+        return self._run("facts", keys)
+
+    def set_index(self, facts: Sequence[FileFacts]) -> None:
+        self.index_facts = facts
+        self.local.index = None
+        self._index_blob = None
+        for w in self.workers:
+            w.has_index = w.has_queries = False
+
+    def set_queries(self, queries: Dict[str, Tuple[str, ...]]) -> None:
+        self.direct_queries = queries
+        self._queries_blob = None
+        self._local_has_queries = False
+        for w in self.workers:
+            w.has_queries = False
+
+    def _local_index(self) -> None:
+        if self.local.index is None and self.index_facts is not None:
+            self.local.set_index(self.index_facts)
+            self._local_has_queries = False
+        if self.local.index is not None and self.direct_queries is not None and not self._local_has_queries:
+            self.local.set_queries(self.direct_queries)
+            self._local_has_queries = True
+
+    def _prepare_index(self, worker: _Worker) -> None:
+        if not worker.has_index:
+            if self._index_blob is None:
+                self._index_blob = pickle.dumps(("index", list(self.index_facts)), protocol=pickle.HIGHEST_PROTOCOL)
+            worker.send_raw(self._index_blob)
+            worker.receive()
+            worker.has_index = True
+
+    def _prepare_queries(self, worker: _Worker) -> None:
+        self._prepare_index(worker)
+        if not worker.has_queries:
+            if self._queries_blob is None:
+                self._queries_blob = pickle.dumps(("set_queries", self.direct_queries), protocol=pickle.HIGHEST_PROTOCOL)
+            worker.send_raw(self._queries_blob)
+            worker.receive()
+            worker.has_queries = True
+
+    def queries(self, keys: Sequence[str]):
+        self._local_index()
+        return self._run("queries", keys, self._prepare_index)
+
+    def lint(self, keys: Sequence[str]):
+        self._local_index()
+        return self._run("lint", keys, self._prepare_queries)
+
+    def close(self) -> None:
+        for w in self.workers:
+            w.close()
+        self.workers = []
+
+    def __enter__(self) -> "Runner":
+        return self
+
+    def __exit__(self, *exc) -> None:
+        self.close()
+
+
+def _size(path: str) -> int:
+    try:
+        return os.path.getsize(path)
+    except OSError:
+        return 0
