@@ -100,6 +100,7 @@ class FileFacts:
     module_calls: Tuple[Tuple[str, CallSummary], ...] = ()  # module-level ``name = call(...)``
     module_strings: Tuple[Tuple[str, str], ...] = ()  # module-level ``NAME = "literal"``
     routes: Tuple[str, ...] = ()  # function names wired in urls.py-style ``path(..., view)`` calls
+    dependencies: Tuple[str, ...] = ()  # functions named in FastAPI ``Depends(f)`` / ``Security(f)`` (run per request)
 
     def import_map(self) -> Dict[str, str]:
         return dict(self.imports)
@@ -373,6 +374,7 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
         module_calls=tuple(module_calls),
         module_strings=tuple(module_strings),
         routes=tuple(dict.fromkeys(routes)),
+        dependencies=_dependencies(module_node, imports, resolver),
     )
 
 
@@ -394,3 +396,20 @@ def _route_views(node, resolver: Resolver) -> List[str]:
             if name:
                 out.append(resolver.qualify(name) or name)
     return out
+
+
+def _dependencies(module_node: cst.Module, imports: Dict[str, str], resolver: Resolver) -> Tuple[str, ...]:
+    """Functions named in ``Depends(get_db)`` / ``Security(f)`` anywhere in the file (FastAPI).
+
+    Only files that import ``Depends``/``Security`` are walked (cheap for everything else).
+    """
+    local = {k for k, v in imports.items() if v.rsplit(".", 1)[-1] in ("Depends", "Security")}
+    if not local and not any(v.split(".")[0] == "fastapi" for v in imports.values()):
+        return ()
+    out: List[str] = []
+    for node in N.walk(module_node):
+        if isinstance(node, cst.Call) and node.args and (N.call_name(node) in ("Depends", "Security") or N.dotted(node.func) in local):
+            name = N.dotted(node.args[0].value)
+            if name:
+                out.append(resolver.qualify(name) or name)
+    return tuple(dict.fromkeys(out))

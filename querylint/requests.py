@@ -1,13 +1,29 @@
 """Where the per-request (and per-job) code is: handlers and everything they call in the project.
 
-Entry points are found from the index facts alone: Django function views (wired in ``urls.py``
-or taking ``request`` first), class-based views and DRF views/viewsets and their handler
-methods, DRF serializer methods, Flask/FastAPI/Starlette/aiohttp route decorators, and task
-decorators (Celery, RQ, Dramatiq). Configured decorators and base classes extend the lists.
+Entry points are found from the index facts alone:
+
+* Django function views (wired in ``urls.py`` or taking ``request`` first), class-based views,
+  Django admin classes and middleware, DRF views/viewsets and their handler methods, DRF
+  serializers' per-object methods;
+* Flask/Quart routes and per-request hooks (``@app.route``, ``@bp.get``, ``before_request``,
+  ``MethodView``), FastAPI/Starlette endpoints (``@app.get``, ``@router.post``, websockets,
+  ``Depends(...)`` dependencies, ``HTTPEndpoint``), aiohttp handlers and class views;
+* task functions (Celery ``@shared_task`` / ``@app.task``, RQ ``@job``, Dramatiq ``@actor``,
+  Huey) and ``celery.Task.run``;
+* configured decorators and base classes (``request-decorators``, ``request-base-classes``,
+  ``task-decorators``).
+
+The decorator's owner is resolved through module-level assignments (``users = Blueprint(...)``,
+``router = APIRouter()``, ``celery_app = Celery(...)``), so any variable name works.
+
+Start-up code is never an entry: FastAPI/Starlette lifespan handlers and ``on_event`` hooks,
+Flask ``before_first_request``, ``AppConfig.ready``, management commands' ``handle``, app
+factories, ``if __name__ == "__main__":`` blocks (module level) and ``startup-functions``.
+Everything reachable from an entry through the project call graph runs per request too.
 """
 from __future__ import annotations
 
-from typing import Dict, Optional, Tuple
+from typing import Dict, FrozenSet, Iterable, Optional, Tuple
 
 from querylint.config import Config
 from querylint.facts import FunctionFacts
@@ -15,115 +31,316 @@ from querylint.index import ProjectIndex
 
 ROUTE_DECORATOR_ATTRS = {
     "route", "get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket",
-    "websocket_route", "view",
+    "websocket_route", "view", "trace", "add_route",
 }
+# per-request hooks of web apps (``@app.before_request``) - not start-up
+REQUEST_HOOK_ATTRS = {
+    "before_request", "after_request", "teardown_request", "teardown_appcontext", "before_app_request",
+    "after_app_request", "teardown_app_request", "middleware", "exception_handler", "errorhandler",
+    "app_errorhandler", "context_processor", "app_context_processor", "url_value_preprocessor",
+}
+# start-up hooks (``@app.before_first_request``, ``@app.on_event("startup")``)
+STARTUP_HOOK_ATTRS = {
+    "before_first_request", "on_event", "on_startup", "on_shutdown", "before_serving", "after_serving",
+    "before_server_start", "after_server_start", "before_server_stop", "listener", "on_startup_hook",
+    "cli", "command", "shell_context_processor",
+}
+WEB_APP_CONSTRUCTORS = {
+    "flask.Flask", "flask.Blueprint", "flask.blueprints.Blueprint", "quart.Quart", "quart.Blueprint",
+    "fastapi.FastAPI", "fastapi.APIRouter", "fastapi.routing.APIRouter", "starlette.applications.Starlette",
+    "starlette.routing.Router", "sanic.Sanic", "sanic.Blueprint", "aiohttp.web.RouteTableDef",
+    "aiohttp.web.Application", "ninja.NinjaAPI", "ninja.Router", "apiflask.APIFlask", "apiflask.APIBlueprint",
+    "flask_smorest.Blueprint", "flask_restx.Namespace", "flask_restx.Api", "flask_restful.Api", "bottle.Bottle",
+    "litestar.Router", "falcon.App", "falcon.asgi.App", "connexion.App",
+}
+WEB_APP_NAMES = {"Flask", "Blueprint", "Quart", "FastAPI", "APIRouter", "Starlette", "Sanic", "RouteTableDef", "NinjaAPI", "APIFlask", "APIBlueprint"}
+TASK_APP_CONSTRUCTORS = {"celery.Celery", "huey.Huey", "huey.RedisHuey", "huey.SqliteHuey", "huey.PriorityRedisHuey", "huey.contrib.djhuey.HUEY"}
 TASK_DECORATORS = {
-    "celery.shared_task", "shared_task", "celery.task", "task", "job", "rq.job", "rq.decorators.job",
-    "dramatiq.actor", "actor", "huey.task", "periodic_task", "db_task", "db_periodic_task",
+    "celery.shared_task", "celery.task", "celery.decorators.task", "celery.decorators.periodic_task",
+    "rq.job", "rq.decorators.job", "django_rq.job", "dramatiq.actor", "huey.task", "huey.periodic_task",
+    "huey.contrib.djhuey.task", "huey.contrib.djhuey.db_task", "huey.contrib.djhuey.periodic_task",
+    "huey.contrib.djhuey.db_periodic_task", "arq.worker.func", "taskiq.task",
+    # not imported (a decorator defined or star-imported in the project)
+    "shared_task", "task", "job", "actor",
 }
-DJANGO_VIEW_DECORATORS = {"api_view", "require_GET", "require_POST", "require_http_methods", "login_required", "permission_required", "csrf_exempt", "action"}
+TASK_DECORATOR_LASTS = {"shared_task", "actor", "periodic_task", "db_task", "db_periodic_task"}
+TASK_DECORATOR_ATTRS = {"task", "actor", "periodic_task", "db_task", "db_periodic_task", "job"}
+DJANGO_VIEW_DECORATORS = {
+    "api_view", "require_GET", "require_POST", "require_safe", "require_http_methods", "login_required",
+    "permission_required", "csrf_exempt", "action", "staff_member_required", "user_passes_test",
+    "cache_page", "never_cache", "vary_on_headers", "sensitive_post_parameters", "transaction.atomic", "atomic",
+}
 VIEW_BASES = (
-    "django.views", "django.views.generic", "rest_framework.views", "rest_framework.generics",
-    "rest_framework.viewsets", "rest_framework.mixins", "flask.views", "aiohttp.web.View",
-    "starlette.endpoints", "ninja",
+    "django.views", "django.views.generic", "django.contrib.admin", "rest_framework.views", "rest_framework.generics",
+    "rest_framework.viewsets", "rest_framework.mixins", "flask.views", "aiohttp.web", "starlette.endpoints",
+    "ninja", "flask_restful", "flask_restx", "quart.views", "sanic.views", "django.utils.deprecation",
 )
 VIEW_BASE_NAMES = {
     "View", "TemplateView", "ListView", "DetailView", "CreateView", "UpdateView", "DeleteView", "FormView",
-    "RedirectView", "APIView", "GenericAPIView", "ViewSet", "GenericViewSet", "ModelViewSet",
+    "RedirectView", "ArchiveIndexView", "YearArchiveView", "MonthArchiveView", "DayArchiveView",
+    "APIView", "GenericAPIView", "ViewSet", "GenericViewSet", "ModelViewSet", "ViewSetMixin",
     "ReadOnlyModelViewSet", "ListAPIView", "RetrieveAPIView", "CreateAPIView", "ListCreateAPIView",
     "RetrieveUpdateAPIView", "RetrieveDestroyAPIView", "RetrieveUpdateDestroyAPIView", "UpdateAPIView",
-    "DestroyAPIView", "MethodView", "HTTPEndpoint", "WebSocketEndpoint",
+    "DestroyAPIView", "MethodView", "HTTPEndpoint", "WebSocketEndpoint", "Resource", "HTTPMethodView",
+    "ModelAdmin", "TabularInline", "StackedInline", "MiddlewareMixin", "BaseHTTPMiddleware",
+    "ListModelMixin", "RetrieveModelMixin", "CreateModelMixin", "UpdateModelMixin", "DestroyModelMixin",
 }
-SERIALIZER_BASE_NAMES = {"Serializer", "ModelSerializer", "HyperlinkedModelSerializer", "ListSerializer"}
+# base names specific enough to count without a known module (``View``/``Resource`` are not)
+_GENERIC_VIEW_NAMES = {"View", "Resource", "ViewSetMixin"}
+SERIALIZER_BASE_NAMES = {"Serializer", "ModelSerializer", "HyperlinkedModelSerializer", "ListSerializer", "BaseSerializer"}
+FORM_BASE_NAMES = {"Form", "ModelForm"}
 HANDLER_METHODS = {
     "get", "post", "put", "patch", "delete", "head", "options", "list", "retrieve", "create", "update",
     "partial_update", "destroy", "get_queryset", "get_object", "perform_create", "perform_update",
-    "perform_destroy", "dispatch", "get_context_data", "form_valid", "dispatch_request", "get_serializer_context",
+    "perform_destroy", "dispatch", "get_context_data", "form_valid", "form_invalid", "dispatch_request",
+    "get_serializer_context", "get_serializer", "filter_queryset", "paginate_queryset", "get_success_url",
+    "websocket", "on_receive", "on_connect", "on_disconnect", "initial", "finalize_response",
+    "process_request", "process_view", "process_response", "process_exception", "process_template_response",
+    "__call__", "get_changelist", "changelist_view", "change_view", "add_view", "save_model", "delete_model",
+    "has_permission", "has_object_permission", "has_change_permission",
 }
-SERIALIZER_METHODS_PREFIX = ("get_", "to_representation", "validate")
+SERIALIZER_METHODS_PREFIX = ("get_", "to_representation", "validate", "create", "update", "save", "to_internal_value")
+FORM_METHODS_PREFIX = ("clean", "save", "is_valid")
 TASK_BASES = {"Task", "celery.Task", "celery.app.task.Task"}
+STARTUP_CLASS_METHODS = {
+    # (base class last name, method): start-up or offline code
+    ("AppConfig", "ready"), ("BaseCommand", "handle"), ("Command", "handle"), ("AppCommand", "handle_app_config"),
+    ("LabelCommand", "handle_label"),
+}
+STARTUP_FUNCTION_NAMES = {"create_app", "make_app", "init_app", "setup_app", "lifespan", "app_lifespan", "main", "startup", "on_startup", "init_db"}
 
 
 def _last(name: str) -> str:
     return name.rsplit(".", 1)[-1]
 
 
-def _is_route_decorator(dec: str, config: Config) -> bool:
-    if dec in config.request_decorators or _last(dec) in {_last(d) for d in config.request_decorators}:
-        return True
-    parts = dec.split(".")
-    if len(parts) >= 2 and parts[-1] in ROUTE_DECORATOR_ATTRS:
-        owner = parts[-2].lower()
-        # app.get / router.post / bp.route / blueprint.get / api.get / routes.get
-        if owner in ("app", "router", "bp", "blueprint", "api", "routes", "application", "web", "server") or owner.endswith(("_bp", "_router", "_app", "router", "blueprint", "app", "api")):
-            return True
-    return False
+def _lasts(names: Iterable[str]) -> FrozenSet[str]:
+    return frozenset(_last(n) for n in names)
 
 
-def _is_task_decorator(dec: str, config: Config) -> Optional[str]:
-    if dec in config.task_decorators or _last(dec) in {_last(d) for d in config.task_decorators}:
+# ---------------------------------------------------------------------------- app objects
+
+
+def app_objects(index: ProjectIndex) -> Dict[str, str]:
+    """{qualified module-level name: "web" | "task"} for app/router/blueprint/task-app objects."""
+
+    def compute(ix: ProjectIndex) -> Dict[str, str]:
+        out: Dict[str, str] = {}
+        for facts in ix.files.values():
+            for name, call in facts.module_calls:
+                kind = _app_kind(call.func)
+                if kind:
+                    out[f"{facts.module}.{name}"] = kind
+        return out
+
+    return index.derived("connections.app_objects", compute)
+
+
+def _app_kind(func: str) -> Optional[str]:
+    if func in WEB_APP_CONSTRUCTORS or (_last(func) in WEB_APP_NAMES and "." not in func):
+        return "web"
+    if func in TASK_APP_CONSTRUCTORS or _last(func) in ("Celery", "Huey", "RedisHuey"):
         return "task"
-    if dec in TASK_DECORATORS or _last(dec) in ("shared_task", "actor", "periodic_task", "db_task"):
-        return "task"
-    parts = dec.split(".")
-    if len(parts) >= 2 and parts[-1] == "task" and parts[-2].lower() in ("app", "celery", "huey", "broker", "worker"):
-        return "task"
+    if _last(func) in WEB_APP_NAMES and func.split(".")[0] in ("flask", "quart", "fastapi", "starlette", "sanic", "ninja", "apiflask", "flask_smorest"):
+        return "web"
     return None
 
 
+def _owner_kind(index: ProjectIndex, fn: FunctionFacts, owner: str) -> Optional[str]:
+    """What the decorator's owner object is (``users`` in ``@users.route``), when it is known."""
+    apps = app_objects(index)
+    for candidate in (owner, f"{fn.module}.{owner}"):
+        if candidate in apps:
+            return apps[candidate]
+    # imported from another module under a different package prefix (``src.app.bp``)
+    last = _last(owner)
+    hits = {kind for q, kind in apps.items() if q.endswith("." + owner) or (q.endswith("." + last) and "." in owner)}
+    if len(hits) == 1:
+        return hits.pop()
+    return None
+
+
+_WEB_OWNER_WORDS = ("app", "router", "bp", "blueprint", "api", "routes", "application", "web", "server", "views", "ns")
+
+
+def _owner_looks_web(owner: str) -> bool:
+    o = _last(owner).lower()
+    return o in _WEB_OWNER_WORDS or o.endswith(("_bp", "_router", "_app", "router", "blueprint", "app", "_api", "_routes"))
+
+
+def _is_route_decorator(dec: str, fn: FunctionFacts, index: ProjectIndex, config: Config) -> bool:
+    if dec in config.request_decorators or _last(dec) in _lasts(config.request_decorators):
+        return True
+    parts = dec.split(".")
+    if len(parts) < 2:
+        return False
+    attr = parts[-1]
+    if attr not in ROUTE_DECORATOR_ATTRS and attr not in REQUEST_HOOK_ATTRS:
+        return False
+    owner = ".".join(parts[:-1])
+    kind = _owner_kind(index, fn, owner)
+    if kind is not None:
+        return kind == "web"
+    if owner.split(".")[0] in ("requests", "httpx", "functools", "dict", "os", "self", "cls"):
+        return False
+    return _owner_looks_web(owner)
+
+
+def _is_task_decorator(dec: str, fn: FunctionFacts, index: ProjectIndex, config: Config) -> bool:
+    if dec in config.task_decorators or _last(dec) in _lasts(config.task_decorators):
+        return True
+    if dec in TASK_DECORATORS or _last(dec) in TASK_DECORATOR_LASTS:
+        return True
+    parts = dec.split(".")
+    if len(parts) >= 2 and parts[-1] in TASK_DECORATOR_ATTRS:
+        owner = ".".join(parts[:-1])
+        kind = _owner_kind(index, fn, owner)
+        if kind is not None:
+            return kind == "task"
+        o = _last(owner).lower()
+        return o in ("app", "celery", "huey", "broker", "worker", "queue") or o.endswith(("celery", "_app", "huey"))
+    return False
+
+
+def _is_startup_decorator(dec: str) -> bool:
+    parts = dec.split(".")
+    return len(parts) >= 2 and parts[-1] in STARTUP_HOOK_ATTRS
+
+
+# ---------------------------------------------------------------------------- classes
+
+
 def _class_kind(index: ProjectIndex, cls_qualname: str, config: Config) -> Optional[str]:
+    def compute(ix: ProjectIndex) -> Dict[str, Optional[str]]:
+        return {}
+
+    cache = index.derived("connections.class_kinds", compute)
+    if cls_qualname in cache:
+        return cache[cls_qualname]
+    kind = _compute_class_kind(index, cls_qualname, config)
+    cache[cls_qualname] = kind
+    return kind
+
+
+def _compute_class_kind(index: ProjectIndex, cls_qualname: str, config: Config) -> Optional[str]:
     cls = index.classes.get(cls_qualname)
     if cls is None:
         return None
     names = [cls.qualname] + index.ancestors(cls)
+    configured = _lasts(config.request_base_classes)
     for name in names:
-        if name in config.request_base_classes or _last(name) in {_last(b) for b in config.request_base_classes}:
+        if name in config.request_base_classes or (name != cls.qualname and _last(name) in configured):
             return "view"
         last = _last(name)
-        if last in VIEW_BASE_NAMES and (any(name.startswith(b) for b in VIEW_BASES) or "." not in name or last not in ("View",) or name.startswith(("django", "rest_framework", "flask"))):
-            return "view"
-        if last in SERIALIZER_BASE_NAMES and (name.startswith("rest_framework") or "serializers" in name):
+        external = name not in index.classes
+        if last in ("AppConfig", "BaseCommand") and external:
+            return "startup"
+        if last in VIEW_BASE_NAMES and external:
+            if last not in _GENERIC_VIEW_NAMES or any(name.startswith(b) for b in VIEW_BASES):
+                return "view"
+        if last in SERIALIZER_BASE_NAMES and external and (name.startswith("rest_framework") or "serializers" in name or "." not in name):
             return "serializer"
-        if name in TASK_BASES or (last == "Task" and name.startswith("celery")):
+        if last in FORM_BASE_NAMES and external and name.startswith("django"):
+            return "form"
+        if external and (name in TASK_BASES or (last == "Task" and name.startswith("celery"))):
             return "task"
     return None
+
+
+# ---------------------------------------------------------------------------- entries
+
+
+def _startup_names(index: ProjectIndex, config: Config) -> FrozenSet[str]:
+    """Functions wired as start-up hooks: ``FastAPI(lifespan=f)``, ``Starlette(on_startup=[f])``."""
+
+    def compute(ix: ProjectIndex) -> FrozenSet[str]:
+        out = set(config.startup_functions)
+        for facts in ix.files.values():
+            for _name, call in facts.module_calls:
+                for key, value in call.kwargs:
+                    if key not in ("lifespan", "on_startup", "on_shutdown", "startup", "shutdown"):
+                        continue
+                    values = value[1] if value[0] == "list" else (value,)
+                    for v in values:
+                        if v[0] == "name" and v[1]:
+                            out.add(v[1] if "." in v[1] else f"{facts.module}.{v[1]}")
+        return frozenset(out)
+
+    return index.derived("connections.startup_names", compute)
+
+
+def is_startup(index: ProjectIndex, config: Config, qualname: Optional[str]) -> bool:
+    """True for start-up/offline code: lifespan and start-up hooks, ``AppConfig.ready``,
+    management commands, app factories, ``main()`` and ``startup-functions``."""
+    if not qualname:
+        return False
+    fn = index.functions.get(qualname)
+    if fn is None:
+        return False
+    startup = _startup_names(index, config)
+    if qualname in startup or any(qualname.endswith("." + s) for s in startup if "." in s):
+        return True
+    if any(_is_startup_decorator(d) for d in fn.decorators):
+        return True
+    if fn.cls is None and fn.nested_in is None and fn.name in STARTUP_FUNCTION_NAMES:
+        return True
+    if fn.cls is not None:
+        kind = _class_kind(index, fn.cls, config)
+        if kind == "startup":
+            return True
+    return False
 
 
 def entry_points(index: ProjectIndex, config: Config) -> Dict[str, str]:
     """{function qualname: description of why it runs per request/job}."""
     out: Dict[str, str] = {}
     routed = set()
+    depends = set()
     for facts in index.files.values():
-        for r in facts.routes:
-            routed.add(r)
+        routed.update(facts.routes)
+        depends.update(getattr(facts, "dependencies", ()))
+    routed_names = {_last(r) for r in routed}
+    depends_names = {_last(d) for d in depends}
     for qual, fn in index.functions.items():
         if fn.nested_in:
             continue
-        why = _entry_reason(index, fn, config, routed)
-        if why:
+        why = _entry_reason(index, fn, config, routed, routed_names)
+        if why is None and fn.name in depends_names and _named_in(index, fn, depends):
+            why = f"dependency `{fn.name}` (runs per request)"
+        if why and not is_startup(index, config, qual):
             out[qual] = why
     return out
 
 
-def _entry_reason(index: ProjectIndex, fn: FunctionFacts, config: Config, routed) -> Optional[str]:
+def _named_in(index: ProjectIndex, fn: FunctionFacts, names) -> bool:
+    if fn.qualname in names:
+        return True
+    return any(r.endswith("." + fn.name) and index.resolve_function(r) is fn for r in names) or fn.name in names
+
+
+def _entry_reason(index: ProjectIndex, fn: FunctionFacts, config: Config, routed, routed_names) -> Optional[str]:
     for dec in fn.decorators:
-        if _is_route_decorator(dec, config):
+        if _is_route_decorator(dec, fn, index, config):
             return f"request handler `{fn.name}`"
-        if _is_task_decorator(dec, config):
+        if _is_task_decorator(dec, fn, index, config):
             return f"task `{fn.name}`"
-        if _last(dec) in DJANGO_VIEW_DECORATORS and fn.params[:1] == ("request",):
+        if (_last(dec) in DJANGO_VIEW_DECORATORS or dec in DJANGO_VIEW_DECORATORS) and fn.params[:1] == ("request",):
             return f"view `{fn.name}`"
-    if fn.qualname in routed or any(r.endswith("." + fn.name) and index.resolve_function(r) is fn for r in routed):
+    if fn.name in routed_names and fn.cls is None and _named_in(index, fn, routed):
         return f"view `{fn.name}`"
     if fn.cls is None and fn.params[:1] == ("request",):
         return f"view `{fn.name}`"
     if fn.cls is not None:
         kind = _class_kind(index, fn.cls, config)
         cls_name = _last(fn.cls)
-        if kind == "view" and (fn.name in HANDLER_METHODS or (fn.params[1:2] == ("request",))):
+        if fn.cls in routed and fn.name in HANDLER_METHODS:
+            return f"view `{cls_name}.{fn.name}`"
+        if kind == "view" and (fn.name in HANDLER_METHODS or fn.params[1:2] in (("request",), ("req",))):
             return f"view `{cls_name}.{fn.name}`"
         if kind == "serializer" and fn.name.startswith(SERIALIZER_METHODS_PREFIX):
             return f"serializer `{cls_name}.{fn.name}` (runs per object)"
+        if kind == "form" and fn.name.startswith(FORM_METHODS_PREFIX):
+            return f"form `{cls_name}.{fn.name}`"
         if kind == "task" and fn.name == "run":
             return f"task `{cls_name}.run`"
     return None
@@ -148,3 +365,11 @@ def request_context(index: ProjectIndex, config: Config, qualname: Optional[str]
     if hit is None and ".<lambda>" in qualname:
         hit = paths.get(qualname.split(".<lambda>")[0])
     return hit
+
+
+def describe(hit: Tuple[str, Tuple[str, ...]]) -> str:
+    """``view `orders` via orders() -> load()`` for messages."""
+    entry, path = hit
+    if len(path) > 1:
+        return entry + " via " + " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path)
+    return entry

@@ -1,0 +1,296 @@
+"""Per-request entry detection and reachability (querylint/requests.py), issue 5.
+
+Each test builds a tiny project index from sources (no files) and checks which functions run
+per request or per job, and that start-up code does not.
+"""
+import textwrap
+
+import libcst as cst
+import pytest
+
+from querylint.config import Config
+from querylint.facts import collect_facts
+from querylint.index import ProjectIndex
+from querylint.requests import entry_points, is_startup, request_context, request_paths
+
+
+def index_of(files, config=None):
+    ix = ProjectIndex()
+    for rel, src in files.items():
+        ix.add(collect_facts(cst.parse_module(textwrap.dedent(src)), rel))
+    return ix, config or Config()
+
+
+def entries(files, config=None):
+    ix, cfg = index_of(files, config)
+    return entry_points(ix, cfg)
+
+
+def per_request(files, config=None):
+    ix, cfg = index_of(files, config)
+    return set(request_paths(ix, cfg))
+
+
+def test_django_function_view_taking_request():
+    got = entries({"shop/views.py": "def orders(request):\n    return 1\n\ndef helper(x):\n    return x\n"})
+    assert set(got) == {"shop.views.orders"}
+
+
+def test_django_view_wired_in_urls_without_request_name():
+    got = entries({
+        "shop/views.py": "def orders(req, pk):\n    return pk\n\ndef unused(req):\n    return 1\n",
+        "shop/urls.py": "from django.urls import path\nfrom . import views\nurlpatterns = [path('o/<int:pk>/', views.orders)]\n",
+    })
+    assert set(got) == {"shop.views.orders"}
+
+
+def test_class_based_views_and_drf_handlers():
+    got = entries({
+        "api/views.py": """
+            from django.views.generic import ListView
+            from rest_framework.views import APIView
+            from rest_framework import viewsets
+            from rest_framework.decorators import action
+
+            class BookList(ListView):
+                def get_queryset(self):
+                    return 1
+                def _private(self):
+                    return 2
+
+            class Legacy(APIView):
+                def get(self, request, pk):
+                    return pk
+
+            class OrderViewSet(viewsets.ModelViewSet):
+                def list(self, request):
+                    return 1
+                @action(detail=True)
+                def refund(self, request, pk=None):
+                    return pk
+                def helper(self, x):
+                    return x
+
+            class Plain:
+                def get(self, request):
+                    return 1
+        """
+    })
+    assert set(got) == {
+        "api.views.BookList.get_queryset", "api.views.Legacy.get", "api.views.OrderViewSet.list",
+        "api.views.OrderViewSet.refund",
+    }
+
+
+def test_view_base_through_project_class():
+    got = entries({
+        "api/base.py": "from rest_framework.generics import GenericAPIView\nclass Base(GenericAPIView):\n    pass\n",
+        "api/views.py": "from api.base import Base\nclass Orders(Base):\n    def post(self, request):\n        return 1\n",
+    })
+    assert "api.views.Orders.post" in got
+
+
+def test_drf_serializer_methods_run_per_object():
+    got = entries({
+        "api/serializers.py": """
+            from rest_framework import serializers
+            class BookSerializer(serializers.ModelSerializer):
+                def get_author_name(self, obj):
+                    return obj
+                def to_representation(self, obj):
+                    return obj
+                def helper(self):
+                    return 1
+        """
+    })
+    assert set(got) == {"api.serializers.BookSerializer.get_author_name", "api.serializers.BookSerializer.to_representation"}
+    assert "per object" in got["api.serializers.BookSerializer.get_author_name"]
+
+
+def test_flask_routes_blueprints_of_any_name_and_methodview():
+    got = entries({
+        "web/app.py": """
+            from flask import Flask, Blueprint
+            from flask.views import MethodView
+            app = Flask(__name__)
+            users = Blueprint("users", __name__)
+
+            @app.route("/")
+            def index():
+                return "x"
+
+            @users.get("/u/<int:i>")
+            def user(i):
+                return i
+
+            @app.before_request
+            def load_user():
+                return None
+
+            @app.before_first_request
+            def warm():
+                return None
+
+            class Items(MethodView):
+                def get(self):
+                    return 1
+        """
+    })
+    assert set(got) == {"web.app.index", "web.app.user", "web.app.load_user", "web.app.Items.get"}
+
+
+def test_blueprint_imported_from_another_module():
+    got = entries({
+        "web/bps.py": "from flask import Blueprint\nreports = Blueprint('reports', __name__)\n",
+        "web/views.py": "from web.bps import reports\n@reports.route('/r')\ndef show():\n    return 1\n",
+    })
+    assert set(got) == {"web.views.show"}
+
+
+def test_fastapi_endpoints_websockets_and_dependencies():
+    got = entries({
+        "svc/main.py": """
+            from contextlib import asynccontextmanager
+            from fastapi import APIRouter, Depends, FastAPI
+
+            @asynccontextmanager
+            async def lifespan(app):
+                yield
+
+            app = FastAPI(lifespan=lifespan)
+            api = APIRouter(prefix="/v1")
+
+            def get_db():
+                yield 1
+
+            @api.post("/orders")
+            async def create(db=Depends(get_db)):
+                return db
+
+            @app.websocket("/ws")
+            async def ws(websocket):
+                return None
+
+            @app.on_event("startup")
+            async def start():
+                return None
+        """
+    })
+    assert set(got) == {"svc.main.create", "svc.main.ws", "svc.main.get_db"}
+    assert "dependency" in got["svc.main.get_db"]
+
+
+def test_non_web_decorators_on_app_like_names_are_not_routes():
+    got = entries({
+        "x.py": """
+            import functools
+            cache = {}
+            @functools.lru_cache()
+            def f():
+                return 1
+            @cache.get
+            def g():
+                return 2
+        """
+    })
+    assert got == {}
+
+
+def test_tasks_celery_rq_dramatiq_and_celery_app_of_any_name():
+    got = entries({
+        "jobs/tasks.py": """
+            from celery import Celery, shared_task
+            from rq.decorators import job
+            import dramatiq
+            worker = Celery("w")
+
+            @shared_task
+            def a():
+                return 1
+
+            @worker.task(bind=True)
+            def b(self):
+                return 2
+
+            @job("default")
+            def c():
+                return 3
+
+            @dramatiq.actor
+            def d():
+                return 4
+
+            def not_a_task():
+                return 5
+        """
+    })
+    assert set(got) == {"jobs.tasks.a", "jobs.tasks.b", "jobs.tasks.c", "jobs.tasks.d"}
+    assert got["jobs.tasks.a"].startswith("task")
+
+
+def test_aiohttp_handler_and_configured_decorators_and_bases():
+    cfg = Config(request_decorators=("myapp.api.endpoint",), request_base_classes=("myapp.base.Handler",), task_decorators=("myapp.jobs.background",))
+    got = entries({
+        "myapp/h.py": """
+            from myapp.api import endpoint
+            from myapp.base import Handler
+            from myapp.jobs import background
+
+            async def handle(request):
+                return 1
+
+            @endpoint
+            def custom():
+                return 2
+
+            @background
+            def later():
+                return 3
+
+            class Mine(Handler):
+                def on_get(self, req, resp):
+                    return 4
+        """
+    }, cfg)
+    assert {"myapp.h.handle", "myapp.h.custom", "myapp.h.later", "myapp.h.Mine.on_get"} <= set(got)
+
+
+def test_startup_code_is_not_per_request():
+    files = {
+        "proj/apps.py": "from django.apps import AppConfig\nclass Shop(AppConfig):\n    def ready(self):\n        return 1\n",
+        "proj/management/commands/export.py": "from django.core.management.base import BaseCommand\nclass Command(BaseCommand):\n    def handle(self, *a, **k):\n        return 1\n",
+        "proj/factory.py": "from flask import Flask\ndef create_app():\n    app = Flask(__name__)\n    return app\n",
+    }
+    ix, cfg = index_of(files)
+    assert entry_points(ix, cfg) == {}
+    assert is_startup(ix, cfg, "proj.apps.Shop.ready")
+    assert is_startup(ix, cfg, "proj.management.commands.export.Command.handle")
+    assert is_startup(ix, cfg, "proj.factory.create_app")
+
+
+def test_reachability_through_the_call_graph():
+    files = {
+        "shop/db.py": "def load(i):\n    return fetch(i)\n\ndef fetch(i):\n    return i\n\ndef offline():\n    return fetch(1)\n",
+        "shop/views.py": "from shop.db import load\ndef orders(request):\n    return load(1)\n",
+    }
+    ix, cfg = index_of(files)
+    paths = request_paths(ix, cfg)
+    assert set(paths) == {"shop.views.orders", "shop.db.load", "shop.db.fetch"}
+    entry, path = request_context(ix, cfg, "shop.db.fetch")
+    assert path == ("shop.views.orders", "shop.db.load", "shop.db.fetch")
+    assert "orders" in entry
+    assert request_context(ix, cfg, "shop.db.offline") is None
+
+
+def test_method_calls_through_self_are_followed():
+    got = per_request({
+        "api/views.py": """
+            from rest_framework.views import APIView
+            class V(APIView):
+                def get(self, request):
+                    return self._load()
+                def _load(self):
+                    return 1
+        """
+    })
+    assert got == {"api.views.V.get", "api.views.V._load"}
