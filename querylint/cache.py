@@ -90,11 +90,9 @@ def code_fingerprint(module_names: Iterable[str]) -> Tuple[Tuple[str, int, int],
 
 
 def settings_digest(config: Config, root: Path, rules: Sequence[type], detectors: Sequence, plugin_modules: Iterable[str]) -> str:
-    import libcst
-
     cfg = replace(config, source=None, root=None)
     return digest(
-        MAGIC, FORMAT, __version__, sys.version, getattr(libcst, "__version__", "?"), str(root), repr(cfg),
+        MAGIC, FORMAT, __version__, sys.version, _version_of("libcst"), str(root), repr(cfg),
         tuple(f"{r.__module__}.{r.__qualname__}:{r.code}" for r in rules),
         tuple(f"{d.__module__}.{getattr(d, '__qualname__', repr(d))}" for d in detectors),
         code_fingerprint(plugin_modules),
@@ -230,3 +228,12 @@ def _trim(folder: Path, current: Path) -> None:
                 old.unlink()
             except OSError:
                 pass
+
+
+def _version_of(dist: str) -> str:
+    try:
+        from importlib.metadata import version
+
+        return version(dist)
+    except Exception:
+        return "?"

@@ -1,0 +1,173 @@
+"""The on-disk cache: reused when nothing changed, refreshed across files, never trusted blindly."""
+import pickle
+from pathlib import Path
+
+import pytest
+
+import querylint.parallel as parallel
+from querylint.api import lint_paths
+from querylint.cache import Cache
+from querylint.config import Config
+from querylint.testing import registry
+
+HELPER_QUERY = '''\
+def fetch_price(cur, item_id):
+    cur.execute("SELECT price FROM prices WHERE id = %s", (item_id,))
+    return cur.fetchone()
+'''
+HELPER_PURE = '''\
+def fetch_price(cur, item_id):
+    return PRICES[item_id]
+'''
+SERVICE = '''\
+from shop.helpers import fetch_price
+
+
+def total(cur, items):
+    out = 0
+    for item in items:
+        out += fetch_price(cur, item.id)
+    return out
+'''
+
+
+@pytest.fixture
+def project(tmp_path):
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "shop" / "helpers.py").write_text(HELPER_QUERY, encoding="utf-8")
+    (tmp_path / "shop" / "services.py").write_text(SERVICE, encoding="utf-8")
+    return tmp_path
+
+
+@pytest.fixture
+def parses(monkeypatch):
+    """Relative paths parsed by the engine during a run."""
+    seen = []
+    real = parallel.parse_file
+
+    def counting(path, relpath, display):
+        seen.append(relpath)
+        return real(path, relpath, display)
+
+    monkeypatch.setattr(parallel, "parse_file", counting)
+    return seen
+
+
+def run(root: Path, paths=None, cache=True, config=None):
+    cache_dir = root / ".querylint_cache" if cache else None
+    targets = [root / p for p in paths] if paths else [root]
+    return lint_paths(targets, config or Config(select=("ALL",)), root, registry(), cwd=root, cache_dir=cache_dir, jobs=1)
+
+
+def found(result):
+    return sorted((f.path, f.span.line, f.rule) for f in result.findings)
+
+
+def test_warm_run_parses_nothing_and_reports_the_same(project, parses):
+    cold = run(project)
+    assert found(cold) == [("shop/services.py", 7, "QL102")]
+    assert sorted(parses) == ["shop/__init__.py", "shop/helpers.py", "shop/services.py"]
+    assert (project / ".querylint_cache" / "CACHEDIR.TAG").is_file()
+    parses.clear()
+    warm = run(project)
+    assert parses == []
+    assert found(warm) == found(cold)
+    assert [f.message for f in warm.findings] == [f.message for f in cold.findings]
+    assert warm.files == cold.files
+
+
+def test_editing_a_helper_changes_the_finding_in_another_file(project, parses):
+    """A change in one file changes findings in another on the next cached run (issue 7)."""
+    assert found(run(project)) == [("shop/services.py", 7, "QL102")]
+    (project / "shop" / "helpers.py").write_text(HELPER_PURE, encoding="utf-8")
+    parses.clear()
+    assert found(run(project)) == []
+    assert "shop/helpers.py" in parses
+    (project / "shop" / "helpers.py").write_text(HELPER_QUERY, encoding="utf-8")
+    assert found(run(project)) == [("shop/services.py", 7, "QL102")]
+    # the same holds when only the other file is linted (the pre-commit case)
+    (project / "shop" / "helpers.py").write_text(HELPER_PURE, encoding="utf-8")
+    assert found(run(project, ["shop/services.py"])) == []
+
+
+def test_single_file_run_reuses_the_project_index(project, parses):
+    run(project)
+    parses.clear()
+    (project / "shop" / "services.py").write_text(SERVICE + "\n# edited\n", encoding="utf-8")
+    res = run(project, ["shop/services.py"])
+    assert found(res) == [("shop/services.py", 7, "QL102")]
+    assert parses == ["shop/services.py"]  # the helper's facts came from the cache
+
+
+def test_comment_only_edit_elsewhere_keeps_other_results(project, parses):
+    run(project)
+    (project / "shop" / "__init__.py").write_text("# a comment\n", encoding="utf-8")
+    parses.clear()
+    res = run(project)
+    assert found(res) == [("shop/services.py", 7, "QL102")]
+    assert parses == ["shop/__init__.py"]  # same facts: the other files' results still hold
+
+
+def test_config_change_is_a_different_cache(project, parses):
+    run(project)
+    parses.clear()
+    res = run(project, config=Config(select=("QL101",)))
+    assert found(res) == []
+    assert sorted(parses) == ["shop/__init__.py", "shop/helpers.py", "shop/services.py"]
+
+
+@pytest.mark.parametrize("garbage", [b"", b"not a pickle", pickle.dumps({"magic": "other"}), pickle.dumps(["x"]),
+                                     b"\x80\x04\x95" + b"\xff" * 40])
+def test_corrupt_or_foreign_cache_is_ignored_and_rebuilt(project, parses, garbage):
+    cold = run(project)
+    files = list((project / ".querylint_cache").glob("*.pickle"))
+    assert len(files) == 1
+    files[0].write_bytes(garbage)
+    parses.clear()
+    res = run(project)
+    assert found(res) == found(cold)
+    assert res.cache_note and "ignored" in res.cache_note
+    assert len(parses) == 3
+    parses.clear()
+    again = run(project)  # rebuilt: trusted again
+    assert parses == [] and again.cache_note is None
+
+
+def test_cache_refuses_arbitrary_pickled_objects(project, tmp_path):
+    run(project)
+    cache_file = next((project / ".querylint_cache").glob("*.pickle"))
+    marker = tmp_path / "pwned"
+
+    class Evil:
+        def __reduce__(self):
+            import os
+
+            return (os.system, (f"touch {marker}",))
+
+    cache_file.write_bytes(pickle.dumps({"magic": "querylint-cache", "evil": Evil()}))
+    res = run(project)
+    assert not marker.exists()
+    assert "not allowed" in res.cache_note
+
+
+def test_stale_entries_of_a_forged_settings_digest_are_not_used(project):
+    run(project)
+    cache_file = next((project / ".querylint_cache").glob("*.pickle"))
+    settings = cache_file.stem
+    cache = Cache.load(project / ".querylint_cache", settings)
+    assert cache.problem is None and cache.facts
+    other = Cache.load(project / ".querylint_cache", "0" * 32)
+    assert other.facts == {} and other.problem is None  # no file for these settings: empty
+
+
+def test_no_cache_writes_nothing(project):
+    run(project, cache=False)
+    assert not (project / ".querylint_cache").exists()
+
+
+def test_unwritable_cache_folder_does_not_fail(project):
+    (project / "blocked").write_text("a file where the folder should be", encoding="utf-8")
+    res = lint_paths([project], Config(select=("ALL",)), project, registry(), cwd=project, cache_dir=project / "blocked" / "c")
+    assert found(res) == [("shop/services.py", 7, "QL102")]
