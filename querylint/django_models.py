@@ -1,0 +1,343 @@
+"""The Django model graph, derived once per run from the project index.
+
+Model classes are found by their bases (``models.Model`` and anything that derives from it in
+the project: abstract bases, proxies, mixins), or, for bases we cannot see, by the Django fields
+they declare. For every concrete model we collect its fields (own and inherited), its relations
+(forward ForeignKey / OneToOneField / ManyToManyField / GenericForeignKey / GenericRelation, and
+the reverse accessors other models give it: ``related_name``, ``<model>_set``, reverse one-to-one
+``<model>``), its managers, and whether ``Meta.ordering`` is set.
+
+Everything here is plain data computed from :class:`~querylint.facts.ClassFacts`; no code is run.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple
+
+from querylint.facts import ClassFacts
+from querylint.index import ProjectIndex
+
+# relation kinds
+FK, O2O, M2M, GFK, GREL = "fk", "o2o", "m2m", "gfk", "generic"
+REV_FK, REV_O2O, REV_M2M = "rev_fk", "rev_o2o", "rev_m2m"
+SINGLE = (FK, O2O, REV_O2O, GFK)  # accessing it yields one instance (a query unless loaded)
+MANY = (M2M, REV_FK, REV_M2M, GREL)  # accessing it yields a related manager
+
+EXTERNAL_USER = "<user model>"
+
+_RELATION_FIELDS = {
+    "ForeignKey": FK,
+    "OneToOneField": O2O,
+    "ManyToManyField": M2M,
+    "ParentalKey": FK,
+    "ParentalManyToManyField": M2M,
+    "TreeForeignKey": FK,
+    "TreeOneToOneField": O2O,
+    "TreeManyToManyField": M2M,
+    "GenericForeignKey": GFK,
+    "GenericRelation": GREL,
+    "SortedManyToManyField": M2M,
+}
+_NOT_DJANGO = ("peewee", "sqlalchemy", "tortoise", "pydantic", "mongoengine", "pony", "ormar", "sqlmodel", "odmantic", "marshmallow")
+_QUERY_DECORATORS = ("property", "cached_property")
+
+
+@dataclass(frozen=True)
+class Relation:
+    name: str
+    kind: str
+    target: Optional[str]  # model qualname, EXTERNAL_USER, or None (unknown / external)
+    owner: str  # qualname of the model that has the accessor
+    declared_in: str  # qualname of the model declaring the field (for reverse accessors: the other side)
+    field_name: str = ""  # the declaring field
+
+    @property
+    def many(self) -> bool:
+        return self.kind in MANY
+
+
+@dataclass
+class ModelInfo:
+    qualname: str
+    name: str
+    module: str
+    abstract: bool = False
+    proxy: bool = False
+    fields: Set[str] = field(default_factory=set)  # concrete non-relation fields (own + inherited)
+    relations: Dict[str, Relation] = field(default_factory=dict)
+    managers: Set[str] = field(default_factory=lambda: {"objects", "_default_manager", "_base_manager"})
+    ordering: bool = False
+    members: Dict[str, str] = field(default_factory=dict)  # method/property name -> function qualname
+    properties: Set[str] = field(default_factory=set)  # names read as attributes (@property/@cached_property)
+
+    def relation(self, name: str) -> Optional[Relation]:
+        return self.relations.get(name)
+
+    def has_field(self, name: str) -> bool:
+        return name in self.fields or name in self.relations or name in ("pk", "id")
+
+
+@dataclass
+class ModelGraph:
+    models: Dict[str, ModelInfo] = field(default_factory=dict)
+    by_name: Dict[str, List[str]] = field(default_factory=dict)
+    user_model: Optional[str] = None
+    # relation name -> qualnames of the models that have it
+    relation_owners: Dict[str, Set[str]] = field(default_factory=dict)
+    querysets: Set[str] = field(default_factory=set)  # project QuerySet/Manager classes
+    queryset_methods: Set[str] = field(default_factory=set)  # their method names
+
+    def get(self, qualname: Optional[str]) -> Optional[ModelInfo]:
+        if not qualname:
+            return None
+        return self.models.get(qualname)
+
+    def resolve(self, dotted: Optional[str], module: Optional[str] = None) -> Optional[ModelInfo]:
+        """A model by qualified name, ``"app.Model"`` or ``"Model"`` (unique bare name)."""
+        if not dotted:
+            return None
+        hit = self.models.get(dotted)
+        if hit:
+            return hit
+        if module and f"{module}.{dotted}" in self.models:
+            return self.models[f"{module}.{dotted}"]
+        name = dotted.rsplit(".", 1)[-1]
+        cands = self.by_name.get(name, [])
+        if len(cands) == 1:
+            return self.models[cands[0]]
+        if "." in dotted:
+            suffix = "." + dotted
+            m = [c for c in cands if ("." + c).endswith(suffix)]
+            if len(m) == 1:
+                return self.models[m[0]]
+            app = dotted.split(".")[-2]
+            m = [c for c in cands if app in c.split(".")[:-1]]
+            if len(m) == 1:
+                return self.models[m[0]]
+        if module and cands:
+            m = [c for c in cands if self.models[c].module == module]
+            if len(m) == 1:
+                return self.models[m[0]]
+            pkg = module.rsplit(".", 1)[0]
+            m = [c for c in cands if self.models[c].module.startswith(pkg + ".") or self.models[c].module == pkg]
+            if len(m) == 1:
+                return self.models[m[0]]
+        return None
+
+
+def _last(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+def _is_django_base(name: str) -> bool:
+    if name.startswith(_NOT_DJANGO):
+        return False
+    last = _last(name)
+    if name.startswith("django."):
+        return last in ("Model", "AbstractUser", "AbstractBaseUser", "PermissionsMixin", "User", "Group", "Permission") or (
+            name.startswith("django.db.models") and last == "Model"
+        )
+    # third-party model bases: mptt.models.MPTTModel, model_utils.models.TimeStampedModel, polymorphic...
+    return last.endswith("Model") and ".models" in name and "." in name
+
+
+def _field_kind(func: str) -> Optional[str]:
+    last = _last(func)
+    if func.startswith(_NOT_DJANGO):
+        return None
+    return _RELATION_FIELDS.get(last)
+
+
+def _is_django_field(func: str) -> bool:
+    if func.startswith(_NOT_DJANGO):
+        return False
+    last = _last(func)
+    return (func.startswith("django.") or func.startswith("models.")) and (last.endswith("Field") or last in _RELATION_FIELDS)
+
+
+def _is_any_field(func: str) -> bool:
+    if func.startswith(_NOT_DJANGO):
+        return False
+    last = _last(func)
+    return last.endswith("Field") or last in _RELATION_FIELDS
+
+
+def _is_manager_call(func: str, index: ProjectIndex, module: str) -> bool:
+    last = _last(func)
+    if last == "as_manager" or last.endswith("Manager") or "from_queryset" in func:
+        return True
+    cls = index.resolve_class(func, module)
+    if cls is not None:
+        return any(_last(a).endswith(("Manager", "QuerySet")) for a in [cls.qualname] + index.ancestors(cls))
+    return False
+
+
+def _meta(cls: ClassFacts, key: str):
+    v = cls.meta_value(key)
+    return v[1] if v is not None else None
+
+
+def build_graph(index: ProjectIndex) -> ModelGraph:
+    graph = ModelGraph()
+    model_classes: Dict[str, ClassFacts] = {}
+    is_model: Dict[str, bool] = {}
+
+    def check(cls: ClassFacts, depth: int = 0) -> bool:
+        if cls.qualname in is_model:
+            return is_model[cls.qualname]
+        is_model[cls.qualname] = False  # cycles
+        result = False
+        for base in cls.bases:
+            if _is_django_base(base):
+                result = True
+                break
+            project = index.resolve_class(base, cls.module)
+            if project is not None and project.qualname != cls.qualname and depth < 30 and check(project, depth + 1):
+                result = True
+                break
+        if not result:
+            # bases we cannot see: a class declaring Django fields is a model
+            result = any(a.call is not None and _is_django_field(a.call.func) for a in cls.attrs) and not any(
+                b.startswith(_NOT_DJANGO) for b in cls.bases
+            )
+        is_model[cls.qualname] = result
+        return result
+
+    for cls in index.classes.values():
+        if check(cls):
+            model_classes[cls.qualname] = cls
+        else:
+            names = [cls.qualname] + index.ancestors(cls)
+            if any(_last(n) in ("QuerySet", "Manager", "BaseManager") and (n.startswith("django") or "." not in n) for n in names[1:]):
+                graph.querysets.add(cls.qualname)
+                graph.queryset_methods.update(cls.methods)
+
+    for q, cls in model_classes.items():
+        info = ModelInfo(q, cls.name, cls.module)
+        info.abstract = _meta(cls, "abstract") is True
+        info.proxy = _meta(cls, "proxy") is True
+        graph.models[q] = info
+        graph.by_name.setdefault(cls.name, []).append(q)
+
+    # a custom user model
+    users = [
+        q for q, c in model_classes.items()
+        if any(_last(a) in ("AbstractUser", "AbstractBaseUser") for a in index.ancestors(c)) and not graph.models[q].abstract
+    ]
+    graph.user_model = users[0] if len(users) == 1 else None
+
+    declared: List[Tuple[str, str, str, ClassFacts, object]] = []  # (concrete model, field, kind, declaring class, call)
+    for q, cls in model_classes.items():
+        info = graph.models[q]
+        chain = [c for c in index.mro_classes(cls) if c.qualname in model_classes]
+        ordering = None
+        for c in reversed(chain):  # base first, subclass overrides
+            for a in c.attrs:
+                if a.call is None:
+                    if a.value is not None and a.name in info.fields | set(info.relations):
+                        pass
+                    continue
+                func = a.call.func
+                kind = _field_kind(func)
+                if kind is not None:
+                    declared.append((q, a.name, kind, c, a.call))
+                elif _is_any_field(func):
+                    info.fields.add(a.name)
+                elif _is_manager_call(func, index, c.module):
+                    info.managers.add(a.name)
+            o = _meta(c, "ordering")
+            if o is not None:
+                ordering = o
+            for m in c.methods:
+                fq = f"{c.qualname}.{m}"
+                info.members.setdefault(m, fq)
+                fn = index.functions.get(fq)
+                if fn is not None and any(_last(d) in _QUERY_DECORATORS for d in fn.decorators):
+                    info.properties.add(m)
+        # subclass definitions win over inherited ones
+        for c in chain:
+            for m in c.methods:
+                info.members[m] = f"{c.qualname}.{m}"
+        info.ordering = bool(ordering)
+        if _meta(cls, "get_latest_by") is not None:
+            pass
+
+    def target_of(call, owner_cls: ClassFacts, concrete: str) -> Optional[str]:
+        to = call.args[0] if call.args else call.kwarg("to")
+        if to is None:
+            return None
+        kind, value = to
+        if kind == "str":
+            if value == "self":
+                return concrete
+            if value.endswith("AUTH_USER_MODEL") or value in ("auth.User", "django.contrib.auth.models.User"):
+                return graph.user_model or EXTERNAL_USER
+            hit = graph.resolve(value, owner_cls.module)
+            return hit.qualname if hit else None
+        if kind == "name" and value:
+            if value.endswith("AUTH_USER_MODEL") or value in ("django.contrib.auth.models.User",) or value.endswith("get_user_model"):
+                return graph.user_model or EXTERNAL_USER
+            hit = graph.resolve(value, owner_cls.module)
+            return hit.qualname if hit else None
+        if kind == "call" and value and _last(value) == "get_user_model":
+            return graph.user_model or EXTERNAL_USER
+        return None
+
+    for concrete, fname, kind, decl, call in declared:
+        info = graph.models[concrete]
+        if kind == GFK:
+            info.relations[fname] = Relation(fname, GFK, None, concrete, concrete, fname)
+            continue
+        target = target_of(call, decl, concrete)
+        info.relations[fname] = Relation(fname, kind, target, concrete, concrete, fname)
+        if kind == GREL or info.abstract:
+            continue
+        tinfo = graph.models.get(target) if target else None
+        if tinfo is None:
+            continue
+        rn = call.kwarg("related_name")
+        related_name = rn[1] if rn is not None and rn[0] == "str" else None
+        if rn is not None and rn[0] != "str":
+            continue  # computed name: unknown
+        if related_name is not None:
+            if related_name.endswith("+"):
+                continue
+            app = info.module.split(".")
+            app_label = app[-2] if len(app) >= 2 and app[-1] == "models" else app[0]
+            related_name = related_name.replace("%(class)s", info.name.lower()).replace("%(app_label)s", app_label.lower())
+            accessor = related_name
+        else:
+            accessor = info.name.lower() if kind == O2O else info.name.lower() + "_set"
+        rkind = {FK: REV_FK, O2O: REV_O2O, M2M: REV_M2M}[kind]
+        if accessor not in tinfo.relations:
+            tinfo.relations[accessor] = Relation(accessor, rkind, concrete, target, concrete, fname)
+        if kind == M2M and target == concrete and related_name is None:
+            pass
+
+    for q, info in graph.models.items():
+        for name in info.relations:
+            graph.relation_owners.setdefault(name, set()).add(q)
+    return graph
+
+
+def model_graph(index: ProjectIndex) -> ModelGraph:
+    return index.derived("django-model-graph", build_graph)
+
+
+def split_path(path: str) -> Tuple[str, ...]:
+    return tuple(p for p in path.split("__") if p)
+
+
+def sub_paths(covered: FrozenSet[str], name: str) -> FrozenSet[str]:
+    prefix = name + "__"
+    return frozenset(p[len(prefix):] for p in covered if p.startswith(prefix))
+
+
+def expand_paths(paths) -> FrozenSet[str]:
+    """``{"a__b__c"}`` → ``{"a", "a__b", "a__b__c"}`` (every prefix is loaded too)."""
+    out: Set[str] = set()
+    for p in paths:
+        parts = split_path(p)
+        for i in range(1, len(parts) + 1):
+            out.add("__".join(parts[:i]))
+    return frozenset(out)

@@ -1,0 +1,654 @@
+"""What a Django expression is: a queryset (with what it loads), a model instance, rows, a list.
+
+:func:`infer` walks an expression back through assignments, loop targets, chained queryset
+methods and project helpers (``get_queryset``, functions returning querysets, in this file or
+another) and returns a :class:`DjType`, or None when the origin is unknown. Results are
+memoised per node with ``ctx.memo``.
+
+A queryset carries the relation paths loaded with its objects (``select_related`` /
+``prefetch_related`` / ``Prefetch(..., to_attr=...)``), the fields left out by ``only`` /
+``defer``, and whether it yields rows (``values`` / ``values_list``). An instance bound by
+iterating a queryset remembers the loop that bound it, so rules can tell per-item access from
+access to one object fetched once.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from pathlib import Path, PurePosixPath
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+
+import libcst as cst
+
+from querylint import nodes as N
+from querylint.context import Context, Frame
+from querylint.django_models import (
+    GFK, MANY, SINGLE, ModelGraph, ModelInfo, expand_paths, model_graph, split_path, sub_paths,
+)
+
+QS, INST, LIST, ROWS = "qs", "inst", "list", "rows"
+
+CHAIN = {
+    "filter", "exclude", "order_by", "all", "distinct", "annotate", "alias", "using", "reverse",
+    "none", "select_for_update", "extra", "defer", "only", "select_related", "prefetch_related",
+    "union", "intersection", "difference", "complex_filter", "values", "values_list", "iterator",
+    "aiterator", "dates", "datetimes", "filter_by", "active", "live", "visible", "published",
+}
+SINGLE_RESULT = {
+    "get", "first", "last", "earliest", "latest", "aget", "afirst", "alast", "aearliest", "alatest",
+    "get_object", "create", "acreate",
+}
+READS = {
+    "get", "first", "last", "earliest", "latest", "exists", "count", "aggregate", "in_bulk",
+    "contains", "explain", "aget", "afirst", "alast", "aearliest", "alatest", "aexists", "acount",
+    "aaggregate", "ain_bulk", "acontains", "aexplain",
+}
+WRITES = {
+    "create", "get_or_create", "update_or_create", "update", "delete", "bulk_create", "bulk_update",
+    "acreate", "aget_or_create", "aupdate_or_create", "aupdate", "adelete", "abulk_create",
+    "abulk_update", "add", "remove", "clear", "set", "aadd", "aremove", "aclear", "aset",
+}
+INSTANCE_WRITES = {"save", "delete", "asave", "adelete"}
+INSTANCE_READS = {"refresh_from_db", "arefresh_from_db"}
+# served from the prefetch cache on a prefetched related manager
+CACHE_SERVED = {"all", "count", "exists", "acount", "aexists"}
+# a prefetched manager re-queries for these
+DEFEATING = {
+    "filter", "exclude", "order_by", "values", "values_list", "annotate", "distinct", "get",
+    "aggregate", "select_related", "only", "defer", "latest", "earliest", "in_bulk", "iterator",
+    "reverse", "extra",
+}
+EVALUATORS = {"list", "tuple", "set", "sorted", "len", "bool", "sum", "max", "min", "any", "all", "frozenset", "dict", "enumerate", "next", "iter", "reversed"}
+
+
+@dataclass(frozen=True)
+class DjType:
+    kind: str  # QS, INST, LIST (a list of instances), ROWS (values()/values_list() rows)
+    model: Optional[str]  # model qualname (None: unknown / external)
+    covered: FrozenSet[str] = frozenset()
+    select_all: bool = False
+    to_attrs: Tuple[Tuple[str, "DjType"], ...] = ()
+    only: Optional[FrozenSet[str]] = None
+    defer: FrozenSet[str] = frozenset()
+    related: Optional[str] = None  # source of ``obj.rel`` for a related manager
+    prefetched: bool = False  # related manager served from the prefetch cache
+    defeated: Optional[str] = None  # method that made a prefetched manager query again
+    manager: bool = False  # ``Model.objects`` itself
+    loop: Optional[int] = None  # id() of the loop node whose iteration bound this instance
+    evaluated: bool = False  # a list already in memory
+    origin: Any = field(default=None, compare=False, hash=False)  # node that built the queryset
+    owner_loop: Optional[int] = None  # for related managers: the loop of the owning instance
+
+    def to_attr(self, name: str) -> Optional["DjType"]:
+        for k, v in self.to_attrs:
+            if k == name:
+                return v
+        return None
+
+
+def graph_of(ctx) -> ModelGraph:
+    return model_graph(ctx.index)
+
+
+# ---------------------------------------------------------------------------------------- helpers
+
+
+def _str_args(call: cst.Call) -> List[str]:
+    out = []
+    for a in call.args:
+        if a.keyword is None and not a.star:
+            s = N.string_value(a.value)
+            if s is not None:
+                out.append(s)
+    return out
+
+
+def _prefetch_args(call: cst.Call, ctx, model: Optional[ModelInfo]) -> Tuple[List[str], List[Tuple[str, DjType]], bool]:
+    """(paths, to_attr lists, unknown): the lookups of ``prefetch_related(...)``."""
+    paths: List[str] = []
+    attrs: List[Tuple[str, DjType]] = []
+    unknown = False
+    for a in call.args:
+        if a.keyword is not None:
+            continue
+        v = a.value
+        if a.star:
+            unknown = True
+            continue
+        s = N.string_value(v)
+        if s is not None:
+            paths.append(s)
+            continue
+        if isinstance(v, cst.Name):
+            b = _simple_value(ctx, v)
+            if b is not None:
+                v = b
+        if isinstance(v, cst.Call) and N.call_name(v) == "Prefetch":
+            lookup = N.string_value(N.arg(v, 0, "lookup"))
+            if lookup is None:
+                unknown = True
+                continue
+            inner_qs = N.arg(v, 1, "queryset")
+            inner = infer(inner_qs, ctx) if inner_qs is not None else None
+            to_attr = N.string_value(N.arg(v, 2, "to_attr"))
+            inner_cov = inner.covered if inner is not None else frozenset()
+            if to_attr and "__" not in lookup:
+                target = _relation_target(ctx, model, lookup)
+                attrs.append((to_attr, DjType(LIST, inner.model if inner else target, inner_cov, inner.select_all if inner else False, evaluated=True)))
+                continue
+            paths.append(lookup)
+            paths.extend(lookup + "__" + p for p in inner_cov)
+            continue
+        unknown = True
+    return paths, attrs, unknown
+
+
+def _relation_target(ctx, model: Optional[ModelInfo], name: str) -> Optional[str]:
+    if model is None:
+        return None
+    rel = model.relation(name)
+    return rel.target if rel else None
+
+
+def _simple_value(ctx, name: cst.Name) -> Optional[cst.BaseExpression]:
+    try:
+        b = ctx.binding(name.value, at=name)
+    except Exception:
+        return None
+    if b is not None and b.kind in ("assign", "annassign", "walrus") and b.is_simple:
+        return b.value
+    return None
+
+
+def apply_method(t: DjType, method: str, call: cst.Call, ctx) -> Optional[DjType]:
+    """The queryset a chained method returns."""
+    graph = graph_of(ctx)
+    model = graph.get(t.model)
+    if t.kind == ROWS:
+        return t if method in CHAIN else None
+    base = replace(t, manager=False)
+    if t.related is not None:
+        if t.prefetched and method in DEFEATING:
+            base = replace(base, prefetched=False, defeated=method)
+        elif t.prefetched and method not in CACHE_SERVED and method not in ("iterator",):
+            base = replace(base, prefetched=False, defeated=method)
+    if method == "select_related":
+        args = _str_args(call)
+        if not call.args:
+            return replace(base, select_all=True)
+        return replace(base, covered=base.covered | expand_paths(args))
+    if method == "prefetch_related":
+        paths, attrs, _unknown = _prefetch_args(call, ctx, model)
+        return replace(base, covered=base.covered | expand_paths(paths), to_attrs=base.to_attrs + tuple(attrs))
+    if method == "only":
+        fields = frozenset(s.split("__")[0] for s in _str_args(call))
+        return replace(base, only=fields if base.only is None else base.only | fields)
+    if method == "defer":
+        fields = frozenset(s for s in _str_args(call) if "__" not in s)
+        if len(call.args) == 1 and N.literal(call.args[0].value) is None:
+            return replace(base, defer=frozenset())
+        return replace(base, defer=base.defer | fields)
+    if method in ("values", "values_list"):
+        return DjType(ROWS, t.model, origin=t.origin, related=t.related, prefetched=False, defeated=base.defeated, owner_loop=t.owner_loop)
+    if method in CHAIN or method in graph.queryset_methods:
+        return base
+    return None
+
+
+# ---------------------------------------------------------------------------------------- inference
+
+
+def infer(node: Optional[cst.CSTNode], ctx) -> Optional[DjType]:
+    if node is None:
+        return None
+    key = ("dj-infer", id(node))
+    cache = ctx._cache
+    if key in cache:
+        return cache[key]
+    cache[key] = None  # recursion guard
+    try:
+        result = _infer(node, ctx)
+    except RecursionError:
+        result = None
+    cache[key] = result
+    return result
+
+
+def _model_of_class_expr(expr, ctx) -> Optional[ModelInfo]:
+    name = N.dotted(expr)
+    if not name:
+        return None
+    head = name.split(".")[0]
+    b = ctx.binding(head, at=expr) if ctx.frames else None
+    if b is not None and b.kind not in ("import", "class"):
+        return None
+    q = ctx.qualify(expr)
+    graph = graph_of(ctx)
+    hit = graph.models.get(q) if q else None
+    if hit is None and q and b is None and "." not in name:
+        hit = graph.models.get(f"{ctx.module}.{name}")
+    if hit is None and q and (b is not None or ctx.resolver.is_imported(name)):
+        hit = graph.resolve(q, ctx.module)
+    return hit
+
+
+def _infer(node, ctx) -> Optional[DjType]:
+    if isinstance(node, cst.Await):
+        return infer(node.expression, ctx)
+    if isinstance(node, cst.Name):
+        return _infer_name(node, ctx)
+    if isinstance(node, cst.Attribute):
+        return _infer_attribute(node, ctx)
+    if isinstance(node, cst.Call):
+        return _infer_call(node, ctx)
+    if isinstance(node, cst.Subscript):
+        base = infer(node.value, ctx)
+        if base is None or len(node.slice) != 1:
+            return None
+        sl = node.slice[0].slice
+        if isinstance(sl, cst.Slice):
+            return base if base.kind in (QS, LIST, ROWS) else None
+        if base.kind in (QS, LIST):
+            return DjType(INST, base.model, base.covered, base.select_all, base.to_attrs, base.only, base.defer)
+        return None
+    if isinstance(node, (cst.ListComp, cst.GeneratorExp)) and isinstance(node.elt, cst.Name) and node.for_in.inner_for_in is None:
+        # [x for x in qs if ...]
+        if N.target_names(node.for_in.target) == [node.elt.value]:
+            it = infer(node.for_in.iter, ctx)
+            if it is not None and it.kind in (QS, LIST):
+                return replace(it, kind=LIST, evaluated=True, related=None, manager=False)
+    if isinstance(node, cst.IfExp):
+        a, b = infer(node.body, ctx), infer(node.orelse, ctx)
+        return a if a is not None and (b is None or b.model == a.model) else None
+    if isinstance(node, cst.BooleanOperation):
+        return infer(node.right, ctx) or infer(node.left, ctx)
+    return None
+
+
+def _loop_for_name(name: cst.Name, ctx):
+    try:
+        loop = ctx.loop_binding(name.value)
+    except Exception:
+        return None
+    return loop
+
+
+def iter_element(it: Optional[DjType], loop_node) -> Optional[DjType]:
+    """The instance bound by iterating ``it``."""
+    if it is None or it.kind not in (QS, LIST):
+        return None
+    if it.model is None:
+        return None
+    return DjType(
+        INST, it.model, it.covered, it.select_all, it.to_attrs, it.only, it.defer,
+        loop=id(loop_node) if loop_node is not None else None, origin=it.origin,
+    )
+
+
+def _element_of_target(target, name: str, it_expr, ctx, loop_node) -> Optional[DjType]:
+    if isinstance(target, cst.Name) and target.value == name:
+        return iter_element(infer(it_expr, ctx), loop_node)
+    if isinstance(target, (cst.Tuple, cst.List)) and isinstance(it_expr, cst.Call):
+        fname = N.call_name(it_expr)
+        elts = [e.value for e in target.elements]
+        if fname == "enumerate" and len(elts) == 2 and isinstance(elts[1], cst.Name) and elts[1].value == name and it_expr.args:
+            return iter_element(infer(it_expr.args[0].value, ctx), loop_node)
+    return None
+
+
+def _infer_name(node: cst.Name, ctx) -> Optional[DjType]:
+    name = node.value
+    loop = _loop_for_name(node, ctx)
+    b = ctx.binding(name, at=node) if ctx.frames else None
+    if loop is not None and (b is None or b.node is loop.node or loop.kind == "comprehension" or not _inside(ctx, b.node, loop.node)):
+        return _element_of_target(loop.target, name, loop.iter, ctx, loop.node)
+    if b is None:
+        return None
+    if b.kind in ("assign", "annassign", "walrus") and b.is_simple:
+        return infer(b.value, ctx)
+    if b.kind == "for":
+        return _element_of_target(b.target, name, b.value, ctx, b.node)
+    if b.kind == "with" and b.is_simple:
+        return None
+    if b.kind == "param":
+        return _infer_param(node, b, ctx)
+    if b.kind == "class":
+        return None
+    return None
+
+
+def _inside(ctx, node, container) -> bool:
+    if node is container:
+        return True
+    for a in ctx.ancestors(node):
+        if a is container:
+            return True
+    return False
+
+
+def _infer_param(node: cst.Name, b, ctx) -> Optional[DjType]:
+    frame = ctx.function
+    if frame is None or not isinstance(frame.node, cst.FunctionDef):
+        return None
+    params = N.param_names(frame.node.params)
+    cls = ctx.class_frame
+    graph = graph_of(ctx)
+    if node.value == "self" and params and params[0] == "self" and cls is not None:
+        model = graph.get(cls.qualname) or graph.resolve(cls.qualname)
+        if model is not None and model.qualname == cls.qualname:
+            return DjType(INST, model.qualname)
+    # annotated parameter: ``def f(book: Book)``
+    p = b.node
+    if isinstance(p, cst.Param) and p.annotation is not None:
+        ann = p.annotation.annotation
+        m = _model_of_class_expr(ann, ctx) if N.dotted(ann) else None
+        if m is not None:
+            return DjType(INST, m.qualname)
+    return None
+
+
+def _infer_attribute(node: cst.Attribute, ctx) -> Optional[DjType]:
+    attr = node.attr.value
+    graph = graph_of(ctx)
+    # Model.objects / custom managers
+    m = _model_of_class_expr(node.value, ctx) if isinstance(node.value, (cst.Name, cst.Attribute)) else None
+    if m is not None:
+        if attr in m.managers:
+            return DjType(QS, m.qualname, manager=True, origin=node)
+        return None
+    base = infer(node.value, ctx)
+    if base is None:
+        return None
+    if base.kind != INST:
+        return None
+    model = graph.get(base.model)
+    if model is None:
+        return None
+    ta = base.to_attr(attr)
+    if ta is not None:
+        return replace(ta, loop=base.loop)
+    rel = model.relation(attr)
+    if rel is None:
+        return None
+    sub = sub_paths(base.covered, attr)
+    if rel.kind in SINGLE:
+        return DjType(INST, rel.target if rel.kind != GFK else None, sub, base.select_all and rel.kind != GFK, loop=base.loop)
+    return DjType(
+        QS, rel.target, sub, related=N.short(node), prefetched=attr in base.covered, origin=node, owner_loop=base.loop,
+    )
+
+
+def _infer_call(node: cst.Call, ctx) -> Optional[DjType]:
+    func = node.func
+    if isinstance(func, cst.Attribute):
+        method = func.attr.value
+        recv = infer(func.value, ctx)
+        if recv is not None:
+            if recv.kind in (QS, ROWS):
+                if method in SINGLE_RESULT and recv.kind == QS:
+                    return DjType(INST, recv.model, recv.covered, recv.select_all, recv.to_attrs, recv.only, recv.defer)
+                if method in ("get_or_create", "update_or_create", "aget_or_create", "aupdate_or_create"):
+                    return None
+                return apply_method(recv, method, node, ctx)
+            return None
+        # ``super().get_queryset()`` / ``self.get_queryset()`` in a view
+        if method == "get_queryset" or method == "get_object":
+            t = view_queryset_in_context(ctx, skip_own=isinstance(func.value, cst.Call))
+            if t is not None and method == "get_object":
+                return DjType(INST, t.model, t.covered, t.select_all, t.to_attrs, t.only, t.defer)
+            return t
+    name = N.dotted(func)
+    if name is None:
+        return None
+    last = name.rsplit(".", 1)[-1]
+    if last in ("list", "sorted", "tuple", "reversed") and node.args:
+        inner = infer(node.args[0].value, ctx)
+        if inner is not None and inner.kind in (QS, LIST):
+            return replace(inner, kind=LIST, evaluated=True, related=None, manager=False)
+        if inner is not None and inner.kind == ROWS:
+            return replace(inner, evaluated=True, related=None)
+        return None
+    if last in ("get_object_or_404", "aget_object_or_404") and node.args:
+        first = node.args[0].value
+        m = _model_of_class_expr(first, ctx)
+        if m is not None:
+            return DjType(INST, m.qualname)
+        inner = infer(first, ctx)
+        if inner is not None and inner.kind == QS:
+            return DjType(INST, inner.model, inner.covered, inner.select_all, inner.to_attrs, inner.only, inner.defer)
+        return None
+    if last in ("get_list_or_404",) and node.args:
+        first = node.args[0].value
+        m = _model_of_class_expr(first, ctx)
+        if m is not None:
+            return DjType(LIST, m.qualname, evaluated=True)
+        return None
+    m = _model_of_class_expr(func, ctx)
+    if m is not None:
+        return DjType(INST, m.qualname)  # an unsaved instance
+    return returned_by_call(node, ctx)
+
+
+# ---------------------------------------------------------------------------------------- helpers' returns
+
+
+def returned_by_call(node: cst.Call, ctx) -> Optional[DjType]:
+    """What a project function returns, when it is a queryset/instance (this file or another)."""
+    from querylint.facts import FunctionFacts  # noqa: F401
+
+    name = N.dotted(node.func)
+    if not name:
+        return None
+    head = name.split(".")[0]
+    index = ctx.index
+    fn = None
+    if head in ("self", "cls") and name.count(".") == 1:
+        cls = ctx.class_frame
+        if cls is not None:
+            fn = index.find_method(cls.qualname, name.split(".")[1])
+    else:
+        b = ctx.binding(head, at=node) if ctx.frames else None
+        if b is not None and b.kind not in ("import", "def", "class"):
+            return None
+        q = ctx.qualify(node.func)
+        if q:
+            fn = index.resolve_function(q, ctx.function_facts())
+            if fn is None and "." not in name:
+                fn = index.functions.get(f"{ctx.module}.{name}")
+    if fn is None:
+        return None
+    return function_returns(ctx, fn.qualname)
+
+
+def _root_of(ctx) -> Optional[Path]:
+    try:
+        p = Path(ctx.path).resolve()
+        n = len(PurePosixPath(ctx.relpath).parts)
+        for _ in range(n):
+            p = p.parent
+        return p
+    except Exception:
+        return None
+
+
+class _Offline:
+    """A parsed file with a context we can point at any of its functions or classes."""
+
+    def __init__(self, ctx: Context, module: cst.Module):
+        self.ctx = ctx
+        self.module = module
+        self.defs: Dict[str, cst.CSTNode] = {}
+        self.chains: Dict[str, List[Tuple[str, cst.CSTNode]]] = {}
+        self._index(module, ctx.module, [])
+
+    def _index(self, node, prefix, chain):
+        body = node.body.body if isinstance(getattr(node, "body", None), cst.IndentedBlock) else (node.body if isinstance(node, cst.Module) else ())
+        for stmt in body:
+            if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
+                q = f"{prefix}.{stmt.name.value}"
+                kind = "class" if isinstance(stmt, cst.ClassDef) else "function"
+                self.defs[q] = stmt
+                self.chains[q] = chain + [(kind, stmt, q)]
+                self._index(stmt, q, chain + [(kind, stmt, q)])
+            elif isinstance(stmt, (cst.If, cst.Try)):
+                for inner in N.walk(stmt, into_functions=False):
+                    if isinstance(inner, (cst.FunctionDef, cst.ClassDef)) and inner is not stmt:
+                        q = f"{prefix}.{inner.name.value}"
+                        self.defs.setdefault(q, inner)
+                        self.chains.setdefault(q, chain + [("class" if isinstance(inner, cst.ClassDef) else "function", inner, q)])
+
+    def enter(self, qualname: str) -> bool:
+        """Point the context's frames at a def/class; fill parents for its subtree."""
+        chain = self.chains.get(qualname)
+        if chain is None:
+            return False
+        ctx = self.ctx
+        ctx.frames = [Frame("module", self.module, ctx.module)]
+        for kind, node, q in chain:
+            facts = ctx._functions_by_qualname.get(q) if kind == "function" else None
+            ctx.frames.append(Frame(kind, node, q, facts=facts))
+        node = chain[-1][1]
+        if id(node) not in ctx._parents:
+            _fill_parents(ctx, node)
+        return True
+
+
+def _fill_parents(ctx, root) -> None:
+    stack = [root]
+    while stack:
+        n = stack.pop()
+        for c in N.children(n):
+            ctx._parents[id(c)] = n
+            stack.append(c)
+    ctx._parents.setdefault(id(root), None)
+
+
+def offline(ctx, relpath: str) -> Optional[_Offline]:
+    """A parsed copy of another project file (memoised per run), for helper and view inference."""
+    store = ctx.index.derived("django-offline-files", lambda _i: {})
+    if relpath in store:
+        return store[relpath]
+    store[relpath] = None
+    facts = ctx.index.files.get(relpath)
+    if facts is None:
+        return None
+    module = None
+    if relpath == ctx.relpath:
+        module = ctx.module_node
+    else:
+        root = _root_of(ctx)
+        if root is None:
+            return None
+        try:
+            module = cst.parse_module((root / relpath).read_text(encoding="utf-8"))
+        except Exception:
+            return None
+    octx = Context(path=relpath, relpath=relpath, source="", module=module, facts=facts, index=ctx.index, config=ctx.config)
+    off = _Offline(octx, module)
+    _fill_parents(octx, module)
+    store[relpath] = off
+    return off
+
+
+_DEPTH = [0]
+
+
+def function_returns(ctx, qualname: str) -> Optional[DjType]:
+    store = ctx.index.derived("django-returns", lambda _i: {})
+    if qualname in store:
+        return store[qualname]
+    store[qualname] = None
+    fn = ctx.index.functions.get(qualname)
+    if fn is None or _DEPTH[0] > 6:
+        return None
+    off = offline(ctx, fn.path)
+    if off is None:
+        return None
+    _DEPTH[0] += 1
+    saved = off.ctx.frames
+    try:
+        if not off.enter(qualname):
+            return None
+        node = off.defs[qualname]
+        frames = list(off.ctx.frames)
+        results: List[DjType] = []
+        for n in N.walk(node.body, into_functions=False):
+            if isinstance(n, cst.Return) and n.value is not None:
+                off.ctx.frames = list(frames)
+                t = infer(n.value, off.ctx)
+                if t is None:
+                    return None
+                results.append(t)
+        if not results:
+            return None
+        first = results[0]
+        if any(r.model != first.model or r.kind != first.kind for r in results[1:]):
+            return None
+        covered = first.covered
+        for r in results[1:]:
+            covered &= r.covered
+        result = replace(first, covered=covered, loop=None, origin=None)
+        store[qualname] = result
+        return result
+    finally:
+        off.ctx.frames = saved
+        _DEPTH[0] -= 1
+
+
+def class_attr_queryset(ctx, cls_qualname: str, attr: str = "queryset") -> Tuple[Optional[DjType], Optional[cst.CSTNode], Optional[Any]]:
+    """The queryset a view class assigns to ``queryset = ...`` (own or inherited): (type, node, offline file)."""
+    index = ctx.index
+    cls = index.classes.get(cls_qualname)
+    if cls is None:
+        return None, None, None
+    for c in index.mro_classes(cls):
+        if c.attr(attr) is None:
+            continue
+        off = offline(ctx, c.path)
+        if off is None or c.qualname not in off.defs:
+            return None, None, None
+        node = off.defs[c.qualname]
+        for stmt in node.body.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    if isinstance(small, cst.Assign) and any(N.dotted(t.target) == attr for t in small.targets):
+                        saved = off.ctx.frames
+                        try:
+                            off.enter(c.qualname)
+                            return infer(small.value, off.ctx), small, off
+                        finally:
+                            off.ctx.frames = saved
+        return None, None, None
+    return None, None, None
+
+
+def view_queryset(ctx, cls_qualname: str, skip_own: bool = False) -> Optional[DjType]:
+    """What a view's list queryset is: ``get_queryset()`` when defined, else ``queryset``."""
+    index = ctx.index
+    cls = index.classes.get(cls_qualname)
+    if cls is None:
+        return None
+    for c in index.mro_classes(cls):
+        if skip_own and c.qualname == cls_qualname:
+            continue
+        if "get_queryset" in c.methods:
+            return function_returns(ctx, f"{c.qualname}.get_queryset")
+        if c.attr("queryset") is not None:
+            t, _node, _off = class_attr_queryset(ctx, c.qualname)
+            return t
+    return None
+
+
+def view_queryset_in_context(ctx, skip_own: bool) -> Optional[DjType]:
+    cls = ctx.class_frame
+    if cls is None:
+        return None
+    if skip_own:
+        # super().get_queryset(): the class attribute / the parent's get_queryset
+        own = ctx.index.classes.get(cls.qualname)
+        if own is None:
+            return None
+        if own.attr("queryset") is not None:
+            t, _n, _o = class_attr_queryset(ctx, cls.qualname)
+            return t
+        return view_queryset(ctx, cls.qualname, skip_own=True)
+    return view_queryset(ctx, cls.qualname)

@@ -1,0 +1,259 @@
+"""Where Django code hits the database: query sites, lazy relation reads, per-item context.
+
+Shared by the Django rules and the project index's query detector. Everything is memoised per
+node on the file's context.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import FrozenSet, List, Optional, Tuple
+
+import libcst as cst
+
+from querylint import nodes as N
+from querylint.django_models import GFK, MANY, SINGLE, ModelInfo
+from querylint.django_querysets import (
+    CACHE_SERVED, DEFEATING, INST, INSTANCE_READS, INSTANCE_WRITES, LIST, QS, READS, ROWS, WRITES,
+    DjType, graph_of, infer,
+)
+from querylint.loops import classify_loop
+
+EVALUATING_FUNCS = {"list", "tuple", "set", "sorted", "len", "bool", "sum", "max", "min", "any", "all", "frozenset", "dict", "next", "iter", "reversed", "enumerate"}
+
+
+@dataclass(frozen=True)
+class Site:
+    kind: str  # "read", "write", "related", "defeat", "instance-write", "instance-read"
+    node: cst.CSTNode  # where it runs (the call / the evaluated expression)
+    qs: Optional[DjType]  # the queryset / instance involved
+    method: str  # the method or evaluating function ("iterate" for a for loop)
+    expr: cst.CSTNode  # the queryset expression
+
+
+def _evaluating_parent(node, ctx) -> Optional[str]:
+    """How ``node`` (a queryset expression) is evaluated by its parent, if it is."""
+    parent = ctx.parent_of(node)
+    if parent is None:
+        return None
+    if isinstance(parent, cst.For) and parent.iter is node:
+        return "iterate"
+    if isinstance(parent, cst.CompFor) and parent.iter is node:
+        return "iterate"
+    if isinstance(parent, cst.Arg) and parent.value is node and parent.keyword is None and not parent.star:
+        call = ctx.parent_of(parent)
+        if isinstance(call, cst.Call) and call.args and call.args[0] is parent and isinstance(call.func, cst.Name) and call.func.value in EVALUATING_FUNCS:
+            b = ctx.binding(call.func.value, at=call) if ctx.frames else None
+            if b is None:
+                return call.func.value
+        return None
+    if isinstance(parent, cst.Subscript) and parent.value is node and len(parent.slice) == 1:
+        sl = parent.slice[0].slice
+        if isinstance(sl, cst.Index):
+            return "index"
+        return None
+    if isinstance(parent, (cst.If, cst.While)) and parent.test is node:
+        return "bool"
+    if isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not):
+        return "bool"
+    return None
+
+
+def site_of(node: cst.CSTNode, ctx) -> Optional[Site]:
+    """The query ``node`` runs, when it is a Django query site (memoised)."""
+    return ctx.memo(("dj-site", id(node)), lambda: _site_of(node, ctx))
+
+
+def _site_of(node, ctx) -> Optional[Site]:
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        method = node.func.attr.value
+        if method in READS or method in WRITES or method in INSTANCE_WRITES or method in INSTANCE_READS or method in CACHE_SERVED or method in DEFEATING:
+            recv = infer(node.func.value, ctx)
+            if recv is not None:
+                if recv.kind == INST and method in INSTANCE_WRITES:
+                    if recv.model is None:
+                        return None
+                    return Site("instance-write", node, recv, method, node.func.value)
+                if recv.kind == INST and method in INSTANCE_READS:
+                    return Site("instance-read", node, recv, method, node.func.value)
+                if recv.kind in (QS, ROWS):
+                    if method in READS or method in WRITES:
+                        if recv.related is not None:
+                            if method in WRITES and method not in ("add", "remove", "clear", "set", "create", "aadd", "aremove", "aclear", "aset", "acreate", "update", "delete", "get_or_create", "update_or_create"):
+                                return None
+                            if method in WRITES:
+                                return Site("write", node, recv, method, node.func.value)
+                            if recv.prefetched and method in CACHE_SERVED:
+                                return None
+                            if recv.defeated is not None or (recv.prefetched and method in DEFEATING):
+                                return Site("defeat", node, recv, method, node.func.value)
+                            if recv.prefetched and method in ("first", "last") :
+                                model = graph_of(ctx).get(recv.model)
+                                if model is not None and model.ordering:
+                                    return None
+                                return Site("defeat", node, recv, method, node.func.value)
+                            if recv.prefetched:
+                                return None
+                            return Site("related", node, recv, method, node.func.value)
+                        if method in ("add", "remove", "clear", "set", "aadd", "aremove", "aclear", "aset"):
+                            return None  # not a manager method on a plain queryset
+                        return Site("write" if method in WRITES else "read", node, recv, method, node.func.value)
+    # an evaluated queryset expression: for x in qs / list(qs) / len(qs) / qs[0] / if qs
+    if isinstance(node, (cst.Call, cst.Name, cst.Attribute, cst.Subscript)):
+        how = _evaluating_parent(node, ctx)
+        if how is None:
+            return None
+        t = infer(node, ctx)
+        if t is None or t.kind not in (QS, ROWS) or t.evaluated:
+            return None
+        if t.related is not None:
+            if t.prefetched:
+                return None
+            if t.defeated is not None:
+                return Site("defeat", node, t, how, node)
+            return Site("related", node, t, how, node)
+        if t.manager and how == "iterate":
+            return Site("read", node, t, how, node)
+        return Site("read", node, t, how, node)
+    return None
+
+
+def is_fresh(expr: cst.CSTNode, loop_node: cst.CSTNode, ctx) -> bool:
+    """Is the queryset ``expr`` built inside ``loop_node`` (so each iteration queries anew)?"""
+    root = expr
+    while True:
+        if isinstance(root, cst.Call):
+            if isinstance(root.func, cst.Attribute):
+                root = root.func.value
+                continue
+            return True
+        if isinstance(root, cst.Attribute):
+            root = root.value
+            continue
+        if isinstance(root, cst.Subscript):
+            root = root.value
+            continue
+        if isinstance(root, cst.Await):
+            root = root.expression
+            continue
+        break
+    if isinstance(root, cst.Name):
+        t = infer(root, ctx)
+        if t is not None and t.kind == INST:
+            return True  # a related manager of an instance
+        b = ctx.binding(root.value, at=root) if ctx.frames else None
+        if b is None or b.kind in ("import", "class"):
+            return True  # Model.objects...
+        for a in ctx.ancestors(b.node):
+            if a is loop_node:
+                return True
+        return False
+    return True
+
+
+def loop_ids(ctx) -> List[int]:
+    return [id(l.node) for l in ctx.loops if classify_loop(l, ctx) == "items"]
+
+
+def per_item_loop_of(t: DjType, ctx):
+    """The enclosing per-item loop whose iteration bound the instance ``t``."""
+    if t is None or t.loop is None:
+        return None
+    for l in reversed(ctx.loops):
+        if id(l.node) == t.loop:
+            return l if classify_loop(l, ctx) == "items" else None
+    return None
+
+
+def names_bound_in(loop_node, ctx) -> FrozenSet[str]:
+    """Names (re)bound per iteration: the loop target(s) and every assignment inside the body."""
+
+    def compute():
+        out = set()
+        if isinstance(loop_node, cst.For):
+            out.update(N.target_names(loop_node.target))
+            body = loop_node.body
+        elif isinstance(loop_node, cst.While):
+            body = loop_node.body
+        else:
+            body = loop_node
+            clause = getattr(loop_node, "for_in", None)
+            while clause is not None:
+                out.update(N.target_names(clause.target))
+                clause = clause.inner_for_in
+        for n in N.walk(body, into_functions=False):
+            if isinstance(n, cst.Assign):
+                for t in n.targets:
+                    out.update(N.target_names(t.target))
+            elif isinstance(n, (cst.AnnAssign, cst.AugAssign)):
+                out.update(N.target_names(n.target))
+            elif isinstance(n, cst.For):
+                out.update(N.target_names(n.target))
+            elif isinstance(n, cst.CompFor):
+                out.update(N.target_names(n.target))
+            elif isinstance(n, cst.NamedExpr):
+                out.update(N.target_names(n.target))
+            elif isinstance(n, cst.WithItem) and n.asname is not None:
+                out.update(N.target_names(n.asname.name))
+            elif isinstance(n, cst.ExceptHandler) and n.name is not None:
+                out.update(N.target_names(n.name.name))
+        return frozenset(out)
+
+    return ctx.memo(("dj-loop-names", id(loop_node)), compute)
+
+
+def depends_on_loop(expr: cst.CSTNode, loop_node, ctx) -> bool:
+    names = names_bound_in(loop_node, ctx)
+    for n in N.walk(expr):
+        if isinstance(n, cst.Name) and n.value in names:
+            parent = ctx.parent_of(n)
+            if isinstance(parent, cst.Attribute) and parent.attr is n:
+                continue
+            if isinstance(parent, cst.Arg) and parent.keyword is n:
+                continue
+            return True
+    return False
+
+
+def relation_hop(node: cst.Attribute, ctx) -> Optional[Tuple[DjType, ModelInfo, str]]:
+    """(instance, its model, relation name) when ``node`` reads a single-object relation of an instance."""
+    base = infer(node.value, ctx)
+    if base is None or base.kind != INST or base.model is None:
+        return None
+    model = graph_of(ctx).get(base.model)
+    if model is None:
+        return None
+    rel = model.relation(node.attr.value)
+    if rel is None or rel.kind not in SINGLE:
+        return None
+    if base.to_attr(node.attr.value) is not None:
+        return None
+    return base, model, node.attr.value
+
+
+def is_loaded(base: DjType, name: str, kind: str) -> bool:
+    if name in base.covered:
+        return True
+    return base.select_all and kind != GFK
+
+
+def is_store_target(node, ctx) -> bool:
+    parent = ctx.parent_of(node)
+    if isinstance(parent, cst.AssignTarget) and parent.target is node:
+        return True
+    if isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is node:
+        return True
+    if isinstance(parent, cst.Del):
+        return True
+    return False
+
+
+def loop_queryset_line(t: DjType, ctx) -> Optional[int]:
+    if t is None or t.origin is None:
+        return None
+    try:
+        line = ctx.line(t.origin)
+    except Exception:
+        return None
+    if ctx._positions is None or ctx._positions.get(t.origin) is None:
+        return None  # built in another file
+    return line

@@ -1,0 +1,871 @@
+"""Django ORM N+1 rules (QL110-QL117): queries, writes and lazy relations once per item."""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import libcst as cst
+
+from querylint.django_models import GFK, REV_O2O
+from querylint.django_querysets import INST, DjType, graph_of, infer
+from querylint.django_sites import (
+    Site, depends_on_loop, is_fresh, is_loaded, is_store_target, loop_queryset_line, per_item_loop_of,
+    relation_hop, site_of,
+)
+from querylint.loops import per_item_loop
+from querylint.rule import Rule, Severity, dedent, nodes as N
+
+_CODES = {
+    "read": "QL110", "instance-read": "QL110", "write": "QL111", "instance-write": "QL111",
+    "related": "QL113", "defeat": "QL114", "invariant": "QL116",
+}
+
+
+def _where(t: Optional[DjType], ctx) -> str:
+    line = loop_queryset_line(t, ctx)
+    return f"the queryset built on line {line}" if line else "the queryset the loop iterates"
+
+
+def _short_call(node: cst.CSTNode) -> str:
+    text = N.short(node, 70)
+    return text
+
+
+def loop_site(node: cst.CSTNode, ctx) -> Optional[Tuple[str, object, Site]]:
+    """(code, loop, site) when ``node`` runs a Django query once per item of a loop."""
+    if not ctx.loops:
+        return None
+
+    def compute():
+        site = site_of(node, ctx)
+        if site is None:
+            return None
+        loop = per_item_loop(ctx)
+        if loop is None:
+            return None
+        kind = site.kind
+        t = site.qs
+        if kind in ("read", "instance-read"):
+            if site.method in ("iterate", "list", "tuple", "set", "sorted", "len", "bool", "index", "sum", "max", "min", "any", "all", "frozenset", "dict", "next", "iter", "reversed", "enumerate"):
+                if not is_fresh(site.expr, loop.node, ctx):
+                    return None
+            if not depends_on_loop(site.node, loop.node, ctx):
+                return ("QL116", loop, site)
+            return ("QL110", loop, site)
+        if kind in ("related", "defeat"):
+            owner = None
+            if t is not None and t.owner_loop is not None:
+                for l in reversed(ctx.loops):
+                    if id(l.node) == t.owner_loop:
+                        owner = l
+                        break
+            if owner is None:
+                if not depends_on_loop(site.node, loop.node, ctx):
+                    return ("QL116", loop, site)
+                return ("QL110", loop, site)
+            from querylint.loops import classify_loop
+
+            if classify_loop(owner, ctx) != "items":
+                return None
+            return (_CODES[kind], owner, site)
+        if kind in ("write", "instance-write"):
+            return ("QL111", loop, site)
+        return None
+
+    return ctx.memo(("dj-loop-site", id(node)), compute)
+
+
+class _SiteRule(Rule):
+    def _check(self, node) -> None:
+        hit = loop_site(node, self.ctx)
+        if hit is None or hit[0] != self.code:
+            return
+        _code, loop, site = hit
+        self.report(site.node, self.message(loop, site))
+
+    visit_Call = _check
+    visit_Name = _check
+    visit_Attribute = _check
+    visit_Subscript = _check
+
+    def message(self, loop, site: Site) -> str:  # pragma: no cover - overridden
+        raise NotImplementedError
+
+
+def _what(site: Site) -> str:
+    if site.method in ("iterate",):
+        return f"iterating `{N.short(site.expr, 70)}`"
+    if isinstance(site.node, cst.Call) and isinstance(site.node.func, cst.Attribute) and site.node.func.attr.value == site.method:
+        return f"`{N.short(site.node, 70)}`"
+    if site.method == "index":
+        return f"indexing `{N.short(site.expr, 60)}`"
+    return f"`{site.method}({N.short(site.expr, 60)})`"
+
+
+class OrmQueryInLoop(_SiteRule):
+    """
+    ## What it does
+    Flags a Django ORM read (`get`, `first`, `exists`, `count`, `aggregate`, iterating or `list()`
+    of a queryset, and their async forms `aget`, `acount`, ...) run once per item of a loop or
+    comprehension, with arguments that depend on the item.
+
+    ## Why is this bad?
+    Each iteration is a round trip: N items cost N queries and the page gets slower as the data
+    grows.
+
+    ## Example
+    ```python
+    for order in orders:
+        customer = Customer.objects.get(pk=order.customer_id)
+    ```
+
+    ## Use instead
+    ```python
+    customers = Customer.objects.in_bulk({o.customer_id for o in orders})
+    for order in orders:
+        customer = customers[order.customer_id]
+    ```
+    or `select_related("customer")` on the orders' queryset.
+
+    ## Known problems
+    Loops over constants, batches (`chunked(ids, 500)`, Paginator pages) and retries are not
+    reported.
+    """
+
+    code = "QL110"
+    name = "orm-query-in-loop"
+    VALID = [
+        {
+            "shop/models.py": "from django.db import models\nclass Customer(models.Model):\n    name = models.CharField(max_length=9)\n",
+            "shop/views.py": dedent(
+                """
+                from shop.models import Customer
+                def names(ids):
+                    customers = Customer.objects.in_bulk(ids)
+                    return [customers[i].name for i in ids if i in customers]
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "shop/models.py": "from django.db import models\nclass Customer(models.Model):\n    name = models.CharField(max_length=9)\n",
+            "shop/views.py": dedent(
+                """
+                from shop.models import Customer
+                def names(ids):
+                    return [Customer.objects.get(pk=i).name for i in ids]  # want: QL110
+                """
+            ),
+        }
+    ]
+
+    def message(self, loop, site):
+        return (
+            f"{_what(site)} runs a query on every iteration of {self.ctx.loop_label(loop)}; fetch every row "
+            f"once before the loop (`filter(<field>__in=...)` / `in_bulk()`) and look items up in a dict"
+        )
+
+
+class OrmWriteInLoop(_SiteRule):
+    """
+    ## What it does
+    Flags a Django ORM write run once per item of a loop: `instance.save()` / `delete()`,
+    `Model.objects.create()`, `get_or_create()`, `update_or_create()`, `update()`, `delete()`
+    and their async forms.
+
+    ## Why is this bad?
+    One statement (and often one transaction) per row: writing 10,000 rows takes 10,000 round
+    trips where one or a few would do.
+
+    ## Example
+    ```python
+    for product in Product.objects.filter(category_id=cid):
+        product.price = product.price * factor
+        product.save(update_fields=["price"])
+    ```
+
+    ## Use instead
+    ```python
+    Product.objects.filter(category_id=cid).update(price=F("price") * factor)
+    ```
+    or collect the instances and call `bulk_update(objs, ["price"])` / `bulk_create(objs)` once.
+
+    ## Known problems
+    Per-row writes that are deliberate (signals, `save()` side effects, at-least-once
+    processing) are reported too; suppress them with a reason.
+    """
+
+    code = "QL111"
+    name = "orm-write-in-loop"
+    VALID = [
+        {
+            "shop/models.py": "from django.db import models\nclass Product(models.Model):\n    price = models.IntegerField()\n",
+            "shop/jobs.py": dedent(
+                """
+                from shop.models import Product
+                def reprice(prices):
+                    objs = list(Product.objects.filter(pk__in=list(prices)))
+                    for p in objs:
+                        p.price = prices[p.pk]
+                    Product.objects.bulk_update(objs, ["price"])
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "shop/models.py": "from django.db import models\nclass Product(models.Model):\n    price = models.IntegerField()\n",
+            "shop/jobs.py": dedent(
+                """
+                from shop.models import Product
+                def reprice(prices):
+                    for p in Product.objects.filter(pk__in=list(prices)):
+                        p.price = prices[p.pk]
+                        p.save()  # want: QL111
+                """
+            ),
+        }
+    ]
+
+    def message(self, loop, site):
+        m = site.method.lstrip("a") if site.method.startswith("a") and site.method[1:] in ("save", "delete", "create", "update", "get_or_create", "update_or_create") else site.method
+        if site.kind == "instance-write" and m == "save":
+            fix = "collect the changed objects and call `bulk_update(objs, [fields])` (or `bulk_create`) once after the loop, or one `queryset.update(...)`"
+        elif m == "delete":
+            fix = "delete them with one `filter(pk__in=...).delete()` after the loop"
+        elif m in ("create", "bulk_create"):
+            fix = "build the instances in the loop and call `bulk_create(objs)` once after it"
+        elif m in ("update", "bulk_update"):
+            fix = "update every row in one statement (`filter(pk__in=...).update(...)`, `Case`/`When`) or `bulk_update` after the loop"
+        else:
+            fix = "batch the writes (`bulk_create` / `bulk_update` / one `update()`) outside the loop"
+        return f"{_what(site)} writes to the database on every iteration of {self.ctx.loop_label(loop)}; {fix}"
+
+
+class RelatedManagerInLoop(_SiteRule):
+    """
+    ## What it does
+    Flags a reverse ForeignKey or ManyToMany manager (`author.books.all()`, `.count()`,
+    `author.book_set.filter(...)`) used once per object of a loop over a queryset that did
+    not `prefetch_related` that relation.
+
+    ## Why is this bad?
+    Every object costs one more query: the classic N+1.
+
+    ## Example
+    ```python
+    for author in Author.objects.all():
+        titles = [b.title for b in author.books.all()]
+    ```
+
+    ## Use instead
+    ```python
+    for author in Author.objects.prefetch_related("books"):
+        titles = [b.title for b in author.books.all()]
+    ```
+    For counts, `annotate(n_books=Count("books"))`.
+    """
+
+    code = "QL113"
+    name = "related-manager-in-loop"
+    VALID = [
+        {
+            "lib/models.py": dedent(
+                """
+                from django.db import models
+                class Author(models.Model):
+                    name = models.CharField(max_length=9)
+                class Book(models.Model):
+                    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="books")
+                """
+            ),
+            "lib/views.py": dedent(
+                """
+                from lib.models import Author
+                def report():
+                    return {a.name: len(a.books.all()) for a in Author.objects.prefetch_related("books")}
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "lib/models.py": dedent(
+                """
+                from django.db import models
+                class Author(models.Model):
+                    name = models.CharField(max_length=9)
+                class Book(models.Model):
+                    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="books")
+                """
+            ),
+            "lib/views.py": dedent(
+                """
+                from lib.models import Author
+                def report():
+                    return {a.name: a.books.count() for a in Author.objects.all()}  # want: QL113
+                """
+            ),
+        }
+    ]
+
+    def message(self, loop, site):
+        rel = site.qs.related or "the relation"
+        name = rel.rsplit(".", 1)[-1]
+        fix = f'add .prefetch_related("{name}") to the loop\'s queryset'
+        if site.method in ("count", "acount"):
+            fix = f'annotate the count on the loop\'s queryset (`.annotate(n={"Count"}("{name}"))`) or prefetch_related("{name}")'
+        return f"{_what(site)} queries `{rel}` for every item of {self.ctx.loop_label(loop)}; {fix}"
+
+
+class PrefetchDefeatedInLoop(_SiteRule):
+    """
+    ## What it does
+    Flags a call on a prefetched related manager that does not read the prefetch cache
+    (`.filter()`, `.exclude()`, `.order_by()`, `.values()`, `.first()` without a model
+    ordering, ...) once per object of a loop.
+
+    ## Why is this bad?
+    `prefetch_related` loaded the relation for every object in one query, but a new queryset
+    method ignores that cache and queries again for each object: the prefetch is wasted and
+    the N+1 is back.
+
+    ## Example
+    ```python
+    for order in Order.objects.prefetch_related("lines"):
+        open_lines = order.lines.filter(cancelled=False)
+    ```
+
+    ## Use instead
+    ```python
+    active = Prefetch("lines", queryset=OrderLine.objects.filter(cancelled=False), to_attr="open_lines")
+    for order in Order.objects.prefetch_related(active):
+        open_lines = order.open_lines
+    ```
+    or filter in Python over `order.lines.all()`.
+    """
+
+    code = "QL114"
+    name = "prefetch-defeated-in-loop"
+    VALID = [
+        {
+            "shop/models.py": dedent(
+                """
+                from django.db import models
+                class Order(models.Model):
+                    number = models.CharField(max_length=9)
+                class Line(models.Model):
+                    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+                    cancelled = models.BooleanField()
+                """
+            ),
+            "shop/views.py": dedent(
+                """
+                from shop.models import Order
+                def open_lines():
+                    return [[l for l in o.lines.all() if not l.cancelled] for o in Order.objects.prefetch_related("lines")]
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "shop/models.py": dedent(
+                """
+                from django.db import models
+                class Order(models.Model):
+                    number = models.CharField(max_length=9)
+                class Line(models.Model):
+                    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+                    cancelled = models.BooleanField()
+                """
+            ),
+            "shop/views.py": dedent(
+                """
+                from shop.models import Order
+                def open_lines():
+                    return [list(o.lines.filter(cancelled=False)) for o in Order.objects.prefetch_related("lines")]  # want: QL114
+                """
+            ),
+        }
+    ]
+
+    def message(self, loop, site):
+        rel = site.qs.related or "the relation"
+        name = rel.rsplit(".", 1)[-1]
+        how = site.qs.defeated or site.method
+        return (
+            f"`.{how}()` on the prefetched `{rel}` bypasses the prefetch cache and queries again for every item of "
+            f'{self.ctx.loop_label(loop)}; filter `{rel}.all()` in Python, or prefetch with `Prefetch("{name}", queryset=..., to_attr=...)`'
+        )
+
+
+class LoopInvariantQuery(_SiteRule):
+    """
+    ## What it does
+    Flags a Django query inside a loop whose arguments do not depend on the loop: the same
+    query runs again on every iteration.
+
+    ## Why is this bad?
+    It returns the same answer each time; N iterations cost N identical round trips.
+
+    ## Example
+    ```python
+    for item in items:
+        rate = TaxRate.objects.get(country="FR")
+        item.total = item.price * rate.value
+    ```
+
+    ## Use instead
+    ```python
+    rate = TaxRate.objects.get(country="FR")
+    for item in items:
+        item.total = item.price * rate.value
+    ```
+    """
+
+    code = "QL116"
+    name = "loop-invariant-query"
+    VALID = [
+        {
+            "shop/models.py": "from django.db import models\nclass TaxRate(models.Model):\n    country = models.CharField(max_length=2)\n    value = models.IntegerField()\n",
+            "shop/tax.py": dedent(
+                """
+                from shop.models import TaxRate
+                def totals(prices):
+                    rate = TaxRate.objects.get(country="FR")
+                    return [p * rate.value for p in prices]
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "shop/models.py": "from django.db import models\nclass TaxRate(models.Model):\n    country = models.CharField(max_length=2)\n    value = models.IntegerField()\n",
+            "shop/tax.py": dedent(
+                """
+                from shop.models import TaxRate
+                def totals(prices):
+                    return [p * TaxRate.objects.get(country="FR").value for p in prices]  # want: QL116
+                """
+            ),
+        }
+    ]
+
+    def message(self, loop, site):
+        return f"{_what(site)} runs the same query on every iteration of {self.ctx.loop_label(loop)}; run it once before the loop and reuse the result"
+
+
+# ------------------------------------------------------------------------------------ attributes
+
+
+def lazy_chain(node: cst.Attribute, ctx):
+    """(loop, root instance type, relation path, root expression) when ``node`` lazily loads a relation per item."""
+
+    def compute():
+        if is_store_target(node, ctx):
+            return None
+        hop = relation_hop(node, ctx)
+        if hop is None:
+            return None
+        base, model, name = hop
+        rel = model.relation(name)
+        if is_loaded(base, name, rel.kind):
+            return None
+        loop = per_item_loop_of(base, ctx)
+        if loop is None:
+            return None
+        # the outermost lazy hop of a chain reports the whole path
+        parent = ctx.parent
+        if isinstance(parent, cst.Attribute) and parent.value is node and relation_hop(parent, ctx) is not None:
+            return None
+        path = [name]
+        root = node.value
+        while isinstance(root, cst.Attribute) and relation_hop(root, ctx) is not None:
+            path.insert(0, root.attr.value)
+            root = root.value
+        return loop, base, "__".join(path), root, rel
+
+    return ctx.memo(("dj-lazy", id(node)), compute)
+
+
+def _root_type(root, ctx) -> Optional[DjType]:
+    return infer(root, ctx)
+
+
+class LazyRelationInLoop(Rule):
+    """
+    ## What it does
+    Flags a ForeignKey / OneToOneField (forward or reverse) or GenericForeignKey read on an
+    object of a loop over a queryset that did not `select_related` (or `prefetch_related`)
+    that relation: `book.author.name`, `card.customer`, `customer.profile`.
+
+    ## Why is this bad?
+    Django loads the related object lazily, with one query per object of the loop.
+
+    ## Example
+    ```python
+    for book in Book.objects.filter(in_print=True):
+        print(book.title, book.author.name)
+    ```
+
+    ## Use instead
+    ```python
+    for book in Book.objects.filter(in_print=True).select_related("author"):
+        print(book.title, book.author.name)
+    ```
+
+    ## Known problems
+    Each relation is reported once per loop (Django caches it on the object after the first
+    read). Objects whose origin cannot be traced to a queryset are not reported.
+    """
+
+    code = "QL112"
+    name = "lazy-relation-in-loop"
+    VALID = [
+        {
+            "lib/models.py": dedent(
+                """
+                from django.db import models
+                class Author(models.Model):
+                    name = models.CharField(max_length=9)
+                class Book(models.Model):
+                    title = models.CharField(max_length=9)
+                    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+                """
+            ),
+            "lib/views.py": dedent(
+                """
+                from lib.models import Book
+                def rows():
+                    return [(b.title, b.author.name, b.author_id) for b in Book.objects.select_related("author")]
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "lib/models.py": dedent(
+                """
+                from django.db import models
+                class Author(models.Model):
+                    name = models.CharField(max_length=9)
+                class Book(models.Model):
+                    title = models.CharField(max_length=9)
+                    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+                """
+            ),
+            "lib/views.py": dedent(
+                """
+                from lib.models import Book
+                def rows():
+                    return [(b.title, b.author.name) for b in Book.objects.all()]  # want: QL112
+                """
+            ),
+        }
+    ]
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self._seen = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if not self.ctx.loops:
+            return
+        hit = lazy_chain(node, self.ctx)
+        if hit is None:
+            return
+        loop, base, path, root, rel = hit
+        key = (id(loop.node), N.code(root), path)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        how = "prefetch_related" if rel.kind == GFK else "select_related"
+        where = _where(base, self.ctx)
+        text = f"{N.short(root, 40)}.{path.replace('__', '.')}"
+        kind = {"fk": "ForeignKey", "o2o": "OneToOneField", "rev_o2o": "reverse one-to-one", "gfk": "GenericForeignKey"}.get(rel.kind, "relation")
+        self.report(
+            node,
+            f"`{text}` loads a {kind} lazily, one query per item of {self.ctx.loop_label(loop)}; "
+            f'add .{how}("{path}") to {where}',
+        )
+
+
+class DeferredFieldInLoop(Rule):
+    """
+    ## What it does
+    Flags a field read per object of a loop over a queryset that left the field out with
+    `.only(...)` or `.defer(...)`.
+
+    ## Why is this bad?
+    Django loads a deferred field on first access with one query per object: the `only()`
+    meant to save work costs N extra queries.
+
+    ## Example
+    ```python
+    for user in User.objects.only("id", "email"):
+        send(user.email, user.first_name)
+    ```
+
+    ## Use instead
+    ```python
+    for user in User.objects.only("id", "email", "first_name"):
+        send(user.email, user.first_name)
+    ```
+    """
+
+    code = "QL115"
+    name = "deferred-field-in-loop"
+    VALID = [
+        {
+            "acc/models.py": "from django.db import models\nclass Member(models.Model):\n    email = models.CharField(max_length=9)\n    nick = models.CharField(max_length=9)\n",
+            "acc/mail.py": "from acc.models import Member\ndef emails():\n    return [m.email for m in Member.objects.only(\"email\")]\n",
+        }
+    ]
+    INVALID = [
+        {
+            "acc/models.py": "from django.db import models\nclass Member(models.Model):\n    email = models.CharField(max_length=9)\n    nick = models.CharField(max_length=9)\n",
+            "acc/mail.py": "from acc.models import Member\ndef emails():\n    return [m.nick for m in Member.objects.only(\"email\")]  # want: QL115\n",
+        }
+    ]
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self._seen = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if not self.ctx.loops or is_store_target(node, self.ctx):
+            return
+        attr = node.attr.value
+        base = infer(node.value, self.ctx)
+        if base is None or base.kind != INST or (base.only is None and not base.defer):
+            return
+        model = graph_of(self.ctx).get(base.model)
+        if model is None or attr not in model.fields or attr in ("id", "pk"):
+            return
+        deferred = attr in base.defer or (base.only is not None and attr not in base.only)
+        if not deferred:
+            return
+        loop = per_item_loop_of(base, self.ctx)
+        if loop is None:
+            return
+        key = (id(loop.node), N.code(node.value), attr)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        how = f'add "{attr}" to the `.only(...)`' if base.only is not None else f'remove "{attr}" from the `.defer(...)`'
+        self.report(
+            node,
+            f"`{N.short(node, 50)}` reads a deferred field, one query per item of {self.ctx.loop_label(loop)}; {how} of {_where(base, self.ctx)}",
+        )
+
+
+def member_query_path(base: DjType, member_qual: str, ctx) -> Optional[Tuple[str, ...]]:
+    """Call path from a model method/property to a query, unless the instance has what it reads loaded."""
+    path = ctx.index.query_path(member_qual)
+    if path is None:
+        return None
+    direct = ctx.index.direct_queries.get(member_qual, ())
+    if len(path) == 2 and direct:
+        # only lazy relation reads / related managers on self: covered by the loop's queryset?
+        def covered(desc: str) -> bool:
+            if not desc.startswith("self."):
+                return False
+            parts = desc[5:].split(".")
+            rel = parts[0]
+            if len(parts) == 1:
+                return rel in base.covered or base.select_all
+            if len(parts) == 2 and parts[1] in ("all()", "count()", "exists()"):
+                return rel in base.covered
+            return False
+
+        if all(covered(d) for d in direct):
+            return None
+    return path
+
+
+def _chain_text(loop_line: int, name: str, path: Tuple[str, ...]) -> str:
+    parts = [f"line {loop_line} loop", f"{name}()"]
+    for q in path[1:-1]:
+        parts.append(q.rsplit(".", 1)[-1] + "()")
+    parts.append(path[-1])
+    return " -> ".join(parts)
+
+
+class ModelQueryMemberInLoop(Rule):
+    """
+    ## What it does
+    Flags a call (or `@property` / `@cached_property` read) per object of a loop to a model
+    method that runs a query itself or through what it calls. The message prints the call
+    path down to the query.
+
+    ## Why is this bad?
+    `order.total` looks like a field; if it aggregates the order's lines, a loop over 100
+    orders runs 100 queries.
+
+    ## Example
+    ```python
+    class Order(models.Model):
+        @property
+        def total(self):
+            return self.lines.aggregate(s=Sum("price"))["s"]
+
+    for order in Order.objects.all():
+        print(order.total)
+    ```
+
+    ## Use instead
+    ```python
+    for order in Order.objects.annotate(total_price=Sum("lines__price")):
+        print(order.total_price)
+    ```
+
+    ## Known problems
+    A member that only reads relations the loop's queryset already loads is not reported.
+    """
+
+    code = "QL117"
+    name = "model-query-member-in-loop"
+    VALID = [
+        {
+            "shop/models.py": dedent(
+                """
+                from django.db import models
+                class Order(models.Model):
+                    number = models.CharField(max_length=9)
+                    @property
+                    def n_lines(self):
+                        return self.lines.count()
+                class Line(models.Model):
+                    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+                """
+            ),
+            "shop/views.py": dedent(
+                """
+                from shop.models import Order
+                def summary():
+                    return {o.number: o.n_lines for o in Order.objects.prefetch_related("lines")}
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "shop/models.py": dedent(
+                """
+                from django.db import models
+                class Order(models.Model):
+                    number = models.CharField(max_length=9)
+                    @property
+                    def n_lines(self):
+                        return self.lines.count()
+                class Line(models.Model):
+                    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+                """
+            ),
+            "shop/views.py": dedent(
+                """
+                from shop.models import Order
+                def summary():
+                    return {o.number: o.n_lines for o in Order.objects.all()}  # want: QL117
+                """
+            ),
+        }
+    ]
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self._seen = set()
+
+    def _member(self, node: cst.Attribute, is_call: bool):
+        base = infer(node.value, self.ctx)
+        if base is None or base.kind != INST or base.loop is None:
+            return None
+        model = graph_of(self.ctx).get(base.model)
+        if model is None:
+            return None
+        name = node.attr.value
+        if name in ("save", "delete", "asave", "adelete", "refresh_from_db", "arefresh_from_db"):
+            return None
+        qual = model.members.get(name)
+        if qual is None:
+            return None
+        if is_call == (name in model.properties):
+            return None
+        loop = per_item_loop_of(base, self.ctx)
+        if loop is None:
+            return None
+        path = member_query_path(base, qual, self.ctx)
+        if path is None:
+            return None
+        return loop, path
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if not self.ctx.loops or is_store_target(node, self.ctx):
+            return
+        parent = self.ctx.parent
+        is_call = isinstance(parent, cst.Call) and parent.func is node
+        hit = self._member(node, is_call)
+        if hit is None:
+            return
+        loop, path = hit
+        key = (id(loop.node), N.code(node))
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        target = parent if is_call else node
+        name = node.attr.value
+        chain = _chain_text(self.ctx.loop_line(loop), name, path)
+        what = f"`{N.short(node, 50)}()`" if is_call else f"the property `{N.short(node, 50)}`"
+        self.report(
+            target,
+            f"{what} runs a query for every item of {self.ctx.loop_label(loop)} ({chain}); load what it needs with the "
+            "loop's queryset (`annotate`, `select_related`, `prefetch_related`) instead",
+            notes=(f"call path: {chain}",),
+        )
+
+
+# ------------------------------------------------------------------------------------ detector
+
+
+def detect_django_query(node, ctx) -> Optional[str]:
+    """Query detector for the project index: Django ORM queries anywhere in a function."""
+    if isinstance(node, cst.Attribute):
+        parent = ctx.parent
+        if isinstance(parent, cst.Call) and parent.func is node:
+            return None
+        hop = relation_hop(node, ctx)
+        if hop is not None and not is_store_target(node, ctx):
+            base, model, name = hop
+            rel = model.relation(name)
+            if not is_loaded(base, name, rel.kind) and isinstance(node.value, cst.Name) and node.value.value == "self":
+                return f"self.{name}"
+            if not is_loaded(base, name, rel.kind) and base.loop is None and isinstance(node.value, cst.Name):
+                return None
+        site = site_of(node, ctx)
+        if site is not None and site.kind in ("read", "related", "defeat"):
+            return _desc(site)
+        return None
+    if isinstance(node, cst.Call):
+        site = site_of(node, ctx)
+        if site is not None:
+            return _desc(site)
+    return None
+
+
+def _desc(site: Site) -> str:
+    text = N.short(site.node, 60) if isinstance(site.node, cst.Call) else N.short(site.expr, 60)
+    return text
+
+
+RULES = (
+    OrmQueryInLoop,
+    OrmWriteInLoop,
+    LazyRelationInLoop,
+    RelatedManagerInLoop,
+    PrefetchDefeatedInLoop,
+    DeferredFieldInLoop,
+    LoopInvariantQuery,
+    ModelQueryMemberInLoop,
+)
+QUERY_DETECTORS = (detect_django_query,)
