@@ -1,0 +1,360 @@
+"""SQLAlchemy mappings from the project index: mapped classes and their relationships.
+
+Computed once per run (``mappings(index)``) from the index facts alone:
+
+* declarative bases: ``Base = declarative_base()`` (1.x), ``class Base(DeclarativeBase)`` (2.x),
+  ``@as_declarative()``, ``registry().generate_base()``, and Flask-SQLAlchemy's ``db.Model``
+  (``db = SQLAlchemy()``); classes decorated with ``@reg.mapped`` / ``@reg.mapped_as_dataclass``;
+* every class whose ancestors reach such a base is mapped;
+* ``relationship()`` / ``db.relationship()`` / ``relation()`` / ``dynamic_loader()`` class attributes:
+  target (first argument or the ``Mapped[...]`` annotation), loading strategy (``lazy=``,
+  ``WriteOnlyMapped`` / ``DynamicMapped``), collection or scalar (annotation, ``uselist=``,
+  ``secondary=``, else the direction of a ``ForeignKey`` between the two tables), and the reverse
+  attribute a ``backref=`` creates on the target.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Dict, Iterable, List, Optional, Set, Tuple
+
+from querylint.facts import CallSummary, ClassAttr, ClassFacts
+from querylint.index import ProjectIndex
+
+EAGER = frozenset({"joined", "selectin", "subquery", "immediate"})
+RAISE = frozenset({"raise", "raise_on_sql"})
+NOLOAD = frozenset({"noload"})
+QUERYING = frozenset({"dynamic", "write_only"})  # the attribute is a query builder, not loaded data
+LAZY = frozenset({"select"})
+
+DECLARATIVE_BASE_CLASSES = {
+    "sqlalchemy.orm.DeclarativeBase",
+    "sqlalchemy.orm.DeclarativeBaseNoMeta",
+    "sqlalchemy.orm.decl_api.DeclarativeBase",
+    "sqlalchemy.orm.decl_api.DeclarativeBaseNoMeta",
+}
+BASE_FACTORIES = ("declarative_base", "generate_base", "as_declarative_base")
+RELATIONSHIP_FUNCS = ("relationship", "relation", "dynamic_loader")
+_COLLECTION_RE = re.compile(r"^\s*(?:typing\.)?(list|List|set|Set|Sequence|MutableSequence|Collection|Iterable|frozenset|FrozenSet|dict|Dict|Mapping)\s*\[", re.S)
+_WORD_RE = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+_NOT_TARGET = {
+    "Optional", "None", "list", "List", "set", "Set", "typing", "Union", "Sequence", "dict", "Dict",
+    "Mapped", "WriteOnlyMapped", "DynamicMapped", "Mapping", "Collection", "Iterable", "frozenset",
+    "FrozenSet", "MutableSequence", "str", "int",
+}
+
+
+@dataclass(frozen=True)
+class Relationship:
+    owner: str  # qualname of the mapped class the attribute lives on
+    name: str
+    target: Optional[str]  # qualname of the related mapped class, when known
+    lazy: str  # "select" (default), "joined", "selectin", "subquery", "immediate", "raise", "raise_on_sql", "noload", "dynamic", "write_only"
+    collection: Optional[bool]  # True: one-to-many / many-to-many, False: many-to-one / one-to-one, None: unknown
+    backref_of: Optional[str] = None  # "Owner.attr" when created by a ``backref=`` on the other side
+
+    @property
+    def label(self) -> str:
+        return f"{self.owner.rsplit('.', 1)[-1]}.{self.name}"
+
+    @property
+    def kind_word(self) -> str:
+        if self.lazy in QUERYING:
+            return "dynamic collection" if self.lazy == "dynamic" else "write-only collection"
+        if self.collection is True:
+            return "collection"
+        if self.collection is False:
+            return "many-to-one"
+        return "relationship"
+
+
+@dataclass
+class MappedClass:
+    qualname: str
+    name: str
+    module: str
+    table: Optional[str]
+    flask: bool = False
+    relationships: Dict[str, Relationship] = field(default_factory=dict)
+    columns: Set[str] = field(default_factory=set)
+    fk_tables: Set[str] = field(default_factory=set)  # tables its ForeignKey columns point at
+
+
+class Mappings:
+    """Mapped classes of the project, with relationship lookups through inheritance."""
+
+    def __init__(self, index: ProjectIndex):
+        self.index = index
+        self.classes: Dict[str, MappedClass] = {}
+        self._rel_cache: Dict[Tuple[str, str], Optional[Relationship]] = {}
+
+    def get(self, qualname: Optional[str]) -> Optional[MappedClass]:
+        return self.classes.get(qualname) if qualname else None
+
+    def resolve(self, dotted: Optional[str], module: Optional[str] = None) -> Optional[MappedClass]:
+        """The mapped class a (qualified or bare) name refers to."""
+        if not dotted:
+            return None
+        hit = self.classes.get(dotted)
+        if hit is not None:
+            return hit
+        cls = self.index.resolve_class(dotted, module)
+        return self.classes.get(cls.qualname) if cls is not None else None
+
+    def relationship(self, owner: Optional[str], name: str) -> Optional[Relationship]:
+        if not owner:
+            return None
+        key = (owner, name)
+        if key in self._rel_cache:
+            return self._rel_cache[key]
+        found = None
+        cls = self.index.classes.get(owner)
+        chain = [owner] + ([c.qualname for c in self.index.mro_classes(cls)[1:]] if cls is not None else [])
+        for q in chain:
+            mc = self.classes.get(q)
+            if mc is not None and name in mc.relationships:
+                found = mc.relationships[name]
+                break
+        self._rel_cache[key] = found
+        return found
+
+    def is_column(self, owner: str, name: str) -> bool:
+        cls = self.index.classes.get(owner)
+        for c in self.index.mro_classes(cls) if cls is not None else ():
+            mc = self.classes.get(c.qualname)
+            if mc is not None and name in mc.columns:
+                return True
+        return False
+
+
+def mappings(index: ProjectIndex) -> Mappings:
+    """The project's SQLAlchemy mappings, computed once per run."""
+    return index.derived("sqlalchemy.mappings", _compute)
+
+
+# ---------------------------------------------------------------------------------------- compute
+
+
+def _last(name: Optional[str]) -> str:
+    return (name or "").rsplit(".", 1)[-1]
+
+
+def _compute(index: ProjectIndex) -> Mappings:
+    m = Mappings(index)
+    base_vars: Set[str] = set()  # qualified names of declarative_base() results
+    fsa: Set[str] = set()  # qualified names of flask_sqlalchemy.SQLAlchemy() instances
+    for f in index.files.values():
+        for name, call in f.module_calls:
+            last = _last(call.func)
+            if last in BASE_FACTORIES:
+                base_vars.add(f"{f.module}.{name}")
+            elif last == "SQLAlchemy" and (call.func.startswith("flask_sqlalchemy") or call.func == "SQLAlchemy"):
+                fsa.add(f"{f.module}.{name}")
+
+    def is_root_base(base: str, module: str) -> Optional[str]:
+        """'base' (a declarative root), 'flask' (db.Model), or None."""
+        if base in DECLARATIVE_BASE_CLASSES or _last(base) in ("DeclarativeBase", "DeclarativeBaseNoMeta") and "sqlalchemy" in base:
+            return "base"
+        if base in base_vars or f"{module}.{base}" in base_vars:
+            return "base"
+        if base.endswith(".Model"):
+            owner = base[: -len(".Model")]
+            if owner in fsa or f"{module}.{owner}" in fsa:
+                return "flask"
+        return None
+
+    memo: Dict[str, Optional[str]] = {}
+
+    def mapped_kind(cls: ClassFacts, depth: int = 0) -> Optional[str]:
+        if cls.qualname in memo:
+            return memo[cls.qualname]
+        memo[cls.qualname] = None  # cycle guard
+        kind = None
+        if any(_last(d) in ("mapped", "mapped_as_dataclass") for d in cls.decorators):
+            kind = "base"
+        for base in cls.bases:
+            if kind:
+                break
+            kind = is_root_base(base, cls.module)
+            if kind is None and depth < 12:
+                parent = index.resolve_class(base, cls.module)
+                if parent is not None and parent.qualname != cls.qualname:
+                    kind = mapped_kind(parent, depth + 1)
+        if kind is None and any(_last(d) == "as_declarative" for d in cls.decorators):
+            kind = "root"
+        memo[cls.qualname] = kind
+        return kind
+
+    for cls in index.classes.values():
+        kind = mapped_kind(cls)
+        if kind is None or kind == "root":
+            continue
+        # a declarative root itself (``class Base(DeclarativeBase): pass``) maps nothing, but its
+        # attributes are inherited: keep it when it declares something
+        table = None
+        attr = cls.attr("__tablename__")
+        if attr is not None and attr.value is not None and attr.value[0] == "str":
+            table = attr.value[1]
+        flask = kind == "flask"
+        if table is None and flask:
+            table = _snake(cls.name)
+        mc = MappedClass(cls.qualname, cls.name, cls.module, table, flask)
+        m.classes[cls.qualname] = mc
+
+    # columns and foreign keys first (relationship direction needs them)
+    for q, mc in m.classes.items():
+        cls = index.classes[q]
+        for attr in cls.attrs:
+            call = attr.call
+            if call is None:
+                if attr.annotation and attr.annotation.startswith("Mapped["):
+                    mc.columns.add(attr.name)
+                continue
+            last = _last(call.func)
+            if last in ("Column", "mapped_column", "column_property", "deferred", "synonym", "composite"):
+                mc.columns.add(attr.name)
+                for fk in _foreign_keys(call):
+                    mc.fk_tables.add(fk)
+    tables = {mc.table: q for q, mc in m.classes.items() if mc.table}
+
+    reverse: List[Relationship] = []
+    for q, mc in m.classes.items():
+        cls = index.classes[q]
+        for attr in cls.attrs:
+            call = attr.call
+            if call is None or _last(call.func) not in RELATIONSHIP_FUNCS:
+                continue
+            rel, back = _relationship(m, mc, attr, call, tables)
+            mc.relationships[attr.name] = rel
+            if back is not None:
+                reverse.append(back)
+    for back in reverse:
+        owner = m.classes.get(back.owner)
+        if owner is not None and back.name not in owner.relationships:
+            owner.relationships[back.name] = back
+    return m
+
+
+def _snake(name: str) -> str:
+    return re.sub(r"(?<!^)(?=[A-Z])", "_", name).lower()
+
+
+def _foreign_keys(call: CallSummary) -> Iterable[str]:
+    """Tables named by ``ForeignKey("table.col")`` arguments of a column call."""
+    for _key, inner in call.calls:
+        if _last(inner.func) == "ForeignKey" and inner.args and inner.args[0][0] == "str":
+            target = str(inner.args[0][1])
+            if "." in target:
+                yield target.rsplit(".", 1)[0].split(".")[-1]
+        elif _last(inner.func) == "ForeignKey" and inner.args and inner.args[0][0] == "name":
+            # ForeignKey(User.id)
+            yield "@" + str(inner.args[0][1]).rsplit(".", 1)[0]
+
+
+def _annotation_target(annotation: Optional[str]) -> Tuple[Optional[str], Optional[bool], Optional[str]]:
+    """(target name, is collection, special loader) from ``Mapped[list["Order"]]`` and friends."""
+    if not annotation:
+        return None, None, None
+    text = annotation.strip()
+    special = None
+    m = re.match(r"^\s*(?:[\w.]*\.)?(Mapped|WriteOnlyMapped|DynamicMapped|Relationship|RelationshipProperty)\s*\[(.*)\]\s*$", text, re.S)
+    if not m:
+        return None, None, None
+    wrapper, inner = m.group(1), m.group(2).strip()
+    if wrapper == "WriteOnlyMapped":
+        special = "write_only"
+    elif wrapper == "DynamicMapped":
+        special = "dynamic"
+    inner_unq = inner.strip("\"'")
+    collection = bool(_COLLECTION_RE.match(inner_unq)) or special is not None
+    words = [w for w in _WORD_RE.findall(inner_unq) if w.split(".")[-1] not in _NOT_TARGET]
+    target = words[0] if len(words) == 1 else (words[-1] if collection and words else None)
+    return target, collection, special
+
+
+def _lazy_value(v) -> Optional[str]:
+    if v is None:
+        return None
+    kind, val = v
+    if kind == "str":
+        return str(val)
+    if kind == "lit":
+        return {True: "select", False: "joined", None: "noload"}.get(val)
+    return None
+
+
+def _relationship(m: Mappings, mc: MappedClass, attr: ClassAttr, call: CallSummary, tables: Dict[str, str]):
+    ann_target, ann_coll, special = _annotation_target(attr.annotation)
+    target_name = None
+    if call.args:
+        kind, val = call.args[0]
+        if kind in ("str", "name") and isinstance(val, str):
+            target_name = val
+        elif kind == "expr" and isinstance(val, str) and val.startswith("lambda"):
+            target_name = val.split(":", 1)[-1].strip()
+    if target_name is None:
+        arg = call.kwarg("argument")
+        if arg is not None and arg[0] in ("str", "name"):
+            target_name = arg[1]
+    if target_name is None:
+        target_name = ann_target
+    target = m.resolve(target_name, mc.module) if target_name else None
+    target_q = target.qualname if target is not None else None
+
+    lazy = special or _lazy_value(call.kwarg("lazy")) or "select"
+    if _last(call.func) == "dynamic_loader":
+        lazy = "dynamic"
+    collection: Optional[bool] = None
+    uselist = call.kwarg("uselist")
+    if uselist is not None and uselist[0] == "lit" and isinstance(uselist[1], bool):
+        collection = uselist[1]
+    elif call.kwarg("secondary") is not None:
+        collection = True
+    elif attr.annotation and ann_target is not None:
+        collection = bool(ann_coll)
+    elif lazy in QUERYING:
+        collection = True
+    elif target is not None:
+        collection = _direction(mc, target)
+    rel = Relationship(mc.qualname, attr.name, target_q, lazy, collection)
+
+    back = None
+    backref_name, backref_lazy, backref_uselist = None, "select", None
+    raw = call.kwarg("backref")
+    if raw is not None and raw[0] == "str":
+        backref_name = raw[1]
+    else:
+        nested = call.nested("backref")
+        if nested is not None and _last(nested.func) == "backref" and nested.args and nested.args[0][0] == "str":
+            backref_name = nested.args[0][1]
+            backref_lazy = _lazy_value(nested.kwarg("lazy")) or "select"
+            u = nested.kwarg("uselist")
+            if u is not None and u[0] == "lit" and isinstance(u[1], bool):
+                backref_uselist = u[1]
+    if backref_name and target_q is not None:
+        if backref_uselist is not None:
+            back_coll = backref_uselist
+        elif call.kwarg("secondary") is not None:
+            back_coll = True
+        elif collection is None:
+            back_coll = None
+        else:
+            back_coll = not collection
+        if backref_lazy == "dynamic":
+            back_coll = True
+        back = Relationship(target_q, str(backref_name), mc.qualname, backref_lazy, back_coll, backref_of=rel.label)
+    return rel, back
+
+
+def _direction(owner: MappedClass, target: MappedClass) -> Optional[bool]:
+    """False (many-to-one) when ``owner`` holds the foreign key to ``target``; True when ``target`` holds it."""
+    def points_at(src: MappedClass, dst: MappedClass) -> bool:
+        return any(t == dst.table or t == "@" + dst.name or (t.startswith("@") and t.endswith("." + dst.name)) for t in src.fk_tables)
+
+    if owner.qualname == target.qualname:
+        return None  # self-referential: either way
+    if points_at(owner, target):
+        return False
+    if points_at(target, owner):
+        return True
+    return None

@@ -1,0 +1,899 @@
+"""SQLAlchemy N+1s: session queries, session writes and lazy relationship loads once per item (QL120-QL125)."""
+from __future__ import annotations
+
+import re
+from typing import Optional, Tuple
+
+import libcst as cst
+
+from querylint.drivers import statement_call
+from querylint.loops import classify_loop, per_item_loop
+from querylint.rule import Rule, dedent, nodes as N
+from querylint.sqlalchemy_infer import (
+    QUERY_TERMINAL_ONE,
+    QUERY_TERMINAL_ROWS,
+    Elem,
+    SAValue,
+    infer,
+    mapped_entity,
+    relationship_value,
+    uses_sqlalchemy,
+)
+from querylint.sqlalchemy_models import EAGER, NOLOAD, RAISE, Relationship, mappings
+
+SESSION_READS = {"get", "get_one", "execute", "scalars", "scalar", "stream", "stream_scalars"}
+SESSION_WRITES = {"commit", "flush", "refresh", "merge"}
+QUERY_TERMINALS = QUERY_TERMINAL_ROWS | QUERY_TERMINAL_ONE | {"count", "delete", "update", "paginate"}
+CALL_NAMES = SESSION_READS | SESSION_WRITES | QUERY_TERMINALS
+MUTATORS = {"append", "extend", "remove", "add", "discard", "insert", "pop", "clear", "set", "update"}
+LAZY_LOAD_RE = re.compile(r"\(lazy load of ([\w.]+)\.(\w+)\)")
+
+
+def _last(q: Optional[str]) -> str:
+    return (q or "").rsplit(".", 1)[-1]
+
+
+# ----------------------------------------------------------------------------- classification
+
+
+def classify_call(call: cst.Call, ctx) -> Optional[Tuple[str, SAValue]]:
+    """("query" | "write" | "dynamic", receiver value) when ``call`` runs a SQLAlchemy statement."""
+    name = N.call_name(call)
+    if name not in CALL_NAMES:
+        return None
+    recv = N.receiver(call)
+    if recv is None or not uses_sqlalchemy(ctx):
+        return None
+    if name in SESSION_READS or name in SESSION_WRITES:
+        base = infer(recv, ctx)
+        if base is not None and base.kind == "session":
+            if statement_call(call, ctx) is not None:
+                return None  # a driver connection: QL101
+            if name in SESSION_WRITES:
+                return "write", base
+            if name in ("get", "get_one"):
+                return ("query", base) if mapped_entity(N.arg(call, 0), ctx) is not None else None
+            if name in ("execute", "stream"):
+                return _execute_kind(call, ctx, base)
+            return "query", base
+        if base is None and name in ("get", "get_one", "execute", "scalars", "scalar") and statement_call(call, ctx) is None:
+            # an object of unknown type, with SQLAlchemy arguments: a session or scoped session
+            if not isinstance(recv, (cst.Name, cst.Attribute)) or N.dotted(recv) in ("self", "cls"):
+                return None
+            if _is_known_non_session(recv, ctx):
+                return None
+            if name in ("get", "get_one"):
+                if mapped_entity(N.arg(call, 0), ctx) is not None and len(call.args) >= 2:
+                    return "query", SAValue("session")
+                return None
+            stmt = infer(N.arg(call, 0), ctx)
+            if stmt is not None and stmt.kind == "stmt" and stmt.elem is not None:
+                return _execute_kind(call, ctx, SAValue("session")) if name == "execute" else ("query", SAValue("session"))
+            return None
+    if name in QUERY_TERMINALS:
+        base = infer(recv, ctx)
+        if base is None:
+            return None
+        if base.kind == "query":
+            if name in ("delete", "update"):
+                return "write", base
+            return "query", base
+        if base.kind == "dynamic":
+            return "dynamic", base
+    return None
+
+
+def _is_known_non_session(recv, ctx) -> bool:
+    head = N.root_name(recv)
+    if head is None:
+        return True
+    b = ctx.binding(head, at=recv)
+    if b is not None and b.kind in ("assign", "with") and b.value is not None and isinstance(b.value, cst.Call):
+        q = ctx.qualify(b.value.func) or ""
+        return not q.startswith("sqlalchemy")
+    return False
+
+
+def _execute_kind(call: cst.Call, ctx, base: SAValue) -> Optional[Tuple[str, SAValue]]:
+    positional = [a for a in call.args if a.keyword is None and not a.star]
+    if len(positional) >= 2 or N.arg(call, keyword="params") is not None and isinstance(N.arg(call, keyword="params"), (cst.List, cst.ListComp, cst.Name)):
+        # session.execute(insert(X), rows): one executemany for many rows
+        second = positional[1].value if len(positional) >= 2 else N.arg(call, keyword="params")
+        if not isinstance(second, cst.Dict):
+            return None
+    stmt = infer(N.arg(call, 0), ctx)
+    if stmt is not None and stmt.bulk:
+        return None
+    if stmt is not None and stmt.kind == "stmt" and stmt.origin is not None and isinstance(stmt.origin, cst.Call):
+        verb = _last(ctx.qualify(stmt.origin.func) or N.call_name(stmt.origin))
+        if verb in ("insert", "update", "delete"):
+            return "write", base
+    return "query", base
+
+
+def per_item(elem: Optional[Elem], ctx):
+    """The enclosing per-item loop that makes ``elem`` vary per iteration, else None."""
+    if elem is None or elem.loop is None:
+        return None
+    for loop in reversed(ctx.loops):
+        if (id(loop.node), id(loop.clause)) == elem.loop:
+            return loop if classify_loop(loop, ctx) == "items" else None
+    return None
+
+
+def loader_hint(elem: Elem, rel: Relationship, ctx) -> str:
+    """``selectinload(Order.lines).joinedload(Line.product)`` for the path to ``rel``."""
+    m = mappings(ctx.index)
+    owner = elem.root
+    links = []
+    for name in elem.path + (rel.name,):
+        r = m.relationship(owner, name)
+        if r is None:
+            return f"{'selectinload' if rel.collection else 'joinedload'}({rel.label})"
+        links.append(f"{'selectinload' if r.collection else 'joinedload'}({r.label})")
+        owner = r.target
+    return ".".join(links)
+
+
+def strategy(elem: Elem, rel: Relationship) -> str:
+    """How the relationship loads for this item: "eager", "lazy", "raise", "none", "unknown"."""
+    got = elem.loaders.lookup(elem.path + (rel.name,))
+    if got == "opaque":
+        return "unknown"
+    if got is None:
+        got = rel.lazy
+    if got in EAGER:
+        return "eager"
+    if got in RAISE:
+        return "raise"
+    if got in NOLOAD:
+        return "none"
+    if got == "select":
+        return "lazy"
+    return "unknown"
+
+
+def _origin_text(elem: Elem, ctx) -> str:
+    if elem.origin is not None:
+        try:
+            return f"the query on line {ctx.line(elem.origin)}"
+        except Exception:  # pragma: no cover
+            pass
+    return "the query that loads it"
+
+
+def _is_store(node: cst.Attribute, ctx) -> bool:
+    parent = ctx.parent_of(node) or ctx.parent
+    if isinstance(parent, cst.AssignTarget) or (isinstance(parent, cst.AugAssign) and parent.target is node):
+        return True
+    if isinstance(parent, cst.AnnAssign) and parent.target is node:
+        return True
+    if isinstance(parent, cst.Del):
+        return True
+    if isinstance(parent, (cst.Tuple, cst.List, cst.Element)):
+        return False
+    return False
+
+
+# ------------------------------------------------------------------------------------- rules
+
+
+class SqlalchemyQueryInLoop(Rule):
+    """
+    ## What it does
+    Flags a SQLAlchemy query run once per item of a loop or comprehension: `session.get(...)`,
+    `session.execute(...)` / `session.scalars(...)` / `session.scalar(...)` (also awaited on an
+    `AsyncSession`), a 1.x `session.query(...)` or Flask-SQLAlchemy `Model.query` chain ended by
+    `.all()` / `.first()` / `.one()` / `.scalar()` / `.count()` / `.get()`, or such a query
+    iterated by an inner loop.
+
+    ## Why is this bad?
+    Every iteration is a round trip to the database: N items cost N queries, and the page gets
+    slower as the data grows.
+
+    ## Example
+    ```python
+    for item in payload.items:
+        product = session.get(Product, item.product_id)
+    ```
+
+    ## Use instead
+    ```python
+    ids = [item.product_id for item in payload.items]
+    products = {p.id: p for p in session.scalars(select(Product).where(Product.id.in_(ids)))}
+    for item in payload.items:
+        product = products.get(item.product_id)
+    ```
+
+    ## Known problems
+    Sessions are recognised by how they were made (`Session(engine)`, a `sessionmaker()` result,
+    `db.session`), by a `Session` / `AsyncSession` annotation, or by a conventional name
+    (`session`, `db_session`) in a file that uses SQLAlchemy. Loops over constants, batches and
+    retries are not reported. `Connection.execute` is QL101's.
+    """
+
+    code = "QL120"
+    name = "sqlalchemy-query-in-loop"
+    VALID = [
+        dedent(
+            """
+            from sqlalchemy import select
+            from sqlalchemy.orm import Session
+            from app.models import Product
+
+            def load(session: Session, ids):
+                products = session.scalars(select(Product).where(Product.id.in_(ids))).all()
+                return {p.id: p for p in products}
+            """
+        ),
+        dedent(
+            """
+            from sqlalchemy.orm import Session
+            def add_all(session: Session, rows):
+                for row in rows:
+                    session.add(row)
+                session.commit()
+            """
+        ),
+    ]
+    INVALID = [
+        {
+            "app/models.py": dedent(
+                """
+                from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+                class Base(DeclarativeBase):
+                    pass
+                class Product(Base):
+                    __tablename__ = "products"
+                    id: Mapped[int] = mapped_column(primary_key=True)
+                """
+            ),
+            "app/cart.py": dedent(
+                """
+                from sqlalchemy.orm import Session
+                from app.models import Product
+
+                def prices(session: Session, ids):
+                    return [session.get(Product, i) for i in ids]  # want: QL120
+                """
+            ),
+        }
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.loop is None or N.call_name(node) not in CALL_NAMES:
+            return
+        got = classify_call(node, self.ctx)
+        if got is None or got[0] != "query":
+            return
+        loop = per_item_loop(self.ctx)
+        if loop is None:
+            return
+        name = N.call_name(node)
+        where = self.ctx.loop_label(loop)
+        target = f"`{N.short(node.func)}(...)`"
+        if name in ("get", "get_one") and got[1].kind == "session":
+            ent = mapped_entity(N.arg(node, 0), self.ctx)
+            e = _last(ent)
+            fix = f"load every `{e}` once before the loop (`select({e}).where({e}.id.in_(ids))`) and look them up in a dict"
+        elif name == "count":
+            fix = "count for every item in one grouped query (`func.count()` with `group_by`) before the loop"
+        else:
+            fix = "run one query for all items before the loop (`.in_(...)`, a join, or a GROUP BY) and look the results up in a dict"
+        self.report(node, f"{target} runs a query on every iteration of {where}; {fix}")
+
+    # an inner loop's iterable that is a query: iterating it runs the query each time
+    def visit_For(self, node: cst.For) -> None:
+        self._check_iterable(node.iter)
+
+    def visit_CompFor(self, node) -> None:  # pragma: no cover - clauses are not dispatched by the walker
+        pass
+
+    def _check_iterable_in_comprehension(self, node) -> None:
+        parent = self.ctx.parent
+        if isinstance(parent, cst.CompFor) and parent.iter is node:
+            self._check_iterable(node)
+
+    def visit_Name(self, node: cst.Name) -> None:
+        if self.ctx.loop is not None and isinstance(self.ctx.parent, cst.CompFor):
+            self._check_iterable_in_comprehension(node)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self.ctx.loop is not None and isinstance(self.ctx.parent, cst.CompFor):
+            self._check_iterable_in_comprehension(node)
+
+    def leave_Call(self, node: cst.Call) -> None:
+        if self.ctx.loop is not None and isinstance(self.ctx.parent, cst.CompFor):
+            self._check_iterable_in_comprehension(node)
+
+    def _check_iterable(self, it) -> None:
+        if self.ctx.loop is None or not isinstance(it, (cst.Name, cst.Attribute, cst.Call)):
+            return
+        if isinstance(it, cst.Call) and N.call_name(it) in CALL_NAMES:
+            return  # visit_Call judges terminal calls
+        v = infer(it, self.ctx)
+        if v is None or v.kind != "query":
+            return
+        if isinstance(it, cst.Name):
+            # a query built before the loop and iterated in it: still one query per iteration
+            pass
+        loop = per_item_loop(self.ctx)
+        if loop is None:
+            return
+        self.report(
+            it,
+            f"iterating `{N.short(it)}` runs a query on every iteration of {self.ctx.loop_label(loop)}; "
+            "run one query for all items before the loop and group the rows in Python",
+        )
+
+
+class SqlalchemySessionWriteInLoop(Rule):
+    """
+    ## What it does
+    Flags `session.commit()`, `session.flush()`, `session.refresh(obj)` and `session.merge(obj)`
+    run once per item of a loop, and single-row `INSERT` / `UPDATE` / `DELETE` statements
+    (`session.execute(update(...))`, `query.update(...)`, `query.delete()`) run per item.
+
+    ## Why is this bad?
+    Each commit or flush is a round trip (and a transaction) per item; `refresh` re-reads the
+    row with a SELECT; `merge` may SELECT the row first. A loop of 10,000 items makes 10,000
+    round trips where one would do.
+
+    ## Example
+    ```python
+    for row in rows:
+        session.add(Order(**row))
+        session.commit()
+    ```
+
+    ## Use instead
+    ```python
+    session.add_all(Order(**row) for row in rows)
+    session.commit()
+    ```
+    For updates, `session.execute(update(Order), [{"id": 1, "status": "x"}, ...])` runs one
+    executemany.
+
+    ## Known problems
+    Commits under a periodic condition (`if i % 500 == 0:`) are batches and are not reported.
+    Per-item commits kept on purpose (at-least-once processing of a queue) need a suppression.
+    """
+
+    code = "QL121"
+    name = "sqlalchemy-session-write-in-loop"
+    VALID = [
+        dedent(
+            """
+            from sqlalchemy.orm import Session
+            def save(session: Session, orders):
+                for i, order in enumerate(orders):
+                    session.add(order)
+                    if i % 500 == 0:
+                        session.commit()
+                session.commit()
+            """
+        )
+    ]
+    INVALID = [
+        dedent(
+            """
+            from sqlalchemy.orm import Session
+            def save(session: Session, orders):
+                for order in orders:
+                    session.add(order)
+                    session.commit()  # want: QL121
+            """
+        )
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.loop is None or N.call_name(node) not in CALL_NAMES:
+            return
+        got = classify_call(node, self.ctx)
+        if got is None or got[0] != "write":
+            return
+        loop = per_item_loop(self.ctx)
+        if loop is None or _periodic(node, loop, self.ctx):
+            return
+        name = N.call_name(node)
+        where = self.ctx.loop_label(loop)
+        target = f"`{N.short(node.func)}(...)`" if node.args else f"`{N.short(node)}`"
+        if name == "commit":
+            msg = f"{target} commits on every iteration of {where}; add the objects in the loop and commit once after it"
+        elif name == "flush":
+            msg = f"{target} flushes to the database on every iteration of {where}; flush once after the loop (or let commit flush)"
+        elif name == "refresh":
+            msg = f"{target} re-reads the row with a SELECT on every iteration of {where}; drop the refresh or reload all rows once after the loop"
+        elif name == "merge":
+            msg = f"{target} may SELECT the row on every iteration of {where}; load the existing rows once (`.in_(...)`) or use `session.add`"
+        else:
+            msg = (
+                f"{target} runs a single-row write on every iteration of {where}; pass all rows at once "
+                "(`session.execute(update(Model), [{...}, ...])` / `insert(Model)` with a list runs one executemany)"
+            )
+        self.report(node, msg)
+
+
+def _periodic(node, loop, ctx) -> bool:
+    """Inside an ``if`` that makes the call periodic (``if i % 100 == 0`` / ``if len(batch) >= size``)."""
+    for anc in ctx.ancestors(node):
+        if anc is loop.node:
+            return False
+        if isinstance(anc, cst.If):
+            text = N.short(anc.test, 200)
+            if "%" in text or "len(" in text or re.search(r"batch|chunk|size|every|flush|commit", text, re.I):
+                return True
+    return False
+
+
+class SqlalchemyLazyLoadInLoop(Rule):
+    """
+    ## What it does
+    Flags a per-item read of a lazily loaded `relationship()` (the default `lazy="select"`) on
+    rows of a query: `order.customer` / `user.addresses` inside the loop over the query's rows,
+    when the query has no covering loader option (`joinedload`, `selectinload`, `subqueryload`,
+    `immediateload`, `contains_eager`) and the relationship is not declared eager
+    (`lazy="joined"` / `"selectin"` / `"subquery"` / `"immediate"`).
+
+    ## Why is this bad?
+    Each first access to the attribute runs its own SELECT: one query for the rows, then one
+    more per row (the N+1).
+
+    ## Example
+    ```python
+    for order in session.scalars(select(Order)):
+        print(order.customer.name)
+    ```
+
+    ## Use instead
+    ```python
+    for order in session.scalars(select(Order).options(joinedload(Order.customer))):
+        print(order.customer.name)
+    ```
+    `selectinload` suits collections (`user.addresses`), `joinedload` many-to-one.
+
+    ## Known problems
+    Rows are followed from the query to the loop through plain data flow in one function; rows
+    passed in as parameters are not judged. A many-to-one lazy load is skipped by SQLAlchemy when
+    the related object is already in the session's identity map, so the real count can be lower.
+    """
+
+    code = "QL122"
+    name = "sqlalchemy-lazy-load-in-loop"
+    VALID = [
+        {
+            "app/models.py": dedent(
+                """
+                from sqlalchemy import ForeignKey
+                from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+                class Base(DeclarativeBase):
+                    pass
+                class Customer(Base):
+                    __tablename__ = "customers"
+                    id: Mapped[int] = mapped_column(primary_key=True)
+                class Order(Base):
+                    __tablename__ = "orders"
+                    id: Mapped[int] = mapped_column(primary_key=True)
+                    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+                    customer: Mapped["Customer"] = relationship()
+                """
+            ),
+            "app/report.py": dedent(
+                """
+                from sqlalchemy import select
+                from sqlalchemy.orm import Session, joinedload
+                from app.models import Order
+                def report(session: Session):
+                    stmt = select(Order).options(joinedload(Order.customer))
+                    return [o.customer.id for o in session.scalars(stmt)]
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "app/models.py": VALID[0]["app/models.py"],
+            "app/report.py": dedent(
+                """
+                from sqlalchemy import select
+                from sqlalchemy.orm import Session
+                from app.models import Order
+                def report(session: Session):
+                    return [o.customer.id for o in session.scalars(select(Order))]  # want: QL122
+                """
+            ),
+        }
+    ]
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        got = lazy_access(node, self.ctx)
+        if got is None or got[0] != "lazy":
+            return
+        _how, elem, rel, loop = got
+        self.report(
+            node,
+            f"`{N.short(node)}` lazily loads the {rel.kind_word} `{rel.label}` on every iteration of {self.ctx.loop_label(loop)}; "
+            f"add `.options({loader_hint(elem, rel, self.ctx)})` to {_origin_text(elem, self.ctx)}",
+        )
+
+
+def lazy_access(node: cst.Attribute, ctx):
+    """("lazy" | "raise", elem, relationship, loop) for a per-item relationship read that loads or raises."""
+    if ctx.loop is None:
+        return None
+    m = mappings(ctx.index)
+    if not m.classes or node.attr.value not in _relationship_names(m, ctx):
+        return None
+    return ctx.memo(("sa-lazy-access", id(node)), lambda: _lazy_access(node, ctx, m))
+
+
+def _lazy_access(node, ctx, m):
+    base = infer(node.value, ctx)
+    if base is None or base.kind != "instance" or base.elem is None or base.elem.kind != "entity":
+        return None
+    elem = base.elem
+    rel = m.relationship(elem.entity, node.attr.value)
+    if rel is None or rel.lazy in ("dynamic", "write_only") or elem.root_self:
+        return None
+    how = strategy(elem, rel)
+    if how not in ("lazy", "raise"):
+        return None
+    loop = per_item(elem, ctx)
+    if loop is None or _is_store(node, ctx) or _is_mutation(node, ctx):
+        return None
+    return how, elem, rel, loop
+
+
+def _is_mutation(node: cst.Attribute, ctx) -> bool:
+    parent = ctx.parent_of(node) or ctx.parent
+    if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in MUTATORS:
+        return True
+    return False
+
+
+def _relationship_names(m, ctx):
+    def compute():
+        out = set()
+        for mc in m.classes.values():
+            out.update(mc.relationships)
+        return out
+
+    return ctx.index.derived("sqlalchemy.relationship-names", lambda _i: compute())
+
+
+class SqlalchemyRaiseloadAccess(Rule):
+    """
+    ## What it does
+    Flags a per-item read of a relationship that the query marks `raiseload(...)` (or that is
+    declared `lazy="raise"` / `"raise_on_sql"`) and that no other loader option covers.
+
+    ## Why is this bad?
+    The access raises `sqlalchemy.exc.InvalidRequestError` at run time: `raiseload` exists to
+    catch N+1s, and this loop would be one.
+
+    ## Example
+    ```python
+    stmt = select(Order).options(raiseload("*"))
+    for order in session.scalars(stmt):
+        print(order.customer.name)
+    ```
+
+    ## Use instead
+    ```python
+    stmt = select(Order).options(joinedload(Order.customer), raiseload("*"))
+    ```
+    """
+
+    code = "QL123"
+    name = "sqlalchemy-raiseload-access"
+    VALID = [
+        dedent(
+            """
+            from sqlalchemy.orm import raiseload
+            def f(session, stmt):
+                return list(session.scalars(stmt.options(raiseload("*"))))
+            """
+        )
+    ]
+    INVALID = [
+        {
+            "app/models.py": SqlalchemyLazyLoadInLoop.VALID[0]["app/models.py"],
+            "app/report.py": dedent(
+                """
+                from sqlalchemy import select
+                from sqlalchemy.orm import Session, raiseload
+                from app.models import Order
+                def report(session: Session):
+                    stmt = select(Order).options(raiseload("*"))
+                    return [o.customer.id for o in session.scalars(stmt)]  # want: QL123
+                """
+            ),
+        }
+    ]
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        got = lazy_access(node, self.ctx)
+        if got is None or got[0] != "raise":
+            return
+        _how, elem, rel, loop = got
+        self.report(
+            node,
+            f"`{N.short(node)}` reads `{rel.label}`, which is set to raise on lazy load (`raiseload` / `lazy=\"raise\"`): "
+            f"this access raises on every iteration of {self.ctx.loop_label(loop)}; eager-load it on {_origin_text(elem, self.ctx)} "
+            f"(`.options({loader_hint(elem, rel, self.ctx)})`) or stop reading it",
+        )
+
+
+class SqlalchemyDynamicRelationshipInLoop(Rule):
+    """
+    ## What it does
+    Flags a `lazy="dynamic"` (`DynamicMapped`) relationship queried once per item: iterated,
+    or ended by `.all()` / `.first()` / `.count()` ... inside a loop or comprehension.
+
+    ## Why is this bad?
+    A dynamic relationship is a query builder: it cannot be eager-loaded, and every use runs a
+    new SELECT. Used per item, it is an N+1 that loader options cannot fix.
+
+    ## Example
+    ```python
+    for user in users:
+        counts[user.id] = user.posts.count()
+    ```
+
+    ## Use instead
+    ```python
+    counts = dict(
+        session.execute(select(Post.user_id, func.count()).group_by(Post.user_id)).all()
+    )
+    ```
+    """
+
+    code = "QL124"
+    name = "sqlalchemy-dynamic-relationship-in-loop"
+    VALID = [
+        dedent(
+            """
+            def count_posts(user):
+                return user.posts.count()
+            """
+        )
+    ]
+    INVALID = [
+        {
+            "app/models.py": dedent(
+                """
+                from sqlalchemy import Column, ForeignKey, Integer
+                from sqlalchemy.orm import declarative_base, relationship
+                Base = declarative_base()
+                class User(Base):
+                    __tablename__ = "users"
+                    id = Column(Integer, primary_key=True)
+                    posts = relationship("Post", lazy="dynamic")
+                class Post(Base):
+                    __tablename__ = "posts"
+                    id = Column(Integer, primary_key=True)
+                    user_id = Column(Integer, ForeignKey("users.id"))
+                """
+            ),
+            "app/stats.py": dedent(
+                """
+                from app.models import User
+                def counts(session):
+                    return {u.id: u.posts.count() for u in session.query(User).all()}  # want: QL124
+                """
+            ),
+        }
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.loop is None or N.call_name(node) not in QUERY_TERMINALS:
+            return
+        got = classify_call(node, self.ctx)
+        if got is None or got[0] != "dynamic":
+            return
+        self._report(node, got[1])
+
+    def visit_For(self, node: cst.For) -> None:
+        if self.ctx.loop is None or not isinstance(node.iter, cst.Attribute):
+            return
+        v = infer(node.iter, self.ctx)
+        if v is not None and v.kind == "dynamic":
+            self._report(node.iter, v)
+
+    def _report(self, node, v: SAValue) -> None:
+        loop = per_item_loop(self.ctx)
+        if loop is None:
+            return
+        rel = v.relationship
+        label = rel.label if rel is not None else N.short(node)
+        child = _last(rel.target) if rel is not None and rel.target else "the related class"
+        self.report(
+            node,
+            f"`{N.short(node)}` queries the dynamic relationship `{label}` on every iteration of {self.ctx.loop_label(loop)}; "
+            f"load the `{child}` rows for all items in one query (`.in_(...)` or GROUP BY) before the loop",
+        )
+
+
+class OrmMethodQueryInLoop(Rule):
+    """
+    ## What it does
+    Flags a per-item call of a model method or property (SQLAlchemy mapped classes) that runs a
+    query: directly, through the functions it calls, or by reading a lazily loaded relationship
+    of `self` that the loop's query does not eager-load.
+
+    ## Why is this bad?
+    The query hides in the model: `order.total_paid()` looks like arithmetic, but runs a SELECT
+    for every order in the loop.
+
+    ## Example
+    ```python
+    class Order(Base):
+        def total(self):
+            return sum(line.price for line in self.lines)
+
+    for order in session.scalars(select(Order)):
+        print(order.total())
+    ```
+
+    ## Use instead
+    ```python
+    for order in session.scalars(select(Order).options(selectinload(Order.lines))):
+        print(order.total())
+    ```
+
+    ## Known problems
+    Methods are found through the project index; calls on objects whose class is not known from
+    the loop's query are not judged.
+    """
+
+    code = "QL125"
+    name = "model-method-query-in-loop"
+    VALID = [
+        {
+            "app/models.py": dedent(
+                """
+                from sqlalchemy import Column, ForeignKey, Integer
+                from sqlalchemy.orm import declarative_base, relationship
+                Base = declarative_base()
+                class Order(Base):
+                    __tablename__ = "orders"
+                    id = Column(Integer, primary_key=True)
+                    lines = relationship("Line")
+                    def total(self):
+                        return sum(line.price for line in self.lines)
+                class Line(Base):
+                    __tablename__ = "lines"
+                    id = Column(Integer, primary_key=True)
+                    price = Column(Integer)
+                    order_id = Column(Integer, ForeignKey("orders.id"))
+                """
+            ),
+            "app/report.py": dedent(
+                """
+                from sqlalchemy import select
+                from sqlalchemy.orm import selectinload
+                from app.models import Order
+                def totals(session):
+                    return [o.total() for o in session.scalars(select(Order).options(selectinload(Order.lines)))]
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "app/models.py": VALID[0]["app/models.py"],
+            "app/report.py": dedent(
+                """
+                from sqlalchemy import select
+                from app.models import Order
+                def totals(session):
+                    return [o.total() for o in session.scalars(select(Order))]  # want: QL125
+                """
+            ),
+        }
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.loop is None or not isinstance(node.func, cst.Attribute):
+            return
+        self._check(node, node.func, property_only=False)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self.ctx.loop is None:
+            return
+        parent = self.ctx.parent_of(node) or self.ctx.parent
+        if isinstance(parent, cst.Call) and parent.func is node:
+            return
+        self._check(node, node, property_only=True)
+
+    def _check(self, report_node, attr: cst.Attribute, property_only: bool) -> None:
+        m = mappings(self.ctx.index)
+        if not m.classes:
+            return
+        name = attr.attr.value
+        if name.startswith("__"):
+            return
+        base = infer(attr.value, self.ctx)
+        if base is None or base.kind != "instance" or base.elem is None or base.elem.kind != "entity" or base.elem.root_self:
+            return
+        elem = base.elem
+        if m.relationship(elem.entity, name) is not None:
+            return
+        index = self.ctx.index
+        fn = index.find_method(elem.entity, name)
+        if fn is None:
+            return
+        is_prop = any(_last(d) in ("property", "cached_property", "hybrid_property") for d in fn.decorators)
+        if property_only != is_prop:
+            return
+        path = index.query_path(fn.qualname)
+        if path is None:
+            return
+        if len(path) == 2 and _only_covered_lazy_loads(fn.qualname, elem, index, m):
+            return
+        loop = per_item(elem, self.ctx) or None
+        if loop is None:
+            return
+        chain = " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path[:-1]) + " -> " + path[-1]
+        what = f"`{N.short(report_node)}`"
+        self.report(
+            report_node,
+            f"{what} runs a query on every iteration of {self.ctx.loop_label(loop)} ({chain}); "
+            "eager-load what it reads on the loop's query, or compute it for all items in one query",
+            notes=(f"call path: {chain}",),
+        )
+
+
+def _only_covered_lazy_loads(qualname: str, elem: Elem, index, m) -> bool:
+    """Every query of the method itself is a lazy load of a ``self`` relationship the loop's query eager-loads."""
+    descs = index.direct_queries.get(qualname, ())
+    if not descs or any(index.query_path(c) for c in index.callees(qualname)):
+        return False
+    for d in descs:
+        hit = LAZY_LOAD_RE.search(d)
+        if hit is None:
+            return False
+        rel = m.relationship(elem.entity, hit.group(2))
+        if rel is None or strategy(elem, rel) not in ("eager", "none", "unknown"):
+            return False
+    return True
+
+
+# ------------------------------------------------------------------------ index query detector
+
+
+def detect_sqlalchemy_query(node, ctx) -> Optional[str]:
+    """Query sites for the project index: SQLAlchemy statements, and lazy loads of ``self`` relationships."""
+    if isinstance(node, cst.Call):
+        if N.call_name(node) not in CALL_NAMES:
+            return None
+        got = classify_call(node, ctx)
+        if got is not None:
+            return N.short(node.func) + "(...)"
+        return None
+    if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
+        cls = ctx.class_frame
+        if cls is None:
+            return None
+        m = mappings(ctx.index)
+        mc = m.get(cls.qualname)
+        if mc is None:
+            return None
+        rel = m.relationship(cls.qualname, node.attr.value)
+        if rel is None or rel.lazy not in ("select", "dynamic"):
+            return None
+        if _is_store(node, ctx):
+            return None
+        return f"self.{node.attr.value} (lazy load of {rel.label})"
+    return None
+
+
+RULES = (
+    SqlalchemyQueryInLoop,
+    SqlalchemySessionWriteInLoop,
+    SqlalchemyLazyLoadInLoop,
+    SqlalchemyRaiseloadAccess,
+    SqlalchemyDynamicRelationshipInLoop,
+    OrmMethodQueryInLoop,
+)
+QUERY_DETECTORS = (detect_sqlalchemy_query,)
