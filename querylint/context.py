@@ -169,8 +169,10 @@ class Context:
         facts: FileFacts,
         index: ProjectIndex,
         config: Config,
+        file: Optional[str] = None,
     ):
         self.path = path
+        self.file = file  # the file's path as discovered (absolute, or relative to the process's cwd)
         self.relpath = relpath
         self.source = source
         self.module_node = module

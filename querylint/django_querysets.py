@@ -77,6 +77,7 @@ class DjType:
     evaluated: bool = False  # a list already in memory
     origin: Any = field(default=None, compare=False, hash=False)  # node that built the queryset
     owner_loop: Optional[int] = None  # for related managers: the loop of the owning instance
+    per_object: Optional[str] = None  # serializer qualname: the object a SerializerMethodField method gets
 
     def to_attr(self, name: str) -> Optional["DjType"]:
         for k, v in self.to_attrs:
@@ -336,6 +337,11 @@ def _infer_param(node: cst.Name, b, ctx) -> Optional[DjType]:
         model = graph.get(cls.qualname) or graph.resolve(cls.qualname)
         if model is not None and model.qualname == cls.qualname:
             return DjType(INST, model.qualname)
+    # ``def get_<field>(self, obj)`` of a serializer: one call per serialized object
+    if cls is not None and len(params) >= 2 and params[0] == "self" and node.value == params[1]:
+        t = serializer_object(ctx, cls.qualname, frame.node.name.value)
+        if t is not None:
+            return t
     # annotated parameter: ``def f(book: Book)``
     p = b.node
     if isinstance(p, cst.Param) and p.annotation is not None:
@@ -371,9 +377,10 @@ def _infer_attribute(node: cst.Attribute, ctx) -> Optional[DjType]:
         return None
     sub = sub_paths(base.covered, attr)
     if rel.kind in SINGLE:
-        return DjType(INST, rel.target if rel.kind != GFK else None, sub, base.select_all and rel.kind != GFK, loop=base.loop)
+        return DjType(INST, rel.target if rel.kind != GFK else None, sub, base.select_all and rel.kind != GFK, loop=base.loop, per_object=base.per_object)
     return DjType(
         QS, rel.target, sub, related=N.short(node), prefetched=attr in base.covered, origin=node, owner_loop=base.loop,
+        per_object=base.per_object,
     )
 
 
@@ -461,7 +468,7 @@ def returned_by_call(node: cst.Call, ctx) -> Optional[DjType]:
 
 def _root_of(ctx) -> Optional[Path]:
     try:
-        p = Path(ctx.path).resolve()
+        p = Path(getattr(ctx, "file", None) or ctx.path).resolve()
         n = len(PurePosixPath(ctx.relpath).parts)
         for _ in range(n):
             p = p.parent
@@ -652,3 +659,22 @@ def view_queryset_in_context(ctx, skip_own: bool) -> Optional[DjType]:
             return t
         return view_queryset(ctx, cls.qualname, skip_own=True)
     return view_queryset(ctx, cls.qualname)
+
+
+def serializer_object(ctx, cls_qualname: str, method: str) -> Optional[DjType]:
+    """The object a serializer's ``get_<field>`` method receives, with what the views using it load."""
+    from querylint.django_drf import drf_info
+
+    drf = drf_info(ctx.index)
+    ser = drf.serializers.get(cls_qualname)
+    if ser is None or ser.model is None or method not in ser.method_fields:
+        return None
+    covered = None
+    select_all = True
+    for view in drf.users.get(cls_qualname, ()):
+        t = view_queryset(ctx, view)
+        if t is None or t.model != ser.model:
+            return None  # a view we cannot read: stay silent
+        covered = t.covered if covered is None else covered & t.covered
+        select_all = select_all and t.select_all
+    return DjType(INST, ser.model, covered or frozenset(), bool(covered is not None and select_all), per_object=cls_qualname)

@@ -121,7 +121,7 @@ def collect_queries(pf: ParsedFile, index: ProjectIndex, config: Config, detecto
 
 
 def _context(pf: ParsedFile, index: ProjectIndex, config: Config) -> Context:
-    return Context(path=pf.display, relpath=pf.relpath, source=pf.source or "", module=pf.module, facts=pf.facts, index=index, config=config)
+    return Context(path=pf.display, relpath=pf.relpath, source=pf.source or "", module=pf.module, facts=pf.facts, index=index, config=config, file=str(pf.path))
 
 
 def _safe_line(ctx: Context, node) -> Optional[int]:

@@ -1,0 +1,153 @@
+"""Django REST Framework views and serializers, derived once per run from the project index.
+
+For each serializer: its model (``Meta.model``), its method fields (``SerializerMethodField`` →
+``get_<field>``), and the relation paths it reads per object (nested serializers, related
+fields that need the object, dotted ``source=``), recursively through nested serializers.
+For each list view: its serializer class.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Set, Tuple
+
+from querylint.django_models import MANY, SINGLE, ModelGraph, model_graph
+from querylint.index import ProjectIndex
+
+_SERIALIZER_BASES = {"Serializer", "ModelSerializer", "HyperlinkedModelSerializer"}
+_LIST_VIEW_BASES = {"ListModelMixin", "ModelViewSet", "ReadOnlyModelViewSet", "ListAPIView", "ListCreateAPIView"}
+# related fields that need the related object itself (not just its id)
+_OBJECT_FIELDS = {"StringRelatedField", "SlugRelatedField"}
+_ID_FIELDS = {"PrimaryKeyRelatedField", "HyperlinkedRelatedField", "ManyRelatedField"}
+
+
+def _last(name: str) -> str:
+    return name.rsplit(".", 1)[-1]
+
+
+@dataclass(frozen=True)
+class Need:
+    path: str  # relation path from the serializer's model ("author", "books__tags")
+    many: bool  # needs prefetch_related (a to-many relation somewhere on the path)
+    field: str  # the serializer field that reads it
+    serializer: str  # qualname of the serializer declaring the field
+
+
+@dataclass
+class SerializerInfo:
+    qualname: str
+    model: Optional[str]
+    method_fields: Dict[str, str] = field(default_factory=dict)  # method name -> field name
+    needs: List[Need] = field(default_factory=list)
+
+
+@dataclass
+class DrfInfo:
+    serializers: Dict[str, SerializerInfo] = field(default_factory=dict)
+    views: Dict[str, str] = field(default_factory=dict)  # list view qualname -> serializer qualname
+    users: Dict[str, List[str]] = field(default_factory=dict)  # serializer -> list views using it
+
+
+def _is_serializer(index: ProjectIndex, cls) -> bool:
+    for a in index.ancestors(cls):
+        if _last(a) in _SERIALIZER_BASES and (a.startswith("rest_framework") or "serializers" in a):
+            return True
+    return False
+
+
+def build_drf(index: ProjectIndex) -> DrfInfo:
+    graph = model_graph(index)
+    info = DrfInfo()
+    ser_classes = {q: c for q, c in index.classes.items() if _is_serializer(index, c)}
+    if not ser_classes:
+        return info
+
+    def model_of(cls) -> Optional[str]:
+        for c in index.mro_classes(cls):
+            v = c.meta_value("model")
+            if v is not None and v[0] == "name":
+                m = graph.resolve(v[1], c.module)
+                return m.qualname if m else None
+        return None
+
+    raw: Dict[str, List[Tuple[str, str, bool, Optional[str]]]] = {}  # ser -> (field, source, many, nested serializer)
+    for q, cls in ser_classes.items():
+        s = SerializerInfo(q, model_of(cls))
+        items = []
+        for c in reversed(index.mro_classes(cls)):
+            if c.qualname not in ser_classes:
+                continue
+            for a in c.attrs:
+                if a.call is None:
+                    continue
+                func = a.call.func
+                src = a.call.kwarg("source")
+                source = src[1] if src is not None and src[0] == "str" else None
+                many_v = a.call.kwarg("many")
+                many = many_v is not None and many_v == ("lit", True)
+                last = _last(func)
+                if last == "SerializerMethodField":
+                    mn = a.call.kwarg("method_name")
+                    method = mn[1] if mn is not None and mn[0] == "str" else f"get_{a.name}"
+                    s.method_fields[method] = a.name
+                    continue
+                nested = index.resolve_class(func, c.module)
+                if nested is not None and nested.qualname in ser_classes:
+                    items.append((a.name, source or a.name, many, nested.qualname))
+                elif last in _OBJECT_FIELDS:
+                    items.append((a.name, source or a.name, many, None))
+                elif last in _ID_FIELDS and many:
+                    items.append((a.name, source or a.name, True, None))
+                elif source and "." in source:
+                    items.append((a.name, source.rsplit(".", 1)[0].replace(".", "__"), False, None))
+        raw[q] = items
+        info.serializers[q] = s
+
+    def resolve_needs(q: str, depth: int = 0) -> List[Need]:
+        s = info.serializers[q]
+        model = graph.get(s.model)
+        out: List[Need] = []
+        if model is None or depth > 4:
+            return out
+        for fname, source, many, nested in raw.get(q, ()):
+            parts = source.replace(".", "__").split("__")
+            cur = model
+            path: List[str] = []
+            to_many = False
+            ok = True
+            for p in parts:
+                rel = cur.relation(p) if cur else None
+                if rel is None:
+                    ok = False
+                    break
+                path.append(p)
+                if rel.kind in MANY:
+                    to_many = True
+                cur = graph.get(rel.target)
+            if not ok or not path:
+                continue
+            out.append(Need("__".join(path), to_many, fname, q))
+            if nested is not None and nested in info.serializers and cur is not None:
+                for sub in resolve_needs(nested, depth + 1):
+                    out.append(Need("__".join(path) + "__" + sub.path, to_many or sub.many, f"{fname}.{sub.field}", sub.serializer))
+        return out
+
+    for q in info.serializers:
+        info.serializers[q].needs = resolve_needs(q)
+
+    for q, cls in index.classes.items():
+        names = [_last(a) for a in index.ancestors(cls)]
+        if not any(n in _LIST_VIEW_BASES for n in names):
+            continue
+        for c in index.mro_classes(cls):
+            a = c.attr("serializer_class")
+            if a is not None and a.value is not None and a.value[0] == "name":
+                ser = index.resolve_class(a.value[1], c.module)
+                if ser is not None and ser.qualname in info.serializers:
+                    info.views[q] = ser.qualname
+                    info.users.setdefault(ser.qualname, []).append(q)
+                break
+    return info
+
+
+def drf_info(index: ProjectIndex) -> DrfInfo:
+    return index.derived("django-drf", build_drf)

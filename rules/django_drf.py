@@ -1,0 +1,340 @@
+"""Django REST Framework N+1 rules: method fields that query (QL118), nested serializers over
+querysets that do not load them (QL119)."""
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from querylint.django_drf import drf_info
+from querylint.django_models import SINGLE
+from querylint.django_querysets import INST, class_attr_queryset, function_returns, graph_of, infer, view_queryset
+from querylint.django_sites import is_loaded, is_store_target, relation_hop, site_of
+from querylint.rule import Rule, dedent, nodes as N
+
+_MODELS = dedent(
+    """
+    from django.db import models
+    class Author(models.Model):
+        name = models.CharField(max_length=9)
+    class Book(models.Model):
+        title = models.CharField(max_length=9)
+        author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="books")
+    """
+)
+
+
+class SerializerMethodFieldQuery(Rule):
+    """
+    ## What it does
+    Flags a query inside the `get_<field>()` method of a DRF `SerializerMethodField`: a
+    manager/queryset query, a related manager, or a ForeignKey / OneToOne read that the views
+    serving the serializer do not `select_related` / `prefetch_related`.
+
+    ## Why is this bad?
+    DRF calls `get_<field>()` once per object: a list of 100 objects runs 100 more queries.
+
+    ## Example
+    ```python
+    class AuthorSerializer(serializers.ModelSerializer):
+        n_books = serializers.SerializerMethodField()
+
+        def get_n_books(self, obj):
+            return obj.books.count()
+    ```
+
+    ## Use instead
+    ```python
+    class AuthorViewSet(viewsets.ModelViewSet):
+        queryset = Author.objects.annotate(n_books=Count("books"))
+
+    class AuthorSerializer(serializers.ModelSerializer):
+        n_books = serializers.IntegerField(read_only=True)
+    ```
+
+    ## Known problems
+    A serializer used only nested inside another one is judged without the outer view's
+    prefetches.
+    """
+
+    code = "QL118"
+    name = "serializer-method-field-query"
+    VALID = [
+        {
+            "lib/models.py": _MODELS,
+            "lib/serializers.py": dedent(
+                """
+                from rest_framework import serializers
+                from lib.models import Author
+                class AuthorSerializer(serializers.ModelSerializer):
+                    n_books = serializers.SerializerMethodField()
+                    class Meta:
+                        model = Author
+                        fields = ["name", "n_books"]
+                    def get_n_books(self, obj):
+                        return len(obj.books.all())
+                """
+            ),
+            "lib/views.py": dedent(
+                """
+                from rest_framework import viewsets
+                from lib.models import Author
+                from lib.serializers import AuthorSerializer
+                class AuthorViewSet(viewsets.ModelViewSet):
+                    queryset = Author.objects.prefetch_related("books")
+                    serializer_class = AuthorSerializer
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "lib/models.py": _MODELS,
+            "lib/serializers.py": dedent(
+                """
+                from rest_framework import serializers
+                from lib.models import Author
+                class AuthorSerializer(serializers.ModelSerializer):
+                    n_books = serializers.SerializerMethodField()
+                    class Meta:
+                        model = Author
+                        fields = ["name", "n_books"]
+                    def get_n_books(self, obj):
+                        return obj.books.count()  # want: QL118
+                """
+            ),
+        }
+    ]
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self._seen = set()
+
+    def _in_method_field(self) -> Optional[str]:
+        fn = self.ctx.function
+        cls = self.ctx.class_frame
+        if fn is None or cls is None or not isinstance(fn.node, cst.FunctionDef):
+            return None
+        if len(self.ctx.frames) < 2 or self.ctx.frames[-1] is not fn or self.ctx.frames[-2].kind != "class":
+            return None
+        ser = drf_info(self.ctx.index).serializers.get(cls.qualname)
+        if ser is None:
+            return None
+        name = fn.node.name.value
+        return ser.method_fields.get(name) and name
+
+    def _report_once(self, node, message) -> None:
+        key = (id(self.ctx.function.node), self.ctx.line(node), message.split(";")[0])
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self.report(node, message)
+
+    def _check_site(self, node) -> None:
+        if self.ctx.function is None or self.ctx.loops and False:
+            return
+        site = site_of(node, self.ctx)
+        if site is None or site.kind not in ("read", "related", "defeat", "instance-read"):
+            return
+        method = self._in_method_field()
+        if method is None:
+            return
+        t = site.qs
+        if site.kind == "read" and site.method in ("iterate", "list", "len", "bool", "index", "tuple", "set", "sorted"):
+            # evaluating a queryset the method built itself (not one passed in)
+            root = N.root_name(site.expr)
+            b = self.ctx.binding(root, at=node) if root else None
+            if b is not None and b.kind == "param":
+                return
+        if site.kind in ("related", "defeat") and (t is None or t.per_object is None):
+            return
+        what = N.short(site.node, 60)
+        if site.kind == "related":
+            name = (t.related or "").rsplit(".", 1)[-1]
+            fix = f'prefetch_related("{name}") (or annotate the value) on the queryset of the views using this serializer'
+        elif site.kind == "defeat":
+            fix = "filter the prefetched relation in Python, or prefetch it with Prefetch(..., to_attr=...)"
+        else:
+            fix = "annotate the value on the view's queryset, or prefetch what it needs"
+        self._report_once(site.node, f"`{what}` runs a query for every object `{method}()` serializes; {fix}")
+
+    visit_Call = _check_site
+    visit_Name = _check_site
+    visit_Subscript = _check_site
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        self._check_site(node)
+        if is_store_target(node, self.ctx):
+            return
+        hop = relation_hop(node, self.ctx)
+        if hop is None:
+            return
+        base, model, name = hop
+        if base.per_object is None:
+            return
+        rel = model.relation(name)
+        if is_loaded(base, name, rel.kind):
+            return
+        parent = self.ctx.parent
+        if isinstance(parent, cst.Attribute) and parent.value is node and relation_hop(parent, self.ctx) is not None:
+            return
+        method = self._in_method_field()
+        if method is None:
+            return
+        path = [name]
+        root = node.value
+        while isinstance(root, cst.Attribute) and relation_hop(root, self.ctx) is not None:
+            path.insert(0, root.attr.value)
+            root = root.value
+        p = "__".join(path)
+        self._report_once(
+            node,
+            f'`{N.short(node, 50)}` loads a relation lazily for every object `{method}()` serializes; add .select_related("{p}") '
+            "to the queryset of the views using this serializer",
+        )
+
+
+class NestedSerializerWithoutPrefetch(Rule):
+    """
+    ## What it does
+    Flags the `queryset` (or `get_queryset()` return) of a DRF list view whose serializer
+    nests another serializer (`AuthorSerializer()`, `TagSerializer(many=True)`), or uses a
+    related field that needs the related object (`StringRelatedField`, `SlugRelatedField`,
+    a dotted `source="author.name"`, a `many=True` related field), when the queryset does
+    not `select_related` / `prefetch_related` that relation.
+
+    ## Why is this bad?
+    DRF reads the relation once per object of the list: a page of 100 objects runs 100 (or
+    more, with several nested levels) extra queries. The fix belongs on the view's queryset.
+
+    ## Example
+    ```python
+    class BookSerializer(serializers.ModelSerializer):
+        author = AuthorSerializer()
+
+    class BookViewSet(viewsets.ModelViewSet):
+        queryset = Book.objects.all()
+        serializer_class = BookSerializer
+    ```
+
+    ## Use instead
+    ```python
+    class BookViewSet(viewsets.ModelViewSet):
+        queryset = Book.objects.select_related("author")
+        serializer_class = BookSerializer
+    ```
+    """
+
+    code = "QL119"
+    name = "nested-serializer-without-prefetch"
+    VALID = [
+        {
+            "lib/models.py": _MODELS,
+            "lib/api.py": dedent(
+                """
+                from rest_framework import serializers, viewsets
+                from lib.models import Author, Book
+                class AuthorSerializer(serializers.ModelSerializer):
+                    class Meta:
+                        model = Author
+                        fields = ["name"]
+                class BookSerializer(serializers.ModelSerializer):
+                    author = AuthorSerializer(read_only=True)
+                    class Meta:
+                        model = Book
+                        fields = ["title", "author"]
+                class BookViewSet(viewsets.ReadOnlyModelViewSet):
+                    queryset = Book.objects.select_related("author")
+                    serializer_class = BookSerializer
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "lib/models.py": _MODELS,
+            "lib/api.py": dedent(
+                """
+                from rest_framework import serializers, viewsets
+                from lib.models import Author, Book
+                class AuthorSerializer(serializers.ModelSerializer):
+                    class Meta:
+                        model = Author
+                        fields = ["name"]
+                class BookSerializer(serializers.ModelSerializer):
+                    author = AuthorSerializer(read_only=True)
+                    class Meta:
+                        model = Book
+                        fields = ["title", "author"]
+                class BookViewSet(viewsets.ReadOnlyModelViewSet):
+                    queryset = Book.objects.all()  # want: QL119
+                    serializer_class = BookSerializer
+                """
+            ),
+        }
+    ]
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> None:
+        ctx = self.ctx
+        qual = f"{ctx.frame.qualname}.{node.name.value}"
+        drf = drf_info(ctx.index)
+        ser_q = drf.views.get(qual)
+        if ser_q is None:
+            return
+        ser = drf.serializers.get(ser_q)
+        if ser is None or not ser.needs:
+            return
+        target = None
+        cls = ctx.index.classes.get(qual)
+        if cls is None:
+            return
+        if "get_queryset" in cls.methods:
+            fn = next((s for s in node.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "get_queryset"), None)
+            if fn is None:
+                return
+            rets = [n for n in N.walk(fn.body, into_functions=False) if isinstance(n, cst.Return) and n.value is not None]
+            if not rets:
+                return
+            target = rets[-1].value
+        else:
+            for stmt in node.body.body:
+                if isinstance(stmt, cst.SimpleStatementLine):
+                    for small in stmt.body:
+                        if isinstance(small, cst.Assign) and any(N.dotted(t.target) == "queryset" for t in small.targets):
+                            target = small.value
+        if target is None:
+            return
+        t = view_queryset(ctx, qual)
+        if t is None or t.kind != "qs" or t.model != ser.model:
+            return
+        graph = graph_of(ctx)
+        missing_select, missing_prefetch, fields = [], [], []
+        for need in ser.needs:
+            if need.path in t.covered:
+                continue
+            if not need.many and t.select_all:
+                continue
+            if any(need.path == p for p in missing_select + missing_prefetch):
+                continue
+            (missing_prefetch if need.many else missing_select).append(need.path)
+            fields.append(need.field)
+        if not missing_select and not missing_prefetch:
+            return
+        # keep the longest paths (select_related("a__b") loads "a" too)
+        def prune(paths):
+            return [p for p in paths if not any(o != p and o.startswith(p + "__") for o in paths)]
+
+        fix = ""
+        if missing_select:
+            fix += ".select_related(" + ", ".join(f'"{p}"' for p in prune(missing_select)) + ")"
+        if missing_prefetch:
+            fix += ".prefetch_related(" + ", ".join(f'"{p}"' for p in prune(missing_prefetch)) + ")"
+        ser_name = ser_q.rsplit(".", 1)[-1]
+        self.report(
+            target,
+            f"`{ser_name}` reads {', '.join(f'`{f}`' for f in fields[:4])} for every object of this list view, but the "
+            f"queryset does not load {'it' if len(fields) == 1 else 'them'} (one query per object); add {fix}",
+        )
+
+
+RULES = (SerializerMethodFieldQuery, NestedSerializerWithoutPrefetch)
