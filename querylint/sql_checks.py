@@ -1,0 +1,312 @@
+"""Pure checks over parsed sqlglot statements: sqlglot tree → SQL problems.
+
+Each function takes one statement (as returned by :func:`querylint.sql_parse.parse`) and returns
+plain data, so it can be tested with a SQL string and no Python code around it. Hole tokens
+(``qlholeN`` identifiers, ``:qlhN`` placeholder lists) and normalised placeholders (``:qlpN``)
+are left for the caller to interpret.
+"""
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+from typing import List, Optional, Set, Tuple
+
+from sqlglot import exp
+
+HOLE_RE = re.compile(r"qlhole\d+")
+
+WRAPPING_FUNCS: Tuple[type, ...] = (
+    exp.Lower, exp.Upper, exp.Date, exp.Year, exp.Month, exp.Day, exp.Trim, exp.Substring,
+    exp.DateTrunc, exp.TimestampTrunc, exp.Extract, exp.TimeToStr, exp.TsOrDsToDate, exp.Left,
+)
+WRAPPING_NAMES = {
+    "date", "lower", "upper", "year", "month", "day", "to_char", "strftime", "date_format", "substr",
+    "substring", "trim", "date_trunc", "to_date", "unaccent", "extract", "datepart", "convert",
+}
+COMPARISONS: Tuple[type, ...] = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In, exp.Between, exp.Like, exp.ILike)
+RANDOM_NAMES = {"random", "rand", "newid", "dbms_random.value", "uuid", "gen_random_uuid"}
+
+
+def _from(select: exp.Expression) -> Optional[exp.Expression]:
+    return select.args.get("from_") or select.args.get("from")
+
+
+def cte_names(stmt: exp.Expression) -> Set[str]:
+    names = set()
+    for cte in stmt.find_all(exp.CTE):
+        if cte.alias:
+            names.add(cte.alias.lower())
+    return names
+
+
+def sources(select: exp.Expression) -> List[exp.Expression]:
+    """FROM and JOIN sources of one SELECT (tables, subqueries, ...)."""
+    out = []
+    frm = _from(select)
+    if frm is not None:
+        out.append(frm.this)
+        out.extend(frm.expressions or [])
+    for j in select.args.get("joins") or []:
+        out.append(j.this)
+    return [s for s in out if s is not None]
+
+
+def real_tables(select: exp.Expression, ctes: Set[str]) -> List[exp.Table]:
+    """Sources that are stored tables (not CTEs, subqueries, functions or hole tokens)."""
+    out = []
+    for s in sources(select):
+        if isinstance(s, exp.Table) and s.name and s.name.lower() not in ctes and not HOLE_RE.fullmatch(s.name):
+            out.append(s)
+    return out
+
+
+def _top_selects(stmt: exp.Expression) -> List[exp.Select]:
+    """The SELECTs whose rows the statement returns (each branch of a UNION)."""
+    node = stmt
+    while isinstance(node, exp.Subquery):
+        node = node.this
+    if isinstance(node, exp.Select):
+        return [node]
+    if isinstance(node, exp.SetOperation):
+        return _top_selects(node.this) + _top_selects(node.expression)
+    return []
+
+
+@dataclass(frozen=True)
+class StarUse:
+    qualifier: Optional[str]  # "t" for ``t.*``, None for ``*``
+    tables: Tuple[str, ...]  # the stored tables the star expands over
+
+
+def returned_stars(stmt: exp.Expression) -> List[StarUse]:
+    """``*`` / ``t.*`` in a returned projection over stored tables (not EXISTS, COUNT(*), CTE bodies)."""
+    ctes = cte_names(stmt)
+    out = []
+    for sel in _top_selects(stmt):
+        tables = real_tables(sel, ctes)
+        aliases = {(t.alias_or_name or "").lower(): t.name for t in tables}
+        for proj in sel.expressions:
+            if isinstance(proj, exp.Star):
+                if tables and len(tables) == len(sources(sel)):
+                    out.append(StarUse(None, tuple(t.name for t in tables)))
+            elif isinstance(proj, exp.Column) and isinstance(proj.this, exp.Star):
+                q = (proj.table or "").lower()
+                if q in aliases:
+                    out.append(StarUse(proj.table, (aliases[q],)))
+    return out
+
+
+def star_over_join(stmt: exp.Expression) -> Optional[Tuple[str, ...]]:
+    """Tables of a returned bare ``*`` selected over a join (for ``Model.objects.raw``), else None."""
+    for sel in _top_selects(stmt):
+        if any(isinstance(p, exp.Star) for p in sel.expressions) and len(sources(sel)) > 1:
+            ctes = cte_names(stmt)
+            return tuple(t.name for t in real_tables(sel, ctes)) or ("the joined tables",)
+    return None
+
+
+def missing_where(stmt: exp.Expression) -> Optional[Tuple[str, str]]:
+    """(verb, table) of an UPDATE/DELETE with no WHERE (and no LIMIT), else None."""
+    if isinstance(stmt, (exp.Update, exp.Delete)):
+        if stmt.args.get("where") is not None or stmt.args.get("limit") is not None:
+            return None
+        target = stmt.this
+        name = target.name if isinstance(target, exp.Table) else (target.sql() if target is not None else "?")
+        if HOLE_RE.fullmatch(name or ""):
+            name = "the table"
+        return ("UPDATE" if isinstance(stmt, exp.Update) else "DELETE", name)
+    return None
+
+
+@dataclass(frozen=True)
+class LikeUse:
+    op: str  # "LIKE" / "ILIKE"
+    column: str
+    pattern: Optional[str]  # the literal pattern, when literal
+    placeholder: Optional[str]  # the placeholder token (``qlp0``) when bound
+    hole: Optional[str]  # the hole token when the pattern is a Python-side hole
+    concatenated: bool = False  # the pattern is ``'%' || ...``: a literal '%' alone still leads
+
+
+def likes(stmt: exp.Expression) -> List[LikeUse]:
+    """Every (non-negated) LIKE/ILIKE with what its pattern is: a literal, a placeholder or a hole."""
+    out = []
+    for node in stmt.find_all(exp.Like, exp.ILike):
+        parent = node.parent
+        if isinstance(parent, exp.Escape):
+            parent = parent.parent
+        if isinstance(parent, exp.Not) or node.args.get("negate"):
+            continue
+        op = "ILIKE" if isinstance(node, exp.ILike) else "LIKE"
+        column = node.this.sql() if node.this is not None else "?"
+        pat = node.expression
+        concatenated = False
+        # '%' || :q || '%'  →  the leftmost operand decides
+        while isinstance(pat, (exp.DPipe, exp.Concat)) or (isinstance(pat, exp.Paren)):
+            concatenated = concatenated or not isinstance(pat, exp.Paren)
+            if isinstance(pat, exp.Concat):
+                pat = pat.expressions[0] if pat.expressions else None
+            else:
+                pat = pat.this
+        if isinstance(pat, exp.Literal) and pat.is_string:
+            out.append(LikeUse(op, column, pat.this, None, None, concatenated))
+        elif isinstance(pat, exp.Placeholder) and pat.name:
+            out.append(LikeUse(op, column, None, pat.name, None))
+        elif isinstance(pat, exp.Column) and HOLE_RE.fullmatch(pat.name or ""):
+            out.append(LikeUse(op, column, None, None, pat.name))
+    return out
+
+
+def leading_wildcard(pattern: Optional[str], concatenated: bool = False) -> bool:
+    """``'%term'`` / ``'%term%'`` / ``'%' || :q`` (not ``'term%'``, not a bare ``'%'``)."""
+    if not pattern or not pattern.startswith("%"):
+        return False
+    return concatenated or len(pattern.strip("%")) > 0
+
+
+def has_aggregate(select: exp.Select) -> bool:
+    for proj in select.expressions:
+        if proj.find(exp.AggFunc) is not None:
+            return True
+    return False
+
+
+def unbounded_select(stmt: exp.Expression) -> Optional[Tuple[str, ...]]:
+    """Tables of a SELECT with no WHERE, no LIMIT/FETCH/TOP and no aggregate, over stored tables."""
+    node = stmt
+    while isinstance(node, exp.Subquery):
+        node = node.this
+    if not isinstance(node, exp.Select):
+        return None
+    sel = node
+    for key in ("where", "limit", "fetch", "group", "having", "distinct", "qualify", "top"):
+        if sel.args.get(key):
+            return None
+    if has_aggregate(sel):
+        return None
+    ctes = cte_names(stmt)
+    srcs = sources(sel)
+    tables = real_tables(sel, ctes)
+    if not srcs or len(tables) != len(srcs):
+        return None
+    if any(isinstance(p, exp.Column) and HOLE_RE.fullmatch(p.name or "") for p in sel.expressions):
+        return None
+    return tuple(t.name for t in tables)
+
+
+def _is_wrapping(node: exp.Expression) -> bool:
+    if isinstance(node, WRAPPING_FUNCS):
+        return True
+    if isinstance(node, (exp.Cast, exp.TryCast)):
+        return True
+    if isinstance(node, exp.Anonymous) and (node.name or "").lower() in WRAPPING_NAMES:
+        return True
+    return False
+
+
+def _wrapped_column(side: Optional[exp.Expression]) -> Optional[exp.Column]:
+    if side is None or not _is_wrapping(side):
+        return None
+    if side.find(exp.Select) is not None:
+        return None
+    cols = [c for c in side.find_all(exp.Column) if not HOLE_RE.fullmatch(c.name or "")]
+    if len(cols) != 1:
+        return None
+    if isinstance(side, (exp.Cast, exp.TryCast)) and side.this is not cols[0]:
+        return None
+    return cols[0]
+
+
+def _has_column(node: Optional[exp.Expression]) -> bool:
+    if node is None:
+        return False
+    return any(not HOLE_RE.fullmatch(c.name or "") for c in node.find_all(exp.Column))
+
+
+@dataclass(frozen=True)
+class WrappedColumn:
+    function: str  # ``lower(email)``
+    column: str
+    clause: str  # "WHERE" / "JOIN ... ON"
+
+
+def wrapped_columns(stmt: exp.Expression) -> List[WrappedColumn]:
+    """Functions around a column compared with a value in WHERE, or with another column in JOIN ON."""
+    out: List[WrappedColumn] = []
+    seen = set()
+    conditions: List[Tuple[exp.Expression, str]] = []
+    for where in stmt.find_all(exp.Where):
+        conditions.append((where.this, "WHERE"))
+    for join in stmt.find_all(exp.Join):
+        on = join.args.get("on")
+        if on is not None:
+            conditions.append((on, "JOIN ... ON"))
+    for cond, clause in conditions:
+        for cmp in cond.find_all(*COMPARISONS):
+            if cmp.find_ancestor(exp.Select) is not cond.find_ancestor(exp.Select):
+                continue
+            left = cmp.this
+            rights = [cmp.args.get("expression")] if not isinstance(cmp, (exp.In, exp.Between)) else [
+                cmp.args.get("low"), cmp.args.get("high")] + list(cmp.expressions or [])
+            col = _wrapped_column(left)
+            if col is None:
+                # value = lower(col) (reversed comparison)
+                if len(rights) == 1 and not _has_column(left):
+                    col = _wrapped_column(rights[0])
+                    left, rights = rights[0], [left]
+                if col is None:
+                    continue
+            if clause == "WHERE" and any(_has_column(r) for r in rights if r is not None):
+                continue
+            if isinstance(cmp, exp.In) and cmp.args.get("query") is not None:
+                continue
+            key = (left.sql(), clause)
+            if key in seen:
+                continue
+            seen.add(key)
+            out.append(WrappedColumn(left.sql(), col.sql(), clause))
+    return out
+
+
+def random_order(stmt: exp.Expression) -> bool:
+    for order in stmt.find_all(exp.Order):
+        for o in order.expressions:
+            e = o.this if isinstance(o, exp.Ordered) else o
+            if isinstance(e, (exp.Rand, exp.Uuid)):
+                return True
+            if isinstance(e, exp.Anonymous) and (e.name or "").lower() in RANDOM_NAMES:
+                return True
+    return False
+
+
+def variable_offsets(stmt: exp.Expression) -> List[str]:
+    """The SQL of every OFFSET whose value is not a literal number."""
+    out = []
+    for off in stmt.find_all(exp.Offset):
+        e = off.args.get("expression")
+        if e is None or isinstance(e, exp.Literal):
+            continue
+        if e.find(exp.Placeholder, exp.Parameter, exp.Column) is not None:
+            out.append(e.sql())
+    return out
+
+
+def not_in_subqueries(stmt: exp.Expression) -> List[str]:
+    """``x NOT IN (SELECT ...)``: the left-hand side of each."""
+    out = []
+    for node in stmt.find_all(exp.Not):
+        inner = node.this
+        while isinstance(inner, exp.Paren):
+            inner = inner.this
+        if isinstance(inner, exp.In) and inner.args.get("query") is not None:
+            out.append(inner.this.sql() if inner.this is not None else "?")
+    return out
+
+
+def statement_verb(stmt: exp.Expression) -> str:
+    node = stmt
+    while isinstance(node, exp.Subquery):
+        node = node.this
+    if isinstance(node, (exp.Select, exp.SetOperation)):
+        return "SELECT"
+    return type(node).__name__.upper()

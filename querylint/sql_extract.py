@@ -1,0 +1,949 @@
+"""Find the SQL that reaches a sink, following the string through simple data flow.
+
+Sinks: ``cursor.execute``/``executemany``/``executescript`` (DB-API drivers and Django's
+``connection.cursor()``), sqlite3 ``connection.execute``, asyncpg ``fetch*``/``execute``,
+``Model.objects.raw``, ``.extra(where=[...])``, ``RawSQL``, SQLAlchemy ``text()`` and
+``exec_driver_sql``, pandas ``read_sql``/``read_sql_query``, and the ``sql-functions`` of the
+config. A sink whose receiver is not recognised only counts when its text looks like SQL.
+
+Data flow: string constants, implicit and ``+`` concatenation, triple-quoted strings, module-level
+names (also imported ones, through the index), a local assigned once before the call, and
+``dedent``/``strip``/``" ".join([...])`` wrappers. f-strings, ``%`` and ``.format()`` become text
+with each hole replaced: constants are substituted, generated placeholder lists
+(``",".join(["%s"] * len(ids))``) become a placeholder, anything else becomes an identifier token
+``qlholeN`` (inside quotes: the same token inside the string) and is classified as ``value``
+(non-constant), ``safe`` (an int, an allow-listed identifier, a quoted name) or ``const``.
+"""
+from __future__ import annotations
+
+import ast
+import re
+import string
+from dataclasses import dataclass, field
+from typing import Dict, List, Optional, Sequence, Tuple, Union
+
+import libcst as cst
+
+from querylint import nodes as N
+from querylint.context import Context, Scope
+from querylint.drivers import DIALECT_OF_DRIVER, infer, guess_driver_from_imports
+from querylint.sql_parse import (
+    HOLE_PREFIX, Normalised, ParseResult, candidate_dialects, looks_like_sql, normalise, parse_any,
+    wrap_fragment,
+)
+
+EXECUTE_METHODS = {"execute", "executemany", "executescript", "mogrify", "execute_many"}
+FETCH_METHODS = {"fetch", "fetchrow", "fetchval", "fetch_all", "fetch_one", "fetch_val", "iterate", "cursor_execute"}
+QUERY_METHODS = {"query", "run_query", "execute_sql", "run_sql", "raw_query", "exec_sql", "execute_query", "fetch_all_sql"}
+TEXT_FUNCS = {"sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text", "sqlalchemy.sql.expression.TextClause"}
+RAWSQL_FUNCS = {"django.db.models.expressions.RawSQL", "django.db.models.RawSQL"}
+PANDAS_FUNCS = {"pandas.read_sql", "pandas.read_sql_query", "pandas.io.sql.read_sql", "pandas.io.sql.read_sql_query", "polars.read_database"}
+PARAM_KEYWORDS = ("params", "parameters", "args", "vars", "values", "parameters_")
+SQL_KEYWORDS = ("sql", "query", "operation", "statement", "stmt")
+SAFE_CALLS = {"int", "float", "len", "bool", "round", "abs", "min", "max", "math.ceil", "math.floor", "uuid.uuid4", "decimal.Decimal"}
+QUOTE_CALLS = {"quote_name", "quote_ident", "escape_string", "escape", "literal", "quote", "escape_identifier", "quote_identifier", "escape_like"}
+SAFE_ATTRS = ("_meta.db_table", "_meta.model_name", "_meta.app_label", "__tablename__", "__table__.name", "__table__.fullname", "_meta.pk.column", "_meta.table_name")
+PLACEHOLDER_TEXT_RE = re.compile(r"^\s*(\?|%s|\$|:[A-Za-z_]*|%\(\)s|@\w*|%\(|\)s)\s*,?\s*$")
+
+
+# --------------------------------------------------------------------------- data
+
+
+@dataclass
+class Hole:
+    """A Python expression spliced into the SQL text by formatting or concatenation."""
+
+    expr: cst.BaseExpression
+    builder: cst.CSTNode  # the f-string / ``%`` / ``.format`` / ``+`` expression holding it
+    kind: str = "value"  # "value" (non-constant), "const", "placeholders", "safe"
+    how: str = ""  # how a non-value hole was resolved ("module-level constant `TABLE`")
+    text: Optional[str] = None  # text substituted into the SQL for const/placeholders
+    via_name: bool = False  # reached through a name (the builder sits apart from the sink)
+    index: int = -1  # the N of its ``qlholeN`` token (value/safe holes only)
+
+    @property
+    def source(self) -> str:
+        return N.short(self.expr, 40)
+
+
+Piece = Union[str, Hole]
+
+
+@dataclass(frozen=True)
+class Sink:
+    call: cst.Call
+    kind: str  # "execute", "fetch", "query", "text", "raw", "extra", "rawsql", "read_sql", "driver-sql", "configured"
+    label: str  # ``cur.execute`` / ``text`` for messages
+    sql: Tuple[Tuple[cst.BaseExpression, str], ...]  # (expression, fragment kind)
+    params: Optional[cst.BaseExpression] = None
+    positional: Tuple[cst.BaseExpression, ...] = ()  # asyncpg-style parameters after the SQL
+    driver: Optional[str] = None
+    confident: bool = True  # the callee is known to take SQL (else the text must look like SQL)
+    method: str = ""
+
+
+@dataclass
+class EmbeddedSql:
+    """One SQL text reaching a sink."""
+
+    sink: Sink
+    arg: cst.BaseExpression
+    fragment: str  # "statement", "condition", "expression"
+    pieces: Optional[List[Piece]]  # None when the text is unknown
+    origin: Optional[cst.CSTNode]  # where text findings are reported (None: not in this file)
+    holes: List[Hole] = field(default_factory=list)  # every hole (value/safe/const/placeholders)
+    extra_builders: List[Hole] = field(default_factory=list)  # holes of ``+=`` appends etc. (text unknown)
+    text: Optional[str] = None  # SQL text with hole tokens, before placeholder normalisation
+    driver: Optional[str] = None
+    _ctx: Optional[Context] = field(default=None, repr=False)
+    _parsed: Optional[Tuple[Normalised, ParseResult]] = field(default=None, repr=False)
+
+    @property
+    def value_holes(self) -> List[Hole]:
+        return [h for h in self.holes + self.extra_builders if h.kind == "value"]
+
+    @property
+    def is_sql(self) -> bool:
+        """The text looks like SQL (or the sink is known to take SQL and the text is known)."""
+        if self.text is None:
+            return False
+        if self.fragment != "statement":
+            return True
+        return looks_like_sql(self.text)
+
+    @property
+    def has_unknown_holes(self) -> bool:
+        return any(h.kind in ("value", "safe") and h.text is None for h in self.holes)
+
+    def statement_text(self) -> Optional[str]:
+        if self.text is None:
+            return None
+        if self.fragment == "statement":
+            return self.text
+        return wrap_fragment(self.text, self.fragment)
+
+    def parsed(self, configured: Optional[str] = None) -> Optional[Tuple[Normalised, ParseResult]]:
+        """(normalised text, parse result), memoised; None when the text is unknown."""
+        if self._parsed is None:
+            text = self.statement_text()
+            if text is None:
+                return None
+            dialect = DIALECT_OF_DRIVER.get(self.driver or "")
+            norm = normalise(text, qmark=dialect != "postgres")
+            result = parse_any(norm.sql, candidate_dialects(configured, dialect))
+            self._parsed = (norm, result)
+        return self._parsed
+
+    def hole(self, token: str) -> Optional[Hole]:
+        m = re.fullmatch(HOLE_PREFIX + r"(\d+)", token)
+        if not m:
+            return None
+        i = int(m.group(1))
+        for h in self.holes:
+            if h.index == i:
+                return h
+        return None
+
+    def param_value(self, key) -> Optional[cst.BaseExpression]:
+        """The Python expression bound to a placeholder (by position or name), when visible."""
+        sink = self.sink
+        if sink.positional and isinstance(key, int):
+            return sink.positional[key] if 0 <= key < len(sink.positional) else None
+        params = sink.params
+        if params is None:
+            return None
+        if isinstance(params, cst.Name) and self._ctx is not None:
+            params = _resolve_value(self._ctx, params) or params
+        if isinstance(params, (cst.Tuple, cst.List)) and isinstance(key, int):
+            els = [e for e in params.elements if not isinstance(e, cst.StarredElement)]
+            return els[key].value if 0 <= key < len(els) else None
+        if isinstance(params, cst.Dict) and isinstance(key, str):
+            for el in params.elements:
+                if isinstance(el, cst.DictElement) and N.string_value(el.key) == key:
+                    return el.value
+        if isinstance(params, cst.Call) and N.call_name(params) == "dict" and isinstance(key, str):
+            return N.arg(params, keyword=key)
+        if not isinstance(params, (cst.Tuple, cst.List, cst.Dict, cst.Call)) and key == 0 and sink.kind in ("execute", "raw", "read_sql"):
+            return None
+        return None
+
+
+# --------------------------------------------------------------------------- sinks
+
+
+def _matches_configured(q: Optional[str], names: Sequence[str]) -> bool:
+    if not q:
+        return False
+    return any(q == f or q.endswith("." + f) or f.endswith("." + q) and q.count(".") >= 1 for f in names)
+
+
+def find_sink(call: cst.Call, ctx: Context) -> Optional[Sink]:
+    """The sink this call is, with its SQL argument(s), else None. Cheap checks first."""
+    func = call.func
+    name = N.call_name(call)
+    if name is None or not call.args:
+        return None
+    if isinstance(func, cst.Attribute):
+        if name in EXECUTE_METHODS or name in FETCH_METHODS or name == "exec_driver_sql":
+            return _method_sink(call, name, ctx)
+        if name == "raw":
+            recv = N.dotted(func.value) or ""
+            sql = _sql_arg(call)
+            if sql is None:
+                return None
+            confident = recv.endswith("objects") or recv.endswith("_manager")
+            return Sink(call, "raw", N.short(func, 40), ((sql, "statement"),), _params_arg(call), (), "django", confident, name)
+        if name == "extra":
+            frags: List[Tuple[cst.BaseExpression, str]] = []
+            where = N.arg(call, keyword="where")
+            if isinstance(where, (cst.List, cst.Tuple)):
+                frags += [(e.value, "condition") for e in where.elements if not isinstance(e, cst.StarredElement)]
+            select = N.arg(call, keyword="select")
+            if isinstance(select, cst.Dict):
+                frags += [(e.value, "expression") for e in select.elements if isinstance(e, cst.DictElement)]
+            if not frags:
+                return None
+            return Sink(call, "extra", ".extra", tuple(frags), N.arg(call, keyword="params"), (), "django", True, name)
+        if name in QUERY_METHODS:
+            sql = _sql_arg(call)
+            if sql is None:
+                return None
+            return Sink(call, "query", N.short(func, 40), ((sql, "statement"),), _params_arg(call), (), None, False, name)
+    if name not in ("text", "RawSQL", "read_sql", "read_sql_query", "read_database", "TextClause") and not ctx.config.sql_functions:
+        return None
+    q = ctx.qualify(func)
+    if q in TEXT_FUNCS:
+        sql = _sql_arg(call, ("text",))
+        return Sink(call, "text", "text", ((sql, "statement"),), None, (), "sqlalchemy", True, name) if sql is not None else None
+    if q in RAWSQL_FUNCS:
+        sql = _sql_arg(call)
+        if sql is None:
+            return None
+        return Sink(call, "rawsql", "RawSQL", ((sql, "rawsql"),), _params_arg(call), (), "django", True, name)
+    if q in PANDAS_FUNCS:
+        sql = _sql_arg(call)
+        if sql is None:
+            return None
+        con = N.arg(call, 1) or N.arg(call, keyword="con")
+        obj = infer(con, ctx) if con is not None else None
+        return Sink(call, "read_sql", N.short(func, 40), ((sql, "statement"),), N.arg(call, keyword="params"), (), obj.driver if obj else None, False, name)
+    if ctx.config.sql_functions and _matches_configured(q, ctx.config.sql_functions):
+        sql = _sql_arg(call)
+        if sql is None:
+            return None
+        return Sink(call, "configured", N.short(func, 40), ((sql, "statement"),), _params_arg(call), (), None, True, name)
+    return None
+
+
+def _sql_arg(call: cst.Call, keywords: Sequence[str] = SQL_KEYWORDS) -> Optional[cst.BaseExpression]:
+    first = N.arg(call, 0)
+    if first is not None:
+        return first
+    for k in keywords:
+        v = N.arg(call, keyword=k)
+        if v is not None:
+            return v
+    return None
+
+
+def _params_arg(call: cst.Call) -> Optional[cst.BaseExpression]:
+    second = N.arg(call, 1)
+    if second is not None:
+        return second
+    for k in PARAM_KEYWORDS:
+        v = N.arg(call, keyword=k)
+        if v is not None:
+            return v
+    return None
+
+
+def _method_sink(call: cst.Call, name: str, ctx: Context) -> Optional[Sink]:
+    sql = _sql_arg(call)
+    if sql is None:
+        return None
+    recv = N.receiver(call)
+    obj = ctx.memo(("sql-recv", id(recv)), lambda: infer(recv, ctx))
+    driver = obj.driver if obj else None
+    if name == "exec_driver_sql":
+        return Sink(call, "driver-sql", N.short(call.func, 40), ((sql, "statement"),), _params_arg(call), (), "sqlalchemy", True, name)
+    confident = obj is not None and obj.kind in ("cursor", "connection", "pool") and obj.evidence == "call"
+    if obj is not None and obj.kind == "engine":
+        confident = False
+    positional: Tuple[cst.BaseExpression, ...] = ()
+    params = _params_arg(call)
+    kind = "execute" if name in EXECUTE_METHODS else "fetch"
+    if driver in ("asyncpg",) or (name in FETCH_METHODS and driver is None and name in ("fetch", "fetchrow", "fetchval")):
+        if name != "executemany":
+            positional = tuple(a.value for a in call.args[1:] if a.keyword is None and not a.star)
+            params = None
+    if name in ("fetch_all", "fetch_one", "fetch_val", "iterate"):
+        params = N.arg(call, 1) or N.arg(call, keyword="values")
+    return Sink(call, kind, N.short(call.func, 40), ((sql, "statement"),), params, positional, driver, confident, name)
+
+
+# --------------------------------------------------------------------------- data flow
+
+
+def _scope_bindings(ctx: Context, name: str, at: cst.CSTNode, module_only: bool):
+    if module_only:
+        return ctx.module_scope().bindings.get(name, [])
+    return ctx.bindings(name, at=at)
+
+
+def _single_assignment(ctx: Context, node: cst.Name, module_only: bool = False):
+    """(value, is_module_level) of a name assigned exactly once (in its scope) before ``node``."""
+    found = _scope_bindings(ctx, node.value, node, module_only)
+    if not found:
+        return None
+    b = found[-1]
+    scope: Scope = b.scope
+    every = [x for x in scope.bindings.get(node.value, []) if x.kind != "param"] if scope is not None else [b]
+    if len(every) != 1 or b.kind not in ("assign", "annassign") or not b.is_simple or b.value is None:
+        return None
+    if scope is not None and node.value in scope.globals:
+        return None
+    return b.value, scope is ctx.module_scope()
+
+
+def _resolve_value(ctx: Context, node: cst.Name) -> Optional[cst.BaseExpression]:
+    got = _single_assignment(ctx, node)
+    return got[0] if got else None
+
+
+def _imported_string(ctx: Context, node: cst.CSTNode) -> Optional[Tuple[str, str]]:
+    """(value, qualified name) of a module-level string constant imported from a project module."""
+    q = ctx.qualify(node)
+    if not q or "." not in q:
+        return None
+    mod, _, attr = q.rpartition(".")
+    if mod == ctx.module:
+        return None
+    facts = ctx.index.modules.get(mod)
+    if facts is None:
+        return None
+    values = [v for k, v in facts.module_strings if k == attr]
+    if len(values) != 1:
+        return None
+    return values[0], q
+
+
+def _decode_fstring_text(text: str, prefix: str) -> str:
+    p = "".join(c for c in prefix.lower() if c in "rbu")
+    try:
+        value = ast.literal_eval(p + '"""' + text.replace('"', '\\"') + '"""') if "r" not in p else text
+    except Exception:
+        value = text
+    return value.replace("{{", "{").replace("}}", "}")
+
+
+class Evaluator:
+    """Evaluates Python string expressions into text pieces and holes, for one context."""
+
+    def __init__(self, ctx: Context):
+        self.ctx = ctx
+
+    # -- pieces -----------------------------------------------------------
+
+    def pieces(self, expr: cst.CSTNode, depth: int = 0, via: bool = False, module_only: bool = False) -> Optional[List[Piece]]:
+        if depth > 8 or expr is None:
+            return None
+        if isinstance(expr, cst.SimpleString):
+            s = N.string_value(expr)
+            return [s] if s is not None else None
+        if isinstance(expr, cst.ConcatenatedString):
+            left = self.pieces(expr.left, depth + 1, via, module_only)
+            right = self.pieces(expr.right, depth + 1, via, module_only)
+            if left is None or right is None:
+                return None
+            return left + right
+        if isinstance(expr, cst.FormattedString):
+            out: List[Piece] = []
+            quote_prefix = expr.start.rstrip("'\"")
+            for part in expr.parts:
+                if isinstance(part, cst.FormattedStringText):
+                    out.append(_decode_fstring_text(part.value, quote_prefix.replace("f", "").replace("F", "")))
+                elif isinstance(part, cst.FormattedStringExpression):
+                    out.extend(self.hole(part.expression, expr, depth, via, module_only))
+            return out
+        if isinstance(expr, cst.BinaryOperation):
+            if isinstance(expr.operator, cst.Add):
+                left = self.pieces(expr.left, depth + 1, via, module_only)
+                right = self.pieces(expr.right, depth + 1, via, module_only)
+                if left is None and right is None:
+                    return None
+                if left is None:
+                    left = self.hole(expr.left, expr, depth, via, module_only)
+                if right is None:
+                    right = self.hole(expr.right, expr, depth, via, module_only)
+                return left + right
+            if isinstance(expr.operator, cst.Modulo):
+                return self._percent(expr, depth, via, module_only)
+            return None
+        if isinstance(expr, cst.Call):
+            return self._call(expr, depth, via, module_only)
+        if isinstance(expr, cst.Name):
+            got = _single_assignment(self.ctx, expr, module_only)
+            if got is not None:
+                value, is_module = got
+                return self.pieces(value, depth + 1, True, module_only or is_module)
+            imported = _imported_string(self.ctx, expr)
+            if imported is not None:
+                return [imported[0]]
+            return None
+        if isinstance(expr, cst.Attribute):
+            s = self._class_attr_string(expr)
+            if s is not None:
+                return [s]
+            imported = _imported_string(self.ctx, expr)
+            if imported is not None:
+                return [imported[0]]
+        return None
+
+    def _class_attr_string(self, expr: cst.Attribute) -> Optional[str]:
+        base = N.dotted(expr.value)
+        if base in ("self", "cls"):
+            frame = self.ctx.class_frame
+            if frame is None:
+                return None
+            cls_node = frame.node
+            for stmt in getattr(cls_node.body, "body", ()):
+                if isinstance(stmt, cst.SimpleStatementLine):
+                    for small in stmt.body:
+                        if isinstance(small, (cst.Assign, cst.AnnAssign)):
+                            targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+                            if any(isinstance(t, cst.Name) and t.value == expr.attr.value for t in targets):
+                                return N.string_value(small.value)
+        return None
+
+    def _call(self, call: cst.Call, depth: int, via: bool, module_only: bool) -> Optional[List[Piece]]:
+        name = N.call_name(call)
+        recv = N.receiver(call)
+        if name == "format" and recv is not None:
+            fmt = self.pieces(recv, depth + 1, via, module_only)
+            if fmt is None or not all(isinstance(p, str) for p in fmt):
+                return None
+            return self._format(call, "".join(fmt), depth, via, module_only)
+        if name in ("strip", "lstrip", "rstrip") and recv is not None and not call.args:
+            return self.pieces(recv, depth + 1, via, module_only)
+        if name in ("dedent", "cleandoc") and len(call.args) == 1:
+            return self.pieces(call.args[0].value, depth + 1, via, module_only)
+        if name == "join" and recv is not None and len(call.args) == 1:
+            sep = self.pieces(recv, depth + 1, via, module_only)
+            if sep is None or not all(isinstance(p, str) for p in sep):
+                return None
+            seq = call.args[0].value
+            if isinstance(seq, cst.Name):
+                got = _single_assignment(self.ctx, seq, module_only)
+                if got is not None:
+                    seq = got[0]
+            if isinstance(seq, (cst.List, cst.Tuple)):
+                out: List[Piece] = []
+                for i, el in enumerate(seq.elements):
+                    if isinstance(el, cst.StarredElement):
+                        return None
+                    p = self.pieces(el.value, depth + 1, via, module_only)
+                    if p is None:
+                        return None
+                    if i:
+                        out.append("".join(sep))
+                    out.extend(p)
+                return out
+        return None
+
+    def _percent(self, expr: cst.BinaryOperation, depth: int, via: bool, module_only: bool) -> Optional[List[Piece]]:
+        fmt = self.pieces(expr.left, depth + 1, via, module_only)
+        if fmt is None or not all(isinstance(p, str) for p in fmt):
+            return None
+        specs = split_percent("".join(fmt))
+        if specs is None:
+            return None
+        right = expr.right
+        values: Optional[List[cst.BaseExpression]] = None
+        named: Dict[str, cst.BaseExpression] = {}
+        if isinstance(right, cst.Tuple):
+            values = [e.value for e in right.elements if not isinstance(e, cst.StarredElement)]
+        elif isinstance(right, cst.Dict):
+            for el in right.elements:
+                if isinstance(el, cst.DictElement):
+                    k = N.string_value(el.key)
+                    if k is not None:
+                        named[k] = el.value
+        elif isinstance(right, cst.Call) and N.call_name(right) == "dict":
+            named = {a.keyword.value: a.value for a in right.args if a.keyword is not None}
+        out: List[Piece] = []
+        pos = 0
+        for item in specs:
+            if isinstance(item, str):
+                out.append(item)
+                continue
+            key = item
+            if key is None:  # positional %s
+                if values is not None:
+                    value = values[pos] if pos < len(values) else right
+                else:
+                    value = right
+                pos += 1
+            else:
+                value = named.get(key, right)
+            out.extend(self.hole(value, expr, depth, via, module_only))
+        return out
+
+    def _format(self, call: cst.Call, fmt: str, depth: int, via: bool, module_only: bool) -> Optional[List[Piece]]:
+        try:
+            parsed = list(string.Formatter().parse(fmt))
+        except ValueError:
+            return None
+        positional = [a.value for a in call.args if a.keyword is None and not a.star]
+        keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+        out: List[Piece] = []
+        auto = 0
+        for literal_text, field_name, _spec, _conv in parsed:
+            if literal_text:
+                out.append(literal_text)
+            if field_name is None:
+                continue
+            head = re.split(r"[.\[]", field_name, 1)[0]
+            value: cst.BaseExpression = call
+            if head == "":
+                if auto < len(positional):
+                    value = positional[auto]
+                auto += 1
+            elif head.isdigit():
+                i = int(head)
+                if i < len(positional):
+                    value = positional[i]
+            elif head in keywords:
+                value = keywords[head]
+            if head != field_name:
+                value = call  # attribute/index access on the argument: unknown text
+            out.extend(self.hole(value, call, depth, via, module_only))
+        return out
+
+    # -- holes ------------------------------------------------------------
+
+    def hole(self, expr: cst.BaseExpression, builder: cst.CSTNode, depth: int, via: bool, module_only: bool) -> List[Piece]:
+        """Pieces for a spliced value: its own pieces when it is a (built) string, else a Hole."""
+        inner = self.pieces(expr, depth + 1, via, module_only)
+        if inner is not None:
+            if all(isinstance(p, str) for p in inner):
+                text = "".join(inner)
+                return [Hole(expr, builder, "const", _const_how(self.ctx, expr), text, via)]
+            return inner
+        kind, how, text = self.classify(expr, depth, module_only)
+        return [Hole(expr, builder, kind, how, text, via)]
+
+    def classify(self, expr: cst.BaseExpression, depth: int = 0, module_only: bool = False) -> Tuple[str, str, Optional[str]]:
+        """(kind, how, text) of a non-string value spliced into SQL."""
+        if depth > 8:
+            return "value", "", None
+        ctx = self.ctx
+        if isinstance(expr, (cst.Integer, cst.Float)):
+            return "safe", "a number literal", expr.value
+        if isinstance(expr, cst.Name) and expr.value in ("True", "False", "None"):
+            return "safe", "a constant", None
+        if is_placeholder_list(expr, self, module_only):
+            return "placeholders", "a generated placeholder list", None
+        if isinstance(expr, cst.Call):
+            q = ctx.qualify(expr.func) or N.dotted(expr.func) or ""
+            name = N.call_name(expr) or ""
+            if q in SAFE_CALLS or name in ("int", "float", "len"):
+                return "safe", f"`{N.short(expr, 30)}` is a number", None
+            if name == "str" and expr.args:
+                return self.classify(expr.args[0].value, depth + 1, module_only)
+            if name in QUOTE_CALLS:
+                return "safe", f"quoted with `{N.short(expr.func, 30)}`", None
+            if name == "join" and expr.args:
+                seq = expr.args[0].value
+                k, how, _ = self.classify_collection(seq, depth + 1, module_only)
+                if k != "value":
+                    return k, how, None
+            return "value", "", None
+        if isinstance(expr, cst.Attribute):
+            text = N.code(expr)
+            if any(text.endswith(s) for s in SAFE_ATTRS):
+                return "safe", f"`{N.short(expr, 40)}` is a table/column name from the model", None
+            if (N.dotted(expr) or "").endswith(".value"):
+                return "value", "", None
+            return "value", "", None
+        if isinstance(expr, cst.Subscript) or (isinstance(expr, cst.Call) and N.call_name(expr) == "get"):
+            pass
+        if isinstance(expr, cst.Subscript):
+            coll = expr.value
+            k, how, _ = self.classify_collection(coll, depth + 1, module_only)
+            if k != "value":
+                return "safe", f"looked up in {how}", None
+            return "value", "", None
+        if isinstance(expr, cst.IfExp):
+            a = self.classify_or_const(expr.body, depth + 1, module_only)
+            b = self.classify_or_const(expr.orelse, depth + 1, module_only)
+            if a != "value" and b != "value":
+                return "safe", "a choice between constants", None
+            if isinstance(expr.test, cst.Comparison) and any(isinstance(t.operator, cst.In) for t in expr.test.comparisons):
+                if N.code(expr.test.left) == N.code(expr.body) and b != "value":
+                    return "safe", f"checked against `{N.short(expr.test.comparisons[0].comparator, 30)}`", None
+            return "value", "", None
+        if isinstance(expr, cst.Name):
+            return self._classify_name(expr, depth, module_only)
+        return "value", "", None
+
+    def classify_or_const(self, expr, depth, module_only) -> str:
+        """"const", "safe", "placeholders" or "value" for any expression (a built string included)."""
+        p = self.pieces(expr, depth + 1, False, module_only)
+        if p is not None:
+            if all(isinstance(x, str) or x.kind == "const" for x in p):
+                return "const"
+            if all(isinstance(x, str) or x.kind != "value" for x in p):
+                return "safe"
+            return "value"
+        return self.classify(expr, depth + 1, module_only)[0]
+
+    def _classify_name(self, expr: cst.Name, depth: int, module_only: bool) -> Tuple[str, str, Optional[str]]:
+        ctx = self.ctx
+        found = _scope_bindings(ctx, expr.value, expr, module_only)
+        b = found[-1] if found else None
+        if b is not None and b.kind == "for":
+            k, how, _ = self.classify_collection(b.value, depth + 1, module_only)
+            if k != "value":
+                return "safe", f"`{expr.value}` loops over {how}", None
+        if b is not None and b.kind == "param" and isinstance(b.node, cst.Param) and b.node.annotation is not None:
+            ann = N.code(b.node.annotation.annotation)
+            if ann in ("int", "float", "bool", "Optional[int]", "int | None") or ann.startswith(("Literal[", "typing.Literal[", "conint(")):
+                return "safe", f"`{expr.value}` is annotated `{ann}`", None
+        got = _single_assignment(ctx, expr, module_only)
+        if got is not None:
+            value, is_module = got
+            k, how, text = self.classify(value, depth + 1, module_only or is_module)
+            if k != "value":
+                return k, how, text
+        if got is None and self._all_bindings_constant(expr, depth, module_only):
+            return "safe", f"every value assigned to `{expr.value}` is built from constants", None
+        guard = self._membership_guard(expr)
+        if guard is not None:
+            return "safe", f"`{expr.value}` is checked against the allow-list `{guard}`", None
+        return "value", "", None
+
+    def classify_collection(self, coll: Optional[cst.BaseExpression], depth: int, module_only: bool) -> Tuple[str, str, Optional[str]]:
+        """Whether a collection holds only constants (an allow-list): ("safe", how, None) or ("value", ...)."""
+        if coll is None or depth > 8:
+            return "value", "", None
+        if isinstance(coll, cst.Call) and N.call_name(coll) in ("keys", "values", "items") and N.receiver(coll) is not None:
+            return self.classify_collection(N.receiver(coll), depth + 1, module_only)
+        if isinstance(coll, cst.Call) and N.call_name(coll) in ("sorted", "list", "tuple", "set", "frozenset", "reversed") and coll.args:
+            return self.classify_collection(coll.args[0].value, depth + 1, module_only)
+        if isinstance(coll, (cst.List, cst.Tuple, cst.Set)):
+            for el in coll.elements:
+                if isinstance(el, cst.StarredElement):
+                    return "value", "", None
+                v = el.value
+                if self.classify_or_const(v, depth + 1, module_only) == "value":
+                    return "value", "", None
+            return "safe", "a constant list", None
+        if isinstance(coll, cst.Dict):
+            for el in coll.elements:
+                if not isinstance(el, cst.DictElement):
+                    return "value", "", None
+                if self.classify_or_const(el.value, depth + 1, module_only) == "value":
+                    return "value", "", None
+            return "safe", "a constant mapping", None
+        if isinstance(coll, cst.Name):
+            got = _single_assignment(self.ctx, coll, module_only)
+            if got is not None:
+                value, is_module = got
+                k, how, _ = self.classify_collection(value, depth + 1, module_only or is_module)
+                if k != "value":
+                    added = [] if is_module else self._appended(coll.value)
+                    if all(self.classify_or_const(a, depth + 1, module_only) != "value" for a in added):
+                        where = "module-level" if is_module else "local"
+                        what = "allow-list" if not added else "list of constant fragments"
+                        return "safe", f"the {where} {what} `{coll.value}`", None
+            return "value", "", None
+        if isinstance(coll, cst.Attribute):
+            # SomeEnum / self.ALLOWED_SORTS: a class-level constant; accept upper-case names only
+            last = coll.attr.value
+            if last.isupper():
+                return "safe", f"the allow-list `{N.short(coll, 40)}`", None
+        return "value", "", None
+
+    def _appended(self, name: str) -> List[cst.BaseExpression]:
+        """Values added to a local list in the current function (``append``/``extend``/``insert``/``+=``)."""
+        fn = self.ctx.function
+        if fn is None:
+            return []
+
+        def compute():
+            added: Dict[str, List[cst.BaseExpression]] = {}
+            for node in N.walk(fn.node, into_functions=False):
+                if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name):
+                    meth = node.func.attr.value
+                    target = node.func.value.value
+                    if meth in ("append", "extend", "insert") and node.args:
+                        value = node.args[-1].value
+                        if meth == "extend":
+                            added.setdefault(target, []).append(value if not isinstance(value, (cst.List, cst.Tuple)) else value)
+                        else:
+                            added.setdefault(target, []).append(value)
+                elif isinstance(node, cst.AugAssign) and isinstance(node.target, cst.Name):
+                    added.setdefault(node.target.value, []).append(node.value)
+            return added
+
+        found = self.ctx.memo(("sql-appends", id(fn.node)), compute)
+        out: List[cst.BaseExpression] = []
+        for v in found.get(name, []):
+            if isinstance(v, (cst.List, cst.Tuple)):
+                out.extend(e.value for e in v.elements)
+            else:
+                out.append(v)
+        return out
+
+    def _all_bindings_constant(self, expr: cst.Name, depth: int, module_only: bool) -> bool:
+        """Every value assigned to the name (``where = ""`` / ``where = " WHERE a = %s"``) is constant-built."""
+        found = _scope_bindings(self.ctx, expr.value, expr, module_only)
+        if len(found) < 2:
+            return False
+        for b in found:
+            if b.kind not in ("assign", "annassign", "augassign") or b.value is None or (b.kind != "augassign" and not b.is_simple):
+                return False
+            p = self.pieces(b.value, depth + 1, True, module_only)
+            if p is None:
+                if self.classify(b.value, depth + 1, module_only)[0] == "value":
+                    return False
+                continue
+            if any(isinstance(h, Hole) and h.kind == "value" for h in p):
+                return False
+        return True
+
+    def _membership_guard(self, expr: cst.Name) -> Optional[str]:
+        """``if x not in ALLOWED: raise`` / ``assert x in ALLOWED`` / ``if x in ALLOWED:`` in the function."""
+        fn = self.ctx.function
+        if fn is None:
+            return None
+
+        def compute():
+            guards: Dict[str, str] = {}
+            for node in N.walk(fn.node, into_functions=False):
+                if isinstance(node, cst.Comparison) and isinstance(node.left, cst.Name):
+                    for comp in node.comparisons:
+                        if isinstance(comp.operator, (cst.In, cst.NotIn)):
+                            guards.setdefault(node.left.value, N.short(comp.comparator, 30))
+            return guards
+
+        guards = self.ctx.memo(("sql-guards", id(fn.node)), compute)
+        return guards.get(expr.value)
+
+
+def _const_how(ctx: Context, expr: cst.BaseExpression) -> str:
+    if isinstance(expr, cst.Name):
+        found = ctx.bindings(expr.value, at=expr)
+        if found and found[-1].scope is ctx.module_scope():
+            return f"module-level constant `{expr.value}`"
+        if _imported_string(ctx, expr):
+            return f"constant `{expr.value}` imported from `{_imported_string(ctx, expr)[1].rpartition('.')[0]}`"
+        return f"local constant `{expr.value}`"
+    if isinstance(expr, cst.Attribute):
+        return f"constant `{N.short(expr, 40)}`"
+    return "a constant"
+
+
+def is_placeholder_list(expr: cst.BaseExpression, ev: "Evaluator", module_only: bool = False, depth: int = 0) -> bool:
+    """``",".join(["%s"] * len(ids))``, ``", ".join("?" for _ in ids)``, ``"?," * n``, a name bound to one."""
+    if depth > 4:
+        return False
+    if isinstance(expr, cst.Name):
+        got = _single_assignment(ev.ctx, expr, module_only)
+        return got is not None and is_placeholder_list(got[0], ev, module_only or got[1], depth + 1)
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Multiply, cst.Add)):
+        if isinstance(expr.operator, cst.Multiply):
+            for side in (expr.left, expr.right):
+                if _is_placeholder_text(ev, side, module_only):
+                    return True
+            return False
+        return all(_is_placeholder_text(ev, s, module_only) or is_placeholder_list(s, ev, module_only, depth + 1) for s in (expr.left, expr.right))
+    if isinstance(expr, cst.Call) and N.call_name(expr) == "join" and expr.args:
+        seq = expr.args[0].value
+        if isinstance(seq, cst.Name):
+            got = _single_assignment(ev.ctx, seq, module_only)
+            if got is not None:
+                seq = got[0]
+        if isinstance(seq, cst.BinaryOperation) and isinstance(seq.operator, cst.Multiply):
+            for side in (seq.left, seq.right):
+                if isinstance(side, (cst.List, cst.Tuple)) and side.elements and all(_is_placeholder_text(ev, e.value, module_only) for e in side.elements):
+                    return True
+                if _is_placeholder_text(ev, side, module_only):
+                    return True
+        if isinstance(seq, (cst.GeneratorExp, cst.ListComp)):
+            return _is_placeholder_text(ev, seq.elt, module_only, allow_holes=True)
+        if isinstance(seq, cst.Call) and N.call_name(seq) == "repeat" and seq.args:
+            return _is_placeholder_text(ev, seq.args[0].value, module_only)
+        if isinstance(seq, (cst.List, cst.Tuple)) and seq.elements:
+            return all(_is_placeholder_text(ev, e.value, module_only) for e in seq.elements if not isinstance(e, cst.StarredElement))
+    return False
+
+
+def _is_placeholder_text(ev: "Evaluator", expr: cst.BaseExpression, module_only: bool, allow_holes: bool = False) -> bool:
+    p = ev.pieces(expr, 0, False, module_only)
+    if p is None:
+        return False
+    texts = "".join(x if isinstance(x, str) else "" for x in p)
+    if not allow_holes and not all(isinstance(x, str) for x in p):
+        return False
+    if allow_holes and not any(isinstance(x, str) and x.strip() for x in p):
+        return False
+    if allow_holes:
+        # f"{col} = %s" / f"${i}" / f"%({k})s": the text around the holes is a placeholder
+        return bool(re.search(r"(\?|%s|\$|%\(\)s|:)\s*,?\s*$", texts.strip())) or bool(PLACEHOLDER_TEXT_RE.match(texts))
+    return bool(PLACEHOLDER_TEXT_RE.match(texts.replace(",", "").strip() or ","))
+
+
+# --------------------------------------------------------------------------- assembly
+
+
+def _assemble(pieces: List[Piece]) -> Tuple[str, List[Hole]]:
+    """SQL text with hole tokens; numbering value/safe holes. Quotes decide the token form."""
+    out: List[str] = []
+    holes: List[Hole] = []
+    counter = 0
+    for p in pieces:
+        if isinstance(p, str):
+            out.append(p)
+            continue
+        holes.append(p)
+        if p.kind == "const" and p.text is not None:
+            out.append(p.text)
+            continue
+        if p.kind == "safe" and p.text is not None:
+            out.append(p.text)
+            continue
+        if p.kind == "placeholders":
+            p.index = counter
+            counter += 1
+            out.append(f":qlh{p.index}")
+            continue
+        p.index = counter
+        counter += 1
+        out.append(f"{HOLE_PREFIX}{p.index}")
+    return "".join(out), holes
+
+
+def extract(call: cst.Call, ctx: Context) -> List[EmbeddedSql]:
+    """Every SQL text reaching this call when it is a sink (memoised per call node)."""
+    return ctx.memo(("sql-extract", id(call)), lambda: _extract(call, ctx))
+
+
+def _extract(call: cst.Call, ctx: Context) -> List[EmbeddedSql]:
+    sink = find_sink(call, ctx)
+    if sink is None:
+        return []
+    ev = Evaluator(ctx)
+    out: List[EmbeddedSql] = []
+    driver = sink.driver or guess_driver_from_imports(ctx)
+    for expr, fragment in sink.sql:
+        pieces = ev.pieces(expr)
+        origin: Optional[cst.CSTNode] = call
+        extra: List[Hole] = []
+        if pieces is None:
+            # unknown text: still collect formatting that flows in through a name (``sql += f"..."``)
+            extra = _builders_of_name(ev, expr)
+            origin = None
+        elif isinstance(expr, cst.Name):
+            origin = _origin_of_name(ctx, expr)
+        text, holes = (None, []) if pieces is None else _assemble(pieces)
+        if fragment == "rawsql":
+            fragment = "statement" if text is not None and looks_like_sql(text) else "expression"
+        item = EmbeddedSql(sink, expr, fragment, pieces, origin, holes, extra, text, driver, ctx)
+        if not sink.confident:
+            head = text if text is not None else _leading_text(ev, expr)
+            if head is None or not looks_like_sql(head + " x"):
+                continue
+        out.append(item)
+    return out
+
+
+def _leading_text(ev: Evaluator, expr: cst.BaseExpression) -> Optional[str]:
+    holes = _builders_of_name(ev, expr)
+    for h in holes:
+        p = ev.pieces(h.builder) if not isinstance(h.builder, cst.Call) or N.call_name(h.builder) == "format" else None
+        if p:
+            first = p[0]
+            if isinstance(first, str):
+                return first
+    return None
+
+
+def _origin_of_name(ctx: Context, expr: cst.Name) -> Optional[cst.CSTNode]:
+    """The expression a name's text comes from (for reporting at the literal's line)."""
+    current: cst.CSTNode = expr
+    module_only = False
+    for _ in range(8):
+        if not isinstance(current, cst.Name):
+            return current
+        got = _single_assignment(ctx, current, module_only)
+        if got is None:
+            return None  # e.g. imported from another module: not reported in this file
+        current, is_module = got
+        module_only = module_only or is_module
+    return None
+
+
+def _builders_of_name(ev: Evaluator, expr: cst.BaseExpression) -> List[Hole]:
+    """Holes of every formatting expression assigned/appended to a name (``sql = f"..."``; ``sql += ...``)."""
+    if not isinstance(expr, cst.Name):
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            return _builders_of_name(ev, expr.left) + _builders_of_name(ev, expr.right)
+        return []
+    ctx = ev.ctx
+    found = ctx.bindings(expr.value, at=expr)
+    if not found:
+        return []
+    scope = found[-1].scope
+    every = scope.bindings.get(expr.value, []) if scope is not None else found
+    out: List[Hole] = []
+    for b in every:
+        if b.kind not in ("assign", "annassign", "augassign") or b.value is None or b.end >= _ordinal(scope, expr):
+            continue
+        value = b.value
+        p = ev.pieces(value, 1, True)
+        if p is None:
+            continue
+        out.extend(h for h in p if isinstance(h, Hole))
+    return out
+
+
+def _ordinal(scope: Optional[Scope], node: cst.CSTNode) -> int:
+    if scope is None:
+        return 1 << 30
+    return scope.ordinal.get(id(node), 1 << 30)
+
+
+# --------------------------------------------------------------------------- pure helpers
+
+
+def split_percent(fmt: str) -> Optional[List[Union[str, Optional[str]]]]:
+    """``"a %s b %(k)s %%"`` → ``["a ", None, " b ", "k", " %"]`` (None = positional spec)."""
+    out: List[Union[str, Optional[str]]] = []
+    buf: List[str] = []
+    i, n = 0, len(fmt)
+    while i < n:
+        c = fmt[i]
+        if c != "%":
+            buf.append(c)
+            i += 1
+            continue
+        if i + 1 < n and fmt[i + 1] == "%":
+            buf.append("%")
+            i += 2
+            continue
+        m = re.compile(r"%(\((?P<key>[^)]*)\))?[#0\- +]*(\*|\d+)?(\.(\*|\d+))?[hlL]?(?P<conv>[diouxXeEfFgGcrsa])").match(fmt, i)
+        if not m:
+            return None
+        if buf:
+            out.append("".join(buf))
+            buf = []
+        out.append(m.group("key"))
+        i = m.end()
+    if buf:
+        out.append("".join(buf))
+    return out
+
+
+def dialect_of(item: EmbeddedSql) -> Optional[str]:
+    return DIALECT_OF_DRIVER.get(item.driver or "")

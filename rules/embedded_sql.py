@@ -1,0 +1,774 @@
+"""QL3xx: risky embedded SQL, judged on the statement itself (parsed with sqlglot).
+
+The SQL reaching a sink is found by :mod:`querylint.sql_extract` (constants, concatenation,
+f-strings, ``%`` and ``.format`` with holes replaced) and parsed by :mod:`querylint.sql_parse`
+(placeholders normalised, dialect from the config or the driver, strict parse, memoised). The
+tree checks are pure functions in :mod:`querylint.sql_checks`. SQL that does not parse yields no
+finding here except the opt-in QL310.
+"""
+from __future__ import annotations
+
+import re
+from typing import Dict, Iterable, List, Optional, Tuple
+
+import libcst as cst
+
+from querylint.drivers import PARAMSTYLE_OF_DRIVER, infer
+from querylint.requests import request_context
+from querylint.rule import Rule, dedent, nodes as N
+from querylint import sql_checks as C
+from querylint.sql_extract import EmbeddedSql, Evaluator, Hole, extract
+from querylint.sql_parse import HOLE_PREFIX, looks_like_sql
+from querylint.types import Severity
+
+ONE_ROW_METHODS = {"fetchrow", "fetchval", "fetch_one", "fetch_val"}
+ONE_ROW_CHAIN = {"first", "scalar", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "fetchone", "fetchval"}
+_IDENT_BEFORE = re.compile(r"(ORDER\s+BY|GROUP\s+BY|FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|SELECT|DISTINCT|,|\.)\s*$", re.I)
+
+
+# --------------------------------------------------------------------------- shared helpers
+
+
+def paramstyle(item: EmbeddedSql) -> str:
+    """The bound-parameter style to suggest for this sink."""
+    if item.sink.kind in ("text",):
+        return ":name"
+    if item.sink.kind in ("raw", "extra", "rawsql"):
+        return "%s"
+    style = PARAMSTYLE_OF_DRIVER.get(item.driver or "")
+    if style:
+        return style
+    parsed = item.parsed()
+    if parsed is not None and parsed[0].placeholders:
+        return parsed[0].placeholders[0].style.replace("%(name)s", "%(name)s")
+    return "%s"
+
+
+def _driver_label(item: EmbeddedSql) -> str:
+    d = item.driver
+    if item.sink.kind == "text":
+        return "SQLAlchemy `text()`"
+    if item.sink.kind in ("raw", "extra", "rawsql") or d == "django":
+        return "Django"
+    return d or "the driver"
+
+
+class _SqlRule(Rule):
+    """Shared plumbing: every sink call's SQL, parsed once per file, reported once per node."""
+
+    needs_tree = True
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self._reported = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        name = N.call_name(node)
+        if name is None or not node.args:
+            return
+        for item in extract(node, self.ctx):
+            if self.needs_tree:
+                stmts = self.statements(item)
+                if stmts is None:
+                    continue
+                self.check_tree(item, stmts)
+            else:
+                self.check(item)
+
+    def statements(self, item: EmbeddedSql):
+        if item.text is None or not item.is_sql:
+            return None
+        parsed = item.parsed(self.ctx.config.sql_dialect)
+        if parsed is None or not parsed[1].ok:
+            return None
+        return parsed[1].statements
+
+    def check_tree(self, item: EmbeddedSql, stmts) -> None:  # pragma: no cover - overridden
+        pass
+
+    def check(self, item: EmbeddedSql) -> None:  # pragma: no cover - overridden
+        pass
+
+    def emit(self, node: Optional[cst.CSTNode], message: str, **kw) -> None:
+        if node is None:
+            return
+        key = (id(node), message)
+        if key in self._reported or id(node) in self._reported:
+            return
+        self._reported.add(id(node))
+        self.report(node, message, **kw)
+
+
+def _sql_excerpt(stmt, limit: int = 60) -> str:
+    try:
+        text = stmt.sql()
+    except Exception:  # pragma: no cover - sqlglot generation failure
+        return "the statement"
+    text = re.sub(r"\s+", " ", text)
+    text = re.sub(r":qlp\d+", "?", text)
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+# --------------------------------------------------------------------------- QL301
+
+
+class SelectStar(_SqlRule):
+    """
+    ## What it does
+    Flags `SELECT *` and `t.*` in the projection a query returns to the application, in SQL
+    passed to `cursor.execute`, `text()`, `read_sql` and the other SQL sinks.
+
+    ## Why is this bad?
+    The query fetches, transfers and decodes every column, including wide ones the code never
+    reads (text blobs, JSON), and cannot be answered from a covering index. A column added to
+    the table later silently makes every such query heavier, and positional row access
+    (`row[2]`) breaks when the column order changes.
+
+    ## Example
+    ```python
+    cur.execute("SELECT * FROM users WHERE id = %s", (user_id,))
+    ```
+
+    ## Use instead
+    ```python
+    cur.execute("SELECT id, email, name FROM users WHERE id = %s", (user_id,))
+    ```
+
+    ## Known problems
+    `*` inside `EXISTS (...)`, `COUNT(*)`, a CTE or a derived table is not reported, nor a
+    star over CTEs and subqueries (their columns are already chosen). For
+    `Model.objects.raw()`, `SELECT *` over a single table is Django's documented idiom and
+    is only reported over a join.
+    """
+
+    code = "QL301"
+    name = "select-star"
+    VALID = [
+        'def f(cur, uid):\n    cur.execute("SELECT id, email FROM users WHERE id = %s", (uid,))\n',
+        'def f(cur):\n    cur.execute("SELECT count(*) FROM users WHERE EXISTS (SELECT * FROM orders WHERE orders.user_id = users.id)")\n',
+        'def f():\n    return Book.objects.raw("SELECT * FROM shop_book WHERE price > %s", [10])\n',
+    ]
+    INVALID = [
+        'def f(cur, uid):\n    cur.execute("SELECT * FROM users WHERE id = %s", (uid,))  # want: QL301\n',
+        dedent(
+            """
+            from sqlalchemy import text
+            def f(session, uid):
+                stmt = text("SELECT o.*, u.email FROM orders o JOIN users u ON u.id = o.user_id WHERE u.id = :uid")  # want: QL301
+                return session.execute(stmt, {"uid": uid}).all()
+            """
+        ),
+        'def f():\n    return Book.objects.raw("SELECT * FROM shop_book b JOIN shop_author a ON a.id = b.author_id")  # want: QL301\n',
+    ]
+
+    def check_tree(self, item, stmts):
+        if item.fragment != "statement":
+            return
+        for stmt in stmts:
+            if item.sink.kind == "raw":
+                tables = C.star_over_join(stmt)
+                if tables:
+                    self.emit(item.origin, (
+                        f"`SELECT *` over a join ({', '.join(tables)}) in `{item.sink.label}()` returns the columns of every "
+                        "joined table; select the model's table with `t.*` or list the columns used"
+                    ))
+                continue
+            for use in C.returned_stars(stmt):
+                table = ", ".join(use.tables)
+                if use.qualifier:
+                    msg = f"`{use.qualifier}.*` returns every column of `{table}`; list the columns the code uses"
+                else:
+                    msg = f"`SELECT *` returns every column of `{table}`; list the columns the code uses"
+                self.emit(item.origin, msg)
+                break
+
+
+# --------------------------------------------------------------------------- QL302
+
+
+class UpdateDeleteWithoutWhere(_SqlRule):
+    """
+    ## What it does
+    Flags an `UPDATE` or `DELETE` statement with no `WHERE` clause in application code
+    (migrations are never linted).
+
+    ## Why is this bad?
+    It rewrites or deletes every row of the table, takes locks on all of them and writes the
+    whole table to the WAL/binlog. In application code this is almost always a missing
+    condition (the function's `id` parameter is not used).
+
+    ## Example
+    ```python
+    def deactivate(conn, user_id):
+        conn.execute("UPDATE users SET active = 0")
+    ```
+
+    ## Use instead
+    ```python
+    def deactivate(conn, user_id):
+        conn.execute("UPDATE users SET active = 0 WHERE id = ?", (user_id,))
+    ```
+
+    ## Known problems
+    SQL with spliced non-constant fragments (`f"... {where}"`) is not judged, since the
+    fragment may hold the condition. A deliberate whole-table reset is reported too; suppress
+    it with a reason (`# querylint: ignore[QL302] -- nightly reset`) or use `TRUNCATE`.
+    """
+
+    code = "QL302"
+    name = "update-delete-without-where"
+    severity = Severity.ERROR
+    VALID = [
+        'def f(cur, uid):\n    cur.execute("DELETE FROM sessions WHERE user_id = %s", (uid,))\n',
+        'def f(cur, where):\n    cur.execute("DELETE FROM sessions " + where)\n',
+    ]
+    INVALID = [
+        'def f(cur, uid):\n    cur.execute("DELETE FROM sessions")  # want: QL302\n',
+        'import sqlite3\ndef f(conn: sqlite3.Connection, uid):\n    conn.execute("UPDATE users SET active = 0")  # want: QL302\n',
+    ]
+
+    def check_tree(self, item, stmts):
+        if item.fragment != "statement" or item.has_unknown_holes or self.ctx.is_test:
+            return
+        for stmt in stmts:
+            got = C.missing_where(stmt)
+            if got:
+                verb, table = got
+                what = "changes" if verb == "UPDATE" else "deletes"
+                self.emit(item.origin, f"`{verb}` of `{table}` has no WHERE clause: it {what} every row of the table; add the missing condition")
+                break
+
+
+# --------------------------------------------------------------------------- QL303
+
+
+def _builder_kind(builder: cst.CSTNode) -> str:
+    if isinstance(builder, cst.FormattedString):
+        return "an f-string"
+    if isinstance(builder, cst.BinaryOperation):
+        return "`%` formatting" if isinstance(builder.operator, cst.Modulo) else "`+` concatenation"
+    if isinstance(builder, cst.Call):
+        return "`.format()`"
+    return "string formatting"
+
+
+def _is_identifier_hole(item: EmbeddedSql, hole: Hole) -> bool:
+    if item.text is None or hole.index < 0:
+        return False
+    token = f"{HOLE_PREFIX}{hole.index}"
+    at = item.text.find(token)
+    if at < 0:
+        return False
+    before = item.text[:at]
+    if before.count("'") % 2 == 1:
+        return False
+    return bool(_IDENT_BEFORE.search(before))
+
+
+class FormattedSql(_SqlRule):
+    """
+    ## What it does
+    Flags SQL assembled with an f-string, `%` formatting, `.format()` or `+` concatenation
+    from values that are not constants, when the text reaches a SQL sink (`execute`,
+    `text()`, `raw()`, `RawSQL`, `read_sql`, ...).
+
+    ## Why is this bad?
+    A value spliced into the text is a SQL injection risk, and since the statement text
+    changes with every value the database cannot reuse a prepared statement or cached plan.
+    Bound parameters fix both.
+
+    ## Example
+    ```python
+    cur.execute(f"SELECT id, name FROM users WHERE email = '{email}'")
+    ```
+
+    ## Use instead
+    ```python
+    cur.execute("SELECT id, name FROM users WHERE email = %s", (email,))
+    ```
+    Identifiers (a sort column, a table) cannot be bound: check them against an allow-list
+    of known names first, or compose with `psycopg.sql.Identifier`.
+
+    ## Known problems
+    Not reported: values that resolve to module-level (or imported) string constants, names
+    checked against an allow-list (`if sort not in SORTS: ...`, `SORTS[key]`), numbers
+    (`int(...)`, `len(...)`), generated placeholder lists (`",".join(["%s"] * len(ids))`),
+    lists of constant fragments joined together, Django `Model._meta.db_table`, and
+    `psycopg2.sql`/`psycopg.sql` composition.
+    """
+
+    code = "QL303"
+    name = "formatted-sql"
+    severity = Severity.ERROR
+    needs_tree = False
+    VALID = [
+        'def f(cur, email):\n    cur.execute("SELECT id FROM users WHERE email = %s", (email,))\n',
+        'TABLE = "users"\ndef f(cur, uid):\n    cur.execute(f"SELECT id FROM {TABLE} WHERE id = %s", (uid,))\n',
+        'def f(cur, ids):\n    marks = ", ".join(["%s"] * len(ids))\n    cur.execute(f"SELECT id FROM users WHERE id IN ({marks})", ids)\n',
+        dedent(
+            """
+            from psycopg2 import sql
+            def f(cur, table):
+                cur.execute(sql.SQL("SELECT id FROM {}").format(sql.Identifier(table)))
+            """
+        ),
+    ]
+    INVALID = [
+        'def f(cur, email):\n    cur.execute(f"SELECT id FROM users WHERE email = \'{email}\'")  # want: QL303\n',
+        'def f(cur, name):\n    sql = "SELECT id FROM users WHERE name = \'%s\'" % name  # want: QL303\n    cur.execute(sql)\n',
+    ]
+
+    def check(self, item):
+        if item.text is not None and not item.is_sql:
+            return
+        groups: Dict[int, Tuple[cst.CSTNode, List[Hole]]] = {}
+        for h in item.value_holes:
+            node = h.builder if h.via_name else item.sink.call
+            groups.setdefault(id(node), (node, []))[1].append(h)
+        if not groups:
+            return
+        resolved = [h for h in item.holes if h.kind != "value" and h.how]
+        notes = tuple(f"`{h.source}` is not a risk: {h.how}" for h in resolved[:3])
+        style = paramstyle(item)
+        for node, holes in groups.values():
+            names = ", ".join(f"`{h.source}`" for h in holes[:3])
+            kind = _builder_kind(holes[0].builder)
+            idents = [h for h in holes if _is_identifier_hole(item, h)]
+            values = [h for h in holes if h not in idents]
+            fixes = []
+            if values:
+                fixes.append(f"pass {', '.join(f'`{h.source}`' for h in values[:3])} as a bound parameter (`{style}` with {_driver_label(item)})")
+            if idents:
+                fixes.append(f"check {', '.join(f'`{h.source}`' for h in idents[:3])} against an allow-list of column/table names (identifiers cannot be bound)")
+            msg = (
+                f"SQL built with {kind} from {names}, not a constant: an injection risk, and the statement text "
+                f"changes with each value so it cannot be prepared or cached; {' and '.join(fixes)}"
+            )
+            self.emit(node, msg, notes=notes)
+
+
+# --------------------------------------------------------------------------- QL304
+
+
+def _starts_with_wildcard(ev: Evaluator, expr: Optional[cst.BaseExpression]) -> bool:
+    if expr is None:
+        return False
+    pieces = ev.pieces(expr)
+    if not pieces:
+        return False
+    first = pieces[0]
+    if isinstance(first, Hole) and first.kind == "const" and first.text:
+        first = first.text
+    return isinstance(first, str) and first.startswith("%") and len(pieces) > 1 or (
+        isinstance(first, str) and first.startswith("%") and len(first.strip("%")) > 0
+    )
+
+
+class LeadingWildcardLike(_SqlRule):
+    """
+    ## What it does
+    Flags `LIKE` / `ILIKE` with a pattern that starts with a wildcard: a literal `'%term'`,
+    `'%' || ?`, or a bound value built as `f"%{term}%"` / `"%" + term`.
+
+    ## Why is this bad?
+    A B-tree index can only serve a pattern with a fixed prefix. A leading `%` makes the
+    database read every row (or the whole index) and test each one, on every call.
+
+    ## Example
+    ```python
+    cur.execute("SELECT id FROM users WHERE email LIKE %s", (f"%{domain}",))
+    ```
+
+    ## Use instead
+    Search a prefix (`LIKE 'term%'`), store the searched part in its own indexed column
+    (`email_domain = %s`), or use a trigram index (PostgreSQL `pg_trgm`) or full-text search.
+
+    ## Known problems
+    A bound value is only followed when it is visible at the call (a literal tuple/dict of
+    parameters, or a local assigned once).
+    """
+
+    code = "QL304"
+    name = "leading-wildcard-like"
+    VALID = [
+        'def f(cur):\n    cur.execute("SELECT id FROM invoices WHERE number LIKE \'INV-2024-%\'")\n',
+        'def f(cur, term):\n    cur.execute("SELECT id FROM users WHERE name LIKE %s", (f"{term}%",))\n',
+    ]
+    INVALID = [
+        'def f(cur):\n    cur.execute("SELECT id FROM users WHERE email LIKE \'%@example.org\'")  # want: QL304\n',
+        'def f(cur, term):\n    cur.execute("SELECT id FROM users WHERE name ILIKE %s", (f"%{term}%",))  # want: QL304\n',
+    ]
+
+    def check_tree(self, item, stmts):
+        norm = item.parsed(self.ctx.config.sql_dialect)[0]
+        ev = Evaluator(self.ctx)
+        for stmt in stmts:
+            for use in C.likes(stmt):
+                how = None
+                if use.pattern is not None:
+                    if C.leading_wildcard(use.pattern, use.concatenated):
+                        shown = re.sub(HOLE_PREFIX + r"\d+", "...", use.pattern)
+                        how = f"the pattern '{shown}'"
+                elif use.placeholder is not None:
+                    ph = norm.placeholder(use.placeholder)
+                    value = item.param_value(ph.key) if ph is not None else None
+                    if value is not None and _starts_with_wildcard(ev, value):
+                        how = f"the bound pattern `{N.short(value, 30)}`"
+                if how:
+                    self.emit(item.origin, (
+                        f"`{use.column} {use.op}` with {how} starts with a wildcard, so no B-tree index on "
+                        f"`{use.column}` can be used and every row is scanned; search a prefix, or use a trigram/full-text index"
+                    ))
+                    return
+
+
+# --------------------------------------------------------------------------- QL305
+
+
+class UnboundedSelectInRequest(_SqlRule):
+    """
+    ## What it does
+    Flags a `SELECT` with no `WHERE`, no `LIMIT`/`FETCH`/`TOP` and no aggregate, run on a
+    per-request path (a view, route handler or task, or a function they call).
+
+    ## Why is this bad?
+    The response grows with the table: what is fast with a hundred rows times out with a
+    million, and the whole result is loaded into memory on every request.
+
+    ## Example
+    ```python
+    @app.get("/products")
+    def list_products():
+        cur.execute("SELECT id, name, price FROM products ORDER BY name")
+        return jsonify(cur.fetchall())
+    ```
+
+    ## Use instead
+    ```python
+    @app.get("/products")
+    def list_products():
+        cur.execute("SELECT id, name, price FROM products ORDER BY name LIMIT %s OFFSET %s", (size, offset))
+        return jsonify(cur.fetchall())
+    ```
+
+    ## Known problems
+    Aggregates (`SELECT count(*) FROM t`), `GROUP BY`/`DISTINCT`, table-less selects, one-row
+    fetches (`fetchrow`, `.first()`, `.scalar()`, `fetchone()`), offline scripts and
+    management commands are not reported. Whether a path is per request comes from the
+    request entry points querylint knows (Django, DRF, Flask, FastAPI, tasks).
+    """
+
+    code = "QL305"
+    name = "unbounded-select-in-request"
+    VALID = [
+        'def all_users(request):\n    cursor.execute("SELECT count(*) FROM auth_user")\n',
+        'def export(cur):\n    cur.execute("SELECT id, email FROM contacts ORDER BY id")\n',
+    ]
+    INVALID = [
+        dedent(
+            """
+            from django.db import connection
+            def all_users(request):
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT id, username FROM auth_user")  # want: QL305
+                    return cursor.fetchall()
+            """
+        ),
+    ]
+
+    def check_tree(self, item, stmts):
+        if item.fragment != "statement" or item.has_unknown_holes or len(stmts) != 1:
+            return
+        fn = self.ctx.function
+        if fn is None:
+            return
+        tables = C.unbounded_select(stmts[0])
+        if not tables:
+            return
+        if self._one_row(item):
+            return
+        hit = request_context(self.ctx.index, self.ctx.config, fn.qualname)
+        if hit is None:
+            return
+        entry, path = hit
+        via = ""
+        if len(path) > 1:
+            via = " via " + " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path)
+        self.emit(item.origin, (
+            f"`{_sql_excerpt(stmts[0])}` has no WHERE and no LIMIT and runs per request ({entry}{via}): "
+            f"it reads every row of `{', '.join(tables)}`; add a LIMIT (paginate) or a WHERE"
+        ))
+
+    def _one_row(self, item: EmbeddedSql) -> bool:
+        sink = item.sink
+        if sink.method in ONE_ROW_METHODS:
+            return True
+        # session.execute(text(...)).first() / cur.execute(...).fetchone()
+        node = sink.call
+        for _ in range(3):
+            parent = self.ctx.parent_of(node) if self.ctx.parent_of(node) is not None else None
+            if parent is None:
+                break
+            if isinstance(parent, cst.Arg):
+                node = self.ctx.parent_of(parent)
+                if node is None:
+                    break
+                continue
+            if isinstance(parent, cst.Attribute) and parent.attr.value in ONE_ROW_CHAIN:
+                return True
+            break
+        # cur.execute(...) then cur.fetchone() (and never fetchall/iteration)
+        recv = N.receiver(sink.call)
+        fn = self.ctx.function
+        if recv is None or fn is None:
+            return False
+        name = N.dotted(recv)
+        if name is None:
+            return False
+        calls = self.ctx.memo(("sql-fetch-calls", id(fn.node)), lambda: _fetch_calls(fn.node))
+        used = calls.get(name, set())
+        if "fetchone" in used and not used & {"fetchall", "fetchmany", "iter"}:
+            return True
+        obj = infer(recv, self.ctx)
+        if obj is not None and obj.kind == "cursor" and _named_cursor(recv, self.ctx):
+            return True
+        return False
+
+
+def _fetch_calls(fn_node) -> Dict[str, set]:
+    out: Dict[str, set] = {}
+    for node in N.walk(fn_node, into_functions=False):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            name = N.dotted(node.func.value)
+            if name:
+                out.setdefault(name, set()).add(node.func.attr.value)
+        elif isinstance(node, (cst.For, cst.CompFor)):
+            name = N.dotted(node.iter)
+            if name:
+                out.setdefault(name, set()).add("iter")
+    return out
+
+
+def _named_cursor(recv, ctx) -> bool:
+    """``conn.cursor(name=...)``: a server-side cursor that streams rows."""
+    if isinstance(recv, cst.Name):
+        b = ctx.binding(recv.value, at=recv)
+        value = b.value if b is not None else None
+        if isinstance(value, cst.Call) and N.call_name(value) == "cursor" and N.arg(value, keyword="name") is not None:
+            return True
+    return False
+
+
+# --------------------------------------------------------------------------- QL306
+
+
+class FunctionOnIndexedColumn(_SqlRule):
+    """
+    ## What it does
+    Flags a function wrapped around a column that is compared in `WHERE` or `JOIN ... ON`:
+    `lower(email) = ...`, `date(created_at) = ...`, `created_at::date = ...`, `YEAR(d) = ...`.
+
+    ## Why is this bad?
+    A plain index on the column stores the column's values, not the function's results, so
+    the database must compute the function for every row: a full scan instead of an index
+    lookup.
+
+    ## Example
+    ```python
+    cur.execute("SELECT id FROM orders WHERE date(created_at) = %s", (day,))
+    ```
+
+    ## Use instead
+    ```python
+    cur.execute("SELECT id FROM orders WHERE created_at >= %s AND created_at < %s", (day, day + one_day))
+    ```
+    For case-insensitive matching, store the normalised value (or use `citext`), or create an
+    expression index (`CREATE INDEX ON users (lower(email))`).
+
+    ## Known problems
+    An expression index matching the function makes the query fine; querylint cannot see
+    the schema. Suppress with a reason in that case.
+    """
+
+    code = "QL306"
+    name = "function-on-indexed-column"
+    VALID = [
+        'def f(cur, email):\n    cur.execute("SELECT id FROM users WHERE email = %s", (email,))\n',
+        'def f(cur):\n    cur.execute("SELECT lower(email) FROM users WHERE id = 1")\n',
+    ]
+    INVALID = [
+        'def f(cur, email):\n    cur.execute("SELECT id FROM users WHERE lower(email) = lower(%s)", (email,))  # want: QL306\n',
+    ]
+
+    def check_tree(self, item, stmts):
+        for stmt in stmts:
+            for w in C.wrapped_columns(stmt):
+                self.emit(item.origin, (
+                    f"`{w.function}` in {w.clause} wraps the column `{w.column}` in a function, so a plain index on "
+                    f"`{w.column}` cannot be used; compare the bare column (a range for dates) or add an expression index"
+                ))
+                return
+
+
+# --------------------------------------------------------------------------- QL307
+
+
+class OrderByRandom(_SqlRule):
+    """
+    ## What it does
+    Flags `ORDER BY random()` (`RAND()`, `NEWID()`).
+
+    ## Why is this bad?
+    The database generates a random number for every row, sorts the whole table and then
+    throws almost everything away, even with `LIMIT 1`.
+
+    ## Example
+    ```python
+    cur.execute("SELECT id, text FROM quotes ORDER BY random() LIMIT 1")
+    ```
+
+    ## Use instead
+    Pick a random key in Python and fetch it
+    (`SELECT ... WHERE id >= %s ORDER BY id LIMIT 1`), or use `TABLESAMPLE` (PostgreSQL).
+    """
+
+    code = "QL307"
+    name = "order-by-random"
+    VALID = ['def f(cur):\n    cur.execute("SELECT id FROM quotes ORDER BY id LIMIT 1")\n']
+    INVALID = ['def f(cur):\n    cur.execute("SELECT id, body FROM quotes ORDER BY random() LIMIT 1")  # want: QL307\n']
+
+    def check_tree(self, item, stmts):
+        if any(C.random_order(s) for s in stmts):
+            self.emit(item.origin, "`ORDER BY random()` sorts every row of the table to pick a few; pick random keys in Python (or use TABLESAMPLE) instead")
+
+
+# --------------------------------------------------------------------------- QL308
+
+
+class VariableOffset(_SqlRule):
+    """
+    ## What it does
+    Flags `OFFSET` with a variable value (a bound parameter or a spliced value): page-number
+    pagination.
+
+    ## Why is this bad?
+    The database still reads and discards every skipped row, so page 1000 costs a thousand
+    pages of work, and rows shift between pages when data changes.
+
+    ## Example
+    ```python
+    cur.execute("SELECT id, title FROM posts ORDER BY id LIMIT 20 OFFSET %s", (page * 20,))
+    ```
+
+    ## Use instead
+    Keyset pagination: remember the last key seen.
+    ```python
+    cur.execute("SELECT id, title FROM posts WHERE id > %s ORDER BY id LIMIT 20", (last_id,))
+    ```
+
+    ## Known problems
+    Off by default: OFFSET pagination over small tables is fine. Enable with
+    `extend-select = ["QL308"]`.
+    """
+
+    code = "QL308"
+    name = "variable-offset-pagination"
+    default_enabled = False
+    VALID = ['def f(cur, last):\n    cur.execute("SELECT id FROM posts WHERE id > %s ORDER BY id LIMIT 20", (last,))\n']
+    INVALID = ['def f(cur, off):\n    cur.execute("SELECT id FROM posts ORDER BY id LIMIT 20 OFFSET %s", (off,))  # want: QL308\n']
+
+    def check_tree(self, item, stmts):
+        for s in stmts:
+            if C.variable_offsets(s):
+                self.emit(item.origin, "`OFFSET` with a variable value reads and discards every skipped row on each page; use keyset pagination (`WHERE id > last_seen_id ORDER BY id LIMIT n`)")
+                return
+
+
+# --------------------------------------------------------------------------- QL309
+
+
+class NotInSubquery(_SqlRule):
+    """
+    ## What it does
+    Flags `x NOT IN (SELECT ...)`.
+
+    ## Why is this bad?
+    If the subquery returns a single NULL the condition is never true, so the query silently
+    returns nothing; and because of that NULL semantics many planners cannot turn it into an
+    efficient anti-join.
+
+    ## Example
+    ```python
+    cur.execute("SELECT id FROM users WHERE id NOT IN (SELECT user_id FROM orders)")
+    ```
+
+    ## Use instead
+    ```python
+    cur.execute("SELECT id FROM users u WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id)")
+    ```
+    """
+
+    code = "QL309"
+    name = "not-in-subquery"
+    VALID = ['def f(cur):\n    cur.execute("SELECT id FROM users u WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id)")\n']
+    INVALID = ['def f(cur):\n    cur.execute("SELECT id FROM users WHERE id NOT IN (SELECT user_id FROM orders)")  # want: QL309\n']
+
+    def check_tree(self, item, stmts):
+        for s in stmts:
+            found = C.not_in_subqueries(s)
+            if found:
+                self.emit(item.origin, f"`{found[0]} NOT IN (SELECT ...)` matches nothing if the subquery yields a NULL and often cannot use an anti-join; use `NOT EXISTS (...)`")
+                return
+
+
+# --------------------------------------------------------------------------- QL310
+
+
+class UnparseableSql(_SqlRule):
+    """
+    ## What it does
+    Reports SQL passed to a sink that sqlglot cannot parse, with sqlglot's message. It is
+    informational and off by default: the other QL3xx rules simply skip such SQL.
+
+    ## Why is this bad?
+    It may be a typo that only fails at run time, or a dialect querylint did not guess (set
+    `sql-dialect` in the configuration).
+
+    ## Example
+    ```python
+    cur.execute("SELEC id FROM users")
+    ```
+
+    ## Use instead
+    ```python
+    cur.execute("SELECT id FROM users")
+    ```
+
+    ## Options
+    `sql-dialect` (`[tool.querylint]`): the dialect to parse with.
+    """
+
+    code = "QL310"
+    name = "unparseable-sql"
+    severity = Severity.INFO
+    default_enabled = False
+    needs_tree = False
+    VALID = ['def f(cur):\n    cur.execute("SELECT id FROM users WHERE id = %s", (1,))\n']
+    INVALID = ['def f(cur):\n    cur.execute("SELECT id FROM users WHERE")  # want: QL310\n']
+
+    def check(self, item):
+        if item.text is None or not item.is_sql or item.holes:
+            return
+        parsed = item.parsed(self.ctx.config.sql_dialect)
+        if parsed is None or parsed[1].ok:
+            return
+        err = parsed[1].error
+        where = f" (line {err.line}, column {err.col} of the SQL)" if err and err.line else ""
+        dialect = parsed[1].dialect or "the permissive default"
+        self.emit(item.origin, f"SQL does not parse as {dialect}: {err.description if err else 'unknown error'}{where}")
+
+
+RULES = (
+    SelectStar, UpdateDeleteWithoutWhere, FormattedSql, LeadingWildcardLike, UnboundedSelectInRequest,
+    FunctionOnIndexedColumn, OrderByRandom, VariableOffset, NotInSubquery, UnparseableSql,
+)
