@@ -1,0 +1,1183 @@
+"""QL2xx: connections, engines, pools and clients opened per request, per iteration, or never released.
+
+One analysis decides, for every call that opens something (``psycopg2.connect(...)``,
+``create_engine(...)``, ``redis.Redis(...)``, ``SessionLocal()``, ``pool.getconn()``), the single
+most specific problem, so one call is never reported under two codes:
+
+1. QL202 ``connection-in-loop``: opened on every iteration of a loop;
+2. QL204 ``pool-checkout-not-returned`` / QL203 ``connection-not-closed``: not released on
+   every path;
+3. QL201 ``connection-per-request``: opened on every request or job.
+
+QL205 ``connection-held-across-slow-call`` looks at ``with`` blocks that hold a transaction or
+a pooled connection while doing slow external work.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Set, Tuple
+
+import libcst as cst
+
+from querylint.connections_model import (
+    SLOW_CLIENTS,
+    Resource,
+    module_resource,
+    resource_of,
+    slow_paths,
+    slow_target,
+)
+from querylint.drivers import infer
+from querylint.loops import classify_loop
+from querylint.requests import describe, request_context
+from querylint.rule import Rule, dedent, nodes as N
+from querylint.types import Severity
+
+# --------------------------------------------------------------------------- what a call opens
+
+CACHE_DECORATORS = {"lru_cache", "cache", "cached", "cached_property", "memoize", "memoized", "ttl_cache", "once", "singleton", "run_once"}
+WITH_DOES_NOT_CLOSE = {"psycopg2", "pyodbc"}  # ``with connect() as conn`` ends the transaction only
+WITH_AMBIGUOUS = {"sqlite3"}  # same semantics, but refcounting closes it: left out (precision)
+CLOSE_METHODS = {"close", "dispose", "aclose", "release", "terminate", "disconnect", "remove"}
+RETURN_METHODS = {"putconn", "release", "put", "return_connection", "release_connection"}
+NON_OWNING_CALLS = {"print", "len", "repr", "str", "isinstance", "id", "type", "bool", "hasattr", "getattr", "logging", "log", "debug", "info", "warning"}
+MEMORY_URLS = ("sqlite://", "sqlite:///:memory:", "sqlite+pysqlite://", "sqlite+pysqlite:///:memory:", "sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:")
+ENGINE_NAME_HINTS = ("engine",)
+
+
+@dataclass(frozen=True)
+class Opened:
+    res: Resource
+    what: str  # ``psycopg2.connect(...)`` for messages
+    checkout: Optional[str] = None  # getconn / acquire / raw_connection / connect (SQLAlchemy engine)
+    pool_text: Optional[str] = None  # the pool/engine expression for checkouts
+
+
+def _call_text(call: cst.Call) -> str:
+    return f"{N.short(call.func, 50)}(...)" if call.args else f"{N.short(call.func, 50)}()"
+
+
+def _is_memory_db(call: cst.Call, res: Resource) -> bool:
+    if res.kind == "connection" and res.driver in ("sqlite3", "aiosqlite", "duckdb"):
+        first = N.arg(call, 0, "database")
+        if first is None:
+            return res.driver == "duckdb"
+        text = N.string_value(first)
+        return text is not None and (text in (":memory:", "") or text.startswith("file::memory:") or "mode=memory" in text)
+    if res.kind == "engine":
+        text = N.string_value(N.arg(call, 0, "url"))
+        return text is not None and (text in MEMORY_URLS or text.endswith(":memory:"))
+    return False
+
+
+def _expr_resource(expr, ctx) -> Optional[Resource]:
+    """What a receiver holds: a local/module engine, pool or session factory."""
+    if expr is None:
+        return None
+    if isinstance(expr, cst.Name):
+        b = ctx.binding(expr.value, at=expr)
+        if b is not None and b.kind in ("assign", "annassign", "with") and b.is_simple and isinstance(b.value, (cst.Call, cst.Await)):
+            value = b.value.expression if isinstance(b.value, cst.Await) else b.value
+            if isinstance(value, cst.Call):
+                res = resource_of(ctx.qualify(value.func))
+                if res is not None:
+                    return res
+    res = module_resource(ctx.index, ctx.qualify(expr))
+    if res is not None:
+        return res
+    obj = infer(expr, ctx)
+    if obj is not None:
+        if obj.kind == "engine":
+            return Resource("engine", "engine", "sqlalchemy")
+        if obj.kind == "pool":
+            return Resource("pool", "connection pool", obj.driver)
+    return None
+
+
+def _looks_engine(expr) -> bool:
+    text = (N.dotted(expr) or "").lower()
+    last = text.rsplit(".", 1)[-1]
+    return bool(last) and (last.lstrip("_") in ENGINE_NAME_HINTS or last.endswith("_engine"))
+
+
+def opened_by(call: cst.Call, ctx) -> Optional[Opened]:
+    """What ``call`` opens, when it is a known constructor or a pool/engine checkout."""
+    return ctx.memo(("ql2-opened", id(call)), lambda: _opened_by(call, ctx))
+
+
+def _opened_by(call: cst.Call, ctx) -> Optional[Opened]:
+    func = call.func
+    if isinstance(func, cst.Call):
+        # ``sessionmaker(bind=engine)()``
+        inner = resource_of(ctx.qualify(func.func))
+        if inner is not None and inner.kind == "sessionmaker":
+            return Opened(Resource("session", "session", "sqlalchemy"), _call_text(call))
+        return None
+    q = ctx.qualify(func)
+    res = resource_of(q)
+    if res is not None:
+        if _is_memory_db(call, res):
+            return None
+        if res.kind == "client" and N.arg(call, keyword="connection_pool") is not None:
+            return None  # a client over a shared pool opens nothing new
+        return Opened(res, _call_text(call))
+    # calling a session factory: ``SessionLocal()``
+    if isinstance(func, (cst.Name, cst.Attribute)):
+        factory = _expr_resource(func, ctx)
+        if factory is not None and factory.kind == "sessionmaker":
+            return Opened(Resource("session", "session", "sqlalchemy"), _call_text(call))
+    name = N.call_name(call)
+    recv = N.receiver(call)
+    if recv is None or name not in ("getconn", "acquire", "raw_connection", "connect"):
+        return None
+    owner = _expr_resource(recv, ctx)
+    text = N.short(recv, 40)
+    if name == "getconn" and (owner is not None and owner.kind == "pool" or _by_pool_name(recv)):
+        return Opened(Resource("checkout", "pooled connection", owner.driver if owner else None), f"{text}.getconn()", "getconn", text)
+    if name == "acquire" and (owner is not None and owner.kind == "pool" or _by_pool_name(recv)):
+        return Opened(Resource("checkout", "pooled connection", owner.driver if owner else None), f"{text}.acquire()", "acquire", text)
+    if name in ("raw_connection", "connect") and (owner is not None and owner.kind == "engine" or (owner is None and _looks_engine(recv))):
+        return Opened(Resource("checkout", "pooled connection", "sqlalchemy"), f"{text}.{name}()", name, text)
+    return None
+
+
+def _by_pool_name(recv) -> bool:
+    last = (N.dotted(recv) or "").rsplit(".", 1)[-1].lstrip("_").lower()
+    return last in ("pool", "db_pool", "pg_pool", "connection_pool", "conn_pool") or last.endswith("_pool")
+
+
+# --------------------------------------------------------------------------- where the result goes
+
+
+@dataclass
+class Holder:
+    kind: str  # local, with, stored, returned, yielded, passed, chained, other
+    name: Optional[str] = None  # the local name (local / with ... as name)
+    node: Optional[cst.CSTNode] = None  # the Assign/WithItem/...
+    target: Optional[cst.CSTNode] = None  # stored: the attribute/subscript target
+
+
+def holder_of(call: cst.Call, ctx) -> Holder:
+    node: cst.CSTNode = call
+    parent = ctx.parent_of(node)
+    while isinstance(parent, (cst.Await,)):
+        node, parent = parent, ctx.parent_of(parent)
+    if isinstance(parent, cst.WithItem) and parent.item is node:
+        name = None
+        if parent.asname is not None and isinstance(parent.asname.name, cst.Name):
+            name = parent.asname.name.value
+        return Holder("with", name, parent)
+    if isinstance(parent, cst.Arg):
+        outer = ctx.parent_of(parent)
+        if isinstance(outer, cst.Call) and N.call_name(outer) in ("closing", "aclosing") and isinstance(ctx.parent_of(outer), cst.WithItem):
+            return Holder("with-closing", None, outer)
+        return Holder("passed", None, outer)
+    if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is node:
+        targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
+        stored = [t for t in targets if isinstance(t, (cst.Attribute, cst.Subscript))]
+        if stored:
+            return Holder("stored", None, parent, stored[0])
+        if len(targets) == 1 and isinstance(targets[0], cst.Name):
+            return Holder("local", targets[0].value, parent)
+        return Holder("other", None, parent)
+    if isinstance(parent, cst.NamedExpr) and isinstance(parent.target, cst.Name):
+        return Holder("local", parent.target.value, parent)
+    if isinstance(parent, cst.Return):
+        return Holder("returned", None, parent)
+    if isinstance(parent, cst.Yield):
+        return Holder("yielded", None, parent)
+    if isinstance(parent, cst.Attribute) and parent.value is node:
+        return Holder("chained", None, parent)
+    return Holder("other", None, parent)
+
+
+# --------------------------------------------------------------------------- one function's flow
+
+
+class Flow:
+    """Source order, parents and name uses of one function body (nested defs not entered)."""
+
+    def __init__(self, fn: cst.FunctionDef):
+        self.fn = fn
+        self.order: Dict[int, int] = {}
+        self.parent: Dict[int, Optional[cst.CSTNode]] = {}
+        self.uses: Dict[str, List[cst.Name]] = {}
+        self.closure: Set[str] = set()
+        self.exits: List[cst.CSTNode] = []
+        self.globals: Set[str] = set()
+        counter = 0
+        stack: List[Tuple[cst.CSTNode, Optional[cst.CSTNode]]] = [(fn.body, fn)]
+        while stack:
+            node, parent = stack.pop()
+            self.order[id(node)] = counter
+            counter += 1
+            self.parent[id(node)] = parent
+            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                for inner in N.walk(node):
+                    if isinstance(inner, cst.Name):
+                        self.closure.add(inner.value)
+                continue
+            if isinstance(node, cst.Name):
+                if not (isinstance(parent, cst.Attribute) and parent.attr is node) and not (isinstance(parent, cst.Arg) and parent.keyword is node):
+                    self.uses.setdefault(node.value, []).append(node)
+            elif isinstance(node, (cst.Return, cst.Raise)):
+                self.exits.append(node)
+            elif isinstance(node, (cst.Global, cst.Nonlocal)):
+                self.globals.update(n.name.value for n in node.names)
+            kids = list(N.children(node))
+            for kid in reversed(kids):
+                stack.append((kid, node))
+
+    def ancestors(self, node: cst.CSTNode):
+        current = self.parent.get(id(node))
+        while current is not None:
+            yield current
+            current = self.parent.get(id(current))
+
+    def in_finally(self, node: cst.CSTNode) -> bool:
+        return any(isinstance(a, cst.Finally) for a in self.ancestors(node))
+
+    def after(self, node: cst.CSTNode, anchor: cst.CSTNode) -> bool:
+        return self.order.get(id(node), -1) > self.order.get(id(anchor), -1)
+
+
+def flow_of(ctx) -> Optional[Flow]:
+    frame = ctx.function
+    if frame is None or not isinstance(frame.node, cst.FunctionDef):
+        return None
+    return ctx.memo(("ql2-flow", id(frame.node)), lambda: Flow(frame.node))
+
+
+@dataclass
+class Fate:
+    closes: List[cst.CSTNode]  # close/putconn/release calls (or callback registrations)
+    closes_in_finally: bool
+    with_uses: List[cst.WithItem]  # ``with name:``
+    escapes: bool  # stored, passed on, captured by a closure
+    returned: bool
+    yielded: bool
+
+
+def fate_of(name: str, start: cst.CSTNode, flow: Flow) -> Fate:
+    fate = Fate([], False, [], False, False, False)
+    if name in flow.closure or name in flow.globals:
+        fate.escapes = True
+    for use in flow.uses.get(name, ()):
+        if not flow.after(use, start):
+            continue
+        parent = flow.parent.get(id(use))
+        if isinstance(parent, cst.Attribute) and parent.value is use:
+            grand = flow.parent.get(id(parent))
+            if parent.attr.value in CLOSE_METHODS:
+                if isinstance(grand, cst.Call) and grand.func is parent or isinstance(grand, cst.Arg):
+                    fate.closes.append(parent)  # ``conn.close()`` or ``atexit.register(conn.close)``
+                    fate.closes_in_finally = fate.closes_in_finally or flow.in_finally(parent)
+            continue
+        if isinstance(parent, cst.Arg):
+            call = flow.parent.get(id(parent))
+            cname = N.call_name(call) if isinstance(call, cst.Call) else None
+            if cname in RETURN_METHODS or cname in ("closing", "aclosing"):
+                fate.closes.append(call)
+                fate.closes_in_finally = fate.closes_in_finally or flow.in_finally(call) or cname in ("closing", "aclosing")
+            elif cname in NON_OWNING_CALLS or (isinstance(call, cst.Call) and (N.dotted(call.func) or "").split(".")[0] in ("pd", "pandas", "logger", "log", "logging")):
+                pass
+            else:
+                fate.escapes = True
+            continue
+        if isinstance(parent, cst.WithItem) and parent.item is use:
+            fate.with_uses.append(parent)
+            continue
+        if isinstance(parent, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            if getattr(parent, "value", None) is use:
+                fate.escapes = True  # aliased or stored
+            continue
+        # inside a return/yield (``return conn``, ``return {"conn": conn}``) or a container
+        for anc in flow.ancestors(use):
+            if isinstance(anc, cst.Return):
+                fate.returned = True
+                break
+            if isinstance(anc, cst.Yield):
+                fate.yielded = True
+                break
+            if isinstance(anc, (cst.List, cst.Tuple, cst.Dict, cst.Set)):
+                fate.escapes = True
+                break
+            if isinstance(anc, (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.Call, cst.Attribute, cst.Comparison, cst.BooleanOperation, cst.UnaryOperation, cst.IfExp)):
+                break
+    return fate
+
+
+def early_exit(name: str, start: cst.CSTNode, fate: Fate, flow: Flow) -> Optional[cst.CSTNode]:
+    """A ``return``/``raise`` after ``start`` that leaves without closing ``name`` (closes exist)."""
+    if not fate.closes:
+        return None
+    last_close = max(flow.order.get(id(c), -1) for c in fate.closes)
+    close_ids = {id(c) for c in fate.closes}
+    for ex in flow.exits:
+        pos = flow.order.get(id(ex), -1)
+        if pos <= flow.order.get(id(start), -1) or pos > last_close:
+            continue
+        if isinstance(ex, cst.Return) and ex.value is not None and any(isinstance(n, cst.Name) and n.value == name for n in N.walk(ex.value)):
+            continue
+        if _covered(ex, start, close_ids, flow):
+            continue
+        return ex
+    return None
+
+
+def _covered(ex: cst.CSTNode, start: cst.CSTNode, close_ids: Set[int], flow: Flow) -> bool:
+    """A close runs before ``ex`` leaves: in an enclosing try's ``finally``, an enclosing
+    ``with closing(...)``, or an earlier statement of an enclosing block."""
+    child = ex
+    for anc in flow.ancestors(ex):
+        if isinstance(anc, cst.Try) and anc.finalbody is not None and child is not anc.finalbody:
+            if any(id(n) in close_ids for n in N.walk(anc.finalbody)):
+                return True
+        if isinstance(anc, (cst.IndentedBlock, cst.SimpleStatementSuite)) or isinstance(anc, cst.Module):
+            for stmt in anc.body:
+                if stmt is child:
+                    break
+                if not flow.after(stmt, start) and not any(n is start for n in N.walk(stmt)):
+                    continue
+                if isinstance(stmt, cst.SimpleStatementLine) and any(id(n) in close_ids for n in N.walk(stmt)):
+                    return True
+        if anc is flow.fn:
+            break
+        child = anc
+    return False
+
+
+# --------------------------------------------------------------------------- the verdict
+
+
+@dataclass(frozen=True)
+class Verdict:
+    code: str
+    message: str
+    severity: Optional[Severity] = None
+
+
+def _decorated_cache(ctx) -> bool:
+    frame = ctx.function
+    if frame is None or not isinstance(frame.node, cst.FunctionDef):
+        return False
+    return any(name.rsplit(".", 1)[-1] in CACHE_DECORATORS for name in N.decorator_names(frame.node))
+
+
+def _lazy_or_shared(call: cst.Call, holder: Holder, ctx) -> bool:
+    """Kept for later calls: a lazily initialised global/attribute, a cache, or Flask's ``g``."""
+    if _decorated_cache(ctx):
+        return True
+    flow = flow_of(ctx)
+    if holder.kind == "local" and flow is not None and holder.name in flow.globals:
+        return True
+    if holder.kind == "stored" and holder.target is not None:
+        root = N.root_name(holder.target)
+        q = ctx.qualify(cst.Name(root)) if root else None
+        if root in ("g",) or (q or "").startswith(("flask.g", "quart.g")):
+            return True  # the Flask-tutorial connection on ``g`` (closed at teardown)
+        if root not in ("self", "cls") or isinstance(holder.target, cst.Subscript):
+            return True  # module/class attributes and caches keep it for later calls
+        # ``self._engine = ...`` under ``if self._engine is None``: lazy initialisation
+        text = N.code(holder.target)
+        for anc in ctx.ancestors(call):
+            if isinstance(anc, cst.If) and text in N.code(anc.test):
+                return True
+            if isinstance(anc, (cst.FunctionDef,)):
+                break
+    if holder.kind == "local":
+        for anc in ctx.ancestors(call):
+            if isinstance(anc, cst.If) and any(isinstance(n, cst.Name) and n.value == holder.name for n in N.walk(anc.test)):
+                return True
+            if isinstance(anc, cst.FunctionDef):
+                break
+    return False
+
+
+def _loop_for(call: cst.Call, ctx):
+    """The loop a connect call runs once per iteration of (not constants, retries, polls, shards)."""
+    for loop in reversed(ctx.loops):
+        if loop.kind == "while":
+            return None
+        kind = classify_loop(loop, ctx)
+        if kind == "constant":
+            continue
+        if kind in ("retry", "poll"):
+            return None
+        if _depends_on(call, loop, ctx):
+            return None  # a different database per iteration (shards, tenants, DSNs)
+        return loop
+    return None
+
+
+def _depends_on(call: cst.Call, loop, ctx) -> bool:
+    targets = set(N.target_names(loop.target)) if loop.target is not None else set()
+    for arg in call.args:
+        for n in N.walk(arg.value):
+            if not isinstance(n, cst.Name):
+                continue
+            if n.value in targets:
+                return True
+            b = ctx.binding(n.value, at=call)
+            if b is not None and b.kind not in ("param", "import", "def", "class") and any(a is loop.node for a in ctx.ancestors(b.node)):
+                return True
+    return False
+
+
+def _per(hit) -> str:
+    entry = hit[0]
+    return "job" if entry.startswith("task") else "request"
+
+
+def verdict(call: cst.Call, ctx) -> Optional[Verdict]:
+    return ctx.memo(("ql2-verdict", id(call)), lambda: _verdict(call, ctx))
+
+
+def _verdict(call: cst.Call, ctx) -> Optional[Verdict]:
+    opened = opened_by(call, ctx)
+    if opened is None:
+        return None
+    res = opened.res
+    holder = holder_of(call, ctx)
+    hit = request_context(ctx.index, ctx.config, ctx.function.qualname) if ctx.function is not None else None
+    per_request = f" (opened per {_per(hit)}: {describe(hit)})" if hit else ""
+    long_lived = res.kind in ("connection", "pool", "engine", "client", "sessionmaker", "scoped")
+
+    # 1. per loop iteration
+    if long_lived and ctx.loop is not None and holder.kind not in ("stored",):
+        loop = _loop_for(call, ctx)
+        if loop is not None:
+            return Verdict(
+                "QL202",
+                f"`{opened.what}` creates a new {res.label} on every iteration of {ctx.loop_label(loop)}; "
+                f"create it once before the loop and reuse it",
+            )
+
+    # 2. not released
+    flow = flow_of(ctx)
+    if flow is not None and res.kind in ("connection", "session", "checkout"):
+        problem = _release_problem(call, opened, holder, flow, ctx)
+        if problem is not None:
+            code = "QL204" if res.kind == "checkout" else "QL203"
+            return Verdict(code, problem + per_request, Severity.ERROR if hit else None)
+
+    # 3. per request / per job
+    if long_lived and hit is not None and not _lazy_or_shared(call, holder, ctx):
+        per = _per(hit)
+        fix = "create one client at module level and reuse it" if res.kind == "client" else (
+            "create one engine/pool at module level (or use the framework's managed connection) and borrow from it"
+        )
+        if res.kind in ("sessionmaker", "scoped"):
+            fix = "build the session factory once at module level and call it per request"
+        return Verdict("QL201", f"`{opened.what}` opens a new {res.label} on every {per} ({describe(hit)}); {fix}")
+    return None
+
+
+def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow, ctx) -> Optional[str]:
+    res = opened.res
+    what = opened.what
+    if res.kind == "session" and res.driver == "sqlalchemy":
+        # calling a scoped_session registry returns the thread's session (removed at teardown)
+        factory = _expr_resource(call.func, ctx) if isinstance(call.func, (cst.Name, cst.Attribute)) else None
+        if factory is not None and factory.kind == "scoped":
+            return None
+    if holder.kind == "with":
+        if res.kind == "connection" and res.driver in WITH_DOES_NOT_CLOSE:
+            if holder.name is not None:
+                fate = fate_of(holder.name, holder.node, flow)
+                if fate.closes or fate.escapes or fate.returned:
+                    return None
+            return (
+                f"`with {what}` commits or rolls back the transaction on exit but does not close the "
+                f"connection; use `with contextlib.closing({what}) as conn` or close it in a `finally` block"
+            )
+        if opened.checkout == "getconn":
+            return (
+                f"`with {what}` does not return the connection to `{opened.pool_text}`; call "
+                f"`{opened.pool_text}.putconn(conn)` in a `finally` block"
+            )
+        return None
+    if holder.kind != "local" or holder.name is None:
+        return None
+    if opened.checkout == "acquire" and not isinstance(ctx.parent_of(call), cst.Await):
+        return None  # ``pool.acquire()`` not awaited: a context manager used elsewhere
+    name = holder.name
+    fate = fate_of(name, holder.node, flow)
+    if fate.escapes:
+        return None
+    closing_with = [w for w in fate.with_uses if not (res.kind == "connection" and res.driver in WITH_DOES_NOT_CLOSE | WITH_AMBIGUOUS)]
+    if closing_with:
+        return None
+    if opened.checkout in ("getconn", "acquire"):
+        verb = "putconn" if opened.checkout == "getconn" else "release"
+        if fate.returned and not fate.yielded:
+            return None
+        returns = [c for c in fate.closes if isinstance(c, cst.Call) and N.call_name(c) in RETURN_METHODS]
+        if any(flow.in_finally(c) for c in returns) or any(flow.in_finally(c) for c in fate.closes):
+            return None
+        if opened.checkout == "acquire":
+            how = f"use `async with {opened.pool_text}.acquire() as {name}:` or `await {opened.pool_text}.release({name})` in a `finally` block"
+        else:
+            how = f"call `{opened.pool_text}.putconn({name})` in a `finally` block"
+        if returns or fate.closes:
+            return f"`{name}` checked out with `{what}` is returned to the pool only when no exception is raised; {how}"
+        if fate.yielded:
+            return f"the dependency yields `{name}` checked out with `{what}` but never returns it to the pool; {how}"
+        return f"`{name}` checked out with `{what}` is never returned to the pool ({verb}); {how}"
+    # plain connections, sessions, raw/engine connections
+    if fate.returned and not fate.yielded:
+        return None
+    if fate.yielded and fate.closes:
+        return None
+    noun = {"session": "session", "checkout": "connection"}.get(res.kind, "connection")
+    if not fate.closes:
+        if fate.yielded:
+            return (
+                f"the dependency yields `{name}` from `{what}` but never closes it; close it after the "
+                f"`yield` in a `finally` block"
+            )
+        return f"the {noun} `{name}` from `{what}` is never closed; use `with` or close it in a `finally` block"
+    ex = early_exit(name, holder.node, fate, flow)
+    if ex is not None:
+        word = "returns" if isinstance(ex, cst.Return) else "raises"
+        return (
+            f"the {noun} `{name}` from `{what}` is not closed when the function {word} at line {ctx.line(ex)}; "
+            f"use `with` or close it in a `finally` block"
+        )
+    return None
+
+
+# --------------------------------------------------------------------------- the rules
+
+
+class _OpenRule(Rule):
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.is_test:
+            return
+        v = verdict(node, self.ctx)
+        if v is not None and v.code == self.code:
+            self.report(node, v.message, severity=v.severity)
+
+
+class ConnectionPerRequest(_OpenRule):
+    """
+    ## What it does
+    Flags a database connection, engine, connection pool, session factory or client (Redis,
+    MongoDB) created inside code that runs once per request or per job: a view, route,
+    endpoint, serializer method, dependency or task, or a function they call.
+
+    ## Why is this bad?
+    A new connection costs a TCP and TLS handshake and authentication on every request, and
+    a new engine, pool or client starts a whole new pool each time. Under load the database
+    runs out of connection slots, checkouts time out and requests fail - the pool-exhaustion
+    outage. Closing it properly does not help: the cost and the connection churn remain.
+
+    ## Example
+    ```python
+    @app.get("/counters/<name>")
+    def read_counter(name):
+        r = redis.Redis(host="cache")
+        return {"value": r.get(name)}
+    ```
+
+    ## Use instead
+    ```python
+    cache = redis.Redis(host="cache")  # once, at module level
+
+    @app.get("/counters/<name>")
+    def read_counter(name):
+        return {"value": cache.get(name)}
+    ```
+    For SQL databases: one module-level engine or pool (`create_engine`, `ThreadedConnectionPool`,
+    an asyncpg pool made in the lifespan handler) or Django's managed `connection`.
+
+    ## Known problems
+    Per-request code is found from route decorators, view/serializer/task base classes, URL
+    confs, `Depends(...)` and the project call graph; handlers registered in other ways are
+    configured with `request-decorators` / `request-base-classes` / `task-decorators`.
+    Lazily initialised globals, `functools.lru_cache`d factories, objects stored on Flask's `g`
+    and clients built over a shared pool (`redis.Redis(connection_pool=POOL)`) are not reported.
+    Start-up code (lifespan, `AppConfig.ready`, `before_first_request`, management commands)
+    is never per request.
+    """
+
+    code = "QL201"
+    name = "connection-per-request"
+    VALID = [
+        dedent(
+            """
+            import redis
+            from flask import Flask
+            app = Flask(__name__)
+            cache = redis.Redis(host="cache")
+
+            @app.get("/counters/<name>")
+            def read_counter(name):
+                return {"value": cache.get(name)}
+            """
+        ),
+        dedent(
+            """
+            import redis
+            from flask import Flask
+            app = Flask(__name__)
+            POOL = redis.ConnectionPool(host="cache")
+
+            @app.get("/counters/<name>")
+            def read_counter(name):
+                r = redis.Redis(connection_pool=POOL)
+                return {"value": r.get(name)}
+            """
+        ),
+    ]
+    INVALID = [
+        dedent(
+            """
+            import redis
+            from flask import Flask
+            app = Flask(__name__)
+
+            @app.get("/counters/<name>")
+            def read_counter(name):
+                r = redis.Redis(host="cache")  # want: QL201
+                return {"value": r.get(name)}
+            """
+        ),
+        {
+            "legacy/views.py": dedent(
+                """
+                import pymysql
+                from rest_framework.views import APIView
+                from rest_framework.response import Response
+
+                class CustomerView(APIView):
+                    def get(self, request, pk):
+                        conn = pymysql.connect(host="erp", database="erp")  # want: QL201
+                        try:
+                            with conn.cursor() as cur:
+                                cur.execute("SELECT name FROM customers WHERE id = %s", (pk,))
+                                return Response({"name": cur.fetchone()[0]})
+                        finally:
+                            conn.close()
+                """
+            )
+        },
+    ]
+
+
+class ConnectionInLoop(_OpenRule):
+    """
+    ## What it does
+    Flags a database connection, engine, pool or client created inside a loop, once per
+    iteration (per item or per batch).
+
+    ## Why is this bad?
+    Each iteration pays for a new connection (handshake, authentication) or a whole new
+    connection pool, and the old ones linger until they are garbage collected or disposed.
+    A long loop can exhaust the database's connection slots.
+
+    ## Example
+    ```python
+    for batch in batches:
+        engine = create_engine(WAREHOUSE_URL)
+        with engine.begin() as conn:
+            conn.execute(insert(daily_totals), batch)
+    ```
+
+    ## Use instead
+    ```python
+    engine = create_engine(WAREHOUSE_URL)
+    for batch in batches:
+        with engine.begin() as conn:
+            conn.execute(insert(daily_totals), batch)
+    ```
+
+    ## Known problems
+    Loops whose connect arguments change per iteration (one connection per shard, tenant or
+    DSN), retry loops, loops over constants and `while` loops are not reported.
+    """
+
+    code = "QL202"
+    name = "connection-in-loop"
+    VALID = [
+        dedent(
+            """
+            from sqlalchemy import create_engine
+            def copy(urls, rows):
+                for url in urls:
+                    engine = create_engine(url)
+                    with engine.begin() as conn:
+                        conn.execute(rows)
+            """
+        ),
+        dedent(
+            """
+            import psycopg2
+            def connect_with_retry(dsn):
+                for attempt in range(5):
+                    try:
+                        return psycopg2.connect(dsn)
+                    except psycopg2.OperationalError:
+                        continue
+            """
+        ),
+    ]
+    INVALID = [
+        dedent(
+            """
+            from sqlalchemy import create_engine, text
+            URL = "postgresql://etl@dw/dw"
+            def write(batches):
+                for batch in batches:
+                    engine = create_engine(URL)  # want: QL202
+                    with engine.begin() as conn:
+                        conn.execute(text("INSERT INTO t (v) VALUES (:v)"), batch)
+                    engine.dispose()
+            """
+        )
+    ]
+
+
+class ConnectionNotClosed(_OpenRule):
+    """
+    ## What it does
+    Flags a database connection or SQLAlchemy session opened in a function and not closed on
+    every path: no `with`, never closed, or closed only after an early `return`/`raise` can
+    skip it. Also flags psycopg2's `with psycopg2.connect() as conn`, which commits but does
+    not close the connection, and a FastAPI dependency that yields a session without closing it.
+
+    ## Why is this bad?
+    An unclosed connection keeps a database backend (and, for sessions, a pooled connection
+    and often an open transaction) busy until the garbage collector gets to it. Under load
+    the leaked connections pile up and new checkouts fail.
+
+    ## Example
+    ```python
+    def report(dsn):
+        conn = psycopg2.connect(dsn)
+        cur = conn.cursor()
+        cur.execute("SELECT count(*) FROM orders")
+        return cur.fetchone()[0]
+    ```
+
+    ## Use instead
+    ```python
+    def report(dsn):
+        with contextlib.closing(psycopg2.connect(dsn)) as conn, conn.cursor() as cur:
+            cur.execute("SELECT count(*) FROM orders")
+            return cur.fetchone()[0]
+    ```
+
+    ## Known problems
+    A connection passed to another function, stored on an object or returned is assumed to be
+    closed by its new owner. A close that is skipped only when an exception is raised (no
+    `try`/`finally`) is not reported. sqlite3's `with connect() as conn` (also not a close) is
+    not reported.
+    """
+
+    code = "QL203"
+    name = "connection-not-closed"
+    VALID = [
+        dedent(
+            """
+            import psycopg2
+            def count(dsn):
+                conn = psycopg2.connect(dsn)
+                try:
+                    with conn.cursor() as cur:
+                        cur.execute("SELECT count(*) FROM orders")
+                        return cur.fetchone()[0]
+                finally:
+                    conn.close()
+            """
+        ),
+        dedent(
+            """
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import sessionmaker
+            engine = create_engine("postgresql://app@db/app")
+            SessionLocal = sessionmaker(bind=engine)
+
+            def get_db():
+                db = SessionLocal()
+                try:
+                    yield db
+                finally:
+                    db.close()
+            """
+        ),
+    ]
+    INVALID = [
+        dedent(
+            """
+            import psycopg2
+            def count(dsn):
+                conn = psycopg2.connect(dsn)  # want: QL203
+                cur = conn.cursor()
+                cur.execute("SELECT count(*) FROM orders")
+                return cur.fetchone()[0]
+            """
+        ),
+        dedent(
+            """
+            import psycopg2
+            def count(dsn):
+                with psycopg2.connect(dsn) as conn:  # want: QL203
+                    with conn.cursor() as cur:
+                        cur.execute("SELECT count(*) FROM orders")
+                        return cur.fetchone()[0]
+            """
+        ),
+    ]
+
+
+class PoolCheckoutNotReturned(_OpenRule):
+    """
+    ## What it does
+    Flags a connection checked out of a pool and not given back on every path:
+    `pool.getconn()` without `pool.putconn(conn)` in a `finally` block, `await pool.acquire()`
+    outside `async with` without `release` in a `finally`, and SQLAlchemy
+    `engine.raw_connection()` / `engine.connect()` outside `with` and never closed.
+
+    ## Why is this bad?
+    A pool has a fixed number of connections. Each checkout that is not returned (on an
+    exception, an early return or at all) removes one for good, until the pool is empty and
+    every request blocks or fails.
+
+    ## Example
+    ```python
+    def list_products():
+        conn = pool.getconn()
+        with conn.cursor() as cur:
+            cur.execute("SELECT id, name FROM products WHERE active LIMIT 50")
+            rows = cur.fetchall()
+        pool.putconn(conn)
+        return rows
+    ```
+
+    ## Use instead
+    ```python
+    def list_products():
+        conn = pool.getconn()
+        try:
+            with conn.cursor() as cur:
+                cur.execute("SELECT id, name FROM products WHERE active LIMIT 50")
+                return cur.fetchall()
+        finally:
+            pool.putconn(conn)
+    ```
+
+    ## Known problems
+    A checkout stored on an object (`request.state.conn`) or passed to another function is
+    assumed to be returned elsewhere.
+    """
+
+    code = "QL204"
+    name = "pool-checkout-not-returned"
+    VALID = [
+        dedent(
+            """
+            from psycopg2.pool import ThreadedConnectionPool
+            pool = ThreadedConnectionPool(1, 10, "dbname=shop")
+            def names():
+                conn = pool.getconn()
+                try:
+                    with conn.cursor() as cur:
+                        cur.execute("SELECT name FROM products WHERE active LIMIT 10")
+                        return cur.fetchall()
+                finally:
+                    pool.putconn(conn)
+            """
+        ),
+        dedent(
+            """
+            async def total(pool, order_id):
+                async with pool.acquire() as conn:
+                    return await conn.fetchval("SELECT total FROM orders WHERE id = $1", order_id)
+            """
+        ),
+    ]
+    INVALID = [
+        dedent(
+            """
+            from psycopg2.pool import ThreadedConnectionPool
+            pool = ThreadedConnectionPool(1, 10, "dbname=shop")
+            def names():
+                conn = pool.getconn()  # want: QL204
+                with conn.cursor() as cur:
+                    cur.execute("SELECT name FROM products WHERE active LIMIT 10")
+                    rows = cur.fetchall()
+                pool.putconn(conn)
+                return rows
+            """
+        ),
+        dedent(
+            """
+            async def total(pool, order_id):
+                conn = await pool.acquire()  # want: QL204
+                return await conn.fetchval("SELECT total FROM orders WHERE id = $1", order_id)
+            """
+        ),
+    ]
+
+
+# --------------------------------------------------------------------------- QL205
+
+TRANSACTION_METHODS = {"begin", "begin_nested", "transaction", "atomic"}
+SESSION_QUERY_METHODS = {"execute", "scalars", "scalar", "get", "query", "add", "add_all", "flush", "merge", "delete", "refresh", "get_one"}
+SESSION_END_METHODS = {"commit", "rollback", "close"}
+
+
+def _hold_of(item: cst.WithItem, ctx) -> Optional[Tuple[str, str]]:
+    """(kind, description) when a ``with`` item holds a transaction or a pooled connection."""
+    expr = item.item
+    if isinstance(expr, cst.Await):
+        expr = expr.expression
+    if isinstance(expr, cst.Call):
+        q = ctx.qualify(expr.func) or ""
+        name = N.call_name(expr)
+        recv = N.receiver(expr)
+        if q in ("django.db.transaction.atomic", "django.db.transaction.Atomic") or (name == "atomic" and q.startswith("django.")):
+            return "transaction", "a database transaction (`transaction.atomic()`)"
+        opened = opened_by(expr, ctx)
+        if opened is not None:
+            if opened.res.kind == "session":
+                return "session", f"a session (`{opened.what}`)"
+            if opened.res.kind in ("connection", "checkout"):
+                return "connection", f"a database connection (`{opened.what}`)"
+            return None
+        if recv is not None and name in TRANSACTION_METHODS:
+            if (N.dotted(recv) or "").split(".")[0] in ("requests", "httpx", "redis", "r", "pipe", "pipeline"):
+                return None
+            owner = _expr_resource(recv, ctx)
+            if owner is not None and owner.kind in ("client",):
+                return None
+            return "transaction", f"a database transaction (`{N.short(expr, 40)}`)"
+        if recv is not None and name in ("acquire", "connection") and (_by_pool_name(recv) or (_expr_resource(recv, ctx) or Resource("", "")).kind == "pool"):
+            return "connection", f"a pooled connection (`{N.short(expr, 40)}`)"
+        if recv is not None and name in ("get_connection",):
+            return None
+        return None
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        obj = infer(expr, ctx)
+        if obj is not None and obj.kind == "connection" and obj.driver != "django" and obj.driver not in ("sqlalchemy",):
+            return "transaction", f"a transaction on `{N.short(expr, 30)}`"
+    return None
+
+
+def _slow_call(call: cst.Call, ctx) -> Optional[str]:
+    q = ctx.qualify(call.func)
+    desc = slow_target(q)
+    if desc is not None:
+        if q == "asyncio.sleep" and N.literal(N.arg(call, 0)) == 0:
+            return None
+        return desc
+    name = N.call_name(call)
+    recv = N.receiver(call)
+    if recv is not None and name not in ("close", "aclose", "__enter__", "__exit__"):
+        client = _client_kind(recv, ctx)
+        if client is not None:
+            return f"a {client} call (`{N.short(call.func, 40)}`)"
+    # a project function doing slow work
+    func_name = N.dotted(call.func)
+    if func_name is None:
+        return None
+    index = ctx.index
+    target = None
+    head = func_name.split(".")[0]
+    if head in ("self", "cls") and func_name.count(".") == 1:
+        cls = ctx.class_frame
+        if cls is not None:
+            target = index.find_method(cls.qualname, func_name.split(".")[1])
+    elif head not in ("self", "cls"):
+        b = ctx.binding(head, at=call)
+        if b is None or b.kind in ("import", "def", "class"):
+            target = index.resolve_function(q or func_name, ctx.function_facts())
+            if target is None and "." not in func_name:
+                target = index.functions.get(f"{ctx.module}.{func_name}")
+    if target is None:
+        return None
+    path = slow_paths(index).get(target.qualname)
+    if path is None:
+        return None
+    chain = " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path[:-1])
+    return f"{path[-1]} via {chain}"
+
+
+def _client_kind(recv, ctx) -> Optional[str]:
+    if isinstance(recv, cst.Call):
+        q = ctx.qualify(recv.func)
+        return SLOW_CLIENTS.get(q or "")
+    if isinstance(recv, cst.Attribute):
+        # ``s3.meta.client`` / ``client.chat.completions``: judge by the root
+        root = recv
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if isinstance(root, cst.Name) and root.value not in ("self", "cls"):
+            return _client_kind(root, ctx)
+        return None
+    if isinstance(recv, cst.Name):
+        for b in reversed(ctx.bindings(recv.value, at=recv)):
+            value = b.value
+            if isinstance(value, cst.Await):
+                value = value.expression
+            if b.kind in ("assign", "annassign", "with") and b.is_simple and isinstance(value, cst.Call):
+                q = ctx.qualify(value.func) or ""
+                if q in SLOW_CLIENTS:
+                    return SLOW_CLIENTS[q]
+                if N.call_name(value) in ("client", "resource") and isinstance(value.func, cst.Attribute):
+                    inner = value.func.value
+                    if isinstance(inner, cst.Call) and (ctx.qualify(inner.func) or "") in SLOW_CLIENTS:
+                        return SLOW_CLIENTS[ctx.qualify(inner.func)]
+            return None
+    return None
+
+
+class ConnectionHeldAcrossSlowCall(Rule):
+    """
+    ## What it does
+    Flags a `with` block that holds a database transaction or a pooled connection
+    (`transaction.atomic()`, `engine.begin()`, `session.begin()`, `with conn:`,
+    `async with pool.acquire()`) while it does slow external work: an HTTP call (`requests`,
+    `httpx`, `urllib`, `aiohttp`), an SDK call (`boto3`, `stripe`), `time.sleep`, a subprocess
+    or sending mail - directly or through a project function. Also a function decorated with
+    `@transaction.atomic` that does so.
+
+    ## Why is this bad?
+    The connection (and the transaction's row locks) stays checked out for as long as the
+    external service takes to answer. When that service slows down, every request holds its
+    connection longer, the pool runs dry and unrelated requests fail: a slow dependency becomes
+    a database outage.
+
+    ## Example
+    ```python
+    with transaction.atomic():
+        order = Order.objects.select_for_update().get(pk=pk)
+        charge = requests.post(PAYMENTS_URL, json={"amount": order.total}, timeout=10)
+        order.charge_id = charge.json()["id"]
+        order.save()
+    ```
+
+    ## Use instead
+    ```python
+    order = Order.objects.get(pk=pk)
+    charge = requests.post(PAYMENTS_URL, json={"amount": order.total}, timeout=10)
+    with transaction.atomic():
+        Order.objects.filter(pk=pk).update(charge_id=charge.json()["id"])
+    ```
+    or run the call after commit (`transaction.on_commit`) or in a background task.
+
+    ## Known problems
+    HTTP and SDK clients are recognised by their module (`requests.post`) or by how the
+    variable was made (`client = httpx.Client()`); clients passed in as parameters are not.
+    For a SQLAlchemy session used as a `with` block, the call is reported only after a query
+    in the same block (the session holds a connection from its first query to its commit).
+    """
+
+    code = "QL205"
+    name = "connection-held-across-slow-call"
+    VALID = [
+        dedent(
+            """
+            import requests
+            from django.db import transaction
+
+            def pay(order_id, amount):
+                charge = requests.post("https://pay.example/charges", json={"amount": amount}, timeout=10)
+                with transaction.atomic():
+                    transaction.on_commit(lambda: requests.post("https://hooks.example", timeout=5))
+                    return charge.json()["id"]
+            """
+        )
+    ]
+    INVALID = [
+        dedent(
+            """
+            import requests
+            from django.db import transaction
+
+            def pay(order, amount):
+                with transaction.atomic():  # want: QL205
+                    charge = requests.post("https://pay.example/charges", json={"amount": amount}, timeout=10)
+                    order.charge_id = charge.json()["id"]
+                    order.save()
+            """
+        )
+    ]
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self._reported: Set[int] = set()
+
+    def leave_With(self, node: cst.With) -> None:
+        # on leave: the block's nodes have been visited, so the item's verdict sees its parents
+        if self.ctx.is_test:
+            return
+        for item in node.items:
+            hold = _hold_of(item, self.ctx)
+            if hold is None:
+                continue
+            kind, desc = hold
+            if isinstance(item.item, cst.Call) and verdict(item.item, self.ctx) is not None:
+                return  # the opening call is already reported (per request, leak, loop)
+            name = None
+            if item.asname is not None and isinstance(item.asname.name, cst.Name):
+                name = item.asname.name.value
+            found = self._find_slow(node.body, kind, name)
+            if found is not None:
+                call, what = found
+                self.report(
+                    node,
+                    f"`with {N.short(item.item, 50)}` holds {desc} while {N.short(call.func, 40)}(...) at line "
+                    f"{self.ctx.line(call)} waits on {what}; do the slow work before the block or after it "
+                    f"commits (`on_commit`, a background task)",
+                )
+                return
+
+    def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
+        if self.ctx.is_test:
+            return
+        for dec in node.decorators:
+            expr = dec.decorator.func if isinstance(dec.decorator, cst.Call) else dec.decorator
+            q = self.ctx.qualify(expr) or ""
+            if q not in ("django.db.transaction.atomic",):
+                continue
+            found = self._find_slow(node.body, "transaction", None)
+            if found is not None:
+                call, what = found
+                self.report(
+                    dec,
+                    f"`@{N.short(expr, 40)}` holds a database transaction for the whole of `{node.name.value}()` while "
+                    f"{N.short(call.func, 40)}(...) at line {self.ctx.line(call)} waits on {what}; do the slow work "
+                    f"outside the transaction (`transaction.on_commit`, a background task)",
+                )
+            return
+
+    def _find_slow(self, body: cst.CSTNode, kind: str, name: Optional[str]):
+        session_open = kind != "session"
+        for n in N.walk(body, into_functions=False):
+            if isinstance(n, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                continue
+            if not isinstance(n, cst.Call):
+                continue
+            if kind == "session" and name is not None:
+                recv = N.receiver(n)
+                if isinstance(recv, cst.Name) and recv.value == name:
+                    method = N.call_name(n)
+                    if method in SESSION_QUERY_METHODS:
+                        session_open = True
+                    elif method in SESSION_END_METHODS:
+                        session_open = False
+                    continue
+            if not session_open or id(n) in self._reported:
+                continue
+            if N.call_name(n) == "on_commit":
+                continue
+            what = _slow_call(n, self.ctx)
+            if what is not None:
+                self._reported.add(id(n))
+                return n, what
+        return None
+
+
+RULES = (ConnectionPerRequest, ConnectionInLoop, ConnectionNotClosed, PoolCheckoutNotReturned, ConnectionHeldAcrossSlowCall)
