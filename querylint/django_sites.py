@@ -203,14 +203,22 @@ def names_bound_in(loop_node, ctx) -> FrozenSet[str]:
 
 def depends_on_loop(expr: cst.CSTNode, loop_node, ctx) -> bool:
     names = names_bound_in(loop_node, ctx)
-    for n in N.walk(expr):
-        if isinstance(n, cst.Name) and n.value in names:
-            parent = ctx.parent_of(n)
-            if isinstance(parent, cst.Attribute) and parent.attr is n:
-                continue
-            if isinstance(parent, cst.Arg) and parent.keyword is n:
-                continue
-            return True
+    stack = [expr]
+    while stack:
+        n = stack.pop()
+        if isinstance(n, cst.Name):
+            if n.value in names:
+                return True
+            continue
+        if isinstance(n, cst.Attribute):
+            stack.append(n.value)
+            continue
+        if isinstance(n, cst.Arg):
+            stack.append(n.value)
+            continue
+        if isinstance(n, (cst.Lambda, cst.FunctionDef)):
+            continue
+        stack.extend(N.children(n))
     return False
 
 

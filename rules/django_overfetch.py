@@ -310,7 +310,7 @@ class InstancesForPkOnly(Rule):
     """
     ## What it does
     Flags a comprehension that loads whole Django model instances only to collect their
-    primary key (or one foreign key id): `[o.id for o in Order.objects.filter(...)]`.
+    primary key: `[o.id for o in Order.objects.filter(...)]`.
 
     ## Why is this bad?
     Every column of every row is fetched and turned into a model instance to read one value.
@@ -349,7 +349,7 @@ class InstancesForPkOnly(Rule):
         if not (isinstance(elt, cst.Attribute) and isinstance(elt.value, cst.Name) and elt.value.value == clause.target.value):
             return
         attr = elt.attr.value
-        if attr not in ("id", "pk") and not attr.endswith("_id"):
+        if attr not in ("id", "pk"):
             return
         var = clause.target.value
         for cond in clause.ifs:
