@@ -1,0 +1,331 @@
+"""peewee models from the project index, and what a peewee expression is.
+
+Models: classes whose ancestors reach ``peewee.Model`` (or a ``playhouse`` model base, or a
+``FlaskDB().Model``). Foreign keys: ``ForeignKeyField(Target, backref="name")`` /
+``DeferredForeignKey("Target")`` (the reverse accessor defaults to ``<model>_set``);
+``ManyToManyField`` accessors are queries on both sides.
+
+Values: a ``Model.select()`` chain is a query (run when iterated or ended by ``.get()`` /
+``.first()`` / ``.count()`` ...), ``prefetch(query, Sub)`` is rows with their backrefs already
+loaded, iteration items are instances of the root model; joins (``.join(User)``,
+``select(Tweet, User)``), ``.with_related(...)`` and ``prefetch`` record which related models
+are already loaded.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass, field, replace
+from typing import Dict, FrozenSet, Optional, Set, Tuple
+
+import libcst as cst
+
+from querylint import nodes as N
+from querylint.context import Context
+from querylint.index import ProjectIndex
+
+
+@dataclass(frozen=True)
+class ForeignKey:
+    owner: str  # model holding the field
+    name: str  # attribute (``user``); ``user_id`` reads the raw value without a query
+    target: Optional[str]  # related model qualname
+    backref: Optional[str]  # reverse accessor on the target (None for "+")
+    many_to_many: bool = False
+
+
+@dataclass
+class PeeweeModel:
+    qualname: str
+    name: str
+    module: str
+    fks: Dict[str, ForeignKey] = field(default_factory=dict)
+    backrefs: Dict[str, ForeignKey] = field(default_factory=dict)  # reverse accessor -> the FK it reverses
+
+
+class PeeweeModels:
+    def __init__(self, index: ProjectIndex):
+        self.index = index
+        self.models: Dict[str, PeeweeModel] = {}
+
+    def resolve(self, dotted: Optional[str], module: Optional[str] = None) -> Optional[PeeweeModel]:
+        if not dotted:
+            return None
+        hit = self.models.get(dotted)
+        if hit is not None:
+            return hit
+        cls = self.index.resolve_class(dotted, module)
+        return self.models.get(cls.qualname) if cls is not None else None
+
+    def _mro(self, qualname: str):
+        cls = self.index.classes.get(qualname)
+        return [c.qualname for c in self.index.mro_classes(cls)] if cls is not None else [qualname]
+
+    def fk(self, model: Optional[str], name: str) -> Optional[ForeignKey]:
+        for q in self._mro(model) if model else ():
+            m = self.models.get(q)
+            if m is not None and name in m.fks:
+                return m.fks[name]
+        return None
+
+    def backref(self, model: Optional[str], name: str) -> Optional[ForeignKey]:
+        for q in self._mro(model) if model else ():
+            m = self.models.get(q)
+            if m is not None and name in m.backrefs:
+                return m.backrefs[name]
+        return None
+
+
+def _last(q: Optional[str]) -> str:
+    return (q or "").rsplit(".", 1)[-1]
+
+
+def peewee_models(index: ProjectIndex) -> PeeweeModels:
+    return index.derived("peewee.models", _compute)
+
+
+def _compute(index: ProjectIndex) -> PeeweeModels:
+    pm = PeeweeModels(index)
+    flaskdb: Set[str] = set()
+    for f in index.files.values():
+        for name, call in f.module_calls:
+            if _last(call.func) == "FlaskDB":
+                flaskdb.add(f"{f.module}.{name}")
+    memo: Dict[str, bool] = {}
+
+    def is_model(cls, depth=0) -> bool:
+        if cls.qualname in memo:
+            return memo[cls.qualname]
+        memo[cls.qualname] = False
+        ok = False
+        for base in cls.bases:
+            root = base.split(".")[0]
+            if root in ("peewee", "playhouse") and _last(base) in ("Model", "SignalModel", "BaseModel"):
+                ok = True
+            elif base.endswith(".Model") and (base[: -len(".Model")] in flaskdb or f"{cls.module}.{base[: -len('.Model')]}" in flaskdb):
+                ok = True
+            elif depth < 12:
+                parent = index.resolve_class(base, cls.module)
+                if parent is not None and parent.qualname != cls.qualname and is_model(parent, depth + 1):
+                    ok = True
+            if ok:
+                break
+        memo[cls.qualname] = ok
+        return ok
+
+    for cls in index.classes.values():
+        if is_model(cls):
+            pm.models[cls.qualname] = PeeweeModel(cls.qualname, cls.name, cls.module)
+    for q, model in pm.models.items():
+        cls = index.classes[q]
+        for attr in cls.attrs:
+            call = attr.call
+            if call is None:
+                continue
+            last = _last(call.func)
+            if last not in ("ForeignKeyField", "DeferredForeignKey", "ManyToManyField"):
+                continue
+            target_v = call.args[0] if call.args else call.kwarg("model") or call.kwarg("rel_model")
+            target = None
+            if target_v is not None and target_v[0] in ("str", "name"):
+                if target_v[1] == "self":
+                    target = q
+                else:
+                    t = pm.resolve(str(target_v[1]), cls.module)
+                    target = t.qualname if t is not None else None
+            br = call.kwarg("backref")
+            if br is not None and br[0] == "str":
+                backref = None if str(br[1]).startswith("+") else str(br[1])
+            else:
+                backref = f"{cls.name.lower()}_set" if last != "ManyToManyField" else None
+            fk = ForeignKey(q, attr.name, target, backref, many_to_many=last == "ManyToManyField")
+            model.fks[attr.name] = fk
+    for model in list(pm.models.values()):
+        for fk in model.fks.values():
+            if fk.backref and fk.target in pm.models:
+                pm.models[fk.target].backrefs.setdefault(fk.backref, fk)
+    return pm
+
+
+# ------------------------------------------------------------------------------------ inference
+
+
+@dataclass(frozen=True)
+class PwValue:
+    kind: str  # "query" (ModelSelect), "rows" (executed / prefetched), "instance", "column", "write" (update/delete/insert query)
+    model: Optional[str] = None  # the row model
+    loaded: FrozenSet[str] = frozenset()  # related models joined/selected/prefetched (qualnames), "*" = unknown/all
+    loop: Optional[Tuple[int, int]] = None
+    origin: Optional[cst.CSTNode] = None
+    limited: bool = False
+    backref: Optional[ForeignKey] = None  # a reverse accessor query (``user.tweets``)
+
+
+QUERY_CHAIN = {
+    "where", "orwhere", "filter", "order_by", "order_by_extend", "group_by", "having", "distinct", "offset",
+    "for_update", "window", "with_cte", "select_from", "switch", "objects", "iterator", "alias", "bind", "clone",
+}
+ROW_FORMATS = {"dicts", "tuples", "namedtuples"}
+TERMINAL_ONE = {"get", "get_or_none", "first", "peek", "scalar"}
+TERMINAL_OTHER = {"count", "exists", "execute", "scalars"}
+CLASS_READS = {"get", "get_or_none", "get_by_id", "get_or_create"}
+CLASS_WRITES = {"create", "insert", "insert_many", "update", "delete", "replace", "delete_by_id", "set_by_id", "bulk_create", "bulk_update", "insert_from", "replace_many"}
+
+
+def model_of(node, ctx: Context) -> Optional[str]:
+    """Qualname of the peewee model class ``node`` names."""
+    d = N.dotted(node)
+    if d is None:
+        return None
+    pm = peewee_models(ctx.index)
+    if not pm.models:
+        return None
+    head = d.split(".")[0]
+    b = ctx.binding(head, at=node)
+    if b is not None and b.kind not in ("import", "class", "def"):
+        return None
+    q = ctx.qualify(node) or d
+    m = pm.resolve(q, ctx.module)
+    return m.qualname if m is not None and _last(q) == m.name else None
+
+
+def infer(expr, ctx: Context, depth: int = 0) -> Optional[PwValue]:
+    if expr is None or depth > 12:
+        return None
+    key = ("pw-infer", id(expr))
+    if key in ctx._cache:
+        return ctx._cache[key]
+    ctx._cache[key] = None
+    got = _infer(expr, ctx, depth)
+    ctx._cache[key] = got
+    return got
+
+
+def _loaded_from_select(call: cst.Call, ctx: Context, root: str) -> Set[str]:
+    out = set()
+    for a in call.args:
+        v = a.value
+        d = N.dotted(v)
+        if d is None:
+            continue
+        m = model_of(v, ctx)
+        if m is None and isinstance(v, cst.Attribute):
+            m = model_of(v.value, ctx)
+        if m is not None and m != root:
+            out.add(m)
+    return out
+
+
+def _infer(expr, ctx: Context, depth: int) -> Optional[PwValue]:
+    if isinstance(expr, cst.Await):
+        return infer(expr.expression, ctx, depth + 1)
+    if isinstance(expr, cst.Name):
+        loop = ctx.loop_binding(expr.value)
+        b = ctx.binding(expr.value, at=expr)
+        if loop is not None and loop.iter is not None and isinstance(loop.target, cst.Name):
+            if b is None or b.kind in ("for", "comprehension") or not _inside(b.node, loop.node, ctx):
+                it = infer(loop.iter, ctx, depth + 1)
+                if it is not None and it.kind in ("query", "rows") and it.model:
+                    return PwValue("instance", it.model, it.loaded, (id(loop.node), id(loop.clause)), it.origin)
+                return None
+        if b is None:
+            return None
+        if b.kind in ("assign", "annassign", "walrus", "with") and b.is_simple and b.value is not None:
+            return infer(b.value, ctx, depth + 1)
+        if b.kind == "for" and isinstance(b.node, cst.For) and isinstance(b.node.target, cst.Name):
+            it = infer(b.value, ctx, depth + 1)
+            if it is not None and it.kind in ("query", "rows") and it.model:
+                return PwValue("instance", it.model, it.loaded, None, it.origin)
+        return None
+    if isinstance(expr, cst.Attribute):
+        base = infer(expr.value, ctx, depth + 1)
+        if base is None or base.kind != "instance" or not base.model:
+            return None
+        pm = peewee_models(ctx.index)
+        name = expr.attr.value
+        fk = pm.fk(base.model, name)
+        if fk is not None and not fk.many_to_many:
+            return PwValue("instance", fk.target, base.loaded, base.loop, base.origin)
+        br = pm.backref(base.model, name) or (fk if fk is not None and fk.many_to_many else None)
+        if br is not None:
+            kind = "rows" if (br.owner in base.loaded or "*" in base.loaded) else "query"
+            return PwValue(kind, br.owner if br is not fk else br.target, frozenset(), base.loop, base.origin, backref=br)
+        return None
+    if isinstance(expr, cst.Call):
+        name = N.call_name(expr)
+        recv = N.receiver(expr)
+        if recv is None:
+            ctor = model_of(expr.func, ctx)
+            if ctor is not None:
+                return PwValue("instance", ctor, frozenset(), origin=expr)
+            if name == "prefetch" and expr.args:
+                inner = infer(expr.args[0].value, ctx, depth + 1)
+                if inner is None or inner.kind != "query":
+                    return None
+                subs = {model_of(a.value, ctx) for a in expr.args[1:]}
+                subs.discard(None)
+                return PwValue("rows", inner.model, inner.loaded | frozenset(subs) | (frozenset({"*"}) if not subs else frozenset()), origin=inner.origin)
+            if name in ("list", "tuple", "sorted") and len(expr.args) == 1:
+                inner = infer(expr.args[0].value, ctx, depth + 1)
+                if inner is not None and inner.kind in ("query", "rows"):
+                    return replace(inner, kind="rows")
+            return None
+        cls = model_of(recv, ctx)
+        if cls is not None:
+            if name in ("select", "filter"):
+                loaded = _loaded_from_select(expr, ctx, cls) if name == "select" else set()
+                return PwValue("query", cls, frozenset(loaded), origin=expr)
+            if name == "raw":
+                return PwValue("query", cls, frozenset(), origin=expr)
+            if name in CLASS_READS:
+                return PwValue("instance", cls, frozenset(), origin=expr, limited=True)
+            if name == "create":
+                return PwValue("instance", cls, frozenset(), origin=expr)
+            if name in ("update", "delete", "insert", "insert_many", "replace", "insert_from", "replace_many"):
+                return PwValue("write", cls, origin=expr)
+            return None
+        base = infer(recv, ctx, depth + 1)
+        if base is None:
+            return None
+        if base.kind == "query":
+            if name in QUERY_CHAIN:
+                return base
+            if name in ("join", "join_from", "left_outer_join"):
+                joined = {model_of(a.value, ctx) for a in expr.args if a.keyword is None}
+                joined.discard(None)
+                return replace(base, loaded=base.loaded | frozenset(joined))
+            if name in ("select", "select_extend"):
+                return replace(base, loaded=base.loaded | frozenset(_loaded_from_select(expr, ctx, base.model or "")))
+            if name in ("limit", "paginate"):
+                return replace(base, limited=True)
+            if name in ("prefetch", "with_related"):
+                subs = set()
+                for a in expr.args:
+                    m = model_of(a.value, ctx)
+                    if m is None and isinstance(a.value, cst.Attribute):
+                        m = "*"
+                    if m is not None:
+                        subs.add(m)
+                return PwValue("rows" if name == "prefetch" else "query", base.model, base.loaded | frozenset(subs or {"*"}), base.loop, base.origin, base.limited)
+            if name in ROW_FORMATS:
+                return replace(base, model=None)
+            if name in TERMINAL_ONE:
+                return PwValue("instance", base.model, base.loaded, origin=base.origin, limited=True)
+            return None
+        if base.kind == "write" and name in ("where", "on_conflict", "on_conflict_ignore", "on_conflict_replace", "returning", "as_rowcount"):
+            return base
+        return None
+    if isinstance(expr, cst.Subscript):
+        cls = model_of(expr.value, ctx)
+        if cls is not None:
+            return PwValue("instance", cls, frozenset(), origin=expr, limited=True)
+    return None
+
+
+def _inside(node, container, ctx: Context) -> bool:
+    for anc in ctx.ancestors(node):
+        if anc is container:
+            return True
+    return False
+
+
+def uses_peewee(ctx: Context) -> bool:
+    return ctx.memo(("pw-uses",), lambda: bool(peewee_models(ctx.index).models))

@@ -1,0 +1,389 @@
+"""peewee N+1s: queries, writes and foreign-key / backref loads once per item (QL130-QL132)."""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import libcst as cst
+
+from querylint.loops import classify_loop, per_item_loop
+from querylint.peewee_models import CLASS_READS, TERMINAL_ONE, PwValue, infer, model_of, peewee_models
+from querylint.rule import Rule, dedent, nodes as N
+
+QUERY_TERMINALS = TERMINAL_ONE | {"count", "exists", "execute", "scalars"}
+INSTANCE_WRITES = {"save", "delete_instance"}
+CLASS_WRITES = {"create", "delete_by_id", "set_by_id"}
+WRITE_QUERY_TERMINALS = {"execute"}
+CONSUMERS = {"len", "list", "tuple", "sorted", "sum", "any", "all", "set", "max", "min"}
+
+
+def _last(q: Optional[str]) -> str:
+    return (q or "").rsplit(".", 1)[-1]
+
+
+_MODELS_INVALID = dedent(
+    """
+    from peewee import CharField, ForeignKeyField, Model, SqliteDatabase
+    db = SqliteDatabase(":memory:")
+    class BaseModel(Model):
+        class Meta:
+            database = db
+    class User(BaseModel):
+        username = CharField(unique=True)
+    class Tweet(BaseModel):
+        user = ForeignKeyField(User, backref="tweets")
+        content = CharField()
+    """
+)
+
+
+def classify_call(call: cst.Call, ctx) -> Optional[Tuple[str, str]]:
+    """("query" | "write", description) when ``call`` runs a peewee statement."""
+    name = N.call_name(call)
+    recv = N.receiver(call)
+    if recv is None or name is None:
+        return None
+    if name in CLASS_READS or name in CLASS_WRITES:
+        if model_of(recv, ctx) is not None:
+            return ("query" if name in CLASS_READS else "write"), N.short(call.func)
+    if name in QUERY_TERMINALS:
+        base = infer(recv, ctx)
+        if base is not None:
+            if base.kind == "query" and base.backref is None:
+                return "query", N.short(call.func)
+            if base.kind == "write" and name == "execute":
+                return "write", N.short(call.func)
+    if name in INSTANCE_WRITES:
+        base = infer(recv, ctx)
+        if base is not None and base.kind == "instance" and base.model:
+            return "write", N.short(call.func)
+    return None
+
+
+def _per_item(v: PwValue, ctx):
+    if v.loop is None:
+        return None
+    for loop in reversed(ctx.loops):
+        if (id(loop.node), id(loop.clause)) == v.loop:
+            return loop if classify_loop(loop, ctx) == "items" else None
+    return None
+
+
+def _iterated_or_run(node, ctx) -> bool:
+    """The expression is iterated, consumed (``len``/``list``...) or has a method called on it."""
+    parent = ctx.parent_of(node) or ctx.parent
+    if isinstance(parent, cst.For) and parent.iter is node:
+        return True
+    if isinstance(parent, cst.CompFor) and parent.iter is node:
+        return True
+    if isinstance(parent, cst.Attribute) and parent.value is node:
+        return True
+    if isinstance(parent, cst.Arg):
+        call = ctx.parent_of(parent)
+        return isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value in CONSUMERS
+    return False
+
+
+class PeeweeQueryInLoop(Rule):
+    """
+    ## What it does
+    Flags a peewee query run once per item of a loop or comprehension: `Model.get(...)`,
+    `Model.get_or_none(...)`, `Model.get_by_id(...)`, `Model.get_or_create(...)`, a
+    `Model.select()` chain ended by `.get()` / `.first()` / `.count()` / `.exists()` /
+    `.scalar()`, or iterated by an inner loop.
+
+    ## Why is this bad?
+    Every iteration is a round trip to the database: N items cost N queries.
+
+    ## Example
+    ```python
+    for name in names:
+        user = User.get(User.username == name)
+    ```
+
+    ## Use instead
+    ```python
+    users = {u.username: u for u in User.select().where(User.username.in_(names))}
+    ```
+
+    ## Known problems
+    Models are found through the project index (subclasses of `peewee.Model`). Loops over
+    constants, batches and retries are not reported.
+    """
+
+    code = "QL130"
+    name = "peewee-query-in-loop"
+    VALID = [
+        {
+            "app/models.py": _MODELS_INVALID,
+            "app/views.py": dedent(
+                """
+                from app.models import User
+                def lookup(names):
+                    return {u.username: u for u in User.select().where(User.username.in_(names))}
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "app/models.py": _MODELS_INVALID,
+            "app/views.py": dedent(
+                """
+                from app.models import User
+                def lookup(names):
+                    return [User.get(User.username == n) for n in names]  # want: QL130
+                """
+            ),
+        }
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.loop is None:
+            return
+        got = classify_call(node, self.ctx)
+        if got is None:
+            if isinstance(node.func, cst.Name) and node.func.value in CONSUMERS and len(node.args) == 1:
+                v = infer(node.args[0].value, self.ctx)
+                if v is not None and v.kind == "query" and v.backref is None and not isinstance(node.args[0].value, cst.Name):
+                    self._report(node, N.short(node))
+            return
+        if got[0] != "query":
+            return
+        self._report(node, got[1] + "(...)")
+
+    def visit_For(self, node: cst.For) -> None:
+        self._check_iterable(node.iter)
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if self.ctx.loop is None:
+            return
+        parent = self.ctx.parent_of(node) or self.ctx.parent
+        if isinstance(parent, (cst.AssignTarget, cst.Del)):
+            return
+        if model_of(node.value, self.ctx) is not None:
+            self._report(node, N.short(node))
+
+    def on_comprehension_iter(self, node) -> None:
+        self._check_iterable(node)
+
+    def visit_Name(self, node) -> None:
+        self._comp_iter(node)
+
+    def visit_Attribute(self, node) -> None:
+        self._comp_iter(node)
+
+    def leave_Call(self, node) -> None:
+        self._comp_iter(node)
+
+    def _comp_iter(self, node) -> None:
+        if self.ctx.loop is None:
+            return
+        parent = self.ctx.parent
+        if isinstance(parent, cst.CompFor) and parent.iter is node:
+            self._check_iterable(node)
+
+    def _check_iterable(self, it) -> None:
+        if self.ctx.loop is None or not isinstance(it, (cst.Name, cst.Attribute, cst.Call)):
+            return
+        if isinstance(it, cst.Call) and classify_call(it, self.ctx) is not None:
+            return
+        v = infer(it, self.ctx)
+        if v is None or v.kind != "query" or v.backref is not None:
+            return
+        self._report(it, f"iterating {N.short(it)}", iterated=True)
+
+    def _report(self, node, what: str, iterated: bool = False) -> None:
+        loop = per_item_loop(self.ctx)
+        if loop is None:
+            return
+        text = what if iterated else f"`{what}`"
+        if iterated:
+            text = f"iterating `{N.short(node)}`"
+        self.report(
+            node,
+            f"{text} runs a query on every iteration of {self.ctx.loop_label(loop)}; "
+            "fetch every row once before the loop (`.where(Model.field.in_(values))`) and look them up in a dict",
+        )
+
+
+class PeeweeWriteInLoop(Rule):
+    """
+    ## What it does
+    Flags a peewee write once per item of a loop: `Model.create(...)`, `obj.save()`,
+    `obj.delete_instance()`, or `Model.update(...)` / `Model.delete()` / `Model.insert(...)`
+    `.execute()`.
+
+    ## Why is this bad?
+    One INSERT or UPDATE per item is one round trip per item; outside a transaction, also one
+    commit (and one disk sync) per item.
+
+    ## Example
+    ```python
+    for row in rows:
+        Tweet.create(user=user, content=row["text"])
+    ```
+
+    ## Use instead
+    ```python
+    with db.atomic():
+        Tweet.insert_many([{"user": user, "content": r["text"]} for r in rows]).execute()
+    ```
+    `Model.bulk_update(objs, fields=[...])` for updates.
+    """
+
+    code = "QL131"
+    name = "peewee-write-in-loop"
+    VALID = [
+        {
+            "app/models.py": _MODELS_INVALID,
+            "app/load.py": dedent(
+                """
+                from app.models import Tweet, db
+                def load(user, rows):
+                    with db.atomic():
+                        Tweet.insert_many([{"user": user, "content": r} for r in rows]).execute()
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "app/models.py": _MODELS_INVALID,
+            "app/load.py": dedent(
+                """
+                from app.models import Tweet
+                def load(user, rows):
+                    for r in rows:
+                        Tweet.create(user=user, content=r)  # want: QL131
+                """
+            ),
+        }
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.loop is None:
+            return
+        got = classify_call(node, self.ctx)
+        if got is None or got[0] != "write":
+            return
+        loop = per_item_loop(self.ctx)
+        if loop is None:
+            return
+        self.report(
+            node,
+            f"`{got[1]}(...)` writes one row on every iteration of {self.ctx.loop_label(loop)}; "
+            "collect the rows and write them at once (`insert_many(...)`, `bulk_create`, `bulk_update`) inside `db.atomic()`",
+        )
+
+
+class PeeweeForeignKeyInLoop(Rule):
+    """
+    ## What it does
+    Flags a per-item read of a peewee `ForeignKeyField` (`tweet.user`) or of a backref
+    (`user.tweets`, iterated or counted) on rows of a query that neither joins and selects the
+    related model (`Tweet.select(Tweet, User).join(User)`) nor prefetches it
+    (`prefetch(users, Tweet)`).
+
+    ## Why is this bad?
+    peewee loads the related row with its own SELECT the first time the attribute is read:
+    one query for the rows, then one per row.
+
+    ## Example
+    ```python
+    for tweet in Tweet.select():
+        print(tweet.user.username)
+    ```
+
+    ## Use instead
+    ```python
+    for tweet in Tweet.select(Tweet, User).join(User):
+        print(tweet.user.username)
+    ```
+    Read `tweet.user_id` when only the key is needed; use `prefetch()` for backrefs.
+
+    ## Known problems
+    A query that joins the model without selecting its columns still loads it per row; such
+    joins are taken as covering, to stay quiet when unsure.
+    """
+
+    code = "QL132"
+    name = "peewee-foreign-key-in-loop"
+    VALID = [
+        {
+            "app/models.py": _MODELS_INVALID,
+            "app/feed.py": dedent(
+                """
+                from app.models import Tweet, User
+                def feed():
+                    return [(t.content, t.user.username) for t in Tweet.select(Tweet, User).join(User)]
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "app/models.py": _MODELS_INVALID,
+            "app/feed.py": dedent(
+                """
+                from app.models import Tweet
+                def feed():
+                    return [(t.content, t.user.username) for t in Tweet.select()]  # want: QL132
+                """
+            ),
+        }
+    ]
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self.ctx.loop is None:
+            return
+        pm = peewee_models(self.ctx.index)
+        if not pm.models:
+            return
+        base = infer(node.value, self.ctx)
+        if base is None or base.kind != "instance" or not base.model:
+            return
+        name = node.attr.value
+        fk = pm.fk(base.model, name)
+        loop = _per_item(base, self.ctx)
+        if loop is None:
+            return
+        parent = self.ctx.parent_of(node) or self.ctx.parent
+        if isinstance(parent, (cst.AssignTarget, cst.Del)) or (isinstance(parent, cst.AugAssign) and parent.target is node):
+            return
+        model = _last(base.model)
+        if fk is not None and not fk.many_to_many:
+            if fk.target is None or fk.target in base.loaded or "*" in base.loaded:
+                return
+            target = _last(fk.target)
+            self.report(
+                node,
+                f"`{N.short(node)}` loads the related `{target}` with a query on every iteration of {self.ctx.loop_label(loop)}; "
+                f"select it with the rows (`{model}.select({model}, {target}).join({target})`) or read `{N.short(node)}_id` if only the key is needed",
+            )
+            return
+        v = infer(node, self.ctx)
+        if v is None or v.kind != "query" or v.backref is None or not _iterated_or_run(node, self.ctx):
+            return
+        child = _last(v.model)
+        self.report(
+            node,
+            f"`{N.short(node)}` queries `{child}` rows on every iteration of {self.ctx.loop_label(loop)}; "
+            f"load them for all rows at once with `prefetch(<{model} query>, {child})`",
+        )
+
+
+def detect_peewee_query(node, ctx) -> Optional[str]:
+    """Query sites for the project index: peewee reads and writes."""
+    if not isinstance(node, cst.Call):
+        return None
+    name = N.call_name(node)
+    if name is None or not (name in CLASS_READS or name in CLASS_WRITES or name in QUERY_TERMINALS or name in INSTANCE_WRITES):
+        return None
+    if not peewee_models(ctx.index).models:
+        return None
+    got = classify_call(node, ctx)
+    return got[1] + "(...)" if got else None
+
+
+RULES = (PeeweeQueryInLoop, PeeweeWriteInLoop, PeeweeForeignKeyInLoop)
+QUERY_DETECTORS = (detect_peewee_query,)

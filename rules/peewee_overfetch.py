@@ -1,0 +1,180 @@
+"""peewee over-fetching: every row loaded only to count it or to keep one (QL412, QL413)."""
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from querylint.peewee_models import PwValue, infer
+from querylint.rule import Rule, dedent, nodes as N
+
+
+def _uses(name: str, ctx) -> int:
+    fn = ctx.function
+    root = fn.node if fn is not None else ctx.module_node
+    return ctx.memo(("name-uses", id(root), name), lambda: sum(1 for n in N.walk(root) if isinstance(n, cst.Name) and n.value == name)) - 1
+
+
+def unevaluated_query(expr, ctx, allow_name: bool = True) -> Optional[PwValue]:
+    """A peewee ``Model.select()`` query (not limited, not a backref) that ``expr`` is, or a name used only here."""
+    if isinstance(expr, cst.Name):
+        if not allow_name:
+            return None
+        b = ctx.binding(expr.value, at=expr)
+        if b is None or b.kind != "assign" or not b.is_simple or b.value is None:
+            return None
+        if len(ctx.bindings(expr.value, at=expr)) != 1 or _uses(expr.value, ctx) != 1:
+            return None
+        return unevaluated_query(b.value, ctx, allow_name=False)
+    if not isinstance(expr, cst.Call):
+        return None
+    v = infer(expr, ctx)
+    if v is None or v.kind != "query" or v.limited or v.backref is not None or v.model is None:
+        return None
+    return v
+
+
+_MODELS = dedent(
+    """
+    from peewee import CharField, ForeignKeyField, Model, SqliteDatabase
+    db = SqliteDatabase(":memory:")
+    class User(Model):
+        username = CharField()
+        class Meta:
+            database = db
+    class Tweet(Model):
+        user = ForeignKeyField(User, backref="tweets")
+        class Meta:
+            database = db
+    """
+)
+
+
+class LenOnPeeweeQuery(Rule):
+    """
+    ## What it does
+    Flags `len(...)` of a peewee `Model.select()` query, or of a variable holding one that is
+    used for nothing else.
+
+    ## Why is this bad?
+    `len(query)` runs the SELECT and builds every row, only to count them.
+
+    ## Example
+    ```python
+    total = len(Tweet.select().where(Tweet.user == user))
+    ```
+
+    ## Use instead
+    ```python
+    total = Tweet.select().where(Tweet.user == user).count()
+    ```
+
+    ## Known problems
+    `len(query)` followed by iterating the same query reuses peewee's result cache and is not
+    reported.
+    """
+
+    code = "QL412"
+    name = "len-on-peewee-query"
+    VALID = [
+        {
+            "app/models.py": _MODELS,
+            "app/stats.py": dedent(
+                """
+                from app.models import Tweet
+                def stats(user):
+                    tweets = Tweet.select().where(Tweet.user == user)
+                    return len(tweets), [t.id for t in tweets]
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "app/models.py": _MODELS,
+            "app/stats.py": dedent(
+                """
+                from app.models import Tweet
+                def stats(user):
+                    return len(Tweet.select().where(Tweet.user == user))  # want: QL412
+                """
+            ),
+        }
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not isinstance(node.func, cst.Name) or node.func.value != "len" or len(node.args) != 1:
+            return
+        if unevaluated_query(node.args[0].value, self.ctx) is None:
+            return
+        self.report(node, f"`{N.short(node)}` runs the SELECT and loads every row only to count them; use `.count()` on the query")
+
+
+class PeeweeListThenIndex(Rule):
+    """
+    ## What it does
+    Flags `list(query)[0]` (or another constant index or slice) on a peewee `Model.select()`
+    query.
+
+    ## Why is this bad?
+    Every matching row is fetched and built to keep one.
+
+    ## Example
+    ```python
+    newest = list(Tweet.select().order_by(Tweet.id.desc()))[0]
+    ```
+
+    ## Use instead
+    ```python
+    newest = Tweet.select().order_by(Tweet.id.desc()).first()
+    ```
+    """
+
+    code = "QL413"
+    name = "peewee-list-then-index"
+    VALID = [
+        {
+            "app/models.py": _MODELS,
+            "app/q.py": dedent(
+                """
+                from app.models import Tweet
+                def newest():
+                    return Tweet.select().order_by(Tweet.id.desc()).first()
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "app/models.py": _MODELS,
+            "app/q.py": dedent(
+                """
+                from app.models import Tweet
+                def newest():
+                    return list(Tweet.select().order_by(Tweet.id.desc()))[0]  # want: QL413
+                """
+            ),
+        }
+    ]
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        value = node.value
+        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "list" and len(value.args) == 1):
+            return
+        if len(node.slice) != 1:
+            return
+        sl = node.slice[0].slice
+        if isinstance(sl, cst.Index):
+            if not isinstance(N.literal(sl.value), int):
+                return
+        elif isinstance(sl, cst.Slice):
+            if any(p is not None and not isinstance(N.literal(p), int) for p in (sl.lower, sl.upper)):
+                return
+        else:
+            return
+        if unevaluated_query(value.args[0].value, self.ctx, allow_name=False) is None:
+            return
+        self.report(node, f"`{N.short(node)}` loads every row to keep one; use `.first()` or `.limit(n)` on the query")
+
+
+RULES = (LenOnPeeweeQuery, PeeweeListThenIndex)
