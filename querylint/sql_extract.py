@@ -43,6 +43,7 @@ SQL_KEYWORDS = ("sql", "query", "operation", "statement", "stmt")
 SAFE_CALLS = {"int", "float", "len", "bool", "round", "abs", "min", "max", "math.ceil", "math.floor", "uuid.uuid4", "decimal.Decimal"}
 QUOTE_CALLS = {"quote_name", "quote_ident", "escape_string", "escape", "literal", "quote", "escape_identifier", "quote_identifier", "escape_like"}
 SAFE_ATTRS = ("_meta.db_table", "_meta.model_name", "_meta.app_label", "__tablename__", "__table__.name", "__table__.fullname", "_meta.pk.column", "_meta.table_name")
+FRAGMENT_NAME_RE = re.compile(r"(^|_)(sql|clause|clauses|where|fragment|conditions|predicate|filters_sql)$", re.I)
 PLACEHOLDER_TEXT_RE = re.compile(r"^\s*(\?|%s|\$|:[A-Za-z_]*|%\(\)s|@\w*|%\(|\)s)\s*,?\s*$")
 
 
@@ -434,8 +435,9 @@ class Evaluator:
             seq = call.args[0].value
             if isinstance(seq, cst.Name):
                 got = _single_assignment(self.ctx, seq, module_only)
-                if got is not None:
-                    seq = got[0]
+                if got is None or (not got[1] and self._appended(seq.value)):
+                    return None
+                seq = got[0]
             if isinstance(seq, (cst.List, cst.Tuple)):
                 out: List[Piece] = []
                 for i, el in enumerate(seq.elements):
@@ -550,6 +552,11 @@ class Evaluator:
                 return "safe", f"`{N.short(expr, 30)}` is a number", None
             if name == "str" and expr.args:
                 return self.classify(expr.args[0].value, depth + 1, module_only)
+            if name in ("get", "pop", "setdefault") and N.receiver(expr) is not None:
+                k, how, _ = self.classify_collection(N.receiver(expr), depth + 1, module_only)
+                default = N.arg(expr, 1)
+                if k != "value" and (default is None or self.classify_or_const(default, depth + 1, module_only) != "value"):
+                    return "safe", f"looked up in {how}", None
             if name in QUOTE_CALLS:
                 return "safe", f"quoted with `{N.short(expr.func, 30)}`", None
             if name == "join" and expr.args:
@@ -565,8 +572,6 @@ class Evaluator:
             if (N.dotted(expr) or "").endswith(".value"):
                 return "value", "", None
             return "value", "", None
-        if isinstance(expr, cst.Subscript) or (isinstance(expr, cst.Call) and N.call_name(expr) == "get"):
-            pass
         if isinstance(expr, cst.Subscript):
             coll = expr.value
             k, how, _ = self.classify_collection(coll, depth + 1, module_only)
@@ -577,7 +582,11 @@ class Evaluator:
             a = self.classify_or_const(expr.body, depth + 1, module_only)
             b = self.classify_or_const(expr.orelse, depth + 1, module_only)
             if a != "value" and b != "value":
-                return "safe", "a choice between constants", None
+                text = None
+                if a == "const":
+                    p = self.pieces(expr.body, depth + 1, False, module_only) or []
+                    text = "".join(x if isinstance(x, str) else (x.text or "") for x in p)
+                return "safe", "a choice between constants", text
             if isinstance(expr.test, cst.Comparison) and any(isinstance(t.operator, cst.In) for t in expr.test.comparisons):
                 if N.code(expr.test.left) == N.code(expr.body) and b != "value":
                     return "safe", f"checked against `{N.short(expr.test.comparisons[0].comparator, 30)}`", None
@@ -617,6 +626,8 @@ class Evaluator:
                 return k, how, text
         if got is None and self._all_bindings_constant(expr, depth, module_only):
             return "safe", f"every value assigned to `{expr.value}` is built from constants", None
+        if b is not None and b.kind == "param" and FRAGMENT_NAME_RE.search(expr.value):
+            return "safe", f"`{expr.value}` is a SQL fragment composed by the caller", None
         guard = self._membership_guard(expr)
         if guard is not None:
             return "safe", f"`{expr.value}` is checked against the allow-list `{guard}`", None
@@ -836,6 +847,10 @@ def _extract(call: cst.Call, ctx: Context) -> List[EmbeddedSql]:
     ev = Evaluator(ctx)
     out: List[EmbeddedSql] = []
     driver = sink.driver or guess_driver_from_imports(ctx)
+    if sink.kind == "text" and sink.params is None:
+        params = _text_params(call, ctx)
+        if params is not None:
+            sink = Sink(sink.call, sink.kind, sink.label, sink.sql, params, (), sink.driver, sink.confident, sink.method)
     for expr, fragment in sink.sql:
         pieces = ev.pieces(expr)
         origin: Optional[cst.CSTNode] = call
@@ -858,14 +873,43 @@ def _extract(call: cst.Call, ctx: Context) -> List[EmbeddedSql]:
     return out
 
 
+def _text_params(call: cst.Call, ctx: Context) -> Optional[cst.BaseExpression]:
+    """Parameters given with a ``text()`` statement: ``execute(text(...), params)``,
+    ``stmt = text(...)`` then ``execute(stmt, params)``, or ``text(...).bindparams(k=v)``."""
+    parent = ctx.parent_of(call)
+    if isinstance(parent, cst.Attribute) and parent.attr.value == "bindparams":
+        outer = ctx.parent_of(parent)
+        if isinstance(outer, cst.Call):
+            return cst.Call(func=cst.Name("dict"), args=[a for a in outer.args if a.keyword is not None])
+    if isinstance(parent, cst.Arg):
+        outer = ctx.parent_of(parent)
+        if isinstance(outer, cst.Call) and outer.args and outer.args[0] is parent and len(outer.args) > 1:
+            return outer.args[1].value
+        return None
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name):
+        fn = ctx.function
+        if fn is None:
+            return None
+        name = parent.targets[0].target.value
+        for node in N.walk(fn.node, into_functions=False):
+            if isinstance(node, cst.Call) and len(node.args) > 1 and isinstance(node.args[0].value, cst.Name) and node.args[0].value.value == name and node.args[0].keyword is None:
+                return node.args[1].value
+    return None
+
+
 def _leading_text(ev: Evaluator, expr: cst.BaseExpression) -> Optional[str]:
-    holes = _builders_of_name(ev, expr)
-    for h in holes:
-        p = ev.pieces(h.builder) if not isinstance(h.builder, cst.Call) or N.call_name(h.builder) == "format" else None
-        if p:
-            first = p[0]
-            if isinstance(first, str):
-                return first
+    """The start of a SQL text that is not fully known: the first value assigned to the name."""
+    while isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        expr = expr.left
+    if isinstance(expr, cst.Name):
+        found = ev.ctx.bindings(expr.value, at=expr)
+        firsts = [b for b in found if b.kind in ("assign", "annassign") and b.value is not None]
+        if not firsts:
+            return None
+        expr = firsts[0].value
+    p = ev.pieces(expr, 1, True)
+    if p and isinstance(p[0], str):
+        return p[0]
     return None
 
 

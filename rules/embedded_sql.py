@@ -667,13 +667,14 @@ class VariableOffset(_SqlRule):
     ```
 
     ## Known problems
-    Off by default: OFFSET pagination over small tables is fine. Enable with
+    Off by default (opt-in): OFFSET pagination over small tables is fine. Enable with
     `extend-select = ["QL308"]`.
     """
 
     code = "QL308"
     name = "variable-offset-pagination"
     default_enabled = False
+    preview = True
     VALID = ['def f(cur, last):\n    cur.execute("SELECT id FROM posts WHERE id > %s ORDER BY id LIMIT 20", (last,))\n']
     INVALID = ['def f(cur, off):\n    cur.execute("SELECT id FROM posts ORDER BY id LIMIT 20 OFFSET %s", (off,))  # want: QL308\n']
 
@@ -728,7 +729,8 @@ class UnparseableSql(_SqlRule):
     """
     ## What it does
     Reports SQL passed to a sink that sqlglot cannot parse, with sqlglot's message. It is
-    informational and off by default: the other QL3xx rules simply skip such SQL.
+    informational and opt-in (`extend-select = ["QL310"]`): the other QL3xx rules simply
+    skip such SQL.
 
     ## Why is this bad?
     It may be a typo that only fails at run time, or a dialect querylint did not guess (set
@@ -752,6 +754,7 @@ class UnparseableSql(_SqlRule):
     name = "unparseable-sql"
     severity = Severity.INFO
     default_enabled = False
+    preview = True
     needs_tree = False
     VALID = ['def f(cur):\n    cur.execute("SELECT id FROM users WHERE id = %s", (1,))\n']
     INVALID = ['def f(cur):\n    cur.execute("SELECT id FROM users WHERE")  # want: QL310\n']
