@@ -1,0 +1,374 @@
+"""Proof against a real database: the Django fixtures' code, run under Django on in-memory SQLite.
+
+Every fixture app under ``fixtures/django/<case>/`` is real code: this test installs them as
+Django apps, creates their tables, and runs each positive code path (a line querylint flags)
+and each negative one (a trap it must not flag) with 1 and with 5 items, counting queries with
+``CaptureQueriesContext``. Positives must run more queries with more items; negatives must run
+the same number. The over-fetch cases are checked by what they fetch (every row, no LIMIT /
+COUNT / EXISTS).
+"""
+from __future__ import annotations
+
+import sys
+from pathlib import Path
+
+import pytest
+
+django = pytest.importorskip("django")
+pytest.importorskip("rest_framework")
+
+ROOT = Path(__file__).resolve().parents[2]
+CASES = ROOT / "fixtures" / "django"
+APPS = {
+    "fk_lazy": "dj_library",
+    "related_managers": "dj_blog",
+    "queries_in_loop": "dj_vouchers",
+    "writes_in_loop": "dj_stock",
+    "onetoone_deferred": "dj_crm",
+    "model_members": "dj_orders",
+    "drf_serializers": "dj_api",
+    "overfetch": "dj_catalog",
+}
+
+
+def _setup_django():
+    from django.conf import settings
+
+    for case in APPS:
+        path = str(CASES / case)
+        if path not in sys.path:
+            sys.path.insert(0, path)
+    if not settings.configured:
+        settings.configure(
+            DEBUG=False,
+            SECRET_KEY="proof",
+            DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
+            INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "rest_framework", *APPS.values()],
+            DEFAULT_AUTO_FIELD="django.db.models.AutoField",
+            USE_TZ=True,
+        )
+    django.setup()
+    from django.core.management import call_command
+
+    call_command("migrate", run_syncdb=True, verbosity=0)
+
+
+_setup_django()
+
+from asgiref.sync import async_to_sync  # noqa: E402
+from django.contrib.auth.models import User  # noqa: E402
+from django.db import connection, transaction  # noqa: E402
+from django.test.utils import CaptureQueriesContext  # noqa: E402
+
+
+def _call(fn, *args):
+    import inspect
+
+    if inspect.iscoroutinefunction(fn):
+        return async_to_sync(fn)(*args)
+    return fn(*args)
+
+
+def measure(setup, run, n):
+    """Queries ``run(setup(n))`` issues, inside a transaction rolled back afterwards."""
+    with transaction.atomic():
+        data = setup(n)
+        with CaptureQueriesContext(connection) as captured:
+            run(data)
+        transaction.set_rollback(True)
+    return captured.captured_queries
+
+
+def check(setup, run, grows):
+    one = len(measure(setup, run, 1))
+    five = len(measure(setup, run, 5))
+    if grows:
+        assert five > one, f"expected more queries with more items, got {one} for 1 and {five} for 5"
+    else:
+        assert five == one, f"expected the same number of queries, got {one} for 1 and {five} for 5"
+
+
+# ----------------------------------------------------------------------------- fk_lazy
+
+def library(n):
+    from dj_library.models import Agency, Author, Book, Editor, Publisher
+
+    books = []
+    for i in range(n):
+        agency = Agency.objects.create(name=f"ag{i}")
+        author = Author.objects.create(name=f"au{i}", agency=agency)
+        pub = Publisher.objects.create(name=f"p{i}")
+        ed = Editor.objects.create(name=f"e{i}")
+        books.append(Book.objects.create(title="a", author=author, publisher=pub, editor=ed))
+    return books
+
+
+LIBRARY = [
+    ("author_names", (), True), ("agency_names", (), True), ("agency_names_half_loaded", (), True),
+    ("editor_names", (), True), ("publisher_names_via_helper", (), True), ("first_access_only", (), True),
+    ("nested_loops", (), True),
+    ("covered_by_select_related", (), False), ("covered_chain", (), False), ("covered_in_earlier_statements", ("a",), False),
+    ("covered_by_helper", (), False), ("covered_by_prefetch", (), False), ("ids_and_fields_only", (), False),
+    ("values_rows", (), False), ("values_list_rows", (), False), ("select_all", (), False),
+]
+
+
+@pytest.mark.parametrize("name,args,grows", LIBRARY, ids=[c[0] for c in LIBRARY])
+def test_proof_fk_lazy(name, args, grows):
+    from dj_library import services
+
+    check(library, lambda books: _call(getattr(services, name), *args), grows)
+
+
+def test_proof_fk_lazy_one_object():
+    from dj_library import services
+
+    check(library, lambda books: services.one_book(books[0].pk), False)
+
+
+# ----------------------------------------------------------------------------- related_managers
+
+def blog(n):
+    from dj_blog.models import Comment, Like, Post, Tag, Writer
+
+    writers = []
+    for i in range(n):
+        w = Writer.objects.create(name=f"w{i}")
+        p = Post.objects.create(writer=w, title=f"t{i}", published=True)
+        p.tags.add(Tag.objects.create(label=f"l{i}"))
+        Comment.objects.create(post=p, body="b", approved=True)
+        Like.objects.create(post=p, weight=2)
+        writers.append(w)
+    return writers
+
+
+BLOG = [
+    ("post_counts", True), ("titles_by_writer", True), ("comment_bodies", True), ("tag_labels", True),
+    ("like_weights", True), ("approved_comments", True), ("latest_titles", True),
+    ("prefetched_titles", False), ("prefetched_counts", False), ("prefetched_nested", False),
+    ("prefetch_object_to_attr", False), ("prefetch_object_plain", False), ("annotated_counts", False),
+]
+
+
+@pytest.mark.parametrize("name,grows", BLOG, ids=[c[0] for c in BLOG])
+def test_proof_related_managers(name, grows):
+    from dj_blog import reports
+
+    check(blog, lambda writers: getattr(reports, name)(), grows)
+
+
+def test_proof_related_managers_one_writer():
+    from dj_blog import reports
+
+    check(blog, lambda writers: reports.one_writer(writers[0].pk), False)
+
+
+# ----------------------------------------------------------------------------- queries_in_loop
+
+def vouchers(n):
+    from dj_vouchers.models import Category, Region, Voucher
+
+    eu = Region.objects.create(code="EU", rate=5)
+    root = Category.objects.create(name="root")
+    for i in range(n):
+        Category.objects.create(name=f"c{i}", parent=root)
+        Voucher.objects.create(code=f"C{i}", region=eu)
+    codes = [f"C{i}" for i in range(n)]
+    return {"codes": codes, "root": root.pk, "rows": [{"region_id": eu.pk} for _ in range(n)], "ids": list(Voucher.objects.values_list("id", flat=True))}
+
+
+VOUCHERS = [
+    ("valid_codes", "codes", True), ("descendant_ids", "root", True), ("region_rates", "rows", True),
+    ("totals", "codes", True), ("nested_query_iteration", "codes", True), ("async_lookup", "codes", True),
+    ("invariant", "codes", True), ("invariant_count", "codes", True),
+    ("hoisted", "codes", False), ("looked_up_once", "codes", False), ("filtered_once", "codes", False),
+    ("cached_queryset", "codes", False), ("constants", None, False), ("by_chunks", "ids", False),
+    ("by_pages", None, False), ("via_sync_to_async", "codes", False),
+]
+
+
+@pytest.mark.parametrize("name,arg,grows", VOUCHERS, ids=[c[0] for c in VOUCHERS])
+def test_proof_queries_in_loop(name, arg, grows):
+    from dj_vouchers import services
+
+    fn = getattr(services, name)
+    check(vouchers, lambda d: _call(fn, *((d[arg],) if arg else ())), grows)
+
+
+def test_proof_queries_in_loop_retries():
+    from dj_vouchers import services
+
+    check(vouchers, lambda d: services.with_retries(d["codes"][-1]), False)
+
+
+# ----------------------------------------------------------------------------- writes_in_loop
+
+def stock(n):
+    from dj_stock.models import Product
+
+    products = [Product.objects.create(sku=f"S{i}", price=100, stock=0) for i in range(n)]
+    return {
+        "ids": [p.pk for p in products],
+        "skus": [p.sku for p in products],
+        "new_rows": [{"sku": f"N{i}", "price": 1} for i in range(n)],
+        "counts": {p.sku: 3 for p in products},
+        "moves": {p.pk: 2 for p in products},
+        "pk": products[0].pk,
+        "stock_rows": [{"quantity": 1} for _ in range(n)],
+    }
+
+
+STOCK = [
+    ("apply_discount", (10,), True), ("purge_empty", (), True), ("record_moves", ("moves",), True),
+    ("ensure_products", ("skus",), True), ("restock", ("skus",), True), ("build_and_save", ("new_rows",), True),
+    ("async_writes", ("new_rows",), True), ("add_moves", ("ids",), True),
+    ("bulk_import", ("new_rows",), False), ("bulk_restock", ("counts",), False), ("set_based", (10,), False),
+    ("batched_updates", ("ids",), False), ("save_once", ("pk", "stock_rows"), False),
+]
+
+
+@pytest.mark.parametrize("name,args,grows", STOCK, ids=[c[0] for c in STOCK])
+def test_proof_writes_in_loop(name, args, grows):
+    from dj_stock import jobs
+
+    fn = getattr(jobs, name)
+    check(stock, lambda d: _call(fn, *[d[a] if isinstance(a, str) else a for a in args]), grows)
+
+
+# ----------------------------------------------------------------------------- onetoone_deferred
+
+def crm(n):
+    from dj_crm.models import Customer, LoyaltyCard, ShippingProfile
+
+    for i in range(n):
+        user = User.objects.create(username=f"u{i}", email=f"u{i}@x.test")
+        c = Customer.objects.create(user=user, company=f"co{i}", notes="n", vip=True)
+        LoyaltyCard.objects.create(customer=c, number=f"N{i}", points=i)
+        ShippingProfile.objects.create(customer=c, city=f"city{i}")
+
+
+CRM = [
+    ("vip_emails", True), ("points_statement", True), ("regions", True), ("card_companies", True),
+    ("notes_of_slim_customers", True), ("notes_without_notes", True),
+    ("covered_reverse", False), ("covered_forward", False), ("slim_fields_read", False),
+    ("deferred_not_read", False), ("user_ids", False),
+]
+
+
+@pytest.mark.parametrize("name,grows", CRM, ids=[c[0] for c in CRM])
+def test_proof_onetoone_deferred(name, grows):
+    from dj_crm import services
+
+    check(crm, lambda _d: getattr(services, name)(), grows)
+
+
+# ----------------------------------------------------------------------------- model_members
+
+def orders(n):
+    from dj_orders.models import Customer, Order, OrderLine
+
+    out = []
+    for i in range(n):
+        c = Customer.objects.create(name=f"c{i}")
+        o = Order.objects.create(customer=c, number=f"O{i}")
+        OrderLine.objects.create(order=o, price=10)
+        out.append(o)
+    return out
+
+
+ORDERS = [
+    ("order_totals", True), ("line_counts", True), ("customer_names", True), ("latest_lines", True),
+    ("descriptions", True), ("labels", False), ("customer_names_joined", False), ("counts_prefetched", False),
+]
+
+
+@pytest.mark.parametrize("name,grows", ORDERS, ids=[c[0] for c in ORDERS])
+def test_proof_model_members(name, grows):
+    from dj_orders import views
+
+    check(orders, lambda _d: getattr(views, name)(None), grows)
+
+
+def test_proof_model_members_one_order():
+    from dj_orders import views
+
+    check(orders, lambda d: views.one_total(None, d[0].pk), False)
+
+
+# ----------------------------------------------------------------------------- drf_serializers
+
+def novels(n):
+    from dj_api.models import Genre, Novel, Novelist, Review
+
+    for i in range(n):
+        a = Novelist.objects.create(name=f"a{i}")
+        b = Novel.objects.create(title=f"t{i}", novelist=a)
+        b.genres.add(Genre.objects.create(name=f"g{i}"))
+        Review.objects.create(novel=b, stars=4)
+
+
+def _list(view_cls):
+    """What a DRF list action does: serialize ``get_queryset()`` with ``many=True``."""
+    view = view_cls()
+    view.request = None
+    view.format_kwarg = None
+    view.kwargs = {}
+    data = view.get_serializer_class()(view.get_queryset(), many=True).data
+    return [dict(row) for row in data]
+
+
+DRF = [
+    ("NovelViewSet", True), ("HalfLoadedNovelViewSet", True), ("NovelStatsList", True), ("NovelTitleList", True),
+    ("NovelistStatsList", False), ("NovelistNameList", False), ("LoadedNovelViewSet", False),
+]
+
+
+@pytest.mark.parametrize("name,grows", DRF, ids=[c[0] for c in DRF])
+def test_proof_drf(name, grows):
+    from dj_api import views
+
+    check(novels, lambda _d: _list(getattr(views, name)), grows)
+
+
+# ----------------------------------------------------------------------------- overfetch
+
+def catalog(n):
+    from dj_catalog.models import Brand, Item
+
+    for i in range(n):
+        b = Brand.objects.create(name=f"b{i}")
+        Item.objects.create(brand=b, name=f"i{i}", active=i % 2 == 0)
+
+
+OVERFETCH = ["active_count", "inline_count", "has_active", "has_inactive", "newest", "newest_comprehension", "active_ids"]
+CHEAP = ["indexed", "real_count"]
+
+
+def _fetches_every_row(sql: str) -> bool:
+    s = sql.upper()
+    return s.startswith("SELECT") and "COUNT(" not in s and " LIMIT " not in s and "EXISTS" not in s
+
+
+@pytest.mark.parametrize("name", OVERFETCH)
+def test_proof_overfetch(name):
+    from dj_catalog import views
+
+    queries = measure(catalog, lambda _d: getattr(views, name)(None), 5)
+    assert queries and all(_fetches_every_row(q["sql"]) for q in queries), [q["sql"] for q in queries]
+
+
+@pytest.mark.parametrize("name", CHEAP)
+def test_proof_overfetch_negatives(name):
+    from dj_catalog import views
+
+    queries = measure(catalog, lambda _d: getattr(views, name)(None), 5)
+    assert queries and not any(_fetches_every_row(q["sql"]) for q in queries), [q["sql"] for q in queries]
+
+
+def test_proof_overfetch_cache_reused():
+    """len()/bool() then iterating the same queryset: one query, the result cache is reused."""
+    from dj_catalog import views
+
+    for name in ("count_then_iterate", "test_then_iterate"):
+        assert len(measure(catalog, lambda _d: getattr(views, name)(None), 5)) == 1
+    check(catalog, lambda _d: views.prefetched_lengths(None), False)
