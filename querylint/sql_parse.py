@@ -231,7 +231,7 @@ def candidate_dialects(configured: Optional[str], guessed: Optional[str]) -> Tup
     if configured:
         return (configured,)
     out = []
-    for d in (guessed, None, "postgres", "mysql"):
+    for d in (guessed, None, "postgres", "mysql", "tsql", "oracle"):
         if d not in out:
             out.append(d)
     return tuple(out)

@@ -99,6 +99,11 @@ class _SqlRule(Rule):
         self.report(node, message, **kw)
 
 
+def _text_excerpt(text: Optional[str], limit: int = 60) -> str:
+    text = " ".join((text or "").split())
+    return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
 def _sql_excerpt(stmt, limit: int = 60) -> str:
     try:
         text = stmt.sql()
@@ -494,9 +499,10 @@ class UnboundedSelectInRequest(_SqlRule):
         via = ""
         if len(path) > 1:
             via = " via " + " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path)
+        names = ", ".join(dict.fromkeys(tables))
         self.emit(item.origin, (
-            f"`{_sql_excerpt(stmts[0])}` has no WHERE and no LIMIT and runs per request ({entry}{via}): "
-            f"it reads every row of `{', '.join(tables)}`; add a LIMIT (paginate) or a WHERE"
+            f"`{_text_excerpt(item.text)}` has no WHERE and no LIMIT and runs per request ({entry}{via}): "
+            f"it reads every row of `{names}`; add a LIMIT (paginate) or a WHERE"
         ))
 
     def _one_row(self, item: EmbeddedSql) -> bool:
@@ -525,27 +531,37 @@ class UnboundedSelectInRequest(_SqlRule):
         name = N.dotted(recv)
         if name is None:
             return False
-        calls = self.ctx.memo(("sql-fetch-calls", id(fn.node)), lambda: _fetch_calls(fn.node))
-        used = calls.get(name, set())
-        if "fetchone" in used and not used & {"fetchall", "fetchmany", "iter"}:
-            return True
+        uses = self.ctx.memo(("sql-fetch-uses", id(fn.node)), lambda: _fetch_uses(fn.node))
+        after = False
+        for node, who, what in uses:
+            if node is sink.call:
+                after = True
+                continue
+            if after and who == name:
+                if what == "fetchone":
+                    return True
+                break
         obj = infer(recv, self.ctx)
         if obj is not None and obj.kind == "cursor" and _named_cursor(recv, self.ctx):
             return True
         return False
 
 
-def _fetch_calls(fn_node) -> Dict[str, set]:
-    out: Dict[str, set] = {}
+FETCH_USES = {"fetchone", "fetchall", "fetchmany", "execute", "executemany", "scalar", "first"}
+
+
+def _fetch_uses(fn_node) -> List[Tuple[cst.CSTNode, str, str]]:
+    """(node, receiver, method) of statement/fetch calls and iterations, in source order."""
+    out: List[Tuple[cst.CSTNode, str, str]] = []
     for node in N.walk(fn_node, into_functions=False):
-        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in FETCH_USES:
             name = N.dotted(node.func.value)
             if name:
-                out.setdefault(name, set()).add(node.func.attr.value)
+                out.append((node, name, node.func.attr.value))
         elif isinstance(node, (cst.For, cst.CompFor)):
             name = N.dotted(node.iter)
             if name:
-                out.setdefault(name, set()).add("iter")
+                out.append((node, name, "iter"))
     return out
 
 
