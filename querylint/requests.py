@@ -306,7 +306,7 @@ def entry_points(index: ProjectIndex, config: Config) -> Dict[str, str]:
             continue
         why = _entry_reason(index, fn, config, routed, routed_names)
         if why is None and fn.name in depends_names and _named_in(index, fn, depends):
-            why = f"dependency `{fn.name}` (runs per request)"
+            why = f"dependency `{fn.name}`"
         if why and not is_startup(index, config, qual):
             out[qual] = why
     return out
@@ -333,6 +333,8 @@ def _entry_reason(index: ProjectIndex, fn: FunctionFacts, config: Config, routed
     if fn.cls is not None:
         kind = _class_kind(index, fn.cls, config)
         cls_name = _last(fn.cls)
+        if fn.name == "__call__" and fn.params[1:2] == ("request",) and index.find_method(fn.cls, "__init__") is not None:
+            return f"middleware `{cls_name}.__call__`"
         if fn.cls in routed and fn.name in HANDLER_METHODS:
             return f"view `{cls_name}.{fn.name}`"
         if kind == "view" and (fn.name in HANDLER_METHODS or fn.params[1:2] in (("request",), ("req",))):

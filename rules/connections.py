@@ -27,7 +27,7 @@ from querylint.connections_model import (
     slow_paths,
     slow_target,
 )
-from querylint.drivers import infer
+from querylint.drivers import DbObject, infer
 from querylint.loops import classify_loop
 from querylint.requests import describe, request_context
 from querylint.rule import Rule, dedent, nodes as N
@@ -960,9 +960,19 @@ def _hold_of(item: cst.WithItem, ctx) -> Optional[Tuple[str, str]]:
         return None
     if isinstance(expr, (cst.Name, cst.Attribute)):
         obj = infer(expr, ctx)
+        if obj is None and isinstance(expr, cst.Name) and _conn_name(expr.value):
+            # ``conn = open_connection()`` (a project factory): judged by the conventional name
+            b = ctx.binding(expr.value, at=expr)
+            if b is not None and isinstance(b.value, cst.Call) and not (ctx.qualify(b.value.func) or "").startswith(("django.", "redis", "requests", "httpx")):
+                obj = DbObject("connection", None, "name")
         if obj is not None and obj.kind == "connection" and obj.driver != "django" and obj.driver not in ("sqlalchemy",):
             return "transaction", f"a transaction on `{N.short(expr, 30)}`"
     return None
+
+
+def _conn_name(name: str) -> bool:
+    n = name.lstrip("_").lower()
+    return n in ("conn", "connection", "con", "db_conn", "dbconn", "pg_conn", "cnx", "raw_conn") or n.endswith("_conn")
 
 
 def _slow_call(call: cst.Call, ctx) -> Optional[str]:
@@ -977,7 +987,8 @@ def _slow_call(call: cst.Call, ctx) -> Optional[str]:
     if recv is not None and name not in ("close", "aclose", "__enter__", "__exit__"):
         client = _client_kind(recv, ctx)
         if client is not None:
-            return f"a {client} call (`{N.short(call.func, 40)}`)"
+            article = "an" if client[:1] in "AEIOUH" and client not in ("Google Cloud",) else "a"
+            return f"{article} {client} call (`{N.short(call.func, 40)}`)"
     # a project function doing slow work
     func_name = N.dotted(call.func)
     if func_name is None:
@@ -1128,7 +1139,7 @@ class ConnectionHeldAcrossSlowCall(Rule):
                 call, what = found
                 self.report(
                     node,
-                    f"`with {N.short(item.item, 50)}` holds {desc} while {N.short(call.func, 40)}(...) at line "
+                    f"`{'async with' if node.asynchronous is not None else 'with'} {N.short(item.item, 50)}` holds {desc} while {N.short(call.func, 40)}(...) at line "
                     f"{self.ctx.line(call)} waits on {what}; do the slow work before the block or after it "
                     f"commits (`on_commit`, a background task)",
                 )
