@@ -48,13 +48,15 @@ class Loaders:
         """The strategy the options give ``path`` (relationship names from the root), else None."""
         if self.opaque:
             return "opaque"
-        found = None
+        exact = wildcard = None
         for _owner, p, strategy in self.options:
             if strategy == "default":
                 continue
-            if p == path or (p and p[-1] == "*" and len(p) == len(path) and p[:-1] == path[:-1]):
-                found = strategy
-        return found
+            if p == path:
+                exact = strategy
+            elif p and p[-1] == "*" and len(p) == len(path) and p[:-1] == path[:-1]:
+                wildcard = strategy
+        return exact or wildcard
 
     def for_owner(self, name: Optional[str]) -> "Loaders":
         """Options whose owner class is ``name`` (or unknown)."""

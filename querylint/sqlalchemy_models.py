@@ -52,6 +52,7 @@ class Relationship:
     lazy: str  # "select" (default), "joined", "selectin", "subquery", "immediate", "raise", "raise_on_sql", "noload", "dynamic", "write_only"
     collection: Optional[bool]  # True: one-to-many / many-to-many, False: many-to-one / one-to-one, None: unknown
     backref_of: Optional[str] = None  # "Owner.attr" when created by a ``backref=`` on the other side
+    back_populates: Optional[str] = None  # the reverse attribute's name (``back_populates=`` or the backref pair)
 
     @property
     def label(self) -> str:
@@ -316,7 +317,9 @@ def _relationship(m: Mappings, mc: MappedClass, attr: ClassAttr, call: CallSumma
         collection = True
     elif target is not None:
         collection = _direction(mc, target)
-    rel = Relationship(mc.qualname, attr.name, target_q, lazy, collection)
+    bp = call.kwarg("back_populates")
+    back_name = str(bp[1]) if bp is not None and bp[0] == "str" else None
+    rel = Relationship(mc.qualname, attr.name, target_q, lazy, collection, back_populates=back_name)
 
     back = None
     backref_name, backref_lazy, backref_uselist = None, "select", None
@@ -342,7 +345,8 @@ def _relationship(m: Mappings, mc: MappedClass, attr: ClassAttr, call: CallSumma
             back_coll = not collection
         if backref_lazy == "dynamic":
             back_coll = True
-        back = Relationship(target_q, str(backref_name), mc.qualname, backref_lazy, back_coll, backref_of=rel.label)
+        back = Relationship(target_q, str(backref_name), mc.qualname, backref_lazy, back_coll, backref_of=rel.label, back_populates=attr.name)
+        rel = Relationship(rel.owner, rel.name, rel.target, rel.lazy, rel.collection, back_populates=str(backref_name))
     return rel, back
 
 

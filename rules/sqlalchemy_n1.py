@@ -538,10 +538,28 @@ def _lazy_access(node, ctx, m):
     how = strategy(elem, rel)
     if how not in ("lazy", "raise"):
         return None
+    if _reverse_of_parent(elem, rel, m):
+        return None
     loop = per_item(elem, ctx)
     if loop is None or _is_store(node, ctx) or _is_mutation(node, ctx):
         return None
     return how, elem, rel, loop
+
+
+def _reverse_of_parent(elem: Elem, rel: Relationship, m) -> bool:
+    """``o.customer`` for ``o`` in ``customer.orders``: the parent is in the identity map, no SQL."""
+    if rel.collection is not False or not elem.path:
+        return False
+    owner = elem.root
+    parent_rel = None
+    for name in elem.path:
+        parent_rel = m.relationship(owner, name)
+        if parent_rel is None:
+            return False
+        parent_owner, owner = owner, parent_rel.target
+    return bool(parent_rel.collection) and rel.target == parent_owner and (
+        parent_rel.back_populates == rel.name or rel.back_populates == parent_rel.name
+    )
 
 
 def _is_mutation(node: cst.Attribute, ctx) -> bool:
