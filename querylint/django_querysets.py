@@ -232,6 +232,33 @@ def _model_of_class_expr(expr, ctx) -> Optional[ModelInfo]:
     return hit
 
 
+_NOT_DJANGO_MODULES = ("peewee", "sqlalchemy", "tortoise", "mongoengine", "pony", "ormar", "sqlmodel", "odmantic", "beanie", "pynamodb", "neomodel")
+
+
+def _external_model(expr, ctx) -> Optional[str]:
+    """A Django model we cannot see (``django.contrib.auth.models.User``, a third-party app's model,
+    ``get_user_model()``): "ext:<dotted>" (or the project's custom user model)."""
+    if isinstance(expr, cst.Call):
+        if N.call_name(expr) == "get_user_model" and not expr.args:
+            return graph_of(ctx).user_model or "ext:user"
+        return None
+    name = N.dotted(expr)
+    if not name or not name.split(".")[-1][:1].isupper():
+        return None
+    head = name.split(".")[0]
+    b = ctx.binding(head, at=expr) if ctx.frames else None
+    if b is None or b.kind != "import":
+        return None
+    q = ctx.qualify(expr) or name
+    if q.startswith(_NOT_DJANGO_MODULES) or "mongo" in q or "document" in q.lower():
+        return None
+    if q in ctx.index.classes:
+        return None  # a project class that is not a Django model
+    if q.startswith("django.contrib.auth.models.User") or q.endswith(".User") and graph_of(ctx).user_model:
+        return graph_of(ctx).user_model or "ext:" + q
+    return "ext:" + q
+
+
 def _infer(node, ctx) -> Optional[DjType]:
     if isinstance(node, cst.Await):
         return infer(node.expression, ctx)
@@ -361,6 +388,10 @@ def _infer_attribute(node: cst.Attribute, ctx) -> Optional[DjType]:
         if attr in m.managers:
             return DjType(QS, m.qualname, manager=True, origin=node)
         return None
+    if attr in ("objects", "_default_manager"):
+        ext = _external_model(node.value, ctx)
+        if ext is not None:
+            return DjType(QS, ext, manager=True, origin=node)
     base = infer(node.value, ctx)
     if base is None:
         return None
@@ -397,8 +428,16 @@ def _infer_call(node: cst.Call, ctx) -> Optional[DjType]:
                     return None
                 return apply_method(recv, method, node, ctx)
             return None
+        if method in ("filter_queryset", "paginate_queryset") and node.args and isinstance(func.value, cst.Name) and func.value.value == "self":
+            inner = infer(node.args[0].value, ctx)
+            if inner is not None and method == "paginate_queryset" and inner.kind == QS:
+                return replace(inner, kind=LIST, evaluated=True)
+            return inner
         # ``super().get_queryset()`` / ``self.get_queryset()`` in a view
-        if method == "get_queryset" or method == "get_object":
+        is_self = (isinstance(func.value, cst.Name) and func.value.value == "self") or (
+            isinstance(func.value, cst.Call) and N.dotted(func.value.func) == "super"
+        )
+        if is_self and method in ("get_queryset", "get_object"):
             t = view_queryset_in_context(ctx, skip_own=isinstance(func.value, cst.Call))
             if t is not None and method == "get_object":
                 return DjType(INST, t.model, t.covered, t.select_all, t.to_attrs, t.only, t.defer)

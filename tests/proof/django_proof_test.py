@@ -174,7 +174,8 @@ def vouchers(n):
         Category.objects.create(name=f"c{i}", parent=root)
         Voucher.objects.create(code=f"C{i}", region=eu)
     codes = [f"C{i}" for i in range(n)]
-    return {"codes": codes, "root": root.pk, "rows": [{"region_id": eu.pk} for _ in range(n)], "ids": list(Voucher.objects.values_list("id", flat=True))}
+    users = [User.objects.create(username=f"v{i}").pk for i in range(n)]
+    return {"user_ids": users, "codes": codes, "root": root.pk, "rows": [{"region_id": eu.pk} for _ in range(n)], "ids": list(Voucher.objects.values_list("id", flat=True))}
 
 
 VOUCHERS = [
@@ -184,6 +185,7 @@ VOUCHERS = [
     ("hoisted", "codes", False), ("looked_up_once", "codes", False), ("filtered_once", "codes", False),
     ("cached_queryset", "codes", False), ("constants", None, False), ("by_chunks", "ids", False),
     ("by_pages", None, False), ("via_sync_to_async", "codes", False),
+    ("owner_emails", "user_ids", True), ("active_flags", "user_ids", True),
 ]
 
 
