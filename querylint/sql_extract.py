@@ -478,7 +478,7 @@ class Evaluator:
             if isinstance(item, str):
                 out.append(item)
                 continue
-            key = item
+            key = item.key
             if key is None:  # positional %s
                 if values is not None:
                     value = values[pos] if pos < len(values) else right
@@ -745,6 +745,8 @@ class Evaluator:
 def _const_how(ctx: Context, expr: cst.BaseExpression) -> str:
     if isinstance(expr, cst.Name):
         found = ctx.bindings(expr.value, at=expr)
+        if found and found[-1].kind == "import" and _imported_string(ctx, expr):
+            return f"constant `{expr.value}` imported from `{_imported_string(ctx, expr)[1].rpartition('.')[0]}`"
         if found and found[-1].scope is ctx.module_scope():
             return f"module-level constant `{expr.value}`"
         if _imported_string(ctx, expr):
@@ -961,9 +963,16 @@ def _ordinal(scope: Optional[Scope], node: cst.CSTNode) -> int:
 # --------------------------------------------------------------------------- pure helpers
 
 
-def split_percent(fmt: str) -> Optional[List[Union[str, Optional[str]]]]:
-    """``"a %s b %(k)s %%"`` → ``["a ", None, " b ", "k", " %"]`` (None = positional spec)."""
-    out: List[Union[str, Optional[str]]] = []
+@dataclass(frozen=True)
+class Spec:
+    """A ``%`` conversion: ``key`` is the mapping key of ``%(key)s``, None for a positional one."""
+
+    key: Optional[str] = None
+
+
+def split_percent(fmt: str) -> Optional[List[Union[str, Spec]]]:
+    """``"a %s b %(k)s %%"`` → ``["a ", Spec(None), " b ", Spec("k"), " %"]``."""
+    out: List[Union[str, Spec]] = []
     buf: List[str] = []
     i, n = 0, len(fmt)
     while i < n:
@@ -982,7 +991,7 @@ def split_percent(fmt: str) -> Optional[List[Union[str, Optional[str]]]]:
         if buf:
             out.append("".join(buf))
             buf = []
-        out.append(m.group("key"))
+        out.append(Spec(m.group("key")))
         i = m.end()
     if buf:
         out.append("".join(buf))
