@@ -271,7 +271,7 @@ class SqlalchemyQueryInLoop(Rule):
             return
         name = N.call_name(node)
         where = self.ctx.loop_label(loop)
-        target = f"`{N.short(node.func)}(...)`"
+        target = f"`{N.short(node.func)}(...)`" if got[1].kind == "session" else f"`{N.short(node)}`"
         if name in ("get", "get_one") and got[1].kind == "session":
             ent = mapped_entity(N.arg(node, 0), self.ctx)
             e = _last(ent)
