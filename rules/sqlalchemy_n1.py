@@ -712,11 +712,24 @@ class SqlalchemyDynamicRelationshipInLoop(Rule):
         self._report(node, got[1])
 
     def visit_For(self, node: cst.For) -> None:
-        if self.ctx.loop is None or not isinstance(node.iter, cst.Attribute):
+        self._check_iterable(node.iter)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self.ctx.loop is not None and isinstance(self.ctx.parent, cst.CompFor) and self.ctx.parent.iter is node:
+            self._check_iterable(node)
+
+    def leave_Call(self, node: cst.Call) -> None:
+        if self.ctx.loop is not None and isinstance(self.ctx.parent, cst.CompFor) and self.ctx.parent.iter is node:
+            self._check_iterable(node)
+
+    def _check_iterable(self, it) -> None:
+        if self.ctx.loop is None or not isinstance(it, (cst.Attribute, cst.Call)):
             return
-        v = infer(node.iter, self.ctx)
+        if isinstance(it, cst.Call) and N.call_name(it) in QUERY_TERMINALS:
+            return
+        v = infer(it, self.ctx)
         if v is not None and v.kind == "dynamic":
-            self._report(node.iter, v)
+            self._report(it, v)
 
     def _report(self, node, v: SAValue) -> None:
         loop = per_item_loop(self.ctx)

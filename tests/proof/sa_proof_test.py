@@ -46,29 +46,45 @@ def counting(engine):
         event.remove(engine, "commit", commit)
 
 
-def run(base, seed, func, n, args=lambda session, ids: (), metric="statements"):
-    """Statements (or commits) ``func`` sends with ``n`` seeded items (a fresh session: nothing cached)."""
+def run(base, seed, func, n, args=lambda session, ids: (), metric="statements", scoped=None):
+    """Statements (or commits) ``func`` sends with ``n`` seeded items (a fresh session: nothing cached).
+
+    ``scoped``: the fixture's ``scoped_session`` (behind ``Model.query``), bound to this engine.
+    """
     engine = create_engine("sqlite://")
     base.metadata.create_all(engine)
     with Session(engine) as session:
         ids = seed(session, n)
         session.commit()
-    with Session(engine) as session:
-        call_args = args(session, ids)
-        with counting(engine) as seen:
-            func(session, *call_args)
-    engine.dispose()
+    if scoped is not None:
+        scoped.remove()
+        scoped.configure(bind=engine)
+    try:
+        if scoped is not None:
+            session = scoped()
+            call_args = args(session, ids)
+            with counting(engine) as seen:
+                func(session, *call_args)
+        else:
+            with Session(engine) as session:
+                call_args = args(session, ids)
+                with counting(engine) as seen:
+                    func(session, *call_args)
+    finally:
+        if scoped is not None:
+            scoped.remove()
+        engine.dispose()
     return seen[metric]
 
 
-def check(base, seed, func, expect, args=lambda session, ids: ()):
+def check(base, seed, func, expect, args=lambda session, ids: (), scoped=None):
     """``expect``: "grows" / "flat" (statements), or "commits-grow" / "commits-flat" for session writes.
 
     The ORM's final flush of N added rows is N INSERTs on SQLite (no batched RETURNING there), so
     for writes the per-item cost that the rules judge is the commit (one transaction per item).
     """
     metric = "commits" if expect.startswith("commits") else "statements"
-    one, five = run(base, seed, func, 1, args, metric), run(base, seed, func, 5, args, metric)
+    one, five = run(base, seed, func, 1, args, metric, scoped), run(base, seed, func, 5, args, metric, scoped)
     if expect.endswith("grows") or expect.endswith("grow"):
         assert five > one, f"{func.__module__}.{func.__name__}: {one} {metric} for 1 item, {five} for 5 (expected growth)"
     else:
@@ -201,3 +217,57 @@ OPS = [
 @pytest.mark.parametrize("func, expect, args", OPS, ids=[f"{f.__module__.split('.')[-1]}.{f.__name__}" for f, _, _ in OPS])
 def test_sa_ops(func, expect, args):
     check(ops_models.Base, seed_ops, func, expect, args)
+
+
+# ------------------------------------------------------------------------------ orm1_legacy
+
+from sa_forum import models as forum_models, pages as forum_pages, pages_ok as forum_ok  # noqa: E402
+
+
+def seed_forum(session, n):
+    m = forum_models
+    for i in range(n):
+        u = m.User(name=f"user {i}")
+        u.addresses.append(m.Address(city=f"city {i}"))
+        u.badges.append(m.Badge(title=f"badge {i}"))
+        post = m.Post(title=f"post {i}", body="...", author=u)
+        post.tags.append(m.Tag(name=f"tag {i}"))
+        post.comments.append(m.Comment(text=f"comment {i}"))
+        session.add_all([u, post])
+    session.flush()
+    return None
+
+
+def _no_session(func):
+    """``comment_counts()`` takes no session: it reads ``Post.query`` (the scoped session)."""
+    def call(session):
+        return func()
+
+    call.__name__ = func.__name__
+    call.__module__ = func.__module__
+    return call
+
+
+FORUM = [
+    (forum_pages.address_book, "grows"),
+    (forum_pages.address_owners, "grows"),
+    (forum_pages.post_counts, "grows"),
+    (forum_pages.latest_titles, "grows"),
+    (forum_pages.tag_names, "grows"),
+    (_no_session(forum_pages.comment_counts), "grows"),
+    (forum_pages.user_posts, "grows"),
+    (forum_ok.address_book, "flat"),
+    (forum_ok.address_book_joined, "flat"),
+    (forum_ok.badges, "flat"),
+    (forum_ok.post_authors, "flat"),
+    (forum_ok.tag_names, "flat"),
+    (forum_ok.post_counts, "flat"),
+    (forum_ok.user_names, "flat"),
+    (forum_ok.first_post_comments, "flat"),
+    (forum_ok.comment_posts, "flat"),
+]
+
+
+@pytest.mark.parametrize("func, expect", FORUM, ids=[f"{f.__module__.split('.')[-1]}.{f.__name__}" for f, _ in FORUM])
+def test_sa_forum(func, expect):
+    check(forum_models.Base, seed_forum, func, expect, scoped=forum_models.db_session)
