@@ -867,10 +867,14 @@ class OrmMethodQueryInLoop(Rule):
             return
         chain = " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path[:-1]) + " -> " + path[-1]
         what = f"`{N.short(report_node)}`"
+        hit = LAZY_LOAD_RE.search(path[-1])
+        if hit is not None:
+            fix = f"eager-load `{hit.group(1)}.{hit.group(2)}` on {_origin_text(elem, self.ctx)}"
+        else:
+            fix = "compute it for every item in one query before the loop (`.in_(...)` / GROUP BY)"
         self.report(
             report_node,
-            f"{what} runs a query on every iteration of {self.ctx.loop_label(loop)} ({chain}); "
-            "eager-load what it reads on the loop's query, or compute it for all items in one query",
+            f"{what} runs a query on every iteration of {self.ctx.loop_label(loop)} ({chain}); {fix}",
             notes=(f"call path: {chain}",),
         )
 

@@ -271,3 +271,80 @@ FORUM = [
 @pytest.mark.parametrize("func, expect", FORUM, ids=[f"{f.__module__.split('.')[-1]}.{f.__name__}" for f, _ in FORUM])
 def test_sa_forum(func, expect):
     check(forum_models.Base, seed_forum, func, expect, scoped=forum_models.db_session)
+
+
+# -------------------------------------------------------------------------------- overfetch
+
+from sa_stats import models as stats_models, stats as stats_bad, stats_ok  # noqa: E402
+
+
+def seed_stats(session, n):
+    session.add_all(stats_models.Member(email=f"m{i}@example.com") for i in range(n))
+    session.flush()
+    return None
+
+
+def loaded(func, n, *args):
+    """(statements, objects built from rows) for ``func`` with ``n`` members."""
+    built = []
+
+    def on_load(target, context):
+        built.append(target)
+
+    event.listen(stats_models.Member, "load", on_load)
+    try:
+        statements = run(stats_models.Base, seed_stats, func, n, args=lambda s, ids: args)
+    finally:
+        event.remove(stats_models.Member, "load", on_load)
+    return statements, len(built)
+
+
+STATS_BAD = [stats_bad.newest, stats_bad.member_count, stats_bad.active_count, stats_bad.active_count_named, stats_bad.first_three]
+STATS_OK = [stats_ok.newest, stats_ok.newest_active, stats_ok.member_count, stats_ok.legacy_count]
+
+
+@pytest.mark.parametrize("func", STATS_BAD, ids=[f.__name__ for f in STATS_BAD])
+def test_sa_overfetch_positive_loads_every_row(func):
+    (s1, one), (s5, five) = loaded(func, 1), loaded(func, 5)
+    assert s1 == s5 == 1  # one query either way...
+    assert (one, five) == (1, 5)  # ...that builds an object per row
+
+
+@pytest.mark.parametrize("func", STATS_OK, ids=[f.__name__ for f in STATS_OK])
+def test_sa_overfetch_negative_loads_at_most_one(func):
+    (_, one), (_, five) = loaded(func, 1), loaded(func, 5)
+    assert one == five <= 1
+
+
+@pytest.mark.parametrize("func", [stats_ok.by_email, stats_ok.email_taken], ids=["by_email", "email_taken"])
+def test_sa_overfetch_negative_lookup(func):
+    (_, one), (_, five) = loaded(func, 1, "m0@example.com"), loaded(func, 5, "m0@example.com")
+    assert one == five <= 1
+
+
+# ---------------------------------------------------------------------------- through_calls
+
+from sa_billing import models as billing_models, statements as billing  # noqa: E402
+
+
+def seed_billing(session, n):
+    for i in range(n):
+        a = billing_models.Account(name=f"account {i}")
+        session.add(a)
+        session.flush()
+        session.add(billing_models.Entry(account_id=a.id, amount=Decimal("2.00")))
+    session.flush()
+    return None
+
+
+BILLING = [
+    (billing.statement_lines, "grows"),
+    (billing.balances, "grows"),
+    (billing.statement_lines_batched, "flat"),
+    (billing.names, "flat"),
+]
+
+
+@pytest.mark.parametrize("func, expect", BILLING, ids=[f.__name__ for f, _ in BILLING])
+def test_sa_billing(func, expect):
+    check(billing_models.Base, seed_billing, func, expect)
