@@ -87,6 +87,7 @@ class FunctionFacts:
     calls: Tuple[str, ...]  # call targets: resolved dotted ("pkg.mod.func"), or "self.meth" / "cls.meth"
     returns_yield: bool = False
     nested_in: Optional[str] = None  # qualname of the enclosing function for nested defs
+    sql_params: Tuple[str, ...] = ()  # parameters passed on, unchanged, as the SQL of a sink (``cur.execute(sql)``)
 
 
 @dataclass(frozen=True)
@@ -221,6 +222,13 @@ def collect_imports(module_node: cst.Module, module: str, is_package: bool) -> D
 _ROUTE_FUNCS = {"path", "re_path", "url", "add_url_rule", "add_api_route", "add_route", "register"}
 
 
+# calls whose first argument is SQL text (for ``FunctionFacts.sql_params``; the SQL family judges it)
+SQL_SINK_NAMES = {
+    "execute", "executemany", "executescript", "exec_driver_sql", "mogrify", "fetch", "fetchrow", "fetchval",
+    "fetch_all", "fetch_one", "fetch_val", "raw", "read_sql", "read_sql_query", "text",
+}
+
+
 def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
     module = module_name(relpath)
     is_package = PurePosixPath(relpath).name == "__init__.py"
@@ -242,8 +250,13 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
         qual = f"{prefix}.{fn.name.value}"
         calls: List[str] = []
         has_yield = False
+        params = tuple(N.param_names(fn.params))
+        sql_params: List[str] = []
         for node in N.walk(fn.body, into_functions=False):
             if isinstance(node, cst.Call):
+                sql_arg = N.arg(node, 0)
+                if isinstance(sql_arg, cst.Name) and sql_arg.value in params and N.call_name(node) in SQL_SINK_NAMES:
+                    sql_params.append(sql_arg.value)
                 target = N.dotted(node.func)
                 if target:
                     head = target.split(".")[0]
@@ -264,12 +277,13 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
                 module=module,
                 path=relpath,
                 cls=cls,
-                params=tuple(N.param_names(fn.params)),
+                params=params,
                 decorators=tuple(resolver.qualify(d) or d for d in N.decorator_names(fn)),
                 is_async=fn.asynchronous is not None,
                 calls=tuple(dict.fromkeys(calls)),
                 returns_yield=has_yield,
                 nested_in=nested_in,
+                sql_params=tuple(dict.fromkeys(sql_params)),
             )
         )
 
