@@ -210,6 +210,11 @@ def find_sink(call: cst.Call, ctx: Context) -> Optional[Sink]:
             if sql is None:
                 return None
             return Sink(call, "query", N.short(func, 40), ((sql, "statement"),), _params_arg(call), (), None, False, name)
+    helpers = ctx.index.derived("sql_param_functions", _sql_param_functions)
+    if name in helpers:
+        sink = _helper_sink(call, name, ctx)
+        if sink is not None:
+            return sink
     if name not in ("text", "RawSQL", "read_sql", "read_sql_query", "read_database", "TextClause") and not ctx.config.sql_functions:
         return None
     q = ctx.qualify(func)
@@ -234,6 +239,38 @@ def find_sink(call: cst.Call, ctx: Context) -> Optional[Sink]:
             return None
         return Sink(call, "configured", N.short(func, 40), ((sql, "statement"),), _params_arg(call), (), None, True, name)
     return None
+
+
+def _sql_param_functions(index) -> Dict[str, list]:
+    """{function name: [FunctionFacts]} of project functions that pass a parameter on as SQL."""
+    out: Dict[str, list] = {}
+    for fn in index.functions.values():
+        if getattr(fn, "sql_params", ()):
+            out.setdefault(fn.name, []).append(fn)
+    return out
+
+
+def _helper_sink(call: cst.Call, name: str, ctx: Context) -> Optional[Sink]:
+    """A call to a project function whose parameter reaches a SQL sink (``run_query(sql)``)."""
+    caller = ctx.function_facts()
+    target = N.dotted(call.func)
+    if target is None:
+        return None
+    head = target.split(".")[0]
+    q = target if head in ("self", "cls") else (ctx.qualify(call.func) or target)
+    fn = ctx.index.resolve_function(q, caller)
+    if fn is None or not fn.sql_params:
+        return None
+    params = list(fn.params)
+    if fn.cls is not None and params and params[0] in ("self", "cls") and not (head[:1].isupper() and "." in target and head not in ("self", "cls")):
+        params = params[1:]
+    param = fn.sql_params[0]
+    expr = N.arg(call, keyword=param)
+    if expr is None and param in params:
+        expr = N.arg(call, params.index(param))
+    if expr is None:
+        return None
+    return Sink(call, "helper", N.short(call.func, 40), ((expr, "statement"),), None, (), None, False, name)
 
 
 def _sql_arg(call: cst.Call, keywords: Sequence[str] = SQL_KEYWORDS) -> Optional[cst.BaseExpression]:
@@ -401,6 +438,11 @@ class Evaluator:
         return None
 
     def _class_attr_string(self, expr: cst.Attribute) -> Optional[str]:
+        node = self.class_attr_node(expr)
+        return N.string_value(node) if node is not None else None
+
+    def class_attr_node(self, expr: cst.Attribute) -> Optional[cst.BaseExpression]:
+        """The value of ``self.NAME`` / ``cls.NAME`` assigned once in the enclosing class body."""
         base = N.dotted(expr.value)
         if base in ("self", "cls"):
             frame = self.ctx.class_frame
@@ -413,7 +455,7 @@ class Evaluator:
                         if isinstance(small, (cst.Assign, cst.AnnAssign)):
                             targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
                             if any(isinstance(t, cst.Name) and t.value == expr.attr.value for t in targets):
-                                return N.string_value(small.value)
+                                return small.value
         return None
 
     def _call(self, call: cst.Call, depth: int, via: bool, module_only: bool) -> Optional[List[Piece]]:
@@ -669,9 +711,10 @@ class Evaluator:
                         return "safe", f"the {where} {what} `{coll.value}`", None
             return "value", "", None
         if isinstance(coll, cst.Attribute):
-            # SomeEnum / self.ALLOWED_SORTS: a class-level constant; accept upper-case names only
+            # self.ALLOWED_SORTS / Report.COLUMNS: a class-level constant (upper-case names only)
             last = coll.attr.value
-            if last.isupper():
+            base = N.dotted(coll.value) or ""
+            if last.isupper() and len(last) > 4 and (base in ("self", "cls") or (base[:1].isupper() and "." not in base)):
                 return "safe", f"the allow-list `{N.short(coll, 40)}`", None
         return "value", "", None
 
@@ -863,6 +906,8 @@ def _extract(call: cst.Call, ctx: Context) -> List[EmbeddedSql]:
             origin = None
         elif isinstance(expr, cst.Name):
             origin = _origin_of_name(ctx, expr)
+        elif isinstance(expr, cst.Attribute):
+            origin = ev.class_attr_node(expr)
         text, holes = (None, []) if pieces is None else _assemble(pieces)
         if fragment == "rawsql":
             fragment = "statement" if text is not None and looks_like_sql(text) else "expression"

@@ -509,6 +509,8 @@ class UnboundedSelectInRequest(_SqlRule):
         sink = item.sink
         if sink.method in ONE_ROW_METHODS:
             return True
+        if sink.kind == "helper" and re.search(r"(one|first|scalar|single|row|value|val|get|exists|count)$", sink.method, re.I):
+            return True
         # session.execute(text(...)).first() / cur.execute(...).fetchone()
         node = sink.call
         for _ in range(3):
@@ -538,7 +540,7 @@ class UnboundedSelectInRequest(_SqlRule):
                 after = True
                 continue
             if after and who == name:
-                if what == "fetchone":
+                if what in ("fetchone", "fetchmany"):
                     return True
                 break
         obj = infer(recv, self.ctx)
