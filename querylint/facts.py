@@ -88,6 +88,7 @@ class FunctionFacts:
     returns_yield: bool = False
     nested_in: Optional[str] = None  # qualname of the enclosing function for nested defs
     sql_params: Tuple[str, ...] = ()  # parameters passed on, unchanged, as the SQL of a sink (``cur.execute(sql)``)
+    sql_names: Tuple[Tuple[str, str], ...] = ()  # (qualified name, callee) of imported names passed first to a call (``cur.execute(queries.ALL)``)
 
 
 @dataclass(frozen=True)
@@ -252,11 +253,20 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
         has_yield = False
         params = tuple(N.param_names(fn.params))
         sql_params: List[str] = []
+        sql_names: List[Tuple[str, str]] = []
         for node in N.walk(fn.body, into_functions=False):
             if isinstance(node, cst.Call):
                 sql_arg = N.arg(node, 0)
-                if isinstance(sql_arg, cst.Name) and sql_arg.value in params and N.call_name(node) in SQL_SINK_NAMES:
-                    sql_params.append(sql_arg.value)
+                if isinstance(sql_arg, (cst.Name, cst.Attribute)):
+                    if isinstance(sql_arg, cst.Name) and sql_arg.value in params and N.call_name(node) in SQL_SINK_NAMES:
+                        sql_params.append(sql_arg.value)
+                    else:
+                        dotted = N.dotted(sql_arg)
+                        callee = N.dotted(node.func)
+                        if dotted and callee and dotted.split(".")[0] in imports:
+                            if callee.split(".")[0] not in ("self", "cls"):
+                                callee = resolver.qualify(callee) or callee
+                            sql_names.append((resolver.qualify(dotted) or dotted, callee))
                 target = N.dotted(node.func)
                 if target:
                     head = target.split(".")[0]
@@ -284,6 +294,7 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
                 returns_yield=has_yield,
                 nested_in=nested_in,
                 sql_params=tuple(dict.fromkeys(sql_params)),
+                sql_names=tuple(dict.fromkeys(sql_names)),
             )
         )
 
