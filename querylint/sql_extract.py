@@ -72,7 +72,7 @@ Piece = Union[str, Hole]
 
 @dataclass(frozen=True)
 class Sink:
-    call: cst.Call
+    call: Optional[cst.Call]  # None for a module-level constant used as SQL elsewhere
     kind: str  # "execute", "fetch", "query", "text", "raw", "extra", "rawsql", "read_sql", "driver-sql", "configured"
     label: str  # ``cur.execute`` / ``text`` for messages
     sql: Tuple[Tuple[cst.BaseExpression, str], ...]  # (expression, fragment kind)
@@ -878,6 +878,45 @@ def _assemble(pieces: List[Piece]) -> Tuple[str, List[Hole]]:
         counter += 1
         out.append(f"{HOLE_PREFIX}{p.index}")
     return "".join(out), holes
+
+
+def _sql_constant_uses(index) -> Dict[str, set]:
+    """{qualified module-level name: sink names} of constants used as SQL in another module."""
+    from querylint.facts import SQL_SINK_NAMES
+
+    out: Dict[str, set] = {}
+    for fn in index.functions.values():
+        for name, callee in getattr(fn, "sql_names", ()):
+            last = callee.rsplit(".", 1)[-1]
+            if last in SQL_SINK_NAMES:
+                out.setdefault(name, set()).add(last)
+                continue
+            target = index.resolve_function(callee, fn)
+            if target is not None and getattr(target, "sql_params", ()):
+                out.setdefault(name, set()).add("helper")
+    return out
+
+
+def extract_constant(node: cst.Assign, ctx: Context) -> List[EmbeddedSql]:
+    """A module-level ``NAME = "SELECT ..."`` that another module passes to a SQL sink."""
+    if len(node.targets) != 1 or not isinstance(node.targets[0].target, cst.Name):
+        return []
+    uses = ctx.index.derived("sql_constant_uses", _sql_constant_uses)
+    if not uses:
+        return []
+    sinks = uses.get(f"{ctx.module}.{node.targets[0].target.value}")
+    if not sinks:
+        return []
+    ev = Evaluator(ctx)
+    pieces = ev.pieces(node.value)
+    if pieces is None:
+        return []
+    text, holes = _assemble(pieces)
+    if not looks_like_sql(text):
+        return []
+    kind = "raw" if sinks == {"raw"} else "constant"
+    sink = Sink(None, kind, node.targets[0].target.value, ((node.value, "statement"),), None, (), None, False, sorted(sinks)[0])
+    return [EmbeddedSql(sink, node.value, "statement", pieces, node.value, holes, [], text, guess_driver_from_imports(ctx), ctx)]
 
 
 def extract(call: cst.Call, ctx: Context) -> List[EmbeddedSql]:

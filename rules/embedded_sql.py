@@ -17,7 +17,7 @@ from querylint.drivers import PARAMSTYLE_OF_DRIVER, infer
 from querylint.requests import request_context
 from querylint.rule import Rule, dedent, nodes as N
 from querylint import sql_checks as C
-from querylint.sql_extract import EmbeddedSql, Evaluator, Hole, extract
+from querylint.sql_extract import EmbeddedSql, Evaluator, Hole, extract, extract_constant
 from querylint.sql_parse import HOLE_PREFIX, looks_like_sql
 from querylint.types import Severity
 
@@ -63,10 +63,17 @@ class _SqlRule(Rule):
         self._reported = set()
 
     def visit_Call(self, node: cst.Call) -> None:
-        name = N.call_name(node)
-        if name is None or not node.args:
+        if not node.args or N.call_name(node) is None:
             return
-        for item in extract(node, self.ctx):
+        self._process(extract(node, self.ctx))
+
+    def visit_Assign(self, node: cst.Assign) -> None:
+        # a module-level SQL constant that another module runs: judged here, at its literal
+        if len(self.ctx.frames) == 1:
+            self._process(self.ctx.memo(("sql-constant", id(node)), lambda: extract_constant(node, self.ctx)))
+
+    def _process(self, items) -> None:
+        for item in items:
             if self.needs_tree:
                 stmts = self.statements(item)
                 if stmts is None:
@@ -328,7 +335,7 @@ class FormattedSql(_SqlRule):
             return
         groups: Dict[int, Tuple[cst.CSTNode, List[Hole]]] = {}
         for h in item.value_holes:
-            node = h.builder if h.via_name else item.sink.call
+            node = h.builder if h.via_name or item.sink.call is None else item.sink.call
             groups.setdefault(id(node), (node, []))[1].append(h)
         if not groups:
             return
@@ -507,7 +514,7 @@ class UnboundedSelectInRequest(_SqlRule):
 
     def _one_row(self, item: EmbeddedSql) -> bool:
         sink = item.sink
-        if sink.method in ONE_ROW_METHODS:
+        if sink.method in ONE_ROW_METHODS or sink.call is None:
             return True
         if sink.kind == "helper" and re.search(r"(one|first|scalar|single|row|value|val|get|exists|count)$", sink.method, re.I):
             return True
