@@ -149,7 +149,7 @@ class PeeweeQueryInLoop(Rule):
             return
         if got[0] != "query":
             return
-        self._report(node, got[1] + "(...)")
+        self._report(node, N.short(node))
 
     def visit_For(self, node: cst.For) -> None:
         self._check_iterable(node.iter)
@@ -271,7 +271,7 @@ class PeeweeWriteInLoop(Rule):
             return
         self.report(
             node,
-            f"`{got[1]}(...)` writes one row on every iteration of {self.ctx.loop_label(loop)}; "
+            f"`{N.short(node)}` writes one row on every iteration of {self.ctx.loop_label(loop)}; "
             "collect the rows and write them at once (`insert_many(...)`, `bulk_create`, `bulk_update`) inside `db.atomic()`",
         )
 

@@ -8,6 +8,7 @@ import libcst as cst
 
 from querylint.drivers import statement_call
 from querylint.loops import classify_loop, per_item_loop
+from querylint.peewee_models import infer as pw_infer, uses_peewee
 from querylint.rule import Rule, dedent, nodes as N
 from querylint.sqlalchemy_infer import (
     QUERY_TERMINAL_ONE,
@@ -109,6 +110,13 @@ def _execute_kind(call: cst.Call, ctx, base: SAValue) -> Optional[Tuple[str, SAV
         if verb in ("insert", "update", "delete"):
             return "write", base
     return "query", base
+
+
+def _loop_by_key(key, ctx):
+    for loop in reversed(ctx.loops):
+        if (id(loop.node), id(loop.clause)) == key:
+            return loop if classify_loop(loop, ctx) == "items" else None
+    return None
 
 
 def per_item(elem: Optional[Elem], ctx):
@@ -748,9 +756,9 @@ class SqlalchemyDynamicRelationshipInLoop(Rule):
 class OrmMethodQueryInLoop(Rule):
     """
     ## What it does
-    Flags a per-item call of a model method or property (SQLAlchemy mapped classes) that runs a
-    query: directly, through the functions it calls, or by reading a lazily loaded relationship
-    of `self` that the loop's query does not eager-load.
+    Flags a per-item call of a model method or property (SQLAlchemy mapped classes, peewee
+    models) that runs a query: directly, through the functions it calls, or by reading a lazily
+    loaded relationship of `self` that the loop's query does not eager-load.
 
     ## Why is this bad?
     The query hides in the model: `order.total_paid()` looks like arithmetic, but runs a SELECT
@@ -839,19 +847,27 @@ class OrmMethodQueryInLoop(Rule):
 
     def _check(self, report_node, attr: cst.Attribute, property_only: bool) -> None:
         m = mappings(self.ctx.index)
-        if not m.classes:
+        if not m.classes and not uses_peewee(self.ctx):
             return
         name = attr.attr.value
         if name.startswith("__"):
             return
         base = infer(attr.value, self.ctx)
-        if base is None or base.kind != "instance" or base.elem is None or base.elem.kind != "entity" or base.elem.root_self:
-            return
-        elem = base.elem
-        if m.relationship(elem.entity, name) is not None:
+        elem = None
+        if base is not None and base.kind == "instance" and base.elem is not None and base.elem.kind == "entity" and not base.elem.root_self:
+            elem = base.elem
+            if m.relationship(elem.entity, name) is not None:
+                return
+            owner, loop = elem.entity, per_item(elem, self.ctx)
+        else:
+            pw = pw_infer(attr.value, self.ctx) if uses_peewee(self.ctx) else None
+            if pw is None or pw.kind != "instance" or not pw.model or pw.loop is None:
+                return
+            owner, loop = pw.model, _loop_by_key(pw.loop, self.ctx)
+        if loop is None:
             return
         index = self.ctx.index
-        fn = index.find_method(elem.entity, name)
+        fn = index.find_method(owner, name)
         if fn is None:
             return
         is_prop = any(_last(d) in ("property", "cached_property", "hybrid_property") for d in fn.decorators)
@@ -860,16 +876,13 @@ class OrmMethodQueryInLoop(Rule):
         path = index.query_path(fn.qualname)
         if path is None:
             return
-        if len(path) == 2 and _only_covered_lazy_loads(fn.qualname, elem, index, m):
-            return
-        loop = per_item(elem, self.ctx) or None
-        if loop is None:
+        if elem is not None and len(path) == 2 and _only_covered_lazy_loads(fn.qualname, elem, index, m):
             return
         chain = " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path[:-1]) + " -> " + path[-1]
         what = f"`{N.short(report_node)}`"
         hit = LAZY_LOAD_RE.search(path[-1])
         if hit is not None:
-            fix = f"eager-load `{hit.group(1)}.{hit.group(2)}` on {_origin_text(elem, self.ctx)}"
+            fix = f"eager-load `{hit.group(1)}.{hit.group(2)}` on {_origin_text(elem, self.ctx) if elem is not None else 'the loop query'}"
         else:
             fix = "compute it for every item in one query before the loop (`.in_(...)` / GROUP BY)"
         self.report(
