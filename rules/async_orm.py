@@ -176,6 +176,8 @@ def classify(node: cst.Await, ctx) -> Optional[Tuple[str, str]]:
         if inst is not None:
             if name in INSTANCE_WRITES:
                 return "write", N.short(expr, 50)
+            if name == "fetch_related":
+                return "relation", N.short(expr, 50)
             if name in INSTANCE_QUERIES:
                 return "query", N.short(expr, 50)
         # await order.items.all() / .filter(...)
