@@ -38,6 +38,7 @@ QUERY_METHODS = {"query", "run_query", "execute_sql", "run_sql", "raw_query", "e
 TEXT_FUNCS = {"sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text", "sqlalchemy.sql.expression.TextClause"}
 RAWSQL_FUNCS = {"django.db.models.expressions.RawSQL", "django.db.models.RawSQL"}
 PANDAS_FUNCS = {"pandas.read_sql", "pandas.read_sql_query", "pandas.io.sql.read_sql", "pandas.io.sql.read_sql_query", "polars.read_database"}
+EXTRAS_FUNCS = {"psycopg2.extras.execute_values", "psycopg2.extras.execute_batch", "psycopg2.extras.execute_mogrify"}
 PARAM_KEYWORDS = ("params", "parameters", "args", "vars", "values", "parameters_")
 SQL_KEYWORDS = ("sql", "query", "operation", "statement", "stmt")
 SAFE_CALLS = {"int", "float", "len", "bool", "round", "abs", "min", "max", "math.ceil", "math.floor", "uuid.uuid4", "decimal.Decimal"}
@@ -215,7 +216,7 @@ def find_sink(call: cst.Call, ctx: Context) -> Optional[Sink]:
         sink = _helper_sink(call, name, ctx)
         if sink is not None:
             return sink
-    if name not in ("text", "RawSQL", "read_sql", "read_sql_query", "read_database", "TextClause") and not ctx.config.sql_functions:
+    if name not in ("text", "RawSQL", "read_sql", "read_sql_query", "read_database", "TextClause", "execute_values", "execute_batch") and not ctx.config.sql_functions:
         return None
     q = ctx.qualify(func)
     if q in TEXT_FUNCS:
@@ -226,6 +227,11 @@ def find_sink(call: cst.Call, ctx: Context) -> Optional[Sink]:
         if sql is None:
             return None
         return Sink(call, "rawsql", "RawSQL", ((sql, "rawsql"),), _params_arg(call), (), "django", True, name)
+    if q in EXTRAS_FUNCS:
+        sql = N.arg(call, 1) or N.arg(call, keyword="sql")
+        if sql is None:
+            return None
+        return Sink(call, "execute", N.short(func, 40), ((sql, "statement"),), None, (), "psycopg2", True, name)
     if q in PANDAS_FUNCS:
         sql = _sql_arg(call)
         if sql is None:
@@ -594,6 +600,8 @@ class Evaluator:
                 return "safe", f"`{N.short(expr, 30)}` is a number", None
             if name == "str" and expr.args:
                 return self.classify(expr.args[0].value, depth + 1, module_only)
+            if q in ("os.getenv", "os.environ.get") or (name == "get" and (N.dotted(N.receiver(expr)) or "").endswith(("config", "settings", "environ"))):
+                return "safe", f"`{N.short(expr, 40)}` is a configuration value", None
             if name in ("get", "pop", "setdefault") and N.receiver(expr) is not None:
                 k, how, _ = self.classify_collection(N.receiver(expr), depth + 1, module_only)
                 default = N.arg(expr, 1)
@@ -611,9 +619,13 @@ class Evaluator:
             text = N.code(expr)
             if any(text.endswith(s) for s in SAFE_ATTRS):
                 return "safe", f"`{N.short(expr, 40)}` is a table/column name from the model", None
+            if _is_config_name(expr.attr.value):
+                return "safe", f"`{N.short(expr, 40)}` is a configuration constant", None
             if (N.dotted(expr) or "").endswith(".value"):
                 return "value", "", None
             return "value", "", None
+        if isinstance(expr, cst.Subscript) and _config_lookup(expr, ctx):
+            return "safe", f"`{N.short(expr, 40)}` is a configuration value", None
         if isinstance(expr, cst.Subscript):
             coll = expr.value
             k, how, _ = self.classify_collection(coll, depth + 1, module_only)
@@ -783,6 +795,24 @@ class Evaluator:
 
         guards = self.ctx.memo(("sql-guards", id(fn.node)), compute)
         return guards.get(expr.value)
+
+
+HTTP_ATTRS = {"GET", "POST", "FILES", "COOKIES", "META", "DATA", "JSON", "HEADERS", "ARGS", "FORM", "BODY", "PUT", "QUERY"}
+
+
+def _is_config_name(name: str) -> bool:
+    """``settings.DB_SCHEMA`` / ``config.TABLE_PREFIX``: an upper-case configuration constant."""
+    return name.isupper() and len(name) > 1 and name not in HTTP_ATTRS
+
+
+def _config_lookup(expr: cst.Subscript, ctx: Context) -> bool:
+    """``os.environ["X"]`` / ``app.config["X"]`` / ``settings.DATABASES["default"]``."""
+    base = N.dotted(expr.value) or ""
+    q = ctx.qualify(expr.value) or base
+    if q == "os.environ" or base.endswith((".config", "app.config")) or base == "config":
+        return True
+    last = base.rsplit(".", 1)[-1]
+    return _is_config_name(last) and "." in base
 
 
 def _const_how(ctx: Context, expr: cst.BaseExpression) -> str:

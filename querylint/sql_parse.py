@@ -20,6 +20,7 @@ from sqlglot import exp
 from sqlglot.errors import ErrorLevel
 
 log = logging.getLogger(__name__)
+_SQLGLOT_LOG = logging.getLogger("sqlglot")
 
 # Tokens the extraction inserts for Python-side holes (f-string / % / .format values).
 HOLE_PREFIX = "qlhole"
@@ -191,6 +192,8 @@ class ParseResult:
 @lru_cache(maxsize=4096)
 def parse(sql: str, dialect: Optional[str] = None) -> ParseResult:
     """Strict parse, memoised per ``(sql, dialect)``. Never raises."""
+    level = _SQLGLOT_LOG.level
+    _SQLGLOT_LOG.setLevel(logging.ERROR)  # "falling back to parsing as a Command" is not the user's business
     try:
         trees = sqlglot.parse(sql, read=dialect, error_level=ErrorLevel.RAISE)
     except sqlglot.errors.ParseError as err:
@@ -202,7 +205,9 @@ def parse(sql: str, dialect: Optional[str] = None) -> ParseResult:
         return ParseResult((), dialect, ParseError(_plain(str(err))))
     except (sqlglot.errors.SqlglotError, ValueError, KeyError, TypeError, AttributeError, IndexError, RecursionError) as err:
         return ParseResult((), dialect, ParseError(f"{type(err).__name__}: {_plain(str(err))}"))
-    statements = tuple(t for t in trees if t is not None)
+    finally:
+        _SQLGLOT_LOG.setLevel(level)
+    statements = tuple(t for t in trees if t is not None and not isinstance(t, exp.Command))
     if not statements:
         return ParseResult((), dialect, ParseError("empty statement"))
     return ParseResult(statements, dialect)
