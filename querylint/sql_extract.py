@@ -62,6 +62,7 @@ class Hole:
     text: Optional[str] = None  # text substituted into the SQL for const/placeholders
     via_name: bool = False  # reached through a name (the builder sits apart from the sink)
     index: int = -1  # the N of its ``qlholeN`` token (value/safe holes only)
+    anchor: Optional[cst.CSTNode] = None  # the assigned value the hole was reached through (reported there)
 
     @property
     def source(self) -> str:
@@ -388,7 +389,7 @@ class Evaluator:
 
     # -- pieces -----------------------------------------------------------
 
-    def pieces(self, expr: cst.CSTNode, depth: int = 0, via: bool = False, module_only: bool = False) -> Optional[List[Piece]]:
+    def pieces(self, expr: cst.CSTNode, depth: int = 0, via = False, module_only: bool = False) -> Optional[List[Piece]]:
         if depth > 8 or expr is None:
             return None
         if isinstance(expr, cst.SimpleString):
@@ -429,7 +430,8 @@ class Evaluator:
             got = _single_assignment(self.ctx, expr, module_only)
             if got is not None:
                 value, is_module = got
-                return self.pieces(value, depth + 1, True, module_only or is_module)
+                anchor = _assignment_statement(self.ctx, expr, module_only) or value
+                return self.pieces(value, depth + 1, anchor, module_only or is_module)
             imported = _imported_string(self.ctx, expr)
             if imported is not None:
                 return [imported[0]]
@@ -464,7 +466,7 @@ class Evaluator:
                                 return small.value
         return None
 
-    def _call(self, call: cst.Call, depth: int, via: bool, module_only: bool) -> Optional[List[Piece]]:
+    def _call(self, call: cst.Call, depth: int, via, module_only: bool) -> Optional[List[Piece]]:
         name = N.call_name(call)
         recv = N.receiver(call)
         if name == "format" and recv is not None:
@@ -500,7 +502,7 @@ class Evaluator:
                 return out
         return None
 
-    def _percent(self, expr: cst.BinaryOperation, depth: int, via: bool, module_only: bool) -> Optional[List[Piece]]:
+    def _percent(self, expr: cst.BinaryOperation, depth: int, via, module_only: bool) -> Optional[List[Piece]]:
         fmt = self.pieces(expr.left, depth + 1, via, module_only)
         if fmt is None or not all(isinstance(p, str) for p in fmt):
             return None
@@ -538,7 +540,7 @@ class Evaluator:
             out.extend(self.hole(value, expr, depth, via, module_only))
         return out
 
-    def _format(self, call: cst.Call, fmt: str, depth: int, via: bool, module_only: bool) -> Optional[List[Piece]]:
+    def _format(self, call: cst.Call, fmt: str, depth: int, via, module_only: bool) -> Optional[List[Piece]]:
         try:
             parsed = list(string.Formatter().parse(fmt))
         except ValueError:
@@ -571,16 +573,16 @@ class Evaluator:
 
     # -- holes ------------------------------------------------------------
 
-    def hole(self, expr: cst.BaseExpression, builder: cst.CSTNode, depth: int, via: bool, module_only: bool) -> List[Piece]:
+    def hole(self, expr: cst.BaseExpression, builder: cst.CSTNode, depth: int, via, module_only: bool) -> List[Piece]:
         """Pieces for a spliced value: its own pieces when it is a (built) string, else a Hole."""
         inner = self.pieces(expr, depth + 1, via, module_only)
         if inner is not None:
             if all(isinstance(p, str) for p in inner):
                 text = "".join(inner)
-                return [Hole(expr, builder, "const", _const_how(self.ctx, expr), text, via)]
+                return [Hole(expr, builder, "const", _const_how(self.ctx, expr), text, bool(via), anchor=via or None)]
             return inner
         kind, how, text = self.classify(expr, depth, module_only)
-        return [Hole(expr, builder, kind, how, text, via)]
+        return [Hole(expr, builder, kind, how, text, bool(via), anchor=via or None)]
 
     def classify(self, expr: cst.BaseExpression, depth: int = 0, module_only: bool = False) -> Tuple[str, str, Optional[str]]:
         """(kind, how, text) of a non-string value spliced into SQL."""
@@ -769,7 +771,7 @@ class Evaluator:
         for b in found:
             if b.kind not in ("assign", "annassign", "augassign") or b.value is None or (b.kind != "augassign" and not b.is_simple):
                 return False
-            p = self.pieces(b.value, depth + 1, True, module_only)
+            p = self.pieces(b.value, depth + 1, b.value, module_only)
             if p is None:
                 if self.classify(b.value, depth + 1, module_only)[0] == "value":
                     return False
@@ -946,7 +948,7 @@ def extract_constant(node: cst.Assign, ctx: Context) -> List[EmbeddedSql]:
         return []
     kind = "raw" if sinks == {"raw"} else "constant"
     sink = Sink(None, kind, node.targets[0].target.value, ((node.value, "statement"),), None, (), None, False, sorted(sinks)[0])
-    return [EmbeddedSql(sink, node.value, "statement", pieces, node.value, holes, [], text, guess_driver_from_imports(ctx), ctx)]
+    return [EmbeddedSql(sink, node.value, "statement", pieces, node, holes, [], text, guess_driver_from_imports(ctx), ctx)]
 
 
 def extract(call: cst.Call, ctx: Context) -> List[EmbeddedSql]:
@@ -1039,8 +1041,20 @@ def _origin_of_name(ctx: Context, expr: cst.Name) -> Optional[cst.CSTNode]:
         got = _single_assignment(ctx, current, module_only)
         if got is None:
             return None  # e.g. imported from another module: not reported in this file
-        current, is_module = got
+        statement = _assignment_statement(ctx, current, module_only)
+        value, is_module = got
         module_only = module_only or is_module
+        if not isinstance(value, cst.Name):
+            return statement or value
+        current = value
+    return None
+
+
+def _assignment_statement(ctx: Context, node: cst.Name, module_only: bool) -> Optional[cst.CSTNode]:
+    """The ``name = value`` statement of a single assignment (its span covers a parenthesised value)."""
+    found = _scope_bindings(ctx, node.value, node, module_only)
+    if found and isinstance(found[-1].node, (cst.Assign, cst.AnnAssign)):
+        return found[-1].node
     return None
 
 
@@ -1061,7 +1075,7 @@ def _builders_of_name(ev: Evaluator, expr: cst.BaseExpression) -> List[Hole]:
         if b.kind not in ("assign", "annassign", "augassign") or b.value is None or b.end >= _ordinal(scope, expr):
             continue
         value = b.value
-        p = ev.pieces(value, 1, True)
+        p = ev.pieces(value, 1, b.node if isinstance(b.node, (cst.Assign, cst.AnnAssign, cst.AugAssign)) else value)
         if p is None:
             continue
         out.extend(h for h in p if isinstance(h, Hole))

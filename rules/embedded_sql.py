@@ -335,7 +335,7 @@ class FormattedSql(_SqlRule):
             return
         groups: Dict[int, Tuple[cst.CSTNode, List[Hole]]] = {}
         for h in item.value_holes:
-            node = h.builder if h.via_name or item.sink.call is None else item.sink.call
+            node = (h.anchor or h.builder) if h.via_name or item.sink.call is None else item.sink.call
             groups.setdefault(id(node), (node, []))[1].append(h)
         if not groups:
             return
