@@ -458,7 +458,7 @@ def _param_value(param, ctx: Context) -> Optional[SAValue]:
             if _last(q) in ("scoped_session", "async_scoped_session"):
                 return SAValue("session", is_async=_last(q).startswith("async"))
             return None
-        if _last(q) in SESSION_CLASSES | {"scoped_session", "async_scoped_session"} and (q.startswith("sqlalchemy") or "." not in q):
+        if _last(q) in SESSION_CLASSES | {"scoped_session", "async_scoped_session"} and (q.startswith(("sqlalchemy", "sqlmodel")) or "." not in q):
             return SAValue("session", is_async=_last(q).startswith("Async") or _last(q).startswith("async"))
         return None
     n = param.name.value.lstrip("_").lower()
@@ -562,16 +562,29 @@ def _infer_call(call: cst.Call, ctx: Context, depth: int) -> Optional[SAValue]:
         return SAValue("stmt", _with_origin(elem, call), origin=call)
     if kind in ("insert", "update", "delete", "text", "union", "union_all"):
         return SAValue("stmt", None, origin=call, bulk=False, relationship=None, limited=kind in ("insert", "update", "delete"))
-    if recv is None or _is_module_ref(recv, ctx) and name not in ("query", "get", "execute", "scalars", "scalar"):
+    if recv is None or _is_module_ref(recv, ctx) and name not in ("query", "get", "execute", "scalars", "scalar", "exec", "get_one"):
         q = ctx.qualify(func) or name
-        if name in SESSION_CLASSES and (q.startswith("sqlalchemy") or name == q):
+        if name in SESSION_CLASSES and (q.startswith(("sqlalchemy", "sqlmodel")) or name == q):
             return SAValue("session", is_async=name == "AsyncSession")
         if name in ("object_session",) or q.endswith("Session.object_session") or name == "async_object_session":
             return SAValue("session")
-        if name in ("list", "sorted", "tuple", "reversed") and call.args:
+        if name in ("list", "sorted", "tuple", "reversed", "iter", "set") and call.args and recv is None:
             inner = infer(call.args[0].value, ctx, depth + 1)
             if inner is not None and inner.kind in ("result", "rows", "query", "dynamic"):
                 return SAValue("rows", inner.elem, origin=inner.origin, relationship=inner.relationship)
+            return None
+        if name == "enumerate" and call.args and recv is None:
+            inner = infer(call.args[0].value, ctx, depth + 1)
+            if inner is not None and inner.kind in ("result", "rows", "query") and inner.elem is not None:
+                return SAValue("rows", Elem("tuple", parts=(Elem("column"), inner.elem)), origin=inner.origin)
+            return None
+        if name == "zip" and call.args and recv is None:
+            parts = []
+            for a in call.args:
+                inner = infer(a.value, ctx, depth + 1)
+                parts.append(inner.elem if inner is not None and inner.kind in ("result", "rows", "query") and inner.elem is not None else Elem("column"))
+            if any(p.kind != "column" for p in parts):
+                return SAValue("rows", Elem("tuple", parts=tuple(parts)))
             return None
         if name == "paginate" and recv is not None and call.args:
             inner = infer(call.args[0].value, ctx, depth + 1)
@@ -592,6 +605,15 @@ def _infer_call(call: cst.Call, ctx: Context, depth: int) -> Optional[SAValue]:
     if recv is None:
         return None
     base = infer(recv, ctx, depth + 1)
+    if base is None and name in ("query", "exec") and isinstance(recv, (cst.Name, cst.Attribute)) and uses_sqlalchemy(ctx):
+        # ``db.query(User)`` on an object of unknown type: a session when it queries mapped classes
+        elem = _select_elem(call.args, ctx, query_style=True)
+        if name == "query" and elem is not None and (elem.kind == "entity" or any(p.kind == "entity" for p in elem.parts)):
+            base = SAValue("session")
+        elif name == "exec":
+            stmt = infer(N.arg(call, 0), ctx, depth + 1)
+            if stmt is not None and stmt.kind == "stmt" and stmt.elem is not None:
+                base = SAValue("session")
     if base is None:
         return None
     k = base.kind
@@ -618,6 +640,12 @@ def _infer_call(call: cst.Call, ctx: Context, depth: int) -> Optional[SAValue]:
         if name in ("execute", "stream"):
             stmt = infer(N.arg(call, 0), ctx, depth + 1)
             elem = stmt.elem if stmt is not None and stmt.kind == "stmt" else None
+            return SAValue("result", elem, origin=call, limited=bool(stmt and stmt.limited))
+        if name == "exec":
+            stmt = infer(N.arg(call, 0), ctx, depth + 1)
+            elem = stmt.elem if stmt is not None and stmt.kind == "stmt" else None
+            if elem is not None and elem.kind == "tuple" and len(elem.parts) == 1:
+                elem = elem.parts[0]
             return SAValue("result", elem, origin=call, limited=bool(stmt and stmt.limited))
         if name in ("scalars", "stream_scalars"):
             stmt = infer(N.arg(call, 0), ctx, depth + 1)

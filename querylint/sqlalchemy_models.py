@@ -162,6 +162,8 @@ def _compute(index: ProjectIndex) -> Mappings:
             owner = base[: -len(".Model")]
             if owner in fsa or f"{module}.{owner}" in fsa:
                 return "flask"
+        if base in ("sqlmodel.SQLModel", "sqlmodel.main.SQLModel"):
+            return "sqlmodel"
         return None
 
     memo: Dict[str, Optional[str]] = {}
@@ -190,6 +192,8 @@ def _compute(index: ProjectIndex) -> Mappings:
         kind = mapped_kind(cls)
         if kind is None or kind == "root":
             continue
+        if kind == "sqlmodel" and not any(k == "table" and v == ("lit", True) for k, v in cls.keywords):
+            continue  # a plain pydantic model (no table=True): not mapped
         # a declarative root itself (``class Base(DeclarativeBase): pass``) maps nothing, but its
         # attributes are inherited: keep it when it declares something
         table = None
@@ -223,7 +227,7 @@ def _compute(index: ProjectIndex) -> Mappings:
         cls = index.classes[q]
         for attr in cls.attrs:
             call = attr.call
-            if call is None or _last(call.func) not in RELATIONSHIP_FUNCS:
+            if call is None or not (_last(call.func) in RELATIONSHIP_FUNCS or (_last(call.func) == "Relationship" and call.func.startswith("sqlmodel"))):
                 continue
             rel, back = _relationship(m, mc, attr, call, tables)
             mc.relationships[attr.name] = rel
@@ -252,16 +256,22 @@ def _foreign_keys(call: CallSummary) -> Iterable[str]:
             yield "@" + str(inner.args[0][1]).rsplit(".", 1)[0]
 
 
-def _annotation_target(annotation: Optional[str]) -> Tuple[Optional[str], Optional[bool], Optional[str]]:
-    """(target name, is collection, special loader) from ``Mapped[list["Order"]]`` and friends."""
+def _annotation_target(annotation: Optional[str], bare: bool = False) -> Tuple[Optional[str], Optional[bool], Optional[str]]:
+    """(target name, is collection, special loader) from ``Mapped[list["Order"]]`` and friends.
+
+    ``bare``: the annotation has no ``Mapped[...]`` wrapper (SQLModel: ``list["Hero"]``, ``Optional["Team"]``).
+    """
     if not annotation:
         return None, None, None
     text = annotation.strip()
     special = None
     m = re.match(r"^\s*(?:[\w.]*\.)?(Mapped|WriteOnlyMapped|DynamicMapped|Relationship|RelationshipProperty)\s*\[(.*)\]\s*$", text, re.S)
     if not m:
-        return None, None, None
-    wrapper, inner = m.group(1), m.group(2).strip()
+        if not bare:
+            return None, None, None
+        wrapper, inner = "Mapped", text
+    else:
+        wrapper, inner = m.group(1), m.group(2).strip()
     if wrapper == "WriteOnlyMapped":
         special = "write_only"
     elif wrapper == "DynamicMapped":
@@ -285,7 +295,8 @@ def _lazy_value(v) -> Optional[str]:
 
 
 def _relationship(m: Mappings, mc: MappedClass, attr: ClassAttr, call: CallSummary, tables: Dict[str, str]):
-    ann_target, ann_coll, special = _annotation_target(attr.annotation)
+    sqlmodel = _last(call.func) == "Relationship"
+    ann_target, ann_coll, special = _annotation_target(attr.annotation, bare=sqlmodel)
     target_name = None
     if call.args:
         kind, val = call.args[0]
@@ -303,6 +314,11 @@ def _relationship(m: Mappings, mc: MappedClass, attr: ClassAttr, call: CallSumma
     target_q = target.qualname if target is not None else None
 
     lazy = special or _lazy_value(call.kwarg("lazy")) or "select"
+    extra = call.kwarg("sa_relationship_kwargs")
+    if sqlmodel and extra is not None and extra[0] == "expr":
+        hit = re.search(r"""["']lazy["']\s*:\s*["'](\w+)["']""", str(extra[1]))
+        if hit:
+            lazy = hit.group(1)
     if _last(call.func) == "dynamic_loader":
         lazy = "dynamic"
     collection: Optional[bool] = None

@@ -11,6 +11,7 @@ from querylint.loops import classify_loop, per_item_loop
 from querylint.peewee_models import infer as pw_infer, uses_peewee
 from querylint.rule import Rule, dedent, nodes as N
 from querylint.sqlalchemy_infer import (
+    _is_fsa_db,
     QUERY_TERMINAL_ONE,
     QUERY_TERMINAL_ROWS,
     Elem,
@@ -22,10 +23,11 @@ from querylint.sqlalchemy_infer import (
 )
 from querylint.sqlalchemy_models import EAGER, NOLOAD, RAISE, Relationship, mappings
 
-SESSION_READS = {"get", "get_one", "execute", "scalars", "scalar", "stream", "stream_scalars"}
+SESSION_READS = {"get", "get_one", "execute", "scalars", "scalar", "stream", "stream_scalars", "exec"}
+FSA_DB_READS = {"get_or_404", "first_or_404", "one_or_404"}  # Flask-SQLAlchemy 3 ``db.get_or_404(Model, id)``
 SESSION_WRITES = {"commit", "flush", "refresh", "merge"}
 QUERY_TERMINALS = QUERY_TERMINAL_ROWS | QUERY_TERMINAL_ONE | {"count", "delete", "update", "paginate"}
-CALL_NAMES = SESSION_READS | SESSION_WRITES | QUERY_TERMINALS
+CALL_NAMES = SESSION_READS | SESSION_WRITES | QUERY_TERMINALS | FSA_DB_READS
 MUTATORS = {"append", "extend", "remove", "add", "discard", "insert", "pop", "clear", "set", "update"}
 LAZY_LOAD_RE = re.compile(r"\(lazy load of ([\w.]+)\.(\w+)\)")
 
@@ -45,6 +47,10 @@ def classify_call(call: cst.Call, ctx) -> Optional[Tuple[str, SAValue]]:
     recv = N.receiver(call)
     if recv is None or not uses_sqlalchemy(ctx):
         return None
+    if name in FSA_DB_READS and isinstance(recv, (cst.Name, cst.Attribute)) and _is_fsa_db(recv, ctx):
+        first = N.arg(call, 0)
+        if mapped_entity(first, ctx) is not None or (infer(first, ctx) is not None and infer(first, ctx).kind == "stmt"):
+            return "query", SAValue("session")
     if name in SESSION_READS or name in SESSION_WRITES:
         base = infer(recv, ctx)
         if base is not None and base.kind == "session":
@@ -54,10 +60,10 @@ def classify_call(call: cst.Call, ctx) -> Optional[Tuple[str, SAValue]]:
                 return "write", base
             if name in ("get", "get_one"):
                 return ("query", base) if mapped_entity(N.arg(call, 0), ctx) is not None else None
-            if name in ("execute", "stream"):
+            if name in ("execute", "stream", "exec"):
                 return _execute_kind(call, ctx, base)
             return "query", base
-        if base is None and name in ("get", "get_one", "execute", "scalars", "scalar") and statement_call(call, ctx) is None:
+        if base is None and name in ("get", "get_one", "execute", "scalars", "scalar", "exec") and statement_call(call, ctx) is None:
             # an object of unknown type, with SQLAlchemy arguments: a session or scoped session
             if not isinstance(recv, (cst.Name, cst.Attribute)) or N.dotted(recv) in ("self", "cls"):
                 return None
@@ -69,7 +75,7 @@ def classify_call(call: cst.Call, ctx) -> Optional[Tuple[str, SAValue]]:
                 return None
             stmt = infer(N.arg(call, 0), ctx)
             if stmt is not None and stmt.kind == "stmt" and stmt.elem is not None:
-                return _execute_kind(call, ctx, SAValue("session")) if name == "execute" else ("query", SAValue("session"))
+                return _execute_kind(call, ctx, SAValue("session")) if name in ("execute", "exec") else ("query", SAValue("session"))
             return None
     if name in QUERY_TERMINALS:
         base = infer(recv, ctx)
@@ -95,13 +101,28 @@ def _is_known_non_session(recv, ctx) -> bool:
     return False
 
 
+def _is_many_params(node, ctx, depth: int = 0) -> bool:
+    """A list of parameter sets (``[{...}, ...]``, a comprehension, ``rows``), not one dict."""
+    if isinstance(node, (cst.List, cst.ListComp, cst.GeneratorExp)):
+        return True
+    if isinstance(node, cst.Call) and N.call_name(node) in ("list", "tuple") and node.args:
+        return True
+    if isinstance(node, cst.Name) and depth < 3:
+        b = ctx.binding(node.value, at=node)
+        if b is not None and b.kind in ("assign", "annassign") and b.is_simple and b.value is not None:
+            if isinstance(b.value, cst.Dict) or (isinstance(b.value, cst.Call) and N.call_name(b.value) == "dict"):
+                return False
+            return _is_many_params(b.value, ctx, depth + 1) or (b.value is not None and node.value.endswith(("rows", "records", "batch", "chunk", "items", "values", "mappings", "data")))
+        return node.value.endswith(("rows", "records", "batch", "chunk", "mappings"))
+    return False
+
+
 def _execute_kind(call: cst.Call, ctx, base: SAValue) -> Optional[Tuple[str, SAValue]]:
     positional = [a for a in call.args if a.keyword is None and not a.star]
-    if len(positional) >= 2 or N.arg(call, keyword="params") is not None and isinstance(N.arg(call, keyword="params"), (cst.List, cst.ListComp, cst.Name)):
+    second = positional[1].value if len(positional) >= 2 else N.arg(call, keyword="params")
+    if second is not None and _is_many_params(second, ctx):
         # session.execute(insert(X), rows): one executemany for many rows
-        second = positional[1].value if len(positional) >= 2 else N.arg(call, keyword="params")
-        if not isinstance(second, cst.Dict):
-            return None
+        return None
     stmt = infer(N.arg(call, 0), ctx)
     if stmt is not None and stmt.bulk:
         return None
