@@ -45,7 +45,7 @@ SAFE_CALLS = {"int", "float", "len", "bool", "round", "abs", "min", "max", "math
 QUOTE_CALLS = {"quote_name", "quote_ident", "escape_string", "escape", "literal", "quote", "escape_identifier", "quote_identifier", "escape_like"}
 SAFE_ATTRS = ("_meta.db_table", "_meta.model_name", "_meta.app_label", "__tablename__", "__table__.name", "__table__.fullname", "_meta.pk.column", "_meta.table_name")
 FRAGMENT_NAME_RE = re.compile(r"(^|_)(sql|clause|clauses|where|fragment|conditions|predicate|filters_sql)$", re.I)
-PLACEHOLDER_TEXT_RE = re.compile(r"^\s*(\?|%s|\$|:[A-Za-z_]*|%\(\)s|@\w*|%\(|\)s)\s*,?\s*$")
+PLACEHOLDER_TEXT_RE = re.compile(r"^\s*(\?|%s|\$|:[A-Za-z_]\w*|:|%\(\w*\)s|@\w*|%\(|\)s)\s*,?\s*$")
 
 
 # --------------------------------------------------------------------------- data
@@ -575,6 +575,8 @@ class Evaluator:
 
     def hole(self, expr: cst.BaseExpression, builder: cst.CSTNode, depth: int, via, module_only: bool) -> List[Piece]:
         """Pieces for a spliced value: its own pieces when it is a (built) string, else a Hole."""
+        if isinstance(expr, (cst.BinaryOperation, cst.Call, cst.Name)) and is_placeholder_list(expr, self, module_only):
+            return [Hole(expr, builder, "placeholders", "a generated placeholder list", None, bool(via), anchor=via or None)]
         inner = self.pieces(expr, depth + 1, via, module_only)
         if inner is not None:
             if all(isinstance(p, str) for p in inner):
@@ -846,6 +848,8 @@ def is_placeholder_list(expr: cst.BaseExpression, ev: "Evaluator", module_only: 
                     return True
             return False
         return all(_is_placeholder_text(ev, s, module_only) or is_placeholder_list(s, ev, module_only, depth + 1) for s in (expr.left, expr.right))
+    if isinstance(expr, cst.Call) and N.call_name(expr) in ("strip", "rstrip", "lstrip") and N.receiver(expr) is not None:
+        return is_placeholder_list(N.receiver(expr), ev, module_only, depth + 1) or _is_placeholder_text(ev, N.receiver(expr), module_only)
     if isinstance(expr, cst.Call) and N.call_name(expr) == "join" and expr.args:
         seq = expr.args[0].value
         if isinstance(seq, cst.Name):
@@ -878,7 +882,7 @@ def _is_placeholder_text(ev: "Evaluator", expr: cst.BaseExpression, module_only:
         return False
     if allow_holes:
         # f"{col} = %s" / f"${i}" / f"%({k})s": the text around the holes is a placeholder
-        return bool(re.search(r"(\?|%s|\$|%\(\)s|:)\s*,?\s*$", texts.strip())) or bool(PLACEHOLDER_TEXT_RE.match(texts))
+        return bool(re.search(r"(\?|%s|\$|%\(\w*\)s|:)\s*,?\s*$", texts.strip())) or bool(PLACEHOLDER_TEXT_RE.match(texts))
     return bool(PLACEHOLDER_TEXT_RE.match(texts.replace(",", "").strip() or ","))
 
 

@@ -67,6 +67,11 @@ def test_augmented_appends_are_collected_when_the_text_is_unknown():
     '",".join("?" * len(ids))',
     '", ".join(f"${i + 1}" for i in range(len(ids)))',
     '", ".join(["?"] * len(ids))',
+    '("?," * len(ids)).rstrip(",")',
+    '"%s, " * (len(ids) - 1) + "%s"',
+    '", ".join(f":id{i}" for i in range(len(ids)))',
+    '", ".join(f"%(id_{i})s" for i in range(len(ids)))',
+    '", ".join("$" + str(i + 1) for i in range(len(ids)))',
 ])
 def test_generated_placeholder_lists(expr):
     item = one(f'def f(cur, ids):\n    marks = {expr}\n    cur.execute(f"SELECT id FROM t WHERE id IN ({{marks}})", ids)\n')
