@@ -51,11 +51,11 @@ def sources(select: exp.Expression) -> List[exp.Expression]:
     return [s for s in out if s is not None]
 
 
-def real_tables(select: exp.Expression, ctes: Set[str]) -> List[exp.Table]:
-    """Sources that are stored tables (not CTEs, subqueries, functions or hole tokens)."""
+def real_tables(select: exp.Expression, ctes: Set[str], holes_ok: bool = False) -> List[exp.Table]:
+    """Sources that are stored tables (not CTEs, subqueries, functions; hole tokens only with ``holes_ok``)."""
     out = []
     for s in sources(select):
-        if isinstance(s, exp.Table) and s.name and s.name.lower() not in ctes and not HOLE_RE.fullmatch(s.name):
+        if isinstance(s, exp.Table) and s.name and s.name.lower() not in ctes and (holes_ok or not HOLE_RE.fullmatch(s.name)):
             out.append(s)
     return out
 
@@ -83,7 +83,7 @@ def returned_stars(stmt: exp.Expression) -> List[StarUse]:
     ctes = cte_names(stmt)
     out = []
     for sel in _top_selects(stmt):
-        tables = real_tables(sel, ctes)
+        tables = real_tables(sel, ctes, holes_ok=True)
         aliases = {(t.alias_or_name or "").lower(): t.name for t in tables}
         for proj in sel.expressions:
             if isinstance(proj, exp.Star):

@@ -124,6 +124,12 @@ def _sql_excerpt(stmt, limit: int = 60) -> str:
 # --------------------------------------------------------------------------- QL301
 
 
+def _table_name(item: EmbeddedSql, name: str) -> str:
+    """A table name for messages: a spliced table shows its Python source (``{self.table}``)."""
+    hole = item.hole(name)
+    return "{" + hole.source + "}" if hole is not None else name
+
+
 class SelectStar(_SqlRule):
     """
     ## What it does
@@ -186,7 +192,7 @@ class SelectStar(_SqlRule):
                     ))
                 continue
             for use in C.returned_stars(stmt):
-                table = ", ".join(use.tables)
+                table = ", ".join(_table_name(item, t) for t in use.tables)
                 if use.qualifier:
                     msg = f"`{use.qualifier}.*` returns every column of `{table}`; list the columns the code uses"
                 else:
@@ -305,7 +311,9 @@ class FormattedSql(_SqlRule):
     Not reported: values that resolve to module-level (or imported) string constants, names
     checked against an allow-list (`if sort not in SORTS: ...`, `SORTS[key]`), numbers
     (`int(...)`, `len(...)`), generated placeholder lists (`",".join(["%s"] * len(ids))`),
-    lists of constant fragments joined together, Django `Model._meta.db_table`, and
+    lists of constant fragments joined together, Django `Model._meta.db_table`, upper-case
+    configuration constants (`settings.DB_SCHEMA`, `os.environ[...]`), identifiers configured
+    on the object (`FROM {self.table}`), parameters named as SQL fragments (`where_sql`), and
     `psycopg2.sql`/`psycopg.sql` composition.
     """
 
@@ -335,6 +343,8 @@ class FormattedSql(_SqlRule):
             return
         groups: Dict[int, Tuple[cst.CSTNode, List[Hole]]] = {}
         for h in item.value_holes:
+            if _is_identifier_hole(item, h) and (N.dotted(h.expr) or "").split(".")[0] in ("self", "cls") and (N.dotted(h.expr) or "").count(".") == 1:
+                continue  # a table/column name configured on the object (``FROM {self.table}``)
             node = (h.anchor or h.builder) if h.via_name or item.sink.call is None else item.sink.call
             groups.setdefault(id(node), (node, []))[1].append(h)
         if not groups:

@@ -23,7 +23,7 @@ def tree(sql, dialect=None):
     ("WITH r AS (SELECT id FROM t) SELECT * FROM r", []),
     ("SELECT * FROM (SELECT id FROM t) s", []),
     ("INSERT INTO b SELECT * FROM a", []),
-    ("SELECT * FROM qlhole0", []),
+    ("SELECT * FROM qlhole0", [("qlhole0",)]),
 ])
 def test_QL301_returned_stars(sql, tables):
     assert [u.tables for u in C.returned_stars(tree(sql))] == tables
