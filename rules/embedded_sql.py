@@ -270,7 +270,10 @@ def _builder_kind(builder: cst.CSTNode) -> str:
     return "string formatting"
 
 
-def _is_identifier_hole(item: EmbeddedSql, hole: Hole) -> bool:
+_TABLE_BEFORE = re.compile(r"(FROM|JOIN|INTO|UPDATE|TABLE)\s*$|\.\s*$", re.I)
+
+
+def _is_identifier_hole(item: EmbeddedSql, hole: Hole, pattern=_IDENT_BEFORE) -> bool:
     if item.text is None or hole.index < 0:
         return False
     token = f"{HOLE_PREFIX}{hole.index}"
@@ -280,7 +283,7 @@ def _is_identifier_hole(item: EmbeddedSql, hole: Hole) -> bool:
     before = item.text[:at]
     if before.count("'") % 2 == 1:
         return False
-    return bool(_IDENT_BEFORE.search(before))
+    return bool(pattern.search(before))
 
 
 class FormattedSql(_SqlRule):
@@ -343,7 +346,7 @@ class FormattedSql(_SqlRule):
             return
         groups: Dict[int, Tuple[cst.CSTNode, List[Hole]]] = {}
         for h in item.value_holes:
-            if _is_identifier_hole(item, h) and (N.dotted(h.expr) or "").split(".")[0] in ("self", "cls") and (N.dotted(h.expr) or "").count(".") == 1:
+            if _is_identifier_hole(item, h, _TABLE_BEFORE) and (N.dotted(h.expr) or "").split(".")[0] in ("self", "cls") and (N.dotted(h.expr) or "").count(".") == 1:
                 continue  # a table/column name configured on the object (``FROM {self.table}``)
             node = (h.anchor or h.builder) if h.via_name or item.sink.call is None else item.sink.call
             groups.setdefault(id(node), (node, []))[1].append(h)
