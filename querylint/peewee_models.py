@@ -220,9 +220,19 @@ def _infer(expr, ctx: Context, depth: int) -> Optional[PwValue]:
     if isinstance(expr, cst.Name):
         loop = ctx.loop_binding(expr.value)
         b = ctx.binding(expr.value, at=expr)
-        if loop is not None and loop.iter is not None and isinstance(loop.target, cst.Name):
+        if loop is not None and loop.iter is not None and loop.target is not None:
             if b is None or b.kind in ("for", "comprehension") or not _inside(b.node, loop.node, ctx):
-                it = infer(loop.iter, ctx, depth + 1)
+                it_node = loop.iter
+                if isinstance(loop.target, (cst.Tuple, cst.List)):
+                    # for i, row in enumerate(query)
+                    els = loop.target.elements
+                    if not (isinstance(it_node, cst.Call) and N.call_name(it_node) == "enumerate" and it_node.args and len(els) == 2
+                            and isinstance(els[1].value, cst.Name) and els[1].value.value == expr.value):
+                        return None
+                    it_node = it_node.args[0].value
+                elif not isinstance(loop.target, cst.Name):
+                    return None
+                it = infer(it_node, ctx, depth + 1)
                 if it is not None and it.kind in ("query", "rows") and it.model:
                     return PwValue("instance", it.model, it.loaded, (id(loop.node), id(loop.clause)), it.origin)
                 return None

@@ -351,10 +351,15 @@ def _relationship(m: Mappings, mc: MappedClass, attr: ClassAttr, call: CallSumma
             if u is not None and u[0] == "lit" and isinstance(u[1], bool):
                 backref_uselist = u[1]
     if backref_name and target_q is not None:
+        direction = _direction(target, mc) if target is not None else None
         if backref_uselist is not None:
             back_coll = backref_uselist
         elif call.kwarg("secondary") is not None:
             back_coll = True
+        elif direction is not None:
+            back_coll = direction
+        elif uselist is not None and uselist == ("lit", False):
+            back_coll = False  # one-to-one both ways
         elif collection is None:
             back_coll = None
         else:

@@ -1,0 +1,287 @@
+"""SQLAlchemy family (QL120-QL125, QL410-QL411): mappings, loader options and row inference.
+
+One case per fact: a models module shared by the snippets, then small functions that must or
+must not be flagged. Test IDs carry the codes (``pytest -k QL122``).
+"""
+import pytest
+
+from querylint.engine import parse_file
+from querylint.index import ProjectIndex
+from querylint.sqlalchemy_models import mappings
+from querylint.testing import lint_files
+
+MODELS = '''
+from typing import Optional
+from sqlalchemy import Column, ForeignKey, Integer, String, Table
+from sqlalchemy.orm import DeclarativeBase, DynamicMapped, Mapped, WriteOnlyMapped, backref, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Country(Base):
+    __tablename__ = "countries"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+
+
+class Customer(Base):
+    __tablename__ = "customers"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(40))
+    country_id: Mapped[int] = mapped_column(ForeignKey("countries.id"))
+    country: Mapped["Country"] = relationship()
+    orders: Mapped[list["Order"]] = relationship(back_populates="customer")
+    events: DynamicMapped["Event"] = relationship()
+    notes: WriteOnlyMapped["Note"] = relationship()
+    tags = relationship("Tag", secondary="customer_tags", backref="customers")
+    avatar = relationship("Avatar", uselist=False, backref=backref("owner", lazy="joined"))
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+    customer: Mapped["Customer"] = relationship(back_populates="orders")
+    invoice: Mapped[Optional["Invoice"]] = relationship(lazy="joined")
+    lines = relationship("Line", backref="order")
+
+
+class Line(Base):
+    __tablename__ = "lines"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    order_id = Column(Integer, ForeignKey("orders.id"))
+    sku = Column(String(20))
+
+
+class Invoice(Base):
+    __tablename__ = "invoices"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class Event(Base):
+    __tablename__ = "events"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+
+
+class Note(Base):
+    __tablename__ = "notes"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+
+
+class Tag(Base):
+    __tablename__ = "tags"
+    id: Mapped[int] = mapped_column(primary_key=True)
+
+
+class Avatar(Base):
+    __tablename__ = "avatars"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+'''
+
+HEADER = '''
+from sqlalchemy import select, update, insert, func, text
+from sqlalchemy.orm import Session, joinedload, selectinload, subqueryload, defaultload, lazyload, noload, raiseload, Load
+from app.models import Country, Customer, Order, Line, Event, Note, Tag, Avatar
+'''
+
+
+def codes(body: str, select=("QL1", "QL4")):
+    """{(line, code)} for ``body`` (line numbers counted inside ``body``)."""
+    src = HEADER + body
+    offset = HEADER.count("\n")
+    result = lint_files({"app/__init__.py": "", "app/models.py": MODELS, "app/views.py": src}, select=list(select))
+    assert result.errors == []
+    return {(f.span.line - offset, f.rule) for f in result.findings if f.path.endswith("views.py")}
+
+
+def _index(files):
+    import tempfile
+    from pathlib import Path
+
+    with tempfile.TemporaryDirectory() as tmp:
+        idx = ProjectIndex()
+        for rel, text in files.items():
+            p = Path(tmp) / rel
+            p.parent.mkdir(parents=True, exist_ok=True)
+            p.write_text(text)
+            idx.add(parse_file(p, rel, rel).facts)
+        return idx
+
+
+# ------------------------------------------------------------------------------ mappings
+
+
+def test_mapping_facts():
+    m = mappings(_index({"app/__init__.py": "", "app/models.py": MODELS}))
+    rel = m.relationship
+    assert rel("app.models.Customer", "country").collection is False
+    assert rel("app.models.Customer", "orders").collection is True
+    assert rel("app.models.Customer", "events").lazy == "dynamic"
+    assert rel("app.models.Customer", "notes").lazy == "write_only"
+    assert rel("app.models.Customer", "tags").collection is True
+    # backref="customers" on a secondary relationship: a collection on Tag
+    assert rel("app.models.Tag", "customers").target == "app.models.Customer"
+    assert rel("app.models.Tag", "customers").collection is True
+    # backref("owner", lazy="joined") on a uselist=False relationship: scalar, eager
+    assert rel("app.models.Avatar", "owner").lazy == "joined"
+    assert rel("app.models.Avatar", "owner").collection is False
+    # 1.x relationship("Line", backref="order"): direction from the ForeignKey column
+    assert rel("app.models.Order", "lines").collection is True
+    assert rel("app.models.Line", "order").collection is False
+    assert rel("app.models.Order", "invoice").lazy == "joined"
+    assert rel("app.models.Order", "customer_id") is None
+
+
+def test_flask_sqlalchemy_model_in_another_module():
+    m = mappings(
+        _index(
+            {
+                "blog/__init__.py": "",
+                "blog/ext.py": "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n",
+                "blog/models.py": (
+                    "from .ext import db\n"
+                    "class User(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n"
+                    "    posts = db.relationship('Post', backref='author', lazy='dynamic')\n"
+                    "class Post(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n"
+                    "    user_id = db.Column(db.Integer, db.ForeignKey('user.id'))\n"
+                ),
+            }
+        )
+    )
+    assert m.relationship("blog.models.User", "posts").lazy == "dynamic"
+    assert m.relationship("blog.models.Post", "author").collection is False
+
+
+def test_plain_classes_are_not_mapped():
+    m = mappings(_index({"a.py": "class Thing:\n    owner = relationship('X')\n"}))
+    assert m.classes == {}
+
+
+# ------------------------------------------------------------------------------ QL122 / QL123
+
+
+@pytest.mark.parametrize(
+    "body, want",
+    [
+        # default lazy many-to-one and collection on rows of select()
+        ("def f(s: Session):\n    return [o.customer.name for o in s.scalars(select(Order))]\n", {(2, "QL122")}),
+        ("def f(s: Session):\n    for c in s.scalars(select(Customer)):\n        print(len(c.orders))\n", {(3, "QL122")}),
+        # covered by a loader option on a statement built earlier
+        ("def f(s: Session):\n    st = select(Order).options(joinedload(Order.customer))\n    return [o.customer.name for o in s.scalars(st)]\n", set()),
+        # 1.x string option
+        ("def f(s):\n    return [o.customer.name for o in s.query(Order).options(joinedload('customer'))]\n", set()),
+        # a chained option covers the nested path...
+        (
+            "def f(s: Session):\n    st = select(Customer).options(selectinload(Customer.orders).joinedload(Order.customer))\n"
+            "    return [o.customer.name for c in s.scalars(st) for o in c.orders]\n",
+            set(),
+        ),
+        # ...defaultload() only leads the way: the first hop is still lazy
+        (
+            "def f(s: Session):\n    st = select(Customer).options(defaultload(Customer.orders).joinedload(Order.invoice))\n"
+            "    return [o.id for c in s.scalars(st) for o in c.orders]\n",
+            {(3, "QL122")},
+        ),
+        # .options(...) with sub-options
+        (
+            "def f(s: Session):\n    st = select(Customer).options(selectinload(Customer.orders).options(selectinload(Order.lines)))\n"
+            "    return [l.sku for c in s.scalars(st) for o in c.orders for l in o.lines]\n",
+            set(),
+        ),
+        # options unpacked from a list variable
+        ("OPTS = [joinedload(Order.customer)]\ndef f(s: Session):\n    return [o.customer.name for o in s.scalars(select(Order).options(*OPTS))]\n", set()),
+        # options we cannot read (a helper's result): silent
+        ("def f(s: Session, opts):\n    return [o.customer.name for o in s.scalars(select(Order).options(*opts))]\n", set()),
+        # lazyload() forces a declared-eager relationship back to lazy
+        ("def f(s: Session):\n    return [o.invoice for o in s.scalars(select(Order).options(lazyload(Order.invoice)))]\n", {(2, "QL122")}),
+        ("def f(s: Session):\n    return [o.invoice for o in s.scalars(select(Order))]\n", set()),
+        ("def f(s: Session):\n    return [o.customer for o in s.scalars(select(Order).options(noload(Order.customer)))]\n", set()),
+        # raiseload: the access raises
+        ("def f(s: Session):\n    return [o.customer for o in s.scalars(select(Order).options(raiseload(Order.customer)))]\n", {(2, "QL123")}),
+        # Load(Order).joinedload(...)
+        ("def f(s: Session):\n    return [o.customer for o in s.scalars(select(Order).options(Load(Order).joinedload(Order.customer)))]\n", set()),
+        # column rows carry no relationships
+        ("def f(s: Session):\n    return [r.name for r in s.execute(select(Customer.id, Customer.name))]\n", set()),
+        # tuple rows: each entity keeps its own options
+        ("def f(s: Session):\n    return [(o.customer, c.country) for o, c in s.execute(select(Order, Customer).join(Order.customer))]\n", {(2, "QL122")}),
+        # enumerate / sorted / zip keep the rows
+        ("def f(s: Session):\n    for i, o in enumerate(s.scalars(select(Order)).all()):\n        print(i, o.customer)\n", {(3, "QL122")}),
+        ("def f(s: Session):\n    for o in sorted(s.scalars(select(Order)), key=lambda o: o.id):\n        print(o.customer)\n", {(3, "QL122")}),
+        # rows passed in as a parameter: we cannot know how they were loaded
+        ("def f(orders):\n    return [o.customer for o in orders]\n", set()),
+        # one object loaded before the loop: its relationship loads once
+        ("def f(s: Session, ids):\n    c = s.get(Customer, 1)\n    return [c.country.name for i in ids]\n", set()),
+        # ...but its collection's items load per item
+        ("def f(s: Session):\n    c = s.get(Customer, 1)\n    return [len(o.lines) for o in c.orders]\n", {(3, "QL122")}),
+        # session.get(..., options=[...])
+        ("def f(s: Session):\n    c = s.get(Customer, 1, options=[selectinload(Customer.orders).selectinload(Order.lines)])\n    return [len(o.lines) for o in c.orders]\n", set()),
+        # the reverse of the parent collection is in the identity map
+        ("def f(s: Session):\n    c = s.get(Customer, 1)\n    return [o.customer.name for o in c.orders]\n", set()),
+        # assignment to a relationship is no load
+        ("def f(s: Session, c):\n    for o in s.scalars(select(Order)):\n        o.customer = c\n", set()),
+        # a loop over constants
+        ("def f(s: Session):\n    o = s.get(Order, 1)\n    for k in ('a', 'b'):\n        print(o.customer)\n", set()),
+    ],
+)
+def test_lazy_loads_QL122_QL123(body, want):
+    assert codes(body, ("QL122", "QL123")) == want
+
+
+# ------------------------------------------------------------------------------ QL120 / QL121 / QL124
+
+
+@pytest.mark.parametrize(
+    "body, want",
+    [
+        ("def f(s: Session, ids):\n    return [s.get(Customer, i) for i in ids]\n", {(2, "QL120")}),
+        ("def f(db, ids):\n    return [db.query(Customer).filter(Customer.id == i).one() for i in ids]\n", {(2, "QL120")}),
+        ("def f(s: Session, ids):\n    for i in ids:\n        s.execute(text('SELECT 1 WHERE :i'), {'i': i})\n", {(3, "QL120")}),
+        ("def f(s: Session, names):\n    return [s.scalars(select(Customer).where(Customer.name == n)).first() for n in names]\n", {(2, "QL120")}),
+        # hoisted / bulk / add
+        ("def f(s: Session, ids):\n    rows = s.scalars(select(Customer).where(Customer.id.in_(ids))).all()\n    return [r.name for r in rows]\n", set()),
+        ("def f(s: Session, rows):\n    for chunk in rows:\n        s.execute(insert(Customer), chunk)\n", set()),
+        ("def f(s: Session, ids):\n    for i in ids:\n        s.execute(update(Customer), [{'id': i, 'name': 'x'}])\n", set()),
+        ("def f(s: Session, objs):\n    for o in objs:\n        s.add(o)\n    s.commit()\n", set()),
+        # writes
+        ("def f(s: Session, objs):\n    for o in objs:\n        s.merge(o)\n", {(3, "QL121")}),
+        ("def f(s: Session, ids):\n    for i in ids:\n        s.execute(update(Customer).where(Customer.id == i).values(name='x'))\n", {(3, "QL121")}),
+        ("def f(s, ids):\n    for i in ids:\n        s.query(Customer).filter(Customer.id == i).delete()\n", {(3, "QL121")}),
+        ("def f(s: Session, objs):\n    for n, o in enumerate(objs):\n        s.add(o)\n        if n % 100 == 0:\n            s.commit()\n", set()),
+        # dynamic relationship per item
+        ("def f(s: Session):\n    return {c.id: c.events.count() for c in s.scalars(select(Customer))}\n", {(2, "QL124")}),
+        ("def f(s: Session):\n    for c in s.scalars(select(Customer)):\n        for e in c.events:\n            print(e)\n", {(3, "QL124")}),
+        # write-only collections are read through the session: QL120
+        ("def f(s: Session):\n    return [s.scalars(c.notes.select()).all() for c in s.scalars(select(Customer))]\n", {(2, "QL120")}),
+        # not a database session
+        ("from flask import session\ndef f(keys):\n    return [session.get(k) for k in keys]\n", set()),
+        ("import httpx\ndef f(urls):\n    session = httpx.Client()\n    return [session.get(u) for u in urls]\n", set()),
+        ("def f(cache, ids):\n    return [cache.get(i) for i in ids]\n", set()),
+    ],
+)
+def test_queries_and_writes_QL120_QL121_QL124(body, want):
+    assert codes(body, ("QL120", "QL121", "QL124")) == want
+
+
+# ------------------------------------------------------------------------------ QL410 / QL411
+
+
+@pytest.mark.parametrize(
+    "body, want",
+    [
+        ("def f(s):\n    return len(s.query(Customer).all())\n", {(2, "QL410")}),
+        ("def f(s: Session):\n    return s.scalars(select(Customer)).all()[-1]\n", {(2, "QL411")}),
+        ("def f(s: Session):\n    return list(s.scalars(select(Customer)))[0]\n", {(2, "QL411")}),
+        ("def f(s: Session):\n    rows = s.scalars(select(Customer)).all()\n    return rows[0], len(rows)\n", set()),
+        ("def f(s: Session):\n    return len(s.scalars(select(Customer).limit(10)).all())\n", set()),
+        ("def f(s: Session):\n    return s.scalars(select(Customer)).first()\n", set()),
+        ("def f(c):\n    return len(c.orders)\n", set()),
+        ("def f(s: Session, i):\n    return s.scalars(select(Customer)).all()[i]\n", set()),
+    ],
+)
+def test_overfetch_QL410_QL411(body, want):
+    assert codes(body, ("QL410", "QL411")) == want
