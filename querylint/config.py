@@ -241,7 +241,7 @@ ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 
 def find_project_root(paths: Iterable[Path]) -> Path:
     """The nearest folder above the common ancestor of ``paths`` holding a root marker."""
-    resolved = [p.resolve() for p in paths] or [Path.cwd().resolve()]
+    resolved = [_resolve(p) for p in paths] or [Path.cwd().resolve()]
     common = Path(_common_path(resolved))
     if common.is_file():
         common = common.parent
@@ -249,6 +249,15 @@ def find_project_root(paths: Iterable[Path]) -> Path:
         if any((folder / marker).exists() for marker in ROOT_MARKERS):
             return folder
     return common
+
+
+def _resolve(p: Path) -> Path:
+    try:
+        return p.resolve()
+    except (OSError, RuntimeError):  # a symlink loop (Python < 3.13 raises)
+        import os
+
+        return Path(os.path.abspath(p))
 
 
 def _common_path(paths):
@@ -262,7 +271,7 @@ def _common_path(paths):
 
 def find_config_file(paths: Iterable[Path]) -> Optional[Path]:
     """The nearest pyproject.toml above the paths that has a [tool.querylint] table, else the nearest one."""
-    resolved = [p.resolve() for p in paths] or [Path.cwd().resolve()]
+    resolved = [_resolve(p) for p in paths] or [Path.cwd().resolve()]
     start = Path(_common_path(resolved))
     if start.is_file():
         start = start.parent

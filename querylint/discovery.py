@@ -59,11 +59,11 @@ def discover(paths: Iterable[Path], config: Config, root: Path) -> Tuple[List[Pa
     for given in paths:
         if not os.path.lexists(given):
             raise PathError(f"{given}: no such file or folder")
-        if given.is_file() or (given.is_symlink() and not given.is_dir()):
+        if given.is_file():
             explicit.append(given)
             continue
         if not given.is_dir():
-            problems.append((given, "not a regular file or folder"))
+            problems.append((given, _not_a_file(given)))
             continue
         given_rel = "" if Path(given).resolve() == root.resolve() else _rel(given, root)
         for dirpath, dirnames, filenames in os.walk(given, onerror=lambda e: problems.append((Path(e.filename), f"cannot list the folder: {e.strerror}"))):
@@ -84,8 +84,8 @@ def discover(paths: Iterable[Path], config: Config, root: Path) -> Tuple[List[Pa
                 f = base / name
                 if _excluded(_rel(f, root), excludes, given_rel):
                     continue
-                if f.is_symlink() and not f.exists():
-                    problems.append((f, "broken symbolic link"))
+                if not f.is_file():  # a FIFO would block the read forever; a symlink loop never resolves
+                    problems.append((f, _not_a_file(f)))
                     continue
                 walked.append(f)
     if config.respect_gitignore and walked:
@@ -95,7 +95,7 @@ def discover(paths: Iterable[Path], config: Config, root: Path) -> Tuple[List[Pa
     seen: Set[Path] = set()
     out: List[Path] = []
     for f in explicit + walked:
-        key = f.resolve()
+        key = _resolve(f)
         if key in seen:
             continue
         seen.add(key)
@@ -103,9 +103,25 @@ def discover(paths: Iterable[Path], config: Config, root: Path) -> Tuple[List[Pa
     return out, problems
 
 
+def _not_a_file(path: Path) -> str:
+    """Why an existing name is neither a regular file nor a folder."""
+    try:
+        os.stat(path)
+    except OSError as exc:
+        return f"broken symbolic link: {exc.strerror}" if path.is_symlink() else f"cannot read: {exc.strerror}"
+    return "not a regular file or folder"
+
+
+def _resolve(path: Path) -> Path:
+    try:
+        return path.resolve()
+    except (OSError, RuntimeError):  # a symlink loop (Python < 3.13 raises)
+        return Path(os.path.abspath(path))
+
+
 def _rel(path: Path, root: Path) -> str:
     try:
-        return path.resolve().relative_to(root).as_posix()
+        return _resolve(path).relative_to(root).as_posix()
     except ValueError:
         return path.as_posix()
 
@@ -114,6 +130,8 @@ def display_path(path: Path, cwd: Optional[Path] = None) -> str:
     """Path relative to the working folder when below it, posix style."""
     cwd = cwd or Path.cwd()
     try:
-        return Path(os.path.relpath(path.absolute(), cwd)).as_posix() if not os.path.relpath(path.absolute(), cwd).startswith("..") else path.absolute().as_posix()
+        shown = Path(os.path.relpath(path.absolute(), cwd)).as_posix() if not os.path.relpath(path.absolute(), cwd).startswith("..") else path.absolute().as_posix()
     except ValueError:
-        return path.as_posix()
+        shown = path.as_posix()
+    # an undecodable file name (surrogate escapes) cannot be written as UTF-8: show U+FFFD instead
+    return shown.encode("utf-8", "surrogateescape").decode("utf-8", "replace")

@@ -16,6 +16,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.config import Config
 from querylint.context import Context
+from querylint.deep import TOO_DEEP, call_deep, nesting_error
 from querylint.facts import FileFacts, collect_facts
 from querylint.index import ProjectIndex
 from querylint.requests import request_context
@@ -53,8 +54,12 @@ def parse_file(path: Path, relpath: str, display: str) -> ParsedFile:
         pf.error = FileError(display, exc.line, exc.message, exc.kind)
         return pf
     pf.source = text
+    problem = nesting_error(text)  # libcst's native parser would overflow the C stack (a segfault)
+    if problem is not None:
+        pf.error = FileError(display, None, problem, "syntax")
+        return pf
     try:
-        pf.module = cst.parse_module(text)
+        pf.module = call_deep(cst.parse_module, text)
     except cst.ParserSyntaxError as exc:
         pf.error = FileError(display, exc.raw_line, f"syntax error: {exc.message} (column {exc.raw_column + 1})", "syntax")
         return pf
@@ -65,9 +70,12 @@ def parse_file(path: Path, relpath: str, display: str) -> ParsedFile:
         pf.error = FileError(display, None, f"cannot parse: {type(exc).__name__}: {exc}", "syntax")
         return pf
     try:
-        pf.facts = collect_facts(pf.module, relpath)
+        try:
+            pf.facts = collect_facts(pf.module, relpath)
+        except RecursionError:
+            pf.facts = call_deep(collect_facts, pf.module, relpath, recursion=True)
     except RecursionError:
-        pf.error = FileError(display, None, "the file is too deeply nested to analyse", "internal")
+        pf.error = FileError(display, None, TOO_DEEP, "limit")
     except Exception as exc:
         pf.error = FileError(display, None, f"internal error while indexing: {type(exc).__name__}: {exc}", "internal")
     return pf
@@ -105,18 +113,35 @@ def configured_query_detector(node, ctx: Context) -> Optional[str]:
     return None
 
 
+class _TooDeep(Exception):
+    """A walk hit the recursion limit: retried once with :func:`call_deep`."""
+
+
 def collect_queries(pf: ParsedFile, index: ProjectIndex, config: Config, detectors: Sequence[Callable]) -> Tuple[Dict[str, List[str]], List[FileError]]:
+    try:
+        return _collect_queries(pf, index, config, detectors, False)
+    except _TooDeep:
+        pass
+    try:
+        return call_deep(_collect_queries, pf, index, config, detectors, True, recursion=True)
+    except _TooDeep:
+        return {}, [FileError(pf.display, None, TOO_DEEP, "limit")]
+
+
+def _collect_queries(pf: ParsedFile, index: ProjectIndex, config: Config, detectors: Sequence[Callable], deep: bool) -> Tuple[Dict[str, List[str]], List[FileError]]:
     ctx = _context(pf, index, config)
     collector = _QueryCollector(ctx, list(detectors) + [configured_query_detector])
     errors: List[FileError] = []
 
     def on_error(visitor, node, exc):
+        if isinstance(exc, RecursionError) and not deep:
+            raise _TooDeep()
         errors.append(FileError(pf.display, _safe_line(ctx, node), f"internal error in a query detector: {type(exc).__name__}: {exc}", "internal"))
 
     try:
         Walker(ctx, [collector], on_error).run()
     except RecursionError:
-        errors.append(FileError(pf.display, None, "the file is too deeply nested to analyse", "internal"))
+        raise _TooDeep() from None
     return collector.found, errors
 
 
@@ -133,6 +158,17 @@ def _safe_line(ctx: Context, node) -> Optional[int]:
 
 def lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Sequence[type]) -> FileResult:
     """Run every rule over one parsed file; findings are filtered by suppressions here."""
+    try:
+        return _lint_file(pf, index, config, rules, False)
+    except _TooDeep:
+        pass
+    try:
+        return call_deep(_lint_file, pf, index, config, rules, True, recursion=True)
+    except _TooDeep:
+        return FileResult(errors=[FileError(pf.display, None, TOO_DEEP, "limit")])
+
+
+def _lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Sequence[type], deep: bool) -> FileResult:
     result = FileResult()
     if pf.error is not None:
         result.errors.append(pf.error)
@@ -141,6 +177,8 @@ def lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Sequen
     instances = [cls(ctx) for cls in rules]
 
     def on_error(visitor, node, exc):
+        if isinstance(exc, RecursionError) and not deep:
+            raise _TooDeep()  # retried on a big stack; a rule that still recurses forever is reported then
         code = getattr(visitor, "code", type(visitor).__name__)
         tb = traceback.extract_tb(exc.__traceback__)
         where = f" ({Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
@@ -151,8 +189,7 @@ def lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Sequen
     try:
         Walker(ctx, instances, on_error).run()
     except RecursionError:
-        result.errors.append(FileError(pf.display, None, "the file is too deeply nested to analyse", "internal"))
-        return result
+        raise _TooDeep() from None
     if not ctx.reports and not config.report_unused_suppressions:
         return result
 
@@ -163,6 +200,11 @@ def lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Sequen
         try:
             span = ctx.span(rep.node)
             stmt_line = ctx.line(ctx.statement_of(rep.node))
+        except RecursionError:
+            if not deep:
+                raise _TooDeep() from None
+            result.errors.append(FileError(pf.display, None, TOO_DEEP, "limit"))
+            break
         except Exception as exc:  # pragma: no cover - position metadata failure
             result.errors.append(FileError(pf.display, None, f"internal error computing a position: {exc}", "internal"))
             continue

@@ -1,0 +1,87 @@
+"""Guards against pathologically nested source (the robustness issue).
+
+libcst's native parser overflows the C stack on input nested a few thousand levels deep: a
+segmentation fault that would end the whole run (and lose every finding). Tree walks hit
+Python's recursion limit far earlier (``pydoc_data/topics.py``: thousands of implicitly
+concatenated strings). So:
+
+- :func:`nesting_error` asks CPython's own parser first (it has depth guards and is ~10x faster
+  than libcst): source CPython refuses as too deeply nested is a syntax error, never handed on;
+- :func:`call_deep` runs a function on a thread with a large stack (and, with
+  ``recursion=True``, a raised recursion limit), so what CPython accepts parses and walks.
+"""
+from __future__ import annotations
+
+import ast
+import sys
+import threading
+import warnings
+from typing import Any, Callable, Optional
+
+STACK_SIZE = 512 * 1024 * 1024  # reserved address space; only the pages touched are used
+DEEP_RECURSION_LIMIT = 100_000
+TOO_DEEP = "the file is too deeply nested to analyse"
+
+
+def nesting_error(text: str) -> Optional[str]:
+    """A message when CPython's parser rejects ``text`` as too deeply nested, else None.
+
+    Other syntax errors are left to libcst (it knows newer syntax than the running interpreter).
+    """
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")  # invalid escapes etc.: not ours to report
+            compile(text, "<querylint>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+    except SyntaxError as exc:
+        msg = getattr(exc, "msg", "") or ""
+        if "too many nested" in msg or "too many levels" in msg or "too complex" in msg:
+            line = f" (line {exc.lineno})" if exc.lineno else ""
+            return f"syntax error: {msg}{line}"
+    except (RecursionError, MemoryError):
+        return "syntax error: the file is too deeply nested for Python itself to parse"
+    except Exception:  # ValueError (null bytes on older Pythons) and the like: libcst decides
+        pass
+    return None
+
+
+def call_deep(fn: Callable[..., Any], *args: Any, recursion: bool = False) -> Any:
+    """``fn(*args)`` on a fresh thread with a large stack; its exception is re-raised here.
+
+    ``recursion``: also raise the recursion limit while it runs (safe: the big stack holds it).
+    Falls back to calling ``fn`` directly when no such thread can be started.
+    """
+    box: list = []
+
+    def target() -> None:
+        old = sys.getrecursionlimit()
+        if recursion:
+            sys.setrecursionlimit(max(old, DEEP_RECURSION_LIMIT))
+        try:
+            box.append((True, fn(*args)))
+        except BaseException as exc:  # handed back to the caller's thread
+            box.append((False, exc))
+        finally:
+            if recursion:
+                sys.setrecursionlimit(old)
+
+    thread = None
+    with _LOCK:
+        previous = threading.stack_size()
+        try:
+            threading.stack_size(STACK_SIZE)
+            thread = threading.Thread(target=target, name="querylint-deep", daemon=True)
+            thread.start()
+        except (RuntimeError, ValueError, MemoryError):  # no address space for the stack
+            thread = None
+        finally:
+            threading.stack_size(previous)
+    if thread is None:
+        return fn(*args)
+    thread.join()
+    ok, value = box[0]
+    if ok:
+        return value
+    raise value
+
+
+_LOCK = threading.Lock()
