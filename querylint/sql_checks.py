@@ -9,11 +9,35 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Set, Tuple
 
 from sqlglot import exp
 
 HOLE_RE = re.compile(r"qlhole\d+")
+_MEMO: Dict[Tuple[str, int], Tuple[exp.Expression, object]] = {}
+
+
+def memoised(fn):
+    """Memoise a pure check per statement object (parsed trees are shared by the parse cache)."""
+    name = fn.__name__
+
+    def wrapper(stmt, *args):
+        if args:
+            return fn(stmt, *args)
+        key = (name, id(stmt))
+        hit = _MEMO.get(key)
+        if hit is not None and hit[0] is stmt:
+            return hit[1]
+        result = fn(stmt)
+        if len(_MEMO) > 20000:
+            _MEMO.clear()
+        _MEMO[key] = (stmt, result)
+        return result
+
+    wrapper.__name__ = name
+    wrapper.__doc__ = fn.__doc__
+    wrapper.__wrapped__ = fn
+    return wrapper
 
 WRAPPING_FUNCS: Tuple[type, ...] = (
     exp.Lower, exp.Upper, exp.Date, exp.Year, exp.Month, exp.Day, exp.Trim, exp.Substring,
@@ -78,6 +102,7 @@ class StarUse:
     tables: Tuple[str, ...]  # the stored tables the star expands over
 
 
+@memoised
 def returned_stars(stmt: exp.Expression) -> List[StarUse]:
     """``*`` / ``t.*`` in a returned projection over stored tables (not EXISTS, COUNT(*), CTE bodies)."""
     ctes = cte_names(stmt)
@@ -96,6 +121,7 @@ def returned_stars(stmt: exp.Expression) -> List[StarUse]:
     return out
 
 
+@memoised
 def star_over_join(stmt: exp.Expression) -> Optional[Tuple[str, ...]]:
     """Tables of a returned bare ``*`` selected over a join (for ``Model.objects.raw``), else None."""
     for sel in _top_selects(stmt):
@@ -105,6 +131,7 @@ def star_over_join(stmt: exp.Expression) -> Optional[Tuple[str, ...]]:
     return None
 
 
+@memoised
 def missing_where(stmt: exp.Expression) -> Optional[Tuple[str, str]]:
     """(verb, table) of an UPDATE/DELETE with no WHERE (and no LIMIT), else None."""
     if isinstance(stmt, (exp.Update, exp.Delete)):
@@ -128,6 +155,7 @@ class LikeUse:
     concatenated: bool = False  # the pattern is ``'%' || ...``: a literal '%' alone still leads
 
 
+@memoised
 def likes(stmt: exp.Expression) -> List[LikeUse]:
     """Every (non-negated) LIKE/ILIKE with what its pattern is: a literal, a placeholder or a hole."""
     out = []
@@ -171,6 +199,7 @@ def has_aggregate(select: exp.Select) -> bool:
     return False
 
 
+@memoised
 def unbounded_select(stmt: exp.Expression) -> Optional[Tuple[str, ...]]:
     """Tables of a SELECT with no WHERE, no LIMIT/FETCH/TOP and no aggregate, over stored tables."""
     node = stmt
@@ -230,6 +259,7 @@ class WrappedColumn:
     clause: str  # "WHERE" / "JOIN ... ON"
 
 
+@memoised
 def wrapped_columns(stmt: exp.Expression) -> List[WrappedColumn]:
     """Functions around a column compared with a value in WHERE, or with another column in JOIN ON."""
     out: List[WrappedColumn] = []
@@ -268,6 +298,7 @@ def wrapped_columns(stmt: exp.Expression) -> List[WrappedColumn]:
     return out
 
 
+@memoised
 def random_order(stmt: exp.Expression) -> bool:
     for order in stmt.find_all(exp.Order):
         for o in order.expressions:
@@ -279,6 +310,7 @@ def random_order(stmt: exp.Expression) -> bool:
     return False
 
 
+@memoised
 def variable_offsets(stmt: exp.Expression) -> List[str]:
     """The SQL of every OFFSET whose value is not a literal number."""
     out = []
@@ -291,6 +323,7 @@ def variable_offsets(stmt: exp.Expression) -> List[str]:
     return out
 
 
+@memoised
 def not_in_subqueries(stmt: exp.Expression) -> List[str]:
     """``x NOT IN (SELECT ...)``: the left-hand side of each."""
     out = []

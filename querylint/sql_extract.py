@@ -100,6 +100,7 @@ class EmbeddedSql:
     driver: Optional[str] = None
     _ctx: Optional[Context] = field(default=None, repr=False)
     _parsed: Optional[Tuple[Normalised, ParseResult]] = field(default=None, repr=False)
+    _is_sql: Optional[bool] = field(default=None, repr=False)
 
     @property
     def value_holes(self) -> List[Hole]:
@@ -112,7 +113,9 @@ class EmbeddedSql:
             return False
         if self.fragment != "statement":
             return True
-        return looks_like_sql(self.text)
+        if self._is_sql is None:
+            self._is_sql = looks_like_sql(self.text)
+        return self._is_sql
 
     @property
     def has_unknown_holes(self) -> bool:
@@ -374,6 +377,8 @@ def _imported_string(ctx: Context, node: cst.CSTNode) -> Optional[Tuple[str, str
 
 def _decode_fstring_text(text: str, prefix: str) -> str:
     p = "".join(c for c in prefix.lower() if c in "rbu")
+    if "\\" not in text:
+        return text.replace("{{", "{").replace("}}", "}")
     try:
         value = ast.literal_eval(p + '"""' + text.replace('"', '\\"') + '"""') if "r" not in p else text
     except Exception:
