@@ -26,7 +26,10 @@ _BATCH_FUNCS = {"chunked", "chunks", "batched", "batch", "batches", "grouper", "
 
 def _is_constant_collection(node: cst.CSTNode, ctx: Context, depth: int = 0) -> bool:
     if isinstance(node, (cst.List, cst.Tuple, cst.Set)):
-        return all(N.literal(e.value) is not N.NOT_LITERAL or _is_constant_collection(e.value, ctx, depth + 1) for e in node.elements)
+        return all(
+            N.literal(e.value) is not N.NOT_LITERAL or _is_constant_collection(e.value, ctx, depth + 1) or _is_definition_ref(e.value, ctx)
+            for e in node.elements
+        )
     if isinstance(node, cst.Dict):
         return all(isinstance(e, cst.DictElement) and N.literal(e.key) is not N.NOT_LITERAL for e in node.elements)
     if N.literal(node) is not N.NOT_LITERAL and isinstance(N.literal(node), str):
@@ -45,6 +48,15 @@ def _is_constant_collection(node: cst.CSTNode, ctx: Context, depth: int = 0) -> 
     if isinstance(node, cst.Attribute) and node.attr.value.isupper():
         return True
     return False
+
+
+def _is_definition_ref(node: cst.CSTNode, ctx: Context) -> bool:
+    """A class, function or module named in the code (``User`` in ``for model in (User, Order)``)."""
+    name = N.dotted(node)
+    if name is None:
+        return False
+    b = ctx.binding(name.split(".")[0], at=node)
+    return b is not None and b.kind in ("import", "class", "def")
 
 
 def _names_in(node: Optional[cst.CSTNode]) -> str:

@@ -91,6 +91,12 @@ def _compute(index: ProjectIndex) -> PeeweeModels:
                 flaskdb.add(f"{f.module}.{name}")
     memo: Dict[str, bool] = {}
 
+    def looks_peewee(cls) -> bool:
+        """``class BaseModel(Model)`` after ``from peewee import *``: a Meta.database or peewee fields."""
+        if cls.meta_value("database") is not None:
+            return True
+        return any(a.call is not None and _last(a.call.func) in PEEWEE_FIELDS for a in cls.attrs)
+
     def is_model(cls, depth=0) -> bool:
         if cls.qualname in memo:
             return memo[cls.qualname]
@@ -99,6 +105,8 @@ def _compute(index: ProjectIndex) -> PeeweeModels:
         for base in cls.bases:
             root = base.split(".")[0]
             if root in ("peewee", "playhouse") and _last(base) in ("Model", "SignalModel", "BaseModel"):
+                ok = True
+            elif base == "Model" and index.resolve_class(base, cls.module) is None and looks_peewee(cls):
                 ok = True
             elif base.endswith(".Model") and (base[: -len(".Model")] in flaskdb or f"{cls.module}.{base[: -len('.Model')]}" in flaskdb):
                 ok = True
@@ -158,6 +166,13 @@ class PwValue:
     limited: bool = False
     backref: Optional[ForeignKey] = None  # a reverse accessor query (``user.tweets``)
 
+
+PEEWEE_FIELDS = {
+    "CharField", "TextField", "IntegerField", "BigIntegerField", "SmallIntegerField", "AutoField", "BigAutoField",
+    "FloatField", "DoubleField", "DecimalField", "BooleanField", "DateTimeField", "DateField", "TimeField",
+    "TimestampField", "UUIDField", "BlobField", "ForeignKeyField", "DeferredForeignKey", "ManyToManyField",
+    "FixedCharField", "IPField", "BitField", "PrimaryKeyField",
+}
 
 QUERY_CHAIN = {
     "where", "orwhere", "filter", "order_by", "order_by_extend", "group_by", "having", "distinct", "offset",

@@ -236,6 +236,7 @@ class Elem:
     is_async: bool = False
     root_self: bool = False  # reached from ``self`` in a model method (loaders unknown)
     root: Optional[str] = None  # the query's root entity (``path`` starts there)
+    fixed: Tuple[str, ...] = ()  # columns of the entity the query pins with ``==`` (``customer_id == 5``)
 
 
 @dataclass(frozen=True)
@@ -679,6 +680,16 @@ def _infer_call(call: cst.Call, ctx: Context, depth: int) -> Optional[SAValue]:
             return replace(base, elem=Elem("column"))
         if name in ("limit", "slice", "fetch"):
             return replace(base, limited=True)
+        if name in ("where", "filter", "filter_by") and base.elem is not None:
+            def pin(e: Elem) -> Elem:
+                if e.kind == "entity":
+                    got = _pinned_columns(call, e, name)
+                    return replace(e, fixed=e.fixed + got) if got else e
+                if e.kind == "tuple" and (name != "filter_by" or len(e.parts) == 1):
+                    return replace(e, parts=tuple(pin(p) for p in e.parts))
+                return e
+
+            return replace(base, elem=pin(base.elem))
         if name in QUERY_CHAIN or name in ("returning", "execution_options", "filter_by"):
             return base
         if k == "stmt":
@@ -711,6 +722,22 @@ def _infer_call(call: cst.Call, ctx: Context, depth: int) -> Optional[SAValue]:
     if k == "page" and name in ("iter_pages",):
         return None
     return None
+
+
+def _pinned_columns(call: cst.Call, elem: Elem, name: str) -> Tuple[str, ...]:
+    """Columns of ``elem``'s entity compared with ``==`` in ``.where(...)`` / ``.filter_by(col=...)``."""
+    out = []
+    if name == "filter_by":
+        return tuple(a.keyword.value for a in call.args if a.keyword is not None)
+    ent = _last(elem.entity)
+    for a in call.args:
+        cmp = a.value
+        if not isinstance(cmp, cst.Comparison) or len(cmp.comparisons) != 1 or not isinstance(cmp.comparisons[0].operator, cst.Equal):
+            continue
+        left = cmp.left
+        if isinstance(left, cst.Attribute) and N.dotted(left.value) and _last(N.dotted(left.value)) == ent:
+            out.append(left.attr.value)
+    return tuple(out)
 
 
 def _with_origin(elem: Optional[Elem], origin) -> Optional[Elem]:

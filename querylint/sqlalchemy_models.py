@@ -79,6 +79,7 @@ class MappedClass:
     relationships: Dict[str, Relationship] = field(default_factory=dict)
     columns: Set[str] = field(default_factory=set)
     fk_tables: Set[str] = field(default_factory=set)  # tables its ForeignKey columns point at
+    fk_columns: Dict[str, Set[str]] = field(default_factory=dict)  # column attribute -> tables it points at
 
 
 class Mappings:
@@ -118,6 +119,22 @@ class Mappings:
                 break
         self._rel_cache[key] = found
         return found
+
+    def holds_key_of(self, owner: Optional[str], columns, rel: "Relationship") -> bool:
+        """One of ``columns`` of ``owner`` is the foreign key behind the many-to-one ``rel``."""
+        target = self.classes.get(rel.target or "")
+        if owner is None or target is None:
+            return False
+        cls = self.index.classes.get(owner)
+        for c in self.index.mro_classes(cls) if cls is not None else ():
+            mc = self.classes.get(c.qualname)
+            if mc is None:
+                continue
+            for col in columns:
+                for t in mc.fk_columns.get(col, ()):
+                    if t == target.table or t == "@" + target.name or t.endswith("." + target.name):
+                        return True
+        return False
 
     def is_column(self, owner: str, name: str) -> bool:
         cls = self.index.classes.get(owner)
@@ -220,6 +237,7 @@ def _compute(index: ProjectIndex) -> Mappings:
                 mc.columns.add(attr.name)
                 for fk in _foreign_keys(call):
                     mc.fk_tables.add(fk)
+                    mc.fk_columns.setdefault(attr.name, set()).add(fk)
     tables = {mc.table: q for q, mc in m.classes.items() if mc.table}
 
     reverse: List[Relationship] = []

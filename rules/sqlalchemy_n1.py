@@ -569,6 +569,8 @@ def _lazy_access(node, ctx, m):
         return None
     if _reverse_of_parent(elem, rel, m):
         return None
+    if rel.collection is False and elem.fixed and m.holds_key_of(elem.entity, elem.fixed, rel):
+        return None  # every row shares one parent: one load, then the identity map
     loop = per_item(elem, ctx)
     if loop is None or _is_store(node, ctx) or _is_mutation(node, ctx):
         return None

@@ -222,6 +222,12 @@ def test_plain_classes_are_not_mapped():
         ("def f(s: Session):\n    c = s.get(Customer, 1, options=[selectinload(Customer.orders).selectinload(Order.lines)])\n    return [len(o.lines) for o in c.orders]\n", set()),
         # the reverse of the parent collection is in the identity map
         ("def f(s: Session):\n    c = s.get(Customer, 1)\n    return [o.customer.name for o in c.orders]\n", set()),
+        # every row has the same customer: one load, then the identity map
+        ("def f(s: Session, cid):\n    return [o.customer.name for o in s.scalars(select(Order).where(Order.customer_id == cid))]\n", set()),
+        ("def f(s, cid):\n    return [o.customer.name for o in s.query(Order).filter_by(customer_id=cid)]\n", set()),
+        ("def f(s: Session, cid):\n    return [o.customer.name for o in s.scalars(select(Order).where(Order.id == cid))]\n", {(2, "QL122")}),
+        # a loop over classes is a loop over constants
+        ("def f(s):\n    return {m: s.query(m).count() for m in (Customer, Order)}\n", set()),
         # assignment to a relationship is no load
         ("def f(s: Session, c):\n    for o in s.scalars(select(Order)):\n        o.customer = c\n", set()),
         # a loop over constants
