@@ -500,9 +500,21 @@ def returned_by_call(node: cst.Call, ctx) -> Optional[DjType]:
             fn = index.resolve_function(q, ctx.function_facts())
             if fn is None and "." not in name:
                 fn = index.functions.get(f"{ctx.module}.{name}")
-    if fn is None:
+    if fn is None or not _may_return_queryset(fn):
         return None
     return function_returns(ctx, fn.qualname)
+
+
+_QS_WORDS = CHAIN | SINGLE_RESULT | {"objects", "_default_manager", "get_queryset", "get_object_or_404", "aget_object_or_404", "get_list_or_404", "get_object"}
+
+
+def _may_return_queryset(fn) -> bool:
+    """Cheap test on the index facts: does the function call anything queryset-like at all?"""
+    for target in fn.calls:
+        parts = target.split(".")
+        if any(p in _QS_WORDS for p in parts[1:]) or parts[-1] in _QS_WORDS:
+            return True
+    return False
 
 
 def _root_of(ctx) -> Optional[Path]:

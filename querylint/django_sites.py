@@ -58,6 +58,9 @@ def _evaluating_parent(node, ctx) -> Optional[str]:
     return None
 
 
+_SITE_METHODS = frozenset(READS | WRITES | INSTANCE_WRITES | INSTANCE_READS)
+
+
 def site_of(node: cst.CSTNode, ctx) -> Optional[Site]:
     """The query ``node`` runs, when it is a Django query site (memoised)."""
     return ctx.memo(("dj-site", id(node)), lambda: _site_of(node, ctx))
@@ -66,7 +69,7 @@ def site_of(node: cst.CSTNode, ctx) -> Optional[Site]:
 def _site_of(node, ctx) -> Optional[Site]:
     if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
         method = node.func.attr.value
-        if method in READS or method in WRITES or method in INSTANCE_WRITES or method in INSTANCE_READS or method in CACHE_SERVED or method in DEFEATING:
+        if method in _SITE_METHODS:
             recv = infer(node.func.value, ctx)
             if recv is not None:
                 if recv.kind == INST and method in INSTANCE_WRITES:

@@ -112,6 +112,12 @@ class SerializerMethodFieldQuery(Rule):
 
     def _in_method_field(self) -> Optional[str]:
         fn = self.ctx.function
+        if fn is None:
+            return None
+        return self.ctx.memo(("dj-method-field", id(fn.node)), self._method_field_of)
+
+    def _method_field_of(self) -> Optional[str]:
+        fn = self.ctx.function
         cls = self.ctx.class_frame
         if fn is None or cls is None or not isinstance(fn.node, cst.FunctionDef):
             return None
@@ -131,13 +137,13 @@ class SerializerMethodFieldQuery(Rule):
         self.report(node, message)
 
     def _check_site(self, node) -> None:
-        if self.ctx.function is None or self.ctx.loops and False:
-            return
-        site = site_of(node, self.ctx)
-        if site is None or site.kind not in ("read", "related", "defeat", "instance-read"):
+        if self.ctx.function is None:
             return
         method = self._in_method_field()
         if method is None:
+            return
+        site = site_of(node, self.ctx)
+        if site is None or site.kind not in ("read", "related", "defeat", "instance-read"):
             return
         t = site.qs
         if site.kind == "read" and site.method in ("iterate", "list", "len", "bool", "index", "tuple", "set", "sorted"):
@@ -164,7 +170,7 @@ class SerializerMethodFieldQuery(Rule):
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self._check_site(node)
-        if is_store_target(node, self.ctx):
+        if self.ctx.function is None or self._in_method_field() is None or is_store_target(node, self.ctx):
             return
         hop = relation_hop(node, self.ctx)
         if hop is None:

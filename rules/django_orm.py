@@ -312,9 +312,13 @@ class RelatedManagerInLoop(_SiteRule):
     def message(self, loop, site):
         rel = site.qs.related or "the relation"
         name = rel.rsplit(".", 1)[-1]
-        fix = f'add .prefetch_related("{name}") to the loop\'s queryset'
-        if site.method in ("count", "acount"):
-            fix = f'annotate the count on the loop\'s queryset (`.annotate(n={"Count"}("{name}"))`) or prefetch_related("{name}")'
+        where = "the loop's queryset"
+        origin = site.qs.origin
+        if isinstance(origin, cst.Attribute):
+            where = _where(infer(origin.value, self.ctx), self.ctx)
+        fix = f'add .prefetch_related("{name}") to {where}'
+        if site.method in ("count", "acount", "exists", "aexists"):
+            fix = f'annotate it on {where} (`.annotate(n=Count("{name}"))`) or add .prefetch_related("{name}")'
         return f"{_what(site)} queries `{rel}` for every item of {self.ctx.loop_label(loop)}; {fix}"
 
 
@@ -833,6 +837,11 @@ def detect_django_query(node, ctx) -> Optional[str]:
     if isinstance(node, cst.Attribute):
         parent = ctx.parent
         if isinstance(parent, cst.Call) and parent.func is node:
+            return None
+        if not (isinstance(node.value, cst.Name) and node.value.value == "self" and node.attr.value in graph_of(ctx).relation_owners):
+            site = site_of(node, ctx)
+            if site is not None and site.kind in ("read", "related", "defeat"):
+                return _desc(site)
             return None
         hop = relation_hop(node, ctx)
         if hop is not None and not is_store_target(node, ctx):
