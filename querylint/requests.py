@@ -23,6 +23,7 @@ Everything reachable from an entry through the project call graph runs per reque
 """
 from __future__ import annotations
 
+from collections import deque
 from typing import Dict, FrozenSet, Iterable, Optional, Tuple
 
 from querylint.config import Config
@@ -303,6 +304,9 @@ def entry_points(index: ProjectIndex, config: Config) -> Dict[str, str]:
     depends_names = {_last(d) for d in depends}
     for qual, fn in index.functions.items():
         if fn.nested_in:
+            # routes defined inside an app factory (``def create_app(): @app.route(...)``)
+            if any(_is_route_decorator(d, fn, index, config) for d in fn.decorators):
+                out[qual] = f"request handler `{fn.name}`"
             continue
         why = _entry_reason(index, fn, config, routed, routed_names)
         if why is None and fn.name in depends_names and _named_in(index, fn, depends):
@@ -353,10 +357,41 @@ def request_paths(index: ProjectIndex, config: Config) -> Dict[str, Tuple[str, T
 
     def compute(ix: ProjectIndex):
         entries = entry_points(ix, config)
-        reach = ix.reachable_from(sorted(entries))
+        reach = _reachable(ix, sorted(entries))
         return {q: (entries[path[0]], path) for q, path in reach.items()}
 
     return index.derived("request_paths", compute)
+
+
+def _reachable(ix: ProjectIndex, entries) -> Dict[str, Tuple[str, ...]]:
+    """Breadth-first over the call graph, plus ``Class()`` → ``Class.__init__`` edges."""
+    paths: Dict[str, Tuple[str, ...]] = {}
+    queue = deque()
+    for e in entries:
+        if e in ix.functions and e not in paths:
+            paths[e] = (e,)
+            queue.append(e)
+    while queue:
+        current = queue.popleft()
+        for callee in _callees(ix, current):
+            if callee not in paths:
+                paths[callee] = paths[current] + (callee,)
+                queue.append(callee)
+    return paths
+
+
+def _callees(ix: ProjectIndex, qualname: str) -> Tuple[str, ...]:
+    out = list(ix.callees(qualname))
+    fn = ix.functions.get(qualname)
+    for target in fn.calls if fn is not None else ():
+        cls = ix.classes.get(target)
+        if cls is None:
+            continue
+        for name in ("__init__", "__post_init__"):
+            init = ix.find_method(cls.qualname, name)
+            if init is not None and init.qualname not in out and init.qualname != qualname:
+                out.append(init.qualname)
+    return tuple(out)
 
 
 def request_context(index: ProjectIndex, config: Config, qualname: Optional[str]) -> Optional[Tuple[str, Tuple[str, ...]]]:

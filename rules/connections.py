@@ -426,7 +426,11 @@ def _depends_on(call: cst.Call, loop, ctx) -> bool:
 
 def _per(hit) -> str:
     entry = hit[0]
-    return "job" if entry.startswith("task") else "request"
+    if entry.startswith("task"):
+        return "job"
+    if entry.startswith("serializer"):
+        return "serialized object"
+    return "request"
 
 
 def verdict(call: cst.Call, ctx) -> Optional[Verdict]:
@@ -963,11 +967,18 @@ def _hold_of(item: cst.WithItem, ctx) -> Optional[Tuple[str, str]]:
         if obj is None and isinstance(expr, cst.Name) and _conn_name(expr.value):
             # ``conn = open_connection()`` (a project factory): judged by the conventional name
             b = ctx.binding(expr.value, at=expr)
-            if b is not None and isinstance(b.value, cst.Call) and not (ctx.qualify(b.value.func) or "").startswith(("django.", "redis", "requests", "httpx")):
+            if b is not None and b.is_simple and isinstance(b.value, cst.Call) and _project_function(b.value, ctx):
                 obj = DbObject("connection", None, "name")
         if obj is not None and obj.kind == "connection" and obj.driver != "django" and obj.driver not in ("sqlalchemy",):
             return "transaction", f"a transaction on `{N.short(expr, 30)}`"
     return None
+
+
+def _project_function(call: cst.Call, ctx) -> bool:
+    name = N.dotted(call.func)
+    if not name or name.split(".")[0] in ("self", "cls"):
+        return False
+    return ctx.index.resolve_function(ctx.qualify(call.func) or name, ctx.function_facts()) is not None
 
 
 def _conn_name(name: str) -> bool:

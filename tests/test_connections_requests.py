@@ -294,3 +294,41 @@ def test_method_calls_through_self_are_followed():
         """
     })
     assert got == {"api.views.V.get", "api.views.V._load"}
+
+
+def test_routes_inside_an_app_factory_are_entries():
+    got = entries({
+        "web/factory.py": """
+            from flask import Flask
+            def create_app():
+                app = Flask(__name__)
+
+                @app.route("/ping")
+                def ping():
+                    return "pong"
+
+                return app
+        """
+    })
+    assert set(got) == {"web.factory.create_app.ping"}
+
+
+def test_classes_instantiated_per_request_run_their_init_per_request():
+    got = per_request({
+        "shop/repo.py": "class Repo:\n    def __init__(self):\n        self.x = 1\n\nclass Unused:\n    def __init__(self):\n        self.y = 2\n",
+        "shop/views.py": "from shop.repo import Repo\ndef orders(request):\n    return Repo()\n",
+    })
+    assert got == {"shop.views.orders", "shop.repo.Repo.__init__"}
+
+
+def test_middleware_call_is_per_request():
+    got = entries({
+        "proj/mw.py": """
+            class Timing:
+                def __init__(self, get_response):
+                    self.get_response = get_response
+                def __call__(self, request):
+                    return self.get_response(request)
+        """
+    })
+    assert set(got) == {"proj.mw.Timing.__call__"}
