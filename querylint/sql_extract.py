@@ -606,7 +606,8 @@ class Evaluator:
             q = ctx.qualify(expr.func) or N.dotted(expr.func) or ""
             name = N.call_name(expr) or ""
             if q in SAFE_CALLS or name in ("int", "float", "len"):
-                return "safe", f"`{N.short(expr, 30)}` is a number", None
+                # not an injection, but a new statement text per value (no prepared statement or plan reuse)
+                return "value", f"`{N.short(expr, 30)}` is a number", None
             if name == "str" and expr.args:
                 return self.classify(expr.args[0].value, depth + 1, module_only)
             if q in ("os.getenv", "os.environ.get") or (name == "get" and (N.dotted(N.receiver(expr)) or "").endswith(("config", "settings", "environ"))):
@@ -679,7 +680,7 @@ class Evaluator:
                 return "safe", f"`{expr.value}` loops over {how}", None
         if b is not None and b.kind == "param" and isinstance(b.node, cst.Param) and b.node.annotation is not None:
             ann = N.code(b.node.annotation.annotation)
-            if ann in ("int", "float", "bool", "Optional[int]", "int | None") or ann.startswith(("Literal[", "typing.Literal[", "conint(")):
+            if ann == "bool" or ann.startswith(("Literal[", "typing.Literal[")):
                 return "safe", f"`{expr.value}` is annotated `{ann}`", None
         got = _single_assignment(ctx, expr, module_only)
         if got is not None:

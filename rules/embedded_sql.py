@@ -290,7 +290,8 @@ class FormattedSql(_SqlRule):
     """
     ## What it does
     Flags SQL assembled with an f-string, `%` formatting, `.format()` or `+` concatenation
-    from values that are not constants, when the text reaches a SQL sink (`execute`,
+    from values that are not constants (numbers included: `LIMIT {int(n)}` is safe from
+    injection but still a new statement per value), when the text reaches a SQL sink (`execute`,
     `text()`, `raw()`, `RawSQL`, `read_sql`, ...).
 
     ## Why is this bad?
@@ -365,10 +366,16 @@ class FormattedSql(_SqlRule):
                 fixes.append(f"pass {', '.join(f'`{h.source}`' for h in values[:3])} as a bound parameter (`{style}` with {_driver_label(item)})")
             if idents:
                 fixes.append(f"check {', '.join(f'`{h.source}`' for h in idents[:3])} against an allow-list of column/table names (identifiers cannot be bound)")
-            msg = (
-                f"SQL built with {kind} from {names}, not a constant: an injection risk, and the statement text "
-                f"changes with each value so it cannot be prepared or cached; {' and '.join(fixes)}"
-            )
+            if all(h.how.endswith("is a number") for h in holes):
+                msg = (
+                    f"SQL built with {kind} from {names}: the statement text changes with each value so it "
+                    f"cannot be prepared or cached; {' and '.join(fixes)}"
+                )
+            else:
+                msg = (
+                    f"SQL built with {kind} from {names}, not a constant: an injection risk, and the statement text "
+                    f"changes with each value so it cannot be prepared or cached; {' and '.join(fixes)}"
+                )
             self.emit(node, msg, notes=notes)
 
 
