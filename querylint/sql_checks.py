@@ -47,7 +47,7 @@ WRAPPING_NAMES = {
     "date", "lower", "upper", "year", "month", "day", "to_char", "strftime", "date_format", "substr",
     "substring", "trim", "date_trunc", "to_date", "unaccent", "extract", "datepart", "convert",
 }
-COMPARISONS: Tuple[type, ...] = (exp.EQ, exp.NEQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In, exp.Between, exp.Like, exp.ILike)
+COMPARISONS: Tuple[type, ...] = (exp.EQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In, exp.Between, exp.Like, exp.ILike)
 RANDOM_NAMES = {"random", "rand", "newid", "dbms_random.value", "uuid", "gen_random_uuid"}
 
 
