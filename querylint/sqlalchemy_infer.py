@@ -237,6 +237,7 @@ class Elem:
     root_self: bool = False  # reached from ``self`` in a model method (loaders unknown)
     root: Optional[str] = None  # the query's root entity (``path`` starts there)
     fixed: Tuple[str, ...] = ()  # columns of the entity the query pins with ``==`` (``customer_id == 5``)
+    origin_label: Optional[str] = None  # "the query in `get_users()`" when the rows come from a project function
 
 
 @dataclass(frozen=True)
@@ -526,7 +527,7 @@ def relationship_value(elem: Elem, attr: str, ctx: Context) -> Optional[SAValue]
     if rel is None:
         return None
     path = elem.path + (attr,)
-    child = Elem("entity", rel.target, path, elem.loaders, loop=elem.loop, origin=elem.origin, is_async=elem.is_async, root_self=elem.root_self, root=elem.root) if rel.target else None
+    child = replace(elem, entity=rel.target, path=path, parts=(), fixed=()) if rel.target else None
     if rel.lazy == "dynamic":
         return SAValue("dynamic", child, relationship=rel, origin=elem.origin)
     if rel.lazy == "write_only":
@@ -595,6 +596,9 @@ def _infer_call(call: cst.Call, ctx: Context, depth: int) -> Optional[SAValue]:
             # SessionLocal() where SessionLocal = sessionmaker(...)
             if _is_session_factory(func, ctx):
                 return SAValue("session")
+            got = returned_rows(call, ctx)
+            if got is not None:
+                return got
             if isinstance(func, cst.Call) and _last(ctx.qualify(func.func) or N.call_name(func) or "") in SESSION_FACTORIES:
                 return SAValue("session")
         elif _is_session_factory(func, ctx):
@@ -616,7 +620,7 @@ def _infer_call(call: cst.Call, ctx: Context, depth: int) -> Optional[SAValue]:
             if stmt is not None and stmt.kind == "stmt" and stmt.elem is not None:
                 base = SAValue("session")
     if base is None:
-        return None
+        return returned_rows(call, ctx) if isinstance(recv, (cst.Name, cst.Attribute)) else None
     k = base.kind
     if k == "session":
         if name == "query":
@@ -792,3 +796,55 @@ def _is_session_factory(func, ctx: Context) -> bool:
 def is_session(expr, ctx: Context) -> bool:
     v = infer(expr, ctx)
     return v is not None and v.kind == "session"
+
+
+# ------------------------------------------------------------------ rows returned by project functions
+
+import re as _re
+
+_RETURNS_RE = _re.compile(r"\(returns (rows|one) of ([\w.]+) \[([^\]]*)\]\)")
+
+
+def describe_returned_rows(call: cst.Call, ctx: Context) -> Optional[str]:
+    """``... (returns rows of pkg.User [orders=selectin])`` for a returned, executed query, else None."""
+    v = infer(call, ctx)
+    if v is None or v.kind not in ("rows", "result", "instance") or v.elem is None or v.elem.kind != "entity":
+        return None
+    if v.elem.loop is not None or v.elem.path or v.elem.root_self:
+        return None
+    loaders = "?" if v.elem.loaders.opaque else ";".join(f"{'.'.join(p)}={st}" for _o, p, st in v.elem.loaders.options)
+    what = "one" if v.kind == "instance" else "rows"
+    return f"{N.short(call, 50)} (returns {what} of {v.elem.entity} [{loaders}])"
+
+
+def returned_rows(call: cst.Call, ctx: Context) -> Optional[SAValue]:
+    """What a call to a project function returns, from its index description."""
+    d = N.dotted(call.func)
+    if d is None or d.split(".")[0] in ("self", "cls"):
+        return None
+    b = ctx.binding(d.split(".")[0], at=call)
+    if b is not None and b.kind not in ("import", "def", "class"):
+        return None
+    q = ctx.qualify(call.func)
+    fn = ctx.index.resolve_function(q, ctx.function_facts()) if q else None
+    if fn is None:
+        return None
+    for desc in ctx.index.direct_queries.get(fn.qualname, ()):
+        m = _RETURNS_RE.search(desc)
+        if m is None:
+            continue
+        kind, entity, raw = m.groups()
+        if mappings(ctx.index).get(entity) is None:
+            return None
+        if raw == "?":
+            loaders = Loaders(opaque=True)
+        else:
+            opts = []
+            for part in raw.split(";"):
+                if "=" in part:
+                    path, st = part.split("=", 1)
+                    opts.append((None, tuple(path.split(".")), st))
+            loaders = Loaders(tuple(opts))
+        elem = Elem("entity", entity, loaders=loaders, root=entity, origin=call, origin_label=f"the query in `{fn.name}()`")
+        return SAValue("instance" if kind == "one" else "rows", elem, origin=call)
+    return None

@@ -12,6 +12,7 @@ from querylint.peewee_models import infer as pw_infer, uses_peewee
 from querylint.rule import Rule, dedent, nodes as N
 from querylint.sqlalchemy_infer import (
     _is_fsa_db,
+    describe_returned_rows,
     QUERY_TERMINAL_ONE,
     QUERY_TERMINAL_ROWS,
     Elem,
@@ -183,6 +184,8 @@ def strategy(elem: Elem, rel: Relationship) -> str:
 
 
 def _origin_text(elem: Elem, ctx) -> str:
+    if elem.origin_label:
+        return elem.origin_label
     if elem.origin is not None:
         try:
             return f"the query on line {ctx.line(elem.origin)}"
@@ -934,8 +937,16 @@ def _only_covered_lazy_loads(qualname: str, elem: Elem, index, m) -> bool:
 
 
 def detect_sqlalchemy_query(node, ctx) -> Optional[str]:
-    """Query sites for the project index: SQLAlchemy statements, and lazy loads of ``self`` relationships."""
+    """Query sites for the project index: SQLAlchemy statements, and lazy loads of ``self`` relationships.
+
+    A query whose rows the function returns is described with them (``... (returns rows of
+    app.models.User [orders=selectin])``) so callers know what they iterate.
+    """
     if isinstance(node, cst.Call):
+        if isinstance(ctx.parent, cst.Return) and uses_sqlalchemy(ctx):
+            described = describe_returned_rows(node, ctx)
+            if described is not None:
+                return described
         if N.call_name(node) not in CALL_NAMES:
             return None
         got = classify_call(node, ctx)

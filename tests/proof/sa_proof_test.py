@@ -342,6 +342,8 @@ BILLING = [
     (billing.balances, "grows"),
     (billing.statement_lines_batched, "flat"),
     (billing.names, "flat"),
+    (billing.entry_counts, "grows"),
+    (billing.entry_counts_loaded, "flat"),
 ]
 
 
