@@ -42,10 +42,11 @@ def loop_site(node: cst.CSTNode, ctx) -> Optional[Tuple[str, object, Site]]:
         loop = per_item_loop(ctx)
         if loop is None:
             return None
+        site = _rebase_on_binding(site, loop, ctx)
         kind = site.kind
         t = site.qs
         if kind in ("read", "instance-read"):
-            if site.method in ("iterate", "list", "tuple", "set", "sorted", "len", "bool", "index", "sum", "max", "min", "any", "all", "frozenset", "dict", "next", "iter", "reversed", "enumerate"):
+            if site.method in ("iterate", "build", "list", "tuple", "set", "sorted", "len", "bool", "index", "sum", "max", "min", "any", "all", "frozenset", "dict", "next", "iter", "reversed", "enumerate"):
                 if not is_fresh(site.expr, loop.node, ctx):
                     return None
             if not depends_on_loop(site.node, loop.node, ctx):
@@ -74,6 +75,22 @@ def loop_site(node: cst.CSTNode, ctx) -> Optional[Tuple[str, object, Site]]:
     return ctx.memo(("dj-loop-site", id(node)), compute)
 
 
+def _rebase_on_binding(site: Site, loop, ctx) -> Site:
+    """``qs = Model.objects.filter(...)`` then ``for x in qs`` in the same iteration: the query is
+    the line that builds it, so report there (once, however often it is evaluated)."""
+    if not isinstance(site.expr, cst.Name) or site.node is not site.expr and not isinstance(site.node, cst.Call):
+        return site
+    if isinstance(site.node, cst.Call) and isinstance(site.node.func, cst.Attribute) and site.node.func.attr.value == site.method:
+        return site  # qs.count(): the call itself is the query
+    b = ctx.binding(site.expr.value, at=site.expr)
+    if b is None or b.kind not in ("assign", "annassign") or not b.is_simple or b.value is None:
+        return site
+    for a in ctx.ancestors(b.node):
+        if a is loop.node:
+            return Site(site.kind, b.value, site.qs, "build", b.value)
+    return site
+
+
 class _SiteRule(Rule):
     def _check(self, node) -> None:
         hit = loop_site(node, self.ctx)
@@ -92,6 +109,8 @@ class _SiteRule(Rule):
 
 
 def _what(site: Site) -> str:
+    if site.method == "build":
+        return f"the queryset `{N.short(site.expr, 70)}`, evaluated below,"
     if site.method in ("iterate",):
         return f"iterating `{N.short(site.expr, 70)}`"
     if isinstance(site.node, cst.Call) and isinstance(site.node.func, cst.Attribute) and site.node.func.attr.value == site.method:

@@ -170,12 +170,14 @@ def vouchers(n):
 
     eu = Region.objects.create(code="EU", rate=5)
     root = Category.objects.create(name="root")
+    cat_ids = []
     for i in range(n):
-        Category.objects.create(name=f"c{i}", parent=root)
+        cat_ids.append(Category.objects.create(name=f"c{i}", parent=root).pk)
+        Category.objects.create(name=f"leaf{i}", parent_id=cat_ids[-1])
         Voucher.objects.create(code=f"C{i}", region=eu)
     codes = [f"C{i}" for i in range(n)]
     users = [User.objects.create(username=f"v{i}").pk for i in range(n)]
-    return {"user_ids": users, "codes": codes, "root": root.pk, "rows": [{"region_id": eu.pk} for _ in range(n)], "ids": list(Voucher.objects.values_list("id", flat=True))}
+    return {"cat_ids": cat_ids, "user_ids": users, "codes": codes, "root": root.pk, "rows": [{"region_id": eu.pk} for _ in range(n)], "ids": list(Voucher.objects.values_list("id", flat=True))}
 
 
 VOUCHERS = [
@@ -185,7 +187,7 @@ VOUCHERS = [
     ("hoisted", "codes", False), ("looked_up_once", "codes", False), ("filtered_once", "codes", False),
     ("cached_queryset", "codes", False), ("constants", None, False), ("by_chunks", "ids", False),
     ("by_pages", None, False), ("via_sync_to_async", "codes", False),
-    ("owner_emails", "user_ids", True), ("active_flags", "user_ids", True),
+    ("owner_emails", "user_ids", True), ("children_names", "cat_ids", True), ("active_flags", "user_ids", True),
 ]
 
 
