@@ -179,6 +179,11 @@ SLOW_CLIENTS = {
 }
 
 
+def article(word: str) -> str:
+    """``a``/``an`` before a service name (``an HTTP call``, ``an AWS call``, ``a Stripe call``)."""
+    return "an" if word[:1] in "AEIOU" or word.startswith(("HTTP", "SMTP")) else "a"
+
+
 def slow_target(qualname: Optional[str]) -> Optional[str]:
     """A description when calling ``qualname`` (a resolved dotted name) is slow external work."""
     if not qualname:
@@ -203,9 +208,10 @@ def slow_paths(index: ProjectIndex) -> Dict[str, Tuple[str, ...]]:
         callers: Dict[str, List[str]] = {}
         paths: Dict[str, Tuple[str, ...]] = {}
         queue = deque()
+        clients = module_clients(ix)
         for q, fn in sorted(ix.functions.items()):
             for target in fn.calls:
-                desc = slow_target(target)
+                desc = slow_target(target) or _client_call(target, fn.module, clients)
                 if desc is not None:
                     paths[q] = (q, desc)
                     queue.append(q)
@@ -221,3 +227,32 @@ def slow_paths(index: ProjectIndex) -> Dict[str, Tuple[str, ...]]:
         return paths
 
     return index.derived("connections.slow_paths", compute)
+
+
+def module_clients(index: ProjectIndex) -> Dict[str, str]:
+    """{qualified module-level name: service} for HTTP/SDK clients (``http = requests.Session()``)."""
+
+    def compute(ix: ProjectIndex) -> Dict[str, str]:
+        out: Dict[str, str] = {}
+        for facts in ix.files.values():
+            for name, call in facts.module_calls:
+                if call.func in SLOW_CLIENTS:
+                    out[f"{facts.module}.{name}"] = SLOW_CLIENTS[call.func]
+        return out
+
+    return index.derived("connections.module_clients", compute)
+
+
+def _client_call(target: str, module: str, clients: Dict[str, str]) -> Optional[str]:
+    """A call on a module-level client (``http.post`` in its module, ``app.clients.s3.put_object``),
+    or a client made inside the function (``httpx.AsyncClient()``: it is made to be used)."""
+    if target in SLOW_CLIENTS:
+        return f"{article(SLOW_CLIENTS[target])} {SLOW_CLIENTS[target]} call (`{target}`)"
+    owner, _, method = target.rpartition(".")
+    if not owner or method in ("close", "aclose"):
+        return None
+    for candidate in (owner, f"{module}.{owner}"):
+        service = clients.get(candidate)
+        if service is not None:
+            return f"{article(service)} {service} call (`{target.rsplit('.', 2)[-2]}.{method}`)"
+    return None

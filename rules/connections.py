@@ -22,6 +22,7 @@ import libcst as cst
 from querylint.connections_model import (
     SLOW_CLIENTS,
     Resource,
+    article,
     module_resource,
     resource_of,
     slow_paths,
@@ -474,7 +475,53 @@ def _verdict(call: cst.Call, ctx) -> Optional[Verdict]:
         if res.kind in ("sessionmaker", "scoped"):
             fix = "build the session factory once at module level and call it per request"
         return Verdict("QL201", f"`{opened.what}` opens a new {res.label} on every {per} ({describe(hit)}); {fix}")
+
+    # 4. a local connection/checkout/session held across slow external work until it is released
+    if flow is not None and holder.kind == "local" and res.kind in ("connection", "session", "checkout"):
+        found = _held_slow(holder.name, holder.node, res.kind == "session", flow, ctx)
+        if found is not None:
+            slow, what = found
+            held = "keeps its pooled connection and open transaction" if res.kind == "session" else "stays checked out"
+            noun = "session" if res.kind == "session" else "connection"
+            return Verdict(
+                "QL205",
+                f"the {noun} `{holder.name}` from `{opened.what}` {held} while {N.short(slow.func, 40)}(...) "
+                f"at line {ctx.line(slow)} waits on {what}; release it before the slow call or do the call first",
+            )
     return None
+
+
+def _held_slow(name: str, start: cst.CSTNode, is_session: bool, flow: Flow, ctx):
+    """The first slow call between opening ``name`` and its release (close/putconn/release)."""
+    fate = fate_of(name, start, flow)
+    if fate.escapes or not fate.closes:
+        return None
+    begin = flow.order.get(id(start), -1)
+    end = max(flow.order.get(id(c), -1) for c in fate.closes)
+    calls = [n for n in _calls_of(flow) if begin < flow.order.get(id(n), -1) < end]
+    calls.sort(key=lambda n: flow.order[id(n)])
+    in_use = not is_session
+    for n in calls:
+        recv = N.receiver(n)
+        if isinstance(recv, cst.Name) and recv.value == name:
+            method = N.call_name(n)
+            if is_session and method in SESSION_QUERY_METHODS:
+                in_use = True
+            elif is_session and method in SESSION_END_METHODS:
+                in_use = False
+            continue
+        if not in_use or N.call_name(n) == "on_commit":
+            continue
+        what = _slow_call(n, ctx)
+        if what is not None:
+            return n, what
+    return None
+
+
+def _calls_of(flow: Flow) -> List[cst.Call]:
+    if not hasattr(flow, "_calls"):
+        flow._calls = [n for n in N.walk(flow.fn.body, into_functions=False) if isinstance(n, cst.Call) and id(n) in flow.order]
+    return flow._calls
 
 
 def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow, ctx) -> Optional[str]:
@@ -998,8 +1045,7 @@ def _slow_call(call: cst.Call, ctx) -> Optional[str]:
     if recv is not None and name not in ("close", "aclose", "__enter__", "__exit__"):
         client = _client_kind(recv, ctx)
         if client is not None:
-            article = "an" if client[:1] in "AEIOUH" and client not in ("Google Cloud",) else "a"
-            return f"{article} {client} call (`{N.short(call.func, 40)}`)"
+            return f"{article(client)} {client} call (`{N.short(call.func, 40)}`)"
     # a project function doing slow work
     func_name = N.dotted(call.func)
     if func_name is None:
@@ -1063,7 +1109,9 @@ class ConnectionHeldAcrossSlowCall(Rule):
     `async with pool.acquire()`) while it does slow external work: an HTTP call (`requests`,
     `httpx`, `urllib`, `aiohttp`), an SDK call (`boto3`, `stripe`), `time.sleep`, a subprocess
     or sending mail - directly or through a project function. Also a function decorated with
-    `@transaction.atomic` that does so.
+    `@transaction.atomic` that does so, and a connection, pool checkout or session kept in a
+    variable (`conn = pool.getconn()`, `session = SessionLocal()`) that does slow work before it
+    is released (for sessions: after a query and before the commit).
 
     ## Why is this bad?
     The connection (and the transaction's row locks) stays checked out for as long as the
@@ -1115,6 +1163,23 @@ class ConnectionHeldAcrossSlowCall(Rule):
     INVALID = [
         dedent(
             """
+            import time
+            from psycopg2.pool import ThreadedConnectionPool
+            pool = ThreadedConnectionPool(1, 10, "dbname=shop")
+
+            def reserve(sku):
+                conn = pool.getconn()  # want: QL205
+                try:
+                    with conn.cursor() as cur:
+                        cur.execute("UPDATE stock SET held = held + 1 WHERE sku = %s", (sku,))
+                    time.sleep(1)
+                    conn.commit()
+                finally:
+                    pool.putconn(conn)
+            """
+        ),
+        dedent(
+            """
             import requests
             from django.db import transaction
 
@@ -1131,10 +1196,20 @@ class ConnectionHeldAcrossSlowCall(Rule):
         super().__init__(ctx)
         self._reported: Set[int] = set()
 
+    def visit_Call(self, node: cst.Call) -> None:
+        # a connection/checkout/session kept in a variable until its release (see the verdict)
+        if self.ctx.is_test:
+            return
+        v = verdict(node, self.ctx)
+        if v is not None and v.code == self.code:
+            self.report(node, v.message, severity=v.severity)
+
     def leave_With(self, node: cst.With) -> None:
         # on leave: the block's nodes have been visited, so the item's verdict sees its parents
         if self.ctx.is_test:
             return
+        if self._inside_hold(node):
+            return  # the outermost hold reports (it is where the connection was taken)
         for item in node.items:
             hold = _hold_of(item, self.ctx)
             if hold is None:
@@ -1155,6 +1230,14 @@ class ConnectionHeldAcrossSlowCall(Rule):
                     f"commits (`on_commit`, a background task)",
                 )
                 return
+
+    def _inside_hold(self, node: cst.With) -> bool:
+        for anc in self.ctx.ancestors(node):
+            if isinstance(anc, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                return False
+            if isinstance(anc, cst.With) and any(_hold_of(i, self.ctx) is not None for i in anc.items):
+                return True
+        return False
 
     def visit_FunctionDef(self, node: cst.FunctionDef) -> None:
         if self.ctx.is_test:
