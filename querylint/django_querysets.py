@@ -314,13 +314,99 @@ def iter_element(it: Optional[DjType], loop_node) -> Optional[DjType]:
 
 def _element_of_target(target, name: str, it_expr, ctx, loop_node) -> Optional[DjType]:
     if isinstance(target, cst.Name) and target.value == name:
-        return iter_element(infer(it_expr, ctx), loop_node)
+        return iter_element(infer_iterable(it_expr, ctx), loop_node)
     if isinstance(target, (cst.Tuple, cst.List)) and isinstance(it_expr, cst.Call):
         fname = N.call_name(it_expr)
         elts = [e.value for e in target.elements]
         if fname == "enumerate" and len(elts) == 2 and isinstance(elts[1], cst.Name) and elts[1].value == name and it_expr.args:
-            return iter_element(infer(it_expr.args[0].value, ctx), loop_node)
+            return iter_element(infer_iterable(it_expr.args[0].value, ctx), loop_node)
     return None
+
+
+def infer_iterable(expr, ctx) -> Optional[DjType]:
+    """``infer``, plus: a parameter iterated in a loop is what every caller in the project passes."""
+    t = infer(expr, ctx)
+    if t is not None or not isinstance(expr, cst.Name) or not ctx.frames:
+        return t
+    b = ctx.binding(expr.value, at=expr)
+    if b is None or b.kind != "param":
+        return None
+    frame = ctx.function
+    if frame is None or frame.facts is None or not isinstance(frame.node, cst.FunctionDef):
+        return None
+    params = N.param_names(frame.node.params)
+    if expr.value not in params:
+        return None
+    return param_from_callers(ctx, frame.facts, params.index(expr.value), expr.value)
+
+
+def _callers(index) -> Dict[str, List[str]]:
+    out: Dict[str, List[str]] = {}
+    for q in index.functions:
+        for callee in index.callees(q):
+            out.setdefault(callee, []).append(q)
+    return out
+
+
+def param_from_callers(ctx, fn, position: int, name: str) -> Optional[DjType]:
+    """The queryset every call site in the project passes for a parameter (None unless all agree)."""
+    index = ctx.index
+    store = index.derived("django-param-types", lambda _i: {})
+    key = (fn.qualname, position)
+    if key in store:
+        return store[key]
+    store[key] = None
+    if _DEPTH[0] > 4:
+        return None
+    callers = index.derived("django-callers", _callers).get(fn.qualname, [])
+    if not callers or len(callers) > 20:
+        return None
+    is_method = fn.cls is not None and fn.params[:1] in (("self",), ("cls",))
+    found: List[DjType] = []
+    _DEPTH[0] += 1
+    try:
+        for cq in callers:
+            caller = index.functions.get(cq)
+            if caller is None or not _may_return_queryset(caller):
+                return None
+            off = offline(ctx, caller.path)
+            if off is None or cq not in off.defs:
+                return None
+            saved = off.ctx.frames
+            try:
+                off.enter(cq)
+                frames = list(off.ctx.frames)
+                node = off.defs[cq]
+                for call in N.walk(node.body, into_functions=False):
+                    if not isinstance(call, cst.Call):
+                        continue
+                    target = N.dotted(call.func)
+                    if not target or target.rsplit(".", 1)[-1] != fn.name:
+                        continue
+                    hit = index.resolve_function(off.ctx.qualify(call.func) or target, caller) if not target.startswith(("self.", "cls.")) else index.resolve_function(target, caller)
+                    if hit is None or hit.qualname != fn.qualname:
+                        continue
+                    pos = position - 1 if is_method else position
+                    arg = N.arg(call, pos, name) if pos >= 0 else None
+                    if arg is None:
+                        return None
+                    off.ctx.frames = list(frames)
+                    t = infer(arg, off.ctx)
+                    if t is None or t.kind not in (QS, LIST) or t.model is None:
+                        return None
+                    found.append(t)
+            finally:
+                off.ctx.frames = saved
+    finally:
+        _DEPTH[0] -= 1
+    if not found or any(t.model != found[0].model for t in found):
+        return None
+    covered = found[0].covered
+    for t in found[1:]:
+        covered &= t.covered
+    result = DjType(LIST, found[0].model, covered, all(t.select_all for t in found), evaluated=True)
+    store[key] = result
+    return result
 
 
 def _infer_name(node: cst.Name, ctx) -> Optional[DjType]:

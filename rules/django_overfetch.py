@@ -16,8 +16,8 @@ def _queryset(node, ctx) -> Optional[DjType]:
     t = infer(node, ctx)
     if t is None or t.kind not in (QS, ROWS) or t.evaluated:
         return None
-    if t.related is not None and t.prefetched:
-        return None
+    if t.related is not None and (t.prefetched or t.owner_loop is not None):
+        return None  # prefetch cache, or a per-item relation: the N+1 rules say prefetch_related
     return t
 
 

@@ -106,7 +106,7 @@ def library(n):
 LIBRARY = [
     ("author_names", (), True), ("agency_names", (), True), ("agency_names_half_loaded", (), True),
     ("editor_names", (), True), ("publisher_names_via_helper", (), True), ("first_access_only", (), True),
-    ("nested_loops", (), True),
+    ("nested_loops", (), True), ("title_rows", (), True), ("title_rows_joined", (), False),
     ("covered_by_select_related", (), False), ("covered_chain", (), False), ("covered_in_earlier_statements", ("a",), False),
     ("covered_by_helper", (), False), ("covered_by_prefetch", (), False), ("ids_and_fields_only", (), False),
     ("values_rows", (), False), ("values_list_rows", (), False), ("select_all", (), False),
