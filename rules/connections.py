@@ -71,18 +71,24 @@ def _is_memory_db(call: cst.Call, res: Resource) -> bool:
     return False
 
 
+def _local_resource(name: cst.Name, ctx) -> Optional[Resource]:
+    """The resource a name's latest binding was made by (``engine = create_engine(...)``)."""
+    b = ctx.binding(name.value, at=name)
+    if b is not None and b.kind in ("assign", "annassign", "with") and b.is_simple and isinstance(b.value, (cst.Call, cst.Await)):
+        value = b.value.expression if isinstance(b.value, cst.Await) else b.value
+        if isinstance(value, cst.Call):
+            return resource_of(ctx.qualify(value.func))
+    return None
+
+
 def _expr_resource(expr, ctx) -> Optional[Resource]:
     """What a receiver holds: a local/module engine, pool or session factory."""
     if expr is None:
         return None
     if isinstance(expr, cst.Name):
-        b = ctx.binding(expr.value, at=expr)
-        if b is not None and b.kind in ("assign", "annassign", "with") and b.is_simple and isinstance(b.value, (cst.Call, cst.Await)):
-            value = b.value.expression if isinstance(b.value, cst.Await) else b.value
-            if isinstance(value, cst.Call):
-                res = resource_of(ctx.qualify(value.func))
-                if res is not None:
-                    return res
+        res = _local_resource(expr, ctx)
+        if res is not None:
+            return res
     res = module_resource(ctx.index, ctx.qualify(expr))
     if res is not None:
         return res
@@ -122,9 +128,11 @@ def _opened_by(call: cst.Call, ctx) -> Optional[Opened]:
         if res.kind == "client" and N.arg(call, keyword="connection_pool") is not None:
             return None  # a client over a shared pool opens nothing new
         return Opened(res, _call_text(call))
-    # calling a session factory: ``SessionLocal()``
+    # calling a session factory: ``SessionLocal()`` (a module-level or local sessionmaker)
     if isinstance(func, (cst.Name, cst.Attribute)):
-        factory = _expr_resource(func, ctx)
+        factory = module_resource(ctx.index, q)
+        if factory is None and isinstance(func, cst.Name):
+            factory = _local_resource(func, ctx)
         if factory is not None and factory.kind == "sessionmaker":
             return Opened(Resource("session", "session", "sqlalchemy"), _call_text(call))
     name = N.call_name(call)

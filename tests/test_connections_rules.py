@@ -1,0 +1,325 @@
+"""QL201-QL205 on small projects: one test per pattern, positives and the traps (issue 5).
+
+Expected findings are marked in the sources with ``# want: QL2xx``; every other line must stay
+silent. Fixture projects under ``fixtures/connections/`` cover the frameworks end to end.
+"""
+import textwrap
+
+import pytest
+
+from querylint.testing import lint_files, snippet_wants
+
+DB = {
+    "db.py": textwrap.dedent(
+        """
+        from psycopg2.pool import ThreadedConnectionPool
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import scoped_session, sessionmaker
+
+        engine = create_engine("postgresql://app@db/app")
+        SessionLocal = sessionmaker(bind=engine)
+        ScopedSession = scoped_session(sessionmaker(bind=engine))
+        pool = ThreadedConnectionPool(1, 5, "dbname=app")
+        """
+    )
+}
+
+CASES = {
+    "fastapi_dependency_connects_per_request": """
+        import psycopg2
+        from fastapi import Depends, FastAPI
+        app = FastAPI()
+        def get_conn():
+            conn = psycopg2.connect("dbname=x")  # want: QL201
+            try:
+                yield conn
+            finally:
+                conn.close()
+        @app.get("/x")
+        def x(conn=Depends(get_conn)):
+            return conn.server_version
+    """,
+    "aiohttp_handler": """
+        import asyncpg
+        from aiohttp import web
+        async def handle(request):
+            conn = await asyncpg.connect("postgresql://x")  # want: QL201
+            try:
+                return web.json_response(await conn.fetchval("SELECT 1"))
+            finally:
+                await conn.close()
+    """,
+    "starlette_endpoint": """
+        import redis
+        from starlette.endpoints import HTTPEndpoint
+        class Home(HTTPEndpoint):
+            async def get(self, request):
+                r = redis.Redis()  # want: QL201
+                return r.get("x")
+    """,
+    "rq_job": """
+        import psycopg2
+        from rq import job
+        @job("default")
+        def work(x):
+            conn = psycopg2.connect("dbname=x")  # want: QL201
+            conn.close()
+    """,
+    "pool_created_in_endpoint": """
+        import asyncpg
+        from fastapi import FastAPI
+        app = FastAPI()
+        @app.get("/")
+        async def root():
+            pool = await asyncpg.create_pool("postgresql://x")  # want: QL201
+            async with pool.acquire() as conn:
+                return await conn.fetchval("SELECT 1")
+    """,
+    "flask_connection_on_g_is_left_alone": """
+        import psycopg2
+        from flask import Flask, g
+        app = Flask(__name__)
+        @app.before_request
+        def open_db():
+            g.db = psycopg2.connect("dbname=x")
+        @app.teardown_request
+        def close_db(exc):
+            db = g.pop("db", None)
+            if db is not None:
+                db.close()
+    """,
+    "class_instantiated_per_request": {
+        "repo.py": """
+            import psycopg2
+            class Repo:
+                def __init__(self):
+                    self.conn = psycopg2.connect("dbname=x")  # want: QL201
+        """,
+        "views.py": """
+            from repo import Repo
+            def detail(request, pk):
+                return Repo().conn
+        """,
+    },
+    "cached_factory_vs_plain_factory": """
+        import functools
+        import redis
+        from flask import Flask
+        app = Flask(__name__)
+        @functools.lru_cache
+        def get_redis():
+            return redis.Redis(host="c")
+        def get_redis2():
+            return redis.Redis(host="c")  # want: QL201
+        @app.get("/")
+        def idx():
+            return str(get_redis().get("a")) + str(get_redis2().get("b"))
+    """,
+    "imported_engine_checkout_leak": {
+        "views.py": """
+            from db import engine
+            def orders(request):
+                conn = engine.connect()  # want: QL204
+                return conn.exec_driver_sql("SELECT id FROM orders WHERE id = 1").all()
+        """,
+    },
+    "scoped_session_is_not_a_leak": {
+        "jobs.py": """
+            from db import ScopedSession
+            def work():
+                session = ScopedSession()
+                session.execute("SELECT 1")
+        """,
+    },
+    "script_leak_and_straight_line_close": """
+        import psycopg2
+        def leak():
+            conn = psycopg2.connect("dbname=x")  # want: QL203
+            cur = conn.cursor()
+            cur.execute("SELECT count(*) FROM t")
+            print(cur.fetchone())
+        def straight():
+            conn = psycopg2.connect("dbname=x")
+            cur = conn.cursor()
+            cur.execute("SELECT count(*) FROM t")
+            n = cur.fetchone()[0]
+            conn.close()
+            return n
+        def early_exit_closed_first(flag):
+            conn = psycopg2.connect("dbname=x")
+            if flag:
+                conn.close()
+                return None
+            conn.close()
+            return 1
+        def handed_over(register):
+            conn = psycopg2.connect("dbname=x")
+            register(conn)
+        def callback(stack):
+            conn = psycopg2.connect("dbname=x")
+            stack.callback(conn.close)
+    """,
+    "sqlite_memory_and_with": """
+        import sqlite3
+        def mem():
+            db = sqlite3.connect(":memory:")
+            return db.execute("SELECT 1").fetchone()
+        def with_form(path):
+            with sqlite3.connect(path) as conn:
+                return conn.execute("SELECT 1").fetchone()
+    """,
+    "getconn_paths": {
+        "work.py": """
+            from contextlib import contextmanager
+            from db import pool
+            @contextmanager
+            def borrowed():
+                conn = pool.getconn()
+                try:
+                    yield conn
+                finally:
+                    pool.putconn(conn)
+            def never_returned():
+                conn = pool.getconn()  # want: QL204
+                return conn.server_version
+            def returned_to_caller():
+                conn = pool.getconn()
+                conn.autocommit = True
+                return conn
+        """,
+    },
+    "loops": """
+        import psycopg2
+        import redis
+        from sqlalchemy.orm import Session
+        DSN = "dbname=x"
+        def per_key(keys):
+            for k in keys:
+                r = redis.Redis(host="c")  # want: QL202
+                r.delete(k)
+        def per_tenant(tenants):
+            for t in tenants:
+                dsn = t.dsn
+                conn = psycopg2.connect(dsn)
+                conn.close()
+        def sessions(engine, batches):
+            for b in batches:
+                with Session(engine) as s:
+                    s.add_all(b)
+                    s.commit()
+        def comprehension(ids):
+            return [psycopg2.connect(DSN) for i in ids]  # want: QL202
+        def polling():
+            while True:
+                conn = psycopg2.connect(DSN)
+                conn.close()
+    """,
+    "held_across_slow_calls": {
+        "svc.py": """
+            import asyncio
+            import socket
+            import time
+            import httpx
+            from sqlalchemy.orm import Session
+            from db import SessionLocal, engine
+            async def job():
+                async with engine.begin() as conn:  # want: QL205
+                    await conn.execute("UPDATE t SET x = 1 WHERE id = 2")
+                    await asyncio.sleep(5)
+            def sync(order_id, Order):
+                with Session(engine) as session:  # want: QL205
+                    order = session.get(Order, order_id)
+                    httpx.post("https://x", json={"id": order_id})
+                    session.commit()
+            def sync_first(order_id, Order):
+                with Session(engine) as session:
+                    resp = httpx.post("https://x", json={"id": order_id})
+                    session.add(Order(status=resp.json()["status"]))
+                    session.commit()
+            def after_commit(order_id, Order):
+                session = SessionLocal()
+                try:
+                    session.add(Order(id=order_id))
+                    session.commit()
+                    httpx.post("https://after", timeout=5)
+                finally:
+                    session.close()
+            def socket_conn(sock):
+                conn, addr = sock.accept()
+                with conn:
+                    time.sleep(1)
+        """,
+    },
+    "django_atomic_and_sdk_clients": """
+        import boto3
+        from django.db import transaction
+        s3 = boto3.client("s3")
+        def upload(doc):
+            with transaction.atomic():  # want: QL205
+                s3.upload_file(doc.path, "bucket", doc.key)
+                doc.save()
+        def queued(doc, task):
+            with transaction.atomic():
+                doc.save()
+                task.delay(doc.pk)
+                transaction.on_commit(lambda: s3.upload_file(doc.path, "bucket", doc.key))
+    """,
+    "management_command_and_appconfig_are_startup": {
+        "shop/apps.py": """
+            import redis
+            from django.apps import AppConfig
+            class Shop(AppConfig):
+                name = "shop"
+                def ready(self):
+                    self.r = redis.Redis(host="c")
+        """,
+        "shop/management/commands/sync.py": """
+            import psycopg2
+            from django.core.management.base import BaseCommand
+            class Command(BaseCommand):
+                def handle(self, *args, **options):
+                    conn = psycopg2.connect("dbname=x")
+                    try:
+                        conn.cursor().execute("SELECT 1")
+                    finally:
+                        conn.close()
+        """,
+    },
+}
+
+
+def _files(case):
+    files = CASES[case] if isinstance(CASES[case], dict) else {"app.py": CASES[case]}
+    out = dict(DB)
+    out.update({k: textwrap.dedent(v) for k, v in files.items()})
+    return out
+
+
+@pytest.mark.parametrize("case", sorted(CASES))
+def test_QL2_case(case):
+    files = _files(case)
+    result = lint_files(files, select=["QL2"])
+    assert result.errors == []
+    got = {(f.path, f.span.line, f.rule) for f in result.findings}
+    want = snippet_wants(files)
+    assert got == want, [f"{f.path}:{f.span.line} {f.rule} {f.message}" for f in result.findings]
+
+
+def test_one_call_is_reported_once_under_the_most_specific_code():
+    files = {"app.py": textwrap.dedent(
+        """
+        import psycopg2
+        from flask import Flask
+        app = Flask(__name__)
+        @app.get("/r")
+        def r():
+            with psycopg2.connect("dbname=x") as conn:
+                with conn.cursor() as cur:
+                    cur.execute("SELECT 1")
+                    return str(cur.fetchone())
+        """
+    )}
+    result = lint_files(files, select=["QL2"])
+    assert [(f.span.line, f.rule) for f in result.findings] == [(7, "QL203")]
+    assert "per request" in result.findings[0].message
+    assert result.findings[0].severity.value == "error"
