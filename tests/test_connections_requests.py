@@ -332,3 +332,47 @@ def test_middleware_call_is_per_request():
         """
     })
     assert set(got) == {"proj.mw.Timing.__call__"}
+
+
+def test_query_in_loop_on_a_request_path_says_so_and_is_raised():
+    """Issue 5, bullet 6: QL1xx findings inside per-request code name the path and are raised."""
+    from querylint.testing import lint_files
+
+    files = {
+        "web/db.py": textwrap.dedent(
+            """
+            def names(cur, ids):
+                out = []
+                for i in ids:
+                    cur.execute("SELECT name FROM users WHERE id = %s", (i,))
+                    out.append(cur.fetchone())
+                return out
+            """
+        ),
+        "web/app.py": textwrap.dedent(
+            """
+            from flask import Flask
+            from web.db import names
+            app = Flask(__name__)
+
+            @app.get("/names")
+            def list_names():
+                return names(None, [1, 2])
+            """
+        ),
+        "web/offline.py": textwrap.dedent(
+            """
+            def report(cur, ids):
+                for i in ids:
+                    cur.execute("SELECT name FROM users WHERE id = %s", (i,))
+            """
+        ),
+    }
+    result = lint_files(files, select=["QL101"])
+    by_path = {f.path: f for f in result.findings}
+    hot = by_path["web/db.py"]
+    assert "per request: request handler `list_names` via list_names() -> names()" in hot.message
+    assert hot.severity.value == "error"
+    cold = by_path["web/offline.py"]
+    assert "per request" not in cold.message
+    assert cold.severity.value == "warning"
