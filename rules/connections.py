@@ -413,6 +413,8 @@ def _loop_for(call: cst.Call, ctx):
             continue
         if kind in ("retry", "poll"):
             return None
+        if isinstance(loop.iter, cst.Call) and N.call_name(loop.iter) == "range" and not (N.dotted(loop.iter.func) or "").count("."):
+            return None  # ``for _ in range(n)``: n connections on purpose (a hand-made pool)
         if _depends_on(call, loop, ctx):
             return None  # a different database per iteration (shards, tenants, DSNs)
         return loop
@@ -753,7 +755,9 @@ class ConnectionInLoop(_OpenRule):
 
     ## Known problems
     Loops whose connect arguments change per iteration (one connection per shard, tenant or
-    DSN), retry loops, loops over constants and `while` loops are not reported.
+    DSN), retry loops, `range(n)` loops (n connections on purpose), loops over constants and
+    `while` loops are not reported. A connection opened in a helper that the loop calls is
+    not reported either.
     """
 
     code = "QL202"

@@ -209,6 +209,8 @@ CASES = {
                     s.commit()
         def comprehension(ids):
             return [psycopg2.connect(DSN) for i in ids]  # want: QL202
+        def warm(n):
+            return [psycopg2.connect(DSN) for _ in range(n)]
         def polling():
             while True:
                 conn = psycopg2.connect(DSN)
