@@ -12,7 +12,7 @@ from querylint.cache import Cache, content_hash, digest, facts_digest, settings_
 from querylint.discovery import _rel, discover, display_path
 from querylint.engine import UNUSED_SUPPRESSION, FileResult
 from querylint.facts import FileFacts
-from querylint.parallel import Entry, Runner
+from querylint.parallel import Entry, Runner, unfreeze_trees
 from querylint.plugins import Registry, load_registry, select_rules, unknown_codes
 from querylint.types import FileError, Finding, Severity
 
@@ -104,6 +104,13 @@ def lint_paths(
     ``cache_dir``: reuse and refresh the on-disk cache there (None: no cache).
     ``jobs``: worker processes for large batches (the output never depends on it).
     """
+    try:
+        return _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs)
+    finally:
+        unfreeze_trees()
+
+
+def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs) -> LintResult:
     registry = registry or load_registry()
     cwd = cwd or Path.cwd()
     root = root.resolve()

@@ -66,6 +66,13 @@ class Binding:
         return isinstance(self.target, cst.Name)
 
 
+_SCOPE_TYPES = frozenset((cst.FunctionDef, cst.ClassDef, cst.Lambda))
+_BINDERS = frozenset((
+    cst.Assign, cst.AnnAssign, cst.AugAssign, cst.For, cst.WithItem, cst.NamedExpr, cst.FunctionDef,
+    cst.ClassDef, cst.Import, cst.ImportFrom, cst.ExceptHandler, cst.Global, cst.Nonlocal,
+))
+
+
 class Scope:
     """Bindings of one function (or the module), in source order. Built on demand."""
 
@@ -96,7 +103,7 @@ class Scope:
             counter += 1
             order.append(node)
             pending.append((node, True))
-            if node is not root and isinstance(node, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            if node is not root and type(node) in _SCOPE_TYPES:
                 continue
             kids = list(N.children(node))
             kids.reverse()
@@ -106,6 +113,8 @@ class Scope:
             self._bind(node, ends)
 
     def _bind(self, node, ends) -> None:
+        if type(node) not in _BINDERS:  # most nodes bind nothing: skip the isinstance chain (hot path)
+            return
         end = ends.get(id(node), self.ordinal.get(id(node), 0))
         if isinstance(node, cst.Assign):
             for t in node.targets:

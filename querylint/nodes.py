@@ -22,16 +22,35 @@ def child_fields(cls: type) -> Tuple[str, ...]:
     return names
 
 
+_IS_NODE: Dict[type, bool] = {}
+
+
+def _is_node_type(t: type) -> bool:
+    # ``isinstance(x, cst.CSTNode)`` goes through ABCMeta on every call: cache per type (hot path)
+    r = _IS_NODE.get(t)
+    if r is None:
+        r = _IS_NODE[t] = issubclass(t, cst.CSTNode)
+    return r
+
+
 def children(node: cst.CSTNode) -> Iterator[cst.CSTNode]:
     """Semantic children in source order (whitespace and punctuation skipped). Fast: no visitor."""
+    known = _IS_NODE.get
     for name in child_fields(type(node)):
         value = getattr(node, name)
-        if isinstance(value, cst.CSTNode):
-            yield value
-        elif isinstance(value, (list, tuple)):
+        t = type(value)
+        if t is tuple or t is list:
             for item in value:
-                if isinstance(item, cst.CSTNode):
+                r = known(type(item))
+                if r or (r is None and _is_node_type(type(item))):
                     yield item
+        else:
+            r = known(t)
+            if r or (r is None and _is_node_type(t)):
+                yield value
+
+
+_SCOPE_TYPES = frozenset((cst.FunctionDef, cst.Lambda, cst.ClassDef))
 
 
 def walk(node: cst.CSTNode, into_functions: bool = True) -> Iterator[cst.CSTNode]:
@@ -41,7 +60,7 @@ def walk(node: cst.CSTNode, into_functions: bool = True) -> Iterator[cst.CSTNode
     while stack:
         current = stack.pop()
         yield current
-        if not into_functions and not first and isinstance(current, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+        if not into_functions and not first and type(current) in _SCOPE_TYPES:
             continue
         first = False
         kids = list(children(current))

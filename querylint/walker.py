@@ -14,6 +14,7 @@ from querylint import nodes as N
 from querylint.context import COMPREHENSIONS, Context, Frame, Loop
 
 Handler = Tuple[object, Callable]
+_COMPREHENSION_TYPES = frozenset(COMPREHENSIONS)
 
 
 class Walker:
@@ -73,7 +74,7 @@ class Walker:
         special = _SPECIAL.get(cls)
         if special is not None:
             special(self, node)
-        elif isinstance(node, COMPREHENSIONS):
+        elif cls in _COMPREHENSION_TYPES:
             self._comprehension(node)
         else:
             for child in N.children(node):
