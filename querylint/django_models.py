@@ -86,6 +86,7 @@ class ModelGraph:
     relation_owners: Dict[str, Set[str]] = field(default_factory=dict)
     querysets: Set[str] = field(default_factory=set)  # project QuerySet/Manager classes
     queryset_methods: Set[str] = field(default_factory=set)  # their method names
+    queryset_method_quals: Dict[str, List[str]] = field(default_factory=dict)  # method name -> function qualnames
 
     def get(self, qualname: Optional[str]) -> Optional[ModelInfo]:
         if not qualname:
@@ -211,6 +212,8 @@ def build_graph(index: ProjectIndex) -> ModelGraph:
             if any(_last(n) in ("QuerySet", "Manager", "BaseManager") and (n.startswith("django") or "." not in n) for n in names[1:]):
                 graph.querysets.add(cls.qualname)
                 graph.queryset_methods.update(cls.methods)
+                for m in cls.methods:
+                    graph.queryset_method_quals.setdefault(m, []).append(f"{cls.qualname}.{m}")
 
     for q, cls in model_classes.items():
         info = ModelInfo(q, cls.name, cls.module)

@@ -450,6 +450,8 @@ def _infer_param(node: cst.Name, b, ctx) -> Optional[DjType]:
         model = graph.get(cls.qualname) or graph.resolve(cls.qualname)
         if model is not None and model.qualname == cls.qualname:
             return DjType(INST, model.qualname)
+        if cls.qualname in graph.querysets:
+            return DjType(QS, None, origin=node)  # a custom Manager / QuerySet method
     # ``def get_<field>(self, obj)`` of a serializer: one call per serialized object
     if cls is not None and len(params) >= 2 and params[0] == "self" and node.value == params[1]:
         t = serializer_object(ctx, cls.qualname, frame.node.name.value)

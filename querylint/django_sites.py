@@ -100,6 +100,10 @@ def _site_of(node, ctx) -> Optional[Site]:
                         if method in ("add", "remove", "clear", "set", "aadd", "aremove", "aclear", "aset"):
                             return None  # not a manager method on a plain queryset
                         return Site("write" if method in WRITES else "read", node, recv, method, node.func.value)
+        else:
+            custom = _custom_manager_method(node, method, ctx)
+            if custom is not None:
+                return custom
     # an evaluated queryset expression: for x in qs / list(qs) / len(qs) / qs[0] / if qs
     if isinstance(node, (cst.Call, cst.Name, cst.Attribute, cst.Subscript)):
         how = _evaluating_parent(node, ctx)
@@ -118,6 +122,24 @@ def _site_of(node, ctx) -> Optional[Site]:
             return Site("read", node, t, how, node)
         return Site("read", node, t, how, node)
     return None
+
+
+_WRITE_WORDS = ("create", "update", "delete", "save", "set_", "add", "remove", "bulk", "upsert", "mark", "import")
+
+
+def _custom_manager_method(node: cst.Call, method: str, ctx) -> Optional[Site]:
+    """``Model.objects.create_or_update_by_guid(...)``: a project Manager/QuerySet method that queries."""
+    graph = graph_of(ctx)
+    quals = graph.queryset_method_quals.get(method)
+    if not quals:
+        return None
+    recv = infer(node.func.value, ctx)
+    if recv is None or recv.kind != QS or recv.related is not None:
+        return None
+    if not any(ctx.index.query_path(q) for q in quals):
+        return None
+    kind = "write" if any(w in method.lower() for w in _WRITE_WORDS) else "read"
+    return Site(kind, node, recv, method, node.func.value)
 
 
 def is_fresh(expr: cst.CSTNode, loop_node: cst.CSTNode, ctx) -> bool:

@@ -225,7 +225,8 @@ def stock(n):
 STOCK = [
     ("apply_discount", (10,), True), ("purge_empty", (), True), ("record_moves", ("moves",), True),
     ("ensure_products", ("skus",), True), ("restock", ("skus",), True), ("build_and_save", ("new_rows",), True),
-    ("async_writes", ("new_rows",), True), ("add_moves", ("ids",), True),
+    ("async_writes", ("new_rows",), True), ("add_moves", ("ids",), True), ("reset_each", ("skus",), True),
+    ("in_stock_skus", (), False), ("reset_all", ("skus",), False),
     ("bulk_import", ("new_rows",), False), ("bulk_restock", ("counts",), False), ("set_based", (10,), False),
     ("batched_updates", ("ids",), False), ("save_once", ("pk", "stock_rows"), False),
 ]
