@@ -617,7 +617,7 @@ class Evaluator:
                 default = N.arg(expr, 1)
                 if k != "value" and (default is None or self.classify_or_const(default, depth + 1, module_only) != "value"):
                     return "safe", f"looked up in {how}", None
-            if name in QUOTE_CALLS:
+            if name in QUOTE_CALLS or "quote" in name.lower():
                 return "safe", f"quoted with `{N.short(expr.func, 30)}`", None
             if name == "join" and expr.args:
                 seq = expr.args[0].value
@@ -690,8 +690,8 @@ class Evaluator:
                 return k, how, text
         if got is None and self._all_bindings_constant(expr, depth, module_only):
             return "safe", f"every value assigned to `{expr.value}` is built from constants", None
-        if b is not None and b.kind == "param" and FRAGMENT_NAME_RE.search(expr.value):
-            return "safe", f"`{expr.value}` is a SQL fragment composed by the caller", None
+        if FRAGMENT_NAME_RE.search(expr.value) and (b is None or b.kind != "for"):
+            return "safe", f"`{expr.value}` is a SQL fragment composed elsewhere", None
         guard = self._membership_guard(expr)
         if guard is not None:
             return "safe", f"`{expr.value}` is checked against the allow-list `{guard}`", None
@@ -889,7 +889,10 @@ def _is_placeholder_text(ev: "Evaluator", expr: cst.BaseExpression, module_only:
     if allow_holes:
         # f"{col} = %s" / f"${i}" / f"%({k})s": the text around the holes is a placeholder
         return bool(re.search(r"(\?|%s|\$|%\(\w*\)s|:)\s*,?\s*$", texts.strip())) or bool(PLACEHOLDER_TEXT_RE.match(texts))
-    return bool(PLACEHOLDER_TEXT_RE.match(texts.replace(",", "").strip() or ","))
+    if PLACEHOLDER_TEXT_RE.match(texts.replace(",", "").strip() or ","):
+        return True
+    # a placeholder wrapped in SQL: "QUOTE(?)", "%s::int", "lower(%s)"
+    return "'" not in texts and bool(re.search(r"\?|%s|\$\d|:[A-Za-z_]\w*", texts)) and len(texts) <= 40
 
 
 # --------------------------------------------------------------------------- assembly

@@ -18,7 +18,7 @@ from querylint.requests import request_context
 from querylint.rule import Rule, dedent, nodes as N
 from querylint import sql_checks as C
 from querylint.sql_extract import EmbeddedSql, Evaluator, Hole, extract, extract_constant
-from querylint.sql_parse import HOLE_PREFIX, looks_like_sql
+from querylint.sql_parse import DML_VERBS, HOLE_PREFIX, SQL_VERBS, first_word, looks_like_sql
 from querylint.types import Severity
 
 ONE_ROW_METHODS = {"fetchrow", "fetchval", "fetch_one", "fetch_val"}
@@ -286,6 +286,27 @@ def _is_identifier_hole(item: EmbeddedSql, hole: Hole, pattern=_IDENT_BEFORE) ->
     return bool(pattern.search(before))
 
 
+def _leading_text(node: Optional[cst.CSTNode]) -> Optional[str]:
+    """The constant text a formatting expression starts with (``f"SELECT {x}"`` → ``"SELECT "``)."""
+    for _ in range(6):
+        if node is None:
+            return None
+        if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            node = node.value
+        elif isinstance(node, cst.BinaryOperation):
+            node = node.left
+        elif isinstance(node, cst.ConcatenatedString):
+            node = node.left
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+            node = node.func.value
+        elif isinstance(node, cst.FormattedString):
+            first = node.parts[0] if node.parts else None
+            return first.value if isinstance(first, cst.FormattedStringText) else None
+        else:
+            return N.string_value(node)
+    return None
+
+
 class FormattedSql(_SqlRule):
     """
     ## What it does
@@ -312,7 +333,9 @@ class FormattedSql(_SqlRule):
     of known names first, or compose with `psycopg.sql.Identifier`.
 
     ## Known problems
-    Not reported: values that resolve to module-level (or imported) string constants, names
+    Only statements that read or change data are judged (`SELECT`, `INSERT`, `UPDATE`,
+    `DELETE`, `WITH`, `REPLACE`, `MERGE`): DDL and admin statements (`CREATE DATABASE {name}`,
+    `PRAGMA`, `SET`) take identifiers that cannot be bound. Not reported: values that resolve to module-level (or imported) string constants, names
     checked against an allow-list (`if sort not in SORTS: ...`, `SORTS[key]`), numbers
     (`int(...)`, `len(...)`), generated placeholder lists (`",".join(["%s"] * len(ids))`),
     lists of constant fragments joined together, Django `Model._meta.db_table`, upper-case
@@ -342,11 +365,29 @@ class FormattedSql(_SqlRule):
         'def f(cur, name):\n    sql = "SELECT id FROM users WHERE name = \'%s\'" % name  # want: QL303\n    cur.execute(sql)\n',
     ]
 
+    @staticmethod
+    def _reads_or_writes_data(item: EmbeddedSql, hole: Hole) -> bool:
+        """The statement is DML (DDL/admin statements take identifiers that cannot be bound)."""
+        if item.fragment != "statement":
+            return True
+        if item.text is not None:
+            return first_word(item.text) in DML_VERBS
+        for node in (hole.anchor, hole.builder):
+            text = _leading_text(node)
+            word = first_word(text) if text else None
+            if word in SQL_VERBS:
+                return word in DML_VERBS
+            if text and text.strip() and isinstance(hole.anchor, cst.AugAssign):
+                return True  # ``sql += f" AND x = {v}"``: an appended clause of a statement
+        return False
+
     def check(self, item):
         if item.text is not None and not item.is_sql:
             return
         groups: Dict[int, Tuple[cst.CSTNode, List[Hole]]] = {}
         for h in item.value_holes:
+            if not self._reads_or_writes_data(item, h):
+                continue
             if _is_identifier_hole(item, h, _TABLE_BEFORE) and (N.dotted(h.expr) or "").split(".")[0] in ("self", "cls") and (N.dotted(h.expr) or "").count(".") == 1:
                 continue  # a table/column name configured on the object (``FROM {self.table}``)
             node = (h.anchor or h.builder) if h.via_name or item.sink.call is None else item.sink.call

@@ -71,3 +71,13 @@ def test_configured_dialect_is_used():
 def test_tests_are_not_judged_for_update_without_where():
     src = {"tests/test_x.py": 'def test_reset(cur):\n    cur.execute("DELETE FROM t")\n'}
     assert findings(src) == []
+
+
+def test_QL303_not_for_ddl_or_admin_statements():
+    src = 'def f(cur, name, level):\n    cur.execute(f"DROP DATABASE {name}")\n    cur.execute(f"PRAGMA journal_mode = {level}")\n'
+    assert findings(src) == []
+
+
+def test_QL303_appended_clause_is_judged():
+    src = 'def f(cur, name):\n    sql = "SELECT id FROM t WHERE a"\n    if name:\n        sql += " AND name = \'%s\'" % name\n    cur.execute(sql)\n'
+    assert [f[:2] for f in findings(src)] == [(4, "QL303")]
