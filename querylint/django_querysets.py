@@ -22,7 +22,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.context import Context, Frame
 from querylint.django_models import (
-    GFK, MANY, SINGLE, ModelGraph, ModelInfo, expand_paths, model_graph, split_path, sub_paths,
+    EXTERNAL_USER, GFK, MANY, SINGLE, ModelGraph, ModelInfo, expand_paths, model_graph, split_path, sub_paths,
 )
 
 QS, INST, LIST, ROWS = "qs", "inst", "list", "rows"
@@ -240,7 +240,8 @@ def _external_model(expr, ctx) -> Optional[str]:
     ``get_user_model()``): "ext:<dotted>" (or the project's custom user model)."""
     if isinstance(expr, cst.Call):
         if N.call_name(expr) == "get_user_model" and not expr.args:
-            return graph_of(ctx).user_model or "ext:user"
+            graph = graph_of(ctx)
+            return graph.user_model or (EXTERNAL_USER if EXTERNAL_USER in graph.models else "ext:user")
         return None
     name = N.dotted(expr)
     if not name or not name.split(".")[-1][:1].isupper():
@@ -254,8 +255,9 @@ def _external_model(expr, ctx) -> Optional[str]:
         return None
     if q in ctx.index.classes:
         return None  # a project class that is not a Django model
-    if q.startswith("django.contrib.auth.models.User") or q.endswith(".User") and graph_of(ctx).user_model:
-        return graph_of(ctx).user_model or "ext:" + q
+    if q == "django.contrib.auth.models.User":
+        graph = graph_of(ctx)
+        return graph.user_model or (EXTERNAL_USER if EXTERNAL_USER in graph.models else "ext:" + q)
     return "ext:" + q
 
 

@@ -256,7 +256,7 @@ CRM = [
     ("vip_emails", True), ("points_statement", True), ("regions", True), ("card_companies", True),
     ("notes_of_slim_customers", True), ("notes_without_notes", True),
     ("covered_reverse", False), ("covered_forward", False), ("slim_fields_read", False),
-    ("deferred_not_read", False), ("user_ids", False),
+    ("deferred_not_read", False), ("user_ids", False), ("user_companies", True), ("user_companies_joined", False),
 ]
 
 
