@@ -10,6 +10,7 @@ Entry points are found from the index facts alone:
   ``Depends(...)`` dependencies, ``HTTPEndpoint``), aiohttp handlers and class views;
 * task functions (Celery ``@shared_task`` / ``@app.task``, RQ ``@job``, Dramatiq ``@actor``,
   Huey) and ``celery.Task.run``;
+* AWS Lambda handlers (``def lambda_handler(event, context)``), once per invocation;
 * configured decorators and base classes (``request-decorators``, ``request-base-classes``,
   ``task-decorators``).
 
@@ -334,6 +335,8 @@ def _entry_reason(index: ProjectIndex, fn: FunctionFacts, config: Config, routed
         return f"view `{fn.name}`"
     if fn.cls is None and fn.params[:1] == ("request",):
         return f"view `{fn.name}`"
+    if fn.cls is None and fn.params[:2] == ("event", "context") and len(fn.params) == 2 and "handler" in fn.name:
+        return f"AWS Lambda handler `{fn.name}`"
     if fn.cls is not None:
         kind = _class_kind(index, fn.cls, config)
         cls_name = _last(fn.cls)

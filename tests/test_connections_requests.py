@@ -239,6 +239,12 @@ def test_aiohttp_handler_and_configured_decorators_and_bases():
             async def handle(request):
                 return 1
 
+            def lambda_handler(event, context):
+                return 5
+
+            def transform(event, context):
+                return 6
+
             @endpoint
             def custom():
                 return 2
@@ -252,7 +258,8 @@ def test_aiohttp_handler_and_configured_decorators_and_bases():
                     return 4
         """
     }, cfg)
-    assert {"myapp.h.handle", "myapp.h.custom", "myapp.h.later", "myapp.h.Mine.on_get"} <= set(got)
+    assert {"myapp.h.handle", "myapp.h.custom", "myapp.h.later", "myapp.h.Mine.on_get", "myapp.h.lambda_handler"} <= set(got)
+    assert "myapp.h.transform" not in got
 
 
 def test_startup_code_is_not_per_request():
