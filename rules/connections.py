@@ -1227,8 +1227,8 @@ class ConnectionHeldAcrossSlowCall(Rule):
             if hold is None:
                 continue
             kind, desc = hold
-            if isinstance(item.item, cst.Call) and verdict(item.item, self.ctx) is not None:
-                return  # the opening call is already reported (per request, leak, loop)
+            if self._opening_reported(item.item):
+                return  # the opening call is already reported (per request, leak, loop, held)
             name = None
             if item.asname is not None and isinstance(item.asname.name, cst.Name):
                 name = item.asname.name.value
@@ -1242,6 +1242,20 @@ class ConnectionHeldAcrossSlowCall(Rule):
                     f"commits (`on_commit`, a background task)",
                 )
                 return
+
+    def _opening_reported(self, expr) -> bool:
+        if isinstance(expr, cst.Await):
+            expr = expr.expression
+        if isinstance(expr, cst.Call) and verdict(expr, self.ctx) is not None:
+            return True
+        root = N.root_name(expr)
+        if root is None or root in ("self", "cls"):
+            return False
+        b = self.ctx.binding(root, at=expr)
+        value = b.value if b is not None and b.is_simple else None
+        if isinstance(value, cst.Await):
+            value = value.expression
+        return isinstance(value, cst.Call) and self.ctx.parent_of(value) is not None and verdict(value, self.ctx) is not None
 
     def _inside_hold(self, node: cst.With) -> bool:
         for anc in self.ctx.ancestors(node):

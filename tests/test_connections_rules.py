@@ -246,6 +246,14 @@ CASES = {
                     httpx.post("https://after", timeout=5)
                 finally:
                     session.close()
+            def one_finding_per_hold(pool):
+                conn = pool.getconn()  # want: QL205
+                try:
+                    with conn:
+                        conn.cursor().execute("UPDATE t SET x = 1 WHERE id = 1")
+                        time.sleep(3)
+                finally:
+                    pool.putconn(conn)
             def socket_conn(sock):
                 conn, addr = sock.accept()
                 with conn:
