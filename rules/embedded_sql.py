@@ -526,8 +526,8 @@ class UnboundedSelectInRequest(_SqlRule):
 
     ## Known problems
     Aggregates (`SELECT count(*) FROM t`), `GROUP BY`/`DISTINCT`, table-less selects, one-row
-    fetches (`fetchrow`, `.first()`, `.scalar()`, `fetchone()`), offline scripts and
-    management commands are not reported. Whether a path is per request comes from the
+    fetches (`fetchrow`, `.first()`, `.scalar()`, `fetchone()`), offline scripts,
+    management commands and background tasks are not reported. Whether a path is per request comes from the
     request entry points querylint knows (Django, DRF, Flask, FastAPI, tasks).
     """
 
@@ -564,6 +564,8 @@ class UnboundedSelectInRequest(_SqlRule):
         if hit is None:
             return
         entry, path = hit
+        if entry.startswith("task "):
+            return  # a background job is offline work, like an export command
         via = ""
         if len(path) > 1:
             via = " via " + " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path)
