@@ -624,8 +624,10 @@ class ConnectionPerRequest(_OpenRule):
     """
     ## What it does
     Flags a database connection, engine, connection pool, session factory or client (Redis,
-    MongoDB) created inside code that runs once per request or per job: a view, route,
-    endpoint, serializer method, dependency or task, or a function they call.
+    MongoDB) created inside code that runs once per request or per job.
+
+    Per-request code: a view, route, endpoint, middleware, serializer method, FastAPI
+    dependency or task, and every project function they call.
 
     ## Why is this bad?
     A new connection costs a TCP and TLS handshake and authentication on every request, and
@@ -805,7 +807,9 @@ class ConnectionNotClosed(_OpenRule):
     """
     ## What it does
     Flags a database connection or SQLAlchemy session opened in a function and not closed on
-    every path: no `with`, never closed, or closed only after an early `return`/`raise` can
+    every path.
+
+    That is: no `with`, never closed, or closed only after an early `return`/`raise` can
     skip it. Also flags psycopg2's `with psycopg2.connect() as conn`, which commits but does
     not close the connection, and a FastAPI dependency that yields a session without closing it.
 
@@ -897,8 +901,9 @@ class ConnectionNotClosed(_OpenRule):
 class PoolCheckoutNotReturned(_OpenRule):
     """
     ## What it does
-    Flags a connection checked out of a pool and not given back on every path:
-    `pool.getconn()` without `pool.putconn(conn)` in a `finally` block, `await pool.acquire()`
+    Flags a connection checked out of a pool and not given back on every path.
+
+    That is: `pool.getconn()` without `pool.putconn(conn)` in a `finally` block, `await pool.acquire()`
     outside `async with` without `release` in a `finally`, and SQLAlchemy
     `engine.raw_connection()` / `engine.connect()` outside `with` and never closed.
 
@@ -1116,9 +1121,11 @@ def _client_kind(recv, ctx) -> Optional[str]:
 class ConnectionHeldAcrossSlowCall(Rule):
     """
     ## What it does
-    Flags a `with` block that holds a database transaction or a pooled connection
-    (`transaction.atomic()`, `engine.begin()`, `session.begin()`, `with conn:`,
-    `async with pool.acquire()`) while it does slow external work: an HTTP call (`requests`,
+    Flags a database transaction or pooled connection held while the code waits on slow
+    external work.
+
+    The holds: `with transaction.atomic()`, `engine.begin()`, `session.begin()`, `with conn:`,
+    `async with pool.acquire()`. The slow work: an HTTP call (`requests`,
     `httpx`, `urllib`, `aiohttp`), an SDK call (`boto3`, `stripe`), `time.sleep`, a subprocess
     or sending mail - directly or through a project function. Also a function decorated with
     `@transaction.atomic` that does so, and a connection, pool checkout or session kept in a
