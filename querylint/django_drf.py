@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
-from querylint.django_models import MANY, SINGLE, ModelGraph, model_graph
+from querylint.django_models import FK, M2M, MANY, O2O, SINGLE, ModelGraph, model_graph
 from querylint.index import ProjectIndex
 
 _SERIALIZER_BASES = {"Serializer", "ModelSerializer", "HyperlinkedModelSerializer"}
@@ -85,7 +85,7 @@ def build_drf(index: ProjectIndex) -> DrfInfo:
                 many_v = a.call.kwarg("many")
                 many = many_v is not None and many_v == ("lit", True)
                 last = _last(func)
-                if last == "SerializerMethodField":
+                if last == "SerializerMethodField":  # noqa: SIM114
                     mn = a.call.kwarg("method_name")
                     method = mn[1] if mn is not None and mn[0] == "str" else f"get_{a.name}"
                     s.method_fields[method] = a.name
@@ -99,7 +99,14 @@ def build_drf(index: ProjectIndex) -> DrfInfo:
                     items.append((a.name, source or a.name, True, None))
                 elif source and "." in source:
                     items.append((a.name, source.rsplit(".", 1)[0].replace(".", "__"), False, None))
+        declared = {it[0] for it in items} | set(s.method_fields.values())
+        for c in index.mro_classes(cls):
+            if c.qualname in ser_classes:
+                declared |= {a.name for a in c.attrs}
+        items.extend(_implicit_relation_fields(cls, index, graph, s.model, declared))
         raw[q] = items
+        if "to_representation" in cls.methods:
+            s.method_fields["to_representation"] = "to_representation"
         info.serializers[q] = s
 
     def resolve_needs(q: str, depth: int = 0) -> List[Need]:
@@ -147,6 +154,48 @@ def build_drf(index: ProjectIndex) -> DrfInfo:
                     info.users.setdefault(ser.qualname, []).append(q)
                 break
     return info
+
+
+def _meta_of(cls, index: ProjectIndex, key: str):
+    for c in index.mro_classes(cls):
+        v = c.meta_value(key)
+        if v is not None:
+            return v
+    return None
+
+
+def _implicit_relation_fields(cls, index: ProjectIndex, graph: ModelGraph, model_q: Optional[str], declared: Set[str]):
+    """Relation fields a ModelSerializer builds from ``Meta.fields`` / ``Meta.depth``.
+
+    A to-many relation becomes ``PrimaryKeyRelatedField(many=True)`` (one query per object unless
+    prefetched); with ``depth >= 1`` every relation becomes a nested serializer.
+    """
+    model = graph.get(model_q)
+    if model is None:
+        return []
+    fields = _meta_of(cls, index, "fields")
+    depth = _meta_of(cls, index, "depth")
+    nested = depth is not None and depth[0] == "lit" and isinstance(depth[1], int) and depth[1] >= 1
+    if fields is None:
+        return []
+    if fields == ("str", "__all__"):
+        names = [n for n, r in model.relations.items() if r.kind in (FK, O2O, M2M)]
+    elif fields[0] == "list":
+        names = [v for k, v in fields[1] if k == "str"]
+    else:
+        return []
+    out = []
+    for name in names:
+        if name in declared:
+            continue
+        rel = model.relation(name)
+        if rel is None:
+            continue
+        if rel.kind in MANY:
+            out.append((name, name, True, None))
+        elif nested and rel.kind in SINGLE:
+            out.append((name, name, False, None))
+    return out
 
 
 def drf_info(index: ProjectIndex) -> DrfInfo:

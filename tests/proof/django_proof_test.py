@@ -325,6 +325,7 @@ def _list(view_cls):
 DRF = [
     ("NovelViewSet", True), ("HalfLoadedNovelViewSet", True), ("NovelStatsList", True), ("NovelTitleList", True),
     ("NovelistStatsList", False), ("NovelistNameList", False), ("LoadedNovelViewSet", False),
+    ("NovelGenreIdsList", True), ("NovelGenreIdsPrefetchedList", False), ("NovelDeepList", True), ("NovelReviewCountList", True),
 ]
 
 
