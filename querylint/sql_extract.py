@@ -33,7 +33,7 @@ from querylint.sql_parse import (
 )
 
 EXECUTE_METHODS = {"execute", "executemany", "executescript", "mogrify", "execute_many"}
-FETCH_METHODS = {"fetch", "fetchrow", "fetchval", "fetch_all", "fetch_one", "fetch_val", "iterate", "cursor_execute"}
+FETCH_METHODS = {"fetch", "fetchrow", "fetchval", "fetch_all", "fetch_one", "fetch_val", "iterate"}
 QUERY_METHODS = {"query", "run_query", "execute_sql", "run_sql", "raw_query", "exec_sql", "execute_query", "fetch_all_sql"}
 TEXT_FUNCS = {"sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text", "sqlalchemy.sql.expression.TextClause"}
 RAWSQL_FUNCS = {"django.db.models.expressions.RawSQL", "django.db.models.RawSQL"}
@@ -169,8 +169,6 @@ class EmbeddedSql:
                     return el.value
         if isinstance(params, cst.Call) and N.call_name(params) == "dict" and isinstance(key, str):
             return N.arg(params, keyword=key)
-        if not isinstance(params, (cst.Tuple, cst.List, cst.Dict, cst.Call)) and key == 0 and sink.kind in ("execute", "raw", "read_sql"):
-            return None
         return None
 
 
@@ -1138,6 +1136,3 @@ def split_percent(fmt: str) -> Optional[List[Union[str, Spec]]]:
         out.append("".join(buf))
     return out
 
-
-def dialect_of(item: EmbeddedSql) -> Optional[str]:
-    return DIALECT_OF_DRIVER.get(item.driver or "")

@@ -9,7 +9,7 @@ finding here except the opt-in QL310.
 from __future__ import annotations
 
 import re
-from typing import Dict, Iterable, List, Optional, Tuple
+from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
@@ -18,7 +18,7 @@ from querylint.requests import request_context
 from querylint.rule import Rule, dedent, nodes as N
 from querylint import sql_checks as C
 from querylint.sql_extract import EmbeddedSql, Evaluator, Hole, extract, extract_constant
-from querylint.sql_parse import DML_VERBS, HOLE_PREFIX, SQL_VERBS, first_word, looks_like_sql
+from querylint.sql_parse import DML_VERBS, HOLE_PREFIX, SQL_VERBS, first_word
 from querylint.types import Severity
 
 ONE_ROW_METHODS = {"fetchrow", "fetchval", "fetch_one", "fetch_val"}
