@@ -25,11 +25,22 @@ def resolve_callee(call: cst.Call, ctx) -> Optional[str]:
         hit = index.find_method(cls.qualname, name.split(".")[1])
         return hit.qualname if hit else None
     if head in ("self", "cls"):
-        return None
-    # a local variable shadows module names: only plain functions, imported names and Class.method
+        owner = _instance_attr_class(name.split(".")[1], ctx) if name.count(".") == 2 else None
+        if owner is None:
+            return None
+        hit = index.find_method(owner, name.split(".")[2])
+        return hit.qualname if hit else None
+    # a local variable shadows module names: only plain functions, imported names, Class.method,
+    # and methods of a local bound to an instance of a project class (``svc = PriceService(); svc.price()``)
     b = ctx.binding(head, at=call)
     if b is not None and b.kind not in ("import", "def", "class"):
-        return None
+        if name.count(".") != 1 or not b.is_simple or b.kind not in ("assign", "annassign", "with"):
+            return None
+        owner = _constructed_class(b.value, ctx)
+        if owner is None:
+            return None
+        hit = index.find_method(owner, name.split(".")[1])
+        return hit.qualname if hit else None
     qual = ctx.qualify(func)
     if qual is None:
         return None
@@ -37,6 +48,39 @@ def resolve_callee(call: cst.Call, ctx) -> Optional[str]:
     if hit is None and "." not in name:
         hit = index.functions.get(f"{ctx.module}.{name}")
     return hit.qualname if hit else None
+
+
+def _constructed_class(value, ctx) -> Optional[str]:
+    """Qualname of the project class ``value`` constructs (``PriceService(conn)``), else None."""
+    if not isinstance(value, cst.Call):
+        return None
+    qual = ctx.qualify(value.func)
+    if not qual:
+        return None
+    cls = ctx.index.classes.get(qual)
+    return cls.qualname if cls is not None else None
+
+
+def _instance_attr_class(attr: str, ctx) -> Optional[str]:
+    """The project class of ``self.<attr>`` when the enclosing class assigns it exactly once, from a constructor."""
+    frame = ctx.class_frame
+    if frame is None or not isinstance(frame.node, cst.ClassDef):
+        return None
+
+    def compute():
+        found = []
+        for node in N.walk(frame.node.body):
+            if isinstance(node, cst.Assign):
+                for t in node.targets:
+                    if N.dotted(t.target) == f"self.{attr}":
+                        found.append(node.value)
+            elif isinstance(node, cst.AnnAssign) and N.dotted(node.target) == f"self.{attr}" and node.value is not None:
+                found.append(node.value)
+        if len(found) != 1:
+            return None
+        return _constructed_class(found[0], ctx)
+
+    return ctx.memo(("self-attr-class", id(frame.node), attr), compute)
 
 
 def short_name(qualname: str) -> str:
