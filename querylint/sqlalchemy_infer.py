@@ -539,7 +539,13 @@ def relationship_value(elem: Elem, attr: str, ctx: Context) -> Optional[SAValue]
     return None
 
 
+_SELECT_FUNCS = ("select", "insert", "update", "delete", "text", "union", "union_all")
+
+
 def _is_select_func(func, ctx: Context) -> Optional[str]:
+    last_name = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else None
+    if last_name not in _SELECT_FUNCS:
+        return None
     q = ctx.qualify(func) or N.dotted(func) or ""
     last = _last(q)
     if last not in ("select", "insert", "update", "delete", "text", "union", "union_all"):
@@ -773,6 +779,10 @@ def _is_session_factory(func, ctx: Context) -> bool:
     d = N.dotted(func)
     if d is None:
         return False
+    low = d.rsplit(".", 1)[-1].lower()
+    if "sess" not in low and not low.endswith(("local", "maker", "factory", "scope")):
+        return False  # factories are named for what they make (SessionLocal, async_session, session_factory)
+
     def compute():
         q = ctx.qualify(func) or d
         head = d.split(".")[0]
@@ -802,11 +812,14 @@ def is_session(expr, ctx: Context) -> bool:
 
 import re as _re
 
+_RETURNING_CALLS = QUERY_TERMINAL_ROWS | QUERY_TERMINAL_ONE | RESULT_ROWS | RESULT_ONE | RESULT_SAME | {"scalars", "get", "get_one", "list", "execute"}
 _RETURNS_RE = _re.compile(r"\(returns (rows|one) of ([\w.]+) \[([^\]]*)\]\)")
 
 
 def describe_returned_rows(call: cst.Call, ctx: Context) -> Optional[str]:
     """``... (returns rows of pkg.User [orders=selectin])`` for a returned, executed query, else None."""
+    if N.call_name(call) not in _RETURNING_CALLS:
+        return None
     v = infer(call, ctx)
     if v is None or v.kind not in ("rows", "result", "instance") or v.elem is None or v.elem.kind != "entity":
         return None
