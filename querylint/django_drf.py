@@ -45,6 +45,12 @@ class DrfInfo:
     serializers: Dict[str, SerializerInfo] = field(default_factory=dict)
     views: Dict[str, str] = field(default_factory=dict)  # list view qualname -> serializer qualname
     users: Dict[str, List[str]] = field(default_factory=dict)  # serializer -> list views using it
+    detail_users: Dict[str, List[str]] = field(default_factory=dict)  # serializer -> other views using it
+    nested_many: Set[str] = field(default_factory=set)  # serializers nested with many=True
+
+    def only_single_objects(self, serializer: str) -> bool:
+        """Known to serialize one object at a time (only detail views use it)."""
+        return bool(self.detail_users.get(serializer)) and not self.users.get(serializer) and serializer not in self.nested_many
 
 
 def _is_serializer(index: ProjectIndex, cls) -> bool:
@@ -142,17 +148,26 @@ def build_drf(index: ProjectIndex) -> DrfInfo:
         info.serializers[q].needs = resolve_needs(q)
 
     for q, cls in index.classes.items():
-        names = [_last(a) for a in index.ancestors(cls)]
-        if not any(n in _LIST_VIEW_BASES for n in names):
+        if q in ser_classes:
             continue
+        names = [_last(a) for a in index.ancestors(cls)]
+        is_list = any(n in _LIST_VIEW_BASES for n in names)
         for c in index.mro_classes(cls):
             a = c.attr("serializer_class")
             if a is not None and a.value is not None and a.value[0] == "name":
                 ser = index.resolve_class(a.value[1], c.module)
                 if ser is not None and ser.qualname in info.serializers:
-                    info.views[q] = ser.qualname
-                    info.users.setdefault(ser.qualname, []).append(q)
+                    if is_list:
+                        info.views[q] = ser.qualname
+                        info.users.setdefault(ser.qualname, []).append(q)
+                    else:
+                        info.detail_users.setdefault(ser.qualname, []).append(q)
                 break
+    # serializers nested with many=True in another serializer run once per item too
+    for q, items in raw.items():
+        for _f, _src, many, nested in items:
+            if nested is not None and many:
+                info.nested_many.add(nested)
     return info
 
 

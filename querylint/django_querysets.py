@@ -808,7 +808,7 @@ def serializer_object(ctx, cls_qualname: str, method: str) -> Optional[DjType]:
 
     drf = drf_info(ctx.index)
     ser = drf.serializers.get(cls_qualname)
-    if ser is None or ser.model is None or method not in ser.method_fields:
+    if ser is None or ser.model is None or method not in ser.method_fields or drf.only_single_objects(cls_qualname):
         return None
     covered = None
     select_all = True
