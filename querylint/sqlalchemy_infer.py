@@ -249,6 +249,7 @@ class SAValue:
     origin: Optional[cst.CSTNode] = None
     relationship: Optional[Relationship] = None  # for "dynamic"/"writeonly" and relationship collections
     bulk: bool = False  # insert().values([...]) and friends
+    aggregate: bool = False  # select(func.count(...)) without GROUP BY: one row
 
 
 SESSION_FACTORIES = {"sessionmaker", "async_sessionmaker", "scoped_session", "async_scoped_session"}
@@ -567,7 +568,7 @@ def _infer_call(call: cst.Call, ctx: Context, depth: int) -> Optional[SAValue]:
     kind = _is_select_func(func, ctx)
     if kind == "select":
         elem = _select_elem(call.args, ctx, query_style=False)
-        return SAValue("stmt", _with_origin(elem, call), origin=call)
+        return SAValue("stmt", _with_origin(elem, call), origin=call, aggregate=_has_aggregate(call, ctx))
     if kind in ("insert", "update", "delete", "text", "union", "union_all"):
         return SAValue("stmt", None, origin=call, bulk=False, relationship=None, limited=kind in ("insert", "update", "delete"))
     if recv is None or _is_module_ref(recv, ctx) and name not in ("query", "get", "execute", "scalars", "scalar", "exec", "get_one"):
@@ -633,7 +634,7 @@ def _infer_call(call: cst.Call, ctx: Context, depth: int) -> Optional[SAValue]:
             elem = _select_elem(call.args, ctx, query_style=True)
             if elem is None:
                 return None
-            return SAValue("query", _with_origin(elem, call), origin=call)
+            return SAValue("query", _with_origin(elem, call), origin=call, aggregate=_has_aggregate(call, ctx))
         if name in ("get", "get_one"):
             ent = mapped_entity(N.arg(call, 0), ctx) if call.args else None
             if ent is None:
@@ -651,17 +652,17 @@ def _infer_call(call: cst.Call, ctx: Context, depth: int) -> Optional[SAValue]:
         if name in ("execute", "stream"):
             stmt = infer(N.arg(call, 0), ctx, depth + 1)
             elem = stmt.elem if stmt is not None and stmt.kind == "stmt" else None
-            return SAValue("result", elem, origin=call, limited=bool(stmt and stmt.limited))
+            return SAValue("result", elem, origin=call, limited=bool(stmt and stmt.limited), aggregate=bool(stmt and stmt.aggregate))
         if name == "exec":
             stmt = infer(N.arg(call, 0), ctx, depth + 1)
             elem = stmt.elem if stmt is not None and stmt.kind == "stmt" else None
             if elem is not None and elem.kind == "tuple" and len(elem.parts) == 1:
                 elem = elem.parts[0]
-            return SAValue("result", elem, origin=call, limited=bool(stmt and stmt.limited))
+            return SAValue("result", elem, origin=call, limited=bool(stmt and stmt.limited), aggregate=bool(stmt and stmt.aggregate))
         if name in ("scalars", "stream_scalars"):
             stmt = infer(N.arg(call, 0), ctx, depth + 1)
             elem = _first_part(stmt.elem) if stmt is not None and stmt.kind == "stmt" else None
-            return SAValue("result", elem, origin=call, limited=bool(stmt and stmt.limited))
+            return SAValue("result", elem, origin=call, limited=bool(stmt and stmt.limited), aggregate=bool(stmt and stmt.aggregate))
         if name == "scalar":
             stmt = infer(N.arg(call, 0), ctx, depth + 1)
             elem = _first_part(stmt.elem) if stmt is not None and stmt.kind == "stmt" else None
@@ -690,6 +691,8 @@ def _infer_call(call: cst.Call, ctx: Context, depth: int) -> Optional[SAValue]:
             return replace(base, elem=Elem("column"))
         if name in ("limit", "slice", "fetch"):
             return replace(base, limited=True)
+        if name == "group_by":
+            return replace(base, aggregate=False)
         if name in ("where", "filter", "filter_by") and base.elem is not None:
             def pin(e: Elem) -> Elem:
                 if e.kind == "entity":
@@ -754,6 +757,22 @@ def _with_origin(elem: Optional[Elem], origin) -> Optional[Elem]:
     if elem is None:
         return None
     return replace(elem, origin=origin, parts=tuple(replace(p, origin=origin) for p in elem.parts))
+
+
+_AGGREGATES = {"count", "sum", "max", "min", "avg", "total", "group_concat", "string_agg", "array_agg", "bool_and", "bool_or", "every"}
+
+
+def _has_aggregate(call: cst.Call, ctx: Context) -> bool:
+    """``select(func.count(...))`` / ``query(func.sum(...))``: an aggregate column (one row without GROUP BY)."""
+    for a in call.args:
+        v = a.value
+        while isinstance(v, cst.Call) and isinstance(v.func, cst.Attribute) and v.func.attr.value in ("label", "scalar_subquery", "cast", "filter"):
+            v = v.func.value
+        if isinstance(v, cst.Call):
+            d = N.dotted(v.func) or ""
+            if d.startswith(("func.", "sa.func.", "sqlalchemy.func.", "db.func.")) and d.rsplit(".", 1)[-1].lower() in _AGGREGATES:
+                return True
+    return False
 
 
 def _first_part(elem: Optional[Elem]) -> Optional[Elem]:

@@ -105,7 +105,10 @@ class LenOnPeeweeQuery(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         if not isinstance(node.func, cst.Name) or node.func.value != "len" or len(node.args) != 1:
             return
-        if unevaluated_query(node.args[0].value, self.ctx) is None:
+        arg = node.args[0].value
+        if isinstance(arg, cst.Call) and isinstance(arg.func, cst.Name) and arg.func.value == "list" and len(arg.args) == 1:
+            arg = arg.args[0].value  # len(list(query))
+        if unevaluated_query(arg, self.ctx) is None:
             return
         self.report(node, f"`{N.short(node)}` runs the SELECT and loads every row only to count them; use `.count()` on the query")
 

@@ -29,12 +29,12 @@ def materialised_query(expr, ctx, allow_name: bool = True) -> Optional[SAValue]:
     recv = N.receiver(expr)
     if name in MATERIALISE and recv is not None:
         base = infer(recv, ctx)
-        if base is None or base.kind not in ("query", "result", "dynamic") or base.limited:
+        if base is None or base.kind not in ("query", "result", "dynamic") or base.limited or base.aggregate:
             return None
         return base
     if name == "list" and recv is None and len(expr.args) == 1:
         base = infer(expr.args[0].value, ctx)
-        if base is None or base.kind not in ("query", "result") or base.limited:
+        if base is None or base.kind not in ("query", "result") or base.limited or base.aggregate:
             return None
         return base
     return None

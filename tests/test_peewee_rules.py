@@ -69,6 +69,7 @@ def codes(body, select=("QL13", "QL41")):
         ("def f():\n    return len(User.select().limit(10))\n", set()),
         ("def f(u):\n    return len(u.tweets)\n", set()),
         ("def f():\n    return list(User.select())[0]\n", {(2, "QL413")}),
+        ("def f():\n    return len(list(User.select()))\n", {(2, "QL412")}),
     ],
 )
 def test_peewee(body, want):

@@ -287,6 +287,11 @@ def test_queries_and_writes_QL120_QL121_QL124(body, want):
         ("def f(s: Session):\n    return s.scalars(select(Customer)).first()\n", set()),
         ("def f(c):\n    return len(c.orders)\n", set()),
         ("def f(s: Session, i):\n    return s.scalars(select(Customer)).all()[i]\n", set()),
+        # an aggregate without GROUP BY is one row
+        ("def f(s: Session):\n    return s.execute(select(func.count()).select_from(Customer)).all()[0]\n", set()),
+        ("def f(s):\n    return s.query(func.max(Customer.id)).all()[0]\n", set()),
+        ("def f(s: Session):\n    return len(s.execute(select(Customer.name, func.count()).group_by(Customer.name)).all())\n", {(2, "QL410")}),
+        ("def f(s):\n    return len(list(s.query(Customer)))\n", {(2, "QL410")}),
     ],
 )
 def test_overfetch_QL410_QL411(body, want):
