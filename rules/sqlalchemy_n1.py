@@ -548,6 +548,92 @@ class SqlalchemyLazyLoadInLoop(Rule):
             f"add `.options({loader_hint(elem, rel, self.ctx)})` to {_origin_text(elem, self.ctx)}",
         )
 
+    def visit_Call(self, node: cst.Call) -> None:
+        # a helper of this module that reads relationships of the row it is given: ``serialize(order)``
+        if self.ctx.loop is None or not isinstance(node.func, cst.Name) or not node.args:
+            return
+        got = helper_lazy_reads(node, self.ctx)
+        if got is None:
+            return
+        helper, arg_text, elem, rel, loop, chain = got
+        self.report(
+            node,
+            f"`{helper}()` reads `{arg_text}.{chain}` (the lazily loaded {rel.kind_word} `{rel.label}`) on every iteration of "
+            f"{self.ctx.loop_label(loop)}; add `.options({loader_hint(elem, rel, self.ctx)})` to {_origin_text(elem, self.ctx)}",
+        )
+
+
+def _module_functions(ctx):
+    def compute():
+        out = {}
+        for stmt in ctx.module_node.body:
+            if isinstance(stmt, cst.FunctionDef):
+                out[stmt.name.value] = stmt
+        return out
+
+    return ctx.memo(("module-functions",), compute)
+
+
+def _param_chains(fn: cst.FunctionDef, param: str, ctx):
+    """Attribute chains read from ``param`` in ``fn`` (``("customer", "name")`` for ``order.customer.name``)."""
+    def compute():
+        if any(b for b in N.walk(fn.body) if isinstance(b, (cst.Assign, cst.AugAssign)) and any(
+            isinstance(t.target, cst.Name) and t.target.value == param for t in getattr(b, "targets", ()))):
+            return ()  # the parameter is rebound: give up
+        chains = []
+        for node in N.walk(fn.body, into_functions=False):
+            if isinstance(node, cst.Attribute):
+                parts = []
+                cur = node
+                while isinstance(cur, cst.Attribute):
+                    parts.append(cur.attr.value)
+                    cur = cur.value
+                if isinstance(cur, cst.Name) and cur.value == param:
+                    chains.append(tuple(reversed(parts)))
+        return tuple(dict.fromkeys(chains))
+
+    return ctx.memo(("param-chains", id(fn), param), compute)
+
+
+def helper_lazy_reads(call: cst.Call, ctx):
+    """(helper, arg text, elem, relationship, loop, chain) when a same-module helper lazily loads from a per-item row."""
+    m = mappings(ctx.index)
+    if not m.classes:
+        return None
+    fn = _module_functions(ctx).get(call.func.value)
+    if fn is None or ctx.binding(call.func.value, at=call) is None or ctx.binding(call.func.value, at=call).kind != "def":
+        return None
+    params = [p.name.value for p in fn.params.params]
+    for i, a in enumerate(call.args):
+        if a.keyword is not None or a.star or i >= len(params):
+            break
+        if not isinstance(a.value, (cst.Name, cst.Attribute)):
+            continue
+        base = infer(a.value, ctx)
+        if base is None or base.kind != "instance" or base.elem is None or base.elem.kind != "entity" or base.elem.root_self:
+            continue
+        loop = per_item(base.elem, ctx)
+        if loop is None:
+            continue
+        for chain in _param_chains(fn, params[i], ctx):
+            elem = base.elem
+            for k, attr in enumerate(chain):
+                rel = m.relationship(elem.entity, attr)
+                if rel is None or rel.lazy in ("dynamic", "write_only"):
+                    break
+                how = strategy(elem, rel)
+                if how == "lazy" and not _reverse_of_parent(elem, rel, m) and not (
+                    rel.collection is False and elem.fixed and m.holds_key_of(elem.entity, elem.fixed, rel)
+                ):
+                    return call.func.value, N.short(a.value), elem, rel, loop, ".".join(chain[: k + 1])
+                if how not in ("eager", "none") or rel.collection or rel.target is None:
+                    break
+                nxt = relationship_value(elem, attr, ctx)
+                if nxt is None or nxt.elem is None:
+                    break
+                elem = nxt.elem
+    return None
+
 
 def lazy_access(node: cst.Attribute, ctx):
     """("lazy" | "raise", elem, relationship, loop) for a per-item relationship read that loads or raises."""

@@ -228,6 +228,11 @@ def test_plain_classes_are_not_mapped():
         ("def f(s: Session, cid):\n    return [o.customer.name for o in s.scalars(select(Order).where(Order.id == cid))]\n", {(2, "QL122")}),
         # a loop over classes is a loop over constants
         ("def f(s):\n    return {m: s.query(m).count() for m in (Customer, Order)}\n", set()),
+        # a helper of this module reads the relationship of the row it gets
+        ("def ser(o):\n    return {'c': o.customer.name}\ndef f(s: Session):\n    return [ser(o) for o in s.scalars(select(Order))]\n", {(4, "QL122")}),
+        ("def ser(o):\n    return {'c': o.customer.name}\ndef f(s: Session):\n    return [ser(o) for o in s.scalars(select(Order).options(joinedload(Order.customer)))]\n", set()),
+        ("def ser(o):\n    return {'c': o.customer_id}\ndef f(s: Session):\n    return [ser(o) for o in s.scalars(select(Order))]\n", set()),
+        ("def ser(o):\n    return {'c': o.customer.country.name}\ndef f(s: Session):\n    return [ser(o) for o in s.scalars(select(Order).options(joinedload(Order.customer)))]\n", {(4, "QL122")}),
         # assignment to a relationship is no load
         ("def f(s: Session, c):\n    for o in s.scalars(select(Order)):\n        o.customer = c\n", set()),
         # a loop over constants

@@ -130,6 +130,8 @@ SHOP = [
     (shop_reports.legacy_customer_names, "grows", None),
     (shop_reports.note_texts, "grows", None),
     (shop_reports.orders_of_customer, "grows", lambda s, ids: (ids["big"],)),
+    (shop_reports.export_rows, "grows", None),
+    (shop_ok.export_rows, "flat", None),
     (shop_ok.customer_names, "flat", None),
     (shop_ok.line_products, "flat", None),
     (shop_ok.legacy_customer_names, "flat", None),
