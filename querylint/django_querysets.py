@@ -675,6 +675,8 @@ def offline(ctx, relpath: str) -> Optional[_Offline]:
     store = ctx.index.derived("django-offline-files", lambda _i: {})
     if relpath in store:
         return store[relpath]
+    if len(store) > max(50, len(ctx.index.files) // 4):
+        return None  # a budget: re-parsing other files must stay a small fraction of the run
     store[relpath] = None
     facts = ctx.index.files.get(relpath)
     if facts is None:
