@@ -282,7 +282,7 @@ def find_config_file(paths: Iterable[Path]) -> Optional[Path]:
             if first is None:
                 first = candidate
             try:
-                text = candidate.read_text(encoding="utf-8")
+                text = candidate.read_text(encoding="utf-8", errors="replace")  # load_config reports bad bytes
             except OSError:
                 continue
             if "[tool.querylint" in text:
@@ -311,6 +311,8 @@ def load_config(
         raise ConfigError(f"{source}: the configuration file is not UTF-8: {exc}") from None
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{source}: invalid TOML: {exc}") from None
+    except RecursionError:
+        raise ConfigError(f"{source}: invalid TOML: arrays or tables nested too deeply") from None
     table = data.get("tool", {}).get("querylint") if isinstance(data.get("tool"), dict) else None
     if table is None and explicit and path.name != "pyproject.toml":
         # a standalone querylint.toml may hold the keys at the top level
