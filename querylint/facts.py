@@ -274,6 +274,8 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
                         calls.append(target)
                     else:
                         calls.append(resolver.qualify(target) or target)
+                if N.call_name(node) in _REGISTER_FUNCS:
+                    routes.extend(_registered_views(node, resolver))
             elif isinstance(node, (cst.Yield,)):
                 has_yield = True
             elif isinstance(node, cst.FunctionDef) and node is not fn:
@@ -374,6 +376,8 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
                             routes.extend(_route_views(small.value, resolver))
                     elif isinstance(small, cst.AugAssign) and N.dotted(small.target) == "urlpatterns":
                         routes.extend(_route_views(small.value, resolver))
+                    elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and N.call_name(small.value) in _REGISTER_FUNCS:
+                        routes.extend(_registered_views(small.value, resolver))
             else:
                 # module-level if/try/with blocks: definitions inside still count
                 for attr in ("body", "orelse", "handlers", "finalbody"):
@@ -407,6 +411,25 @@ def _class_attr(name: str, value, annotation, resolver: Resolver) -> ClassAttr:
     if isinstance(value, cst.Call):
         return ClassAttr(name, summarise_call(value, resolver), annotation)
     return ClassAttr(name, None, annotation, summarise_value(value, resolver) if value is not None else None)
+
+
+# route registrations as statements: ``app.add_url_rule("/", view_func=index)``, ``router.register("b", BookViewSet)``
+_REGISTER_FUNCS = {
+    "add_url_rule", "add_api_route", "add_api_websocket_route", "add_websocket_route", "add_route", "register",
+    "add_get", "add_post", "add_put", "add_patch", "add_delete", "add_view", "add_resource",
+}
+
+
+def _registered_views(call: cst.Call, resolver: Resolver) -> List[str]:
+    """The view a registration call names: ``view_func=``/``endpoint=``/``handler=`` or by position."""
+    view = N.arg(call, keyword="view_func") or N.arg(call, keyword="endpoint") or N.arg(call, keyword="handler") or N.arg(call, keyword="viewset")
+    if view is None or N.string_value(view) is not None:
+        position = 2 if N.call_name(call) == "add_url_rule" else (0 if N.call_name(call) == "add_resource" else 1)
+        view = N.arg(call, position)
+    if isinstance(view, cst.Call) and N.call_name(view) == "as_view":
+        view = view.func.value if isinstance(view.func, cst.Attribute) else view
+    name = N.dotted(view) if view is not None else None
+    return [resolver.qualify(name) or name] if name else []
 
 
 def _route_views(node, resolver: Resolver) -> List[str]:

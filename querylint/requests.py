@@ -251,6 +251,17 @@ def _compute_class_kind(index: ProjectIndex, cls_qualname: str, config: Config) 
 
 # ---------------------------------------------------------------------------- entries
 
+_FRAMEWORK_PREFIXES = ("rest_framework.", "django.", "starlette.", "fastapi.", "flask.", "aiohttp.", "ninja.", "sanic.")
+
+
+def _framework_class(index: ProjectIndex, cls_qualname: str) -> bool:
+    """A class deriving from a web framework's class (not start-up code)."""
+    cls = index.classes.get(cls_qualname)
+    if cls is None:
+        return False
+    return any(a.startswith(_FRAMEWORK_PREFIXES) and a not in index.classes and _last(a) not in ("AppConfig", "BaseCommand") for a in index.ancestors(cls))
+
+
 
 def _startup_names(index: ProjectIndex, config: Config) -> FrozenSet[str]:
     """Functions wired as start-up hooks: ``FastAPI(lifespan=f)``, ``Starlette(on_startup=[f])``."""
@@ -314,6 +325,15 @@ def entry_points(index: ProjectIndex, config: Config) -> Dict[str, str]:
             why = f"dependency `{fn.name}`"
         if why and not is_startup(index, config, qual):
             out[qual] = why
+    # class dependencies: ``Depends(Pagination)`` builds the object (and calls it) per request
+    for dep in depends:
+        cls = index.classes.get(dep)
+        if cls is None:
+            continue
+        for meth in ("__init__", "__call__"):
+            fn = index.find_method(cls.qualname, meth)
+            if fn is not None:
+                out.setdefault(fn.qualname, f"dependency `{cls.name}`")
     return out
 
 
@@ -346,6 +366,9 @@ def _entry_reason(index: ProjectIndex, fn: FunctionFacts, config: Config, routed
             return f"view `{cls_name}.{fn.name}`"
         if kind == "view" and (fn.name in HANDLER_METHODS or fn.params[1:2] in (("request",), ("req",))):
             return f"view `{cls_name}.{fn.name}`"
+        if fn.params[1:2] == ("request",) and _framework_class(index, fn.cls):
+            # DRF permissions/authentication/throttles/pagination, Django admin, middleware mixins
+            return f"`{cls_name}.{fn.name}` (called per request)"
         if kind == "serializer" and fn.name.startswith(SERIALIZER_METHODS_PREFIX):
             return f"serializer `{cls_name}.{fn.name}` (runs per object)"
         if kind == "form" and fn.name.startswith(FORM_METHODS_PREFIX):

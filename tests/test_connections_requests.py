@@ -383,3 +383,50 @@ def test_query_in_loop_on_a_request_path_says_so_and_is_raised():
     cold = by_path["web/offline.py"]
     assert "per request" not in cold.message
     assert cold.severity.value == "warning"
+
+
+def test_framework_classes_taking_request_and_class_dependencies():
+    got = entries({
+        "api/perms.py": """
+            from rest_framework.permissions import BasePermission
+            class IsOwner(BasePermission):
+                def has_permission(self, request, view):
+                    return True
+                def helper(self, x):
+                    return x
+        """,
+        "api/deps.py": """
+            from fastapi import Depends, FastAPI
+            app = FastAPI()
+            class Pagination:
+                def __init__(self, page: int = 1):
+                    self.page = page
+            @app.get("/items")
+            def items(p: Pagination = Depends(Pagination)):
+                return p.page
+        """,
+    })
+    assert {"api.perms.IsOwner.has_permission", "api.deps.Pagination.__init__", "api.deps.items"} <= set(got)
+    assert "api.perms.IsOwner.helper" not in got
+
+
+def test_registered_views_add_url_rule_and_router_register():
+    got = entries({
+        "web/app.py": """
+            from flask import Flask
+            from web import handlers
+            app = Flask(__name__)
+            app.add_url_rule("/", "index", handlers.index)
+            app.add_url_rule("/items", view_func=handlers.ItemsView.as_view("items"))
+        """,
+        "web/handlers.py": """
+            class ItemsView:
+                def get(self):
+                    return 1
+            def index():
+                return 2
+            def unused():
+                return 3
+        """,
+    })
+    assert set(got) == {"web.handlers.index", "web.handlers.ItemsView.get"}
