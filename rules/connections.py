@@ -7,10 +7,12 @@ most specific problem, so one call is never reported under two codes:
 1. QL202 ``connection-in-loop``: opened on every iteration of a loop;
 2. QL204 ``pool-checkout-not-returned`` / QL203 ``connection-not-closed``: not released on
    every path;
-3. QL201 ``connection-per-request``: opened on every request or job.
+3. QL201 ``connection-per-request``: opened on every request or job;
+4. QL205 ``connection-held-across-slow-call``: kept (in a variable) across slow external work
+   before it is released.
 
-QL205 ``connection-held-across-slow-call`` looks at ``with`` blocks that hold a transaction or
-a pooled connection while doing slow external work.
+QL205 also looks at ``with`` blocks (and ``@transaction.atomic`` functions) that hold a
+transaction or a pooled connection while doing slow external work; the outermost hold reports.
 """
 from __future__ import annotations
 
