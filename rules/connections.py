@@ -536,6 +536,15 @@ def _calls_of(flow: Flow) -> List[cst.Call]:
     return flow._calls
 
 
+def _is_dependency(ctx) -> bool:
+    """The current function is used as a FastAPI ``Depends(...)`` dependency itself."""
+    frame = ctx.function
+    if frame is None:
+        return False
+    hit = request_context(ctx.index, ctx.config, frame.qualname)
+    return hit is not None and hit[0].startswith("dependency") and hit[1] == (frame.qualname,)
+
+
 def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow, ctx) -> Optional[str]:
     res = opened.res
     what = opened.what
@@ -589,6 +598,11 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
         return f"`{name}` checked out with `{what}` is never returned to the pool ({verb}); {how}"
     # plain connections, sessions, raw/engine connections
     if fate.returned and not fate.yielded:
+        if _is_dependency(ctx) and not fate.closes:
+            return (
+                f"the dependency returns `{name}` from `{what}`, and FastAPI never closes what a dependency "
+                f"returns; `yield {name}` and close it in a `finally` block"
+            )
         return None
     if fate.yielded and fate.closes:
         return None
