@@ -78,6 +78,7 @@ class DjType:
     origin: Any = field(default=None, compare=False, hash=False)  # node that built the queryset
     owner_loop: Optional[int] = None  # for related managers: the loop of the owning instance
     per_object: Optional[str] = None  # serializer qualname: the object a SerializerMethodField method gets
+    named_only: bool = False  # inferred from names alone (a parameter ``orders`` iterated as ``order``)
 
     def to_attr(self, name: str) -> Optional["DjType"]:
         for k, v in self.to_attrs:
@@ -310,7 +311,7 @@ def iter_element(it: Optional[DjType], loop_node) -> Optional[DjType]:
         return None
     return DjType(
         INST, it.model, it.covered, it.select_all, it.to_attrs, it.only, it.defer,
-        loop=id(loop_node) if loop_node is not None else None, origin=it.origin,
+        loop=id(loop_node) if loop_node is not None else None, origin=it.origin, named_only=it.named_only,
     )
 
 
@@ -339,7 +340,42 @@ def infer_iterable(expr, ctx) -> Optional[DjType]:
     params = N.param_names(frame.node.params)
     if expr.value not in params:
         return None
-    return param_from_callers(ctx, frame.facts, params.index(expr.value), expr.value)
+    t = param_from_callers(ctx, frame.facts, params.index(expr.value), expr.value)
+    if t is not None:
+        return t
+    if ctx.index.derived("django-callers", _callers).get(frame.facts.qualname):
+        return None  # callers pass something else (a list, an unknown value): stay silent
+    return named_like_queryset(expr, ctx)
+
+
+def _snake(name: str) -> str:
+    out = []
+    for i, ch in enumerate(name):
+        if ch.isupper() and i and not name[i - 1].isupper():
+            out.append("_")
+        out.append(ch.lower())
+    return "".join(out)
+
+
+def named_like_queryset(expr: cst.Name, ctx) -> Optional[DjType]:
+    """Strong naming evidence for a parameter of unknown origin: ``for order in orders`` where
+    ``Order`` is the one project model of that name. Relations read on it are then judged as on
+    a queryset that loads nothing."""
+    loop = None
+    for l in reversed(ctx.loops) if ctx.frames else ():
+        if l.iter is expr:
+            loop = l
+            break
+    if loop is None or not isinstance(loop.target, cst.Name):
+        return None
+    var, seq = loop.target.value, expr.value
+    if seq not in (var + "s", var + "es", var[:-1] + "ies" if var.endswith("y") else var + "s", var + "_list", var + "_qs", var + "_queryset"):
+        return None
+    graph = graph_of(ctx)
+    hits = [m for m in graph.models.values() if _snake(m.name) == var and not m.abstract and m.qualname != EXTERNAL_USER]
+    if len(hits) != 1:
+        return None
+    return DjType(QS, hits[0].qualname, named_only=True)
 
 
 def _callers(index) -> Dict[str, List[str]]:
@@ -496,6 +532,8 @@ def _infer_attribute(node: cst.Attribute, ctx) -> Optional[DjType]:
     rel = model.relation(attr)
     if rel is None:
         return None
+    if base.named_only and len(graph.relation_owners.get(attr, ())) != 1:
+        return None  # naming evidence only: the relation must belong to that one model
     sub = sub_paths(base.covered, attr)
     if rel.kind in SINGLE:
         return DjType(INST, rel.target if rel.kind != GFK else None, sub, base.select_all and rel.kind != GFK, loop=base.loop, per_object=base.per_object)

@@ -260,6 +260,8 @@ def relation_hop(node: cst.Attribute, ctx) -> Optional[Tuple[DjType, ModelInfo, 
         return None
     if base.to_attr(node.attr.value) is not None:
         return None
+    if base.named_only and len(graph_of(ctx).relation_owners.get(node.attr.value, ())) != 1:
+        return None
     return base, model, node.attr.value
 
 

@@ -21,6 +21,8 @@ _CODES = {
 
 
 def _where(t: Optional[DjType], ctx) -> str:
+    if t is not None and t.named_only:
+        return "the queryset passed in (if it is one)"
     line = loop_queryset_line(t, ctx)
     return f"the queryset built on line {line}" if line else "the queryset the loop iterates"
 

@@ -120,6 +120,14 @@ def test_proof_fk_lazy(name, args, grows):
     check(library, lambda books: _call(getattr(services, name), *args), grows)
 
 
+def test_proof_fk_lazy_named_parameter():
+    from dj_library import services
+    from dj_library.models import Book
+
+    check(library, lambda books: services.export_books(Book.objects.all()), True)
+    check(library, lambda books: services.export_books(Book.objects.select_related("publisher")), False)
+
+
 def test_proof_fk_lazy_one_object():
     from dj_library import services
 
