@@ -575,6 +575,8 @@ def _infer_call(call: cst.Call, ctx: Context, depth: int) -> Optional[SAValue]:
         q = ctx.qualify(func) or name
         if name in SESSION_CLASSES and (q.startswith(("sqlalchemy", "sqlmodel")) or name == q):
             return SAValue("session", is_async=name == "AsyncSession")
+        if name in ("scoped_session", "async_scoped_session") and q.startswith("sqlalchemy"):
+            return SAValue("session", is_async=name.startswith("async"))  # the registry proxies a session
         if name in ("object_session",) or q.endswith("Session.object_session") or name == "async_object_session":
             return SAValue("session")
         if name in ("list", "sorted", "tuple", "reversed", "iter", "set") and call.args and recv is None:

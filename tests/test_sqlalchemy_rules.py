@@ -263,6 +263,7 @@ def test_lazy_loads_QL122_QL123(body, want):
         ("def f(s: Session, ids):\n    for i in ids:\n        s.execute(update(Customer).where(Customer.id == i).values(name='x'))\n", {(3, "QL121")}),
         ("def f(s, ids):\n    for i in ids:\n        s.query(Customer).filter(Customer.id == i).delete()\n", {(3, "QL121")}),
         ("def f(s: Session, objs):\n    for n, o in enumerate(objs):\n        s.add(o)\n        if n % 100 == 0:\n            s.commit()\n", set()),
+        ("from sqlalchemy.orm import scoped_session, sessionmaker\ndb_session = scoped_session(sessionmaker())\ndef f(objs):\n    for o in objs:\n        db_session.commit()\n", {(5, "QL121")}),
         # dynamic relationship per item
         ("def f(s: Session):\n    return {c.id: c.events.count() for c in s.scalars(select(Customer))}\n", {(2, "QL124")}),
         ("def f(s: Session):\n    for c in s.scalars(select(Customer)):\n        for e in c.events:\n            print(e)\n", {(3, "QL124")}),
