@@ -160,6 +160,8 @@ class LenQuerysetAsCount(Rule):
         if not (isinstance(node.func, cst.Name) and node.func.value == "len" and len(node.args) == 1):
             return
         arg = node.args[0].value
+        if isinstance(arg, cst.Call) and isinstance(arg.func, cst.Name) and arg.func.value in ("list", "tuple") and len(arg.args) == 1:
+            arg = arg.args[0].value  # len(list(qs))
         t = _queryset(arg, self.ctx)
         if t is None:
             return
@@ -280,6 +282,19 @@ class FetchAllTakeOne(Rule):
             "shop/views.py": "from shop.models import Product\ndef first():\n    return list(Product.objects.order_by(\"name\"))[0]  # want: QL403\n",
         }
     ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        # next(iter(qs)): iterating a queryset fetches every row first
+        if not (isinstance(node.func, cst.Name) and node.func.value == "next" and node.args):
+            return
+        inner = node.args[0].value
+        if not (isinstance(inner, cst.Call) and isinstance(inner.func, cst.Name) and inner.func.value == "iter" and len(inner.args) == 1):
+            return
+        if self.ctx.binding("next", at=node) is not None or self.ctx.binding("iter", at=node) is not None:
+            return
+        if _queryset(inner.args[0].value, self.ctx) is None:
+            return
+        self.report(node, f"`{N.short(node, 60)}` fetches every row to keep one; use `.first()`")
 
     def visit_Subscript(self, node: cst.Subscript) -> None:
         if len(node.slice) != 1 or not isinstance(node.slice[0].slice, cst.Index):
