@@ -1014,8 +1014,13 @@ def _only_covered_lazy_loads(qualname: str, elem: Elem, index, m) -> bool:
         if hit is None:
             return False
         rel = m.relationship(elem.entity, hit.group(2))
-        if rel is None or strategy(elem, rel) not in ("eager", "none", "unknown"):
+        if rel is None:
             return False
+        if strategy(elem, rel) in ("eager", "none", "unknown") or _reverse_of_parent(elem, rel, m):
+            continue
+        if rel.collection is False and elem.fixed and m.holds_key_of(elem.entity, elem.fixed, rel):
+            continue
+        return False
     return True
 
 

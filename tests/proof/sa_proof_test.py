@@ -132,6 +132,7 @@ SHOP = [
     (shop_reports.orders_of_customer, "grows", lambda s, ids: (ids["big"],)),
     (shop_reports.export_rows, "grows", None),
     (shop_ok.export_rows, "flat", None),
+    (shop_ok.owner_names_of_customer, "flat", lambda s, ids: (ids["big"],)),
     (shop_ok.customer_names, "flat", None),
     (shop_ok.line_products, "flat", None),
     (shop_ok.legacy_customer_names, "flat", None),
