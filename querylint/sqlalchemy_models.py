@@ -80,6 +80,7 @@ class MappedClass:
     columns: Set[str] = field(default_factory=set)
     fk_tables: Set[str] = field(default_factory=set)  # tables its ForeignKey columns point at
     fk_columns: Dict[str, Set[str]] = field(default_factory=dict)  # column attribute -> tables it points at
+    primary_keys: Set[str] = field(default_factory=set)
 
 
 class Mappings:
@@ -135,6 +136,14 @@ class Mappings:
                     if t == target.table or t == "@" + target.name or t.endswith("." + target.name):
                         return True
         return False
+
+    def primary_keys(self, owner: Optional[str]) -> Set[str]:
+        cls = self.index.classes.get(owner or "")
+        for c in self.index.mro_classes(cls) if cls is not None else ():
+            mc = self.classes.get(c.qualname)
+            if mc is not None and mc.primary_keys:
+                return mc.primary_keys
+        return {"id"}
 
     def is_column(self, owner: str, name: str) -> bool:
         cls = self.index.classes.get(owner)
@@ -235,6 +244,8 @@ def _compute(index: ProjectIndex) -> Mappings:
             last = _last(call.func)
             if last in ("Column", "mapped_column", "column_property", "deferred", "synonym", "composite"):
                 mc.columns.add(attr.name)
+                if call.kwarg("primary_key") == ("lit", True):
+                    mc.primary_keys.add(attr.name)
                 for fk in _foreign_keys(call):
                     mc.fk_tables.add(fk)
                     mc.fk_columns.setdefault(attr.name, set()).add(fk)

@@ -180,4 +180,187 @@ class PeeweeListThenIndex(Rule):
         self.report(node, f"`{N.short(node)}` loads every row to keep one; use `.first()` or `.limit(n)` on the query")
 
 
-RULES = (LenOnPeeweeQuery, PeeweeListThenIndex)
+
+
+class PeeweeQueryAsBool(Rule):
+    """
+    ## What it does
+    Flags the truth value of a peewee `Model.select()` query used as an existence test:
+    `if User.select().where(User.email == email):`.
+
+    ## Why is this bad?
+    A peewee query has no `__bool__`: Python calls `len()`, which runs the SELECT and fetches
+    every matching row to learn whether there is one.
+
+    ## Example
+    ```python
+    if Tweet.select().where(Tweet.user == user):
+        ...
+    ```
+
+    ## Use instead
+    ```python
+    if Tweet.select().where(Tweet.user == user).exists():
+        ...
+    ```
+
+    ## Known problems
+    A query kept in a variable and iterated after the test reuses peewee's result cache and is
+    not reported.
+    """
+
+    code = "QL416"
+    name = "peewee-query-as-bool"
+    VALID = [
+        {
+            "app/models.py": _MODELS,
+            "app/q.py": dedent(
+                """
+                from app.models import Tweet
+                def has_tweets(user):
+                    return Tweet.select().where(Tweet.user == user).exists()
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "app/models.py": _MODELS,
+            "app/q.py": dedent(
+                """
+                from app.models import Tweet
+                def has_tweets(user):
+                    if Tweet.select().where(Tweet.user == user):  # want: QL416
+                        return True
+                    return False
+                """
+            ),
+        }
+    ]
+
+    def visit_If(self, node) -> None:
+        self._check(node)
+
+    def visit_While(self, node) -> None:
+        self._check(node)
+
+    def visit_IfExp(self, node) -> None:
+        self._check(node)
+
+    def _check(self, node) -> None:
+        test = getattr(node, "test", None)
+        stack = [test] if test is not None else []
+        while stack:
+            t = stack.pop()
+            if isinstance(t, cst.UnaryOperation) and isinstance(t.operator, cst.Not):
+                stack.append(t.expression)
+                continue
+            if isinstance(t, cst.BooleanOperation):
+                stack.extend([t.left, t.right])
+                continue
+            if unevaluated_query(t, self.ctx) is not None:
+                self.report(t, f"`{N.short(t)}` runs the SELECT and fetches every row to test whether there is one; use `.exists()`")
+
+
+class PeeweeModelsForPrimaryKey(Rule):
+    """
+    ## What it does
+    Flags a comprehension that loads whole peewee model instances from a query only to collect
+    their primary key: `[u.id for u in User.select().where(...)]`.
+
+    ## Why is this bad?
+    Every column of every row is fetched and a model instance built, when the database could
+    return the one column.
+
+    ## Example
+    ```python
+    ids = [u.id for u in User.select().where(User.active == True)]
+    ```
+
+    ## Use instead
+    ```python
+    ids = [row[0] for row in User.select(User.id).where(User.active == True).tuples()]
+    ```
+    or use the query itself as a subquery (`Tweet.user.in_(User.select(User.id).where(...))`).
+    """
+
+    code = "QL417"
+    name = "peewee-models-for-primary-key"
+    VALID = [
+        {
+            "app/models.py": _MODELS,
+            "app/q.py": dedent(
+                """
+                from app.models import User
+                def ids():
+                    return [row[0] for row in User.select(User.id).tuples()]
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "app/models.py": _MODELS,
+            "app/q.py": dedent(
+                """
+                from app.models import User
+                def ids():
+                    return [u.id for u in User.select()]  # want: QL417
+                """
+            ),
+        }
+    ]
+
+    def visit_ListComp(self, node) -> None:
+        self._check(node)
+
+    def visit_SetComp(self, node) -> None:
+        self._check(node)
+
+    def visit_GeneratorExp(self, node) -> None:
+        self._check(node)
+
+    def _check(self, node) -> None:
+        comp = node.for_in
+        if comp is None or comp.inner_for_in is not None or comp.ifs or not isinstance(comp.target, cst.Name):
+            return
+        elt = node.elt
+        if not isinstance(elt, cst.Attribute) or not isinstance(elt.value, cst.Name) or elt.value.value != comp.target.value:
+            return
+        v = unevaluated_query(comp.iter, self.ctx)
+        if v is None or not v.model or v.loaded:
+            return
+        if _select_args(comp.iter):
+            return  # User.select(User.id): already one column
+        if elt.attr.value != _primary_key(v.model, self.ctx):
+            return
+        name = v.model.rsplit(".", 1)[-1]
+        self.report(
+            node,
+            f"`{N.short(node)}` loads whole `{name}` rows only to read `{elt.attr.value}`; select the column "
+            f"(`{name}.select({name}.{elt.attr.value}).tuples()`) or use the query as a subquery",
+        )
+
+
+def _select_args(expr) -> bool:
+    """The chain starts with ``Model.select(<columns>)``."""
+    cur = expr
+    if isinstance(cur, cst.Name):
+        return False
+    while isinstance(cur, cst.Call) and isinstance(cur.func, cst.Attribute):
+        if cur.func.attr.value == "select" and not isinstance(cur.func.value, cst.Call):
+            return bool(cur.args)
+        cur = cur.func.value
+    return False
+
+
+def _primary_key(model: str, ctx) -> str:
+    cls = ctx.index.classes.get(model)
+    for c in ctx.index.mro_classes(cls) if cls is not None else ():
+        for a in c.attrs:
+            if a.call is not None and (a.call.kwarg("primary_key") == ("lit", True) or a.call.func.rsplit(".", 1)[-1] in ("AutoField", "BigAutoField", "PrimaryKeyField")):
+                return a.name
+    return "id"
+
+
+RULES = (LenOnPeeweeQuery, PeeweeListThenIndex, PeeweeQueryAsBool, PeeweeModelsForPrimaryKey)

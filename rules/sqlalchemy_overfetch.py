@@ -201,4 +201,195 @@ class SqlalchemyAllThenIndex(Rule):
         )
 
 
-RULES = (LenOnSqlalchemyResult, SqlalchemyAllThenIndex)
+
+
+def _truth_test_nodes(node) -> list:
+    """Expressions whose truth value a statement tests (``if x:``, ``while x:``, ``x if c else y``, ``not x``)."""
+    test = getattr(node, "test", None)
+    out = []
+    stack = [test] if test is not None else []
+    while stack:
+        t = stack.pop()
+        if isinstance(t, cst.UnaryOperation) and isinstance(t.operator, cst.Not):
+            stack.append(t.expression)
+        elif isinstance(t, cst.BooleanOperation):
+            stack.extend([t.left, t.right])
+        else:
+            out.append(t)
+    return out
+
+
+class SqlalchemyAllAsBool(Rule):
+    """
+    ## What it does
+    Flags the truth value of every row of a SQLAlchemy query used as an existence test:
+    `if session.query(User).filter(...).all():`, `if not session.scalars(stmt).all():`.
+
+    ## Why is this bad?
+    All matching rows are fetched and built into objects to learn whether there is one.
+
+    ## Example
+    ```python
+    if session.scalars(select(User).where(User.email == email)).all():
+        raise EmailTaken(email)
+    ```
+
+    ## Use instead
+    ```python
+    if session.scalar(select(exists().where(User.email == email))):
+        raise EmailTaken(email)
+    ```
+    or `.first() is not None` / `.limit(1)`.
+
+    ## Known problems
+    Rows kept in a variable and used after the test are not reported.
+    """
+
+    code = "QL414"
+    name = "sqlalchemy-all-as-bool"
+    VALID = [
+        dedent(
+            """
+            def taken(session, User, email):
+                users = session.query(User).filter(User.email == email).all()
+                if users:
+                    return users[0]
+            """
+        )
+    ]
+    INVALID = [
+        {
+            "app/models.py": LenOnSqlalchemyResult.INVALID[0]["app/models.py"],
+            "app/q.py": dedent(
+                """
+                from app.models import User
+                def taken(session, email):
+                    if session.query(User).filter(User.id == email).all():  # want: QL414
+                        return True
+                """
+            ),
+        }
+    ]
+
+    def visit_If(self, node) -> None:
+        self._check(node)
+
+    def visit_While(self, node) -> None:
+        self._check(node)
+
+    def visit_IfExp(self, node) -> None:
+        self._check(node)
+
+    def _check(self, node) -> None:
+        for t in _truth_test_nodes(node):
+            if materialised_query(t, self.ctx) is not None:
+                self.report(
+                    t,
+                    f"`{N.short(t)}` loads every row only to test whether there is one; use "
+                    "`session.scalar(select(exists().where(...)))` or `.first() is not None`",
+                )
+
+
+class SqlalchemyEntitiesForPrimaryKey(Rule):
+    """
+    ## What it does
+    Flags a comprehension that loads whole mapped objects from a query only to collect their
+    primary key: `[u.id for u in session.scalars(select(User))]`.
+
+    ## Why is this bad?
+    Every column of every row is fetched and an object is built, tracked by the session and
+    thrown away, when the database could return the one column.
+
+    ## Example
+    ```python
+    ids = [u.id for u in session.scalars(select(User).where(User.active))]
+    ```
+
+    ## Use instead
+    ```python
+    ids = session.scalars(select(User.id).where(User.active)).all()
+    ```
+
+    ## Known problems
+    Only comprehensions over a query's rows that read nothing but the key are reported; loops
+    that read two or more fields are not.
+    """
+
+    code = "QL415"
+    name = "sqlalchemy-entities-for-primary-key"
+    VALID = [
+        dedent(
+            """
+            from sqlalchemy import select
+            def ids(session, User):
+                return session.scalars(select(User.id)).all()
+            """
+        )
+    ]
+    INVALID = [
+        {
+            "app/models.py": LenOnSqlalchemyResult.INVALID[0]["app/models.py"],
+            "app/q.py": dedent(
+                """
+                from sqlalchemy import select
+                from app.models import User
+                def ids(session):
+                    return [u.id for u in session.scalars(select(User))]  # want: QL415
+                """
+            ),
+        }
+    ]
+
+    def visit_ListComp(self, node) -> None:
+        self._check(node)
+
+    def visit_SetComp(self, node) -> None:
+        self._check(node)
+
+    def visit_GeneratorExp(self, node) -> None:
+        self._check(node)
+
+    def _check(self, node) -> None:
+        got = pk_comprehension(node, self.ctx)
+        if got is None:
+            return
+        entity, pk = got
+        name = entity.rsplit(".", 1)[-1]
+        self.report(
+            node,
+            f"`{N.short(node)}` loads whole `{name}` objects only to read `{pk}`; select the column instead "
+            f"(`session.scalars(select({name}.{pk}))`)",
+        )
+
+
+def pk_comprehension(node, ctx):
+    """(entity, primary key) for ``[x.id for x in <rows of a query>]``."""
+    from querylint.sqlalchemy_models import mappings
+
+    comp = node.for_in
+    if comp is None or comp.inner_for_in is not None or comp.ifs or comp.asynchronous is not None:
+        return None
+    if not isinstance(comp.target, cst.Name) or not isinstance(node.elt, cst.Attribute):
+        return None
+    elt = node.elt
+    if not isinstance(elt.value, cst.Name) or elt.value.value != comp.target.value:
+        return None
+    it = comp.iter
+    if isinstance(it, cst.Name):
+        # rows kept in a variable: only when nothing else uses them
+        b = ctx.binding(it.value, at=it)
+        if b is None or b.kind != "assign" or not b.is_simple or len(ctx.bindings(it.value, at=it)) != 1 or _uses(it.value, ctx) != 1:
+            return None
+    v = infer(it, ctx)
+    if v is None or v.kind not in ("query", "result", "rows") or v.relationship is not None or v.elem is None:
+        return None
+    if v.elem.kind != "entity" or v.elem.path or v.elem.loop is not None:
+        return None
+    m = mappings(ctx.index)
+    pks = m.primary_keys(v.elem.entity)
+    if elt.attr.value not in pks:
+        return None
+    return v.elem.entity, elt.attr.value
+
+
+RULES = (LenOnSqlalchemyResult, SqlalchemyAllThenIndex, SqlalchemyAllAsBool, SqlalchemyEntitiesForPrimaryKey)

@@ -70,6 +70,12 @@ def codes(body, select=("QL13", "QL41")):
         ("def f(u):\n    return len(u.tweets)\n", set()),
         ("def f():\n    return list(User.select())[0]\n", {(2, "QL413")}),
         ("def f():\n    return len(list(User.select()))\n", {(2, "QL412")}),
+        ("def f(n):\n    if User.select().where(User.username == n):\n        return 1\n", {(2, "QL416")}),
+        ("def f(n):\n    q = User.select().where(User.username == n)\n    if q:\n        return [u.username for u in q]\n", set()),
+        ("def f(n):\n    return User.select().where(User.username == n).exists()\n", set()),
+        ("def f():\n    return [u.id for u in User.select()]\n", {(2, "QL417")}),
+        ("def f():\n    return [u.id for u in User.select(User.id)]\n", set()),
+        ("def f():\n    return [u.username for u in User.select()]\n", set()),
     ],
 )
 def test_peewee(body, want):

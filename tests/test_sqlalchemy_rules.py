@@ -302,3 +302,23 @@ def test_queries_and_writes_QL120_QL121_QL124(body, want):
 )
 def test_overfetch_QL410_QL411(body, want):
     assert codes(body, ("QL410", "QL411")) == want
+
+
+@pytest.mark.parametrize(
+    "body, want",
+    [
+        ("def f(s, e):\n    if s.query(Customer).filter(Customer.name == e).all():\n        return 1\n", {(2, "QL414")}),
+        ("def f(s: Session, e):\n    if not s.scalars(select(Customer)).all():\n        return 1\n", {(2, "QL414")}),
+        ("def f(s: Session, e):\n    rows = s.scalars(select(Customer)).all()\n    if rows:\n        return rows\n", set()),
+        ("def f(s: Session):\n    if s.scalars(select(Customer)).first():\n        return 1\n", set()),
+        ("def f(s: Session):\n    return [c.id for c in s.scalars(select(Customer))]\n", {(2, "QL415")}),
+        ("def f(s):\n    return {c.id for c in s.query(Customer).filter(Customer.name != '')}\n", {(2, "QL415")}),
+        ("def f(s: Session):\n    rows = s.scalars(select(Customer)).all()\n    return [c.id for c in rows], rows\n", set()),
+        ("def f(s: Session):\n    return [c.name for c in s.scalars(select(Customer))]\n", set()),
+        ("def f(s: Session):\n    return [(c.id, c.name) for c in s.scalars(select(Customer))]\n", set()),
+        ("def f(c):\n    return [o.id for o in c.orders]\n", set()),
+        ("def f(s: Session):\n    return [c.id for c in s.scalars(select(Customer.id))]\n", set()),
+    ],
+)
+def test_overfetch_QL414_QL415(body, want):
+    assert codes(body, ("QL414", "QL415")) == want
