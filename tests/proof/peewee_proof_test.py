@@ -158,3 +158,20 @@ def test_peewee_len_fetches_every_row():
     assert (rows_fetched(stats.newest_tweet, 1), rows_fetched(stats.newest_tweet, 5)) == (1, 5)
     assert rows_fetched(stats.tweet_total_ok, 1, "user0") == rows_fetched(stats.tweet_total_ok, 5, "user0") == 1
     assert rows_fetched(stats.newest_tweet_ok, 1) == rows_fetched(stats.newest_tweet_ok, 5) == 1
+
+
+def test_peewee_bool_and_primary_keys():
+    """QL416: `if query:` fetches every row (len()); QL417: whole rows for their ids."""
+    assert (rows_fetched(stats.has_tweets, 1, "user0"), rows_fetched(stats.has_tweets, 5, "user0")) == (1, 5)
+    assert rows_fetched(stats.has_tweets_ok, 1, "user0") == rows_fetched(stats.has_tweets_ok, 5, "user0") == 1
+    assert (rows_fetched(stats.tweet_ids, 1), rows_fetched(stats.tweet_ids, 5)) == (1, 5)
+    # the fix fetches the same rows, but one column each: check the SQL instead
+    db = CountingRows()
+    db.bind(models.MODELS)
+    try:
+        sql, _ = models.Tweet.select(models.Tweet.id).order_by(models.Tweet.id).tuples().sql()
+        assert "content" not in sql and '"id"' in sql
+        sql_all, _ = models.Tweet.select().order_by(models.Tweet.id).sql()
+        assert "content" in sql_all
+    finally:
+        models.db.bind(models.MODELS)

@@ -302,8 +302,11 @@ def loaded(func, n, *args):
     return statements, len(built)
 
 
-STATS_BAD = [stats_bad.newest, stats_bad.member_count, stats_bad.active_count, stats_bad.active_count_named, stats_bad.first_three]
-STATS_OK = [stats_ok.newest, stats_ok.newest_active, stats_ok.member_count, stats_ok.legacy_count]
+STATS_BAD = [
+    stats_bad.newest, stats_bad.member_count, stats_bad.active_count, stats_bad.active_count_named, stats_bad.first_three,
+    stats_bad.any_active, stats_bad.member_ids,
+]
+STATS_OK = [stats_ok.newest, stats_ok.newest_active, stats_ok.member_count, stats_ok.legacy_count, stats_ok.any_active, stats_ok.member_ids]
 
 
 @pytest.mark.parametrize("func", STATS_BAD, ids=[f.__name__ for f in STATS_BAD])
