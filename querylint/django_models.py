@@ -50,6 +50,7 @@ class Relation:
     owner: str  # qualname of the model that has the accessor
     declared_in: str  # qualname of the model declaring the field (for reverse accessors: the other side)
     field_name: str = ""  # the declaring field
+    null: bool = False  # a nullable forward ForeignKey / OneToOneField
 
     @property
     def many(self) -> bool:
@@ -299,7 +300,7 @@ def build_graph(index: ProjectIndex) -> ModelGraph:
             info.relations[fname] = Relation(fname, GFK, None, concrete, concrete, fname)
             continue
         target = target_of(call, decl, concrete)
-        info.relations[fname] = Relation(fname, kind, target, concrete, concrete, fname)
+        info.relations[fname] = Relation(fname, kind, target, concrete, concrete, fname, null=call.kwarg("null") == ("lit", True))
         if kind == GREL or info.abstract:
             continue
         tinfo = graph.models.get(target) if target else None

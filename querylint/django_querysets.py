@@ -495,6 +495,9 @@ def _infer_param(node: cst.Name, b, ctx) -> Optional[DjType]:
         t = serializer_object(ctx, cls.qualname, frame.node.name.value)
         if t is not None:
             return t
+        t = admin_object(ctx, cls, frame.node.name.value)
+        if t is not None:
+            return t
     # annotated parameter: ``def f(book: Book)``
     p = b.node
     if isinstance(p, cst.Param) and p.annotation is not None:
@@ -536,7 +539,8 @@ def _infer_attribute(node: cst.Attribute, ctx) -> Optional[DjType]:
         return None  # naming evidence only: the relation must belong to that one model
     sub = sub_paths(base.covered, attr)
     if rel.kind in SINGLE:
-        return DjType(INST, rel.target if rel.kind != GFK else None, sub, base.select_all and rel.kind != GFK, loop=base.loop, per_object=base.per_object)
+        follows = base.select_all and rel.kind in ("fk", "o2o") and not rel.null
+        return DjType(INST, rel.target if rel.kind != GFK else None, sub, follows, loop=base.loop, per_object=base.per_object)
     return DjType(
         QS, rel.target, sub, related=N.short(node), prefetched=attr in base.covered, origin=node, owner_loop=base.loop,
         per_object=base.per_object,
@@ -567,6 +571,10 @@ def _infer_call(node: cst.Call, ctx) -> Optional[DjType]:
         )
         if is_self and method in ("get_queryset", "get_object"):
             t = view_queryset_in_context(ctx, skip_own=isinstance(func.value, cst.Call))
+            cls = ctx.class_frame
+            if t is None and method == "get_queryset" and isinstance(func.value, cst.Call) and cls is not None and _is_model_admin(ctx.index, cls.qualname):
+                m = admin_model(ctx, cls)
+                t = DjType(QS, m, origin=node) if m else None
             if t is not None and method == "get_object":
                 return DjType(INST, t.model, t.covered, t.select_all, t.to_attrs, t.only, t.defer)
             return t
@@ -859,3 +867,81 @@ def serializer_object(ctx, cls_qualname: str, method: str) -> Optional[DjType]:
         covered = t.covered if covered is None else covered & t.covered
         select_all = select_all and t.select_all
     return DjType(INST, ser.model, covered or frozenset(), bool(covered is not None and select_all), per_object=cls_qualname)
+
+
+def _is_model_admin(index, cls_qualname: str) -> bool:
+    cls = index.classes.get(cls_qualname)
+    if cls is None:
+        return False
+    return any(a.rsplit(".", 1)[-1] == "ModelAdmin" for a in index.ancestors(cls))
+
+
+def admin_model(ctx, cls_frame) -> Optional[str]:
+    """The model a ModelAdmin is registered for: ``@admin.register(Model)`` or ``admin.site.register(Model, Admin)``."""
+
+    def compute():
+        node = cls_frame.node
+        for dec in getattr(node, "decorators", ()):
+            d = dec.decorator
+            if isinstance(d, cst.Call) and N.call_name(d) == "register" and d.args:
+                m = _model_of_class_expr(d.args[0].value, ctx)
+                if m is not None:
+                    return m.qualname
+        name = cls_frame.qualname.rsplit(".", 1)[-1]
+        for stmt in ctx.module_node.body:
+            if isinstance(stmt, cst.SimpleStatementLine):
+                for small in stmt.body:
+                    call = small.value if isinstance(small, cst.Expr) else None
+                    if isinstance(call, cst.Call) and N.call_name(call) == "register" and len(call.args) >= 2 and N.dotted(call.args[1].value) == name:
+                        m = _model_of_class_expr(call.args[0].value, ctx)
+                        if m is not None:
+                            return m.qualname
+        return None
+
+    return ctx.memo(("dj-admin-model", id(cls_frame.node)), compute)
+
+
+def admin_object(ctx, cls_frame, method: str) -> Optional[DjType]:
+    """The object a ModelAdmin ``list_display`` method receives, one call per row of the changelist."""
+    index = ctx.index
+    if not _is_model_admin(index, cls_frame.qualname):
+        return None
+    facts = index.classes.get(cls_frame.qualname)
+    ld = None
+    for c in index.mro_classes(facts):
+        a = c.attr("list_display")
+        if a is not None:
+            ld = a.value
+            break
+    if ld is None or ld[0] != "list":
+        return None
+    names = [v for k, v in ld[1] if k == "str"]
+    if method not in names:
+        return None
+    model_q = admin_model(ctx, cls_frame)
+    graph = graph_of(ctx)
+    model = graph.get(model_q)
+    if model is None:
+        return None
+    covered: FrozenSet[str] = frozenset()
+    select_all = False
+    lsr = None
+    for c in index.mro_classes(facts):
+        a = c.attr("list_select_related")
+        if a is not None:
+            lsr = a.value
+            break
+    if lsr is not None:
+        if lsr == ("lit", True):
+            select_all = True
+        elif lsr[0] == "list":
+            covered = expand_paths(v for k, v in lsr[1] if k == "str")
+    elif any(model.relation(n) is not None and model.relation(n).kind in ("fk", "o2o") for n in names):
+        select_all = True  # the changelist select_related()s when list_display names a ForeignKey
+    if "get_queryset" in facts.methods:
+        t = function_returns(ctx, f"{cls_frame.qualname}.get_queryset")
+        if t is None:
+            return None  # a get_queryset we cannot read: stay silent
+        covered |= t.covered
+        select_all = select_all or t.select_all
+    return DjType(INST, model.qualname, covered, select_all, per_object=cls_frame.qualname)

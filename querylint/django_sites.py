@@ -265,10 +265,12 @@ def relation_hop(node: cst.Attribute, ctx) -> Optional[Tuple[DjType, ModelInfo, 
     return base, model, node.attr.value
 
 
-def is_loaded(base: DjType, name: str, kind: str) -> bool:
+def is_loaded(base: DjType, name: str, rel) -> bool:
+    """Is relation ``name`` loaded with ``base``? ``select_related()`` without arguments follows
+    only non-null forward ForeignKey / OneToOne fields."""
     if name in base.covered:
         return True
-    return base.select_all and kind != GFK
+    return base.select_all and rel.kind in ("fk", "o2o") and not rel.null
 
 
 def is_store_target(node, ctx) -> bool:

@@ -8,7 +8,7 @@ import libcst as cst
 
 from querylint.django_drf import drf_info
 from querylint.django_models import SINGLE
-from querylint.django_querysets import INST, class_attr_queryset, function_returns, graph_of, infer, view_queryset
+from querylint.django_querysets import INST, _is_model_admin, admin_object, class_attr_queryset, function_returns, graph_of, infer, view_queryset
 from querylint.django_sites import is_loaded, is_store_target, relation_hop, site_of
 from querylint.rule import Rule, dedent, nodes as N
 
@@ -27,12 +27,15 @@ _MODELS = dedent(
 class SerializerMethodFieldQuery(Rule):
     """
     ## What it does
-    Flags a query inside the `get_<field>()` method of a DRF `SerializerMethodField`: a
-    manager/queryset query, a related manager, or a ForeignKey / OneToOne read that the views
-    serving the serializer do not `select_related` / `prefetch_related`.
+    Flags a query inside a method that runs once per object of a list: the `get_<field>()`
+    method of a DRF `SerializerMethodField` (or a serializer's `to_representation`), or a
+    Django admin `list_display` method. It reports a manager/queryset query, a related
+    manager, or a ForeignKey / OneToOne read that the views serving the serializer (the
+    admin's `list_select_related` / `get_queryset`) do not load.
 
     ## Why is this bad?
-    DRF calls `get_<field>()` once per object: a list of 100 objects runs 100 more queries.
+    DRF calls `get_<field>()` once per object, and the admin calls a `list_display` method once
+    per row: a list of 100 objects runs 100 more queries.
 
     ## Example
     ```python
@@ -58,7 +61,7 @@ class SerializerMethodFieldQuery(Rule):
     """
 
     code = "QL118"
-    name = "serializer-method-field-query"
+    name = "per-object-method-query"
     VALID = [
         {
             "lib/models.py": _MODELS,
@@ -123,11 +126,13 @@ class SerializerMethodFieldQuery(Rule):
             return None
         if len(self.ctx.frames) < 2 or self.ctx.frames[-1] is not fn or self.ctx.frames[-2].kind != "class":
             return None
-        ser = drf_info(self.ctx.index).serializers.get(cls.qualname)
-        if ser is None:
-            return None
         name = fn.node.name.value
-        return ser.method_fields.get(name) and name
+        ser = drf_info(self.ctx.index).serializers.get(cls.qualname)
+        if ser is not None:
+            return ser.method_fields.get(name) and name
+        if admin_object(self.ctx, cls, name) is not None:
+            return name
+        return None
 
     def _report_once(self, node, message) -> None:
         key = (id(self.ctx.function.node), self.ctx.line(node), message.split(";")[0])
@@ -155,6 +160,7 @@ class SerializerMethodFieldQuery(Rule):
         if site.kind in ("related", "defeat") and (t is None or t.per_object is None):
             return
         what = N.short(site.node, 60)
+        per = "row of the admin changelist" if self._is_admin() else f"object `{method}()` serializes"
         if site.kind == "related":
             name = (t.related or "").rsplit(".", 1)[-1]
             fix = f'prefetch_related("{name}") (or annotate the value) on the queryset of the views using this serializer'
@@ -162,7 +168,7 @@ class SerializerMethodFieldQuery(Rule):
             fix = "filter the prefetched relation in Python, or prefetch it with Prefetch(..., to_attr=...)"
         else:
             fix = "annotate the value on the view's queryset, or prefetch what it needs"
-        self._report_once(site.node, f"`{what}` runs a query for every object `{method}()` serializes; {fix}")
+        self._report_once(site.node, f"`{what}` runs a query for every {per}; {fix}")
 
     visit_Call = _check_site
     visit_Name = _check_site
@@ -179,7 +185,7 @@ class SerializerMethodFieldQuery(Rule):
         if base.per_object is None:
             return
         rel = model.relation(name)
-        if is_loaded(base, name, rel.kind):
+        if is_loaded(base, name, rel):
             return
         parent = self.ctx.parent
         if isinstance(parent, cst.Attribute) and parent.value is node and relation_hop(parent, self.ctx) is not None:
@@ -193,11 +199,17 @@ class SerializerMethodFieldQuery(Rule):
             path.insert(0, root.attr.value)
             root = root.value
         p = "__".join(path)
-        self._report_once(
-            node,
-            f'`{N.short(node, 50)}` loads a relation lazily for every object `{method}()` serializes; add .select_related("{p}") '
-            "to the queryset of the views using this serializer",
-        )
+        if self._is_admin():
+            fix = f'add "{p}" to `list_select_related` (or select_related("{p}") in `get_queryset`)'
+            where = "row of the admin changelist"
+        else:
+            fix = f'add .select_related("{p}") to the queryset of the views using this serializer'
+            where = f"object `{method}()` serializes"
+        self._report_once(node, f"`{N.short(node, 50)}` loads a relation lazily for every {where}; {fix}")
+
+    def _is_admin(self) -> bool:
+        cls = self.ctx.class_frame
+        return cls is not None and _is_model_admin(self.ctx.index, cls.qualname)
 
 
 class NestedSerializerWithoutPrefetch(Rule):

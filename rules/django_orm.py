@@ -495,7 +495,7 @@ def lazy_chain(node: cst.Attribute, ctx):
             return None
         base, model, name = hop
         rel = model.relation(name)
-        if is_loaded(base, name, rel.kind):
+        if is_loaded(base, name, rel):
             return None
         loop = per_item_loop_of(base, ctx)
         if loop is None:
@@ -699,7 +699,9 @@ def member_query_path(base: DjType, member_qual: str, ctx) -> Optional[Tuple[str
             parts = desc[5:].split(".")
             rel = parts[0]
             if len(parts) == 1:
-                return rel in base.covered or base.select_all
+                model = graph_of(ctx).get(base.model)
+                r = model.relation(rel) if model is not None else None
+                return rel in base.covered or (r is not None and is_loaded(base, rel, r))
             if len(parts) == 2 and parts[1] in ("all()", "count()", "exists()"):
                 return rel in base.covered
             return False
@@ -868,9 +870,9 @@ def detect_django_query(node, ctx) -> Optional[str]:
         if hop is not None and not is_store_target(node, ctx):
             base, model, name = hop
             rel = model.relation(name)
-            if not is_loaded(base, name, rel.kind) and isinstance(node.value, cst.Name) and node.value.value == "self":
+            if not is_loaded(base, name, rel) and isinstance(node.value, cst.Name) and node.value.value == "self":
                 return f"self.{name}"
-            if not is_loaded(base, name, rel.kind) and base.loop is None and isinstance(node.value, cst.Name):
+            if not is_loaded(base, name, rel) and base.loop is None and isinstance(node.value, cst.Name):
                 return None
         site = site_of(node, ctx)
         if site is not None and site.kind in ("read", "related", "defeat"):

@@ -43,7 +43,10 @@ def _setup_django():
             DEBUG=False,
             SECRET_KEY="proof",
             DATABASES={"default": {"ENGINE": "django.db.backends.sqlite3", "NAME": ":memory:"}},
-            INSTALLED_APPS=["django.contrib.contenttypes", "django.contrib.auth", "rest_framework", *APPS.values()],
+            INSTALLED_APPS=[
+                "django.contrib.contenttypes", "django.contrib.auth", "django.contrib.admin", "django.contrib.messages",
+                "django.contrib.sessions", "rest_framework", *APPS.values(),
+            ],
             DEFAULT_AUTO_FIELD="django.db.models.AutoField",
             USE_TZ=True,
         )
@@ -106,7 +109,7 @@ def library(n):
 LIBRARY = [
     ("author_names", (), True), ("agency_names", (), True), ("agency_names_half_loaded", (), True),
     ("editor_names", (), True), ("publisher_names_via_helper", (), True), ("first_access_only", (), True),
-    ("nested_loops", (), True), ("title_rows", (), True), ("title_rows_joined", (), False),
+    ("nested_loops", (), True), ("select_all_skips_nullable", (), True), ("title_rows", (), True), ("title_rows_joined", (), False),
     ("covered_by_select_related", (), False), ("covered_chain", (), False), ("covered_in_earlier_statements", ("a",), False),
     ("covered_by_helper", (), False), ("covered_by_prefetch", (), False), ("ids_and_fields_only", (), False),
     ("values_rows", (), False), ("values_list_rows", (), False), ("select_all", (), False),
@@ -126,6 +129,42 @@ def test_proof_fk_lazy_named_parameter():
 
     check(library, lambda books: services.export_books(Book.objects.all()), True)
     check(library, lambda books: services.export_books(Book.objects.select_related("publisher")), False)
+
+
+def _changelist(site, model):
+    """What the admin changelist does: build the ChangeList (its queryset, list_select_related) and
+    read every row's ``list_display`` values the way ``items_for_result`` does."""
+    from django.contrib.admin.utils import lookup_field
+    from django.test import RequestFactory
+
+    request = RequestFactory().get("/")
+    request.user = User(is_superuser=True, is_staff=True, is_active=True)
+    model_admin = site._registry[model]
+    cl = model_admin.get_changelist_instance(request)
+    return [[lookup_field(name, obj, model_admin)[2] for name in cl.list_display] for obj in cl.result_list]
+
+
+ADMIN = [("site", True), ("second_site", False), ("third_site", False), ("fourth_site", False)]
+
+
+@pytest.mark.parametrize("site,grows", ADMIN, ids=[a[0] for a in ADMIN])
+def test_proof_admin_list_display(site, grows):
+    from django.contrib import admin as django_admin
+
+    from dj_library import admin
+    from dj_library.models import Book
+
+    target = django_admin.site if site == "site" else getattr(admin, site)
+    check(library, lambda _b: _changelist(target, Book), grows)
+
+
+def test_proof_admin_author_counts():
+    from django.contrib import admin as django_admin
+
+    from dj_library import admin  # noqa: F401  (registers the admins)
+    from dj_library.models import Author
+
+    check(library, lambda _b: _changelist(django_admin.site, Author), True)
 
 
 def test_proof_fk_lazy_one_object():
