@@ -391,7 +391,7 @@ def _unpack(elem: Optional[Elem], target, name: str) -> Optional[Elem]:
         return elem if target.value == name else None
     if isinstance(target, (cst.Tuple, cst.List)) and elem.kind == "tuple":
         els = target.elements
-        if len(els) != len(elem.parts) or any(isinstance(e.value, cst.StarredElement) for e in els):
+        if len(els) != len(elem.parts) or any(isinstance(e, cst.StarredElement) for e in els):
             return None
         for e, part in zip(els, elem.parts):
             got = _unpack(part, e.value, name)
