@@ -346,7 +346,11 @@ def infer(expr: Optional[cst.CSTNode], ctx: Context, depth: int = 0) -> Optional
 def _infer(expr, ctx: Context, depth: int) -> Optional[SAValue]:
     if isinstance(expr, cst.Await):
         v = infer(expr.expression, ctx, depth + 1)
-        return replace(v, is_async=True) if v is not None else None
+        if v is None:
+            return None
+        if v.elem is not None and v.kind in ("result", "rows", "instance"):
+            return replace(v, is_async=True, elem=_mark_async(v.elem))
+        return replace(v, is_async=True)
     if isinstance(expr, cst.Name):
         return _infer_name(expr, ctx, depth)
     if isinstance(expr, cst.Attribute):
@@ -753,6 +757,10 @@ def _pinned_columns(call: cst.Call, elem: Elem, name: str) -> Tuple[str, ...]:
         if isinstance(left, cst.Attribute) and N.dotted(left.value) and _last(N.dotted(left.value)) == ent:
             out.append(left.attr.value)
     return tuple(out)
+
+
+def _mark_async(elem: Elem) -> Elem:
+    return replace(elem, is_async=True, parts=tuple(replace(p, is_async=True) for p in elem.parts))
 
 
 def _with_origin(elem: Optional[Elem], origin) -> Optional[Elem]:

@@ -542,10 +542,13 @@ class SqlalchemyLazyLoadInLoop(Rule):
         if got is None or got[0] != "lazy":
             return
         _how, elem, rel, loop = got
+        note = ""
+        if elem.is_async and not (isinstance(node.value, cst.Attribute) and node.value.attr.value == "awaitable_attrs"):
+            note = " (with an AsyncSession this implicit load raises `MissingGreenlet`)"
         self.report(
             node,
             f"`{N.short(node)}` lazily loads the {rel.kind_word} `{rel.label}` on every iteration of {self.ctx.loop_label(loop)}; "
-            f"add `.options({loader_hint(elem, rel, self.ctx)})` to {_origin_text(elem, self.ctx)}",
+            f"add `.options({loader_hint(elem, rel, self.ctx)})` to {_origin_text(elem, self.ctx)}{note}",
         )
 
     def visit_Call(self, node: cst.Call) -> None:
