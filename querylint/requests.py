@@ -254,6 +254,15 @@ def _compute_class_kind(index: ProjectIndex, cls_qualname: str, config: Config) 
 _FRAMEWORK_PREFIXES = ("rest_framework.", "django.", "starlette.", "fastapi.", "flask.", "aiohttp.", "ninja.", "sanic.")
 
 
+_BUILT_ONCE_BASES = {"ModelAdmin", "TabularInline", "StackedInline", "MiddlewareMixin", "BaseHTTPMiddleware"}
+
+
+def _built_once(index: ProjectIndex, cls_qualname: str) -> bool:
+    """Admin classes and middleware are instantiated once, not per request."""
+    cls = index.classes.get(cls_qualname)
+    return cls is None or any(_last(a) in _BUILT_ONCE_BASES for a in index.ancestors(cls))
+
+
 def _framework_class(index: ProjectIndex, cls_qualname: str) -> bool:
     """A class deriving from a web framework's class (not start-up code)."""
     cls = index.classes.get(cls_qualname)
@@ -366,6 +375,9 @@ def _entry_reason(index: ProjectIndex, fn: FunctionFacts, config: Config, routed
             return f"view `{cls_name}.{fn.name}`"
         if kind == "view" and (fn.name in HANDLER_METHODS or fn.params[1:2] in (("request",), ("req",))):
             return f"view `{cls_name}.{fn.name}`"
+        if kind == "view" and fn.name == "__init__" and not _built_once(index, fn.cls):
+            # Django/DRF/Flask/Starlette build a new view object for every request
+            return f"view `{cls_name}.__init__` (a new view object per request)"
         if fn.params[1:2] == ("request",) and _framework_class(index, fn.cls):
             # DRF permissions/authentication/throttles/pagination, Django admin, middleware mixins
             return f"`{cls_name}.{fn.name}` (called per request)"

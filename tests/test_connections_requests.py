@@ -430,3 +430,28 @@ def test_registered_views_add_url_rule_and_router_register():
         """,
     })
     assert set(got) == {"web.handlers.index", "web.handlers.ItemsView.get"}
+
+
+def test_view_objects_are_built_per_request_but_admin_and_middleware_once():
+    got = entries({
+        "app/views.py": """
+            from django.contrib import admin
+            from django.views import View
+            from django.utils.deprecation import MiddlewareMixin
+
+            class Orders(View):
+                def __init__(self, **kwargs):
+                    super().__init__(**kwargs)
+
+            class BookAdmin(admin.ModelAdmin):
+                def __init__(self, model, site):
+                    super().__init__(model, site)
+
+            class Timing(MiddlewareMixin):
+                def __init__(self, get_response):
+                    self.get_response = get_response
+        """
+    })
+    assert "app.views.Orders.__init__" in got
+    assert "app.views.BookAdmin.__init__" not in got
+    assert "app.views.Timing.__init__" not in got
