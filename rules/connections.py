@@ -1017,6 +1017,8 @@ def _hold_of(item: cst.WithItem, ctx) -> Optional[Tuple[str, str]]:
     expr = item.item
     if isinstance(expr, cst.Await):
         expr = expr.expression
+    if isinstance(expr, cst.Call) and N.call_name(expr) in ("closing", "aclosing") and N.arg(expr, 0) is not None:
+        expr = N.arg(expr, 0)  # ``with closing(psycopg2.connect(...)) as conn``
     if isinstance(expr, cst.Call):
         q = ctx.qualify(expr.func) or ""
         name = N.call_name(expr)
@@ -1269,6 +1271,8 @@ class ConnectionHeldAcrossSlowCall(Rule):
     def _opening_reported(self, expr) -> bool:
         if isinstance(expr, cst.Await):
             expr = expr.expression
+        if isinstance(expr, cst.Call) and N.call_name(expr) in ("closing", "aclosing") and N.arg(expr, 0) is not None:
+            expr = N.arg(expr, 0)
         if isinstance(expr, cst.Call) and verdict(expr, self.ctx) is not None:
             return True
         root = N.root_name(expr)

@@ -254,6 +254,12 @@ CASES = {
                         time.sleep(3)
                 finally:
                     pool.putconn(conn)
+            def closing_form(dsn):
+                import contextlib
+                import psycopg2
+                with contextlib.closing(psycopg2.connect(dsn)) as conn:  # want: QL205
+                    conn.cursor().execute("UPDATE t SET x = 1 WHERE id = 1")
+                    time.sleep(3)
             def socket_conn(sock):
                 conn, addr = sock.accept()
                 with conn:
