@@ -1017,8 +1017,8 @@ def _only_covered_lazy_loads(qualname: str, elem: Elem, index, m) -> bool:
         if hit is None:
             return False
         rel = m.relationship(elem.entity, hit.group(2))
-        if rel is None:
-            return False
+        if rel is None or rel.lazy in ("dynamic", "write_only"):
+            return False  # a query builder: no loader option covers it
         if strategy(elem, rel) in ("eager", "none", "unknown") or _reverse_of_parent(elem, rel, m):
             continue
         if rel.collection is False and elem.fixed and m.holds_key_of(elem.entity, elem.fixed, rel):

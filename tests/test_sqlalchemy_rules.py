@@ -322,3 +322,61 @@ def test_overfetch_QL410_QL411(body, want):
 )
 def test_overfetch_QL414_QL415(body, want):
     assert codes(body, ("QL414", "QL415")) == want
+
+
+METHOD_MODELS = '''
+from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy.orm import declarative_base, relationship
+
+Base = declarative_base()
+
+
+class User(Base):
+    __tablename__ = "users"
+    id = Column(Integer, primary_key=True)
+    nickname = Column(String)
+    posts = relationship("Post", lazy="dynamic")
+    profile = relationship("Profile", uselist=False)
+
+    def post_count(self):
+        return self.posts.count()
+
+    def bio(self):
+        return self.profile.bio if self.profile else ""
+
+    @property
+    def label(self):
+        return self.nickname.title()
+
+
+class Post(Base):
+    __tablename__ = "posts"
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id"))
+
+
+class Profile(Base):
+    __tablename__ = "profiles"
+    id = Column(Integer, primary_key=True)
+    user_id = Column(Integer, ForeignKey("users.id"))
+    bio = Column(String)
+'''
+
+
+@pytest.mark.parametrize(
+    "body, want",
+    [
+        ("def f(s):\n    return [u.post_count() for u in s.query(User)]\n", {(2, "QL125")}),
+        # a dynamic relationship cannot be eager-loaded: the option does not help
+        ("def f(s):\n    return [u.post_count() for u in s.query(User).options(selectinload(User.posts))]\n", {(2, "QL125")}),
+        ("def f(s):\n    return [u.bio() for u in s.query(User)]\n", {(2, "QL125")}),
+        ("def f(s):\n    return [u.bio() for u in s.query(User).options(joinedload(User.profile))]\n", set()),
+        ("def f(s):\n    return [u.label for u in s.query(User)]\n", set()),
+        ("def f(users):\n    return [u.bio() for u in users]\n", set()),
+    ],
+)
+def test_model_methods_QL125(body, want):
+    header = "from sqlalchemy.orm import joinedload, selectinload\nfrom app.models import User\n"
+    result = lint_files({"app/__init__.py": "", "app/models.py": METHOD_MODELS, "app/views.py": header + body}, select=["QL125"])
+    assert result.errors == []
+    assert {(f.span.line - 2, f.rule) for f in result.findings} == want
