@@ -137,6 +137,8 @@ def _opened_by(call: cst.Call, ctx) -> Optional[Opened]:
             factory = _local_resource(func, ctx)
         if factory is not None and factory.kind == "sessionmaker":
             return Opened(Resource("session", "session", "sqlalchemy"), _call_text(call))
+        if factory is None and _session_factory_name(func, q, ctx):
+            return Opened(Resource("session", "session", "sqlalchemy"), _call_text(call))
     name = N.call_name(call)
     recv = N.receiver(call)
     if recv is None or name not in ("getconn", "acquire", "raw_connection", "connect"):
@@ -150,6 +152,19 @@ def _opened_by(call: cst.Call, ctx) -> Optional[Opened]:
     if name in ("raw_connection", "connect") and (owner is not None and owner.kind == "engine" or (owner is None and _looks_engine(recv))):
         return Opened(Resource("checkout", "pooled connection", "sqlalchemy"), f"{text}.{name}()", name, text)
     return None
+
+
+SESSION_FACTORY_NAMES = {"SessionLocal", "AsyncSessionLocal", "async_session_maker", "async_session_factory", "session_factory", "SessionFactory", "AsyncSessionFactory"}
+
+
+def _session_factory_name(func, q: Optional[str], ctx) -> bool:
+    """``SessionLocal()`` imported from a module outside the linted files: the conventional name."""
+    last = (N.dotted(func) or "").rsplit(".", 1)[-1]
+    if last not in SESSION_FACTORY_NAMES or not q or q == last:
+        return False  # only imported names (a local or unknown name is not evidence)
+    if q in ctx.index.functions or q in ctx.index.classes or module_resource(ctx.index, q) is not None:
+        return False
+    return ctx.index.resolve_function(q) is None
 
 
 def _by_pool_name(recv) -> bool:

@@ -280,6 +280,26 @@ CASES = {
                 task.delay(doc.pk)
                 transaction.on_commit(lambda: s3.upload_file(doc.path, "bucket", doc.key))
     """,
+    "session_factory_imported_from_outside_the_project": {
+        "svc.py": """
+            import requests
+            from app.database import SessionLocal
+            def push(user_id):
+                db = SessionLocal()  # want: QL205
+                try:
+                    db.execute("SELECT 1 FROM t WHERE id = 1").fetchone()
+                    requests.get("https://erp.example/api", timeout=5)
+                    db.commit()
+                finally:
+                    db.close()
+            def leak():
+                db = SessionLocal()  # want: QL203
+                return db.execute("SELECT 1 FROM t WHERE id = 1").fetchall()
+            def local_factory(SessionLocal):
+                db = SessionLocal()
+                return db.execute("SELECT 1 FROM t WHERE id = 1").fetchall()
+        """,
+    },
     "management_command_and_appconfig_are_startup": {
         "shop/apps.py": """
             import redis
