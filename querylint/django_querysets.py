@@ -79,6 +79,7 @@ class DjType:
     owner_loop: Optional[int] = None  # for related managers: the loop of the owning instance
     per_object: Optional[str] = None  # serializer qualname: the object a SerializerMethodField method gets
     named_only: bool = False  # inferred from names alone (a parameter ``orders`` iterated as ``order``)
+    opaque: bool = False  # select/prefetch_related with arguments we cannot read: assume everything is loaded
 
     def to_attr(self, name: str) -> Optional["DjType"]:
         for k, v in self.to_attrs:
@@ -177,12 +178,17 @@ def apply_method(t: DjType, method: str, call: cst.Call, ctx) -> Optional[DjType
         args = _str_args(call)
         if not call.args:
             return replace(base, select_all=True)
+        if len(args) != len(call.args):
+            return replace(base, opaque=True)  # select_related(*fields): we cannot tell what it loads
         return replace(base, covered=base.covered | expand_paths(args))
     if method == "prefetch_related":
-        paths, attrs, _unknown = _prefetch_args(call, ctx, model)
-        return replace(base, covered=base.covered | expand_paths(paths), to_attrs=base.to_attrs + tuple(attrs))
+        paths, attrs, unknown = _prefetch_args(call, ctx, model)
+        return replace(base, covered=base.covered | expand_paths(paths), to_attrs=base.to_attrs + tuple(attrs), opaque=base.opaque or unknown)
     if method == "only":
-        fields = frozenset(s.split("__")[0] for s in _str_args(call))
+        fields = _str_args(call)
+        if len(fields) != len(call.args):
+            return replace(base, only=None, defer=frozenset())  # only(*names): unknown, stay silent
+        fields = frozenset(s.split("__")[0] for s in fields)
         return replace(base, only=fields if base.only is None else base.only | fields)
     if method == "defer":
         fields = frozenset(s for s in _str_args(call) if "__" not in s)
@@ -312,6 +318,7 @@ def iter_element(it: Optional[DjType], loop_node) -> Optional[DjType]:
     return DjType(
         INST, it.model, it.covered, it.select_all, it.to_attrs, it.only, it.defer,
         loop=id(loop_node) if loop_node is not None else None, origin=it.origin, named_only=it.named_only,
+        opaque=it.opaque,
     )
 
 
@@ -540,10 +547,10 @@ def _infer_attribute(node: cst.Attribute, ctx) -> Optional[DjType]:
     sub = sub_paths(base.covered, attr)
     if rel.kind in SINGLE:
         follows = base.select_all and rel.kind in ("fk", "o2o") and not rel.null
-        return DjType(INST, rel.target if rel.kind != GFK else None, sub, follows, loop=base.loop, per_object=base.per_object)
+        return DjType(INST, rel.target if rel.kind != GFK else None, sub, follows, loop=base.loop, per_object=base.per_object, opaque=base.opaque)
     return DjType(
-        QS, rel.target, sub, related=N.short(node), prefetched=attr in base.covered, origin=node, owner_loop=base.loop,
-        per_object=base.per_object,
+        QS, rel.target, sub, related=N.short(node), prefetched=attr in base.covered or base.opaque, origin=node, owner_loop=base.loop,
+        per_object=base.per_object, opaque=base.opaque,
     )
 
 
@@ -864,6 +871,8 @@ def serializer_object(ctx, cls_qualname: str, method: str) -> Optional[DjType]:
         t = view_queryset(ctx, view)
         if t is None or t.model != ser.model:
             return None  # a view we cannot read: stay silent
+        if t.opaque:
+            return None
         covered = t.covered if covered is None else covered & t.covered
         select_all = select_all and t.select_all
     return DjType(INST, ser.model, covered or frozenset(), bool(covered is not None and select_all), per_object=cls_qualname)

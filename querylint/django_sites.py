@@ -268,7 +268,7 @@ def relation_hop(node: cst.Attribute, ctx) -> Optional[Tuple[DjType, ModelInfo, 
 def is_loaded(base: DjType, name: str, rel) -> bool:
     """Is relation ``name`` loaded with ``base``? ``select_related()`` without arguments follows
     only non-null forward ForeignKey / OneToOne fields."""
-    if name in base.covered:
+    if name in base.covered or base.opaque:
         return True
     return base.select_all and rel.kind in ("fk", "o2o") and not rel.null
 

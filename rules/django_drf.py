@@ -323,7 +323,7 @@ class NestedSerializerWithoutPrefetch(Rule):
         if target is None:
             return
         t = view_queryset(ctx, qual)
-        if t is None or t.kind != "qs" or t.model != ser.model:
+        if t is None or t.kind != "qs" or t.model != ser.model or t.opaque:
             return
         graph = graph_of(ctx)
         missing_select, missing_prefetch, fields = [], [], []
