@@ -1027,6 +1027,215 @@ def _only_covered_lazy_loads(qualname: str, elem: Elem, index, m) -> bool:
     return True
 
 
+_ANN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+_ANN_SKIP = {"list", "List", "Optional", "None", "Sequence", "set", "Set", "Union", "typing", "Annotated", "tuple", "Tuple"}
+
+
+def _pydantic_models(index):
+    """Qualnames of project classes that are pydantic models (BaseModel / non-table SQLModel subclasses)."""
+    def compute(ix):
+        memo = {}
+
+        def check(cls, depth=0):
+            if cls.qualname in memo:
+                return memo[cls.qualname]
+            memo[cls.qualname] = False
+            ok = False
+            for base in cls.bases:
+                if base in ("pydantic.BaseModel", "pydantic.main.BaseModel", "sqlmodel.SQLModel"):
+                    ok = True
+                elif depth < 8:
+                    parent = ix.resolve_class(base, cls.module)
+                    if parent is not None and parent.qualname != cls.qualname and check(parent, depth + 1):
+                        ok = True
+                if ok:
+                    break
+            memo[cls.qualname] = ok
+            return ok
+
+        m = mappings(ix)
+        return frozenset(c.qualname for c in ix.classes.values() if check(c) and c.qualname not in m.classes)
+
+    return index.derived("pydantic.models", compute)
+
+
+def _nested_fields(model_q: str, ctx, depth: int = 0):
+    """(field, nested model qualname) for fields of a pydantic model annotated with another pydantic model."""
+    index = ctx.index
+    models = _pydantic_models(index)
+    cls = index.classes.get(model_q)
+    if cls is None or depth > 3:
+        return []
+    out = []
+    for c in index.mro_classes(cls):
+        for a in c.attrs:
+            if not a.annotation or a.name.startswith("_") or a.name == "model_config":
+                continue
+            for w in _ANN_WORD.findall(a.annotation.replace("\"", " ").replace("'", " ")):
+                if w.split(".")[-1] in _ANN_SKIP:
+                    continue
+                target = index.resolve_class(w, c.module)
+                if target is not None and target.qualname in models:
+                    out.append((a.name, target.qualname))
+                    break
+    return out
+
+
+def _route_response_model(fn_node: cst.FunctionDef, ctx) -> Optional[str]:
+    """The pydantic model a FastAPI route serialises its result with (``response_model=`` or the return annotation)."""
+    candidates = []
+    for dec in fn_node.decorators:
+        call = dec.decorator
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value in (
+            "get", "post", "put", "patch", "delete", "api_route",
+        ):
+            rm = N.arg(call, keyword="response_model")
+            if rm is not None:
+                candidates.append((rm, None))
+            elif fn_node.returns is not None:
+                candidates.append((fn_node.returns.annotation, None))
+    models = _pydantic_models(ctx.index)
+    for node, _ in candidates:
+        text = N.code(node)
+        for w in _ANN_WORD.findall(text):
+            if w.split(".")[-1] in _ANN_SKIP:
+                continue
+            q = ctx.qualify(w) or w
+            cls = ctx.index.resolve_class(q, ctx.module)
+            if cls is not None and cls.qualname in models:
+                return cls.qualname
+    return None
+
+
+class SqlalchemyLazyLoadInResponseModel(Rule):
+    """
+    ## What it does
+    Flags a FastAPI route that returns rows of a SQLAlchemy / SQLModel query through a response
+    model whose nested fields (`author: AuthorOut`, `comments: list[CommentOut]`) are lazily
+    loaded relationships the query does not eager-load. The finding sits on the query, where the
+    fix belongs.
+
+    ## Why is this bad?
+    FastAPI reads every nested field of every row while serialising the response: one lazy
+    SELECT per row and relationship, hidden inside the framework.
+
+    ## Example
+    ```python
+    @router.get("/posts", response_model=list[PostOut])  # PostOut.author: AuthorOut
+    def posts(session: Session = Depends(get_session)):
+        return session.scalars(select(Post)).all()
+    ```
+
+    ## Use instead
+    ```python
+        return session.scalars(select(Post).options(joinedload(Post.author))).all()
+    ```
+
+    ## Known problems
+    Only routes that return the query's rows directly (or through a variable) are judged, and
+    only nested fields whose names match a relationship of the row's class.
+    """
+
+    code = "QL126"
+    name = "sqlalchemy-lazy-load-in-response-model"
+    VALID = [
+        dedent(
+            """
+            from fastapi import APIRouter
+            router = APIRouter()
+
+            @router.get("/ping")
+            def ping():
+                return {"ok": True}
+            """
+        )
+    ]
+    INVALID = [
+        {
+            "app/models.py": SqlalchemyLazyLoadInLoop.VALID[0]["app/models.py"],
+            "app/schemas.py": dedent(
+                """
+                from pydantic import BaseModel
+                class CustomerOut(BaseModel):
+                    id: int
+                class OrderOut(BaseModel):
+                    id: int
+                    customer: CustomerOut
+                """
+            ),
+            "app/api.py": dedent(
+                """
+                from fastapi import APIRouter
+                from sqlalchemy import select
+                from sqlalchemy.orm import Session
+                from app.models import Order
+                from app.schemas import OrderOut
+                router = APIRouter()
+
+                @router.get("/orders", response_model=list[OrderOut])
+                def orders(session: Session):
+                    return session.scalars(select(Order)).all()  # want: QL126
+                """
+            ),
+        }
+    ]
+
+    def visit_Return(self, node: cst.Return) -> None:
+        fn = self.ctx.function
+        if node.value is None or fn is None or not isinstance(fn.node, cst.FunctionDef) or not fn.node.decorators:
+            return
+        if self.ctx.frame is not fn:
+            return  # a lambda or nested frame
+        m = mappings(self.ctx.index)
+        if not m.classes:
+            return
+        model = self.ctx.memo(("response-model", id(fn.node)), lambda: _route_response_model(fn.node, self.ctx))
+        if model is None:
+            return
+        v = infer(node.value, self.ctx)
+        if v is None or v.kind not in ("rows", "result", "instance", "query") or v.elem is None or v.elem.kind != "entity":
+            return
+        elem = v.elem
+        if elem.loop is not None or elem.path or elem.root_self:
+            return
+        found = self._lazy_nested(elem, model, m, 0)
+        if found is None:
+            return
+        rel, hint_elem, field_path = found
+        target = elem.origin if elem.origin is not None and not elem.origin_label and _inside_function(elem.origin, fn.node, self.ctx) else node
+        self.report(
+            target,
+            f"the response model `{model.rsplit('.', 1)[-1]}` reads `{field_path}`, the lazily loaded {rel.kind_word} "
+            f"`{rel.label}`, for every row while the response is serialised; add "
+            f"`.options({loader_hint(hint_elem, rel, self.ctx)})` to {_origin_text(elem, self.ctx)}",
+        )
+
+    def _lazy_nested(self, elem, model, m, depth):
+        if depth > 3:
+            return None
+        for field_name, nested in _nested_fields(model, self.ctx):
+            rel = m.relationship(elem.entity, field_name)
+            if rel is None or rel.lazy in ("dynamic", "write_only"):
+                continue
+            how = strategy(elem, rel)
+            if how == "lazy" and not _reverse_of_parent(elem, rel, m):
+                return rel, elem, field_name
+            if how in ("eager", "none") and rel.target:
+                child = relationship_value(elem, field_name, self.ctx)
+                if child is not None and child.elem is not None:
+                    got = self._lazy_nested(child.elem, nested, m, depth + 1)
+                    if got is not None:
+                        return got[0], got[1], f"{field_name}.{got[2]}"
+        return None
+
+
+def _inside_function(node, fn_node, ctx) -> bool:
+    for anc in ctx.ancestors(node):
+        if anc is fn_node:
+            return True
+    return False
+
+
 # ------------------------------------------------------------------------ index query detector
 
 
@@ -1071,5 +1280,6 @@ RULES = (
     SqlalchemyRaiseloadAccess,
     SqlalchemyDynamicRelationshipInLoop,
     OrmMethodQueryInLoop,
+    SqlalchemyLazyLoadInResponseModel,
 )
 QUERY_DETECTORS = (detect_sqlalchemy_query,)
