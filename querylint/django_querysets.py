@@ -528,6 +528,8 @@ def _infer_attribute(node: cst.Attribute, ctx) -> Optional[DjType]:
         ext = _external_model(node.value, ctx)
         if ext is not None:
             return DjType(QS, ext, manager=True, origin=node)
+    if attr == "object_list" and isinstance(node.value, cst.Name) and node.value.value == "self" and ctx.class_frame is not None:
+        return view_queryset(ctx, ctx.class_frame.qualname)  # ListView / MultipleObjectMixin
     base = infer(node.value, ctx)
     if base is None:
         return None
@@ -838,6 +840,10 @@ def view_queryset(ctx, cls_qualname: str, skip_own: bool = False) -> Optional[Dj
         if c.attr("queryset") is not None:
             t, _node, _off = class_attr_queryset(ctx, c.qualname)
             return t
+        a = c.attr("model")
+        if a is not None and a.value is not None and a.value[0] == "name":
+            m = graph_of(ctx).resolve(a.value[1], c.module)
+            return DjType(QS, m.qualname) if m is not None else None
     return None
 
 

@@ -167,6 +167,26 @@ def test_proof_admin_author_counts():
     check(library, lambda _b: _changelist(django_admin.site, Author), True)
 
 
+def _list_view(view_cls):
+    """What ListView.get() does before rendering: object_list, then the context."""
+    from django.test import RequestFactory
+
+    view = view_cls()
+    view.setup(RequestFactory().get("/"))
+    view.object_list = view.get_queryset()
+    return view.get_context_data()
+
+
+LIST_VIEWS = [("BookListView", True), ("JoinedBookListView", False), ("FilteredBookListView", False)]
+
+
+@pytest.mark.parametrize("name,grows", LIST_VIEWS, ids=[v[0] for v in LIST_VIEWS])
+def test_proof_list_views(name, grows):
+    from dj_library import views
+
+    check(library, lambda _b: _list_view(getattr(views, name)), grows)
+
+
 def test_proof_fk_lazy_one_object():
     from dj_library import services
 
