@@ -284,7 +284,7 @@ class Fate:
     yielded: bool
 
 
-def fate_of(name: str, start: cst.CSTNode, flow: Flow) -> Fate:
+def fate_of(name: str, start: cst.CSTNode, flow: Flow, ctx=None) -> Fate:
     fate = Fate([], False, [], False, False, False)
     if name in flow.closure or name in flow.globals:
         fate.escapes = True
@@ -308,7 +308,12 @@ def fate_of(name: str, start: cst.CSTNode, flow: Flow) -> Fate:
             elif cname in NON_OWNING_CALLS or (isinstance(call, cst.Call) and (N.dotted(call.func) or "").split(".")[0] in ("pd", "pandas", "logger", "log", "logging")):
                 pass
             else:
-                fate.escapes = True
+                helper = _helper_use(call, parent, ctx) if ctx is not None and isinstance(call, cst.Call) else None
+                if helper == "close":
+                    fate.closes.append(call)
+                    fate.closes_in_finally = fate.closes_in_finally or flow.in_finally(call)
+                elif helper != "use":
+                    fate.escapes = True
             continue
         if isinstance(parent, cst.WithItem) and parent.item is use:
             fate.with_uses.append(parent)
@@ -331,6 +336,34 @@ def fate_of(name: str, start: cst.CSTNode, flow: Flow) -> Fate:
             if isinstance(anc, (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.Call, cst.Attribute, cst.Comparison, cst.BooleanOperation, cst.UnaryOperation, cst.IfExp)):
                 break
     return fate
+
+
+def _helper_use(call: cst.Call, arg: cst.Arg, ctx) -> Optional[str]:
+    """How a project function treats a connection passed to it: "close" when it closes that
+    parameter, "use" when it only uses it; None when unknown (a class, a library function)."""
+    name = N.dotted(call.func)
+    if not name or name.split(".")[0] in ("self", "cls") or arg.keyword is not None and arg.star:
+        return None
+    b = ctx.binding(name.split(".")[0], at=call)
+    if b is not None and b.kind not in ("import", "def"):
+        return None
+    fn = ctx.index.resolve_function(ctx.qualify(call.func) or name, ctx.function_facts())
+    if fn is None or fn.name == "__init__":
+        return None
+    params = list(fn.params[1:] if fn.cls is not None and fn.params[:1] in (("self",), ("cls",)) else fn.params)
+    if arg.keyword is not None:
+        param = arg.keyword.value
+    else:
+        positional = [a for a in call.args if a.keyword is None]
+        index = positional.index(arg) if arg in positional else -1
+        if arg.star or index < 0 or index >= len(params):
+            return None
+        param = params[index]
+    if any(c == f"{param}.{m}" for c in fn.calls for m in CLOSE_METHODS) or any(c.rsplit(".", 1)[-1] in RETURN_METHODS for c in fn.calls):
+        return "close"
+    if fn.returns_yield:
+        return None
+    return "use"
 
 
 def early_exit(name: str, start: cst.CSTNode, fate: Fate, flow: Flow) -> Optional[cst.CSTNode]:
@@ -520,7 +553,7 @@ def _verdict(call: cst.Call, ctx) -> Optional[Verdict]:
 
 def _held_slow(name: str, start: cst.CSTNode, is_session: bool, flow: Flow, ctx):
     """The first slow call between opening ``name`` and its release (close/putconn/release)."""
-    fate = fate_of(name, start, flow)
+    fate = fate_of(name, start, flow, ctx)
     if fate.escapes or not fate.closes:
         return None
     begin = flow.order.get(id(start), -1)
@@ -571,7 +604,7 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
     if holder.kind == "with":
         if res.kind == "connection" and res.driver in WITH_DOES_NOT_CLOSE:
             if holder.name is not None:
-                fate = fate_of(holder.name, holder.node, flow)
+                fate = fate_of(holder.name, holder.node, flow, ctx)
                 if fate.closes or fate.escapes or fate.returned:
                     return None
             return (
@@ -589,7 +622,7 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
     if opened.checkout == "acquire" and not isinstance(ctx.parent_of(call), cst.Await):
         return None  # ``pool.acquire()`` not awaited: a context manager used elsewhere
     name = holder.name
-    fate = fate_of(name, holder.node, flow)
+    fate = fate_of(name, holder.node, flow, ctx)
     if fate.escapes:
         return None
     closing_with = [w for w in fate.with_uses if not (res.kind == "connection" and res.driver in WITH_DOES_NOT_CLOSE | WITH_AMBIGUOUS)]

@@ -280,6 +280,28 @@ CASES = {
                 task.delay(doc.pk)
                 transaction.on_commit(lambda: s3.upload_file(doc.path, "bucket", doc.key))
     """,
+    "connections_passed_to_project_helpers": {
+        "etl.py": """
+            import psycopg2
+            def load(conn, day):
+                with conn.cursor() as cur:
+                    cur.execute("SELECT id FROM orders WHERE day = %s", (day,))
+                    return cur.fetchall()
+            def shutdown(conn):
+                conn.close()
+            def leaky(day):
+                conn = psycopg2.connect("dbname=x")  # want: QL203
+                return load(conn, day)
+            def closed_by_helper(day):
+                conn = psycopg2.connect("dbname=x")
+                rows = load(conn, day)
+                shutdown(conn)
+                return rows
+            def handed_to_unknown(day, worker):
+                conn = psycopg2.connect("dbname=x")
+                worker.adopt(conn)
+        """,
+    },
     "session_factory_imported_from_outside_the_project": {
         "svc.py": """
             import requests
