@@ -162,6 +162,8 @@ class LenQuerysetAsCount(Rule):
         arg = node.args[0].value
         if isinstance(arg, cst.Call) and isinstance(arg.func, cst.Name) and arg.func.value in ("list", "tuple") and len(arg.args) == 1:
             arg = arg.args[0].value  # len(list(qs))
+        if not isinstance(arg, (cst.Name, cst.Call)):
+            return  # self.object_list and friends are often iterated elsewhere (templates)
         t = _queryset(arg, self.ctx)
         if t is None:
             return
@@ -244,7 +246,6 @@ class QuerysetTruthiness(Rule):
 
     visit_Name = _check
     visit_Call = _check
-    visit_Attribute = _check
 
 
 class FetchAllTakeOne(Rule):
