@@ -8,6 +8,8 @@ Entry points are found from the index facts alone:
 * Flask/Quart routes and per-request hooks (``@app.route``, ``@bp.get``, ``before_request``,
   ``MethodView``), FastAPI/Starlette endpoints (``@app.get``, ``@router.post``, websockets,
   ``Depends(...)`` dependencies, ``HTTPEndpoint``), aiohttp handlers and class views;
+* GraphQL resolvers (graphene ``resolve_*``/``mutate``, strawberry fields) and Django
+  Channels consumers;
 * task functions (Celery ``@shared_task`` / ``@app.task``, RQ ``@job``, Dramatiq ``@actor``,
   Huey) and ``celery.Task.run``;
 * AWS Lambda handlers (``def lambda_handler(event, context)``), once per invocation;
@@ -76,6 +78,7 @@ VIEW_BASES = (
     "django.views", "django.views.generic", "django.contrib.admin", "rest_framework.views", "rest_framework.generics",
     "rest_framework.viewsets", "rest_framework.mixins", "flask.views", "aiohttp.web", "starlette.endpoints",
     "ninja", "flask_restful", "flask_restx", "quart.views", "sanic.views", "django.utils.deprecation",
+    "channels.generic",
 )
 VIEW_BASE_NAMES = {
     "View", "TemplateView", "ListView", "DetailView", "CreateView", "UpdateView", "DeleteView", "FormView",
@@ -85,6 +88,8 @@ VIEW_BASE_NAMES = {
     "RetrieveUpdateAPIView", "RetrieveDestroyAPIView", "RetrieveUpdateDestroyAPIView", "UpdateAPIView",
     "DestroyAPIView", "MethodView", "HTTPEndpoint", "WebSocketEndpoint", "Resource", "HTTPMethodView",
     "ModelAdmin", "TabularInline", "StackedInline", "MiddlewareMixin", "BaseHTTPMiddleware",
+    "WebsocketConsumer", "AsyncWebsocketConsumer", "JsonWebsocketConsumer", "AsyncJsonWebsocketConsumer",
+    "AsyncConsumer", "SyncConsumer",
     "ListModelMixin", "RetrieveModelMixin", "CreateModelMixin", "UpdateModelMixin", "DestroyModelMixin",
 }
 # base names specific enough to count without a known module (``View``/``Resource`` are not)
@@ -100,7 +105,10 @@ HANDLER_METHODS = {
     "process_request", "process_view", "process_response", "process_exception", "process_template_response",
     "__call__", "get_changelist", "changelist_view", "change_view", "add_view", "save_model", "delete_model",
     "has_permission", "has_object_permission", "has_change_permission",
+    "connect", "receive", "receive_json", "disconnect", "websocket_connect", "websocket_receive",
 }
+GRAPHQL_BASES = ("graphene.", "graphene_django.")
+GRAPHQL_DECORATORS = {"strawberry.field", "strawberry.mutation", "strawberry.subscription", "strawberry_django.field", "strawberry_django.mutation"}
 SERIALIZER_METHODS_PREFIX = ("get_", "to_representation", "validate", "create", "update", "save", "to_internal_value")
 FORM_METHODS_PREFIX = ("clean", "save", "is_valid")
 TASK_BASES = {"Task", "celery.Task", "celery.app.task.Task"}
@@ -246,6 +254,8 @@ def _compute_class_kind(index: ProjectIndex, cls_qualname: str, config: Config) 
             return "form"
         if external and (name in TASK_BASES or (last == "Task" and name.startswith("celery"))):
             return "task"
+        if external and name.startswith(GRAPHQL_BASES) and last in ("ObjectType", "Mutation", "DjangoObjectType", "ClientIDMutation"):
+            return "graphql"
     return None
 
 
@@ -354,6 +364,8 @@ def _named_in(index: ProjectIndex, fn: FunctionFacts, names) -> bool:
 
 def _entry_reason(index: ProjectIndex, fn: FunctionFacts, config: Config, routed, routed_names) -> Optional[str]:
     for dec in fn.decorators:
+        if dec in GRAPHQL_DECORATORS:
+            return f"GraphQL resolver `{fn.name}`"
         if _is_route_decorator(dec, fn, index, config):
             return f"request handler `{fn.name}`"
         if _is_task_decorator(dec, fn, index, config):
@@ -387,6 +399,8 @@ def _entry_reason(index: ProjectIndex, fn: FunctionFacts, config: Config, routed
             return f"form `{cls_name}.{fn.name}`"
         if kind == "task" and fn.name == "run":
             return f"task `{cls_name}.run`"
+        if kind == "graphql" and (fn.name.startswith("resolve_") or fn.name in ("mutate", "mutate_and_get_payload")):
+            return f"GraphQL resolver `{cls_name}.{fn.name}`"
     return None
 
 

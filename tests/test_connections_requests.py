@@ -455,3 +455,32 @@ def test_view_objects_are_built_per_request_but_admin_and_middleware_once():
     assert "app.views.Orders.__init__" in got
     assert "app.views.BookAdmin.__init__" not in got
     assert "app.views.Timing.__init__" not in got
+
+
+def test_graphql_resolvers_and_channels_consumers():
+    got = entries({
+        "api/schema.py": """
+            import graphene
+            import strawberry
+            from channels.generic.websocket import AsyncWebsocketConsumer
+
+            class Query(graphene.ObjectType):
+                books = graphene.List(graphene.String)
+                def resolve_books(root, info):
+                    return []
+                def helper(self):
+                    return 1
+
+            @strawberry.type
+            class SQuery:
+                @strawberry.field
+                def authors(self) -> list:
+                    return []
+
+            class Chat(AsyncWebsocketConsumer):
+                async def receive(self, text_data=None, bytes_data=None):
+                    return None
+        """
+    })
+    assert {"api.schema.Query.resolve_books", "api.schema.SQuery.authors", "api.schema.Chat.receive"} <= set(got)
+    assert "api.schema.Query.helper" not in got
