@@ -22,7 +22,10 @@ The decorator's owner is resolved through module-level assignments (``users = Bl
 Start-up code is never an entry: FastAPI/Starlette lifespan handlers and ``on_event`` hooks,
 Flask ``before_first_request``, ``AppConfig.ready``, management commands' ``handle``, app
 factories, ``if __name__ == "__main__":`` blocks (module level) and ``startup-functions``.
-Everything reachable from an entry through the project call graph runs per request too.
+Everything reachable from an entry through the project call graph runs per request too,
+including ``Class.__init__`` for classes instantiated there (view objects themselves are built
+per request). Routes registered as statements (``app.add_url_rule(..., view_func=f)``,
+``router.register("b", ViewSet)``) count like decorated ones.
 """
 from __future__ import annotations
 
