@@ -435,6 +435,8 @@ def _lazy_or_shared(call: cst.Call, holder: Holder, ctx) -> bool:
         q = ctx.qualify(cst.Name(root)) if root else None
         if root in ("g",) or (q or "").startswith(("flask.g", "quart.g")):
             return True  # the Flask-tutorial connection on ``g`` (closed at teardown)
+        if root in ("request", "req", "scope", "websocket"):
+            return False  # stored on the request: still one per request
         if root not in ("self", "cls") or isinstance(holder.target, cst.Subscript):
             return True  # module/class attributes and caches keep it for later calls
         # ``self._engine = ...`` under ``if self._engine is None``: lazy initialisation

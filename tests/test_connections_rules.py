@@ -65,6 +65,24 @@ CASES = {
             conn = psycopg2.connect("dbname=x")  # want: QL201
             conn.close()
     """,
+    "stored_on_the_request_vs_shared": """
+        import psycopg2
+        from psycopg2.pool import SimpleConnectionPool
+        POOLS = {}
+        class DbMiddleware:
+            def __init__(self, get_response):
+                self.get_response = get_response
+            def __call__(self, request):
+                request.db = psycopg2.connect("dbname=x")  # want: QL201
+                try:
+                    return self.get_response(request)
+                finally:
+                    request.db.close()
+        def pool_for(request, name):
+            if name not in POOLS:
+                POOLS[name] = SimpleConnectionPool(1, 5, "dbname=x")
+            return POOLS[name]
+    """,
     "pool_created_in_endpoint": """
         import asyncpg
         from fastapi import FastAPI
