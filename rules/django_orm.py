@@ -806,8 +806,10 @@ class ModelQueryMemberInLoop(Rule):
 
     def _member(self, node: cst.Attribute, is_call: bool):
         base = infer(node.value, self.ctx)
-        if base is None or base.kind != INST or base.loop is None:
+        if base is None or base.kind != INST:
             return None
+        if base.loop is None and (not is_call or N.root_name(node) in ("self", "cls")):
+            return None  # one object: a property is read once per loop only if cached; self.m() is QL102's
         model = graph_of(self.ctx).get(base.model)
         if model is None:
             return None
@@ -819,7 +821,7 @@ class ModelQueryMemberInLoop(Rule):
             return None
         if is_call == (name in model.properties):
             return None
-        loop = per_item_loop_of(base, self.ctx)
+        loop = per_item_loop_of(base, self.ctx) if base.loop is not None else per_item_loop(self.ctx)
         if loop is None:
             return None
         path = member_query_path(base, qual, self.ctx)

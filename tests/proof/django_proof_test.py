@@ -361,6 +361,21 @@ def test_proof_model_members(name, grows):
     check(orders, lambda _d: getattr(views, name)(None), grows)
 
 
+def test_proof_model_members_fixed_instance():
+    from dj_orders import views
+
+    one, five = (len(measure(orders, lambda d, n=n: views.repeated_latest(_get(n), d[0].pk), 1)) for n in (1, 5))
+    assert five > one
+    one, five = (len(measure(orders, lambda d, n=n: views.total_once(_get(n), d[0].pk), 1)) for n in (1, 5))
+    assert five == one
+
+
+def _get(n):
+    from django.test import RequestFactory
+
+    return RequestFactory().get("/", {"n": [str(i) for i in range(n)]})
+
+
 def test_proof_model_members_one_order():
     from dj_orders import views
 
