@@ -4,12 +4,12 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence
+from typing import Dict, List, Optional, Sequence, Tuple
 
 from querylint import __version__
 from querylint.config import Config, ConfigError
-from querylint.cache import Cache, content_hash, digest, facts_digest, settings_digest
-from querylint.discovery import _rel, discover, display_path
+from querylint.cache import Cache, digest, facts_digest, settings_digest
+from querylint.discovery import _rel_real, _resolve, discover, display_path
 from querylint.engine import UNUSED_SUPPRESSION, FileResult
 from querylint.facts import FileFacts
 from querylint.parallel import Entry, Runner, unfreeze_trees
@@ -121,27 +121,31 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs) -> LintResu
     for label, message in registry.plugin_errors:
         result.errors.append(FileError(label, None, f"plugin failed to load and was skipped: {message}", "plugin"))
 
-    targets, problems = discover(paths, config, root)
+    real: Dict[Path, Path] = {}
+    targets, problems = discover(paths, config, root, real)
     for p, reason in problems:
         result.errors.append(FileError(display_path(p, cwd), None, reason, "read"))
 
     # The index covers the whole project root, even when only some files are linted (pre-commit).
     index_files = list(targets)
-    target_keys = {p.resolve() for p in targets}
-    if all(_under(p, root) for p in target_keys):
-        project_files, _ = discover([root], config, root)
+    target_keys = set(real.values())
+    walked_root = any(Path(p).is_dir() and _resolve(Path(p)) == root for p in paths)
+    if not walked_root and all(_under(p, root) for p in target_keys):
+        project_files, _ = discover([root], config, root, real)
         for p in project_files:
-            if p.resolve() not in target_keys:
+            if real[p] not in target_keys:
                 index_files.append(p)
 
+    show = _displayer(cwd)
     entries: List[Entry] = []
     seen = set()
     for p in index_files:
-        key = str(p.resolve())
+        rp = real[p]
+        key = str(rp)
         if key in seen:
             continue
         seen.add(key)
-        entries.append(Entry(key, str(p), _rel(p, root), display_path(p, cwd)))
+        entries.append(Entry(key, str(p), _rel_real(rp, p, root), show(p)))
     by_key = {e.key: e for e in entries}
     detectors = registry.detectors
 
@@ -151,10 +155,13 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs) -> LintResu
         settings = settings_digest(config, root, rules, detectors, registry.origins.values())
         cache = Cache.load(Path(cache_dir), settings)
         for e in entries:
-            try:
-                hashes[e.key] = content_hash(Path(e.path).read_bytes())
-            except OSError:
-                hashes[e.key] = None
+            hashes[e.key] = cache.file_hash(e.relpath, e.path)
+        files_digest = digest(sorted((e.relpath, hashes[e.key]) for e in entries))
+        if cache.results_valid_for(files_digest) and _from_cache(result, cache, targets, real, by_key, hashes, config):
+            # nothing changed in the project and every file to lint has its result: no parsing,
+            # no index (the pre-commit and re-run case)
+            cache.save()
+            return _finish(result)
 
     with Runner(entries, config, rules, detectors, jobs) as runner:
         # pass 1: facts (from the cache when the content is unchanged)
@@ -207,19 +214,9 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs) -> LintResu
 
         # pass 3: the rules, over the files to lint
         if cache is not None:
-            cache.use_results_digest(digest(index_digest, sorted(direct.items())))
-        lint_keys = []
-        for p in targets:
-            key = str(p.resolve())
-            e = by_key[key]
-            if key not in file_errors and (
-                (config.exclude_migrations and config.is_migration(e.relpath))
-                or (config.exclude_tests and config.is_test(e.relpath))
-            ):
-                result.skipped += 1
-                continue
-            if key not in lint_keys:
-                lint_keys.append(key)
+            # the results hold for these file contents only when every file could be indexed
+            cache.use_results_digest(digest(index_digest, sorted(direct.items())), "" if file_errors else files_digest)
+        lint_keys, result.skipped = _lint_keys(targets, real, by_key, config, file_errors)
         results: Dict[str, FileResult] = {}
         todo = []
         for key in lint_keys:
@@ -248,11 +245,70 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs) -> LintResu
         cache.prune(e.relpath for e in entries)
         cache.save()
         result.cache_note = cache.problem
+    return _finish(result)
 
+
+def _displayer(cwd: Path):
+    """:func:`display_path` with a fast path for plain paths below the working folder (hot path)."""
+    cwd_s = os.fspath(cwd)
+    here = os.path.normpath(os.getcwd()) == os.path.normpath(cwd_s)
+    prefix = cwd_s.rstrip("/") + "/"
+
+    def show(p: Path) -> str:
+        s = os.fspath(p)
+        if os.sep == "/" and s.isascii() and ".." not in s.split("/"):
+            if s.startswith(prefix):
+                return os.path.normpath(s[len(prefix):])
+            if here and not s.startswith("/"):
+                return os.path.normpath(s)
+        return display_path(p, cwd)
+
+    return show
+
+
+def _finish(result: LintResult) -> LintResult:
     result.findings.sort(key=Finding.sort_key)
     result.suppressed.sort(key=Finding.sort_key)
     result.errors.sort(key=FileError.sort_key)
     return result
+
+
+def _lint_keys(targets, real, by_key, config: Config, file_errors) -> Tuple[List[str], int]:
+    """(keys of the files to lint, in order; how many targets are skipped as migrations/tests)."""
+    keys: List[str] = []
+    skipped = 0
+    for p in targets:
+        key = str(real[p])
+        e = by_key[key]
+        if key not in file_errors and (
+            (config.exclude_migrations and config.is_migration(e.relpath))
+            or (config.exclude_tests and config.is_test(e.relpath))
+        ):
+            skipped += 1
+            continue
+        if key not in keys:
+            keys.append(key)
+    return keys, skipped
+
+
+def _from_cache(result: LintResult, cache: Cache, targets, real, by_key, hashes, config: Config) -> bool:
+    """Fill ``result`` from cached per-file results; False (and ``result`` untouched) when one is missing."""
+    keys, skipped = _lint_keys(targets, real, by_key, config, {})
+    hits = []
+    for key in keys:
+        e = by_key[key]
+        hit = cache.get_result(e.relpath, e.display, hashes[key]) if hashes[key] else None
+        if hit is None:
+            return False
+        hits.append(hit)
+    result.skipped = skipped
+    for res in hits:
+        result.files += 1
+        result.findings.extend(res.findings)
+        result.suppressed.extend(res.suppressed)
+        result.errors.extend(res.errors)
+    result.cache_note = cache.problem
+    return True
 
 
 def _under(path: Path, root: Path) -> bool:

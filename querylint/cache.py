@@ -1,6 +1,6 @@
 """The on-disk cache (``.querylint_cache/`` at the project root).
 
-One file per *settings* digest (querylint's code, the Python and libcst versions, the project
+Two files per *settings* digest (querylint's code, the Python and libcst versions, the project
 root, the configuration, the selected rules and the loaded plugins). It holds three tables:
 
 - ``facts``: relpath -> (content hash, FileFacts, facts digest). The project index is rebuilt
@@ -31,7 +31,7 @@ from querylint import __version__
 from querylint.config import Config
 
 MAGIC = "querylint-cache"
-FORMAT = 1
+FORMAT = 2
 KEEP_FILES = 8  # settings variants kept side by side (e.g. a pre-commit and a CI selection)
 
 _ALLOWED = {
@@ -100,41 +100,92 @@ def settings_digest(config: Config, root: Path, rules: Sequence[type], detectors
 
 
 class Cache:
+    """Two files per settings digest: a small *manifest* (file stats and hashes, the digests
+    and the per-file results), read on every run, and the *index* tables (facts and query
+    sites), read only when some file changed. A run where nothing changed reads the manifest
+    alone."""
+
     def __init__(self, folder: Path, settings: str):
         self.folder = Path(folder)
         self.settings = settings
         self.file = self.folder / f"{settings}.pickle"
-        self.facts: Dict[str, Tuple[str, Any, str]] = {}
-        self.queries: Dict[str, Tuple[str, str, Any]] = {}
+        self.index_file = self.folder / f"{settings}.index.pickle"
+        self._facts: Dict[str, Tuple[str, Any, str]] = {}
+        self._queries: Dict[str, Tuple[str, str, Any]] = {}
+        self._index_loaded = False
         self.results_digest: Optional[str] = None
+        self.results_files: Optional[str] = None  # digest of every (relpath, hash) the results were computed from
         self.results: Dict[Tuple[str, str, str], Any] = {}
+        self.stats: Dict[str, Tuple[int, int, int, str]] = {}  # relpath -> (mtime_ns, ctime_ns, size, hash)
         self.dirty = False
+        self.index_dirty = False
         self.problem: Optional[str] = None  # why an existing cache file was ignored
 
     @classmethod
     def load(cls, folder: Path, settings: str) -> "Cache":
         cache = cls(folder, settings)
-        try:
-            data = cache.file.read_bytes()
-        except OSError:
-            return cache
-        try:
-            doc = _SafeUnpickler(io.BytesIO(data)).load()
-            if not isinstance(doc, dict) or doc.get("magic") != MAGIC or doc.get("format") != FORMAT or doc.get("settings") != settings:
-                raise ValueError("not a cache file of this querylint version and settings")
-            facts, queries, results = doc["facts"], doc["queries"], doc["results"]
-            if not (isinstance(facts, dict) and isinstance(queries, dict) and isinstance(results, dict)):
-                raise ValueError("malformed tables")
-            cache.facts, cache.queries, cache.results = facts, queries, results
+        doc = cache._read(cache.file, ("results", "stats"))
+        if doc is not None:
+            cache.results, cache.stats = doc["results"], doc["stats"]
             cache.results_digest = doc.get("results_digest")
-        except Exception as exc:  # corrupt, truncated, foreign: ignore and rebuild
-            cache.problem = f"{cache.file}: ignored ({type(exc).__name__}: {exc})"
-            cache.facts, cache.queries, cache.results = {}, {}, {}
-            cache.results_digest = None
-            cache.dirty = True
+            cache.results_files = doc.get("results_files")
         return cache
 
+    def _read(self, path: Path, tables: Tuple[str, ...]) -> Optional[dict]:
+        try:
+            data = path.read_bytes()
+        except OSError:
+            return None
+        try:
+            doc = _SafeUnpickler(io.BytesIO(data)).load()
+            if not isinstance(doc, dict) or doc.get("magic") != MAGIC or doc.get("format") != FORMAT or doc.get("settings") != self.settings:
+                raise ValueError("not a cache file of this querylint version and settings")
+            if not all(isinstance(doc.get(t), dict) for t in tables):
+                raise ValueError("malformed tables")
+            return doc
+        except Exception as exc:  # corrupt, truncated, foreign: ignore and rebuild
+            self.problem = f"{path}: ignored ({type(exc).__name__}: {exc})"
+            self.dirty = self.index_dirty = True
+            return None
+
+    def _load_index(self) -> None:
+        if self._index_loaded:
+            return
+        self._index_loaded = True
+        doc = self._read(self.index_file, ("facts", "queries"))
+        if doc is not None:
+            self._facts, self._queries = doc["facts"], doc["queries"]
+
+    @property
+    def facts(self) -> Dict[str, Tuple[str, Any, str]]:
+        self._load_index()
+        return self._facts
+
+    @property
+    def queries(self) -> Dict[str, Tuple[str, str, Any]]:
+        self._load_index()
+        return self._queries
+
     # ------------------------------------------------------------------ lookups
+
+    def file_hash(self, relpath: str, path: str) -> Optional[str]:
+        """The content hash of a file; not re-read while its size and times are unchanged
+        (as mypy and ruff do). None when the file cannot be read."""
+        try:
+            st = os.stat(path)
+        except OSError:
+            return None
+        hit = self.stats.get(relpath)
+        if hit is not None and hit[:3] == (st.st_mtime_ns, st.st_ctime_ns, st.st_size):
+            return hit[3]
+        try:
+            with open(path, "rb") as fh:
+                chash = content_hash(fh.read())
+        except OSError:
+            return None
+        self.stats[relpath] = (st.st_mtime_ns, st.st_ctime_ns, st.st_size, chash)
+        self.dirty = True
+        return chash
 
     def get_facts(self, relpath: str, chash: str):
         hit = self.facts.get(relpath)
@@ -144,7 +195,7 @@ class Cache:
 
     def put_facts(self, relpath: str, chash: str, facts, fdigest: str) -> None:
         self.facts[relpath] = (chash, facts, fdigest)
-        self.dirty = True
+        self.index_dirty = True
 
     def get_queries(self, relpath: str, chash: str, index_digest: str):
         hit = self.queries.get(relpath)
@@ -154,13 +205,20 @@ class Cache:
 
     def put_queries(self, relpath: str, chash: str, index_digest: str, found) -> None:
         self.queries[relpath] = (chash, index_digest, found)
-        self.dirty = True
+        self.index_dirty = True
 
-    def use_results_digest(self, full_digest: str) -> None:
+    def use_results_digest(self, full_digest: str, files_digest: str) -> None:
         if self.results_digest != full_digest:
             self.results = {}
             self.results_digest = full_digest
             self.dirty = True
+        if self.results_files != files_digest:
+            self.results_files = files_digest
+            self.dirty = True
+
+    def results_valid_for(self, files_digest: str) -> bool:
+        """True when the stored results were computed from exactly these files' contents."""
+        return self.results_digest is not None and self.results_files == files_digest
 
     def get_result(self, relpath: str, display: str, chash: str):
         return self.results.get((relpath, display, chash))
@@ -172,40 +230,46 @@ class Cache:
     def prune(self, relpaths: Iterable[str]) -> None:
         """Forget files that are no longer in the project."""
         keep = set(relpaths)
-        for table in (self.facts, self.queries):
-            for k in [k for k in table if k not in keep]:
-                del table[k]
-                self.dirty = True
+        for k in [k for k in self.stats if k not in keep]:
+            del self.stats[k]
+            self.dirty = True
+        if self._index_loaded:
+            for table in (self._facts, self._queries):
+                for k in [k for k in table if k not in keep]:
+                    del table[k]
+                    self.index_dirty = True
 
     # ------------------------------------------------------------------ saving
 
     def save(self) -> None:
         """Write atomically; a cache that cannot be written is silently skipped."""
-        if not self.dirty:
-            return
-        doc = {
-            "magic": MAGIC, "format": FORMAT, "settings": self.settings,
-            "facts": self.facts, "queries": self.queries,
-            "results_digest": self.results_digest, "results": self.results,
-        }
+        head = {"magic": MAGIC, "format": FORMAT, "settings": self.settings}
         try:
-            self.folder.mkdir(parents=True, exist_ok=True)
-            _mark_folder(self.folder)
-            fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=str(self.folder))
-            try:
-                with os.fdopen(fd, "wb") as fh:
-                    pickle.dump(doc, fh, protocol=pickle.HIGHEST_PROTOCOL)
-                os.replace(tmp, self.file)
-            except BaseException:
-                try:
-                    os.unlink(tmp)
-                except OSError:
-                    pass
-                raise
-            self.dirty = False
+            if self.index_dirty and self._index_loaded:
+                self._write(self.index_file, dict(head, facts=self._facts, queries=self._queries))
+                self.index_dirty = False
+            if self.dirty:
+                self._write(self.file, dict(head, results_digest=self.results_digest, results_files=self.results_files,
+                                            results=self.results, stats=self.stats))
+                self.dirty = False
             _trim(self.folder, self.file)
         except OSError:
             pass
+
+    def _write(self, path: Path, doc: dict) -> None:
+        self.folder.mkdir(parents=True, exist_ok=True)
+        _mark_folder(self.folder)
+        fd, tmp = tempfile.mkstemp(prefix=".tmp-", dir=str(self.folder))
+        try:
+            with os.fdopen(fd, "wb") as fh:
+                pickle.dump(doc, fh, protocol=pickle.HIGHEST_PROTOCOL)
+            os.replace(tmp, path)
+        except BaseException:
+            try:
+                os.unlink(tmp)
+            except OSError:
+                pass
+            raise
 
 
 def _mark_folder(folder: Path) -> None:
@@ -221,13 +285,19 @@ def _mark_folder(folder: Path) -> None:
 
 
 def _trim(folder: Path, current: Path) -> None:
-    files = sorted(folder.glob("*.pickle"), key=lambda p: p.stat().st_mtime, reverse=True)
-    for old in files[KEEP_FILES:]:
+    """Keep the newest KEEP_FILES settings variants (a manifest and its index file each)."""
+    try:
+        manifests = [p for p in folder.glob("*.pickle") if not p.name.endswith(".index.pickle")]
+        manifests.sort(key=lambda p: p.stat().st_mtime, reverse=True)
+    except OSError:
+        return
+    for old in manifests[KEEP_FILES:]:
         if old != current:
-            try:
-                old.unlink()
-            except OSError:
-                pass
+            for p in (old, old.with_name(old.stem + ".index.pickle")):
+                try:
+                    p.unlink()
+                except OSError:
+                    pass
 
 
 def _version_of(dist: str) -> str:

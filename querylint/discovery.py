@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 import subprocess
 from pathlib import Path
-from typing import Iterable, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from querylint.config import Config, path_matches
 
@@ -18,13 +18,30 @@ def _excluded(rel: str, patterns: Iterable[str], given_rel: str = "") -> bool:
     a path part *below* the folder given on the command line (``given_rel``): naming an
     excluded folder explicitly lints it, as in ruff."""
     tail = rel[len(given_rel) + 1:] if given_rel and rel.startswith(given_rel + "/") else rel
-    for p in patterns:
+    literal, others = _split_patterns(tuple(patterns))
+    if literal and not literal.isdisjoint(tail.split("/")):
+        return True
+    for p in others:
         if "/" not in p.rstrip("/"):
             if path_matches(tail, p):
                 return True
         elif path_matches(rel, p):
             return True
     return False
+
+
+_SPLIT: Dict[Tuple[str, ...], Tuple[FrozenSet[str], Tuple[str, ...]]] = {}
+
+
+def _split_patterns(patterns: Tuple[str, ...]) -> Tuple[FrozenSet[str], Tuple[str, ...]]:
+    """(plain names without ``/`` or glob characters, the other patterns). A plain name matches
+    exactly when it equals a path part, so a set lookup replaces the fnmatch calls (hot path)."""
+    hit = _SPLIT.get(patterns)
+    if hit is None:
+        plain = [p.rstrip("/") for p in patterns if "/" not in p.rstrip("/") and not any(c in p for c in "*?[]")]
+        others = tuple(p for p in patterns if "/" in p.rstrip("/") or any(c in p for c in "*?[]"))
+        hit = _SPLIT[patterns] = (frozenset(x for x in plain if x), others)
+    return hit
 
 
 def _git_ignored(root: Path, candidates: List[Path]) -> Set[Path]:
@@ -45,8 +62,12 @@ def _git_ignored(root: Path, candidates: List[Path]) -> Set[Path]:
     return {Path(p) for p in proc.stdout.decode("utf-8", "surrogateescape").split("\0") if p}
 
 
-def discover(paths: Iterable[Path], config: Config, root: Path) -> Tuple[List[Path], List[Tuple[Path, str]]]:
+def discover(
+    paths: Iterable[Path], config: Config, root: Path, resolved: Optional[Dict[Path, Path]] = None
+) -> Tuple[List[Path], List[Tuple[Path, str]]]:
     """Return (files to lint, [(path, reason) for entries that could not be read]).
+
+    ``resolved``, when given, receives each returned file's real path (saves resolving again).
 
     Folders are walked recursively (without following symlinked folders, so loops cannot
     hang the walk); files named explicitly are always linted, excluded or not.
@@ -55,6 +76,7 @@ def discover(paths: Iterable[Path], config: Config, root: Path) -> Tuple[List[Pa
     suffixes = (".py", ".pyi") if config.include_pyi else (".py",)
     explicit: List[Path] = []
     walked: List[Path] = []
+    reals: Dict[Path, Path] = {}
     problems: List[Tuple[Path, str]] = []
     for given in paths:
         if not os.path.lexists(given):
@@ -65,13 +87,18 @@ def discover(paths: Iterable[Path], config: Config, root: Path) -> Tuple[List[Pa
         if not given.is_dir():
             problems.append((given, _not_a_file(given)))
             continue
-        given_rel = "" if Path(given).resolve() == root.resolve() else _rel(given, root)
+        given_real = _resolve(given)
+        given_rel = "" if given_real == root.resolve() else _rel(given, root)
         for dirpath, dirnames, filenames in os.walk(given, onerror=lambda e: problems.append((Path(e.filename), f"cannot list the folder: {e.strerror}"))):
             base = Path(dirpath)
+            # symlinked folders are not followed, so a folder's real path is the given folder's
+            # real path plus the walked part: no resolve() per entry (hot path)
+            below = os.path.relpath(dirpath, given)
+            base_real = given_real if below == "." else given_real / below
             keep = []
             for d in sorted(dirnames):
                 sub = base / d
-                rel = _rel(sub, root)
+                rel = _rel_real(base_real / d, sub, root)
                 if _excluded(rel, excludes, given_rel) or (sub / "pyvenv.cfg").exists():
                     continue
                 if sub.is_symlink():
@@ -82,24 +109,28 @@ def discover(paths: Iterable[Path], config: Config, root: Path) -> Tuple[List[Pa
                 if not name.endswith(suffixes):
                     continue
                 f = base / name
-                if _excluded(_rel(f, root), excludes, given_rel):
+                f_real = _resolve(f) if os.path.islink(f) else base_real / name
+                if _excluded(_rel_real(f_real, f, root), excludes, given_rel):
                     continue
+                reals[f] = f_real
                 if not f.is_file():  # a FIFO would block the read forever; a symlink loop never resolves
                     problems.append((f, _not_a_file(f)))
                     continue
                 walked.append(f)
     if config.respect_gitignore and walked:
-        ignored = _git_ignored(root, [p.resolve() if not p.is_absolute() else p for p in walked])
+        ignored = _git_ignored(root, [reals.get(p) or _resolve(p) for p in walked])
         if ignored:
-            walked = [p for p in walked if (p.resolve() if not p.is_absolute() else p) not in ignored]
+            walked = [p for p in walked if (reals.get(p) or _resolve(p)) not in ignored]
     seen: Set[Path] = set()
     out: List[Path] = []
     for f in explicit + walked:
-        key = _resolve(f)
+        key = reals.get(f) or _resolve(f)
         if key in seen:
             continue
         seen.add(key)
         out.append(f)
+        if resolved is not None:
+            resolved[f] = key
     return out, problems
 
 
@@ -117,6 +148,14 @@ def _resolve(path: Path) -> Path:
         return path.resolve()
     except (OSError, RuntimeError):  # a symlink loop (Python < 3.13 raises)
         return Path(os.path.abspath(path))
+
+
+def _rel_real(real: Path, path: Path, root: Path) -> str:
+    """:func:`_rel` for a path whose real path is already known."""
+    try:
+        return real.relative_to(root).as_posix()
+    except ValueError:
+        return path.as_posix()
 
 
 def _rel(path: Path, root: Path) -> str:

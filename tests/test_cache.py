@@ -118,26 +118,50 @@ def test_config_change_is_a_different_cache(project, parses):
     assert sorted(parses) == ["shop/__init__.py", "shop/helpers.py", "shop/services.py"]
 
 
-@pytest.mark.parametrize("garbage", [b"", b"not a pickle", pickle.dumps({"magic": "other"}), pickle.dumps(["x"]),
-                                     b"\x80\x04\x95" + b"\xff" * 40])
-def test_corrupt_or_foreign_cache_is_ignored_and_rebuilt(project, parses, garbage):
+GARBAGE = [b"", b"not a pickle", pickle.dumps({"magic": "other"}), pickle.dumps(["x"]), b"\x80\x04\x95" + b"\xff" * 40]
+
+
+def cache_files(project):
+    files = sorted((project / ".querylint_cache").glob("*.pickle"))
+    assert len(files) == 2  # the manifest and the index tables
+    index = [f for f in files if f.name.endswith(".index.pickle")][0]
+    manifest = [f for f in files if f is not index][0]
+    return manifest, index
+
+
+@pytest.mark.parametrize("garbage", GARBAGE)
+def test_corrupt_or_foreign_manifest_is_ignored_and_rebuilt(project, parses, garbage):
     cold = run(project)
-    files = list((project / ".querylint_cache").glob("*.pickle"))
-    assert len(files) == 1
-    files[0].write_bytes(garbage)
+    manifest, _ = cache_files(project)
+    manifest.write_bytes(garbage)
     parses.clear()
     res = run(project)
     assert found(res) == found(cold)
     assert res.cache_note and "ignored" in res.cache_note
-    assert len(parses) == 3
     parses.clear()
     again = run(project)  # rebuilt: trusted again
     assert parses == [] and again.cache_note is None
 
 
+@pytest.mark.parametrize("garbage", GARBAGE)
+def test_corrupt_or_foreign_index_is_ignored_and_rebuilt(project, parses, garbage):
+    cold = run(project)
+    _, index = cache_files(project)
+    index.write_bytes(garbage)
+    (project / "shop" / "__init__.py").write_text("# touched: the index is needed\n", encoding="utf-8")
+    parses.clear()
+    res = run(project)
+    assert found(res) == found(cold)
+    assert res.cache_note and "ignored" in res.cache_note
+    assert sorted(parses) == ["shop/__init__.py", "shop/helpers.py", "shop/services.py"]
+    parses.clear()
+    again = run(project)
+    assert parses == [] and again.cache_note is None
+
+
 def test_cache_refuses_arbitrary_pickled_objects(project, tmp_path):
     run(project)
-    cache_file = next((project / ".querylint_cache").glob("*.pickle"))
+    cache_file, _ = cache_files(project)
     marker = tmp_path / "pwned"
 
     class Evil:
@@ -154,12 +178,12 @@ def test_cache_refuses_arbitrary_pickled_objects(project, tmp_path):
 
 def test_stale_entries_of_a_forged_settings_digest_are_not_used(project):
     run(project)
-    cache_file = next((project / ".querylint_cache").glob("*.pickle"))
+    cache_file, _ = cache_files(project)
     settings = cache_file.stem
     cache = Cache.load(project / ".querylint_cache", settings)
-    assert cache.problem is None and cache.facts
+    assert cache.problem is None and cache.facts and cache.results
     other = Cache.load(project / ".querylint_cache", "0" * 32)
-    assert other.facts == {} and other.problem is None  # no file for these settings: empty
+    assert other.facts == {} and other.results == {} and other.problem is None  # no file for these settings
 
 
 def test_no_cache_writes_nothing(project):
@@ -171,3 +195,18 @@ def test_unwritable_cache_folder_does_not_fail(project):
     (project / "blocked").write_text("a file where the folder should be", encoding="utf-8")
     res = lint_paths([project], Config(select=("ALL",)), project, registry(), cwd=project, cache_dir=project / "blocked" / "c")
     assert found(res) == [("shop/services.py", 7, "QL102")]
+
+
+def test_unchanged_project_reads_only_the_manifest(project, monkeypatch):
+    run(project)
+    monkeypatch.setattr(Cache, "_load_index", lambda self: pytest.fail("index tables read although nothing changed"))
+    assert found(run(project)) == [("shop/services.py", 7, "QL102")]
+    assert found(run(project, ["shop/services.py"])) == [("shop/services.py", 7, "QL102")]
+
+
+def test_broken_file_is_reported_on_every_cached_run(project):
+    (project / "shop" / "broken.py").write_text("def f(:\n", encoding="utf-8")
+    for _ in range(2):
+        res = run(project)
+        assert [e.path for e in res.errors] == ["shop/broken.py"]
+        assert found(res) == [("shop/services.py", 7, "QL102")]
