@@ -47,7 +47,25 @@ def _is_constant_collection(node: cst.CSTNode, ctx: Context, depth: int = 0) -> 
             return _is_constant_collection(b.value, ctx, depth + 1)
     if isinstance(node, cst.Attribute) and node.attr.value.isupper():
         return True
+    if isinstance(node, (cst.Name, cst.Attribute)) and _is_enum_class(node, ctx):
+        return True  # for status in OrderStatus: the members of an Enum
     return False
+
+
+_ENUM_BASES = ("Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "TextChoices", "IntegerChoices", "Choices")
+
+
+def _is_enum_class(node: cst.CSTNode, ctx: Context) -> bool:
+    name = N.dotted(node)
+    if name is None:
+        return False
+    b = ctx.binding(name.split(".")[0], at=node)
+    if b is None or b.kind not in ("import", "class"):
+        return False
+    cls = ctx.index.resolve_class(ctx.qualify(node) or name, ctx.module)
+    if cls is None:
+        return False
+    return any(a.rsplit(".", 1)[-1] in _ENUM_BASES for a in [cls.qualname] + ctx.index.ancestors(cls) if a != cls.qualname)
 
 
 def _is_definition_ref(node: cst.CSTNode, ctx: Context) -> bool:

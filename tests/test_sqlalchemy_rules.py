@@ -380,3 +380,12 @@ def test_model_methods_QL125(body, want):
     result = lint_files({"app/__init__.py": "", "app/models.py": METHOD_MODELS, "app/views.py": header + body}, select=["QL125"])
     assert result.errors == []
     assert {(f.span.line - 2, f.rule) for f in result.findings} == want
+
+
+def test_loop_over_enum_members_is_constant_QL120():
+    body = (
+        "import enum\n"
+        "class Status(enum.Enum):\n    NEW = 'new'\n    PAID = 'paid'\n"
+        "def f(s):\n    return {st: s.query(Order).filter(Order.id == st.value).count() for st in Status}\n"
+    )
+    assert codes(body, ("QL120",)) == set()
