@@ -51,6 +51,16 @@ COMPARISONS: Tuple[type, ...] = (exp.EQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.I
 RANDOM_NAMES = {"random", "rand", "newid", "dbms_random.value", "uuid", "gen_random_uuid"}
 
 
+def _sql(node: Optional[exp.Expression]) -> str:
+    """SQL text of a node for messages; never raises (generation can fail on odd trees)."""
+    if node is None:
+        return "?"
+    try:
+        return node.sql()
+    except Exception:  # pragma: no cover - sqlglot generator limits
+        return type(node).__name__
+
+
 def _from(select: exp.Expression) -> Optional[exp.Expression]:
     return select.args.get("from_") or select.args.get("from")
 
@@ -138,7 +148,7 @@ def missing_where(stmt: exp.Expression) -> Optional[Tuple[str, str]]:
         if stmt.args.get("where") is not None or stmt.args.get("limit") is not None:
             return None
         target = stmt.this
-        name = target.name if isinstance(target, exp.Table) else (target.sql() if target is not None else "?")
+        name = target.name if isinstance(target, exp.Table) else _sql(target)
         if HOLE_RE.fullmatch(name or ""):
             name = "the table"
         return ("UPDATE" if isinstance(stmt, exp.Update) else "DELETE", name)
@@ -166,7 +176,7 @@ def likes(stmt: exp.Expression) -> List[LikeUse]:
         if isinstance(parent, exp.Not) or node.args.get("negate"):
             continue
         op = "ILIKE" if isinstance(node, exp.ILike) else "LIKE"
-        column = node.this.sql() if node.this is not None else "?"
+        column = _sql(node.this)
         pat = node.expression
         concatenated = False
         # '%' || :q || '%'  →  the leftmost operand decides
@@ -290,11 +300,11 @@ def wrapped_columns(stmt: exp.Expression) -> List[WrappedColumn]:
                 continue
             if isinstance(cmp, exp.In) and cmp.args.get("query") is not None:
                 continue
-            key = (left.sql(), clause)
+            key = (_sql(left), clause)
             if key in seen:
                 continue
             seen.add(key)
-            out.append(WrappedColumn(left.sql(), col.sql(), clause))
+            out.append(WrappedColumn(_sql(left), _sql(col), clause))
     return out
 
 
@@ -319,7 +329,7 @@ def variable_offsets(stmt: exp.Expression) -> List[str]:
         if e is None or isinstance(e, exp.Literal):
             continue
         if e.find(exp.Placeholder, exp.Parameter, exp.Column) is not None:
-            out.append(e.sql())
+            out.append(_sql(e))
     return out
 
 
@@ -332,7 +342,7 @@ def not_in_subqueries(stmt: exp.Expression) -> List[str]:
         while isinstance(inner, exp.Paren):
             inner = inner.this
         if isinstance(inner, exp.In) and inner.args.get("query") is not None:
-            out.append(inner.this.sql() if inner.this is not None else "?")
+            out.append(_sql(inner.this))
     return out
 
 

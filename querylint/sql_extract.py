@@ -17,6 +17,7 @@ with each hole replaced: constants are substituted, generated placeholder lists
 from __future__ import annotations
 
 import ast
+import dataclasses
 import re
 import string
 from dataclasses import dataclass, field
@@ -393,14 +394,29 @@ class Evaluator:
     # -- pieces -----------------------------------------------------------
 
     def pieces(self, expr: cst.CSTNode, depth: int = 0, via = False, module_only: bool = False) -> Optional[List[Piece]]:
+        """Text pieces and holes of a string expression, or None when it is not a known string.
+
+        Memoised per expression (a long ``+`` chain is evaluated once per node, not once per path).
+        """
         if depth > 8 or expr is None:
             return None
+        key = (id(expr), id(via) if via else 0, module_only)
+        memo = self.__dict__.setdefault("_memo", {})
+        if key in memo:
+            got = memo[key]
+            return None if got is None else [dataclasses.replace(p) if isinstance(p, Hole) else p for p in got]
+        memo[key] = None  # a cycle evaluates to "unknown"
+        got = self._pieces(expr, depth, via, module_only)
+        memo[key] = got
+        return None if got is None else list(got)
+
+    def _pieces(self, expr: cst.CSTNode, depth: int, via, module_only: bool) -> Optional[List[Piece]]:
         if isinstance(expr, cst.SimpleString):
             s = N.string_value(expr)
             return [s] if s is not None else None
         if isinstance(expr, cst.ConcatenatedString):
-            left = self.pieces(expr.left, depth + 1, via, module_only)
-            right = self.pieces(expr.right, depth + 1, via, module_only)
+            left = self.pieces(expr.left, depth, via, module_only)
+            right = self.pieces(expr.right, depth, via, module_only)
             if left is None or right is None:
                 return None
             return left + right
@@ -415,8 +431,8 @@ class Evaluator:
             return out
         if isinstance(expr, cst.BinaryOperation):
             if isinstance(expr.operator, cst.Add):
-                left = self.pieces(expr.left, depth + 1, via, module_only)
-                right = self.pieces(expr.right, depth + 1, via, module_only)
+                left = self.pieces(expr.left, depth, via, module_only)
+                right = self.pieces(expr.right, depth, via, module_only)
                 if left is None and right is None:
                     return None
                 if left is None:
@@ -964,7 +980,14 @@ def extract_constant(node: cst.Assign, ctx: Context) -> List[EmbeddedSql]:
 
 def extract(call: cst.Call, ctx: Context) -> List[EmbeddedSql]:
     """Every SQL text reaching this call when it is a sink (memoised per call node)."""
-    return ctx.memo(("sql-extract", id(call)), lambda: _extract(call, ctx))
+    return ctx.memo(("sql-extract", id(call)), lambda: guarded(_extract, call, ctx))
+
+
+def guarded(fn, node, ctx) -> List[EmbeddedSql]:
+    try:
+        return fn(node, ctx)
+    except RecursionError:  # a pathologically long concatenation: not judged
+        return []
 
 
 def _extract(call: cst.Call, ctx: Context) -> List[EmbeddedSql]:

@@ -8,6 +8,7 @@ finding here except the opt-in QL310.
 """
 from __future__ import annotations
 
+import logging
 import re
 from typing import Dict, List, Optional, Tuple
 
@@ -17,10 +18,11 @@ from querylint.drivers import PARAMSTYLE_OF_DRIVER, infer
 from querylint.requests import request_context
 from querylint.rule import Rule, dedent, nodes as N
 from querylint import sql_checks as C
-from querylint.sql_extract import EmbeddedSql, Evaluator, Hole, extract, extract_constant
+from querylint.sql_extract import EmbeddedSql, Evaluator, Hole, extract, extract_constant, guarded
 from querylint.sql_parse import DML_VERBS, HOLE_PREFIX, SQL_VERBS, first_word
 from querylint.types import Severity
 
+log = logging.getLogger(__name__)
 ONE_ROW_METHODS = {"fetchrow", "fetchval", "fetch_one", "fetch_val"}
 ONE_ROW_CHAIN = {"first", "scalar", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "fetchone", "fetchval"}
 _IDENT_BEFORE = re.compile(r"(ORDER\s+BY|GROUP\s+BY|FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|SELECT|DISTINCT|,|\.)\s*$", re.I)
@@ -70,7 +72,7 @@ class _SqlRule(Rule):
     def visit_Assign(self, node: cst.Assign) -> None:
         # a module-level SQL constant that another module runs: judged here, at its literal
         if len(self.ctx.frames) == 1:
-            self._process(self.ctx.memo(("sql-constant", id(node)), lambda: extract_constant(node, self.ctx)))
+            self._process(self.ctx.memo(("sql-constant", id(node)), lambda: guarded(extract_constant, node, self.ctx)))
 
     def _process(self, items) -> None:
         for item in items:
@@ -78,7 +80,10 @@ class _SqlRule(Rule):
                 stmts = self.statements(item)
                 if stmts is None:
                     continue
-                self.check_tree(item, stmts)
+                try:
+                    self.check_tree(item, stmts)
+                except RecursionError:
+                    log.debug("%s: SQL tree too deep to judge: %.80s", self.code, item.text)
             else:
                 self.check(item)
 
