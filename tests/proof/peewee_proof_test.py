@@ -72,6 +72,7 @@ CASES = [
     (timeline.reward_all, "grows", NONE),
     (timeline.bump_karma, "grows", IDS),
     (timeline.unlike_all, "grows", lambda d: (d["first"],)),
+    (timeline.users_by_id, "grows", IDS),
     (timeline_ok.timeline, "flat", NONE),
     (timeline_ok.author_ids, "flat", NONE),
     (timeline_ok.tweet_counts, "flat", NONE),

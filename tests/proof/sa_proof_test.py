@@ -204,6 +204,8 @@ OPS = [
     (ops_stock.restock, "grows", _ids),
     (ops_stock.touch_all, "grows", _products),
     (ops_stock.movement_sum, "grows", _ids),
+    (ops_stock.sync_products, "grows", lambda s, ids: ([{"id": i, "sku": f"SKU-{k}", "stock": 7} for k, i in enumerate(ids)],)),
+    (ops_ok.sync_products, "flat", lambda s, ids: ([{"id": i, "sku": f"SKU-{k}", "stock": 7} for k, i in enumerate(ids)],)),
     (ops_ok.stock_levels, "flat", _ids),
     (ops_ok.receive, "commits-flat", _ids),
     (ops_ok.receive_bulk, "flat", _ids),
