@@ -162,3 +162,14 @@ def test_asyncpg_positional_parameters():
 ])
 def test_split_percent(fmt, parts):
     assert split_percent(fmt) == parts
+
+
+def test_long_concatenation_chain_is_linear():
+    """Regression: a 300-part ``+`` chain of names once took minutes (re-evaluated on every path)."""
+    import time
+
+    parts = " + ".join(f"x{i}" for i in range(300))
+    start = time.perf_counter()
+    item = one(f'def f(cur):\n    cur.execute("SELECT id FROM t WHERE " + {parts})\n')
+    assert time.perf_counter() - start < 5
+    assert len(item.value_holes) == 300
