@@ -522,6 +522,10 @@ def _infer_attribute(expr: cst.Attribute, ctx: Context, depth: int) -> Optional[
     if attr == "awaitable_attrs":
         return infer(expr.value, ctx, depth + 1)
     base = infer(expr.value, ctx, depth + 1)
+    if base is not None and base.kind == "instance" and base.elem is not None and base.elem.kind == "tuple":
+        # row.User on a Row of select(User, Address)
+        hits = [p for p in base.elem.parts if p.kind == "entity" and _last(p.entity) == attr]
+        return SAValue("instance", hits[0], origin=base.origin) if len(hits) == 1 else None
     if base is None or base.kind != "instance" or base.elem is None or base.elem.kind != "entity":
         return None
     return relationship_value(base.elem, attr, ctx)

@@ -212,6 +212,9 @@ def test_plain_classes_are_not_mapped():
         # enumerate / sorted / zip keep the rows
         ("def f(s: Session):\n    for i, o in enumerate(s.scalars(select(Order)).all()):\n        print(i, o.customer)\n", {(3, "QL122")}),
         ("def f(s: Session):\n    for o in sorted(s.scalars(select(Order)), key=lambda o: o.id):\n        print(o.customer)\n", {(3, "QL122")}),
+        # Row attributes named after the entity
+        ("def f(s: Session):\n    return [row.Order.customer for row in s.execute(select(Order)).all()]\n", {(2, "QL122")}),
+        ("def f(s: Session):\n    return [row.Order.customer for row in s.execute(select(Order).options(joinedload(Order.customer)))]\n", set()),
         # rows passed in as a parameter: we cannot know how they were loaded
         ("def f(orders):\n    return [o.customer for o in orders]\n", set()),
         # one object loaded before the loop: its relationship loads once
