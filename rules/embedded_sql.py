@@ -40,7 +40,7 @@ def paramstyle(item: EmbeddedSql) -> str:
     style = PARAMSTYLE_OF_DRIVER.get(item.driver or "")
     if style:
         return style
-    parsed = item.parsed()
+    parsed = item.parsed(item._ctx.config.sql_dialect if item._ctx is not None else None)
     if parsed is not None and parsed[0].placeholders:
         return parsed[0].placeholders[0].style.replace("%(name)s", "%(name)s")
     return "%s"
