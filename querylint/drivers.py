@@ -69,7 +69,7 @@ CURSOR_NAMES = {"cursor", "cur", "curs", "c_", "dict_cursor", "db_cursor", "csr"
 CONNECTION_NAMES = {"conn", "connection", "con", "db_conn", "dbconn", "db_connection", "raw_conn", "pg_conn", "cnx", "cnxn"}
 POOL_NAMES = {"pool", "db_pool", "pg_pool", "connection_pool", "conn_pool"}
 
-EXECUTE_METHODS = {"execute", "executemany", "executescript", "exec_driver_sql", "execute_many"}  # execute_many: databases
+EXECUTE_METHODS = {"execute", "executemany", "executescript", "exec_driver_sql", "execute_many", "execute_fetchall", "execute_insert"}  # execute_many: databases; execute_fetchall/execute_insert: aiosqlite
 ASYNC_FETCH_METHODS = {"fetch", "fetchrow", "fetchval", "fetch_all", "fetch_one", "fetch_val", "copy_records_to_table", "copy_from_query"}
 
 
