@@ -112,7 +112,7 @@ class EmbeddedSql:
         """The text looks like SQL (or the sink is known to take SQL and the text is known)."""
         if self.text is None:
             return False
-        if self.fragment != "statement":
+        if self.fragment not in ("statement", "subquery"):
             return True
         if self._is_sql is None:
             self._is_sql = looks_like_sql(self.text)
@@ -125,7 +125,7 @@ class EmbeddedSql:
     def statement_text(self) -> Optional[str]:
         if self.text is None:
             return None
-        if self.fragment == "statement":
+        if self.fragment in ("statement", "subquery"):
             return self.text
         return wrap_fragment(self.text, self.fragment)
 
@@ -1015,7 +1015,8 @@ def _extract(call: cst.Call, ctx: Context) -> List[EmbeddedSql]:
             origin = ev.class_attr_node(expr)
         text, holes = (None, []) if pieces is None else _assemble(pieces)
         if fragment == "rawsql":
-            fragment = "statement" if text is not None and looks_like_sql(text) else "expression"
+            # RawSQL("SELECT ...") is a scalar subquery of an ORM query, not a statement of its own
+            fragment = "subquery" if text is not None and looks_like_sql(text) else "expression"
         item = EmbeddedSql(sink, expr, fragment, pieces, origin, holes, extra, text, driver, ctx)
         if not sink.confident:
             head = text if text is not None else _leading_text(ev, expr)
