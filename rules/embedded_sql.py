@@ -258,8 +258,20 @@ class UpdateDeleteWithoutWhere(_SqlRule):
             if got:
                 verb, table = got
                 what = "changes" if verb == "UPDATE" else "deletes"
-                self.emit(item.origin, f"`{verb}` of `{table}` has no WHERE clause: it {what} every row of the table; add the missing condition")
+                unused = self._unused_id_params()
+                hint = f" (`{unused[0]}` is never used)" if unused else ""
+                self.emit(item.origin, f"`{verb}` of `{table}` has no WHERE clause: it {what} every row of the table{hint}; add the missing condition")
                 break
+
+    def _unused_id_params(self) -> List[str]:
+        fn = self.ctx.function
+        if fn is None or not isinstance(fn.node, cst.FunctionDef):
+            return []
+        params = [p for p in N.param_names(fn.node.params) if p == "id" or p.endswith(("_id", "_ids", "_pk"))]
+        if not params:
+            return []
+        used = {n.value for n in N.walk(fn.node.body, into_functions=True) if isinstance(n, cst.Name)}
+        return [p for p in params if p not in used]
 
 
 # --------------------------------------------------------------------------- QL303
