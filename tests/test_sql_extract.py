@@ -173,3 +173,26 @@ def test_long_concatenation_chain_is_linear():
     item = one(f'def f(cur):\n    cur.execute("SELECT id FROM t WHERE " + {parts})\n')
     assert time.perf_counter() - start < 5
     assert len(item.value_holes) == 300
+
+
+def test_project_helper_taking_sql_is_a_sink():
+    helper = "from django.db import connection\ndef run_query(sql, params=()):\n    with connection.cursor() as c:\n        c.execute(sql, params)\n        return c.fetchall()\n"
+    src = "from app.db import run_query\ndef view(request, name):\n    return run_query(f\"SELECT id FROM t WHERE name = '{name}'\")\n"
+    (item,) = extract_all(src, others={"app/db.py": helper})
+    assert item.sink.kind == "helper" and [h.source for h in item.value_holes] == ["name"]
+
+
+def test_helper_sql_parameter_in_second_position():
+    helper = "def read(connection, query):\n    cur = connection.cursor()\n    cur.execute(query)\n    return cur.fetchall()\n"
+    src = 'from app.db import read\ndef f(conn):\n    return read(conn, "SELECT id FROM t")\n'
+    (item,) = extract_all(src, others={"app/db.py": helper})
+    assert item.text == "SELECT id FROM t"
+
+
+def test_module_constant_run_from_another_module_is_judged_where_it_is_written():
+    queries = 'ALL = "SELECT * FROM t"\nUNUSED = "SELECT * FROM u"\n'
+    user = "from app.queries import ALL\ndef f(cur):\n    cur.execute(ALL)\n"
+    from querylint.testing import lint_files
+
+    res = lint_files({"app/queries.py": queries, "app/user.py": user}, select=["QL301"])
+    assert [(f.path, f.span.line) for f in res.findings] == [("app/queries.py", 1)]
