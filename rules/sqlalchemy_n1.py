@@ -1236,6 +1236,195 @@ def _inside_function(node, fn_node, ctx) -> bool:
     return False
 
 
+_SCHEMA_BASES = {"Schema", "SQLAlchemySchema", "SQLAlchemyAutoSchema", "ModelSchema", "TableSchema"}
+_NESTED_FIELDS = {"Nested", "Pluck"}
+
+
+def _marshmallow_schemas(index):
+    """Schema qualname -> (field name, attribute read) for its ``fields.Nested`` / ``Pluck`` fields."""
+    def compute(ix):
+        memo = {}
+
+        def is_schema(cls, depth=0):
+            if cls.qualname in memo:
+                return memo[cls.qualname]
+            memo[cls.qualname] = False
+            ok = False
+            for base in cls.bases:
+                last = base.rsplit(".", 1)[-1]
+                if last in _SCHEMA_BASES and (base.startswith(("marshmallow", "flask_marshmallow")) or base.split(".")[0] in ("ma", "marshmallow") or "." in base and base.split(".")[-2] in ("ma", "marshmallow")):
+                    ok = True
+                elif depth < 8:
+                    parent = ix.resolve_class(base, cls.module)
+                    if parent is not None and parent.qualname != cls.qualname and is_schema(parent, depth + 1):
+                        ok = True
+                if ok:
+                    break
+            memo[cls.qualname] = ok
+            return ok
+
+        out = {}
+        for cls in ix.classes.values():
+            if not is_schema(cls):
+                continue
+            nested = []
+            for c in ix.mro_classes(cls):
+                for a in c.attrs:
+                    call = a.call
+                    if call is None:
+                        continue
+                    last = call.func.rsplit(".", 1)[-1]
+                    if last == "List" and call.calls:
+                        inner = call.nested("0")
+                        if inner is not None and inner.func.rsplit(".", 1)[-1] in _NESTED_FIELDS:
+                            call, last = inner, inner.func.rsplit(".", 1)[-1]
+                    if last in _NESTED_FIELDS:
+                        attr = a.name
+                        for k, v in call.kwargs:
+                            if k == "attribute" and v[0] == "str":
+                                attr = str(v[1]).split(".")[0]
+                        nested.append((a.name, attr))
+            out[cls.qualname] = tuple(nested)
+        return out
+
+    return index.derived("marshmallow.schemas", compute)
+
+
+def _schema_of(expr, ctx, depth: int = 0) -> Optional[Tuple[str, bool]]:
+    """(schema qualname, many) for ``PostSchema(many=True)`` or a name bound to it (module constants too)."""
+    if depth > 4:
+        return None
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        b = ctx.binding(N.root_name(expr) or "", at=expr)
+        if isinstance(expr, cst.Name) and b is not None and b.kind in ("assign", "annassign") and b.is_simple and b.value is not None:
+            return _schema_of(b.value, ctx, depth + 1)
+        if b is not None and b.kind == "import":
+            # ``articles_schema = ArticleSchema(many=True)`` in another module
+            q = ctx.qualify(expr) or ""
+            mod, _, var = q.rpartition(".")
+            facts = ctx.index.modules.get(mod)
+            for name, call in facts.module_calls if facts is not None else ():
+                if name == var:
+                    cls = ctx.index.resolve_class(call.func, mod)
+                    if cls is not None and cls.qualname in _marshmallow_schemas(ctx.index):
+                        return cls.qualname, call.kwarg("many") == ("lit", True)
+        return None
+    if not isinstance(expr, cst.Call):
+        return None
+    d = N.dotted(expr.func)
+    if d is None:
+        return None
+    cls = ctx.index.resolve_class(ctx.qualify(expr.func) or d, ctx.module)
+    if cls is None or cls.qualname not in _marshmallow_schemas(ctx.index):
+        return None
+    many = N.arg(expr, keyword="many")
+    return cls.qualname, isinstance(many, cst.Name) and many.value == "True"
+
+
+class SqlalchemyLazyLoadInSchemaDump(Rule):
+    """
+    ## What it does
+    Flags a marshmallow schema `dump(...)` of the rows of a SQLAlchemy query, when the schema's
+    `fields.Nested(...)` / `fields.Pluck(...)` fields read lazily loaded relationships the query
+    does not eager-load. The finding sits on the query, where the fix belongs.
+
+    ## Why is this bad?
+    The schema reads each nested relationship of each row while dumping: one lazy SELECT per
+    row and relationship, hidden inside the serialiser.
+
+    ## Example
+    ```python
+    class PostSchema(ma.SQLAlchemyAutoSchema):
+        author = ma.Nested(AuthorSchema)
+
+    posts = Post.query.all()
+    return jsonify(PostSchema(many=True).dump(posts))
+    ```
+
+    ## Use instead
+    ```python
+    posts = Post.query.options(joinedload(Post.author)).all()
+    ```
+
+    ## Known problems
+    Only `Nested` / `Pluck` fields whose name (or `attribute=`) is a relationship of the row's
+    class are judged; `fields.Method` / `fields.Function` are not followed.
+    """
+
+    code = "QL127"
+    name = "sqlalchemy-lazy-load-in-schema-dump"
+    VALID = [
+        dedent(
+            """
+            def dump(schema, rows):
+                return schema.dump(rows)
+            """
+        )
+    ]
+    INVALID = [
+        {
+            "app/models.py": SqlalchemyLazyLoadInLoop.VALID[0]["app/models.py"],
+            "app/schemas.py": dedent(
+                """
+                from marshmallow import Schema, fields
+                class CustomerSchema(Schema):
+                    id = fields.Int()
+                class OrderSchema(Schema):
+                    id = fields.Int()
+                    customer = fields.Nested(CustomerSchema)
+                """
+            ),
+            "app/views.py": dedent(
+                """
+                from sqlalchemy import select
+                from app.models import Order
+                from app.schemas import OrderSchema
+                def orders(session):
+                    rows = session.scalars(select(Order)).all()  # want: QL127
+                    return OrderSchema(many=True).dump(rows)
+                """
+            ),
+        }
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if N.call_name(node) != "dump" or not node.args or not isinstance(node.func, cst.Attribute):
+            return
+        m = mappings(self.ctx.index)
+        if not m.classes or not _marshmallow_schemas(self.ctx.index):
+            return
+        got = _schema_of(node.func.value, self.ctx)
+        if got is None:
+            return
+        schema, many = got
+        dump_many = N.arg(node, keyword="many")
+        many = many or (isinstance(dump_many, cst.Name) and dump_many.value == "True")
+        v = infer(node.args[0].value, self.ctx)
+        if v is None or v.elem is None or v.elem.kind != "entity":
+            return
+        if v.kind not in ("rows", "result", "query") or not many:
+            return
+        elem = v.elem
+        if elem.loop is not None or elem.root_self:
+            return
+        for field_name, attr in _marshmallow_schemas(self.ctx.index)[schema]:
+            rel = m.relationship(elem.entity, attr)
+            if rel is None or rel.lazy in ("dynamic", "write_only"):
+                continue
+            if strategy(elem, rel) != "lazy" or _reverse_of_parent(elem, rel, m):
+                continue
+            fn = self.ctx.function
+            target = node
+            if elem.origin is not None and not elem.origin_label and fn is not None and _inside_function(elem.origin, fn.node, self.ctx):
+                target = elem.origin
+            self.report(
+                target,
+                f"`{schema.rsplit('.', 1)[-1]}(many=True).dump(...)` reads `{field_name}`, the lazily loaded {rel.kind_word} "
+                f"`{rel.label}`, for every row; add `.options({loader_hint(elem, rel, self.ctx)})` to {_origin_text(elem, self.ctx)}",
+            )
+            return
+
+
 # ------------------------------------------------------------------------ index query detector
 
 
@@ -1281,5 +1470,6 @@ RULES = (
     SqlalchemyDynamicRelationshipInLoop,
     OrmMethodQueryInLoop,
     SqlalchemyLazyLoadInResponseModel,
+    SqlalchemyLazyLoadInSchemaDump,
 )
 QUERY_DETECTORS = (detect_sqlalchemy_query,)

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session  # noqa: E402
 
 ROOT = Path(__file__).resolve().parents[2]
 CASES = ROOT / "fixtures" / "sqlalchemy"
-for _case in ("orm2_lazy", "session_queries", "orm1_legacy", "overfetch", "through_calls"):
+for _case in ("orm2_lazy", "session_queries", "orm1_legacy", "overfetch", "through_calls", "marshmallow_dump"):
     _p = str(CASES / _case)
     if _p not in sys.path:
         sys.path.insert(0, _p)
@@ -358,3 +358,29 @@ BILLING = [
 @pytest.mark.parametrize("func, expect", BILLING, ids=[f.__name__ for f, _ in BILLING])
 def test_sa_billing(func, expect):
     check(billing_models.Base, seed_billing, func, expect)
+
+
+# ------------------------------------------------------------------------- marshmallow_dump
+
+try:
+    from sa_mm import models as mm_models, views as mm_views  # noqa: E402
+except ImportError:  # pragma: no cover - marshmallow is a test dependency
+    mm_models = None
+
+
+def seed_mm(session, n):
+    for i in range(n):
+        a = mm_models.Article(title=f"article {i}", author=mm_models.Author(name=f"author {i}"))
+        a.tags.append(mm_models.Tag(label=f"tag {i}"))
+        session.add(a)
+    session.flush()
+    return None
+
+
+MM = [("list_articles", "grows"), ("list_with_tags", "grows"), ("list_loaded", "flat"), ("list_titles", "flat")]
+
+
+@pytest.mark.skipif(mm_models is None, reason="marshmallow is not installed")
+@pytest.mark.parametrize("name, expect", MM, ids=[n for n, _ in MM])
+def test_sa_marshmallow_dump(name, expect):
+    check(mm_models.Base, seed_mm, getattr(mm_views, name), expect)
