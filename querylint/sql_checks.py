@@ -116,18 +116,37 @@ class StarUse:
 def returned_stars(stmt: exp.Expression) -> List[StarUse]:
     """``*`` / ``t.*`` in a returned projection over stored tables (not EXISTS, COUNT(*), CTE bodies)."""
     ctes = cte_names(stmt)
+    star_ctes = _star_ctes(stmt)
     out = []
     for sel in _top_selects(stmt):
         tables = real_tables(sel, ctes, holes_ok=True)
         aliases = {(t.alias_or_name or "").lower(): t.name for t in tables}
+        srcs = sources(sel)
+        # a CTE that is itself ``SELECT * FROM table`` passes every column through
+        through = [star_ctes[s.name.lower()] for s in srcs if isinstance(s, exp.Table) and s.name.lower() in star_ctes]
         for proj in sel.expressions:
             if isinstance(proj, exp.Star):
-                if tables and len(tables) == len(sources(sel)):
+                if tables and len(tables) == len(srcs):
                     out.append(StarUse(None, tuple(t.name for t in tables)))
+                elif through and len(through) + len(tables) == len(srcs):
+                    out.append(StarUse(None, tuple(t.name for t in tables) + tuple(n for names in through for n in names)))
             elif isinstance(proj, exp.Column) and isinstance(proj.this, exp.Star):
                 q = (proj.table or "").lower()
                 if q in aliases:
                     out.append(StarUse(proj.table, (aliases[q],)))
+    return out
+
+
+def _star_ctes(stmt: exp.Expression) -> dict:
+    """{cte name: tables} for CTEs whose body is ``SELECT * FROM <stored tables>``."""
+    out = {}
+    ctes = cte_names(stmt)
+    for cte in stmt.find_all(exp.CTE):
+        body = cte.this
+        for sel in _top_selects(body) if body is not None else []:
+            tables = real_tables(sel, ctes)
+            if tables and len(tables) == len(sources(sel)) and any(isinstance(p, exp.Star) for p in sel.expressions):
+                out[(cte.alias or "").lower()] = tuple(t.name for t in tables)
     return out
 
 

@@ -21,6 +21,7 @@ def tree(sql, dialect=None):
     ("SELECT id FROM t WHERE EXISTS (SELECT * FROM u WHERE u.t_id = t.id)", []),
     ("WITH r AS (SELECT * FROM t) SELECT id FROM r", []),
     ("WITH r AS (SELECT id FROM t) SELECT * FROM r", []),
+    ("WITH r AS (SELECT * FROM t WHERE a) SELECT * FROM r", [("t",)]),
     ("SELECT * FROM (SELECT id FROM t) s", []),
     ("INSERT INTO b SELECT * FROM a", []),
     ("SELECT * FROM qlhole0", [("qlhole0",)]),
