@@ -150,7 +150,7 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
     if output_file is not None:
         output_file.write_text(text, encoding="utf-8")
     else:
-        click.echo(text, nl=False)
+        click.echo(text, nl=False, color=colour or None)
     if output_format == "text" or output_file is not None:
         err = format_errors_text(result)
         if err:

@@ -95,13 +95,16 @@ def discover(
             # real path plus the walked part: no resolve() per entry (hot path)
             below = os.path.relpath(dirpath, given)
             base_real = given_real if below == "." else given_real / below
+            base_rel = _rel_real(base_real, base, root)  # strings below: few Path objects (hot path)
+            rel_prefix = "" if base_rel == "." else base_rel + "/"
+            under_root = base_real == root or root in base_real.parents
             keep = []
             for d in sorted(dirnames):
-                sub = base / d
-                rel = _rel_real(base_real / d, sub, root)
-                if _excluded(rel, excludes, given_rel) or (sub / "pyvenv.cfg").exists():
+                sub = os.path.join(dirpath, d)
+                rel = rel_prefix + d if under_root else _rel_real(base_real / d, Path(sub), root)
+                if _excluded(rel, excludes, given_rel) or os.path.exists(os.path.join(sub, "pyvenv.cfg")):
                     continue
-                if sub.is_symlink():
+                if os.path.islink(sub):
                     continue
                 keep.append(d)
             dirnames[:] = keep
@@ -109,11 +112,16 @@ def discover(
                 if not name.endswith(suffixes):
                     continue
                 f = base / name
-                f_real = _resolve(f) if os.path.islink(f) else base_real / name
-                if _excluded(_rel_real(f_real, f, root), excludes, given_rel):
+                if os.path.islink(f):
+                    f_real = _resolve(f)
+                    rel = _rel_real(f_real, f, root)
+                else:
+                    f_real = None
+                    rel = rel_prefix + name if under_root else _rel_real(base_real / name, f, root)
+                if _excluded(rel, excludes, given_rel):
                     continue
-                reals[f] = f_real
-                if not f.is_file():  # a FIFO would block the read forever; a symlink loop never resolves
+                reals[f] = f_real or base_real / name
+                if not os.path.isfile(f):  # a FIFO would block the read forever; a symlink loop never resolves
                     problems.append((f, _not_a_file(f)))
                     continue
                 walked.append(f)
