@@ -552,8 +552,13 @@ class SqlalchemyLazyLoadInLoop(Rule):
         )
 
     def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.loop is None or not node.args:
+            return
+        if isinstance(node.func, cst.Attribute):
+            self._serialiser_per_item(node)
+            return
         # a helper of this module that reads relationships of the row it is given: ``serialize(order)``
-        if self.ctx.loop is None or not isinstance(node.func, cst.Name) or not node.args:
+        if not isinstance(node.func, cst.Name):
             return
         got = helper_lazy_reads(node, self.ctx)
         if got is None:
@@ -564,6 +569,51 @@ class SqlalchemyLazyLoadInLoop(Rule):
             f"`{helper}()` reads `{arg_text}.{chain}` (the lazily loaded {rel.kind_word} `{rel.label}`) on every iteration of "
             f"{self.ctx.loop_label(loop)}; add `.options({loader_hint(elem, rel, self.ctx)})` to {_origin_text(elem, self.ctx)}",
         )
+
+
+    def _serialiser_per_item(self, node: cst.Call) -> None:
+        """``PostOut.model_validate(post)`` / ``PostSchema().dump(post)`` once per row, reading lazy relationships."""
+        name = node.func.attr.value
+        if name not in ("model_validate", "from_orm", "validate", "dump"):
+            return
+        m = mappings(self.ctx.index)
+        if not m.classes:
+            return
+        arg = N.arg(node, 0)
+        if not isinstance(arg, (cst.Name, cst.Attribute)):
+            return
+        base = infer(arg, self.ctx)
+        if base is None or base.kind != "instance" or base.elem is None or base.elem.kind != "entity" or base.elem.root_self:
+            return
+        loop = per_item(base.elem, self.ctx)
+        if loop is None:
+            return
+        if name == "dump":
+            got = _schema_of(node.func.value, self.ctx)
+            if got is None:
+                return
+            fields = _marshmallow_schemas(self.ctx.index)[got[0]]
+            label = got[0].rsplit(".", 1)[-1]
+        else:
+            owner = node.func.value
+            cls = self.ctx.index.resolve_class(self.ctx.qualify(owner) or N.dotted(owner) or "", self.ctx.module)
+            if cls is None or cls.qualname not in _pydantic_models(self.ctx.index):
+                return
+            fields = tuple((f, f) for f, _nested in _nested_fields(cls.qualname, self.ctx))
+            label = cls.name
+        elem = base.elem
+        for field_name, attr in fields:
+            rel = m.relationship(elem.entity, attr)
+            if rel is None or rel.lazy in ("dynamic", "write_only"):
+                continue
+            if strategy(elem, rel) != "lazy" or _reverse_of_parent(elem, rel, m):
+                continue
+            self.report(
+                node,
+                f"`{N.short(node)}` reads `{field_name}` of `{label}`, the lazily loaded {rel.kind_word} `{rel.label}`, on every iteration of "
+                f"{self.ctx.loop_label(loop)}; add `.options({loader_hint(elem, rel, self.ctx)})` to {_origin_text(elem, self.ctx)}",
+            )
+            return
 
 
 def _module_functions(ctx):

@@ -59,7 +59,10 @@ def statements(url: str, n: int) -> int:
 
 @pytest.mark.parametrize(
     "url, expect",
-    [("/posts", "grows"), ("/posts/detailed", "grows"), ("/posts/joined", "flat"), ("/posts/titles", "flat")],
+    [
+        ("/posts", "grows"), ("/posts/detailed", "grows"), ("/posts/joined", "flat"), ("/posts/titles", "flat"),
+        ("/posts/manual", "grows"), ("/posts/manual-joined", "flat"),
+    ],
 )
 def test_response_model_serialisation(url, expect):
     one, five = statements(url, 1), statements(url, 5)

@@ -377,7 +377,10 @@ def seed_mm(session, n):
     return None
 
 
-MM = [("list_articles", "grows"), ("list_with_tags", "grows"), ("list_loaded", "flat"), ("list_titles", "flat")]
+MM = [
+    ("list_articles", "grows"), ("list_with_tags", "grows"), ("list_loaded", "flat"), ("list_titles", "flat"),
+    ("one_by_one", "grows"), ("one_by_one_loaded", "flat"),
+]
 
 
 @pytest.mark.skipif(mm_models is None, reason="marshmallow is not installed")
