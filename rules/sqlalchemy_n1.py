@@ -465,7 +465,10 @@ class SqlalchemyLazyLoadInLoop(Rule):
     rows of a query: `order.customer` / `user.addresses` inside the loop over the query's rows,
     when the query has no covering loader option (`joinedload`, `selectinload`, `subqueryload`,
     `immediateload`, `contains_eager`) and the relationship is not declared eager
-    (`lazy="joined"` / `"selectin"` / `"subquery"` / `"immediate"`).
+    (`lazy="joined"` / `"selectin"` / `"subquery"` / `"immediate"`). The read may also happen
+    one call away, reported at the call in the loop: a helper of the same module given the row
+    (`serialize(order)`), `PostOut.model_validate(post)` of a pydantic model with nested
+    fields, or a marshmallow `schema.dump(post)` with `Nested` fields.
 
     ## Why is this bad?
     Each first access to the attribute runs its own SELECT: one query for the rows, then one
