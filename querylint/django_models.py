@@ -88,6 +88,7 @@ class ModelGraph:
     querysets: Set[str] = field(default_factory=set)  # project QuerySet/Manager classes
     queryset_methods: Set[str] = field(default_factory=set)  # their method names
     queryset_method_quals: Dict[str, List[str]] = field(default_factory=dict)  # method name -> function qualnames
+    manager_names: Set[str] = field(default_factory=lambda: {"objects", "_default_manager", "_base_manager"})
 
     def get(self, qualname: Optional[str]) -> Optional[ModelInfo]:
         if not qualname:
@@ -328,6 +329,7 @@ def build_graph(index: ProjectIndex) -> ModelGraph:
     for q, info in graph.models.items():
         for name in info.relations:
             graph.relation_owners.setdefault(name, set()).add(q)
+        graph.manager_names |= info.managers
     return graph
 
 

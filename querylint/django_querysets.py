@@ -225,6 +225,8 @@ def _model_of_class_expr(expr, ctx) -> Optional[ModelInfo]:
     name = N.dotted(expr)
     if not name:
         return None
+    if name.rsplit(".", 1)[-1] not in graph_of(ctx).by_name:
+        return None  # cheap: no project model has that name
     head = name.split(".")[0]
     b = ctx.binding(head, at=expr) if ctx.frames else None
     if b is not None and b.kind not in ("import", "class"):
@@ -519,7 +521,7 @@ def _infer_attribute(node: cst.Attribute, ctx) -> Optional[DjType]:
     attr = node.attr.value
     graph = graph_of(ctx)
     # Model.objects / custom managers
-    m = _model_of_class_expr(node.value, ctx) if isinstance(node.value, (cst.Name, cst.Attribute)) else None
+    m = _model_of_class_expr(node.value, ctx) if isinstance(node.value, (cst.Name, cst.Attribute)) and attr in graph.manager_names else None
     if m is not None:
         if attr in m.managers:
             return DjType(QS, m.qualname, manager=True, origin=node)

@@ -93,9 +93,17 @@ def _rebase_on_binding(site: Site, loop, ctx) -> Site:
     return site
 
 
+_EVAL_PARENTS = (cst.For, cst.CompFor, cst.Arg, cst.Subscript, cst.If, cst.While, cst.UnaryOperation)
+
+
 class _SiteRule(Rule):
     def _check(self, node) -> None:
-        hit = loop_site(node, self.ctx)
+        ctx = self.ctx
+        if not ctx.frames or not ctx.frame.loops:
+            return
+        if not isinstance(node, cst.Call) and not isinstance(ctx.parent, _EVAL_PARENTS):
+            return  # names, attributes and subscripts only run a query where they are evaluated
+        hit = loop_site(node, ctx)
         if hit is None or hit[0] != self.code:
             return
         _code, loop, site = hit

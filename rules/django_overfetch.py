@@ -174,6 +174,9 @@ class LenQuerysetAsCount(Rule):
         self.report(node, f"`len({N.short(arg, 50)})` loads every row to count them; use `{N.short(arg, 40)}.count()`")
 
 
+_BOOL_PARENTS = (cst.If, cst.While, cst.IfExp, cst.Assert, cst.UnaryOperation, cst.BooleanOperation, cst.Arg)
+
+
 class QuerysetTruthiness(Rule):
     """
     ## What it does
@@ -235,6 +238,8 @@ class QuerysetTruthiness(Rule):
     ]
 
     def _check(self, node) -> None:
+        if not isinstance(self.ctx.parent, _BOOL_PARENTS):
+            return
         if _bool_context(node, self.ctx) is None:
             return
         t = _queryset(node, self.ctx)
