@@ -1,0 +1,77 @@
+"""The real pre-commit tool runs querylint's hook from this checkout (issue 7).
+
+``pre-commit try-repo`` clones this checkout (with its uncommitted changes), builds a
+virtualenv, pip-installs querylint into it (dependencies from PyPI) and runs the hook: it must
+fail on a file with a query in a loop and pass once the file is fixed.
+"""
+import os
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+ROOT = Path(__file__).resolve().parent.parent
+
+BAD = '''\
+import sqlite3
+
+
+def report(ids):
+    cur = sqlite3.connect("app.db").cursor()
+    for i in ids:
+        cur.execute("SELECT name FROM users WHERE id = ?", (i,))
+'''
+GOOD = '''\
+import sqlite3
+
+
+def report(ids):
+    cur = sqlite3.connect("app.db").cursor()
+    cur.execute("SELECT name FROM users WHERE id IN (SELECT value FROM json_each(?))", (ids,))
+    return cur.fetchall()
+'''
+
+
+def _pre_commit() -> str:
+    exe = Path(sys.executable).with_name("pre-commit")
+    found = str(exe) if exe.exists() else shutil.which("pre-commit")
+    if not found:
+        pytest.skip("pre-commit is not installed (it is in the test extra)")
+    return found
+
+
+@pytest.mark.slow
+def test_pre_commit_try_repo_fails_on_a_bad_file_and_passes_on_a_good_one(tmp_path):
+    pre_commit = _pre_commit()
+    env = dict(os.environ)
+    env.update({
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+        "NO_COLOR": "1",
+    })
+    env.pop("VIRTUAL_ENV", None)
+    repo = tmp_path / "project"
+    repo.mkdir()
+
+    def run(*args, check=True):
+        return subprocess.run(args, cwd=repo, env=env, capture_output=True, text=True, check=check, timeout=900)
+
+    run("git", "init", "-q")
+    (repo / "shop").mkdir()
+    (repo / "shop" / "reports.py").write_text(BAD, encoding="utf-8")
+    (repo / "shop" / "ok.py").write_text(GOOD, encoding="utf-8")
+    run("git", "add", ".")
+
+    bad = run(pre_commit, "try-repo", str(ROOT), "querylint", "--all-files", "--color", "never", check=False)
+    assert bad.returncode == 1, bad.stdout + bad.stderr
+    assert "querylint" in bad.stdout and "Failed" in bad.stdout
+    assert "shop/reports.py:7:9: QL101" in bad.stdout
+
+    (repo / "shop" / "reports.py").write_text(GOOD, encoding="utf-8")
+    run("git", "add", ".")
+    good = run(pre_commit, "try-repo", str(ROOT), "querylint", "--all-files", "--color", "never", check=False)
+    assert good.returncode == 0, good.stdout + good.stderr
+    assert "Passed" in good.stdout
