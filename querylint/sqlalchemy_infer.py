@@ -10,7 +10,7 @@ Only what can be shown is answered; everything else is ``None`` (the rules stay 
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 from typing import List, Optional, Sequence, Tuple
 
 import libcst as cst
@@ -238,6 +238,7 @@ class Elem:
     root: Optional[str] = None  # the query's root entity (``path`` starts there)
     fixed: Tuple[str, ...] = ()  # columns of the entity the query pins with ``==`` (``customer_id == 5``)
     origin_label: Optional[str] = None  # "the query in `get_users()`" when the rows come from a project function
+    parent: Optional["Elem"] = field(default=None, compare=False, repr=False)  # the owner, for items of a collection
 
 
 @dataclass(frozen=True)
@@ -536,7 +537,14 @@ def relationship_value(elem: Elem, attr: str, ctx: Context) -> Optional[SAValue]
     if rel is None:
         return None
     path = elem.path + (attr,)
-    child = replace(elem, entity=rel.target, path=path, parts=(), fixed=()) if rel.target else None
+    if rel.collection is False and elem.parent is not None and elem.path:
+        # ``o.customer`` for ``o`` in ``customer.orders``: the parent object itself (identity map)
+        back = mappings(ctx.index).relationship(elem.parent.entity, elem.path[-1])
+        if back is not None and back.collection and rel.target == elem.parent.entity and (
+            back.back_populates == attr or rel.back_populates == back.name
+        ):
+            return SAValue("instance", elem.parent, relationship=rel, origin=elem.origin)
+    child = replace(elem, entity=rel.target, path=path, parts=(), fixed=(), parent=elem if rel.collection else None) if rel.target else None
     if rel.lazy == "dynamic":
         return SAValue("dynamic", child, relationship=rel, origin=elem.origin)
     if rel.lazy == "write_only":

@@ -236,6 +236,8 @@ def test_plain_classes_are_not_mapped():
         ("def ser(o):\n    return {'c': o.customer.name}\ndef f(s: Session):\n    return [ser(o) for o in s.scalars(select(Order).options(joinedload(Order.customer)))]\n", set()),
         ("def ser(o):\n    return {'c': o.customer_id}\ndef f(s: Session):\n    return [ser(o) for o in s.scalars(select(Order))]\n", set()),
         ("def ser(o):\n    return {'c': o.customer.country.name}\ndef f(s: Session):\n    return [ser(o) for o in s.scalars(select(Order).options(joinedload(Order.customer)))]\n", {(4, "QL122")}),
+        # ...but what that parent loads lazily, it loads once per parent
+        ("def f(s: Session):\n    return [o.customer.country.name for c in s.scalars(select(Customer)) for o in c.orders]\n", {(2, "QL122")}),
         # assignment to a relationship is no load
         ("def f(s: Session, c):\n    for o in s.scalars(select(Order)):\n        o.customer = c\n", set()),
         # a loop over constants
