@@ -384,6 +384,30 @@ class InstancesForPkOnly(Rule):
 
     visit_ListComp = _comp
     visit_SetComp = _comp
+    visit_GeneratorExp = _comp
+
+    def visit_For(self, node: cst.For) -> None:
+        # for o in qs: ids.append(o.id)
+        if not isinstance(node.target, cst.Name) or node.orelse is not None:
+            return
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine) or len(body[0].body) != 1:
+            return
+        expr = body[0].body[0]
+        call = expr.value if isinstance(expr, cst.Expr) else None
+        if not (isinstance(call, cst.Call) and N.call_name(call) in ("append", "add") and len(call.args) == 1):
+            return
+        arg = call.args[0].value
+        var = node.target.value
+        if not (isinstance(arg, cst.Attribute) and isinstance(arg.value, cst.Name) and arg.value.value == var and arg.attr.value in ("id", "pk")):
+            return
+        if any(isinstance(n, cst.Name) and n.value == var for n in N.walk(call.func)):
+            return
+        t = infer(node.iter, self.ctx)
+        if t is None or t.kind != QS or t.evaluated or (t.related is not None and t.prefetched):
+            return
+        attr = arg.attr.value
+        self.report(node.iter, f'iterating `{N.short(node.iter, 50)}` loads whole objects to collect `{attr}`; use `.values_list("{attr}", flat=True)`')
 
 
 RULES = (LenQuerysetAsCount, QuerysetTruthiness, FetchAllTakeOne, InstancesForPkOnly)

@@ -428,7 +428,7 @@ def catalog(n):
         Item.objects.create(brand=b, name=f"i{i}", active=i % 2 == 0)
 
 
-OVERFETCH = ["active_count_of_list", "first_by_iteration", "active_count", "inline_count", "has_active", "has_inactive", "newest", "newest_comprehension", "active_ids"]
+OVERFETCH = ["inactive_ids", "active_count_of_list", "first_by_iteration", "active_count", "inline_count", "has_active", "has_inactive", "newest", "newest_comprehension", "active_ids"]
 CHEAP = ["indexed", "real_count"]
 
 
