@@ -25,6 +25,8 @@ class Walker:
         self.dead: set = set()
         self._visit: Dict[type, List[Handler]] = {}
         self._leave: Dict[type, List[Handler]] = {}
+        # node class -> (visit handlers, leave handlers, special traversal): one lookup per node
+        self._plan: Dict[type, Tuple[List[Handler], List[Handler], Optional[Callable]]] = {}
 
     # ------------------------------------------------------------------ dispatch
 
@@ -63,25 +65,30 @@ class Walker:
         self._node(module, None)
         self.ctx.frames.pop()
 
+    def _plan_for(self, cls: type):
+        special = _SPECIAL.get(cls)
+        if special is None and cls in _COMPREHENSION_TYPES:
+            special = Walker._comprehension
+        plan = (self._handlers(self._visit, "visit_", cls), self._handlers(self._leave, "leave_", cls), special)
+        self._plan[cls] = plan
+        return plan
+
     def _node(self, node: cst.CSTNode, parent: Optional[cst.CSTNode]) -> None:
         ctx = self.ctx
         ctx._parents[id(node)] = parent
         ctx.stack.append(node)
         cls = type(node)
-        handlers = self._handlers(self._visit, "visit_", cls)
-        if handlers:
-            self._call(handlers, node)
-        special = _SPECIAL.get(cls)
+        plan = self._plan.get(cls) or self._plan_for(cls)
+        visit, leave, special = plan
+        if visit:
+            self._call(visit, node)
         if special is not None:
             special(self, node)
-        elif cls in _COMPREHENSION_TYPES:
-            self._comprehension(node)
         else:
             for child in N.children(node):
                 self._node(child, node)
-        handlers = self._handlers(self._leave, "leave_", cls)
-        if handlers:
-            self._call(handlers, node)
+        if leave:
+            self._call(leave, node)
         ctx.stack.pop()
 
     def _kids(self, node, *names):

@@ -210,3 +210,50 @@ def test_broken_file_is_reported_on_every_cached_run(project):
         res = run(project)
         assert [e.path for e in res.errors] == ["shop/broken.py"]
         assert found(res) == [("shop/services.py", 7, "QL102")]
+
+
+DJ_MODELS_FK = '''\
+from django.db import models
+
+
+class Author(models.Model):
+    name = models.CharField(max_length=120)
+
+
+class Book(models.Model):
+    title = models.CharField(max_length=200)
+    author = models.ForeignKey(Author, on_delete=models.CASCADE)
+'''
+DJ_SERVICES = '''\
+from shop.models import Book
+
+
+def titles_with_authors():
+    rows = []
+    for book in Book.objects.all():
+        rows.append((book.title, book.author))
+    return rows
+'''
+
+
+def test_editing_a_model_relation_changes_findings_in_another_file(tmp_path, parses):
+    """A Django ForeignKey turned into a plain field in models.py: the per-item relation read in
+    services.py is no longer a lazy load, and the next cached run says so (issue 7)."""
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    (tmp_path / "shop").mkdir()
+    (tmp_path / "shop" / "__init__.py").write_text("", encoding="utf-8")
+    (tmp_path / "shop" / "models.py").write_text(DJ_MODELS_FK, encoding="utf-8")
+    (tmp_path / "shop" / "services.py").write_text(DJ_SERVICES, encoding="utf-8")
+    first = run(tmp_path)
+    assert [(p, line) for p, line, _ in found(first)] == [("shop/services.py", 7)]
+    rule = found(first)[0][2]
+    assert rule.startswith("QL11")
+
+    plain = DJ_MODELS_FK.replace("models.ForeignKey(Author, on_delete=models.CASCADE)", "models.CharField(max_length=120)")
+    (tmp_path / "shop" / "models.py").write_text(plain, encoding="utf-8")
+    parses.clear()
+    assert found(run(tmp_path, ["shop/services.py"])) == []  # only services.py linted, as pre-commit does
+    assert "shop/models.py" in parses
+
+    (tmp_path / "shop" / "models.py").write_text(DJ_MODELS_FK, encoding="utf-8")
+    assert found(run(tmp_path, ["shop/services.py"])) == found(first)
