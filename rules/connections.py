@@ -511,7 +511,7 @@ def _verdict(call: cst.Call, ctx) -> Optional[Verdict]:
     long_lived = res.kind in ("connection", "pool", "engine", "client", "sessionmaker", "scoped")
 
     # 1. per loop iteration
-    if long_lived and ctx.loop is not None and holder.kind not in ("stored",):
+    if long_lived and ctx.loop is not None and holder.kind not in ("stored",) and not _lazy_or_shared(call, holder, ctx):
         loop = _loop_for(call, ctx)
         if loop is not None:
             return Verdict(

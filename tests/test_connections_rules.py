@@ -209,6 +209,7 @@ CASES = {
     "loops": """
         import psycopg2
         import redis
+        from sqlalchemy import create_engine
         from sqlalchemy.orm import Session
         DSN = "dbname=x"
         def per_key(keys):
@@ -227,6 +228,12 @@ CASES = {
                     s.commit()
         def comprehension(ids):
             return [psycopg2.connect(DSN) for i in ids]  # want: QL202
+        def lazily(batches):
+            engine = None
+            for b in batches:
+                if engine is None:
+                    engine = create_engine(DSN)
+                engine.dispose()
         def warm(n):
             return [psycopg2.connect(DSN) for _ in range(n)]
         def polling():
