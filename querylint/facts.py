@@ -428,6 +428,8 @@ def _registered_views(call: cst.Call, resolver: Resolver) -> List[str]:
         view = N.arg(call, position)
     if isinstance(view, cst.Call) and N.call_name(view) == "as_view":
         view = view.func.value if isinstance(view.func, cst.Attribute) else view
+    elif isinstance(view, cst.Call) and not view.args:
+        view = view.func  # ``app.add_route("/x", Resource())`` (falcon): an instance of a class
     name = N.dotted(view) if view is not None else None
     return [resolver.qualify(name) or name] if name else []
 

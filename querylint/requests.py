@@ -81,7 +81,7 @@ VIEW_BASES = (
     "django.views", "django.views.generic", "django.contrib.admin", "rest_framework.views", "rest_framework.generics",
     "rest_framework.viewsets", "rest_framework.mixins", "flask.views", "aiohttp.web", "starlette.endpoints",
     "ninja", "flask_restful", "flask_restx", "quart.views", "sanic.views", "django.utils.deprecation",
-    "channels.generic",
+    "channels.generic", "tornado.web",
 )
 VIEW_BASE_NAMES = {
     "View", "TemplateView", "ListView", "DetailView", "CreateView", "UpdateView", "DeleteView", "FormView",
@@ -92,7 +92,7 @@ VIEW_BASE_NAMES = {
     "DestroyAPIView", "MethodView", "HTTPEndpoint", "WebSocketEndpoint", "Resource", "HTTPMethodView",
     "ModelAdmin", "TabularInline", "StackedInline", "MiddlewareMixin", "BaseHTTPMiddleware",
     "WebsocketConsumer", "AsyncWebsocketConsumer", "JsonWebsocketConsumer", "AsyncJsonWebsocketConsumer",
-    "AsyncConsumer", "SyncConsumer",
+    "AsyncConsumer", "SyncConsumer", "RequestHandler",
     "ListModelMixin", "RetrieveModelMixin", "CreateModelMixin", "UpdateModelMixin", "DestroyModelMixin",
 }
 # base names specific enough to count without a known module (``View``/``Resource`` are not)
@@ -109,6 +109,7 @@ HANDLER_METHODS = {
     "__call__", "get_changelist", "changelist_view", "change_view", "add_view", "save_model", "delete_model",
     "has_permission", "has_object_permission", "has_change_permission",
     "connect", "receive", "receive_json", "disconnect", "websocket_connect", "websocket_receive",
+    "on_get", "on_post", "on_put", "on_patch", "on_delete", "on_head", "prepare", "on_message",
 }
 GRAPHQL_BASES = ("graphene.", "graphene_django.")
 GRAPHQL_DECORATORS = {"strawberry.field", "strawberry.mutation", "strawberry.subscription", "strawberry_django.field", "strawberry_django.mutation"}

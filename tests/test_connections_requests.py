@@ -484,3 +484,27 @@ def test_graphql_resolvers_and_channels_consumers():
     })
     assert {"api.schema.Query.resolve_books", "api.schema.SQuery.authors", "api.schema.Chat.receive"} <= set(got)
     assert "api.schema.Query.helper" not in got
+
+
+def test_tornado_handlers_and_falcon_resources():
+    got = entries({
+        "svc/app.py": """
+            import falcon
+            import tornado.web
+
+            class MainHandler(tornado.web.RequestHandler):
+                def get(self):
+                    return 1
+
+            class Things:
+                def on_get(self, req, resp):
+                    return 2
+                def helper(self):
+                    return 3
+
+            app = falcon.App()
+            app.add_route("/things", Things())
+        """
+    })
+    assert {"svc.app.MainHandler.get", "svc.app.Things.on_get"} <= set(got)
+    assert "svc.app.Things.helper" not in got
