@@ -51,6 +51,11 @@ def _setup_django():
             USE_TZ=True,
         )
     django.setup()
+    from django.apps import apps
+
+    missing = [a for a in APPS.values() if not apps.is_installed(a)]
+    if missing:  # another test configured Django first, without the fixture apps
+        pytest.skip(f"Django was configured elsewhere without the fixture apps {missing}", allow_module_level=True)
     from django.core.management import call_command
 
     call_command("migrate", run_syncdb=True, verbosity=0)
