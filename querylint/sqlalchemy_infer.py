@@ -854,7 +854,7 @@ def is_session(expr, ctx: Context) -> bool:
 import re as _re
 
 _RETURNING_CALLS = QUERY_TERMINAL_ROWS | QUERY_TERMINAL_ONE | RESULT_ROWS | RESULT_ONE | RESULT_SAME | {"scalars", "get", "get_one", "list", "execute"}
-_RETURNS_RE = _re.compile(r"\(returns (rows|one) of ([\w.]+) \[([^\]]*)\]\)")
+_RETURNS_RE = _re.compile(r"\(returns (rows|one) of ([\w.]+)(?: \[([^\]]*)\])?\)")
 
 
 def describe_returned_rows(call: cst.Call, ctx: Context) -> Optional[str]:
@@ -868,7 +868,7 @@ def describe_returned_rows(call: cst.Call, ctx: Context) -> Optional[str]:
         return None
     loaders = "?" if v.elem.loaders.opaque else ";".join(f"{'.'.join(p)}={st}" for _o, p, st in v.elem.loaders.options)
     what = "one" if v.kind == "instance" else "rows"
-    return f"{N.short(call, 50)} (returns {what} of {v.elem.entity} [{loaders}])"
+    return f"{N.short(call, 50)} (returns {what} of {v.elem.entity}{f' [{loaders}]' if loaders else ''})"
 
 
 def returned_rows(call: cst.Call, ctx: Context) -> Optional[SAValue]:
@@ -888,6 +888,7 @@ def returned_rows(call: cst.Call, ctx: Context) -> Optional[SAValue]:
         if m is None:
             continue
         kind, entity, raw = m.groups()
+        raw = raw or ""
         if mappings(ctx.index).get(entity) is None:
             return None
         if raw == "?":
