@@ -417,3 +417,66 @@ def test_messages_name_the_loop_the_query_and_the_fix():
     # the hint follows the path from the query's root entity
     assert "`.options(selectinload(Customer.orders).selectinload(Order.lines))`" in msgs[1]
     assert not any(m.endswith(".") for m in msgs)
+
+
+SQLMODEL_MODELS = '''
+from typing import Optional
+
+from sqlmodel import Field, Relationship, SQLModel
+
+
+class Team(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    name: str
+    heroes: list["Hero"] = Relationship(back_populates="team")
+
+
+class Hero(SQLModel, table=True):
+    id: Optional[int] = Field(default=None, primary_key=True)
+    team_id: Optional[int] = Field(default=None, foreign_key="team.id")
+    team: Optional[Team] = Relationship(back_populates="heroes", sa_relationship_kwargs={"lazy": "selectin"})
+
+
+class TeamRead(SQLModel):
+    id: int
+    name: str
+
+
+class HeroRead(SQLModel):
+    id: int
+    team: Optional[TeamRead] = None
+
+
+class TeamWithHeroes(TeamRead):
+    heroes: list[HeroRead] = []
+'''
+
+
+@pytest.mark.parametrize(
+    "body, want",
+    [
+        ("def f(session: Session):\n    return [len(t.heroes) for t in session.exec(select(Team))]\n", {(2, "QL122")}),
+        ("def f(session: Session):\n    return [h.team.name for h in session.exec(select(Hero))]\n", set()),
+        ("def f(session: Session, names):\n    return [session.exec(select(Hero).where(Hero.id == n)).first() for n in names]\n", {(2, "QL120")}),
+        (
+            "@router.get('/teams', response_model=list[TeamWithHeroes])\ndef teams(session: Session):\n    return session.exec(select(Team)).all()\n",
+            {(3, "QL126")},
+        ),
+        ("@router.get('/heroes', response_model=list[HeroRead])\ndef heroes(session: Session):\n    return session.exec(select(Hero)).all()\n", set()),
+    ],
+)
+def test_sqlmodel(body, want):
+    header = (
+        "from fastapi import APIRouter\nfrom sqlmodel import Session, select\n"
+        "from app.models import Hero, HeroRead, Team, TeamWithHeroes\nrouter = APIRouter()\n"
+    )
+    result = lint_files({"app/__init__.py": "", "app/models.py": SQLMODEL_MODELS, "app/api.py": header + body}, select=["QL12"])
+    assert result.errors == []
+    assert {(f.span.line - 4, f.rule) for f in result.findings} == want
+
+
+def test_sqlmodel_mapping():
+    m = mappings(_index({"app/__init__.py": "", "app/models.py": SQLMODEL_MODELS}))
+    assert set(m.classes) == {"app.models.Team", "app.models.Hero"}  # not the table-less read models
+    assert m.relationship("app.models.Hero", "team").lazy == "selectin"
+    assert m.relationship("app.models.Team", "heroes").collection is True
