@@ -288,12 +288,15 @@ def build_graph(index: ProjectIndex) -> ModelGraph:
             return graph.user_model or EXTERNAL_USER
         return None
 
-    if any(target_of(call, decl, concrete) == EXTERNAL_USER for concrete, _f, kind, decl, call in declared if kind != GFK):
-        # django.contrib.auth's User: its fields, and the reverse accessors project models give it
-        graph.models[EXTERNAL_USER] = ModelInfo(
+    if graph.models and graph.user_model is None:
+        # django.contrib.auth's User: its fields, groups/permissions, and the reverse accessors project models give it
+        user = ModelInfo(
             EXTERNAL_USER, "User", "django.contrib.auth.models",
             fields={"username", "email", "first_name", "last_name", "password", "is_active", "is_staff", "is_superuser", "last_login", "date_joined"},
         )
+        for name in ("groups", "user_permissions"):
+            user.relations[name] = Relation(name, M2M, None, EXTERNAL_USER, EXTERNAL_USER, name)
+        graph.models[EXTERNAL_USER] = user
 
     for concrete, fname, kind, decl, call in declared:
         info = graph.models[concrete]

@@ -64,7 +64,7 @@ def _setup_django():
 _setup_django()
 
 from asgiref.sync import async_to_sync  # noqa: E402
-from django.contrib.auth.models import User  # noqa: E402
+from django.contrib.auth.models import Group, User  # noqa: E402
 from django.db import connection, transaction  # noqa: E402
 from django.test.utils import CaptureQueriesContext  # noqa: E402
 
@@ -319,6 +319,7 @@ def crm(n):
 
     for i in range(n):
         user = User.objects.create(username=f"u{i}", email=f"u{i}@x.test")
+        user.groups.add(Group.objects.create(name=f"g{i}"))
         c = Customer.objects.create(user=user, company=f"co{i}", notes="n", vip=True)
         LoyaltyCard.objects.create(customer=c, number=f"N{i}", points=i)
         ShippingProfile.objects.create(customer=c, city=f"city{i}")
@@ -329,6 +330,7 @@ CRM = [
     ("notes_of_slim_customers", True), ("notes_without_notes", True),
     ("covered_reverse", False), ("covered_forward", False), ("slim_fields_read", False),
     ("deferred_not_read", False), ("user_ids", False), ("user_companies", True), ("user_companies_joined", False),
+    ("group_names", True), ("group_names_prefetched", False),
 ]
 
 
