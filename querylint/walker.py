@@ -15,6 +15,8 @@ from querylint.context import COMPREHENSIONS, Context, Frame, Loop
 
 Handler = Tuple[object, Callable]
 _COMPREHENSION_TYPES = frozenset(COMPREHENSIONS)
+# (visitor classes, "visit_"/"leave_", node class) -> ((visitor position, method name), ...)
+_SPECS: Dict[Tuple[Tuple[type, ...], str, type], Tuple[Tuple[int, str], ...]] = {}
 
 
 class Walker:
@@ -23,6 +25,7 @@ class Walker:
         self.visitors = list(visitors)
         self.on_error = on_error
         self.dead: set = set()
+        self._visitor_types = tuple(type(v) for v in self.visitors)
         self._visit: Dict[type, List[Handler]] = {}
         self._leave: Dict[type, List[Handler]] = {}
         # node class -> (visit handlers, leave handlers, special traversal): one lookup per node
@@ -33,13 +36,20 @@ class Walker:
     def _handlers(self, table, prefix, cls) -> List[Handler]:
         handlers = table.get(cls)
         if handlers is None:
-            handlers = []
-            for v in self.visitors:
-                for klass in cls.__mro__:
-                    fn = getattr(v, prefix + klass.__name__, None)
-                    if fn is not None:
-                        handlers.append((v, fn))
-                        break
+            # which visitor classes handle ``cls``, and by which method, is the same for every
+            # file: resolved once per run (hot path: many rules x node classes x files)
+            key = (self._visitor_types, prefix, cls)
+            spec = _SPECS.get(key)
+            if spec is None:
+                spec = []
+                for i, v in enumerate(self.visitors):
+                    for klass in cls.__mro__:
+                        name = prefix + klass.__name__
+                        if getattr(v, name, None) is not None:
+                            spec.append((i, name))
+                            break
+                spec = _SPECS[key] = tuple(spec)
+            handlers = [(self.visitors[i], getattr(self.visitors[i], name)) for i, name in spec]
             table[cls] = handlers
         return handlers
 
