@@ -550,7 +550,13 @@ class LazyRelationInLoop(Rule):
 
     ## Known problems
     Each relation is reported once per loop (Django caches it on the object after the first
-    read). Objects whose origin cannot be traced to a queryset are not reported.
+    read). The queryset is followed through assignments, chained methods, project helpers,
+    `get_queryset()`, and, for a function parameter, through every call site in the project
+    (all must pass a queryset). A parameter with no call site in the project is judged by its
+    name only when the evidence is strong (`for order in orders`, `Order` the one model of that
+    name, the relation belonging to that one model). Otherwise objects whose origin cannot be
+    traced are not reported. `select_related(*names)` and other arguments that cannot be read
+    count as loading everything.
     """
 
     code = "QL112"
