@@ -17,6 +17,7 @@ accepts querylint's own plain data classes, never arbitrary pickled objects.
 """
 from __future__ import annotations
 
+import enum
 import hashlib
 import io
 import os
@@ -45,8 +46,19 @@ _ALLOWED = {
 }
 
 
+def _enum_member(cls, name):
+    """``getattr`` as enum members use it (``getattr(Severity, "WARNING")`` on Python 3.12+), and
+    nothing more: a raw ``getattr`` reaches ``__globals__`` and from there ``eval`` (a cache file
+    committed to a repository would run code)."""
+    if isinstance(cls, type) and issubclass(cls, enum.Enum) and isinstance(name, str) and name in cls.__members__:
+        return cls.__members__[name]
+    raise pickle.UnpicklingError("getattr is only allowed for enum members in a querylint cache")
+
+
 class _SafeUnpickler(pickle.Unpickler):
     def find_class(self, module: str, name: str):
+        if (module, name) == ("builtins", "getattr"):
+            return _enum_member
         if (module, name) in _ALLOWED:
             return super().find_class(module, name)
         raise pickle.UnpicklingError(f"{module}.{name} is not allowed in a querylint cache")

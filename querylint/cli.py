@@ -134,7 +134,10 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
     if known is not None or write_baseline_file is not None or output_format in ("gitlab", "sarif"):
         attach_fingerprints(result, cwd, root)
     if write_baseline_file is not None:
-        n = write_baseline(result, write_baseline_file)
+        try:
+            n = write_baseline(result, write_baseline_file)
+        except OSError as exc:
+            _fail(f"--write-baseline {write_baseline_file}: cannot write the baseline: {exc.strerror or exc}")
         click.echo(f"querylint: wrote {n} finding{'s' if n != 1 else ''} to the baseline {write_baseline_file}", err=True)
         sys.exit(EXIT_ERROR if result.internal_errors else EXIT_CLEAN)
     if known is not None:
@@ -148,7 +151,10 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
     else:
         text = FORMATTERS[output_format](result)
     if output_file is not None:
-        output_file.write_text(text, encoding="utf-8")
+        try:
+            output_file.write_text(text, encoding="utf-8")
+        except OSError as exc:
+            _fail(f"--output {output_file}: cannot write the report: {exc.strerror or exc}")
     else:
         click.echo(text, nl=False, color=colour or None)
     if output_format == "text" or output_file is not None:

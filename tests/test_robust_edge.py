@@ -492,3 +492,12 @@ def test_folder_named_like_a_python_file(tmp_path):
     root = project(tmp_path, {"weird.py/inner.py": CANARY})
     result = lint_dir(root)
     assert ql101(result) == [("weird.py/inner.py", CANARY_LINE)]
+
+
+@pytest.mark.parametrize("flag", ["--output", "--write-baseline"])
+def test_unwritable_report_destination_exits_2(tmp_path, flag):
+    root = project(tmp_path, {"good.py": CANARY})
+    target = tmp_path / "no such folder" / "report.json"
+    code, out, err = run_cli([flag, target, "."], root)
+    assert code == 2
+    assert str(target) in err and "cannot write" in err

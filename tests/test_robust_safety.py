@@ -155,3 +155,56 @@ def test_api_in_process_runs_none_of_it(world):
     assert sys.path == path_before
     new = {m for m in set(sys.modules) - modules_before if m.split(".")[0] in ("evil", "pkg", "conftest", "setup", "sitecustomize")}
     assert new == set()
+
+
+# --------------------------------------------------------------------------- a planted cache
+
+
+def _exploit_pickle(marker: Path) -> bytes:
+    """A pickle that runs code through getattr -> __globals__ -> __builtins__ -> eval, using only
+    names a restricted unpickler might allow (getattr, copyreg._reconstructor)."""
+    code = f"__import__('os').system('touch {marker}')".encode()
+    return (
+        b"cbuiltins\ngetattr\np0\n(ccopyreg\n_reconstructor\nV__globals__\ntRp1\n0"
+        b"g0\n(g1\nVget\ntR(V__builtins__\ntRp2\n0"
+        b"g0\n(g2\nVget\ntR(Veval\ntR"
+        b"(V" + code + b"\ntR."
+    )
+
+
+def test_a_cache_committed_to_the_repository_cannot_run_code(tmp_path):
+    """The cache lives in the checkout: a hostile pull request can commit one. Loading it must
+    never execute anything (it is ignored and rebuilt)."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("", encoding="utf-8")
+    (project / "a.py").write_text("x = 1\n", encoding="utf-8")
+    env = {**os.environ, "NO_COLOR": "1"}
+    first = subprocess.run([sys.executable, "-m", "querylint", "."], cwd=project, env=env, capture_output=True, timeout=300)
+    assert first.returncode == 0, first.stderr.decode()
+    planted = sorted((project / ".querylint_cache").glob("*.pickle"))
+    assert planted
+    marker = tmp_path / "PWNED"
+    for p in planted:
+        p.write_bytes(_exploit_pickle(marker))
+    second = subprocess.run([sys.executable, "-m", "querylint", "."], cwd=project, env=env, capture_output=True, timeout=300)
+    assert second.returncode == 0, second.stderr.decode()
+    assert b"Traceback" not in second.stderr
+    assert not marker.exists(), "a planted cache file ran code"
+
+
+def test_enum_members_still_load_from_the_cache():
+    """Python 3.12+ pickles enum members as getattr(Enum, NAME): that stays allowed."""
+    import io
+    import pickle
+
+    from querylint.cache import _SafeUnpickler
+    from querylint.types import Severity
+
+    by_name = b"cbuiltins\ngetattr\n(cquerylint.types\nSeverity\nVWARNING\ntR."
+    assert _SafeUnpickler(io.BytesIO(by_name)).load() is Severity.WARNING
+    for proto in range(pickle.HIGHEST_PROTOCOL + 1):
+        data = pickle.dumps([Severity.INFO, Severity.ERROR], protocol=proto)
+        assert _SafeUnpickler(io.BytesIO(data)).load() == [Severity.INFO, Severity.ERROR]
+    with pytest.raises(pickle.UnpicklingError):
+        _SafeUnpickler(io.BytesIO(b"cbuiltins\ngetattr\n(cquerylint.types\nSeverity\nV__class__\ntR.")).load()
