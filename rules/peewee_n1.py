@@ -8,6 +8,7 @@ import libcst as cst
 from querylint.loops import classify_loop, per_item_loop
 from querylint.peewee_models import CLASS_READS, TERMINAL_ONE, PwValue, infer, model_of, peewee_models
 from querylint.rule import Rule, dedent, nodes as N
+from querylint.sqlalchemy_infer import module_functions, param_chains
 
 QUERY_TERMINALS = TERMINAL_ONE | {"count", "exists", "execute", "scalars"}
 INSTANCE_WRITES = {"save", "delete_instance"}
@@ -332,6 +333,39 @@ class PeeweeForeignKeyInLoop(Rule):
             ),
         }
     ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        # a helper of this module reading a foreign key of the row it is given: ``as_row(tweet)``
+        if self.ctx.loop is None or not isinstance(node.func, cst.Name) or not node.args:
+            return
+        pm = peewee_models(self.ctx.index)
+        if not pm.models:
+            return
+        fn = module_functions(self.ctx).get(node.func.value)
+        b = self.ctx.binding(node.func.value, at=node)
+        if fn is None or b is None or b.kind != "def":
+            return
+        params = [p.name.value for p in fn.params.params]
+        for i, a in enumerate(node.args):
+            if a.keyword is not None or a.star or i >= len(params) or not isinstance(a.value, (cst.Name, cst.Attribute)):
+                break
+            base = infer(a.value, self.ctx)
+            if base is None or base.kind != "instance" or not base.model:
+                continue
+            loop = _per_item(base, self.ctx)
+            if loop is None:
+                continue
+            for chain in param_chains(fn, params[i], self.ctx):
+                fk = pm.fk(base.model, chain[0])
+                if fk is None or fk.many_to_many or fk.target is None or fk.target in base.loaded or "*" in base.loaded:
+                    continue
+                target = _last(fk.target)
+                self.report(
+                    node,
+                    f"`{node.func.value}()` reads `{N.short(a.value)}.{chain[0]}`, loading the related `{target}` with a query on every "
+                    f"iteration of {self.ctx.loop_label(loop)}; select it with the rows (`.select({_last(base.model)}, {target}).join({target})`)",
+                )
+                return
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if self.ctx.loop is None:

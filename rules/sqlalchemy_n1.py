@@ -12,6 +12,8 @@ from querylint.peewee_models import infer as pw_infer, uses_peewee
 from querylint.rule import Rule, dedent, nodes as N
 from querylint.sqlalchemy_infer import (
     _is_fsa_db,
+    module_functions,
+    param_chains,
     describe_returned_rows,
     QUERY_TERMINAL_ONE,
     QUERY_TERMINAL_ROWS,
@@ -619,44 +621,12 @@ class SqlalchemyLazyLoadInLoop(Rule):
             return
 
 
-def _module_functions(ctx):
-    def compute():
-        out = {}
-        for stmt in ctx.module_node.body:
-            if isinstance(stmt, cst.FunctionDef):
-                out[stmt.name.value] = stmt
-        return out
-
-    return ctx.memo(("module-functions",), compute)
-
-
-def _param_chains(fn: cst.FunctionDef, param: str, ctx):
-    """Attribute chains read from ``param`` in ``fn`` (``("customer", "name")`` for ``order.customer.name``)."""
-    def compute():
-        if any(b for b in N.walk(fn.body) if isinstance(b, (cst.Assign, cst.AugAssign)) and any(
-            isinstance(t.target, cst.Name) and t.target.value == param for t in getattr(b, "targets", ()))):
-            return ()  # the parameter is rebound: give up
-        chains = []
-        for node in N.walk(fn.body, into_functions=False):
-            if isinstance(node, cst.Attribute):
-                parts = []
-                cur = node
-                while isinstance(cur, cst.Attribute):
-                    parts.append(cur.attr.value)
-                    cur = cur.value
-                if isinstance(cur, cst.Name) and cur.value == param:
-                    chains.append(tuple(reversed(parts)))
-        return tuple(dict.fromkeys(chains))
-
-    return ctx.memo(("param-chains", id(fn), param), compute)
-
-
 def helper_lazy_reads(call: cst.Call, ctx):
     """(helper, arg text, elem, relationship, loop, chain) when a same-module helper lazily loads from a per-item row."""
     m = mappings(ctx.index)
     if not m.classes:
         return None
-    fn = _module_functions(ctx).get(call.func.value)
+    fn = module_functions(ctx).get(call.func.value)
     if fn is None or ctx.binding(call.func.value, at=call) is None or ctx.binding(call.func.value, at=call).kind != "def":
         return None
     params = [p.name.value for p in fn.params.params]
@@ -671,7 +641,7 @@ def helper_lazy_reads(call: cst.Call, ctx):
         loop = per_item(base.elem, ctx)
         if loop is None:
             continue
-        for chain in _param_chains(fn, params[i], ctx):
+        for chain in param_chains(fn, params[i], ctx):
             elem = base.elem
             for k, attr in enumerate(chain):
                 rel = m.relationship(elem.entity, attr)

@@ -114,3 +114,15 @@ def test_tortoise_QL135_QL136(body, want):
     result = lint_files({"app/__init__.py": "", "app/models.py": TORTOISE, "app/api.py": header + body}, select=["QL135", "QL136"])
     assert result.errors == []
     assert {(f.span.line - 1, f.rule) for f in result.findings} == want
+
+
+@pytest.mark.parametrize(
+    "body, want",
+    [
+        ("def row(t):\n    return (t.id, t.user.username)\ndef f():\n    return [row(t) for t in Tweet.select()]\n", {(4, "QL132")}),
+        ("def row(t):\n    return (t.id, t.user.username)\ndef f():\n    return [row(t) for t in Tweet.select(Tweet, User).join(User)]\n", set()),
+        ("def row(t):\n    return (t.id, t.user_id)\ndef f():\n    return [row(t) for t in Tweet.select()]\n", set()),
+    ],
+)
+def test_peewee_helpers_QL132(body, want):
+    assert codes(body, ("QL132",)) == want
