@@ -325,34 +325,79 @@ class NestedSerializerWithoutPrefetch(Rule):
         t = view_queryset(ctx, qual)
         if t is None or t.kind != "qs" or t.model != ser.model or t.opaque:
             return
-        graph = graph_of(ctx)
-        missing_select, missing_prefetch, fields = [], [], []
-        for need in ser.needs:
-            if need.path in t.covered:
-                continue
-            if not need.many and t.select_all:
-                continue
-            if any(need.path == p for p in missing_select + missing_prefetch):
-                continue
-            (missing_prefetch if need.many else missing_select).append(need.path)
-            fields.append(need.field)
-        if not missing_select and not missing_prefetch:
+        found = _missing(ser, t)
+        if found is None:
             return
-        # keep the longest paths (select_related("a__b") loads "a" too)
-        def prune(paths):
-            return [p for p in paths if not any(o != p and o.startswith(p + "__") for o in paths)]
-
-        fix = ""
-        if missing_select:
-            fix += ".select_related(" + ", ".join(f'"{p}"' for p in prune(missing_select)) + ")"
-        if missing_prefetch:
-            fix += ".prefetch_related(" + ", ".join(f'"{p}"' for p in prune(missing_prefetch)) + ")"
+        fields, fix = found
         ser_name = ser_q.rsplit(".", 1)[-1]
         self.report(
             target,
             f"`{ser_name}` reads {', '.join(f'`{f}`' for f in fields[:4])} for every object of this list view, but the "
             f"queryset does not load {'it' if len(fields) == 1 else 'them'} (one query per object); add {fix}",
         )
+
+    def visit_Call(self, node: cst.Call) -> None:
+        """``BookSerializer(qs, many=True)`` in a function view or a view action."""
+        if not node.args or N.arg(node, None, "many") is None:
+            return
+        many = N.arg(node, None, "many")
+        if N.literal(many) is not True:
+            return
+        name = N.dotted(node.func)
+        if not name or not name.rsplit(".", 1)[-1][:1].isupper():
+            return
+        ctx = self.ctx
+        drf = drf_info(ctx.index)
+        if not drf.serializers:
+            return
+        cls = ctx.index.resolve_class(ctx.qualify(node.func) or name, ctx.module)
+        if cls is None or cls.qualname not in drf.serializers:
+            return
+        ser = drf.serializers[cls.qualname]
+        if not ser.needs:
+            return
+        data = N.arg(node, 0, "instance")
+        if data is None:
+            return
+        t = infer(data, ctx)
+        if t is None or t.kind not in ("qs", "list") or t.model != ser.model or t.opaque or t.related is not None:
+            return
+        found = _missing(ser, t)
+        if found is None:
+            return
+        fields, fix = found
+        target = t.origin if t.origin is not None and ctx._parents.get(id(t.origin)) is not None else data
+        self.report(
+            target,
+            f"`{cls.name}(..., many=True)` reads {', '.join(f'`{f}`' for f in fields[:4])} for every object, but the "
+            f"queryset does not load {'it' if len(fields) == 1 else 'them'} (one query per object); add {fix}",
+        )
+
+
+def _missing(ser, t):
+    """(fields, fix) for the relations a serializer reads that the queryset ``t`` does not load."""
+    missing_select, missing_prefetch, fields = [], [], []
+    for need in ser.needs:
+        if need.path in t.covered:
+            continue
+        if not need.many and t.select_all:
+            continue
+        if any(need.path == p for p in missing_select + missing_prefetch):
+            continue
+        (missing_prefetch if need.many else missing_select).append(need.path)
+        fields.append(need.field)
+    if not missing_select and not missing_prefetch:
+        return None
+
+    def prune(paths):  # keep the longest paths (select_related("a__b") loads "a" too)
+        return [p for p in paths if not any(o != p and o.startswith(p + "__") for o in paths)]
+
+    fix = ""
+    if missing_select:
+        fix += ".select_related(" + ", ".join(f'"{p}"' for p in prune(missing_select)) + ")"
+    if missing_prefetch:
+        fix += ".prefetch_related(" + ", ".join(f'"{p}"' for p in prune(missing_prefetch)) + ")"
+    return fields, fix
 
 
 RULES = (SerializerMethodFieldQuery, NestedSerializerWithoutPrefetch)

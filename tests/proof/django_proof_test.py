@@ -425,6 +425,18 @@ def test_proof_drf(name, grows):
     check(novels, lambda _d: _list(getattr(views, name)), grows)
 
 
+FUNCTION_VIEWS = [("novel_list", True), ("loaded_novel_list", False)]
+
+
+@pytest.mark.parametrize("name,grows", FUNCTION_VIEWS, ids=[v[0] for v in FUNCTION_VIEWS])
+def test_proof_drf_function_views(name, grows):
+    from django.test import RequestFactory
+
+    from dj_api import views
+
+    check(novels, lambda _d: getattr(views, name)(RequestFactory().get("/")).data, grows)
+
+
 # ----------------------------------------------------------------------------- overfetch
 
 def catalog(n):
