@@ -221,6 +221,9 @@ class NestedSerializerWithoutPrefetch(Rule):
     a dotted `source="author.name"`, a `many=True` related field), when the queryset does
     not `select_related` / `prefetch_related` that relation.
 
+    Also flags the queryset passed to `SomeSerializer(qs, many=True)` in a function view or a
+    view action, on the line that builds it.
+
     ## Why is this bad?
     DRF reads the relation once per object of the list: a page of 100 objects runs 100 (or
     more, with several nested levels) extra queries. The fix belongs on the view's queryset.
