@@ -248,10 +248,21 @@ IMPORTS = [
 ]
 
 
+COMMENTS = [
+    "# querylint: ignore[QL101] -- batch of 3", "# noqa: QL101", "# noqa", "# querylint: ignore",
+    "# querylint: ignore[QL1, QL3]", "# querylint: ignore[", "# querylint: ignore[] --", "# noqa:E501,QL2",
+    "# querylint: ignore-file[QL4]", "# querylint: skip-file", "# type: ignore", "# want: QL101", "# é ☃ \u2028",
+]
+
+
 @st.composite
 def module(draw):
     head = draw(st.lists(st.sampled_from(IMPORTS), max_size=5, unique=True))
-    return "\n".join(head + [""] + draw(block())) + "\n"
+    body = draw(block())
+    if draw(st.booleans()):  # suppression comments, well-formed or not, on random lines
+        for i in draw(st.lists(st.integers(0, len(body) - 1), max_size=3)):
+            body[i] = body[i] + "  " + draw(st.sampled_from(COMMENTS))
+    return "\n".join(head + [""] + body) + "\n"
 
 
 @st.composite
@@ -371,3 +382,13 @@ def test_programs_from_libcst_nodes(source):
         assume(False)
     result = lint_project({"node.py": source})
     assert not result.errors, result.errors
+
+
+@settings(max_examples=200, **SETTINGS)
+@given(st.text(max_size=300))
+def test_suppression_parser_takes_any_text(text):
+    from querylint.suppressions import parse_suppressions
+
+    sup = parse_suppressions(text)
+    for d in sup.directives():
+        assert d.line >= 1 and d.style in ("querylint", "noqa")
