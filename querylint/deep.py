@@ -8,7 +8,8 @@ concatenated strings). So:
 - :func:`nesting_error` asks CPython's own parser first (it has depth guards and is ~10x faster
   than libcst): source CPython refuses as too deeply nested is a syntax error, never handed on;
 - :func:`call_deep` runs a function on a thread with a large stack (and, with
-  ``recursion=True``, a raised recursion limit), so what CPython accepts parses and walks.
+  ``recursion=True``, a raised recursion limit), so what CPython accepts parses and walks;
+- :func:`parse_module` does both for a parse.
 """
 from __future__ import annotations
 
@@ -42,6 +43,25 @@ def nesting_error(text: str) -> Optional[str]:
     except Exception:  # ValueError (null bytes on older Pythons) and the like: libcst decides
         pass
     return None
+
+
+class TooDeepSource(Exception):
+    """CPython refuses the source as too deeply nested (the message says why)."""
+
+
+def parse_module(text: str):
+    """libcst's tree of ``text``, after :func:`nesting_error`; both on a fresh big-stack thread,
+    so the depth check does not depend on how deep the caller's stack is (deterministic)."""
+    return call_deep(_checked_parse, text)
+
+
+def _checked_parse(text: str):
+    import libcst
+
+    problem = nesting_error(text)
+    if problem is not None:
+        raise TooDeepSource(problem)
+    return libcst.parse_module(text)
 
 
 def call_deep(fn: Callable[..., Any], *args: Any, recursion: bool = False) -> Any:

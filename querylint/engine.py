@@ -16,7 +16,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.config import Config
 from querylint.context import Context
-from querylint.deep import TOO_DEEP, call_deep, nesting_error
+from querylint.deep import TOO_DEEP, TooDeepSource, call_deep, parse_module
 from querylint.facts import FileFacts, collect_facts
 from querylint.index import ProjectIndex
 from querylint.requests import request_context
@@ -54,12 +54,11 @@ def parse_file(path: Path, relpath: str, display: str) -> ParsedFile:
         pf.error = FileError(display, exc.line, exc.message, exc.kind)
         return pf
     pf.source = text
-    problem = nesting_error(text)  # libcst's native parser would overflow the C stack (a segfault)
-    if problem is not None:
-        pf.error = FileError(display, None, problem, "syntax")
-        return pf
     try:
-        pf.module = call_deep(cst.parse_module, text)
+        pf.module = parse_module(text)  # depth-checked first: libcst would overflow the C stack
+    except TooDeepSource as exc:
+        pf.error = FileError(display, None, str(exc), "syntax")
+        return pf
     except cst.ParserSyntaxError as exc:
         pf.error = FileError(display, exc.raw_line, f"syntax error: {exc.message} (column {exc.raw_column + 1})", "syntax")
         return pf

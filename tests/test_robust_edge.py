@@ -501,3 +501,37 @@ def test_unwritable_report_destination_exits_2(tmp_path, flag):
     code, out, err = run_cli([flag, target, "."], root)
     assert code == 2
     assert str(target) in err and "cannot write" in err
+
+
+def test_depth_check_does_not_depend_on_the_callers_stack():
+    """CPython's depth guard counts from the current stack depth: querylint runs it on a fresh
+    thread, so a borderline file gets the same answer from a shallow or a deep caller (and so
+    from --jobs 1 and from a worker process)."""
+    import ast
+
+    from querylint.deep import TooDeepSource, parse_module
+
+    def accepted(text):
+        try:
+            parse_module(text)
+            return True
+        except TooDeepSource:
+            return False
+
+    def at_depth(k, fn, *args):
+        return at_depth(k - 1, fn, *args) if k else fn(*args)
+
+    def cpython_ok(n):
+        try:
+            ast.parse("x = " + " + ".join(["a"] * n))
+            return True
+        except RecursionError:
+            return False
+
+    lo, hi = 100, 20000  # the largest chain CPython accepts from a shallow stack
+    while lo < hi:
+        mid = (lo + hi + 1) // 2
+        lo, hi = (mid, hi) if cpython_ok(mid) else (lo, mid - 1)
+    borderline = "x = " + " + ".join(["a"] * (lo - 50)) + "\n"
+    # (on CPython 3.11 the raw check flips with stack depth: at_depth(600, cpython_ok, lo - 50) is False)
+    assert accepted(borderline) == at_depth(600, accepted, borderline) == at_depth(50, accepted, borderline)
