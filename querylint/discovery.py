@@ -77,6 +77,8 @@ def discover(
     explicit: List[Path] = []
     walked: List[Path] = []
     reals: Dict[Path, Path] = {}
+    root_s = str(root)
+    root_prefix = root_s.rstrip("/") + "/"
     problems: List[Tuple[Path, str]] = []
     for given in paths:
         if not os.path.lexists(given):
@@ -97,7 +99,8 @@ def discover(
             base_real = given_real if below == "." else given_real / below
             base_rel = _rel_real(base_real, base, root)  # strings below: few Path objects (hot path)
             rel_prefix = "" if base_rel == "." else base_rel + "/"
-            under_root = base_real == root or root in base_real.parents
+            base_real_s = str(base_real)
+            under_root = base_real_s == root_s or base_real_s.startswith(root_prefix)
             keep = []
             for d in sorted(dirnames):
                 sub = os.path.join(dirpath, d)
