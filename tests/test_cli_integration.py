@@ -280,3 +280,24 @@ def test_bad_baseline_exits_2(tmp_path, monkeypatch, content, message):
     res = cli(["--no-cache", "--baseline", "b.json", "app.py"], tmp_path, monkeypatch)
     assert res.exit_code == 2
     assert message in res.stderr
+
+
+def test_enclosing_name_and_normalise():
+    from querylint.baseline import enclosing_name, normalise
+
+    lines = [
+        "import os",
+        "class Shop:",
+        "    def sync(self):",
+        "        if x:",
+        "            # a comment",
+        "            run(  a,   b )",
+        "    async def other(self):",
+        "        pass",
+        "top = 1",
+    ]
+    assert enclosing_name(lines, 6) == "Shop.sync"
+    assert enclosing_name(lines, 8) == "Shop.other"
+    assert enclosing_name(lines, 9) == ""
+    assert enclosing_name(lines, 1) == ""
+    assert normalise("            run(  a,   b )") == "run( a, b )"
