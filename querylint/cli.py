@@ -3,6 +3,7 @@ from __future__ import annotations
 
 import os
 import sys
+import warnings
 from pathlib import Path
 from typing import List, Optional, Tuple
 
@@ -70,6 +71,10 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
          statistics, output_file, exit_zero, quiet, diff_ref, baseline_file, write_baseline_file, no_cache, cache_dir,
          jobs, list_rules, explain):
     """Find N+1 queries, connection misuse and risky SQL in Python code, without running it."""
+    # the linted code's own warnings (invalid escapes met while reading string literals) are
+    # not querylint's to print
+    warnings.filterwarnings("ignore", category=SyntaxWarning)
+    warnings.filterwarnings("ignore", category=DeprecationWarning)
     try:
         registry = load_registry()
     except RuleConflict as exc:

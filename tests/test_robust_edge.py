@@ -535,3 +535,23 @@ def test_depth_check_does_not_depend_on_the_callers_stack():
     borderline = "x = " + " + ".join(["a"] * (lo - 50)) + "\n"
     # (on CPython 3.11 the raw check flips with stack depth: at_depth(600, cpython_ok, lo - 50) is False)
     assert accepted(borderline) == at_depth(600, accepted, borderline) == at_depth(50, accepted, borderline)
+
+
+def test_stderr_carries_only_querylint_messages(tmp_path):
+    """Warnings raised while reading the linted code (invalid escapes: a SyntaxWarning on Python
+    3.12+) and the SQL parser's log lines never reach the user's terminal."""
+    source = (
+        "import re\n\n"
+        'PATTERN = re.compile("\\d+")\n'
+        "y = 1(2)\n\n\n"
+        "def f(cur, name):\n"
+        '    cur.execute(f"SELECT \\d FROM t WHERE n = {name}")\n'
+        '    cur.execute("CREATE EXTENSION IF NOT EXISTS postgis")\n'
+        '    cur.execute("ALTER SESSION SET NLS_DATE_FORMAT = \'YYYY\'")\n'
+        '    cur.execute("DECLARE i INTEGER; BEGIN SELECT 1 INTO i FROM dual; END")\n'
+    )
+    root = project(tmp_path, {"w.py": source})
+    for jobs in ("1", "2"):
+        code, out, err = run_cli(["--select", "ALL", "--jobs", jobs, "."], root)
+        lines = [line for line in err.splitlines() if line]
+        assert len(lines) == 1 and lines[0].startswith("Found "), err
