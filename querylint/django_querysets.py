@@ -732,16 +732,19 @@ def offline(ctx, relpath: str) -> Optional[_Offline]:
     store = ctx.index.derived("django-offline-files", lambda _i: {})
     if relpath in store:
         return store[relpath]
-    if len(store) > max(50, len(ctx.index.files) // 4):
-        return None  # a budget: re-parsing other files must stay a small fraction of the run
-    store[relpath] = None
     facts = ctx.index.files.get(relpath)
     if facts is None:
+        store[relpath] = None
         return None
-    module = None
-    if relpath == ctx.relpath:
-        module = ctx.module_node
-    else:
+    # the tree this process already parsed, when it has it (no second parse)
+    module = ctx.module_node if relpath == ctx.relpath else ctx.index.tree(relpath)
+    if module is None:
+        reparsed = store.setdefault("<reparsed>", [0])
+        if reparsed[0] > max(50, len(ctx.index.files) // 4):
+            return None  # a budget: re-parsing other files must stay a small fraction of the run
+        reparsed[0] += 1
+    store[relpath] = None
+    if module is None:
         root = _root_of(ctx)
         if root is None:
             return None

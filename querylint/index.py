@@ -26,6 +26,9 @@ class ProjectIndex:
         self._derived: Dict[str, Any] = {}
         self._query_paths: Optional[Dict[str, Tuple[str, ...]]] = None
         self._callees: Dict[str, Tuple[str, ...]] = {}
+        # relpath -> the parsed tree, when the process that holds this index parsed that file
+        # (set by the engine; families use it for cross-file inference without re-parsing)
+        self.tree_provider: Optional[Callable[[str], Any]] = None
         for f in files:
             self.add(f)
 
@@ -47,6 +50,15 @@ class ProjectIndex:
             if v:
                 self.direct_queries[k] = v
         self._query_paths = None
+
+    def tree(self, relpath: str):
+        """The already parsed libcst module of a project file, or None when this process has none."""
+        if self.tree_provider is None:
+            return None
+        try:
+            return self.tree_provider(relpath)
+        except Exception:
+            return None
 
     def derived(self, key: str, compute: Callable[["ProjectIndex"], Any]) -> Any:
         """A family-specific view of the index, computed once per run (e.g. the Django model graph)."""

@@ -45,10 +45,18 @@ class Shard:
         self.entries: Dict[str, Entry] = {}
         self.parsed: Dict[str, ParsedFile] = {}
         self.index: Optional[ProjectIndex] = None
+        self.by_relpath: Dict[str, str] = {}
 
     def add(self, entries: Iterable[Entry]) -> None:
         for e in entries:
             self.entries[e.key] = e
+            self.by_relpath[e.relpath] = e.key
+
+    def tree(self, relpath: str):
+        """The tree of a file this shard already parsed (never parses: that is the owner's job)."""
+        key = self.by_relpath.get(relpath)
+        pf = self.parsed.get(key) if key is not None else None
+        return pf.module if pf is not None else None
 
     def _parsed(self, key: str) -> ParsedFile:
         pf = self.parsed.get(key)
@@ -70,6 +78,7 @@ class Shard:
 
     def set_index(self, facts: Sequence[FileFacts]) -> None:
         self.index = ProjectIndex(facts)
+        self.index.tree_provider = self.tree
 
     def set_queries(self, queries: Dict[str, Tuple[str, ...]]) -> None:
         self.index.set_direct_queries(queries)
@@ -87,8 +96,8 @@ class Shard:
     def lint(self, keys: Sequence[str]) -> Dict[str, FileResult]:
         out = {}
         for k in keys:
+            # trees stay until the run ends: other files' cross-file inference may read them
             out[k] = lint_file(self._parsed(k), self.index, self.config, self.rules)
-            self.parsed.pop(k, None)  # the tree is not needed again: free it
         return out
 
 
