@@ -65,7 +65,7 @@ def _fail(message: str) -> None:
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Cache folder (default: .querylint_cache at the project root).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: the number of cores).")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
-@click.option("--explain", metavar="CODE", help="Print a rule's documentation and exit.")
+@click.option("--explain", metavar="CODE", help="Print a rule's documentation (ALL: every rule, as Markdown) and exit.")
 @click.version_option(__version__, "--version", prog_name="querylint", message="%(prog)s %(version)s")
 def main(paths, output_format, select, extend_select, ignore, config_path, preview, report_unused_suppressions,
          statistics, output_file, exit_zero, quiet, diff_ref, baseline_file, write_baseline_file, no_cache, cache_dir,
@@ -190,6 +190,11 @@ def _list_rules(registry) -> None:
 
 def _explain(registry, code: str) -> None:
     code = code.strip().upper()
+    if code == "ALL":
+        from querylint.docs import rules_markdown
+
+        click.echo(rules_markdown(registry), nl=False)
+        return
     rule = registry.rules.get(code)
     if rule is None:
         for r in registry.rules.values():
