@@ -555,3 +555,12 @@ def test_stderr_carries_only_querylint_messages(tmp_path):
         code, out, err = run_cli(["--select", "ALL", "--jobs", jobs, "."], root)
         lines = [line for line in err.splitlines() if line]
         assert len(lines) == 1 and lines[0].startswith("Found "), err
+
+
+def test_same_file_named_several_ways_is_linted_once(tmp_path):
+    root = project(tmp_path, {"a.py": CANARY})
+    (root / "self").symlink_to(".")
+    code, doc = json_run([".", ".", "a.py", "./a.py", root / "a.py", "self/a.py"], root)
+    assert code == 1
+    assert doc["summary"]["files"] == 1
+    assert len([f for f in doc["findings"] if f["rule"] == "QL101"]) == 1
