@@ -73,16 +73,15 @@ def call_deep(fn: Callable[..., Any], *args: Any, recursion: bool = False) -> An
     box: list = []
 
     def target() -> None:
-        old = sys.getrecursionlimit()
         if recursion:
-            sys.setrecursionlimit(max(old, DEEP_RECURSION_LIMIT))
+            _raise_limit()
         try:
             box.append((True, fn(*args)))
         except BaseException as exc:  # handed back to the caller's thread
             box.append((False, exc))
         finally:
             if recursion:
-                sys.setrecursionlimit(old)
+                _restore_limit()
 
     thread = None
     with _LOCK:
@@ -105,3 +104,20 @@ def call_deep(fn: Callable[..., Any], *args: Any, recursion: bool = False) -> An
 
 
 _LOCK = threading.Lock()
+_LIMIT_LOCK = threading.Lock()
+_RAISED = [0, 0]  # deep threads running with the raised limit, the limit to restore after the last
+
+
+def _raise_limit() -> None:
+    with _LIMIT_LOCK:
+        if _RAISED[0] == 0:
+            _RAISED[1] = sys.getrecursionlimit()
+            sys.setrecursionlimit(max(_RAISED[1], DEEP_RECURSION_LIMIT))
+        _RAISED[0] += 1
+
+
+def _restore_limit() -> None:
+    with _LIMIT_LOCK:
+        _RAISED[0] -= 1
+        if _RAISED[0] == 0:
+            sys.setrecursionlimit(_RAISED[1])

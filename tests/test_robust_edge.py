@@ -564,3 +564,28 @@ def test_same_file_named_several_ways_is_linted_once(tmp_path):
     assert code == 1
     assert doc["summary"]["files"] == 1
     assert len([f for f in doc["findings"] if f["rule"] == "QL101"]) == 1
+
+
+def test_deep_calls_restore_the_recursion_limit_even_when_concurrent():
+    import sys
+    import threading
+
+    from querylint.deep import call_deep
+
+    before = sys.getrecursionlimit()
+    barrier = threading.Barrier(4)
+
+    def work():
+        barrier.wait(timeout=30)
+        return sys.getrecursionlimit()
+
+    seen = []
+    threads = [threading.Thread(target=lambda: seen.append(call_deep(work, recursion=True))) for _ in range(4)]
+    for t in threads:
+        t.start()
+    for t in threads:
+        t.join()
+    assert len(seen) == 4 and all(limit > before for limit in seen)
+    assert sys.getrecursionlimit() == before
+    with pytest.raises(ZeroDivisionError):  # an exception on the deep thread reaches the caller
+        call_deep(lambda: 1 / 0)
