@@ -524,7 +524,7 @@ def _infer_attribute(node: cst.Attribute, ctx) -> Optional[DjType]:
     m = _model_of_class_expr(node.value, ctx) if isinstance(node.value, (cst.Name, cst.Attribute)) and attr in graph.manager_names else None
     if m is not None:
         if attr in m.managers:
-            return DjType(QS, m.qualname, manager=True, origin=node)
+            return _manager_defaults(ctx, m, attr, DjType(QS, m.qualname, manager=True, origin=node))
         return None
     if attr in ("objects", "_default_manager"):
         ext = _external_model(node.value, ctx)
@@ -532,6 +532,8 @@ def _infer_attribute(node: cst.Attribute, ctx) -> Optional[DjType]:
             return DjType(QS, ext, manager=True, origin=node)
     if attr == "object_list" and isinstance(node.value, cst.Name) and node.value.value == "self" and ctx.class_frame is not None:
         return view_queryset(ctx, ctx.class_frame.qualname)  # ListView / MultipleObjectMixin
+    if attr == "object" and isinstance(node.value, cst.Name) and node.value.value == "self" and ctx.class_frame is not None:
+        return _single_object(ctx, ctx.class_frame.qualname)  # DetailView / UpdateView: self.object = self.get_object()
     base = infer(node.value, ctx)
     if base is None:
         return None
@@ -762,6 +764,49 @@ def offline(ctx, relpath: str) -> Optional[_Offline]:
 _DEPTH = [0]
 
 
+_DEFAULT_LOADS = ("select_related", "prefetch_related")
+
+
+def _manager_defaults(ctx, model, attr: str, base: DjType) -> DjType:
+    """``Model.objects`` when the project Manager's ``get_queryset()`` adds select_related/prefetch_related:
+    the relations it loads count as loaded (a conditional one too: silence is the safe side)."""
+    mgr = model.manager_classes.get(attr)
+    fn = ctx.index.find_method(mgr, "get_queryset") if mgr else None
+    if fn is None:
+        return base
+    store = ctx.index.derived("django-manager-defaults", lambda _i: {})
+    key = (fn.qualname, model.qualname)
+    if key not in store:
+        store[key] = None
+        covered = _manager_loads(ctx, fn, base)
+        store[key] = (covered.covered, covered.select_all, covered.opaque, covered.to_attrs) if covered is not None else None
+    got = store[key]
+    if got is None:
+        return base
+    covered, select_all, opaque, to_attrs = got
+    return replace(base, covered=base.covered | covered, select_all=base.select_all or select_all, opaque=base.opaque or opaque,
+                   to_attrs=base.to_attrs + to_attrs)
+
+
+def _manager_loads(ctx, fn, base: DjType) -> Optional[DjType]:
+    off = offline(ctx, fn.path)
+    if off is None:
+        return None
+    saved = off.ctx.frames
+    try:
+        if not off.enter(fn.qualname):
+            return None
+        node = off.defs[fn.qualname]
+        calls = [n for n in N.walk(node.body, into_functions=False)
+                 if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in _DEFAULT_LOADS]
+        t = replace(base, covered=frozenset(), origin=None)
+        for call in reversed(calls):  # inner calls of a chain first
+            t = apply_method(t, call.func.attr.value, call, off.ctx) or t
+        return t
+    finally:
+        off.ctx.frames = saved
+
+
 def function_returns(ctx, qualname: str) -> Optional[DjType]:
     store = ctx.index.derived("django-returns", lambda _i: {})
     if qualname in store:
@@ -850,6 +895,22 @@ def view_queryset(ctx, cls_qualname: str, skip_own: bool = False) -> Optional[Dj
             m = graph_of(ctx).resolve(a.value[1], c.module)
             return DjType(QS, m.qualname) if m is not None else None
     return None
+
+
+_SINGLE_OBJECT_VIEWS = frozenset({
+    "SingleObjectMixin", "BaseDetailView", "DetailView", "BaseUpdateView", "UpdateView", "BaseDeleteView", "DeleteView",
+})
+
+
+def _single_object(ctx, cls_qualname: str) -> Optional[DjType]:
+    """``self.object`` of a Django single-object view: the instance ``get_object()`` loads from the view's queryset."""
+    cls = ctx.index.classes.get(cls_qualname)
+    if cls is None or not any(a.rsplit(".", 1)[-1] in _SINGLE_OBJECT_VIEWS for a in ctx.index.ancestors(cls)):
+        return None
+    t = view_queryset(ctx, cls_qualname)
+    if t is None or t.kind != QS or t.model is None:
+        return None
+    return DjType(INST, t.model, t.covered, t.select_all, t.to_attrs, t.only, t.defer)
 
 
 def view_queryset_in_context(ctx, skip_own: bool) -> Optional[DjType]:
