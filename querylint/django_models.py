@@ -67,6 +67,7 @@ class ModelInfo:
     fields: Set[str] = field(default_factory=set)  # concrete non-relation fields (own + inherited)
     relations: Dict[str, Relation] = field(default_factory=dict)
     managers: Set[str] = field(default_factory=lambda: {"objects", "_default_manager", "_base_manager"})
+    manager_classes: Dict[str, str] = field(default_factory=dict)  # manager attribute -> project Manager class qualname
     ordering: bool = False
     members: Dict[str, str] = field(default_factory=dict)  # method/property name -> function qualname
     properties: Set[str] = field(default_factory=set)  # names read as attributes (@property/@cached_property)
@@ -250,6 +251,11 @@ def build_graph(index: ProjectIndex) -> ModelGraph:
                     info.fields.add(a.name)
                 elif _is_manager_call(func, index, c.module):
                     info.managers.add(a.name)
+                    mc = index.resolve_class(func, c.module)
+                    if mc is not None:
+                        info.manager_classes[a.name] = mc.qualname
+                    else:
+                        info.manager_classes.pop(a.name, None)
             o = _meta(c, "ordering")
             if o is not None:
                 ordering = o
