@@ -34,9 +34,16 @@ def resolve_callee(call: cst.Call, ctx) -> Optional[str]:
     # and methods of a local bound to an instance of a project class (``svc = PriceService(); svc.price()``)
     b = ctx.binding(head, at=call)
     if b is not None and b.kind not in ("import", "def", "class"):
-        if name.count(".") != 1 or not b.is_simple or b.kind not in ("assign", "annassign", "with"):
+        if name.count(".") != 1:
             return None
-        owner = _constructed_class(b.value, ctx)
+        if b.kind == "param" and isinstance(b.node, cst.Param):
+            owner = annotation_class(b.node.annotation, ctx)  # ``def f(repo: CustomerRepository)``
+        elif not b.is_simple or b.kind not in ("assign", "annassign", "with"):
+            return None
+        else:
+            owner = _constructed_class(b.value, ctx)
+            if owner is None and b.kind == "annassign" and isinstance(b.node, cst.AnnAssign):
+                owner = annotation_class(b.node.annotation, ctx)
         if owner is None:
             return None
         hit = index.find_method(owner, name.split(".")[1])
@@ -61,24 +68,81 @@ def _constructed_class(value, ctx) -> Optional[str]:
     return cls.qualname if cls is not None else None
 
 
+def annotation_class(annotation, ctx) -> Optional[str]:
+    """Qualname of the project class an annotation names: ``X``, ``mod.X``, ``X | None``, ``Optional[X]``, ``"X"``."""
+    ann = annotation.annotation if isinstance(annotation, cst.Annotation) else annotation
+    if isinstance(ann, cst.SimpleString):
+        try:
+            ann = cst.parse_expression(ann.evaluated_value)
+        except Exception:
+            return None
+    if isinstance(ann, cst.BinaryOperation) and isinstance(ann.operator, cst.BitOr):
+        sides = [s for s in (ann.left, ann.right) if not (isinstance(s, cst.Name) and s.value == "None")]
+        return annotation_class(sides[0], ctx) if len(sides) == 1 else None
+    if isinstance(ann, cst.Subscript):
+        if (N.dotted(ann.value) or "").rsplit(".", 1)[-1] != "Optional" or len(ann.slice) != 1:
+            return None
+        el = ann.slice[0].slice
+        return annotation_class(el.value, ctx) if isinstance(el, cst.Index) else None
+    if N.dotted(ann) is None:
+        return None
+    qual = ctx.qualify(N.dotted(ann))
+    cls = ctx.index.classes.get(qual) if qual else None
+    return cls.qualname if cls is not None else None
+
+
+def _value_class(value, params, ctx) -> Optional[str]:
+    """Project class of a value stored on ``self``: a constructor call, an annotated parameter, or
+    ``param or Class()`` / ``Class() if param is None else param`` whose parts agree."""
+    if isinstance(value, cst.Call):
+        return _constructed_class(value, ctx)
+    if isinstance(value, cst.Name):
+        p = params.get(value.value)
+        return annotation_class(p.annotation, ctx) if p is not None and p.annotation is not None else None
+    if isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.Or):
+        parts = [value.left, value.right]
+    elif isinstance(value, cst.IfExp):
+        parts = [value.body, value.orelse]
+    else:
+        return None
+    found = set()
+    for part in parts:
+        c = _value_class(part, params, ctx)
+        if c is not None:
+            found.add(c)
+        elif not (isinstance(part, cst.Name) and part.value in params):
+            return None  # something else we cannot type
+    return found.pop() if len(found) == 1 else None
+
+
 def _instance_attr_class(attr: str, ctx) -> Optional[str]:
-    """The project class of ``self.<attr>`` when the enclosing class assigns it exactly once, from a constructor."""
+    """The project class of ``self.<attr>`` when the enclosing class assigns it exactly once, from a
+    constructor or an annotated parameter (see ``_value_class``)."""
     frame = ctx.class_frame
     if frame is None or not isinstance(frame.node, cst.ClassDef):
         return None
 
     def compute():
         found = []
-        for node in N.walk(frame.node.body):
-            if isinstance(node, cst.Assign):
-                for t in node.targets:
-                    if N.dotted(t.target) == f"self.{attr}":
-                        found.append(node.value)
-            elif isinstance(node, cst.AnnAssign) and N.dotted(node.target) == f"self.{attr}" and node.value is not None:
-                found.append(node.value)
+        for stmt in frame.node.body.body:
+            if not isinstance(stmt, cst.FunctionDef):
+                continue
+            p = stmt.params
+            params = {x.name.value: x for x in (*p.posonly_params, *p.params, *p.kwonly_params)}
+            for node in N.walk(stmt.body):
+                if isinstance(node, cst.Assign):
+                    for t in node.targets:
+                        if N.dotted(t.target) == f"self.{attr}":
+                            found.append((node.value, params, None))
+                elif isinstance(node, cst.AnnAssign) and N.dotted(node.target) == f"self.{attr}" and node.value is not None:
+                    found.append((node.value, params, node.annotation))
         if len(found) != 1:
             return None
-        return _constructed_class(found[0], ctx)
+        value, params, annotation = found[0]
+        owner = _value_class(value, params, ctx)
+        if owner is None and annotation is not None:
+            owner = annotation_class(annotation, ctx)
+        return owner
 
     return ctx.memo(("self-attr-class", id(frame.node), attr), compute)
 
@@ -120,8 +184,9 @@ class QueryThroughCallInLoop(Rule):
 
     ## Known problems
     Only calls whose target is known without running the code are followed: functions by name
-    or import, `self.method()`, `Class.method()`. Calls through variables, callbacks and
-    methods of objects of unknown type are not.
+    or import, `self.method()`, `Class.method()`, and methods of objects built from a project
+    class or annotated with one (`repo: CustomerRepository`, also when stored on `self`).
+    Calls through callbacks and methods of objects of unknown type are not.
     """
 
     code = "QL102"
