@@ -14,6 +14,7 @@ concatenated strings). So:
 from __future__ import annotations
 
 import ast
+import os
 import sys
 import threading
 import warnings
@@ -65,42 +66,83 @@ def _checked_parse(text: str):
 
 
 def call_deep(fn: Callable[..., Any], *args: Any, recursion: bool = False) -> Any:
-    """``fn(*args)`` on a fresh thread with a large stack; its exception is re-raised here.
+    """``fn(*args)`` on querylint's big-stack thread; its exception is re-raised here.
 
     ``recursion``: also raise the recursion limit while it runs (safe: the big stack holds it).
-    Falls back to calling ``fn`` directly when no such thread can be started.
+    One long-lived thread per process serves every call (starting a thread with a large stack
+    per file cost about a tenth of a cold run); calls made on that thread run directly. Falls
+    back to calling ``fn`` directly when no such thread can be started.
     """
-    box: list = []
-
-    def target() -> None:
-        if recursion:
+    worker = _worker()
+    if worker is None or threading.current_thread() is worker.thread:
+        if recursion and worker is not None:
             _raise_limit()
-        try:
-            box.append((True, fn(*args)))
-        except BaseException as exc:  # handed back to the caller's thread
-            box.append((False, exc))
-        finally:
-            if recursion:
+            try:
+                return fn(*args)
+            finally:
                 _restore_limit()
+        return fn(*args)
+    return worker.run(fn, args, recursion)
 
-    thread = None
+
+class _DeepWorker:
+    def __init__(self) -> None:
+        import queue
+
+        self.requests: "queue.Queue" = queue.Queue()
+        self.pid = os.getpid()
+        self.call_lock = threading.Lock()  # one caller at a time: the worker runs one call
+        self.thread = threading.Thread(target=self._serve, name="querylint-deep", daemon=True)
+
+    def _serve(self) -> None:
+        while True:
+            fn, args, recursion, box, done = self.requests.get()
+            if recursion:
+                _raise_limit()
+            try:
+                box.append((True, fn(*args)))
+            except BaseException as exc:  # handed back to the caller's thread
+                box.append((False, exc))
+            finally:
+                if recursion:
+                    _restore_limit()
+                done.set()
+
+    def run(self, fn, args, recursion: bool):
+        box: list = []
+        done = threading.Event()
+        with self.call_lock:
+            self.requests.put((fn, args, recursion, box, done))
+            done.wait()
+        ok, value = box[0]
+        if ok:
+            return value
+        raise value
+
+
+_WORKER: list = [None]
+
+
+def _worker() -> Optional[_DeepWorker]:
+    """This process's big-stack thread, started on first use (and again after a fork)."""
+    current = _WORKER[0]
+    if current is not None and current.pid == os.getpid() and current.thread.is_alive():
+        return current
     with _LOCK:
+        current = _WORKER[0]
+        if current is not None and current.pid == os.getpid() and current.thread.is_alive():
+            return current
         previous = threading.stack_size()
         try:
             threading.stack_size(STACK_SIZE)
-            thread = threading.Thread(target=target, name="querylint-deep", daemon=True)
-            thread.start()
+            worker = _DeepWorker()
+            worker.thread.start()
         except (RuntimeError, ValueError, MemoryError):  # no address space for the stack
-            thread = None
+            return None
         finally:
             threading.stack_size(previous)
-    if thread is None:
-        return fn(*args)
-    thread.join()
-    ok, value = box[0]
-    if ok:
-        return value
-    raise value
+        _WORKER[0] = worker
+        return worker
 
 
 _LOCK = threading.Lock()
