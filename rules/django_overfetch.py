@@ -77,6 +77,27 @@ def _is_len(n, parent, ctx) -> bool:
     return False
 
 
+def _bool_chain_top(node: cst.BooleanOperation, ctx) -> cst.CSTNode:
+    """The outermost ``and``/``or`` of the chain holding ``node`` (memoised: linear on long chains)."""
+    seen = []
+    cur = node
+    top = None
+    while True:
+        known = ctx.memo(("bool-top", id(cur)), lambda: None)
+        if known is not None:
+            top = known
+            break
+        seen.append(cur)
+        parent = ctx.parent_of(cur)
+        if not isinstance(parent, cst.BooleanOperation):
+            top = cur
+            break
+        cur = parent
+    for n in seen:
+        ctx._cache[("bool-top", id(n))] = top
+    return top
+
+
 def _bool_context(node, ctx) -> Optional[cst.CSTNode]:
     """The node where ``node`` is tested for truth, if it is only tested."""
     parent = ctx.parent_of(node)
@@ -85,10 +106,8 @@ def _bool_context(node, ctx) -> Optional[cst.CSTNode]:
     if isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not):
         return node
     if isinstance(parent, cst.BooleanOperation):
-        gp = ctx.parent_of(parent)
-        cur = parent
-        while isinstance(gp, cst.BooleanOperation):
-            cur, gp = gp, ctx.parent_of(gp)
+        cur = _bool_chain_top(parent, ctx)
+        gp = ctx.parent_of(cur)
         if isinstance(gp, (cst.If, cst.While, cst.IfExp, cst.Assert)) and gp.test is cur:
             return node
         if isinstance(gp, cst.UnaryOperation) and isinstance(gp.operator, cst.Not):
