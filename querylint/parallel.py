@@ -177,6 +177,7 @@ class _Worker:
         child.close()
         self.has_index = False
         self.has_queries = False
+        self.dead = False
 
     def send(self, op: str, payload) -> None:
         self.conn.send_bytes(pickle.dumps((op, payload), protocol=pickle.HIGHEST_PROTOCOL))
@@ -195,8 +196,9 @@ class _Worker:
 
     def close(self) -> None:
         try:
-            self.send("stop", None)
-        except OSError:
+            if not self.dead:
+                self.send("stop", None)
+        except (OSError, ValueError):
             pass
         self.proc.join(timeout=5)
         if self.proc.is_alive():  # pragma: no cover - a stuck worker
@@ -235,12 +237,12 @@ class Runner:
         new = [k for k in keys if k not in self.owner]
         if not new:
             return
-        if self.jobs > 1 and len(new) >= PARALLEL_THRESHOLD:
+        if self.jobs > 1 and len(new) >= PARALLEL_THRESHOLD and not (self.workers and all(w.dead for w in self.workers)):
             if not self.workers:
                 self._start_workers()
             # balance by file size: largest first onto the least loaded worker
             sizes = {k: _size(self.entries[k].path) for k in new}
-            load = [0] * len(self.workers)
+            load = [float("inf") if wk.dead else 0 for wk in self.workers]
             batches: List[List[Entry]] = [[] for _ in self.workers]
             for k in sorted(new, key=lambda k: (-sizes[k], k)):
                 w = load.index(min(load))
@@ -277,16 +279,42 @@ class Runner:
 
     def _run(self, op: str, keys: Sequence[str], prepare: Optional[Callable[[_Worker], None]] = None) -> Dict:
         local, remote = self._split(keys)
+        sent: Dict[int, List[str]] = {}
         for w, ks in remote.items():
-            if prepare is not None:
-                prepare(self.workers[w])
-            self.workers[w].send(op, ks)
+            try:
+                if prepare is not None:
+                    prepare(self.workers[w])
+                self.workers[w].send(op, ks)
+                sent[w] = ks
+            except (WorkerError, OSError):
+                self._retire(w)
+                local.extend(ks)
         out: Dict = {}
         if local:
             out.update(getattr(self.local, op)(local))  # this process works while the workers do
-        for w in remote:
-            out.update(self.workers[w].receive())
+        for w, ks in sent.items():
+            try:
+                out.update(self.workers[w].receive())
+            except (WorkerError, OSError):
+                # nothing is lost: the dead worker's files are done again in this process
+                self._retire(w)
+                out.update(getattr(self.local, op)(ks))
         return out
+
+    def _retire(self, w: int) -> None:
+        """A worker died: every file it owned moves to this process (parsed again here)."""
+        worker = self.workers[w]
+        if worker.dead:
+            return
+        worker.dead = True
+        moved = [k for k, owner in self.owner.items() if owner == w]
+        for k in moved:
+            self.owner[k] = -1
+        self.local.add(self.entries[k] for k in moved)
+        try:
+            worker.proc.terminate()
+        except Exception:  # pragma: no cover
+            pass
 
     # ------------------------------------------------------------------ passes
 
