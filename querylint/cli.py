@@ -29,6 +29,8 @@ def _codes(values: Tuple[str, ...]) -> Optional[Tuple[str, ...]]:
     out: List[str] = []
     for v in values:
         out.extend(c.strip() for c in v.split(",") if c.strip())
+    if not out:
+        _fail(f'expected rule codes or prefixes like "QL101" or "QL1", got {", ".join(repr(v) for v in values)}')
     return tuple(out)
 
 
@@ -82,7 +84,7 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
     if list_rules:
         _list_rules(registry)
         return
-    if explain:
+    if explain is not None:
         _explain(registry, explain)
         return
 

@@ -170,3 +170,17 @@ def test_any_table_is_a_config_or_a_config_error(table):
     else:
         assert isinstance(config, Config)
         hash(config)  # frozen and hashable: no list slipped through
+
+
+def test_empty_code_lists_and_empty_explain_are_usage_errors(tmp_path, monkeypatch):
+    """`--select ,,` used to select nothing silently, `--explain ''` used to lint."""
+    from click.testing import CliRunner
+
+    from querylint.cli import main
+
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    monkeypatch.chdir(tmp_path)
+    result = CliRunner().invoke(main, ["--select", ",,", "."])
+    assert result.exit_code == 2 and "expected rule codes" in result.output
+    result = CliRunner().invoke(main, ["--explain", ""])
+    assert result.exit_code == 2 and "unknown rule" in result.output
