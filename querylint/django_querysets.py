@@ -486,6 +486,22 @@ def _inside(ctx, node, container) -> bool:
     return False
 
 
+def _paginated(expr, ctx) -> Optional[DjType]:
+    """The queryset a ``django.core.paginator.Paginator(qs, n)`` (or a name bound to one) pages over."""
+    if isinstance(expr, cst.Name):
+        b = ctx.binding(expr.value, at=expr) if ctx.frames else None
+        if b is None or b.kind not in ("assign", "annassign") or not b.is_simple:
+            return None
+        expr = b.value
+    if not isinstance(expr, cst.Call) or not expr.args:
+        return None
+    q = ctx.qualify(expr.func) or ""
+    if not (q.startswith("django.") and q.endswith(".Paginator")):
+        return None
+    inner = infer(expr.args[0].value, ctx)
+    return inner if inner is not None and inner.kind in (QS, LIST) and inner.model is not None else None
+
+
 def _infer_param(node: cst.Name, b, ctx) -> Optional[DjType]:
     frame = ctx.function
     if frame is None or not isinstance(frame.node, cst.FunctionDef):
@@ -537,6 +553,8 @@ def _infer_attribute(node: cst.Attribute, ctx) -> Optional[DjType]:
     base = infer(node.value, ctx)
     if base is None:
         return None
+    if attr == "object_list" and base.kind == LIST and base.evaluated and base.model is not None:
+        return base  # page.object_list of a Paginator page
     if base.kind != INST:
         return None
     model = graph.get(base.model)
@@ -573,6 +591,10 @@ def _infer_call(node: cst.Call, ctx) -> Optional[DjType]:
                     return None
                 return apply_method(recv, method, node, ctx)
             return None
+        if method in ("get_page", "page") and node.args:
+            inner = _paginated(func.value, ctx)
+            if inner is not None:
+                return replace(inner, kind=LIST, evaluated=True, related=None, manager=False)  # a Page: iterates its rows
         if method in ("filter_queryset", "paginate_queryset") and node.args and isinstance(func.value, cst.Name) and func.value.value == "self":
             inner = infer(node.args[0].value, ctx)
             if inner is not None and method == "paginate_queryset" and inner.kind == QS:

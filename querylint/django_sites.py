@@ -16,7 +16,7 @@ from querylint.django_querysets import (
     CACHE_SERVED, DEFEATING, INST, INSTANCE_READS, INSTANCE_WRITES, LIST, QS, READS, ROWS, WRITES,
     DjType, graph_of, infer,
 )
-from querylint.loops import classify_loop
+from querylint.loops import batch_by_name_only, classify_loop
 
 EVALUATING_FUNCS = {"list", "tuple", "set", "sorted", "len", "bool", "sum", "max", "min", "any", "all", "frozenset", "dict", "next", "iter", "reversed", "enumerate"}
 
@@ -185,7 +185,8 @@ def per_item_loop_of(t: DjType, ctx):
         return None
     for l in reversed(ctx.loops):
         if id(l.node) == t.loop:
-            return l if classify_loop(l, ctx) == "items" else None
+            # ``for order in page``: the loop bound a model instance, which outweighs a batch-like name
+            return l if classify_loop(l, ctx) == "items" or batch_by_name_only(l, ctx) else None
     return None
 
 

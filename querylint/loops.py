@@ -127,6 +127,18 @@ def classify_loop(loop: Loop, ctx: Context) -> str:
     return ctx.memo(("loop-kind", id(loop.node), id(loop.clause)), compute)
 
 
+def batch_by_name_only(loop: Loop, ctx: Context) -> bool:
+    """``classify_loop`` says "batch" only because of the iterable's name or function (``for post in page``,
+    ``for p in query.paginate()``): the target names one item and the iterable is no ``range``/``partitions``.
+    A family that knows the iterable yields its rows one at a time may count such a loop per item."""
+    if loop.kind == "while" or loop.target is None or classify_loop(loop, ctx) != "batch":
+        return False
+    if any(_BATCH_WORDS.search(n) for n in N.target_names(loop.target)):
+        return False
+    it = loop.iter
+    return not (isinstance(it, cst.Call) and N.call_name(it) in ("range", "partitions"))
+
+
 def per_item_loop(ctx: Context) -> Optional[Loop]:
     """The innermost enclosing loop of the current frame whose iterations are per item of data.
 

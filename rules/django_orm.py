@@ -41,7 +41,7 @@ def loop_site(node: cst.CSTNode, ctx) -> Optional[Tuple[str, object, Site]]:
         site = site_of(node, ctx)
         if site is None:
             return None
-        loop = per_item_loop(ctx)
+        loop = per_item_loop(ctx) or _rows_loop(site, ctx)
         if loop is None:
             return None
         site = _rebase_on_binding(site, loop, ctx)
@@ -65,9 +65,9 @@ def loop_site(node: cst.CSTNode, ctx) -> Optional[Tuple[str, object, Site]]:
                 if not depends_on_loop(site.node, loop.node, ctx):
                     return ("QL116", loop, site)
                 return ("QL110", loop, site)
-            from querylint.loops import classify_loop
+            from querylint.loops import batch_by_name_only, classify_loop
 
-            if classify_loop(owner, ctx) != "items":
+            if classify_loop(owner, ctx) != "items" and not batch_by_name_only(owner, ctx):
                 return None
             return (_CODES[kind], owner, site)
         if kind in ("write", "instance-write"):
@@ -75,6 +75,21 @@ def loop_site(node: cst.CSTNode, ctx) -> Optional[Tuple[str, object, Site]]:
         return None
 
     return ctx.memo(("dj-loop-site", id(node)), compute)
+
+
+def _rows_loop(site: Site, ctx):
+    """A loop named like a batch loop (``for customer in page_obj``) that bound the model instance the
+    site reads from: the instance's type outweighs the name."""
+    from querylint.loops import batch_by_name_only
+
+    t = site.qs
+    key = t.owner_loop if t is not None and t.owner_loop is not None else (t.loop if t is not None else None)
+    if key is None:
+        return None
+    for l in reversed(ctx.loops):
+        if id(l.node) == key:
+            return l if batch_by_name_only(l, ctx) else None
+    return None
 
 
 def _rebase_on_binding(site: Site, loop, ctx) -> Site:

@@ -7,7 +7,7 @@ from typing import Optional, Tuple
 import libcst as cst
 
 from querylint.drivers import statement_call
-from querylint.loops import classify_loop, per_item_loop
+from querylint.loops import batch_by_name_only, classify_loop, per_item_loop
 from querylint.peewee_models import infer as pw_infer, uses_peewee
 from querylint.rule import Rule, dedent, nodes as N
 from querylint.sqlalchemy_infer import (
@@ -149,8 +149,16 @@ def per_item(elem: Optional[Elem], ctx):
         return None
     for loop in reversed(ctx.loops):
         if (id(loop.node), id(loop.clause)) == elem.loop:
-            return loop if classify_loop(loop, ctx) == "items" else None
+            if classify_loop(loop, ctx) == "items":
+                return loop
+            # ``for post in page`` over a Pagination / Result: the rows' type outweighs the batch-like name
+            return loop if batch_by_name_only(loop, ctx) and _yields_rows(loop.iter, ctx) else None
     return None
+
+
+def _yields_rows(it, ctx) -> bool:
+    v = infer(it, ctx)
+    return v is not None and v.kind in ("result", "rows", "query", "page")
 
 
 def loader_hint(elem: Elem, rel: Relationship, ctx) -> str:
