@@ -455,6 +455,23 @@ def _self_value(ctx: Context) -> Optional[SAValue]:
     return SAValue("instance", Elem("entity", cls.qualname, loaders=Loaders(opaque=True), root_self=True, root=cls.qualname))
 
 
+def _self_attr_session(attr: str, ctx: Context) -> Optional[SAValue]:
+    """``self.<attr>`` set once from a session parameter (annotated or named like one) or annotated as a session."""
+    from querylint.callees import self_attr_source
+
+    got = self_attr_source(attr, ctx)
+    if got is None:
+        return None
+    value, params, annotation = got
+    if isinstance(value, cst.Name) and value.value in params:
+        v = _param_value(params[value.value], ctx)
+    elif annotation is not None:
+        v = _param_value(cst.Param(cst.Name("_"), annotation=annotation), ctx)
+    else:
+        v = None
+    return v if v is not None and v.kind == "session" else None
+
+
 def _param_value(param, ctx: Context) -> Optional[SAValue]:
     if not isinstance(param, cst.Param):
         return None
@@ -511,6 +528,10 @@ def _infer_attribute(expr: cst.Attribute, ctx: Context, depth: int) -> Optional[
             return SAValue("session")
     if isinstance(expr.value, cst.Name) and expr.value.value in ("self", "cls") and _session_name(attr.lstrip("_").lower()) and uses_sqlalchemy(ctx):
         return SAValue("session")
+    if isinstance(expr.value, cst.Name) and expr.value.value == "self" and uses_sqlalchemy(ctx):
+        got = _self_attr_session(attr, ctx)  # ``self._s = session`` with ``session: Session``
+        if got is not None:
+            return got
     if attr == "query":
         ent = mapped_entity(expr.value, ctx)
         if ent is not None:
@@ -873,14 +894,19 @@ def describe_returned_rows(call: cst.Call, ctx: Context) -> Optional[str]:
 
 def returned_rows(call: cst.Call, ctx: Context) -> Optional[SAValue]:
     """What a call to a project function returns, from its index description."""
+    from querylint.callees import resolve_callee
+
     d = N.dotted(call.func)
-    if d is None or d.split(".")[0] in ("self", "cls"):
+    if d is None:
         return None
-    b = ctx.binding(d.split(".")[0], at=call)
-    if b is not None and b.kind not in ("import", "def", "class"):
-        return None
-    q = ctx.qualify(call.func)
-    fn = ctx.index.resolve_function(q, ctx.function_facts()) if q else None
+    b = ctx.binding(d.split(".")[0], at=call) if d.split(".")[0] not in ("self", "cls") else None
+    if d.split(".")[0] in ("self", "cls") or (b is not None and b.kind not in ("import", "def", "class")):
+        # ``self._teams()``, ``self.repo.all()``, ``repo.all()`` with ``repo: TeamRepository``
+        qual = resolve_callee(call, ctx)
+        fn = ctx.index.functions.get(qual) if qual else None
+    else:
+        q = ctx.qualify(call.func)
+        fn = ctx.index.resolve_function(q, ctx.function_facts()) if q else None
     if fn is None:
         return None
     for desc in ctx.index.direct_queries.get(fn.qualname, ()):

@@ -1,0 +1,158 @@
+"""Which project function a call reaches, when plain data flow tells (functions by name or import,
+``self.method()``, ``Class.method()``, methods of objects built from a project class or annotated with one)."""
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from querylint import nodes as N
+
+
+def resolve_callee(call: cst.Call, ctx) -> Optional[str]:
+    """Qualname of the project function a call reaches, when plain data flow tells."""
+    func = call.func
+    index = ctx.index
+    fn_facts = ctx.function_facts()
+    name = N.dotted(func)
+    if name is None:
+        return None
+    head = name.split(".")[0]
+    if head in ("self", "cls") and name.count(".") == 1:
+        cls = ctx.class_frame
+        if cls is None:
+            return None
+        hit = index.find_method(cls.qualname, name.split(".")[1])
+        return hit.qualname if hit else None
+    if head in ("self", "cls"):
+        owner = _instance_attr_class(name.split(".")[1], ctx) if name.count(".") == 2 else None
+        if owner is None:
+            return None
+        hit = index.find_method(owner, name.split(".")[2])
+        return hit.qualname if hit else None
+    # a local variable shadows module names: only plain functions, imported names, Class.method,
+    # and methods of a local bound to an instance of a project class (``svc = PriceService(); svc.price()``)
+    b = ctx.binding(head, at=call)
+    if b is not None and b.kind not in ("import", "def", "class"):
+        if name.count(".") != 1:
+            return None
+        if b.kind == "param" and isinstance(b.node, cst.Param):
+            owner = annotation_class(b.node.annotation, ctx)  # ``def f(repo: CustomerRepository)``
+        elif not b.is_simple or b.kind not in ("assign", "annassign", "with"):
+            return None
+        else:
+            owner = _constructed_class(b.value, ctx)
+            if owner is None and b.kind == "annassign" and isinstance(b.node, cst.AnnAssign):
+                owner = annotation_class(b.node.annotation, ctx)
+        if owner is None:
+            return None
+        hit = index.find_method(owner, name.split(".")[1])
+        return hit.qualname if hit else None
+    qual = ctx.qualify(func)
+    if qual is None:
+        return None
+    hit = index.resolve_function(qual, fn_facts)
+    if hit is None and "." not in name:
+        hit = index.functions.get(f"{ctx.module}.{name}")
+    return hit.qualname if hit else None
+
+
+def _constructed_class(value, ctx) -> Optional[str]:
+    """Qualname of the project class ``value`` constructs (``PriceService(conn)``), else None."""
+    if not isinstance(value, cst.Call):
+        return None
+    qual = ctx.qualify(value.func)
+    if not qual:
+        return None
+    cls = ctx.index.classes.get(qual)
+    return cls.qualname if cls is not None else None
+
+
+def annotation_class(annotation, ctx) -> Optional[str]:
+    """Qualname of the project class an annotation names: ``X``, ``mod.X``, ``X | None``, ``Optional[X]``, ``"X"``."""
+    ann = annotation.annotation if isinstance(annotation, cst.Annotation) else annotation
+    if isinstance(ann, cst.SimpleString):
+        try:
+            ann = cst.parse_expression(ann.evaluated_value)
+        except Exception:
+            return None
+    if isinstance(ann, cst.BinaryOperation) and isinstance(ann.operator, cst.BitOr):
+        sides = [s for s in (ann.left, ann.right) if not (isinstance(s, cst.Name) and s.value == "None")]
+        return annotation_class(sides[0], ctx) if len(sides) == 1 else None
+    if isinstance(ann, cst.Subscript):
+        if (N.dotted(ann.value) or "").rsplit(".", 1)[-1] != "Optional" or len(ann.slice) != 1:
+            return None
+        el = ann.slice[0].slice
+        return annotation_class(el.value, ctx) if isinstance(el, cst.Index) else None
+    if N.dotted(ann) is None:
+        return None
+    qual = ctx.qualify(N.dotted(ann))
+    cls = ctx.index.classes.get(qual) if qual else None
+    return cls.qualname if cls is not None else None
+
+
+def _value_class(value, params, ctx) -> Optional[str]:
+    """Project class of a value stored on ``self``: a constructor call, an annotated parameter, or
+    ``param or Class()`` / ``Class() if param is None else param`` whose parts agree."""
+    if isinstance(value, cst.Call):
+        return _constructed_class(value, ctx)
+    if isinstance(value, cst.Name):
+        p = params.get(value.value)
+        return annotation_class(p.annotation, ctx) if p is not None and p.annotation is not None else None
+    if isinstance(value, cst.BooleanOperation) and isinstance(value.operator, cst.Or):
+        parts = [value.left, value.right]
+    elif isinstance(value, cst.IfExp):
+        parts = [value.body, value.orelse]
+    else:
+        return None
+    found = set()
+    for part in parts:
+        c = _value_class(part, params, ctx)
+        if c is not None:
+            found.add(c)
+        elif not (isinstance(part, cst.Name) and part.value in params):
+            return None  # something else we cannot type
+    return found.pop() if len(found) == 1 else None
+
+
+def _instance_attr_class(attr: str, ctx) -> Optional[str]:
+    """The project class of ``self.<attr>`` when the enclosing class assigns it exactly once, from a
+    constructor or an annotated parameter (see ``_value_class``)."""
+    frame = ctx.class_frame
+    if frame is None or not isinstance(frame.node, cst.ClassDef):
+        return None
+
+    got = self_attr_source(attr, ctx)
+    if got is None:
+        return None
+    value, params, annotation = got
+    owner = _value_class(value, params, ctx)
+    if owner is None and annotation is not None:
+        owner = annotation_class(annotation, ctx)
+    return owner
+
+
+def self_attr_source(attr: str, ctx):
+    """``(value, params, annotation)`` of the one assignment to ``self.<attr>`` in the enclosing class
+    (``params``: the parameters of the method holding it, by name), else None."""
+    frame = ctx.class_frame
+    if frame is None or not isinstance(frame.node, cst.ClassDef):
+        return None
+
+    def compute():
+        found = []
+        for stmt in frame.node.body.body:
+            if not isinstance(stmt, cst.FunctionDef):
+                continue
+            p = stmt.params
+            params = {x.name.value: x for x in (*p.posonly_params, *p.params, *p.kwonly_params)}
+            for node in N.walk(stmt.body):
+                if isinstance(node, cst.Assign):
+                    for t in node.targets:
+                        if N.dotted(t.target) == f"self.{attr}":
+                            found.append((node.value, params, None))
+                elif isinstance(node, cst.AnnAssign) and N.dotted(node.target) == f"self.{attr}" and node.value is not None:
+                    found.append((node.value, params, node.annotation))
+        return found[0] if len(found) == 1 else None
+
+    return ctx.memo(("self-attr-source", id(frame.node), attr), compute)
