@@ -295,10 +295,13 @@ class Runner:
         for w, ks in sent.items():
             try:
                 out.update(self.workers[w].receive())
-            except (WorkerError, OSError):
+            except (WorkerError, OSError) as failure:
                 # nothing is lost: the dead worker's files are done again in this process
                 self._retire(w)
-                out.update(getattr(self.local, op)(ks))
+                try:
+                    out.update(getattr(self.local, op)(ks))
+                except Exception as exc:  # the same failure here: an internal error, reported
+                    raise WorkerError(f"{failure}\n(redoing that worker's files in the main process failed too: {type(exc).__name__}: {exc})") from exc
         return out
 
     def _retire(self, w: int) -> None:
