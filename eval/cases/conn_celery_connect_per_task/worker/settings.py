@@ -1,0 +1,1 @@
+MYSQL = {"host": "db", "user": "app", "password": "secret", "database": "shop"}
