@@ -8,6 +8,7 @@ import libcst as cst
 
 from querylint.loops import classify_loop, per_item_loop
 from querylint.rule import Rule, dedent, nodes as N
+from querylint.subclasses import subclass_test
 
 CLASS_QUERIES = {"get", "get_or_none", "filter", "exclude", "all", "first", "get_or_create", "update_or_create", "exists", "count", "in_bulk", "raw", "annotate", "select_for_update", "order_by"}
 CLASS_WRITES = {"create"}
@@ -34,24 +35,7 @@ class _TModel:
 
 def _models(index) -> Dict[str, _TModel]:
     def compute(ix):
-        memo: Dict[str, bool] = {}
-
-        def is_model(cls, depth=0) -> bool:
-            if cls.qualname in memo:
-                return memo[cls.qualname]
-            memo[cls.qualname] = False
-            ok = False
-            for base in cls.bases:
-                if base in ("tortoise.models.Model", "tortoise.Model"):
-                    ok = True
-                elif depth < 12:
-                    parent = ix.resolve_class(base, cls.module)
-                    if parent is not None and parent.qualname != cls.qualname and is_model(parent, depth + 1):
-                        ok = True
-                if ok:
-                    break
-            memo[cls.qualname] = ok
-            return ok
+        is_model = subclass_test(ix, lambda base: base in ("tortoise.models.Model", "tortoise.Model"), 12)
 
         rels: Dict[str, set] = {}
         names = {}

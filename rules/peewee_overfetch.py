@@ -5,14 +5,9 @@ from typing import Optional
 
 import libcst as cst
 
+from querylint.overfetch import name_uses as _uses, truth_test_nodes
 from querylint.peewee_models import PwValue, infer
 from querylint.rule import Rule, dedent, nodes as N
-
-
-def _uses(name: str, ctx) -> int:
-    fn = ctx.function
-    root = fn.node if fn is not None else ctx.module_node
-    return ctx.memo(("name-uses", id(root), name), lambda: sum(1 for n in N.walk(root) if isinstance(n, cst.Name) and n.value == name)) - 1
 
 
 def unevaluated_query(expr, ctx, allow_name: bool = True) -> Optional[PwValue]:
@@ -248,16 +243,7 @@ class PeeweeQueryAsBool(Rule):
         self._check(node)
 
     def _check(self, node) -> None:
-        test = getattr(node, "test", None)
-        stack = [test] if test is not None else []
-        while stack:
-            t = stack.pop()
-            if isinstance(t, cst.UnaryOperation) and isinstance(t.operator, cst.Not):
-                stack.append(t.expression)
-                continue
-            if isinstance(t, cst.BooleanOperation):
-                stack.extend([t.left, t.right])
-                continue
+        for t in truth_test_nodes(node):
             if unevaluated_query(t, self.ctx) is not None:
                 self.report(t, f"`{N.short(t)}` runs the SELECT and fetches every row to test whether there is one; use `.exists()`")
 

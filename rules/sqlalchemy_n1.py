@@ -25,6 +25,7 @@ from querylint.sqlalchemy_infer import (
     uses_sqlalchemy,
 )
 from querylint.sqlalchemy_models import EAGER, NOLOAD, RAISE, Relationship, mappings
+from querylint.subclasses import subclass_test
 
 SESSION_READS = {"get", "get_one", "execute", "scalars", "scalar", "stream", "stream_scalars", "exec"}
 FSA_DB_READS = {"get_or_404", "first_or_404", "one_or_404"}  # Flask-SQLAlchemy 3 ``db.get_or_404(Model, id)``
@@ -1065,24 +1066,7 @@ _ANN_SKIP = {"list", "List", "Optional", "None", "Sequence", "set", "Set", "Unio
 def _pydantic_models(index):
     """Qualnames of project classes that are pydantic models (BaseModel / non-table SQLModel subclasses)."""
     def compute(ix):
-        memo = {}
-
-        def check(cls, depth=0):
-            if cls.qualname in memo:
-                return memo[cls.qualname]
-            memo[cls.qualname] = False
-            ok = False
-            for base in cls.bases:
-                if base in ("pydantic.BaseModel", "pydantic.main.BaseModel", "sqlmodel.SQLModel"):
-                    ok = True
-                elif depth < 8:
-                    parent = ix.resolve_class(base, cls.module)
-                    if parent is not None and parent.qualname != cls.qualname and check(parent, depth + 1):
-                        ok = True
-                if ok:
-                    break
-            memo[cls.qualname] = ok
-            return ok
+        check = subclass_test(ix, lambda base: base in ("pydantic.BaseModel", "pydantic.main.BaseModel", "sqlmodel.SQLModel"), 8)
 
         m = mappings(ix)
         return frozenset(c.qualname for c in ix.classes.values() if check(c) and c.qualname not in m.classes)
@@ -1271,28 +1255,15 @@ _SCHEMA_BASES = {"Schema", "SQLAlchemySchema", "SQLAlchemyAutoSchema", "ModelSch
 _NESTED_FIELDS = {"Nested", "Pluck"}
 
 
+def _is_schema_base(base: str) -> bool:
+    last = base.rsplit(".", 1)[-1]
+    return last in _SCHEMA_BASES and (base.startswith(("marshmallow", "flask_marshmallow")) or base.split(".")[0] in ("ma", "marshmallow") or "." in base and base.split(".")[-2] in ("ma", "marshmallow"))
+
+
 def _marshmallow_schemas(index):
     """Schema qualname -> (field name, attribute read) for its ``fields.Nested`` / ``Pluck`` fields."""
     def compute(ix):
-        memo = {}
-
-        def is_schema(cls, depth=0):
-            if cls.qualname in memo:
-                return memo[cls.qualname]
-            memo[cls.qualname] = False
-            ok = False
-            for base in cls.bases:
-                last = base.rsplit(".", 1)[-1]
-                if last in _SCHEMA_BASES and (base.startswith(("marshmallow", "flask_marshmallow")) or base.split(".")[0] in ("ma", "marshmallow") or "." in base and base.split(".")[-2] in ("ma", "marshmallow")):
-                    ok = True
-                elif depth < 8:
-                    parent = ix.resolve_class(base, cls.module)
-                    if parent is not None and parent.qualname != cls.qualname and is_schema(parent, depth + 1):
-                        ok = True
-                if ok:
-                    break
-            memo[cls.qualname] = ok
-            return ok
+        is_schema = subclass_test(ix, _is_schema_base, 8)
 
         out = {}
         for cls in ix.classes.values():

@@ -5,6 +5,7 @@ from typing import Optional
 
 import libcst as cst
 
+from querylint.overfetch import name_uses as _uses, truth_test_nodes
 from querylint.rule import Rule, dedent, nodes as N
 from querylint.sqlalchemy_infer import SAValue, infer
 
@@ -38,17 +39,6 @@ def materialised_query(expr, ctx, allow_name: bool = True) -> Optional[SAValue]:
             return None
         return base
     return None
-
-
-def _uses(name: str, ctx) -> int:
-    fn = ctx.function
-    root = fn.node if fn is not None else ctx.module_node
-
-    def compute():
-        return sum(1 for n in N.walk(root) if isinstance(n, cst.Name) and n.value == name)
-
-    # the binding's own target counts once
-    return ctx.memo(("name-uses", id(root), name), compute) - 1
 
 
 class LenOnSqlalchemyResult(Rule):
@@ -203,22 +193,6 @@ class SqlalchemyAllThenIndex(Rule):
 
 
 
-def _truth_test_nodes(node) -> list:
-    """Expressions whose truth value a statement tests (``if x:``, ``while x:``, ``x if c else y``, ``not x``)."""
-    test = getattr(node, "test", None)
-    out = []
-    stack = [test] if test is not None else []
-    while stack:
-        t = stack.pop()
-        if isinstance(t, cst.UnaryOperation) and isinstance(t.operator, cst.Not):
-            stack.append(t.expression)
-        elif isinstance(t, cst.BooleanOperation):
-            stack.extend([t.left, t.right])
-        else:
-            out.append(t)
-    return out
-
-
 class SqlalchemyAllAsBool(Rule):
     """
     ## What it does
@@ -281,7 +255,7 @@ class SqlalchemyAllAsBool(Rule):
         self._check(node)
 
     def _check(self, node) -> None:
-        for t in _truth_test_nodes(node):
+        for t in truth_test_nodes(node):
             if materialised_query(t, self.ctx) is not None:
                 self.report(
                     t,
