@@ -748,6 +748,20 @@ def _chain_text(loop_line: int, name: str, path: Tuple[str, ...]) -> str:
     return " -> ".join(parts)
 
 
+_ORDER_LINE_MODELS = dedent(
+    """
+    from django.db import models
+    class Order(models.Model):
+        number = models.CharField(max_length=9)
+        @property
+        def n_lines(self):
+            return self.lines.count()
+    class Line(models.Model):
+        order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+    """
+)
+
+
 class ModelQueryMemberInLoop(Rule):
     """
     ## What it does
@@ -784,18 +798,7 @@ class ModelQueryMemberInLoop(Rule):
     name = "model-query-member-in-loop"
     VALID = [
         {
-            "shop/models.py": dedent(
-                """
-                from django.db import models
-                class Order(models.Model):
-                    number = models.CharField(max_length=9)
-                    @property
-                    def n_lines(self):
-                        return self.lines.count()
-                class Line(models.Model):
-                    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-                """
-            ),
+            "shop/models.py": _ORDER_LINE_MODELS,
             "shop/views.py": dedent(
                 """
                 from shop.models import Order
@@ -807,18 +810,7 @@ class ModelQueryMemberInLoop(Rule):
     ]
     INVALID = [
         {
-            "shop/models.py": dedent(
-                """
-                from django.db import models
-                class Order(models.Model):
-                    number = models.CharField(max_length=9)
-                    @property
-                    def n_lines(self):
-                        return self.lines.count()
-                class Line(models.Model):
-                    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-                """
-            ),
+            "shop/models.py": _ORDER_LINE_MODELS,
             "shop/views.py": dedent(
                 """
                 from shop.models import Order
