@@ -52,6 +52,8 @@ class LintResult:
     rule_info: Dict[str, RuleInfo] = field(default_factory=dict)
     # finding -> stable fingerprint (filled by :func:`querylint.baseline.attach_fingerprints`)
     fingerprints: Dict[Finding, str] = field(default_factory=dict)
+    # finding -> its fingerprints under its alias codes (a baseline written before a rule was renamed)
+    alias_fingerprints: Dict[Finding, Tuple[str, ...]] = field(default_factory=dict)
     cache_note: Optional[str] = None
     baselined: int = 0  # findings dropped because the baseline has them
     outside_diff: int = 0  # findings dropped by --diff

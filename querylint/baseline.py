@@ -14,7 +14,7 @@ import hashlib
 import json
 import re
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 from querylint.source import SourceError, read_source
 from querylint.types import Finding
@@ -66,19 +66,33 @@ def fingerprints(
 ) -> Dict[Finding, str]:
     """finding -> fingerprint. ``source_of(path)`` returns a file's text (None when unreadable);
     ``key_path(path)`` is the path as fingerprinted (relative to the project root)."""
+    return {f: prints[0] for f, prints in code_fingerprints(findings, source_of, key_path).items()}
+
+
+def code_fingerprints(
+    findings: Iterable[Finding],
+    source_of: Callable[[str], Optional[str]],
+    key_path: Callable[[str], str] = lambda p: p,
+) -> Dict[Finding, Tuple[str, ...]]:
+    """finding -> its fingerprint under each code it answers to (its rule's code first, then its
+    aliases): a baseline written when the finding's rule had another code still matches it."""
     texts: Dict[str, List[str]] = {}
     counts: Dict[tuple, int] = {}
-    out: Dict[Finding, str] = {}
+    out: Dict[Finding, Tuple[str, ...]] = {}
     for f in sorted(findings, key=Finding.sort_key):
         if f.path not in texts:
             src = source_of(f.path)
             texts[f.path] = src.splitlines() if src is not None else []
         lines = texts[f.path]
         line = normalise(lines[f.span.line - 1]) if 1 <= f.span.line <= len(lines) else f"line {f.span.line}"
-        base = (f.rule, key_path(f.path), line, enclosing_name(lines, f.span.line))
-        n = counts.get(base, 0)
-        counts[base] = n + 1
-        out[f] = hashlib.sha256(json.dumps(list(base) + [n]).encode("utf-8")).hexdigest()[:32]
+        where = (key_path(f.path), line, enclosing_name(lines, f.span.line))
+        prints = []
+        for code in f.codes:
+            base = (code,) + where
+            n = counts.get(base, 0)
+            counts[base] = n + 1
+            prints.append(hashlib.sha256(json.dumps(list(base) + [n]).encode("utf-8")).hexdigest()[:32])
+        out[f] = tuple(prints)
     return out
 
 
@@ -109,7 +123,9 @@ def attach_fingerprints(result, cwd: Optional[Path] = None, root: Optional[Path]
         except ValueError:
             return path
 
-    result.fingerprints.update(fingerprints(list(result.findings), _reader(cwd), key_path))
+    for f, prints in code_fingerprints(list(result.findings), _reader(cwd), key_path).items():
+        result.fingerprints[f] = prints[0]
+        result.alias_fingerprints[f] = prints[1:]
 
 
 def write_baseline(result, path: Path) -> int:
@@ -138,7 +154,10 @@ def read_baseline(path: Path) -> Set[str]:
 
 def apply_baseline(result, known: Set[str]) -> int:
     """Drop findings whose fingerprint is in the baseline; returns how many were dropped."""
-    keep = [f for f in result.findings if result.fingerprints.get(f) not in known]
+    keep = [
+        f for f in result.findings
+        if result.fingerprints.get(f) not in known and not any(p in known for p in result.alias_fingerprints.get(f, ()))
+    ]
     dropped = len(result.findings) - len(keep)
     result.findings = keep
     result.baselined = getattr(result, "baselined", 0) + dropped

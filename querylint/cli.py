@@ -183,11 +183,12 @@ def _list_rules(registry) -> None:
     rows = []
     for rule in registry.sorted_rules():
         state = "on" if rule.code in enabled else ("preview" if rule.preview else "off")
-        rows.append((rule.code, rule.name, state, rule.summary()))
+        rows.append((rule.code, rule.name, state, ",".join(rule.aliases) or "-", rule.summary()))
     w = max((len(r[1]) for r in rows), default=4)
-    click.echo(f"{'code':<6}  {'name':<{w}}  {'default':<7}  summary")
-    for code, name, state, summary in rows:
-        click.echo(f"{code:<6}  {name:<{w}}  {state:<7}  {summary}")
+    wa = max((len(r[3]) for r in rows), default=7)
+    click.echo(f"{'code':<6}  {'name':<{w}}  {'default':<7}  {'aliases':<{wa}}  summary")
+    for code, name, state, aliases, summary in rows:
+        click.echo(f"{code:<6}  {name:<{w}}  {state:<7}  {aliases:<{wa}}  {summary}")
 
 
 def _explain(registry, code: str) -> None:
@@ -197,13 +198,11 @@ def _explain(registry, code: str) -> None:
 
         click.echo(rules_markdown(registry), nl=False)
         return
-    rule = registry.rules.get(code)
+    rule = registry.find(code)
     if rule is None:
-        for r in registry.rules.values():
-            if code.lower() == r.name or code in r.aliases:
-                rule = r
-        if rule is None:
-            _fail(f"--explain: unknown rule {code!r}; see `querylint --list-rules`")
+        _fail(f"--explain: unknown rule {code!r}; see `querylint --list-rules`")
+    if code != rule.code and code in rule.aliases:
+        click.echo(f"{code} is now part of {rule.code} ({rule.name}); {code} keeps working as an alias.\n")
     state = "on by default" if rule.default_enabled and not rule.preview else ("preview" if rule.preview else "off by default")
     click.echo(f"{rule.code} ({rule.name}) [{state}, severity {rule.severity.value}]\n")
     click.echo(rule.documentation())

@@ -15,6 +15,7 @@ import libcst as cst
 from libcst.metadata import MetadataWrapper, PositionProvider
 
 from querylint import nodes as N
+from querylint.codes import finding_codes
 from querylint.config import Config
 from querylint.facts import FileFacts, FunctionFacts, Resolver
 from querylint.index import ProjectIndex
@@ -376,7 +377,7 @@ class Context:
 
     # ------------------------------------------------------------------ reporting
 
-    def report(self, rule, node: cst.CSTNode, message: str, severity: Optional[Severity] = None, notes: Sequence[str] = ()) -> None:
+    def report(self, rule, node: cst.CSTNode, message: str, severity: Optional[Severity] = None, notes: Sequence[str] = (), variant: Optional[str] = None) -> None:
         fn = self.function
         self.reports.append(
             Report(
@@ -386,6 +387,7 @@ class Context:
                 severity=severity,
                 notes=tuple(notes),
                 function=fn.qualname if fn else None,
+                codes=finding_codes(rule, variant),
             )
         )
 
@@ -398,3 +400,4 @@ class Report:
     severity: Optional[Severity]
     notes: Tuple[str, ...]
     function: Optional[str]
+    codes: Tuple[str, ...] = ()  # the rule's code, then the alias of the variant that reported

@@ -23,6 +23,11 @@ def rule_state(rule, enabled: bool) -> str:
 
 def rule_markdown(rule, enabled: bool) -> str:
     head = f"## {rule.code} `{rule.name}`\n\n*{rule_state(rule, enabled)}; severity {rule.severity.value}*\n\n"
+    if rule.aliases:
+        head += (
+            f"Also answers to {', '.join(f'`{a}`' for a in rule.aliases)} (the codes it replaced): "
+            "they keep working in `select`, `ignore`, `per-file-ignores`, suppression comments and baselines.\n\n"
+        )
     body = rule.documentation().replace("\n## ", "\n### ")
     if body.startswith("## "):
         body = "#" + body

@@ -7,13 +7,14 @@ filtered by suppressions in one place.
 from __future__ import annotations
 
 import traceback
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
 
 import libcst as cst
 
 from querylint import nodes as N
+from querylint.codes import Selection, matches_any
 from querylint.config import Config
 from querylint.context import Context
 from querylint.deep import TOO_DEEP, TooDeepSource, call_deep, parse_module
@@ -194,6 +195,7 @@ def _lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Seque
 
     suppressions = parse_suppressions(pf.source or "")
     file_ignores = config.ignores_for(pf.relpath)
+    selection = Selection.of(config)
     seen = set()
     for rep in ctx.reports:
         try:
@@ -219,17 +221,20 @@ def _lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Seque
                 if len(path) > 1:
                     via = " via " + " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path)
                 message = f"{message} (per request: {entry}{via})"
-        finding = Finding(pf.display, span, rep.rule.code, rep.rule.name, severity, message, None, notes)
+        codes = rep.codes or (rep.rule.code,)
+        if not selection.enabled(rep.rule, codes):
+            continue  # a variant the selection leaves out (``ignore = ["QL120"]`` on a merged rule)
+        finding = Finding(pf.display, span, rep.rule.code, rep.rule.name, severity, message, None, notes, codes[1:])
         key = (finding.rule, span, message)
         if key in seen:
             continue
         seen.add(key)
-        if any(finding.rule.startswith(c) for c in file_ignores) or suppressions.file_ignores(finding.rule):
+        if matches_any(codes, file_ignores) or suppressions.file_ignores(codes):
             result.suppressed.append(finding)
             continue
-        directive = suppressions.match(finding.rule, dict.fromkeys((span.line, stmt_line)))
+        directive = suppressions.match(codes, dict.fromkeys((span.line, stmt_line)))
         if directive is not None:
-            result.suppressed.append(Finding(pf.display, span, finding.rule, finding.name, severity, message, directive.reason or "", notes))
+            result.suppressed.append(replace(finding, suppressed_reason=directive.reason or ""))
             continue
         result.findings.append(finding)
     if config.report_unused_suppressions:

@@ -6,6 +6,7 @@ import sys
 from dataclasses import dataclass, field
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
+from querylint.codes import Selection, known_prefix
 from querylint.rule import Rule, validate_rule
 
 if sys.version_info >= (3, 10):
@@ -27,6 +28,7 @@ class RuleConflict(Exception):
 class Registry:
     rules: Dict[str, type] = field(default_factory=dict)  # code -> rule class
     origins: Dict[str, str] = field(default_factory=dict)  # code -> module name
+    claimed: Dict[str, type] = field(default_factory=dict)  # code or alias -> rule class
     detectors: List[Callable] = field(default_factory=list)  # query detectors for the index
     plugin_errors: List[Tuple[str, str]] = field(default_factory=list)  # (plugin name, message)
 
@@ -36,16 +38,30 @@ class Registry:
             if problems:
                 raise ValueError("; ".join(problems))
             for code in (rule.code,) + tuple(rule.aliases):
-                if code in self.rules and self.rules[code] is not rule:
+                other = self.rules.get(code) or self.claimed.get(code)
+                if other is not None and other is not rule:
                     raise RuleConflict(
-                        f"rule code {code} is defined twice: by {self.origins[code]} "
-                        f"({self.rules[code].__name__}) and by {origin} ({rule.__name__})"
+                        f"rule code {code} is defined twice: by {self.origins[other.code]} "
+                        f"({other.__name__}) and by {origin} ({rule.__name__})"
                     )
             self.rules[rule.code] = rule
             self.origins[rule.code] = origin
+            for code in (rule.code,) + tuple(rule.aliases):
+                self.claimed[code] = rule
         for det in getattr(module, "QUERY_DETECTORS", ()):
             if det not in self.detectors:
                 self.detectors.append(det)
+
+    def find(self, code: str) -> Optional[type]:
+        """The rule that ``code`` names: its own code, an alias (a per-ORM code it replaced) or its name."""
+        code = code.strip()
+        rule = self.rules.get(code.upper())
+        if rule is not None:
+            return rule
+        for r in self.rules.values():
+            if code.upper() in r.aliases or code.lower() == r.name:
+                return r
+        return None
 
     def option_keys(self) -> Dict[str, Tuple[type, str]]:
         out = {}
@@ -92,38 +108,14 @@ def load_registry(extra_modules: Sequence[str] = ()) -> Registry:
 
 
 def select_rules(registry: Registry, select, extend_select, ignore, preview: bool = False) -> List[type]:
-    """Rules enabled by the selection (longest matching prefix wins, as in ruff)."""
-
-    def match_len(code: str, patterns) -> int:
-        best = -1
-        for p in patterns:
-            if p == "ALL" and best < 0:
-                best = 0
-            elif code.startswith(p):
-                best = max(best, len(p))
-        return best
-
-    out = []
-    for code, rule in sorted(registry.rules.items()):
-        if select is None:
-            on = rule.default_enabled and (not rule.preview or preview)
-            explicit = -1
-        else:
-            explicit = match_len(code, select)
-            on = explicit >= 0 and (not rule.preview or preview or explicit == len(code))
-        extra = match_len(code, extend_select)
-        if extra >= 0 and (not rule.preview or preview or extra == len(code)):
-            on = True
-            explicit = max(explicit, extra)
-        ign = match_len(code, ignore)
-        if ign >= 0 and ign >= explicit:
-            on = False
-        if on:
-            out.append(rule)
-    return out
+    """Rules that must run for the selection (longest matching prefix wins, as in ruff). A rule
+    runs when one of its codes or aliases is enabled; its findings are then filtered one by one
+    (:class:`querylint.codes.Selection`), so ``ignore = ["QL120"]`` drops only that variant."""
+    sel = Selection(select, tuple(extend_select), tuple(ignore), preview)
+    return [rule for _code, rule in sorted(registry.rules.items()) if sel.runs(rule)]
 
 
 def unknown_codes(registry: Registry, codes: Sequence[str]) -> List[str]:
     """Codes/prefixes in a selection that match no known rule."""
-    known = list(registry.rules) + ["QL001"]
-    return [c for c in codes if c != "ALL" and not any(k.startswith(c) for k in known)]
+    known = list(registry.rules) + [a for r in registry.rules.values() for a in r.aliases] + ["QL001"]
+    return [c for c in codes if not known_prefix(known, c)]

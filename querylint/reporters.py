@@ -62,6 +62,8 @@ def finding_dict(f: Finding) -> Dict[str, object]:
         "end_column": f.span.end_column,
         "message": f.message,
     }
+    if f.aliases:
+        d["aliases"] = list(f.aliases)
     if f.notes:
         d["notes"] = list(f.notes)
     if f.suppressed_reason is not None:

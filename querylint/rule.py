@@ -57,9 +57,14 @@ class Rule:
         typ, default, _ = self.options[key]
         return self.ctx.config.option(key, default)
 
-    def report(self, node: cst.CSTNode, message: str, *, severity: Optional[Severity] = None, notes: Sequence[str] = ()) -> None:
-        """Record a finding at ``node``. Filtering (suppressions, selection) happens later, in one place."""
-        self.ctx.report(self, node, message, severity, notes)
+    def report(
+        self, node: cst.CSTNode, message: str, *, severity: Optional[Severity] = None, notes: Sequence[str] = (), variant: Optional[str] = None
+    ) -> None:
+        """Record a finding at ``node``. Filtering (suppressions, selection) happens later, in one place.
+
+        ``variant``: the alias code of the variant that found it (a merged rule's per-ORM code,
+        e.g. ``"QL120"`` for SQLAlchemy's query in a loop); the finding then also answers to it."""
+        self.ctx.report(self, node, message, severity, notes, variant)
 
     # convenience for rules
     def line(self, node: cst.CSTNode) -> int:

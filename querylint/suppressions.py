@@ -26,8 +26,9 @@ class Directive:
     style: str  # "querylint" or "noqa"
     used: set = field(default_factory=set)
 
-    def covers(self, code: str) -> bool:
-        return self.codes is None or any(code.startswith(c) for c in self.codes)
+    def covers(self, codes: Tuple[str, ...]) -> bool:
+        """Whether this directive silences a finding that answers to ``codes`` (its rule's code and aliases)."""
+        return self.codes is None or any(code.startswith(c) for c in self.codes for code in codes)
 
 
 @dataclass
@@ -36,18 +37,19 @@ class Suppressions:
     file_codes: Optional[Tuple[str, ...]] = None  # ignore-file: None = nothing, () = everything
     file_wide: bool = False
 
-    def match(self, code: str, lines) -> Optional[Directive]:
+    def match(self, codes: Tuple[str, ...], lines) -> Optional[Directive]:
+        """The directive on one of ``lines`` that silences a finding answering to ``codes``."""
         for ln in lines:
             for d in self.by_line.get(ln, ()):
-                if d.covers(code):
-                    d.used.add(code)
+                if d.covers(codes):
+                    d.used.update(codes)
                     return d
         return None
 
-    def file_ignores(self, code: str) -> bool:
+    def file_ignores(self, codes: Tuple[str, ...]) -> bool:
         if not self.file_wide:
             return False
-        return not self.file_codes or any(code.startswith(c) for c in self.file_codes)
+        return not self.file_codes or any(code.startswith(c) for c in self.file_codes for code in codes)
 
     def directives(self) -> List[Directive]:
         return [d for ds in self.by_line.values() for d in ds]

@@ -44,6 +44,13 @@ class Finding:
     suppressed_reason: Optional[str] = None
     # Extra notes (call path, help line) shown by reporters.
     notes: Tuple[str, ...] = field(default=())
+    # Old codes this finding also answers to (the per-ORM code its rule replaced): honoured by
+    # select/ignore, per-file-ignores, suppression comments and baselines.
+    aliases: Tuple[str, ...] = field(default=())
+
+    @property
+    def codes(self) -> Tuple[str, ...]:
+        return (self.rule,) + self.aliases
 
     @property
     def line(self) -> int:

@@ -177,7 +177,7 @@ def test_selection_prefixes(tmp_path, monkeypatch, args, want):
 def test_list_rules_and_explain(project, monkeypatch):
     res = cli(["--list-rules"], project, monkeypatch)
     lines = res.stdout.splitlines()
-    assert lines[0].split() == ["code", "name", "default", "summary"]
+    assert lines[0].split() == ["code", "name", "default", "aliases", "summary"]
     assert any(l.startswith("QL101   query-in-loop") for l in lines)
     res = cli(["--explain", "QL101"], project, monkeypatch)
     assert res.stdout.startswith("QL101 (query-in-loop) [on by default, severity warning]")

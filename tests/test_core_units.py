@@ -78,7 +78,8 @@ def test_suppression_forms():
     )
     [d1] = s.by_line[1]
     assert d1.codes == ("QL101", "QL2") and d1.reason == "three shards at most"
-    assert d1.covers("QL201") and not d1.covers("QL102")
+    assert d1.covers(("QL201",)) and not d1.covers(("QL102",))
+    assert d1.covers(("QL105", "QL201")), "a finding's alias codes are matched too"
     assert s.by_line[2][0].codes == ("QL102",)
     assert s.by_line[3][0].codes is None
     assert s.by_line[4][0].codes is None
@@ -87,7 +88,8 @@ def test_suppression_forms():
 
 def test_ignore_file_directive():
     s = parse_suppressions("# querylint: ignore-file[QL3]\nx = 1\n")
-    assert s.file_ignores("QL301") and not s.file_ignores("QL101")
+    assert s.file_ignores(("QL301",)) and not s.file_ignores(("QL101",))
+    assert s.file_ignores(("QL105", "QL301")), "a finding's alias codes are matched too"
 
 
 # ---------------------------------------------------------------- facts and index
@@ -169,3 +171,62 @@ def test_selection_prefixes_longest_wins():
     assert codes(("QL101",)) == ["QL101"]
     assert "QL101" not in codes(("QL1",), (), ("QL101",))
     assert "QL101" in codes(("QL101",), (), ("QL1",))  # the more specific select wins
+
+
+# ---------------------------------------------------------------- codes and aliases
+
+class _Merged:
+    """A rule that replaced three per-ORM codes (the shape of the one-rule-per-pattern rules)."""
+
+    code, aliases, default_enabled, preview = "QL105", ("QL112", "QL122", "QL132"), True, False
+
+
+def test_selection_honours_a_findings_variant_alias():
+    from querylint.codes import Selection
+
+    django, sqla = ("QL105", "QL112"), ("QL105", "QL122")
+    sel = Selection(select=("QL1",), ignore=("QL122",))
+    assert sel.enabled(_Merged, django) and not sel.enabled(_Merged, sqla)
+    assert sel.runs(_Merged)
+    only_sqla = Selection(select=("QL12",))
+    assert only_sqla.enabled(_Merged, sqla) and not only_sqla.enabled(_Merged, django)
+    assert only_sqla.runs(_Merged)
+    assert not Selection(select=("QL3",)).runs(_Merged)
+    assert not Selection(ignore=("QL105",)).runs(_Merged), "ignoring the new code ignores every variant"
+    assert Selection(select=("QL3",), extend_select=("QL132",)).enabled(_Merged, ("QL105", "QL132"))
+
+
+def test_finding_codes_of_a_renamed_and_of_a_merged_rule():
+    from querylint.codes import finding_codes
+
+    class Renamed:
+        code, aliases = "QL406", ("QL402",)
+
+    assert finding_codes(Renamed, None) == ("QL406", "QL402")
+    assert finding_codes(_Merged, "QL122") == ("QL105", "QL122")
+    assert finding_codes(_Merged, None) == ("QL105",)
+    with pytest.raises(ValueError):
+        finding_codes(_Merged, "QL999")
+
+
+def test_registry_rejects_an_alias_that_is_another_rules_code():
+    import types as _types
+
+    from querylint.plugins import Registry, RuleConflict
+    from querylint.rule import Rule
+
+    doc = "## What it does\nx\n## Why is this bad?\nx\n## Example\nx\n## Use instead\nx\n"
+
+    class A(Rule):
+        __doc__ = doc
+        code, name = "QL190", "a-rule"
+
+    class B(Rule):
+        __doc__ = doc
+        code, name, aliases = "QL191", "b-rule", ("QL190",)
+
+    reg = Registry()
+    reg.add_module(_types.SimpleNamespace(RULES=(B,)), "b")
+    with pytest.raises(RuleConflict, match="QL190"):
+        reg.add_module(_types.SimpleNamespace(RULES=(A,)), "a")
+    assert reg.find("QL190") is B and reg.find("b-rule") is B and reg.find("ql191") is B
