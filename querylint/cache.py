@@ -32,7 +32,7 @@ from querylint import __version__
 from querylint.config import Config
 
 MAGIC = "querylint-cache"
-FORMAT = 2
+FORMAT = 3
 KEEP_FILES = 8  # settings variants kept side by side (e.g. a pre-commit and a CI selection)
 
 _ALLOWED = {

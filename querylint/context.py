@@ -215,7 +215,34 @@ class Context:
         return self.stack[-2] if len(self.stack) > 1 else None
 
     def parent_of(self, node: cst.CSTNode) -> Optional[cst.CSTNode]:
-        return self._parents.get(id(node))
+        """The parent of ``node``. The walker records parents as it enters nodes; a node it has not
+        reached yet (later in the function) gets its parent by filling the enclosing function's
+        subtree once (then the module's), so rules never fill the map themselves."""
+        parent = self._parents.get(id(node))
+        if parent is not None or node is self.module_node:
+            return parent
+        fn = self.function
+        for root in ((fn.node,) if fn is not None else ()) + (self.module_node,):
+            if self._fill_parents(root):
+                parent = self._parents.get(id(node))
+                if parent is not None:
+                    return parent
+        return None
+
+    def _fill_parents(self, root: cst.CSTNode) -> bool:
+        """Record the parent of every node below ``root`` (once per root); False when done before."""
+        key = ("parents-filled", id(root))
+        if key in self._cache:
+            return False
+        self._cache[key] = True
+        parents = self._parents
+        stack = [root]
+        while stack:
+            cur = stack.pop()
+            for c in N.children(cur):
+                parents.setdefault(id(c), cur)
+                stack.append(c)
+        return True
 
     def ancestors(self, node: Optional[cst.CSTNode] = None):
         """Ancestors of ``node`` (default: the current node), innermost first."""
@@ -375,9 +402,37 @@ class Context:
             self._cache[key] = compute()
         return self._cache[key]
 
+    def memo_guarded(self, key: Any, compute: Callable[[], Any]) -> Any:
+        """:meth:`memo` for recursive inference: while ``key`` is being computed, asking for it
+        again answers None (a cycle such as ``a = b; b = a`` ends instead of recursing)."""
+        cache = self._cache
+        if key in cache:
+            return cache[key]
+        cache[key] = None
+        got = compute()
+        cache[key] = got
+        return got
+
+    def remember(self, key: Any, value: Any) -> None:
+        """Store ``value`` under ``key`` in the per-file memo (for answers found for many keys at once)."""
+        self._cache[key] = value
+
+    def fill_parents(self, root: cst.CSTNode) -> None:
+        """Make :meth:`parent_of` answer for every node below ``root`` (a def entered out of order)."""
+        self._fill_parents(root)
+        self._parents.setdefault(id(root), None)
+
+    def in_this_file(self, node: cst.CSTNode) -> bool:
+        """Whether ``node`` belongs to this file's tree (not to another file's, read from the index)."""
+        return node is self.module_node or self.parent_of(node) is not None
+
+    def facts_of(self, qualname: str) -> Optional[FunctionFacts]:
+        """The index facts of a function of this file, by qualified name."""
+        return self._functions_by_qualname.get(qualname)
+
     # ------------------------------------------------------------------ reporting
 
-    def report(self, rule, node: cst.CSTNode, message: str, severity: Optional[Severity] = None, notes: Sequence[str] = (), variant: Optional[str] = None) -> None:
+    def report(self, rule, node: cst.CSTNode, message: str, severity: Optional[Severity] = None, notes: Sequence[str] = (), variant: Optional[str] = None, fix: Optional[str] = None) -> None:
         fn = self.function
         self.reports.append(
             Report(
@@ -388,6 +443,7 @@ class Context:
                 notes=tuple(notes),
                 function=fn.qualname if fn else None,
                 codes=finding_codes(rule, variant),
+                fix=fix,
             )
         )
 
@@ -401,3 +457,4 @@ class Report:
     notes: Tuple[str, ...]
     function: Optional[str]
     codes: Tuple[str, ...] = ()  # the rule's code, then the alias of the variant that reported
+    fix: Optional[str] = None

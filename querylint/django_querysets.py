@@ -208,17 +208,7 @@ def apply_method(t: DjType, method: str, call: cst.Call, ctx) -> Optional[DjType
 def infer(node: Optional[cst.CSTNode], ctx) -> Optional[DjType]:
     if node is None:
         return None
-    key = ("dj-infer", id(node))
-    cache = ctx._cache
-    if key in cache:
-        return cache[key]
-    cache[key] = None  # recursion guard
-    try:
-        result = _infer(node, ctx)
-    except RecursionError:
-        result = None
-    cache[key] = result
-    return result
+    return ctx.memo_guarded(("dj-infer", id(node)), lambda: _infer(node, ctx))
 
 
 def _model_of_class_expr(expr, ctx) -> Optional[ModelInfo]:
@@ -733,22 +723,10 @@ class _Offline:
         ctx = self.ctx
         ctx.frames = [Frame("module", self.module, ctx.module)]
         for kind, node, q in chain:
-            facts = ctx._functions_by_qualname.get(q) if kind == "function" else None
+            facts = ctx.facts_of(q) if kind == "function" else None
             ctx.frames.append(Frame(kind, node, q, facts=facts))
-        node = chain[-1][1]
-        if id(node) not in ctx._parents:
-            _fill_parents(ctx, node)
+        ctx.fill_parents(chain[-1][1])
         return True
-
-
-def _fill_parents(ctx, root) -> None:
-    stack = [root]
-    while stack:
-        n = stack.pop()
-        for c in N.children(n):
-            ctx._parents[id(c)] = n
-            stack.append(c)
-    ctx._parents.setdefault(id(root), None)
 
 
 def offline(ctx, relpath: str) -> Optional[_Offline]:
@@ -778,7 +756,7 @@ def offline(ctx, relpath: str) -> Optional[_Offline]:
             return None
     octx = Context(path=relpath, relpath=relpath, source="", module=module, facts=facts, index=ctx.index, config=ctx.config)
     off = _Offline(octx, module)
-    _fill_parents(octx, module)
+    octx.fill_parents(module)
     store[relpath] = off
     return off
 

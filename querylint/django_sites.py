@@ -288,10 +288,6 @@ def is_store_target(node, ctx) -> bool:
 def loop_queryset_line(t: DjType, ctx) -> Optional[int]:
     if t is None or t.origin is None:
         return None
-    try:
-        line = ctx.line(t.origin)
-    except Exception:
-        return None
-    if ctx._positions is None or ctx._positions.get(t.origin) is None:
+    if not ctx.in_this_file(t.origin):
         return None  # built in another file
-    return line
+    return ctx.line(t.origin)

@@ -224,7 +224,7 @@ def _lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Seque
         codes = rep.codes or (rep.rule.code,)
         if not selection.enabled(rep.rule, codes):
             continue  # a variant the selection leaves out (``ignore = ["QL120"]`` on a merged rule)
-        finding = Finding(pf.display, span, rep.rule.code, rep.rule.name, severity, message, None, notes, codes[1:])
+        finding = Finding(pf.display, span, rep.rule.code, rep.rule.name, severity, message, None, notes, codes[1:], rep.fix)
         key = (finding.rule, span, message)
         if key in seen:
             continue

@@ -205,13 +205,7 @@ def model_of(node, ctx: Context) -> Optional[str]:
 def infer(expr, ctx: Context, depth: int = 0) -> Optional[PwValue]:
     if expr is None or depth > 12:
         return None
-    key = ("pw-infer", id(expr))
-    if key in ctx._cache:
-        return ctx._cache[key]
-    ctx._cache[key] = None
-    got = _infer(expr, ctx, depth)
-    ctx._cache[key] = got
-    return got
+    return ctx.memo_guarded(("pw-infer", id(expr)), lambda: _infer(expr, ctx, depth))
 
 
 def _loaded_from_select(call: cst.Call, ctx: Context, root: str) -> Set[str]:

@@ -24,6 +24,8 @@ def format_text(result, colour: bool = False, show_notes: bool = True) -> str:
         if show_notes:
             for note in f.notes:
                 lines.append(f"    {_c(note, 'dim', colour)}")
+        if f.fix:
+            lines.append(f"    {_c('help:', 'info', colour)} {f.fix}")
     return "\n".join(lines) + ("\n" if lines else "")
 
 
@@ -62,6 +64,8 @@ def finding_dict(f: Finding) -> Dict[str, object]:
         "end_column": f.span.end_column,
         "message": f.message,
     }
+    if f.fix:
+        d["fix"] = f.fix
     if f.aliases:
         d["aliases"] = list(f.aliases)
     if f.notes:
@@ -117,7 +121,8 @@ def format_github(result) -> str:
         if f.span.end_line == f.span.line:
             props.append(f"endColumn={f.span.end_column}")
         props.append(f"title={_gh_prop(f.rule)}")
-        out.append(f"::{_GH_LEVEL[f.severity.value]} {','.join(props)}::{_gh_data(f.rule + ' ' + f.message)}")
+        text = f.rule + " " + f.message + (f"\nhelp: {f.fix}" if f.fix else "")
+        out.append(f"::{_GH_LEVEL[f.severity.value]} {','.join(props)}::{_gh_data(text)}")
     for e in result.errors:
         props = [f"file={_gh_prop(e.path)}"] + ([f"line={e.line}"] if e.line else []) + ["title=querylint"]
         out.append(f"::error {','.join(props)}::{_gh_data(e.message)}")
@@ -135,7 +140,7 @@ def format_gitlab(result) -> str:
     for f in result.findings:
         issues.append(
             {
-                "description": f"{f.rule} {f.message}",
+                "description": f"{f.rule} {f.message}" + (f" (fix: {f.fix})" if f.fix else ""),
                 "check_name": f"{f.rule} {f.name}",
                 "fingerprint": result.fingerprints.get(f) or _fallback_fingerprint(f),
                 "severity": _GITLAB_SEVERITY[f.severity.value],
@@ -213,6 +218,11 @@ def format_sarif(result) -> str:
                 }
             ],
         }
+        if f.fix:
+            # SARIF's own ``fixes`` need concrete edits; the remedy in words goes in the message's
+            # markdown form and in the property bag, where viewers show it
+            res["message"] = {"text": f.message, "markdown": f"{f.message}\n\n**Fix:** {f.fix}"}
+            res["properties"] = {"fix": f.fix}
         if f.rule in index:
             res["ruleIndex"] = index[f.rule]
         fp = result.fingerprints.get(f)

@@ -58,13 +58,22 @@ class Rule:
         return self.ctx.config.option(key, default)
 
     def report(
-        self, node: cst.CSTNode, message: str, *, severity: Optional[Severity] = None, notes: Sequence[str] = (), variant: Optional[str] = None
+        self,
+        node: cst.CSTNode,
+        message: str,
+        *,
+        fix: Optional[str] = None,
+        severity: Optional[Severity] = None,
+        notes: Sequence[str] = (),
+        variant: Optional[str] = None,
     ) -> None:
         """Record a finding at ``node``. Filtering (suppressions, selection) happens later, in one place.
 
+        ``message`` says what and where, short; ``fix`` is the concrete remedy, shown on its own
+        (a ``help:`` line in text, ``fix`` in JSON).
         ``variant``: the alias code of the variant that found it (a merged rule's per-ORM code,
         e.g. ``"QL120"`` for SQLAlchemy's query in a loop); the finding then also answers to it."""
-        self.ctx.report(self, node, message, severity, notes, variant)
+        self.ctx.report(self, node, message, severity, notes, variant, fix)
 
     # convenience for rules
     def line(self, node: cst.CSTNode) -> int:

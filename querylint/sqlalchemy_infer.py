@@ -331,17 +331,7 @@ def infer(expr: Optional[cst.CSTNode], ctx: Context, depth: int = 0) -> Optional
     """What a SQLAlchemy expression is, memoised per node."""
     if expr is None or depth > 12:
         return None
-    key = ("sa-infer", id(expr))
-    cache = ctx._cache
-    if key in cache:
-        return cache[key]
-    cache[key] = None  # cycle guard
-    try:
-        got = _infer(expr, ctx, depth)
-    except RecursionError:  # pragma: no cover
-        got = None
-    cache[key] = got
-    return got
+    return ctx.memo_guarded(("sa-infer", id(expr)), lambda: _infer(expr, ctx, depth))
 
 
 def _infer(expr, ctx: Context, depth: int) -> Optional[SAValue]:

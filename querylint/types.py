@@ -47,10 +47,18 @@ class Finding:
     # Old codes this finding also answers to (the per-ORM code its rule replaced): honoured by
     # select/ignore, per-file-ignores, suppression comments and baselines.
     aliases: Tuple[str, ...] = field(default=())
+    # The concrete remedy, on its own (``add .select_related("author") to the queryset on line 12``).
+    fix: Optional[str] = None
 
     @property
     def codes(self) -> Tuple[str, ...]:
         return (self.rule,) + self.aliases
+
+    @property
+    def variant(self) -> str:
+        """The most specific code this finding answers to: its variant's alias (the per-ORM code
+        its rule replaced), else its rule's code."""
+        return self.aliases[-1] if self.aliases else self.rule
 
     @property
     def line(self) -> int:

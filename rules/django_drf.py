@@ -369,7 +369,7 @@ class NestedSerializerWithoutPrefetch(Rule):
         if found is None:
             return
         fields, fix = found
-        target = t.origin if t.origin is not None and ctx._parents.get(id(t.origin)) is not None else data
+        target = t.origin if t.origin is not None and ctx.in_this_file(t.origin) else data
         self.report(
             target,
             f"`{cls.name}(..., many=True)` reads {', '.join(f'`{f}`' for f in fields[:4])} for every object, but the "

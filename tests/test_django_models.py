@@ -166,7 +166,7 @@ class Book(models.Model):
 def codes(view, select=("QL1", "QL4")):
     result = lint_files({"lib/__init__.py": "", "lib/models.py": LIB, "lib/views.py": textwrap.dedent(view)}, select=select)
     assert result.errors == []
-    return sorted((f.span.line, f.rule) for f in result.findings)
+    return sorted((f.span.line, f.variant) for f in result.findings)
 
 
 @pytest.mark.parametrize(

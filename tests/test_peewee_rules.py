@@ -37,7 +37,7 @@ def codes(body, select=("QL13", "QL41")):
     offset = HEADER.count("\n")
     result = lint_files({"app/__init__.py": "", "app/models.py": MODELS, "app/views.py": HEADER + body}, select=list(select))
     assert result.errors == []
-    return {(f.span.line - offset, f.rule) for f in result.findings if f.path.endswith("views.py")}
+    return {(f.span.line - offset, f.variant) for f in result.findings if f.path.endswith("views.py")}
 
 
 @pytest.mark.parametrize(

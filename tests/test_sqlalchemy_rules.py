@@ -96,7 +96,7 @@ def codes(body: str, select=("QL1", "QL4")):
     offset = HEADER.count("\n")
     result = lint_files({"app/__init__.py": "", "app/models.py": MODELS, "app/views.py": src}, select=list(select))
     assert result.errors == []
-    return {(f.span.line - offset, f.rule) for f in result.findings if f.path.endswith("views.py")}
+    return {(f.span.line - offset, f.variant) for f in result.findings if f.path.endswith("views.py")}
 
 
 def _index(files):

@@ -1,0 +1,78 @@
+"""The adapter protocol: what a rule may ask an ORM, answered with small frozen values.
+
+A pattern rule (``rules/overfetch.py``, ``rules/n_plus_one.py``) recognises the shape of the
+code (``len(x)``, ``x[0]``, a truth test, ``[o.id for o in x]``, a call inside a loop) and asks
+every adapter whether ``x`` means the problem *for that ORM*. The first adapter that answers
+wins; its answer carries the message, the fix and the variant code (the ORM's old per-ORM code,
+kept as an alias so existing configs, suppressions and baselines keep working).
+
+An adapter never imports a rule or another framework. A new ORM is a folder under
+``querylint/frameworks/`` with an ``ADAPTER`` and one line in :mod:`querylint.frameworks.registry`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, ClassVar, Mapping, Optional, Sequence
+
+import libcst as cst
+
+if TYPE_CHECKING:  # pragma: no cover
+    from querylint.context import Context
+
+# The over-fetch patterns (rules/overfetch.py) and the N+1 patterns (rules/n_plus_one.py), by
+# the key an adapter's ``codes`` maps to its old per-ORM code.
+LEN_AS_COUNT = "len-as-count"
+TRUTHINESS = "truthiness"
+TAKE_ONE = "take-one"
+PK_ONLY = "pk-only"
+
+
+@dataclass(frozen=True)
+class Hit:
+    """An adapter's answer: the problem is there. ``message`` says what (short), ``fix`` how."""
+
+    message: str
+    fix: Optional[str] = None
+
+
+class Adapter:
+    """One ORM. Every question answers None (not mine / not a problem) unless overridden."""
+
+    name: ClassVar[str] = ""
+    # pattern key -> the ORM's old code for it (the variant alias of the pattern rule)
+    codes: ClassVar[Mapping[str, str]] = {}
+
+    def active(self, ctx: "Context") -> bool:
+        """A cheap guard: can this file hold this ORM's code at all?"""
+        return True
+
+    # ---------------------------------------------------------------- over-fetch
+    def len_as_count(self, call: cst.Call, arg: cst.BaseExpression, ctx: "Context") -> Optional[Hit]:
+        """``call`` is ``len(arg)``: does it load every row of a query only to count them?"""
+        return None
+
+    def truth_tested(self, node: cst.BaseExpression, ctx: "Context") -> Optional[Hit]:
+        """``node`` is only tested for truth: does that load every row of a query?"""
+        return None
+
+    def take_one(self, node: cst.CSTNode, ctx: "Context") -> Optional[Hit]:
+        """``node`` is ``<x>[<constant>]`` (or ``next(iter(<x>))``): are all rows loaded to keep one?"""
+        return None
+
+    def pk_only(
+        self, node: cst.CSTNode, iterable: cst.BaseExpression, attr: str, comp: Optional[cst.CompFor], ctx: "Context"
+    ) -> Optional[Hit]:
+        """``node`` collects ``<row>.<attr>`` of every row of ``iterable`` (a comprehension, whose
+        clause is ``comp``, or a ``for`` loop that appends): whole objects loaded for one column?"""
+        return None
+
+
+def first_hit(adapters: Sequence[Adapter], pattern: str, ask) -> Optional[tuple]:
+    """(hit, variant code) from the first active adapter whose ``ask(adapter)`` answers."""
+    for adapter in adapters:
+        if pattern not in adapter.codes:
+            continue
+        hit = ask(adapter)
+        if hit is not None:
+            return hit, adapter.codes[pattern]
+    return None

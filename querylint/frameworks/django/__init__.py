@@ -1,0 +1,9 @@
+"""Django (and Django REST Framework): models, querysets and what they load.
+
+The model graph and queryset inference live in :mod:`querylint.django_models` and
+:mod:`querylint.django_querysets` (to move here as pure moves); this package is the adapter
+the pattern rules ask.
+"""
+from querylint.frameworks.django.overfetch import DjangoAdapter
+
+ADAPTER = DjangoAdapter()

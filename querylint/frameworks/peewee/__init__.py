@@ -1,0 +1,4 @@
+"""peewee: the adapter the pattern rules ask (models and inference in :mod:`querylint.peewee_models`)."""
+from querylint.frameworks.peewee.overfetch import PeeweeAdapter
+
+ADAPTER = PeeweeAdapter()

@@ -1,0 +1,111 @@
+"""SQLAlchemy's answers to the over-fetch questions (what ``QL410``, ``QL411``, ``QL414``, ``QL415`` asked before)."""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+import libcst as cst
+
+from querylint import nodes as N
+from querylint.context import Context
+from querylint.frameworks.base import LEN_AS_COUNT, PK_ONLY, TAKE_ONE, TRUTHINESS, Adapter, Hit
+from querylint.sqlalchemy_infer import SAValue, infer
+from querylint.sqlalchemy_models import mappings
+from querylint.usage import constant_subscript, name_uses
+
+MATERIALISE = {"all", "fetchall"}
+
+
+def used_once_here(name: cst.Name, ctx: Context) -> bool:
+    """``name`` is bound once, by a plain assignment, and read only at this place."""
+    b = ctx.binding(name.value, at=name)
+    if b is None or b.kind != "assign" or not b.is_simple or b.value is None:
+        return False
+    return len(ctx.bindings(name.value, at=name)) == 1 and name_uses(name.value, ctx) == 1
+
+
+def materialised_query(expr: cst.CSTNode, ctx: Context, allow_name: bool = True) -> Optional[SAValue]:
+    """The query whose every row ``expr`` holds: ``q.all()``, ``session.scalars(...).all()``, ``list(q)``.
+
+    A name counts when it is bound once to such a call and used nowhere else (``allow_name``).
+    """
+    if isinstance(expr, cst.Name) and allow_name:
+        if not used_once_here(expr, ctx):
+            return None
+        b = ctx.binding(expr.value, at=expr)
+        return materialised_query(b.value, ctx, allow_name=False) if b is not None and b.value is not None else None
+    if not isinstance(expr, cst.Call):
+        return None
+    name = N.call_name(expr)
+    recv = N.receiver(expr)
+    if name in MATERIALISE and recv is not None:
+        base = infer(recv, ctx)
+        if base is None or base.kind not in ("query", "result", "dynamic") or base.limited or base.aggregate:
+            return None
+        return base
+    if name == "list" and recv is None and len(expr.args) == 1:
+        base = infer(expr.args[0].value, ctx)
+        if base is None or base.kind not in ("query", "result") or base.limited or base.aggregate:
+            return None
+        return base
+    return None
+
+
+def entity_rows(iterable: cst.BaseExpression, attr: str, ctx: Context) -> Optional[Tuple[str, str]]:
+    """(entity, primary key) when ``iterable`` holds whole mapped objects of a query and ``attr`` is their key."""
+    if isinstance(iterable, cst.Name) and not used_once_here(iterable, ctx):
+        return None  # rows kept in a variable: only when nothing else uses them
+    v = infer(iterable, ctx)
+    if v is None or v.kind not in ("query", "result", "rows") or v.relationship is not None or v.elem is None:
+        return None
+    if v.elem.kind != "entity" or v.elem.path or v.elem.loop is not None:
+        return None
+    if attr not in mappings(ctx.index).primary_keys(v.elem.entity):
+        return None
+    return v.elem.entity, attr
+
+
+class SqlalchemyAdapter(Adapter):
+    name = "sqlalchemy"
+    codes = {LEN_AS_COUNT: "QL410", TAKE_ONE: "QL411", TRUTHINESS: "QL414", PK_ONLY: "QL415"}
+
+    def len_as_count(self, call: cst.Call, arg: cst.BaseExpression, ctx: Context) -> Optional[Hit]:
+        if materialised_query(arg, ctx) is None:
+            return None
+        return Hit(
+            f"`{N.short(call)}` loads every row only to count them",
+            "count in the database (`session.scalar(select(func.count()).select_from(...))`, or `query.count()`)",
+        )
+
+    def truth_tested(self, node: cst.BaseExpression, ctx: Context) -> Optional[Hit]:
+        if materialised_query(node, ctx) is None:
+            return None
+        return Hit(
+            f"`{N.short(node)}` loads every row only to test whether there is one",
+            "use `session.scalar(select(exists().where(...)))` or `.first() is not None`",
+        )
+
+    def take_one(self, node: cst.CSTNode, ctx: Context) -> Optional[Hit]:
+        if not isinstance(node, cst.Subscript):
+            return None
+        parent = ctx.parent_of(node)
+        if isinstance(parent, (cst.AssignTarget, cst.Del)):
+            return None
+        if materialised_query(node.value, ctx) is None:
+            return None
+        what = "one" if constant_subscript(node) == "index" else "a slice"
+        return Hit(
+            f"`{N.short(node)}` loads every row to keep {what}",
+            "use `.first()` / `.limit(1)` (or `.limit(n).offset(m)` for a slice) so the database returns only what is used",
+        )
+
+    def pk_only(self, node, iterable, attr, comp, ctx: Context) -> Optional[Hit]:
+        if comp is None or comp.asynchronous is not None:
+            return None
+        got = entity_rows(iterable, attr, ctx)
+        if got is None:
+            return None
+        name = got[0].rsplit(".", 1)[-1]
+        return Hit(
+            f"`{N.short(node)}` loads whole `{name}` objects only to read `{attr}`",
+            f"select the column instead (`session.scalars(select({name}.{attr}))`)",
+        )

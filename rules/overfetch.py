@@ -1,0 +1,529 @@
+"""Over-fetch: whole query results loaded to count, test, take one or collect keys (QL405-QL408).
+
+One rule per pattern, every ORM through its adapter (:mod:`querylint.frameworks`): the rule
+recognises the shape (``len(x)``, a truth test, ``x[0]``, ``[o.id for o in x]``) and the first
+adapter that says "``x`` is rows of my query, loaded here" gives the message, the fix and the
+old per-ORM code the finding also answers to.
+
+| pattern | code | Django | SQLAlchemy | peewee |
+| --- | --- | --- | --- | --- |
+| len as count | QL405 | QL401 | QL410 | QL412 |
+| truth test | QL406 | QL402 | QL414 | QL416 |
+| fetch all, take one | QL407 | QL403 | QL411 | QL413 |
+| instances for the key only | QL408 | QL404 | QL415 | QL417 |
+"""
+from __future__ import annotations
+
+from typing import Optional
+
+import libcst as cst
+
+from querylint.frameworks import LEN_AS_COUNT, PK_ONLY, TAKE_ONE, TRUTHINESS, active_adapters, first_hit
+from querylint.rule import Rule, dedent, nodes as N
+from querylint.usage import constant_subscript, truth_context
+
+_DJANGO = "from django.db import models\nclass Product(models.Model):\n    name = models.CharField(max_length=9)\n    active = models.BooleanField()\n"
+_SQLA = dedent(
+    """
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column
+    class Base(DeclarativeBase):
+        pass
+    class User(Base):
+        __tablename__ = "users"
+        id: Mapped[int] = mapped_column(primary_key=True)
+    """
+)
+_PEEWEE = dedent(
+    """
+    from peewee import CharField, ForeignKeyField, Model, SqliteDatabase
+    db = SqliteDatabase(":memory:")
+    class User(Model):
+        username = CharField()
+        class Meta:
+            database = db
+    class Tweet(Model):
+        user = ForeignKeyField(User, backref="tweets")
+        class Meta:
+            database = db
+    """
+)
+
+
+def _builtin(call: cst.Call, name: str, ctx) -> bool:
+    """``call`` calls the builtin ``name`` (not shadowed, not imported under that name)."""
+    if not (isinstance(call.func, cst.Name) and call.func.value == name):
+        return False
+    return ctx.binding(name, at=call) is None and ctx.qualify(call.func) in (None, name)
+
+
+class _PatternRule(Rule):
+    """Reports the first adapter's answer for one pattern, under that adapter's variant code."""
+
+    pattern = ""
+
+    def _ask(self, node: cst.CSTNode, ask) -> None:
+        got = first_hit(active_adapters(self.ctx), self.pattern, ask)
+        if got is not None:
+            hit, variant = got
+            self.report(node, hit.message, fix=hit.fix, variant=variant)
+
+
+class LenAsCount(_PatternRule):
+    """
+    ## What it does
+    Flags `len(...)` of every row of an ORM query whose rows are used for nothing else: a Django
+    queryset (`len(qs)`, `len(list(qs))`), a SQLAlchemy result (`len(session.scalars(stmt).all())`,
+    `len(Model.query.all())`), a peewee `Model.select()` query.
+
+    ## Why is this bad?
+    Every row is sent over the network and turned into an object, only to be counted. The
+    database counts faster, in one number: `SELECT COUNT(*)`.
+
+    ## Example
+    ```python
+    n_active = len(Product.objects.filter(active=True))
+    total = len(session.scalars(select(User).where(User.active)).all())
+    ```
+
+    ## Use instead
+    ```python
+    n_active = Product.objects.filter(active=True).count()
+    total = session.scalar(select(func.count()).select_from(User).where(User.active))
+    ```
+    (peewee: `query.count()`).
+
+    ## Known problems
+    When the same rows are used afterwards (iterated, returned), loading them once is right and
+    `len()` reuses them: not reported. Limited queries and prefetched relations
+    (`len(x.items.all())` reads the prefetch cache) are not reported.
+
+    Replaces the per-ORM codes `QL401` (Django), `QL410` (SQLAlchemy) and `QL412` (peewee),
+    which keep working as aliases.
+    """
+
+    code = "QL405"
+    name = "len-as-count"
+    aliases = ("QL401", "QL410", "QL412")
+    pattern = LEN_AS_COUNT
+    VALID = [
+        {
+            "shop/models.py": _DJANGO,
+            "shop/views.py": dedent(
+                """
+                from shop.models import Product
+                def page():
+                    products = Product.objects.filter(active=True)
+                    total = len(products)
+                    return total, [p.name for p in products]
+                """
+            ),
+        },
+        dedent(
+            """
+            from sqlalchemy import func, select
+            def count(session, User):
+                users = session.scalars(select(User)).all()
+                return len(users), [u.email for u in users]
+            """
+        ),
+        {
+            "app/models.py": _PEEWEE,
+            "app/stats.py": dedent(
+                """
+                from app.models import Tweet
+                def stats(user):
+                    tweets = Tweet.select().where(Tweet.user == user)
+                    return len(tweets), [t.id for t in tweets]
+                """
+            ),
+        },
+    ]
+    INVALID = [
+        {
+            "shop/models.py": _DJANGO,
+            "shop/views.py": dedent(
+                """
+                from shop.models import Product
+                def page():
+                    return len(Product.objects.filter(active=True))  # want: QL405
+                """
+            ),
+        },
+        {
+            "app/models.py": _SQLA,
+            "app/stats.py": dedent(
+                """
+                from app.models import User
+                def count(session):
+                    return len(session.query(User).all())  # want: QL405
+                """
+            ),
+        },
+        {
+            "app/models.py": _PEEWEE,
+            "app/stats.py": dedent(
+                """
+                from app.models import Tweet
+                def stats(user):
+                    return len(Tweet.select().where(Tweet.user == user))  # want: QL405
+                """
+            ),
+        },
+    ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if len(node.args) != 1 or not _builtin(node, "len", self.ctx):
+            return
+        arg = node.args[0].value
+        self._ask(node, lambda a: a.len_as_count(node, arg, self.ctx))
+
+
+_TRUTH_PARENTS = (cst.If, cst.While, cst.IfExp, cst.Assert, cst.UnaryOperation, cst.BooleanOperation, cst.Arg)
+
+
+class TruthinessAsExists(_PatternRule):
+    """
+    ## What it does
+    Flags an ORM query tested for truth (`if qs:`, `not qs`, `bool(qs)`, `assert qs`) when its
+    rows are used for nothing else: a Django queryset, every row of a SQLAlchemy query
+    (`if session.scalars(stmt).all():`), a peewee `Model.select()` query.
+
+    ## Why is this bad?
+    Testing the rows evaluates the query: every matching row is fetched and built to answer a
+    yes/no question. An existence query asks the database for at most one row.
+
+    ## Example
+    ```python
+    if Order.objects.filter(customer=c, status="open"):
+        warn()
+    if session.scalars(select(User).where(User.email == email)).all():
+        raise EmailTaken(email)
+    ```
+
+    ## Use instead
+    ```python
+    if Order.objects.filter(customer=c, status="open").exists():
+        warn()
+    if session.scalar(select(exists().where(User.email == email))):
+        raise EmailTaken(email)
+    ```
+    (peewee: `query.exists()`).
+
+    ## Known problems
+    When the same rows are used after the test (iterated, returned), the test fills the result
+    cache they reuse: not reported.
+
+    Replaces the per-ORM codes `QL402` (Django), `QL414` (SQLAlchemy) and `QL416` (peewee),
+    which keep working as aliases.
+    """
+
+    code = "QL406"
+    name = "truthiness-as-exists"
+    aliases = ("QL402", "QL414", "QL416")
+    pattern = TRUTHINESS
+    VALID = [
+        {
+            "shop/models.py": _DJANGO,
+            "shop/views.py": dedent(
+                """
+                from shop.models import Product
+                def names():
+                    products = Product.objects.filter(active=True)
+                    if not products:
+                        return []
+                    return [p.name for p in products]
+                """
+            ),
+        },
+        dedent(
+            """
+            def taken(session, User, email):
+                users = session.query(User).filter(User.email == email).all()
+                if users:
+                    return users[0]
+            """
+        ),
+        {
+            "app/models.py": _PEEWEE,
+            "app/q.py": dedent(
+                """
+                from app.models import Tweet
+                def has_tweets(user):
+                    return Tweet.select().where(Tweet.user == user).exists()
+                """
+            ),
+        },
+    ]
+    INVALID = [
+        {
+            "shop/models.py": _DJANGO,
+            "shop/views.py": dedent(
+                """
+                from shop.models import Product
+                def any_active():
+                    products = Product.objects.filter(active=True)
+                    if products:  # want: QL406
+                        return True
+                    return False
+                """
+            ),
+        },
+        {
+            "app/models.py": _SQLA,
+            "app/q.py": dedent(
+                """
+                from app.models import User
+                def taken(session, email):
+                    if session.query(User).filter(User.id == email).all():  # want: QL406
+                        return True
+                """
+            ),
+        },
+        {
+            "app/models.py": _PEEWEE,
+            "app/q.py": dedent(
+                """
+                from app.models import Tweet
+                def has_tweets(user):
+                    if Tweet.select().where(Tweet.user == user):  # want: QL406
+                        return True
+                    return False
+                """
+            ),
+        },
+    ]
+
+    def _check(self, node: cst.BaseExpression) -> None:
+        if not isinstance(self.ctx.parent, _TRUTH_PARENTS) or truth_context(node, self.ctx) is None:
+            return
+        self._ask(node, lambda a: a.truth_tested(node, self.ctx))
+
+    visit_Name = _check
+    visit_Call = _check
+
+
+class FetchAllTakeOne(_PatternRule):
+    """
+    ## What it does
+    Flags every row of an ORM query loaded to keep one (or a constant slice): Django
+    `list(qs)[0]`, `[x for x in qs][0]`, `next(iter(qs))`; SQLAlchemy `.all()[0]`,
+    `list(query)[0]`; peewee `list(query)[0]`.
+
+    ## Why is this bad?
+    Every matching row is fetched and turned into an object, then all but one are thrown away.
+    The query has no `LIMIT`, so the database does the whole work too.
+
+    ## Example
+    ```python
+    newest = list(Post.objects.order_by("-created"))[0]
+    newest = session.query(User).order_by(User.created_at.desc()).all()[0]
+    ```
+
+    ## Use instead
+    ```python
+    newest = Post.objects.order_by("-created").first()
+    newest = session.query(User).order_by(User.created_at.desc()).first()
+    ```
+    Slices become `qs[:n]` (Django) or `.limit(n)` / `.offset(n)`.
+
+    ## Known problems
+    Django: only `[0]` and `[-1]` are reported (another index may be deliberate).
+
+    Replaces the per-ORM codes `QL403` (Django), `QL411` (SQLAlchemy) and `QL413` (peewee),
+    which keep working as aliases.
+    """
+
+    code = "QL407"
+    name = "fetch-all-take-one"
+    aliases = ("QL403", "QL411", "QL413")
+    pattern = TAKE_ONE
+    VALID = [
+        {
+            "shop/models.py": _DJANGO,
+            "shop/views.py": "from shop.models import Product\ndef first():\n    return Product.objects.order_by(\"name\")[0]\n",
+        },
+        dedent(
+            """
+            def newest(session, User):
+                return session.query(User).order_by(User.id.desc()).first()
+            """
+        ),
+        {
+            "app/models.py": _PEEWEE,
+            "app/q.py": dedent(
+                """
+                from app.models import Tweet
+                def newest():
+                    return Tweet.select().order_by(Tweet.id.desc()).first()
+                """
+            ),
+        },
+    ]
+    INVALID = [
+        {
+            "shop/models.py": _DJANGO,
+            "shop/views.py": "from shop.models import Product\ndef first():\n    return list(Product.objects.order_by(\"name\"))[0]  # want: QL407\n",
+        },
+        {
+            "app/models.py": _SQLA,
+            "app/q.py": dedent(
+                """
+                from app.models import User
+                def newest(session):
+                    return session.query(User).order_by(User.id.desc()).all()[0]  # want: QL407
+                """
+            ),
+        },
+        {
+            "app/models.py": _PEEWEE,
+            "app/q.py": dedent(
+                """
+                from app.models import Tweet
+                def newest():
+                    return list(Tweet.select().order_by(Tweet.id.desc()))[0]  # want: QL407
+                """
+            ),
+        },
+    ]
+
+    def visit_Subscript(self, node: cst.Subscript) -> None:
+        if constant_subscript(node) is None:
+            return
+        self._ask(node, lambda a: a.take_one(node, self.ctx))
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if node.args and _builtin(node, "next", self.ctx):
+            self._ask(node, lambda a: a.take_one(node, self.ctx))
+
+
+def _row_attr(elt: cst.CSTNode, var: str) -> Optional[str]:
+    """``attr`` when ``elt`` is ``<var>.<attr>``."""
+    if isinstance(elt, cst.Attribute) and isinstance(elt.value, cst.Name) and elt.value.value == var:
+        return elt.attr.value
+    return None
+
+
+def _mentions(node: cst.CSTNode, var: str) -> bool:
+    return any(isinstance(n, cst.Name) and n.value == var for n in N.walk(node))
+
+
+class InstancesForPkOnly(_PatternRule):
+    """
+    ## What it does
+    Flags a comprehension (or a loop that only appends) that loads whole model instances from an
+    ORM query only to collect their primary key: `[o.id for o in Order.objects.filter(...)]`,
+    `[u.id for u in session.scalars(select(User))]`, `[u.id for u in User.select()]`.
+
+    ## Why is this bad?
+    Every column of every row is fetched and turned into an object to read one value, when the
+    database could return the one column.
+
+    ## Example
+    ```python
+    ids = [o.pk for o in Order.objects.filter(status="open")]
+    ids = [u.id for u in session.scalars(select(User).where(User.active))]
+    ```
+
+    ## Use instead
+    ```python
+    ids = list(Order.objects.filter(status="open").values_list("pk", flat=True))
+    ids = session.scalars(select(User.id).where(User.active)).all()
+    ```
+    (peewee: `User.select(User.id).tuples()`, or the query itself as a subquery).
+
+    ## Known problems
+    Only collections that read nothing but the key are reported; loops that read two or more
+    fields are not. The loop form (`for o in qs: ids.append(o.id)`) is recognised for Django.
+
+    Replaces the per-ORM codes `QL404` (Django), `QL415` (SQLAlchemy) and `QL417` (peewee),
+    which keep working as aliases.
+    """
+
+    code = "QL408"
+    name = "instances-for-pk-only"
+    aliases = ("QL404", "QL415", "QL417")
+    pattern = PK_ONLY
+    VALID = [
+        {
+            "shop/models.py": _DJANGO,
+            "shop/views.py": "from shop.models import Product\ndef ids():\n    return list(Product.objects.values_list(\"id\", flat=True))\n",
+        },
+        dedent(
+            """
+            from sqlalchemy import select
+            def ids(session, User):
+                return session.scalars(select(User.id)).all()
+            """
+        ),
+        {
+            "app/models.py": _PEEWEE,
+            "app/q.py": dedent(
+                """
+                from app.models import User
+                def ids():
+                    return [row[0] for row in User.select(User.id).tuples()]
+                """
+            ),
+        },
+    ]
+    INVALID = [
+        {
+            "shop/models.py": _DJANGO,
+            "shop/views.py": "from shop.models import Product\ndef ids():\n    return [p.id for p in Product.objects.filter(active=True)]  # want: QL408\n",
+        },
+        {
+            "app/models.py": _SQLA,
+            "app/q.py": dedent(
+                """
+                from sqlalchemy import select
+                from app.models import User
+                def ids(session):
+                    return [u.id for u in session.scalars(select(User))]  # want: QL408
+                """
+            ),
+        },
+        {
+            "app/models.py": _PEEWEE,
+            "app/q.py": dedent(
+                """
+                from app.models import User
+                def ids():
+                    return [u.id for u in User.select()]  # want: QL408
+                """
+            ),
+        },
+    ]
+
+    def _comp(self, node) -> None:
+        comp = node.for_in
+        if comp.inner_for_in is not None or not isinstance(comp.target, cst.Name):
+            return
+        var = comp.target.value
+        attr = _row_attr(node.elt, var)
+        if attr is None or any(_mentions(cond, var) for cond in comp.ifs):
+            return
+        self._ask(node, lambda a: a.pk_only(node, comp.iter, attr, comp, self.ctx))
+
+    visit_ListComp = _comp
+    visit_SetComp = _comp
+    visit_GeneratorExp = _comp
+
+    def visit_For(self, node: cst.For) -> None:
+        # for o in qs: ids.append(o.id)
+        if not isinstance(node.target, cst.Name) or node.orelse is not None:
+            return
+        body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+        if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine) or len(body[0].body) != 1:
+            return
+        expr = body[0].body[0]
+        call = expr.value if isinstance(expr, cst.Expr) else None
+        if not (isinstance(call, cst.Call) and N.call_name(call) in ("append", "add") and len(call.args) == 1):
+            return
+        var = node.target.value
+        attr = _row_attr(call.args[0].value, var)
+        if attr is None or _mentions(call.func, var):
+            return
+        self._ask(node.iter, lambda a: a.pk_only(node, node.iter, attr, None, self.ctx))
+
+
+RULES = (LenAsCount, TruthinessAsExists, FetchAllTakeOne, InstancesForPkOnly)
