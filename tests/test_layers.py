@@ -44,3 +44,17 @@ def test_rules_do_not_import_cli_api_or_reporters():
         _, imports = _imports(path)
         bad = {i for i in imports if i in ("querylint.cli", "querylint.api", "querylint.reporters", "querylint.engine", "click")}
         assert not bad, f"{path.name} imports {bad}"
+
+
+def test_the_wheel_lists_every_package():
+    """An editable install finds subpackages by folder; a wheel only ships what pyproject lists
+    (a missing entry passes every in-tree test and breaks the installed tool)."""
+    try:
+        import tomllib
+    except ImportError:  # pragma: no cover - Python < 3.11
+        import tomli as tomllib
+    listed = set(tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))["tool"]["setuptools"]["packages"])
+    found = {"querylint_rules"} | {
+        ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "querylint").rglob("__init__.py")
+    }
+    assert listed == found
