@@ -174,7 +174,7 @@ def _lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Seque
         result.errors.append(pf.error)
         return result
     ctx = _context(pf, index, config)
-    instances = [cls(ctx) for cls in rules]
+    instances = [v for cls in rules for v in cls(ctx).visitors()]
 
     def on_error(visitor, node, exc):
         if isinstance(exc, RecursionError) and not deep:

@@ -79,6 +79,11 @@ class Rule:
     def line(self, node: cst.CSTNode) -> int:
         return self.ctx.line(node)
 
+    def visitors(self) -> Sequence[object]:
+        """What the walker drives for this rule: the rule itself, or (a pattern rule) one detector
+        per ORM variant, whose findings the rule reports under its own code."""
+        return (self,)
+
 
 def sections(doc: str) -> Dict[str, str]:
     """``## Heading`` sections of a rule docstring."""

@@ -3,10 +3,14 @@
 Rules import this package (and :mod:`querylint.rule`), never a framework's internals:
 :class:`Adapter`, :class:`Hit` and :func:`active_adapters` are the surface.
 """
-from querylint.frameworks.base import LEN_AS_COUNT, PK_ONLY, TAKE_ONE, TRUTHINESS, Adapter, Hit, first_hit
+from querylint.frameworks.base import (
+    LAZY_RELATION, LEN_AS_COUNT, MEMBER_QUERY, PK_ONLY, QUERY_IN_LOOP, TAKE_ONE, TRUTHINESS, WRITE_IN_LOOP,
+    Adapter, Detector, Hit, first_hit,
+)
 from querylint.frameworks.registry import active_adapters, adapters
 
 __all__ = [
-    "Adapter", "Hit", "first_hit", "active_adapters", "adapters",
+    "Adapter", "Detector", "Hit", "first_hit", "active_adapters", "adapters",
+    "QUERY_IN_LOOP", "WRITE_IN_LOOP", "LAZY_RELATION", "MEMBER_QUERY",
     "LEN_AS_COUNT", "TRUTHINESS", "TAKE_ONE", "PK_ONLY",
 ]

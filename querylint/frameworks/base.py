@@ -12,7 +12,7 @@ An adapter never imports a rule or another framework. A new ORM is a folder unde
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, ClassVar, Mapping, Optional, Sequence
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Optional, Sequence, Tuple, Type
 
 import libcst as cst
 
@@ -21,6 +21,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 # The over-fetch patterns (rules/overfetch.py) and the N+1 patterns (rules/n_plus_one.py), by
 # the key an adapter's ``codes`` maps to its old per-ORM code.
+QUERY_IN_LOOP = "query-in-loop"
+WRITE_IN_LOOP = "write-in-loop"
+LAZY_RELATION = "lazy-relation"
+MEMBER_QUERY = "member-query"
 LEN_AS_COUNT = "len-as-count"
 TRUTHINESS = "truthiness"
 TAKE_ONE = "take-one"
@@ -35,12 +39,46 @@ class Hit:
     fix: Optional[str] = None
 
 
+class Detector:
+    """One ORM's detector for one N+1 pattern: a visitor the walker drives beside the rules.
+
+    The pattern rule (``rules/n_plus_one.py``) creates one per active adapter; the detector
+    finds the ORM's own shapes (with whatever per-file state it keeps) and reports through the
+    rule, so every finding carries the rule's code and this ORM's variant alias. ``code`` is
+    the variant (the old per-ORM code): a detector that also decides between patterns compares
+    against it. Class attributes ``VALID``/``INVALID`` hold its examples (gathered by the rule).
+    """
+
+    VALID: ClassVar[Sequence[Any]] = ()
+    INVALID: ClassVar[Sequence[Any]] = ()
+
+    def __init__(self, rule: Any, ctx: "Context", variant: str):
+        self.rule = rule
+        self.ctx = ctx
+        self.code = variant
+
+    def report(self, node: cst.CSTNode, message: str, *, fix: Optional[str] = None, severity: Any = None, notes: Sequence[str] = ()) -> None:
+        self.rule.report(node, message, fix=fix, severity=severity, notes=notes, variant=self.code)
+
+    def line(self, node: cst.CSTNode) -> int:
+        return self.ctx.line(node)
+
+
 class Adapter:
     """One ORM. Every question answers None (not mine / not a problem) unless overridden."""
 
     name: ClassVar[str] = ""
     # pattern key -> the ORM's old code for it (the variant alias of the pattern rule)
     codes: ClassVar[Mapping[str, str]] = {}
+
+    def detectors(self) -> Mapping[str, Type[Detector]]:
+        """pattern key -> this ORM's detector class for the N+1 patterns (imported lazily)."""
+        return {}
+
+    def query_detectors(self) -> Tuple[Callable, ...]:
+        """Functions ``(node, ctx) -> description | None`` that tell the project index where a
+        function runs one of this ORM's queries (the call graph's query sites)."""
+        return ()
 
     def active(self, ctx: "Context") -> bool:
         """A cheap guard: can this file hold this ORM's code at all?"""

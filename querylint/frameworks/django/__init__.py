@@ -4,6 +4,6 @@ The model graph and queryset inference live in :mod:`querylint.django_models` an
 :mod:`querylint.django_querysets` (to move here as pure moves); this package is the adapter
 the pattern rules ask.
 """
-from querylint.frameworks.django.overfetch import DjangoAdapter
+from querylint.frameworks.django.adapter import DjangoAdapter
 
 ADAPTER = DjangoAdapter()

@@ -7,7 +7,6 @@ import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context
-from querylint.frameworks.base import LEN_AS_COUNT, PK_ONLY, TAKE_ONE, TRUTHINESS, Adapter, Hit
 from querylint.peewee_models import PwValue, infer
 from querylint.usage import name_uses
 
@@ -31,7 +30,7 @@ def unevaluated_query(expr: cst.CSTNode, ctx: Context, allow_name: bool = True) 
     return v
 
 
-def _select_args(expr: cst.CSTNode) -> bool:
+def selects_columns(expr: cst.CSTNode) -> bool:
     """The chain starts with ``Model.select(<columns>)``."""
     cur = expr
     while isinstance(cur, cst.Call) and isinstance(cur.func, cst.Attribute):
@@ -52,42 +51,3 @@ def primary_key(model: str, ctx: Context) -> str:
     return "id"
 
 
-class PeeweeAdapter(Adapter):
-    name = "peewee"
-    codes = {LEN_AS_COUNT: "QL412", TAKE_ONE: "QL413", TRUTHINESS: "QL416", PK_ONLY: "QL417"}
-
-    def len_as_count(self, call: cst.Call, arg: cst.BaseExpression, ctx: Context) -> Optional[Hit]:
-        if isinstance(arg, cst.Call) and isinstance(arg.func, cst.Name) and arg.func.value == "list" and len(arg.args) == 1:
-            arg = arg.args[0].value  # len(list(query))
-        if unevaluated_query(arg, ctx) is None:
-            return None
-        return Hit(f"`{N.short(call)}` runs the SELECT and loads every row only to count them", "use `.count()` on the query")
-
-    def truth_tested(self, node: cst.BaseExpression, ctx: Context) -> Optional[Hit]:
-        if unevaluated_query(node, ctx) is None:
-            return None
-        return Hit(f"`{N.short(node)}` runs the SELECT and fetches every row to test whether there is one", "use `.exists()`")
-
-    def take_one(self, node: cst.CSTNode, ctx: Context) -> Optional[Hit]:
-        if not isinstance(node, cst.Subscript):
-            return None
-        value = node.value
-        if not (isinstance(value, cst.Call) and isinstance(value.func, cst.Name) and value.func.value == "list" and len(value.args) == 1):
-            return None
-        if unevaluated_query(value.args[0].value, ctx, allow_name=False) is None:
-            return None
-        return Hit(f"`{N.short(node)}` loads every row to keep one", "use `.first()` or `.limit(n)` on the query")
-
-    def pk_only(self, node, iterable, attr, comp, ctx: Context) -> Optional[Hit]:
-        if comp is None:
-            return None
-        v = unevaluated_query(iterable, ctx)
-        if v is None or not v.model or v.loaded:
-            return None
-        if _select_args(iterable) or attr != primary_key(v.model, ctx):
-            return None  # User.select(User.id): already one column
-        name = v.model.rsplit(".", 1)[-1]
-        return Hit(
-            f"`{N.short(node)}` loads whole `{name}` rows only to read `{attr}`",
-            f"select the column (`{name}.select({name}.{attr}).tuples()`) or use the query as a subquery",
-        )

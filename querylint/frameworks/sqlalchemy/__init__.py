@@ -3,6 +3,6 @@
 Mappings and inference live in :mod:`querylint.sqlalchemy_models` and
 :mod:`querylint.sqlalchemy_infer` (to move here as pure moves).
 """
-from querylint.frameworks.sqlalchemy.overfetch import SqlalchemyAdapter
+from querylint.frameworks.sqlalchemy.adapter import SqlalchemyAdapter
 
 ADAPTER = SqlalchemyAdapter()

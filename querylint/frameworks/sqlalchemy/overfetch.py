@@ -7,7 +7,6 @@ import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context
-from querylint.frameworks.base import LEN_AS_COUNT, PK_ONLY, TAKE_ONE, TRUTHINESS, Adapter, Hit
 from querylint.sqlalchemy_infer import SAValue, infer
 from querylint.sqlalchemy_models import mappings
 from querylint.usage import constant_subscript, name_uses
@@ -64,48 +63,3 @@ def entity_rows(iterable: cst.BaseExpression, attr: str, ctx: Context) -> Option
     return v.elem.entity, attr
 
 
-class SqlalchemyAdapter(Adapter):
-    name = "sqlalchemy"
-    codes = {LEN_AS_COUNT: "QL410", TAKE_ONE: "QL411", TRUTHINESS: "QL414", PK_ONLY: "QL415"}
-
-    def len_as_count(self, call: cst.Call, arg: cst.BaseExpression, ctx: Context) -> Optional[Hit]:
-        if materialised_query(arg, ctx) is None:
-            return None
-        return Hit(
-            f"`{N.short(call)}` loads every row only to count them",
-            "count in the database (`session.scalar(select(func.count()).select_from(...))`, or `query.count()`)",
-        )
-
-    def truth_tested(self, node: cst.BaseExpression, ctx: Context) -> Optional[Hit]:
-        if materialised_query(node, ctx) is None:
-            return None
-        return Hit(
-            f"`{N.short(node)}` loads every row only to test whether there is one",
-            "use `session.scalar(select(exists().where(...)))` or `.first() is not None`",
-        )
-
-    def take_one(self, node: cst.CSTNode, ctx: Context) -> Optional[Hit]:
-        if not isinstance(node, cst.Subscript):
-            return None
-        parent = ctx.parent_of(node)
-        if isinstance(parent, (cst.AssignTarget, cst.Del)):
-            return None
-        if materialised_query(node.value, ctx) is None:
-            return None
-        what = "one" if constant_subscript(node) == "index" else "a slice"
-        return Hit(
-            f"`{N.short(node)}` loads every row to keep {what}",
-            "use `.first()` / `.limit(1)` (or `.limit(n).offset(m)` for a slice) so the database returns only what is used",
-        )
-
-    def pk_only(self, node, iterable, attr, comp, ctx: Context) -> Optional[Hit]:
-        if comp is None or comp.asynchronous is not None:
-            return None
-        got = entity_rows(iterable, attr, ctx)
-        if got is None:
-            return None
-        name = got[0].rsplit(".", 1)[-1]
-        return Hit(
-            f"`{N.short(node)}` loads whole `{name}` objects only to read `{attr}`",
-            f"select the column instead (`session.scalars(select({name}.{attr}))`)",
-        )

@@ -1,18 +1,22 @@
-"""Django ORM N+1 rules (QL110-QL117): queries, writes and lazy relations once per item."""
+"""Django's N+1 detectors: a query, a write, a lazy relation or a querying model member once
+per item of a loop (the Django variants of QL103-QL106; their old codes QL110, QL111, QL112,
+QL117), and the site classification the Django-only rules in ``rules/django.py`` share."""
 from __future__ import annotations
 
 from typing import Optional, Tuple
 
 import libcst as cst
 
-from querylint.django_models import GFK, REV_O2O
+from querylint.django_models import GFK
 from querylint.django_querysets import INST, DjType, graph_of, infer
 from querylint.django_sites import (
     Site, depends_on_loop, is_fresh, is_loaded, is_store_target, loop_queryset_line, per_item_loop_of,
     relation_hop, site_of,
 )
 from querylint.loops import per_item_loop
-from querylint.rule import Rule, Severity, dedent, nodes as N
+from querylint import nodes as N
+from querylint.frameworks.base import Detector
+from querylint.rule import dedent
 
 _CODES = {
     "read": "QL110", "instance-read": "QL110", "write": "QL111", "instance-write": "QL111",
@@ -20,7 +24,7 @@ _CODES = {
 }
 
 
-def _where(t: Optional[DjType], ctx) -> str:
+def where_text(t: Optional[DjType], ctx) -> str:
     if t is not None and t.named_only:
         return "the queryset passed in (if it is one)"
     line = loop_queryset_line(t, ctx)
@@ -111,7 +115,10 @@ def _rebase_on_binding(site: Site, loop, ctx) -> Site:
 _EVAL_PARENTS = (cst.For, cst.CompFor, cst.Arg, cst.Subscript, cst.If, cst.While, cst.UnaryOperation)
 
 
-class _SiteRule(Rule):
+class SiteChecks:
+    """The visit methods of the site-classified checks (QL110/QL111 detectors, QL113/QL114/QL116 rules):
+    each reports the sites :func:`loop_site` classifies under its own code."""
+
     def _check(self, node) -> None:
         ctx = self.ctx
         if not ctx.frames or not ctx.frame.loops:
@@ -133,7 +140,7 @@ class _SiteRule(Rule):
         raise NotImplementedError
 
 
-def _what(site: Site) -> str:
+def site_text(site: Site) -> str:
     if site.method == "build":
         return f"the queryset `{N.short(site.expr, 70)}`, evaluated below,"
     if site.method in ("iterate",):
@@ -145,7 +152,7 @@ def _what(site: Site) -> str:
     return f"`{site.method}({N.short(site.expr, 60)})`"
 
 
-class OrmQueryInLoop(_SiteRule):
+class OrmQueryInLoop(SiteChecks, Detector):
     """
     ## What it does
     Flags a Django ORM read (`get`, `first`, `exists`, `count`, `aggregate`, iterating or `list()`
@@ -175,8 +182,6 @@ class OrmQueryInLoop(_SiteRule):
     reported.
     """
 
-    code = "QL110"
-    name = "orm-query-in-loop"
     VALID = [
         {
             "shop/models.py": "from django.db import models\nclass Customer(models.Model):\n    name = models.CharField(max_length=9)\n",
@@ -205,12 +210,12 @@ class OrmQueryInLoop(_SiteRule):
 
     def message(self, loop, site):
         return (
-            f"{_what(site)} runs a query on every iteration of {self.ctx.loop_label(loop)}; fetch every row "
+            f"{site_text(site)} runs a query on every iteration of {self.ctx.loop_label(loop)}; fetch every row "
             f"once before the loop (`filter(<field>__in=...)` / `in_bulk()`) and look items up in a dict"
         )
 
 
-class OrmWriteInLoop(_SiteRule):
+class OrmWriteInLoop(SiteChecks, Detector):
     """
     ## What it does
     Flags a Django ORM write run once per item of a loop: `instance.save()` / `delete()`,
@@ -239,8 +244,6 @@ class OrmWriteInLoop(_SiteRule):
     processing) are reported too; suppress them with a reason.
     """
 
-    code = "QL111"
-    name = "orm-write-in-loop"
     VALID = [
         {
             "shop/models.py": "from django.db import models\nclass Product(models.Model):\n    price = models.IntegerField()\n",
@@ -283,225 +286,7 @@ class OrmWriteInLoop(_SiteRule):
             fix = "update every row in one statement (`filter(pk__in=...).update(...)`, `Case`/`When`) or `bulk_update` after the loop"
         else:
             fix = "batch the writes (`bulk_create` / `bulk_update` / one `update()`) outside the loop"
-        return f"{_what(site)} writes to the database on every iteration of {self.ctx.loop_label(loop)}; {fix}"
-
-
-class RelatedManagerInLoop(_SiteRule):
-    """
-    ## What it does
-    Flags a reverse ForeignKey or ManyToMany manager (`author.books.all()`, `.count()`,
-    `author.book_set.filter(...)`) used once per object of a loop over a queryset that did
-    not `prefetch_related` that relation.
-
-    ## Why is this bad?
-    Every object costs one more query: the classic N+1.
-
-    ## Example
-    ```python
-    for author in Author.objects.all():
-        titles = [b.title for b in author.books.all()]
-    ```
-
-    ## Use instead
-    ```python
-    for author in Author.objects.prefetch_related("books"):
-        titles = [b.title for b in author.books.all()]
-    ```
-    For counts, `annotate(n_books=Count("books"))`.
-    """
-
-    code = "QL113"
-    name = "related-manager-in-loop"
-    VALID = [
-        {
-            "lib/models.py": dedent(
-                """
-                from django.db import models
-                class Author(models.Model):
-                    name = models.CharField(max_length=9)
-                class Book(models.Model):
-                    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="books")
-                """
-            ),
-            "lib/views.py": dedent(
-                """
-                from lib.models import Author
-                def report():
-                    return {a.name: len(a.books.all()) for a in Author.objects.prefetch_related("books")}
-                """
-            ),
-        }
-    ]
-    INVALID = [
-        {
-            "lib/models.py": dedent(
-                """
-                from django.db import models
-                class Author(models.Model):
-                    name = models.CharField(max_length=9)
-                class Book(models.Model):
-                    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="books")
-                """
-            ),
-            "lib/views.py": dedent(
-                """
-                from lib.models import Author
-                def report():
-                    return {a.name: a.books.count() for a in Author.objects.all()}  # want: QL113
-                """
-            ),
-        }
-    ]
-
-    def message(self, loop, site):
-        rel = site.qs.related or "the relation"
-        name = rel.rsplit(".", 1)[-1]
-        where = "the loop's queryset"
-        origin = site.qs.origin
-        if isinstance(origin, cst.Attribute):
-            where = _where(infer(origin.value, self.ctx), self.ctx)
-        fix = f'add .prefetch_related("{name}") to {where}'
-        if site.method in ("count", "acount", "exists", "aexists"):
-            fix = f'annotate it on {where} (`.annotate(n=Count("{name}"))`) or add .prefetch_related("{name}")'
-        return f"{_what(site)} queries `{rel}` for every item of {self.ctx.loop_label(loop)}; {fix}"
-
-
-class PrefetchDefeatedInLoop(_SiteRule):
-    """
-    ## What it does
-    Flags a call on a prefetched related manager that does not read the prefetch cache
-    (`.filter()`, `.exclude()`, `.order_by()`, `.values()`, `.first()` without a model
-    ordering, ...) once per object of a loop.
-
-    ## Why is this bad?
-    `prefetch_related` loaded the relation for every object in one query, but a new queryset
-    method ignores that cache and queries again for each object: the prefetch is wasted and
-    the N+1 is back.
-
-    ## Example
-    ```python
-    for order in Order.objects.prefetch_related("lines"):
-        open_lines = order.lines.filter(cancelled=False)
-    ```
-
-    ## Use instead
-    ```python
-    active = Prefetch("lines", queryset=OrderLine.objects.filter(cancelled=False), to_attr="open_lines")
-    for order in Order.objects.prefetch_related(active):
-        open_lines = order.open_lines
-    ```
-    or filter in Python over `order.lines.all()`.
-    """
-
-    code = "QL114"
-    name = "prefetch-defeated-in-loop"
-    VALID = [
-        {
-            "shop/models.py": dedent(
-                """
-                from django.db import models
-                class Order(models.Model):
-                    number = models.CharField(max_length=9)
-                class Line(models.Model):
-                    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-                    cancelled = models.BooleanField()
-                """
-            ),
-            "shop/views.py": dedent(
-                """
-                from shop.models import Order
-                def open_lines():
-                    return [[l for l in o.lines.all() if not l.cancelled] for o in Order.objects.prefetch_related("lines")]
-                """
-            ),
-        }
-    ]
-    INVALID = [
-        {
-            "shop/models.py": dedent(
-                """
-                from django.db import models
-                class Order(models.Model):
-                    number = models.CharField(max_length=9)
-                class Line(models.Model):
-                    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
-                    cancelled = models.BooleanField()
-                """
-            ),
-            "shop/views.py": dedent(
-                """
-                from shop.models import Order
-                def open_lines():
-                    return [list(o.lines.filter(cancelled=False)) for o in Order.objects.prefetch_related("lines")]  # want: QL114
-                """
-            ),
-        }
-    ]
-
-    def message(self, loop, site):
-        rel = site.qs.related or "the relation"
-        name = rel.rsplit(".", 1)[-1]
-        how = site.qs.defeated or site.method
-        return (
-            f"`.{how}()` on the prefetched `{rel}` bypasses the prefetch cache and queries again for every item of "
-            f'{self.ctx.loop_label(loop)}; filter `{rel}.all()` in Python, or prefetch with `Prefetch("{name}", queryset=..., to_attr=...)`'
-        )
-
-
-class LoopInvariantQuery(_SiteRule):
-    """
-    ## What it does
-    Flags a Django query inside a loop whose arguments do not depend on the loop: the same
-    query runs again on every iteration.
-
-    ## Why is this bad?
-    It returns the same answer each time; N iterations cost N identical round trips.
-
-    ## Example
-    ```python
-    for item in items:
-        rate = TaxRate.objects.get(country="FR")
-        item.total = item.price * rate.value
-    ```
-
-    ## Use instead
-    ```python
-    rate = TaxRate.objects.get(country="FR")
-    for item in items:
-        item.total = item.price * rate.value
-    ```
-    """
-
-    code = "QL116"
-    name = "loop-invariant-query"
-    VALID = [
-        {
-            "shop/models.py": "from django.db import models\nclass TaxRate(models.Model):\n    country = models.CharField(max_length=2)\n    value = models.IntegerField()\n",
-            "shop/tax.py": dedent(
-                """
-                from shop.models import TaxRate
-                def totals(prices):
-                    rate = TaxRate.objects.get(country="FR")
-                    return [p * rate.value for p in prices]
-                """
-            ),
-        }
-    ]
-    INVALID = [
-        {
-            "shop/models.py": "from django.db import models\nclass TaxRate(models.Model):\n    country = models.CharField(max_length=2)\n    value = models.IntegerField()\n",
-            "shop/tax.py": dedent(
-                """
-                from shop.models import TaxRate
-                def totals(prices):
-                    return [p * TaxRate.objects.get(country="FR").value for p in prices]  # want: QL116
-                """
-            ),
-        }
-    ]
-
-    def message(self, loop, site):
-        return f"{_what(site)} runs the same query on every iteration of {self.ctx.loop_label(loop)}; run it once before the loop and reuse the result"
+        return f"{site_text(site)} writes to the database on every iteration of {self.ctx.loop_label(loop)}; {fix}"
 
 
 # ------------------------------------------------------------------------------------ attributes
@@ -541,7 +326,7 @@ def _root_type(root, ctx) -> Optional[DjType]:
     return infer(root, ctx)
 
 
-class LazyRelationInLoop(Rule):
+class LazyRelationInLoop(Detector):
     """
     ## What it does
     Flags a ForeignKey / OneToOneField (forward or reverse) or GenericForeignKey read on an
@@ -574,8 +359,6 @@ class LazyRelationInLoop(Rule):
     count as loading everything.
     """
 
-    code = "QL112"
-    name = "lazy-relation-in-loop"
     VALID = [
         {
             "lib/models.py": dedent(
@@ -619,9 +402,9 @@ class LazyRelationInLoop(Rule):
         }
     ]
 
-    def __init__(self, ctx):
-        super().__init__(ctx)
-        self._seen = set()
+    def __init__(self, *args):
+        super().__init__(*args)
+        self._seen: set = set()
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if not self.ctx.loops:
@@ -635,82 +418,13 @@ class LazyRelationInLoop(Rule):
             return
         self._seen.add(key)
         how = "prefetch_related" if rel.kind == GFK else "select_related"
-        where = _where(base, self.ctx)
+        where = where_text(base, self.ctx)
         text = f"{N.short(root, 40)}.{path.replace('__', '.')}"
         kind = {"fk": "ForeignKey", "o2o": "OneToOneField", "rev_o2o": "reverse one-to-one", "gfk": "GenericForeignKey"}.get(rel.kind, "relation")
         self.report(
             node,
             f"`{text}` loads a {kind} lazily, one query per item of {self.ctx.loop_label(loop)}; "
             f'add .{how}("{path}") to {where}',
-        )
-
-
-class DeferredFieldInLoop(Rule):
-    """
-    ## What it does
-    Flags a field read per object of a loop over a queryset that left the field out with
-    `.only(...)` or `.defer(...)`.
-
-    ## Why is this bad?
-    Django loads a deferred field on first access with one query per object: the `only()`
-    meant to save work costs N extra queries.
-
-    ## Example
-    ```python
-    for user in User.objects.only("id", "email"):
-        send(user.email, user.first_name)
-    ```
-
-    ## Use instead
-    ```python
-    for user in User.objects.only("id", "email", "first_name"):
-        send(user.email, user.first_name)
-    ```
-    """
-
-    code = "QL115"
-    name = "deferred-field-in-loop"
-    VALID = [
-        {
-            "acc/models.py": "from django.db import models\nclass Member(models.Model):\n    email = models.CharField(max_length=9)\n    nick = models.CharField(max_length=9)\n",
-            "acc/mail.py": "from acc.models import Member\ndef emails():\n    return [m.email for m in Member.objects.only(\"email\")]\n",
-        }
-    ]
-    INVALID = [
-        {
-            "acc/models.py": "from django.db import models\nclass Member(models.Model):\n    email = models.CharField(max_length=9)\n    nick = models.CharField(max_length=9)\n",
-            "acc/mail.py": "from acc.models import Member\ndef emails():\n    return [m.nick for m in Member.objects.only(\"email\")]  # want: QL115\n",
-        }
-    ]
-
-    def __init__(self, ctx):
-        super().__init__(ctx)
-        self._seen = set()
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if not self.ctx.loops or is_store_target(node, self.ctx):
-            return
-        attr = node.attr.value
-        base = infer(node.value, self.ctx)
-        if base is None or base.kind != INST or (base.only is None and not base.defer):
-            return
-        model = graph_of(self.ctx).get(base.model)
-        if model is None or attr not in model.fields or attr in ("id", "pk"):
-            return
-        deferred = attr in base.defer or (base.only is not None and attr not in base.only)
-        if not deferred:
-            return
-        loop = per_item_loop_of(base, self.ctx)
-        if loop is None:
-            return
-        key = (id(loop.node), N.code(node.value), attr)
-        if key in self._seen:
-            return
-        self._seen.add(key)
-        how = f'add "{attr}" to the `.only(...)`' if base.only is not None else f'remove "{attr}" from the `.defer(...)`'
-        self.report(
-            node,
-            f"`{N.short(node, 50)}` reads a deferred field, one query per item of {self.ctx.loop_label(loop)}; {how} of {_where(base, self.ctx)}",
         )
 
 
@@ -762,7 +476,7 @@ _ORDER_LINE_MODELS = dedent(
 )
 
 
-class ModelQueryMemberInLoop(Rule):
+class ModelQueryMemberInLoop(Detector):
     """
     ## What it does
     Flags a call (or `@property` / `@cached_property` read) per object of a loop to a model
@@ -794,8 +508,6 @@ class ModelQueryMemberInLoop(Rule):
     A member that only reads relations the loop's queryset already loads is not reported.
     """
 
-    code = "QL117"
-    name = "model-query-member-in-loop"
     VALID = [
         {
             "shop/models.py": _ORDER_LINE_MODELS,
@@ -821,9 +533,9 @@ class ModelQueryMemberInLoop(Rule):
         }
     ]
 
-    def __init__(self, ctx):
-        super().__init__(ctx)
-        self._seen = set()
+    def __init__(self, *args):
+        super().__init__(*args)
+        self._seen: set = set()
 
     def _member(self, node: cst.Attribute, is_call: bool):
         base = infer(node.value, self.ctx)
@@ -913,14 +625,4 @@ def _desc(site: Site) -> str:
     return text
 
 
-RULES = (
-    OrmQueryInLoop,
-    OrmWriteInLoop,
-    LazyRelationInLoop,
-    RelatedManagerInLoop,
-    PrefetchDefeatedInLoop,
-    DeferredFieldInLoop,
-    LoopInvariantQuery,
-    ModelQueryMemberInLoop,
-)
 QUERY_DETECTORS = (detect_django_query,)

@@ -1,0 +1,304 @@
+"""Django-only N+1 rules: what only Django's ORM has (related managers and their prefetch
+cache, deferred fields, a query repeated unchanged in a loop). The patterns every ORM shares
+(query, write, lazy relation, model member per item) are in ``rules/n_plus_one.py``."""
+from __future__ import annotations
+
+import libcst as cst
+
+from querylint.frameworks.django.n_plus_one import SiteChecks, site_text, where_text
+from querylint.django_querysets import INST, graph_of, infer
+from querylint.django_sites import is_store_target, per_item_loop_of
+from querylint.rule import Rule, dedent, nodes as N
+
+
+class RelatedManagerInLoop(SiteChecks, Rule):
+    """
+    ## What it does
+    Flags a reverse ForeignKey or ManyToMany manager (`author.books.all()`, `.count()`,
+    `author.book_set.filter(...)`) used once per object of a loop over a queryset that did
+    not `prefetch_related` that relation.
+
+    ## Why is this bad?
+    Every object costs one more query: the classic N+1.
+
+    ## Example
+    ```python
+    for author in Author.objects.all():
+        titles = [b.title for b in author.books.all()]
+    ```
+
+    ## Use instead
+    ```python
+    for author in Author.objects.prefetch_related("books"):
+        titles = [b.title for b in author.books.all()]
+    ```
+    For counts, `annotate(n_books=Count("books"))`.
+    """
+
+    code = "QL113"
+    name = "related-manager-in-loop"
+    VALID = [
+        {
+            "lib/models.py": dedent(
+                """
+                from django.db import models
+                class Author(models.Model):
+                    name = models.CharField(max_length=9)
+                class Book(models.Model):
+                    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="books")
+                """
+            ),
+            "lib/views.py": dedent(
+                """
+                from lib.models import Author
+                def report():
+                    return {a.name: len(a.books.all()) for a in Author.objects.prefetch_related("books")}
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "lib/models.py": dedent(
+                """
+                from django.db import models
+                class Author(models.Model):
+                    name = models.CharField(max_length=9)
+                class Book(models.Model):
+                    author = models.ForeignKey(Author, on_delete=models.CASCADE, related_name="books")
+                """
+            ),
+            "lib/views.py": dedent(
+                """
+                from lib.models import Author
+                def report():
+                    return {a.name: a.books.count() for a in Author.objects.all()}  # want: QL113
+                """
+            ),
+        }
+    ]
+
+    def message(self, loop, site):
+        rel = site.qs.related or "the relation"
+        name = rel.rsplit(".", 1)[-1]
+        where = "the loop's queryset"
+        origin = site.qs.origin
+        if isinstance(origin, cst.Attribute):
+            where = where_text(infer(origin.value, self.ctx), self.ctx)
+        fix = f'add .prefetch_related("{name}") to {where}'
+        if site.method in ("count", "acount", "exists", "aexists"):
+            fix = f'annotate it on {where} (`.annotate(n=Count("{name}"))`) or add .prefetch_related("{name}")'
+        return f"{site_text(site)} queries `{rel}` for every item of {self.ctx.loop_label(loop)}; {fix}"
+
+
+
+class PrefetchDefeatedInLoop(SiteChecks, Rule):
+    """
+    ## What it does
+    Flags a call on a prefetched related manager that does not read the prefetch cache
+    (`.filter()`, `.exclude()`, `.order_by()`, `.values()`, `.first()` without a model
+    ordering, ...) once per object of a loop.
+
+    ## Why is this bad?
+    `prefetch_related` loaded the relation for every object in one query, but a new queryset
+    method ignores that cache and queries again for each object: the prefetch is wasted and
+    the N+1 is back.
+
+    ## Example
+    ```python
+    for order in Order.objects.prefetch_related("lines"):
+        open_lines = order.lines.filter(cancelled=False)
+    ```
+
+    ## Use instead
+    ```python
+    active = Prefetch("lines", queryset=OrderLine.objects.filter(cancelled=False), to_attr="open_lines")
+    for order in Order.objects.prefetch_related(active):
+        open_lines = order.open_lines
+    ```
+    or filter in Python over `order.lines.all()`.
+    """
+
+    code = "QL114"
+    name = "prefetch-defeated-in-loop"
+    VALID = [
+        {
+            "shop/models.py": dedent(
+                """
+                from django.db import models
+                class Order(models.Model):
+                    number = models.CharField(max_length=9)
+                class Line(models.Model):
+                    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+                    cancelled = models.BooleanField()
+                """
+            ),
+            "shop/views.py": dedent(
+                """
+                from shop.models import Order
+                def open_lines():
+                    return [[l for l in o.lines.all() if not l.cancelled] for o in Order.objects.prefetch_related("lines")]
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "shop/models.py": dedent(
+                """
+                from django.db import models
+                class Order(models.Model):
+                    number = models.CharField(max_length=9)
+                class Line(models.Model):
+                    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="lines")
+                    cancelled = models.BooleanField()
+                """
+            ),
+            "shop/views.py": dedent(
+                """
+                from shop.models import Order
+                def open_lines():
+                    return [list(o.lines.filter(cancelled=False)) for o in Order.objects.prefetch_related("lines")]  # want: QL114
+                """
+            ),
+        }
+    ]
+
+    def message(self, loop, site):
+        rel = site.qs.related or "the relation"
+        name = rel.rsplit(".", 1)[-1]
+        how = site.qs.defeated or site.method
+        return (
+            f"`.{how}()` on the prefetched `{rel}` bypasses the prefetch cache and queries again for every item of "
+            f'{self.ctx.loop_label(loop)}; filter `{rel}.all()` in Python, or prefetch with `Prefetch("{name}", queryset=..., to_attr=...)`'
+        )
+
+
+
+class LoopInvariantQuery(SiteChecks, Rule):
+    """
+    ## What it does
+    Flags a Django query inside a loop whose arguments do not depend on the loop: the same
+    query runs again on every iteration.
+
+    ## Why is this bad?
+    It returns the same answer each time; N iterations cost N identical round trips.
+
+    ## Example
+    ```python
+    for item in items:
+        rate = TaxRate.objects.get(country="FR")
+        item.total = item.price * rate.value
+    ```
+
+    ## Use instead
+    ```python
+    rate = TaxRate.objects.get(country="FR")
+    for item in items:
+        item.total = item.price * rate.value
+    ```
+    """
+
+    code = "QL116"
+    name = "loop-invariant-query"
+    VALID = [
+        {
+            "shop/models.py": "from django.db import models\nclass TaxRate(models.Model):\n    country = models.CharField(max_length=2)\n    value = models.IntegerField()\n",
+            "shop/tax.py": dedent(
+                """
+                from shop.models import TaxRate
+                def totals(prices):
+                    rate = TaxRate.objects.get(country="FR")
+                    return [p * rate.value for p in prices]
+                """
+            ),
+        }
+    ]
+    INVALID = [
+        {
+            "shop/models.py": "from django.db import models\nclass TaxRate(models.Model):\n    country = models.CharField(max_length=2)\n    value = models.IntegerField()\n",
+            "shop/tax.py": dedent(
+                """
+                from shop.models import TaxRate
+                def totals(prices):
+                    return [p * TaxRate.objects.get(country="FR").value for p in prices]  # want: QL116
+                """
+            ),
+        }
+    ]
+
+    def message(self, loop, site):
+        return f"{site_text(site)} runs the same query on every iteration of {self.ctx.loop_label(loop)}; run it once before the loop and reuse the result"
+
+
+
+class DeferredFieldInLoop(Rule):
+    """
+    ## What it does
+    Flags a field read per object of a loop over a queryset that left the field out with
+    `.only(...)` or `.defer(...)`.
+
+    ## Why is this bad?
+    Django loads a deferred field on first access with one query per object: the `only()`
+    meant to save work costs N extra queries.
+
+    ## Example
+    ```python
+    for user in User.objects.only("id", "email"):
+        send(user.email, user.first_name)
+    ```
+
+    ## Use instead
+    ```python
+    for user in User.objects.only("id", "email", "first_name"):
+        send(user.email, user.first_name)
+    ```
+    """
+
+    code = "QL115"
+    name = "deferred-field-in-loop"
+    VALID = [
+        {
+            "acc/models.py": "from django.db import models\nclass Member(models.Model):\n    email = models.CharField(max_length=9)\n    nick = models.CharField(max_length=9)\n",
+            "acc/mail.py": "from acc.models import Member\ndef emails():\n    return [m.email for m in Member.objects.only(\"email\")]\n",
+        }
+    ]
+    INVALID = [
+        {
+            "acc/models.py": "from django.db import models\nclass Member(models.Model):\n    email = models.CharField(max_length=9)\n    nick = models.CharField(max_length=9)\n",
+            "acc/mail.py": "from acc.models import Member\ndef emails():\n    return [m.nick for m in Member.objects.only(\"email\")]  # want: QL115\n",
+        }
+    ]
+
+    def __init__(self, ctx):
+        super().__init__(ctx)
+        self._seen = set()
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if not self.ctx.loops or is_store_target(node, self.ctx):
+            return
+        attr = node.attr.value
+        base = infer(node.value, self.ctx)
+        if base is None or base.kind != INST or (base.only is None and not base.defer):
+            return
+        model = graph_of(self.ctx).get(base.model)
+        if model is None or attr not in model.fields or attr in ("id", "pk"):
+            return
+        deferred = attr in base.defer or (base.only is not None and attr not in base.only)
+        if not deferred:
+            return
+        loop = per_item_loop_of(base, self.ctx)
+        if loop is None:
+            return
+        key = (id(loop.node), N.code(node.value), attr)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        how = f'add "{attr}" to the `.only(...)`' if base.only is not None else f'remove "{attr}" from the `.defer(...)`'
+        self.report(
+            node,
+            f"`{N.short(node, 50)}` reads a deferred field, one query per item of {self.ctx.loop_label(loop)}; {how} of {where_text(base, self.ctx)}",
+        )
+
+
+RULES = (RelatedManagerInLoop, PrefetchDefeatedInLoop, DeferredFieldInLoop, LoopInvariantQuery)
