@@ -384,7 +384,7 @@ def test_model_methods_QL125(body, want):
     header = "from sqlalchemy.orm import joinedload, selectinload\nfrom app.models import User\n"
     result = lint_files({"app/__init__.py": "", "app/models.py": METHOD_MODELS, "app/views.py": header + body}, select=["QL125"])
     assert result.errors == []
-    assert {(f.span.line - 2, f.rule) for f in result.findings} == want
+    assert {(f.span.line - 2, f.variant) for f in result.findings} == want
 
 
 def test_loop_over_enum_members_is_constant_QL120():
@@ -472,7 +472,7 @@ def test_sqlmodel(body, want):
     )
     result = lint_files({"app/__init__.py": "", "app/models.py": SQLMODEL_MODELS, "app/api.py": header + body}, select=["QL12"])
     assert result.errors == []
-    assert {(f.span.line - 4, f.rule) for f in result.findings} == want
+    assert {(f.span.line - 4, f.variant) for f in result.findings} == want
 
 
 def test_sqlmodel_mapping():

@@ -16,7 +16,23 @@ from querylint.usage import constant_subscript
 
 class SqlalchemyAdapter(Adapter):
     name = "sqlalchemy"
-    codes = {LEN_AS_COUNT: "QL410", TAKE_ONE: "QL411", TRUTHINESS: "QL414", PK_ONLY: "QL415"}
+    codes = {
+        QUERY_IN_LOOP: "QL120", WRITE_IN_LOOP: "QL121", LAZY_RELATION: "QL122", MEMBER_QUERY: "QL125",
+        LEN_AS_COUNT: "QL410", TAKE_ONE: "QL411", TRUTHINESS: "QL414", PK_ONLY: "QL415",
+    }
+
+    def detectors(self):
+        from querylint.frameworks.sqlalchemy import n_plus_one as n1
+
+        return {
+            QUERY_IN_LOOP: n1.SqlalchemyQueryInLoop, WRITE_IN_LOOP: n1.SqlalchemySessionWriteInLoop,
+            LAZY_RELATION: n1.SqlalchemyLazyLoadInLoop, MEMBER_QUERY: n1.OrmMethodQueryInLoop,
+        }
+
+    def query_detectors(self):
+        from querylint.frameworks.sqlalchemy.n_plus_one import detect_sqlalchemy_query
+
+        return (detect_sqlalchemy_query,)
 
     def len_as_count(self, call: cst.Call, arg: cst.BaseExpression, ctx: Context) -> Optional[Hit]:
         if materialised_query(arg, ctx) is None:

@@ -1,4 +1,6 @@
-"""SQLAlchemy N+1s: session queries, session writes and lazy relationship loads once per item (QL120-QL125)."""
+"""SQLAlchemy's N+1 detectors: a session query, a session write, a lazy relationship load and a
+querying model member once per item (the SQLAlchemy variants of QL103-QL106; old codes QL120,
+QL121, QL122, QL125), and the query sites the project index records."""
 from __future__ import annotations
 
 import re
@@ -9,7 +11,9 @@ import libcst as cst
 from querylint.drivers import statement_call
 from querylint.loops import batch_by_name_only, classify_loop, per_item_loop
 from querylint.peewee_models import infer as pw_infer, uses_peewee
-from querylint.rule import Rule, dedent, nodes as N
+from querylint.frameworks.base import Detector
+from querylint.frameworks.sqlalchemy.schemas import marshmallow_schemas, nested_fields, pydantic_models, schema_of
+from querylint.rule import dedent, nodes as N
 from querylint.sqlalchemy_infer import (
     _is_fsa_db,
     module_functions,
@@ -25,7 +29,6 @@ from querylint.sqlalchemy_infer import (
     uses_sqlalchemy,
 )
 from querylint.sqlalchemy_models import EAGER, NOLOAD, RAISE, Relationship, mappings
-from querylint.subclasses import subclass_test
 
 SESSION_READS = {"get", "get_one", "execute", "scalars", "scalar", "stream", "stream_scalars", "exec"}
 FSA_DB_READS = {"get_or_404", "first_or_404", "one_or_404"}  # Flask-SQLAlchemy 3 ``db.get_or_404(Model, id)``
@@ -36,7 +39,26 @@ MUTATORS = {"append", "extend", "remove", "add", "discard", "insert", "pop", "cl
 LAZY_LOAD_RE = re.compile(r"\(lazy load of ([\w.]+)\.(\w+)\)")
 
 
-def _last(q: Optional[str]) -> str:
+# The models of the lazy-load examples (here and in rules/sqlalchemy.py).
+ORDER_CUSTOMER_MODELS = dedent(
+                """
+                from sqlalchemy import ForeignKey
+                from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+                class Base(DeclarativeBase):
+                    pass
+                class Customer(Base):
+                    __tablename__ = "customers"
+                    id: Mapped[int] = mapped_column(primary_key=True)
+                class Order(Base):
+                    __tablename__ = "orders"
+                    id: Mapped[int] = mapped_column(primary_key=True)
+                    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
+                    customer: Mapped["Customer"] = relationship()
+                """
+)
+
+
+def last_part(q: Optional[str]) -> str:
     return (q or "").rsplit(".", 1)[-1]
 
 
@@ -131,7 +153,7 @@ def _execute_kind(call: cst.Call, ctx, base: SAValue) -> Optional[Tuple[str, SAV
     if stmt is not None and stmt.bulk:
         return None
     if stmt is not None and stmt.kind == "stmt" and stmt.origin is not None and isinstance(stmt.origin, cst.Call):
-        verb = _last(ctx.qualify(stmt.origin.func) or N.call_name(stmt.origin))
+        verb = last_part(ctx.qualify(stmt.origin.func) or N.call_name(stmt.origin))
         if verb in ("insert", "update", "delete"):
             return "write", base
     return "query", base
@@ -194,7 +216,7 @@ def strategy(elem: Elem, rel: Relationship) -> str:
     return "unknown"
 
 
-def _origin_text(elem: Elem, ctx) -> str:
+def origin_text(elem: Elem, ctx) -> str:
     if elem.origin_label:
         return elem.origin_label
     if elem.origin is not None:
@@ -221,7 +243,7 @@ def _is_store(node: cst.Attribute, ctx) -> bool:
 # ------------------------------------------------------------------------------------- rules
 
 
-class SqlalchemyQueryInLoop(Rule):
+class SqlalchemyQueryInLoop(Detector):
     """
     ## What it does
     Flags a SQLAlchemy query run once per item of a loop or comprehension: `session.get(...)`,
@@ -255,8 +277,6 @@ class SqlalchemyQueryInLoop(Rule):
     retries are not reported. `Connection.execute` is QL101's.
     """
 
-    code = "QL120"
-    name = "sqlalchemy-query-in-loop"
     VALID = [
         dedent(
             """
@@ -317,7 +337,7 @@ class SqlalchemyQueryInLoop(Rule):
         target = f"`{N.short(node.func)}(...)`" if got[1].kind == "session" else f"`{N.short(node)}`"
         if name in ("get", "get_one") and got[1].kind == "session":
             ent = mapped_entity(N.arg(node, 0), self.ctx)
-            e = _last(ent)
+            e = last_part(ent)
             fix = f"load every `{e}` once before the loop (`select({e}).where({e}.id.in_(ids))`) and look them up in a dict"
         elif name == "count":
             fix = "count for every item in one grouped query (`func.count()` with `group_by`) before the loop"
@@ -370,7 +390,7 @@ class SqlalchemyQueryInLoop(Rule):
         )
 
 
-class SqlalchemySessionWriteInLoop(Rule):
+class SqlalchemySessionWriteInLoop(Detector):
     """
     ## What it does
     Flags `session.commit()`, `session.flush()`, `session.refresh(obj)` and `session.merge(obj)`
@@ -402,8 +422,6 @@ class SqlalchemySessionWriteInLoop(Rule):
     Per-item commits kept on purpose (at-least-once processing of a queue) need a suppression.
     """
 
-    code = "QL121"
-    name = "sqlalchemy-session-write-in-loop"
     VALID = [
         dedent(
             """
@@ -469,7 +487,7 @@ def _periodic(node, loop, ctx) -> bool:
     return False
 
 
-class SqlalchemyLazyLoadInLoop(Rule):
+class SqlalchemyLazyLoadInLoop(Detector):
     """
     ## What it does
     Flags a per-item read of a lazily loaded `relationship()` (the default `lazy="select"`) on
@@ -504,26 +522,9 @@ class SqlalchemyLazyLoadInLoop(Rule):
     the related object is already in the session's identity map, so the real count can be lower.
     """
 
-    code = "QL122"
-    name = "sqlalchemy-lazy-load-in-loop"
     VALID = [
         {
-            "app/models.py": dedent(
-                """
-                from sqlalchemy import ForeignKey
-                from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
-                class Base(DeclarativeBase):
-                    pass
-                class Customer(Base):
-                    __tablename__ = "customers"
-                    id: Mapped[int] = mapped_column(primary_key=True)
-                class Order(Base):
-                    __tablename__ = "orders"
-                    id: Mapped[int] = mapped_column(primary_key=True)
-                    customer_id: Mapped[int] = mapped_column(ForeignKey("customers.id"))
-                    customer: Mapped["Customer"] = relationship()
-                """
-            ),
+            "app/models.py": ORDER_CUSTOMER_MODELS,
             "app/report.py": dedent(
                 """
                 from sqlalchemy import select
@@ -538,7 +539,7 @@ class SqlalchemyLazyLoadInLoop(Rule):
     ]
     INVALID = [
         {
-            "app/models.py": VALID[0]["app/models.py"],
+            "app/models.py": ORDER_CUSTOMER_MODELS,
             "app/report.py": dedent(
                 """
                 from sqlalchemy import select
@@ -562,7 +563,7 @@ class SqlalchemyLazyLoadInLoop(Rule):
         self.report(
             node,
             f"`{N.short(node)}` lazily loads the {rel.kind_word} `{rel.label}` on every iteration of {self.ctx.loop_label(loop)}; "
-            f"add `.options({loader_hint(elem, rel, self.ctx)})` to {_origin_text(elem, self.ctx)}{note}",
+            f"add `.options({loader_hint(elem, rel, self.ctx)})` to {origin_text(elem, self.ctx)}{note}",
         )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -581,7 +582,7 @@ class SqlalchemyLazyLoadInLoop(Rule):
         self.report(
             node,
             f"`{helper}()` reads `{arg_text}.{chain}` (the lazily loaded {rel.kind_word} `{rel.label}`) on every iteration of "
-            f"{self.ctx.loop_label(loop)}; add `.options({loader_hint(elem, rel, self.ctx)})` to {_origin_text(elem, self.ctx)}",
+            f"{self.ctx.loop_label(loop)}; add `.options({loader_hint(elem, rel, self.ctx)})` to {origin_text(elem, self.ctx)}",
         )
 
 
@@ -603,29 +604,29 @@ class SqlalchemyLazyLoadInLoop(Rule):
         if loop is None:
             return
         if name == "dump":
-            got = _schema_of(node.func.value, self.ctx)
+            got = schema_of(node.func.value, self.ctx)
             if got is None:
                 return
-            fields = _marshmallow_schemas(self.ctx.index)[got[0]]
+            fields = marshmallow_schemas(self.ctx.index)[got[0]]
             label = got[0].rsplit(".", 1)[-1]
         else:
             owner = node.func.value
             cls = self.ctx.index.resolve_class(self.ctx.qualify(owner) or N.dotted(owner) or "", self.ctx.module)
-            if cls is None or cls.qualname not in _pydantic_models(self.ctx.index):
+            if cls is None or cls.qualname not in pydantic_models(self.ctx.index):
                 return
-            fields = tuple((f, f) for f, _nested in _nested_fields(cls.qualname, self.ctx))
+            fields = tuple((f, f) for f, _nested in nested_fields(cls.qualname, self.ctx))
             label = cls.name
         elem = base.elem
         for field_name, attr in fields:
             rel = m.relationship(elem.entity, attr)
             if rel is None or rel.lazy in ("dynamic", "write_only"):
                 continue
-            if strategy(elem, rel) != "lazy" or _reverse_of_parent(elem, rel, m):
+            if strategy(elem, rel) != "lazy" or reverse_of_parent(elem, rel, m):
                 continue
             self.report(
                 node,
                 f"`{N.short(node)}` reads `{field_name}` of `{label}`, the lazily loaded {rel.kind_word} `{rel.label}`, on every iteration of "
-                f"{self.ctx.loop_label(loop)}; add `.options({loader_hint(elem, rel, self.ctx)})` to {_origin_text(elem, self.ctx)}",
+                f"{self.ctx.loop_label(loop)}; add `.options({loader_hint(elem, rel, self.ctx)})` to {origin_text(elem, self.ctx)}",
             )
             return
 
@@ -657,7 +658,7 @@ def helper_lazy_reads(call: cst.Call, ctx):
                 if rel is None or rel.lazy in ("dynamic", "write_only"):
                     break
                 how = strategy(elem, rel)
-                if how == "lazy" and not _reverse_of_parent(elem, rel, m) and not (
+                if how == "lazy" and not reverse_of_parent(elem, rel, m) and not (
                     rel.collection is False and elem.fixed and m.holds_key_of(elem.entity, elem.fixed, rel)
                 ):
                     return call.func.value, N.short(a.value), elem, rel, loop, ".".join(chain[: k + 1])
@@ -691,7 +692,7 @@ def _lazy_access(node, ctx, m):
     how = strategy(elem, rel)
     if how not in ("lazy", "raise"):
         return None
-    if _reverse_of_parent(elem, rel, m):
+    if reverse_of_parent(elem, rel, m):
         return None
     if rel.collection is False and elem.fixed and m.holds_key_of(elem.entity, elem.fixed, rel):
         return None  # every row shares one parent: one load, then the identity map
@@ -701,7 +702,7 @@ def _lazy_access(node, ctx, m):
     return how, elem, rel, loop
 
 
-def _reverse_of_parent(elem: Elem, rel: Relationship, m) -> bool:
+def reverse_of_parent(elem: Elem, rel: Relationship, m) -> bool:
     """``o.customer`` for ``o`` in ``customer.orders``: the parent is in the identity map, no SQL."""
     if rel.collection is not False or not elem.path:
         return False
@@ -734,173 +735,8 @@ def _relationship_names(m, ctx):
     return ctx.index.derived("sqlalchemy.relationship-names", lambda _i: compute())
 
 
-class SqlalchemyRaiseloadAccess(Rule):
-    """
-    ## What it does
-    Flags a per-item read of a relationship that the query marks `raiseload(...)` (or that is
-    declared `lazy="raise"` / `"raise_on_sql"`) and that no other loader option covers.
 
-    ## Why is this bad?
-    The access raises `sqlalchemy.exc.InvalidRequestError` at run time: `raiseload` exists to
-    catch N+1s, and this loop would be one.
-
-    ## Example
-    ```python
-    stmt = select(Order).options(raiseload("*"))
-    for order in session.scalars(stmt):
-        print(order.customer.name)
-    ```
-
-    ## Use instead
-    ```python
-    stmt = select(Order).options(joinedload(Order.customer), raiseload("*"))
-    ```
-    """
-
-    code = "QL123"
-    name = "sqlalchemy-raiseload-access"
-    VALID = [
-        dedent(
-            """
-            from sqlalchemy.orm import raiseload
-            def f(session, stmt):
-                return list(session.scalars(stmt.options(raiseload("*"))))
-            """
-        )
-    ]
-    INVALID = [
-        {
-            "app/models.py": SqlalchemyLazyLoadInLoop.VALID[0]["app/models.py"],
-            "app/report.py": dedent(
-                """
-                from sqlalchemy import select
-                from sqlalchemy.orm import Session, raiseload
-                from app.models import Order
-                def report(session: Session):
-                    stmt = select(Order).options(raiseload("*"))
-                    return [o.customer.id for o in session.scalars(stmt)]  # want: QL123
-                """
-            ),
-        }
-    ]
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        got = lazy_access(node, self.ctx)
-        if got is None or got[0] != "raise":
-            return
-        _how, elem, rel, loop = got
-        self.report(
-            node,
-            f"`{N.short(node)}` reads `{rel.label}`, which is set to raise on lazy load (`raiseload` / `lazy=\"raise\"`): "
-            f"this access raises on every iteration of {self.ctx.loop_label(loop)}; eager-load it on {_origin_text(elem, self.ctx)} "
-            f"(`.options({loader_hint(elem, rel, self.ctx)})`) or stop reading it",
-        )
-
-
-class SqlalchemyDynamicRelationshipInLoop(Rule):
-    """
-    ## What it does
-    Flags a `lazy="dynamic"` (`DynamicMapped`) relationship queried once per item: iterated,
-    or ended by `.all()` / `.first()` / `.count()` ... inside a loop or comprehension.
-
-    ## Why is this bad?
-    A dynamic relationship is a query builder: it cannot be eager-loaded, and every use runs a
-    new SELECT. Used per item, it is an N+1 that loader options cannot fix.
-
-    ## Example
-    ```python
-    for user in users:
-        counts[user.id] = user.posts.count()
-    ```
-
-    ## Use instead
-    ```python
-    counts = dict(
-        session.execute(select(Post.user_id, func.count()).group_by(Post.user_id)).all()
-    )
-    ```
-    """
-
-    code = "QL124"
-    name = "sqlalchemy-dynamic-relationship-in-loop"
-    VALID = [
-        dedent(
-            """
-            def count_posts(user):
-                return user.posts.count()
-            """
-        )
-    ]
-    INVALID = [
-        {
-            "app/models.py": dedent(
-                """
-                from sqlalchemy import Column, ForeignKey, Integer
-                from sqlalchemy.orm import declarative_base, relationship
-                Base = declarative_base()
-                class User(Base):
-                    __tablename__ = "users"
-                    id = Column(Integer, primary_key=True)
-                    posts = relationship("Post", lazy="dynamic")
-                class Post(Base):
-                    __tablename__ = "posts"
-                    id = Column(Integer, primary_key=True)
-                    user_id = Column(Integer, ForeignKey("users.id"))
-                """
-            ),
-            "app/stats.py": dedent(
-                """
-                from app.models import User
-                def counts(session):
-                    return {u.id: u.posts.count() for u in session.query(User).all()}  # want: QL124
-                """
-            ),
-        }
-    ]
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if self.ctx.loop is None or N.call_name(node) not in QUERY_TERMINALS:
-            return
-        got = classify_call(node, self.ctx)
-        if got is None or got[0] != "dynamic":
-            return
-        self._report(node, got[1])
-
-    def visit_For(self, node: cst.For) -> None:
-        self._check_iterable(node.iter)
-
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if self.ctx.loop is not None and isinstance(self.ctx.parent, cst.CompFor) and self.ctx.parent.iter is node:
-            self._check_iterable(node)
-
-    def leave_Call(self, node: cst.Call) -> None:
-        if self.ctx.loop is not None and isinstance(self.ctx.parent, cst.CompFor) and self.ctx.parent.iter is node:
-            self._check_iterable(node)
-
-    def _check_iterable(self, it) -> None:
-        if self.ctx.loop is None or not isinstance(it, (cst.Attribute, cst.Call)):
-            return
-        if isinstance(it, cst.Call) and N.call_name(it) in QUERY_TERMINALS:
-            return
-        v = infer(it, self.ctx)
-        if v is not None and v.kind == "dynamic":
-            self._report(it, v)
-
-    def _report(self, node, v: SAValue) -> None:
-        loop = per_item_loop(self.ctx)
-        if loop is None:
-            return
-        rel = v.relationship
-        label = rel.label if rel is not None else N.short(node)
-        child = _last(rel.target) if rel is not None and rel.target else "the related class"
-        self.report(
-            node,
-            f"`{N.short(node)}` queries the dynamic relationship `{label}` on every iteration of {self.ctx.loop_label(loop)}; "
-            f"load the `{child}` rows for all items in one query (`.in_(...)` or GROUP BY) before the loop",
-        )
-
-
-class OrmMethodQueryInLoop(Rule):
+class OrmMethodQueryInLoop(Detector):
     """
     ## What it does
     Flags a per-item call of a model method or property (SQLAlchemy mapped classes, peewee
@@ -932,8 +768,6 @@ class OrmMethodQueryInLoop(Rule):
     the loop's query are not judged.
     """
 
-    code = "QL125"
-    name = "model-method-query-in-loop"
     VALID = [
         {
             "app/models.py": dedent(
@@ -1017,7 +851,7 @@ class OrmMethodQueryInLoop(Rule):
         fn = index.find_method(owner, name)
         if fn is None:
             return
-        is_prop = any(_last(d) in ("property", "cached_property", "hybrid_property") for d in fn.decorators)
+        is_prop = any(last_part(d) in ("property", "cached_property", "hybrid_property") for d in fn.decorators)
         if property_only != is_prop:
             return
         path = index.query_path(fn.qualname)
@@ -1029,7 +863,7 @@ class OrmMethodQueryInLoop(Rule):
         what = f"`{N.short(report_node)}`"
         hit = LAZY_LOAD_RE.search(path[-1])
         if hit is not None:
-            fix = f"eager-load `{hit.group(1)}.{hit.group(2)}` on {_origin_text(elem, self.ctx) if elem is not None else 'the loop query'}"
+            fix = f"eager-load `{hit.group(1)}.{hit.group(2)}` on {origin_text(elem, self.ctx) if elem is not None else 'the loop query'}"
         else:
             fix = "compute it for every item in one query before the loop (`.in_(...)` / GROUP BY)"
         self.report(
@@ -1051,7 +885,7 @@ def _only_covered_lazy_loads(qualname: str, elem: Elem, index, m) -> bool:
         rel = m.relationship(elem.entity, hit.group(2))
         if rel is None or rel.lazy in ("dynamic", "write_only"):
             return False  # a query builder: no loader option covers it
-        if strategy(elem, rel) in ("eager", "none", "unknown") or _reverse_of_parent(elem, rel, m):
+        if strategy(elem, rel) in ("eager", "none", "unknown") or reverse_of_parent(elem, rel, m):
             continue
         if rel.collection is False and elem.fixed and m.holds_key_of(elem.entity, elem.fixed, rel):
             continue
@@ -1059,372 +893,6 @@ def _only_covered_lazy_loads(qualname: str, elem: Elem, index, m) -> bool:
     return True
 
 
-_ANN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
-_ANN_SKIP = {"list", "List", "Optional", "None", "Sequence", "set", "Set", "Union", "typing", "Annotated", "tuple", "Tuple"}
-
-
-def _pydantic_models(index):
-    """Qualnames of project classes that are pydantic models (BaseModel / non-table SQLModel subclasses)."""
-    def compute(ix):
-        check = subclass_test(ix, lambda base: base in ("pydantic.BaseModel", "pydantic.main.BaseModel", "sqlmodel.SQLModel"), 8)
-
-        m = mappings(ix)
-        return frozenset(c.qualname for c in ix.classes.values() if check(c) and c.qualname not in m.classes)
-
-    return index.derived("pydantic.models", compute)
-
-
-def _nested_fields(model_q: str, ctx, depth: int = 0):
-    """(field, nested model qualname) for fields of a pydantic model annotated with another pydantic model."""
-    index = ctx.index
-    models = _pydantic_models(index)
-    cls = index.classes.get(model_q)
-    if cls is None or depth > 3:
-        return []
-    out = []
-    for c in index.mro_classes(cls):
-        for a in c.attrs:
-            if not a.annotation or a.name.startswith("_") or a.name == "model_config":
-                continue
-            for w in _ANN_WORD.findall(a.annotation.replace("\"", " ").replace("'", " ")):
-                if w.split(".")[-1] in _ANN_SKIP:
-                    continue
-                target = index.resolve_class(w, c.module)
-                if target is not None and target.qualname in models:
-                    out.append((a.name, target.qualname))
-                    break
-    return out
-
-
-def _route_response_model(fn_node: cst.FunctionDef, ctx) -> Optional[str]:
-    """The pydantic model a FastAPI route serialises its result with (``response_model=`` or the return annotation)."""
-    candidates = []
-    for dec in fn_node.decorators:
-        call = dec.decorator
-        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value in (
-            "get", "post", "put", "patch", "delete", "api_route",
-        ):
-            rm = N.arg(call, keyword="response_model")
-            if rm is not None:
-                candidates.append((rm, None))
-            elif fn_node.returns is not None:
-                candidates.append((fn_node.returns.annotation, None))
-    models = _pydantic_models(ctx.index)
-    for node, _ in candidates:
-        text = N.code(node)
-        for w in _ANN_WORD.findall(text):
-            if w.split(".")[-1] in _ANN_SKIP:
-                continue
-            q = ctx.qualify(w) or w
-            cls = ctx.index.resolve_class(q, ctx.module)
-            if cls is not None and cls.qualname in models:
-                return cls.qualname
-    return None
-
-
-class SqlalchemyLazyLoadInResponseModel(Rule):
-    """
-    ## What it does
-    Flags a FastAPI route that returns rows of a SQLAlchemy / SQLModel query through a response
-    model whose nested fields (`author: AuthorOut`, `comments: list[CommentOut]`) are lazily
-    loaded relationships the query does not eager-load. The finding sits on the query, where the
-    fix belongs.
-
-    ## Why is this bad?
-    FastAPI reads every nested field of every row while serialising the response: one lazy
-    SELECT per row and relationship, hidden inside the framework.
-
-    ## Example
-    ```python
-    @router.get("/posts", response_model=list[PostOut])  # PostOut.author: AuthorOut
-    def posts(session: Session = Depends(get_session)):
-        return session.scalars(select(Post)).all()
-    ```
-
-    ## Use instead
-    ```python
-        return session.scalars(select(Post).options(joinedload(Post.author))).all()
-    ```
-
-    ## Known problems
-    Only routes that return the query's rows directly (or through a variable) are judged, and
-    only nested fields whose names match a relationship of the row's class.
-    """
-
-    code = "QL126"
-    name = "sqlalchemy-lazy-load-in-response-model"
-    VALID = [
-        dedent(
-            """
-            from fastapi import APIRouter
-            router = APIRouter()
-
-            @router.get("/ping")
-            def ping():
-                return {"ok": True}
-            """
-        )
-    ]
-    INVALID = [
-        {
-            "app/models.py": SqlalchemyLazyLoadInLoop.VALID[0]["app/models.py"],
-            "app/schemas.py": dedent(
-                """
-                from pydantic import BaseModel
-                class CustomerOut(BaseModel):
-                    id: int
-                class OrderOut(BaseModel):
-                    id: int
-                    customer: CustomerOut
-                """
-            ),
-            "app/api.py": dedent(
-                """
-                from fastapi import APIRouter
-                from sqlalchemy import select
-                from sqlalchemy.orm import Session
-                from app.models import Order
-                from app.schemas import OrderOut
-                router = APIRouter()
-
-                @router.get("/orders", response_model=list[OrderOut])
-                def orders(session: Session):
-                    return session.scalars(select(Order)).all()  # want: QL126
-                """
-            ),
-        }
-    ]
-
-    def visit_Return(self, node: cst.Return) -> None:
-        fn = self.ctx.function
-        if node.value is None or fn is None or not isinstance(fn.node, cst.FunctionDef) or not fn.node.decorators:
-            return
-        if self.ctx.frame is not fn:
-            return  # a lambda or nested frame
-        m = mappings(self.ctx.index)
-        if not m.classes:
-            return
-        model = self.ctx.memo(("response-model", id(fn.node)), lambda: _route_response_model(fn.node, self.ctx))
-        if model is None:
-            return
-        v = infer(node.value, self.ctx)
-        if v is None or v.kind not in ("rows", "result", "instance", "query") or v.elem is None or v.elem.kind != "entity":
-            return
-        elem = v.elem
-        if elem.loop is not None or elem.path or elem.root_self:
-            return
-        found = self._lazy_nested(elem, model, m, 0)
-        if found is None:
-            return
-        rel, hint_elem, field_path = found
-        target = elem.origin if elem.origin is not None and not elem.origin_label and _inside_function(elem.origin, fn.node, self.ctx) else node
-        self.report(
-            target,
-            f"the response model `{model.rsplit('.', 1)[-1]}` reads `{field_path}`, the lazily loaded {rel.kind_word} "
-            f"`{rel.label}`, for every row while the response is serialised; add "
-            f"`.options({loader_hint(hint_elem, rel, self.ctx)})` to {_origin_text(elem, self.ctx)}",
-        )
-
-    def _lazy_nested(self, elem, model, m, depth):
-        if depth > 3:
-            return None
-        for field_name, nested in _nested_fields(model, self.ctx):
-            rel = m.relationship(elem.entity, field_name)
-            if rel is None or rel.lazy in ("dynamic", "write_only"):
-                continue
-            how = strategy(elem, rel)
-            if how == "lazy" and not _reverse_of_parent(elem, rel, m):
-                return rel, elem, field_name
-            if how in ("eager", "none") and rel.target:
-                child = relationship_value(elem, field_name, self.ctx)
-                if child is not None and child.elem is not None:
-                    got = self._lazy_nested(child.elem, nested, m, depth + 1)
-                    if got is not None:
-                        return got[0], got[1], f"{field_name}.{got[2]}"
-        return None
-
-
-def _inside_function(node, fn_node, ctx) -> bool:
-    for anc in ctx.ancestors(node):
-        if anc is fn_node:
-            return True
-    return False
-
-
-_SCHEMA_BASES = {"Schema", "SQLAlchemySchema", "SQLAlchemyAutoSchema", "ModelSchema", "TableSchema"}
-_NESTED_FIELDS = {"Nested", "Pluck"}
-
-
-def _is_schema_base(base: str) -> bool:
-    last = base.rsplit(".", 1)[-1]
-    return last in _SCHEMA_BASES and (base.startswith(("marshmallow", "flask_marshmallow")) or base.split(".")[0] in ("ma", "marshmallow") or "." in base and base.split(".")[-2] in ("ma", "marshmallow"))
-
-
-def _marshmallow_schemas(index):
-    """Schema qualname -> (field name, attribute read) for its ``fields.Nested`` / ``Pluck`` fields."""
-    def compute(ix):
-        is_schema = subclass_test(ix, _is_schema_base, 8)
-
-        out = {}
-        for cls in ix.classes.values():
-            if not is_schema(cls):
-                continue
-            nested = []
-            for c in ix.mro_classes(cls):
-                for a in c.attrs:
-                    call = a.call
-                    if call is None:
-                        continue
-                    last = call.func.rsplit(".", 1)[-1]
-                    if last == "List" and call.calls:
-                        inner = call.nested("0")
-                        if inner is not None and inner.func.rsplit(".", 1)[-1] in _NESTED_FIELDS:
-                            call, last = inner, inner.func.rsplit(".", 1)[-1]
-                    if last in _NESTED_FIELDS:
-                        attr = a.name
-                        for k, v in call.kwargs:
-                            if k == "attribute" and v[0] == "str":
-                                attr = str(v[1]).split(".")[0]
-                        nested.append((a.name, attr))
-            out[cls.qualname] = tuple(nested)
-        return out
-
-    return index.derived("marshmallow.schemas", compute)
-
-
-def _schema_of(expr, ctx, depth: int = 0) -> Optional[Tuple[str, bool]]:
-    """(schema qualname, many) for ``PostSchema(many=True)`` or a name bound to it (module constants too)."""
-    if depth > 4:
-        return None
-    if isinstance(expr, (cst.Name, cst.Attribute)):
-        b = ctx.binding(N.root_name(expr) or "", at=expr)
-        if isinstance(expr, cst.Name) and b is not None and b.kind in ("assign", "annassign") and b.is_simple and b.value is not None:
-            return _schema_of(b.value, ctx, depth + 1)
-        if b is not None and b.kind == "import":
-            # ``articles_schema = ArticleSchema(many=True)`` in another module
-            q = ctx.qualify(expr) or ""
-            mod, _, var = q.rpartition(".")
-            facts = ctx.index.modules.get(mod)
-            for name, call in facts.module_calls if facts is not None else ():
-                if name == var:
-                    cls = ctx.index.resolve_class(call.func, mod)
-                    if cls is not None and cls.qualname in _marshmallow_schemas(ctx.index):
-                        return cls.qualname, call.kwarg("many") == ("lit", True)
-        return None
-    if not isinstance(expr, cst.Call):
-        return None
-    d = N.dotted(expr.func)
-    if d is None:
-        return None
-    cls = ctx.index.resolve_class(ctx.qualify(expr.func) or d, ctx.module)
-    if cls is None or cls.qualname not in _marshmallow_schemas(ctx.index):
-        return None
-    many = N.arg(expr, keyword="many")
-    return cls.qualname, isinstance(many, cst.Name) and many.value == "True"
-
-
-class SqlalchemyLazyLoadInSchemaDump(Rule):
-    """
-    ## What it does
-    Flags a marshmallow schema `dump(...)` of the rows of a SQLAlchemy query, when the schema's
-    `fields.Nested(...)` / `fields.Pluck(...)` fields read lazily loaded relationships the query
-    does not eager-load. The finding sits on the query, where the fix belongs.
-
-    ## Why is this bad?
-    The schema reads each nested relationship of each row while dumping: one lazy SELECT per
-    row and relationship, hidden inside the serialiser.
-
-    ## Example
-    ```python
-    class PostSchema(ma.SQLAlchemyAutoSchema):
-        author = ma.Nested(AuthorSchema)
-
-    posts = Post.query.all()
-    return jsonify(PostSchema(many=True).dump(posts))
-    ```
-
-    ## Use instead
-    ```python
-    posts = Post.query.options(joinedload(Post.author)).all()
-    ```
-
-    ## Known problems
-    Only `Nested` / `Pluck` fields whose name (or `attribute=`) is a relationship of the row's
-    class are judged; `fields.Method` / `fields.Function` are not followed.
-    """
-
-    code = "QL127"
-    name = "sqlalchemy-lazy-load-in-schema-dump"
-    VALID = [
-        dedent(
-            """
-            def dump(schema, rows):
-                return schema.dump(rows)
-            """
-        )
-    ]
-    INVALID = [
-        {
-            "app/models.py": SqlalchemyLazyLoadInLoop.VALID[0]["app/models.py"],
-            "app/schemas.py": dedent(
-                """
-                from marshmallow import Schema, fields
-                class CustomerSchema(Schema):
-                    id = fields.Int()
-                class OrderSchema(Schema):
-                    id = fields.Int()
-                    customer = fields.Nested(CustomerSchema)
-                """
-            ),
-            "app/views.py": dedent(
-                """
-                from sqlalchemy import select
-                from app.models import Order
-                from app.schemas import OrderSchema
-                def orders(session):
-                    rows = session.scalars(select(Order)).all()  # want: QL127
-                    return OrderSchema(many=True).dump(rows)
-                """
-            ),
-        }
-    ]
-
-    def visit_Call(self, node: cst.Call) -> None:
-        if N.call_name(node) != "dump" or not node.args or not isinstance(node.func, cst.Attribute):
-            return
-        m = mappings(self.ctx.index)
-        if not m.classes or not _marshmallow_schemas(self.ctx.index):
-            return
-        got = _schema_of(node.func.value, self.ctx)
-        if got is None:
-            return
-        schema, many = got
-        dump_many = N.arg(node, keyword="many")
-        many = many or (isinstance(dump_many, cst.Name) and dump_many.value == "True")
-        v = infer(node.args[0].value, self.ctx)
-        if v is None or v.elem is None or v.elem.kind != "entity":
-            return
-        if v.kind not in ("rows", "result", "query") or not many:
-            return
-        elem = v.elem
-        if elem.loop is not None or elem.root_self:
-            return
-        for field_name, attr in _marshmallow_schemas(self.ctx.index)[schema]:
-            rel = m.relationship(elem.entity, attr)
-            if rel is None or rel.lazy in ("dynamic", "write_only"):
-                continue
-            if strategy(elem, rel) != "lazy" or _reverse_of_parent(elem, rel, m):
-                continue
-            fn = self.ctx.function
-            target = node
-            if elem.origin is not None and not elem.origin_label and fn is not None and _inside_function(elem.origin, fn.node, self.ctx):
-                target = elem.origin
-            self.report(
-                target,
-                f"`{schema.rsplit('.', 1)[-1]}(many=True).dump(...)` reads `{field_name}`, the lazily loaded {rel.kind_word} "
-                f"`{rel.label}`, for every row; add `.options({loader_hint(elem, rel, self.ctx)})` to {_origin_text(elem, self.ctx)}",
-            )
-            return
 
 
 # ------------------------------------------------------------------------ index query detector
@@ -1464,14 +932,3 @@ def detect_sqlalchemy_query(node, ctx) -> Optional[str]:
     return None
 
 
-RULES = (
-    SqlalchemyQueryInLoop,
-    SqlalchemySessionWriteInLoop,
-    SqlalchemyLazyLoadInLoop,
-    SqlalchemyRaiseloadAccess,
-    SqlalchemyDynamicRelationshipInLoop,
-    OrmMethodQueryInLoop,
-    SqlalchemyLazyLoadInResponseModel,
-    SqlalchemyLazyLoadInSchemaDump,
-)
-QUERY_DETECTORS = (detect_sqlalchemy_query,)

@@ -1,0 +1,157 @@
+"""What SQLAlchemy rows meet on their way out: pydantic / SQLModel response models, FastAPI
+routes' ``response_model`` and marshmallow schemas with nested fields (the relationships they read)."""
+from __future__ import annotations
+
+import re
+from typing import Optional, Tuple
+
+import libcst as cst
+
+from querylint.rule import nodes as N
+from querylint.sqlalchemy_models import mappings
+from querylint.subclasses import subclass_test
+
+
+_ANN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
+_ANN_SKIP = {"list", "List", "Optional", "None", "Sequence", "set", "Set", "Union", "typing", "Annotated", "tuple", "Tuple"}
+
+
+def pydantic_models(index):
+    """Qualnames of project classes that are pydantic models (BaseModel / non-table SQLModel subclasses)."""
+    def compute(ix):
+        check = subclass_test(ix, lambda base: base in ("pydantic.BaseModel", "pydantic.main.BaseModel", "sqlmodel.SQLModel"), 8)
+
+        m = mappings(ix)
+        return frozenset(c.qualname for c in ix.classes.values() if check(c) and c.qualname not in m.classes)
+
+    return index.derived("pydantic.models", compute)
+
+
+def nested_fields(model_q: str, ctx, depth: int = 0):
+    """(field, nested model qualname) for fields of a pydantic model annotated with another pydantic model."""
+    index = ctx.index
+    models = pydantic_models(index)
+    cls = index.classes.get(model_q)
+    if cls is None or depth > 3:
+        return []
+    out = []
+    for c in index.mro_classes(cls):
+        for a in c.attrs:
+            if not a.annotation or a.name.startswith("_") or a.name == "model_config":
+                continue
+            for w in _ANN_WORD.findall(a.annotation.replace("\"", " ").replace("'", " ")):
+                if w.split(".")[-1] in _ANN_SKIP:
+                    continue
+                target = index.resolve_class(w, c.module)
+                if target is not None and target.qualname in models:
+                    out.append((a.name, target.qualname))
+                    break
+    return out
+
+
+def route_response_model(fn_node: cst.FunctionDef, ctx) -> Optional[str]:
+    """The pydantic model a FastAPI route serialises its result with (``response_model=`` or the return annotation)."""
+    candidates = []
+    for dec in fn_node.decorators:
+        call = dec.decorator
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value in (
+            "get", "post", "put", "patch", "delete", "api_route",
+        ):
+            rm = N.arg(call, keyword="response_model")
+            if rm is not None:
+                candidates.append((rm, None))
+            elif fn_node.returns is not None:
+                candidates.append((fn_node.returns.annotation, None))
+    models = pydantic_models(ctx.index)
+    for node, _ in candidates:
+        text = N.code(node)
+        for w in _ANN_WORD.findall(text):
+            if w.split(".")[-1] in _ANN_SKIP:
+                continue
+            q = ctx.qualify(w) or w
+            cls = ctx.index.resolve_class(q, ctx.module)
+            if cls is not None and cls.qualname in models:
+                return cls.qualname
+    return None
+
+
+
+def inside_function(node, fn_node, ctx) -> bool:
+    for anc in ctx.ancestors(node):
+        if anc is fn_node:
+            return True
+    return False
+
+
+_SCHEMA_BASES = {"Schema", "SQLAlchemySchema", "SQLAlchemyAutoSchema", "ModelSchema", "TableSchema"}
+_NESTED_FIELDS = {"Nested", "Pluck"}
+
+
+def _is_schema_base(base: str) -> bool:
+    last = base.rsplit(".", 1)[-1]
+    return last in _SCHEMA_BASES and (base.startswith(("marshmallow", "flask_marshmallow")) or base.split(".")[0] in ("ma", "marshmallow") or "." in base and base.split(".")[-2] in ("ma", "marshmallow"))
+
+
+def marshmallow_schemas(index):
+    """Schema qualname -> (field name, attribute read) for its ``fields.Nested`` / ``Pluck`` fields."""
+    def compute(ix):
+        is_schema = subclass_test(ix, _is_schema_base, 8)
+
+        out = {}
+        for cls in ix.classes.values():
+            if not is_schema(cls):
+                continue
+            nested = []
+            for c in ix.mro_classes(cls):
+                for a in c.attrs:
+                    call = a.call
+                    if call is None:
+                        continue
+                    last = call.func.rsplit(".", 1)[-1]
+                    if last == "List" and call.calls:
+                        inner = call.nested("0")
+                        if inner is not None and inner.func.rsplit(".", 1)[-1] in _NESTED_FIELDS:
+                            call, last = inner, inner.func.rsplit(".", 1)[-1]
+                    if last in _NESTED_FIELDS:
+                        attr = a.name
+                        for k, v in call.kwargs:
+                            if k == "attribute" and v[0] == "str":
+                                attr = str(v[1]).split(".")[0]
+                        nested.append((a.name, attr))
+            out[cls.qualname] = tuple(nested)
+        return out
+
+    return index.derived("marshmallow.schemas", compute)
+
+
+def schema_of(expr, ctx, depth: int = 0) -> Optional[Tuple[str, bool]]:
+    """(schema qualname, many) for ``PostSchema(many=True)`` or a name bound to it (module constants too)."""
+    if depth > 4:
+        return None
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        b = ctx.binding(N.root_name(expr) or "", at=expr)
+        if isinstance(expr, cst.Name) and b is not None and b.kind in ("assign", "annassign") and b.is_simple and b.value is not None:
+            return schema_of(b.value, ctx, depth + 1)
+        if b is not None and b.kind == "import":
+            # ``articles_schema = ArticleSchema(many=True)`` in another module
+            q = ctx.qualify(expr) or ""
+            mod, _, var = q.rpartition(".")
+            facts = ctx.index.modules.get(mod)
+            for name, call in facts.module_calls if facts is not None else ():
+                if name == var:
+                    cls = ctx.index.resolve_class(call.func, mod)
+                    if cls is not None and cls.qualname in marshmallow_schemas(ctx.index):
+                        return cls.qualname, call.kwarg("many") == ("lit", True)
+        return None
+    if not isinstance(expr, cst.Call):
+        return None
+    d = N.dotted(expr.func)
+    if d is None:
+        return None
+    cls = ctx.index.resolve_class(ctx.qualify(expr.func) or d, ctx.module)
+    if cls is None or cls.qualname not in marshmallow_schemas(ctx.index):
+        return None
+    many = N.arg(expr, keyword="many")
+    return cls.qualname, isinstance(many, cst.Name) and many.value == "True"
+
+
