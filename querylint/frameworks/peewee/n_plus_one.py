@@ -1,4 +1,6 @@
-"""peewee N+1s: queries, writes and foreign-key / backref loads once per item (QL130-QL132)."""
+"""peewee's N+1 detectors: a query, a write and a foreign-key / backref load once per item (the
+peewee variants of QL103-QL105; old codes QL130, QL131, QL132), and the query sites the project
+index records."""
 from __future__ import annotations
 
 from typing import Optional, Tuple
@@ -7,7 +9,8 @@ import libcst as cst
 
 from querylint.loops import classify_loop, per_item_loop
 from querylint.peewee_models import CLASS_READS, TERMINAL_ONE, PwValue, infer, model_of, peewee_models
-from querylint.rule import Rule, dedent, nodes as N
+from querylint.frameworks.base import Detector
+from querylint.rule import dedent, nodes as N
 from querylint.sqlalchemy_infer import module_functions, param_chains
 
 QUERY_TERMINALS = TERMINAL_ONE | {"count", "exists", "execute", "scalars"}
@@ -84,7 +87,7 @@ def _iterated_or_run(node, ctx) -> bool:
     return False
 
 
-class PeeweeQueryInLoop(Rule):
+class PeeweeQueryInLoop(Detector):
     """
     ## What it does
     Flags a peewee query run once per item of a loop or comprehension: `Model.get(...)`,
@@ -111,8 +114,6 @@ class PeeweeQueryInLoop(Rule):
     constants, batches and retries are not reported.
     """
 
-    code = "QL130"
-    name = "peewee-query-in-loop"
     VALID = [
         {
             "app/models.py": _MODELS_INVALID,
@@ -207,7 +208,7 @@ class PeeweeQueryInLoop(Rule):
         )
 
 
-class PeeweeWriteInLoop(Rule):
+class PeeweeWriteInLoop(Detector):
     """
     ## What it does
     Flags a peewee write once per item of a loop: `Model.create(...)`, `obj.save()`,
@@ -232,8 +233,6 @@ class PeeweeWriteInLoop(Rule):
     `Model.bulk_update(objs, fields=[...])` for updates.
     """
 
-    code = "QL131"
-    name = "peewee-write-in-loop"
     VALID = [
         {
             "app/models.py": _MODELS_INVALID,
@@ -277,7 +276,7 @@ class PeeweeWriteInLoop(Rule):
         )
 
 
-class PeeweeForeignKeyInLoop(Rule):
+class PeeweeForeignKeyInLoop(Detector):
     """
     ## What it does
     Flags a per-item read of a peewee `ForeignKeyField` (`tweet.user`) or of a backref
@@ -307,8 +306,6 @@ class PeeweeForeignKeyInLoop(Rule):
     joins are taken as covering, to stay quiet when unsure.
     """
 
-    code = "QL132"
-    name = "peewee-foreign-key-in-loop"
     VALID = [
         {
             "app/models.py": _MODELS_INVALID,
@@ -419,5 +416,3 @@ def detect_peewee_query(node, ctx) -> Optional[str]:
     return got[1] + "(...)" if got else None
 
 
-RULES = (PeeweeQueryInLoop, PeeweeWriteInLoop, PeeweeForeignKeyInLoop)
-QUERY_DETECTORS = (detect_peewee_query,)
