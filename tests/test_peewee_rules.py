@@ -113,7 +113,7 @@ def test_tortoise_QL135_QL136(body, want):
     header = "from app.models import Player, Team\n"
     result = lint_files({"app/__init__.py": "", "app/models.py": TORTOISE, "app/api.py": header + body}, select=["QL135", "QL136"])
     assert result.errors == []
-    assert {(f.span.line - 1, f.rule) for f in result.findings} == want
+    assert {(f.span.line - 1, f.variant) for f in result.findings} == want
 
 
 @pytest.mark.parametrize(

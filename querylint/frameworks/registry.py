@@ -12,6 +12,7 @@ ADAPTER_MODULES: Tuple[str, ...] = (
     "querylint.frameworks.django",
     "querylint.frameworks.sqlalchemy",
     "querylint.frameworks.peewee",
+    "querylint.frameworks.tortoise",
 )
 
 _LOADED: List["Adapter"] = []

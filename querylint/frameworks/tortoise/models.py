@@ -1,4 +1,5 @@
-"""Tortoise ORM N+1s: awaited queries, relation fetches and writes once per item (QL135, QL136)."""
+"""Tortoise ORM: its model graph (models and their relations, forward and reverse) and what an
+awaited expression does (a query, a relation fetch, a write), read from the project index."""
 from __future__ import annotations
 
 from dataclasses import dataclass
@@ -6,8 +7,7 @@ from typing import Dict, FrozenSet, Optional, Tuple
 
 import libcst as cst
 
-from querylint.loops import classify_loop, per_item_loop
-from querylint.rule import Rule, dedent, nodes as N
+from querylint import nodes as N
 from querylint.subclasses import subclass_test
 
 CLASS_QUERIES = {"get", "get_or_none", "filter", "exclude", "all", "first", "get_or_create", "update_or_create", "exists", "count", "in_bulk", "raw", "annotate", "select_for_update", "order_by"}
@@ -33,7 +33,7 @@ class _TModel:
     relations: FrozenSet[str]  # forward relation fields and reverse ``related_name``s
 
 
-def _models(index) -> Dict[str, _TModel]:
+def tortoise_models(index) -> Dict[str, _TModel]:
     def compute(ix):
         is_model = subclass_test(ix, lambda base: base in ("tortoise.models.Model", "tortoise.Model"), 12)
 
@@ -64,7 +64,7 @@ def _model_of(node, ctx) -> Optional[str]:
     d = N.dotted(node)
     if d is None:
         return None
-    models = _models(ctx.index)
+    models = tortoise_models(ctx.index)
     if not models:
         return None
     b = ctx.binding(d.split(".")[0], at=node)
@@ -84,7 +84,7 @@ def _chain_root(expr) -> Tuple[Optional[cst.BaseExpression], Tuple[str, ...]]:
     return cur, tuple(reversed(names))
 
 
-def _queryset(expr, ctx) -> Optional[Tuple[str, Tuple[str, ...]]]:
+def queryset_of(expr, ctx) -> Optional[Tuple[str, Tuple[str, ...]]]:
     """(model, methods) when ``expr`` is a Tortoise query chain on a model class."""
     root, names = _chain_root(expr)
     if not names or names[0] not in CLASS_QUERIES | CLASS_WRITES:
@@ -118,7 +118,7 @@ def _rows(expr, ctx, depth) -> Optional[Tuple[str, FrozenSet[str]]]:
         if b is not None and b.kind in ("assign", "annassign") and b.is_simple and b.value is not None and depth < 6:
             return _rows(b.value, ctx, depth + 1)
         return None
-    got = _queryset(expr, ctx)
+    got = queryset_of(expr, ctx)
     if got is None:
         return None
     model, names = got
@@ -138,17 +138,10 @@ def _rows(expr, ctx, depth) -> Optional[Tuple[str, FrozenSet[str]]]:
     return model, frozenset(prefetched)
 
 
-def _per_item_loop(key, ctx):
-    for loop in reversed(ctx.loops):
-        if (id(loop.node), id(loop.clause)) == key:
-            return loop if classify_loop(loop, ctx) == "items" else None
-    return None
-
-
 def classify(node: cst.Await, ctx) -> Optional[Tuple[str, str]]:
     """("query" | "write", description) for an awaited Tortoise statement."""
     expr = node.expression
-    got = _queryset(expr, ctx)
+    got = queryset_of(expr, ctx)
     if got is not None:
         model, names = got
         if names[0] in CLASS_WRITES or names[-1] in WRITE_TERMINALS:
@@ -180,166 +173,8 @@ def _relation(attr: cst.Attribute, ctx):
     if inst is None:
         return None
     model, _key, prefetched = inst
-    models = _models(ctx.index)
+    models = tortoise_models(ctx.index)
     name = attr.attr.value
     if name not in models[model].relations or name in prefetched or "*" in prefetched:
         return None
     return inst
-
-
-class TortoiseQueryInLoop(Rule):
-    """
-    ## What it does
-    Flags a Tortoise ORM query awaited once per item of a loop or comprehension:
-    `await Model.get(...)`, `await Model.filter(...)...`, `await obj.fetch_related(...)`, or an
-    awaited relation of each row (`await order.customer`, `await user.posts.all()`) when the
-    query did not `prefetch_related` / `select_related` it.
-
-    ## Why is this bad?
-    Every iteration waits for its own round trip: N items cost N queries, one after another.
-
-    ## Example
-    ```python
-    for item in payload.items:
-        product = await Product.get(id=item.product_id)
-    ```
-
-    ## Use instead
-    ```python
-    products = {p.id: p for p in await Product.filter(id__in=[i.product_id for i in payload.items])}
-    ```
-    and `Order.all().prefetch_related("customer")` for relations.
-    """
-
-    code = "QL135"
-    name = "tortoise-query-in-loop"
-    VALID = [
-        {
-            "app/models.py": dedent(
-                """
-                from tortoise import fields
-                from tortoise.models import Model
-                class Product(Model):
-                    id = fields.IntField(pk=True)
-                """
-            ),
-            "app/api.py": dedent(
-                """
-                from app.models import Product
-                async def load(ids):
-                    return {p.id: p for p in await Product.filter(id__in=ids)}
-                """
-            ),
-        }
-    ]
-    INVALID = [
-        {
-            "app/models.py": VALID[0]["app/models.py"],
-            "app/api.py": dedent(
-                """
-                from app.models import Product
-                async def load(ids):
-                    return [await Product.get(id=i) for i in ids]  # want: QL135
-                """
-            ),
-        }
-    ]
-
-    def visit_Await(self, node: cst.Await) -> None:
-        if self.ctx.loop is None or not _models(self.ctx.index):
-            return
-        got = classify(node, self.ctx)
-        if got is None or got[0] not in ("query", "relation"):
-            return
-        loop = per_item_loop(self.ctx)
-        if loop is None:
-            return
-        fix = (
-            "prefetch the relation on the loop's query (`.prefetch_related(...)`)"
-            if got[0] == "relation"
-            else "fetch every row once before the loop (`filter(id__in=...)`) and look them up in a dict"
-        )
-        self.report(node, f"`await {got[1]}` runs a query on every iteration of {self.ctx.loop_label(loop)}; {fix}")
-
-
-class TortoiseWriteInLoop(Rule):
-    """
-    ## What it does
-    Flags a Tortoise ORM write awaited once per item of a loop: `await Model.create(...)`,
-    `await obj.save()`, `await obj.delete()`, `await Model.filter(...).update(...)`.
-
-    ## Why is this bad?
-    One INSERT or UPDATE round trip per item.
-
-    ## Example
-    ```python
-    for row in rows:
-        await Event.create(**row)
-    ```
-
-    ## Use instead
-    ```python
-    await Event.bulk_create([Event(**row) for row in rows])
-    ```
-    """
-
-    code = "QL136"
-    name = "tortoise-write-in-loop"
-    VALID = [
-        {
-            "app/models.py": TortoiseQueryInLoop.VALID[0]["app/models.py"],
-            "app/load.py": dedent(
-                """
-                from app.models import Product
-                async def load(rows):
-                    await Product.bulk_create([Product(**r) for r in rows])
-                """
-            ),
-        }
-    ]
-    INVALID = [
-        {
-            "app/models.py": TortoiseQueryInLoop.VALID[0]["app/models.py"],
-            "app/load.py": dedent(
-                """
-                from app.models import Product
-                async def load(rows):
-                    for r in rows:
-                        await Product.create(**r)  # want: QL136
-                """
-            ),
-        }
-    ]
-
-    def visit_Await(self, node: cst.Await) -> None:
-        if self.ctx.loop is None or not _models(self.ctx.index):
-            return
-        got = classify(node, self.ctx)
-        if got is None or got[0] != "write":
-            return
-        loop = per_item_loop(self.ctx)
-        if loop is None:
-            return
-        self.report(
-            node,
-            f"`await {got[1]}` writes one row on every iteration of {self.ctx.loop_label(loop)}; "
-            "write them at once (`bulk_create`, `bulk_update`, or one `filter(id__in=...).update(...)`)",
-        )
-
-
-def detect_tortoise_query(node, ctx) -> Optional[str]:
-    if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
-        return None
-    if N.call_name(node) not in CHAIN | CLASS_QUERIES | CLASS_WRITES:
-        return None
-    if not _models(ctx.index):
-        return None
-    parent = ctx.parent
-    if not isinstance(parent, cst.Await):
-        return None
-    got = _queryset(node, ctx)
-    return N.short(node.func) + "(...)" if got else None
-
-
-RULES = (TortoiseQueryInLoop, TortoiseWriteInLoop)
-QUERY_DETECTORS = (detect_tortoise_query,)
