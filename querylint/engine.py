@@ -9,7 +9,7 @@ from __future__ import annotations
 import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
 import libcst as cst
 
@@ -149,6 +149,22 @@ def _context(pf: ParsedFile, index: ProjectIndex, config: Config) -> Context:
     return Context(path=pf.display, relpath=pf.relpath, source=pf.source or "", module=pf.module, facts=pf.facts, index=index, config=config, file=str(pf.path))
 
 
+def _drop_subsumed(candidates):
+    """One problem, one finding: drop a finding when a selected rule that subsumes its rule
+    (``Rule.subsumes``) reported the same node."""
+    by_node: Dict[int, Set[type]] = {}
+    for rep, *_ in candidates:
+        by_node.setdefault(id(rep.node), set()).add(rep.rule)
+    out = []
+    for cand in candidates:
+        rep = cand[0]
+        rivals = by_node[id(rep.node)]
+        if len(rivals) > 1 and any(rep.rule.code in other.subsumes for other in rivals):
+            continue
+        out.append(cand)
+    return out
+
+
 def _safe_line(ctx: Context, node) -> Optional[int]:
     try:
         return ctx.line(node)
@@ -196,7 +212,7 @@ def _lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Seque
     suppressions = parse_suppressions(pf.source or "")
     file_ignores = config.ignores_for(pf.relpath)
     selection = Selection.of(config)
-    seen = set()
+    candidates = []
     for rep in ctx.reports:
         try:
             span = ctx.span(rep.node)
@@ -209,10 +225,16 @@ def _lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Seque
         except Exception as exc:  # pragma: no cover - position metadata failure
             result.errors.append(FileError(pf.display, None, f"internal error computing a position: {exc}", "internal"))
             continue
+        codes = rep.codes or (rep.rule.code,)
+        if not selection.enabled(rep.rule, codes):
+            continue  # a variant the selection leaves out (``ignore = ["QL120"]`` on a merged rule)
+        candidates.append((rep, span, stmt_line, codes))
+    seen = set()
+    for rep, span, stmt_line, codes in _drop_subsumed(candidates):
         severity = rep.severity or rep.rule.severity
         message = rep.message
         notes = rep.notes
-        if rep.rule.code.startswith("QL1"):
+        if rep.rule.per_request_escalation:
             hit = request_context(index, config, rep.function)
             if hit is not None:
                 entry, path = hit
@@ -221,9 +243,6 @@ def _lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Seque
                 if len(path) > 1:
                     via = " via " + " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path)
                 message = f"{message} (per request: {entry}{via})"
-        codes = rep.codes or (rep.rule.code,)
-        if not selection.enabled(rep.rule, codes):
-            continue  # a variant the selection leaves out (``ignore = ["QL120"]`` on a merged rule)
         finding = Finding(pf.display, span, rep.rule.code, rep.rule.name, severity, message, None, notes, codes[1:], rep.fix)
         key = (finding.rule, span, message)
         if key in seen:

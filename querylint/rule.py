@@ -30,6 +30,14 @@ class Rule:
     default_enabled: ClassVar[bool] = True
     preview: ClassVar[bool] = False  # off unless selected explicitly or ``preview = true``
     aliases: ClassVar[Tuple[str, ...]] = ()
+    # A finding in code that runs per request or per job (a view, a task, what they call) is
+    # raised one severity and says so: for rules whose cost multiplies with the traffic (N+1s).
+    per_request_escalation: ClassVar[bool] = False
+    # Codes of rules whose finding on the same node this rule's finding replaces (one problem,
+    # one finding: the more specific rule wins; e.g. a connection opened in a loop and never
+    # closed is a QL202, not also a QL203). Applied only among selected rules, so selecting the
+    # subsumed code alone still reports it.
+    subsumes: ClassVar[Tuple[str, ...]] = ()
     # ``{"option-key": (type, default, "expected description")}`` accepted in [tool.querylint]
     options: ClassVar[Mapping[str, Tuple[type, Any, str]]] = {}
     # Examples: a source string (one file, ``example.py``) or {relative path: source} for a project.

@@ -17,7 +17,7 @@ transaction or a pooled connection while doing slow external work; the outermost
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -496,14 +496,24 @@ def _per(hit) -> str:
     return "request"
 
 
+def verdicts(call: cst.Call, ctx) -> Tuple[Verdict, ...]:
+    """Every problem of the resource ``call`` opens, one verdict per code, most specific first
+    (in a loop; not released; per request; held across a slow call). Each rule reports its own
+    verdict, so selecting one code never depends on another being on; when several are
+    selected, the engine keeps the most specific (``Rule.subsumes``)."""
+    return ctx.memo(("ql2-verdicts", id(call)), lambda: tuple(_verdicts(call, ctx)))
+
+
 def verdict(call: cst.Call, ctx) -> Optional[Verdict]:
-    return ctx.memo(("ql2-verdict", id(call)), lambda: _verdict(call, ctx))
+    """The most specific problem of the resource ``call`` opens, if any."""
+    found = verdicts(call, ctx)
+    return found[0] if found else None
 
 
-def _verdict(call: cst.Call, ctx) -> Optional[Verdict]:
+def _verdicts(call: cst.Call, ctx) -> Iterator[Verdict]:
     opened = opened_by(call, ctx)
     if opened is None:
-        return None
+        return
     res = opened.res
     holder = holder_of(call, ctx)
     hit = request_context(ctx.index, ctx.config, ctx.function.qualname) if ctx.function is not None else None
@@ -514,7 +524,7 @@ def _verdict(call: cst.Call, ctx) -> Optional[Verdict]:
     if long_lived and ctx.loop is not None and holder.kind not in ("stored",) and not _lazy_or_shared(call, holder, ctx):
         loop = _loop_for(call, ctx)
         if loop is not None:
-            return Verdict(
+            yield Verdict(
                 "QL202",
                 f"`{opened.what}` creates a new {res.label} on every iteration of {ctx.loop_label(loop)}; "
                 f"create it once before the loop and reuse it",
@@ -526,7 +536,7 @@ def _verdict(call: cst.Call, ctx) -> Optional[Verdict]:
         problem = _release_problem(call, opened, holder, flow, ctx)
         if problem is not None:
             code = "QL204" if res.kind == "checkout" else "QL203"
-            return Verdict(code, problem + per_request, Severity.ERROR if hit else None)
+            yield Verdict(code, problem + per_request, Severity.ERROR if hit else None)
 
     # 3. per request / per job
     if long_lived and hit is not None and not _lazy_or_shared(call, holder, ctx):
@@ -536,7 +546,7 @@ def _verdict(call: cst.Call, ctx) -> Optional[Verdict]:
         )
         if res.kind in ("sessionmaker", "scoped"):
             fix = "build the session factory once at module level and call it per request"
-        return Verdict("QL201", f"`{opened.what}` opens a new {res.label} on every {per} ({describe(hit)}); {fix}")
+        yield Verdict("QL201", f"`{opened.what}` opens a new {res.label} on every {per} ({describe(hit)}); {fix}")
 
     # 4. a local connection/checkout/session held across slow external work until it is released
     if flow is not None and holder.kind == "local" and res.kind in ("connection", "session", "checkout"):
@@ -545,12 +555,11 @@ def _verdict(call: cst.Call, ctx) -> Optional[Verdict]:
             slow, what = found
             held = "keeps its pooled connection and open transaction" if res.kind == "session" else "stays checked out"
             noun = "session" if res.kind == "session" else "connection"
-            return Verdict(
+            yield Verdict(
                 "QL205",
                 f"the {noun} `{holder.name}` from `{opened.what}` {held} while {N.short(slow.func, 40)}(...) "
                 f"at line {ctx.line(slow)} waits on {what}; release it before the slow call or do the call first",
             )
-    return None
 
 
 def _held_slow(name: str, start: cst.CSTNode, is_session: bool, flow: Flow, ctx):
@@ -681,9 +690,9 @@ class _OpenRule(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         if self.ctx.is_test:
             return
-        v = verdict(node, self.ctx)
-        if v is not None and v.code == self.code:
-            self.report(node, v.message, severity=v.severity)
+        for v in verdicts(node, self.ctx):
+            if v.code == self.code:
+                self.report(node, v.message, severity=v.severity)
 
 
 class ConnectionPerRequest(_OpenRule):
@@ -731,6 +740,7 @@ class ConnectionPerRequest(_OpenRule):
     """
 
     code = "QL201"
+    subsumes = ("QL205",)
     name = "connection-per-request"
     VALID = [
         dedent(
@@ -829,6 +839,7 @@ class ConnectionInLoop(_OpenRule):
     """
 
     code = "QL202"
+    subsumes = ("QL201", "QL203", "QL204", "QL205")
     name = "connection-in-loop"
     VALID = [
         dedent(
@@ -909,6 +920,7 @@ class ConnectionNotClosed(_OpenRule):
     """
 
     code = "QL203"
+    subsumes = ("QL201", "QL205")
     name = "connection-not-closed"
     VALID = [
         dedent(
@@ -1007,6 +1019,7 @@ class PoolCheckoutNotReturned(_OpenRule):
     """
 
     code = "QL204"
+    subsumes = ("QL201", "QL205")
     name = "pool-checkout-not-returned"
     VALID = [
         dedent(
@@ -1287,9 +1300,9 @@ class ConnectionHeldAcrossSlowCall(Rule):
         # a connection/checkout/session kept in a variable until its release (see the verdict)
         if self.ctx.is_test:
             return
-        v = verdict(node, self.ctx)
-        if v is not None and v.code == self.code:
-            self.report(node, v.message, severity=v.severity)
+        for v in verdicts(node, self.ctx):
+            if v.code == self.code:
+                self.report(node, v.message, severity=v.severity)
 
     def leave_With(self, node: cst.With) -> None:
         # on leave: the block's nodes have been visited, so the item's verdict sees its parents

@@ -36,6 +36,7 @@ class RelatedManagerInLoop(SiteChecks, Rule):
     """
 
     code = "QL113"
+    per_request_escalation = True
     name = "related-manager-in-loop"
     VALID = [
         {
@@ -120,6 +121,7 @@ class PrefetchDefeatedInLoop(SiteChecks, Rule):
     """
 
     code = "QL114"
+    per_request_escalation = True
     name = "prefetch-defeated-in-loop"
     VALID = [
         {
@@ -200,6 +202,7 @@ class LoopInvariantQuery(SiteChecks, Rule):
     """
 
     code = "QL116"
+    per_request_escalation = True
     name = "loop-invariant-query"
     VALID = [
         {
@@ -256,6 +259,7 @@ class DeferredFieldInLoop(Rule):
     """
 
     code = "QL115"
+    per_request_escalation = True
     name = "deferred-field-in-loop"
     VALID = [
         {

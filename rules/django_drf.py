@@ -61,6 +61,7 @@ class SerializerMethodFieldQuery(Rule):
     """
 
     code = "QL118"
+    per_request_escalation = True
     name = "per-object-method-query"
     VALID = [
         {
@@ -247,6 +248,7 @@ class NestedSerializerWithoutPrefetch(Rule):
     """
 
     code = "QL119"
+    per_request_escalation = True
     name = "nested-serializer-without-prefetch"
     VALID = [
         {

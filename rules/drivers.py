@@ -60,6 +60,7 @@ class QueryInLoop(Rule):
     """
 
     code = "QL101"
+    per_request_escalation = True
     name = "query-in-loop"
     VALID = [
         dedent(

@@ -36,6 +36,7 @@ class _PatternRule(Rule):
     """Drives one detector per active ORM; findings are reported under this rule's code."""
 
     pattern: ClassVar[str] = ""
+    per_request_escalation = True
 
     def visitors(self) -> Sequence[object]:
         out: List[object] = []

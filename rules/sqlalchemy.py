@@ -42,6 +42,7 @@ class SqlalchemyRaiseloadAccess(Rule):
     """
 
     code = "QL123"
+    per_request_escalation = True
     name = "sqlalchemy-raiseload-access"
     VALID = [
         dedent(
@@ -106,6 +107,7 @@ class SqlalchemyDynamicRelationshipInLoop(Rule):
     """
 
     code = "QL124"
+    per_request_escalation = True
     name = "sqlalchemy-dynamic-relationship-in-loop"
     VALID = [
         dedent(
@@ -215,6 +217,7 @@ class SqlalchemyLazyLoadInResponseModel(Rule):
     """
 
     code = "QL126"
+    per_request_escalation = True
     name = "sqlalchemy-lazy-load-in-response-model"
     VALID = [
         dedent(
@@ -339,6 +342,7 @@ class SqlalchemyLazyLoadInSchemaDump(Rule):
     """
 
     code = "QL127"
+    per_request_escalation = True
     name = "sqlalchemy-lazy-load-in-schema-dump"
     VALID = [
         dedent(

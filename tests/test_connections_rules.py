@@ -406,3 +406,46 @@ def test_one_call_is_reported_once_under_the_most_specific_code():
     assert [(f.span.line, f.rule) for f in result.findings] == [(7, "QL203")]
     assert "per request" in result.findings[0].message
     assert result.findings[0].severity.value == "error"
+
+
+# --------------------------------------------------------------------------- each code decides for itself
+
+LOOP_LEAK = textwrap.dedent(
+    """
+    import psycopg2
+    from flask import Flask, request
+    app = Flask(__name__)
+    @app.route("/report")
+    def report():
+        for user_id in request.args.getlist("id"):
+            conn = psycopg2.connect("dbname=app")
+            conn.cursor().execute("SELECT name FROM users WHERE id = %s", (user_id,))
+    """
+)
+
+
+def _codes_at(result):
+    return sorted((f.span.line, f.rule) for f in result.findings)
+
+
+@pytest.mark.parametrize(
+    "select, want",
+    [
+        (["QL2"], [(8, "QL202")]),  # one problem, one finding: the loop (the most specific) wins
+        (["QL202"], [(8, "QL202")]),
+        (["QL203"], [(8, "QL203")]),  # never closed: reported without QL202 being on
+        (["QL201"], [(8, "QL201")]),  # opened per request: reported without QL202/QL203 being on
+        (["QL201", "QL203"], [(8, "QL203")]),
+    ],
+)
+def test_each_connection_code_decides_for_itself(select, want):
+    result = lint_files({"app.py": LOOP_LEAK}, select=select)
+    assert result.errors == []
+    assert _codes_at(result) == want
+
+
+def test_a_leak_found_alone_keeps_its_per_request_wording():
+    result = lint_files({"app.py": LOOP_LEAK}, select=["QL203"])
+    (finding,) = result.findings
+    assert "not closed" in finding.message or "never closed" in finding.message
+    assert "per request" in finding.message

@@ -230,3 +230,75 @@ def test_registry_rejects_an_alias_that_is_another_rules_code():
     with pytest.raises(RuleConflict, match="QL190"):
         reg.add_module(_types.SimpleNamespace(RULES=(A,)), "a")
     assert reg.find("QL190") is B and reg.find("b-rule") is B and reg.find("ql191") is B
+
+
+# --------------------------------------------------------------------------- per-request escalation
+
+ESCALATION_PLUGIN = '''
+import libcst as cst
+from querylint.rule import Rule
+
+_DOC = """
+## What it does
+Flags `touch()`.
+
+## Why is this bad?
+Test rule.
+
+## Example
+```python
+touch()
+```
+
+## Use instead
+```python
+pass
+```
+"""
+
+
+class _Touch(Rule):
+    def visit_Call(self, node):
+        if isinstance(node.func, cst.Name) and node.func.value == "touch":
+            self.report(node, "touch")
+
+
+class PlainN1Code(_Touch):
+    __doc__ = _DOC
+    code = "QL190"
+    name = "plain-n1-code"
+
+
+class EscalatingOtherCode(_Touch):
+    __doc__ = _DOC
+    code = "QL990"
+    name = "escalating-other-code"
+    per_request_escalation = True
+
+
+RULES = (PlainN1Code, EscalatingOtherCode)
+'''
+
+
+def test_per_request_escalation_is_declared_by_the_rule_not_read_from_its_code(tmp_path, monkeypatch):
+    from querylint.api import lint_paths
+    from querylint.config import config_from_dict
+    from querylint.plugins import load_registry
+
+    (tmp_path / "plug").mkdir()
+    (tmp_path / "plug" / "ql_escalation_plugin.py").write_text(ESCALATION_PLUGIN, encoding="utf-8")
+    monkeypatch.syspath_prepend(str(tmp_path / "plug"))
+    proj = tmp_path / "proj"
+    proj.mkdir()
+    (proj / "pyproject.toml").write_text("", encoding="utf-8")
+    (proj / "views.py").write_text(
+        "from flask import Flask\napp = Flask(__name__)\n@app.route('/x')\ndef x():\n    touch()\n", encoding="utf-8"
+    )
+    registry = load_registry(["ql_escalation_plugin"])
+    config = config_from_dict({"select": ["QL190", "QL990"]}, source="test", root=str(proj), rule_option_keys=registry.option_keys())
+    result = lint_paths([proj], config, proj, registry, cwd=proj)
+    by_code = {f.rule: f for f in result.findings}
+    assert set(by_code) == {"QL190", "QL990"}
+    assert by_code["QL190"].message == "touch" and by_code["QL190"].severity.name == "WARNING"
+    assert by_code["QL990"].message.startswith("touch (per request:")
+    assert by_code["QL990"].severity.name == "ERROR"
