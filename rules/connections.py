@@ -21,7 +21,7 @@ from typing import Dict, Iterator, List, Optional, Set, Tuple
 
 import libcst as cst
 
-from querylint.connections_model import (
+from querylint.frameworks.connections import (
     SLOW_CLIENTS,
     Resource,
     article,
@@ -30,7 +30,7 @@ from querylint.connections_model import (
     slow_paths,
     slow_target,
 )
-from querylint.drivers import DbObject, infer
+from querylint.frameworks.dbapi import DbObject, infer
 from querylint.loops import classify_loop
 from querylint.requests import describe, request_context
 from querylint.rule import Rule, dedent, nodes as N

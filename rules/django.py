@@ -6,8 +6,8 @@ from __future__ import annotations
 import libcst as cst
 
 from querylint.frameworks.django.n_plus_one import SiteChecks, site_text, where_text
-from querylint.django_querysets import INST, graph_of, infer
-from querylint.django_sites import is_store_target, per_item_loop_of
+from querylint.frameworks.django.querysets import INST, graph_of, infer
+from querylint.frameworks.django.sites import is_store_target, per_item_loop_of
 from querylint.rule import Rule, dedent, nodes as N
 
 

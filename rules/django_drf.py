@@ -6,10 +6,10 @@ from typing import Optional
 
 import libcst as cst
 
-from querylint.django_drf import drf_info
-from querylint.django_models import SINGLE
-from querylint.django_querysets import INST, _is_model_admin, admin_object, class_attr_queryset, function_returns, graph_of, infer, view_queryset
-from querylint.django_sites import is_loaded, is_store_target, relation_hop, site_of
+from querylint.frameworks.django.drf import drf_info
+from querylint.frameworks.django.models import SINGLE
+from querylint.frameworks.django.querysets import INST, _is_model_admin, admin_object, class_attr_queryset, function_returns, graph_of, infer, view_queryset
+from querylint.frameworks.django.sites import is_loaded, is_store_target, relation_hop, site_of
 from querylint.rule import Rule, dedent, nodes as N
 
 _MODELS = dedent(

@@ -5,7 +5,7 @@ from typing import Optional
 
 import libcst as cst
 
-from querylint.drivers import PARAMSTYLE_OF_DRIVER, statement_call
+from querylint.frameworks.dbapi import PARAMSTYLE_OF_DRIVER, statement_call
 from querylint.loops import per_item_loop
 from querylint.rule import Rule, dedent, nodes as N
 

@@ -1,9 +1,9 @@
 """QL3xx: risky embedded SQL, judged on the statement itself (parsed with sqlglot).
 
-The SQL reaching a sink is found by :mod:`querylint.sql_extract` (constants, concatenation,
-f-strings, ``%`` and ``.format`` with holes replaced) and parsed by :mod:`querylint.sql_parse`
+The SQL reaching a sink is found by :mod:`querylint.sql.extract` (constants, concatenation,
+f-strings, ``%`` and ``.format`` with holes replaced) and parsed by :mod:`querylint.sql.parse`
 (placeholders normalised, dialect from the config or the driver, strict parse, memoised). The
-tree checks are pure functions in :mod:`querylint.sql_checks`. SQL that does not parse yields no
+tree checks are pure functions in :mod:`querylint.sql.checks`. SQL that does not parse yields no
 finding here except the opt-in QL310.
 """
 from __future__ import annotations
@@ -14,12 +14,12 @@ from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from querylint.drivers import PARAMSTYLE_OF_DRIVER, infer
+from querylint.frameworks.dbapi import PARAMSTYLE_OF_DRIVER, infer
 from querylint.requests import request_context
 from querylint.rule import Rule, dedent, nodes as N
-from querylint import sql_checks as C
-from querylint.sql_extract import EmbeddedSql, Evaluator, Hole, extract, extract_constant, guarded
-from querylint.sql_parse import DML_VERBS, HOLE_PREFIX, SQL_VERBS, first_word
+from querylint.sql import checks as C
+from querylint.sql.extract import EmbeddedSql, Evaluator, Hole, extract, extract_constant, guarded
+from querylint.sql.parse import DML_VERBS, HOLE_PREFIX, SQL_VERBS, first_word
 from querylint.types import Severity
 
 log = logging.getLogger(__name__)

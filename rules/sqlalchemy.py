@@ -14,8 +14,8 @@ from querylint.frameworks.sqlalchemy.schemas import (
 )
 from querylint.loops import per_item_loop
 from querylint.rule import Rule, dedent, nodes as N
-from querylint.sqlalchemy_infer import SAValue, infer, relationship_value
-from querylint.sqlalchemy_models import mappings
+from querylint.frameworks.sqlalchemy.infer import SAValue, infer, relationship_value
+from querylint.frameworks.sqlalchemy.models import mappings
 
 
 class SqlalchemyRaiseloadAccess(Rule):

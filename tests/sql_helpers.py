@@ -9,7 +9,7 @@ from querylint.config import Config
 from querylint.context import Context
 from querylint.facts import collect_facts
 from querylint.index import ProjectIndex
-from querylint.sql_extract import EmbeddedSql, extract
+from querylint.sql.extract import EmbeddedSql, extract
 from querylint.walker import Walker
 
 

@@ -1,8 +1,8 @@
-"""Each SQL check on parsed trees (querylint.sql_checks): SQL string in, problems out. IDs carry the code."""
+"""Each SQL check on parsed trees (querylint.sql.checks): SQL string in, problems out. IDs carry the code."""
 import pytest
 
-from querylint import sql_checks as C
-from querylint.sql_parse import normalise, parse
+from querylint.sql import checks as C
+from querylint.sql.parse import normalise, parse
 
 
 def tree(sql, dialect=None):

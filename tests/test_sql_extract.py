@@ -1,8 +1,8 @@
-"""Finding the SQL that reaches a sink (querylint.sql_extract): data flow, holes, placeholders."""
+"""Finding the SQL that reaches a sink (querylint.sql.extract): data flow, holes, placeholders."""
 import pytest
 
 from querylint.config import Config
-from querylint.sql_extract import Spec, split_percent
+from querylint.sql.extract import Spec, split_percent
 
 from sql_helpers import extract_all, kinds, one
 

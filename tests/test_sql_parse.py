@@ -1,7 +1,7 @@
-"""Placeholder normalisation and strict, memoised parsing (querylint.sql_parse), one fact per line."""
+"""Placeholder normalisation and strict, memoised parsing (querylint.sql.parse), one fact per line."""
 import pytest
 
-from querylint.sql_parse import (
+from querylint.sql.parse import (
     candidate_dialects, first_word, looks_like_sql, normalise, parse, parse_any, wrap_fragment,
 )
 

@@ -7,7 +7,7 @@ import pytest
 
 from querylint.engine import parse_file
 from querylint.index import ProjectIndex
-from querylint.sqlalchemy_models import mappings
+from querylint.frameworks.sqlalchemy.models import mappings
 from querylint.testing import lint_files
 
 MODELS = '''

@@ -1,7 +1,7 @@
 """Django (and Django REST Framework): models, querysets and what they load.
 
-The model graph and queryset inference live in :mod:`querylint.django_models` and
-:mod:`querylint.django_querysets` (to move here as pure moves); this package is the adapter
+The model graph and queryset inference live in :mod:`querylint.frameworks.django.models` and
+:mod:`querylint.frameworks.django.querysets` (to move here as pure moves); this package is the adapter
 the pattern rules ask.
 """
 from querylint.frameworks.django.adapter import DjangoAdapter

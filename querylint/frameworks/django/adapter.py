@@ -11,7 +11,7 @@ from querylint.frameworks.base import (
     LAZY_RELATION, LEN_AS_COUNT, MEMBER_QUERY, PK_ONLY, QUERY_IN_LOOP, TAKE_ONE, TRUTHINESS, WRITE_IN_LOOP, Adapter, Hit,
 )
 from querylint.frameworks.django.overfetch import unwrap, fresh_queryset, only_counted_or_tested
-from querylint.django_querysets import QS, infer
+from querylint.frameworks.django.querysets import QS, infer
 
 
 class DjangoAdapter(Adapter):

@@ -7,9 +7,9 @@ from typing import Optional, Tuple
 
 import libcst as cst
 
-from querylint.django_models import GFK
-from querylint.django_querysets import INST, DjType, graph_of, infer
-from querylint.django_sites import (
+from querylint.frameworks.django.models import GFK
+from querylint.frameworks.django.querysets import INST, DjType, graph_of, infer
+from querylint.frameworks.django.sites import (
     Site, depends_on_loop, is_fresh, is_loaded, is_store_target, loop_queryset_line, per_item_loop_of,
     relation_hop, site_of,
 )

@@ -7,7 +7,7 @@ import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context
-from querylint.django_querysets import QS, ROWS, DjType, infer
+from querylint.frameworks.django.querysets import QS, ROWS, DjType, infer
 from querylint.usage import is_len_arg, truth_context
 
 _NON_EVALUATING = {

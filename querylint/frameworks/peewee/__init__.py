@@ -1,4 +1,4 @@
-"""peewee: the adapter the pattern rules ask (models and inference in :mod:`querylint.peewee_models`)."""
+"""peewee: the adapter the pattern rules ask (models and inference in :mod:`querylint.frameworks.peewee.models`)."""
 from querylint.frameworks.peewee.adapter import PeeweeAdapter
 
 ADAPTER = PeeweeAdapter()

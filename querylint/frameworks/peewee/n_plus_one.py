@@ -8,10 +8,10 @@ from typing import Optional, Tuple
 import libcst as cst
 
 from querylint.loops import classify_loop, per_item_loop
-from querylint.peewee_models import CLASS_READS, TERMINAL_ONE, PwValue, infer, model_of, peewee_models
+from querylint.frameworks.peewee.models import CLASS_READS, TERMINAL_ONE, PwValue, infer, model_of, peewee_models
 from querylint.frameworks.base import Detector
 from querylint.rule import dedent, nodes as N
-from querylint.sqlalchemy_infer import module_functions, param_chains
+from querylint.frameworks.sqlalchemy.infer import module_functions, param_chains
 
 QUERY_TERMINALS = TERMINAL_ONE | {"count", "exists", "execute", "scalars"}
 INSTANCE_WRITES = {"save", "delete_instance"}

@@ -7,7 +7,7 @@ import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context
-from querylint.peewee_models import PwValue, infer
+from querylint.frameworks.peewee.models import PwValue, infer
 from querylint.usage import name_uses
 
 

@@ -8,13 +8,13 @@ from typing import Optional, Tuple
 
 import libcst as cst
 
-from querylint.drivers import statement_call
+from querylint.frameworks.dbapi import statement_call
 from querylint.loops import batch_by_name_only, classify_loop, per_item_loop
-from querylint.peewee_models import infer as pw_infer, uses_peewee
+from querylint.frameworks.peewee.models import infer as pw_infer, uses_peewee
 from querylint.frameworks.base import Detector
 from querylint.frameworks.sqlalchemy.schemas import marshmallow_schemas, nested_fields, pydantic_models, schema_of
 from querylint.rule import dedent, nodes as N
-from querylint.sqlalchemy_infer import (
+from querylint.frameworks.sqlalchemy.infer import (
     _is_fsa_db,
     module_functions,
     param_chains,
@@ -28,7 +28,7 @@ from querylint.sqlalchemy_infer import (
     relationship_value,
     uses_sqlalchemy,
 )
-from querylint.sqlalchemy_models import EAGER, NOLOAD, RAISE, Relationship, mappings
+from querylint.frameworks.sqlalchemy.models import EAGER, NOLOAD, RAISE, Relationship, mappings
 
 SESSION_READS = {"get", "get_one", "execute", "scalars", "scalar", "stream", "stream_scalars", "exec"}
 FSA_DB_READS = {"get_or_404", "first_or_404", "one_or_404"}  # Flask-SQLAlchemy 3 ``db.get_or_404(Model, id)``

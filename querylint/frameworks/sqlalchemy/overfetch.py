@@ -7,8 +7,8 @@ import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context
-from querylint.sqlalchemy_infer import SAValue, infer
-from querylint.sqlalchemy_models import mappings
+from querylint.frameworks.sqlalchemy.infer import SAValue, infer
+from querylint.frameworks.sqlalchemy.models import mappings
 from querylint.usage import constant_subscript, name_uses
 
 MATERIALISE = {"all", "fetchall"}

@@ -8,7 +8,7 @@ from typing import Optional, Tuple
 import libcst as cst
 
 from querylint.rule import nodes as N
-from querylint.sqlalchemy_models import mappings
+from querylint.frameworks.sqlalchemy.models import mappings
 from querylint.subclasses import subclass_test
 
 

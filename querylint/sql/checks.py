@@ -1,6 +1,6 @@
 """Pure checks over parsed sqlglot statements: sqlglot tree → SQL problems.
 
-Each function takes one statement (as returned by :func:`querylint.sql_parse.parse`) and returns
+Each function takes one statement (as returned by :func:`querylint.sql.parse.parse`) and returns
 plain data, so it can be tested with a SQL string and no Python code around it. Hole tokens
 (``qlholeN`` identifiers, ``:qlhN`` placeholder lists) and normalised placeholders (``:qlpN``)
 are left for the caller to interpret.

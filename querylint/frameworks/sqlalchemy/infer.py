@@ -17,7 +17,7 @@ import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context
-from querylint.sqlalchemy_models import EAGER, NOLOAD, QUERYING, RAISE, Mappings, Relationship, mappings
+from querylint.frameworks.sqlalchemy.models import EAGER, NOLOAD, QUERYING, RAISE, Mappings, Relationship, mappings
 
 # ------------------------------------------------------------------------------------ loaders
 

@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass
 from typing import Dict, List, Optional, Tuple
 
-from querylint.drivers import CONNECT_FUNCS, ENGINE_FUNCS, POOL_FUNCS
+from querylint.frameworks.dbapi import CONNECT_FUNCS, ENGINE_FUNCS, POOL_FUNCS
 from querylint.index import ProjectIndex
 
 

@@ -27,8 +27,8 @@ import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context, Scope
-from querylint.drivers import DIALECT_OF_DRIVER, infer, guess_driver_from_imports
-from querylint.sql_parse import (
+from querylint.frameworks.dbapi import DIALECT_OF_DRIVER, infer, guess_driver_from_imports
+from querylint.sql.parse import (
     HOLE_PREFIX, Normalised, ParseResult, candidate_dialects, looks_like_sql, normalise, parse_any,
     wrap_fragment,
 )

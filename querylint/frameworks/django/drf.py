@@ -10,7 +10,7 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
-from querylint.django_models import FK, M2M, MANY, O2O, SINGLE, ModelGraph, model_graph
+from querylint.frameworks.django.models import FK, M2M, MANY, O2O, SINGLE, ModelGraph, model_graph
 from querylint.index import ProjectIndex
 
 _SERIALIZER_BASES = {"Serializer", "ModelSerializer", "HyperlinkedModelSerializer"}

@@ -11,8 +11,8 @@ from typing import FrozenSet, List, Optional, Tuple
 import libcst as cst
 
 from querylint import nodes as N
-from querylint.django_models import GFK, MANY, SINGLE, ModelInfo
-from querylint.django_querysets import (
+from querylint.frameworks.django.models import GFK, MANY, SINGLE, ModelInfo
+from querylint.frameworks.django.querysets import (
     CACHE_SERVED, DEFEATING, INST, INSTANCE_READS, INSTANCE_WRITES, LIST, QS, READS, ROWS, WRITES,
     DjType, graph_of, infer,
 )

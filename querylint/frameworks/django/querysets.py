@@ -21,7 +21,7 @@ import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context, Frame
-from querylint.django_models import (
+from querylint.frameworks.django.models import (
     EXTERNAL_USER, GFK, MANY, SINGLE, ModelGraph, ModelInfo, expand_paths, model_graph, split_path, sub_paths,
 )
 
@@ -931,7 +931,7 @@ def view_queryset_in_context(ctx, skip_own: bool) -> Optional[DjType]:
 
 def serializer_object(ctx, cls_qualname: str, method: str) -> Optional[DjType]:
     """The object a serializer's ``get_<field>`` method receives, with what the views using it load."""
-    from querylint.django_drf import drf_info
+    from querylint.frameworks.django.drf import drf_info
 
     drf = drf_info(ctx.index)
     ser = drf.serializers.get(cls_qualname)
