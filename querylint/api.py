@@ -9,7 +9,7 @@ from typing import Dict, List, Optional, Sequence, Tuple
 from querylint import __version__
 from querylint.config import Config, ConfigError
 from querylint.cache import Cache, digest, facts_digest, settings_digest
-from querylint.discovery import _rel_real, _resolve, discover, display_path
+from querylint.discovery import rel_real, resolve_path, discover, display_path
 from querylint.engine import UNUSED_SUPPRESSION, FileResult
 from querylint.facts import FileFacts
 from querylint.parallel import Entry, Runner, unfreeze_trees
@@ -131,7 +131,7 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs) -> LintResu
     # The index covers the whole project root, even when only some files are linted (pre-commit).
     index_files = list(targets)
     target_keys = set(real.values())
-    walked_root = any(Path(p).is_dir() and _resolve(Path(p)) == root for p in paths)
+    walked_root = any(Path(p).is_dir() and resolve_path(Path(p)) == root for p in paths)
     if not walked_root and all(_under(p, root) for p in target_keys):
         project_files, _ = discover([root], config, root, real)
         for p in project_files:
@@ -147,7 +147,7 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs) -> LintResu
         if key in seen:
             continue
         seen.add(key)
-        entries.append(Entry(key, str(p), _rel_real(rp, p, root), show(p)))
+        entries.append(Entry(key, str(p), rel_real(rp, p, root), show(p)))
     by_key = {e.key: e for e in entries}
     detectors = registry.detectors
 

@@ -89,7 +89,7 @@ def discover(
         if not given.is_dir():
             problems.append((given, _not_a_file(given)))
             continue
-        given_real = _resolve(given)
+        given_real = resolve_path(given)
         given_rel = "" if given_real == root.resolve() else _rel(given, root)
         for dirpath, dirnames, filenames in os.walk(given, onerror=lambda e: problems.append((Path(e.filename), f"cannot list the folder: {e.strerror}"))):
             base = Path(dirpath)
@@ -97,14 +97,14 @@ def discover(
             # real path plus the walked part: no resolve() per entry (hot path)
             below = os.path.relpath(dirpath, given)
             base_real = given_real if below == "." else given_real / below
-            base_rel = _rel_real(base_real, base, root)  # strings below: few Path objects (hot path)
+            base_rel = rel_real(base_real, base, root)  # strings below: few Path objects (hot path)
             rel_prefix = "" if base_rel == "." else base_rel + "/"
             base_real_s = str(base_real)
             under_root = base_real_s == root_s or base_real_s.startswith(root_prefix)
             keep = []
             for d in sorted(dirnames):
                 sub = os.path.join(dirpath, d)
-                rel = rel_prefix + d if under_root else _rel_real(base_real / d, Path(sub), root)
+                rel = rel_prefix + d if under_root else rel_real(base_real / d, Path(sub), root)
                 if _excluded(rel, excludes, given_rel) or os.path.exists(os.path.join(sub, "pyvenv.cfg")):
                     continue
                 if os.path.islink(sub):
@@ -116,11 +116,11 @@ def discover(
                     continue
                 f = base / name
                 if os.path.islink(f):
-                    f_real = _resolve(f)
-                    rel = _rel_real(f_real, f, root)
+                    f_real = resolve_path(f)
+                    rel = rel_real(f_real, f, root)
                 else:
                     f_real = None
-                    rel = rel_prefix + name if under_root else _rel_real(base_real / name, f, root)
+                    rel = rel_prefix + name if under_root else rel_real(base_real / name, f, root)
                 if _excluded(rel, excludes, given_rel):
                     continue
                 reals[f] = f_real or base_real / name
@@ -129,13 +129,13 @@ def discover(
                     continue
                 walked.append(f)
     if config.respect_gitignore and walked:
-        ignored = _git_ignored(root, [reals.get(p) or _resolve(p) for p in walked])
+        ignored = _git_ignored(root, [reals.get(p) or resolve_path(p) for p in walked])
         if ignored:
-            walked = [p for p in walked if (reals.get(p) or _resolve(p)) not in ignored]
+            walked = [p for p in walked if (reals.get(p) or resolve_path(p)) not in ignored]
     seen: Set[Path] = set()
     out: List[Path] = []
     for f in explicit + walked:
-        key = reals.get(f) or _resolve(f)
+        key = reals.get(f) or resolve_path(f)
         if key in seen:
             continue
         seen.add(key)
@@ -154,14 +154,14 @@ def _not_a_file(path: Path) -> str:
     return "not a regular file or folder"
 
 
-def _resolve(path: Path) -> Path:
+def resolve_path(path: Path) -> Path:
     try:
         return path.resolve()
     except (OSError, RuntimeError):  # a symlink loop (Python < 3.13 raises)
         return Path(os.path.abspath(path))
 
 
-def _rel_real(real: Path, path: Path, root: Path) -> str:
+def rel_real(real: Path, path: Path, root: Path) -> str:
     """:func:`_rel` for a path whose real path is already known."""
     try:
         return real.relative_to(root).as_posix()
@@ -171,7 +171,7 @@ def _rel_real(real: Path, path: Path, root: Path) -> str:
 
 def _rel(path: Path, root: Path) -> str:
     try:
-        return _resolve(path).relative_to(root).as_posix()
+        return resolve_path(path).relative_to(root).as_posix()
     except ValueError:
         return path.as_posix()
 

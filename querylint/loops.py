@@ -148,3 +148,14 @@ def per_item_loop(ctx: Context) -> Optional[Loop]:
         if classify_loop(loop, ctx) == "items":
             return loop
     return None
+
+
+def per_item_loop_by_key(key, ctx: Context) -> Optional[Loop]:
+    """The enclosing loop whose ``(id(node), id(clause))`` is ``key`` (how inferred values name the
+    loop their item comes from), when it runs once per item; else None."""
+    if key is None:
+        return None
+    for loop in reversed(ctx.loops):
+        if (id(loop.node), id(loop.clause)) == key:
+            return loop if classify_loop(loop, ctx) == "items" else None
+    return None

@@ -32,9 +32,7 @@ from querylint.frameworks.connections import (
 )
 from querylint.frameworks.dbapi import DbObject, infer
 from querylint.loops import classify_loop
-from querylint.requests import describe, request_context
-from querylint.rule import Rule, dedent, nodes as N
-from querylint.types import Severity
+from querylint.rule import Rule, Severity, dedent, describe_entry as describe, nodes as N, request_context
 
 # --------------------------------------------------------------------------- what a call opens
 

@@ -8,7 +8,7 @@ import libcst as cst
 
 from querylint.frameworks.django.drf import drf_info
 from querylint.frameworks.django.models import SINGLE
-from querylint.frameworks.django.querysets import INST, _is_model_admin, admin_object, class_attr_queryset, function_returns, graph_of, infer, view_queryset
+from querylint.frameworks.django.querysets import INST, is_model_admin, admin_object, class_attr_queryset, function_returns, graph_of, infer, view_queryset
 from querylint.frameworks.django.sites import is_loaded, is_store_target, relation_hop, site_of
 from querylint.rule import Rule, dedent, nodes as N
 
@@ -210,7 +210,7 @@ class SerializerMethodFieldQuery(Rule):
 
     def _is_admin(self) -> bool:
         cls = self.ctx.class_frame
-        return cls is not None and _is_model_admin(self.ctx.index, cls.qualname)
+        return cls is not None and is_model_admin(self.ctx.index, cls.qualname)
 
 
 class NestedSerializerWithoutPrefetch(Rule):

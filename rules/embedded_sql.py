@@ -15,12 +15,10 @@ from typing import Dict, List, Optional, Tuple
 import libcst as cst
 
 from querylint.frameworks.dbapi import PARAMSTYLE_OF_DRIVER, infer
-from querylint.requests import request_context
-from querylint.rule import Rule, dedent, nodes as N
+from querylint.rule import Rule, Severity, dedent, nodes as N, request_context
 from querylint.sql import checks as C
 from querylint.sql.extract import EmbeddedSql, Evaluator, Hole, extract, extract_constant, guarded
 from querylint.sql.parse import DML_VERBS, HOLE_PREFIX, SQL_VERBS, first_word
-from querylint.types import Severity
 
 log = logging.getLogger(__name__)
 ONE_ROW_METHODS = {"fetchrow", "fetchval", "fetch_one", "fetch_val"}

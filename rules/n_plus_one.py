@@ -10,7 +10,7 @@ its variant alias (``# noqa: QL120``, ``ignore = ["QL12"]`` and old baselines ke
 | query per item | QL103 | QL110 | QL120 | QL130 | QL135 |
 | write per item | QL104 | QL111 | QL121 | QL131 | QL136 |
 | lazy relation per item | QL105 | QL112 | QL122 | QL132 | |
-| model member that queries, per item | QL106 | QL117 | QL125 | | |
+| model member that queries, per item | QL106 | QL117 | QL125 | QL125 | |
 """
 from __future__ import annotations
 
@@ -32,6 +32,10 @@ def _variants(pattern: str) -> Tuple[Tuple[str, type], ...]:
     return tuple(out)
 
 
+def _unique(codes) -> Tuple[str, ...]:
+    return tuple(dict.fromkeys(codes))
+
+
 class _PatternRule(Rule):
     """Drives one detector per active ORM; findings are reported under this rule's code."""
 
@@ -48,7 +52,7 @@ class _PatternRule(Rule):
 
     @classmethod
     def pattern_aliases(cls) -> Tuple[str, ...]:
-        return tuple(code for code, _ in _variants(cls.pattern))
+        return _unique(code for code, _ in _variants(cls.pattern))
 
     @classmethod
     def pattern_examples(cls, which: str) -> Tuple[Example, ...]:

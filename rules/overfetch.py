@@ -19,8 +19,7 @@ from typing import Optional
 import libcst as cst
 
 from querylint.frameworks import LEN_AS_COUNT, PK_ONLY, TAKE_ONE, TRUTHINESS, active_adapters, first_hit
-from querylint.rule import Rule, dedent, nodes as N
-from querylint.usage import constant_subscript, truth_context
+from querylint.rule import Rule, constant_subscript, dedent, nodes as N, truth_context
 
 _DJANGO = "from django.db import models\nclass Product(models.Model):\n    name = models.CharField(max_length=9)\n    active = models.BooleanField()\n"
 _SQLA = dedent(

@@ -3,9 +3,8 @@ from __future__ import annotations
 
 import libcst as cst
 
-from querylint.callees import annotation_class, resolve_callee  # noqa: F401 (re-exported)
 from querylint.loops import per_item_loop
-from querylint.rule import Rule, dedent, nodes as N
+from querylint.rule import Rule, dedent, nodes as N, resolve_callee
 
 
 def short_name(qualname: str) -> str:

@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 
 ROOT = Path(__file__).resolve().parent.parent
-CORE = sorted((ROOT / "querylint").glob("*.py"))
+CORE = sorted((ROOT / "querylint").rglob("*.py"))
 
 
 def _imports(path):
@@ -58,3 +58,70 @@ def test_the_wheel_lists_every_package():
         ".".join(p.parent.relative_to(ROOT).parts) for p in (ROOT / "querylint").rglob("__init__.py")
     }
     assert listed == found
+
+
+# --------------------------------------------------------------------------- the rule API boundary
+
+ALL_CODE = sorted((ROOT / "querylint").rglob("*.py")) + sorted((ROOT / "rules").glob("*.py"))
+RULE_API = ("querylint.rule", "querylint.frameworks", "querylint.sql", "querylint.loops", "querylint.nodes")
+
+
+def _module_name(path: Path) -> str:
+    rel = path.relative_to(ROOT).with_suffix("")
+    parts = list(rel.parts)
+    if parts[0] == "rules":
+        parts[0] = "querylint_rules"
+    if parts[-1] == "__init__":
+        parts.pop()
+    return ".".join(parts)
+
+
+def _imported_names(tree):
+    """(module, name) for every ``from module import name``."""
+    for node in ast.walk(tree):
+        if isinstance(node, ast.ImportFrom) and node.module:
+            for a in node.names:
+                yield node.module, a.name
+
+
+@pytest.mark.parametrize("path", sorted((ROOT / "rules").glob("*.py")), ids=lambda p: p.name)
+def test_rules_import_only_the_public_rule_api(path):
+    _, imports = _imports(path)
+    ours = {i for i in imports if i == "querylint" or i.startswith("querylint.")}
+    bad = {i for i in ours if not any(i == api or i.startswith(api + ".") for api in RULE_API)}
+    assert not bad, f"rules/{path.name} imports {sorted(bad)}: rules use querylint.rule, querylint.frameworks, querylint.sql, querylint.loops, querylint.nodes"
+
+
+@pytest.mark.parametrize("path", ALL_CODE, ids=lambda p: str(p.relative_to(ROOT)))
+def test_nobody_imports_another_modules_private_names(path):
+    tree, _ = _imports(path)
+    bad = [f"{m}.{n}" for m, n in _imported_names(tree) if n.startswith("_") and not n.startswith("__") and m.startswith(("querylint", "querylint_rules"))]
+    assert not bad, f"{path.relative_to(ROOT)} imports private names {bad}"
+
+
+FRAMEWORKS = sorted(p.name for p in (ROOT / "querylint" / "frameworks").iterdir() if (p / "__init__.py").exists())
+
+
+@pytest.mark.parametrize("framework", FRAMEWORKS)
+def test_no_framework_imports_another(framework):
+    others = [f"querylint.frameworks.{o}" for o in FRAMEWORKS if o != framework]
+    for path in sorted((ROOT / "querylint" / "frameworks" / framework).rglob("*.py")):
+        _, imports = _imports(path)
+        bad = {i for i in imports if any(i == o or i.startswith(o + ".") for o in others)}
+        assert not bad, f"{path.relative_to(ROOT)} imports {bad}: a framework never imports another"
+
+
+@pytest.mark.parametrize("path", ALL_CODE, ids=lambda p: str(p.relative_to(ROOT)))
+def test_only_the_context_and_the_walker_touch_the_contexts_private_state(path):
+    if path.relative_to(ROOT).as_posix() in ("querylint/context.py", "querylint/walker.py"):
+        return
+    tree, _ = _imports(path)
+    bad = []
+    for node in ast.walk(tree):
+        if isinstance(node, ast.Attribute) and node.attr.startswith("_") and not node.attr.startswith("__"):
+            owner = node.value
+            if isinstance(owner, ast.Name) and owner.id == "ctx" or (
+                isinstance(owner, ast.Attribute) and owner.attr == "ctx"
+            ):
+                bad.append(f"line {node.lineno}: ctx.{node.attr}")
+    assert not bad, f"{path.relative_to(ROOT)} touches the context's private state: {bad}"

@@ -16,6 +16,8 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Optional, Se
 
 import libcst as cst
 
+from querylint import nodes as N
+
 if TYPE_CHECKING:  # pragma: no cover
     from querylint.context import Context
 
@@ -62,6 +64,68 @@ class Detector:
 
     def line(self, node: cst.CSTNode) -> int:
         return self.ctx.line(node)
+
+
+_MEMBER_DECORATORS = ("property", "cached_property", "hybrid_property")
+
+
+class MemberQueryDetector(Detector):
+    """The model-member pattern for ORMs whose models are classes in the project index: a
+    per-item call of a model method (or a read of a property) whose body runs a query, directly
+    or through what it calls (the index's call graph). A subclass answers which model an
+    attribute's owner is an instance of and which loop makes it vary per item; it may veto a
+    path (``covered``) and name a better fix (``fix_for``)."""
+
+    def active_here(self) -> bool:
+        return True
+
+    def owner_and_loop(self, attr: cst.Attribute) -> Optional[Tuple[str, Any, Any]]:
+        """(model qualname, the per-item loop or None, anything ``covered``/``fix_for`` need)."""
+        return None
+
+    def covered(self, qualname: str, path: Tuple[str, ...], extra: Any) -> bool:
+        return False
+
+    def fix_for(self, path: Tuple[str, ...], extra: Any) -> str:
+        return "compute it for every item in one query before the loop (`.in_(...)` / GROUP BY)"
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if self.ctx.loop is None or not isinstance(node.func, cst.Attribute):
+            return
+        self._check(node, node.func, property_only=False)
+
+    def visit_Attribute(self, node: cst.Attribute) -> None:
+        if self.ctx.loop is None:
+            return
+        parent = self.ctx.parent_of(node) or self.ctx.parent
+        if isinstance(parent, cst.Call) and parent.func is node:
+            return
+        self._check(node, node, property_only=True)
+
+    def _check(self, report_node: cst.CSTNode, attr: cst.Attribute, property_only: bool) -> None:
+        name = attr.attr.value
+        if name.startswith("__") or not self.active_here():
+            return
+        got = self.owner_and_loop(attr)
+        if got is None or got[1] is None:
+            return
+        owner, loop, extra = got
+        index = self.ctx.index
+        fn = index.find_method(owner, name)
+        if fn is None:
+            return
+        is_prop = any(d.rsplit(".", 1)[-1] in _MEMBER_DECORATORS for d in fn.decorators)
+        if property_only != is_prop:
+            return
+        path = index.query_path(fn.qualname)
+        if path is None or self.covered(fn.qualname, path, extra):
+            return
+        chain = " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path[:-1]) + " -> " + path[-1]
+        self.report(
+            report_node,
+            f"`{N.short(report_node)}` runs a query on every iteration of {self.ctx.loop_label(loop)} ({chain}); {self.fix_for(path, extra)}",
+            notes=(f"call path: {chain}",),
+        )
 
 
 class Adapter:

@@ -597,7 +597,7 @@ def _infer_call(node: cst.Call, ctx) -> Optional[DjType]:
         if is_self and method in ("get_queryset", "get_object"):
             t = view_queryset_in_context(ctx, skip_own=isinstance(func.value, cst.Call))
             cls = ctx.class_frame
-            if t is None and method == "get_queryset" and isinstance(func.value, cst.Call) and cls is not None and _is_model_admin(ctx.index, cls.qualname):
+            if t is None and method == "get_queryset" and isinstance(func.value, cst.Call) and cls is not None and is_model_admin(ctx.index, cls.qualname):
                 m = admin_model(ctx, cls)
                 t = DjType(QS, m, origin=node) if m else None
             if t is not None and method == "get_object":
@@ -950,7 +950,7 @@ def serializer_object(ctx, cls_qualname: str, method: str) -> Optional[DjType]:
     return DjType(INST, ser.model, covered or frozenset(), bool(covered is not None and select_all), per_object=cls_qualname)
 
 
-def _is_model_admin(index, cls_qualname: str) -> bool:
+def is_model_admin(index, cls_qualname: str) -> bool:
     cls = index.classes.get(cls_qualname)
     if cls is None:
         return False
@@ -985,7 +985,7 @@ def admin_model(ctx, cls_frame) -> Optional[str]:
 def admin_object(ctx, cls_frame, method: str) -> Optional[DjType]:
     """The object a ModelAdmin ``list_display`` method receives, one call per row of the changelist."""
     index = ctx.index
-    if not _is_model_admin(index, cls_frame.qualname):
+    if not is_model_admin(index, cls_frame.qualname):
         return None
     facts = index.classes.get(cls_frame.qualname)
     ld = None

@@ -8,7 +8,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.context import Context
 from querylint.frameworks.base import (
-    LAZY_RELATION, LEN_AS_COUNT, PK_ONLY, QUERY_IN_LOOP, TAKE_ONE, TRUTHINESS, WRITE_IN_LOOP, Adapter, Hit,
+    LAZY_RELATION, LEN_AS_COUNT, MEMBER_QUERY, PK_ONLY, QUERY_IN_LOOP, TAKE_ONE, TRUTHINESS, WRITE_IN_LOOP, Adapter, Hit,
 )
 from querylint.frameworks.peewee.overfetch import selects_columns, primary_key, unevaluated_query
 
@@ -17,13 +17,17 @@ class PeeweeAdapter(Adapter):
     name = "peewee"
     codes = {
         QUERY_IN_LOOP: "QL130", WRITE_IN_LOOP: "QL131", LAZY_RELATION: "QL132",
+        MEMBER_QUERY: "QL125",  # peewee model members were QL125 findings (shared with SQLAlchemy)
         LEN_AS_COUNT: "QL412", TAKE_ONE: "QL413", TRUTHINESS: "QL416", PK_ONLY: "QL417",
     }
 
     def detectors(self):
         from querylint.frameworks.peewee import n_plus_one as n1
 
-        return {QUERY_IN_LOOP: n1.PeeweeQueryInLoop, WRITE_IN_LOOP: n1.PeeweeWriteInLoop, LAZY_RELATION: n1.PeeweeForeignKeyInLoop}
+        return {
+            QUERY_IN_LOOP: n1.PeeweeQueryInLoop, WRITE_IN_LOOP: n1.PeeweeWriteInLoop,
+            LAZY_RELATION: n1.PeeweeForeignKeyInLoop, MEMBER_QUERY: n1.PeeweeMemberQueryInLoop,
+        }
 
     def query_detectors(self):
         from querylint.frameworks.peewee.n_plus_one import detect_peewee_query

@@ -7,11 +7,11 @@ from typing import Optional, Tuple
 
 import libcst as cst
 
-from querylint.loops import classify_loop, per_item_loop
-from querylint.frameworks.peewee.models import CLASS_READS, TERMINAL_ONE, PwValue, infer, model_of, peewee_models
-from querylint.frameworks.base import Detector
+from querylint.loops import classify_loop, per_item_loop, per_item_loop_by_key
+from querylint.frameworks.peewee.models import CLASS_READS, TERMINAL_ONE, PwValue, infer, model_of, peewee_models, uses_peewee
+from querylint.frameworks.base import Detector, MemberQueryDetector
 from querylint.rule import dedent, nodes as N
-from querylint.frameworks.sqlalchemy.infer import module_functions, param_chains
+from querylint.scope import module_functions, param_chains
 
 QUERY_TERMINALS = TERMINAL_ONE | {"count", "exists", "execute", "scalars"}
 INSTANCE_WRITES = {"save", "delete_instance"}
@@ -64,12 +64,7 @@ def classify_call(call: cst.Call, ctx) -> Optional[Tuple[str, str]]:
 
 
 def _per_item(v: PwValue, ctx):
-    if v.loop is None:
-        return None
-    for loop in reversed(ctx.loops):
-        if (id(loop.node), id(loop.clause)) == v.loop:
-            return loop if classify_loop(loop, ctx) == "items" else None
-    return None
+    return per_item_loop_by_key(v.loop, ctx)
 
 
 def _iterated_or_run(node, ctx) -> bool:
@@ -401,6 +396,20 @@ class PeeweeForeignKeyInLoop(Detector):
             f"`{N.short(node)}` queries `{child}` rows on every iteration of {self.ctx.loop_label(loop)}; "
             f"load them for all rows at once with `prefetch(<{model} query>, {child})`",
         )
+
+
+class PeeweeMemberQueryInLoop(MemberQueryDetector):
+    """A per-item call of a peewee model's method or property that runs a query (the peewee
+    variant of QL106; it answered to QL125 before the rules merged, and still does)."""
+
+    def active_here(self) -> bool:
+        return uses_peewee(self.ctx)
+
+    def owner_and_loop(self, attr: cst.Attribute):
+        pw = infer(attr.value, self.ctx)
+        if pw is None or pw.kind != "instance" or not pw.model or pw.loop is None:
+            return None
+        return pw.model, _per_item(pw, self.ctx), None
 
 
 def detect_peewee_query(node, ctx) -> Optional[str]:

@@ -16,6 +16,7 @@ from typing import List, Optional, Sequence, Tuple
 import libcst as cst
 
 from querylint import nodes as N
+from querylint.scope import module_functions, param_chains  # noqa: F401 (used here and re-exported)
 from querylint.context import Context
 from querylint.frameworks.sqlalchemy.models import EAGER, NOLOAD, QUERYING, RAISE, Mappings, Relationship, mappings
 
@@ -490,7 +491,7 @@ def _session_name(n: str) -> bool:
     return False
 
 
-def _is_fsa_db(node, ctx: Context) -> bool:
+def is_fsa_db(node, ctx: Context) -> bool:
     """``db`` in ``db.session`` / ``db.select``: a Flask-SQLAlchemy object (by assignment or by name)."""
     d = N.dotted(node)
     if d is None:
@@ -512,7 +513,7 @@ def _is_fsa_db(node, ctx: Context) -> bool:
 def _infer_attribute(expr: cst.Attribute, ctx: Context, depth: int) -> Optional[SAValue]:
     attr = expr.attr.value
     if attr == "session":
-        if _is_fsa_db(expr.value, ctx):
+        if is_fsa_db(expr.value, ctx):
             return SAValue("session")
         if isinstance(expr.value, cst.Name) and expr.value.value in ("self", "cls") and uses_sqlalchemy(ctx):
             return SAValue("session")
@@ -580,7 +581,7 @@ def _is_select_func(func, ctx: Context) -> Optional[str]:
         return None
     if q.startswith("sqlalchemy") or q.startswith("sqlmodel"):
         return last
-    if isinstance(func, cst.Attribute) and _is_fsa_db(func.value, ctx):
+    if isinstance(func, cst.Attribute) and is_fsa_db(func.value, ctx):
         return last
     return None
 
@@ -922,36 +923,3 @@ def returned_rows(call: cst.Call, ctx: Context) -> Optional[SAValue]:
 
 
 # ------------------------------------------------------------------ same-module helpers
-
-
-def module_functions(ctx):
-    """Module-level ``def``s of the file being linted, by name."""
-    def compute():
-        out = {}
-        for stmt in ctx.module_node.body:
-            if isinstance(stmt, cst.FunctionDef):
-                out[stmt.name.value] = stmt
-        return out
-
-    return ctx.memo(("module-functions",), compute)
-
-
-def param_chains(fn: cst.FunctionDef, param: str, ctx):
-    """Attribute chains read from ``param`` in ``fn`` (``("customer", "name")`` for ``order.customer.name``)."""
-    def compute():
-        if any(b for b in N.walk(fn.body) if isinstance(b, (cst.Assign, cst.AugAssign)) and any(
-            isinstance(t.target, cst.Name) and t.target.value == param for t in getattr(b, "targets", ()))):
-            return ()  # the parameter is rebound: give up
-        chains = []
-        for node in N.walk(fn.body, into_functions=False):
-            if isinstance(node, cst.Attribute):
-                parts = []
-                cur = node
-                while isinstance(cur, cst.Attribute):
-                    parts.append(cur.attr.value)
-                    cur = cur.value
-                if isinstance(cur, cst.Name) and cur.value == param:
-                    chains.append(tuple(reversed(parts)))
-        return tuple(dict.fromkeys(chains))
-
-    return ctx.memo(("param-chains", id(fn), param), compute)

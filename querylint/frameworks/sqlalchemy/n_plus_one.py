@@ -10,12 +10,11 @@ import libcst as cst
 
 from querylint.frameworks.dbapi import statement_call
 from querylint.loops import batch_by_name_only, classify_loop, per_item_loop
-from querylint.frameworks.peewee.models import infer as pw_infer, uses_peewee
-from querylint.frameworks.base import Detector
+from querylint.frameworks.base import Detector, MemberQueryDetector
 from querylint.frameworks.sqlalchemy.schemas import marshmallow_schemas, nested_fields, pydantic_models, schema_of
 from querylint.rule import dedent, nodes as N
 from querylint.frameworks.sqlalchemy.infer import (
-    _is_fsa_db,
+    is_fsa_db,
     module_functions,
     param_chains,
     describe_returned_rows,
@@ -73,7 +72,7 @@ def classify_call(call: cst.Call, ctx) -> Optional[Tuple[str, SAValue]]:
     recv = N.receiver(call)
     if recv is None or not uses_sqlalchemy(ctx):
         return None
-    if name in FSA_DB_READS and isinstance(recv, (cst.Name, cst.Attribute)) and _is_fsa_db(recv, ctx):
+    if name in FSA_DB_READS and isinstance(recv, (cst.Name, cst.Attribute)) and is_fsa_db(recv, ctx):
         first = N.arg(call, 0)
         if mapped_entity(first, ctx) is not None or (infer(first, ctx) is not None and infer(first, ctx).kind == "stmt"):
             return "query", SAValue("session")
@@ -157,13 +156,6 @@ def _execute_kind(call: cst.Call, ctx, base: SAValue) -> Optional[Tuple[str, SAV
         if verb in ("insert", "update", "delete"):
             return "write", base
     return "query", base
-
-
-def _loop_by_key(key, ctx):
-    for loop in reversed(ctx.loops):
-        if (id(loop.node), id(loop.clause)) == key:
-            return loop if classify_loop(loop, ctx) == "items" else None
-    return None
 
 
 def per_item(elem: Optional[Elem], ctx):
@@ -736,11 +728,11 @@ def _relationship_names(m, ctx):
 
 
 
-class OrmMethodQueryInLoop(Detector):
+class OrmMethodQueryInLoop(MemberQueryDetector):
     """
     ## What it does
-    Flags a per-item call of a model method or property (SQLAlchemy mapped classes, peewee
-    models) that runs a query: directly, through the functions it calls, or by reading a lazily
+    Flags a per-item call of a model method or property of a SQLAlchemy mapped class that runs a
+    query: directly, through the functions it calls, or by reading a lazily
     loaded relationship of `self` that the loop's query does not eager-load.
 
     ## Why is this bad?
@@ -813,64 +805,27 @@ class OrmMethodQueryInLoop(Detector):
         }
     ]
 
-    def visit_Call(self, node: cst.Call) -> None:
-        if self.ctx.loop is None or not isinstance(node.func, cst.Attribute):
-            return
-        self._check(node, node.func, property_only=False)
+    def active_here(self) -> bool:
+        return bool(mappings(self.ctx.index).classes)
 
-    def visit_Attribute(self, node: cst.Attribute) -> None:
-        if self.ctx.loop is None:
-            return
-        parent = self.ctx.parent_of(node) or self.ctx.parent
-        if isinstance(parent, cst.Call) and parent.func is node:
-            return
-        self._check(node, node, property_only=True)
-
-    def _check(self, report_node, attr: cst.Attribute, property_only: bool) -> None:
+    def owner_and_loop(self, attr: cst.Attribute):
         m = mappings(self.ctx.index)
-        if not m.classes and not uses_peewee(self.ctx):
-            return
-        name = attr.attr.value
-        if name.startswith("__"):
-            return
         base = infer(attr.value, self.ctx)
-        elem = None
-        if base is not None and base.kind == "instance" and base.elem is not None and base.elem.kind == "entity" and not base.elem.root_self:
-            elem = base.elem
-            if m.relationship(elem.entity, name) is not None:
-                return
-            owner, loop = elem.entity, per_item(elem, self.ctx)
-        else:
-            pw = pw_infer(attr.value, self.ctx) if uses_peewee(self.ctx) else None
-            if pw is None or pw.kind != "instance" or not pw.model or pw.loop is None:
-                return
-            owner, loop = pw.model, _loop_by_key(pw.loop, self.ctx)
-        if loop is None:
-            return
-        index = self.ctx.index
-        fn = index.find_method(owner, name)
-        if fn is None:
-            return
-        is_prop = any(last_part(d) in ("property", "cached_property", "hybrid_property") for d in fn.decorators)
-        if property_only != is_prop:
-            return
-        path = index.query_path(fn.qualname)
-        if path is None:
-            return
-        if elem is not None and len(path) == 2 and _only_covered_lazy_loads(fn.qualname, elem, index, m):
-            return
-        chain = " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path[:-1]) + " -> " + path[-1]
-        what = f"`{N.short(report_node)}`"
+        if base is None or base.kind != "instance" or base.elem is None or base.elem.kind != "entity" or base.elem.root_self:
+            return None
+        elem = base.elem
+        if m.relationship(elem.entity, attr.attr.value) is not None:
+            return None
+        return elem.entity, per_item(elem, self.ctx), elem
+
+    def covered(self, qualname: str, path, elem) -> bool:
+        return len(path) == 2 and _only_covered_lazy_loads(qualname, elem, self.ctx.index, mappings(self.ctx.index))
+
+    def fix_for(self, path, elem) -> str:
         hit = LAZY_LOAD_RE.search(path[-1])
         if hit is not None:
-            fix = f"eager-load `{hit.group(1)}.{hit.group(2)}` on {origin_text(elem, self.ctx) if elem is not None else 'the loop query'}"
-        else:
-            fix = "compute it for every item in one query before the loop (`.in_(...)` / GROUP BY)"
-        self.report(
-            report_node,
-            f"{what} runs a query on every iteration of {self.ctx.loop_label(loop)} ({chain}); {fix}",
-            notes=(f"call path: {chain}",),
-        )
+            return f"eager-load `{hit.group(1)}.{hit.group(2)}` on {origin_text(elem, self.ctx)}"
+        return super().fix_for(path, elem)
 
 
 def _only_covered_lazy_loads(qualname: str, elem: Elem, index, m) -> bool:
