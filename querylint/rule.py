@@ -96,6 +96,12 @@ class Rule:
         return (self,)
 
 
+def article(word: str) -> str:
+    """``word`` with its indefinite article, by sound for SQL verbs and names: "an INSERT",
+    "a SELECT", "an UPDATE", "a DELETE"."""
+    return f"{'an' if word[:1].upper() in 'AEIOU' else 'a'} {word}"
+
+
 def sections(doc: str) -> Dict[str, str]:
     """``## Heading`` sections of a rule docstring."""
     out: Dict[str, str] = {}

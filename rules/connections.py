@@ -411,6 +411,7 @@ def _covered(ex: cst.CSTNode, start: cst.CSTNode, close_ids: Set[int], flow: Flo
 class Verdict:
     code: str
     message: str
+    fix: Optional[str] = None
     severity: Optional[Severity] = None
 
 
@@ -524,8 +525,8 @@ def _verdicts(call: cst.Call, ctx) -> Iterator[Verdict]:
         if loop is not None:
             yield Verdict(
                 "QL202",
-                f"`{opened.what}` creates a new {res.label} on every iteration of {ctx.loop_label(loop)}; "
-                f"create it once before the loop and reuse it",
+                f"`{opened.what}` creates a new {res.label} on every iteration of {ctx.loop_label(loop)}",
+                "create it once before the loop and reuse it",
             )
 
     # 2. not released
@@ -534,7 +535,7 @@ def _verdicts(call: cst.Call, ctx) -> Iterator[Verdict]:
         problem = _release_problem(call, opened, holder, flow, ctx)
         if problem is not None:
             code = "QL204" if res.kind == "checkout" else "QL203"
-            yield Verdict(code, problem + per_request, Severity.ERROR if hit else None)
+            yield Verdict(code, problem[0] + per_request, problem[1], Severity.ERROR if hit else None)
 
     # 3. per request / per job
     if long_lived and hit is not None and not _lazy_or_shared(call, holder, ctx):
@@ -544,7 +545,7 @@ def _verdicts(call: cst.Call, ctx) -> Iterator[Verdict]:
         )
         if res.kind in ("sessionmaker", "scoped"):
             fix = "build the session factory once at module level and call it per request"
-        yield Verdict("QL201", f"`{opened.what}` opens a new {res.label} on every {per} ({describe(hit)}); {fix}")
+        yield Verdict("QL201", f"`{opened.what}` opens a new {res.label} on every {per} ({describe(hit)})", fix)
 
     # 4. a local connection/checkout/session held across slow external work until it is released
     if flow is not None and holder.kind == "local" and res.kind in ("connection", "session", "checkout"):
@@ -556,7 +557,8 @@ def _verdicts(call: cst.Call, ctx) -> Iterator[Verdict]:
             yield Verdict(
                 "QL205",
                 f"the {noun} `{holder.name}` from `{opened.what}` {held} while {N.short(slow.func, 40)}(...) "
-                f"at line {ctx.line(slow)} waits on {what}; release it before the slow call or do the call first",
+                f"at line {ctx.line(slow)} waits on {what}",
+                "release it before the slow call or do the call first",
             )
 
 
@@ -602,7 +604,8 @@ def _is_dependency(ctx) -> bool:
     return hit is not None and hit[0].startswith("dependency") and hit[1] == (frame.qualname,)
 
 
-def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow, ctx) -> Optional[str]:
+def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow, ctx) -> Optional[Tuple[str, str]]:
+    """(what is wrong, the fix) when the resource ``call`` opens is not released on every path."""
     res = opened.res
     what = opened.what
     if res.kind == "session" and res.driver == "sqlalchemy":
@@ -617,13 +620,13 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
                 if fate.closes or fate.escapes or fate.returned:
                     return None
             return (
-                f"`with {what}` commits or rolls back the transaction on exit but does not close the "
-                f"connection; use `with contextlib.closing({what}) as conn` or close it in a `finally` block"
+                f"`with {what}` commits or rolls back the transaction on exit but does not close the connection",
+                f"use `with contextlib.closing({what}) as conn` or close it in a `finally` block",
             )
         if opened.checkout == "getconn":
             return (
-                f"`with {what}` does not return the connection to `{opened.pool_text}`; call "
-                f"`{opened.pool_text}.putconn(conn)` in a `finally` block"
+                f"`with {what}` does not return the connection to `{opened.pool_text}`",
+                f"call `{opened.pool_text}.putconn(conn)` in a `finally` block",
             )
         return None
     if holder.kind != "local" or holder.name is None:
@@ -649,16 +652,16 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
         else:
             how = f"call `{opened.pool_text}.putconn({name})` in a `finally` block"
         if returns or fate.closes:
-            return f"`{name}` checked out with `{what}` is returned to the pool only when no exception is raised; {how}"
+            return f"`{name}` checked out with `{what}` is returned to the pool only when no exception is raised", how
         if fate.yielded:
-            return f"the dependency yields `{name}` checked out with `{what}` but never returns it to the pool; {how}"
-        return f"`{name}` checked out with `{what}` is never returned to the pool ({verb}); {how}"
+            return f"the dependency yields `{name}` checked out with `{what}` but never returns it to the pool", how
+        return f"`{name}` checked out with `{what}` is never returned to the pool ({verb})", how
     # plain connections, sessions, raw/engine connections
     if fate.returned and not fate.yielded:
         if _is_dependency(ctx) and not fate.closes:
             return (
-                f"the dependency returns `{name}` from `{what}`, and FastAPI never closes what a dependency "
-                f"returns; `yield {name}` and close it in a `finally` block"
+                f"the dependency returns `{name}` from `{what}`, and FastAPI never closes what a dependency returns",
+                f"`yield {name}` and close it in a `finally` block",
             )
         return None
     if fate.yielded and fate.closes:
@@ -667,16 +670,16 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
     if not fate.closes:
         if fate.yielded:
             return (
-                f"the dependency yields `{name}` from `{what}` but never closes it; close it after the "
-                f"`yield` in a `finally` block"
+                f"the dependency yields `{name}` from `{what}` but never closes it",
+                "close it after the `yield` in a `finally` block",
             )
-        return f"the {noun} `{name}` from `{what}` is never closed; use `with` or close it in a `finally` block"
+        return f"the {noun} `{name}` from `{what}` is never closed", "use `with` or close it in a `finally` block"
     ex = early_exit(name, holder.node, fate, flow)
     if ex is not None:
         word = "returns" if isinstance(ex, cst.Return) else "raises"
         return (
-            f"the {noun} `{name}` from `{what}` is not closed when the function {word} at line {ctx.line(ex)}; "
-            f"use `with` or close it in a `finally` block"
+            f"the {noun} `{name}` from `{what}` is not closed when the function {word} at line {ctx.line(ex)}",
+            "use `with` or close it in a `finally` block",
         )
     return None
 
@@ -690,7 +693,7 @@ class _OpenRule(Rule):
             return
         for v in verdicts(node, self.ctx):
             if v.code == self.code:
-                self.report(node, v.message, severity=v.severity)
+                self.report(node, v.message, fix=v.fix, severity=v.severity)
 
 
 class ConnectionPerRequest(_OpenRule):
@@ -1300,7 +1303,7 @@ class ConnectionHeldAcrossSlowCall(Rule):
             return
         for v in verdicts(node, self.ctx):
             if v.code == self.code:
-                self.report(node, v.message, severity=v.severity)
+                self.report(node, v.message, fix=v.fix, severity=v.severity)
 
     def leave_With(self, node: cst.With) -> None:
         # on leave: the block's nodes have been visited, so the item's verdict sees its parents
@@ -1324,8 +1327,8 @@ class ConnectionHeldAcrossSlowCall(Rule):
                 self.report(
                     node,
                     f"`{'async with' if node.asynchronous is not None else 'with'} {N.short(item.item, 50)}` holds {desc} while {N.short(call.func, 40)}(...) at line "
-                    f"{self.ctx.line(call)} waits on {what}; do the slow work before the block or after it "
-                    f"commits (`on_commit`, a background task)",
+                    f"{self.ctx.line(call)} waits on {what}",
+                    fix="do the slow work before the block or after it commits (`on_commit`, a background task)",
                 )
                 return
 
@@ -1367,8 +1370,8 @@ class ConnectionHeldAcrossSlowCall(Rule):
                 self.report(
                     dec,
                     f"`@{N.short(expr, 40)}` holds a database transaction for the whole of `{node.name.value}()` while "
-                    f"{N.short(call.func, 40)}(...) at line {self.ctx.line(call)} waits on {what}; do the slow work "
-                    f"outside the transaction (`transaction.on_commit`, a background task)",
+                    f"{N.short(call.func, 40)}(...) at line {self.ctx.line(call)} waits on {what}",
+                    fix="do the slow work outside the transaction (`transaction.on_commit`, a background task)",
                 )
             return
 

@@ -89,7 +89,7 @@ class RelatedManagerInLoop(SiteChecks, Rule):
         fix = f'add .prefetch_related("{name}") to {where}'
         if site.method in ("count", "acount", "exists", "aexists"):
             fix = f'annotate it on {where} (`.annotate(n=Count("{name}"))`) or add .prefetch_related("{name}")'
-        return f"{site_text(site)} queries `{rel}` for every item of {self.ctx.loop_label(loop)}; {fix}"
+        return f"{site_text(site)} queries `{rel}` for every item of {self.ctx.loop_label(loop)}", fix
 
 
 
@@ -171,8 +171,8 @@ class PrefetchDefeatedInLoop(SiteChecks, Rule):
         name = rel.rsplit(".", 1)[-1]
         how = site.qs.defeated or site.method
         return (
-            f"`.{how}()` on the prefetched `{rel}` bypasses the prefetch cache and queries again for every item of "
-            f'{self.ctx.loop_label(loop)}; filter `{rel}.all()` in Python, or prefetch with `Prefetch("{name}", queryset=..., to_attr=...)`'
+            f"`.{how}()` on the prefetched `{rel}` bypasses the prefetch cache and queries again for every item of {self.ctx.loop_label(loop)}",
+            f'filter `{rel}.all()` in Python, or prefetch with `Prefetch("{name}", queryset=..., to_attr=...)`',
         )
 
 
@@ -231,7 +231,7 @@ class LoopInvariantQuery(SiteChecks, Rule):
     ]
 
     def message(self, loop, site):
-        return f"{site_text(site)} runs the same query on every iteration of {self.ctx.loop_label(loop)}; run it once before the loop and reuse the result"
+        return f"{site_text(site)} runs the same query on every iteration of {self.ctx.loop_label(loop)}", "run it once before the loop and reuse the result"
 
 
 
@@ -301,7 +301,8 @@ class DeferredFieldInLoop(Rule):
         how = f'add "{attr}" to the `.only(...)`' if base.only is not None else f'remove "{attr}" from the `.defer(...)`'
         self.report(
             node,
-            f"`{N.short(node, 50)}` reads a deferred field, one query per item of {self.ctx.loop_label(loop)}; {how} of {where_text(base, self.ctx)}",
+            f"`{N.short(node, 50)}` reads a deferred field, one query per item of {self.ctx.loop_label(loop)}",
+            fix=f"{how} of {where_text(base, self.ctx)}",
         )
 
 

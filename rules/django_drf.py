@@ -135,12 +135,12 @@ class SerializerMethodFieldQuery(Rule):
             return name
         return None
 
-    def _report_once(self, node, message) -> None:
-        key = (id(self.ctx.function.node), self.ctx.line(node), message.split(";")[0])
+    def _report_once(self, node, message, fix) -> None:
+        key = (id(self.ctx.function.node), self.ctx.line(node), message)
         if key in self._seen:
             return
         self._seen.add(key)
-        self.report(node, message)
+        self.report(node, message, fix=fix)
 
     def _check_site(self, node) -> None:
         if self.ctx.function is None:
@@ -161,15 +161,17 @@ class SerializerMethodFieldQuery(Rule):
         if site.kind in ("related", "defeat") and (t is None or t.per_object is None):
             return
         what = N.short(site.node, 60)
-        per = "row of the admin changelist" if self._is_admin() else f"object `{method}()` serializes"
+        admin = self._is_admin()
+        per = "row of the admin changelist" if admin else f"object `{method}()` serializes"
+        where = "the admin's `get_queryset`" if admin else "the queryset of the views using this serializer"
         if site.kind == "related":
             name = (t.related or "").rsplit(".", 1)[-1]
-            fix = f'prefetch_related("{name}") (or annotate the value) on the queryset of the views using this serializer'
+            fix = f'add prefetch_related("{name}") (or annotate the value) to {where}'
         elif site.kind == "defeat":
             fix = "filter the prefetched relation in Python, or prefetch it with Prefetch(..., to_attr=...)"
         else:
-            fix = "annotate the value on the view's queryset, or prefetch what it needs"
-        self._report_once(site.node, f"`{what}` runs a query for every {per}; {fix}")
+            fix = f"annotate the value on {where}, or prefetch what it needs"
+        self._report_once(site.node, f"`{what}` runs a query for every {per}", fix)
 
     visit_Call = _check_site
     visit_Name = _check_site
@@ -206,7 +208,7 @@ class SerializerMethodFieldQuery(Rule):
         else:
             fix = f'add .select_related("{p}") to the queryset of the views using this serializer'
             where = f"object `{method}()` serializes"
-        self._report_once(node, f"`{N.short(node, 50)}` loads a relation lazily for every {where}; {fix}")
+        self._report_once(node, f"`{N.short(node, 50)}` loads a relation lazily for every {where}", fix)
 
     def _is_admin(self) -> bool:
         cls = self.ctx.class_frame
@@ -338,7 +340,8 @@ class NestedSerializerWithoutPrefetch(Rule):
         self.report(
             target,
             f"`{ser_name}` reads {', '.join(f'`{f}`' for f in fields[:4])} for every object of this list view, but the "
-            f"queryset does not load {'it' if len(fields) == 1 else 'them'} (one query per object); add {fix}",
+            f"queryset does not load {'it' if len(fields) == 1 else 'them'} (one query per object)",
+            fix=f"add {fix}",
         )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -375,7 +378,8 @@ class NestedSerializerWithoutPrefetch(Rule):
         self.report(
             target,
             f"`{cls.name}(..., many=True)` reads {', '.join(f'`{f}`' for f in fields[:4])} for every object, but the "
-            f"queryset does not load {'it' if len(fields) == 1 else 'them'} (one query per object); add {fix}",
+            f"queryset does not load {'it' if len(fields) == 1 else 'them'} (one query per object)",
+            fix=f"add {fix}",
         )
 
 

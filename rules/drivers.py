@@ -7,7 +7,7 @@ import libcst as cst
 
 from querylint.frameworks.dbapi import PARAMSTYLE_OF_DRIVER, statement_call
 from querylint.loops import per_item_loop
-from querylint.rule import Rule, dedent, nodes as N
+from querylint.rule import Rule, article, dedent, nodes as N
 
 
 def _sql_verb(call: cst.Call) -> Optional[str]:
@@ -134,7 +134,7 @@ class QueryInLoop(Rule):
             )
         else:
             fix = "fetch every row in one set-based query (`WHERE id IN (...)` / `= ANY(...)`) or a join before the loop"
-        self.report(node, f"`{target}(...)` runs a {verb or 'database'} statement on every iteration of {where}; {fix}")
+        self.report(node, f"`{target}(...)` runs {article(verb) if verb else 'a database'} statement on every iteration of {where}", fix=fix)
 
 
 def detect_driver_query(node, ctx) -> Optional[str]:

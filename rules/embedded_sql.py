@@ -189,18 +189,19 @@ class SelectStar(_SqlRule):
             if item.sink.kind == "raw":
                 tables = C.star_over_join(stmt)
                 if tables:
-                    self.emit(item.origin, (
-                        f"`SELECT *` over a join ({', '.join(tables)}) in `{item.sink.label}()` returns the columns of every "
-                        "joined table; select the model's table with `t.*` or list the columns used"
-                    ))
+                    self.emit(
+                        item.origin,
+                        f"`SELECT *` over a join ({', '.join(tables)}) in `{item.sink.label}()` returns the columns of every joined table",
+                        fix="select the model's table with `t.*` or list the columns used",
+                    )
                 continue
             for use in C.returned_stars(stmt):
                 table = ", ".join(_table_name(item, t) for t in use.tables)
                 if use.qualifier:
-                    msg = f"`{use.qualifier}.*` returns every column of `{table}`; list the columns the code uses"
+                    msg = f"`{use.qualifier}.*` returns every column of `{table}`"
                 else:
-                    msg = f"`SELECT *` returns every column of `{table}`; list the columns the code uses"
-                self.emit(item.origin, msg)
+                    msg = f"`SELECT *` returns every column of `{table}`"
+                self.emit(item.origin, msg, fix="list the columns the code uses")
                 break
 
 
@@ -258,7 +259,7 @@ class UpdateDeleteWithoutWhere(_SqlRule):
                 what = "changes" if verb == "UPDATE" else "deletes"
                 unused = self._unused_id_params()
                 hint = f" (`{unused[0]}` is never used)" if unused else ""
-                self.emit(item.origin, f"`{verb}` of `{table}` has no WHERE clause: it {what} every row of the table{hint}; add the missing condition")
+                self.emit(item.origin, f"`{verb}` of `{table}` has no WHERE clause: it {what} every row of the table{hint}", fix="add the missing condition")
                 break
 
     def _unused_id_params(self) -> List[str]:
@@ -423,16 +424,13 @@ class FormattedSql(_SqlRule):
             if idents:
                 fixes.append(f"check {', '.join(f'`{h.source}`' for h in idents[:3])} against an allow-list of column/table names (identifiers cannot be bound)")
             if all(h.how.endswith("is a number") for h in holes):
-                msg = (
-                    f"SQL built with {kind} from {names}: the statement text changes with each value so it "
-                    f"cannot be prepared or cached; {' and '.join(fixes)}"
-                )
+                msg = f"SQL built with {kind} from {names}: the statement text changes with each value so it cannot be prepared or cached"
             else:
                 msg = (
                     f"SQL built with {kind} from {names}, not a constant: an injection risk, and the statement text "
-                    f"changes with each value so it cannot be prepared or cached; {' and '.join(fixes)}"
+                    f"changes with each value so it cannot be prepared or cached"
                 )
-            self.emit(node, msg, notes=notes)
+            self.emit(node, msg, fix=" and ".join(fixes), notes=notes)
 
 
 # --------------------------------------------------------------------------- QL304
@@ -503,10 +501,12 @@ class LeadingWildcardLike(_SqlRule):
                     if value is not None and _starts_with_wildcard(ev, value):
                         how = f"the bound pattern `{N.short(value, 30)}`"
                 if how:
-                    self.emit(item.origin, (
+                    self.emit(
+                        item.origin,
                         f"`{use.column} {use.op}` with {how} starts with a wildcard, so no B-tree index on "
-                        f"`{use.column}` can be used and every row is scanned; search a prefix, or use a trigram/full-text index"
-                    ))
+                        f"`{use.column}` can be used and every row is scanned",
+                        fix="search a prefix, or use a trigram/full-text index",
+                    )
                     return
 
 
@@ -585,10 +585,11 @@ class UnboundedSelectInRequest(_SqlRule):
         if len(path) > 1:
             via = " via " + " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path)
         names = ", ".join(dict.fromkeys(tables))
-        self.emit(item.origin, (
-            f"`{_text_excerpt(item.text)}` has no WHERE and no LIMIT and runs per request ({entry}{via}): "
-            f"it reads every row of `{names}`; add a LIMIT (paginate) or a WHERE"
-        ))
+        self.emit(
+            item.origin,
+            f"`{_text_excerpt(item.text)}` has no WHERE and no LIMIT and runs per request ({entry}{via}): it reads every row of `{names}`",
+            fix="add a LIMIT (paginate) or a WHERE",
+        )
 
     def _one_row(self, item: EmbeddedSql) -> bool:
         sink = item.sink
@@ -706,10 +707,11 @@ class FunctionOnIndexedColumn(_SqlRule):
     def check_tree(self, item, stmts):
         for stmt in stmts:
             for w in C.wrapped_columns(stmt):
-                self.emit(item.origin, (
-                    f"`{w.function}` in {w.clause} wraps the column `{w.column}` in a function, so a plain index on "
-                    f"`{w.column}` cannot be used; compare the bare column (a range for dates) or add an expression index"
-                ))
+                self.emit(
+                    item.origin,
+                    f"`{w.function}` in {w.clause} wraps the column `{w.column}` in a function, so a plain index on `{w.column}` cannot be used",
+                    fix="compare the bare column (a range for dates) or add an expression index",
+                )
                 return
 
 
@@ -742,7 +744,7 @@ class OrderByRandom(_SqlRule):
 
     def check_tree(self, item, stmts):
         if any(C.random_order(s) for s in stmts):
-            self.emit(item.origin, "`ORDER BY random()` sorts every row of the table to pick a few; pick random keys in Python (or use TABLESAMPLE) instead")
+            self.emit(item.origin, "`ORDER BY random()` sorts every row of the table to pick a few", fix="pick random keys in Python (or use TABLESAMPLE) instead")
 
 
 # --------------------------------------------------------------------------- QL308
@@ -784,7 +786,7 @@ class VariableOffset(_SqlRule):
     def check_tree(self, item, stmts):
         for s in stmts:
             if C.variable_offsets(s):
-                self.emit(item.origin, "`OFFSET` with a variable value reads and discards every skipped row on each page; use keyset pagination (`WHERE id > last_seen_id ORDER BY id LIMIT n`)")
+                self.emit(item.origin, "`OFFSET` with a variable value reads and discards every skipped row on each page", fix="use keyset pagination (`WHERE id > last_seen_id ORDER BY id LIMIT n`)")
                 return
 
 
@@ -821,7 +823,7 @@ class NotInSubquery(_SqlRule):
         for s in stmts:
             found = C.not_in_subqueries(s)
             if found:
-                self.emit(item.origin, f"`{found[0]} NOT IN (SELECT ...)` matches nothing if the subquery yields a NULL and often cannot use an anti-join; use `NOT EXISTS (...)`")
+                self.emit(item.origin, f"`{found[0]} NOT IN (SELECT ...)` matches nothing if the subquery yields a NULL and often cannot use an anti-join", fix="use `NOT EXISTS (...)`")
                 return
 
 

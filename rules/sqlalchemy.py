@@ -77,8 +77,8 @@ class SqlalchemyRaiseloadAccess(Rule):
         self.report(
             node,
             f"`{N.short(node)}` reads `{rel.label}`, which is set to raise on lazy load (`raiseload` / `lazy=\"raise\"`): "
-            f"this access raises on every iteration of {self.ctx.loop_label(loop)}; eager-load it on {origin_text(elem, self.ctx)} "
-            f"(`.options({loader_hint(elem, rel, self.ctx)})`) or stop reading it",
+            f"this access raises on every iteration of {self.ctx.loop_label(loop)}",
+            fix=f"eager-load it on {origin_text(elem, self.ctx)} (`.options({loader_hint(elem, rel, self.ctx)})`) or stop reading it",
         )
 
 
@@ -181,8 +181,8 @@ class SqlalchemyDynamicRelationshipInLoop(Rule):
         child = last_part(rel.target) if rel is not None and rel.target else "the related class"
         self.report(
             node,
-            f"`{N.short(node)}` queries the dynamic relationship `{label}` on every iteration of {self.ctx.loop_label(loop)}; "
-            f"load the `{child}` rows for all items in one query (`.in_(...)` or GROUP BY) before the loop",
+            f"`{N.short(node)}` queries the dynamic relationship `{label}` on every iteration of {self.ctx.loop_label(loop)}",
+            fix=f"load the `{child}` rows for all items in one query (`.in_(...)` or GROUP BY) before the loop",
         )
 
 
@@ -287,8 +287,8 @@ class SqlalchemyLazyLoadInResponseModel(Rule):
         self.report(
             target,
             f"the response model `{model.rsplit('.', 1)[-1]}` reads `{field_path}`, the lazily loaded {rel.kind_word} "
-            f"`{rel.label}`, for every row while the response is serialised; add "
-            f"`.options({loader_hint(hint_elem, rel, self.ctx)})` to {origin_text(elem, self.ctx)}",
+            f"`{rel.label}`, for every row while the response is serialised",
+            fix=f"add `.options({loader_hint(hint_elem, rel, self.ctx)})` to {origin_text(elem, self.ctx)}",
         )
 
     def _lazy_nested(self, elem, model, m, depth):
@@ -411,7 +411,8 @@ class SqlalchemyLazyLoadInSchemaDump(Rule):
             self.report(
                 target,
                 f"`{schema.rsplit('.', 1)[-1]}(many=True).dump(...)` reads `{field_name}`, the lazily loaded {rel.kind_word} "
-                f"`{rel.label}`, for every row; add `.options({loader_hint(elem, rel, self.ctx)})` to {origin_text(elem, self.ctx)}",
+                f"`{rel.label}`, for every row",
+                fix=f"add `.options({loader_hint(elem, rel, self.ctx)})` to {origin_text(elem, self.ctx)}",
             )
             return
 

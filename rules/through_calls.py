@@ -107,8 +107,8 @@ class QueryThroughCallInLoop(Rule):
         chain = " -> ".join([f"line {self.ctx.loop_line(loop)} loop"] + [short_name(q) + "()" for q in path[:-1]] + [path[-1]])
         self.report(
             node,
-            f"`{N.short(node.func)}()` runs a query on every iteration of {self.ctx.loop_label(loop)} "
-            f"({chain}); fetch what it needs once before the loop, or give it a batch form",
+            f"`{N.short(node.func)}()` runs a query on every iteration of {self.ctx.loop_label(loop)}",
+            fix="fetch what it needs once before the loop, or give it a batch form",
             notes=(f"call path: {chain}",),
         )
 

@@ -32,13 +32,13 @@ def test_unparseable_sql_yields_no_rule_findings():
 
 def test_QL303_message_names_the_value_and_the_drivers_paramstyle():
     src = 'import sqlite3\ndef f(name):\n    conn = sqlite3.connect("a.db")\n    conn.execute(f"SELECT id FROM t WHERE name = \'{name}\'")\n    conn.close()\n'
-    (f,) = findings(src)
-    assert f[1] == "QL303" and "`name`" in f[2] and "`?` with sqlite3" in f[2]
+    (f,) = lint_files(src, select=["QL3"]).findings
+    assert f.rule == "QL303" and "`name`" in f.message and "`name`" in f.fix and "`?` with sqlite3" in f.fix
 
 
 def test_QL303_identifier_hole_suggests_an_allow_list():
-    (f,) = findings('def f(cur, sort):\n    cur.execute(f"SELECT id FROM t WHERE a ORDER BY {sort} LIMIT 5")\n')
-    assert "allow-list" in f[2]
+    (f,) = lint_files('def f(cur, sort):\n    cur.execute(f"SELECT id FROM t WHERE a ORDER BY {sort} LIMIT 5")\n', select=["QL3"]).findings
+    assert "allow-list" in f.fix and "bound parameter" not in f.fix  # an identifier cannot be bound
 
 
 def test_QL303_notes_how_constant_holes_were_resolved():

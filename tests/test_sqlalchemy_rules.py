@@ -401,21 +401,27 @@ def _messages(body, select):
     return [f.message for f in result.findings]
 
 
+def _fixes(body, select):
+    result = lint_files({"app/__init__.py": "", "app/models.py": MODELS, "app/views.py": HEADER + body}, select=list(select))
+    return [f.fix for f in result.findings]
+
+
 def test_messages_name_the_loop_the_query_and_the_fix():
     offset = HEADER.count("\n")
-    (msg,) = _messages("def f(s: Session):\n    rows = s.scalars(select(Customer)).all()\n    for c in rows:\n        print(c.orders)\n", ["QL122"])
-    assert msg == (
-        f"`c.orders` lazily loads the collection `Customer.orders` on every iteration of the loop at line {offset + 3}; "
-        f"add `.options(selectinload(Customer.orders))` to the query on line {offset + 2}"
-    )
-    (msg,) = _messages("def f(s: Session, ids):\n    return [s.get(Customer, i) for i in ids]\n", ["QL120"])
+    body = "def f(s: Session):\n    rows = s.scalars(select(Customer)).all()\n    for c in rows:\n        print(c.orders)\n"
+    (msg,) = _messages(body, ["QL122"])
+    assert msg == f"`c.orders` lazily loads the collection `Customer.orders` on every iteration of the loop at line {offset + 3}"
+    assert _fixes(body, ["QL122"]) == [f"add `.options(selectinload(Customer.orders))` to the query on line {offset + 2}"]
+    body = "def f(s: Session, ids):\n    return [s.get(Customer, i) for i in ids]\n"
+    (msg,) = _messages(body, ["QL120"])
     assert f"comprehension at line {offset + 2}" in msg
-    assert "`select(Customer).where(Customer.id.in_(ids))`" in msg
-    msgs = sorted(_messages("def f(s: Session):\n    return [len(o.lines) for c in s.scalars(select(Customer)) for o in c.orders]\n", ["QL122"]))
+    assert "`select(Customer).where(Customer.id.in_(ids))`" in _fixes(body, ["QL120"])[0]
+    body = "def f(s: Session):\n    return [len(o.lines) for c in s.scalars(select(Customer)) for o in c.orders]\n"
+    msgs = sorted(_messages(body, ["QL122"]))
     assert len(msgs) == 2  # c.orders per customer, then o.lines per order
     assert msgs[0].startswith("`c.orders` lazily loads the collection `Customer.orders`")
     # the hint follows the path from the query's root entity
-    assert "`.options(selectinload(Customer.orders).selectinload(Order.lines))`" in msgs[1]
+    assert any("`.options(selectinload(Customer.orders).selectinload(Order.lines))`" in f for f in _fixes(body, ["QL122"]))
     assert not any(m.endswith(".") for m in msgs)
 
 

@@ -123,7 +123,8 @@ class MemberQueryDetector(Detector):
         chain = " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path[:-1]) + " -> " + path[-1]
         self.report(
             report_node,
-            f"`{N.short(report_node)}` runs a query on every iteration of {self.ctx.loop_label(loop)} ({chain}); {self.fix_for(path, extra)}",
+            f"`{N.short(report_node)}` runs a query on every iteration of {self.ctx.loop_label(loop)}",
+            fix=self.fix_for(path, extra),
             notes=(f"call path: {chain}",),
         )
 

@@ -129,14 +129,16 @@ class SiteChecks:
         if hit is None or hit[0] != self.code:
             return
         _code, loop, site = hit
-        self.report(site.node, self.message(loop, site))
+        message, fix = self.message(loop, site)
+        self.report(site.node, message, fix=fix)
 
     visit_Call = _check
     visit_Name = _check
     visit_Attribute = _check
     visit_Subscript = _check
 
-    def message(self, loop, site: Site) -> str:  # pragma: no cover - overridden
+    def message(self, loop, site: Site) -> Tuple[str, str]:  # pragma: no cover - overridden
+        """(what and where, the fix)."""
         raise NotImplementedError
 
 
@@ -210,8 +212,8 @@ class OrmQueryInLoop(SiteChecks, Detector):
 
     def message(self, loop, site):
         return (
-            f"{site_text(site)} runs a query on every iteration of {self.ctx.loop_label(loop)}; fetch every row "
-            f"once before the loop (`filter(<field>__in=...)` / `in_bulk()`) and look items up in a dict"
+            f"{site_text(site)} runs a query on every iteration of {self.ctx.loop_label(loop)}",
+            "fetch every row once before the loop (`filter(<field>__in=...)` / `in_bulk()`) and look items up in a dict",
         )
 
 
@@ -286,7 +288,7 @@ class OrmWriteInLoop(SiteChecks, Detector):
             fix = "update every row in one statement (`filter(pk__in=...).update(...)`, `Case`/`When`) or `bulk_update` after the loop"
         else:
             fix = "batch the writes (`bulk_create` / `bulk_update` / one `update()`) outside the loop"
-        return f"{site_text(site)} writes to the database on every iteration of {self.ctx.loop_label(loop)}; {fix}"
+        return f"{site_text(site)} writes to the database on every iteration of {self.ctx.loop_label(loop)}", fix
 
 
 # ------------------------------------------------------------------------------------ attributes
@@ -423,8 +425,8 @@ class LazyRelationInLoop(Detector):
         kind = {"fk": "ForeignKey", "o2o": "OneToOneField", "rev_o2o": "reverse one-to-one", "gfk": "GenericForeignKey"}.get(rel.kind, "relation")
         self.report(
             node,
-            f"`{text}` loads a {kind} lazily, one query per item of {self.ctx.loop_label(loop)}; "
-            f'add .{how}("{path}") to {where}',
+            f"`{text}` loads a {kind} lazily, one query per item of {self.ctx.loop_label(loop)}",
+            fix=f'add .{how}("{path}") to {where}',
         )
 
 
@@ -581,8 +583,8 @@ class ModelQueryMemberInLoop(Detector):
         what = f"`{N.short(node, 50)}()`" if is_call else f"the property `{N.short(node, 50)}`"
         self.report(
             target,
-            f"{what} runs a query for every item of {self.ctx.loop_label(loop)} ({chain}); load what it needs with the "
-            "loop's queryset (`annotate`, `select_related`, `prefetch_related`) instead",
+            f"{what} runs a query for every item of {self.ctx.loop_label(loop)}",
+            fix="load what it needs with the loop's queryset (`annotate`, `select_related`, `prefetch_related`) instead",
             notes=(f"call path: {chain}",),
         )
 

@@ -198,8 +198,8 @@ class PeeweeQueryInLoop(Detector):
             text = f"iterating `{N.short(node)}`"
         self.report(
             node,
-            f"{text} runs a query on every iteration of {self.ctx.loop_label(loop)}; "
-            "fetch every row once before the loop (`.where(Model.field.in_(values))`) and look them up in a dict",
+            f"{text} runs a query on every iteration of {self.ctx.loop_label(loop)}",
+            fix="fetch every row once before the loop (`.where(Model.field.in_(values))`) and look them up in a dict",
         )
 
 
@@ -266,8 +266,8 @@ class PeeweeWriteInLoop(Detector):
             return
         self.report(
             node,
-            f"`{N.short(node)}` writes one row on every iteration of {self.ctx.loop_label(loop)}; "
-            "collect the rows and write them at once (`insert_many(...)`, `bulk_create`, `bulk_update`) inside `db.atomic()`",
+            f"`{N.short(node)}` writes one row on every iteration of {self.ctx.loop_label(loop)}",
+            fix="collect the rows and write them at once (`insert_many(...)`, `bulk_create`, `bulk_update`) inside `db.atomic()`",
         )
 
 
@@ -355,7 +355,8 @@ class PeeweeForeignKeyInLoop(Detector):
                 self.report(
                     node,
                     f"`{node.func.value}()` reads `{N.short(a.value)}.{chain[0]}`, loading the related `{target}` with a query on every "
-                    f"iteration of {self.ctx.loop_label(loop)}; select it with the rows (`.select({_last(base.model)}, {target}).join({target})`)",
+                    f"iteration of {self.ctx.loop_label(loop)}",
+                    fix=f"select it with the rows (`.select({_last(base.model)}, {target}).join({target})`)",
                 )
                 return
 
@@ -383,8 +384,8 @@ class PeeweeForeignKeyInLoop(Detector):
             target = _last(fk.target)
             self.report(
                 node,
-                f"`{N.short(node)}` loads the related `{target}` with a query on every iteration of {self.ctx.loop_label(loop)}; "
-                f"select it with the rows (`{model}.select({model}, {target}).join({target})`) or read `{N.short(node)}_id` if only the key is needed",
+                f"`{N.short(node)}` loads the related `{target}` with a query on every iteration of {self.ctx.loop_label(loop)}",
+                fix=f"select it with the rows (`{model}.select({model}, {target}).join({target})`) or read `{N.short(node)}_id` if only the key is needed",
             )
             return
         v = infer(node, self.ctx)
@@ -393,8 +394,8 @@ class PeeweeForeignKeyInLoop(Detector):
         child = _last(v.model)
         self.report(
             node,
-            f"`{N.short(node)}` queries `{child}` rows on every iteration of {self.ctx.loop_label(loop)}; "
-            f"load them for all rows at once with `prefetch(<{model} query>, {child})`",
+            f"`{N.short(node)}` queries `{child}` rows on every iteration of {self.ctx.loop_label(loop)}",
+            fix=f"load them for all rows at once with `prefetch(<{model} query>, {child})`",
         )
 
 

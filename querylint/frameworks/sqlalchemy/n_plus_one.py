@@ -335,7 +335,7 @@ class SqlalchemyQueryInLoop(Detector):
             fix = "count for every item in one grouped query (`func.count()` with `group_by`) before the loop"
         else:
             fix = "run one query for all items before the loop (`.in_(...)`, a join, or a GROUP BY) and look the results up in a dict"
-        self.report(node, f"{target} runs a query on every iteration of {where}; {fix}")
+        self.report(node, f"{target} runs a query on every iteration of {where}", fix=fix)
 
     # an inner loop's iterable that is a query: iterating it runs the query each time
     def visit_For(self, node: cst.For) -> None:
@@ -377,8 +377,8 @@ class SqlalchemyQueryInLoop(Detector):
             return
         self.report(
             it,
-            f"iterating `{N.short(it)}` runs a query on every iteration of {self.ctx.loop_label(loop)}; "
-            "run one query for all items before the loop and group the rows in Python",
+            f"iterating `{N.short(it)}` runs a query on every iteration of {self.ctx.loop_label(loop)}",
+            fix="run one query for all items before the loop and group the rows in Python",
         )
 
 
@@ -452,19 +452,17 @@ class SqlalchemySessionWriteInLoop(Detector):
         where = self.ctx.loop_label(loop)
         target = f"`{N.short(node.func)}(...)`" if node.args else f"`{N.short(node)}`"
         if name == "commit":
-            msg = f"{target} commits on every iteration of {where}; add the objects in the loop and commit once after it"
+            msg, fix = f"{target} commits on every iteration of {where}", "add the objects in the loop and commit once after it"
         elif name == "flush":
-            msg = f"{target} flushes to the database on every iteration of {where}; flush once after the loop (or let commit flush)"
+            msg, fix = f"{target} flushes to the database on every iteration of {where}", "flush once after the loop (or let commit flush)"
         elif name == "refresh":
-            msg = f"{target} re-reads the row with a SELECT on every iteration of {where}; drop the refresh or reload all rows once after the loop"
+            msg, fix = f"{target} re-reads the row with a SELECT on every iteration of {where}", "drop the refresh or reload all rows once after the loop"
         elif name == "merge":
-            msg = f"{target} may SELECT the row on every iteration of {where}; load the existing rows once (`.in_(...)`) or use `session.add`"
+            msg, fix = f"{target} may SELECT the row on every iteration of {where}", "load the existing rows once (`.in_(...)`) or use `session.add`"
         else:
-            msg = (
-                f"{target} runs a single-row write on every iteration of {where}; pass all rows at once "
-                "(`session.execute(update(Model), [{...}, ...])` / `insert(Model)` with a list runs one executemany)"
-            )
-        self.report(node, msg)
+            msg = f"{target} runs a single-row write on every iteration of {where}"
+            fix = "pass all rows at once (`session.execute(update(Model), [{...}, ...])` / `insert(Model)` with a list runs one executemany)"
+        self.report(node, msg, fix=fix)
 
 
 def _periodic(node, loop, ctx) -> bool:
@@ -554,8 +552,8 @@ class SqlalchemyLazyLoadInLoop(Detector):
             note = " (with an AsyncSession this implicit load raises `MissingGreenlet`)"
         self.report(
             node,
-            f"`{N.short(node)}` lazily loads the {rel.kind_word} `{rel.label}` on every iteration of {self.ctx.loop_label(loop)}; "
-            f"add `.options({loader_hint(elem, rel, self.ctx)})` to {origin_text(elem, self.ctx)}{note}",
+            f"`{N.short(node)}` lazily loads the {rel.kind_word} `{rel.label}` on every iteration of {self.ctx.loop_label(loop)}{note}",
+            fix=f"add `.options({loader_hint(elem, rel, self.ctx)})` to {origin_text(elem, self.ctx)}",
         )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -574,7 +572,8 @@ class SqlalchemyLazyLoadInLoop(Detector):
         self.report(
             node,
             f"`{helper}()` reads `{arg_text}.{chain}` (the lazily loaded {rel.kind_word} `{rel.label}`) on every iteration of "
-            f"{self.ctx.loop_label(loop)}; add `.options({loader_hint(elem, rel, self.ctx)})` to {origin_text(elem, self.ctx)}",
+            f"{self.ctx.loop_label(loop)}",
+            fix=f"add `.options({loader_hint(elem, rel, self.ctx)})` to {origin_text(elem, self.ctx)}",
         )
 
 
@@ -618,7 +617,8 @@ class SqlalchemyLazyLoadInLoop(Detector):
             self.report(
                 node,
                 f"`{N.short(node)}` reads `{field_name}` of `{label}`, the lazily loaded {rel.kind_word} `{rel.label}`, on every iteration of "
-                f"{self.ctx.loop_label(loop)}; add `.options({loader_hint(elem, rel, self.ctx)})` to {origin_text(elem, self.ctx)}",
+                f"{self.ctx.loop_label(loop)}",
+                fix=f"add `.options({loader_hint(elem, rel, self.ctx)})` to {origin_text(elem, self.ctx)}",
             )
             return
 
