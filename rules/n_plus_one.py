@@ -226,6 +226,7 @@ class MemberQueryInLoop(_PatternRule):
     code = "QL106"
     name = "model-member-query-in-loop"
     pattern = MEMBER_QUERY
+    subsumes = ("QL102",)  # the same call seen as a project function that queries: this is the more specific
 
 
 RULES = (QueryInLoop, WriteInLoop, LazyRelationInLoop, MemberQueryInLoop)

@@ -18,3 +18,6 @@ def test_fixture(case):
     details = {f"{f.path}:{f.span.line} {f.rule}": f.message for f in result.findings}
     assert not missing, f"missing findings {sorted(missing)}"
     assert not unexpected, f"unexpected findings {sorted(unexpected)}: {details}"
+    # one problem, one finding: no two rules report the same expression
+    spans = [(f.path, f.span) for f in result.findings]
+    assert len(spans) == len(set(spans)), sorted(f"{f.path}:{f.span.line}:{f.span.column} {f.rule}" for f in result.findings if spans.count((f.path, f.span)) > 1)
