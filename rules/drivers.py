@@ -7,6 +7,7 @@ import libcst as cst
 
 from querylint.frameworks.dbapi import PARAMSTYLE_OF_DRIVER, statement_call
 from querylint.loops import per_item_loop
+from querylint.sql.extract import runs_only_unbatchable
 from querylint.rule import Rule, article, dedent, nodes as N
 
 
@@ -118,8 +119,8 @@ class QueryInLoop(Rule):
         if obj is None:
             return
         loop = per_item_loop(self.ctx)
-        if loop is None:
-            return
+        if loop is None or runs_only_unbatchable(node, self.ctx):
+            return  # DDL / administration per item (a schema per tenant) cannot be one set-based query
         method = N.call_name(node)
         verb = _sql_verb(node)
         target = N.short(node.func)
@@ -139,7 +140,7 @@ class QueryInLoop(Rule):
 
 def detect_driver_query(node, ctx) -> Optional[str]:
     """Query detector for the project index: a driver statement anywhere in a function."""
-    if isinstance(node, cst.Call) and statement_call(node, ctx) is not None:
+    if isinstance(node, cst.Call) and statement_call(node, ctx) is not None and not runs_only_unbatchable(node, ctx):
         return N.short(node.func) + "(...)"
     return None
 

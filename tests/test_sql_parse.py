@@ -2,7 +2,7 @@
 import pytest
 
 from querylint.sql.parse import (
-    candidate_dialects, first_word, looks_like_sql, normalise, parse, parse_any, wrap_fragment,
+    candidate_dialects, first_word, looks_like_sql, normalise, parse, parse_any, unbatchable, wrap_fragment,
 )
 
 PARAMSTYLES = [
@@ -93,3 +93,30 @@ def test_looks_like_sql(text, sql):
 def test_wrap_fragments():
     assert parse(wrap_fragment("lower(name) = :qlp0", "condition")).ok
     assert parse(wrap_fragment("price * 2", "expression")).ok
+
+
+@pytest.mark.parametrize(
+    "sql, expected",
+    [
+        ("CREATE EXTENSION IF NOT EXISTS pg_trgm", True),
+        ("  drop table if exists t", True),
+        ("ALTER TABLE t ADD COLUMN c int", True),
+        ("/* tenant */ CREATE SCHEMA s", True),
+        ("SET search_path TO s", True),
+        ("VACUUM ANALYZE t", True),
+        ("INSTALL httpfs", True),
+        ("LOAD httpfs", True),
+        ("SELECT setval('t_id_seq', 1, false)", True),
+        ("select pg_catalog.setval(pg_get_serial_sequence('t', 'id'), 1)", True),
+        ("GRANT SELECT ON t TO r", True),
+        ("SELECT name FROM users WHERE id = %s", False),
+        ("INSERT INTO t VALUES (1)", False),
+        ("UPDATE t SET a = 1 WHERE id = 2", False),
+        ("DELETE FROM t WHERE id = 2", False),
+        ("COMMIT", False),  # a commit per item can be one commit: not exempt
+        ("WITH x AS (SELECT 1) SELECT * FROM x", False),
+        ("", False),
+    ],
+)
+def test_unbatchable_statements(sql, expected):
+    assert unbatchable(sql) is expected

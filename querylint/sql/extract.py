@@ -30,7 +30,7 @@ from querylint.context import Context, Scope
 from querylint.frameworks.dbapi import DIALECT_OF_DRIVER, infer, guess_driver_from_imports
 from querylint.sql.parse import (
     HOLE_PREFIX, Normalised, ParseResult, candidate_dialects, looks_like_sql, normalise, parse_any,
-    wrap_fragment,
+    unbatchable, wrap_fragment,
 )
 
 EXECUTE_METHODS = {"execute", "executemany", "executescript", "mogrify", "execute_many"}
@@ -1160,3 +1160,16 @@ def split_percent(fmt: str) -> Optional[List[Union[str, Spec]]]:
         out.append("".join(buf))
     return out
 
+
+def runs_only_unbatchable(call: cst.Call, ctx: Context) -> bool:
+    """Every SQL text known to reach ``call`` is DDL or administration (:func:`unbatchable`), and
+    at least one is known: per item, such a statement is not an N+1."""
+    found = extract(call, ctx)
+    if not found:  # ``session.execute(text("..."))``: the SQL sink is the ``text()`` call
+        arg = N.arg(call, 0)
+        if isinstance(arg, cst.Name):
+            arg = _resolve_value(ctx, arg)
+        if isinstance(arg, cst.Call):
+            found = extract(arg, ctx)
+    texts = [e.text for e in found if e.text]
+    return bool(texts) and all(unbatchable(t) for t in texts)

@@ -150,6 +150,31 @@ def first_word(text: str) -> Optional[str]:
     return m.group(0).upper() if m else None
 
 
+# Statements that define or administer the database rather than read or write rows: run once per
+# item (a schema per tenant, an extension per database, a setting per connection) they cannot be
+# batched into "one set-based query", so they are not N+1s.
+UNBATCHABLE_VERBS = frozenset({
+    "CREATE", "DROP", "ALTER", "TRUNCATE", "RENAME", "GRANT", "REVOKE", "COMMENT", "VACUUM", "ANALYZE",
+    "REINDEX", "CLUSTER", "REFRESH", "SET", "RESET", "SHOW", "INSTALL", "LOAD", "ATTACH", "DETACH", "PRAGMA",
+    "USE", "CHECKPOINT", "DISCARD", "DEALLOCATE", "LISTEN", "UNLISTEN", "NOTIFY", "SAVEPOINT", "RELEASE",
+    "LOCK", "EXPLAIN", "OPTIMIZE", "FLUSH", "KILL",
+})
+# ``SELECT setval('seq', ...)`` / ``pg_catalog.setval``: a sequence reset, one per table.
+_SEQUENCE_RESET = re.compile(r"^\s*SELECT\s+(?:pg_catalog\.)?setval\s*\(", re.I)
+
+
+def unbatchable(text: str) -> bool:
+    """Whether a statement is DDL or administration (``CREATE``/``DROP``/``ALTER``, ``CREATE
+    EXTENSION``, DuckDB ``INSTALL``/``LOAD``, ``SET``, ``VACUUM``, a sequence reset ...), which no
+    set-based query can replace."""
+    word = first_word(text)
+    if word is None:
+        return False
+    if word in UNBATCHABLE_VERBS:
+        return True
+    return word == "SELECT" and _SEQUENCE_RESET.match(text) is not None
+
+
 def looks_like_sql(text: str, verbs=SQL_VERBS) -> bool:
     """Starts with a SQL statement keyword and has a second word (``SELECT 1``, ``DELETE FROM t``)."""
     word = first_word(text)

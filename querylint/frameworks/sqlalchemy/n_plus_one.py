@@ -13,6 +13,7 @@ from querylint.loops import batch_by_name_only, classify_loop, per_item_loop
 from querylint.frameworks.base import Detector, MemberQueryDetector
 from querylint.frameworks.sqlalchemy.schemas import marshmallow_schemas, nested_fields, pydantic_models, schema_of
 from querylint.rule import dedent, nodes as N
+from querylint.sql.extract import runs_only_unbatchable
 from querylint.frameworks.sqlalchemy.infer import (
     is_fsa_db,
     module_functions,
@@ -151,6 +152,8 @@ def _execute_kind(call: cst.Call, ctx, base: SAValue) -> Optional[Tuple[str, SAV
     stmt = infer(N.arg(call, 0), ctx)
     if stmt is not None and stmt.bulk:
         return None
+    if runs_only_unbatchable(call, ctx):
+        return None  # ``text("CREATE SCHEMA ...")`` per tenant: DDL, not an N+1
     if stmt is not None and stmt.kind == "stmt" and stmt.origin is not None and isinstance(stmt.origin, cst.Call):
         verb = last_part(ctx.qualify(stmt.origin.func) or N.call_name(stmt.origin))
         if verb in ("insert", "update", "delete"):
