@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple, Type, cast
 
 from querylint import __version__
 from querylint.config import Config, ConfigError
@@ -15,6 +15,9 @@ from querylint.facts import FileFacts
 from querylint.parallel import Entry, Runner, unfreeze_trees
 from querylint.plugins import Registry, load_registry, select_rules, unknown_codes
 from querylint.types import FileError, Finding, Severity
+
+if TYPE_CHECKING:  # pragma: no cover
+    from querylint.rule import Rule
 
 
 @dataclass(frozen=True)
@@ -28,7 +31,7 @@ class RuleInfo:
     documentation: str
 
 
-def rule_info(rule: type) -> RuleInfo:
+def rule_info(rule: Type[Rule]) -> RuleInfo:
     return RuleInfo(rule.code, rule.name, rule.severity, rule.summary(), rule.documentation())
 
 
@@ -172,7 +175,7 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs) -> LintResu
         file_errors: Dict[str, FileError] = {}
         todo = []
         for e in entries:
-            hit = cache.get_facts(e.relpath, hashes[e.key]) if cache is not None and hashes[e.key] else None
+            hit = cache.get_facts(e.relpath, cast(str, hashes[e.key])) if cache is not None and hashes[e.key] else None
             if hit is not None:
                 facts[e.key], fdigests[e.key] = hit
             else:
@@ -183,7 +186,7 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs) -> LintResu
                 if cache is not None:
                     fdigests[key] = facts_digest(ff)
                     if hashes[key] and err is None:
-                        cache.put_facts(by_key[key].relpath, hashes[key], ff, fdigests[key])
+                        cache.put_facts(by_key[key].relpath, cast(str, hashes[key]), ff, fdigests[key])
             if err is not None:
                 file_errors[key] = err
         ordered = [facts[e.key] for e in entries if e.key in facts]
@@ -197,7 +200,7 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs) -> LintResu
             ff = facts.get(e.key)
             if ff is None or not ff.functions:
                 continue
-            hit = cache.get_queries(e.relpath, hashes[e.key], index_digest) if cache is not None and hashes[e.key] else None
+            hit = cache.get_queries(e.relpath, cast(str, hashes[e.key]), index_digest) if cache is not None and hashes[e.key] else None
             if hit is not None:
                 found_by_key[e.key] = hit
             else:
@@ -207,7 +210,7 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs) -> LintResu
             if Path(key) in target_keys:
                 result.errors.extend(errs)
             if cache is not None and not errs and hashes[key]:
-                cache.put_queries(by_key[key].relpath, hashes[key], index_digest, found)
+                cache.put_queries(by_key[key].relpath, cast(str, hashes[key]), index_digest, found)
         queries: Dict[str, List[str]] = {}
         for e in entries:  # merged in one fixed order, whatever the number of workers
             queries.update(found_by_key.get(e.key, {}))
@@ -226,7 +229,7 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs) -> LintResu
             if key in file_errors:
                 results[key] = FileResult(errors=[file_errors[key]])
                 continue
-            hit = cache.get_result(e.relpath, e.display, hashes[key]) if cache is not None and hashes[key] else None
+            hit = cache.get_result(e.relpath, e.display, cast(str, hashes[key])) if cache is not None and hashes[key] else None
             if hit is not None:
                 results[key] = hit
             else:
@@ -235,7 +238,7 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs) -> LintResu
             results[key] = res
             e = by_key[key]
             if cache is not None and not res.errors and hashes[key]:
-                cache.put_result(e.relpath, e.display, hashes[key], res)
+                cache.put_result(e.relpath, e.display, cast(str, hashes[key]), res)
         for key in lint_keys:
             res = results[key]
             result.files += 1

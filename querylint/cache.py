@@ -26,10 +26,13 @@ import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
+from typing import TYPE_CHECKING, Any, Dict, Iterable, Optional, Sequence, Tuple, Type
 
 from querylint import __version__
 from querylint.config import Config
+
+if TYPE_CHECKING:  # pragma: no cover
+    from querylint.rule import Rule
 
 MAGIC = "querylint-cache"
 FORMAT = 3
@@ -101,7 +104,7 @@ def code_fingerprint(module_names: Iterable[str]) -> Tuple[Tuple[str, int, int],
     return tuple(out)
 
 
-def settings_digest(config: Config, root: Path, rules: Sequence[type], detectors: Sequence, plugin_modules: Iterable[str]) -> str:
+def settings_digest(config: Config, root: Path, rules: Sequence[Type[Rule]], detectors: Sequence, plugin_modules: Iterable[str]) -> str:
     cfg = replace(config, source=None, root=None)
     return digest(
         MAGIC, FORMAT, __version__, sys.version, _version_of("libcst"), str(root), repr(cfg),

@@ -2,7 +2,7 @@
 ``self.method()``, ``Class.method()``, methods of objects built from a project class or annotated with one)."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, cast
 
 import libcst as cst
 
@@ -73,7 +73,7 @@ def annotation_class(annotation, ctx) -> Optional[str]:
     ann = annotation.annotation if isinstance(annotation, cst.Annotation) else annotation
     if isinstance(ann, cst.SimpleString):
         try:
-            ann = cst.parse_expression(ann.evaluated_value)
+            ann = cst.parse_expression(cast(str, ann.evaluated_value))  # a bytes annotation fails here
         except Exception:
             return None
     if isinstance(ann, cst.BinaryOperation) and isinstance(ann.operator, cst.BitOr):

@@ -11,7 +11,7 @@ import re
 import sys
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Any, Dict, Iterable, Mapping, Optional, Tuple
+from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
 if sys.version_info >= (3, 11):
     import tomllib
@@ -73,7 +73,7 @@ class Config:
 
     def ignores_for(self, relpath: str) -> Tuple[str, ...]:
         """Codes ignored for one file by ``per-file-ignores``."""
-        out = []
+        out: List[str] = []
         for pattern, codes in self.per_file_ignores:
             if path_matches(relpath, pattern):
                 out.extend(codes)

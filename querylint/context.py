@@ -9,10 +9,10 @@ A nested ``def`` inside a loop starts a fresh frame with no loops.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import libcst as cst
-from libcst.metadata import MetadataWrapper, PositionProvider
+from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from querylint import nodes as N
 from querylint.codes import finding_codes
@@ -59,7 +59,7 @@ class Binding:
     value: Optional[cst.BaseExpression]  # the value bound (RHS, iterable, context expression), when known
     target: Optional[cst.CSTNode]  # the whole target (to tell ``a`` from ``a, b = ...``)
     end: int  # ordinal after which the binding is visible
-    scope: "Scope" = field(repr=False, default=None)
+    scope: Optional["Scope"] = field(repr=False, default=None)
 
     @property
     def is_simple(self) -> bool:
@@ -197,8 +197,8 @@ class Context:
         self.is_test = config.is_test(relpath)
         self.stack: List[cst.CSTNode] = []
         self.frames: List[Frame] = []
-        self._parents: Dict[int, cst.CSTNode] = {}
-        self._positions = None
+        self._parents: Dict[int, Optional[cst.CSTNode]] = {}
+        self._positions: Optional[Mapping[cst.CSTNode, CodeRange]] = None
         self._scopes: Dict[int, Scope] = {}
         self._functions_by_qualname = {f.qualname: f for f in facts.functions}
         self._cache: Dict[Any, Any] = {}
@@ -254,7 +254,7 @@ class Context:
 
     def statement_of(self, node: cst.CSTNode) -> cst.CSTNode:
         """The innermost statement containing ``node`` (a small statement or a compound one)."""
-        current = node
+        current: Optional[cst.CSTNode] = node
         while current is not None:
             if isinstance(current, (cst.BaseSmallStatement, cst.BaseCompoundStatement)):
                 return current
@@ -322,7 +322,7 @@ class Context:
 
     def is_imported_from(self, expr, *modules: str) -> bool:
         q = self.qualify(expr)
-        return bool(q) and any(q == m or q.startswith(m + ".") for m in modules)
+        return q is not None and bool(q) and any(q == m or q.startswith(m + ".") for m in modules)
 
     def scope(self, frame: Optional[Frame] = None) -> Scope:
         frame = frame or self.function or (self.frames[0] if self.frames else None)

@@ -9,7 +9,7 @@ from __future__ import annotations
 import traceback
 from dataclasses import dataclass, field, replace
 from pathlib import Path
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, cast
 
 import libcst as cst
 
@@ -146,7 +146,8 @@ def _collect_queries(pf: ParsedFile, index: ProjectIndex, config: Config, detect
 
 
 def _context(pf: ParsedFile, index: ProjectIndex, config: Config) -> Context:
-    return Context(path=pf.display, relpath=pf.relpath, source=pf.source or "", module=pf.module, facts=pf.facts, index=index, config=config, file=str(pf.path))
+    # only called for a parsed and indexed file (``pf.facts`` set, so ``pf.module`` too)
+    return Context(path=pf.display, relpath=pf.relpath, source=pf.source or "", module=cast(cst.Module, pf.module), facts=cast(FileFacts, pf.facts), index=index, config=config, file=str(pf.path))
 
 
 def _drop_subsumed(candidates):

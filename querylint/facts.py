@@ -327,6 +327,7 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
         attrs: List[ClassAttr] = []
         methods: List[str] = []
         meta: List[Tuple[str, Value]] = []
+        inner: cst.CSTNode
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
         for stmt in body:
             if isinstance(stmt, cst.FunctionDef):

@@ -8,7 +8,7 @@ from __future__ import annotations
 import re
 import subprocess
 from pathlib import Path
-from typing import Dict, List, Optional, Set, Tuple, Union
+from typing import Dict, List, Optional, Set, Tuple, Union, cast
 
 ALL_LINES = None  # marker: every line of the file is new
 _HUNK_RE = re.compile(r"^@@ -\d+(?:,\d+)? \+(?P<start>\d+)(?:,(?P<count>\d+))? @@")
@@ -112,7 +112,7 @@ def filter_findings(result, changed: Dict[Path, Union[Set[int], None]], cwd: Pat
             p = Path(f.path)
             p = (p if p.is_absolute() else cwd / p).resolve()
             cache[f.path] = p
-        if p in changed and (changed[p] is ALL_LINES or f.span.line in changed[p]):
+        if p in changed and (changed[p] is ALL_LINES or f.span.line in cast(Set[int], changed[p])):
             keep.append(f)
     dropped = len(result.findings) - len(keep)
     result.findings = keep

@@ -8,7 +8,7 @@ plus the query sites the rule families' detectors find in each function. Family-
 from __future__ import annotations
 
 from collections import deque
-from typing import Any, Callable, Dict, Iterable, List, Mapping, Optional, Set, Tuple
+from typing import Any, Callable, Deque, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
 from querylint.facts import ClassFacts, FileFacts, FunctionFacts
 
@@ -179,7 +179,7 @@ class ProjectIndex:
     def reachable_from(self, entries: Iterable[str]) -> Dict[str, Tuple[str, ...]]:
         """Every function reachable from ``entries`` → the call path from its entry (breadth first)."""
         paths: Dict[str, Tuple[str, ...]] = {}
-        queue = deque()
+        queue: Deque[str] = deque()
         for e in entries:
             if e in self.functions and e not in paths:
                 paths[e] = (e,)
@@ -205,7 +205,7 @@ class ProjectIndex:
             for callee in self.callees(q):
                 callers.setdefault(callee, []).append(q)
         paths: Dict[str, Tuple[str, ...]] = {}
-        queue = deque()
+        queue: Deque[str] = deque()
         for q, queries in sorted(self.direct_queries.items()):
             if q in self.functions:
                 paths[q] = (q, queries[0])

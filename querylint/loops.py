@@ -12,7 +12,7 @@
 from __future__ import annotations
 
 import re
-from typing import Optional
+from typing import Optional, cast
 
 import libcst as cst
 
@@ -86,7 +86,7 @@ def _names_in(node: Optional[cst.CSTNode]) -> str:
 def classify_loop(loop: Loop, ctx: Context) -> str:
     def compute() -> str:
         if loop.kind == "while":
-            test = loop.node.test
+            test = cast(cst.While, loop.node).test
             lit = N.literal(test)
             if lit is not N.NOT_LITERAL and lit:
                 return "poll"

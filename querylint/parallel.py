@@ -15,7 +15,7 @@ import os
 import pickle
 import traceback
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, cast
 
 from querylint.config import Config
 from querylint.engine import FileResult, ParsedFile, collect_queries, lint_file, parse_file
@@ -81,23 +81,23 @@ class Shard:
         self.index.tree_provider = self.tree
 
     def set_queries(self, queries: Dict[str, Tuple[str, ...]]) -> None:
-        self.index.set_direct_queries(queries)
+        cast(ProjectIndex, self.index).set_direct_queries(queries)  # after set_index
 
     def queries(self, keys: Sequence[str]) -> Dict[str, Tuple[Dict[str, List[str]], List[FileError]]]:
-        out = {}
+        out: Dict[str, Tuple[Dict[str, List[str]], List[FileError]]] = {}
         for k in keys:
             pf = self._parsed(k)
             if pf.facts is None:
                 out[k] = ({}, [])
                 continue
-            out[k] = collect_queries(pf, self.index, self.config, self.detectors)
+            out[k] = collect_queries(pf, cast(ProjectIndex, self.index), self.config, self.detectors)
         return out
 
     def lint(self, keys: Sequence[str]) -> Dict[str, FileResult]:
         out = {}
         for k in keys:
             # trees stay until the run ends: other files' cross-file inference may read them
-            out[k] = lint_file(self._parsed(k), self.index, self.config, self.rules)
+            out[k] = lint_file(self._parsed(k), cast(ProjectIndex, self.index), self.config, self.rules)
         return out
 
 
@@ -349,7 +349,7 @@ class Runner:
     def _prepare_index(self, worker: _Worker) -> None:
         if not worker.has_index:
             if self._index_blob is None:
-                self._index_blob = pickle.dumps(("index", list(self.index_facts)), protocol=pickle.HIGHEST_PROTOCOL)
+                self._index_blob = pickle.dumps(("index", list(cast(Sequence[FileFacts], self.index_facts))), protocol=pickle.HIGHEST_PROTOCOL)
             worker.send_raw(self._index_blob)
             worker.receive()
             worker.has_index = True

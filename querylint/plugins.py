@@ -4,7 +4,7 @@ from __future__ import annotations
 import importlib
 import sys
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple
+from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type, cast
 
 from querylint.codes import Selection, known_prefix
 from querylint.rule import Rule, validate_rule
@@ -26,9 +26,9 @@ class RuleConflict(Exception):
 
 @dataclass
 class Registry:
-    rules: Dict[str, type] = field(default_factory=dict)  # code -> rule class
+    rules: Dict[str, Type[Rule]] = field(default_factory=dict)  # code -> rule class
     origins: Dict[str, str] = field(default_factory=dict)  # code -> module name
-    claimed: Dict[str, type] = field(default_factory=dict)  # code or alias -> rule class
+    claimed: Dict[str, Type[Rule]] = field(default_factory=dict)  # code or alias -> rule class
     detectors: List[Callable] = field(default_factory=list)  # query detectors for the index
     plugin_errors: List[Tuple[str, str]] = field(default_factory=list)  # (plugin name, message)
 
@@ -52,7 +52,7 @@ class Registry:
             if det not in self.detectors:
                 self.detectors.append(det)
 
-    def find(self, code: str) -> Optional[type]:
+    def find(self, code: str) -> Optional[Type[Rule]]:
         """The rule that ``code`` names: its own code, an alias (a per-ORM code it replaced) or its name."""
         code = code.strip()
         rule = self.rules.get(code.upper())
@@ -70,7 +70,7 @@ class Registry:
                 out[key] = (typ, expected)
         return out
 
-    def sorted_rules(self) -> List[type]:
+    def sorted_rules(self) -> List[Type[Rule]]:
         return [self.rules[c] for c in sorted(self.rules)]
 
 
@@ -92,7 +92,7 @@ def load_registry(extra_modules: Sequence[str] = ()) -> Registry:
         version = f" {dist.version}" if dist is not None and getattr(dist, "version", None) else ""
         sources.append((f"{ep.name} ({ep.value}{version})", ep.load, ep.value))
     for name in extra_modules:
-        sources.append((name, lambda n=name: importlib.import_module(n), name))
+        sources.append((name, cast(Callable[[], object], lambda n=name: importlib.import_module(n)), name))
     for label, load, origin in sources:
         if origin in seen:
             continue
@@ -107,7 +107,7 @@ def load_registry(extra_modules: Sequence[str] = ()) -> Registry:
     return registry
 
 
-def select_rules(registry: Registry, select, extend_select, ignore, preview: bool = False) -> List[type]:
+def select_rules(registry: Registry, select, extend_select, ignore, preview: bool = False) -> List[Type[Rule]]:
     """Rules that must run for the selection (longest matching prefix wins, as in ruff). A rule
     runs when one of its codes or aliases is enabled; its findings are then filtered one by one
     (:class:`querylint.codes.Selection`), so ``ignore = ["QL120"]`` drops only that variant."""

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import json
-from typing import Callable, Dict
+from typing import Callable, Dict, List
 
 from querylint import __version__
 from querylint.types import Finding
@@ -53,7 +53,7 @@ def format_summary_text(result) -> str:
 
 
 def finding_dict(f: Finding) -> Dict[str, object]:
-    d = {
+    d: Dict[str, object] = {
         "rule": f.rule,
         "name": f.name,
         "severity": f.severity.value,
@@ -190,7 +190,7 @@ def format_sarif(result) -> str:
     """SARIF 2.1.0: one run, the rules that ran (with their documentation as help), one result per finding."""
     infos = dict(getattr(result, "rule_info", {}) or {})
     codes = sorted(set(result.rules) | {f.rule for f in result.findings})
-    rules = []
+    rules: List[Dict[str, object]] = []
     index: Dict[str, int] = {}
     for code in codes:
         info = infos.get(code)

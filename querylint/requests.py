@@ -30,7 +30,7 @@ per request). Routes registered as statements (``app.add_url_rule(..., view_func
 from __future__ import annotations
 
 from collections import deque
-from typing import Dict, FrozenSet, Iterable, Optional, Tuple
+from typing import Deque, Dict, FrozenSet, Iterable, Optional, Set, Tuple
 
 from querylint.config import Config
 from querylint.facts import FunctionFacts
@@ -330,8 +330,9 @@ def is_startup(index: ProjectIndex, config: Config, qualname: Optional[str]) -> 
 def entry_points(index: ProjectIndex, config: Config) -> Dict[str, str]:
     """{function qualname: description of why it runs per request/job}."""
     out: Dict[str, str] = {}
-    routed = set()
-    depends = set()
+    routed: Set[str] = set()
+    depends: Set[str] = set()
+    fn: Optional[FunctionFacts]
     for facts in index.files.values():
         routed.update(facts.routes)
         depends.update(getattr(facts, "dependencies", ()))
@@ -422,7 +423,7 @@ def request_paths(index: ProjectIndex, config: Config) -> Dict[str, Tuple[str, T
 def _reachable(ix: ProjectIndex, entries) -> Dict[str, Tuple[str, ...]]:
     """Breadth-first over the call graph, plus ``Class()`` → ``Class.__init__`` edges."""
     paths: Dict[str, Tuple[str, ...]] = {}
-    queue = deque()
+    queue: Deque[str] = deque()
     for e in entries:
         if e in ix.functions and e not in paths:
             paths[e] = (e,)

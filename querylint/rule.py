@@ -7,7 +7,7 @@ from __future__ import annotations
 import inspect
 import re
 import textwrap
-from typing import Any, ClassVar, Dict, Mapping, Optional, Sequence, Tuple, Union
+from typing import Any, ClassVar, Dict, List, Mapping, Optional, Sequence, Tuple, Type, Union
 
 import libcst as cst
 
@@ -106,7 +106,7 @@ def sections(doc: str) -> Dict[str, str]:
     """``## Heading`` sections of a rule docstring."""
     out: Dict[str, str] = {}
     current = None
-    buf = []
+    buf: List[str] = []
     for line in doc.splitlines():
         m = re.match(r"^#+\s+(.*?)\s*$", line)
         if m:
@@ -120,7 +120,7 @@ def sections(doc: str) -> Dict[str, str]:
     return out
 
 
-def validate_rule(rule: type) -> Sequence[str]:
+def validate_rule(rule: Type[Rule]) -> Sequence[str]:
     """Problems with a rule class's declaration (empty when it is well formed)."""
     problems = []
     if not CODE_RE.match(rule.code or ""):

@@ -1,13 +1,13 @@
 """A memoised "does this project class derive from one of these bases" test, shared by rules."""
 from __future__ import annotations
 
-from typing import Callable
+from typing import Callable, Dict
 
 
 def subclass_test(ix, is_root: Callable[[str], bool], max_depth: int):
     """A function ``check(cls)``: some base of ``cls`` satisfies ``is_root``, directly or through project
     classes up to ``max_depth`` levels up. Results are memoised per call of ``subclass_test``."""
-    memo = {}
+    memo: Dict[str, bool] = {}
 
     def check(cls, depth=0) -> bool:
         if cls.qualname in memo:

@@ -39,7 +39,7 @@ class Walker:
             # which visitor classes handle ``cls``, and by which method, is the same for every
             # file: resolved once per run (hot path: many rules x node classes x files)
             key = (self._visitor_types, prefix, cls)
-            spec = _SPECS.get(key)
+            spec: Optional[Sequence[Tuple[int, str]]] = _SPECS.get(key)
             if spec is None:
                 spec = []
                 for i, v in enumerate(self.visitors):
@@ -195,7 +195,7 @@ def _all_params(params: cst.Parameters):
     return out
 
 
-_SPECIAL = {
+_SPECIAL: Dict[type, Callable] = {
     cst.FunctionDef: Walker._function,
     cst.Lambda: Walker._lambda,
     cst.ClassDef: Walker._class,

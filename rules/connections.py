@@ -17,7 +17,7 @@ transaction or a pooled connection while doing slow external work; the outermost
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, Iterator, List, Optional, Set, Tuple
+from typing import Dict, Iterator, List, Optional, Set, Tuple, cast
 
 import libcst as cst
 
@@ -221,6 +221,8 @@ def holder_of(call: cst.Call, ctx) -> Holder:
 class Flow:
     """Source order, parents and name uses of one function body (nested defs not entered)."""
 
+    _calls: List[cst.Call]  # set by _calls_of on first use
+
     def __init__(self, fn: cst.FunctionDef):
         self.fn = fn
         self.order: Dict[int, int] = {}
@@ -301,15 +303,15 @@ def fate_of(name: str, start: cst.CSTNode, flow: Flow, ctx=None) -> Fate:
             call = flow.parent.get(id(parent))
             cname = N.call_name(call) if isinstance(call, cst.Call) else None
             if cname in RETURN_METHODS or cname in ("closing", "aclosing"):
-                fate.closes.append(call)
-                fate.closes_in_finally = fate.closes_in_finally or flow.in_finally(call) or cname in ("closing", "aclosing")
+                fate.closes.append(cast(cst.Call, call))  # a call name: ``call`` is a Call
+                fate.closes_in_finally = fate.closes_in_finally or flow.in_finally(cast(cst.Call, call)) or cname in ("closing", "aclosing")
             elif cname in NON_OWNING_CALLS or (isinstance(call, cst.Call) and (N.dotted(call.func) or "").split(".")[0] in ("pd", "pandas", "logger", "log", "logging")):
                 pass
             else:
                 helper = _helper_use(call, parent, ctx) if ctx is not None and isinstance(call, cst.Call) else None
                 if helper == "close":
-                    fate.closes.append(call)
-                    fate.closes_in_finally = fate.closes_in_finally or flow.in_finally(call)
+                    fate.closes.append(cast(cst.Call, call))  # a helper was found: ``call`` is a Call
+                    fate.closes_in_finally = fate.closes_in_finally or flow.in_finally(cast(cst.Call, call))
                 elif helper != "use":
                     fate.escapes = True
             continue
@@ -549,7 +551,8 @@ def _verdicts(call: cst.Call, ctx) -> Iterator[Verdict]:
 
     # 4. a local connection/checkout/session held across slow external work until it is released
     if flow is not None and holder.kind == "local" and res.kind in ("connection", "session", "checkout"):
-        found = _held_slow(holder.name, holder.node, res.kind == "session", flow, ctx)
+        # a local holder has its name and assignment
+        found = _held_slow(cast(str, holder.name), cast(cst.CSTNode, holder.node), res.kind == "session", flow, ctx)
         if found is not None:
             slow, what = found
             held = "keeps its pooled connection and open transaction" if res.kind == "session" else "stays checked out"
@@ -616,7 +619,7 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
     if holder.kind == "with":
         if res.kind == "connection" and res.driver in WITH_DOES_NOT_CLOSE:
             if holder.name is not None:
-                fate = fate_of(holder.name, holder.node, flow, ctx)
+                fate = fate_of(holder.name, cast(cst.CSTNode, holder.node), flow, ctx)  # the WithItem
                 if fate.closes or fate.escapes or fate.returned:
                     return None
             return (
@@ -634,7 +637,7 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
     if opened.checkout == "acquire" and not isinstance(ctx.parent_of(call), cst.Await):
         return None  # ``pool.acquire()`` not awaited: a context manager used elsewhere
     name = holder.name
-    fate = fate_of(name, holder.node, flow, ctx)
+    fate = fate_of(name, cast(cst.CSTNode, holder.node), flow, ctx)  # a local holder has its assignment
     if fate.escapes:
         return None
     closing_with = [w for w in fate.with_uses if not (res.kind == "connection" and res.driver in WITH_DOES_NOT_CLOSE | WITH_AMBIGUOUS)]
@@ -674,7 +677,7 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
                 "close it after the `yield` in a `finally` block",
             )
         return f"the {noun} `{name}` from `{what}` is never closed", "use `with` or close it in a `finally` block"
-    ex = early_exit(name, holder.node, fate, flow)
+    ex = early_exit(name, cast(cst.CSTNode, holder.node), fate, flow)
     if ex is not None:
         word = "returns" if isinstance(ex, cst.Return) else "raises"
         return (
@@ -1082,7 +1085,7 @@ def _hold_of(item: cst.WithItem, ctx) -> Optional[Tuple[str, str]]:
     if isinstance(expr, cst.Await):
         expr = expr.expression
     if isinstance(expr, cst.Call) and N.call_name(expr) in ("closing", "aclosing") and N.arg(expr, 0) is not None:
-        expr = N.arg(expr, 0)  # ``with closing(psycopg2.connect(...)) as conn``
+        expr = cast(cst.BaseExpression, N.arg(expr, 0))  # ``with closing(psycopg2.connect(...)) as conn``
     if isinstance(expr, cst.Call):
         q = ctx.qualify(expr.func) or ""
         name = N.call_name(expr)
@@ -1177,7 +1180,7 @@ def _client_kind(recv, ctx) -> Optional[str]:
         return SLOW_CLIENTS.get(q or "")
     if isinstance(recv, cst.Attribute):
         # ``s3.meta.client`` / ``client.chat.completions``: judge by the root
-        root = recv
+        root: cst.BaseExpression = recv
         while isinstance(root, cst.Attribute):
             root = root.value
         if isinstance(root, cst.Name) and root.value not in ("self", "cls"):

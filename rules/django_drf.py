@@ -2,13 +2,13 @@
 querysets that do not load them (QL119)."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, cast
 
 import libcst as cst
 
 from querylint.frameworks.django.drf import drf_info
 from querylint.frameworks.django.models import SINGLE
-from querylint.frameworks.django.querysets import INST, is_model_admin, admin_object, class_attr_queryset, function_returns, graph_of, infer, view_queryset
+from querylint.frameworks.django.querysets import INST, DjType, is_model_admin, admin_object, class_attr_queryset, function_returns, graph_of, infer, view_queryset
 from querylint.frameworks.django.sites import is_loaded, is_store_target, relation_hop, site_of
 from querylint.rule import Rule, dedent, nodes as N
 
@@ -136,7 +136,7 @@ class SerializerMethodFieldQuery(Rule):
         return None
 
     def _report_once(self, node, message, fix) -> None:
-        key = (id(self.ctx.function.node), self.ctx.line(node), message)
+        key = (id(self.ctx.function.node), self.ctx.line(node), message)  # type: ignore[union-attr]  # callers check ctx.function
         if key in self._seen:
             return
         self._seen.add(key)
@@ -165,7 +165,7 @@ class SerializerMethodFieldQuery(Rule):
         per = "row of the admin changelist" if admin else f"object `{method}()` serializes"
         where = "the admin's `get_queryset`" if admin else "the queryset of the views using this serializer"
         if site.kind == "related":
-            name = (t.related or "").rsplit(".", 1)[-1]
+            name = (cast(DjType, t).related or "").rsplit(".", 1)[-1]  # checked above for "related"
             fix = f'add prefetch_related("{name}") (or annotate the value) to {where}'
         elif site.kind == "defeat":
             fix = "filter the prefetched relation in Python, or prefetch it with Prefetch(..., to_attr=...)"

@@ -598,6 +598,7 @@ class UnboundedSelectInRequest(_SqlRule):
         if sink.kind == "helper" and re.search(r"(one|first|scalar|single|row|value|val|get|exists|count)$", sink.method, re.I):
             return True
         # session.execute(text(...)).first() / cur.execute(...).fetchone()
+        node: Optional[cst.CSTNode]
         node = sink.call
         for _ in range(3):
             parent = self.ctx.parent_of(node) if self.ctx.parent_of(node) is not None else None

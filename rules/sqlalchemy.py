@@ -3,6 +3,8 @@ models and schema dumps (QL123, QL124, QL126, QL127). The patterns every ORM sha
 ``rules/n_plus_one.py``."""
 from __future__ import annotations
 
+from typing import cast
+
 import libcst as cst
 
 from querylint.frameworks.sqlalchemy.n_plus_one import (
@@ -270,7 +272,7 @@ class SqlalchemyLazyLoadInResponseModel(Rule):
         m = mappings(self.ctx.index)
         if not m.classes:
             return
-        model = self.ctx.memo(("response-model", id(fn.node)), lambda: route_response_model(fn.node, self.ctx))
+        model = self.ctx.memo(("response-model", id(fn.node)), lambda: route_response_model(cast(cst.FunctionDef, fn.node), self.ctx))
         if model is None:
             return
         v = infer(node.value, self.ctx)
@@ -405,7 +407,7 @@ class SqlalchemyLazyLoadInSchemaDump(Rule):
             if strategy(elem, rel) != "lazy" or reverse_of_parent(elem, rel, m):
                 continue
             fn = self.ctx.function
-            target = node
+            target: cst.CSTNode = node
             if elem.origin is not None and not elem.origin_label and fn is not None and inside_function(elem.origin, fn.node, self.ctx):
                 target = elem.origin
             self.report(

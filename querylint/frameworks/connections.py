@@ -14,7 +14,7 @@ from __future__ import annotations
 
 from collections import deque
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Tuple
+from typing import Deque, Dict, List, Optional, Tuple
 
 from querylint.frameworks.dbapi import CONNECT_FUNCS, ENGINE_FUNCS, POOL_FUNCS
 from querylint.index import ProjectIndex
@@ -207,7 +207,7 @@ def slow_paths(index: ProjectIndex) -> Dict[str, Tuple[str, ...]]:
     def compute(ix: ProjectIndex) -> Dict[str, Tuple[str, ...]]:
         callers: Dict[str, List[str]] = {}
         paths: Dict[str, Tuple[str, ...]] = {}
-        queue = deque()
+        queue: Deque[str] = deque()
         clients = module_clients(ix)
         for q, fn in sorted(ix.functions.items()):
             for target in fn.calls:

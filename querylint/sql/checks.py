@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Set, Tuple, Type
 
 from sqlglot import exp
 
@@ -47,7 +47,7 @@ WRAPPING_NAMES = {
     "date", "lower", "upper", "year", "month", "day", "to_char", "strftime", "date_format", "substr",
     "substring", "trim", "date_trunc", "to_date", "unaccent", "extract", "datepart", "convert",
 }
-COMPARISONS: Tuple[type, ...] = (exp.EQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In, exp.Between, exp.Like, exp.ILike)
+COMPARISONS: Tuple[Type[exp.Expression], ...] = (exp.EQ, exp.GT, exp.GTE, exp.LT, exp.LTE, exp.In, exp.Between, exp.Like, exp.ILike)
 RANDOM_NAMES = {"random", "rand", "newid", "dbms_random.value", "uuid", "gen_random_uuid"}
 
 

@@ -21,7 +21,7 @@ import dataclasses
 import re
 import string
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple, Union
+from typing import Dict, List, Optional, Sequence, Tuple, Union, cast
 
 import libcst as cst
 
@@ -475,7 +475,7 @@ class Evaluator:
             frame = self.ctx.class_frame
             if frame is None:
                 return None
-            cls_node = frame.node
+            cls_node = cast(cst.ClassDef, frame.node)  # a class frame's node
             for stmt in getattr(cls_node.body, "body", ()):
                 if isinstance(stmt, cst.SimpleStatementLine):
                     for small in stmt.body:
@@ -492,7 +492,7 @@ class Evaluator:
             fmt = self.pieces(recv, depth + 1, via, module_only)
             if fmt is None or not all(isinstance(p, str) for p in fmt):
                 return None
-            return self._format(call, "".join(fmt), depth, via, module_only)
+            return self._format(call, "".join(cast(List[str], fmt)), depth, via, module_only)
         if name in ("strip", "lstrip", "rstrip") and recv is not None and not call.args:
             return self.pieces(recv, depth + 1, via, module_only)
         if name in ("dedent", "cleandoc") and len(call.args) == 1:
@@ -516,7 +516,7 @@ class Evaluator:
                     if p is None:
                         return None
                     if i:
-                        out.append("".join(sep))
+                        out.append("".join(cast(List[str], sep)))
                     out.extend(p)
                 return out
         return None
@@ -525,7 +525,7 @@ class Evaluator:
         fmt = self.pieces(expr.left, depth + 1, via, module_only)
         if fmt is None or not all(isinstance(p, str) for p in fmt):
             return None
-        specs = split_percent("".join(fmt))
+        specs = split_percent("".join(cast(List[str], fmt)))
         if specs is None:
             return None
         right = expr.right
@@ -594,12 +594,13 @@ class Evaluator:
 
     def hole(self, expr: cst.BaseExpression, builder: cst.CSTNode, depth: int, via, module_only: bool) -> List[Piece]:
         """Pieces for a spliced value: its own pieces when it is a (built) string, else a Hole."""
+        text: Optional[str]
         if isinstance(expr, (cst.BinaryOperation, cst.Call, cst.Name)) and is_placeholder_list(expr, self, module_only):
             return [Hole(expr, builder, "placeholders", "a generated placeholder list", None, bool(via), anchor=via or None)]
         inner = self.pieces(expr, depth + 1, via, module_only)
         if inner is not None:
             if all(isinstance(p, str) for p in inner):
-                text = "".join(inner)
+                text = "".join(cast(List[str], inner))
                 return [Hole(expr, builder, "const", _const_how(self.ctx, expr), text, bool(via), anchor=via or None)]
             return inner
         kind, how, text = self.classify(expr, depth, module_only)
@@ -607,6 +608,7 @@ class Evaluator:
 
     def classify(self, expr: cst.BaseExpression, depth: int = 0, module_only: bool = False) -> Tuple[str, str, Optional[str]]:
         """(kind, how, text) of a non-string value spliced into SQL."""
+        text: Optional[str]
         if depth > 8:
             return "value", "", None
         ctx = self.ctx
@@ -713,6 +715,7 @@ class Evaluator:
 
     def classify_collection(self, coll: Optional[cst.BaseExpression], depth: int, module_only: bool) -> Tuple[str, str, Optional[str]]:
         """Whether a collection holds only constants (an allow-list): ("safe", how, None) or ("value", ...)."""
+        el: Union[cst.BaseElement, cst.BaseDictElement]
         if coll is None or depth > 8:
             return "value", "", None
         if isinstance(coll, cst.Call) and N.call_name(coll) in ("keys", "values", "items") and N.receiver(coll) is not None:
@@ -843,11 +846,11 @@ def _const_how(ctx: Context, expr: cst.BaseExpression) -> str:
     if isinstance(expr, cst.Name):
         found = ctx.bindings(expr.value, at=expr)
         if found and found[-1].kind == "import" and _imported_string(ctx, expr):
-            return f"constant `{expr.value}` imported from `{_imported_string(ctx, expr)[1].rpartition('.')[0]}`"
+            return f"constant `{expr.value}` imported from `{cast(Tuple[str, str], _imported_string(ctx, expr))[1].rpartition('.')[0]}`"
         if found and found[-1].scope is ctx.module_scope():
             return f"module-level constant `{expr.value}`"
         if _imported_string(ctx, expr):
-            return f"constant `{expr.value}` imported from `{_imported_string(ctx, expr)[1].rpartition('.')[0]}`"
+            return f"constant `{expr.value}` imported from `{cast(Tuple[str, str], _imported_string(ctx, expr))[1].rpartition('.')[0]}`"
         return f"local constant `{expr.value}`"
     if isinstance(expr, cst.Attribute):
         return f"constant `{N.short(expr, 40)}`"
@@ -869,7 +872,7 @@ def is_placeholder_list(expr: cst.BaseExpression, ev: "Evaluator", module_only: 
             return False
         return all(_is_placeholder_text(ev, s, module_only) or is_placeholder_list(s, ev, module_only, depth + 1) for s in (expr.left, expr.right))
     if isinstance(expr, cst.Call) and N.call_name(expr) in ("strip", "rstrip", "lstrip") and N.receiver(expr) is not None:
-        return is_placeholder_list(N.receiver(expr), ev, module_only, depth + 1) or _is_placeholder_text(ev, N.receiver(expr), module_only)
+        return is_placeholder_list(cast(cst.BaseExpression, N.receiver(expr)), ev, module_only, depth + 1) or _is_placeholder_text(ev, cast(cst.BaseExpression, N.receiver(expr)), module_only)
     if isinstance(expr, cst.Call) and N.call_name(expr) == "join" and expr.args:
         seq = expr.args[0].value
         if isinstance(seq, cst.Name):
@@ -951,7 +954,7 @@ def _sql_constant_uses(index) -> Dict[str, set]:
                 out.setdefault(name, set()).add(last)
                 continue
             target = index.resolve_function(callee, fn)
-            if target is not None and getattr(target, "sql_params", ()):
+            if target is not None and bool(getattr(target, "sql_params", ())):
                 out.setdefault(name, set()).add("helper")
     return out
 
@@ -1059,7 +1062,7 @@ def _leading_text(ev: Evaluator, expr: cst.BaseExpression) -> Optional[str]:
         firsts = [b for b in found if b.kind in ("assign", "annassign") and b.value is not None]
         if not firsts:
             return None
-        expr = firsts[0].value
+        expr = cast(cst.BaseExpression, firsts[0].value)  # filtered on value above
     p = ev.pieces(expr, 1, True)
     if p and isinstance(p[0], str):
         return p[0]

@@ -13,7 +13,7 @@ import logging
 import re
 from dataclasses import dataclass
 from functools import lru_cache
-from typing import Optional, Sequence, Tuple, Union
+from typing import List, Optional, Sequence, Tuple, Union, cast
 
 import sqlglot
 from sqlglot import exp
@@ -85,7 +85,7 @@ def normalise(text: str, qmark: bool = True) -> Normalised:
     alone (PostgreSQL drivers never use it, and it is a jsonb operator there).
     """
     out = []
-    placeholders = []
+    placeholders: List[Placeholder] = []
     pos = 0
     position = 0
 
@@ -235,7 +235,7 @@ def parse(sql: str, dialect: Optional[str] = None) -> ParseResult:
     statements = tuple(t for t in trees if t is not None and not isinstance(t, exp.Command))
     if not statements:
         return ParseResult((), dialect, ParseError("empty statement"))
-    return ParseResult(statements, dialect)
+    return ParseResult(cast(Tuple[exp.Expression, ...], statements), dialect)  # statements are Expression nodes
 
 
 def _plain(text: str) -> str:

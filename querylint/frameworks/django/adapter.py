@@ -53,6 +53,7 @@ class DjangoAdapter(Adapter):
         return Hit(f"testing `{N.short(node, 50)}` for truth loads every row", f"use `{N.short(node, 40)}.exists()`")
 
     def take_one(self, node: cst.CSTNode, ctx: Context) -> Optional[Hit]:
+        inner: Optional[cst.BaseExpression]
         if isinstance(node, cst.Call):  # next(iter(qs)): iterating a queryset fetches every row first
             inner = node.args[0].value
             if not isinstance(inner, cst.Call) or unwrap(inner, ("iter",)) is None:

@@ -8,9 +8,10 @@ For each list view: its serializer class.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Tuple
+from typing import Dict, List, Optional, Set, Tuple, Union
 
-from querylint.frameworks.django.models import FK, M2M, MANY, O2O, SINGLE, ModelGraph, model_graph
+from querylint.facts import ClassAttr, ClassFacts
+from querylint.frameworks.django.models import FK, M2M, MANY, O2O, SINGLE, ModelGraph, ModelInfo, model_graph
 from querylint.index import ProjectIndex
 
 _SERIALIZER_BASES = {"Serializer", "ModelSerializer", "HyperlinkedModelSerializer"}
@@ -76,9 +77,11 @@ def build_drf(index: ProjectIndex) -> DrfInfo:
         return None
 
     raw: Dict[str, List[Tuple[str, str, bool, Optional[str]]]] = {}  # ser -> (field, source, many, nested serializer)
+    a: Optional[ClassAttr]
+    nested: Union[ClassFacts, str, None]  # a resolved class, then a serializer qualname
     for q, cls in ser_classes.items():
         s = SerializerInfo(q, model_of(cls))
-        items = []
+        items: List[Tuple[str, str, bool, Optional[str]]] = []
         for c in reversed(index.mro_classes(cls)):
             if c.qualname not in ser_classes:
                 continue
@@ -123,7 +126,7 @@ def build_drf(index: ProjectIndex) -> DrfInfo:
             return out
         for fname, source, many, nested in raw.get(q, ()):
             parts = source.replace(".", "__").split("__")
-            cur = model
+            cur: Optional[ModelInfo] = model
             path: List[str] = []
             to_many = False
             ok = True

@@ -12,9 +12,9 @@ Everything here is plain data computed from :class:`~querylint.facts.ClassFacts`
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, FrozenSet, List, Optional, Set, Tuple
+from typing import Dict, FrozenSet, List, Optional, Set, Tuple, cast
 
-from querylint.facts import ClassFacts
+from querylint.facts import CallSummary, ClassFacts
 from querylint.index import ProjectIndex
 
 # relation kinds
@@ -232,7 +232,7 @@ def build_graph(index: ProjectIndex) -> ModelGraph:
     ]
     graph.user_model = users[0] if len(users) == 1 else None
 
-    declared: List[Tuple[str, str, str, ClassFacts, object]] = []  # (concrete model, field, kind, declaring class, call)
+    declared: List[Tuple[str, str, str, ClassFacts, CallSummary]] = []  # (concrete model, field, kind, declaring class, call)
     for q, cls in model_classes.items():
         info = graph.models[q]
         chain = [c for c in index.mro_classes(cls) if c.qualname in model_classes]
@@ -331,7 +331,7 @@ def build_graph(index: ProjectIndex) -> ModelGraph:
             accessor = info.name.lower() if kind == O2O else info.name.lower() + "_set"
         rkind = {FK: REV_FK, O2O: REV_O2O, M2M: REV_M2M}[kind]
         if accessor not in tinfo.relations:
-            tinfo.relations[accessor] = Relation(accessor, rkind, concrete, target, concrete, fname)
+            tinfo.relations[accessor] = Relation(accessor, rkind, concrete, cast(str, target), concrete, fname)  # tinfo found: target set
         if kind == M2M and target == concrete and related_name is None:
             pass
 

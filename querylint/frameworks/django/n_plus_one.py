@@ -3,7 +3,7 @@ per item of a loop (the Django variants of QL103-QL106; their old codes QL110, Q
 QL117), and the site classification the Django-only rules in ``rules/django.py`` share."""
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING, Any, Optional, Tuple, cast
 
 import libcst as cst
 
@@ -115,11 +115,29 @@ def _rebase_on_binding(site: Site, loop, ctx) -> Site:
 _EVAL_PARENTS = (cst.For, cst.CompFor, cst.Arg, cst.Subscript, cst.If, cst.While, cst.UnaryOperation)
 
 
+if TYPE_CHECKING:  # pragma: no cover
+    from typing import Protocol
+
+    from querylint.context import Context
+
+    class _SiteHost(Protocol):
+        """What :class:`SiteChecks` needs from the Rule or Detector it is mixed into."""
+
+        ctx: Context
+
+        @property
+        def code(self) -> str: ...
+
+        def report(self, node: cst.CSTNode, message: str, *, fix: Optional[str] = None) -> None: ...
+
+        def message(self, loop: Any, site: Site) -> Tuple[str, str]: ...
+
+
 class SiteChecks:
     """The visit methods of the site-classified checks (QL110/QL111 detectors, QL113/QL114/QL116 rules):
     each reports the sites :func:`loop_site` classifies under its own code."""
 
-    def _check(self, node) -> None:
+    def _check(self: _SiteHost, node) -> None:
         ctx = self.ctx
         if not ctx.frames or not ctx.frame.loops:
             return
@@ -577,7 +595,7 @@ class ModelQueryMemberInLoop(Detector):
         if key in self._seen:
             return
         self._seen.add(key)
-        target = parent if is_call else node
+        target = cast(cst.Call, parent) if is_call else node
         name = node.attr.value
         chain = _chain_text(self.ctx.loop_line(loop), name, path)
         what = f"`{N.short(node, 50)}()`" if is_call else f"the property `{N.short(node, 50)}`"

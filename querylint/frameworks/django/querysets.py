@@ -15,14 +15,14 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Any, Dict, FrozenSet, List, Optional, Tuple
+from typing import Any, Dict, FrozenSet, List, Optional, Tuple, Union, cast
 
 import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context, Frame
 from querylint.frameworks.django.models import (
-    EXTERNAL_USER, GFK, MANY, SINGLE, ModelGraph, ModelInfo, expand_paths, model_graph, split_path, sub_paths,
+    EXTERNAL_USER, GFK, MANY, SINGLE, ModelGraph, ModelInfo, Relation, expand_paths, model_graph, split_path, sub_paths,
 )
 
 QS, INST, LIST, ROWS = "qs", "inst", "list", "rows"
@@ -185,7 +185,7 @@ def apply_method(t: DjType, method: str, call: cst.Call, ctx) -> Optional[DjType
         paths, attrs, unknown = _prefetch_args(call, ctx, model)
         return replace(base, covered=base.covered | expand_paths(paths), to_attrs=base.to_attrs + tuple(attrs), opaque=base.opaque or unknown)
     if method == "only":
-        fields = _str_args(call)
+        fields: Union[List[str], FrozenSet[str]] = _str_args(call)
         if len(fields) != len(call.args):
             return replace(base, only=None, defer=frozenset())  # only(*names): unknown, stay silent
         fields = frozenset(s.split("__")[0] for s in fields)
@@ -570,6 +570,7 @@ def _infer_attribute(node: cst.Attribute, ctx) -> Optional[DjType]:
 
 def _infer_call(node: cst.Call, ctx) -> Optional[DjType]:
     func = node.func
+    m: Union[str, ModelInfo, None]  # a model qualname (admin), then a model
     if isinstance(func, cst.Attribute):
         method = func.attr.value
         recv = infer(func.value, ctx)
@@ -695,8 +696,8 @@ class _Offline:
     def __init__(self, ctx: Context, module: cst.Module):
         self.ctx = ctx
         self.module = module
-        self.defs: Dict[str, cst.CSTNode] = {}
-        self.chains: Dict[str, List[Tuple[str, cst.CSTNode]]] = {}
+        self.defs: Dict[str, Union[cst.FunctionDef, cst.ClassDef]] = {}
+        self.chains: Dict[str, List[Tuple[str, cst.CSTNode, str]]] = {}
         self._index(module, ctx.module, [])
 
     def _index(self, node, prefix, chain):
@@ -801,7 +802,7 @@ def _manager_loads(ctx, fn, base: DjType) -> Optional[DjType]:
                  if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in _DEFAULT_LOADS]
         t = replace(base, covered=frozenset(), origin=None)
         for call in reversed(calls):  # inner calls of a chain first
-            t = apply_method(t, call.func.attr.value, call, off.ctx) or t
+            t = apply_method(t, cast(cst.Attribute, call.func).attr.value, call, off.ctx) or t
         return t
     finally:
         off.ctx.frames = saved
@@ -1017,7 +1018,7 @@ def admin_object(ctx, cls_frame, method: str) -> Optional[DjType]:
             select_all = True
         elif lsr[0] == "list":
             covered = expand_paths(v for k, v in lsr[1] if k == "str")
-    elif any(model.relation(n) is not None and model.relation(n).kind in ("fk", "o2o") for n in names):
+    elif any(model.relation(n) is not None and cast(Relation, model.relation(n)).kind in ("fk", "o2o") for n in names):
         select_all = True  # the changelist select_related()s when list_display names a ForeignKey
     if "get_queryset" in facts.methods:
         t = function_returns(ctx, f"{cls_frame.qualname}.get_queryset")

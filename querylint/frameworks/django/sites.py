@@ -6,7 +6,7 @@ node on the file's context.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import FrozenSet, List, Optional, Tuple
+from typing import FrozenSet, List, Optional, Tuple, cast
 
 import libcst as cst
 
@@ -133,13 +133,13 @@ def _custom_manager_method(node: cst.Call, method: str, ctx) -> Optional[Site]:
     quals = graph.queryset_method_quals.get(method)
     if not quals:
         return None
-    recv = infer(node.func.value, ctx)
+    recv = infer(cast(cst.Attribute, node.func).value, ctx)  # called for ``<expr>.<method>(...)`` only
     if recv is None or recv.kind != QS or recv.related is not None:
         return None
     if not any(ctx.index.query_path(q) for q in quals):
         return None
     kind = "write" if any(w in method.lower() for w in _WRITE_WORDS) else "read"
-    return Site(kind, node, recv, method, node.func.value)
+    return Site(kind, node, recv, method, cast(cst.Attribute, node.func).value)
 
 
 def is_fresh(expr: cst.CSTNode, loop_node: cst.CSTNode, ctx) -> bool:
@@ -285,7 +285,7 @@ def is_store_target(node, ctx) -> bool:
     return False
 
 
-def loop_queryset_line(t: DjType, ctx) -> Optional[int]:
+def loop_queryset_line(t: Optional[DjType], ctx) -> Optional[int]:
     if t is None or t.origin is None:
         return None
     if not ctx.in_this_file(t.origin):

@@ -14,12 +14,13 @@ are already loaded.
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import Dict, FrozenSet, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Optional, Set, Tuple, cast
 
 import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context
+from querylint.facts import CallSummary
 from querylint.index import ProjectIndex
 
 
@@ -85,6 +86,7 @@ def peewee_models(index: ProjectIndex) -> PeeweeModels:
 def _compute(index: ProjectIndex) -> PeeweeModels:
     pm = PeeweeModels(index)
     flaskdb: Set[str] = set()
+    call: Optional[CallSummary]
     for f in index.files.values():
         for name, call in f.module_calls:
             if _last(call.func) == "FlaskDB":
@@ -224,6 +226,7 @@ def _loaded_from_select(call: cst.Call, ctx: Context, root: str) -> Set[str]:
 
 
 def _infer(expr, ctx: Context, depth: int) -> Optional[PwValue]:
+    name: Optional[str]
     if isinstance(expr, cst.Await):
         return infer(expr.expression, ctx, depth + 1)
     if isinstance(expr, cst.Name):
@@ -281,7 +284,7 @@ def _infer(expr, ctx: Context, depth: int) -> Optional[PwValue]:
                     return None
                 subs = {model_of(a.value, ctx) for a in expr.args[1:]}
                 subs.discard(None)
-                return PwValue("rows", inner.model, inner.loaded | frozenset(subs) | (frozenset({"*"}) if not subs else frozenset()), origin=inner.origin)
+                return PwValue("rows", inner.model, inner.loaded | frozenset(cast(Set[str], subs)) | (frozenset({"*"}) if not subs else frozenset()), origin=inner.origin)
             if name in ("list", "tuple", "sorted") and len(expr.args) == 1:
                 inner = infer(expr.args[0].value, ctx, depth + 1)
                 if inner is not None and inner.kind in ("query", "rows"):
@@ -310,7 +313,7 @@ def _infer(expr, ctx: Context, depth: int) -> Optional[PwValue]:
             if name in ("join", "join_from", "left_outer_join"):
                 joined = {model_of(a.value, ctx) for a in expr.args if a.keyword is None}
                 joined.discard(None)
-                return replace(base, loaded=base.loaded | frozenset(joined))
+                return replace(base, loaded=base.loaded | frozenset(cast(Set[str], joined)))  # None discarded
             if name in ("select", "select_extend"):
                 return replace(base, loaded=base.loaded | frozenset(_loaded_from_select(expr, ctx, base.model or "")))
             if name in ("limit", "paginate"):
@@ -323,7 +326,7 @@ def _infer(expr, ctx: Context, depth: int) -> Optional[PwValue]:
                         m = "*"
                     if m is not None:
                         subs.add(m)
-                return PwValue("rows" if name == "prefetch" else "query", base.model, base.loaded | frozenset(subs or {"*"}), base.loop, base.origin, base.limited)
+                return PwValue("rows" if name == "prefetch" else "query", base.model, base.loaded | frozenset(cast(Set[str], subs) or {"*"}), base.loop, base.origin, base.limited)
             if name in ROW_FORMATS:
                 return replace(base, model=None)
             if name in TERMINAL_ONE:

@@ -11,7 +11,7 @@ Only what can be shown is answered; everything else is ``None`` (the rules stay 
 from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
-from typing import List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple, Union, cast
 
 import libcst as cst
 
@@ -86,8 +86,9 @@ def parse_options(args: Sequence[cst.Arg], ctx: Context, depth: int = 0) -> Tupl
     """Loader options from ``.options(...)`` arguments: (options, opaque)."""
     out: List[Option] = []
     opaque = False
+    values: Optional[List[cst.BaseExpression]]
     for a in args:
-        values: List[cst.BaseExpression] = [a.value]
+        values = [a.value]
         if a.star == "*":
             values = _expand_sequence(a.value, ctx, depth)
             if values is None:
@@ -114,6 +115,7 @@ def _expand_sequence(node, ctx: Context, depth: int) -> Optional[List[cst.BaseEx
 
 def _parse_option(node, ctx: Context, prefix: Tuple[str, ...], owner: Optional[str], depth: int) -> Optional[List[Option]]:
     """One option expression (possibly chained) → options; None when unreadable."""
+    got: Union[List[Option], Tuple[Optional[str], Tuple[str, ...]], None]  # options, then an attribute path
     if depth > 6:
         return None
     if isinstance(node, cst.Name) and depth < 4:
@@ -133,7 +135,7 @@ def _parse_option(node, ctx: Context, prefix: Tuple[str, ...], owner: Optional[s
             return None
         out.extend(inner)
         # the chain continues from the deepest path of the receiver
-        base_owner, base = _chain_end(recv, prefix, owner)
+        base_owner, base = _chain_end(cast(cst.Call, recv), prefix, owner)
     else:
         base_owner, base = owner, prefix
         if recv is not None and not _is_module_ref(recv, ctx):
@@ -182,7 +184,7 @@ def _is_option_chain(call: cst.Call) -> bool:
 def _chain_end(call: cst.Call, prefix: Tuple[str, ...], owner: Optional[str]) -> Tuple[Optional[str], Tuple[str, ...]]:
     """Owner and path the chain ``call`` ends at (``joinedload(A.b).selectinload(B.c)`` → ("A", ("b", "c")))."""
     links = []
-    cur = call
+    cur: Optional[cst.Call] = call
     while isinstance(cur, cst.Call) and _is_option_chain(cur):
         links.append(cur)
         recv = N.receiver(cur)
@@ -588,6 +590,10 @@ def _is_select_func(func, ctx: Context) -> Optional[str]:
 
 def _infer_call(call: cst.Call, ctx: Context, depth: int) -> Optional[SAValue]:
     func = call.func
+    # names reused for different things along the branches below
+    parts: Sequence[Elem]
+    got: Union[SAValue, List[Option], None]
+    opts: Union[cst.BaseExpression, List[Option], None]
     name = N.call_name(call)
     if name is None:
         return None

@@ -170,6 +170,7 @@ def _compute(index: ProjectIndex) -> Mappings:
     m = Mappings(index)
     base_vars: Set[str] = set()  # qualified names of declarative_base() results
     fsa: Set[str] = set()  # qualified names of flask_sqlalchemy.SQLAlchemy() instances
+    call: Optional[CallSummary]
     for f in index.files.values():
         for name, call in f.module_calls:
             last = _last(call.func)

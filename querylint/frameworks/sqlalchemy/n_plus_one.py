@@ -4,7 +4,7 @@ QL121, QL122, QL125), and the query sites the project index records."""
 from __future__ import annotations
 
 import re
-from typing import Optional, Tuple
+from typing import Any, Optional, Tuple, cast
 
 import libcst as cst
 
@@ -75,7 +75,7 @@ def classify_call(call: cst.Call, ctx) -> Optional[Tuple[str, SAValue]]:
         return None
     if name in FSA_DB_READS and isinstance(recv, (cst.Name, cst.Attribute)) and is_fsa_db(recv, ctx):
         first = N.arg(call, 0)
-        if mapped_entity(first, ctx) is not None or (infer(first, ctx) is not None and infer(first, ctx).kind == "stmt"):
+        if mapped_entity(first, ctx) is not None or (infer(first, ctx) is not None and cast(SAValue, infer(first, ctx)).kind == "stmt"):
             return "query", SAValue("session")
     if name in SESSION_READS or name in SESSION_WRITES:
         base = infer(recv, ctx)
@@ -582,6 +582,8 @@ class SqlalchemyLazyLoadInLoop(Detector):
 
     def _serialiser_per_item(self, node: cst.Call) -> None:
         """``PostOut.model_validate(post)`` / ``PostSchema().dump(post)`` once per row, reading lazy relationships."""
+        if not isinstance(node.func, cst.Attribute):  # visit_Call calls it for ``<expr>.<name>(...)`` only
+            return
         name = node.func.attr.value
         if name not in ("model_validate", "from_orm", "validate", "dump"):
             return
@@ -628,6 +630,8 @@ class SqlalchemyLazyLoadInLoop(Detector):
 
 def helper_lazy_reads(call: cst.Call, ctx):
     """(helper, arg text, elem, relationship, loop, chain) when a same-module helper lazily loads from a per-item row."""
+    if not isinstance(call.func, cst.Name):  # visit_Call calls it for ``name(...)`` only
+        return None
     m = mappings(ctx.index)
     if not m.classes:
         return None
@@ -702,7 +706,7 @@ def reverse_of_parent(elem: Elem, rel: Relationship, m) -> bool:
     if rel.collection is not False or not elem.path:
         return False
     owner = elem.root
-    parent_rel = None
+    parent_rel: Any = None  # set by the loop (elem.path is not empty)
     for name in elem.path:
         parent_rel = m.relationship(owner, name)
         if parent_rel is None:

@@ -1,7 +1,7 @@
 """SQLAlchemy's answers to the over-fetch questions (what ``QL410``, ``QL411``, ``QL414``, ``QL415`` asked before)."""
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import Optional, Tuple, cast
 
 import libcst as cst
 
@@ -60,6 +60,6 @@ def entity_rows(iterable: cst.BaseExpression, attr: str, ctx: Context) -> Option
         return None
     if attr not in mappings(ctx.index).primary_keys(v.elem.entity):
         return None
-    return v.elem.entity, attr
+    return cast(str, v.elem.entity), attr  # an entity row: its entity is known
 
 
