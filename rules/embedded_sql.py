@@ -58,6 +58,10 @@ class _SqlRule(Rule):
 
     needs_tree = True
 
+    # Performance rules skip statements that read only system catalogues (information_schema,
+    # pg_catalog, sqlite_master): there is no index to lose and no table to scan that grows.
+    judges_catalogs = False
+
     def __init__(self, ctx):
         super().__init__(ctx)
         self._reported = set()
@@ -78,6 +82,8 @@ class _SqlRule(Rule):
                 stmts = self.statements(item)
                 if stmts is None:
                     continue
+                if not self.judges_catalogs:
+                    stmts = [st for st in stmts if not C.reads_system_catalog_only(st)]
                 try:
                     self.check_tree(item, stmts)
                 except RecursionError:
@@ -238,6 +244,7 @@ class UpdateDeleteWithoutWhere(_SqlRule):
     """
 
     code = "QL302"
+    judges_catalogs = True
     name = "update-delete-without-where"
     severity = Severity.ERROR
     VALID = [
@@ -361,6 +368,7 @@ class FormattedSql(_SqlRule):
     """
 
     code = "QL303"
+    judges_catalogs = True
     name = "formatted-sql"
     severity = Severity.ERROR
     needs_tree = False
@@ -816,6 +824,7 @@ class NotInSubquery(_SqlRule):
     """
 
     code = "QL309"
+    judges_catalogs = True
     name = "not-in-subquery"
     VALID = ['def f(cur):\n    cur.execute("SELECT id FROM users u WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id)")\n']
     INVALID = ['def f(cur):\n    cur.execute("SELECT id FROM users WHERE id NOT IN (SELECT user_id FROM orders)")  # want: QL309\n']
@@ -857,6 +866,7 @@ class UnparseableSql(_SqlRule):
     """
 
     code = "QL310"
+    judges_catalogs = True
     name = "unparseable-sql"
     severity = Severity.INFO
     default_enabled = False

@@ -372,3 +372,23 @@ def statement_verb(stmt: exp.Expression) -> str:
     if isinstance(node, (exp.Select, exp.SetOperation)):
         return "SELECT"
     return type(node).__name__.upper()
+
+
+SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "performance_schema", "mysql", "sys"})
+SYSTEM_TABLE_PREFIXES = ("pg_", "sqlite_")
+
+
+@memoised
+def reads_system_catalog_only(stmt: exp.Expression) -> bool:
+    """Every table the statement names is a system catalogue (``information_schema.columns``,
+    ``pg_catalog.pg_class``, ``pg_tables``, ``sqlite_master``), and it names at least one."""
+    tables = list(stmt.find_all(exp.Table))
+    if not tables:
+        return False
+    for t in tables:
+        schema = (t.db or "").lower()
+        name = (t.name or "").lower()
+        if schema in SYSTEM_SCHEMAS or name.startswith(SYSTEM_TABLE_PREFIXES):
+            continue
+        return False
+    return True

@@ -1175,4 +1175,21 @@ def runs_only_unbatchable(call: cst.Call, ctx: Context) -> bool:
         if isinstance(arg, cst.Call):
             found = extract(arg, ctx)
     texts = [e.text for e in found if e.text]
+    if not texts:  # not extracted (``INSTALL``, ``SET`` do not look like row SQL): the literal's start
+        lead = _literal_start(N.arg(call, 0), ctx)
+        texts = [lead] if lead else []
     return bool(texts) and all(unbatchable(t) for t in texts)
+
+
+def _literal_start(expr: Optional[cst.BaseExpression], ctx: Context) -> Optional[str]:
+    """The constant text a string argument starts with (a literal, an f-string's first text
+    part, a name bound once to one of those), or None."""
+    if isinstance(expr, cst.Name):
+        expr = _resolve_value(ctx, expr)
+    if isinstance(expr, cst.ConcatenatedString):
+        expr = expr.left
+    if isinstance(expr, cst.SimpleString):
+        return N.string_value(expr)
+    if isinstance(expr, cst.FormattedString) and expr.parts and isinstance(expr.parts[0], cst.FormattedStringText):
+        return expr.parts[0].value
+    return None
