@@ -140,14 +140,64 @@ def batch_by_name_only(loop: Loop, ctx: Context) -> bool:
 
 
 def per_item_loop(ctx: Context) -> Optional[Loop]:
-    """The innermost enclosing loop of the current frame whose iterations are per item of data.
+    """The innermost enclosing loop of the current frame whose iterations are per item of data
+    and in which the current node runs on every iteration (:func:`repeats_per_iteration`).
 
     None when not in a loop, or when every enclosing loop is a constant/batch/retry/poll loop.
     """
+    node = ctx.node
     for loop in reversed(ctx.loops):
-        if classify_loop(loop, ctx) == "items":
+        if classify_loop(loop, ctx) == "items" and (node is None or repeats_per_iteration(node, loop, ctx)):
             return loop
     return None
+
+
+_EXITS = (cst.Return, cst.Raise)
+_BLOCKS = (cst.IndentedBlock, cst.SimpleStatementSuite, cst.SimpleStatementLine)
+
+
+def repeats_per_iteration(node: cst.CSTNode, loop: Loop, ctx: Context) -> bool:
+    """Whether ``node`` can run on every iteration of ``loop``: not when it sits in an ``except``
+    branch inside the loop (it runs on errors only), nor when an unconditional ``return`` /
+    ``raise`` (or a ``break`` of this loop) follows it in its block (it runs at most once:
+    ``obj.save(); return obj``). Comprehensions always repeat."""
+    if loop.kind == "comprehension":
+        return True
+    return ctx.memo(("repeats", id(node), id(loop.node)), lambda: _repeats(node, loop, ctx))
+
+
+def _repeats(node: cst.CSTNode, loop: Loop, ctx: Context) -> bool:
+    chain = []  # ancestors of ``node`` below ``loop``, innermost first
+    for anc in ctx.ancestors(node):
+        if anc is loop.node:
+            break
+        if isinstance(anc, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return True  # defined in the loop, called who knows when
+        if isinstance(anc, cst.ExceptHandler):
+            return False  # runs on errors only
+        if isinstance(anc, _EXITS):
+            return False  # ``return order.customer.name``: the loop ends here
+        chain.append(anc)
+    else:
+        return True
+    child: cst.CSTNode = node
+    for i, anc in enumerate(chain):
+        if isinstance(anc, _BLOCKS) and child in anc.body:
+            # a ``break`` here leaves ``loop`` only when no inner loop sits between the two
+            nested = any(isinstance(a, (cst.For, cst.While)) for a in chain[i + 1:])
+            body = list(anc.body)
+            if any(_exits(later, nested) for later in body[body.index(child) + 1:]):
+                return False
+        child = anc
+    return True
+
+
+def _exits(stmt: cst.CSTNode, nested: bool) -> bool:
+    small = stmt.body if isinstance(stmt, cst.SimpleStatementLine) else (stmt,)
+    for s in small:
+        if isinstance(s, _EXITS) or (isinstance(s, cst.Break) and not nested):
+            return True
+    return False
 
 
 def per_item_loop_by_key(key, ctx: Context) -> Optional[Loop]:
@@ -155,7 +205,10 @@ def per_item_loop_by_key(key, ctx: Context) -> Optional[Loop]:
     loop their item comes from), when it runs once per item; else None."""
     if key is None:
         return None
+    node = ctx.node
     for loop in reversed(ctx.loops):
         if (id(loop.node), id(loop.clause)) == key:
-            return loop if classify_loop(loop, ctx) == "items" else None
+            if classify_loop(loop, ctx) != "items" or (node is not None and not repeats_per_iteration(node, loop, ctx)):
+                return None
+            return loop
     return None

@@ -13,7 +13,7 @@ from querylint.frameworks.django.sites import (
     Site, depends_on_loop, is_fresh, is_loaded, is_store_target, loop_queryset_line, per_item_loop_of,
     relation_hop, site_of,
 )
-from querylint.loops import per_item_loop
+from querylint.loops import per_item_loop, repeats_per_iteration
 from querylint import nodes as N
 from querylint.frameworks.base import Detector
 from querylint.rule import dedent
@@ -46,12 +46,14 @@ def loop_site(node: cst.CSTNode, ctx) -> Optional[Tuple[str, object, Site]]:
         if site is None:
             return None
         loop = per_item_loop(ctx) or _rows_loop(site, ctx)
-        if loop is None:
+        if loop is None or not repeats_per_iteration(site.node, loop, ctx):
             return None
         site = _rebase_on_binding(site, loop, ctx)
         kind = site.kind
         t = site.qs
         if kind in ("read", "instance-read"):
+            if _random_pick(site.expr):
+                return None  # ``order_by("?")`` per group: a deliberate random pick, no batch form
             if site.method in ("iterate", "build", "list", "tuple", "set", "sorted", "len", "bool", "index", "sum", "max", "min", "any", "all", "frozenset", "dict", "next", "iter", "reversed", "enumerate"):
                 if not is_fresh(site.expr, loop.node, ctx):
                     return None
@@ -79,6 +81,16 @@ def loop_site(node: cst.CSTNode, ctx) -> Optional[Tuple[str, object, Site]]:
         return None
 
     return ctx.memo(("dj-loop-site", id(node)), compute)
+
+
+def _random_pick(expr: cst.CSTNode) -> bool:
+    """The query chain orders at random (``.order_by("?")``)."""
+    cur = expr
+    while isinstance(cur, cst.Call) and isinstance(cur.func, cst.Attribute):
+        if cur.func.attr.value == "order_by" and any(N.string_value(a.value) == "?" for a in cur.args):
+            return True
+        cur = cur.func.value
+    return False
 
 
 def _rows_loop(site: Site, ctx):

@@ -9,7 +9,7 @@ from typing import Any, Optional, Tuple, cast
 import libcst as cst
 
 from querylint.frameworks.dbapi import statement_call
-from querylint.loops import batch_by_name_only, classify_loop, per_item_loop
+from querylint.loops import batch_by_name_only, classify_loop, per_item_loop, repeats_per_iteration
 from querylint.frameworks.base import Detector, MemberQueryDetector
 from querylint.frameworks.sqlalchemy.schemas import marshmallow_schemas, nested_fields, pydantic_models, schema_of
 from querylint.rule import dedent, nodes as N
@@ -167,6 +167,8 @@ def per_item(elem: Optional[Elem], ctx):
         return None
     for loop in reversed(ctx.loops):
         if (id(loop.node), id(loop.clause)) == elem.loop:
+            if ctx.node is not None and not repeats_per_iteration(ctx.node, loop, ctx):
+                return None  # in an ``except`` branch, or followed by ``return``/``break``: at most once
             if classify_loop(loop, ctx) == "items":
                 return loop
             # ``for post in page`` over a Pagination / Result: the rows' type outweighs the batch-like name
