@@ -13,6 +13,29 @@ from typing import Any, Callable, Deque, Dict, Iterable, List, Mapping, Optional
 from querylint.facts import ClassFacts, FileFacts, FunctionFacts
 
 
+# Decorators that memoise a function's result across calls (by its arguments): a query behind
+# one runs once per distinct key, not once per call, so a call per item is not an N+1.
+# ``cached_property`` is not here: it caches per instance, and a loop has one instance per item.
+MEMO_DECORATORS = frozenset({
+    "functools.cache", "functools.lru_cache", "cache", "lru_cache", "memoize", "memoized", "cached",
+    "ttl_cache", "cachetools.cached", "cachetools.func.ttl_cache", "cachetools.func.lru_cache",
+    "async_lru.alru_cache", "alru_cache",
+})
+
+
+def memoised(decorators) -> bool:
+    """A decorator list that memoises: ``@lru_cache``, ``@functools.cache``, Flask-Caching's
+    ``@cache.memoize()`` / ``@cache.cached()``, ``@cachetools.cached(...)``, Django's
+    ``@method_decorator(cache_page)`` is not (it caches a response, not a lookup)."""
+    for d in decorators:
+        last = d.rsplit(".", 1)[-1]
+        if d in MEMO_DECORATORS or last in ("memoize", "memoized", "lru_cache", "alru_cache", "ttl_cache"):
+            return True
+        if last in ("cache", "cached") and (d == last or d.startswith(("functools.", "cachetools.")) or "." in d):
+            return True  # ``@cache`` from functools, ``@app_cache.cached(...)``
+    return False
+
+
 class ProjectIndex:
     def __init__(self, files: Iterable[FileFacts] = ()):
         self.files: Dict[str, FileFacts] = {}
@@ -206,14 +229,15 @@ class ProjectIndex:
                 callers.setdefault(callee, []).append(q)
         paths: Dict[str, Tuple[str, ...]] = {}
         queue: Deque[str] = deque()
+        cached = {q for q, fn in self.functions.items() if memoised(fn.decorators)}
         for q, queries in sorted(self.direct_queries.items()):
-            if q in self.functions:
+            if q in self.functions and q not in cached:
                 paths[q] = (q, queries[0])
                 queue.append(q)
         while queue:
             current = queue.popleft()
             for caller in sorted(callers.get(current, ())):
-                if caller not in paths:
+                if caller not in paths and caller not in cached:
                     paths[caller] = (caller,) + paths[current]
                     queue.append(caller)
         return paths

@@ -302,3 +302,25 @@ def test_per_request_escalation_is_declared_by_the_rule_not_read_from_its_code(t
     assert by_code["QL190"].message == "touch" and by_code["QL190"].severity.name == "WARNING"
     assert by_code["QL990"].message.startswith("touch (per request:")
     assert by_code["QL990"].severity.name == "ERROR"
+
+
+@pytest.mark.parametrize(
+    "decorators, expected",
+    [
+        (("functools.lru_cache",), True),
+        (("functools.cache",), True),
+        (("app.extensions.cache.memoize",), True),
+        (("cache.cached",), True),
+        (("cachetools.cached",), True),
+        (("async_lru.alru_cache",), True),
+        (("functools.cached_property",), False),  # per instance: one per item of a loop
+        (("django.utils.functional.cached_property",), False),
+        (("property",), False),
+        (("app.route",), False),
+        ((), False),
+    ],
+)
+def test_memoising_decorators(decorators, expected):
+    from querylint.index import memoised
+
+    assert memoised(decorators) is expected
