@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple, Type, cast
 
 from querylint import __version__
+from querylint.contexts import shown
 from querylint.config import Config, ConfigError
 from querylint.cache import Cache, digest, facts_digest, settings_digest
 from querylint.discovery import rel_real, resolve_path, discover, display_path
@@ -60,6 +61,7 @@ class LintResult:
     cache_note: Optional[str] = None
     baselined: int = 0  # findings dropped because the baseline has them
     outside_diff: int = 0  # findings dropped by --diff
+    hidden: int = 0  # findings below min-confidence (test and seed code, weak evidence)
 
     @property
     def internal_errors(self) -> List[FileError]:
@@ -75,6 +77,7 @@ class LintResult:
             "findings": len(self.findings),
             "errors": len(self.errors),
             "suppressed": len(self.suppressed),
+            "hidden": self.hidden,
             "by_rule": dict(sorted(by_rule.items())),
         }
 
@@ -110,9 +113,18 @@ def lint_paths(
     ``jobs``: worker processes for large batches (the output never depends on it).
     """
     try:
-        return _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs)
+        return _by_confidence(_lint_paths(paths, config, root, registry, cwd, cache_dir, jobs), config)
     finally:
         unfreeze_trees()
+
+
+def _by_confidence(result: LintResult, config: Config) -> LintResult:
+    """Leave out findings below ``min-confidence`` (counted in ``hidden``): the default output
+    holds what is worth acting on; ``--min-confidence low`` shows the rest."""
+    kept = [f for f in result.findings if shown(f.confidence, config.min_confidence)]
+    result.hidden = len(result.findings) - len(kept)
+    result.findings = kept
+    return result
 
 
 def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs) -> LintResult:

@@ -56,6 +56,8 @@ def _fail(message: str) -> None:
 @click.option("--config", "config_path", type=click.Path(path_type=Path, dir_okay=False), help="Read settings from this file instead of the nearest pyproject.toml.")
 @click.option("--preview", is_flag=True, default=None, help="Enable preview rules.")
 @click.option("--report-unused-suppressions", is_flag=True, default=None, help="Report suppression comments that silence nothing (QL001).")
+@click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default=None,
+              help="Show findings of this confidence and above (default: medium; low adds test and seed code and weak evidence).")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of each finding.")
 @click.option("--output", "output_file", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to this file instead of stdout.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found.")
@@ -69,7 +71,7 @@ def _fail(message: str) -> None:
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Print a rule's documentation (ALL: every rule, as Markdown) and exit.")
 @click.version_option(__version__, "--version", prog_name="querylint", message="%(prog)s %(version)s")
-def main(paths, output_format, select, extend_select, ignore, config_path, preview, report_unused_suppressions,
+def main(paths, output_format, select, extend_select, ignore, config_path, preview, report_unused_suppressions, min_confidence,
          statistics, output_file, exit_zero, quiet, diff_ref, baseline_file, write_baseline_file, no_cache, cache_dir,
          jobs, list_rules, explain):
     """Find N+1 queries, connection misuse and risky SQL in Python code, without running it."""
@@ -104,6 +106,7 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
             ignore=_codes(ignore),
             preview=preview,
             report_unused_suppressions=report_unused_suppressions,
+            min_confidence=min_confidence,
         )
         check_selection(registry, config)
     except ConfigError as exc:

@@ -62,6 +62,8 @@ class Config:
     startup_functions: Tuple[str, ...] = ()
     # reporting
     report_unused_suppressions: bool = False
+    # findings below this confidence are left out of the output (querylint/contexts.py)
+    min_confidence: str = "medium"
     # where the config came from (for messages); not a key
     source: Optional[str] = field(default=None, compare=False)
     root: Optional[str] = field(default=None, compare=False)
@@ -126,6 +128,7 @@ _KEYS: Dict[str, Tuple[str, str, str]] = {
     "task-decorators": ("task_decorators", "dotted", 'a list of dotted names like "myapp.tasks.job"'),
     "startup-functions": ("startup_functions", "dotted", 'a list of dotted names like "myapp.app.create_app"'),
     "report-unused-suppressions": ("report_unused_suppressions", "bool", "true or false"),
+    "min-confidence": ("min_confidence", "confidence", 'one of "low", "medium", "high"'),
 }
 _DOTTED_RE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_*][\w]*)*$")
 
@@ -205,6 +208,10 @@ def config_from_dict(
                 if not _DOTTED_RE.match(item):
                     raise ConfigError(f"{_where(source, key)}: expected {expected}, got {item!r}")
             values[attr] = items
+        elif kind == "confidence":
+            if not isinstance(value, str) or value.lower() not in ("low", "medium", "high"):
+                raise ConfigError(f"{_where(source, key)}: expected {expected}, got {_describe(value)}")
+            values[attr] = value.lower()
         elif kind == "dialect":
             if not isinstance(value, str) or value.lower() not in SQL_DIALECTS:
                 raise ConfigError(f"{_where(source, key)}: expected {expected}, got {_describe(value)}")

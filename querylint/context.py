@@ -432,7 +432,7 @@ class Context:
 
     # ------------------------------------------------------------------ reporting
 
-    def report(self, rule, node: cst.CSTNode, message: str, severity: Optional[Severity] = None, notes: Sequence[str] = (), variant: Optional[str] = None, fix: Optional[str] = None) -> None:
+    def report(self, rule, node: cst.CSTNode, message: str, severity: Optional[Severity] = None, notes: Sequence[str] = (), variant: Optional[str] = None, fix: Optional[str] = None, confidence: str = "high") -> None:
         fn = self.function
         self.reports.append(
             Report(
@@ -444,6 +444,7 @@ class Context:
                 function=fn.qualname if fn else None,
                 codes=finding_codes(rule, variant),
                 fix=fix,
+                confidence=confidence,
             )
         )
 
@@ -458,3 +459,4 @@ class Report:
     function: Optional[str]
     codes: Tuple[str, ...] = ()  # the rule's code, then the alias of the variant that reported
     fix: Optional[str] = None
+    confidence: str = "high"  # the rule's own; capped by where the code runs (querylint/contexts.py)

@@ -16,6 +16,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.codes import Selection, matches_any
 from querylint.config import Config
+from querylint.contexts import cap, finding_context
 from querylint.context import Context
 from querylint.deep import TOO_DEEP, TooDeepSource, call_deep, parse_module
 from querylint.facts import FileFacts, collect_facts
@@ -235,8 +236,9 @@ def _lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Seque
         severity = rep.severity or rep.rule.severity
         message = rep.message
         notes = rep.notes
+        hit = request_context(index, config, rep.function)
+        context = finding_context(pf.relpath, config, hit)
         if rep.rule.per_request_escalation:
-            hit = request_context(index, config, rep.function)
             if hit is not None:
                 entry, path = hit
                 severity = severity.raised()
@@ -244,7 +246,10 @@ def _lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Seque
                 if len(path) > 1:
                     via = " via " + " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path)
                 message = f"{message} (per request: {entry}{via})"
-        finding = Finding(pf.display, span, rep.rule.code, rep.rule.name, severity, message, None, notes, codes[1:], rep.fix)
+        finding = Finding(
+            pf.display, span, rep.rule.code, rep.rule.name, severity, message, None, notes, codes[1:], rep.fix,
+            cap(rep.confidence, context), context,
+        )
         key = (finding.rule, span, message)
         if key in seen:
             continue

@@ -49,6 +49,8 @@ def format_summary_text(result) -> str:
         parts.append(f"{result.baselined} in the baseline")
     if getattr(result, "outside_diff", 0):
         parts.append(f"{result.outside_diff} outside the diff")
+    if getattr(result, "hidden", 0):
+        parts.append(f"{result.hidden} below min-confidence (--min-confidence low shows them)")
     return ", ".join(parts) + ".\n"
 
 
@@ -63,6 +65,8 @@ def finding_dict(f: Finding) -> Dict[str, object]:
         "end_line": f.span.end_line,
         "end_column": f.span.end_column,
         "message": f.message,
+        "confidence": f.confidence,
+        "context": f.context,
     }
     if f.fix:
         d["fix"] = f.fix
@@ -121,7 +125,7 @@ def format_github(result) -> str:
         if f.span.end_line == f.span.line:
             props.append(f"endColumn={f.span.end_column}")
         props.append(f"title={_gh_prop(f.rule)}")
-        text = f.rule + " " + f.message + (f"\nhelp: {f.fix}" if f.fix else "")
+        text = f.rule + " " + f.message + (f"\nhelp: {f.fix}" if f.fix else "") + f"\nconfidence: {f.confidence}, context: {f.context}"
         out.append(f"::{_GH_LEVEL[f.severity.value]} {','.join(props)}::{_gh_data(text)}")
     for e in result.errors:
         props = [f"file={_gh_prop(e.path)}"] + ([f"line={e.line}"] if e.line else []) + ["title=querylint"]
@@ -145,6 +149,7 @@ def format_gitlab(result) -> str:
                 "fingerprint": result.fingerprints.get(f) or _fallback_fingerprint(f),
                 "severity": _GITLAB_SEVERITY[f.severity.value],
                 "location": {"path": f.path, "lines": {"begin": f.span.line, "end": f.span.end_line}},
+                "content": {"body": (f"**Fix:** {f.fix}\n\n" if f.fix else "") + f"confidence: {f.confidence}, context: {f.context}"},
             }
         )
     return json.dumps(issues, indent=2, ensure_ascii=False) + "\n"
@@ -218,11 +223,13 @@ def format_sarif(result) -> str:
                 }
             ],
         }
+        props: Dict[str, object] = {"confidence": f.confidence, "context": f.context}
         if f.fix:
             # SARIF's own ``fixes`` need concrete edits; the remedy in words goes in the message's
             # markdown form and in the property bag, where viewers show it
             res["message"] = {"text": f.message, "markdown": f"{f.message}\n\n**Fix:** {f.fix}"}
-            res["properties"] = {"fix": f.fix}
+            props["fix"] = f.fix
+        res["properties"] = props
         if f.rule in index:
             res["ruleIndex"] = index[f.rule]
         fp = result.fingerprints.get(f)

@@ -77,14 +77,17 @@ class Rule:
         severity: Optional[Severity] = None,
         notes: Sequence[str] = (),
         variant: Optional[str] = None,
+        confidence: str = "high",
     ) -> None:
         """Record a finding at ``node``. Filtering (suppressions, selection) happens later, in one place.
 
         ``message`` says what and where, short; ``fix`` is the concrete remedy, shown on its own
         (a ``help:`` line in text, ``fix`` in JSON).
         ``variant``: the alias code of the variant that found it (a merged rule's per-ORM code,
-        e.g. ``"QL120"`` for SQLAlchemy's query in a loop); the finding then also answers to it."""
-        self.ctx.report(self, node, message, severity, notes, variant, fix)
+        e.g. ``"QL120"`` for SQLAlchemy's query in a loop); the finding then also answers to it.
+        ``confidence``: ``"high"``, or ``"medium"`` / ``"low"`` when the evidence is weak (the
+        default output shows medium and above; test and seed code is capped at low)."""
+        self.ctx.report(self, node, message, severity, notes, variant, fix, confidence)
 
     # convenience for rules
     def line(self, node: cst.CSTNode) -> int:

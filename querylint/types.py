@@ -49,6 +49,10 @@ class Finding:
     aliases: Tuple[str, ...] = field(default=())
     # The concrete remedy, on its own (``add .select_related("author") to the queryset on line 12``).
     fix: Optional[str] = None
+    # How sure querylint is that this is worth acting on (high / medium / low) and where the code
+    # runs (request, task, command, script, test, unknown): see querylint/contexts.py.
+    confidence: str = "high"
+    context: str = "unknown"
 
     @property
     def codes(self) -> Tuple[str, ...]:

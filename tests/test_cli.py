@@ -94,7 +94,7 @@ def test_json_shape(project, monkeypatch):
     (f,) = doc["findings"]
     assert set(f) >= {"rule", "name", "severity", "path", "line", "column", "end_line", "end_column", "message"}
     assert (f["rule"], f["path"], f["line"], f["column"]) == ("QL101", "app/report.py", 7, 9)
-    assert doc["summary"] == {"files": 2, "skipped": 0, "findings": 1, "errors": 0, "suppressed": 0, "by_rule": {"QL101": 1}}
+    assert doc["summary"] == {"files": 2, "skipped": 0, "findings": 1, "errors": 0, "suppressed": 0, "hidden": 0, "by_rule": {"QL101": 1}}
     assert res.stderr == ""  # machine formats own stdout, nothing else is printed
 
 

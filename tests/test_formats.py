@@ -101,7 +101,8 @@ def test_github_escapes_properties_and_data():
     out = FORMATTERS["github"](_result()).splitlines()
     reports = [l for l in out if "reports.py" in l][0]
     # newline and percent escaped in the message; the message's ':' and ',' are allowed as data
-    assert reports.endswith("use `%25s`, a: b, c%0Anext")
+    assert "use `%25s`, a: b, c%0Anext%0A" in reports
+    assert reports.endswith("%0Aconfidence: high, context: unknown")  # where it runs, how sure
     assert reports.startswith("::warning file=shop/reports.py,line=3,col=9,endLine=3,endColumn=58,title=QL101::")
     assert out[0].startswith("::error file=shop/cart.py,line=3,")  # per-request error severity
     assert any(l.startswith("::notice ") for l in out)  # info

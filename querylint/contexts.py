@@ -1,0 +1,69 @@
+"""Where a finding's code runs, and how sure querylint is that it is worth acting on.
+
+``context`` is one of: ``request`` (a view, route, serializer, middleware, or what they call),
+``task`` (a Celery-style job), ``command`` (a management command or CLI), ``script`` (a one-off
+script), ``test`` (tests, test support, fixtures, factories, development seed data) and
+``unknown``. It is decided from the project index (request/task entry points reach the function)
+and from the file's path.
+
+``confidence`` is ``high``, ``medium`` or ``low``. A rule may report with less than high when
+its evidence is weak; test and seed code is at most ``low`` (it is not a production path); a
+command or script is at most ``medium``. The default output shows ``medium`` and above
+(``min-confidence`` in the config, ``--min-confidence`` on the command line).
+
+Pure: no I/O, no rule imports.
+"""
+from __future__ import annotations
+
+from typing import Optional, Tuple
+
+from querylint.config import Config, path_matches
+
+CONTEXTS = ("request", "task", "command", "script", "test", "unknown")
+CONFIDENCES = ("low", "medium", "high")
+
+# Test support and development data: not production paths even when not named like tests.
+SUPPORT_GLOBS = (
+    "*/testing/*", "*/testutils/*", "*/test_utils/*", "*/fixtures/*", "*/factories/*", "factories.py",
+    "*/factories.py", "populate*.py", "*random_data*.py", "seed*.py", "*/seed/*", "*/seeds/*", "loaddata.py",
+    "*/example_*/*", "*/examples/*", "*/demo/*", "*/demodata/*", "*/sample_data/*",
+)
+COMMAND_GLOBS = ("*/management/commands/*.py", "*/cli/*", "cli.py", "*/cli.py", "*/commands/*.py", "manage.py")
+SCRIPT_GLOBS = ("*/scripts/*", "scripts/*", "*/bin/*", "bin/*", "*/tools/*", "tools/*", "*/contrib/scripts/*", "setup.py")
+
+
+def path_context(relpath: str, config: Config) -> Optional[str]:
+    """The context a file's path alone says (test support, command, script), else None."""
+    if config.is_test(relpath) or any(path_matches(relpath, g) for g in SUPPORT_GLOBS):
+        return "test"
+    if any(path_matches(relpath, g) for g in COMMAND_GLOBS):
+        return "command"
+    if any(path_matches(relpath, g) for g in SCRIPT_GLOBS):
+        return "script"
+    return None
+
+
+def entry_context(hit: Optional[Tuple[str, Tuple[str, ...]]]) -> Optional[str]:
+    """``request`` / ``task`` from a request-context hit (entry description, call path)."""
+    if hit is None:
+        return None
+    return "task" if hit[0].startswith("task") else "request"
+
+
+def finding_context(relpath: str, config: Config, hit) -> str:
+    """Test support wins (a view in a test helper is still test code); then an entry point that
+    reaches the function; then what the path says; else unknown."""
+    by_path = path_context(relpath, config)
+    if by_path == "test":
+        return "test"
+    return entry_context(hit) or by_path or "unknown"
+
+
+def cap(confidence: str, context: str) -> str:
+    """The rule's confidence, capped by where the code runs."""
+    ceiling = {"test": "low", "command": "medium", "script": "medium"}.get(context, "high")
+    return min(confidence, ceiling, key=CONFIDENCES.index)
+
+
+def shown(confidence: str, minimum: str) -> bool:
+    return CONFIDENCES.index(confidence) >= CONFIDENCES.index(minimum)

@@ -1,0 +1,90 @@
+"""Where a finding's code runs (context) and how sure querylint is (confidence): in every
+format, and the default output leaves out what is below ``min-confidence`` (issue 13)."""
+import json
+
+import pytest
+
+from querylint.config import Config
+from querylint.contexts import cap, finding_context, path_context, shown
+from querylint.testing import lint_files
+
+LOOP = "def names(cur, ids):\n    for i in ids:\n        cur.execute('SELECT name FROM users WHERE id = %s', (i,))\n"
+
+
+@pytest.mark.parametrize(
+    "relpath, expected",
+    [
+        ("app/testing/helpers.py", "test"),
+        ("app/factories.py", "test"),
+        ("app/utils/populate.py", "test"),
+        ("shop/core/utils/random_data.py", "test"),
+        ("app/fixtures/load.py", "test"),
+        ("app/tests/test_x.py", "test"),
+        ("app/management/commands/backfill.py", "command"),
+        ("app/cli/people.py", "command"),
+        ("scripts/migrate_data.py", "script"),
+        ("app/views.py", None),
+        ("app/testimonials.py", None),
+    ],
+)
+def test_path_context(relpath, expected):
+    assert path_context(relpath, Config()) == expected
+
+
+def test_test_support_wins_over_an_entry_point():
+    hit = ("view `index`", ("app.testing.views.index",))
+    assert finding_context("app/testing/views.py", Config(), hit) == "test"
+    assert finding_context("app/views.py", Config(), hit) == "request"
+    assert finding_context("app/views.py", Config(), ("task `sync`", ("app.tasks.sync",))) == "task"
+    assert finding_context("app/views.py", Config(), None) == "unknown"
+
+
+@pytest.mark.parametrize(
+    "confidence, context, expected",
+    [("high", "request", "high"), ("high", "test", "low"), ("high", "command", "medium"), ("low", "command", "low"), ("medium", "unknown", "medium")],
+)
+def test_cap(confidence, context, expected):
+    assert cap(confidence, context) == expected
+
+
+def test_shown():
+    assert shown("medium", "medium") and shown("high", "medium") and not shown("low", "medium") and shown("low", "low")
+
+
+def test_test_support_code_is_left_out_by_default_and_shown_on_request():
+    files = {"app/__init__.py": "", "app/testing/__init__.py": "", "app/testing/seed.py": LOOP, "app/reports.py": LOOP}
+    default = lint_files(files, select=["QL101"])
+    assert [(f.path, f.context, f.confidence) for f in default.findings] == [("app/reports.py", "unknown", "high")]
+    assert default.hidden == 1
+    everything = lint_files(files, select=["QL101"], settings={"min-confidence": "low"})
+    assert sorted((f.path, f.context, f.confidence) for f in everything.findings) == [
+        ("app/reports.py", "unknown", "high"),
+        ("app/testing/seed.py", "test", "low"),
+    ]
+    assert everything.hidden == 0
+
+
+def test_commands_are_medium_and_views_are_request():
+    view = (
+        "from flask import Flask\napp = Flask(__name__)\n@app.route('/n')\ndef n(cur, ids):\n"
+        "    for i in ids:\n        cur.execute('SELECT name FROM users WHERE id = %s', (i,))\n"
+    )
+    files = {"app/__init__.py": "", "app/management/commands/backfill.py": LOOP, "app/views.py": view}
+    got = lint_files(files, select=["QL101"])
+    assert sorted((f.path, f.context, f.confidence) for f in got.findings) == [
+        ("app/management/commands/backfill.py", "command", "medium"),
+        ("app/views.py", "request", "high"),
+    ]
+
+
+def test_every_format_carries_confidence_and_context():
+    from querylint.reporters import format_github, format_gitlab, format_json, format_sarif
+
+    result = lint_files({"app/__init__.py": "", "app/management/commands/backfill.py": LOOP}, select=["QL101"])
+    (f,) = json.loads(format_json(result))["findings"]
+    assert (f["confidence"], f["context"]) == ("medium", "command")
+    (res,) = json.loads(format_sarif(result))["runs"][0]["results"]
+    assert res["properties"]["confidence"] == "medium" and res["properties"]["context"] == "command"
+    assert "confidence: medium, context: command" in format_github(result)
+    (issue,) = json.loads(format_gitlab(result))
+    assert "confidence: medium, context: command" in issue["content"]["body"]
