@@ -445,6 +445,7 @@ class Context:
                 codes=finding_codes(rule, variant),
                 fix=fix,
                 confidence=confidence,
+                loops=tuple(self.loops),
             )
         )
 
@@ -460,3 +461,4 @@ class Report:
     codes: Tuple[str, ...] = ()  # the rule's code, then the alias of the variant that reported
     fix: Optional[str] = None
     confidence: str = "high"  # the rule's own; capped by where the code runs (querylint/contexts.py)
+    loops: Tuple["Loop", ...] = ()  # the loops around the node when it was reported, outermost first

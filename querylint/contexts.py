@@ -7,8 +7,10 @@ script), ``test`` (tests, test support, fixtures, factories, development seed da
 and from the file's path.
 
 ``confidence`` is ``high``, ``medium`` or ``low``. A rule may report with less than high when
-its evidence is weak; test and seed code is at most ``low`` (it is not a production path); a
-command or script is at most ``medium``. The default output shows ``medium`` and above
+its evidence is weak, and an N+1 over a small bounded collection (a dict's items, keyword
+arguments, a string's matches, a model's fields) is one step less sure; test and seed code is
+``low`` (not a production path); a command or script is one step less sure (so a one-off
+command over a small collection is ``low``, over a whole table ``medium``). The default output shows ``medium`` and above
 (``min-confidence`` in the config, ``--min-confidence`` on the command line).
 
 Pure: no I/O, no rule imports.
@@ -29,7 +31,10 @@ SUPPORT_GLOBS = (
     "*/example_*/*", "*/examples/*", "*/demo/*", "*/demodata/*", "*/sample_data/*",
 )
 COMMAND_GLOBS = ("*/management/commands/*.py", "*/cli/*", "cli.py", "*/cli.py", "*/commands/*.py", "manage.py")
-SCRIPT_GLOBS = ("*/scripts/*", "scripts/*", "*/bin/*", "bin/*", "*/tools/*", "tools/*", "*/contrib/scripts/*", "setup.py")
+SCRIPT_GLOBS = (
+    "*/scripts/*", "scripts/*", "*/bin/*", "bin/*", "*/tools/*", "tools/*", "*/contrib/scripts/*", "setup.py",
+    "*/db/fixes/*", "*/data_fixes/*", "*/backfills/*",
+)
 
 
 def path_context(relpath: str, config: Config) -> Optional[str]:
@@ -59,10 +64,20 @@ def finding_context(relpath: str, config: Config, hit) -> str:
     return entry_context(hit) or by_path or "unknown"
 
 
+def lower(confidence: str) -> str:
+    """One step less sure."""
+    return CONFIDENCES[max(0, CONFIDENCES.index(confidence) - 1)]
+
+
 def cap(confidence: str, context: str) -> str:
-    """The rule's confidence, capped by where the code runs."""
-    ceiling = {"test": "low", "command": "medium", "script": "medium"}.get(context, "high")
-    return min(confidence, ceiling, key=CONFIDENCES.index)
+    """The rule's confidence, adjusted for where the code runs: test and seed code is ``low``; a
+    command or script is one step less (a one-off run over a small collection is not worth
+    anyone's time; over a whole table it still shows, as ``medium``)."""
+    if context == "test":
+        return "low"
+    if context in ("command", "script"):
+        return lower(confidence)
+    return confidence
 
 
 def shown(confidence: str, minimum: str) -> bool:

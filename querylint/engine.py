@@ -16,7 +16,8 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.codes import Selection, matches_any
 from querylint.config import Config
-from querylint.contexts import cap, finding_context
+from querylint.contexts import cap, finding_context, lower
+from querylint.loops import reported_loop, small_collection
 from querylint.context import Context
 from querylint.deep import TOO_DEEP, TooDeepSource, call_deep, parse_module
 from querylint.facts import FileFacts, collect_facts
@@ -167,6 +168,16 @@ def _drop_subsumed(candidates):
     return out
 
 
+def _scaled(rep, ctx: Context) -> str:
+    """The rule's confidence, one step lower when the loop it multiplies with is a small bounded
+    collection (``for key, value in kwargs.items()``)."""
+    if rep.rule.loop_scaled and rep.loops:
+        loop = reported_loop(rep.loops, ctx)
+        if loop is not None and small_collection(loop, ctx):
+            return lower(rep.confidence)
+    return rep.confidence
+
+
 def _safe_line(ctx: Context, node) -> Optional[int]:
     try:
         return ctx.line(node)
@@ -248,7 +259,7 @@ def _lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Seque
                 message = f"{message} (per request: {entry}{via})"
         finding = Finding(
             pf.display, span, rep.rule.code, rep.rule.name, severity, message, None, notes, codes[1:], rep.fix,
-            cap(rep.confidence, context), context,
+            cap(_scaled(rep, ctx), context), context,
         )
         key = (finding.rule, span, message)
         if key in seen:

@@ -212,3 +212,38 @@ def per_item_loop_by_key(key, ctx: Context) -> Optional[Loop]:
                 return None
             return loop
     return None
+
+
+# Iterables that hold a handful of things by nature, not rows of a table or request data.
+_SMALL_METHODS = frozenset({"items", "keys", "finditer", "findall", "split", "splitlines", "get_fields", "sorted_tables"})
+_SMALL_ATTRS = frozenset({"sorted_tables", "relationships", "columns", "fields", "choices", "argv", "tables"})
+
+
+def small_collection(loop: Loop, ctx: Context) -> bool:
+    """The loop runs over a small bounded collection: a dict's ``.items()``/``.keys()``, keyword
+    arguments, a string's ``split()`` or regex matches, a model's fields or a metadata's tables.
+    (A parameter or a query stays "unknown size": it may be every row of a table.)"""
+    it = loop.iter
+    if it is None:
+        return False
+    if isinstance(it, cst.Call) and N.call_name(it) in ("enumerate", "sorted", "list", "reversed") and it.args:
+        it = it.args[0].value
+    if isinstance(it, cst.Call) and isinstance(it.func, cst.Attribute):
+        name = it.func.attr.value
+        if name in _SMALL_METHODS:
+            return True
+        return name == "values" and isinstance(it.func.value, cst.Name) and it.func.value.value in ("kwargs", "options", "params")
+    if isinstance(it, cst.Attribute):
+        return it.attr.value in _SMALL_ATTRS
+    if isinstance(it, cst.Name):
+        b = ctx.binding(it.value, at=loop.node)
+        return it.value in ("kwargs", "options") and b is not None and b.kind == "param"
+    return False
+
+
+def reported_loop(loops, ctx: Context) -> Optional[Loop]:
+    """The innermost per-item loop of a report's loops (the one the finding multiplies with)."""
+    for loop in reversed(loops):
+        if classify_loop(loop, ctx) == "items":
+            return loop
+    return None

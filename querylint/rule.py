@@ -36,6 +36,9 @@ class Rule:
     # A finding in code that runs per request or per job (a view, a task, what they call) is
     # raised one severity and says so: for rules whose cost multiplies with the traffic (N+1s).
     per_request_escalation: ClassVar[bool] = False
+    # The finding's cost grows with the loop it is in: over a small bounded collection (a dict's
+    # items, keyword arguments, a model's fields) it is one step less sure (loops.small_collection).
+    loop_scaled: ClassVar[bool] = False
     # Codes of rules whose finding on the same node this rule's finding replaces (one problem,
     # one finding: the more specific rule wins; e.g. a connection opened in a loop and never
     # closed is a QL202, not also a QL203). Applied only among selected rules, so selecting the

@@ -37,6 +37,7 @@ class RelatedManagerInLoop(SiteChecks, Rule):
 
     code = "QL113"
     per_request_escalation = True
+    loop_scaled = True
     name = "related-manager-in-loop"
     VALID = [
         {
@@ -122,6 +123,7 @@ class PrefetchDefeatedInLoop(SiteChecks, Rule):
 
     code = "QL114"
     per_request_escalation = True
+    loop_scaled = True
     name = "prefetch-defeated-in-loop"
     VALID = [
         {
@@ -203,6 +205,7 @@ class LoopInvariantQuery(SiteChecks, Rule):
 
     code = "QL116"
     per_request_escalation = True
+    loop_scaled = True
     name = "loop-invariant-query"
     VALID = [
         {
@@ -260,6 +263,7 @@ class DeferredFieldInLoop(Rule):
 
     code = "QL115"
     per_request_escalation = True
+    loop_scaled = True
     name = "deferred-field-in-loop"
     VALID = [
         {

@@ -62,6 +62,7 @@ class SerializerMethodFieldQuery(Rule):
 
     code = "QL118"
     per_request_escalation = True
+    loop_scaled = True
     name = "per-object-method-query"
     VALID = [
         {
@@ -251,6 +252,7 @@ class NestedSerializerWithoutPrefetch(Rule):
 
     code = "QL119"
     per_request_escalation = True
+    loop_scaled = True
     name = "nested-serializer-without-prefetch"
     VALID = [
         {

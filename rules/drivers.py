@@ -62,6 +62,7 @@ class QueryInLoop(Rule):
 
     code = "QL101"
     per_request_escalation = True
+    loop_scaled = True
     name = "query-in-loop"
     VALID = [
         dedent(

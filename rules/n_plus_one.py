@@ -41,6 +41,7 @@ class _PatternRule(Rule):
 
     pattern: ClassVar[str] = ""
     per_request_escalation = True
+    loop_scaled = True
 
     def visitors(self) -> Sequence[object]:
         out: List[object] = []

@@ -45,6 +45,7 @@ class SqlalchemyRaiseloadAccess(Rule):
 
     code = "QL123"
     per_request_escalation = True
+    loop_scaled = True
     name = "sqlalchemy-raiseload-access"
     VALID = [
         dedent(
@@ -110,6 +111,7 @@ class SqlalchemyDynamicRelationshipInLoop(Rule):
 
     code = "QL124"
     per_request_escalation = True
+    loop_scaled = True
     name = "sqlalchemy-dynamic-relationship-in-loop"
     VALID = [
         dedent(
@@ -220,6 +222,7 @@ class SqlalchemyLazyLoadInResponseModel(Rule):
 
     code = "QL126"
     per_request_escalation = True
+    loop_scaled = True
     name = "sqlalchemy-lazy-load-in-response-model"
     VALID = [
         dedent(
@@ -345,6 +348,7 @@ class SqlalchemyLazyLoadInSchemaDump(Rule):
 
     code = "QL127"
     per_request_escalation = True
+    loop_scaled = True
     name = "sqlalchemy-lazy-load-in-schema-dump"
     VALID = [
         dedent(

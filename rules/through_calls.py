@@ -51,6 +51,7 @@ class QueryThroughCallInLoop(Rule):
 
     code = "QL102"
     per_request_escalation = True
+    loop_scaled = True
     name = "query-via-call-in-loop"
     VALID = [
         {

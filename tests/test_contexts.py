@@ -41,7 +41,7 @@ def test_test_support_wins_over_an_entry_point():
 
 @pytest.mark.parametrize(
     "confidence, context, expected",
-    [("high", "request", "high"), ("high", "test", "low"), ("high", "command", "medium"), ("low", "command", "low"), ("medium", "unknown", "medium")],
+    [("high", "request", "high"), ("high", "test", "low"), ("high", "command", "medium"), ("medium", "command", "low"), ("low", "command", "low"), ("medium", "unknown", "medium")],
 )
 def test_cap(confidence, context, expected):
     assert cap(confidence, context) == expected
@@ -88,3 +88,25 @@ def test_every_format_carries_confidence_and_context():
     assert "confidence: medium, context: command" in format_github(result)
     (issue,) = json.loads(format_gitlab(result))
     assert "confidence: medium, context: command" in issue["content"]["body"]
+
+
+SMALL = (
+    "def sync(cur, mapping, ids):\n"
+    "    for key, value in mapping.items():\n"
+    "        cur.execute('UPDATE settings SET value = %s WHERE key = %s', (value, key))\n"
+    "    for i in ids:\n"
+    "        cur.execute('SELECT name FROM users WHERE id = %s', (i,))\n"
+)
+
+
+def test_a_small_bounded_collection_is_one_step_less_sure():
+    got = lint_files({"app/__init__.py": "", "app/sync.py": SMALL}, select=["QL101"], settings={"min-confidence": "low"})
+    assert sorted((f.span.line, f.confidence) for f in got.findings) == [(3, "medium"), (5, "high")]
+
+
+def test_a_command_over_a_small_collection_is_left_out_and_over_unknown_data_is_kept():
+    files = {"app/__init__.py": "", "app/management/commands/sync.py": SMALL}
+    everything = lint_files(files, select=["QL101"], settings={"min-confidence": "low"})
+    assert sorted((f.span.line, f.confidence, f.context) for f in everything.findings) == [(3, "low", "command"), (5, "medium", "command")]
+    default = lint_files(files, select=["QL101"])
+    assert [f.span.line for f in default.findings] == [5] and default.hidden == 1
