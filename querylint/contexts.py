@@ -26,7 +26,7 @@ CONFIDENCES = ("low", "medium", "high")
 
 # Test support and development data: not production paths even when not named like tests.
 SUPPORT_GLOBS = (
-    "*/testing/*", "*/testutils/*", "*/test_utils/*", "*/fixtures/*", "*/factories/*", "factories.py",
+    "*/testing/*", "*/testutils/*", "*/test_utils/*", "fixtures.py", "*/factories/*", "factories.py",
     "*/factories.py", "populate*.py", "*random_data*.py", "seed*.py", "*/seed/*", "*/seeds/*", "loaddata.py",
     "*/example_*/*", "*/examples/*", "*/demo/*", "*/demodata/*", "*/sample_data/*",
 )

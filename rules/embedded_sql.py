@@ -431,13 +431,10 @@ class FormattedSql(_SqlRule):
                 fixes.append(f"pass {', '.join(f'`{h.source}`' for h in values[:3])} as a bound parameter (`{style}` with {_driver_label(item)})")
             if idents:
                 fixes.append(f"check {', '.join(f'`{h.source}`' for h in idents[:3])} against an allow-list of column/table names (identifiers cannot be bound)")
-            if all(h.how.endswith("is a number") for h in holes):
-                msg = f"SQL built with {kind} from {names}: the statement text changes with each value so it cannot be prepared or cached"
-            else:
-                msg = (
-                    f"SQL built with {kind} from {names}, not a constant: an injection risk, and the statement text "
-                    f"changes with each value so it cannot be prepared or cached"
-                )
+            msg = (
+                f"SQL built with {kind} from {names}, not a constant: an injection risk, and the statement text "
+                f"changes with each value so it cannot be prepared or cached"
+            )
             self.emit(node, msg, fix=" and ".join(fixes), notes=notes)
 
 

@@ -45,7 +45,7 @@ def test_percent_formatting_tuple_and_dict():
     item = one('def f(cur, a, b):\n    cur.execute("SELECT id FROM t WHERE a = \'%(a)s\' AND b = %(b)s" % {"a": a, "b": b})\n')
     assert kinds(item) == ["value", "value"]
     item = one('def f(cur, a, n):\n    cur.execute("SELECT id FROM t WHERE a = \'%s\' LIMIT %d" % (a, int(n)))\n')
-    assert kinds(item) == ["value", "value"] and item.holes[1].how == "`int(n)` is a number"
+    assert kinds(item) == ["value", "safe"] and item.holes[1].how == "`int(n)` is a number"  # a number: not injectable
 
 
 def test_format_method_positional_and_keyword():

@@ -27,6 +27,7 @@ import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context, Scope
+from querylint.scope import module_functions
 from querylint.frameworks.dbapi import DIALECT_OF_DRIVER, infer, guess_driver_from_imports
 from querylint.sql.parse import (
     HOLE_PREFIX, Normalised, ParseResult, candidate_dialects, looks_like_sql, normalise, parse_any,
@@ -621,9 +622,8 @@ class Evaluator:
         if isinstance(expr, cst.Call):
             q = ctx.qualify(expr.func) or N.dotted(expr.func) or ""
             name = N.call_name(expr) or ""
-            if q in SAFE_CALLS or name in ("int", "float", "len"):
-                # not an injection, but a new statement text per value (no prepared statement or plan reuse)
-                return "value", f"`{N.short(expr, 30)}` is a number", None
+            if q in SAFE_CALLS or name in ("int", "float", "len", "round", "abs"):
+                return "safe", f"`{N.short(expr, 30)}` is a number", None
             if name == "str" and expr.args:
                 return self.classify(expr.args[0].value, depth + 1, module_only)
             if q in ("os.getenv", "os.environ.get") or (name == "get" and (N.dotted(N.receiver(expr)) or "").endswith(("config", "settings", "environ"))):
@@ -633,7 +633,7 @@ class Evaluator:
                 default = N.arg(expr, 1)
                 if k != "value" and (default is None or self.classify_or_const(default, depth + 1, module_only) != "value"):
                     return "safe", f"looked up in {how}", None
-            if name in QUOTE_CALLS or "quote" in name.lower():
+            if name in QUOTE_CALLS or "quote" in name.lower() or _escapes_quotes(expr, ctx):
                 return "safe", f"quoted with `{N.short(expr.func, 30)}`", None
             if name == "join" and expr.args:
                 seq = expr.args[0].value
@@ -658,6 +658,8 @@ class Evaluator:
             if k != "value":
                 return "safe", f"looked up in {how}", None
             return "value", "", None
+        if isinstance(expr, cst.BinaryOperation) and self._numeric(expr, depth, module_only):
+            return "safe", f"`{N.short(expr, 30)}` is a number", None
         if isinstance(expr, cst.IfExp):
             a = self.classify_or_const(expr.body, depth + 1, module_only)
             b = self.classify_or_const(expr.orelse, depth + 1, module_only)
@@ -674,6 +676,22 @@ class Evaluator:
         if isinstance(expr, cst.Name):
             return self._classify_name(expr, depth, module_only)
         return "value", "", None
+
+    def _numeric(self, expr: cst.BaseExpression, depth: int, module_only: bool) -> bool:
+        """Arithmetic that can only give a number: ``a - b``, ``a // b``, ``a / b``, ``a ** b`` (a
+        string operand would raise), or ``+``/``*``/``%`` of two numbers."""
+        if depth > 8:
+            return False
+        if isinstance(expr, (cst.Integer, cst.Float)):
+            return True
+        if isinstance(expr, cst.BinaryOperation):
+            if isinstance(expr.operator, (cst.Subtract, cst.FloorDivide, cst.Divide, cst.Power)):
+                return True
+            return self._numeric(expr.left, depth + 1, module_only) and self._numeric(expr.right, depth + 1, module_only)
+        if isinstance(expr, (cst.Call, cst.Name)):
+            kind, how, _ = self.classify(expr, depth + 1, module_only)
+            return kind == "safe" and how.endswith("is a number")
+        return False
 
     def classify_or_const(self, expr, depth, module_only) -> str:
         """"const", "safe", "placeholders" or "value" for any expression (a built string included)."""
@@ -825,6 +843,43 @@ class Evaluator:
 
 
 HTTP_ATTRS = {"GET", "POST", "FILES", "COOKIES", "META", "DATA", "JSON", "HEADERS", "ARGS", "FORM", "BODY", "PUT", "QUERY"}
+
+
+_QUOTE_CHARS = {"'": "''", '"': '""'}
+
+
+def _escapes_quotes(call: cst.Call, ctx: Context) -> bool:
+    """``call`` calls a project function that quotes its argument by doubling the quote
+    character (``"'" + s.replace("'", "''") + "'"``): its result cannot break out of a literal."""
+    fn = _function_node(call, ctx)
+    if fn is None:
+        return False
+    for node in N.walk(fn.body, into_functions=False):
+        if isinstance(node, cst.Call) and N.call_name(node) == "replace" and len(node.args) == 2:
+            old, new = N.string_value(node.args[0].value), N.string_value(node.args[1].value)
+            if old in _QUOTE_CHARS and new == _QUOTE_CHARS[old]:
+                return True
+    return False
+
+
+def _function_node(call: cst.Call, ctx: Context) -> Optional[cst.FunctionDef]:
+    """The definition of the project function ``call`` calls: in this module, or in another module
+    whose tree this process has parsed."""
+    if isinstance(call.func, cst.Name):
+        local = module_functions(ctx).get(call.func.value)
+        if local is not None:
+            return local
+    q = ctx.qualify(call.func)
+    facts = ctx.index.functions.get(q) if q else None
+    if facts is None or facts.cls is not None or facts.nested_in is not None:
+        return None
+    tree = ctx.index.tree(facts.path)
+    if tree is None:
+        return None
+    for stmt in tree.body:
+        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == facts.name:
+            return stmt
+    return None
 
 
 def _is_config_name(name: str) -> bool:
