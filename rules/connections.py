@@ -107,6 +107,15 @@ def _looks_engine(expr) -> bool:
     return bool(last) and (last.lstrip("_") in ENGINE_NAME_HINTS or last.endswith("_engine"))
 
 
+def _borrows_connection(bind: Optional[cst.BaseExpression]) -> bool:
+    """A session bound to a connection someone else holds (``bind=session.connection()``,
+    ``bind=connection`` in an event listener or a test fixture), not to an engine."""
+    if isinstance(bind, cst.Call):
+        return N.call_name(bind) == "connection"
+    last = (N.dotted(bind) or "").rsplit(".", 1)[-1].lower() if bind is not None else ""
+    return last in ("conn", "connection", "connectable") or last.endswith(("_conn", "_connection"))
+
+
 def opened_by(call: cst.Call, ctx) -> Optional[Opened]:
     """What ``call`` opens, when it is a known constructor or a pool/engine checkout."""
     return ctx.memo(("ql2-opened", id(call)), lambda: _opened_by(call, ctx))
@@ -127,6 +136,8 @@ def _opened_by(call: cst.Call, ctx) -> Optional[Opened]:
             return None
         if res.kind == "client" and N.arg(call, keyword="connection_pool") is not None:
             return None  # a client over a shared pool opens nothing new
+        if res.kind == "session" and _borrows_connection(N.arg(call, keyword="bind")):
+            return None  # ``Session(bind=session.connection())``: the connection's owner releases it
         return Opened(res, _call_text(call))
     # calling a session factory: ``SessionLocal()`` (a module-level or local sessionmaker)
     if isinstance(func, (cst.Name, cst.Attribute)):
@@ -519,7 +530,9 @@ def _verdicts(call: cst.Call, ctx) -> Iterator[Verdict]:
     holder = holder_of(call, ctx)
     hit = request_context(ctx.index, ctx.config, ctx.function.qualname) if ctx.function is not None else None
     per_request = f" (opened per {_per(hit)}: {describe(hit)})" if hit else ""
-    long_lived = res.kind in ("connection", "pool", "engine", "client", "sessionmaker", "scoped")
+    # a ``sessionmaker`` is a factory: making one opens nothing (its engine is what costs, and is
+    # judged where it is created); a ``scoped_session`` registry keeps a session per thread
+    long_lived = res.kind in ("connection", "pool", "engine", "client", "scoped")
 
     # 1. per loop iteration
     if long_lived and ctx.loop is not None and holder.kind not in ("stored",) and not _lazy_or_shared(call, holder, ctx):

@@ -25,6 +25,33 @@ DB = {
 }
 
 CASES = {
+    "a_session_on_a_borrowed_connection_owns_nothing": """
+        from sqlalchemy import event, orm
+        @event.listens_for(orm.Session, "after_flush")
+        def touch(session, _ctx):
+            local = orm.Session(bind=session.connection())
+            local.execute(orm.text("UPDATE lists SET updated_at = now()"))
+        def in_tests(connection):
+            s = orm.Session(bind=connection)
+            s.execute(orm.text("SELECT 1"))
+        def leaks(engine):
+            s = orm.Session(bind=engine)  # want: QL203
+            s.execute(orm.text("SELECT 1"))
+    """,
+    "a_session_factory_per_request_opens_nothing_its_engine_does": """
+        from flask import Flask
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import sessionmaker
+        app = Flask(__name__)
+        class Exporter:
+            def __init__(self, url):
+                self.engine = create_engine(url)  # want: QL201
+                self.session_maker = sessionmaker(bind=self.engine)
+        @app.route("/backup")
+        def backup():
+            exporter = Exporter("sqlite:///app.db")
+            return str(exporter.session_maker)
+    """,
     "fastapi_dependency_connects_per_request": """
         import psycopg2
         from fastapi import Depends, FastAPI
