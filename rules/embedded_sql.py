@@ -139,6 +139,9 @@ def _table_name(item: EmbeddedSql, name: str) -> str:
     return "{" + hole.source + "}" if hole is not None else name
 
 
+_WHOLE_ROW_TABLES = frozenset({"alembic_version", "django_migrations", "schema_migrations"})
+
+
 class SelectStar(_SqlRule):
     """
     ## What it does
@@ -201,7 +204,11 @@ class SelectStar(_SqlRule):
                         fix="select the model's table with `t.*` or list the columns used",
                     )
                 continue
+            if self._every_column_wanted(item):
+                continue
             for use in C.returned_stars(stmt):
+                if any(item.hole(t) is not None or t.lower() in _WHOLE_ROW_TABLES for t in use.tables):
+                    continue  # a table chosen at run time (its columns are not known here), or a bookkeeping table
                 table = ", ".join(_table_name(item, t) for t in use.tables)
                 if use.qualifier:
                     msg = f"`{use.qualifier}.*` returns every column of `{table}`"
@@ -209,6 +216,19 @@ class SelectStar(_SqlRule):
                     msg = f"`SELECT *` returns every column of `{table}`"
                 self.emit(item.origin, msg, fix="list the columns the code uses")
                 break
+
+    def _every_column_wanted(self, item) -> bool:
+        """The rows are consumed whole: the SQL feeds an ORM ``from_statement(...)`` (the mapper
+        needs every column) or pandas ``read_sql`` (a DataFrame of the table)."""
+        if item.sink.kind == "read_sql":
+            return True
+        call = item.sink.call
+        if call is None or item.sink.kind != "text":
+            return False
+        parent = self.ctx.parent_of(call)
+        if isinstance(parent, cst.Arg):
+            parent = self.ctx.parent_of(parent)
+        return isinstance(parent, cst.Call) and N.call_name(parent) == "from_statement"
 
 
 # --------------------------------------------------------------------------- QL302
