@@ -136,8 +136,10 @@ class SerializerMethodFieldQuery(Rule):
             return name
         return None
 
-    def _report_once(self, node, message, fix) -> None:
-        key = (id(self.ctx.function.node), self.ctx.line(node), message)  # type: ignore[union-attr]  # callers check ctx.function
+    def _report_once(self, node, message, fix, what=None) -> None:
+        """One finding per method and problem: ``what`` names it (a relation path: the first read
+        loads it, later reads of the same relation in the method hit the loaded object)."""
+        key = (id(self.ctx.function.node), what or (self.ctx.line(node), message))  # type: ignore[union-attr]  # callers check ctx.function
         if key in self._seen:
             return
         self._seen.add(key)
@@ -209,7 +211,7 @@ class SerializerMethodFieldQuery(Rule):
         else:
             fix = f'add .select_related("{p}") to the queryset of the views using this serializer'
             where = f"object `{method}()` serializes"
-        self._report_once(node, f"`{N.short(node, 50)}` loads a relation lazily for every {where}", fix)
+        self._report_once(node, f"`{N.short(node, 50)}` loads a relation lazily for every {where}", fix, what=(N.code(root), p))
 
     def _is_admin(self) -> bool:
         cls = self.ctx.class_frame
