@@ -153,10 +153,7 @@ def _relation_target(ctx, model: Optional[ModelInfo], name: str) -> Optional[str
 
 
 def _simple_value(ctx, name: cst.Name) -> Optional[cst.BaseExpression]:
-    try:
-        b = ctx.binding(name.value, at=name)
-    except Exception:
-        return None
+    b = ctx.binding(name.value, at=name)
     if b is not None and b.kind in ("assign", "annassign", "walrus") and b.is_simple:
         return b.value
     return None
