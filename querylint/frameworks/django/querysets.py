@@ -291,11 +291,7 @@ def _infer(node, ctx) -> Optional[DjType]:
 
 
 def _loop_for_name(name: cst.Name, ctx):
-    try:
-        loop = ctx.loop_binding(name.value)
-    except Exception:
-        return None
-    return loop
+    return ctx.loop_binding(name.value)
 
 
 def iter_element(it: Optional[DjType], loop_node) -> Optional[DjType]:
