@@ -675,12 +675,11 @@ def _may_return_queryset(fn) -> bool:
 def _root_of(ctx) -> Optional[Path]:
     try:
         p = Path(getattr(ctx, "file", None) or ctx.path).resolve()
-        n = len(PurePosixPath(ctx.relpath).parts)
-        for _ in range(n):
-            p = p.parent
-        return p
-    except Exception:
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
         return None
+    for _ in range(len(PurePosixPath(ctx.relpath).parts)):
+        p = p.parent
+    return p
 
 
 class _Offline:
