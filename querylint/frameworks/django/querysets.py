@@ -745,7 +745,7 @@ def offline(ctx, relpath: str) -> Optional[_Offline]:
             return None
         try:
             module = cst.parse_module((root / relpath).read_text(encoding="utf-8"))
-        except Exception:
+        except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):  # gone, not UTF-8, changed since indexed
             return None
     octx = Context(path=relpath, relpath=relpath, source="", module=module, facts=facts, index=ctx.index, config=ctx.config)
     off = _Offline(octx, module)
