@@ -4,7 +4,7 @@ from __future__ import annotations
 import os
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Tuple, Type, cast
+from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple, Type, cast
 
 from querylint import __version__
 from querylint.contexts import shown
@@ -142,10 +142,65 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs) -> LintResu
     targets, problems = discover(paths, config, root, real)
     for p, reason in problems:
         result.errors.append(FileError(display_path(p, cwd), None, reason, "read"))
+    target_keys = set(real.values())  # before the rest of the project joins ``real``
+    run = _Run(targets, real, target_keys, _entries(paths, config, root, cwd, targets, real, target_keys))
+    detectors = registry.detectors
 
-    # The index covers the whole project root, even when only some files are linted (pre-commit).
+    if cache_dir is not None:
+        run.cache = Cache.load(Path(cache_dir), settings_digest(config, root, rules, detectors, registry.origins.values()))
+    cache = run.cache
+    if cache is not None:
+        for e in run.entries:
+            run.hashes[e.key] = cache.file_hash(e.relpath, e.path)
+        files_digest = digest(sorted((e.relpath, run.hashes[e.key]) for e in run.entries))
+        if cache.results_valid_for(files_digest) and _from_cache(result, cache, targets, real, run.by_key, run.hashes, config):
+            # nothing changed in the project and every file to lint has its result: no parsing,
+            # no index (the pre-commit and re-run case)
+            cache.save()
+            return _finish(result)
+
+    with Runner(run.entries, config, rules, detectors, jobs) as runner:
+        # pass 1: facts (from the cache when the content is unchanged)
+        facts, fdigests, file_errors = _facts_pass(run, runner)
+        runner.set_index([facts[e.key] for e in run.entries if e.key in facts])
+        # pass 2: which functions run queries
+        index_digest = digest(sorted((run.by_key[k].relpath, d) for k, d in fdigests.items())) if cache is not None else ""
+        direct = _queries_pass(run, runner, facts, index_digest, result)
+        runner.set_queries(direct)
+        # pass 3: the rules, over the files to lint
+        if cache is not None:
+            # the results hold for these file contents only when every file could be indexed
+            cache.use_results_digest(digest(index_digest, sorted(direct.items())), "" if file_errors else files_digest)
+        _rules_pass(run, runner, config, file_errors, result)
+
+    if cache is not None:
+        cache.prune(e.relpath for e in run.entries)
+        cache.save()
+        result.cache_note = cache.problem
+    return _finish(result)
+
+
+class _Run:
+    """The files of one lint run (the index's, the targets among them) and the cache they use."""
+
+    def __init__(self, targets: List[Path], real: Dict[Path, Path], target_keys: Set[Path], entries: List[Entry]):
+        self.targets = targets
+        self.real = real
+        self.target_keys = target_keys
+        self.entries = entries
+        self.by_key = {e.key: e for e in entries}
+        self.cache: Optional[Cache] = None
+        self.hashes: Dict[str, Optional[str]] = {}  # content hash by key (with a cache)
+
+    def cached_hash(self, key: str) -> Optional[str]:
+        """The content hash to look the cache up with; None without a cache or a hash."""
+        return self.hashes[key] if self.cache is not None and self.hashes[key] else None
+
+
+def _entries(paths, config: Config, root: Path, cwd: Path, targets: List[Path], real: Dict[Path, Path], target_keys: Set[Path]) -> List[Entry]:
+    """Every file the index covers, once each: the targets, and the rest of the project under
+    ``root`` when only some of its files are linted (pre-commit; their real paths join ``real``)."""
     index_files = list(targets)
-    target_keys = set(real.values())
     walked_root = any(Path(p).is_dir() and resolve_path(Path(p)) == root for p in paths)
     if not walked_root and all(_under(p, root) for p in target_keys):
         project_files, _ = discover([root], config, root, real)
@@ -163,106 +218,91 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs) -> LintResu
             continue
         seen.add(key)
         entries.append(Entry(key, str(p), rel_real(rp, p, root), show(p)))
-    by_key = {e.key: e for e in entries}
-    detectors = registry.detectors
+    return entries
 
-    cache: Optional[Cache] = None
-    hashes: Dict[str, Optional[str]] = {}
-    if cache_dir is not None:
-        settings = settings_digest(config, root, rules, detectors, registry.origins.values())
-        cache = Cache.load(Path(cache_dir), settings)
-        for e in entries:
-            hashes[e.key] = cache.file_hash(e.relpath, e.path)
-        files_digest = digest(sorted((e.relpath, hashes[e.key]) for e in entries))
-        if cache.results_valid_for(files_digest) and _from_cache(result, cache, targets, real, by_key, hashes, config):
-            # nothing changed in the project and every file to lint has its result: no parsing,
-            # no index (the pre-commit and re-run case)
-            cache.save()
-            return _finish(result)
 
-    with Runner(entries, config, rules, detectors, jobs) as runner:
-        # pass 1: facts (from the cache when the content is unchanged)
-        facts: Dict[str, FileFacts] = {}
-        fdigests: Dict[str, str] = {}
-        file_errors: Dict[str, FileError] = {}
-        todo = []
-        for e in entries:
-            hit = cache.get_facts(e.relpath, cast(str, hashes[e.key])) if cache is not None and hashes[e.key] else None
-            if hit is not None:
-                facts[e.key], fdigests[e.key] = hit
-            else:
-                todo.append(e.key)
-        for key, (ff, err) in runner.facts(todo).items():
-            if ff is not None:
-                facts[key] = ff
-                if cache is not None:
-                    fdigests[key] = facts_digest(ff)
-                    if hashes[key] and err is None:
-                        cache.put_facts(by_key[key].relpath, cast(str, hashes[key]), ff, fdigests[key])
-            if err is not None:
-                file_errors[key] = err
-        ordered = [facts[e.key] for e in entries if e.key in facts]
-        runner.set_index(ordered)
+def _facts_pass(run: _Run, runner: Runner) -> Tuple[Dict[str, FileFacts], Dict[str, str], Dict[str, FileError]]:
+    """Pass 1, every file's facts (from the cache when the content is unchanged): (facts, their
+    digests with a cache, errors) by key."""
+    cache = run.cache
+    facts: Dict[str, FileFacts] = {}
+    fdigests: Dict[str, str] = {}
+    file_errors: Dict[str, FileError] = {}
+    todo = []
+    for e in run.entries:
+        h = run.cached_hash(e.key)
+        hit = cache.get_facts(e.relpath, h) if cache is not None and h else None
+        if hit is not None:
+            facts[e.key], fdigests[e.key] = hit
+        else:
+            todo.append(e.key)
+    for key, (ff, err) in runner.facts(todo).items():
+        if ff is not None:
+            facts[key] = ff
+            if cache is not None:
+                fdigests[key] = facts_digest(ff)
+                if run.hashes[key] and err is None:
+                    cache.put_facts(run.by_key[key].relpath, cast(str, run.hashes[key]), ff, fdigests[key])
+        if err is not None:
+            file_errors[key] = err
+    return facts, fdigests, file_errors
 
-        # pass 2: which functions run queries
-        index_digest = digest(sorted((by_key[k].relpath, d) for k, d in fdigests.items())) if cache is not None else ""
-        found_by_key: Dict[str, Dict[str, List[str]]] = {}
-        todo = []
-        for e in entries:
-            ff = facts.get(e.key)
-            if ff is None or not ff.functions:
-                continue
-            hit = cache.get_queries(e.relpath, cast(str, hashes[e.key]), index_digest) if cache is not None and hashes[e.key] else None
-            if hit is not None:
-                found_by_key[e.key] = hit
-            else:
-                todo.append(e.key)
-        for key, (found, errs) in runner.queries(todo).items():
-            found_by_key[key] = found
-            if Path(key) in target_keys:
-                result.errors.extend(errs)
-            if cache is not None and not errs and hashes[key]:
-                cache.put_queries(by_key[key].relpath, cast(str, hashes[key]), index_digest, found)
-        queries: Dict[str, List[str]] = {}
-        for e in entries:  # merged in one fixed order, whatever the number of workers
-            queries.update(found_by_key.get(e.key, {}))
-        direct = {k: tuple(v) for k, v in queries.items() if v}
-        runner.set_queries(direct)
 
-        # pass 3: the rules, over the files to lint
-        if cache is not None:
-            # the results hold for these file contents only when every file could be indexed
-            cache.use_results_digest(digest(index_digest, sorted(direct.items())), "" if file_errors else files_digest)
-        lint_keys, result.skipped = _lint_keys(targets, real, by_key, config, file_errors)
-        results: Dict[str, FileResult] = {}
-        todo = []
-        for key in lint_keys:
-            e = by_key[key]
-            if key in file_errors:
-                results[key] = FileResult(errors=[file_errors[key]])
-                continue
-            hit = cache.get_result(e.relpath, e.display, cast(str, hashes[key])) if cache is not None and hashes[key] else None
-            if hit is not None:
-                results[key] = hit
-            else:
-                todo.append(key)
-        for key, res in runner.lint(todo).items():
-            results[key] = res
-            e = by_key[key]
-            if cache is not None and not res.errors and hashes[key]:
-                cache.put_result(e.relpath, e.display, cast(str, hashes[key]), res)
-        for key in lint_keys:
-            res = results[key]
-            result.files += 1
-            result.findings.extend(res.findings)
-            result.suppressed.extend(res.suppressed)
-            result.errors.extend(res.errors)
+def _queries_pass(run: _Run, runner: Runner, facts: Dict[str, FileFacts], index_digest: str, result: LintResult) -> Dict[str, Tuple[str, ...]]:
+    """Pass 2, which functions run queries: function → the queries it runs directly."""
+    cache = run.cache
+    found_by_key: Dict[str, Dict[str, List[str]]] = {}
+    todo = []
+    for e in run.entries:
+        ff = facts.get(e.key)
+        if ff is None or not ff.functions:
+            continue
+        h = run.cached_hash(e.key)
+        hit = cache.get_queries(e.relpath, h, index_digest) if cache is not None and h else None
+        if hit is not None:
+            found_by_key[e.key] = hit
+        else:
+            todo.append(e.key)
+    for key, (found, errs) in runner.queries(todo).items():
+        found_by_key[key] = found
+        if Path(key) in run.target_keys:
+            result.errors.extend(errs)
+        if cache is not None and not errs and run.hashes[key]:
+            cache.put_queries(run.by_key[key].relpath, cast(str, run.hashes[key]), index_digest, found)
+    queries: Dict[str, List[str]] = {}
+    for e in run.entries:  # merged in one fixed order, whatever the number of workers
+        queries.update(found_by_key.get(e.key, {}))
+    return {k: tuple(v) for k, v in queries.items() if v}
 
-    if cache is not None:
-        cache.prune(e.relpath for e in entries)
-        cache.save()
-        result.cache_note = cache.problem
-    return _finish(result)
+
+def _rules_pass(run: _Run, runner: Runner, config: Config, file_errors: Dict[str, FileError], result: LintResult) -> None:
+    """Pass 3, the rules over the files to lint (results from the cache when they hold)."""
+    cache = run.cache
+    lint_keys, result.skipped = _lint_keys(run.targets, run.real, run.by_key, config, file_errors)
+    results: Dict[str, FileResult] = {}
+    todo = []
+    for key in lint_keys:
+        e = run.by_key[key]
+        if key in file_errors:
+            results[key] = FileResult(errors=[file_errors[key]])
+            continue
+        h = run.cached_hash(key)
+        hit = cache.get_result(e.relpath, e.display, h) if cache is not None and h else None
+        if hit is not None:
+            results[key] = hit
+        else:
+            todo.append(key)
+    for key, res in runner.lint(todo).items():
+        results[key] = res
+        e = run.by_key[key]
+        if cache is not None and not res.errors and run.hashes[key]:
+            cache.put_result(e.relpath, e.display, cast(str, run.hashes[key]), res)
+    for key in lint_keys:
+        res = results[key]
+        result.files += 1
+        result.findings.extend(res.findings)
+        result.suppressed.extend(res.suppressed)
+        result.errors.extend(res.errors)
 
 
 def _displayer(cwd: Path):

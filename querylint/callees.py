@@ -73,8 +73,8 @@ def annotation_class(annotation, ctx) -> Optional[str]:
     ann = annotation.annotation if isinstance(annotation, cst.Annotation) else annotation
     if isinstance(ann, cst.SimpleString):
         try:
-            ann = cst.parse_expression(cast(str, ann.evaluated_value))  # a bytes annotation fails here
-        except Exception:
+            ann = cst.parse_expression(cast(str, ann.evaluated_value))
+        except (cst.ParserSyntaxError, SyntaxError, ValueError):  # not an expression; bytes in no known encoding; a bad escape
             return None
     if isinstance(ann, cst.BinaryOperation) and isinstance(ann.operator, cst.BitOr):
         sides = [s for s in (ann.left, ann.right) if not (isinstance(s, cst.Name) and s.value == "None")]

@@ -94,6 +94,34 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
     for p in paths:
         if not os.path.lexists(p):
             _fail(f"{p}: no such file or folder")
+    config = _config(registry, paths, config_path, select, extend_select, ignore, preview, report_unused_suppressions, min_confidence)
+    root = Path(config.root) if config.root else find_project_root(paths)
+    cwd = Path.cwd()
+    known = _read_baseline(baseline_file) if baseline_file is not None else None
+    changed = _changed_lines(diff_ref, cwd) if diff_ref is not None else None
+    if no_cache:
+        cache_folder = None
+    else:
+        cache_folder = cache_dir if cache_dir is not None else root / CACHE_FOLDER
+    result = _lint(paths, config, root, registry, cwd, cache_folder, jobs)
+    if changed is not None:
+        result.outside_diff = filter_findings(result, changed, cwd)
+    if known is not None or write_baseline_file is not None or output_format in ("gitlab", "sarif"):
+        attach_fingerprints(result, cwd, root)
+    if write_baseline_file is not None:
+        _write_baseline_and_exit(result, write_baseline_file)
+    if known is not None:
+        apply_baseline(result, known)
+
+    _report(result, output_format, statistics, output_file, quiet)
+    code = result.exit_code
+    if exit_zero and code == EXIT_FINDINGS:
+        code = EXIT_CLEAN
+    sys.exit(code)
+
+
+def _config(registry, paths, config_path, select, extend_select, ignore, preview, report_unused_suppressions, min_confidence):
+    """The configuration file's settings (``--config``'s, else the nearest), overridden by the flags."""
     try:
         if config_path is not None:
             config = load_config(config_path, registry.option_keys(), explicit=True)
@@ -111,26 +139,28 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
         check_selection(registry, config)
     except ConfigError as exc:
         _fail(str(exc))
-    root = Path(config.root) if config.root else find_project_root(paths)
-    cwd = Path.cwd()
-    known = None
-    if baseline_file is not None:
-        try:
-            known = read_baseline(baseline_file)
-        except BaselineError as exc:
-            _fail(str(exc))
-    changed = None
-    if diff_ref is not None:
-        try:
-            changed, _base, notes = changed_lines(diff_ref, cwd)
-        except GitDiffError as exc:
-            _fail(str(exc))
-        for note in notes:
-            click.echo(f"querylint: note: {note}", err=True)
-    if no_cache:
-        cache_folder = None
-    else:
-        cache_folder = cache_dir if cache_dir is not None else root / CACHE_FOLDER
+    return config
+
+
+def _read_baseline(baseline_file):
+    try:
+        return read_baseline(baseline_file)
+    except BaselineError as exc:
+        _fail(str(exc))
+
+
+def _changed_lines(diff_ref, cwd):
+    """``--diff REF``: the lines changed since the merge base (notes go to stderr)."""
+    try:
+        changed, _base, notes = changed_lines(diff_ref, cwd)
+    except GitDiffError as exc:
+        _fail(str(exc))
+    for note in notes:
+        click.echo(f"querylint: note: {note}", err=True)
+    return changed
+
+
+def _lint(paths, config, root, registry, cwd, cache_folder, jobs):
     try:
         result = lint_paths(paths, config, root, registry, cwd=cwd, cache_dir=cache_folder, jobs=jobs or default_jobs())
     except PathError as exc:
@@ -139,20 +169,20 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
         _fail(f"internal error in a worker process:\n{exc}")
     if result.cache_note:
         click.echo(f"querylint: note: cache {result.cache_note}; rebuilt", err=True)
-    if changed is not None:
-        result.outside_diff = filter_findings(result, changed, cwd)
-    if known is not None or write_baseline_file is not None or output_format in ("gitlab", "sarif"):
-        attach_fingerprints(result, cwd, root)
-    if write_baseline_file is not None:
-        try:
-            n = write_baseline(result, write_baseline_file)
-        except OSError as exc:
-            _fail(f"--write-baseline {write_baseline_file}: cannot write the baseline: {exc.strerror or exc}")
-        click.echo(f"querylint: wrote {n} finding{'s' if n != 1 else ''} to the baseline {write_baseline_file}", err=True)
-        sys.exit(EXIT_ERROR if result.internal_errors else EXIT_CLEAN)
-    if known is not None:
-        apply_baseline(result, known)
+    return result
 
+
+def _write_baseline_and_exit(result, write_baseline_file) -> None:
+    try:
+        n = write_baseline(result, write_baseline_file)
+    except OSError as exc:
+        _fail(f"--write-baseline {write_baseline_file}: cannot write the baseline: {exc.strerror or exc}")
+    click.echo(f"querylint: wrote {n} finding{'s' if n != 1 else ''} to the baseline {write_baseline_file}", err=True)
+    sys.exit(EXIT_ERROR if result.internal_errors else EXIT_CLEAN)
+
+
+def _report(result, output_format, statistics, output_file, quiet) -> None:
+    """The report to stdout (or ``--output``), errors and the summary to stderr."""
     colour = _use_colour() and output_file is None
     if statistics and output_format == "text":
         text = format_statistics(result)
@@ -175,10 +205,6 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
             click.echo(format_summary_text(result), err=True, nl=False)
     elif result.errors:
         click.echo(format_errors_text(result), err=True, nl=False)
-    code = result.exit_code
-    if exit_zero and code == EXIT_FINDINGS:
-        code = EXIT_CLEAN
-    sys.exit(code)
 
 
 def _list_rules(registry) -> None:

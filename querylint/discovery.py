@@ -77,8 +77,6 @@ def discover(
     explicit: List[Path] = []
     walked: List[Path] = []
     reals: Dict[Path, Path] = {}
-    root_s = str(root)
-    root_prefix = root_s.rstrip("/") + "/"
     problems: List[Tuple[Path, str]] = []
     for given in paths:
         if not os.path.lexists(given):
@@ -89,45 +87,7 @@ def discover(
         if not given.is_dir():
             problems.append((given, _not_a_file(given)))
             continue
-        given_real = resolve_path(given)
-        given_rel = "" if given_real == root.resolve() else _rel(given, root)
-        for dirpath, dirnames, filenames in os.walk(given, onerror=lambda e: problems.append((Path(e.filename), f"cannot list the folder: {e.strerror}"))):
-            base = Path(dirpath)
-            # symlinked folders are not followed, so a folder's real path is the given folder's
-            # real path plus the walked part: no resolve() per entry (hot path)
-            below = os.path.relpath(dirpath, given)
-            base_real = given_real if below == "." else given_real / below
-            base_rel = rel_real(base_real, base, root)  # strings below: few Path objects (hot path)
-            rel_prefix = "" if base_rel == "." else base_rel + "/"
-            base_real_s = str(base_real)
-            under_root = base_real_s == root_s or base_real_s.startswith(root_prefix)
-            keep = []
-            for d in sorted(dirnames):
-                sub = os.path.join(dirpath, d)
-                rel = rel_prefix + d if under_root else rel_real(base_real / d, Path(sub), root)
-                if _excluded(rel, excludes, given_rel) or os.path.exists(os.path.join(sub, "pyvenv.cfg")):
-                    continue
-                if os.path.islink(sub):
-                    continue
-                keep.append(d)
-            dirnames[:] = keep
-            for name in sorted(filenames):
-                if not name.endswith(suffixes):
-                    continue
-                f = base / name
-                if os.path.islink(f):
-                    f_real = resolve_path(f)
-                    rel = rel_real(f_real, f, root)
-                else:
-                    f_real = None
-                    rel = rel_prefix + name if under_root else rel_real(base_real / name, f, root)
-                if _excluded(rel, excludes, given_rel):
-                    continue
-                reals[f] = f_real or base_real / name
-                if not os.path.isfile(f):  # a FIFO would block the read forever; a symlink loop never resolves
-                    problems.append((f, _not_a_file(f)))
-                    continue
-                walked.append(f)
+        _walk(given, root, excludes, suffixes, walked, reals, problems)
     if config.respect_gitignore and walked:
         ignored = _git_ignored(root, [reals.get(p) or resolve_path(p) for p in walked])
         if ignored:
@@ -143,6 +103,55 @@ def discover(
         if resolved is not None:
             resolved[f] = key
     return out, problems
+
+
+def _walk(
+    given: Path, root: Path, excludes: Tuple[str, ...], suffixes: Tuple[str, ...],
+    walked: List[Path], reals: Dict[Path, Path], problems: List[Tuple[Path, str]],
+) -> None:
+    """One folder named on the command line: its files that are not excluded go to ``walked``
+    (their real paths to ``reals``), entries that cannot be read to ``problems``."""
+    root_s = str(root)
+    root_prefix = root_s.rstrip("/") + "/"
+    given_real = resolve_path(given)
+    given_rel = "" if given_real == root.resolve() else _rel(given, root)
+    for dirpath, dirnames, filenames in os.walk(given, onerror=lambda e: problems.append((Path(e.filename), f"cannot list the folder: {e.strerror}"))):
+        base = Path(dirpath)
+        # symlinked folders are not followed, so a folder's real path is the given folder's
+        # real path plus the walked part: no resolve() per entry (hot path)
+        below = os.path.relpath(dirpath, given)
+        base_real = given_real if below == "." else given_real / below
+        base_rel = rel_real(base_real, base, root)  # strings below: few Path objects (hot path)
+        rel_prefix = "" if base_rel == "." else base_rel + "/"
+        base_real_s = str(base_real)
+        under_root = base_real_s == root_s or base_real_s.startswith(root_prefix)
+        keep = []
+        for d in sorted(dirnames):
+            sub = os.path.join(dirpath, d)
+            rel = rel_prefix + d if under_root else rel_real(base_real / d, Path(sub), root)
+            if _excluded(rel, excludes, given_rel) or os.path.exists(os.path.join(sub, "pyvenv.cfg")):
+                continue
+            if os.path.islink(sub):
+                continue
+            keep.append(d)
+        dirnames[:] = keep
+        for name in sorted(filenames):
+            if not name.endswith(suffixes):
+                continue
+            f = base / name
+            if os.path.islink(f):
+                f_real = resolve_path(f)
+                rel = rel_real(f_real, f, root)
+            else:
+                f_real = None
+                rel = rel_prefix + name if under_root else rel_real(base_real / name, f, root)
+            if _excluded(rel, excludes, given_rel):
+                continue
+            reals[f] = f_real or base_real / name
+            if not os.path.isfile(f):  # a FIFO would block the read forever; a symlink loop never resolves
+                problems.append((f, _not_a_file(f)))
+                continue
+            walked.append(f)
 
 
 def _not_a_file(path: Path) -> str:

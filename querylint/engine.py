@@ -203,6 +203,34 @@ def _lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Seque
         result.errors.append(pf.error)
         return result
     ctx = _context(pf, index, config)
+    _run_rules(ctx, pf, rules, deep, result)
+    if not ctx.reports and not config.report_unused_suppressions:
+        return result
+
+    suppressions = parse_suppressions(pf.source or "")
+    file_ignores = config.ignores_for(pf.relpath)
+    seen = set()
+    for rep, span, stmt_line, codes in _drop_subsumed(_candidates(ctx, pf, config, deep, result)):
+        finding = _finding(rep, span, codes, pf, ctx)
+        key = (finding.rule, span, finding.message)
+        if key in seen:
+            continue
+        seen.add(key)
+        if matches_any(codes, file_ignores) or suppressions.file_ignores(codes):
+            result.suppressed.append(finding)
+            continue
+        directive = suppressions.match(codes, dict.fromkeys((span.line, stmt_line)))
+        if directive is not None:
+            result.suppressed.append(replace(finding, suppressed_reason=directive.reason or ""))
+            continue
+        result.findings.append(finding)
+    if config.report_unused_suppressions:
+        _report_unused(suppressions, pf, result)
+    return result
+
+
+def _run_rules(ctx: Context, pf: ParsedFile, rules: Sequence[type], deep: bool, result: FileResult) -> None:
+    """One walk with every rule's visitors; a rule that crashes is reported and disabled for the file."""
     instances = [v for cls in rules for v in cls(ctx).visitors()]
 
     def on_error(visitor, node, exc):
@@ -219,11 +247,10 @@ def _lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Seque
         Walker(ctx, instances, on_error).run()
     except RecursionError:
         raise _TooDeep() from None
-    if not ctx.reports and not config.report_unused_suppressions:
-        return result
 
-    suppressions = parse_suppressions(pf.source or "")
-    file_ignores = config.ignores_for(pf.relpath)
+
+def _candidates(ctx: Context, pf: ParsedFile, config: Config, deep: bool, result: FileResult) -> list:
+    """The reports the selection keeps, with their positions: (report, span, statement line, codes)."""
     selection = Selection.of(config)
     candidates = []
     for rep in ctx.reports:
@@ -242,50 +269,44 @@ def _lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Seque
         if not selection.enabled(rep.rule, codes):
             continue  # a variant the selection leaves out (``ignore = ["QL120"]`` on a merged rule)
         candidates.append((rep, span, stmt_line, codes))
-    seen = set()
-    for rep, span, stmt_line, codes in _drop_subsumed(candidates):
-        severity = rep.severity or rep.rule.severity
-        message = rep.message
-        notes = rep.notes
-        hit = request_context(index, config, rep.function)
-        context = finding_context(pf.relpath, config, hit)
-        if rep.rule.per_request_escalation:
-            if hit is not None:
-                entry, path = hit
-                severity = severity.raised()
-                via = ""
-                if len(path) > 1:
-                    via = " via " + " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path)
-                message = f"{message} (per request: {entry}{via})"
-        finding = Finding(
-            pf.display, span, rep.rule.code, rep.rule.name, severity, message, None, notes, codes[1:], rep.fix,
-            cap(_scaled(rep, ctx), context), context,
+    return candidates
+
+
+def _finding(rep, span: Span, codes, pf: ParsedFile, ctx: Context) -> Finding:
+    """A report as a finding: raised a level when it runs per request (rules that ask for it),
+    with where it runs (context) and how sure querylint is (confidence)."""
+    index, config = ctx.index, ctx.config
+    severity = rep.severity or rep.rule.severity
+    message = rep.message
+    hit = request_context(index, config, rep.function)
+    context = finding_context(pf.relpath, config, hit)
+    if rep.rule.per_request_escalation:
+        if hit is not None:
+            entry, path = hit
+            severity = severity.raised()
+            via = ""
+            if len(path) > 1:
+                via = " via " + " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path)
+            message = f"{message} (per request: {entry}{via})"
+    return Finding(
+        pf.display, span, rep.rule.code, rep.rule.name, severity, message, None, rep.notes, codes[1:], rep.fix,
+        cap(_scaled(rep, ctx), context), context,
+    )
+
+
+def _report_unused(suppressions, pf: ParsedFile, result: FileResult) -> None:
+    """QL001: suppression comments (ours) that silenced nothing."""
+    for d in suppressions.directives():
+        if d.style == "noqa" and (d.codes is None or not any(c.startswith("QL") for c in d.codes)):
+            continue  # a flake8/ruff noqa: not ours to judge
+        if d.used:
+            unused = [c for c in (d.codes or ()) if c.startswith("QL") and not any(u.startswith(c) for u in d.used)]
+            if not unused:
+                continue
+            what = ", ".join(unused)
+        else:
+            what = ", ".join(d.codes) if d.codes else "every rule"
+        span = Span(d.line, d.column, d.line, d.column + 1)
+        result.findings.append(
+            Finding(pf.display, span, UNUSED_SUPPRESSION[0], UNUSED_SUPPRESSION[1], Severity.INFO, f"suppression of {what} silences nothing here")
         )
-        key = (finding.rule, span, message)
-        if key in seen:
-            continue
-        seen.add(key)
-        if matches_any(codes, file_ignores) or suppressions.file_ignores(codes):
-            result.suppressed.append(finding)
-            continue
-        directive = suppressions.match(codes, dict.fromkeys((span.line, stmt_line)))
-        if directive is not None:
-            result.suppressed.append(replace(finding, suppressed_reason=directive.reason or ""))
-            continue
-        result.findings.append(finding)
-    if config.report_unused_suppressions:
-        for d in suppressions.directives():
-            if d.style == "noqa" and (d.codes is None or not any(c.startswith("QL") for c in d.codes)):
-                continue  # a flake8/ruff noqa: not ours to judge
-            if d.used:
-                unused = [c for c in (d.codes or ()) if c.startswith("QL") and not any(u.startswith(c) for u in d.used)]
-                if not unused:
-                    continue
-                what = ", ".join(unused)
-            else:
-                what = ", ".join(d.codes) if d.codes else "every rule"
-            span = Span(d.line, d.column, d.line, d.column + 1)
-            result.findings.append(
-                Finding(pf.display, span, UNUSED_SUPPRESSION[0], UNUSED_SUPPRESSION[1], Severity.INFO, f"suppression of {what} silences nothing here")
-            )
-    return result

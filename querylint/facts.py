@@ -259,16 +259,44 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
         if isinstance(stmt, (cst.FunctionDef, cst.ClassDef)):
             module_defs[stmt.name.value] = f"{module}.{stmt.name.value}"
     resolver = Resolver(module, imports, module_defs)
+    c = _Collector(module, relpath, imports, resolver)
+    c.module_names.extend(module_defs)
+    c.visit_block(module_node.body)
+    return FileFacts(
+        path=relpath,
+        module=module,
+        imports=tuple(sorted(imports.items())),
+        classes=tuple(c.classes),
+        functions=tuple(c.functions),
+        module_names=tuple(dict.fromkeys(c.module_names)),
+        module_calls=tuple(c.module_calls),
+        module_strings=tuple(c.module_strings),
+        routes=tuple(dict.fromkeys(c.routes)),
+        dependencies=_dependencies(module_node, imports, resolver),
+    )
 
-    classes: List[ClassFacts] = []
-    functions: List[FunctionFacts] = []
-    module_names: List[str] = list(module_defs)
-    module_calls: List[Tuple[str, CallSummary]] = []
-    module_strings: List[Tuple[str, str]] = []
-    routes: List[str] = []
 
-    def visit_function(fn: cst.FunctionDef, prefix: str, cls: Optional[str], nested_in: Optional[str]):
+class _Collector:
+    """One pass over a module for :func:`collect_facts`: module-level statements, then every class
+    and function (nested ones too), each appended in source order."""
+
+    def __init__(self, module: str, relpath: str, imports: Dict[str, str], resolver: Resolver):
+        self.module = module
+        self.relpath = relpath
+        self.imports = imports
+        self.resolver = resolver
+        self.classes: List[ClassFacts] = []
+        self.functions: List[FunctionFacts] = []
+        self.module_names: List[str] = []
+        self.module_calls: List[Tuple[str, CallSummary]] = []
+        self.module_strings: List[Tuple[str, str]] = []
+        self.routes: List[str] = []
+
+    # ------------------------------------------------------------------------------ functions
+
+    def visit_function(self, fn: cst.FunctionDef, prefix: str, cls: Optional[str], nested_in: Optional[str]) -> None:
         qual = f"{prefix}.{fn.name.value}"
+        imports, resolver = self.imports, self.resolver
         calls: List[str] = []
         has_yield = False
         params = tuple(N.param_names(fn.params))
@@ -295,19 +323,19 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
                     else:
                         calls.append(resolver.qualify(target) or target)
                 if N.call_name(node) in _REGISTER_FUNCS:
-                    routes.extend(_registered_views(node, resolver))
+                    self.routes.extend(_registered_views(node, resolver))
             elif isinstance(node, (cst.Yield,)):
                 has_yield = True
             elif isinstance(node, cst.FunctionDef) and node is not fn:
-                visit_function(node, qual, None, qual)
+                self.visit_function(node, qual, None, qual)
             elif isinstance(node, cst.ClassDef):
-                visit_class(node, qual)
-        functions.append(
+                self.visit_class(node, qual)
+        self.functions.append(
             FunctionFacts(
                 qualname=qual,
                 name=fn.name.value,
-                module=module,
-                path=relpath,
+                module=self.module,
+                path=self.relpath,
                 cls=cls,
                 params=params,
                 decorators=tuple(resolver.qualify(d) or d for d in N.decorator_names(fn)),
@@ -320,50 +348,40 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
             )
         )
 
-    def visit_class(node: cst.ClassDef, prefix: str):
+    # -------------------------------------------------------------------------------- classes
+
+    def visit_class(self, node: cst.ClassDef, prefix: str) -> None:
         qual = f"{prefix}.{node.name.value}"
+        resolver = self.resolver
         bases = tuple(resolver.qualify(N.dotted(a.value)) or N.short(a.value) for a in node.bases)
         keywords = tuple((k.keyword.value, summarise_value(k.value, resolver)) for k in node.keywords if k.keyword)
         attrs: List[ClassAttr] = []
         methods: List[str] = []
         meta: List[Tuple[str, Value]] = []
-        inner: cst.CSTNode
         body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
         for stmt in body:
             if isinstance(stmt, cst.FunctionDef):
                 methods.append(stmt.name.value)
-                visit_function(stmt, qual, qual, None)
+                self.visit_function(stmt, qual, qual, None)
             elif isinstance(stmt, cst.ClassDef):
                 if stmt.name.value == "Meta":
-                    for inner in stmt.body.body if isinstance(stmt.body, cst.IndentedBlock) else ():
-                        if isinstance(inner, cst.SimpleStatementLine):
-                            for small in inner.body:
-                                if isinstance(small, cst.Assign):
-                                    for t in small.targets:
-                                        for name in N.target_names(t.target):
-                                            meta.append((name, summarise_value(small.value, resolver)))
+                    meta.extend(self._meta(stmt))
                 else:
-                    visit_class(stmt, qual)
+                    self.visit_class(stmt, qual)
             elif isinstance(stmt, cst.SimpleStatementLine):
-                for small in stmt.body:
-                    if isinstance(small, cst.Assign):
-                        for t in small.targets:
-                            for name in N.target_names(t.target):
-                                attrs.append(_class_attr(name, small.value, None, resolver))
-                    elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
-                        attrs.append(_class_attr(small.target.value, small.value, N.code(small.annotation.annotation), resolver))
+                attrs.extend(self._class_attrs(stmt))
             else:
                 # if/try blocks in class bodies: methods defined inside still count
                 for inner in N.walk(stmt, into_functions=False):
                     if isinstance(inner, cst.FunctionDef):
                         methods.append(inner.name.value)
-                        visit_function(inner, qual, qual, None)
-        classes.append(
+                        self.visit_function(inner, qual, qual, None)
+        self.classes.append(
             ClassFacts(
                 qualname=qual,
                 name=node.name.value,
-                module=module,
-                path=relpath,
+                module=self.module,
+                path=self.relpath,
                 bases=bases,
                 decorators=tuple(resolver.qualify(d) or d for d in N.decorator_names(node)),
                 attrs=tuple(attrs),
@@ -373,32 +391,41 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
             )
         )
 
-    def visit_block(stmts):
+    def _meta(self, meta_class: cst.ClassDef) -> List[Tuple[str, Value]]:
+        """``class Meta:`` assignments, summarised."""
+        out: List[Tuple[str, Value]] = []
+        for inner in meta_class.body.body if isinstance(meta_class.body, cst.IndentedBlock) else ():
+            if isinstance(inner, cst.SimpleStatementLine):
+                for small in inner.body:
+                    if isinstance(small, cst.Assign):
+                        for t in small.targets:
+                            for name in N.target_names(t.target):
+                                out.append((name, summarise_value(small.value, self.resolver)))
+        return out
+
+    def _class_attrs(self, stmt: cst.SimpleStatementLine) -> List[ClassAttr]:
+        """Class attributes assigned (or annotated) on one line of a class body."""
+        out: List[ClassAttr] = []
+        for small in stmt.body:
+            if isinstance(small, cst.Assign):
+                for t in small.targets:
+                    for name in N.target_names(t.target):
+                        out.append(_class_attr(name, small.value, None, self.resolver))
+            elif isinstance(small, cst.AnnAssign) and isinstance(small.target, cst.Name):
+                out.append(_class_attr(small.target.value, small.value, N.code(small.annotation.annotation), self.resolver))
+        return out
+
+    # ------------------------------------------------------------------------- module level
+
+    def visit_block(self, stmts) -> None:
         for stmt in stmts:
             if isinstance(stmt, cst.FunctionDef):
-                visit_function(stmt, module, None, None)
+                self.visit_function(stmt, self.module, None, None)
             elif isinstance(stmt, cst.ClassDef):
-                visit_class(stmt, module)
+                self.visit_class(stmt, self.module)
             elif isinstance(stmt, cst.SimpleStatementLine):
                 for small in stmt.body:
-                    if isinstance(small, (cst.Assign, cst.AnnAssign)):
-                        targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
-                        for t in targets:
-                            for name in N.target_names(t):
-                                module_names.append(name)
-                                if isinstance(small.value, cst.Call):
-                                    summary = summarise_call(small.value, resolver)
-                                    if summary:
-                                        module_calls.append((name, summary))
-                                s = N.string_value(small.value) if small.value is not None else None
-                                if s is not None:
-                                    module_strings.append((name, s))
-                        if isinstance(small.value, (cst.List, cst.Tuple)) and any(n == "urlpatterns" for t in targets for n in N.target_names(t)):
-                            routes.extend(_route_views(small.value, resolver))
-                    elif isinstance(small, cst.AugAssign) and N.dotted(small.target) == "urlpatterns":
-                        routes.extend(_route_views(small.value, resolver))
-                    elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and N.call_name(small.value) in _REGISTER_FUNCS:
-                        routes.extend(_registered_views(small.value, resolver))
+                    self._module_statement(small)
             else:
                 # module-level if/try/with blocks: definitions inside still count
                 for attr in ("body", "orelse", "handlers", "finalbody"):
@@ -411,21 +438,29 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
                         if isinstance(body, cst.IndentedBlock):
                             body = body.body
                         if isinstance(body, (list, tuple)):
-                            visit_block(body)
+                            self.visit_block(body)
 
-    visit_block(module_node.body)
-    return FileFacts(
-        path=relpath,
-        module=module,
-        imports=tuple(sorted(imports.items())),
-        classes=tuple(classes),
-        functions=tuple(functions),
-        module_names=tuple(dict.fromkeys(module_names)),
-        module_calls=tuple(module_calls),
-        module_strings=tuple(module_strings),
-        routes=tuple(dict.fromkeys(routes)),
-        dependencies=_dependencies(module_node, imports, resolver),
-    )
+    def _module_statement(self, small: cst.BaseSmallStatement) -> None:
+        """A module-level assignment (names, calls, strings, ``urlpatterns``) or route registration."""
+        resolver = self.resolver
+        if isinstance(small, (cst.Assign, cst.AnnAssign)):
+            targets = [t.target for t in small.targets] if isinstance(small, cst.Assign) else [small.target]
+            for t in targets:
+                for name in N.target_names(t):
+                    self.module_names.append(name)
+                    if isinstance(small.value, cst.Call):
+                        summary = summarise_call(small.value, resolver)
+                        if summary:
+                            self.module_calls.append((name, summary))
+                    s = N.string_value(small.value) if small.value is not None else None
+                    if s is not None:
+                        self.module_strings.append((name, s))
+            if isinstance(small.value, (cst.List, cst.Tuple)) and any(n == "urlpatterns" for t in targets for n in N.target_names(t)):
+                self.routes.extend(_route_views(small.value, resolver))
+        elif isinstance(small, cst.AugAssign) and N.dotted(small.target) == "urlpatterns":
+            self.routes.extend(_route_views(small.value, resolver))
+        elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and N.call_name(small.value) in _REGISTER_FUNCS:
+            self.routes.extend(_registered_views(small.value, resolver))
 
 
 def _class_attr(name: str, value, annotation, resolver: Resolver) -> ClassAttr:

@@ -78,10 +78,7 @@ class ProjectIndex:
         """The already parsed libcst module of a project file, or None when this process has none."""
         if self.tree_provider is None:
             return None
-        try:
-            return self.tree_provider(relpath)
-        except Exception:
-            return None
+        return self.tree_provider(relpath)
 
     def derived(self, key: str, compute: Callable[["ProjectIndex"], Any]) -> Any:
         """A family-specific view of the index, computed once per run (e.g. the Django model graph)."""

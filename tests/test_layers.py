@@ -125,3 +125,22 @@ def test_only_the_context_and_the_walker_touch_the_contexts_private_state(path):
             ):
                 bad.append(f"line {node.lineno}: ctx.{node.attr}")
     assert not bad, f"{path.relative_to(ROOT)} touches the context's private state: {bad}"
+
+
+# --------------------------------------------------------------------------- small pieces
+
+MAX_FUNCTION_LINES = 80
+
+
+def test_no_function_is_longer_than_80_lines():
+    """Every function (methods and nested functions too) in querylint/ and rules/ fits in 80 lines,
+    from its ``def`` line to its last line (decorators apart): a longer one is split by its phases."""
+    long = []
+    for path in sorted((ROOT / "querylint").rglob("*.py")) + sorted((ROOT / "rules").rglob("*.py")):
+        tree = ast.parse(path.read_text(encoding="utf-8"))
+        for node in ast.walk(tree):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                n = node.end_lineno - node.lineno + 1
+                if n > MAX_FUNCTION_LINES:
+                    long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({n} lines)")
+    assert not long, f"functions over {MAX_FUNCTION_LINES} lines: {long}"

@@ -381,7 +381,7 @@ def _decode_fstring_text(text: str, prefix: str) -> str:
         return text.replace("{{", "{").replace("}}", "}")
     try:
         value = ast.literal_eval(p + '"""' + text.replace('"', '\\"') + '"""') if "r" not in p else text
-    except Exception:
+    except (SyntaxError, ValueError):  # a bad escape (``\N{...}``, ``\x4``), a null byte
         value = text
     return value.replace("{{", "{").replace("}}", "}")
 

@@ -8,9 +8,9 @@ For each list view: its serializer class.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Set, Tuple, Union
+from typing import Dict, List, Optional, Set, Tuple
 
-from querylint.facts import ClassAttr, ClassFacts
+from querylint.facts import ClassFacts
 from querylint.frameworks.django.models import FK, M2M, MANY, O2O, SINGLE, ModelGraph, ModelInfo, model_graph
 from querylint.index import ProjectIndex
 
@@ -61,95 +61,117 @@ def _is_serializer(index: ProjectIndex, cls) -> bool:
     return False
 
 
+# a serializer field that reads relations: (field, source path, many, nested serializer qualname)
+_Field = Tuple[str, str, bool, Optional[str]]
+
+
 def build_drf(index: ProjectIndex) -> DrfInfo:
     graph = model_graph(index)
     info = DrfInfo()
     ser_classes = {q: c for q, c in index.classes.items() if _is_serializer(index, c)}
     if not ser_classes:
         return info
-
-    def model_of(cls) -> Optional[str]:
-        for c in index.mro_classes(cls):
-            v = c.meta_value("model")
-            if v is not None and v[0] == "name":
-                m = graph.resolve(v[1], c.module)
-                return m.qualname if m else None
-        return None
-
-    raw: Dict[str, List[Tuple[str, str, bool, Optional[str]]]] = {}  # ser -> (field, source, many, nested serializer)
-    a: Optional[ClassAttr]
-    nested: Union[ClassFacts, str, None]  # a resolved class, then a serializer qualname
+    raw: Dict[str, List[_Field]] = {}
     for q, cls in ser_classes.items():
-        s = SerializerInfo(q, model_of(cls))
-        items: List[Tuple[str, str, bool, Optional[str]]] = []
-        for c in reversed(index.mro_classes(cls)):
-            if c.qualname not in ser_classes:
-                continue
-            for a in c.attrs:
-                if a.call is None:
-                    continue
-                func = a.call.func
-                src = a.call.kwarg("source")
-                source = src[1] if src is not None and src[0] == "str" else None
-                many_v = a.call.kwarg("many")
-                many = many_v is not None and many_v == ("lit", True)
-                last = _last(func)
-                if last == "SerializerMethodField":  # noqa: SIM114
-                    mn = a.call.kwarg("method_name")
-                    method = mn[1] if mn is not None and mn[0] == "str" else f"get_{a.name}"
-                    s.method_fields[method] = a.name
-                    continue
-                nested = index.resolve_class(func, c.module)
-                if nested is not None and nested.qualname in ser_classes:
-                    items.append((a.name, source or a.name, many, nested.qualname))
-                elif last in _OBJECT_FIELDS:
-                    items.append((a.name, source or a.name, many, None))
-                elif last in _ID_FIELDS and many:
-                    items.append((a.name, source or a.name, True, None))
-                elif source and "." in source:
-                    items.append((a.name, source.rsplit(".", 1)[0].replace(".", "__"), False, None))
-        declared = {it[0] for it in items} | set(s.method_fields.values())
-        for c in index.mro_classes(cls):
-            if c.qualname in ser_classes:
-                declared |= {a.name for a in c.attrs}
-        items.extend(_implicit_relation_fields(cls, index, graph, s.model, declared))
-        raw[q] = items
-        if "to_representation" in cls.methods:
-            s.method_fields["to_representation"] = "to_representation"
-        info.serializers[q] = s
-
-    def resolve_needs(q: str, depth: int = 0) -> List[Need]:
-        s = info.serializers[q]
-        model = graph.get(s.model)
-        out: List[Need] = []
-        if model is None or depth > 4:
-            return out
-        for fname, source, many, nested in raw.get(q, ()):
-            parts = source.replace(".", "__").split("__")
-            cur: Optional[ModelInfo] = model
-            path: List[str] = []
-            to_many = False
-            ok = True
-            for p in parts:
-                rel = cur.relation(p) if cur else None
-                if rel is None:
-                    ok = False
-                    break
-                path.append(p)
-                if rel.kind in MANY:
-                    to_many = True
-                cur = graph.get(rel.target)
-            if not ok or not path:
-                continue
-            out.append(Need("__".join(path), to_many, fname, q))
-            if nested is not None and nested in info.serializers and cur is not None:
-                for sub in resolve_needs(nested, depth + 1):
-                    out.append(Need("__".join(path) + "__" + sub.path, to_many or sub.many, f"{fname}.{sub.field}", sub.serializer))
-        return out
-
+        info.serializers[q], raw[q] = _read_serializer(q, cls, index, graph, ser_classes)
     for q in info.serializers:
-        info.serializers[q].needs = resolve_needs(q)
+        info.serializers[q].needs = _resolve_needs(q, info, raw, graph)
+    _link_views(info, index, ser_classes)
+    # serializers nested with many=True in another serializer run once per item too
+    for q, items in raw.items():
+        for _f, _src, many, nested in items:
+            if nested is not None and many:
+                info.nested_many.add(nested)
+    return info
 
+
+def _serializer_model(cls: ClassFacts, index: ProjectIndex, graph: ModelGraph) -> Optional[str]:
+    """The model of ``Meta.model`` (inherited too)."""
+    for c in index.mro_classes(cls):
+        v = c.meta_value("model")
+        if v is not None and v[0] == "name":
+            m = graph.resolve(v[1], c.module)
+            return m.qualname if m else None
+    return None
+
+
+def _read_serializer(q: str, cls: ClassFacts, index: ProjectIndex, graph: ModelGraph, ser_classes: Dict[str, ClassFacts]) -> Tuple[SerializerInfo, List[_Field]]:
+    """A serializer's model and method fields, and its fields that read relations (declared, then implicit)."""
+    s = SerializerInfo(q, _serializer_model(cls, index, graph))
+    items: List[_Field] = []
+    for c in reversed(index.mro_classes(cls)):
+        if c.qualname in ser_classes:
+            _declared_fields(c, s, items, index, ser_classes)
+    declared = {it[0] for it in items} | set(s.method_fields.values())
+    for c in index.mro_classes(cls):
+        if c.qualname in ser_classes:
+            declared |= {a.name for a in c.attrs}
+    items.extend(_implicit_relation_fields(cls, index, graph, s.model, declared))
+    if "to_representation" in cls.methods:
+        s.method_fields["to_representation"] = "to_representation"
+    return s, items
+
+
+def _declared_fields(c: ClassFacts, s: SerializerInfo, items: List[_Field], index: ProjectIndex, ser_classes: Dict[str, ClassFacts]) -> None:
+    """The fields one serializer class declares: method fields into ``s``, relation readers into ``items``."""
+    for a in c.attrs:
+        if a.call is None:
+            continue
+        func = a.call.func
+        src = a.call.kwarg("source")
+        source = src[1] if src is not None and src[0] == "str" else None
+        many_v = a.call.kwarg("many")
+        many = many_v is not None and many_v == ("lit", True)
+        last = _last(func)
+        if last == "SerializerMethodField":  # noqa: SIM114
+            mn = a.call.kwarg("method_name")
+            method = mn[1] if mn is not None and mn[0] == "str" else f"get_{a.name}"
+            s.method_fields[method] = a.name
+            continue
+        nested = index.resolve_class(func, c.module)
+        if nested is not None and nested.qualname in ser_classes:
+            items.append((a.name, source or a.name, many, nested.qualname))
+        elif last in _OBJECT_FIELDS:
+            items.append((a.name, source or a.name, many, None))
+        elif last in _ID_FIELDS and many:
+            items.append((a.name, source or a.name, True, None))
+        elif source and "." in source:
+            items.append((a.name, source.rsplit(".", 1)[0].replace(".", "__"), False, None))
+
+
+def _resolve_needs(q: str, info: DrfInfo, raw: Dict[str, List[_Field]], graph: ModelGraph, depth: int = 0) -> List[Need]:
+    """The relation paths serializer ``q`` reads per object, through its nested serializers."""
+    s = info.serializers[q]
+    model = graph.get(s.model)
+    out: List[Need] = []
+    if model is None or depth > 4:
+        return out
+    for fname, source, many, nested in raw.get(q, ()):
+        parts = source.replace(".", "__").split("__")
+        cur: Optional[ModelInfo] = model
+        path: List[str] = []
+        to_many = False
+        ok = True
+        for p in parts:
+            rel = cur.relation(p) if cur else None
+            if rel is None:
+                ok = False
+                break
+            path.append(p)
+            if rel.kind in MANY:
+                to_many = True
+            cur = graph.get(rel.target)
+        if not ok or not path:
+            continue
+        out.append(Need("__".join(path), to_many, fname, q))
+        if nested is not None and nested in info.serializers and cur is not None:
+            for sub in _resolve_needs(nested, info, raw, graph, depth + 1):
+                out.append(Need("__".join(path) + "__" + sub.path, to_many or sub.many, f"{fname}.{sub.field}", sub.serializer))
+    return out
+
+
+def _link_views(info: DrfInfo, index: ProjectIndex, ser_classes: Dict[str, ClassFacts]) -> None:
+    """Which views use which serializer (``serializer_class``), list views apart."""
     for q, cls in index.classes.items():
         if q in ser_classes:
             continue
@@ -166,12 +188,6 @@ def build_drf(index: ProjectIndex) -> DrfInfo:
                     else:
                         info.detail_users.setdefault(ser.qualname, []).append(q)
                 break
-    # serializers nested with many=True in another serializer run once per item too
-    for q, items in raw.items():
-        for _f, _src, many, nested in items:
-            if nested is not None and many:
-                info.nested_many.add(nested)
-    return info
 
 
 def _meta_of(cls, index: ProjectIndex, key: str):

@@ -183,41 +183,7 @@ def _meta(cls: ClassFacts, key: str):
 
 def build_graph(index: ProjectIndex) -> ModelGraph:
     graph = ModelGraph()
-    model_classes: Dict[str, ClassFacts] = {}
-    is_model: Dict[str, bool] = {}
-
-    def check(cls: ClassFacts, depth: int = 0) -> bool:
-        if cls.qualname in is_model:
-            return is_model[cls.qualname]
-        is_model[cls.qualname] = False  # cycles
-        result = False
-        for base in cls.bases:
-            if _is_django_base(base):
-                result = True
-                break
-            project = index.resolve_class(base, cls.module)
-            if project is not None and project.qualname != cls.qualname and depth < 30 and check(project, depth + 1):
-                result = True
-                break
-        if not result:
-            # bases we cannot see: a class declaring Django fields is a model
-            result = any(a.call is not None and _is_django_field(a.call.func) for a in cls.attrs) and not any(
-                b.startswith(_NOT_DJANGO) for b in cls.bases
-            )
-        is_model[cls.qualname] = result
-        return result
-
-    for cls in index.classes.values():
-        if check(cls):
-            model_classes[cls.qualname] = cls
-        else:
-            names = [cls.qualname] + index.ancestors(cls)
-            if any(_last(n) in ("QuerySet", "Manager", "BaseManager") and (n.startswith("django") or "." not in n) for n in names[1:]):
-                graph.querysets.add(cls.qualname)
-                graph.queryset_methods.update(cls.methods)
-                for m in cls.methods:
-                    graph.queryset_method_quals.setdefault(m, []).append(f"{cls.qualname}.{m}")
-
+    model_classes = _model_classes(index, graph)
     for q, cls in model_classes.items():
         info = ModelInfo(q, cls.name, cls.module)
         info.abstract = _meta(cls, "abstract") is True
@@ -232,114 +198,167 @@ def build_graph(index: ProjectIndex) -> ModelGraph:
     ]
     graph.user_model = users[0] if len(users) == 1 else None
 
-    declared: List[Tuple[str, str, str, ClassFacts, CallSummary]] = []  # (concrete model, field, kind, declaring class, call)
+    declared: List[_Declared] = []
     for q, cls in model_classes.items():
-        info = graph.models[q]
-        chain = [c for c in index.mro_classes(cls) if c.qualname in model_classes]
-        ordering = None
-        for c in reversed(chain):  # base first, subclass overrides
-            for a in c.attrs:
-                if a.call is None:
-                    if a.value is not None and a.name in info.fields | set(info.relations):
-                        pass
-                    continue
-                func = a.call.func
-                kind = _field_kind(func)
-                if kind is not None:
-                    declared.append((q, a.name, kind, c, a.call))
-                elif _is_any_field(func):
-                    info.fields.add(a.name)
-                elif _is_manager_call(func, index, c.module):
-                    info.managers.add(a.name)
-                    mc = index.resolve_class(func, c.module)
-                    if mc is not None:
-                        info.manager_classes[a.name] = mc.qualname
-                    else:
-                        info.manager_classes.pop(a.name, None)
-            o = _meta(c, "ordering")
-            if o is not None:
-                ordering = o
-            for m in c.methods:
-                fq = f"{c.qualname}.{m}"
-                info.members.setdefault(m, fq)
-                fn = index.functions.get(fq)
-                if fn is not None and any(_last(d) in _QUERY_DECORATORS for d in fn.decorators):
-                    info.properties.add(m)
-        # subclass definitions win over inherited ones
-        for c in chain:
-            for m in c.methods:
-                info.members[m] = f"{c.qualname}.{m}"
-        info.ordering = bool(ordering)
-        if _meta(cls, "get_latest_by") is not None:
-            pass
-
-    def target_of(call, owner_cls: ClassFacts, concrete: str) -> Optional[str]:
-        to = call.args[0] if call.args else call.kwarg("to")
-        if to is None:
-            return None
-        kind, value = to
-        if kind == "str":
-            if value == "self":
-                return concrete
-            if value.endswith("AUTH_USER_MODEL") or value in ("auth.User", "django.contrib.auth.models.User"):
-                return graph.user_model or EXTERNAL_USER
-            hit = graph.resolve(value, owner_cls.module)
-            return hit.qualname if hit else None
-        if kind == "name" and value:
-            if value.endswith("AUTH_USER_MODEL") or value in ("django.contrib.auth.models.User",) or value.endswith("get_user_model"):
-                return graph.user_model or EXTERNAL_USER
-            hit = graph.resolve(value, owner_cls.module)
-            return hit.qualname if hit else None
-        if kind == "call" and value and _last(value) == "get_user_model":
-            return graph.user_model or EXTERNAL_USER
-        return None
-
+        _read_members(graph.models[q], cls, model_classes, index, declared)
     if graph.models and graph.user_model is None:
-        # django.contrib.auth's User: its fields, groups/permissions, and the reverse accessors project models give it
-        user = ModelInfo(
-            EXTERNAL_USER, "User", "django.contrib.auth.models",
-            fields={"username", "email", "first_name", "last_name", "password", "is_active", "is_staff", "is_superuser", "last_login", "date_joined"},
-        )
-        for name in ("groups", "user_permissions"):
-            user.relations[name] = Relation(name, M2M, None, EXTERNAL_USER, EXTERNAL_USER, name)
-        graph.models[EXTERNAL_USER] = user
-
+        graph.models[EXTERNAL_USER] = _external_user()
     for concrete, fname, kind, decl, call in declared:
-        info = graph.models[concrete]
-        if kind == GFK:
-            info.relations[fname] = Relation(fname, GFK, None, concrete, concrete, fname)
-            continue
-        target = target_of(call, decl, concrete)
-        info.relations[fname] = Relation(fname, kind, target, concrete, concrete, fname, null=call.kwarg("null") == ("lit", True))
-        if kind == GREL or info.abstract:
-            continue
-        tinfo = graph.models.get(target) if target else None
-        if tinfo is None:
-            continue
-        rn = call.kwarg("related_name")
-        related_name = rn[1] if rn is not None and rn[0] == "str" else None
-        if rn is not None and rn[0] != "str":
-            continue  # computed name: unknown
-        if related_name is not None:
-            if related_name.endswith("+"):
-                continue
-            app = info.module.split(".")
-            app_label = app[-2] if len(app) >= 2 and app[-1] == "models" else app[0]
-            related_name = related_name.replace("%(class)s", info.name.lower()).replace("%(app_label)s", app_label.lower())
-            accessor = related_name
-        else:
-            accessor = info.name.lower() if kind == O2O else info.name.lower() + "_set"
-        rkind = {FK: REV_FK, O2O: REV_O2O, M2M: REV_M2M}[kind]
-        if accessor not in tinfo.relations:
-            tinfo.relations[accessor] = Relation(accessor, rkind, concrete, cast(str, target), concrete, fname)  # tinfo found: target set
-        if kind == M2M and target == concrete and related_name is None:
-            pass
+        _add_relation(graph, concrete, fname, kind, decl, call)
 
     for q, info in graph.models.items():
         for name in info.relations:
             graph.relation_owners.setdefault(name, set()).add(q)
         graph.manager_names |= info.managers
     return graph
+
+
+# (concrete model, field, kind, declaring class, call): a relation field as declared
+_Declared = Tuple[str, str, str, ClassFacts, CallSummary]
+
+
+def _model_classes(index: ProjectIndex, graph: ModelGraph) -> Dict[str, ClassFacts]:
+    """The project's model classes by qualified name; custom QuerySet/Manager classes go into ``graph``."""
+    model_classes: Dict[str, ClassFacts] = {}
+    is_model: Dict[str, bool] = {}
+    for cls in index.classes.values():
+        if _is_model(cls, index, is_model):
+            model_classes[cls.qualname] = cls
+        else:
+            names = [cls.qualname] + index.ancestors(cls)
+            if any(_last(n) in ("QuerySet", "Manager", "BaseManager") and (n.startswith("django") or "." not in n) for n in names[1:]):
+                graph.querysets.add(cls.qualname)
+                graph.queryset_methods.update(cls.methods)
+                for m in cls.methods:
+                    graph.queryset_method_quals.setdefault(m, []).append(f"{cls.qualname}.{m}")
+    return model_classes
+
+
+def _is_model(cls: ClassFacts, index: ProjectIndex, is_model: Dict[str, bool], depth: int = 0) -> bool:
+    """A Django model: a Django model base somewhere up the project's classes, or Django fields (memo: ``is_model``)."""
+    if cls.qualname in is_model:
+        return is_model[cls.qualname]
+    is_model[cls.qualname] = False  # cycles
+    result = False
+    for base in cls.bases:
+        if _is_django_base(base):
+            result = True
+            break
+        project = index.resolve_class(base, cls.module)
+        if project is not None and project.qualname != cls.qualname and depth < 30 and _is_model(project, index, is_model, depth + 1):
+            result = True
+            break
+    if not result:
+        # bases we cannot see: a class declaring Django fields is a model
+        result = any(a.call is not None and _is_django_field(a.call.func) for a in cls.attrs) and not any(
+            b.startswith(_NOT_DJANGO) for b in cls.bases
+        )
+    is_model[cls.qualname] = result
+    return result
+
+
+def _read_members(info: ModelInfo, cls: ClassFacts, model_classes: Dict[str, ClassFacts], index: ProjectIndex, declared: List[_Declared]) -> None:
+    """Fields, managers, members and ordering of one model, inherited ones included; its relation
+    fields go to ``declared`` (linked once every model is known)."""
+    q = info.qualname
+    chain = [c for c in index.mro_classes(cls) if c.qualname in model_classes]
+    ordering = None
+    for c in reversed(chain):  # base first, subclass overrides
+        for a in c.attrs:
+            if a.call is None:
+                continue
+            func = a.call.func
+            kind = _field_kind(func)
+            if kind is not None:
+                declared.append((q, a.name, kind, c, a.call))
+            elif _is_any_field(func):
+                info.fields.add(a.name)
+            elif _is_manager_call(func, index, c.module):
+                info.managers.add(a.name)
+                mc = index.resolve_class(func, c.module)
+                if mc is not None:
+                    info.manager_classes[a.name] = mc.qualname
+                else:
+                    info.manager_classes.pop(a.name, None)
+        o = _meta(c, "ordering")
+        if o is not None:
+            ordering = o
+        for m in c.methods:
+            fq = f"{c.qualname}.{m}"
+            info.members.setdefault(m, fq)
+            fn = index.functions.get(fq)
+            if fn is not None and any(_last(d) in _QUERY_DECORATORS for d in fn.decorators):
+                info.properties.add(m)
+    # subclass definitions win over inherited ones
+    for c in chain:
+        for m in c.methods:
+            info.members[m] = f"{c.qualname}.{m}"
+    info.ordering = bool(ordering)
+
+
+def _external_user() -> ModelInfo:
+    """django.contrib.auth's User: its fields, groups/permissions (the reverse accessors project models give it come later)."""
+    user = ModelInfo(
+        EXTERNAL_USER, "User", "django.contrib.auth.models",
+        fields={"username", "email", "first_name", "last_name", "password", "is_active", "is_staff", "is_superuser", "last_login", "date_joined"},
+    )
+    for name in ("groups", "user_permissions"):
+        user.relations[name] = Relation(name, M2M, None, EXTERNAL_USER, EXTERNAL_USER, name)
+    return user
+
+
+def _target_of(graph: ModelGraph, call: CallSummary, owner_cls: ClassFacts, concrete: str) -> Optional[str]:
+    """The model a relation field points to (``"self"``, ``"app.Model"``, ``Model``, the user model)."""
+    to = call.args[0] if call.args else call.kwarg("to")
+    if to is None:
+        return None
+    kind, value = to
+    if kind == "str":
+        if value == "self":
+            return concrete
+        if value.endswith("AUTH_USER_MODEL") or value in ("auth.User", "django.contrib.auth.models.User"):
+            return graph.user_model or EXTERNAL_USER
+        hit = graph.resolve(value, owner_cls.module)
+        return hit.qualname if hit else None
+    if kind == "name" and value:
+        if value.endswith("AUTH_USER_MODEL") or value in ("django.contrib.auth.models.User",) or value.endswith("get_user_model"):
+            return graph.user_model or EXTERNAL_USER
+        hit = graph.resolve(value, owner_cls.module)
+        return hit.qualname if hit else None
+    if kind == "call" and value and _last(value) == "get_user_model":
+        return graph.user_model or EXTERNAL_USER
+    return None
+
+
+def _add_relation(graph: ModelGraph, concrete: str, fname: str, kind: str, decl: ClassFacts, call: CallSummary) -> None:
+    """A declared relation field on ``concrete``, and its reverse accessor on the target model."""
+    info = graph.models[concrete]
+    if kind == GFK:
+        info.relations[fname] = Relation(fname, GFK, None, concrete, concrete, fname)
+        return
+    target = _target_of(graph, call, decl, concrete)
+    info.relations[fname] = Relation(fname, kind, target, concrete, concrete, fname, null=call.kwarg("null") == ("lit", True))
+    if kind == GREL or info.abstract:
+        return
+    tinfo = graph.models.get(target) if target else None
+    if tinfo is None:
+        return
+    rn = call.kwarg("related_name")
+    related_name = rn[1] if rn is not None and rn[0] == "str" else None
+    if rn is not None and rn[0] != "str":
+        return  # computed name: unknown
+    if related_name is not None:
+        if related_name.endswith("+"):
+            return
+        app = info.module.split(".")
+        app_label = app[-2] if len(app) >= 2 and app[-1] == "models" else app[0]
+        related_name = related_name.replace("%(class)s", info.name.lower()).replace("%(app_label)s", app_label.lower())
+        accessor = related_name
+    else:
+        accessor = info.name.lower() if kind == O2O else info.name.lower() + "_set"
+    rkind = {FK: REV_FK, O2O: REV_O2O, M2M: REV_M2M}[kind]
+    if accessor not in tinfo.relations:
+        tinfo.relations[accessor] = Relation(accessor, rkind, concrete, cast(str, target), concrete, fname)  # tinfo found: target set
 
 
 def model_graph(index: ProjectIndex) -> ModelGraph:

@@ -153,10 +153,7 @@ def _relation_target(ctx, model: Optional[ModelInfo], name: str) -> Optional[str
 
 
 def _simple_value(ctx, name: cst.Name) -> Optional[cst.BaseExpression]:
-    try:
-        b = ctx.binding(name.value, at=name)
-    except Exception:
-        return None
+    b = ctx.binding(name.value, at=name)
     if b is not None and b.kind in ("assign", "annassign", "walrus") and b.is_simple:
         return b.value
     return None
@@ -294,11 +291,7 @@ def _infer(node, ctx) -> Optional[DjType]:
 
 
 def _loop_for_name(name: cst.Name, ctx):
-    try:
-        loop = ctx.loop_binding(name.value)
-    except Exception:
-        return None
-    return loop
+    return ctx.loop_binding(name.value)
 
 
 def iter_element(it: Optional[DjType], loop_node) -> Optional[DjType]:
@@ -682,12 +675,11 @@ def _may_return_queryset(fn) -> bool:
 def _root_of(ctx) -> Optional[Path]:
     try:
         p = Path(getattr(ctx, "file", None) or ctx.path).resolve()
-        n = len(PurePosixPath(ctx.relpath).parts)
-        for _ in range(n):
-            p = p.parent
-        return p
-    except Exception:
+    except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
         return None
+    for _ in range(len(PurePosixPath(ctx.relpath).parts)):
+        p = p.parent
+    return p
 
 
 class _Offline:
@@ -753,7 +745,7 @@ def offline(ctx, relpath: str) -> Optional[_Offline]:
             return None
         try:
             module = cst.parse_module((root / relpath).read_text(encoding="utf-8"))
-        except Exception:
+        except (OSError, UnicodeDecodeError, cst.ParserSyntaxError):  # gone, not UTF-8, changed since indexed
             return None
     octx = Context(path=relpath, relpath=relpath, source="", module=module, facts=facts, index=ctx.index, config=ctx.config)
     off = _Offline(octx, module)

@@ -226,119 +226,152 @@ def _loaded_from_select(call: cst.Call, ctx: Context, root: str) -> Set[str]:
 
 
 def _infer(expr, ctx: Context, depth: int) -> Optional[PwValue]:
-    name: Optional[str]
     if isinstance(expr, cst.Await):
         return infer(expr.expression, ctx, depth + 1)
     if isinstance(expr, cst.Name):
-        loop = ctx.loop_binding(expr.value)
-        b = ctx.binding(expr.value, at=expr)
-        if loop is not None and loop.iter is not None and loop.target is not None:
-            if b is None or b.kind in ("for", "comprehension") or not _inside(b.node, loop.node, ctx):
-                it_node = loop.iter
-                if isinstance(loop.target, (cst.Tuple, cst.List)):
-                    # for i, row in enumerate(query)
-                    els = loop.target.elements
-                    if not (isinstance(it_node, cst.Call) and N.call_name(it_node) == "enumerate" and it_node.args and len(els) == 2
-                            and isinstance(els[1].value, cst.Name) and els[1].value.value == expr.value):
-                        return None
-                    it_node = it_node.args[0].value
-                elif not isinstance(loop.target, cst.Name):
-                    return None
-                it = infer(it_node, ctx, depth + 1)
-                if it is not None and it.kind in ("query", "rows") and it.model:
-                    return PwValue("instance", it.model, it.loaded, (id(loop.node), id(loop.clause)), it.origin)
-                return None
-        if b is None:
-            return None
-        if b.kind in ("assign", "annassign", "walrus", "with") and b.is_simple and b.value is not None:
-            return infer(b.value, ctx, depth + 1)
-        if b.kind == "for" and isinstance(b.node, cst.For) and isinstance(b.node.target, cst.Name):
-            it = infer(b.value, ctx, depth + 1)
-            if it is not None and it.kind in ("query", "rows") and it.model:
-                return PwValue("instance", it.model, it.loaded, None, it.origin)
-        return None
+        return _infer_name(expr, ctx, depth)
     if isinstance(expr, cst.Attribute):
-        base = infer(expr.value, ctx, depth + 1)
-        if base is None or base.kind != "instance" or not base.model:
-            return None
-        pm = peewee_models(ctx.index)
-        name = expr.attr.value
-        fk = pm.fk(base.model, name)
-        if fk is not None and not fk.many_to_many:
-            return PwValue("instance", fk.target, base.loaded, base.loop, base.origin)
-        br = pm.backref(base.model, name) or (fk if fk is not None and fk.many_to_many else None)
-        if br is not None:
-            kind = "rows" if (br.owner in base.loaded or "*" in base.loaded) else "query"
-            return PwValue(kind, br.owner if br is not fk else br.target, frozenset(), base.loop, base.origin, backref=br)
-        return None
+        return _infer_attribute(expr, ctx, depth)
     if isinstance(expr, cst.Call):
-        name = N.call_name(expr)
-        recv = N.receiver(expr)
-        if recv is None:
-            ctor = model_of(expr.func, ctx)
-            if ctor is not None:
-                return PwValue("instance", ctor, frozenset(), origin=expr)
-            if name == "prefetch" and expr.args:
-                inner = infer(expr.args[0].value, ctx, depth + 1)
-                if inner is None or inner.kind != "query":
-                    return None
-                subs = {model_of(a.value, ctx) for a in expr.args[1:]}
-                subs.discard(None)
-                return PwValue("rows", inner.model, inner.loaded | frozenset(cast(Set[str], subs)) | (frozenset({"*"}) if not subs else frozenset()), origin=inner.origin)
-            if name in ("list", "tuple", "sorted") and len(expr.args) == 1:
-                inner = infer(expr.args[0].value, ctx, depth + 1)
-                if inner is not None and inner.kind in ("query", "rows"):
-                    return replace(inner, kind="rows")
-            return None
-        cls = model_of(recv, ctx)
-        if cls is not None:
-            if name in ("select", "filter"):
-                loaded = _loaded_from_select(expr, ctx, cls) if name == "select" else set()
-                return PwValue("query", cls, frozenset(loaded), origin=expr)
-            if name == "raw":
-                return PwValue("query", cls, frozenset(), origin=expr)
-            if name in CLASS_READS:
-                return PwValue("instance", cls, frozenset(), origin=expr, limited=True)
-            if name == "create":
-                return PwValue("instance", cls, frozenset(), origin=expr)
-            if name in ("update", "delete", "insert", "insert_many", "replace", "insert_from", "replace_many"):
-                return PwValue("write", cls, origin=expr)
-            return None
-        base = infer(recv, ctx, depth + 1)
-        if base is None:
-            return None
-        if base.kind == "query":
-            if name in QUERY_CHAIN:
-                return base
-            if name in ("join", "join_from", "left_outer_join"):
-                joined = {model_of(a.value, ctx) for a in expr.args if a.keyword is None}
-                joined.discard(None)
-                return replace(base, loaded=base.loaded | frozenset(cast(Set[str], joined)))  # None discarded
-            if name in ("select", "select_extend"):
-                return replace(base, loaded=base.loaded | frozenset(_loaded_from_select(expr, ctx, base.model or "")))
-            if name in ("limit", "paginate"):
-                return replace(base, limited=True)
-            if name in ("prefetch", "with_related"):
-                subs = set()
-                for a in expr.args:
-                    m = model_of(a.value, ctx)
-                    if m is None and isinstance(a.value, cst.Attribute):
-                        m = "*"
-                    if m is not None:
-                        subs.add(m)
-                return PwValue("rows" if name == "prefetch" else "query", base.model, base.loaded | frozenset(cast(Set[str], subs) or {"*"}), base.loop, base.origin, base.limited)
-            if name in ROW_FORMATS:
-                return replace(base, model=None)
-            if name in TERMINAL_ONE:
-                return PwValue("instance", base.model, base.loaded, origin=base.origin, limited=True)
-            return None
-        if base.kind == "write" and name in ("where", "on_conflict", "on_conflict_ignore", "on_conflict_replace", "returning", "as_rowcount"):
-            return base
-        return None
+        return _infer_call(expr, ctx, depth)
     if isinstance(expr, cst.Subscript):
         cls = model_of(expr.value, ctx)
         if cls is not None:
             return PwValue("instance", cls, frozenset(), origin=expr, limited=True)
+    return None
+
+
+def _infer_name(expr: cst.Name, ctx: Context, depth: int) -> Optional[PwValue]:
+    """A loop target over a query (an instance), else the name's latest binding."""
+    loop = ctx.loop_binding(expr.value)
+    b = ctx.binding(expr.value, at=expr)
+    if loop is not None and loop.iter is not None and loop.target is not None:
+        if b is None or b.kind in ("for", "comprehension") or not _inside(b.node, loop.node, ctx):
+            return _loop_item(expr, loop, ctx, depth)
+    if b is None:
+        return None
+    if b.kind in ("assign", "annassign", "walrus", "with") and b.is_simple and b.value is not None:
+        return infer(b.value, ctx, depth + 1)
+    if b.kind == "for" and isinstance(b.node, cst.For) and isinstance(b.node.target, cst.Name):
+        it = infer(b.value, ctx, depth + 1)
+        if it is not None and it.kind in ("query", "rows") and it.model:
+            return PwValue("instance", it.model, it.loaded, None, it.origin)
+    return None
+
+
+def _loop_item(expr: cst.Name, loop, ctx: Context, depth: int) -> Optional[PwValue]:
+    """``row`` in ``for row in query`` / ``for i, row in enumerate(query)``: an instance of its model."""
+    it_node = loop.iter
+    if isinstance(loop.target, (cst.Tuple, cst.List)):
+        # for i, row in enumerate(query)
+        els = loop.target.elements
+        if not (isinstance(it_node, cst.Call) and N.call_name(it_node) == "enumerate" and it_node.args and len(els) == 2
+                and isinstance(els[1].value, cst.Name) and els[1].value.value == expr.value):
+            return None
+        it_node = it_node.args[0].value
+    elif not isinstance(loop.target, cst.Name):
+        return None
+    it = infer(it_node, ctx, depth + 1)
+    if it is not None and it.kind in ("query", "rows") and it.model:
+        return PwValue("instance", it.model, it.loaded, (id(loop.node), id(loop.clause)), it.origin)
+    return None
+
+
+def _infer_attribute(expr: cst.Attribute, ctx: Context, depth: int) -> Optional[PwValue]:
+    """``tweet.user`` (a foreign key: an instance), ``user.tweets`` (a backref: a query, or rows when prefetched)."""
+    base = infer(expr.value, ctx, depth + 1)
+    if base is None or base.kind != "instance" or not base.model:
+        return None
+    pm = peewee_models(ctx.index)
+    name = expr.attr.value
+    fk = pm.fk(base.model, name)
+    if fk is not None and not fk.many_to_many:
+        return PwValue("instance", fk.target, base.loaded, base.loop, base.origin)
+    br = pm.backref(base.model, name) or (fk if fk is not None and fk.many_to_many else None)
+    if br is not None:
+        kind = "rows" if (br.owner in base.loaded or "*" in base.loaded) else "query"
+        return PwValue(kind, br.owner if br is not fk else br.target, frozenset(), base.loop, base.origin, backref=br)
+    return None
+
+
+def _infer_call(expr: cst.Call, ctx: Context, depth: int) -> Optional[PwValue]:
+    name = N.call_name(expr)
+    recv = N.receiver(expr)
+    if recv is None:
+        return _function_call(expr, name, ctx, depth)
+    cls = model_of(recv, ctx)
+    if cls is not None:
+        return _class_call(expr, name, cls, ctx)
+    base = infer(recv, ctx, depth + 1)
+    if base is None:
+        return None
+    if base.kind == "query":
+        return _query_method(expr, name, base, ctx)
+    if base.kind == "write" and name in ("where", "on_conflict", "on_conflict_ignore", "on_conflict_replace", "returning", "as_rowcount"):
+        return base
+    return None
+
+
+def _function_call(expr: cst.Call, name: Optional[str], ctx: Context, depth: int) -> Optional[PwValue]:
+    """``Model(...)``, ``prefetch(query, Sub)``, ``list(query)``."""
+    ctor = model_of(expr.func, ctx)
+    if ctor is not None:
+        return PwValue("instance", ctor, frozenset(), origin=expr)
+    if name == "prefetch" and expr.args:
+        inner = infer(expr.args[0].value, ctx, depth + 1)
+        if inner is None or inner.kind != "query":
+            return None
+        subs = {model_of(a.value, ctx) for a in expr.args[1:]}
+        subs.discard(None)
+        return PwValue("rows", inner.model, inner.loaded | frozenset(cast(Set[str], subs)) | (frozenset({"*"}) if not subs else frozenset()), origin=inner.origin)
+    if name in ("list", "tuple", "sorted") and len(expr.args) == 1:
+        inner = infer(expr.args[0].value, ctx, depth + 1)
+        if inner is not None and inner.kind in ("query", "rows"):
+            return replace(inner, kind="rows")
+    return None
+
+
+def _class_call(expr: cst.Call, name: Optional[str], cls: str, ctx: Context) -> Optional[PwValue]:
+    """A model class's method: ``Model.select()`` (a query), ``Model.get(...)`` (an instance), ``Model.update(...)`` (a write)."""
+    if name in ("select", "filter"):
+        loaded = _loaded_from_select(expr, ctx, cls) if name == "select" else set()
+        return PwValue("query", cls, frozenset(loaded), origin=expr)
+    if name == "raw":
+        return PwValue("query", cls, frozenset(), origin=expr)
+    if name in CLASS_READS:
+        return PwValue("instance", cls, frozenset(), origin=expr, limited=True)
+    if name == "create":
+        return PwValue("instance", cls, frozenset(), origin=expr)
+    if name in ("update", "delete", "insert", "insert_many", "replace", "insert_from", "replace_many"):
+        return PwValue("write", cls, origin=expr)
+    return None
+
+
+def _query_method(expr: cst.Call, name: Optional[str], base: PwValue, ctx: Context) -> Optional[PwValue]:
+    """A method of a query: chained (joins, prefetches and selects add loaded models), or a terminal."""
+    if name in QUERY_CHAIN:
+        return base
+    if name in ("join", "join_from", "left_outer_join"):
+        joined = {model_of(a.value, ctx) for a in expr.args if a.keyword is None}
+        joined.discard(None)
+        return replace(base, loaded=base.loaded | frozenset(cast(Set[str], joined)))  # None discarded
+    if name in ("select", "select_extend"):
+        return replace(base, loaded=base.loaded | frozenset(_loaded_from_select(expr, ctx, base.model or "")))
+    if name in ("limit", "paginate"):
+        return replace(base, limited=True)
+    if name in ("prefetch", "with_related"):
+        subs = set()
+        for a in expr.args:
+            m = model_of(a.value, ctx)
+            if m is None and isinstance(a.value, cst.Attribute):
+                m = "*"
+            if m is not None:
+                subs.add(m)
+        return PwValue("rows" if name == "prefetch" else "query", base.model, base.loaded | frozenset(cast(Set[str], subs) or {"*"}), base.loop, base.origin, base.limited)
+    if name in ROW_FORMATS:
+        return replace(base, model=None)
+    if name in TERMINAL_ONE:
+        return PwValue("instance", base.model, base.loaded, origin=base.origin, limited=True)
     return None
 
 

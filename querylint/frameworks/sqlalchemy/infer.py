@@ -588,188 +588,229 @@ def _is_select_func(func, ctx: Context) -> Optional[str]:
     return None
 
 
+_ON_MODULES_TOO = ("query", "get", "execute", "scalars", "scalar", "exec", "get_one")
+
+
 def _infer_call(call: cst.Call, ctx: Context, depth: int) -> Optional[SAValue]:
-    func = call.func
-    # names reused for different things along the branches below
-    parts: Sequence[Elem]
-    got: Union[SAValue, List[Option], None]
-    opts: Union[cst.BaseExpression, List[Option], None]
     name = N.call_name(call)
     if name is None:
         return None
     recv = N.receiver(call)
-    # --- constructors and plain functions
-    kind = _is_select_func(func, ctx)
+    kind = _is_select_func(call.func, ctx)
+    if kind is not None:
+        return _statement_constructor(call, kind, ctx)
+    if recv is None or _is_module_ref(recv, ctx) and name not in _ON_MODULES_TOO:
+        got = _infer_function_call(call, name, recv, ctx, depth)
+        if got is not None or recv is None:
+            return got
+    if name in ("begin", "begin_nested") and _is_session_factory(recv, ctx):
+        return SAValue("session")
+    base = infer(recv, ctx, depth + 1)
+    if base is None and name in ("query", "exec") and isinstance(recv, (cst.Name, cst.Attribute)) and uses_sqlalchemy(ctx):
+        base = _untyped_session(call, name, ctx, depth)
+    if base is None:
+        return returned_rows(call, ctx) if isinstance(recv, (cst.Name, cst.Attribute)) else None
+    k = base.kind
+    if k == "session":
+        return _session_method(call, name, ctx, depth)
+    if k in ("stmt", "query", "dynamic"):
+        return _statement_method(call, name, base, ctx)
+    if k == "result":
+        return _result_method(name, base)
+    return None
+
+
+def _statement_constructor(call: cst.Call, kind: str, ctx: Context) -> Optional[SAValue]:
+    """``select(...)``, ``insert(...)``, ``text(...)`` ... (``kind`` from :func:`_is_select_func`)."""
     if kind == "select":
         elem = _select_elem(call.args, ctx, query_style=False)
         return SAValue("stmt", _with_origin(elem, call), origin=call, aggregate=_has_aggregate(call, ctx))
     if kind in ("insert", "update", "delete", "text", "union", "union_all"):
         return SAValue("stmt", None, origin=call, bulk=False, relationship=None, limited=kind in ("insert", "update", "delete"))
-    if recv is None or _is_module_ref(recv, ctx) and name not in ("query", "get", "execute", "scalars", "scalar", "exec", "get_one"):
-        q = ctx.qualify(func) or name
-        if name in SESSION_CLASSES and (q.startswith(("sqlalchemy", "sqlmodel")) or name == q):
-            return SAValue("session", is_async=name == "AsyncSession")
-        if name in ("scoped_session", "async_scoped_session") and q.startswith("sqlalchemy"):
-            return SAValue("session", is_async=name.startswith("async"))  # the registry proxies a session
-        if name in ("object_session",) or q.endswith("Session.object_session") or name == "async_object_session":
-            return SAValue("session")
-        if name in ("list", "sorted", "tuple", "reversed", "iter", "set") and call.args and recv is None:
-            inner = infer(call.args[0].value, ctx, depth + 1)
-            if inner is not None and inner.kind in ("result", "rows", "query", "dynamic"):
-                return SAValue("rows", inner.elem, origin=inner.origin, relationship=inner.relationship)
-            return None
-        if name == "enumerate" and call.args and recv is None:
-            inner = infer(call.args[0].value, ctx, depth + 1)
-            if inner is not None and inner.kind in ("result", "rows", "query") and inner.elem is not None:
-                return SAValue("rows", Elem("tuple", parts=(Elem("column"), inner.elem)), origin=inner.origin)
-            return None
-        if name == "zip" and call.args and recv is None:
-            parts = []
-            for a in call.args:
-                inner = infer(a.value, ctx, depth + 1)
-                parts.append(inner.elem if inner is not None and inner.kind in ("result", "rows", "query") and inner.elem is not None else Elem("column"))
-            if any(p.kind != "column" for p in parts):
-                return SAValue("rows", Elem("tuple", parts=tuple(parts)))
-            return None
-        if name == "paginate" and recv is not None and call.args:
-            inner = infer(call.args[0].value, ctx, depth + 1)
-            if inner is not None and inner.kind == "stmt":
-                return SAValue("page", _first_part(inner.elem), origin=inner.origin)
-        if recv is None:
-            # SessionLocal() where SessionLocal = sessionmaker(...)
-            if _is_session_factory(func, ctx):
-                return SAValue("session")
-            got = returned_rows(call, ctx)
-            if got is not None:
-                return got
-            if isinstance(func, cst.Call) and _last(ctx.qualify(func.func) or N.call_name(func) or "") in SESSION_FACTORIES:
-                return SAValue("session")
-        elif _is_session_factory(func, ctx):
-            return SAValue("session")
-        if recv is None:
-            return None
-    if name in ("begin", "begin_nested") and recv is not None and _is_session_factory(recv, ctx):
-        return SAValue("session")
-    if recv is None:
-        return None
-    base = infer(recv, ctx, depth + 1)
-    if base is None and name in ("query", "exec") and isinstance(recv, (cst.Name, cst.Attribute)) and uses_sqlalchemy(ctx):
-        # ``db.query(User)`` on an object of unknown type: a session when it queries mapped classes
-        elem = _select_elem(call.args, ctx, query_style=True)
-        if name == "query" and elem is not None and (elem.kind == "entity" or any(p.kind == "entity" for p in elem.parts)):
-            base = SAValue("session")
-        elif name == "exec":
-            stmt = infer(N.arg(call, 0), ctx, depth + 1)
-            if stmt is not None and stmt.kind == "stmt" and stmt.elem is not None:
-                base = SAValue("session")
-    if base is None:
-        return returned_rows(call, ctx) if isinstance(recv, (cst.Name, cst.Attribute)) else None
-    k = base.kind
-    if k == "session":
-        if name == "query":
-            elem = _select_elem(call.args, ctx, query_style=True)
-            if elem is None:
-                return None
-            return SAValue("query", _with_origin(elem, call), origin=call, aggregate=_has_aggregate(call, ctx))
-        if name in ("get", "get_one"):
-            ent = mapped_entity(N.arg(call, 0), ctx) if call.args else None
-            if ent is None:
-                return None
-            opts = N.arg(call, keyword="options")
-            loaders = NO_LOADERS
-            if opts is not None:
-                parsed = _expand_sequence(opts, ctx, 0)
-                if parsed is None:
-                    loaders = Loaders(opaque=True)
-                else:
-                    got, opaque = parse_options([cst.Arg(v) for v in parsed], ctx)
-                    loaders = Loaders(tuple(got), opaque)
-            return SAValue("instance", Elem("entity", ent, loaders=loaders, origin=call, root=ent), origin=call)
-        if name in ("execute", "stream"):
-            stmt = infer(N.arg(call, 0), ctx, depth + 1)
-            elem = stmt.elem if stmt is not None and stmt.kind == "stmt" else None
-            return SAValue("result", elem, origin=call, limited=bool(stmt and stmt.limited), aggregate=bool(stmt and stmt.aggregate))
-        if name == "exec":
-            stmt = infer(N.arg(call, 0), ctx, depth + 1)
-            elem = stmt.elem if stmt is not None and stmt.kind == "stmt" else None
-            if elem is not None and elem.kind == "tuple" and len(elem.parts) == 1:
-                elem = elem.parts[0]
-            return SAValue("result", elem, origin=call, limited=bool(stmt and stmt.limited), aggregate=bool(stmt and stmt.aggregate))
-        if name in ("scalars", "stream_scalars"):
-            stmt = infer(N.arg(call, 0), ctx, depth + 1)
-            elem = _first_part(stmt.elem) if stmt is not None and stmt.kind == "stmt" else None
-            return SAValue("result", elem, origin=call, limited=bool(stmt and stmt.limited), aggregate=bool(stmt and stmt.aggregate))
-        if name == "scalar":
-            stmt = infer(N.arg(call, 0), ctx, depth + 1)
-            elem = _first_part(stmt.elem) if stmt is not None and stmt.kind == "stmt" else None
-            return SAValue("instance", elem, origin=call, limited=True)
-        if name == "merge":
-            return None
-        return None
-    if k in ("stmt", "query", "dynamic"):
-        if name == "options":
-            opts, opaque = parse_options(call.args, ctx)
-            elem = base.elem
-            if elem is not None:
-                elem = _with_loaders(elem, opts, opaque)
-            return replace(base, elem=elem)
-        if name in ("with_entities", "with_only_columns", "add_columns", "column", "values") or name == "add_entity":
-            if name == "values" and k == "stmt":
-                arg0 = N.arg(call, 0)
-                bulk = isinstance(arg0, (cst.List, cst.ListComp, cst.Name, cst.Tuple)) and not isinstance(arg0, cst.Dict)
-                return replace(base, bulk=bulk or base.bulk)
-            if name in ("with_entities", "with_only_columns"):
-                elem = _select_elem(call.args, ctx, query_style=(k != "stmt"))
-                return replace(base, elem=elem)
-            if name == "add_entity" and base.elem is not None:
-                parts = base.elem.parts if base.elem.kind == "tuple" else (base.elem,)
-                return replace(base, elem=Elem("tuple", parts=parts + (_entity_elem(N.arg(call, 0), ctx),)))
-            return replace(base, elem=Elem("column"))
-        if name in ("limit", "slice", "fetch"):
-            return replace(base, limited=True)
-        if name == "group_by":
-            return replace(base, aggregate=False)
-        if name in ("where", "filter", "filter_by") and base.elem is not None:
-            def pin(e: Elem) -> Elem:
-                if e.kind == "entity":
-                    got = _pinned_columns(call, e, name)
-                    return replace(e, fixed=e.fixed + got) if got else e
-                if e.kind == "tuple" and (name != "filter_by" or len(e.parts) == 1):
-                    return replace(e, parts=tuple(pin(p) for p in e.parts))
-                return e
+    return None
 
-            return replace(base, elem=pin(base.elem))
-        if name in QUERY_CHAIN or name in ("returning", "execution_options", "filter_by"):
-            return base
-        if k == "stmt":
-            if name in ("subquery", "scalar_subquery", "exists", "cte", "alias", "lateral"):
-                return None
-            return base if name not in ("compile",) else None
-        # Query / AppenderQuery terminals
-        if name in QUERY_TERMINAL_ROWS:
-            return SAValue("rows", base.elem, origin=base.origin, relationship=base.relationship)
-        if name in QUERY_TERMINAL_ONE:
-            return SAValue("instance", base.elem, origin=base.origin, limited=True)
-        if name == "paginate":
-            return SAValue("page", base.elem, origin=base.origin)
+
+def _infer_function_call(call: cst.Call, name: str, recv, ctx: Context, depth: int) -> Optional[SAValue]:
+    """A plain function or a module's function: session constructors, ``list(rows)``, ``zip(...)``,
+    ``SessionLocal()``, a helper that returns rows. None when nothing is known (the caller goes on
+    with a module receiver, gives up without one)."""
+    func = call.func
+    q = ctx.qualify(func) or name
+    if name in SESSION_CLASSES and (q.startswith(("sqlalchemy", "sqlmodel")) or name == q):
+        return SAValue("session", is_async=name == "AsyncSession")
+    if name in ("scoped_session", "async_scoped_session") and q.startswith("sqlalchemy"):
+        return SAValue("session", is_async=name.startswith("async"))  # the registry proxies a session
+    if name in ("object_session",) or q.endswith("Session.object_session") or name == "async_object_session":
+        return SAValue("session")
+    if recv is None and call.args and name in _ITERATING_BUILTINS:
+        return _iterating_builtin(call, name, ctx, depth)
+    if name == "paginate" and recv is not None and call.args:
+        inner = infer(call.args[0].value, ctx, depth + 1)
+        if inner is not None and inner.kind == "stmt":
+            return SAValue("page", _first_part(inner.elem), origin=inner.origin)
+    if recv is not None:
+        return SAValue("session") if _is_session_factory(func, ctx) else None
+    # SessionLocal() where SessionLocal = sessionmaker(...)
+    if _is_session_factory(func, ctx):
+        return SAValue("session")
+    got = returned_rows(call, ctx)
+    if got is not None:
+        return got
+    if isinstance(func, cst.Call) and _last(ctx.qualify(func.func) or N.call_name(func) or "") in SESSION_FACTORIES:
+        return SAValue("session")
+    return None
+
+
+_ITERATING_BUILTINS = ("list", "sorted", "tuple", "reversed", "iter", "set", "enumerate", "zip")
+
+
+def _iterating_builtin(call: cst.Call, name: str, ctx: Context, depth: int) -> Optional[SAValue]:
+    """``list(rows)``, ``enumerate(rows)``, ``zip(rows, other)``: rows of the same items (or tuples)."""
+    if name == "zip":
+        parts = []
+        for a in call.args:
+            inner = infer(a.value, ctx, depth + 1)
+            parts.append(inner.elem if inner is not None and inner.kind in ("result", "rows", "query") and inner.elem is not None else Elem("column"))
+        if any(p.kind != "column" for p in parts):
+            return SAValue("rows", Elem("tuple", parts=tuple(parts)))
         return None
-    if k == "result":
-        if name == "scalars":
-            return replace(base, elem=_first_part(base.elem))
-        if name in RESULT_SAME:
-            return base
-        if name in RESULT_ROWS:
-            return SAValue("rows", base.elem, origin=base.origin, limited=base.limited)
-        if name in RESULT_ONE:
-            elem = base.elem
-            if name.startswith("scalar") and elem is not None:
-                elem = _first_part(elem)
-            return SAValue("instance", elem, origin=base.origin, limited=True)
-        if name == "mappings":
-            return replace(base, elem=Elem("column"))
+    inner = infer(call.args[0].value, ctx, depth + 1)
+    if name == "enumerate":
+        if inner is not None and inner.kind in ("result", "rows", "query") and inner.elem is not None:
+            return SAValue("rows", Elem("tuple", parts=(Elem("column"), inner.elem)), origin=inner.origin)
         return None
-    if k == "page" and name in ("iter_pages",):
+    if inner is not None and inner.kind in ("result", "rows", "query", "dynamic"):
+        return SAValue("rows", inner.elem, origin=inner.origin, relationship=inner.relationship)
+    return None
+
+
+def _untyped_session(call: cst.Call, name: str, ctx: Context, depth: int) -> Optional[SAValue]:
+    """``db.query(User)`` on an object of unknown type: a session when it queries mapped classes."""
+    if name == "query":
+        elem = _select_elem(call.args, ctx, query_style=True)
+        if elem is not None and (elem.kind == "entity" or any(p.kind == "entity" for p in elem.parts)):
+            return SAValue("session")
         return None
+    stmt = infer(N.arg(call, 0), ctx, depth + 1)
+    if stmt is not None and stmt.kind == "stmt" and stmt.elem is not None:
+        return SAValue("session")
+    return None
+
+
+def _session_method(call: cst.Call, name: str, ctx: Context, depth: int) -> Optional[SAValue]:
+    """``session.query(...)``, ``.get(...)``, ``.execute(...)``, ``.scalars(...)`` ..."""
+    if name == "query":
+        elem = _select_elem(call.args, ctx, query_style=True)
+        if elem is None:
+            return None
+        return SAValue("query", _with_origin(elem, call), origin=call, aggregate=_has_aggregate(call, ctx))
+    if name in ("get", "get_one"):
+        return _session_get(call, ctx)
+    if name not in ("execute", "stream", "exec", "scalars", "stream_scalars", "scalar"):
+        return None  # merge and the rest
+    stmt = infer(N.arg(call, 0), ctx, depth + 1)
+    elem = stmt.elem if stmt is not None and stmt.kind == "stmt" else None
+    if name == "scalar":
+        return SAValue("instance", _first_part(elem), origin=call, limited=True)
+    if name in ("scalars", "stream_scalars"):
+        elem = _first_part(elem)
+    elif name == "exec" and elem is not None and elem.kind == "tuple" and len(elem.parts) == 1:
+        elem = elem.parts[0]
+    return SAValue("result", elem, origin=call, limited=bool(stmt and stmt.limited), aggregate=bool(stmt and stmt.aggregate))
+
+
+def _session_get(call: cst.Call, ctx: Context) -> Optional[SAValue]:
+    """``session.get(User, pk, options=[...])``: one instance with those loader options."""
+    ent = mapped_entity(N.arg(call, 0), ctx) if call.args else None
+    if ent is None:
+        return None
+    opts = N.arg(call, keyword="options")
+    loaders = NO_LOADERS
+    if opts is not None:
+        parsed = _expand_sequence(opts, ctx, 0)
+        if parsed is None:
+            loaders = Loaders(opaque=True)
+        else:
+            got, opaque = parse_options([cst.Arg(v) for v in parsed], ctx)
+            loaders = Loaders(tuple(got), opaque)
+    return SAValue("instance", Elem("entity", ent, loaders=loaders, origin=call, root=ent), origin=call)
+
+
+def _statement_method(call: cst.Call, name: str, base: SAValue, ctx: Context) -> Optional[SAValue]:
+    """A method of a statement, a legacy ``Query`` or a dynamic relationship: chained builders keep
+    what it is, terminals give rows or one instance."""
+    k = base.kind
+    if name == "options":
+        opts, opaque = parse_options(call.args, ctx)
+        elem = base.elem
+        if elem is not None:
+            elem = _with_loaders(elem, opts, opaque)
+        return replace(base, elem=elem)
+    if name in ("with_entities", "with_only_columns", "add_columns", "column", "values") or name == "add_entity":
+        return _change_columns(call, name, base, ctx)
+    if name in ("limit", "slice", "fetch"):
+        return replace(base, limited=True)
+    if name == "group_by":
+        return replace(base, aggregate=False)
+    if name in ("where", "filter", "filter_by") and base.elem is not None:
+        return replace(base, elem=_pin(call, name, base.elem))
+    if name in QUERY_CHAIN or name in ("returning", "execution_options", "filter_by"):
+        return base
+    if k == "stmt":
+        if name in ("subquery", "scalar_subquery", "exists", "cte", "alias", "lateral"):
+            return None
+        return base if name not in ("compile",) else None
+    # Query / AppenderQuery terminals
+    if name in QUERY_TERMINAL_ROWS:
+        return SAValue("rows", base.elem, origin=base.origin, relationship=base.relationship)
+    if name in QUERY_TERMINAL_ONE:
+        return SAValue("instance", base.elem, origin=base.origin, limited=True)
+    if name == "paginate":
+        return SAValue("page", base.elem, origin=base.origin)
+    return None
+
+
+def _change_columns(call: cst.Call, name: str, base: SAValue, ctx: Context) -> SAValue:
+    """``.with_entities(...)``, ``.add_entity(...)``, ``.values(...)`` ...: what is selected changes."""
+    k = base.kind
+    if name == "values" and k == "stmt":
+        arg0 = N.arg(call, 0)
+        bulk = isinstance(arg0, (cst.List, cst.ListComp, cst.Name, cst.Tuple)) and not isinstance(arg0, cst.Dict)
+        return replace(base, bulk=bulk or base.bulk)
+    if name in ("with_entities", "with_only_columns"):
+        elem = _select_elem(call.args, ctx, query_style=(k != "stmt"))
+        return replace(base, elem=elem)
+    if name == "add_entity" and base.elem is not None:
+        parts = base.elem.parts if base.elem.kind == "tuple" else (base.elem,)
+        return replace(base, elem=Elem("tuple", parts=parts + (_entity_elem(N.arg(call, 0), ctx),)))
+    return replace(base, elem=Elem("column"))
+
+
+def _pin(call: cst.Call, name: str, e: Elem) -> Elem:
+    """``e`` with the columns that ``.where(...)`` / ``.filter_by(...)`` fix to one value."""
+    if e.kind == "entity":
+        got = _pinned_columns(call, e, name)
+        return replace(e, fixed=e.fixed + got) if got else e
+    if e.kind == "tuple" and (name != "filter_by" or len(e.parts) == 1):
+        return replace(e, parts=tuple(_pin(call, name, p) for p in e.parts))
+    return e
+
+
+def _result_method(name: str, base: SAValue) -> Optional[SAValue]:
+    """A method of a ``Result``: ``.scalars()``, ``.all()``, ``.first()`` ..."""
+    if name == "scalars":
+        return replace(base, elem=_first_part(base.elem))
+    if name in RESULT_SAME:
+        return base
+    if name in RESULT_ROWS:
+        return SAValue("rows", base.elem, origin=base.origin, limited=base.limited)
+    if name in RESULT_ONE:
+        elem = base.elem
+        if name.startswith("scalar") and elem is not None:
+            elem = _first_part(elem)
+        return SAValue("instance", elem, origin=base.origin, limited=True)
+    if name == "mappings":
+        return replace(base, elem=Elem("column"))
     return None
 
 

@@ -168,88 +168,14 @@ def _last(name: Optional[str]) -> str:
 
 def _compute(index: ProjectIndex) -> Mappings:
     m = Mappings(index)
-    base_vars: Set[str] = set()  # qualified names of declarative_base() results
-    fsa: Set[str] = set()  # qualified names of flask_sqlalchemy.SQLAlchemy() instances
-    call: Optional[CallSummary]
-    for f in index.files.values():
-        for name, call in f.module_calls:
-            last = _last(call.func)
-            if last in BASE_FACTORIES:
-                base_vars.add(f"{f.module}.{name}")
-            elif last == "SQLAlchemy" and (call.func.startswith("flask_sqlalchemy") or call.func == "SQLAlchemy"):
-                fsa.add(f"{f.module}.{name}")
-
-    def is_root_base(base: str, module: str) -> Optional[str]:
-        """'base' (a declarative root), 'flask' (db.Model), or None."""
-        if base in DECLARATIVE_BASE_CLASSES or _last(base) in ("DeclarativeBase", "DeclarativeBaseNoMeta") and "sqlalchemy" in base:
-            return "base"
-        if base in base_vars or f"{module}.{base}" in base_vars:
-            return "base"
-        if base.endswith(".Model"):
-            owner = base[: -len(".Model")]
-            if owner in fsa or f"{module}.{owner}" in fsa:
-                return "flask"
-        if base in ("sqlmodel.SQLModel", "sqlmodel.main.SQLModel"):
-            return "sqlmodel"
-        return None
-
-    memo: Dict[str, Optional[str]] = {}
-
-    def mapped_kind(cls: ClassFacts, depth: int = 0) -> Optional[str]:
-        if cls.qualname in memo:
-            return memo[cls.qualname]
-        memo[cls.qualname] = None  # cycle guard
-        kind = None
-        if any(_last(d) in ("mapped", "mapped_as_dataclass") for d in cls.decorators):
-            kind = "base"
-        for base in cls.bases:
-            if kind:
-                break
-            kind = is_root_base(base, cls.module)
-            if kind is None and depth < 12:
-                parent = index.resolve_class(base, cls.module)
-                if parent is not None and parent.qualname != cls.qualname:
-                    kind = mapped_kind(parent, depth + 1)
-        if kind is None and any(_last(d) == "as_declarative" for d in cls.decorators):
-            kind = "root"
-        memo[cls.qualname] = kind
-        return kind
-
+    kinds = _MappedKinds(index)
     for cls in index.classes.values():
-        kind = mapped_kind(cls)
-        if kind is None or kind == "root":
-            continue
-        if kind == "sqlmodel" and not any(k == "table" and v == ("lit", True) for k, v in cls.keywords):
-            continue  # a plain pydantic model (no table=True): not mapped
-        # a declarative root itself (``class Base(DeclarativeBase): pass``) maps nothing, but its
-        # attributes are inherited: keep it when it declares something
-        table = None
-        attr = cls.attr("__tablename__")
-        if attr is not None and attr.value is not None and attr.value[0] == "str":
-            table = attr.value[1]
-        flask = kind == "flask"
-        if table is None and flask:
-            table = _snake(cls.name)
-        mc = MappedClass(cls.qualname, cls.name, cls.module, table, flask)
-        m.classes[cls.qualname] = mc
-
+        mc = _mapped_class(cls, kinds.of(cls))
+        if mc is not None:
+            m.classes[cls.qualname] = mc
     # columns and foreign keys first (relationship direction needs them)
     for q, mc in m.classes.items():
-        cls = index.classes[q]
-        for attr in cls.attrs:
-            call = attr.call
-            if call is None:
-                if attr.annotation and attr.annotation.startswith("Mapped["):
-                    mc.columns.add(attr.name)
-                continue
-            last = _last(call.func)
-            if last in ("Column", "mapped_column", "column_property", "deferred", "synonym", "composite"):
-                mc.columns.add(attr.name)
-                if call.kwarg("primary_key") == ("lit", True):
-                    mc.primary_keys.add(attr.name)
-                for fk in _foreign_keys(call):
-                    mc.fk_tables.add(fk)
-                    mc.fk_columns.setdefault(attr.name, set()).add(fk)
+        _read_columns(mc, index.classes[q])
     tables = {mc.table: q for q, mc in m.classes.items() if mc.table}
 
     reverse: List[Relationship] = []
@@ -268,6 +194,95 @@ def _compute(index: ProjectIndex) -> Mappings:
         if owner is not None and back.name not in owner.relationships:
             owner.relationships[back.name] = back
     return m
+
+
+class _MappedKinds:
+    """How a class is mapped, if it is: 'base' (declarative), 'flask' (``db.Model``), 'sqlmodel',
+    'root' (an ``@as_declarative`` root), or None; memoised per class."""
+
+    def __init__(self, index: ProjectIndex):
+        self.index = index
+        self.base_vars: Set[str] = set()  # qualified names of declarative_base() results
+        self.fsa: Set[str] = set()  # qualified names of flask_sqlalchemy.SQLAlchemy() instances
+        for f in index.files.values():
+            for name, call in f.module_calls:
+                last = _last(call.func)
+                if last in BASE_FACTORIES:
+                    self.base_vars.add(f"{f.module}.{name}")
+                elif last == "SQLAlchemy" and (call.func.startswith("flask_sqlalchemy") or call.func == "SQLAlchemy"):
+                    self.fsa.add(f"{f.module}.{name}")
+        self.memo: Dict[str, Optional[str]] = {}
+
+    def root_base(self, base: str, module: str) -> Optional[str]:
+        """'base' (a declarative root), 'flask' (db.Model), 'sqlmodel', or None."""
+        if base in DECLARATIVE_BASE_CLASSES or _last(base) in ("DeclarativeBase", "DeclarativeBaseNoMeta") and "sqlalchemy" in base:
+            return "base"
+        if base in self.base_vars or f"{module}.{base}" in self.base_vars:
+            return "base"
+        if base.endswith(".Model"):
+            owner = base[: -len(".Model")]
+            if owner in self.fsa or f"{module}.{owner}" in self.fsa:
+                return "flask"
+        if base in ("sqlmodel.SQLModel", "sqlmodel.main.SQLModel"):
+            return "sqlmodel"
+        return None
+
+    def of(self, cls: ClassFacts, depth: int = 0) -> Optional[str]:
+        memo = self.memo
+        if cls.qualname in memo:
+            return memo[cls.qualname]
+        memo[cls.qualname] = None  # cycle guard
+        kind = None
+        if any(_last(d) in ("mapped", "mapped_as_dataclass") for d in cls.decorators):
+            kind = "base"
+        for base in cls.bases:
+            if kind:
+                break
+            kind = self.root_base(base, cls.module)
+            if kind is None and depth < 12:
+                parent = self.index.resolve_class(base, cls.module)
+                if parent is not None and parent.qualname != cls.qualname:
+                    kind = self.of(parent, depth + 1)
+        if kind is None and any(_last(d) == "as_declarative" for d in cls.decorators):
+            kind = "root"
+        memo[cls.qualname] = kind
+        return kind
+
+
+def _mapped_class(cls: ClassFacts, kind: Optional[str]) -> Optional[MappedClass]:
+    """The mapping of a class of ``kind`` (its table), None when it maps nothing."""
+    if kind is None or kind == "root":
+        return None
+    if kind == "sqlmodel" and not any(k == "table" and v == ("lit", True) for k, v in cls.keywords):
+        return None  # a plain pydantic model (no table=True): not mapped
+    # a declarative root itself (``class Base(DeclarativeBase): pass``) maps nothing, but its
+    # attributes are inherited: keep it when it declares something
+    table = None
+    attr = cls.attr("__tablename__")
+    if attr is not None and attr.value is not None and attr.value[0] == "str":
+        table = attr.value[1]
+    flask = kind == "flask"
+    if table is None and flask:
+        table = _snake(cls.name)
+    return MappedClass(cls.qualname, cls.name, cls.module, table, flask)
+
+
+def _read_columns(mc: MappedClass, cls: ClassFacts) -> None:
+    """Columns, primary keys and foreign keys a mapped class declares."""
+    for attr in cls.attrs:
+        call = attr.call
+        if call is None:
+            if attr.annotation and attr.annotation.startswith("Mapped["):
+                mc.columns.add(attr.name)
+            continue
+        last = _last(call.func)
+        if last in ("Column", "mapped_column", "column_property", "deferred", "synonym", "composite"):
+            mc.columns.add(attr.name)
+            if call.kwarg("primary_key") == ("lit", True):
+                mc.primary_keys.add(attr.name)
+            for fk in _foreign_keys(call):
+                mc.fk_tables.add(fk)
+                mc.fk_columns.setdefault(attr.name, set()).add(fk)
 
 
 def _snake(name: str) -> str:

@@ -1,0 +1,415 @@
+"""Resource lifetime: what a call opens, where the result goes, and what becomes of it in its function.
+
+The dataflow the connection rules (QL2xx) judge by, with no verdict of its own:
+
+* :func:`opened_by`: what a call opens (:class:`Opened`): a connection, engine, pool, client,
+  session, or a checkout from a pool/engine (``pool.getconn()``, ``engine.connect()``);
+* :func:`holder_of`: where the result goes (:class:`Holder`): a local name, ``with ... as``,
+  stored on an attribute, returned, yielded, passed on;
+* :func:`flow_of`: one function body in source order with its parents, name uses and exits
+  (:class:`Flow`, nested functions not entered);
+* :func:`fate_of`: what becomes of a local name after it is bound (:class:`Fate`): closed
+  (and whether in a ``finally``), used in a ``with``, escaping, returned, yielded;
+  :func:`early_exit`: a ``return``/``raise`` that leaves before the close runs.
+
+A module of its own rather than part of :mod:`querylint.frameworks.connections`: that module is
+the project-wide connection model, pure functions over the index facts computed once per run;
+this one walks one function's libcst tree through its :class:`~querylint.context.Context`
+(bindings, parents, per-file memos) and builds on that model (:func:`resource_of`,
+:func:`module_resource`) and on :func:`querylint.frameworks.dbapi.infer`.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Dict, List, Optional, Set, Tuple, cast
+
+import libcst as cst
+
+from querylint import nodes as N
+from querylint.frameworks.connections import Resource, module_resource, resource_of
+from querylint.frameworks.dbapi import infer
+
+# --------------------------------------------------------------------------- what a call opens
+
+CLOSE_METHODS = {"close", "dispose", "aclose", "release", "terminate", "disconnect", "remove"}
+RETURN_METHODS = {"putconn", "release", "put", "return_connection", "release_connection"}
+NON_OWNING_CALLS = {"print", "len", "repr", "str", "isinstance", "id", "type", "bool", "hasattr", "getattr", "logging", "log", "debug", "info", "warning"}
+MEMORY_URLS = ("sqlite://", "sqlite:///:memory:", "sqlite+pysqlite://", "sqlite+pysqlite:///:memory:", "sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:")
+ENGINE_NAME_HINTS = ("engine",)
+
+
+@dataclass(frozen=True)
+class Opened:
+    res: Resource
+    what: str  # ``psycopg2.connect(...)`` for messages
+    checkout: Optional[str] = None  # getconn / acquire / raw_connection / connect (SQLAlchemy engine)
+    pool_text: Optional[str] = None  # the pool/engine expression for checkouts
+
+
+def _call_text(call: cst.Call) -> str:
+    return f"{N.short(call.func, 50)}(...)" if call.args else f"{N.short(call.func, 50)}()"
+
+
+def _is_memory_db(call: cst.Call, res: Resource) -> bool:
+    if res.kind == "connection" and res.driver in ("sqlite3", "aiosqlite", "duckdb"):
+        first = N.arg(call, 0, "database")
+        if first is None:
+            return res.driver == "duckdb"
+        text = N.string_value(first)
+        return text is not None and (text in (":memory:", "") or text.startswith("file::memory:") or "mode=memory" in text)
+    if res.kind == "engine":
+        text = N.string_value(N.arg(call, 0, "url"))
+        return text is not None and (text in MEMORY_URLS or text.endswith(":memory:"))
+    return False
+
+
+def _local_resource(name: cst.Name, ctx) -> Optional[Resource]:
+    """The resource a name's latest binding was made by (``engine = create_engine(...)``)."""
+    b = ctx.binding(name.value, at=name)
+    if b is not None and b.kind in ("assign", "annassign", "with") and b.is_simple and isinstance(b.value, (cst.Call, cst.Await)):
+        value = b.value.expression if isinstance(b.value, cst.Await) else b.value
+        if isinstance(value, cst.Call):
+            return resource_of(ctx.qualify(value.func))
+    return None
+
+
+def expr_resource(expr, ctx) -> Optional[Resource]:
+    """What a receiver holds: a local/module engine, pool or session factory."""
+    if expr is None:
+        return None
+    if isinstance(expr, cst.Name):
+        res = _local_resource(expr, ctx)
+        if res is not None:
+            return res
+    res = module_resource(ctx.index, ctx.qualify(expr))
+    if res is not None:
+        return res
+    obj = infer(expr, ctx)
+    if obj is not None:
+        if obj.kind == "engine":
+            return Resource("engine", "engine", "sqlalchemy")
+        if obj.kind == "pool":
+            return Resource("pool", "connection pool", obj.driver)
+    return None
+
+
+def _looks_engine(expr) -> bool:
+    text = (N.dotted(expr) or "").lower()
+    last = text.rsplit(".", 1)[-1]
+    return bool(last) and (last.lstrip("_") in ENGINE_NAME_HINTS or last.endswith("_engine"))
+
+
+def _borrows_connection(bind: Optional[cst.BaseExpression]) -> bool:
+    """A session bound to a connection someone else holds (``bind=session.connection()``,
+    ``bind=connection`` in an event listener or a test fixture), not to an engine."""
+    if isinstance(bind, cst.Call):
+        return N.call_name(bind) == "connection"
+    last = (N.dotted(bind) or "").rsplit(".", 1)[-1].lower() if bind is not None else ""
+    return last in ("conn", "connection", "connectable") or last.endswith(("_conn", "_connection"))
+
+
+def opened_by(call: cst.Call, ctx) -> Optional[Opened]:
+    """What ``call`` opens, when it is a known constructor or a pool/engine checkout."""
+    return ctx.memo(("ql2-opened", id(call)), lambda: _opened_by(call, ctx))
+
+
+def _opened_by(call: cst.Call, ctx) -> Optional[Opened]:
+    func = call.func
+    if isinstance(func, cst.Call):
+        # ``sessionmaker(bind=engine)()``
+        inner = resource_of(ctx.qualify(func.func))
+        if inner is not None and inner.kind == "sessionmaker":
+            return Opened(Resource("session", "session", "sqlalchemy"), _call_text(call))
+        return None
+    q = ctx.qualify(func)
+    res = resource_of(q)
+    if res is not None:
+        if _is_memory_db(call, res):
+            return None
+        if res.kind == "client" and N.arg(call, keyword="connection_pool") is not None:
+            return None  # a client over a shared pool opens nothing new
+        if res.kind == "session" and _borrows_connection(N.arg(call, keyword="bind")):
+            return None  # ``Session(bind=session.connection())``: the connection's owner releases it
+        return Opened(res, _call_text(call))
+    # calling a session factory: ``SessionLocal()`` (a module-level or local sessionmaker)
+    if isinstance(func, (cst.Name, cst.Attribute)):
+        factory = module_resource(ctx.index, q)
+        if factory is None and isinstance(func, cst.Name):
+            factory = _local_resource(func, ctx)
+        if factory is not None and factory.kind == "sessionmaker":
+            return Opened(Resource("session", "session", "sqlalchemy"), _call_text(call))
+        if factory is None and _session_factory_name(func, q, ctx):
+            return Opened(Resource("session", "session", "sqlalchemy"), _call_text(call))
+    name = N.call_name(call)
+    recv = N.receiver(call)
+    if recv is None or name not in ("getconn", "acquire", "raw_connection", "connect"):
+        return None
+    owner = expr_resource(recv, ctx)
+    text = N.short(recv, 40)
+    if name == "getconn" and (owner is not None and owner.kind == "pool" or by_pool_name(recv)):
+        return Opened(Resource("checkout", "pooled connection", owner.driver if owner else None), f"{text}.getconn()", "getconn", text)
+    if name == "acquire" and (owner is not None and owner.kind == "pool" or by_pool_name(recv)):
+        return Opened(Resource("checkout", "pooled connection", owner.driver if owner else None), f"{text}.acquire()", "acquire", text)
+    if name in ("raw_connection", "connect") and (owner is not None and owner.kind == "engine" or (owner is None and _looks_engine(recv))):
+        return Opened(Resource("checkout", "pooled connection", "sqlalchemy"), f"{text}.{name}()", name, text)
+    return None
+
+
+SESSION_FACTORY_NAMES = {"SessionLocal", "AsyncSessionLocal", "async_session_maker", "async_session_factory", "session_factory", "SessionFactory", "AsyncSessionFactory"}
+
+
+def _session_factory_name(func, q: Optional[str], ctx) -> bool:
+    """``SessionLocal()`` imported from a module outside the linted files: the conventional name."""
+    last = (N.dotted(func) or "").rsplit(".", 1)[-1]
+    if last not in SESSION_FACTORY_NAMES or not q or q == last:
+        return False  # only imported names (a local or unknown name is not evidence)
+    if q in ctx.index.functions or q in ctx.index.classes or module_resource(ctx.index, q) is not None:
+        return False
+    return ctx.index.resolve_function(q) is None
+
+
+def by_pool_name(recv) -> bool:
+    last = (N.dotted(recv) or "").rsplit(".", 1)[-1].lstrip("_").lower()
+    return last in ("pool", "db_pool", "pg_pool", "connection_pool", "conn_pool") or last.endswith("_pool")
+
+
+# --------------------------------------------------------------------------- where the result goes
+
+
+@dataclass
+class Holder:
+    kind: str  # local, with, stored, returned, yielded, passed, chained, other
+    name: Optional[str] = None  # the local name (local / with ... as name)
+    node: Optional[cst.CSTNode] = None  # the Assign/WithItem/...
+    target: Optional[cst.CSTNode] = None  # stored: the attribute/subscript target
+
+
+def holder_of(call: cst.Call, ctx) -> Holder:
+    node: cst.CSTNode = call
+    parent = ctx.parent_of(node)
+    while isinstance(parent, (cst.Await,)):
+        node, parent = parent, ctx.parent_of(parent)
+    if isinstance(parent, cst.WithItem) and parent.item is node:
+        name = None
+        if parent.asname is not None and isinstance(parent.asname.name, cst.Name):
+            name = parent.asname.name.value
+        return Holder("with", name, parent)
+    if isinstance(parent, cst.Arg):
+        outer = ctx.parent_of(parent)
+        if isinstance(outer, cst.Call) and N.call_name(outer) in ("closing", "aclosing") and isinstance(ctx.parent_of(outer), cst.WithItem):
+            return Holder("with-closing", None, outer)
+        return Holder("passed", None, outer)
+    if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is node:
+        targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
+        stored = [t for t in targets if isinstance(t, (cst.Attribute, cst.Subscript))]
+        if stored:
+            return Holder("stored", None, parent, stored[0])
+        if len(targets) == 1 and isinstance(targets[0], cst.Name):
+            return Holder("local", targets[0].value, parent)
+        return Holder("other", None, parent)
+    if isinstance(parent, cst.NamedExpr) and isinstance(parent.target, cst.Name):
+        return Holder("local", parent.target.value, parent)
+    if isinstance(parent, cst.Return):
+        return Holder("returned", None, parent)
+    if isinstance(parent, cst.Yield):
+        return Holder("yielded", None, parent)
+    if isinstance(parent, cst.Attribute) and parent.value is node:
+        return Holder("chained", None, parent)
+    return Holder("other", None, parent)
+
+
+# --------------------------------------------------------------------------- one function's flow
+
+
+class Flow:
+    """Source order, parents and name uses of one function body (nested defs not entered)."""
+
+    _calls: List[cst.Call]  # set by calls() on first use
+
+    def __init__(self, fn: cst.FunctionDef):
+        self.fn = fn
+        self.order: Dict[int, int] = {}
+        self.parent: Dict[int, Optional[cst.CSTNode]] = {}
+        self.uses: Dict[str, List[cst.Name]] = {}
+        self.closure: Set[str] = set()
+        self.exits: List[cst.CSTNode] = []
+        self.globals: Set[str] = set()
+        counter = 0
+        stack: List[Tuple[cst.CSTNode, Optional[cst.CSTNode]]] = [(fn.body, fn)]
+        while stack:
+            node, parent = stack.pop()
+            self.order[id(node)] = counter
+            counter += 1
+            self.parent[id(node)] = parent
+            if isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+                for inner in N.walk(node):
+                    if isinstance(inner, cst.Name):
+                        self.closure.add(inner.value)
+                continue
+            if isinstance(node, cst.Name):
+                if not (isinstance(parent, cst.Attribute) and parent.attr is node) and not (isinstance(parent, cst.Arg) and parent.keyword is node):
+                    self.uses.setdefault(node.value, []).append(node)
+            elif isinstance(node, (cst.Return, cst.Raise)):
+                self.exits.append(node)
+            elif isinstance(node, (cst.Global, cst.Nonlocal)):
+                self.globals.update(n.name.value for n in node.names)
+            kids = list(N.children(node))
+            for kid in reversed(kids):
+                stack.append((kid, node))
+
+    def ancestors(self, node: cst.CSTNode):
+        current = self.parent.get(id(node))
+        while current is not None:
+            yield current
+            current = self.parent.get(id(current))
+
+    def in_finally(self, node: cst.CSTNode) -> bool:
+        return any(isinstance(a, cst.Finally) for a in self.ancestors(node))
+
+    def after(self, node: cst.CSTNode, anchor: cst.CSTNode) -> bool:
+        return self.order.get(id(node), -1) > self.order.get(id(anchor), -1)
+
+    def calls(self) -> List[cst.Call]:
+        """The calls in the body (nested defs not entered), computed on first use."""
+        if not hasattr(self, "_calls"):
+            self._calls = [n for n in N.walk(self.fn.body, into_functions=False) if isinstance(n, cst.Call) and id(n) in self.order]
+        return self._calls
+
+
+def flow_of(ctx) -> Optional[Flow]:
+    frame = ctx.function
+    if frame is None or not isinstance(frame.node, cst.FunctionDef):
+        return None
+    return ctx.memo(("ql2-flow", id(frame.node)), lambda: Flow(frame.node))
+
+
+@dataclass
+class Fate:
+    closes: List[cst.CSTNode]  # close/putconn/release calls (or callback registrations)
+    closes_in_finally: bool
+    with_uses: List[cst.WithItem]  # ``with name:``
+    escapes: bool  # stored, passed on, captured by a closure
+    returned: bool
+    yielded: bool
+
+
+def fate_of(name: str, start: cst.CSTNode, flow: Flow, ctx=None) -> Fate:
+    fate = Fate([], False, [], False, False, False)
+    if name in flow.closure or name in flow.globals:
+        fate.escapes = True
+    for use in flow.uses.get(name, ()):
+        if not flow.after(use, start):
+            continue
+        parent = flow.parent.get(id(use))
+        if isinstance(parent, cst.Attribute) and parent.value is use:
+            grand = flow.parent.get(id(parent))
+            if parent.attr.value in CLOSE_METHODS:
+                if isinstance(grand, cst.Call) and grand.func is parent or isinstance(grand, cst.Arg):
+                    fate.closes.append(parent)  # ``conn.close()`` or ``atexit.register(conn.close)``
+                    fate.closes_in_finally = fate.closes_in_finally or flow.in_finally(parent)
+            continue
+        if isinstance(parent, cst.Arg):
+            call = flow.parent.get(id(parent))
+            cname = N.call_name(call) if isinstance(call, cst.Call) else None
+            if cname in RETURN_METHODS or cname in ("closing", "aclosing"):
+                fate.closes.append(cast(cst.Call, call))  # a call name: ``call`` is a Call
+                fate.closes_in_finally = fate.closes_in_finally or flow.in_finally(cast(cst.Call, call)) or cname in ("closing", "aclosing")
+            elif cname in NON_OWNING_CALLS or (isinstance(call, cst.Call) and (N.dotted(call.func) or "").split(".")[0] in ("pd", "pandas", "logger", "log", "logging")):
+                pass
+            else:
+                helper = _helper_use(call, parent, ctx) if ctx is not None and isinstance(call, cst.Call) else None
+                if helper == "close":
+                    fate.closes.append(cast(cst.Call, call))  # a helper was found: ``call`` is a Call
+                    fate.closes_in_finally = fate.closes_in_finally or flow.in_finally(cast(cst.Call, call))
+                elif helper != "use":
+                    fate.escapes = True
+            continue
+        if isinstance(parent, cst.WithItem) and parent.item is use:
+            fate.with_uses.append(parent)
+            continue
+        if isinstance(parent, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
+            if getattr(parent, "value", None) is use:
+                fate.escapes = True  # aliased or stored
+            continue
+        # inside a return/yield (``return conn``, ``return {"conn": conn}``) or a container
+        for anc in flow.ancestors(use):
+            if isinstance(anc, cst.Return):
+                fate.returned = True
+                break
+            if isinstance(anc, cst.Yield):
+                fate.yielded = True
+                break
+            if isinstance(anc, (cst.List, cst.Tuple, cst.Dict, cst.Set)):
+                fate.escapes = True
+                break
+            if isinstance(anc, (cst.BaseSmallStatement, cst.BaseCompoundStatement, cst.Call, cst.Attribute, cst.Comparison, cst.BooleanOperation, cst.UnaryOperation, cst.IfExp)):
+                break
+    return fate
+
+
+def _helper_use(call: cst.Call, arg: cst.Arg, ctx) -> Optional[str]:
+    """How a project function treats a connection passed to it: "close" when it closes that
+    parameter, "use" when it only uses it; None when unknown (a class, a library function)."""
+    name = N.dotted(call.func)
+    if not name or name.split(".")[0] in ("self", "cls") or arg.keyword is not None and arg.star:
+        return None
+    b = ctx.binding(name.split(".")[0], at=call)
+    if b is not None and b.kind not in ("import", "def"):
+        return None
+    fn = ctx.index.resolve_function(ctx.qualify(call.func) or name, ctx.function_facts())
+    if fn is None or fn.name == "__init__":
+        return None
+    params = list(fn.params[1:] if fn.cls is not None and fn.params[:1] in (("self",), ("cls",)) else fn.params)
+    if arg.keyword is not None:
+        param = arg.keyword.value
+    else:
+        positional = [a for a in call.args if a.keyword is None]
+        index = positional.index(arg) if arg in positional else -1
+        if arg.star or index < 0 or index >= len(params):
+            return None
+        param = params[index]
+    if any(c == f"{param}.{m}" for c in fn.calls for m in CLOSE_METHODS) or any(c.rsplit(".", 1)[-1] in RETURN_METHODS for c in fn.calls):
+        return "close"
+    if fn.returns_yield:
+        return None
+    return "use"
+
+
+def early_exit(name: str, start: cst.CSTNode, fate: Fate, flow: Flow) -> Optional[cst.CSTNode]:
+    """A ``return``/``raise`` after ``start`` that leaves without closing ``name`` (closes exist)."""
+    if not fate.closes:
+        return None
+    last_close = max(flow.order.get(id(c), -1) for c in fate.closes)
+    close_ids = {id(c) for c in fate.closes}
+    for ex in flow.exits:
+        pos = flow.order.get(id(ex), -1)
+        if pos <= flow.order.get(id(start), -1) or pos > last_close:
+            continue
+        if isinstance(ex, cst.Return) and ex.value is not None and any(isinstance(n, cst.Name) and n.value == name for n in N.walk(ex.value)):
+            continue
+        if _covered(ex, start, close_ids, flow):
+            continue
+        return ex
+    return None
+
+
+def _covered(ex: cst.CSTNode, start: cst.CSTNode, close_ids: Set[int], flow: Flow) -> bool:
+    """A close runs before ``ex`` leaves: in an enclosing try's ``finally``, an enclosing
+    ``with closing(...)``, or an earlier statement of an enclosing block."""
+    child = ex
+    for anc in flow.ancestors(ex):
+        if isinstance(anc, cst.Try) and anc.finalbody is not None and child is not anc.finalbody:
+            if any(id(n) in close_ids for n in N.walk(anc.finalbody)):
+                return True
+        if isinstance(anc, (cst.IndentedBlock, cst.SimpleStatementSuite)) or isinstance(anc, cst.Module):
+            for stmt in anc.body:
+                if stmt is child:
+                    break
+                if not flow.after(stmt, start) and not any(n is start for n in N.walk(stmt)):
+                    continue
+                if isinstance(stmt, cst.SimpleStatementLine) and any(id(n) in close_ids for n in N.walk(stmt)):
+                    return True
+        if anc is flow.fn:
+            break
+        child = anc
+    return False
