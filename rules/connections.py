@@ -53,6 +53,7 @@ class Verdict:
     message: str
     fix: Optional[str] = None
     severity: Optional[Severity] = None
+    confidence: str = "high"
 
 
 def _decorated_cache(ctx) -> bool:
@@ -173,11 +174,15 @@ def _verdicts(call: cst.Call, ctx) -> Iterator[Verdict]:
 
     # 2. not released
     flow = flow_of(ctx)
-    if flow is not None and res.kind in ("connection", "session", "checkout"):
+    if flow is not None and res.kind in ("connection", "session", "checkout", "cursor", "scoped"):
         problem = _release_problem(call, opened, holder, flow, ctx)
         if problem is not None:
             code = "QL204" if res.kind == "checkout" else "QL203"
-            yield Verdict(code, problem[0] + per_request, problem[1], Severity.ERROR if hit else None)
+            # a cursor from Django's shared connection, left to the garbage collector, is closed
+            # when the function returns (CPython refcounting): hygiene, not a leak that exhausts a
+            # pool, so it is shown only with ``--min-confidence low``
+            confidence = "low" if res.kind == "cursor" else "high"
+            yield Verdict(code, problem[0] + per_request, problem[1], Severity.ERROR if hit else None, confidence)
 
     # 3. per request / per job
     if long_lived and hit is not None and not _lazy_or_shared(call, holder, ctx):
@@ -242,6 +247,14 @@ def _is_dependency(ctx) -> bool:
     return hit is not None and hit[0].startswith("dependency") and hit[1] == (frame.qualname,)
 
 
+def _close_fix(kind: str, name: str, what: str) -> str:
+    if kind == "cursor":
+        return f"use `with {what} as {name}:` (the shared connection stays open; the cursor must not)"
+    if kind == "scoped":
+        return f"create the registry once at module level and call `{name}.remove()` when the unit of work ends"
+    return "use `with` or close it in a `finally` block"
+
+
 def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow, ctx) -> Optional[Tuple[str, str]]:
     """(what is wrong, the fix) when the resource ``call`` opens is not released on every path."""
     res = opened.res
@@ -304,14 +317,16 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
         return None
     if fate.yielded and fate.closes:
         return None
-    noun = {"session": "session", "checkout": "connection"}.get(res.kind, "connection")
+    noun = {"session": "session", "checkout": "connection", "cursor": "cursor", "scoped": "scoped session registry"}.get(res.kind, "connection")
     if not fate.closes:
         if fate.yielded:
             return (
                 f"the dependency yields `{name}` from `{what}` but never closes it",
                 "close it after the `yield` in a `finally` block",
             )
-        return f"the {noun} `{name}` from `{what}` is never closed", "use `with` or close it in a `finally` block"
+        return f"the {noun} `{name}` from `{what}` is never closed", _close_fix(res.kind, name, what)
+    if res.kind in ("cursor", "scoped"):
+        return None  # closed on the normal path: enough for a cursor or a registry
     ex = early_exit(name, cast(cst.CSTNode, holder.node), fate, flow)
     if ex is not None:
         word = "returns" if isinstance(ex, cst.Return) else "raises"
@@ -331,7 +346,7 @@ class _OpenRule(Rule):
             return
         for v in verdicts(node, self.ctx):
             if v.code == self.code:
-                self.report(node, v.message, fix=v.fix, severity=v.severity)
+                self.report(node, v.message, fix=v.fix, severity=v.severity, confidence=v.confidence)
 
 
 class ConnectionPerRequest(_OpenRule):
@@ -941,7 +956,7 @@ class ConnectionHeldAcrossSlowCall(Rule):
             return
         for v in verdicts(node, self.ctx):
             if v.code == self.code:
-                self.report(node, v.message, fix=v.fix, severity=v.severity)
+                self.report(node, v.message, fix=v.fix, severity=v.severity, confidence=v.confidence)
 
     def leave_With(self, node: cst.With) -> None:
         # on leave: the block's nodes have been visited, so the item's verdict sees its parents

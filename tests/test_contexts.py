@@ -111,3 +111,16 @@ def test_a_command_over_a_small_collection_is_left_out_and_over_unknown_data_is_
     assert sorted((f.span.line, f.confidence, f.context) for f in everything.findings) == [(3, "low", "command"), (5, "medium", "command")]
     default = lint_files(files, select=["QL101"])
     assert [f.span.line for f in default.findings] == [5] and default.hidden == 1
+
+
+def test_a_django_cursor_left_open_is_low_confidence():
+    src = (
+        "from django.db import connection\n"
+        "def check():\n"
+        "    cursor = connection.cursor()\n"
+        "    cursor.execute('SELECT 1')\n"
+        "    return cursor.fetchone()\n"
+    )
+    assert lint_files({"app.py": src}, select=["QL203"]).findings == []
+    (f,) = lint_files({"app.py": src}, select=["QL203"], settings={"min-confidence": "low"}).findings
+    assert f.confidence == "low" and "cursor" in f.message

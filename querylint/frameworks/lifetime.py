@@ -99,6 +99,13 @@ def _looks_engine(expr) -> bool:
     return bool(last) and (last.lstrip("_") in ENGINE_NAME_HINTS or last.endswith("_engine"))
 
 
+def _django_connection(expr: cst.BaseExpression, ctx) -> bool:
+    """``django.db.connection`` or ``django.db.connections[alias]`` (the thread's shared connection)."""
+    if isinstance(expr, cst.Subscript):
+        return ctx.qualify(expr.value) == "django.db.connections"
+    return ctx.qualify(expr) == "django.db.connection"
+
+
 def _borrows_connection(bind: Optional[cst.BaseExpression]) -> bool:
     """A session bound to a connection someone else holds (``bind=session.connection()``,
     ``bind=connection`` in an event listener or a test fixture), not to an engine."""
@@ -142,6 +149,10 @@ def _opened_by(call: cst.Call, ctx) -> Optional[Opened]:
             return Opened(Resource("session", "session", "sqlalchemy"), _call_text(call))
     name = N.call_name(call)
     recv = N.receiver(call)
+    if name == "cursor" and recv is not None and _django_connection(recv, ctx):
+        # Django's connection lives for the thread: closing the function closes nothing, so a
+        # cursor taken from it stays open until it is closed (``with connection.cursor() as c``)
+        return Opened(Resource("cursor", "cursor", "django"), f"{N.short(recv, 40)}.cursor()")
     if recv is None or name not in ("getconn", "acquire", "raw_connection", "connect"):
         return None
     owner = expr_resource(recv, ctx)
