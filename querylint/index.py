@@ -67,6 +67,35 @@ class ProjectIndex:
             self.functions[fn.qualname] = fn
             self.functions_by_name.setdefault(fn.name, []).append(fn)
 
+    def canonical(self, dotted: str) -> str:
+        """``dotted`` with re-exports followed: ``pkg.db`` where ``pkg/__init__.py`` does ``from
+        .core import db`` is ``pkg.core.db`` (a project-local ``db``, model base or helper
+        imported through a package's ``__init__``). Bounded: at most eight hops."""
+        seen = set()
+        for _ in range(8):
+            if dotted in seen:
+                break
+            seen.add(dotted)
+            parts = dotted.split(".")
+            for i in range(len(parts) - 1, 0, -1):
+                facts = self.modules.get(".".join(parts[:i]))
+                if facts is None:
+                    continue
+                target = self._import_maps().get(facts.module, {}).get(parts[i])
+                if target is not None and target != ".".join(parts[: i + 1]):
+                    dotted = ".".join([target] + parts[i + 1:])
+                    break
+                break  # the longest module prefix decides
+            else:
+                break
+        return dotted
+
+    def _import_maps(self) -> Dict[str, Dict[str, str]]:
+        maps = self._derived.get("import-maps")
+        if maps is None:
+            maps = self._derived["import-maps"] = {m: f.import_map() for m, f in self.modules.items()}
+        return maps
+
     def set_direct_queries(self, queries: Mapping[str, Iterable[str]]) -> None:
         for k, v in queries.items():
             v = tuple(v)

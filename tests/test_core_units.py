@@ -324,3 +324,23 @@ def test_memoising_decorators(decorators, expected):
     from querylint.index import memoised
 
     assert memoised(decorators) is expected
+
+
+def test_canonical_follows_reexports_through_package_inits():
+    from querylint.facts import FileFacts
+    from querylint.index import ProjectIndex
+
+    def facts(path, module, imports):
+        return FileFacts(path, module, tuple(imports.items()), (), (), ())
+
+    index = ProjectIndex([
+        facts("app/core/db/__init__.py", "app.core.db", {"db": "app.core.db.core.db"}),
+        facts("app/core/db/core.py", "app.core.db.core", {}),
+        facts("app/models.py", "app.models", {"db": "app.core.db.db"}),
+    ])
+    assert index.canonical("app.core.db.db") == "app.core.db.core.db"
+    assert index.canonical("app.core.db.db.Model") == "app.core.db.core.db.Model"
+    assert index.canonical("app.core.db.core.db") == "app.core.db.core.db"
+    assert index.canonical("flask_sqlalchemy.SQLAlchemy") == "flask_sqlalchemy.SQLAlchemy"
+    cyclic = ProjectIndex([facts("a.py", "a", {"x": "b.x"}), facts("b.py", "b", {"x": "a.x"})])
+    assert cyclic.canonical("a.x") in ("a.x", "b.x")  # bounded, no endless loop

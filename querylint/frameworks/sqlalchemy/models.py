@@ -207,21 +207,31 @@ class _MappedKinds:
         for f in index.files.values():
             for name, call in f.module_calls:
                 last = _last(call.func)
-                if last in BASE_FACTORIES:
-                    self.base_vars.add(f"{f.module}.{name}")
-                elif last == "SQLAlchemy" and (call.func.startswith("flask_sqlalchemy") or call.func == "SQLAlchemy"):
+                if self._is_flask_sqlalchemy(call.func, f.module):
                     self.fsa.add(f"{f.module}.{name}")
+                elif last in BASE_FACTORIES:
+                    self.base_vars.add(f"{f.module}.{name}")
         self.memo: Dict[str, Optional[str]] = {}
+
+    def _is_flask_sqlalchemy(self, func: str, module: str, depth: int = 0) -> bool:
+        """``flask_sqlalchemy.SQLAlchemy``, or a project class derived from it (a project-local
+        ``class IndicoSQLAlchemy(SQLAlchemy)`` whose instance is the app's ``db``)."""
+        if _last(func) == "SQLAlchemy" and (func.startswith("flask_sqlalchemy") or func == "SQLAlchemy"):
+            return True
+        if depth > 6:
+            return False
+        cls = self.index.resolve_class(func, module)
+        return cls is not None and any(self._is_flask_sqlalchemy(b, cls.module, depth + 1) for b in cls.bases)
 
     def root_base(self, base: str, module: str) -> Optional[str]:
         """'base' (a declarative root), 'flask' (db.Model), 'sqlmodel', or None."""
         if base in DECLARATIVE_BASE_CLASSES or _last(base) in ("DeclarativeBase", "DeclarativeBaseNoMeta") and "sqlalchemy" in base:
             return "base"
-        if base in self.base_vars or f"{module}.{base}" in self.base_vars:
+        if base in self.base_vars or f"{module}.{base}" in self.base_vars or self.index.canonical(base) in self.base_vars:
             return "base"
         if base.endswith(".Model"):
             owner = base[: -len(".Model")]
-            if owner in self.fsa or f"{module}.{owner}" in self.fsa:
+            if owner in self.fsa or f"{module}.{owner}" in self.fsa or self.index.canonical(owner) in self.fsa:
                 return "flask"
         if base in ("sqlmodel.SQLModel", "sqlmodel.main.SQLModel"):
             return "sqlmodel"

@@ -4,7 +4,7 @@ QL121, QL122, QL125), and the query sites the project index records."""
 from __future__ import annotations
 
 import re
-from typing import Any, Optional, Tuple, cast
+from typing import Any, Optional, Set, Tuple, cast
 
 import libcst as cst
 
@@ -547,11 +547,21 @@ class SqlalchemyLazyLoadInLoop(Detector):
         }
     ]
 
+    def __init__(self, *args) -> None:
+        super().__init__(*args)
+        self._seen: Set[Tuple[int, str, str]] = set()
+
     def visit_Attribute(self, node: cst.Attribute) -> None:
         got = lazy_access(node, self.ctx)
         if got is None or got[0] != "lazy":
             return
         _how, elem, rel, loop = got
+        # one finding per loop, object and relation: the first read loads it, later reads of the
+        # same relation in the iteration use the loaded value
+        key = (id(loop.node), N.code(node.value), node.attr.value)
+        if key in self._seen:
+            return
+        self._seen.add(key)
         note = ""
         if elem.is_async and not (isinstance(node.value, cst.Attribute) and node.value.attr.value == "awaitable_attrs"):
             note = " (with an AsyncSession this implicit load raises `MissingGreenlet`)"
@@ -873,8 +883,8 @@ def detect_sqlalchemy_query(node, ctx) -> Optional[str]:
             described = describe_returned_rows(node, ctx)
             if described is not None:
                 return described
-        if N.call_name(node) not in CALL_NAMES:
-            return None
+        if N.call_name(node) not in CALL_NAMES or N.call_name(node) == "flush":
+            return None  # a flush only sends what the caller added: the write is judged where it is made
         got = classify_call(node, ctx)
         if got is not None:
             return N.short(node.func) + "(...)"
