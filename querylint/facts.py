@@ -12,6 +12,7 @@ from typing import Any, Dict, List, Optional, Tuple
 import libcst as cst
 
 from querylint import nodes as N
+from querylint.scope import first_statement_memo_guard
 
 # A summarised argument value: ("str", "text"), ("lit", 3), ("name", "resolved.dotted"), ("expr", "source")
 Value = Tuple[str, Any]
@@ -89,6 +90,7 @@ class FunctionFacts:
     nested_in: Optional[str] = None  # qualname of the enclosing function for nested defs
     sql_params: Tuple[str, ...] = ()  # parameters passed on, unchanged, as the SQL of a sink (``cur.execute(sql)``)
     sql_names: Tuple[Tuple[str, str], ...] = ()  # (qualified name, callee) of imported names passed first to a call (``cur.execute(queries.ALL)``)
+    memo_guarded: bool = False  # starts with ``if <cache is empty>: <fill it>``: queries once, then serves the cache
 
 
 @dataclass(frozen=True)
@@ -345,6 +347,7 @@ class _Collector:
                 nested_in=nested_in,
                 sql_params=tuple(dict.fromkeys(sql_params)),
                 sql_names=tuple(dict.fromkeys(sql_names)),
+                memo_guarded=first_statement_memo_guard(fn),
             )
         )
 

@@ -255,7 +255,7 @@ class ProjectIndex:
                 callers.setdefault(callee, []).append(q)
         paths: Dict[str, Tuple[str, ...]] = {}
         queue: Deque[str] = deque()
-        cached = {q for q, fn in self.functions.items() if memoised(fn.decorators)}
+        cached = {q for q, fn in self.functions.items() if memoised(fn.decorators) or fn.memo_guarded}
         for q, queries in sorted(self.direct_queries.items()):
             if q in self.functions and q not in cached:
                 paths[q] = (q, queries[0])

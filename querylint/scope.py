@@ -2,6 +2,8 @@
 framework adapters: none of this is specific to an ORM)."""
 from __future__ import annotations
 
+from typing import Optional, Sequence
+
 import libcst as cst
 
 from querylint import nodes as N
@@ -38,3 +40,76 @@ def param_chains(fn: cst.FunctionDef, param: str, ctx):
         return tuple(dict.fromkeys(chains))
 
     return ctx.memo(("param-chains", id(fn), param), compute)
+
+
+_FILLS = frozenset({"add", "update", "append", "extend", "setdefault", "insert"})
+
+
+def memo_target(test: cst.BaseExpression) -> Optional[str]:
+    """The cache a guard tests for emptiness: ``not X``, ``X is None``, ``X == None``,
+    ``not X.get(k)``, ``k not in X`` (X a dotted name), else None."""
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = test.expression
+        if isinstance(inner, cst.Call) and N.call_name(inner) == "get" and isinstance(inner.func, cst.Attribute):
+            inner = inner.func.value
+        return N.dotted(inner)
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        comp = test.comparisons[0]
+        if isinstance(comp.operator, (cst.Is, cst.Equal)) and isinstance(comp.comparator, cst.Name) and comp.comparator.value == "None":
+            return N.dotted(test.left)
+        if isinstance(comp.operator, cst.NotIn):
+            return N.dotted(comp.comparator)
+    return None
+
+
+def fills(body: cst.CSTNode, target: str) -> bool:
+    """``body`` stores into ``target``: assigns it, one of its items, or adds to it."""
+    for node in N.walk(body, into_functions=False):
+        if isinstance(node, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            for t in targets:
+                base = t.value if isinstance(t, cst.Subscript) else t
+                if N.dotted(base) == target:
+                    return True
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _FILLS:
+            if N.dotted(node.func.value) == target:
+                return True
+    return False
+
+
+def memo_guard(stmt: cst.CSTNode, params: Sequence[str] = ()) -> Optional[str]:
+    """The cache ``stmt`` fills once, when it is ``if <cache is empty>: <fill the cache>`` over a
+    global or attribute (not a parameter): the guarded code runs once per process or object."""
+    if not isinstance(stmt, cst.If):
+        return None
+    target = memo_target(stmt.test)
+    root = target.split(".")[0] if target else None
+    if target is None or (root in params and root not in ("self", "cls")):
+        return None  # a parameter is a new cache per call; ``self._x`` / ``cls._x`` live on
+    return target if fills(stmt.body, target) else None
+
+
+def first_statement_memo_guard(fn: cst.FunctionDef) -> bool:
+    """The function starts (after its docstring) with a memo guard: it queries once, then serves
+    the cache (``def _cache_types(engine): if not _pg_types: ...``)."""
+    body = list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else []
+    if body and isinstance(body[0], cst.SimpleStatementLine) and body[0].body and isinstance(body[0].body[0], cst.Expr) and isinstance(body[0].body[0].value, (cst.SimpleString, cst.ConcatenatedString)):
+        body = body[1:]
+    while body and isinstance(body[0], cst.SimpleStatementLine) and all(isinstance(s, cst.Global) for s in body[0].body):
+        body = body[1:]
+    return bool(body) and memo_guard(body[0], N.param_names(fn.params)) is not None
+
+
+def under_memo_guard(node: cst.CSTNode, ctx) -> bool:
+    """``node`` sits in the body of a memo guard of its function (``if _client is None: _client =
+    Redis(...)``): it runs once per process or object, not per call."""
+    fn = ctx.function
+    params = N.param_names(fn.node.params) if fn is not None and isinstance(fn.node, cst.FunctionDef) else ()
+    child = node
+    for anc in ctx.ancestors(node):
+        if isinstance(anc, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            return False
+        if isinstance(anc, cst.If) and child is anc.body and memo_guard(anc, params) is not None:
+            return True
+        child = anc
+    return False

@@ -37,7 +37,7 @@ from querylint.frameworks.lifetime import (
     opened_by,
 )
 from querylint.loops import classify_loop
-from querylint.rule import Rule, Severity, dedent, describe_entry as describe, nodes as N, request_context
+from querylint.rule import Rule, Severity, dedent, describe_entry as describe, nodes as N, request_context, under_memo_guard
 
 # --------------------------------------------------------------------------- the verdict
 # (what a call opens, where it goes and what becomes of it: querylint.frameworks.lifetime)
@@ -65,8 +65,8 @@ def _decorated_cache(ctx) -> bool:
 
 def _lazy_or_shared(call: cst.Call, holder: Holder, ctx) -> bool:
     """Kept for later calls: a lazily initialised global/attribute, a cache, or Flask's ``g``."""
-    if _decorated_cache(ctx):
-        return True
+    if _decorated_cache(ctx) or under_memo_guard(call, ctx):
+        return True  # ``if _mgr is None: _mgr = Manager(redis=Redis(...))``: once per process
     flow = flow_of(ctx)
     if holder.kind == "local" and flow is not None and holder.name in flow.globals:
         return True

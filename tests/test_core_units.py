@@ -344,3 +344,24 @@ def test_canonical_follows_reexports_through_package_inits():
     assert index.canonical("flask_sqlalchemy.SQLAlchemy") == "flask_sqlalchemy.SQLAlchemy"
     cyclic = ProjectIndex([facts("a.py", "a", {"x": "b.x"}), facts("b.py", "b", {"x": "a.x"})])
     assert cyclic.canonical("a.x") in ("a.x", "b.x")  # bounded, no endless loop
+
+
+@pytest.mark.parametrize(
+    "src, expected",
+    [
+        ("def f(conn):\n    if not _cache:\n        _cache.update(load(conn))\n    return _cache\n", True),
+        ("def f():\n    '''doc'''\n    global _c\n    if _c is None:\n        _c = make()\n    return _c\n", True),
+        ("def f(k):\n    if k not in CACHE:\n        CACHE[k] = load(k)\n    return CACHE[k]\n", True),
+        ("def f(self):\n    if self._client is None:\n        self._client = make()\n    return self._client\n", True),
+        ("def f(cache):\n    if not cache:\n        cache.update(load())\n", False),  # a parameter: filled per call
+        ("def f():\n    if not _cache:\n        log('empty')\n    return load()\n", False),  # tests but never fills
+        ("def f():\n    x = load()\n    if not _cache:\n        _cache.update(x)\n", False),  # queries before the guard
+    ],
+)
+def test_memo_guards(src, expected):
+    import libcst as cst
+
+    from querylint.scope import first_statement_memo_guard
+
+    fn = cst.parse_module(src).body[0]
+    assert first_statement_memo_guard(fn) is expected

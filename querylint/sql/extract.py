@@ -633,7 +633,7 @@ class Evaluator:
                 default = N.arg(expr, 1)
                 if k != "value" and (default is None or self.classify_or_const(default, depth + 1, module_only) != "value"):
                     return "safe", f"looked up in {how}", None
-            if name in QUOTE_CALLS or "quote" in name.lower() or _escapes_quotes(expr, ctx):
+            if name in QUOTE_CALLS or _QUOTING_NAME.search(name) or _escapes_quotes(expr, ctx):
                 return "safe", f"quoted with `{N.short(expr.func, 30)}`", None
             if name == "join" and expr.args:
                 seq = expr.args[0].value
@@ -748,6 +748,11 @@ class Evaluator:
                 if self.classify_or_const(v, depth + 1, module_only) == "value":
                     return "value", "", None
             return "safe", "a constant list", None
+        if isinstance(coll, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            # ``[identifier(f) for f in fields]``: every element goes through the same expression
+            if self.classify_or_const(coll.elt, depth + 1, module_only) != "value":
+                return "safe", "a list of quoted or constant values", None
+            return "value", "", None
         if isinstance(coll, cst.Dict):
             for el in coll.elements:
                 if not isinstance(el, cst.DictElement):
@@ -846,6 +851,9 @@ HTTP_ATTRS = {"GET", "POST", "FILES", "COOKIES", "META", "DATA", "JSON", "HEADER
 
 
 _QUOTE_CHARS = {"'": "''", '"': '""'}
+# Helpers named for what they do to a value spliced into SQL: ``quote_ident``, ``identifier``,
+# ``literal_string``, ``escape_like``, ``sanitize_name`` (a project's own quoting functions).
+_QUOTING_NAME = re.compile(r"quote|escape|sanitiz|^identifier$|^literal(_string|_value)?$|^sql_identifier$|^quote_?name$", re.I)
 
 
 def _escapes_quotes(call: cst.Call, ctx: Context) -> bool:
