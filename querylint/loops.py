@@ -235,6 +235,8 @@ def small_collection(loop: Loop, ctx: Context) -> bool:
         return name == "values" and isinstance(it.func.value, cst.Name) and it.func.value.value in ("kwargs", "options", "params")
     if isinstance(it, cst.Attribute):
         return it.attr.value in _SMALL_ATTRS
+    if isinstance(it, cst.Subscript) and isinstance(it.value, cst.Name) and it.value.value in ("options", "kwargs"):
+        return True  # a command's ``options["slugs"]``: what one person typed
     if isinstance(it, cst.Name):
         b = ctx.binding(it.value, at=loop.node)
         return it.value in ("kwargs", "options") and b is not None and b.kind == "param"

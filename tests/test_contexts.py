@@ -124,3 +124,13 @@ def test_a_django_cursor_left_open_is_low_confidence():
     assert lint_files({"app.py": src}, select=["QL203"]).findings == []
     (f,) = lint_files({"app.py": src}, select=["QL203"], settings={"min-confidence": "low"}).findings
     assert f.confidence == "low" and "cursor" in f.message
+
+
+def test_a_commands_options_are_a_small_collection():
+    src = (
+        "def handle(cur, *args, **options):\n"
+        "    for slug in options['slugs']:\n"
+        "        cur.execute('SELECT id FROM projects WHERE slug = %s', (slug,))\n"
+    )
+    got = lint_files({"app/__init__.py": "", "app/management/commands/fix.py": src}, select=["QL101"], settings={"min-confidence": "low"})
+    assert [(f.confidence, f.context) for f in got.findings] == [("low", "command")]

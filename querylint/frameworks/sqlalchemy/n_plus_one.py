@@ -451,7 +451,7 @@ class SqlalchemySessionWriteInLoop(Detector):
         if got is None or got[0] != "write":
             return
         loop = per_item_loop(self.ctx)
-        if loop is None or _periodic(node, loop, self.ctx):
+        if loop is None or _periodic(node, loop, self.ctx) or _isolates_errors(node, loop, self.ctx):
             return
         name = N.call_name(node)
         where = self.ctx.loop_label(loop)
@@ -468,6 +468,23 @@ class SqlalchemySessionWriteInLoop(Detector):
             msg = f"{target} runs a single-row write on every iteration of {where}"
             fix = "pass all rows at once (`session.execute(update(Model), [{...}, ...])` / `insert(Model)` with a list runs one executemany)"
         self.report(node, msg, fix=fix)
+
+
+def _isolates_errors(node: cst.Call, loop, ctx) -> bool:
+    """A commit/flush per item inside ``try`` whose ``except`` rolls back: each item in its own
+    transaction on purpose, so one bad row does not undo the others (not batchable as is)."""
+    if N.call_name(node) not in ("commit", "flush"):
+        return False
+    child: cst.CSTNode = node
+    for anc in ctx.ancestors(node):
+        if anc is loop.node:
+            return False
+        if isinstance(anc, cst.Try) and child is anc.body:
+            for handler in anc.handlers:
+                if any(isinstance(n, cst.Call) and N.call_name(n) == "rollback" for n in N.walk(handler.body)):
+                    return True
+        child = anc
+    return False
 
 
 def _periodic(node, loop, ctx) -> bool:
