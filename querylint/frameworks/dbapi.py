@@ -13,6 +13,7 @@ import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context
+from querylint.sql.parse import DML_VERBS, looks_like_sql
 
 # qualified connect functions → driver
 CONNECT_FUNCS = {
@@ -192,6 +193,20 @@ def guess_driver_from_imports(ctx: Context) -> Optional[str]:
     return next(iter(drivers)) if len(drivers) == 1 else None
 
 
+def _by_sql_text(call: cst.Call, recv: cst.BaseExpression, name: str) -> Optional[DbObject]:
+    """An object of unknown type whose ``execute``/``executemany`` gets a literal row statement
+    (``self.db.execute("INSERT OR REPLACE INTO entries ...")``): the SQL text is the evidence.
+    Sessions are left to the ORM families (``session.execute("SELECT ...")`` in SQLAlchemy 1.x)."""
+    if name not in ("execute", "executemany"):
+        return None
+    text = N.string_value(N.arg(call, 0))
+    if text is None or not looks_like_sql(text, DML_VERBS):
+        return None
+    if "session" in (N.dotted(recv) or "").lower():
+        return None
+    return DbObject("cursor", None, "sql-text")
+
+
 def statement_call(call: cst.Call, ctx: Context) -> Optional[DbObject]:
     """The DB object a call runs a statement on (``cur.execute``, ``await conn.fetch``), else None.
 
@@ -206,7 +221,7 @@ def statement_call(call: cst.Call, ctx: Context) -> Optional[DbObject]:
         return None
     obj = infer(recv, ctx)
     if obj is None:
-        return None
+        return _by_sql_text(call, recv, name)
     if obj.kind == "cursor":
         return obj
     if obj.kind == "connection":
