@@ -324,6 +324,18 @@ class OrmWriteInLoop(SiteChecks, Detector):
 # ------------------------------------------------------------------------------------ attributes
 
 
+_BOOK_AUTHOR_MODELS = dedent(
+    """
+    from django.db import models
+    class Author(models.Model):
+        name = models.CharField(max_length=9)
+    class Book(models.Model):
+        title = models.CharField(max_length=9)
+        author = models.ForeignKey(Author, on_delete=models.CASCADE)
+    """
+)
+
+
 def lazy_chain(node: cst.Attribute, ctx):
     """(loop, root instance type, relation path, root expression) when ``node`` lazily loads a relation per item."""
 
@@ -393,16 +405,7 @@ class LazyRelationInLoop(Detector):
 
     VALID = [
         {
-            "lib/models.py": dedent(
-                """
-                from django.db import models
-                class Author(models.Model):
-                    name = models.CharField(max_length=9)
-                class Book(models.Model):
-                    title = models.CharField(max_length=9)
-                    author = models.ForeignKey(Author, on_delete=models.CASCADE)
-                """
-            ),
+            "lib/models.py": _BOOK_AUTHOR_MODELS,
             "lib/views.py": dedent(
                 """
                 from lib.models import Book
@@ -414,16 +417,7 @@ class LazyRelationInLoop(Detector):
     ]
     INVALID = [
         {
-            "lib/models.py": dedent(
-                """
-                from django.db import models
-                class Author(models.Model):
-                    name = models.CharField(max_length=9)
-                class Book(models.Model):
-                    title = models.CharField(max_length=9)
-                    author = models.ForeignKey(Author, on_delete=models.CASCADE)
-                """
-            ),
+            "lib/models.py": _BOOK_AUTHOR_MODELS,
             "lib/views.py": dedent(
                 """
                 from lib.models import Book
@@ -509,36 +503,9 @@ _ORDER_LINE_MODELS = dedent(
 
 
 class ModelQueryMemberInLoop(Detector):
-    """
-    ## What it does
-    Flags a call (or `@property` / `@cached_property` read) per object of a loop to a model
-    method that runs a query itself or through what it calls. The message prints the call
-    path down to the query.
-
-    ## Why is this bad?
-    `order.total` looks like a field; if it aggregates the order's lines, a loop over 100
-    orders runs 100 queries.
-
-    ## Example
-    ```python
-    class Order(models.Model):
-        @property
-        def total(self):
-            return self.lines.aggregate(s=Sum("price"))["s"]
-
-    for order in Order.objects.all():
-        print(order.total)
-    ```
-
-    ## Use instead
-    ```python
-    for order in Order.objects.annotate(total_price=Sum("lines__price")):
-        print(order.total_price)
-    ```
-
-    ## Known problems
-    A member that only reads relations the loop's queryset already loads is not reported.
-    """
+    """Django's variant of the model-member rule (QL106, documented in ``rules/n_plus_one.py``):
+    a model method or property read per object of a queryset loop that queries, unless it only
+    reads relations the loop's queryset already loads."""
 
     VALID = [
         {
