@@ -7,13 +7,13 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple, Type, cast
 
 from querylint import __version__
-from querylint.contexts import shown
-from querylint.config import Config, ConfigError
-from querylint.cache import Cache, digest, facts_digest, settings_digest
-from querylint.discovery import rel_real, resolve_path, discover, display_path
+from querylint.project.contexts import shown
+from querylint.run.config import Config, ConfigError
+from querylint.run.cache import Cache, digest, facts_digest, settings_digest
+from querylint.run.discovery import rel_real, resolve_path, discover, display_path
 from querylint.engine import UNUSED_SUPPRESSION, FileResult
-from querylint.facts import FileFacts
-from querylint.parallel import Entry, Runner, unfreeze_trees
+from querylint.project.facts import FileFacts
+from querylint.run.parallel import Entry, Runner, unfreeze_trees
 from querylint.plugins import Registry, load_registry, select_rules, unknown_codes
 from querylint.types import FileError, Finding, Severity
 
@@ -54,7 +54,7 @@ class LintResult:
     skipped: int = 0
     rules: List[str] = field(default_factory=list)
     rule_info: Dict[str, RuleInfo] = field(default_factory=dict)
-    # finding -> stable fingerprint (filled by :func:`querylint.baseline.attach_fingerprints`)
+    # finding -> stable fingerprint (filled by :func:`querylint.run.baseline.attach_fingerprints`)
     fingerprints: Dict[Finding, str] = field(default_factory=dict)
     # finding -> its fingerprints under its alias codes (a baseline written before a rule was renamed)
     alias_fingerprints: Dict[Finding, Tuple[str, ...]] = field(default_factory=dict)

@@ -11,13 +11,13 @@ import click
 
 from querylint import __version__
 from querylint.api import check_selection, lint_paths
-from querylint.baseline import BaselineError, apply_baseline, attach_fingerprints, read_baseline, write_baseline
-from querylint.gitdiff import GitDiffError, changed_lines, filter_findings
-from querylint.parallel import WorkerError, default_jobs
-from querylint.config import ConfigError, find_config_file, find_project_root, load_config, merge_cli
-from querylint.discovery import PathError
+from querylint.run.baseline import BaselineError, apply_baseline, attach_fingerprints, read_baseline, write_baseline
+from querylint.run.gitdiff import GitDiffError, changed_lines, filter_findings
+from querylint.run.parallel import WorkerError, default_jobs
+from querylint.run.config import ConfigError, find_config_file, find_project_root, load_config, merge_cli
+from querylint.run.discovery import PathError
 from querylint.plugins import RuleConflict, load_registry, select_rules
-from querylint.reporters import FORMATTERS, format_errors_text, format_statistics, format_summary_text
+from querylint.report.reporters import FORMATTERS, format_errors_text, format_statistics, format_summary_text
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
 CACHE_FOLDER = ".querylint_cache"
@@ -223,7 +223,7 @@ def _list_rules(registry) -> None:
 def _explain(registry, code: str) -> None:
     code = code.strip().upper()
     if code == "ALL":
-        from querylint.docs import rules_markdown
+        from querylint.report.docs import rules_markdown
 
         click.echo(rules_markdown(registry), nl=False)
         return

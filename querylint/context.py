@@ -16,9 +16,9 @@ from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from querylint import nodes as N
 from querylint.codes import finding_codes
-from querylint.config import Config
-from querylint.facts import FileFacts, FunctionFacts, Resolver
-from querylint.index import ProjectIndex
+from querylint.run.config import Config
+from querylint.project.facts import FileFacts, FunctionFacts, Resolver
+from querylint.project.index import ProjectIndex
 from querylint.types import Severity, Span
 
 COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
@@ -460,5 +460,5 @@ class Report:
     function: Optional[str]
     codes: Tuple[str, ...] = ()  # the rule's code, then the alias of the variant that reported
     fix: Optional[str] = None
-    confidence: str = "high"  # the rule's own; capped by where the code runs (querylint/contexts.py)
+    confidence: str = "high"  # the rule's own; capped by where the code runs (querylint/project/contexts.py)
     loops: Tuple["Loop", ...] = ()  # the loops around the node when it was reported, outermost first

@@ -15,15 +15,15 @@ import libcst as cst
 
 from querylint import nodes as N
 from querylint.codes import Selection, matches_any
-from querylint.config import Config
-from querylint.contexts import cap, finding_context, lower
+from querylint.run.config import Config
+from querylint.project.contexts import cap, finding_context, lower
 from querylint.loops import reported_loop, small_collection
 from querylint.context import Context
 from querylint.deep import TOO_DEEP, TooDeepSource, call_deep, parse_module
-from querylint.facts import FileFacts, collect_facts
-from querylint.index import ProjectIndex
-from querylint.requests import request_context
-from querylint.source import SourceError, read_source
+from querylint.project.facts import FileFacts, collect_facts
+from querylint.project.index import ProjectIndex
+from querylint.project.requests import request_context
+from querylint.run.source import SourceError, read_source
 from querylint.suppressions import parse_suppressions
 from querylint.types import FileError, Finding, Severity, Span
 from querylint.walker import Walker

@@ -50,7 +50,7 @@ class Finding:
     # The concrete remedy, on its own (``add .select_related("author") to the queryset on line 12``).
     fix: Optional[str] = None
     # How sure querylint is that this is worth acting on (high / medium / low) and where the code
-    # runs (request, task, command, script, test, unknown): see querylint/contexts.py.
+    # runs (request, task, command, script, test, unknown): see querylint/project/contexts.py.
     confidence: str = "high"
     context: str = "unknown"
 

@@ -5,10 +5,10 @@ from typing import Dict, List, Optional
 
 import libcst as cst
 
-from querylint.config import Config
+from querylint.run.config import Config
 from querylint.context import Context
-from querylint.facts import collect_facts
-from querylint.index import ProjectIndex
+from querylint.project.facts import collect_facts
+from querylint.project.index import ProjectIndex
 from querylint.sql.extract import EmbeddedSql, extract
 from querylint.walker import Walker
 

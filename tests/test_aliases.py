@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-from querylint.baseline import enclosing_name, normalise
+from querylint.run.baseline import enclosing_name, normalise
 from querylint.cli import main
 
 MODELS_DJ = """\

@@ -4,10 +4,10 @@ from pathlib import Path
 
 import pytest
 
-import querylint.parallel as parallel
+import querylint.run.parallel as parallel
 from querylint.api import lint_paths
-from querylint.cache import Cache
-from querylint.config import Config
+from querylint.run.cache import Cache
+from querylint.run.config import Config
 from querylint.testing import registry
 
 HELPER_QUERY = '''\

@@ -6,9 +6,9 @@ from pathlib import Path
 import pytest
 from click.testing import CliRunner
 
-import querylint.parallel as parallel
+import querylint.run.parallel as parallel
 from querylint.cli import main
-from querylint.gitdiff import parse_unified_diff
+from querylint.run.gitdiff import parse_unified_diff
 
 LOOP = '''\
 import sqlite3
@@ -283,7 +283,7 @@ def test_bad_baseline_exits_2(tmp_path, monkeypatch, content, message):
 
 
 def test_enclosing_name_and_normalise():
-    from querylint.baseline import enclosing_name, normalise
+    from querylint.run.baseline import enclosing_name, normalise
 
     lines = [
         "import os",

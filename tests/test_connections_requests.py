@@ -1,4 +1,4 @@
-"""Per-request entry detection and reachability (querylint/requests.py), issue 5.
+"""Per-request entry detection and reachability (querylint/project/requests.py), issue 5.
 
 Each test builds a tiny project index from sources (no files) and checks which functions run
 per request or per job, and that start-up code does not.
@@ -8,10 +8,10 @@ import textwrap
 import libcst as cst
 import pytest
 
-from querylint.config import Config
-from querylint.facts import collect_facts
-from querylint.index import ProjectIndex
-from querylint.requests import entry_points, is_startup, request_context, request_paths
+from querylint.run.config import Config
+from querylint.project.facts import collect_facts
+from querylint.project.index import ProjectIndex
+from querylint.project.requests import entry_points, is_startup, request_context, request_paths
 
 
 def index_of(files, config=None):

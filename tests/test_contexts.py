@@ -4,8 +4,8 @@ import json
 
 import pytest
 
-from querylint.config import Config
-from querylint.contexts import cap, finding_context, path_context, shown
+from querylint.run.config import Config
+from querylint.project.contexts import cap, finding_context, path_context, shown
 from querylint.testing import lint_files
 
 LOOP = "def names(cur, ids):\n    for i in ids:\n        cur.execute('SELECT name FROM users WHERE id = %s', (i,))\n"
@@ -79,7 +79,7 @@ def test_commands_are_medium_and_views_are_request():
 
 
 def test_every_format_carries_confidence_and_context():
-    from querylint.reporters import format_github, format_gitlab, format_json, format_sarif
+    from querylint.report.reporters import format_github, format_gitlab, format_json, format_sarif
 
     result = lint_files({"app/__init__.py": "", "app/management/commands/backfill.py": LOOP}, select=["QL101"])
     (f,) = json.loads(format_json(result))["findings"]

@@ -2,9 +2,9 @@
 import libcst as cst
 import pytest
 
-from querylint.config import Config, ConfigError, config_from_dict, path_matches
-from querylint.facts import collect_facts, module_name
-from querylint.index import ProjectIndex
+from querylint.run.config import Config, ConfigError, config_from_dict, path_matches
+from querylint.project.facts import collect_facts, module_name
+from querylint.project.index import ProjectIndex
 from querylint.plugins import load_registry, select_rules
 from querylint.rule import dedent
 from querylint.suppressions import parse_suppressions
@@ -282,7 +282,7 @@ RULES = (PlainN1Code, EscalatingOtherCode)
 
 def test_per_request_escalation_is_declared_by_the_rule_not_read_from_its_code(tmp_path, monkeypatch):
     from querylint.api import lint_paths
-    from querylint.config import config_from_dict
+    from querylint.run.config import config_from_dict
     from querylint.plugins import load_registry
 
     (tmp_path / "plug").mkdir()
@@ -321,14 +321,14 @@ def test_per_request_escalation_is_declared_by_the_rule_not_read_from_its_code(t
     ],
 )
 def test_memoising_decorators(decorators, expected):
-    from querylint.index import memoised
+    from querylint.project.index import memoised
 
     assert memoised(decorators) is expected
 
 
 def test_canonical_follows_reexports_through_package_inits():
-    from querylint.facts import FileFacts
-    from querylint.index import ProjectIndex
+    from querylint.project.facts import FileFacts
+    from querylint.project.index import ProjectIndex
 
     def facts(path, module, imports):
         return FileFacts(path, module, tuple(imports.items()), (), (), ())

@@ -1,10 +1,10 @@
 """The walker's frame/loop stacks, bindings and loop classification (the engine's contract with rules)."""
 import libcst as cst
 
-from querylint.config import Config
+from querylint.run.config import Config
 from querylint.context import Context
-from querylint.facts import collect_facts
-from querylint.index import ProjectIndex
+from querylint.project.facts import collect_facts
+from querylint.project.index import ProjectIndex
 from querylint.loops import classify_loop, per_item_loop
 from querylint.rule import dedent
 from querylint.walker import Walker

@@ -35,8 +35,8 @@ from typing import Dict, List, Sequence, Tuple
 import pytest
 
 from querylint.api import LintResult, lint_paths
-from querylint.config import Config
-from querylint.source import SourceError, decode_source
+from querylint.run.config import Config
+from querylint.run.source import SourceError, decode_source
 from querylint.testing import registry
 
 pytestmark = pytest.mark.slow

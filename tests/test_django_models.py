@@ -5,8 +5,8 @@ import libcst as cst
 import pytest
 
 from querylint.frameworks.django.models import EXTERNAL_USER, FK, M2M, O2O, REV_FK, REV_M2M, REV_O2O, build_graph, expand_paths, sub_paths
-from querylint.facts import collect_facts
-from querylint.index import ProjectIndex
+from querylint.project.facts import collect_facts
+from querylint.project.index import ProjectIndex
 from querylint.testing import lint_files
 
 

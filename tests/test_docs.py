@@ -4,7 +4,7 @@ from pathlib import Path
 from click.testing import CliRunner
 
 from querylint.cli import main
-from querylint.docs import rules_markdown
+from querylint.report.docs import rules_markdown
 from querylint.testing import registry
 
 DOCS = Path(__file__).resolve().parent.parent / "docs" / "rules.md"

@@ -13,8 +13,8 @@ import pytest
 
 from querylint import __version__
 from querylint.api import LintResult, RuleInfo
-from querylint.baseline import fingerprints
-from querylint.reporters import FORMATTERS, format_errors_text, format_statistics, format_summary_text
+from querylint.run.baseline import fingerprints
+from querylint.report.reporters import FORMATTERS, format_errors_text, format_statistics, format_summary_text
 from querylint.types import FileError, Finding, Severity, Span
 
 DATA = Path(__file__).parent / "data"

@@ -4,7 +4,7 @@ import os
 
 from click.testing import CliRunner
 
-from querylint import parallel
+from querylint.run import parallel
 from querylint.cli import main
 
 BAD = '''import sqlite3

@@ -13,7 +13,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from querylint.cli import main
-from querylint.config import _KEYS, Config, ConfigError, config_from_dict, load_config
+from querylint.run.config import _KEYS, Config, ConfigError, config_from_dict, load_config
 from querylint.testing import registry
 
 GOOD = "x = 1\n"

@@ -17,12 +17,12 @@ from typing import List
 import pytest
 
 from querylint.cli import main
-from querylint.reporters import FORMATTERS
+from querylint.report.reporters import FORMATTERS
 
 ROOT = Path(__file__).resolve().parent.parent
 
 try:
-    from querylint.parallel import PARALLEL_THRESHOLD
+    from querylint.run.parallel import PARALLEL_THRESHOLD
 except ImportError:  # pragma: no cover - before the worker pool existed
     PARALLEL_THRESHOLD = 0
 

@@ -21,9 +21,9 @@ from urllib.parse import quote
 import pytest
 
 from querylint.api import LintResult, lint_paths
-from querylint.config import Config
-from querylint.discovery import PathError
-from querylint.reporters import FORMATTERS
+from querylint.run.config import Config
+from querylint.run.discovery import PathError
+from querylint.report.reporters import FORMATTERS
 from querylint.testing import registry
 
 # A query per loop item (QL101 on line 8): the canary that must survive next to broken files.

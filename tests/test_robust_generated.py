@@ -24,7 +24,7 @@ from hypothesis import HealthCheck, assume, example, given, settings
 from hypothesis import strategies as st
 
 from querylint.api import LintResult, lint_paths
-from querylint.config import Config
+from querylint.run.config import Config
 from querylint.testing import registry
 
 try:

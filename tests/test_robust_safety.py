@@ -18,7 +18,7 @@ from typing import Dict, List, Tuple
 import pytest
 
 from querylint.api import lint_paths
-from querylint.config import Config
+from querylint.run.config import Config
 from querylint.testing import registry
 
 SCRIPT = Path(sys.executable).with_name("querylint")
@@ -198,7 +198,7 @@ def test_enum_members_still_load_from_the_cache():
     import io
     import pickle
 
-    from querylint.cache import _SafeUnpickler
+    from querylint.run.cache import _SafeUnpickler
     from querylint.types import Severity
 
     by_name = b"cbuiltins\ngetattr\n(cquerylint.types\nSeverity\nVWARNING\ntR."

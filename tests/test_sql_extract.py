@@ -1,7 +1,7 @@
 """Finding the SQL that reaches a sink (querylint.sql.extract): data flow, holes, placeholders."""
 import pytest
 
-from querylint.config import Config
+from querylint.run.config import Config
 from querylint.sql.extract import Spec, split_percent
 
 from sql_helpers import extract_all, kinds, one

@@ -7,7 +7,7 @@ from pathlib import Path
 
 import pytest
 
-from querylint.config import Config, load_config
+from querylint.run.config import Config, load_config
 
 from conftest import FIXTURES
 from sql_helpers import extract_all

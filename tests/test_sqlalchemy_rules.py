@@ -6,7 +6,7 @@ must not be flagged. Test IDs carry the codes (``pytest -k QL122``).
 import pytest
 
 from querylint.engine import parse_file
-from querylint.index import ProjectIndex
+from querylint.project.index import ProjectIndex
 from querylint.frameworks.sqlalchemy.models import mappings
 from querylint.testing import lint_files
 

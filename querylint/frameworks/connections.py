@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Deque, Dict, List, Optional, Tuple
 
 from querylint.frameworks.dbapi import CONNECT_FUNCS, ENGINE_FUNCS, POOL_FUNCS
-from querylint.index import ProjectIndex
+from querylint.project.index import ProjectIndex
 
 
 @dataclass(frozen=True)

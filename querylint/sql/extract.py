@@ -1007,7 +1007,7 @@ def _assemble(pieces: List[Piece]) -> Tuple[str, List[Hole]]:
 
 def _sql_constant_uses(index) -> Dict[str, set]:
     """{qualified module-level name: sink names} of constants used as SQL in another module."""
-    from querylint.facts import SQL_SINK_NAMES
+    from querylint.project.facts import SQL_SINK_NAMES
 
     out: Dict[str, set] = {}
     for fn in index.functions.values():

@@ -10,9 +10,9 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
-from querylint.facts import ClassFacts
+from querylint.project.facts import ClassFacts
 from querylint.frameworks.django.models import FK, M2M, MANY, O2O, SINGLE, ModelGraph, ModelInfo, model_graph
-from querylint.index import ProjectIndex
+from querylint.project.index import ProjectIndex
 
 _SERIALIZER_BASES = {"Serializer", "ModelSerializer", "HyperlinkedModelSerializer"}
 _LIST_VIEW_BASES = {"ListModelMixin", "ModelViewSet", "ReadOnlyModelViewSet", "ListAPIView", "ListCreateAPIView"}

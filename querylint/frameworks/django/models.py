@@ -7,15 +7,15 @@ they declare. For every concrete model we collect its fields (own and inherited)
 the reverse accessors other models give it: ``related_name``, ``<model>_set``, reverse one-to-one
 ``<model>``), its managers, and whether ``Meta.ordering`` is set.
 
-Everything here is plain data computed from :class:`~querylint.facts.ClassFacts`; no code is run.
+Everything here is plain data computed from :class:`~querylint.project.facts.ClassFacts`; no code is run.
 """
 from __future__ import annotations
 
 from dataclasses import dataclass, field
 from typing import Dict, FrozenSet, List, Optional, Set, Tuple, cast
 
-from querylint.facts import CallSummary, ClassFacts
-from querylint.index import ProjectIndex
+from querylint.project.facts import CallSummary, ClassFacts
+from querylint.project.index import ProjectIndex
 
 # relation kinds
 FK, O2O, M2M, GFK, GREL = "fk", "o2o", "m2m", "gfk", "generic"

@@ -634,7 +634,7 @@ def _infer_call(node: cst.Call, ctx) -> Optional[DjType]:
 
 def returned_by_call(node: cst.Call, ctx) -> Optional[DjType]:
     """What a project function returns, when it is a queryset/instance (this file or another)."""
-    from querylint.facts import FunctionFacts  # noqa: F401
+    from querylint.project.facts import FunctionFacts  # noqa: F401
 
     name = N.dotted(node.func)
     if not name:

@@ -20,8 +20,8 @@ import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context
-from querylint.facts import CallSummary
-from querylint.index import ProjectIndex
+from querylint.project.facts import CallSummary
+from querylint.project.index import ProjectIndex
 
 
 @dataclass(frozen=True)

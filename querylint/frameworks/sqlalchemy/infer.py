@@ -450,7 +450,7 @@ def _self_value(ctx: Context) -> Optional[SAValue]:
 
 def _self_attr_session(attr: str, ctx: Context) -> Optional[SAValue]:
     """``self.<attr>`` set once from a session parameter (annotated or named like one) or annotated as a session."""
-    from querylint.callees import self_attr_source
+    from querylint.project.callees import self_attr_source
 
     got = self_attr_source(attr, ctx)
     if got is None:
@@ -932,7 +932,7 @@ def describe_returned_rows(call: cst.Call, ctx: Context) -> Optional[str]:
 
 def returned_rows(call: cst.Call, ctx: Context) -> Optional[SAValue]:
     """What a call to a project function returns, from its index description."""
-    from querylint.callees import resolve_callee
+    from querylint.project.callees import resolve_callee
 
     d = N.dotted(call.func)
     if d is None:

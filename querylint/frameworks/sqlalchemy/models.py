@@ -18,8 +18,8 @@ import re
 from dataclasses import dataclass, field
 from typing import Dict, Iterable, List, Optional, Set, Tuple
 
-from querylint.facts import CallSummary, ClassAttr, ClassFacts
-from querylint.index import ProjectIndex
+from querylint.project.facts import CallSummary, ClassAttr, ClassFacts
+from querylint.project.index import ProjectIndex
 
 EAGER = frozenset({"joined", "selectin", "subquery", "immediate"})
 RAISE = frozenset({"raise", "raise_on_sql"})

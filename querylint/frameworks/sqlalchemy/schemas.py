@@ -9,7 +9,7 @@ import libcst as cst
 
 from querylint.rule import nodes as N
 from querylint.frameworks.sqlalchemy.models import mappings
-from querylint.subclasses import subclass_test
+from querylint.project.subclasses import subclass_test
 
 
 _ANN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")

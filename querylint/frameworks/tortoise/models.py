@@ -8,7 +8,7 @@ from typing import Dict, FrozenSet, Optional, Tuple
 import libcst as cst
 
 from querylint import nodes as N
-from querylint.subclasses import subclass_test
+from querylint.project.subclasses import subclass_test
 
 CLASS_QUERIES = {"get", "get_or_none", "filter", "exclude", "all", "first", "get_or_create", "update_or_create", "exists", "count", "in_bulk", "raw", "annotate", "select_for_update", "order_by"}
 CLASS_WRITES = {"create"}

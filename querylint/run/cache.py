@@ -29,7 +29,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Dict, Iterable, Optional, Sequence, Tuple, Type
 
 from querylint import __version__
-from querylint.config import Config
+from querylint.run.config import Config
 
 if TYPE_CHECKING:  # pragma: no cover
     from querylint.rule import Rule
@@ -39,8 +39,8 @@ FORMAT = 3
 KEEP_FILES = 8  # settings variants kept side by side (e.g. a pre-commit and a CI selection)
 
 _ALLOWED = {
-    ("querylint.facts", "FileFacts"), ("querylint.facts", "ClassFacts"), ("querylint.facts", "FunctionFacts"),
-    ("querylint.facts", "ClassAttr"), ("querylint.facts", "CallSummary"),
+    ("querylint.project.facts", "FileFacts"), ("querylint.project.facts", "ClassFacts"), ("querylint.project.facts", "FunctionFacts"),
+    ("querylint.project.facts", "ClassAttr"), ("querylint.project.facts", "CallSummary"),
     ("querylint.types", "Finding"), ("querylint.types", "FileError"), ("querylint.types", "Span"),
     ("querylint.types", "Severity"), ("querylint.engine", "FileResult"),
     ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "complex"), ("builtins", "bytes"),

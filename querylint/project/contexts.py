@@ -19,7 +19,7 @@ from __future__ import annotations
 
 from typing import Optional, Tuple
 
-from querylint.config import Config, path_matches
+from querylint.run.config import Config, path_matches
 
 CONTEXTS = ("request", "task", "command", "script", "test", "unknown")
 CONFIDENCES = ("low", "medium", "high")

@@ -1,6 +1,6 @@
 """The project index: cross-file facts gathered once per run, read-only for rules.
 
-Built from every file's :class:`~querylint.facts.FileFacts` (modules, classes, functions, calls)
+Built from every file's :class:`~querylint.project.facts.FileFacts` (modules, classes, functions, calls)
 plus the query sites the rule families' detectors find in each function. Family-specific views
 (the Django model graph, SQLAlchemy mappings, per-request paths) are derived lazily through
 :meth:`ProjectIndex.derived`, computed once and shared by every rule.
@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections import deque
 from typing import Any, Callable, Deque, Dict, Iterable, List, Mapping, Optional, Set, Tuple
 
-from querylint.facts import ClassFacts, FileFacts, FunctionFacts
+from querylint.project.facts import ClassFacts, FileFacts, FunctionFacts
 
 
 # Decorators that memoise a function's result across calls (by its arguments): a query behind

@@ -62,7 +62,7 @@ class Config:
     startup_functions: Tuple[str, ...] = ()
     # reporting
     report_unused_suppressions: bool = False
-    # findings below this confidence are left out of the output (querylint/contexts.py)
+    # findings below this confidence are left out of the output (querylint/project/contexts.py)
     min_confidence: str = "medium"
     # where the config came from (for messages); not a key
     source: Optional[str] = field(default=None, compare=False)

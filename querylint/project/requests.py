@@ -32,9 +32,9 @@ from __future__ import annotations
 from collections import deque
 from typing import Deque, Dict, FrozenSet, Iterable, Optional, Set, Tuple
 
-from querylint.config import Config
-from querylint.facts import FunctionFacts
-from querylint.index import ProjectIndex
+from querylint.run.config import Config
+from querylint.project.facts import FunctionFacts
+from querylint.project.index import ProjectIndex
 
 ROUTE_DECORATOR_ATTRS = {
     "route", "get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket",

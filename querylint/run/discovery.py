@@ -6,7 +6,7 @@ import subprocess
 from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
-from querylint.config import Config, path_matches
+from querylint.run.config import Config, path_matches
 
 
 class PathError(Exception):

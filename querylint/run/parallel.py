@@ -17,10 +17,10 @@ import traceback
 from dataclasses import dataclass
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, cast
 
-from querylint.config import Config
+from querylint.run.config import Config
 from querylint.engine import FileResult, ParsedFile, collect_queries, lint_file, parse_file
-from querylint.facts import FileFacts
-from querylint.index import ProjectIndex
+from querylint.project.facts import FileFacts
+from querylint.project.index import ProjectIndex
 from querylint.types import FileError
 
 # Below this many files needing a tree in one pass, work stays in this process.

@@ -16,7 +16,7 @@ import re
 from pathlib import Path
 from typing import Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple
 
-from querylint.source import SourceError, read_source
+from querylint.run.source import SourceError, read_source
 from querylint.types import Finding
 
 BASELINE_VERSION = 1

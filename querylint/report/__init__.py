@@ -1,0 +1,1 @@
+"""Findings out: the output formats and the rule documentation."""
