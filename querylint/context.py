@@ -9,7 +9,7 @@ A nested ``def`` inside a loop starts a fresh frame with no loops.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Union, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
 
 import libcst as cst
 from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
@@ -306,7 +306,7 @@ class Context:
 
     # ------------------------------------------------------------------ names
 
-    def qualify(self, expr: Optional[cst.CSTNode]) -> Optional[str]:
+    def qualify(self, expr: Union[cst.CSTNode, str, None]) -> Optional[str]:
         """Dotted name of a Name/Attribute chain, its head resolved through imports and module defs."""
         name = N.dotted(expr) if not isinstance(expr, str) else expr
         if name is None:

@@ -2,14 +2,16 @@
 framework adapters: none of this is specific to an ORM)."""
 from __future__ import annotations
 
-from typing import Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence
 
 import libcst as cst
 
 from querylint import nodes as N
+if TYPE_CHECKING:  # pragma: no cover
+    from querylint.context import Context
 
 
-def module_functions(ctx):
+def module_functions(ctx: Context):
     """Module-level ``def``s of the file being linted, by name."""
     def compute():
         out = {}
@@ -21,7 +23,7 @@ def module_functions(ctx):
     return ctx.memo(("module-functions",), compute)
 
 
-def param_chains(fn: cst.FunctionDef, param: str, ctx):
+def param_chains(fn: cst.FunctionDef, param: str, ctx: Context):
     """Attribute chains read from ``param`` in ``fn`` (``("customer", "name")`` for ``order.customer.name``)."""
     def compute():
         if any(b for b in N.walk(fn.body) if isinstance(b, (cst.Assign, cst.AugAssign)) and any(
@@ -100,7 +102,7 @@ def first_statement_memo_guard(fn: cst.FunctionDef) -> bool:
     return bool(body) and memo_guard(body[0], N.param_names(fn.params)) is not None
 
 
-def under_memo_guard(node: cst.CSTNode, ctx) -> bool:
+def under_memo_guard(node: cst.CSTNode, ctx: Context) -> bool:
     """``node`` sits in the body of a memo guard of its function (``if _client is None: _client =
     Redis(...)``): it runs once per process or object, not per call."""
     fn = ctx.function

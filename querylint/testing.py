@@ -11,10 +11,10 @@ import re
 import tempfile
 import tokenize
 from pathlib import Path
-from typing import Dict, Iterable, List, Mapping, Optional, Sequence, Set, Tuple, Union
+from typing import Dict, Iterable, Mapping, Optional, Sequence, Set, Tuple, Union
 
 from querylint.api import LintResult, lint_paths
-from querylint.run.config import Config, config_from_dict, find_config_file, load_config
+from querylint.run.config import Config, config_from_dict, load_config
 from querylint.plugins import Registry, load_registry
 
 WANT_RE = re.compile(r"#\s*want(?P<off>[+-]\d+)?:\s*(?P<codes>QL\d{3}(?:\s*,\s*QL\d{3})*)")

@@ -38,6 +38,7 @@ from querylint.frameworks.lifetime import (
 )
 from querylint.loops import classify_loop
 from querylint.rule import Rule, Severity, dedent, describe_entry as describe, nodes as N, request_context, under_memo_guard
+from querylint.rule import Context
 
 # --------------------------------------------------------------------------- the verdict
 # (what a call opens, where it goes and what becomes of it: querylint.frameworks.lifetime)
@@ -56,14 +57,14 @@ class Verdict:
     confidence: str = "high"
 
 
-def _decorated_cache(ctx) -> bool:
+def _decorated_cache(ctx: Context) -> bool:
     frame = ctx.function
     if frame is None or not isinstance(frame.node, cst.FunctionDef):
         return False
     return any(name.rsplit(".", 1)[-1] in CACHE_DECORATORS for name in N.decorator_names(frame.node))
 
 
-def _lazy_or_shared(call: cst.Call, holder: Holder, ctx) -> bool:
+def _lazy_or_shared(call: cst.Call, holder: Holder, ctx: Context) -> bool:
     """Kept for later calls: a lazily initialised global/attribute, a cache, or Flask's ``g``."""
     if _decorated_cache(ctx) or under_memo_guard(call, ctx):
         return True  # ``if _mgr is None: _mgr = Manager(redis=Redis(...))``: once per process
@@ -95,7 +96,7 @@ def _lazy_or_shared(call: cst.Call, holder: Holder, ctx) -> bool:
     return False
 
 
-def _loop_for(call: cst.Call, ctx):
+def _loop_for(call: cst.Call, ctx: Context):
     """The loop a connect call runs once per iteration of (not constants, retries, polls, shards)."""
     for loop in reversed(ctx.loops):
         if loop.kind == "while":
@@ -113,7 +114,7 @@ def _loop_for(call: cst.Call, ctx):
     return None
 
 
-def _depends_on(call: cst.Call, loop, ctx) -> bool:
+def _depends_on(call: cst.Call, loop, ctx: Context) -> bool:
     targets = set(N.target_names(loop.target)) if loop.target is not None else set()
     for arg in call.args:
         for n in N.walk(arg.value):
@@ -136,7 +137,7 @@ def _per(hit) -> str:
     return "request"
 
 
-def verdicts(call: cst.Call, ctx) -> Tuple[Verdict, ...]:
+def verdicts(call: cst.Call, ctx: Context) -> Tuple[Verdict, ...]:
     """Every problem of the resource ``call`` opens, one verdict per code, most specific first
     (in a loop; not released; per request; held across a slow call). Each rule reports its own
     verdict, so selecting one code never depends on another being on; when several are
@@ -144,13 +145,13 @@ def verdicts(call: cst.Call, ctx) -> Tuple[Verdict, ...]:
     return ctx.memo(("ql2-verdicts", id(call)), lambda: tuple(_verdicts(call, ctx)))
 
 
-def verdict(call: cst.Call, ctx) -> Optional[Verdict]:
+def verdict(call: cst.Call, ctx: Context) -> Optional[Verdict]:
     """The most specific problem of the resource ``call`` opens, if any."""
     found = verdicts(call, ctx)
     return found[0] if found else None
 
 
-def _verdicts(call: cst.Call, ctx) -> Iterator[Verdict]:
+def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
     opened = opened_by(call, ctx)
     if opened is None:
         return
@@ -210,7 +211,7 @@ def _verdicts(call: cst.Call, ctx) -> Iterator[Verdict]:
             )
 
 
-def _held_slow(name: str, start: cst.CSTNode, is_session: bool, flow: Flow, ctx):
+def _held_slow(name: str, start: cst.CSTNode, is_session: bool, flow: Flow, ctx: Context):
     """The first slow call between opening ``name`` and its release (close/putconn/release)."""
     fate = fate_of(name, start, flow, ctx)
     if fate.escapes or not fate.closes:
@@ -238,7 +239,7 @@ def _held_slow(name: str, start: cst.CSTNode, is_session: bool, flow: Flow, ctx)
 
 
 
-def _is_dependency(ctx) -> bool:
+def _is_dependency(ctx: Context) -> bool:
     """The current function is used as a FastAPI ``Depends(...)`` dependency itself."""
     frame = ctx.function
     if frame is None:
@@ -255,7 +256,7 @@ def _close_fix(kind: str, name: str, what: str) -> str:
     return "use `with` or close it in a `finally` block"
 
 
-def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow, ctx) -> Optional[Tuple[str, str]]:
+def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow, ctx: Context) -> Optional[Tuple[str, str]]:
     """(what is wrong, the fix) when the resource ``call`` opens is not released on every path."""
     res = opened.res
     what = opened.what
@@ -729,7 +730,7 @@ SESSION_QUERY_METHODS = {"execute", "scalars", "scalar", "get", "query", "add", 
 SESSION_END_METHODS = {"commit", "rollback", "close"}
 
 
-def _hold_of(item: cst.WithItem, ctx) -> Optional[Tuple[str, str]]:
+def _hold_of(item: cst.WithItem, ctx: Context) -> Optional[Tuple[str, str]]:
     """(kind, description) when a ``with`` item holds a transaction or a pooled connection."""
     expr = item.item
     if isinstance(expr, cst.Await):
@@ -773,7 +774,7 @@ def _hold_of(item: cst.WithItem, ctx) -> Optional[Tuple[str, str]]:
     return None
 
 
-def _project_function(call: cst.Call, ctx) -> bool:
+def _project_function(call: cst.Call, ctx: Context) -> bool:
     name = N.dotted(call.func)
     if not name or name.split(".")[0] in ("self", "cls"):
         return False
@@ -785,7 +786,7 @@ def _conn_name(name: str) -> bool:
     return n in ("conn", "connection", "con", "db_conn", "dbconn", "pg_conn", "cnx", "raw_conn") or n.endswith("_conn")
 
 
-def _slow_call(call: cst.Call, ctx) -> Optional[str]:
+def _slow_call(call: cst.Call, ctx: Context) -> Optional[str]:
     q = ctx.qualify(call.func)
     desc = slow_target(q)
     if desc is not None:
@@ -824,7 +825,7 @@ def _slow_call(call: cst.Call, ctx) -> Optional[str]:
     return f"{path[-1]} via {chain}"
 
 
-def _client_kind(recv, ctx) -> Optional[str]:
+def _client_kind(recv, ctx: Context) -> Optional[str]:
     if isinstance(recv, cst.Call):
         q = ctx.qualify(recv.func)
         return SLOW_CLIENTS.get(q or "")
@@ -847,8 +848,9 @@ def _client_kind(recv, ctx) -> Optional[str]:
                     return SLOW_CLIENTS[q]
                 if N.call_name(value) in ("client", "resource") and isinstance(value.func, cst.Attribute):
                     inner = value.func.value
-                    if isinstance(inner, cst.Call) and (ctx.qualify(inner.func) or "") in SLOW_CLIENTS:
-                        return SLOW_CLIENTS[ctx.qualify(inner.func)]
+                    inner_q = ctx.qualify(inner.func) if isinstance(inner, cst.Call) else None
+                    if inner_q in SLOW_CLIENTS:
+                        return SLOW_CLIENTS[inner_q]
             return None
     return None
 
@@ -946,7 +948,7 @@ class ConnectionHeldAcrossSlowCall(Rule):
         )
     ]
 
-    def __init__(self, ctx):
+    def __init__(self, ctx: Context):
         super().__init__(ctx)
         self._reported: Set[int] = set()
 

@@ -3,12 +3,15 @@ cache, deferred fields, a query repeated unchanged in a loop). The patterns ever
 (query, write, lazy relation, model member per item) are in ``rules/n_plus_one.py``."""
 from __future__ import annotations
 
+from typing import Any, Set
+
 import libcst as cst
 
 from querylint.frameworks.django.n_plus_one import SiteChecks, site_text, where_text
 from querylint.frameworks.django.querysets import INST, graph_of, infer
 from querylint.frameworks.django.sites import is_store_target, per_item_loop_of
 from querylint.rule import Rule, dedent, nodes as N
+from querylint.rule import Context
 
 
 class RelatedManagerInLoop(SiteChecks, Rule):
@@ -278,9 +281,9 @@ class DeferredFieldInLoop(Rule):
         }
     ]
 
-    def __init__(self, ctx):
+    def __init__(self, ctx: Context):
         super().__init__(ctx)
-        self._seen = set()
+        self._seen: Set[Any] = set()
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if not self.ctx.loops or is_store_target(node, self.ctx):

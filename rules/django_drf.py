@@ -2,15 +2,15 @@
 querysets that do not load them (QL119)."""
 from __future__ import annotations
 
-from typing import Optional, cast
+from typing import Any, Optional, Set, cast
 
 import libcst as cst
 
 from querylint.frameworks.django.drf import drf_info
-from querylint.frameworks.django.models import SINGLE
-from querylint.frameworks.django.querysets import INST, DjType, is_model_admin, admin_object, class_attr_queryset, function_returns, graph_of, infer, view_queryset
+from querylint.frameworks.django.querysets import DjType, is_model_admin, admin_object, infer, view_queryset
 from querylint.frameworks.django.sites import is_loaded, is_store_target, relation_hop, site_of
 from querylint.rule import Rule, dedent, nodes as N
+from querylint.rule import Context
 
 _MODELS = dedent(
     """
@@ -111,9 +111,9 @@ class SerializerMethodFieldQuery(Rule):
         }
     ]
 
-    def __init__(self, ctx):
+    def __init__(self, ctx: Context):
         super().__init__(ctx)
-        self._seen = set()
+        self._seen: Set[Any] = set()
 
     def _in_method_field(self) -> Optional[str]:
         fn = self.ctx.function

@@ -9,6 +9,7 @@ from querylint.frameworks.dbapi import PARAMSTYLE_OF_DRIVER, statement_call
 from querylint.loops import per_item_loop
 from querylint.sql.extract import runs_only_unbatchable
 from querylint.rule import Rule, article, dedent, nodes as N
+from querylint.rule import Context
 
 
 def _sql_verb(call: cst.Call) -> Optional[str]:
@@ -139,7 +140,7 @@ class QueryInLoop(Rule):
         self.report(node, f"`{target}(...)` runs {article(verb) if verb else 'a database'} statement on every iteration of {where}", fix=fix)
 
 
-def detect_driver_query(node, ctx) -> Optional[str]:
+def detect_driver_query(node, ctx: Context) -> Optional[str]:
     """Query detector for the project index: a driver statement anywhere in a function."""
     if isinstance(node, cst.Call) and statement_call(node, ctx) is not None and not runs_only_unbatchable(node, ctx):
         return N.short(node.func) + "(...)"

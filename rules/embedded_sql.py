@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import logging
 import re
-from typing import Dict, List, Optional, Tuple
+from typing import Any, Dict, Set, List, Optional, Tuple
 
 import libcst as cst
 
@@ -19,6 +19,7 @@ from querylint.rule import Rule, Severity, dedent, nodes as N, request_context
 from querylint.sql import checks as C
 from querylint.sql.extract import EmbeddedSql, Evaluator, Hole, extract, extract_constant, guarded
 from querylint.sql.parse import DML_VERBS, HOLE_PREFIX, SQL_VERBS, first_word
+from querylint.rule import Context
 
 log = logging.getLogger(__name__)
 ONE_ROW_METHODS = {"fetchrow", "fetchval", "fetch_one", "fetch_val"}
@@ -62,9 +63,9 @@ class _SqlRule(Rule):
     # pg_catalog, sqlite_master): there is no index to lose and no table to scan that grows.
     judges_catalogs = False
 
-    def __init__(self, ctx):
+    def __init__(self, ctx: Context):
         super().__init__(ctx)
-        self._reported = set()
+        self._reported: Set[Any] = set()
 
     def visit_Call(self, node: cst.Call) -> None:
         if not node.args or N.call_name(node) is None:
@@ -679,7 +680,7 @@ def _fetch_uses(fn_node) -> List[Tuple[cst.CSTNode, str, str]]:
     return out
 
 
-def _named_cursor(recv, ctx) -> bool:
+def _named_cursor(recv, ctx: Context) -> bool:
     """``conn.cursor(name=...)``: a server-side cursor that streams rows."""
     if isinstance(recv, cst.Name):
         b = ctx.binding(recv.value, at=recv)

@@ -20,6 +20,7 @@ import libcst as cst
 
 from querylint.frameworks import LEN_AS_COUNT, PK_ONLY, TAKE_ONE, TRUTHINESS, active_adapters, first_hit
 from querylint.rule import Rule, constant_subscript, dedent, nodes as N, truth_context
+from querylint.rule import Context
 
 _DJANGO = "from django.db import models\nclass Product(models.Model):\n    name = models.CharField(max_length=9)\n    active = models.BooleanField()\n"
 _SQLA = dedent(
@@ -48,7 +49,7 @@ _PEEWEE = dedent(
 )
 
 
-def _builtin(call: cst.Call, name: str, ctx) -> bool:
+def _builtin(call: cst.Call, name: str, ctx: Context) -> bool:
     """``call`` calls the builtin ``name`` (not shadowed, not imported under that name)."""
     if not (isinstance(call.func, cst.Name) and call.func.value == name):
         return False

@@ -142,3 +142,14 @@ def test_no_function_is_longer_than_80_lines():
                 if n > MAX_FUNCTION_LINES:
                     long.append(f"{path.relative_to(ROOT)}:{node.lineno} {node.name} ({n} lines)")
     assert not long, f"functions over {MAX_FUNCTION_LINES} lines: {long}"
+
+
+def test_every_ctx_parameter_is_annotated():
+    """``ctx`` is typed everywhere, so the type checker sees every rule's use of the Context API."""
+    missing = []
+    for path in ALL_CODE:
+        for node in ast.walk(ast.parse(path.read_text(encoding="utf-8"))):
+            if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)):
+                args = node.args.posonlyargs + node.args.args + node.args.kwonlyargs
+                missing += [f"{path.relative_to(ROOT)}:{node.lineno} {node.name}" for a in args if a.arg == "ctx" and a.annotation is None]
+    assert not missing, missing

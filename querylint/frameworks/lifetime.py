@@ -21,13 +21,15 @@ this one walks one function's libcst tree through its :class:`~querylint.context
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional, Set, Tuple, cast
+from typing import TYPE_CHECKING, Dict, List, Optional, Set, Tuple, cast
 
 import libcst as cst
 
 from querylint import nodes as N
 from querylint.frameworks.connections import Resource, module_resource, resource_of
 from querylint.frameworks.dbapi import infer
+if TYPE_CHECKING:  # pragma: no cover
+    from querylint.context import Context
 
 # --------------------------------------------------------------------------- what a call opens
 
@@ -63,7 +65,7 @@ def _is_memory_db(call: cst.Call, res: Resource) -> bool:
     return False
 
 
-def _local_resource(name: cst.Name, ctx) -> Optional[Resource]:
+def _local_resource(name: cst.Name, ctx: Context) -> Optional[Resource]:
     """The resource a name's latest binding was made by (``engine = create_engine(...)``)."""
     b = ctx.binding(name.value, at=name)
     if b is not None and b.kind in ("assign", "annassign", "with") and b.is_simple and isinstance(b.value, (cst.Call, cst.Await)):
@@ -73,7 +75,7 @@ def _local_resource(name: cst.Name, ctx) -> Optional[Resource]:
     return None
 
 
-def expr_resource(expr, ctx) -> Optional[Resource]:
+def expr_resource(expr, ctx: Context) -> Optional[Resource]:
     """What a receiver holds: a local/module engine, pool or session factory."""
     if expr is None:
         return None
@@ -99,7 +101,7 @@ def _looks_engine(expr) -> bool:
     return bool(last) and (last.lstrip("_") in ENGINE_NAME_HINTS or last.endswith("_engine"))
 
 
-def _django_connection(expr: cst.BaseExpression, ctx) -> bool:
+def _django_connection(expr: cst.BaseExpression, ctx: Context) -> bool:
     """``django.db.connection`` or ``django.db.connections[alias]`` (the thread's shared connection)."""
     if isinstance(expr, cst.Subscript):
         return ctx.qualify(expr.value) == "django.db.connections"
@@ -115,12 +117,12 @@ def _borrows_connection(bind: Optional[cst.BaseExpression]) -> bool:
     return last in ("conn", "connection", "connectable") or last.endswith(("_conn", "_connection"))
 
 
-def opened_by(call: cst.Call, ctx) -> Optional[Opened]:
+def opened_by(call: cst.Call, ctx: Context) -> Optional[Opened]:
     """What ``call`` opens, when it is a known constructor or a pool/engine checkout."""
     return ctx.memo(("ql2-opened", id(call)), lambda: _opened_by(call, ctx))
 
 
-def _opened_by(call: cst.Call, ctx) -> Optional[Opened]:
+def _opened_by(call: cst.Call, ctx: Context) -> Optional[Opened]:
     func = call.func
     if isinstance(func, cst.Call):
         # ``sessionmaker(bind=engine)()``
@@ -169,7 +171,7 @@ def _opened_by(call: cst.Call, ctx) -> Optional[Opened]:
 SESSION_FACTORY_NAMES = {"SessionLocal", "AsyncSessionLocal", "async_session_maker", "async_session_factory", "session_factory", "SessionFactory", "AsyncSessionFactory"}
 
 
-def _session_factory_name(func, q: Optional[str], ctx) -> bool:
+def _session_factory_name(func, q: Optional[str], ctx: Context) -> bool:
     """``SessionLocal()`` imported from a module outside the linted files: the conventional name."""
     last = (N.dotted(func) or "").rsplit(".", 1)[-1]
     if last not in SESSION_FACTORY_NAMES or not q or q == last:
@@ -195,7 +197,7 @@ class Holder:
     target: Optional[cst.CSTNode] = None  # stored: the attribute/subscript target
 
 
-def holder_of(call: cst.Call, ctx) -> Holder:
+def holder_of(call: cst.Call, ctx: Context) -> Holder:
     node: cst.CSTNode = call
     parent = ctx.parent_of(node)
     while isinstance(parent, (cst.Await,)):
@@ -287,11 +289,12 @@ class Flow:
         return self._calls
 
 
-def flow_of(ctx) -> Optional[Flow]:
+def flow_of(ctx: Context) -> Optional[Flow]:
     frame = ctx.function
-    if frame is None or not isinstance(frame.node, cst.FunctionDef):
+    node = frame.node if frame is not None else None
+    if not isinstance(node, cst.FunctionDef):
         return None
-    return ctx.memo(("ql2-flow", id(frame.node)), lambda: Flow(frame.node))
+    return ctx.memo(("ql2-flow", id(node)), lambda: Flow(node))
 
 
 @dataclass
@@ -304,7 +307,7 @@ class Fate:
     yielded: bool
 
 
-def fate_of(name: str, start: cst.CSTNode, flow: Flow, ctx=None) -> Fate:
+def fate_of(name: str, start: cst.CSTNode, flow: Flow, ctx: Optional[Context]=None) -> Fate:
     fate = Fate([], False, [], False, False, False)
     if name in flow.closure or name in flow.globals:
         fate.escapes = True
@@ -358,7 +361,7 @@ def fate_of(name: str, start: cst.CSTNode, flow: Flow, ctx=None) -> Fate:
     return fate
 
 
-def _helper_use(call: cst.Call, arg: cst.Arg, ctx) -> Optional[str]:
+def _helper_use(call: cst.Call, arg: cst.Arg, ctx: Context) -> Optional[str]:
     """How a project function treats a connection passed to it: "close" when it closes that
     parameter, "use" when it only uses it; None when unknown (a class, a library function)."""
     name = N.dotted(call.func)

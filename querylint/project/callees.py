@@ -2,14 +2,16 @@
 ``self.method()``, ``Class.method()``, methods of objects built from a project class or annotated with one)."""
 from __future__ import annotations
 
-from typing import Optional, cast
+from typing import TYPE_CHECKING, Optional, cast
 
 import libcst as cst
 
 from querylint import nodes as N
+if TYPE_CHECKING:  # pragma: no cover
+    from querylint.context import Context
 
 
-def resolve_callee(call: cst.Call, ctx) -> Optional[str]:
+def resolve_callee(call: cst.Call, ctx: Context) -> Optional[str]:
     """Qualname of the project function a call reaches, when plain data flow tells."""
     func = call.func
     index = ctx.index
@@ -57,7 +59,7 @@ def resolve_callee(call: cst.Call, ctx) -> Optional[str]:
     return hit.qualname if hit else None
 
 
-def _constructed_class(value, ctx) -> Optional[str]:
+def _constructed_class(value, ctx: Context) -> Optional[str]:
     """Qualname of the project class ``value`` constructs (``PriceService(conn)``), else None."""
     if not isinstance(value, cst.Call):
         return None
@@ -68,7 +70,7 @@ def _constructed_class(value, ctx) -> Optional[str]:
     return cls.qualname if cls is not None else None
 
 
-def annotation_class(annotation, ctx) -> Optional[str]:
+def annotation_class(annotation, ctx: Context) -> Optional[str]:
     """Qualname of the project class an annotation names: ``X``, ``mod.X``, ``X | None``, ``Optional[X]``, ``"X"``."""
     ann = annotation.annotation if isinstance(annotation, cst.Annotation) else annotation
     if isinstance(ann, cst.SimpleString):
@@ -91,7 +93,7 @@ def annotation_class(annotation, ctx) -> Optional[str]:
     return cls.qualname if cls is not None else None
 
 
-def _value_class(value, params, ctx) -> Optional[str]:
+def _value_class(value, params, ctx: Context) -> Optional[str]:
     """Project class of a value stored on ``self``: a constructor call, an annotated parameter, or
     ``param or Class()`` / ``Class() if param is None else param`` whose parts agree."""
     if isinstance(value, cst.Call):
@@ -115,7 +117,7 @@ def _value_class(value, params, ctx) -> Optional[str]:
     return found.pop() if len(found) == 1 else None
 
 
-def _instance_attr_class(attr: str, ctx) -> Optional[str]:
+def _instance_attr_class(attr: str, ctx: Context) -> Optional[str]:
     """The project class of ``self.<attr>`` when the enclosing class assigns it exactly once, from a
     constructor or an annotated parameter (see ``_value_class``)."""
     frame = ctx.class_frame
@@ -132,7 +134,7 @@ def _instance_attr_class(attr: str, ctx) -> Optional[str]:
     return owner
 
 
-def self_attr_source(attr: str, ctx):
+def self_attr_source(attr: str, ctx: Context):
     """``(value, params, annotation)`` of the one assignment to ``self.<attr>`` in the enclosing class
     (``params``: the parameters of the method holding it, by name), else None."""
     frame = ctx.class_frame

@@ -5,8 +5,8 @@ what other files need to know about this one. Everything here is plain, picklabl
 """
 from __future__ import annotations
 
-from dataclasses import dataclass, field
-from pathlib import Path, PurePosixPath
+from dataclasses import dataclass
+from pathlib import PurePosixPath
 from typing import Any, Dict, List, Optional, Tuple
 
 import libcst as cst

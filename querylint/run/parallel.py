@@ -15,7 +15,7 @@ import os
 import pickle
 import traceback
 from dataclasses import dataclass
-from typing import Callable, Dict, Iterable, List, Optional, Sequence, Tuple, cast
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, cast
 
 from querylint.run.config import Config
 from querylint.engine import FileResult, ParsedFile, collect_queries, lint_file, parse_file
@@ -169,7 +169,7 @@ class WorkerError(RuntimeError):
 
 
 class _Worker:
-    def __init__(self, ctx, config, rules, detectors):
+    def __init__(self, ctx: Any, config, rules, detectors):
         parent, child = ctx.Pipe()
         self.conn = parent
         self.proc = ctx.Process(target=_worker_main, args=(child, config, rules, detectors), daemon=True)

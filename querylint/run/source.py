@@ -1,7 +1,6 @@
 """Read a Python file into text, honouring a BOM and a PEP 263 coding cookie."""
 from __future__ import annotations
 
-import codecs
 import io
 import tokenize
 from pathlib import Path

@@ -1049,7 +1049,7 @@ def extract(call: cst.Call, ctx: Context) -> List[EmbeddedSql]:
     return ctx.memo(("sql-extract", id(call)), lambda: guarded(_extract, call, ctx))
 
 
-def guarded(fn, node, ctx) -> List[EmbeddedSql]:
+def guarded(fn, node, ctx: Context) -> List[EmbeddedSql]:
     try:
         return fn(node, ctx)
     except RecursionError:  # a pathologically long concatenation: not judged

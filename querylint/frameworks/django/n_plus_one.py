@@ -24,7 +24,7 @@ _CODES = {
 }
 
 
-def where_text(t: Optional[DjType], ctx) -> str:
+def where_text(t: Optional[DjType], ctx: Context) -> str:
     if t is not None and t.named_only:
         return "the queryset passed in (if it is one)"
     line = loop_queryset_line(t, ctx)
@@ -36,7 +36,7 @@ def _short_call(node: cst.CSTNode) -> str:
     return text
 
 
-def loop_site(node: cst.CSTNode, ctx) -> Optional[Tuple[str, object, Site]]:
+def loop_site(node: cst.CSTNode, ctx: Context) -> Optional[Tuple[str, object, Site]]:
     """(code, loop, site) when ``node`` runs a Django query once per item of a loop."""
     if not ctx.loops:
         return None
@@ -93,7 +93,7 @@ def _random_pick(expr: cst.CSTNode) -> bool:
     return False
 
 
-def _rows_loop(site: Site, ctx):
+def _rows_loop(site: Site, ctx: Context):
     """A loop named like a batch loop (``for customer in page_obj``) that bound the model instance the
     site reads from: the instance's type outweighs the name."""
     from querylint.loops import batch_by_name_only
@@ -108,7 +108,7 @@ def _rows_loop(site: Site, ctx):
     return None
 
 
-def _rebase_on_binding(site: Site, loop, ctx) -> Site:
+def _rebase_on_binding(site: Site, loop, ctx: Context) -> Site:
     """``qs = Model.objects.filter(...)`` then ``for x in qs`` in the same iteration: the query is
     the line that builds it, so report there (once, however often it is evaluated)."""
     if not isinstance(site.expr, cst.Name) or site.node is not site.expr and not isinstance(site.node, cst.Call):
@@ -336,7 +336,7 @@ _BOOK_AUTHOR_MODELS = dedent(
 )
 
 
-def lazy_chain(node: cst.Attribute, ctx):
+def lazy_chain(node: cst.Attribute, ctx: Context):
     """(loop, root instance type, relation path, root expression) when ``node`` lazily loads a relation per item."""
 
     def compute():
@@ -366,7 +366,7 @@ def lazy_chain(node: cst.Attribute, ctx):
     return ctx.memo(("dj-lazy", id(node)), compute)
 
 
-def _root_type(root, ctx) -> Optional[DjType]:
+def _root_type(root, ctx: Context) -> Optional[DjType]:
     return infer(root, ctx)
 
 
@@ -454,7 +454,7 @@ class LazyRelationInLoop(Detector):
         )
 
 
-def member_query_path(base: DjType, member_qual: str, ctx) -> Optional[Tuple[str, ...]]:
+def member_query_path(base: DjType, member_qual: str, ctx: Context) -> Optional[Tuple[str, ...]]:
     """Call path from a model method/property to a query, unless the instance has what it reads loaded."""
     path = ctx.index.query_path(member_qual)
     if path is None:
@@ -589,7 +589,7 @@ class ModelQueryMemberInLoop(Detector):
 # ------------------------------------------------------------------------------------ detector
 
 
-def detect_django_query(node, ctx) -> Optional[str]:
+def detect_django_query(node, ctx: Context) -> Optional[str]:
     """Query detector for the project index: Django ORM queries anywhere in a function."""
     if isinstance(node, cst.Attribute):
         parent = ctx.parent

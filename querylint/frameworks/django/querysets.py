@@ -22,7 +22,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.context import Context, Frame
 from querylint.frameworks.django.models import (
-    EXTERNAL_USER, GFK, MANY, SINGLE, ModelGraph, ModelInfo, Relation, expand_paths, model_graph, split_path, sub_paths,
+    EXTERNAL_USER, GFK, SINGLE, ModelGraph, ModelInfo, Relation, expand_paths, model_graph, sub_paths,
 )
 
 QS, INST, LIST, ROWS = "qs", "inst", "list", "rows"
@@ -88,7 +88,7 @@ class DjType:
         return None
 
 
-def graph_of(ctx) -> ModelGraph:
+def graph_of(ctx: Context) -> ModelGraph:
     return model_graph(ctx.index)
 
 
@@ -105,7 +105,7 @@ def _str_args(call: cst.Call) -> List[str]:
     return out
 
 
-def _prefetch_args(call: cst.Call, ctx, model: Optional[ModelInfo]) -> Tuple[List[str], List[Tuple[str, DjType]], bool]:
+def _prefetch_args(call: cst.Call, ctx: Context, model: Optional[ModelInfo]) -> Tuple[List[str], List[Tuple[str, DjType]], bool]:
     """(paths, to_attr lists, unknown): the lookups of ``prefetch_related(...)``."""
     paths: List[str] = []
     attrs: List[Tuple[str, DjType]] = []
@@ -145,21 +145,21 @@ def _prefetch_args(call: cst.Call, ctx, model: Optional[ModelInfo]) -> Tuple[Lis
     return paths, attrs, unknown
 
 
-def _relation_target(ctx, model: Optional[ModelInfo], name: str) -> Optional[str]:
+def _relation_target(ctx: Context, model: Optional[ModelInfo], name: str) -> Optional[str]:
     if model is None:
         return None
     rel = model.relation(name)
     return rel.target if rel else None
 
 
-def _simple_value(ctx, name: cst.Name) -> Optional[cst.BaseExpression]:
+def _simple_value(ctx: Context, name: cst.Name) -> Optional[cst.BaseExpression]:
     b = ctx.binding(name.value, at=name)
     if b is not None and b.kind in ("assign", "annassign", "walrus") and b.is_simple:
         return b.value
     return None
 
 
-def apply_method(t: DjType, method: str, call: cst.Call, ctx) -> Optional[DjType]:
+def apply_method(t: DjType, method: str, call: cst.Call, ctx: Context) -> Optional[DjType]:
     """The queryset a chained method returns."""
     graph = graph_of(ctx)
     model = graph.get(t.model)
@@ -202,13 +202,13 @@ def apply_method(t: DjType, method: str, call: cst.Call, ctx) -> Optional[DjType
 # ---------------------------------------------------------------------------------------- inference
 
 
-def infer(node: Optional[cst.CSTNode], ctx) -> Optional[DjType]:
+def infer(node: Optional[cst.CSTNode], ctx: Context) -> Optional[DjType]:
     if node is None:
         return None
     return ctx.memo_guarded(("dj-infer", id(node)), lambda: _infer(node, ctx))
 
 
-def _model_of_class_expr(expr, ctx) -> Optional[ModelInfo]:
+def _model_of_class_expr(expr, ctx: Context) -> Optional[ModelInfo]:
     name = N.dotted(expr)
     if not name:
         return None
@@ -231,7 +231,7 @@ def _model_of_class_expr(expr, ctx) -> Optional[ModelInfo]:
 _NOT_DJANGO_MODULES = ("peewee", "sqlalchemy", "tortoise", "mongoengine", "pony", "ormar", "sqlmodel", "odmantic", "beanie", "pynamodb", "neomodel")
 
 
-def _external_model(expr, ctx) -> Optional[str]:
+def _external_model(expr, ctx: Context) -> Optional[str]:
     """A Django model we cannot see (``django.contrib.auth.models.User``, a third-party app's model,
     ``get_user_model()``): "ext:<dotted>" (or the project's custom user model)."""
     if isinstance(expr, cst.Call):
@@ -257,7 +257,7 @@ def _external_model(expr, ctx) -> Optional[str]:
     return "ext:" + q
 
 
-def _infer(node, ctx) -> Optional[DjType]:
+def _infer(node, ctx: Context) -> Optional[DjType]:
     if isinstance(node, cst.Await):
         return infer(node.expression, ctx)
     if isinstance(node, cst.Name):
@@ -290,7 +290,7 @@ def _infer(node, ctx) -> Optional[DjType]:
     return None
 
 
-def _loop_for_name(name: cst.Name, ctx):
+def _loop_for_name(name: cst.Name, ctx: Context):
     return ctx.loop_binding(name.value)
 
 
@@ -307,7 +307,7 @@ def iter_element(it: Optional[DjType], loop_node) -> Optional[DjType]:
     )
 
 
-def _element_of_target(target, name: str, it_expr, ctx, loop_node) -> Optional[DjType]:
+def _element_of_target(target, name: str, it_expr, ctx: Context, loop_node) -> Optional[DjType]:
     if isinstance(target, cst.Name) and target.value == name:
         return iter_element(infer_iterable(it_expr, ctx), loop_node)
     if isinstance(target, (cst.Tuple, cst.List)) and isinstance(it_expr, cst.Call):
@@ -318,7 +318,7 @@ def _element_of_target(target, name: str, it_expr, ctx, loop_node) -> Optional[D
     return None
 
 
-def infer_iterable(expr, ctx) -> Optional[DjType]:
+def infer_iterable(expr, ctx: Context) -> Optional[DjType]:
     """``infer``, plus: a parameter iterated in a loop is what every caller in the project passes."""
     t = infer(expr, ctx)
     if t is not None or not isinstance(expr, cst.Name) or not ctx.frames:
@@ -349,7 +349,7 @@ def _snake(name: str) -> str:
     return "".join(out)
 
 
-def named_like_queryset(expr: cst.Name, ctx) -> Optional[DjType]:
+def named_like_queryset(expr: cst.Name, ctx: Context) -> Optional[DjType]:
     """Strong naming evidence for a parameter of unknown origin: ``for order in orders`` where
     ``Order`` is the one project model of that name. Relations read on it are then judged as on
     a queryset that loads nothing."""
@@ -378,7 +378,7 @@ def _callers(index) -> Dict[str, List[str]]:
     return out
 
 
-def param_from_callers(ctx, fn, position: int, name: str) -> Optional[DjType]:
+def param_from_callers(ctx: Context, fn, position: int, name: str) -> Optional[DjType]:
     """The queryset every call site in the project passes for a parameter (None unless all agree)."""
     index = ctx.index
     store = index.derived("django-param-types", lambda _i: {})
@@ -439,7 +439,7 @@ def param_from_callers(ctx, fn, position: int, name: str) -> Optional[DjType]:
     return result
 
 
-def _infer_name(node: cst.Name, ctx) -> Optional[DjType]:
+def _infer_name(node: cst.Name, ctx: Context) -> Optional[DjType]:
     name = node.value
     loop = _loop_for_name(node, ctx)
     b = ctx.binding(name, at=node) if ctx.frames else None
@@ -460,7 +460,7 @@ def _infer_name(node: cst.Name, ctx) -> Optional[DjType]:
     return None
 
 
-def _inside(ctx, node, container) -> bool:
+def _inside(ctx: Context, node, container) -> bool:
     if node is container:
         return True
     for a in ctx.ancestors(node):
@@ -469,7 +469,7 @@ def _inside(ctx, node, container) -> bool:
     return False
 
 
-def _paginated(expr, ctx) -> Optional[DjType]:
+def _paginated(expr, ctx: Context) -> Optional[DjType]:
     """The queryset a ``django.core.paginator.Paginator(qs, n)`` (or a name bound to one) pages over."""
     if isinstance(expr, cst.Name):
         b = ctx.binding(expr.value, at=expr) if ctx.frames else None
@@ -485,7 +485,7 @@ def _paginated(expr, ctx) -> Optional[DjType]:
     return inner if inner is not None and inner.kind in (QS, LIST) and inner.model is not None else None
 
 
-def _infer_param(node: cst.Name, b, ctx) -> Optional[DjType]:
+def _infer_param(node: cst.Name, b, ctx: Context) -> Optional[DjType]:
     frame = ctx.function
     if frame is None or not isinstance(frame.node, cst.FunctionDef):
         return None
@@ -516,7 +516,7 @@ def _infer_param(node: cst.Name, b, ctx) -> Optional[DjType]:
     return None
 
 
-def _infer_attribute(node: cst.Attribute, ctx) -> Optional[DjType]:
+def _infer_attribute(node: cst.Attribute, ctx: Context) -> Optional[DjType]:
     attr = node.attr.value
     graph = graph_of(ctx)
     # Model.objects / custom managers
@@ -561,7 +561,7 @@ def _infer_attribute(node: cst.Attribute, ctx) -> Optional[DjType]:
     )
 
 
-def _infer_call(node: cst.Call, ctx) -> Optional[DjType]:
+def _infer_call(node: cst.Call, ctx: Context) -> Optional[DjType]:
     func = node.func
     m: Union[str, ModelInfo, None]  # a model qualname (admin), then a model
     if isinstance(func, cst.Attribute):
@@ -632,7 +632,7 @@ def _infer_call(node: cst.Call, ctx) -> Optional[DjType]:
 # ---------------------------------------------------------------------------------------- helpers' returns
 
 
-def returned_by_call(node: cst.Call, ctx) -> Optional[DjType]:
+def returned_by_call(node: cst.Call, ctx: Context) -> Optional[DjType]:
     """What a project function returns, when it is a queryset/instance (this file or another)."""
     from querylint.project.facts import FunctionFacts  # noqa: F401
 
@@ -672,7 +672,7 @@ def _may_return_queryset(fn) -> bool:
     return False
 
 
-def _root_of(ctx) -> Optional[Path]:
+def _root_of(ctx: Context) -> Optional[Path]:
     try:
         p = Path(getattr(ctx, "file", None) or ctx.path).resolve()
     except (OSError, RuntimeError):  # RuntimeError: a symlink loop (Python < 3.13)
@@ -722,7 +722,7 @@ class _Offline:
         return True
 
 
-def offline(ctx, relpath: str) -> Optional[_Offline]:
+def offline(ctx: Context, relpath: str) -> Optional[_Offline]:
     """A parsed copy of another project file (memoised per run), for helper and view inference."""
     store = ctx.index.derived("django-offline-files", lambda _i: {})
     if relpath in store:
@@ -760,7 +760,7 @@ _DEPTH = [0]
 _DEFAULT_LOADS = ("select_related", "prefetch_related")
 
 
-def _manager_defaults(ctx, model, attr: str, base: DjType) -> DjType:
+def _manager_defaults(ctx: Context, model, attr: str, base: DjType) -> DjType:
     """``Model.objects`` when the project Manager's ``get_queryset()`` adds select_related/prefetch_related:
     the relations it loads count as loaded (a conditional one too: silence is the safe side)."""
     mgr = model.manager_classes.get(attr)
@@ -781,7 +781,7 @@ def _manager_defaults(ctx, model, attr: str, base: DjType) -> DjType:
                    to_attrs=base.to_attrs + to_attrs)
 
 
-def _manager_loads(ctx, fn, base: DjType) -> Optional[DjType]:
+def _manager_loads(ctx: Context, fn, base: DjType) -> Optional[DjType]:
     off = offline(ctx, fn.path)
     if off is None:
         return None
@@ -800,7 +800,7 @@ def _manager_loads(ctx, fn, base: DjType) -> Optional[DjType]:
         off.ctx.frames = saved
 
 
-def function_returns(ctx, qualname: str) -> Optional[DjType]:
+def function_returns(ctx: Context, qualname: str) -> Optional[DjType]:
     store = ctx.index.derived("django-returns", lambda _i: {})
     if qualname in store:
         return store[qualname]
@@ -842,7 +842,7 @@ def function_returns(ctx, qualname: str) -> Optional[DjType]:
         _DEPTH[0] -= 1
 
 
-def class_attr_queryset(ctx, cls_qualname: str, attr: str = "queryset") -> Tuple[Optional[DjType], Optional[cst.CSTNode], Optional[Any]]:
+def class_attr_queryset(ctx: Context, cls_qualname: str, attr: str = "queryset") -> Tuple[Optional[DjType], Optional[cst.CSTNode], Optional[Any]]:
     """The queryset a view class assigns to ``queryset = ...`` (own or inherited): (type, node, offline file)."""
     index = ctx.index
     cls = index.classes.get(cls_qualname)
@@ -869,7 +869,7 @@ def class_attr_queryset(ctx, cls_qualname: str, attr: str = "queryset") -> Tuple
     return None, None, None
 
 
-def view_queryset(ctx, cls_qualname: str, skip_own: bool = False) -> Optional[DjType]:
+def view_queryset(ctx: Context, cls_qualname: str, skip_own: bool = False) -> Optional[DjType]:
     """What a view's list queryset is: ``get_queryset()`` when defined, else ``queryset``."""
     index = ctx.index
     cls = index.classes.get(cls_qualname)
@@ -895,7 +895,7 @@ _SINGLE_OBJECT_VIEWS = frozenset({
 })
 
 
-def _single_object(ctx, cls_qualname: str) -> Optional[DjType]:
+def _single_object(ctx: Context, cls_qualname: str) -> Optional[DjType]:
     """``self.object`` of a Django single-object view: the instance ``get_object()`` loads from the view's queryset."""
     cls = ctx.index.classes.get(cls_qualname)
     if cls is None or not any(a.rsplit(".", 1)[-1] in _SINGLE_OBJECT_VIEWS for a in ctx.index.ancestors(cls)):
@@ -906,7 +906,7 @@ def _single_object(ctx, cls_qualname: str) -> Optional[DjType]:
     return DjType(INST, t.model, t.covered, t.select_all, t.to_attrs, t.only, t.defer)
 
 
-def view_queryset_in_context(ctx, skip_own: bool) -> Optional[DjType]:
+def view_queryset_in_context(ctx: Context, skip_own: bool) -> Optional[DjType]:
     cls = ctx.class_frame
     if cls is None:
         return None
@@ -922,7 +922,7 @@ def view_queryset_in_context(ctx, skip_own: bool) -> Optional[DjType]:
     return view_queryset(ctx, cls.qualname)
 
 
-def serializer_object(ctx, cls_qualname: str, method: str) -> Optional[DjType]:
+def serializer_object(ctx: Context, cls_qualname: str, method: str) -> Optional[DjType]:
     """The object a serializer's ``get_<field>`` method receives, with what the views using it load."""
     from querylint.frameworks.django.drf import drf_info
 
@@ -950,7 +950,7 @@ def is_model_admin(index, cls_qualname: str) -> bool:
     return any(a.rsplit(".", 1)[-1] == "ModelAdmin" for a in index.ancestors(cls))
 
 
-def admin_model(ctx, cls_frame) -> Optional[str]:
+def admin_model(ctx: Context, cls_frame) -> Optional[str]:
     """The model a ModelAdmin is registered for: ``@admin.register(Model)`` or ``admin.site.register(Model, Admin)``."""
 
     def compute():
@@ -975,12 +975,14 @@ def admin_model(ctx, cls_frame) -> Optional[str]:
     return ctx.memo(("dj-admin-model", id(cls_frame.node)), compute)
 
 
-def admin_object(ctx, cls_frame, method: str) -> Optional[DjType]:
+def admin_object(ctx: Context, cls_frame, method: str) -> Optional[DjType]:
     """The object a ModelAdmin ``list_display`` method receives, one call per row of the changelist."""
     index = ctx.index
     if not is_model_admin(index, cls_frame.qualname):
         return None
     facts = index.classes.get(cls_frame.qualname)
+    if facts is None:
+        return None
     ld = None
     for c in index.mro_classes(facts):
         a = c.attr("list_display")

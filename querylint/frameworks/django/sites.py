@@ -6,17 +6,19 @@ node on the file's context.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import FrozenSet, List, Optional, Tuple, cast
+from typing import TYPE_CHECKING, FrozenSet, List, Optional, Tuple, cast
 
 import libcst as cst
 
 from querylint import nodes as N
-from querylint.frameworks.django.models import GFK, MANY, SINGLE, ModelInfo
+from querylint.frameworks.django.models import SINGLE, ModelInfo
 from querylint.frameworks.django.querysets import (
-    CACHE_SERVED, DEFEATING, INST, INSTANCE_READS, INSTANCE_WRITES, LIST, QS, READS, ROWS, WRITES,
-    DjType, graph_of, infer,
+    CACHE_SERVED, DEFEATING, INST, INSTANCE_READS, INSTANCE_WRITES, QS, READS, ROWS, WRITES, DjType,
+    graph_of, infer,
 )
 from querylint.loops import batch_by_name_only, classify_loop
+if TYPE_CHECKING:  # pragma: no cover
+    from querylint.context import Context
 
 EVALUATING_FUNCS = {"list", "tuple", "set", "sorted", "len", "bool", "sum", "max", "min", "any", "all", "frozenset", "dict", "next", "iter", "reversed", "enumerate"}
 
@@ -30,7 +32,7 @@ class Site:
     expr: cst.CSTNode  # the queryset expression
 
 
-def _evaluating_parent(node, ctx) -> Optional[str]:
+def _evaluating_parent(node, ctx: Context) -> Optional[str]:
     """How ``node`` (a queryset expression) is evaluated by its parent, if it is."""
     parent = ctx.parent_of(node)
     if parent is None:
@@ -61,12 +63,12 @@ def _evaluating_parent(node, ctx) -> Optional[str]:
 _SITE_METHODS = frozenset(READS | WRITES | INSTANCE_WRITES | INSTANCE_READS)
 
 
-def site_of(node: cst.CSTNode, ctx) -> Optional[Site]:
+def site_of(node: cst.CSTNode, ctx: Context) -> Optional[Site]:
     """The query ``node`` runs, when it is a Django query site (memoised)."""
     return ctx.memo(("dj-site", id(node)), lambda: _site_of(node, ctx))
 
 
-def _site_of(node, ctx) -> Optional[Site]:
+def _site_of(node, ctx: Context) -> Optional[Site]:
     if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
         method = node.func.attr.value
         if method in _SITE_METHODS:
@@ -127,7 +129,7 @@ def _site_of(node, ctx) -> Optional[Site]:
 _WRITE_WORDS = ("create", "update", "delete", "save", "set_", "add", "remove", "bulk", "upsert", "mark", "import")
 
 
-def _custom_manager_method(node: cst.Call, method: str, ctx) -> Optional[Site]:
+def _custom_manager_method(node: cst.Call, method: str, ctx: Context) -> Optional[Site]:
     """``Model.objects.create_or_update_by_guid(...)``: a project Manager/QuerySet method that queries."""
     graph = graph_of(ctx)
     quals = graph.queryset_method_quals.get(method)
@@ -142,7 +144,7 @@ def _custom_manager_method(node: cst.Call, method: str, ctx) -> Optional[Site]:
     return Site(kind, node, recv, method, cast(cst.Attribute, node.func).value)
 
 
-def is_fresh(expr: cst.CSTNode, loop_node: cst.CSTNode, ctx) -> bool:
+def is_fresh(expr: cst.CSTNode, loop_node: cst.CSTNode, ctx: Context) -> bool:
     """Is the queryset ``expr`` built inside ``loop_node`` (so each iteration queries anew)?"""
     root = expr
     while True:
@@ -175,11 +177,11 @@ def is_fresh(expr: cst.CSTNode, loop_node: cst.CSTNode, ctx) -> bool:
     return True
 
 
-def loop_ids(ctx) -> List[int]:
+def loop_ids(ctx: Context) -> List[int]:
     return [id(l.node) for l in ctx.loops if classify_loop(l, ctx) == "items"]
 
 
-def per_item_loop_of(t: DjType, ctx):
+def per_item_loop_of(t: DjType, ctx: Context):
     """The enclosing per-item loop whose iteration bound the instance ``t``."""
     if t is None or t.loop is None:
         return None
@@ -190,7 +192,7 @@ def per_item_loop_of(t: DjType, ctx):
     return None
 
 
-def names_bound_in(loop_node, ctx) -> FrozenSet[str]:
+def names_bound_in(loop_node, ctx: Context) -> FrozenSet[str]:
     """Names (re)bound per iteration: the loop target(s) and every assignment inside the body."""
 
     def compute():
@@ -227,7 +229,7 @@ def names_bound_in(loop_node, ctx) -> FrozenSet[str]:
     return ctx.memo(("dj-loop-names", id(loop_node)), compute)
 
 
-def depends_on_loop(expr: cst.CSTNode, loop_node, ctx) -> bool:
+def depends_on_loop(expr: cst.CSTNode, loop_node, ctx: Context) -> bool:
     names = names_bound_in(loop_node, ctx)
     stack = [expr]
     while stack:
@@ -248,7 +250,7 @@ def depends_on_loop(expr: cst.CSTNode, loop_node, ctx) -> bool:
     return False
 
 
-def relation_hop(node: cst.Attribute, ctx) -> Optional[Tuple[DjType, ModelInfo, str]]:
+def relation_hop(node: cst.Attribute, ctx: Context) -> Optional[Tuple[DjType, ModelInfo, str]]:
     """(instance, its model, relation name) when ``node`` reads a single-object relation of an instance."""
     base = infer(node.value, ctx)
     if base is None or base.kind != INST or base.model is None:
@@ -274,7 +276,7 @@ def is_loaded(base: DjType, name: str, rel) -> bool:
     return base.select_all and rel.kind in ("fk", "o2o") and not rel.null
 
 
-def is_store_target(node, ctx) -> bool:
+def is_store_target(node, ctx: Context) -> bool:
     parent = ctx.parent_of(node)
     if isinstance(parent, cst.AssignTarget) and parent.target is node:
         return True
@@ -285,7 +287,7 @@ def is_store_target(node, ctx) -> bool:
     return False
 
 
-def loop_queryset_line(t: Optional[DjType], ctx) -> Optional[int]:
+def loop_queryset_line(t: Optional[DjType], ctx: Context) -> Optional[int]:
     if t is None or t.origin is None:
         return None
     if not ctx.in_this_file(t.origin):

@@ -3,15 +3,17 @@ peewee variants of QL103-QL105; old codes QL130, QL131, QL132), and the query si
 index records."""
 from __future__ import annotations
 
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING, Optional, Tuple
 
 import libcst as cst
 
-from querylint.loops import classify_loop, per_item_loop, per_item_loop_by_key
+from querylint.loops import per_item_loop, per_item_loop_by_key
 from querylint.frameworks.peewee.models import CLASS_READS, TERMINAL_ONE, PwValue, infer, model_of, peewee_models, uses_peewee
 from querylint.frameworks.base import Detector, MemberQueryDetector
 from querylint.rule import dedent, nodes as N
 from querylint.scope import module_functions, param_chains
+if TYPE_CHECKING:  # pragma: no cover
+    from querylint.context import Context
 
 QUERY_TERMINALS = TERMINAL_ONE | {"count", "exists", "execute", "scalars"}
 INSTANCE_WRITES = {"save", "delete_instance"}
@@ -40,7 +42,7 @@ _MODELS_INVALID = dedent(
 )
 
 
-def classify_call(call: cst.Call, ctx) -> Optional[Tuple[str, str]]:
+def classify_call(call: cst.Call, ctx: Context) -> Optional[Tuple[str, str]]:
     """("query" | "write", description) when ``call`` runs a peewee statement."""
     name = N.call_name(call)
     recv = N.receiver(call)
@@ -63,11 +65,11 @@ def classify_call(call: cst.Call, ctx) -> Optional[Tuple[str, str]]:
     return None
 
 
-def _per_item(v: PwValue, ctx):
+def _per_item(v: PwValue, ctx: Context):
     return per_item_loop_by_key(v.loop, ctx)
 
 
-def _iterated_or_run(node, ctx) -> bool:
+def _iterated_or_run(node, ctx: Context) -> bool:
     """The expression is iterated, consumed (``len``/``list``...) or has a method called on it."""
     parent = ctx.parent_of(node) or ctx.parent
     if isinstance(parent, cst.For) and parent.iter is node:
@@ -413,7 +415,7 @@ class PeeweeMemberQueryInLoop(MemberQueryDetector):
         return pw.model, _per_item(pw, self.ctx), None
 
 
-def detect_peewee_query(node, ctx) -> Optional[str]:
+def detect_peewee_query(node, ctx: Context) -> Optional[str]:
     """Query sites for the project index: peewee reads and writes."""
     if not isinstance(node, cst.Call):
         return None

@@ -5,7 +5,6 @@ from typing import Optional
 
 import libcst as cst
 
-from querylint import nodes as N
 from querylint.context import Context
 from querylint.frameworks.peewee.models import PwValue, infer
 from querylint.usage import name_uses

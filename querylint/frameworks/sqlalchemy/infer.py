@@ -18,7 +18,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.scope import module_functions, param_chains  # noqa: F401 (used here and re-exported)
 from querylint.context import Context
-from querylint.frameworks.sqlalchemy.models import EAGER, NOLOAD, QUERYING, RAISE, Mappings, Relationship, mappings
+from querylint.frameworks.sqlalchemy.models import Relationship, mappings
 
 # ------------------------------------------------------------------------------------ loaders
 

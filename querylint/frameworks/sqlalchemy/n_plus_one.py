@@ -4,7 +4,7 @@ QL121, QL122, QL125), and the query sites the project index records."""
 from __future__ import annotations
 
 import re
-from typing import Any, Optional, Set, Tuple, cast
+from typing import TYPE_CHECKING, Any, Optional, Set, Tuple, cast
 
 import libcst as cst
 
@@ -29,6 +29,8 @@ from querylint.frameworks.sqlalchemy.infer import (
     uses_sqlalchemy,
 )
 from querylint.frameworks.sqlalchemy.models import EAGER, NOLOAD, RAISE, Relationship, mappings
+if TYPE_CHECKING:  # pragma: no cover
+    from querylint.context import Context
 
 SESSION_READS = {"get", "get_one", "execute", "scalars", "scalar", "stream", "stream_scalars", "exec"}
 FSA_DB_READS = {"get_or_404", "first_or_404", "one_or_404"}  # Flask-SQLAlchemy 3 ``db.get_or_404(Model, id)``
@@ -65,7 +67,7 @@ def last_part(q: Optional[str]) -> str:
 # ----------------------------------------------------------------------------- classification
 
 
-def classify_call(call: cst.Call, ctx) -> Optional[Tuple[str, SAValue]]:
+def classify_call(call: cst.Call, ctx: Context) -> Optional[Tuple[str, SAValue]]:
     """("query" | "write" | "dynamic", receiver value) when ``call`` runs a SQLAlchemy statement."""
     name = N.call_name(call)
     if name not in CALL_NAMES:
@@ -116,7 +118,7 @@ def classify_call(call: cst.Call, ctx) -> Optional[Tuple[str, SAValue]]:
     return None
 
 
-def _is_known_non_session(recv, ctx) -> bool:
+def _is_known_non_session(recv, ctx: Context) -> bool:
     head = N.root_name(recv)
     if head is None:
         return True
@@ -127,7 +129,7 @@ def _is_known_non_session(recv, ctx) -> bool:
     return False
 
 
-def _is_many_params(node, ctx, depth: int = 0) -> bool:
+def _is_many_params(node, ctx: Context, depth: int = 0) -> bool:
     """A list of parameter sets (``[{...}, ...]``, a comprehension, ``rows``), not one dict."""
     if isinstance(node, (cst.List, cst.ListComp, cst.GeneratorExp)):
         return True
@@ -143,7 +145,7 @@ def _is_many_params(node, ctx, depth: int = 0) -> bool:
     return False
 
 
-def _execute_kind(call: cst.Call, ctx, base: SAValue) -> Optional[Tuple[str, SAValue]]:
+def _execute_kind(call: cst.Call, ctx: Context, base: SAValue) -> Optional[Tuple[str, SAValue]]:
     positional = [a for a in call.args if a.keyword is None and not a.star]
     second = positional[1].value if len(positional) >= 2 else N.arg(call, keyword="params")
     if second is not None and _is_many_params(second, ctx):
@@ -161,7 +163,7 @@ def _execute_kind(call: cst.Call, ctx, base: SAValue) -> Optional[Tuple[str, SAV
     return "query", base
 
 
-def per_item(elem: Optional[Elem], ctx):
+def per_item(elem: Optional[Elem], ctx: Context):
     """The enclosing per-item loop that makes ``elem`` vary per iteration, else None."""
     if elem is None or elem.loop is None:
         return None
@@ -176,12 +178,12 @@ def per_item(elem: Optional[Elem], ctx):
     return None
 
 
-def _yields_rows(it, ctx) -> bool:
+def _yields_rows(it, ctx: Context) -> bool:
     v = infer(it, ctx)
     return v is not None and v.kind in ("result", "rows", "query", "page")
 
 
-def loader_hint(elem: Elem, rel: Relationship, ctx) -> str:
+def loader_hint(elem: Elem, rel: Relationship, ctx: Context) -> str:
     """``selectinload(Order.lines).joinedload(Line.product)`` for the path to ``rel``."""
     m = mappings(ctx.index)
     owner = elem.root
@@ -213,7 +215,7 @@ def strategy(elem: Elem, rel: Relationship) -> str:
     return "unknown"
 
 
-def origin_text(elem: Elem, ctx) -> str:
+def origin_text(elem: Elem, ctx: Context) -> str:
     if elem.origin_label:
         return elem.origin_label
     if elem.origin is not None:
@@ -224,7 +226,7 @@ def origin_text(elem: Elem, ctx) -> str:
     return "the query that loads it"
 
 
-def _is_store(node: cst.Attribute, ctx) -> bool:
+def _is_store(node: cst.Attribute, ctx: Context) -> bool:
     parent = ctx.parent_of(node) or ctx.parent
     if isinstance(parent, cst.AssignTarget) or (isinstance(parent, cst.AugAssign) and parent.target is node):
         return True
@@ -470,7 +472,7 @@ class SqlalchemySessionWriteInLoop(Detector):
         self.report(node, msg, fix=fix)
 
 
-def _isolates_errors(node: cst.Call, loop, ctx) -> bool:
+def _isolates_errors(node: cst.Call, loop, ctx: Context) -> bool:
     """A commit/flush per item inside ``try`` whose ``except`` rolls back: each item in its own
     transaction on purpose, so one bad row does not undo the others (not batchable as is)."""
     if N.call_name(node) not in ("commit", "flush"):
@@ -487,7 +489,7 @@ def _isolates_errors(node: cst.Call, loop, ctx) -> bool:
     return False
 
 
-def _periodic(node, loop, ctx) -> bool:
+def _periodic(node, loop, ctx: Context) -> bool:
     """Inside an ``if`` that makes the call periodic (``if i % 100 == 0`` / ``if len(batch) >= size``)."""
     for anc in ctx.ancestors(node):
         if anc is loop.node:
@@ -657,7 +659,7 @@ class SqlalchemyLazyLoadInLoop(Detector):
             return
 
 
-def helper_lazy_reads(call: cst.Call, ctx):
+def helper_lazy_reads(call: cst.Call, ctx: Context):
     """(helper, arg text, elem, relationship, loop, chain) when a same-module helper lazily loads from a per-item row."""
     if not isinstance(call.func, cst.Name):  # visit_Call calls it for ``name(...)`` only
         return None
@@ -665,7 +667,8 @@ def helper_lazy_reads(call: cst.Call, ctx):
     if not m.classes:
         return None
     fn = module_functions(ctx).get(call.func.value)
-    if fn is None or ctx.binding(call.func.value, at=call) is None or ctx.binding(call.func.value, at=call).kind != "def":
+    b = ctx.binding(call.func.value, at=call)
+    if fn is None or b is None or b.kind != "def":
         return None
     params = [p.name.value for p in fn.params.params]
     for i, a in enumerate(call.args):
@@ -699,7 +702,7 @@ def helper_lazy_reads(call: cst.Call, ctx):
     return None
 
 
-def lazy_access(node: cst.Attribute, ctx):
+def lazy_access(node: cst.Attribute, ctx: Context):
     """("lazy" | "raise", elem, relationship, loop) for a per-item relationship read that loads or raises."""
     if ctx.loop is None:
         return None
@@ -709,7 +712,7 @@ def lazy_access(node: cst.Attribute, ctx):
     return ctx.memo(("sa-lazy-access", id(node)), lambda: _lazy_access(node, ctx, m))
 
 
-def _lazy_access(node, ctx, m):
+def _lazy_access(node, ctx: Context, m):
     base = infer(node.value, ctx)
     if base is None or base.kind != "instance" or base.elem is None or base.elem.kind != "entity":
         return None
@@ -746,14 +749,14 @@ def reverse_of_parent(elem: Elem, rel: Relationship, m) -> bool:
     )
 
 
-def _is_mutation(node: cst.Attribute, ctx) -> bool:
+def _is_mutation(node: cst.Attribute, ctx: Context) -> bool:
     parent = ctx.parent_of(node) or ctx.parent
     if isinstance(parent, cst.Attribute) and parent.value is node and parent.attr.value in MUTATORS:
         return True
     return False
 
 
-def _relationship_names(m, ctx):
+def _relationship_names(m, ctx: Context):
     def compute():
         out = set()
         for mc in m.classes.values():
@@ -889,7 +892,7 @@ def _only_covered_lazy_loads(qualname: str, elem: Elem, index, m) -> bool:
 # ------------------------------------------------------------------------ index query detector
 
 
-def detect_sqlalchemy_query(node, ctx) -> Optional[str]:
+def detect_sqlalchemy_query(node, ctx: Context) -> Optional[str]:
     """Query sites for the project index: SQLAlchemy statements, and lazy loads of ``self`` relationships.
 
     A query whose rows the function returns is described with them (``... (returns rows of

@@ -9,7 +9,7 @@ from querylint import nodes as N
 from querylint.context import Context
 from querylint.frameworks.sqlalchemy.infer import SAValue, infer
 from querylint.frameworks.sqlalchemy.models import mappings
-from querylint.usage import constant_subscript, name_uses
+from querylint.usage import name_uses
 
 MATERIALISE = {"all", "fetchall"}
 

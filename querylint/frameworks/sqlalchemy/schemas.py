@@ -3,13 +3,15 @@ routes' ``response_model`` and marshmallow schemas with nested fields (the relat
 from __future__ import annotations
 
 import re
-from typing import Optional, Tuple
+from typing import TYPE_CHECKING, Optional, Tuple
 
 import libcst as cst
 
 from querylint.rule import nodes as N
 from querylint.frameworks.sqlalchemy.models import mappings
 from querylint.project.subclasses import subclass_test
+if TYPE_CHECKING:  # pragma: no cover
+    from querylint.context import Context
 
 
 _ANN_WORD = re.compile(r"[A-Za-z_][A-Za-z0-9_.]*")
@@ -27,7 +29,7 @@ def pydantic_models(index):
     return index.derived("pydantic.models", compute)
 
 
-def nested_fields(model_q: str, ctx, depth: int = 0):
+def nested_fields(model_q: str, ctx: Context, depth: int = 0):
     """(field, nested model qualname) for fields of a pydantic model annotated with another pydantic model."""
     index = ctx.index
     models = pydantic_models(index)
@@ -49,7 +51,7 @@ def nested_fields(model_q: str, ctx, depth: int = 0):
     return out
 
 
-def route_response_model(fn_node: cst.FunctionDef, ctx) -> Optional[str]:
+def route_response_model(fn_node: cst.FunctionDef, ctx: Context) -> Optional[str]:
     """The pydantic model a FastAPI route serialises its result with (``response_model=`` or the return annotation)."""
     candidates = []
     for dec in fn_node.decorators:
@@ -76,7 +78,7 @@ def route_response_model(fn_node: cst.FunctionDef, ctx) -> Optional[str]:
 
 
 
-def inside_function(node, fn_node, ctx) -> bool:
+def inside_function(node, fn_node, ctx: Context) -> bool:
     for anc in ctx.ancestors(node):
         if anc is fn_node:
             return True
@@ -124,7 +126,7 @@ def marshmallow_schemas(index):
     return index.derived("marshmallow.schemas", compute)
 
 
-def schema_of(expr, ctx, depth: int = 0) -> Optional[Tuple[str, bool]]:
+def schema_of(expr, ctx: Context, depth: int = 0) -> Optional[Tuple[str, bool]]:
     """(schema qualname, many) for ``PostSchema(many=True)`` or a name bound to it (module constants too)."""
     if depth > 4:
         return None

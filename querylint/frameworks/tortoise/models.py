@@ -3,12 +3,14 @@ awaited expression does (a query, a relation fetch, a write), read from the proj
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Dict, FrozenSet, Optional, Tuple
+from typing import TYPE_CHECKING, Dict, FrozenSet, Optional, Tuple
 
 import libcst as cst
 
 from querylint import nodes as N
 from querylint.project.subclasses import subclass_test
+if TYPE_CHECKING:  # pragma: no cover
+    from querylint.context import Context
 
 CLASS_QUERIES = {"get", "get_or_none", "filter", "exclude", "all", "first", "get_or_create", "update_or_create", "exists", "count", "in_bulk", "raw", "annotate", "select_for_update", "order_by"}
 CLASS_WRITES = {"create"}
@@ -60,7 +62,7 @@ def tortoise_models(index) -> Dict[str, _TModel]:
     return index.derived("tortoise.models", compute)
 
 
-def _model_of(node, ctx) -> Optional[str]:
+def _model_of(node, ctx: Context) -> Optional[str]:
     d = N.dotted(node)
     if d is None:
         return None
@@ -84,7 +86,7 @@ def _chain_root(expr) -> Tuple[Optional[cst.BaseExpression], Tuple[str, ...]]:
     return cur, tuple(reversed(names))
 
 
-def queryset_of(expr, ctx) -> Optional[Tuple[str, Tuple[str, ...]]]:
+def queryset_of(expr, ctx: Context) -> Optional[Tuple[str, Tuple[str, ...]]]:
     """(model, methods) when ``expr`` is a Tortoise query chain on a model class."""
     root, names = _chain_root(expr)
     if not names or names[0] not in CLASS_QUERIES | CLASS_WRITES:
@@ -95,7 +97,7 @@ def queryset_of(expr, ctx) -> Optional[Tuple[str, Tuple[str, ...]]]:
     return (model, names) if model else None
 
 
-def _instance(expr, ctx, depth=0) -> Optional[Tuple[str, Optional[Tuple[int, int]], FrozenSet[str]]]:
+def _instance(expr, ctx: Context, depth=0) -> Optional[Tuple[str, Optional[Tuple[int, int]], FrozenSet[str]]]:
     """(model, per-item loop key, prefetched relations) for a Tortoise model instance."""
     if depth > 6:
         return None
@@ -110,7 +112,7 @@ def _instance(expr, ctx, depth=0) -> Optional[Tuple[str, Optional[Tuple[int, int
     return None
 
 
-def _rows(expr, ctx, depth) -> Optional[Tuple[str, FrozenSet[str]]]:
+def _rows(expr, ctx: Context, depth) -> Optional[Tuple[str, FrozenSet[str]]]:
     if isinstance(expr, cst.Await):
         expr = expr.expression
     if isinstance(expr, cst.Name):
@@ -138,7 +140,7 @@ def _rows(expr, ctx, depth) -> Optional[Tuple[str, FrozenSet[str]]]:
     return model, frozenset(prefetched)
 
 
-def classify(node: cst.Await, ctx) -> Optional[Tuple[str, str]]:
+def classify(node: cst.Await, ctx: Context) -> Optional[Tuple[str, str]]:
     """("query" | "write", description) for an awaited Tortoise statement."""
     expr = node.expression
     got = queryset_of(expr, ctx)
@@ -168,7 +170,7 @@ def classify(node: cst.Await, ctx) -> Optional[Tuple[str, str]]:
     return None
 
 
-def _relation(attr: cst.Attribute, ctx):
+def _relation(attr: cst.Attribute, ctx: Context):
     inst = _instance(attr.value, ctx)
     if inst is None:
         return None

@@ -3,7 +3,7 @@
 index records."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import TYPE_CHECKING, Optional
 
 import libcst as cst
 
@@ -12,6 +12,8 @@ from querylint.frameworks.base import Detector
 from querylint.frameworks.tortoise.models import CHAIN, CLASS_QUERIES, CLASS_WRITES, classify, queryset_of, tortoise_models
 from querylint.loops import per_item_loop
 from querylint.rule import dedent
+if TYPE_CHECKING:  # pragma: no cover
+    from querylint.context import Context
 
 
 class TortoiseQueryInLoop(Detector):
@@ -150,7 +152,7 @@ class TortoiseWriteInLoop(Detector):
         )
 
 
-def detect_tortoise_query(node, ctx) -> Optional[str]:
+def detect_tortoise_query(node, ctx: Context) -> Optional[str]:
     if not isinstance(node, cst.Call) or not isinstance(node.func, cst.Attribute):
         return None
     if N.call_name(node) not in CHAIN | CLASS_QUERIES | CLASS_WRITES:
