@@ -1,0 +1,465 @@
+"""What is wrong with a connection, session, pool checkout or client a call opens: the QL2xx
+analysis behind the connection rules.
+
+For every call that opens something (``psycopg2.connect(...)``, ``create_engine(...)``,
+``redis.Redis(...)``, ``SessionLocal()``, ``pool.getconn()``) :func:`verdicts` lists each problem,
+most specific first: opened per loop iteration (QL202), not released on every path (QL203/QL204),
+opened per request or job (QL201), held across slow external work (QL205). Each rule reports its
+own verdict. :func:`hold_of` and :func:`slow_call` answer QL205's questions about ``with`` blocks.
+"""
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Iterator, Optional, Tuple, cast
+
+import libcst as cst
+
+from querylint import nodes as N
+from querylint.context import Context
+from querylint.frameworks.connections import SLOW_CLIENTS, Resource, article, slow_paths, slow_target
+from querylint.frameworks.dbapi import DbObject, infer
+from querylint.frameworks.lifetime import (
+    RETURN_METHODS,
+    Flow,
+    Holder,
+    Opened,
+    by_pool_name,
+    early_exit,
+    expr_resource,
+    fate_of,
+    flow_of,
+    holder_of,
+    opened_by,
+)
+from querylint.loops import classify_loop
+from querylint.project.requests import describe, request_context
+from querylint.scope import under_memo_guard
+from querylint.types import Severity
+
+# --------------------------------------------------------------------------- the verdict
+# (what a call opens, where it goes and what becomes of it: querylint.frameworks.lifetime)
+
+CACHE_DECORATORS = {"lru_cache", "cache", "cached", "cached_property", "memoize", "memoized", "ttl_cache", "once", "singleton", "run_once"}
+WITH_DOES_NOT_CLOSE = {"psycopg2", "pyodbc"}  # ``with connect() as conn`` ends the transaction only
+WITH_AMBIGUOUS = {"sqlite3"}  # same semantics, but refcounting closes it: left out (precision)
+
+
+@dataclass(frozen=True)
+class Verdict:
+    code: str
+    message: str
+    fix: Optional[str] = None
+    severity: Optional[Severity] = None
+    confidence: str = "high"
+
+
+def _decorated_cache(ctx: Context) -> bool:
+    frame = ctx.function
+    if frame is None or not isinstance(frame.node, cst.FunctionDef):
+        return False
+    return any(name.rsplit(".", 1)[-1] in CACHE_DECORATORS for name in N.decorator_names(frame.node))
+
+
+def _lazy_or_shared(call: cst.Call, holder: Holder, ctx: Context) -> bool:
+    """Kept for later calls: a lazily initialised global/attribute, a cache, or Flask's ``g``."""
+    if _decorated_cache(ctx) or under_memo_guard(call, ctx):
+        return True  # ``if _mgr is None: _mgr = Manager(redis=Redis(...))``: once per process
+    flow = flow_of(ctx)
+    if holder.kind == "local" and flow is not None and holder.name in flow.globals:
+        return True
+    if holder.kind == "stored" and holder.target is not None:
+        root = N.root_name(holder.target)
+        q = ctx.qualify(cst.Name(root)) if root else None
+        if root in ("g",) or (q or "").startswith(("flask.g", "quart.g")):
+            return True  # the Flask-tutorial connection on ``g`` (closed at teardown)
+        if root in ("request", "req", "scope", "websocket"):
+            return False  # stored on the request: still one per request
+        if root not in ("self", "cls") or isinstance(holder.target, cst.Subscript):
+            return True  # module/class attributes and caches keep it for later calls
+        # ``self._engine = ...`` under ``if self._engine is None``: lazy initialisation
+        text = N.code(holder.target)
+        for anc in ctx.ancestors(call):
+            if isinstance(anc, cst.If) and text in N.code(anc.test):
+                return True
+            if isinstance(anc, (cst.FunctionDef,)):
+                break
+    if holder.kind == "local":
+        for anc in ctx.ancestors(call):
+            if isinstance(anc, cst.If) and any(isinstance(n, cst.Name) and n.value == holder.name for n in N.walk(anc.test)):
+                return True
+            if isinstance(anc, cst.FunctionDef):
+                break
+    return False
+
+
+def _loop_for(call: cst.Call, ctx: Context):
+    """The loop a connect call runs once per iteration of (not constants, retries, polls, shards)."""
+    for loop in reversed(ctx.loops):
+        if loop.kind == "while":
+            return None
+        kind = classify_loop(loop, ctx)
+        if kind == "constant":
+            continue
+        if kind in ("retry", "poll"):
+            return None
+        if isinstance(loop.iter, cst.Call) and N.call_name(loop.iter) == "range" and not (N.dotted(loop.iter.func) or "").count("."):
+            return None  # ``for _ in range(n)``: n connections on purpose (a hand-made pool)
+        if _depends_on(call, loop, ctx):
+            return None  # a different database per iteration (shards, tenants, DSNs)
+        return loop
+    return None
+
+
+def _depends_on(call: cst.Call, loop, ctx: Context) -> bool:
+    targets = set(N.target_names(loop.target)) if loop.target is not None else set()
+    for arg in call.args:
+        for n in N.walk(arg.value):
+            if not isinstance(n, cst.Name):
+                continue
+            if n.value in targets:
+                return True
+            b = ctx.binding(n.value, at=call)
+            if b is not None and b.kind not in ("param", "import", "def", "class") and any(a is loop.node for a in ctx.ancestors(b.node)):
+                return True
+    return False
+
+
+def _per(hit) -> str:
+    entry = hit[0]
+    if entry.startswith("task"):
+        return "job"
+    if entry.startswith("serializer"):
+        return "serialized object"
+    return "request"
+
+
+def verdicts(call: cst.Call, ctx: Context) -> Tuple[Verdict, ...]:
+    """Every problem of the resource ``call`` opens, one verdict per code, most specific first
+    (in a loop; not released; per request; held across a slow call). Each rule reports its own
+    verdict, so selecting one code never depends on another being on; when several are
+    selected, the engine keeps the most specific (``Rule.subsumes``)."""
+    return ctx.memo(("ql2-verdicts", id(call)), lambda: tuple(_verdicts(call, ctx)))
+
+
+def verdict(call: cst.Call, ctx: Context) -> Optional[Verdict]:
+    """The most specific problem of the resource ``call`` opens, if any."""
+    found = verdicts(call, ctx)
+    return found[0] if found else None
+
+
+def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
+    opened = opened_by(call, ctx)
+    if opened is None:
+        return
+    res = opened.res
+    holder = holder_of(call, ctx)
+    hit = request_context(ctx.index, ctx.config, ctx.function.qualname) if ctx.function is not None else None
+    per_request = f" (opened per {_per(hit)}: {describe(hit)})" if hit else ""
+    # a ``sessionmaker`` is a factory: making one opens nothing (its engine is what costs, and is
+    # judged where it is created); a ``scoped_session`` registry keeps a session per thread
+    long_lived = res.kind in ("connection", "pool", "engine", "client", "scoped")
+
+    # 1. per loop iteration
+    if long_lived and ctx.loop is not None and holder.kind not in ("stored",) and not _lazy_or_shared(call, holder, ctx):
+        loop = _loop_for(call, ctx)
+        if loop is not None:
+            yield Verdict(
+                "QL202",
+                f"`{opened.what}` creates a new {res.label} on every iteration of {ctx.loop_label(loop)}",
+                "create it once before the loop and reuse it",
+            )
+
+    # 2. not released
+    flow = flow_of(ctx)
+    if flow is not None and res.kind in ("connection", "session", "checkout", "cursor", "scoped"):
+        problem = _release_problem(call, opened, holder, flow, ctx)
+        if problem is not None:
+            code = "QL204" if res.kind == "checkout" else "QL203"
+            # a cursor from Django's shared connection, left to the garbage collector, is closed
+            # when the function returns (CPython refcounting): hygiene, not a leak that exhausts a
+            # pool, so it is shown only with ``--min-confidence low``
+            confidence = "low" if res.kind == "cursor" else "high"
+            yield Verdict(code, problem[0] + per_request, problem[1], Severity.ERROR if hit else None, confidence)
+
+    # 3. per request / per job
+    if long_lived and hit is not None and not _lazy_or_shared(call, holder, ctx):
+        per = _per(hit)
+        fix = "create one client at module level and reuse it" if res.kind == "client" else (
+            "create one engine/pool at module level (or use the framework's managed connection) and borrow from it"
+        )
+        if res.kind in ("sessionmaker", "scoped"):
+            fix = "build the session factory once at module level and call it per request"
+        yield Verdict("QL201", f"`{opened.what}` opens a new {res.label} on every {per} ({describe(hit)})", fix)
+
+    # 4. a local connection/checkout/session held across slow external work until it is released
+    if flow is not None and holder.kind == "local" and res.kind in ("connection", "session", "checkout"):
+        # a local holder has its name and assignment
+        found = _held_slow(cast(str, holder.name), cast(cst.CSTNode, holder.node), res.kind == "session", flow, ctx)
+        if found is not None:
+            slow, what = found
+            held = "keeps its pooled connection and open transaction" if res.kind == "session" else "stays checked out"
+            noun = "session" if res.kind == "session" else "connection"
+            yield Verdict(
+                "QL205",
+                f"the {noun} `{holder.name}` from `{opened.what}` {held} while {N.short(slow.func, 40)}(...) "
+                f"at line {ctx.line(slow)} waits on {what}",
+                "release it before the slow call or do the call first",
+            )
+
+
+def _held_slow(name: str, start: cst.CSTNode, is_session: bool, flow: Flow, ctx: Context):
+    """The first slow call between opening ``name`` and its release (close/putconn/release)."""
+    fate = fate_of(name, start, flow, ctx)
+    if fate.escapes or not fate.closes:
+        return None
+    begin = flow.order.get(id(start), -1)
+    end = max(flow.order.get(id(c), -1) for c in fate.closes)
+    calls = [n for n in flow.calls() if begin < flow.order.get(id(n), -1) < end]
+    calls.sort(key=lambda n: flow.order[id(n)])
+    in_use = not is_session
+    for n in calls:
+        recv = N.receiver(n)
+        if isinstance(recv, cst.Name) and recv.value == name:
+            method = N.call_name(n)
+            if is_session and method in SESSION_QUERY_METHODS:
+                in_use = True
+            elif is_session and method in SESSION_END_METHODS:
+                in_use = False
+            continue
+        if not in_use or N.call_name(n) == "on_commit":
+            continue
+        what = slow_call(n, ctx)
+        if what is not None:
+            return n, what
+    return None
+
+
+
+def _is_dependency(ctx: Context) -> bool:
+    """The current function is used as a FastAPI ``Depends(...)`` dependency itself."""
+    frame = ctx.function
+    if frame is None:
+        return False
+    hit = request_context(ctx.index, ctx.config, frame.qualname)
+    return hit is not None and hit[0].startswith("dependency") and hit[1] == (frame.qualname,)
+
+
+def _close_fix(kind: str, name: str, what: str) -> str:
+    if kind == "cursor":
+        return f"use `with {what} as {name}:` (the shared connection stays open; the cursor must not)"
+    if kind == "scoped":
+        return f"create the registry once at module level and call `{name}.remove()` when the unit of work ends"
+    return "use `with` or close it in a `finally` block"
+
+
+def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow, ctx: Context) -> Optional[Tuple[str, str]]:
+    """(what is wrong, the fix) when the resource ``call`` opens is not released on every path."""
+    res = opened.res
+    what = opened.what
+    if res.kind == "session" and res.driver == "sqlalchemy":
+        # calling a scoped_session registry returns the thread's session (removed at teardown)
+        factory = expr_resource(call.func, ctx) if isinstance(call.func, (cst.Name, cst.Attribute)) else None
+        if factory is not None and factory.kind == "scoped":
+            return None
+    if holder.kind == "with":
+        if res.kind == "connection" and res.driver in WITH_DOES_NOT_CLOSE:
+            if holder.name is not None:
+                fate = fate_of(holder.name, cast(cst.CSTNode, holder.node), flow, ctx)  # the WithItem
+                if fate.closes or fate.escapes or fate.returned:
+                    return None
+            return (
+                f"`with {what}` commits or rolls back the transaction on exit but does not close the connection",
+                f"use `with contextlib.closing({what}) as conn` or close it in a `finally` block",
+            )
+        if opened.checkout == "getconn":
+            return (
+                f"`with {what}` does not return the connection to `{opened.pool_text}`",
+                f"call `{opened.pool_text}.putconn(conn)` in a `finally` block",
+            )
+        return None
+    if holder.kind != "local" or holder.name is None:
+        return None
+    if opened.checkout == "acquire" and not isinstance(ctx.parent_of(call), cst.Await):
+        return None  # ``pool.acquire()`` not awaited: a context manager used elsewhere
+    name = holder.name
+    fate = fate_of(name, cast(cst.CSTNode, holder.node), flow, ctx)  # a local holder has its assignment
+    if fate.escapes:
+        return None
+    closing_with = [w for w in fate.with_uses if not (res.kind == "connection" and res.driver in WITH_DOES_NOT_CLOSE | WITH_AMBIGUOUS)]
+    if closing_with:
+        return None
+    if opened.checkout in ("getconn", "acquire"):
+        verb = "putconn" if opened.checkout == "getconn" else "release"
+        if fate.returned and not fate.yielded:
+            return None
+        returns = [c for c in fate.closes if isinstance(c, cst.Call) and N.call_name(c) in RETURN_METHODS]
+        if any(flow.in_finally(c) for c in returns) or any(flow.in_finally(c) for c in fate.closes):
+            return None
+        if opened.checkout == "acquire":
+            how = f"use `async with {opened.pool_text}.acquire() as {name}:` or `await {opened.pool_text}.release({name})` in a `finally` block"
+        else:
+            how = f"call `{opened.pool_text}.putconn({name})` in a `finally` block"
+        if returns or fate.closes:
+            return f"`{name}` checked out with `{what}` is returned to the pool only when no exception is raised", how
+        if fate.yielded:
+            return f"the dependency yields `{name}` checked out with `{what}` but never returns it to the pool", how
+        return f"`{name}` checked out with `{what}` is never returned to the pool ({verb})", how
+    # plain connections, sessions, raw/engine connections
+    if fate.returned and not fate.yielded:
+        if _is_dependency(ctx) and not fate.closes:
+            return (
+                f"the dependency returns `{name}` from `{what}`, and FastAPI never closes what a dependency returns",
+                f"`yield {name}` and close it in a `finally` block",
+            )
+        return None
+    if fate.yielded and fate.closes:
+        return None
+    noun = {"session": "session", "checkout": "connection", "cursor": "cursor", "scoped": "scoped session registry"}.get(res.kind, "connection")
+    if not fate.closes:
+        if fate.yielded:
+            return (
+                f"the dependency yields `{name}` from `{what}` but never closes it",
+                "close it after the `yield` in a `finally` block",
+            )
+        return f"the {noun} `{name}` from `{what}` is never closed", _close_fix(res.kind, name, what)
+    if res.kind in ("cursor", "scoped"):
+        return None  # closed on the normal path: enough for a cursor or a registry
+    ex = early_exit(name, cast(cst.CSTNode, holder.node), fate, flow)
+    if ex is not None:
+        word = "returns" if isinstance(ex, cst.Return) else "raises"
+        return (
+            f"the {noun} `{name}` from `{what}` is not closed when the function {word} at line {ctx.line(ex)}",
+            "use `with` or close it in a `finally` block",
+        )
+    return None
+
+
+
+TRANSACTION_METHODS = {"begin", "begin_nested", "transaction", "atomic"}
+SESSION_QUERY_METHODS = {"execute", "scalars", "scalar", "get", "query", "add", "add_all", "flush", "merge", "delete", "refresh", "get_one"}
+SESSION_END_METHODS = {"commit", "rollback", "close"}
+
+
+def hold_of(item: cst.WithItem, ctx: Context) -> Optional[Tuple[str, str]]:
+    """(kind, description) when a ``with`` item holds a transaction or a pooled connection."""
+    expr = item.item
+    if isinstance(expr, cst.Await):
+        expr = expr.expression
+    if isinstance(expr, cst.Call) and N.call_name(expr) in ("closing", "aclosing") and N.arg(expr, 0) is not None:
+        expr = cast(cst.BaseExpression, N.arg(expr, 0))  # ``with closing(psycopg2.connect(...)) as conn``
+    if isinstance(expr, cst.Call):
+        q = ctx.qualify(expr.func) or ""
+        name = N.call_name(expr)
+        recv = N.receiver(expr)
+        if q in ("django.db.transaction.atomic", "django.db.transaction.Atomic") or (name == "atomic" and q.startswith("django.")):
+            return "transaction", "a database transaction (`transaction.atomic()`)"
+        opened = opened_by(expr, ctx)
+        if opened is not None:
+            if opened.res.kind == "session":
+                return "session", f"a session (`{opened.what}`)"
+            if opened.res.kind in ("connection", "checkout"):
+                return "connection", f"a database connection (`{opened.what}`)"
+            return None
+        if recv is not None and name in TRANSACTION_METHODS:
+            if (N.dotted(recv) or "").split(".")[0] in ("requests", "httpx", "redis", "r", "pipe", "pipeline"):
+                return None
+            owner = expr_resource(recv, ctx)
+            if owner is not None and owner.kind in ("client",):
+                return None
+            return "transaction", f"a database transaction (`{N.short(expr, 40)}`)"
+        if recv is not None and name in ("acquire", "connection") and (by_pool_name(recv) or (expr_resource(recv, ctx) or Resource("", "")).kind == "pool"):
+            return "connection", f"a pooled connection (`{N.short(expr, 40)}`)"
+        if recv is not None and name in ("get_connection",):
+            return None
+        return None
+    if isinstance(expr, (cst.Name, cst.Attribute)):
+        obj = infer(expr, ctx)
+        if obj is None and isinstance(expr, cst.Name) and _conn_name(expr.value):
+            # ``conn = open_connection()`` (a project factory): judged by the conventional name
+            b = ctx.binding(expr.value, at=expr)
+            if b is not None and b.is_simple and isinstance(b.value, cst.Call) and _project_function(b.value, ctx):
+                obj = DbObject("connection", None, "name")
+        if obj is not None and obj.kind == "connection" and obj.driver != "django" and obj.driver not in ("sqlalchemy",):
+            return "transaction", f"a transaction on `{N.short(expr, 30)}`"
+    return None
+
+
+def _project_function(call: cst.Call, ctx: Context) -> bool:
+    name = N.dotted(call.func)
+    if not name or name.split(".")[0] in ("self", "cls"):
+        return False
+    return ctx.index.resolve_function(ctx.qualify(call.func) or name, ctx.function_facts()) is not None
+
+
+def _conn_name(name: str) -> bool:
+    n = name.lstrip("_").lower()
+    return n in ("conn", "connection", "con", "db_conn", "dbconn", "pg_conn", "cnx", "raw_conn") or n.endswith("_conn")
+
+
+def slow_call(call: cst.Call, ctx: Context) -> Optional[str]:
+    q = ctx.qualify(call.func)
+    desc = slow_target(q)
+    if desc is not None:
+        if q == "asyncio.sleep" and N.literal(N.arg(call, 0)) == 0:
+            return None
+        return desc
+    name = N.call_name(call)
+    recv = N.receiver(call)
+    if recv is not None and name not in ("close", "aclose", "__enter__", "__exit__"):
+        client = _client_kind(recv, ctx)
+        if client is not None:
+            return f"{article(client)} {client} call (`{N.short(call.func, 40)}`)"
+    # a project function doing slow work
+    func_name = N.dotted(call.func)
+    if func_name is None:
+        return None
+    index = ctx.index
+    target = None
+    head = func_name.split(".")[0]
+    if head in ("self", "cls") and func_name.count(".") == 1:
+        cls = ctx.class_frame
+        if cls is not None:
+            target = index.find_method(cls.qualname, func_name.split(".")[1])
+    elif head not in ("self", "cls"):
+        b = ctx.binding(head, at=call)
+        if b is None or b.kind in ("import", "def", "class"):
+            target = index.resolve_function(q or func_name, ctx.function_facts())
+            if target is None and "." not in func_name:
+                target = index.functions.get(f"{ctx.module}.{func_name}")
+    if target is None:
+        return None
+    path = slow_paths(index).get(target.qualname)
+    if path is None:
+        return None
+    chain = " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path[:-1])
+    return f"{path[-1]} via {chain}"
+
+
+def _client_kind(recv, ctx: Context) -> Optional[str]:
+    if isinstance(recv, cst.Call):
+        q = ctx.qualify(recv.func)
+        return SLOW_CLIENTS.get(q or "")
+    if isinstance(recv, cst.Attribute):
+        # ``s3.meta.client`` / ``client.chat.completions``: judge by the root
+        root: cst.BaseExpression = recv
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        if isinstance(root, cst.Name) and root.value not in ("self", "cls"):
+            return _client_kind(root, ctx)
+        return None
+    if isinstance(recv, cst.Name):
+        for b in reversed(ctx.bindings(recv.value, at=recv)):
+            value = b.value
+            if isinstance(value, cst.Await):
+                value = value.expression
+            if b.kind in ("assign", "annassign", "with") and b.is_simple and isinstance(value, cst.Call):
+                q = ctx.qualify(value.func) or ""
+                if q in SLOW_CLIENTS:
+                    return SLOW_CLIENTS[q]
+                if N.call_name(value) in ("client", "resource") and isinstance(value.func, cst.Attribute):
+                    inner = value.func.value
+                    inner_q = ctx.qualify(inner.func) if isinstance(inner, cst.Call) else None
+                    if inner_q in SLOW_CLIENTS:
+                        return SLOW_CLIENTS[inner_q]
+            return None
+    return None
