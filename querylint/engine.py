@@ -7,6 +7,7 @@ filtered by suppressions in one place.
 from __future__ import annotations
 
 import traceback
+from collections import Counter
 from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, cast
@@ -22,7 +23,7 @@ from querylint.context import Context
 from querylint.deep import TOO_DEEP, TooDeepSource, call_deep, parse_module
 from querylint.project.facts import FileFacts, collect_facts
 from querylint.project.index import ProjectIndex
-from querylint.project.requests import request_context
+from querylint.project.requests import request_context, test_only
 from querylint.run.source import SourceError, read_source
 from querylint.suppressions import parse_suppressions
 from querylint.types import FileError, Finding, Severity, Span
@@ -178,6 +179,15 @@ def _scaled(rep, ctx: Context) -> str:
     return rep.confidence
 
 
+def _only_tests_call(qualname: Optional[str], ctx: Context) -> bool:
+    """Only test code calls the reporting function, and its own module never names it again (a
+    function passed on as a value, ``queue.enqueue(job)``, runs in production)."""
+    if not test_only(ctx.index, ctx.config, qualname):
+        return False
+    names = ctx.memo(("names-used",), lambda: Counter(n.value for n in N.walk(ctx.module_node) if isinstance(n, cst.Name)))
+    return names[cast(str, qualname).rsplit(".", 1)[-1]] <= 1
+
+
 def _safe_line(ctx: Context, node) -> Optional[int]:
     try:
         return ctx.line(node)
@@ -279,7 +289,7 @@ def _finding(rep, span: Span, codes, pf: ParsedFile, ctx: Context) -> Finding:
     severity = rep.severity or rep.rule.severity
     message = rep.message
     hit = request_context(index, config, rep.function)
-    context = finding_context(pf.relpath, config, hit)
+    context = finding_context(pf.relpath, config, hit, _only_tests_call(rep.function, ctx))
     if rep.rule.per_request_escalation:
         if hit is not None:
             entry, path = hit

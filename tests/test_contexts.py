@@ -134,3 +134,57 @@ def test_a_commands_options_are_a_small_collection():
     )
     got = lint_files({"app/__init__.py": "", "app/management/commands/fix.py": src}, select=["QL101"], settings={"min-confidence": "low"})
     assert [(f.confidence, f.context) for f in got.findings] == [("low", "command")]
+
+
+_VIEW = "from flask import Flask\napp = Flask(__name__)\n@app.route('/n')\ndef index():\n    return 'ok'\n"
+
+
+def test_a_helper_only_tests_call_is_test_code_in_an_application():
+    files = {
+        "app/__init__.py": "", "app/views.py": _VIEW, "app/demo.py": LOOP,
+        "tests/test_demo.py": "from app.demo import names\ndef test_names(cur):\n    names(cur, [1, 2])\n",
+    }
+    everything = lint_files(files, select=["QL101"], settings={"min-confidence": "low"})
+    assert [(f.path, f.context, f.confidence) for f in everything.findings] == [("app/demo.py", "test", "low")]
+    assert lint_files(files, select=["QL101"]).findings == []
+
+
+def test_a_helper_production_code_also_calls_stays_production():
+    caller = "from app.demo import names\ndef report(cur):\n    return names(cur, [1])\n"
+    via_object = "def report(repo, cur):\n    return repo.names(cur, [1])\n"  # untyped receiver: by name
+    for other in (caller, via_object):
+        files = {
+            "app/__init__.py": "", "app/views.py": _VIEW, "app/demo.py": LOOP, "app/reports.py": other,
+            "tests/test_demo.py": "from app.demo import names\ndef test_names(cur):\n    names(cur, [1, 2])\n",
+        }
+        got = lint_files(files, select=["QL101"])
+        assert [(f.path, f.context) for f in got.findings] == [("app/demo.py", "unknown")], other
+
+
+def test_in_a_library_tests_stand_in_for_its_users():
+    files = {
+        "lib/__init__.py": "", "lib/demo.py": LOOP,
+        "tests/test_demo.py": "from lib.demo import names\ndef test_names(cur):\n    names(cur, [1, 2])\n",
+    }
+    got = lint_files(files, select=["QL101"])
+    assert [(f.path, f.context, f.confidence) for f in got.findings] == [("lib/demo.py", "unknown", "high")]
+
+
+def test_a_helper_production_code_imports_to_pass_on_stays_production():
+    schedule = "from app.demo import names\nJOBS = [{'func': names, 'interval': 30}]\n"
+    files = {
+        "app/__init__.py": "", "app/views.py": _VIEW, "app/demo.py": LOOP, "app/schedule.py": schedule,
+        "tests/test_demo.py": "from app.demo import names\ndef test_names(cur):\n    names(cur, [1, 2])\n",
+    }
+    got = lint_files(files, select=["QL101"])
+    assert [(f.path, f.context) for f in got.findings] == [("app/demo.py", "unknown")]
+
+
+def test_a_helper_its_module_passes_on_as_a_value_stays_production():
+    jobs = LOOP + "def schedule(queue, cur):\n    queue.enqueue(names, cur, [1])\n"
+    files = {
+        "app/__init__.py": "", "app/views.py": _VIEW, "app/demo.py": jobs,
+        "tests/test_demo.py": "from app.demo import names\ndef test_names(cur):\n    names(cur, [1, 2])\n",
+    }
+    got = lint_files(files, select=["QL101"])
+    assert [(f.path, f.context) for f in got.findings] == [("app/demo.py", "unknown")]

@@ -55,11 +55,14 @@ def entry_context(hit: Optional[Tuple[str, Tuple[str, ...]]]) -> Optional[str]:
     return "task" if hit[0].startswith("task") else "request"
 
 
-def finding_context(relpath: str, config: Config, hit) -> str:
+def finding_context(relpath: str, config: Config, hit, only_tests_call: bool = False) -> str:
     """Test support wins (a view in a test helper is still test code); then an entry point that
-    reaches the function; then what the path says; else unknown."""
+    reaches the function; then a function only tests reach (a test helper kept beside the code);
+    then what the path says; else unknown."""
     by_path = path_context(relpath, config)
     if by_path == "test":
+        return "test"
+    if only_tests_call and hit is None:
         return "test"
     return entry_context(hit) or by_path or "unknown"
 

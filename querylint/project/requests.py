@@ -33,6 +33,7 @@ from collections import deque
 from typing import Deque, Dict, FrozenSet, Iterable, Optional, Set, Tuple
 
 from querylint.run.config import Config
+from querylint.project.contexts import path_context
 from querylint.project.facts import FunctionFacts
 from querylint.project.index import ProjectIndex
 
@@ -467,3 +468,43 @@ def describe(hit: Tuple[str, Tuple[str, ...]]) -> str:
     if len(path) > 1:
         return entry + " via " + " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path)
     return entry
+
+
+def test_only(index: ProjectIndex, config: Config, qualname: Optional[str]) -> bool:
+    """Whether only tests (and test support) reach this production-file function."""
+    return bool(qualname) and qualname in _test_only_functions(index, config)
+
+
+def _test_only_functions(index: ProjectIndex, config: Config) -> FrozenSet[str]:
+    """Functions outside test files that only test code calls: test helpers kept beside the code.
+    Only in an application (the project has request or task entry points): in a library, tests
+    stand in for its users. The evidence must be direct: a function no one calls, an entry point,
+    one called at module level, one whose name any production code calls (through an object
+    querylint cannot type, too) or imports (to pass it on: a scheduler's table, a signal) is
+    production. (The engine also keeps a function its own module names anywhere but in its def.)"""
+
+    def compute(ix: ProjectIndex) -> FrozenSet[str]:
+        entries = entry_points(ix, config)
+        if not entries:
+            return frozenset()
+        in_tests = {q for q, fn in ix.functions.items() if path_context(fn.path, config) == "test"}
+        callers: Dict[str, Set[str]] = {}
+        for q in ix.functions:
+            for callee in _callees(ix, q):
+                if callee != q:
+                    callers.setdefault(callee, set()).add(q)
+        prod_names: Set[str] = set()
+        for q, fn in ix.functions.items():
+            if q not in in_tests:
+                prod_names.update(t.rsplit(".", 1)[-1] for t in fn.calls)
+        for facts in ix.files.values():
+            if path_context(facts.path, config) != "test":
+                prod_names.update(c.func.rsplit(".", 1)[-1] for _, c in facts.module_calls)
+                prod_names.update(r.rsplit(".", 1)[-1] for r in facts.routes + facts.dependencies)
+                prod_names.update(target.rsplit(".", 1)[-1] for _, target in facts.imports)
+        return frozenset(
+            q for q, fn in ix.functions.items()
+            if q not in in_tests and q not in entries and callers.get(q) and callers[q] <= in_tests and fn.name not in prod_names
+        )
+
+    return index.derived("test_only_functions", compute)
