@@ -1,10 +1,12 @@
 """QL102: a call, once per item, to a project function that runs a query (directly or deeper)."""
 from __future__ import annotations
 
+import re
+
 import libcst as cst
 
 from querylint.loops import per_item_loop
-from querylint.rule import Rule, dedent, nodes as N, resolve_callee
+from querylint.rule import Context, Rule, dedent, nodes as N, resolve_callee
 
 
 def short_name(qualname: str) -> str:
@@ -105,13 +107,57 @@ class QueryThroughCallInLoop(Rule):
         loop = per_item_loop(self.ctx)
         if loop is None:
             return
+        if _loads_own_relation_once(node, path, loop, self.ctx):
+            return
         chain = " -> ".join([f"line {self.ctx.loop_line(loop)} loop"] + [short_name(q) + "()" for q in path[:-1]] + [path[-1]])
+        if _ends_in_write(path[-1]):
+            # a helper that writes (and commits) per item: often deliberate (an event, an audit
+            # row, one transaction per item), so one step less sure; the advice is to batch
+            self.report(
+                node,
+                f"`{N.short(node.func)}()` writes to the database on every iteration of {self.ctx.loop_label(loop)}",
+                fix="give it a batch form that writes every item in one statement and commits once",
+                notes=(f"call path: {chain}",),
+                confidence="medium",
+            )
+            return
         self.report(
             node,
             f"`{N.short(node.func)}()` runs a query on every iteration of {self.ctx.loop_label(loop)}",
             fix="fetch what it needs once before the loop, or give it a batch form",
             notes=(f"call path: {chain}",),
         )
+
+
+_WRITE_ENDS = frozenset({
+    "commit", "flush", "refresh", "save", "create", "bulk_create", "bulk_update", "get_or_create",
+    "update_or_create", "update", "delete", "add", "add_all", "merge", "insert", "upsert",
+})
+
+
+def _ends_in_write(desc: str) -> bool:
+    """The query a call path ends at writes or ends a transaction (``db.session.commit()``)."""
+    calls = re.findall(r"\.(\w+)\(", desc)
+    return bool(calls) and calls[-1] in _WRITE_ENDS
+
+
+def _loads_own_relation_once(call: cst.Call, path, loop, ctx: Context) -> bool:
+    """``for line in lines: self.applies_to(line)`` where the path ends at ``self.range``: a
+    relation of one object that does not change in the loop, loaded on the first call and cached
+    on the object after it (every hop a method of the same class)."""
+    if not re.fullmatch(r"self\.\w+", path[-1]):
+        return False
+    recv = N.receiver(call)
+    if not isinstance(recv, cst.Name):
+        return False
+    if recv.value != "self":
+        b = ctx.binding(recv.value, at=call)
+        if b is None or any(a is loop.node for a in ctx.ancestors(b.node)):
+            return False
+        if loop.target is not None and recv.value in N.target_names(loop.target):
+            return False
+    classes = {ctx.index.functions[q].cls for q in path[:-1] if q in ctx.index.functions}
+    return len(classes) == 1 and None not in classes
 
 
 RULES = (QueryThroughCallInLoop,)

@@ -23,12 +23,26 @@ MEMO_DECORATORS = frozenset({
 })
 
 
+# words of a project's own caching decorator (``@dojo_settings_cache(key=...)``,
+# ``@cache_for_request``, ``@request_cached``), and words that say it is something else
+_CACHE_WORDS = frozenset({"cache", "cached", "memoize", "memoized", "memoise", "memoised", "memo"})
+_NOT_MEMO_WORDS = frozenset({
+    "never", "control", "invalidate", "invalidates", "clear", "clears", "bust", "evict", "page", "headers", "vary",
+    "purge", "patch", "delete", "property", "response", "view", "template", "set", "update", "warm", "refresh",
+})
+
+
 def memoised(decorators) -> bool:
     """A decorator list that memoises: ``@lru_cache``, ``@functools.cache``, Flask-Caching's
-    ``@cache.memoize()`` / ``@cache.cached()``, ``@cachetools.cached(...)``, Django's
-    ``@method_decorator(cache_page)`` is not (it caches a response, not a lookup)."""
+    ``@cache.memoize()`` / ``@cache.cached()``, ``@cachetools.cached(...)``, a project decorator
+    named for caching (``@cache_for_request``, ``@settings_cache(key=...)``). Django's
+    ``@method_decorator(cache_page)`` is not (it caches a response, not a lookup), nor
+    ``@never_cache`` or ``@cached_property`` (per instance: a loop has one instance per item)."""
     for d in decorators:
         last = d.rsplit(".", 1)[-1]
+        words = set(last.lower().split("_"))
+        if words & _CACHE_WORDS and not words & _NOT_MEMO_WORDS and not d.startswith(("django.", "flask.", "functools.cached_property")):
+            return True
         if d in MEMO_DECORATORS or last in ("memoize", "memoized", "lru_cache", "alru_cache", "ttl_cache"):
             return True
         if last in ("cache", "cached") and (d == last or d.startswith(("functools.", "cachetools.")) or "." in d):

@@ -73,6 +73,11 @@ def _site_of(node, ctx: Context) -> Optional[Site]:
         method = node.func.attr.value
         if method in _SITE_METHODS:
             recv = infer(node.func.value, ctx)
+            overridden = _overridden_manager_method(node.func.value, recv, method, ctx)
+            if overridden is not None:
+                # the project's Manager defines ``get``/``filter``/...: judged by its body (a
+                # read-through cache in front of the query is not a query per call)
+                return Site("read", node, cast(DjType, recv), method, node.func.value) if ctx.index.query_path(overridden) else None
             if recv is not None:
                 if recv.kind == INST and method in INSTANCE_WRITES:
                     if recv.model is None:
@@ -124,6 +129,17 @@ def _site_of(node, ctx: Context) -> Optional[Site]:
             return Site("read", node, t, how, node)
         return Site("read", node, t, how, node)
     return None
+
+
+def _overridden_manager_method(recv_expr, recv, method: str, ctx: Context) -> Optional[str]:
+    """Qualname of the project method ``Model.<manager>.<method>`` runs, when the model's project
+    Manager class (or a project base of it) defines ``method`` itself."""
+    if recv is None or not recv.manager or recv.model is None or not isinstance(recv_expr, cst.Attribute):
+        return None
+    model = graph_of(ctx).get(recv.model)
+    mgr = model.manager_classes.get(recv_expr.attr.value) if model is not None else None
+    fn = ctx.index.find_method(mgr, method) if mgr else None
+    return fn.qualname if fn is not None else None
 
 
 _WRITE_WORDS = ("create", "update", "delete", "save", "set_", "add", "remove", "bulk", "upsert", "mark", "import")

@@ -1,0 +1,122 @@
+"""Precision cases learnt from real projects (issue 13): each false alarm or not-worth-fixing
+pattern with its negative, and the positive it must not hide."""
+from querylint.testing import lint_files
+from querylint.rule import dedent
+
+CONDITION_MODELS = dedent(
+    """
+    from django.db import models
+    class Range(models.Model):
+        name = models.CharField(max_length=9)
+    class Condition(models.Model):
+        range = models.ForeignKey(Range, on_delete=models.CASCADE)
+        def can_apply(self, line):
+            return self.in_range(line)
+        def in_range(self, line):
+            return line.product_id in self.range.name
+        def applies(self, lines):
+            return [line for line in lines if self.can_apply(line)]
+    """
+)
+
+
+def _found(files, select, **kw):
+    return [(f.path, f.line, f.rule) for f in lint_files(files, select=select, **kw).findings]
+
+
+def test_a_relation_of_self_is_loaded_once_for_the_whole_loop():
+    # ``self.range`` is cached on the one object after the first call: not a query per line
+    assert _found({"app/__init__.py": "", "app/models.py": CONDITION_MODELS}, ["QL102"]) == []
+
+
+def test_a_relation_of_each_item_through_a_helper_is_still_found():
+    # each condition's own ``self.range``: one query per condition
+    helper = dedent(
+        """
+        from app.models import Condition
+        def usable(line, ids):
+            return [c for c in Condition.objects.filter(pk__in=ids) if c.can_apply(line)]
+        """
+    )
+    files = {"app/__init__.py": "", "app/models.py": CONDITION_MODELS, "app/report.py": helper}
+    assert ("app/report.py", 3, "QL106") in _found(files, ["QL102", "QL106"])
+
+
+WRITES = dedent(
+    """
+    from app.db import Event
+    def log_event(kind):
+        Event.objects.create(kind=kind)
+    def handle(kinds):
+        for kind in kinds:
+            log_event(kind)
+    """
+)
+DB = "from django.db import models\nclass Event(models.Model):\n    kind = models.CharField(max_length=9)\n"
+
+
+def test_a_helper_that_writes_per_item_is_a_write_and_one_step_less_sure():
+    files = {"app/__init__.py": "", "app/db.py": DB, "app/events.py": WRITES}
+    got = lint_files(files, select=["QL102"], settings={"min-confidence": "low"}).findings
+    assert [(f.line, f.confidence) for f in got] == [(6, "medium")]
+    assert "writes to the database" in got[0].message and "batch" in got[0].fix
+
+
+def test_a_helper_that_writes_per_item_in_a_command_is_left_out_by_default():
+    files = {"app/__init__.py": "", "app/db.py": DB, "app/management/commands/events.py": WRITES}
+    assert _found(files, ["QL102"]) == []
+    assert len(_found(files, ["QL102"], settings={"min-confidence": "low"})) == 1
+
+
+SETTINGS_MODELS = dedent(
+    """
+    from django.db import models
+    from app.caching import settings_cache
+    class SettingsManager(models.Manager):
+        def get(self, *args, **kwargs):
+            return cached_settings()
+    @settings_cache(key="settings")
+    def cached_settings():
+        return Settings.objects.filter(pk=1).first()
+    class Settings(models.Model):
+        enabled = models.BooleanField()
+        objects = SettingsManager()
+    class Item(models.Model):
+        name = models.CharField(max_length=9)
+    """
+)
+CACHING = "def settings_cache(key):\n    def wrap(f):\n        return f\n    return wrap\n"
+
+
+def test_a_manager_get_served_by_a_project_cache_is_not_a_query_per_item():
+    use = dedent(
+        """
+        from app.models import Item, Settings
+        def enabled_names():
+            return [i.name for i in Item.objects.all() if Settings.objects.get(pk=i.pk).enabled]
+        """
+    )
+    files = {"app/__init__.py": "", "app/caching.py": CACHING, "app/models.py": SETTINGS_MODELS, "app/use.py": use}
+    assert _found(files, ["QL103", "QL102"]) == []
+
+
+def test_a_manager_get_that_queries_is_still_found():
+    models = SETTINGS_MODELS.replace("return cached_settings()", "return self.filter(*args, **kwargs).first()")
+    use = dedent(
+        """
+        from app.models import Item, Settings
+        def enabled_names():
+            return [i.name for i in Item.objects.all() if Settings.objects.get(pk=i.pk).enabled]
+        """
+    )
+    files = {"app/__init__.py": "", "app/caching.py": CACHING, "app/models.py": models, "app/use.py": use}
+    assert ("app/use.py", 3, "QL103") in _found(files, ["QL103", "QL102"])
+
+
+def test_memoising_decorators_by_name():
+    from querylint.project.index import memoised
+
+    for d in ("functools.lru_cache", "app.caching.settings_cache", "cache_for_request", "app.utils.request_cached", "cache.memoize"):
+        assert memoised([d]), d
+    for d in ("django.views.decorators.cache.cache_page", "never_cache", "functools.cached_property", "app.invalidate_cache", "cache_response"):
+        assert not memoised([d]), d
