@@ -40,6 +40,8 @@ class Rule:
     # The finding's cost grows with the loop it is in: over a small bounded collection (a dict's
     # items, keyword arguments, a model's fields) it is one step less sure (loops.small_collection).
     loop_scaled: ClassVar[bool] = False
+    # a leak the end of the process repairs: in a one-off command or script it is left out by default
+    released_at_exit: ClassVar[bool] = False
     # Codes of rules whose finding on the same node this rule's finding replaces (one problem,
     # one finding: the more specific rule wins; e.g. a connection opened in a loop and never
     # closed is a QL202, not also a QL203). Applied only among selected rules, so selecting the
@@ -91,7 +93,21 @@ class Rule:
         e.g. ``"QL120"`` for SQLAlchemy's query in a loop); the finding then also answers to it.
         ``confidence``: ``"high"``, or ``"medium"`` / ``"low"`` when the evidence is weak (the
         default output shows medium and above; test and seed code is capped at low)."""
+        if self.loop_scaled and confidence != "low" and self.ctx.loop is not None:
+            confidence = self._beside_external_work(confidence)
         self.ctx.report(self, node, message, severity, notes, variant, fix, confidence)
+
+    def _beside_external_work(self, confidence: str) -> str:
+        """One step less sure when the loop also does slow external work per item (an HTTP call,
+        a subprocess, a queued job): the query is not what makes that loop slow."""
+        from querylint.frameworks.connection_problems import external_work_per_item  # frameworks import this module
+        from querylint.loops import reported_loop
+        from querylint.project.contexts import lower
+
+        loop = reported_loop(self.ctx.loops, self.ctx)
+        if loop is not None and external_work_per_item(loop, self.ctx) is not None:
+            return lower(confidence)
+        return confidence
 
     # convenience for rules
     def line(self, node: cst.CSTNode) -> int:

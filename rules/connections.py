@@ -259,6 +259,7 @@ class ConnectionNotClosed(_OpenRule):
     """
 
     code = "QL203"
+    released_at_exit = True
     subsumes = ("QL201", "QL205")
     name = "connection-not-closed"
     VALID = [
@@ -358,6 +359,7 @@ class PoolCheckoutNotReturned(_OpenRule):
     """
 
     code = "QL204"
+    released_at_exit = True
     subsumes = ("QL201", "QL205")
     name = "pool-checkout-not-returned"
     VALID = [

@@ -217,7 +217,9 @@ class SqlalchemyLazyLoadInResponseModel(Rule):
 
     ## Known problems
     Only routes that return the query's rows directly (or through a variable) are judged, and
-    only nested fields whose names match a relationship of the row's class.
+    only nested fields whose names match a relationship of the row's class. A route that returns
+    one object (`session.get(...)`, `.first()`) loads each of its relationships once per request:
+    it is reported only when a collection lies between the object and the lazy relationship.
     """
 
     code = "QL126"
@@ -287,7 +289,9 @@ class SqlalchemyLazyLoadInResponseModel(Rule):
         found = self._lazy_nested(elem, model, m, 0)
         if found is None:
             return
-        rel, hint_elem, field_path = found
+        rel, hint_elem, field_path, through_many = found
+        if v.kind == "instance" and not through_many:
+            return  # one object: one lazy load per request, not one per row
         target = elem.origin if elem.origin is not None and not elem.origin_label and inside_function(elem.origin, fn.node, self.ctx) else node
         self.report(
             target,
@@ -296,7 +300,9 @@ class SqlalchemyLazyLoadInResponseModel(Rule):
             fix=f"add `.options({loader_hint(hint_elem, rel, self.ctx)})` to {origin_text(elem, self.ctx)}",
         )
 
-    def _lazy_nested(self, elem, model, m, depth):
+    def _lazy_nested(self, elem, model, m, depth, through_many=False):
+        """(relationship, its row, field path, whether a collection lies above it) for the first
+        lazily loaded relationship the response model reads."""
         if depth > 3:
             return None
         for field_name, nested in nested_fields(model, self.ctx):
@@ -305,13 +311,13 @@ class SqlalchemyLazyLoadInResponseModel(Rule):
                 continue
             how = strategy(elem, rel)
             if how == "lazy" and not reverse_of_parent(elem, rel, m):
-                return rel, elem, field_name
+                return rel, elem, field_name, through_many
             if how in ("eager", "none") and rel.target:
                 child = relationship_value(elem, field_name, self.ctx)
                 if child is not None and child.elem is not None:
-                    got = self._lazy_nested(child.elem, nested, m, depth + 1)
+                    got = self._lazy_nested(child.elem, nested, m, depth + 1, through_many or rel.collection is True)
                     if got is not None:
-                        return got[0], got[1], f"{field_name}.{got[2]}"
+                        return got[0], got[1], f"{field_name}.{got[2]}", got[3]
         return None
 
 

@@ -188,3 +188,15 @@ def test_a_helper_its_module_passes_on_as_a_value_stays_production():
     }
     got = lint_files(files, select=["QL101"])
     assert [(f.path, f.context) for f in got.findings] == [("app/demo.py", "unknown")]
+
+
+def test_a_leak_in_a_command_is_repaired_when_the_process_exits():
+    assert cap("high", "command", released_at_exit=True) == "low"
+    assert cap("high", "request", released_at_exit=True) == "high"
+    leak = "import psycopg2\ndef run(dsn):\n    conn = psycopg2.connect(dsn)\n    conn.cursor().execute('SELECT 1')\n"
+    files = {"app/__init__.py": "", "app/management/commands/ping.py": leak, "app/jobs.py": leak}
+    got = lint_files(files, select=["QL203"], settings={"min-confidence": "low"}).findings
+    assert sorted((f.path, f.context, f.confidence) for f in got) == [
+        ("app/jobs.py", "unknown", "high"),
+        ("app/management/commands/ping.py", "command", "low"),
+    ]

@@ -120,3 +120,44 @@ def test_memoising_decorators_by_name():
         assert memoised([d]), d
     for d in ("django.views.decorators.cache.cache_page", "never_cache", "functools.cached_property", "app.invalidate_cache", "cache_response"):
         assert not memoised([d]), d
+
+
+NOTIFY = dedent(
+    """
+    import requests
+    from app.models import Item
+    def notify(ids):
+        for item in Item.objects.filter(pk__in=ids):
+            owner = Item.objects.get(pk=item.pk + 1)
+            requests.post("https://hooks.example.com", json={"name": owner.name})
+    def enqueue(ids, task):
+        for item in Item.objects.filter(pk__in=ids):
+            owner = Item.objects.get(pk=item.pk + 1)
+            task.delay(owner.pk)
+    def plain(ids):
+        for item in Item.objects.filter(pk__in=ids):
+            owner = Item.objects.get(pk=item.pk + 1)
+            print(owner.name)
+    """
+)
+ITEM = "from django.db import models\nclass Item(models.Model):\n    name = models.CharField(max_length=9)\n"
+
+
+def test_a_query_beside_per_item_external_work_is_one_step_less_sure():
+    files = {"app/__init__.py": "", "app/models.py": ITEM, "app/notify.py": NOTIFY}
+    got = lint_files(files, select=["QL103"], settings={"min-confidence": "low"}).findings
+    assert sorted((f.line, f.confidence) for f in got) == [(5, "medium"), (9, "medium"), (13, "high")]
+
+
+def test_a_route_returning_one_object_loads_its_relations_once():
+    from rules.sqlalchemy import ORDER_CUSTOMER_MODELS, SqlalchemyLazyLoadInResponseModel
+
+    example = dict(SqlalchemyLazyLoadInResponseModel.INVALID[0])
+    one = example["app/api.py"].replace('"/orders", response_model=list[OrderOut]', '"/orders/{oid}", response_model=OrderOut')
+    one = one.replace("def orders(session: Session):", "def order(session: Session, oid: int):")
+    one = one.replace("return session.scalars(select(Order)).all()  # want: QL126", "order = session.get(Order, oid)\n    return order")
+    assert "session.get" in one
+    files = {"app/__init__.py": "", "app/models.py": ORDER_CUSTOMER_MODELS, "app/schemas.py": example["app/schemas.py"]}
+    assert _found({**files, "app/api.py": one}, ["QL126"]) == []
+    many = example["app/api.py"].replace("  # want: QL126", "")
+    assert [(p, c) for p, _, c in _found({**files, "app/api.py": many}, ["QL126"])] == [("app/api.py", "QL126")]

@@ -463,3 +463,31 @@ def _client_kind(recv, ctx: Context) -> Optional[str]:
                         return SLOW_CLIENTS[inner_q]
             return None
     return None
+
+
+# --------------------------------------------------------------------------- per-item external work
+
+# handing each item to a job queue: a broker round trip per item, and the item's real work elsewhere
+ENQUEUE_METHODS = frozenset({"delay", "apply_async", "send_task", "enqueue", "enqueue_call", "enqueue_at", "enqueue_in"})
+
+
+def external_work_per_item(loop, ctx: Context) -> Optional[str]:
+    """What slow external work the body of ``loop`` does on each item besides the database (an
+    HTTP or SDK call, a subprocess, mail, a job handed to a queue, directly or through project
+    functions), or None. Beside such work a query per item is not what makes the loop slow."""
+
+    def compute() -> Optional[str]:
+        body = getattr(loop.node, "body", None) if loop.kind != "comprehension" else loop.node
+        if body is None:
+            return None
+        for n in N.walk(body, into_functions=False):
+            if not isinstance(n, cst.Call):
+                continue
+            if N.call_name(n) in ENQUEUE_METHODS and isinstance(n.func, cst.Attribute):
+                return f"a job queued per item (`{N.short(n.func, 40)}`)"
+            what = slow_call(n, ctx)
+            if what is not None:
+                return what
+        return None
+
+    return ctx.memo(("external-work", id(loop.node)), compute)

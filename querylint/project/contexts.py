@@ -8,7 +8,8 @@ and from the file's path.
 
 ``confidence`` is ``high``, ``medium`` or ``low``. A rule may report with less than high when
 its evidence is weak, and an N+1 over a small bounded collection (a dict's items, keyword
-arguments, a string's matches, a model's fields) is one step less sure; test and seed code is
+arguments, a string's matches, a model's fields) or beside slow external work per item is one
+step less sure; test and seed code (and, in an application, what only tests call) is
 ``low`` (not a production path); a command or script is one step less sure (so a one-off
 command over a small collection is ``low``, over a whole table ``medium``). The default output shows ``medium`` and above
 (``min-confidence`` in the config, ``--min-confidence`` on the command line).
@@ -72,11 +73,12 @@ def lower(confidence: str) -> str:
     return CONFIDENCES[max(0, CONFIDENCES.index(confidence) - 1)]
 
 
-def cap(confidence: str, context: str) -> str:
+def cap(confidence: str, context: str, released_at_exit: bool = False) -> str:
     """The rule's confidence, adjusted for where the code runs: test and seed code is ``low``; a
     command or script is one step less (a one-off run over a small collection is not worth
-    anyone's time; over a whole table it still shows, as ``medium``)."""
-    if context == "test":
+    anyone's time; over a whole table it still shows, as ``medium``), and ``low`` for a leak the
+    end of the process repairs (a connection a command never closes)."""
+    if context == "test" or (released_at_exit and context in ("command", "script")):
         return "low"
     if context in ("command", "script"):
         return lower(confidence)
