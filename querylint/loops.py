@@ -83,6 +83,31 @@ def _names_in(node: Optional[cst.CSTNode]) -> str:
     return " ".join(n.value for n in N.walk(node) if isinstance(n, cst.Name))
 
 
+_FETCH_MANY = {"fetchmany", "fetch_many", "fetchmany_async"}
+
+
+def _steps_through_batches(node: cst.While) -> bool:
+    """``while batch := cur.fetchmany(500)`` or a window loop (``while lo <= top: hi = lo +
+    window_size; ...; lo = hi``): the names that decide when it ends are fed by a batch-sized
+    step, so each iteration is one batch, not one item."""
+    test = node.test
+    if any(isinstance(n, cst.Call) and N.call_name(n) in _FETCH_MANY for n in N.walk(test)):
+        return True
+    control = {n.value for n in N.walk(test) if isinstance(n, cst.Name)}
+    assigns = []
+    for stmt in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
+        for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                assigns.append((small.targets[0].target.value, small.value))
+            elif isinstance(small, cst.AugAssign) and isinstance(small.target, cst.Name):
+                assigns.append((small.target.value, small.value))
+    for _ in range(2):  # ``lo = hi`` and ``hi = lo + window_size``: one level of indirection
+        for target, value in assigns:
+            if target in control:
+                control |= {n.value for n in N.walk(value) if isinstance(n, cst.Name)}
+    return any(_BATCH_WORDS.search(name) or re.search(r"offset|step", name, re.I) for name in control)
+
+
 def classify_loop(loop: Loop, ctx: Context) -> str:
     def compute() -> str:
         if loop.kind == "while":
@@ -94,6 +119,8 @@ def classify_loop(loop: Loop, ctx: Context) -> str:
                 return "poll"  # while not done / while not finished
             if _RETRY_WORDS.match(_names_in(test).split(" ")[0] or "") or re.search(r"attempt|retr", _names_in(test), re.I):
                 return "retry"
+            if _steps_through_batches(cast(cst.While, loop.node)):
+                return "batch"
             return "items"
         it = loop.iter
         target = loop.target

@@ -7,7 +7,7 @@ import libcst as cst
 
 from querylint.frameworks.dbapi import PARAMSTYLE_OF_DRIVER, statement_call
 from querylint.loops import per_item_loop
-from querylint.sql.extract import runs_only_unbatchable
+from querylint.sql.extract import runs_only_unbatchable, statement_varies_per_item
 from querylint.rule import Rule, article, dedent, nodes as N
 from querylint.rule import Context
 
@@ -123,6 +123,8 @@ class QueryInLoop(Rule):
         loop = per_item_loop(self.ctx)
         if loop is None or runs_only_unbatchable(node, self.ctx):
             return  # DDL / administration per item (a schema per tenant) cannot be one set-based query
+        if statement_varies_per_item(node, loop, self.ctx):
+            return  # a different statement or table per item: nothing to merge
         method = N.call_name(node)
         verb = _sql_verb(node)
         target = N.short(node.func)

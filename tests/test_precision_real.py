@@ -161,3 +161,34 @@ def test_a_route_returning_one_object_loads_its_relations_once():
     assert _found({**files, "app/api.py": one}, ["QL126"]) == []
     many = example["app/api.py"].replace("  # want: QL126", "")
     assert [(p, c) for p, _, c in _found({**files, "app/api.py": many}, ["QL126"])] == [("app/api.py", "QL126")]
+
+
+def test_statements_that_differ_per_item_and_batch_loops_are_not_query_per_item():
+    code = dedent(
+        """
+        from sqlalchemy import text
+        def migrate(cursor, tables, statements, connection, schemas, src, dst, window_size):
+            for table in tables:
+                cursor.execute("INSERT INTO `dojo" + table + "` SELECT * FROM `" + table + "`;")
+            for sql in statements:
+                cursor.execute(sql)
+            for schema in schemas:
+                set_path = text(f'set search_path to "{schema}"')
+                connection.execute(set_path)
+            while batch := src.fetchmany(500):
+                dst.executemany("INSERT INTO t VALUES (?)", [(r[0],) for r in batch])
+            lo, top = 0, 10
+            while lo <= top:
+                hi = lo + window_size
+                cursor.execute("DELETE FROM refs WHERE id >= %(lo)s AND id < %(hi)s", {"lo": lo, "hi": hi})
+                lo = hi
+        def per_item(cursor, ids):
+            for i in ids:
+                cursor.execute(f"SELECT name FROM users WHERE id = {int(i)}")
+            queue = list(ids)
+            while queue:
+                item = queue.pop()
+                cursor.execute("SELECT name FROM users WHERE id = %s", (item,))
+        """
+    )
+    assert [line for _, line, _ in _found({"app/__init__.py": "", "app/jobs.py": code}, ["QL101"])] == [19, 23]

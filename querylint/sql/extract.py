@@ -1246,9 +1246,13 @@ def runs_only_unbatchable(call: cst.Call, ctx: Context) -> bool:
 
 def _literal_start(expr: Optional[cst.BaseExpression], ctx: Context) -> Optional[str]:
     """The constant text a string argument starts with (a literal, an f-string's first text
-    part, a name bound once to one of those), or None."""
+    part, a name bound once to one of those, the text inside ``text(...)``/``str(...)``), or None."""
     if isinstance(expr, cst.Name):
         expr = _resolve_value(ctx, expr)
+    if isinstance(expr, cst.Call) and N.call_name(expr) in ("text", "str", "SQL") and expr.args:
+        expr = expr.args[0].value
+        if isinstance(expr, cst.Name):
+            expr = _resolve_value(ctx, expr)
     if isinstance(expr, cst.ConcatenatedString):
         expr = expr.left
     if isinstance(expr, cst.SimpleString):
@@ -1256,3 +1260,63 @@ def _literal_start(expr: Optional[cst.BaseExpression], ctx: Context) -> Optional
     if isinstance(expr, cst.FormattedString) and expr.parts and isinstance(expr.parts[0], cst.FormattedStringText):
         return expr.parts[0].value
     return None
+
+
+# SQL words after which a spliced value names a table, schema or other object, not a value
+_IDENTIFIER_BEFORE = re.compile(
+    r"(?:\bfrom|\binto|\bupdate|\btable|\bjoin|\bschema|\bsearch_path\s+to|\bexists|\bsequence|\bdatabase|\bindex|\bon)\s*[`\"\[]?\s*$",
+    re.I,
+)
+
+
+def statement_varies_per_item(call: cst.Call, loop, ctx: Context) -> bool:
+    """Each iteration runs a different statement, so no one set-based query can replace them:
+    the SQL is the loop's item itself (``for sql in statements: cur.execute(sql)``), or a value
+    of the item is spliced in as a table/schema name (``f"INSERT INTO {table} ..."``)."""
+    arg = N.arg(call, 0)
+    for _ in range(3):  # ``str(sql)`` / ``text(sql)`` / a name bound in the loop
+        if isinstance(arg, cst.Call) and N.call_name(arg) in ("text", "str", "SQL") and arg.args:
+            arg = arg.args[0].value
+        elif isinstance(arg, cst.Name) and not loop.binds(arg.value):
+            b = ctx.binding(arg.value, at=call)
+            if b is None or not b.is_simple or b.value is None or not any(a is loop.node for a in ctx.ancestors(b.node)):
+                break
+            arg = b.value
+        else:
+            break
+    if isinstance(arg, cst.Name) and loop.binds(arg.value):
+        return True
+    pieces = _spliced_pieces(arg)
+    before = ""
+    for piece in pieces:
+        if isinstance(piece, str):
+            before += piece
+        elif _IDENTIFIER_BEFORE.search(before) and _from_loop(piece, loop, ctx):
+            return True
+        else:
+            before += " ? "
+    return False
+
+
+def _spliced_pieces(expr) -> List[Union[str, cst.CSTNode]]:
+    """An f-string or a ``+`` concatenation as text pieces and spliced expressions, in order."""
+    if isinstance(expr, cst.FormattedString):
+        return [p.value if isinstance(p, cst.FormattedStringText) else cast(cst.FormattedStringExpression, p).expression for p in expr.parts]
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+        return _spliced_pieces(expr.left) + _spliced_pieces(expr.right)
+    if isinstance(expr, cst.ConcatenatedString):
+        return _spliced_pieces(expr.left) + _spliced_pieces(expr.right)
+    s = N.string_value(expr) if isinstance(expr, cst.SimpleString) else None
+    return [s] if s is not None else [expr]
+
+
+def _from_loop(expr, loop, ctx: Context) -> bool:
+    """The expression reads the loop's item or a name bound inside the loop."""
+    for n in N.walk(expr):
+        if isinstance(n, cst.Name):
+            if loop.binds(n.value):
+                return True
+            b = ctx.binding(n.value, at=expr)
+            if b is not None and b.kind not in ("param", "import", "def", "class") and any(a is loop.node for a in ctx.ancestors(b.node)):
+                return True
+    return False
