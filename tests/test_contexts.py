@@ -200,3 +200,13 @@ def test_a_leak_in_a_command_is_repaired_when_the_process_exits():
         ("app/jobs.py", "unknown", "high"),
         ("app/management/commands/ping.py", "command", "low"),
     ]
+
+
+def test_a_helper_production_code_hands_out_as_an_attribute_stays_production():
+    pick = "from app import demo\ndef method_for(name):\n    if name == 'names':\n        return demo.names\n"
+    files = {
+        "app/__init__.py": "", "app/views.py": _VIEW, "app/demo.py": LOOP, "app/dispatch.py": pick,
+        "tests/test_demo.py": "from app.demo import names\ndef test_names(cur):\n    names(cur, [1, 2])\n",
+    }
+    got = lint_files(files, select=["QL101"])
+    assert [(f.path, f.context) for f in got.findings] == [("app/demo.py", "unknown")]

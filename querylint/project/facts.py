@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, Dict, List, Optional, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple
 
 import libcst as cst
 
@@ -105,6 +105,7 @@ class FileFacts:
     module_strings: Tuple[Tuple[str, str], ...] = ()  # module-level ``NAME = "literal"``
     routes: Tuple[str, ...] = ()  # function names wired in urls.py-style ``path(..., view)`` calls
     dependencies: Tuple[str, ...] = ()  # functions named in FastAPI ``Depends(f)`` / ``Security(f)`` (run per request)
+    value_refs: Tuple[str, ...] = ()  # attribute names read as values in functions (``return bulk_edit.merge``): maybe passed on
 
     def import_map(self) -> Dict[str, str]:
         return dict(self.imports)
@@ -275,6 +276,7 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
         module_strings=tuple(c.module_strings),
         routes=tuple(dict.fromkeys(c.routes)),
         dependencies=_dependencies(module_node, imports, resolver),
+        value_refs=tuple(sorted(c.value_refs)),
     )
 
 
@@ -293,6 +295,7 @@ class _Collector:
         self.module_calls: List[Tuple[str, CallSummary]] = []
         self.module_strings: List[Tuple[str, str]] = []
         self.routes: List[str] = []
+        self.value_refs: Set[str] = set()
 
     # ------------------------------------------------------------------------------ functions
 
@@ -304,8 +307,12 @@ class _Collector:
         params = tuple(N.param_names(fn.params))
         sql_params: List[str] = []
         sql_names: List[Tuple[str, str]] = []
+        called: Set[int] = set()
         for node in N.walk(fn.body, into_functions=False):
+            if isinstance(node, cst.Attribute) and id(node) not in called:
+                self.value_refs.add(node.attr.value)
             if isinstance(node, cst.Call):
+                called.add(id(node.func))
                 sql_arg = N.arg(node, 0)
                 if isinstance(sql_arg, (cst.Name, cst.Attribute)):
                     if isinstance(sql_arg, cst.Name) and sql_arg.value in params and N.call_name(node) in SQL_SINK_NAMES:

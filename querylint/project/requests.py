@@ -502,6 +502,7 @@ def _test_only_functions(index: ProjectIndex, config: Config) -> FrozenSet[str]:
                 prod_names.update(c.func.rsplit(".", 1)[-1] for _, c in facts.module_calls)
                 prod_names.update(r.rsplit(".", 1)[-1] for r in facts.routes + facts.dependencies)
                 prod_names.update(target.rsplit(".", 1)[-1] for _, target in facts.imports)
+                prod_names.update(facts.value_refs)  # ``return bulk_edit.merge``: handed to a caller
         return frozenset(
             q for q, fn in ix.functions.items()
             if q not in in_tests and q not in entries and callers.get(q) and callers[q] <= in_tests and fn.name not in prod_names
