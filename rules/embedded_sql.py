@@ -260,8 +260,10 @@ class UpdateDeleteWithoutWhere(_SqlRule):
 
     ## Known problems
     SQL with spliced non-constant fragments (`f"... {where}"`) is not judged, since the
-    fragment may hold the condition. A deliberate whole-table reset is reported too; suppress
-    it with a reason (`# querylint: ignore[QL302] -- nightly reset`) or use `TRUNCATE`.
+    fragment may hold the condition. A function whose name says the whole table is meant
+    (`delete_all`, `clear_index`, `reset_counters`, `drop_table`) is not reported unless it has
+    an id parameter it never uses; another deliberate whole-table reset is reported; suppress it
+    with a reason (`# querylint: ignore[QL302] -- nightly reset`) or use `TRUNCATE`.
     """
 
     code = "QL302"
@@ -271,9 +273,11 @@ class UpdateDeleteWithoutWhere(_SqlRule):
     VALID = [
         'def f(cur, uid):\n    cur.execute("DELETE FROM sessions WHERE user_id = %s", (uid,))\n',
         'def f(cur, where):\n    cur.execute("DELETE FROM sessions " + where)\n',
+        'def delete_all(cur):\n    cur.execute("DELETE FROM sessions")\n',
     ]
     INVALID = [
         'def f(cur, uid):\n    cur.execute("DELETE FROM sessions")  # want: QL302\n',
+        'def clear_sessions(cur, user_id):\n    cur.execute("DELETE FROM sessions")  # want: QL302\n',
         'import sqlite3\ndef f(conn: sqlite3.Connection, uid):\n    conn.execute("UPDATE users SET active = 0")  # want: QL302\n',
     ]
 
@@ -286,9 +290,21 @@ class UpdateDeleteWithoutWhere(_SqlRule):
                 verb, table = got
                 what = "changes" if verb == "UPDATE" else "deletes"
                 unused = self._unused_id_params()
+                if not unused and self._meant_for_every_row():
+                    return
                 hint = f" (`{unused[0]}` is never used)" if unused else ""
                 self.emit(item.origin, f"`{verb}` of `{table}` has no WHERE clause: it {what} every row of the table{hint}", fix="add the missing condition")
                 break
+
+    _WHOLE_TABLE_WORDS = frozenset({"clear", "reset", "truncate", "wipe", "purge", "drop", "empty", "flush", "reinit", "recreate", "rebuild", "all"})
+
+    def _meant_for_every_row(self) -> bool:
+        """The enclosing function's name says the whole table is meant (``delete_all``,
+        ``clear_index``, ``reset_counters``, ``drop_table``)."""
+        fn = self.ctx.function
+        if fn is None or not isinstance(fn.node, cst.FunctionDef):
+            return False
+        return bool(set(fn.node.name.value.lower().strip("_").split("_")) & self._WHOLE_TABLE_WORDS)
 
     def _unused_id_params(self) -> List[str]:
         fn = self.ctx.function
