@@ -261,9 +261,9 @@ class UpdateDeleteWithoutWhere(_SqlRule):
     ## Known problems
     SQL with spliced non-constant fragments (`f"... {where}"`) is not judged, since the
     fragment may hold the condition. A function whose name says the whole table is meant
-    (`delete_all`, `clear_index`, `reset_counters`, `drop_table`) is not reported unless it has
-    an id parameter it never uses; another deliberate whole-table reset is reported; suppress it
-    with a reason (`# querylint: ignore[QL302] -- nightly reset`) or use `TRUNCATE`.
+    (`delete_all`, `clear_index`, `reset_counters`, `drop_table`) and that takes nothing but
+    `self` and the database handle is not reported; another deliberate whole-table reset is
+    reported; suppress it with a reason (`# querylint: ignore[QL302] -- nightly reset`) or use `TRUNCATE`.
     """
 
     code = "QL302"
@@ -290,7 +290,7 @@ class UpdateDeleteWithoutWhere(_SqlRule):
                 verb, table = got
                 what = "changes" if verb == "UPDATE" else "deletes"
                 unused = self._unused_id_params()
-                if not unused and self._meant_for_every_row():
+                if self._meant_for_every_row():
                     return
                 hint = f" (`{unused[0]}` is never used)" if unused else ""
                 self.emit(item.origin, f"`{verb}` of `{table}` has no WHERE clause: it {what} every row of the table{hint}", fix="add the missing condition")
@@ -298,11 +298,16 @@ class UpdateDeleteWithoutWhere(_SqlRule):
 
     _WHOLE_TABLE_WORDS = frozenset({"clear", "reset", "truncate", "wipe", "purge", "drop", "empty", "flush", "reinit", "recreate", "rebuild", "all"})
 
+    _HANDLE_PARAMS = frozenset({"self", "cls", "conn", "connection", "con", "cnx", "cur", "cursor", "db", "session", "db_session", "engine", "tx", "txn", "transaction", "c"})
+
     def _meant_for_every_row(self) -> bool:
         """The enclosing function's name says the whole table is meant (``delete_all``,
-        ``clear_index``, ``reset_counters``, ``drop_table``)."""
+        ``clear_index``, ``reset_counters``, ``drop_table``) and it takes nothing that could pick
+        rows: only ``self`` and the database handle."""
         fn = self.ctx.function
         if fn is None or not isinstance(fn.node, cst.FunctionDef):
+            return False
+        if any(p not in self._HANDLE_PARAMS for p in N.param_names(fn.node.params)):
             return False
         return bool(set(fn.node.name.value.lower().strip("_").split("_")) & self._WHOLE_TABLE_WORDS)
 
