@@ -71,6 +71,7 @@ class ModelInfo:
     ordering: bool = False
     members: Dict[str, str] = field(default_factory=dict)  # method/property name -> function qualname
     properties: Set[str] = field(default_factory=set)  # names read as attributes (@property/@cached_property)
+    unique_fields: Set[str] = field(default_factory=lambda: {"pk", "id"})  # ``unique=True`` fields, one-to-ones, the key
 
     def relation(self, name: str) -> Optional[Relation]:
         return self.relations.get(name)
@@ -269,10 +270,15 @@ def _read_members(info: ModelInfo, cls: ClassFacts, model_classes: Dict[str, Cla
                 continue
             func = a.call.func
             kind = _field_kind(func)
+            unique = dict(a.call.kwargs).get("unique") == ("lit", True) or dict(a.call.kwargs).get("primary_key") == ("lit", True)
             if kind is not None:
                 declared.append((q, a.name, kind, c, a.call))
+                if unique or kind == O2O:
+                    info.unique_fields |= {a.name, f"{a.name}_id"}
             elif _is_any_field(func):
                 info.fields.add(a.name)
+                if unique:
+                    info.unique_fields.add(a.name)
             elif _is_manager_call(func, index, c.module):
                 info.managers.add(a.name)
                 mc = index.resolve_class(func, c.module)

@@ -1,13 +1,13 @@
 """Django's answers to the over-fetch questions (what ``QL401``-``QL404`` asked before)."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, cast
 
 import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context
-from querylint.frameworks.django.querysets import QS, ROWS, DjType, infer
+from querylint.frameworks.django.querysets import QS, ROWS, DjType, graph_of, infer
 from querylint.usage import is_len_arg, truth_context
 
 _NON_EVALUATING = {
@@ -25,7 +25,43 @@ def fresh_queryset(node: cst.CSTNode, ctx: Context) -> Optional[DjType]:
         return None
     if t.related is not None and (t.prefetched or t.owner_loop is not None):
         return None  # prefetch cache, or a per-item relation: the N+1 rules say prefetch_related
+    if at_most_one_row(node, t, ctx):
+        return None  # ``if Token.objects.filter(key=k):`` loads one row at most: nothing to save
     return t
+
+
+_EXACT = ("", "exact", "iexact")
+
+
+def at_most_one_row(node: cst.CSTNode, t: DjType, ctx: Context) -> bool:
+    """The queryset is filtered on its key or a unique field (``filter(token=t)``, ``filter(pk=pk)``,
+    a one-to-one), or sliced to one row: it holds one row at most."""
+    model = graph_of(ctx).get(t.model)
+    if model is None:
+        return False
+    expr: Optional[cst.CSTNode] = node
+    for _ in range(2):  # through one simple assignment
+        if isinstance(expr, cst.Name):
+            b = ctx.binding(expr.value, at=expr)
+            expr = b.value if b is not None and b.is_simple else None
+    while isinstance(expr, (cst.Call, cst.Subscript, cst.Attribute)):
+        if isinstance(expr, cst.Subscript):
+            sl = expr.slice[0].slice if len(expr.slice) == 1 else None
+            if isinstance(sl, cst.Slice) and sl.lower is None and N.literal(sl.upper) in (0, 1):
+                return True
+            expr = expr.value
+            continue
+        if isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute) and expr.func.attr.value == "filter":
+            for arg in expr.args:
+                if arg.keyword is None:
+                    continue
+                name, _, lookup = arg.keyword.value.partition("__")
+                if lookup in _EXACT and name in model.unique_fields:
+                    return True
+        expr = expr.func if isinstance(expr, cst.Call) else cast(cst.Attribute, expr).value
+        if isinstance(expr, cst.Attribute):
+            expr = expr.value
+    return False
 
 
 def only_counted_or_tested(name_node: cst.Name, ctx: Context) -> bool:
