@@ -210,3 +210,9 @@ def test_a_helper_production_code_hands_out_as_an_attribute_stays_production():
     }
     got = lint_files(files, select=["QL101"])
     assert [(f.path, f.context) for f in got.findings] == [("app/demo.py", "unknown")]
+
+
+def test_queries_per_item_in_a_task_are_one_step_less_sure_connections_are_not():
+    assert cap("high", "task", per_item=True) == "medium"
+    assert cap("high", "task") == "high"
+    assert cap("high", "request", per_item=True) == "high"

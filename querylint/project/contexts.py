@@ -73,15 +73,19 @@ def lower(confidence: str) -> str:
     return CONFIDENCES[max(0, CONFIDENCES.index(confidence) - 1)]
 
 
-def cap(confidence: str, context: str, released_at_exit: bool = False) -> str:
+def cap(confidence: str, context: str, released_at_exit: bool = False, per_item: bool = False) -> str:
     """The rule's confidence, adjusted for where the code runs: test and seed code is ``low``; a
     command or script is one step less (a one-off run over a small collection is not worth
     anyone's time; over a whole table it still shows, as ``medium``), and ``low`` for a leak the
-    end of the process repairs (a connection a command never closes)."""
+    end of the process repairs (a connection a command never closes). Queries per item
+    (``per_item``: the N+1 rules) in a background task are one step less too: no one waits on
+    a job (its connections still count: a worker lives long and shares the pool)."""
     if context == "test" or (released_at_exit and context in ("command", "script")):
         return "low"
     if context in ("command", "script"):
         return lower(confidence)
+    if context == "task" and per_item:
+        return lower(confidence)  # queries per item in a background job: no one waits on it
     return confidence
 
 
