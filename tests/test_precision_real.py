@@ -192,3 +192,66 @@ def test_statements_that_differ_per_item_and_batch_loops_are_not_query_per_item(
         """
     )
     assert [line for _, line, _ in _found({"app/__init__.py": "", "app/jobs.py": code}, ["QL101"])] == [19, 23]
+
+
+TOKEN_MODELS = dedent(
+    """
+    from django.db import models
+    class Media(models.Model):
+        friendly_token = models.CharField(max_length=12, unique=True)
+        title = models.CharField(max_length=9)
+    """
+)
+
+
+def test_a_queryset_filtered_on_a_unique_field_holds_one_row_at_most():
+    code = dedent(
+        """
+        from app.models import Media
+        def token_taken(token):
+            return bool(Media.objects.filter(friendly_token=token))
+        def by_pk(pk):
+            qs = Media.objects.filter(pk=pk)
+            return len(qs)
+        def titled(title):
+            return bool(Media.objects.filter(title=title))
+        def first_only(title):
+            return len(Media.objects.filter(title=title)[:1])
+        """
+    )
+    files = {"app/__init__.py": "", "app/models.py": TOKEN_MODELS, "app/use.py": code}
+    assert [line for _, line, _ in _found(files, ["QL405", "QL406"])] == [8]
+
+
+ORDER_USER = dedent(
+    """
+    from django.db import models
+    class User(models.Model):
+        email = models.CharField(max_length=9)
+    class Order(models.Model):
+        user = models.ForeignKey(User, on_delete=models.CASCADE)
+        guest_email = models.CharField(max_length=9)
+        @property
+        def email(self):
+            return self.user.email if self.user_id else self.guest_email
+    """
+)
+
+
+def test_a_member_reading_a_relation_already_read_in_the_iteration_adds_no_query():
+    code = dedent(
+        """
+        from app.models import Order
+        def rows():
+            out = []
+            for order in Order.objects.all():
+                out.append((order.user, order.email))
+            return out
+        def emails():
+            return [order.email for order in Order.objects.all()]
+        """
+    )
+    files = {"app/__init__.py": "", "app/models.py": ORDER_USER, "app/report.py": code}
+    got = _found(files, ["QL105", "QL106"])
+    assert ("app/report.py", 8, "QL106") in got and ("app/report.py", 5, "QL105") in got
+    assert ("app/report.py", 5, "QL106") not in got

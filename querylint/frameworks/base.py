@@ -66,6 +66,30 @@ class Detector:
         return self.ctx.line(node)
 
 
+def loaded_earlier_in_iteration(ctx: "Context", attr: cst.Attribute, path: Tuple[str, ...], loop: Any, report_node: cst.CSTNode) -> bool:
+    """``order.user`` read on line 27 and ``order.email`` (a property reading ``self.user``)
+    on line 28 of the same iteration: the relation is loaded and cached on the object by
+    then (the first read is the one to report), when the member's query is that relation of
+    ``self`` and every hop is a method of the same class."""
+    last = path[-1]
+    if not (last.startswith("self.") and last[5:].isidentifier()):
+        return False
+    classes = {ctx.index.functions[q].cls for q in path[:-1] if q in ctx.index.functions}
+    if len(classes) != 1:
+        return False
+    rel, owner = last[5:], N.code(attr.value)
+    node = getattr(loop, "node", None)
+    body = getattr(node, "body", None) if not isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)) else node
+    if body is None:
+        return False
+    for n in N.walk(body, into_functions=False):
+        if n is report_node:
+            return False
+        if isinstance(n, cst.Attribute) and n.attr.value == rel and N.code(n.value) == owner:
+            return True
+    return False
+
+
 _MEMBER_DECORATORS = ("property", "cached_property", "hybrid_property")
 
 
@@ -119,6 +143,8 @@ class MemberQueryDetector(Detector):
             return
         path = index.query_path(fn.qualname)
         if path is None or self.covered(fn.qualname, path, extra):
+            return
+        if loaded_earlier_in_iteration(self.ctx, attr, path, loop, report_node):
             return
         chain = " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path[:-1]) + " -> " + path[-1]
         self.report(

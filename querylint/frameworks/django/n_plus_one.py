@@ -15,7 +15,7 @@ from querylint.frameworks.django.sites import (
 )
 from querylint.loops import per_item_loop, repeats_per_iteration
 from querylint import nodes as N
-from querylint.frameworks.base import Detector
+from querylint.frameworks.base import Detector, loaded_earlier_in_iteration
 from querylint.rule import dedent
 
 _CODES = {
@@ -575,6 +575,8 @@ class ModelQueryMemberInLoop(Detector):
             return
         self._seen.add(key)
         target = cast(cst.Call, parent) if is_call else node
+        if loaded_earlier_in_iteration(self.ctx, node, path, loop, target):
+            return
         name = node.attr.value
         chain = _chain_text(self.ctx.loop_line(loop), name, path)
         what = f"`{N.short(node, 50)}()`" if is_call else f"the property `{N.short(node, 50)}`"
