@@ -169,13 +169,16 @@ class SelectStar(_SqlRule):
     `*` inside `EXISTS (...)`, `COUNT(*)`, a CTE or a derived table is not reported, nor a
     star over CTEs and subqueries (their columns are already chosen). For
     `Model.objects.raw()`, `SELECT *` over a single table is Django's documented idiom and
-    is only reported over a join.
+    is only reported over a join. A function that reads the columns back from
+    `cursor.description` (or a result's `keys()`) wants whatever columns the table has and is
+    not reported.
     """
 
     code = "QL301"
     name = "select-star"
     VALID = [
         'def f(cur, uid):\n    cur.execute("SELECT id, email FROM users WHERE id = %s", (uid,))\n',
+        'def row(cur):\n    cur.execute("SELECT * FROM settings LIMIT 1")\n    return dict(zip([d[0] for d in cur.description], cur.fetchone()))\n',
         'def f(cur):\n    cur.execute("SELECT count(*) FROM users WHERE EXISTS (SELECT * FROM orders WHERE orders.user_id = users.id)")\n',
         'def f():\n    return Book.objects.raw("SELECT * FROM shop_book WHERE price > %s", [10])\n',
     ]
@@ -220,8 +223,10 @@ class SelectStar(_SqlRule):
 
     def _every_column_wanted(self, item) -> bool:
         """The rows are consumed whole: the SQL feeds an ORM ``from_statement(...)`` (the mapper
-        needs every column) or pandas ``read_sql`` (a DataFrame of the table)."""
-        if item.sink.kind == "read_sql":
+        needs every column) or pandas ``read_sql`` (a DataFrame of the table), or the function
+        reads the columns back from ``cursor.description`` / ``result.keys()`` (it wants
+        whatever columns the table has)."""
+        if item.sink.kind == "read_sql" or self._reads_columns_back():
             return True
         call = item.sink.call
         if call is None or item.sink.kind != "text":
@@ -230,6 +235,18 @@ class SelectStar(_SqlRule):
         if isinstance(parent, cst.Arg):
             parent = self.ctx.parent_of(parent)
         return isinstance(parent, cst.Call) and N.call_name(parent) == "from_statement"
+
+
+    def _reads_columns_back(self) -> bool:
+        fn = self.ctx.function
+        if fn is None:
+            return False
+        return self.ctx.memo(("reads-description", id(fn.node)), lambda: any(
+            (isinstance(n, cst.Attribute) and n.attr.value == "description")
+            or (isinstance(n, cst.Call) and N.call_name(n) == "keys" and not n.args and isinstance(n.func, cst.Attribute)
+                and isinstance(n.func.value, (cst.Name, cst.Call)) and "result" in N.code(n.func.value).lower())
+            for n in N.walk(fn.node, into_functions=False)
+        ))
 
 
 # --------------------------------------------------------------------------- QL302

@@ -255,3 +255,35 @@ def test_a_member_reading_a_relation_already_read_in_the_iteration_adds_no_query
     got = _found(files, ["QL105", "QL106"])
     assert ("app/report.py", 8, "QL106") in got and ("app/report.py", 5, "QL105") in got
     assert ("app/report.py", 5, "QL106") not in got
+
+
+FINDINGS = dedent(
+    """
+    from django.db import models
+    class Group(models.Model):
+        name = models.CharField(max_length=9)
+        def deadline(self):
+            if not self.findings.all():
+                return None
+            return min(f.due for f in self.findings.all())
+        def size(self):
+            if not self.findings.all():
+                return 0
+            return 1
+    class Finding(models.Model):
+        group = models.ForeignKey(Group, related_name="findings", on_delete=models.CASCADE)
+        due = models.IntegerField()
+    def ids(group_id):
+        docs = Finding.objects.filter(group_id=group_id)
+        names = [str(d) for d in docs]
+        return len(docs), names
+    def count(group_id):
+        docs = Finding.objects.filter(group_id=group_id)
+        return len(docs)
+    """
+)
+
+
+def test_rows_used_elsewhere_in_the_function_are_not_over_fetch():
+    got = _found({"app/__init__.py": "", "app/models.py": FINDINGS}, ["QL405", "QL406"])
+    assert [line for _, line, _ in got] == [9, 21], got
