@@ -287,3 +287,27 @@ FINDINGS = dedent(
 def test_rows_used_elsewhere_in_the_function_are_not_over_fetch():
     got = _found({"app/__init__.py": "", "app/models.py": FINDINGS}, ["QL405", "QL406"])
     assert [line for _, line, _ in got] == [9, 21], got
+
+
+PLAYLIST = dedent(
+    """
+    from django.db import models
+    class Entry(models.Model):
+        playlist_id = models.IntegerField()
+        media_id = models.IntegerField()
+        ordering = models.IntegerField()
+    class Rate(models.Model):
+        value = models.IntegerField()
+    def add(playlist_id, media_ids):
+        for media_id in media_ids:
+            n = Entry.objects.filter(playlist_id=playlist_id).count()
+            Entry.objects.get_or_create(playlist_id=playlist_id, media_id=media_id, ordering=n + 1)
+    def rates(prices):
+        return [p * Rate.objects.get(pk=1).value for p in prices]
+    """
+)
+
+
+def test_a_query_whose_model_the_loop_writes_is_not_loop_invariant():
+    got = _found({"app/__init__.py": "", "app/models.py": PLAYLIST}, ["QL116"])
+    assert [line for _, line, _ in got] == [13]

@@ -58,7 +58,7 @@ def loop_site(node: cst.CSTNode, ctx: Context) -> Optional[Tuple[str, object, Si
                 if not is_fresh(site.expr, loop.node, ctx):
                     return None
             if not depends_on_loop(site.node, loop.node, ctx):
-                return ("QL116", loop, site)
+                return None if _loop_writes_model(loop, t, ctx) else ("QL116", loop, site)
             return ("QL110", loop, site)
         if kind in ("related", "defeat"):
             owner = None
@@ -69,7 +69,7 @@ def loop_site(node: cst.CSTNode, ctx: Context) -> Optional[Tuple[str, object, Si
                         break
             if owner is None:
                 if not depends_on_loop(site.node, loop.node, ctx):
-                    return ("QL116", loop, site)
+                    return None if _loop_writes_model(loop, t, ctx) else ("QL116", loop, site)
                 return ("QL110", loop, site)
             from querylint.loops import batch_by_name_only, classify_loop
 
@@ -81,6 +81,25 @@ def loop_site(node: cst.CSTNode, ctx: Context) -> Optional[Tuple[str, object, Si
         return None
 
     return ctx.memo(("dj-loop-site", id(node)), compute)
+
+
+def _loop_writes_model(loop, t, ctx: Context) -> bool:
+    """The loop writes rows of the model the "same" query reads (``count()`` then
+    ``get_or_create(ordering=count + 1)``): its answer changes per iteration, so it is not
+    loop-invariant."""
+    model = t.model if t is not None else None
+    if model is None:
+        return False
+
+    def compute() -> bool:
+        for n in N.walk(loop.node, into_functions=False):
+            if isinstance(n, cst.Call):
+                w = site_of(n, ctx)
+                if w is not None and w.kind in ("write", "instance-write") and w.qs is not None and w.qs.model == model:
+                    return True
+        return False
+
+    return ctx.memo(("dj-loop-writes", id(loop.node), model), compute)
 
 
 def _random_pick(expr: cst.CSTNode) -> bool:
