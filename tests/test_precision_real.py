@@ -311,3 +311,33 @@ PLAYLIST = dedent(
 def test_a_query_whose_model_the_loop_writes_is_not_loop_invariant():
     got = _found({"app/__init__.py": "", "app/models.py": PLAYLIST}, ["QL116"])
     assert [line for _, line, _ in got] == [13]
+
+
+BACKFILL = dedent(
+    """
+    def table_names(model_name):
+        if model_name == "user":
+            table, events = "app_user", "app_userevent"
+        elif model_name == "group":
+            table, events = "app_group", "app_groupevent"
+        else:
+            raise ValueError(model_name)
+        return table, events
+    def django_table(model):
+        return model._meta.db_table
+    def user_table(name):
+        return f"{name}_table"
+    def backfill(cursor, model_name, model, name):
+        table, events = table_names(model_name)
+        cursor.execute(f"SELECT t.id FROM {table} t WHERE NOT EXISTS (SELECT 1 FROM {events} e WHERE e.obj_id = t.id)")
+        own = django_table(model)
+        cursor.execute(f"SELECT id FROM {own}")
+        theirs = user_table(name)
+        cursor.execute(f"SELECT id FROM {theirs}")
+    """
+)
+
+
+def test_names_returned_by_a_function_of_constants_are_not_injectable():
+    got = _found({"app/__init__.py": "", "app/backfill.py": BACKFILL}, ["QL303"])
+    assert [line for _, line, _ in got] == [19]

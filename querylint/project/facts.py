@@ -7,7 +7,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, Dict, List, Optional, Set, Tuple
+from typing import Any, Dict, List, Optional, Set, Tuple, cast
 
 import libcst as cst
 
@@ -91,6 +91,7 @@ class FunctionFacts:
     sql_params: Tuple[str, ...] = ()  # parameters passed on, unchanged, as the SQL of a sink (``cur.execute(sql)``)
     sql_names: Tuple[Tuple[str, str], ...] = ()  # (qualified name, callee) of imported names passed first to a call (``cur.execute(queries.ALL)``)
     memo_guarded: bool = False  # starts with ``if <cache is empty>: <fill it>``: queries once, then serves the cache
+    const_returns: int = 0  # every return is a constant (1) or a tuple of that many constants: literals, ``_meta.db_table``
 
 
 @dataclass(frozen=True)
@@ -308,6 +309,7 @@ class _Collector:
         sql_params: List[str] = []
         sql_names: List[Tuple[str, str]] = []
         called: Set[int] = set()
+        flow: List[cst.CSTNode] = []  # returns and bindings, for ``const_returns``
         for node in N.walk(fn.body, into_functions=False):
             if isinstance(node, cst.Attribute) and id(node) not in called:
                 self.value_refs.add(node.attr.value)
@@ -335,6 +337,8 @@ class _Collector:
                     self.routes.extend(_registered_views(node, resolver))
             elif isinstance(node, (cst.Yield,)):
                 has_yield = True
+            elif isinstance(node, (cst.Return, cst.Assign, cst.AnnAssign, cst.AugAssign, cst.For, cst.WithItem, cst.NamedExpr)):
+                flow.append(node)
             elif isinstance(node, cst.FunctionDef) and node is not fn:
                 self.visit_function(node, qual, None, qual)
             elif isinstance(node, cst.ClassDef):
@@ -351,6 +355,7 @@ class _Collector:
                 is_async=fn.asynchronous is not None,
                 calls=tuple(dict.fromkeys(calls)),
                 returns_yield=has_yield,
+                const_returns=0 if has_yield else constant_returns(flow),
                 nested_in=nested_in,
                 sql_params=tuple(dict.fromkeys(sql_params)),
                 sql_names=tuple(dict.fromkeys(sql_names)),
@@ -529,3 +534,65 @@ def _dependencies(module_node: cst.Module, imports: Dict[str, str], resolver: Re
             if name:
                 out.append(resolver.qualify(name) or name)
     return tuple(dict.fromkeys(out))
+
+
+# attributes whose value is a name fixed in the code (a table, an app label)
+SAFE_ATTR_SUFFIXES = ("_meta.db_table", "_meta.model_name", "_meta.app_label", "__tablename__", "__table__.name")
+
+
+def constant_returns(flow: List[cst.CSTNode]) -> int:
+    """1 when every ``return`` of a function gives a constant, n when each gives a tuple of n
+    constants (``return "dojo_user", "dojo_userevent"`` in every branch), else 0. Constants:
+    literals, ``Model._meta.db_table``-style names, and locals only ever bound to those."""
+    returns: List[Optional[cst.BaseExpression]] = []
+    assigned: Dict[str, List[Optional[cst.BaseExpression]]] = {}
+    for node in flow:
+        if isinstance(node, cst.Return):
+            returns.append(node.value)
+        elif isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            assigned.setdefault(node.targets[0].target.value, []).append(node.value)
+        elif (isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, (cst.Tuple, cst.List))
+              and isinstance(node.value, (cst.Tuple, cst.List)) and len(node.value.elements) == len(node.targets[0].target.elements)):
+            for t_el, v_el in zip(node.targets[0].target.elements, node.value.elements):  # ``a, b = "x", "y"``
+                if isinstance(t_el.value, cst.Name) and not isinstance(v_el, cst.StarredElement):
+                    assigned.setdefault(t_el.value.value, []).append(v_el.value)
+                else:
+                    for name in N.target_names(t_el.value):
+                        assigned.setdefault(name, []).append(None)
+        else:
+            targets: List[Any] = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [getattr(node, "target", None)]
+            if isinstance(node, cst.WithItem):
+                targets = [node.asname.name] if node.asname is not None else []
+            for t in targets:
+                for name in N.target_names(t) if t is not None else ():
+                    assigned.setdefault(name, []).append(None)
+    if not returns:
+        return 0
+
+    def const(e: Optional[cst.BaseExpression], depth: int = 0) -> bool:
+        if e is None or depth > 3:
+            return False
+        if isinstance(e, (cst.SimpleString, cst.Integer, cst.Float)):
+            return True
+        if isinstance(e, cst.ConcatenatedString):
+            return const(e.left, depth) and const(cast(cst.BaseExpression, e.right), depth)
+        if isinstance(e, cst.FormattedString):
+            return all(isinstance(p, cst.FormattedStringText) or const(cast(cst.FormattedStringExpression, p).expression, depth + 1) for p in e.parts)
+        if isinstance(e, cst.Attribute):
+            return (N.dotted(e) or "").endswith(SAFE_ATTR_SUFFIXES)
+        if isinstance(e, cst.Name):
+            values = assigned.get(e.value)
+            return bool(values) and all(const(v, depth + 1) for v in cast(List[Optional[cst.BaseExpression]], values))
+        return False
+
+    arity = set()
+    for r in returns:
+        if isinstance(r, cst.Tuple) and r.elements and not any(isinstance(el, cst.StarredElement) for el in r.elements):
+            if not all(const(el.value) for el in r.elements):
+                return 0
+            arity.add(len(r.elements))
+        elif const(r):
+            arity.add(1)
+        else:
+            return 0
+    return arity.pop() if len(arity) == 1 else 0

@@ -28,6 +28,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.context import Context, Scope
 from querylint.scope import module_functions
+from querylint.project.callees import resolve_callee
 from querylint.frameworks.dbapi import DIALECT_OF_DRIVER, infer, guess_driver_from_imports
 from querylint.sql.parse import (
     HOLE_PREFIX, Normalised, ParseResult, candidate_dialects, looks_like_sql, normalise, parse_any,
@@ -722,6 +723,8 @@ class Evaluator:
             k, how, text = self.classify(value, depth + 1, module_only or is_module)
             if k != "value":
                 return k, how, text
+        if b is not None and b.kind == "assign" and isinstance(b.value, cst.Call) and self._returns_constants(b):
+            return "safe", f"`{expr.value}` comes from `{N.short(b.value.func, 40)}()`, which returns only constants", None
         if got is None and self._all_bindings_constant(expr, depth, module_only):
             return "safe", f"every value assigned to `{expr.value}` is built from constants", None
         if FRAGMENT_NAME_RE.search(expr.value) and (b is None or b.kind != "for"):
@@ -730,6 +733,18 @@ class Evaluator:
         if guard is not None:
             return "safe", f"`{expr.value}` is checked against the allow-list `{guard}`", None
         return "value", "", None
+
+    def _returns_constants(self, b) -> bool:
+        """``table, events = get_table_names(model)`` where every return of the project function
+        is a tuple of that many constants (literals, ``_meta.db_table``)."""
+        fq = resolve_callee(b.value, self.ctx)
+        fn = self.ctx.index.functions.get(fq) if fq else None
+        n = fn.const_returns if fn is not None else 0
+        if not n:
+            return False
+        if b.is_simple:
+            return n == 1
+        return isinstance(b.target, (cst.Tuple, cst.List)) and len(b.target.elements) == n
 
     def classify_collection(self, coll: Optional[cst.BaseExpression], depth: int, module_only: bool) -> Tuple[str, str, Optional[str]]:
         """Whether a collection holds only constants (an allow-list): ("safe", how, None) or ("value", ...)."""
