@@ -92,6 +92,9 @@ class FunctionFacts:
     sql_names: Tuple[Tuple[str, str], ...] = ()  # (qualified name, callee) of imported names passed first to a call (``cur.execute(queries.ALL)``)
     memo_guarded: bool = False  # starts with ``if <cache is empty>: <fill it>``: queries once, then serves the cache
     const_returns: int = 0  # every return is a constant (1) or a tuple of that many constants: literals, ``_meta.db_table``
+    # per call of a project function with arguments (``self.m(...)``, ``<this package>.f(...)``):
+    # (target as in ``calls``, positions and keywords given a literal or an integer)
+    call_consts: Tuple[Tuple[str, Tuple[int, ...], Tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -310,6 +313,8 @@ class _Collector:
         sql_names: List[Tuple[str, str]] = []
         called: Set[int] = set()
         flow: List[cst.CSTNode] = []  # returns and bindings, for ``const_returns``
+        call_consts: List[Tuple[str, Tuple[int, ...], Tuple[str, ...]]] = []  # calls of project functions
+        project_prefix = self.module.split(".")[0] + "."
         for node in N.walk(fn.body, into_functions=False):
             if isinstance(node, cst.Attribute) and id(node) not in called:
                 self.value_refs.add(node.attr.value)
@@ -333,6 +338,8 @@ class _Collector:
                         calls.append(target)
                     else:
                         calls.append(resolver.qualify(target) or target)
+                    if node.args and (calls[-1].startswith(project_prefix) or head in ("self", "cls")):
+                        call_consts.append((calls[-1],) + _constant_args(node))
                 if N.call_name(node) in _REGISTER_FUNCS:
                     self.routes.extend(_registered_views(node, resolver))
             elif isinstance(node, (cst.Yield,)):
@@ -356,6 +363,7 @@ class _Collector:
                 calls=tuple(dict.fromkeys(calls)),
                 returns_yield=has_yield,
                 const_returns=0 if has_yield else constant_returns(flow),
+                call_consts=tuple(call_consts),
                 nested_in=nested_in,
                 sql_params=tuple(dict.fromkeys(sql_params)),
                 sql_names=tuple(dict.fromkeys(sql_names)),
@@ -596,3 +604,23 @@ def constant_returns(flow: List[cst.CSTNode]) -> int:
         else:
             return 0
     return arity.pop() if len(arity) == 1 else 0
+
+
+def _constant_args(call: cst.Call) -> Tuple[Tuple[int, ...], Tuple[str, ...]]:
+    """Positions and keywords of ``call`` given a literal or an integer (``int(x)``, ``len(x)``)."""
+    pos: List[int] = []
+    kws: List[str] = []
+    for i, arg in enumerate(call.args):
+        if arg.star:
+            break
+        v = arg.value
+        ok = isinstance(v, (cst.SimpleString, cst.Integer, cst.Float, cst.ConcatenatedString)) or (
+            isinstance(v, cst.Call) and isinstance(v.func, cst.Name) and v.func.value in ("int", "len")
+        )
+        if not ok:
+            continue
+        if arg.keyword is not None:
+            kws.append(arg.keyword.value)
+        else:
+            pos.append(i)
+    return tuple(pos), tuple(kws)

@@ -255,6 +255,30 @@ class ProjectIndex:
                     queue.append(callee)
         return paths
 
+    def constant_param(self, qualname: str, param: str) -> bool:
+        """Every call site of the function in the project passes a literal or an integer for
+        ``param`` (and there is at least one)."""
+        fn = self.functions.get(qualname)
+        if fn is None or param not in fn.params:
+            return False
+        index = fn.params.index(param)
+        bound = fn.cls is not None and fn.params[:1] in (("self",), ("cls",))
+        callers = self.derived("callers", _callers_of)
+        total = constant = 0
+        for cq in callers.get(qualname, ()):
+            caller = self.functions[cq]
+            if not any(hit is not None and hit.qualname == qualname for hit in (self.resolve_function(t, caller) for t, _, _ in caller.call_consts)):
+                return False  # a call this module did not record (another package's name for it): unknown
+            for target, positions, keywords in caller.call_consts:
+                hit = self.resolve_function(target, caller)
+                if hit is None or hit.qualname != qualname:
+                    continue
+                total += 1
+                shift = 1 if bound else 0  # ``obj.method(x)``: the first argument is the second parameter
+                if param in keywords or (index - shift) in positions:
+                    constant += 1
+        return total > 0 and constant == total
+
     def query_path(self, qualname: str) -> Optional[Tuple[str, ...]]:
         """Shortest call path from ``qualname`` to a query: (``f``, ``g``, ..., query description), or None."""
         if self._query_paths is None:
@@ -281,3 +305,11 @@ class ProjectIndex:
                     paths[caller] = (caller,) + paths[current]
                     queue.append(caller)
         return paths
+
+
+def _callers_of(index: "ProjectIndex") -> Dict[str, Tuple[str, ...]]:
+    out: Dict[str, List[str]] = {}
+    for q in index.functions:
+        for callee in index.callees(q):
+            out.setdefault(callee, []).append(q)
+    return {k: tuple(v) for k, v in out.items()}

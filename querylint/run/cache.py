@@ -35,7 +35,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from querylint.rule import Rule
 
 MAGIC = "querylint-cache"
-FORMAT = 5
+FORMAT = 6
 KEEP_FILES = 8  # settings variants kept side by side (e.g. a pre-commit and a CI selection)
 
 _ALLOWED = {

@@ -29,6 +29,7 @@ from querylint import nodes as N
 from querylint.context import Context, Scope
 from querylint.scope import module_functions
 from querylint.project.callees import resolve_callee
+from querylint.project.requests import entry_points
 from querylint.frameworks.dbapi import DIALECT_OF_DRIVER, infer, guess_driver_from_imports
 from querylint.sql.parse import (
     HOLE_PREFIX, Normalised, ParseResult, candidate_dialects, looks_like_sql, normalise, parse_any,
@@ -713,6 +714,9 @@ class Evaluator:
             k, how, _ = self.classify_collection(b.value, depth + 1, module_only)
             if k != "value":
                 return "safe", f"`{expr.value}` loops over {how}", None
+        fn = ctx.function
+        if b is not None and b.kind == "param" and fn is not None and self._constant_everywhere(fn.qualname, expr.value):
+            return "safe", f"every call of `{fn.qualname.rsplit('.', 1)[-1]}()` in the project passes a constant as `{expr.value}`", None
         if b is not None and b.kind == "param" and isinstance(b.node, cst.Param) and b.node.annotation is not None:
             ann = N.code(b.node.annotation.annotation)
             if ann == "bool" or ann.startswith(("Literal[", "typing.Literal[")):
@@ -733,6 +737,12 @@ class Evaluator:
         if guard is not None:
             return "safe", f"`{expr.value}` is checked against the allow-list `{guard}`", None
         return "value", "", None
+
+    def _constant_everywhere(self, qualname: str, param: str) -> bool:
+        """In an application (the project has request or task entry points: no outside callers),
+        every call site of the function passes a literal or an integer for ``param``."""
+        ctx = self.ctx
+        return ctx.index.constant_param(qualname, param) and bool(entry_points(ctx.index, ctx.config))
 
     def _returns_constants(self, b) -> bool:
         """``table, events = get_table_names(model)`` where every return of the project function
