@@ -341,3 +341,56 @@ BACKFILL = dedent(
 def test_names_returned_by_a_function_of_constants_are_not_injectable():
     got = _found({"app/__init__.py": "", "app/backfill.py": BACKFILL}, ["QL303"])
     assert [line for _, line, _ in got] == [19]
+
+
+ALEMBIC = dedent(
+    """
+    def drop_column(cursor, table, column):
+        cursor.execute(f"ALTER TABLE {table} DROP COLUMN {column}")
+    def upgrade(cursor):
+        drop_column(cursor, "tokens", "legacy_pin")
+        drop_column(cursor, table="users", column="old_name")
+    def limit_rows(cursor, n):
+        cursor.execute(f"SELECT id FROM events LIMIT {n}")
+    def recent(cursor, request):
+        limit_rows(cursor, int(request.args["n"]))
+    def lookup(cursor, name):
+        cursor.execute(f"SELECT id FROM users WHERE name = '{name}'")
+    def search(cursor, request):
+        lookup(cursor, "admin")
+        lookup(cursor, request.args["q"])
+    """
+)
+APP = "from flask import Flask\napp = Flask(__name__)\n@app.route('/')\ndef index():\n    return 'ok'\n"
+
+
+def test_a_parameter_every_call_site_passes_a_constant_is_not_injectable_in_an_application():
+    files = {"app/__init__.py": "", "app/views.py": APP, "app/db.py": ALEMBIC}
+    assert [line for _, line, _ in _found(files, ["QL303"])] == [11]
+    library = {"lib/__init__.py": "", "lib/db.py": ALEMBIC}
+    assert [line for _, line, _ in _found(library, ["QL303"])] == [7, 11]
+
+
+DEBATE = dedent(
+    """
+    from django.db import models
+    class Debate(models.Model):
+        room = models.CharField(max_length=9)
+        def sides(self):
+            return [dt.debate.room for dt in self.debateteam_set.all()]
+    class Team(models.Model):
+        name = models.CharField(max_length=9)
+    class DebateTeam(models.Model):
+        debate = models.ForeignKey(Debate, on_delete=models.CASCADE)
+        team = models.ForeignKey(Team, on_delete=models.CASCADE)
+    def names(pk):
+        debate = Debate.objects.get(pk=pk)
+        return [dt.team.name for dt in debate.debateteam_set.all()]
+    """
+)
+
+
+def test_children_of_a_related_manager_know_their_parent():
+    # dt.debate is the parent the manager came from (cached); dt.team is one query per child
+    got = _found({"app/__init__.py": "", "app/models.py": DEBATE}, ["QL105"])
+    assert [line for _, line, _ in got] == [13]

@@ -22,7 +22,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.context import Context, Frame
 from querylint.frameworks.django.models import (
-    EXTERNAL_USER, GFK, SINGLE, ModelGraph, ModelInfo, Relation, expand_paths, model_graph, sub_paths,
+    EXTERNAL_USER, GFK, REV_FK, SINGLE, ModelGraph, ModelInfo, Relation, expand_paths, model_graph, sub_paths,
 )
 
 QS, INST, LIST, ROWS = "qs", "inst", "list", "rows"
@@ -555,6 +555,10 @@ def _infer_attribute(node: cst.Attribute, ctx: Context) -> Optional[DjType]:
     if rel.kind in SINGLE:
         follows = base.select_all and rel.kind in ("fk", "o2o") and not rel.null
         return DjType(INST, rel.target if rel.kind != GFK else None, sub, follows, loop=base.loop, per_object=base.per_object, opaque=base.opaque)
+    if rel.kind == REV_FK and rel.field_name:
+        # ``for child in parent.children.all(): child.parent``: Django sets each child's foreign
+        # key back to ``parent`` (the related manager's known related objects, prefetches too)
+        sub = sub | {rel.field_name}
     return DjType(
         QS, rel.target, sub, related=N.short(node), prefetched=attr in base.covered or base.opaque, origin=node, owner_loop=base.loop,
         per_object=base.per_object, opaque=base.opaque,
