@@ -250,6 +250,11 @@ class NestedSerializerWithoutPrefetch(Rule):
         queryset = Book.objects.select_related("author")
         serializer_class = BookSerializer
     ```
+
+    ## Known problems
+    A view whose project base class defines `get_queryset()` (netbox's and nautobot's model
+    viewsets prefetch from the serializer's fields there) is not judged: the base decides what
+    the queryset loads.
     """
 
     code = "QL119"
@@ -317,6 +322,8 @@ class NestedSerializerWithoutPrefetch(Rule):
         cls = ctx.index.classes.get(qual)
         if cls is None:
             return
+        if "get_queryset" not in cls.methods and any("get_queryset" in base.methods for base in ctx.index.mro_classes(cls)[1:]):
+            return  # a project base view builds the queryset (often prefetching from the serializer's fields)
         if "get_queryset" in cls.methods:
             fn = next((s for s in node.body.body if isinstance(s, cst.FunctionDef) and s.name.value == "get_queryset"), None)
             if fn is None:
