@@ -394,3 +394,58 @@ def test_children_of_a_related_manager_know_their_parent():
     # dt.debate is the parent the manager came from (cached); dt.team is one query per child
     got = _found({"app/__init__.py": "", "app/models.py": DEBATE}, ["QL105"])
     assert [line for _, line, _ in got] == [13]
+
+
+def test_a_viewset_whose_project_base_builds_the_queryset_is_not_judged():
+    from rules.django_drf import NestedSerializerWithoutPrefetch as R
+
+    example = {k: v for k, v in R.INVALID[0].items()}
+    api = [k for k in example if k.endswith("api.py")][0]
+    base = dedent(
+        """
+        from rest_framework import viewsets
+        class ProjectModelViewSet(viewsets.ReadOnlyModelViewSet):
+            def get_queryset(self):
+                qs = super().get_queryset()
+                return qs.prefetch_related(*self.serializer_class.prefetch_fields())
+        """
+    )
+    text = example[api].replace("viewsets.ReadOnlyModelViewSet", "ProjectModelViewSet").replace("  # want: QL119", "")
+    text = "from lib.base import ProjectModelViewSet\n" + text
+    files = {"lib/__init__.py": "", **example, "lib/base.py": base, api: text}
+    assert _found(files, ["QL119"]) == []
+    plain = {"lib/__init__.py": "", **example}
+    plain[api] = plain[api].replace("  # want: QL119", "")
+    assert len(_found(plain, ["QL119"])) == 1
+
+
+JOBS = dedent(
+    """
+    from django.db import models
+    class JobQuerySet(models.QuerySet):
+        def runnable(self):
+            return self.filter(enabled=True)
+        def check_perms(self, user, action):
+            return user.is_superuser or action == "view"
+        def _is_ambiguous(self, search):
+            return search.isdigit() and len(search) < 4
+        def search(self, text):
+            if self._is_ambiguous(text):
+                return self.none()
+            return self.filter(name=text)
+    class Job(models.Model):
+        name = models.CharField(max_length=9)
+        enabled = models.BooleanField()
+        objects = JobQuerySet.as_manager()
+    def run(user):
+        if not Job.objects.check_perms(user, "run"):
+            raise PermissionError
+        if Job.objects.runnable():
+            return 1
+    """
+)
+
+
+def test_a_project_queryset_method_that_returns_a_bool_is_not_a_queryset():
+    got = _found({"app/__init__.py": "", "app/models.py": JOBS}, ["QL406"])
+    assert [line for _, line, _ in got] == [20]

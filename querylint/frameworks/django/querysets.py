@@ -194,9 +194,53 @@ def apply_method(t: DjType, method: str, call: cst.Call, ctx: Context) -> Option
         return replace(base, defer=base.defer | fields)
     if method in ("values", "values_list"):
         return DjType(ROWS, t.model, origin=t.origin, related=t.related, prefetched=False, defeated=base.defeated, owner_loop=t.owner_loop)
-    if method in CHAIN or method in graph.queryset_methods:
+    if method in CHAIN:
+        return base
+    if method in graph.queryset_methods:
+        # a project QuerySet/Manager method: a queryset only when one of them returns one
+        # (``check_perms()`` returning a bool, ``_is_ambiguous(s)`` returning ``s.isdigit()``: not)
+        quals = graph.queryset_method_quals.get(method, [])
+        if quals and not any(_returns_queryset(ctx, q) for q in quals):
+            return None
         return base
     return None
+
+
+def _returns_queryset(ctx: Context, qualname: str) -> bool:
+    """Some ``return`` of the function is a queryset, or cannot be read (then assume it is)."""
+    fn = ctx.index.functions.get(qualname)
+    if fn is None:
+        return True
+    if fn.const_returns:
+        return False
+    t = function_returns(ctx, qualname)
+    if t is not None:
+        return t.kind == QS
+    return not _returns_plain_values(ctx, fn)
+
+
+_PLAIN = (cst.Comparison, cst.BooleanOperation, cst.UnaryOperation, cst.SimpleString, cst.Integer, cst.Name, cst.FormattedString, cst.Dict, cst.Tuple)
+
+
+def _returns_plain_values(ctx: Context, fn) -> bool:
+    """Every ``return`` gives a plain value: a comparison, ``a and b``, ``not x``, a literal,
+    ``True``/``False``/``None``, or ``<x>.exists()``/``.count()``."""
+    off = offline(ctx, fn.path)
+    if off is None or fn.qualname not in off.defs:
+        return False
+    values = [n.value for n in N.walk(off.defs[fn.qualname].body, into_functions=False) if isinstance(n, cst.Return)]
+    if not values:
+        return False
+    for v in values:
+        if v is None:
+            continue
+        if isinstance(v, cst.Name) and v.value not in ("True", "False", "None"):
+            return False
+        if isinstance(v, cst.Call) and N.call_name(v) in ("exists", "count", "aggregate", "bool", "len", "isinstance", "hasattr"):
+            continue
+        if not isinstance(v, _PLAIN):
+            return False
+    return True
 
 
 # ---------------------------------------------------------------------------------------- inference
