@@ -123,8 +123,8 @@ class QueryInLoop(Rule):
         loop = per_item_loop(self.ctx)
         if loop is None or runs_only_unbatchable(node, self.ctx):
             return  # DDL / administration per item (a schema per tenant) cannot be one set-based query
-        if statement_varies_per_item(node, loop, self.ctx):
-            return  # a different statement or table per item: nothing to merge
+        if statement_varies_per_item(node, loop, self.ctx) or self._database_per_item(node, loop):
+            return  # a different statement, table or database per item: nothing to merge
         method = N.call_name(node)
         verb = _sql_verb(node)
         target = N.short(node.func)
@@ -140,6 +140,21 @@ class QueryInLoop(Rule):
         else:
             fix = "fetch every row in one set-based query (`WHERE id IN (...)` / `= ANY(...)`) or a join before the loop"
         self.report(node, f"`{target}(...)` runs {article(verb) if verb else 'a database'} statement on every iteration of {where}", fix=fix)
+
+    def _database_per_item(self, node: cst.Call, loop) -> bool:
+        """``for db in databases: db.execute(...)``: the connection (or cursor) is the loop's item
+        or comes from it, so each iteration talks to another database (an attached file, a
+        shard): one query cannot cover them."""
+        recv = N.receiver(node)
+        root = N.root_name(recv) if recv is not None else None
+        if root is None:
+            return False
+        if loop.binds(root):
+            return True
+        b = self.ctx.binding(root, at=node)
+        if b is None or b.value is None or not any(a is loop.node for a in self.ctx.ancestors(b.node)):
+            return False
+        return any(isinstance(n, cst.Name) and loop.binds(n.value) for n in N.walk(b.value))
 
 
 def detect_driver_query(node, ctx: Context) -> Optional[str]:

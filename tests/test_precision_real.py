@@ -449,3 +449,22 @@ JOBS = dedent(
 def test_a_project_queryset_method_that_returns_a_bool_is_not_a_queryset():
     got = _found({"app/__init__.py": "", "app/models.py": JOBS}, ["QL406"])
     assert [line for _, line, _ in got] == [20]
+
+
+def test_a_statement_on_each_items_own_database_is_not_a_query_per_item():
+    code = dedent(
+        """
+        import sqlite3
+        def sizes(paths, names, conn):
+            out = []
+            for path in paths:
+                db = sqlite3.connect(path)
+                out.append(db.execute("SELECT count(*) FROM t").fetchone())
+            for database in names:
+                database.execute("PRAGMA optimize")
+            for name in names:
+                out.append(conn.execute("SELECT id FROM users WHERE name = ?", (name,)).fetchone())
+            return out
+        """
+    )
+    assert [line for _, line, _ in _found({"app/__init__.py": "", "app/db.py": code}, ["QL101"])] == [10]
