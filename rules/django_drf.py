@@ -6,6 +6,7 @@ from typing import Any, Optional, Set, cast
 
 import libcst as cst
 
+from querylint.frameworks.django.models import GFK
 from querylint.frameworks.django.drf import drf_info
 from querylint.frameworks.django.querysets import DjType, is_model_admin, admin_object, infer, view_queryset
 from querylint.frameworks.django.sites import is_loaded, is_store_target, relation_hop, site_of
@@ -205,11 +206,14 @@ class SerializerMethodFieldQuery(Rule):
             path.insert(0, root.attr.value)
             root = root.value
         p = "__".join(path)
+        generic = rel is not None and rel.kind == GFK  # select_related cannot follow a GenericForeignKey
         if self._is_admin():
-            fix = f'add "{p}" to `list_select_related` (or select_related("{p}") in `get_queryset`)'
+            fix = (f'add .prefetch_related("{p}") in the admin\'s `get_queryset`' if generic
+                   else f'add "{p}" to `list_select_related` (or select_related("{p}") in `get_queryset`)')
             where = "row of the admin changelist"
         else:
-            fix = f'add .select_related("{p}") to the queryset of the views using this serializer'
+            loader = "prefetch_related" if generic else "select_related"
+            fix = f'add .{loader}("{p}") to the queryset of the views using this serializer'
             where = f"object `{method}()` serializes"
         self._report_once(node, f"`{N.short(node, 50)}` loads a relation lazily for every {where}", fix, what=(N.code(root), p))
 

@@ -468,3 +468,32 @@ def test_a_statement_on_each_items_own_database_is_not_a_query_per_item():
         """
     )
     assert [line for _, line, _ in _found({"app/__init__.py": "", "app/db.py": code}, ["QL101"])] == [10]
+
+
+def test_a_generic_foreign_key_in_a_serializer_method_is_fixed_with_prefetch_related():
+    models = dedent(
+        """
+        from django.db import models
+        from django.contrib.contenttypes.fields import GenericForeignKey
+        from django.contrib.contenttypes.models import ContentType
+        class Note(models.Model):
+            content_type = models.ForeignKey(ContentType, on_delete=models.CASCADE)
+            object_id = models.IntegerField()
+            owner = GenericForeignKey("content_type", "object_id")
+        """
+    )
+    api = dedent(
+        """
+        from rest_framework import serializers
+        from app.models import Note
+        class NoteSerializer(serializers.ModelSerializer):
+            owner_name = serializers.SerializerMethodField()
+            class Meta:
+                model = Note
+                fields = ["owner_name"]
+            def get_owner_name(self, obj):
+                return str(obj.owner)
+        """
+    )
+    got = lint_files({"app/__init__.py": "", "app/models.py": models, "app/api.py": api}, select=["QL118"]).findings
+    assert got and all("prefetch_related" in f.fix and "select_related" not in f.fix for f in got)
