@@ -24,6 +24,8 @@ LOOP = "def names(cur, ids):\n    for i in ids:\n        cur.execute('SELECT nam
         ("app/management/commands/backfill.py", "command"),
         ("app/cli/people.py", "command"),
         ("scripts/migrate_data.py", "script"),
+        ("setup.py", "script"),
+        ("tenants/setup.py", None),
         ("app/views.py", None),
         ("app/testimonials.py", None),
     ],

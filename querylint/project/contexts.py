@@ -33,7 +33,7 @@ SUPPORT_GLOBS = (
 )
 COMMAND_GLOBS = ("*/management/commands/*.py", "*/cli/*", "cli.py", "*/cli.py", "*/commands/*.py", "manage.py")
 SCRIPT_GLOBS = (
-    "*/scripts/*", "scripts/*", "*/bin/*", "bin/*", "*/tools/*", "tools/*", "*/contrib/scripts/*", "setup.py",
+    "*/scripts/*", "scripts/*", "*/bin/*", "bin/*", "*/tools/*", "tools/*", "*/contrib/scripts/*",
     "*/db/fixes/*", "*/data_fixes/*", "*/backfills/*",
 )
 
@@ -44,8 +44,8 @@ def path_context(relpath: str, config: Config) -> Optional[str]:
         return "test"
     if any(path_matches(relpath, g) for g in COMMAND_GLOBS):
         return "command"
-    if any(path_matches(relpath, g) for g in SCRIPT_GLOBS):
-        return "script"
+    if relpath == "setup.py" or any(path_matches(relpath, g) for g in SCRIPT_GLOBS):
+        return "script"  # the packaging ``setup.py`` at the root (``tenants/setup.py`` is a module)
     return None
 
 
