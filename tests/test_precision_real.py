@@ -497,3 +497,22 @@ def test_a_generic_foreign_key_in_a_serializer_method_is_fixed_with_prefetch_rel
     )
     got = lint_files({"app/__init__.py": "", "app/models.py": models, "app/api.py": api}, select=["QL118"]).findings
     assert got and all("prefetch_related" in f.fix and "select_related" not in f.fix for f in got)
+
+
+def test_a_read_guarded_by_the_prefetch_cache_is_not_an_n_plus_one():
+    models = dedent(
+        """
+        from django.db import models
+        class Team(models.Model):
+            name = models.CharField(max_length=9)
+        class Member(models.Model):
+            team = models.ForeignKey(Team, on_delete=models.CASCADE)
+        class Org(models.Model):
+            name = models.CharField(max_length=9)
+            def team_names(self, members):
+                if "team" in getattr(self, "_prefetched_objects_cache", {}):
+                    return [m.team.name for m in Member.objects.all()]
+                return [m.team.name for m in Member.objects.all()]
+        """
+    )
+    assert [line for _, line, _ in _found({"app/__init__.py": "", "app/models.py": models}, ["QL105"])] == [11]

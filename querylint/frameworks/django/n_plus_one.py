@@ -43,7 +43,7 @@ def loop_site(node: cst.CSTNode, ctx: Context) -> Optional[Tuple[str, object, Si
 
     def compute():
         site = site_of(node, ctx)
-        if site is None:
+        if site is None or under_prefetch_guard(node, ctx):
             return None
         loop = per_item_loop(ctx) or _rows_loop(site, ctx)
         if loop is None or not repeats_per_iteration(site.node, loop, ctx):
@@ -100,6 +100,17 @@ def _loop_writes_model(loop, t, ctx: Context) -> bool:
         return False
 
     return ctx.memo(("dj-loop-writes", id(loop.node), model), compute)
+
+
+def under_prefetch_guard(node: cst.CSTNode, ctx: Context) -> bool:
+    """Inside ``if "teams" in getattr(self, "_prefetched_objects_cache", {}):`` (or a ``try`` on
+    it): the code itself checks that the relation is prefetched before reading it."""
+    for anc in ctx.ancestors(node):
+        if isinstance(anc, (cst.If, cst.IfExp)) and "_prefetched_objects_cache" in N.code(anc.test):
+            return True
+        if isinstance(anc, (cst.FunctionDef, cst.ClassDef)):
+            return False
+    return False
 
 
 def _random_pick(expr: cst.CSTNode) -> bool:
@@ -366,7 +377,7 @@ def lazy_chain(node: cst.Attribute, ctx: Context):
             return None
         base, model, name = hop
         rel = model.relation(name)
-        if is_loaded(base, name, rel):
+        if is_loaded(base, name, rel) or under_prefetch_guard(node, ctx):
             return None
         loop = per_item_loop_of(base, ctx)
         if loop is None:
