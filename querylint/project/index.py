@@ -255,6 +255,10 @@ class ProjectIndex:
                     queue.append(callee)
         return paths
 
+    def callers_of(self, qualname: str) -> Tuple[str, ...]:
+        """Project functions whose calls reach ``qualname`` (the reverse of :meth:`callees`)."""
+        return self.derived("callers", _callers_of).get(qualname, ())
+
     def constant_param(self, qualname: str, param: str) -> bool:
         """Every call site of the function in the project passes a literal or an integer for
         ``param`` (and there is at least one)."""
@@ -263,9 +267,8 @@ class ProjectIndex:
             return False
         index = fn.params.index(param)
         bound = fn.cls is not None and fn.params[:1] in (("self",), ("cls",))
-        callers = self.derived("callers", _callers_of)
         total = constant = 0
-        for cq in callers.get(qualname, ()):
+        for cq in self.callers_of(qualname):
             caller = self.functions[cq]
             if not any(hit is not None and hit.qualname == qualname for hit in (self.resolve_function(t, caller) for t, _, _ in caller.call_consts)):
                 return False  # a call this module did not record (another package's name for it): unknown

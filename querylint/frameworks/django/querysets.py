@@ -379,7 +379,7 @@ def infer_iterable(expr, ctx: Context) -> Optional[DjType]:
     t = param_from_callers(ctx, frame.facts, params.index(expr.value), expr.value)
     if t is not None:
         return t
-    if ctx.index.derived("django-callers", _callers).get(frame.facts.qualname):
+    if ctx.index.callers_of(frame.facts.qualname):
         return None  # callers pass something else (a list, an unknown value): stay silent
     return named_like_queryset(expr, ctx)
 
@@ -414,14 +414,6 @@ def named_like_queryset(expr: cst.Name, ctx: Context) -> Optional[DjType]:
     return DjType(QS, hits[0].qualname, named_only=True)
 
 
-def _callers(index) -> Dict[str, List[str]]:
-    out: Dict[str, List[str]] = {}
-    for q in index.functions:
-        for callee in index.callees(q):
-            out.setdefault(callee, []).append(q)
-    return out
-
-
 def param_from_callers(ctx: Context, fn, position: int, name: str) -> Optional[DjType]:
     """The queryset every call site in the project passes for a parameter (None unless all agree)."""
     index = ctx.index
@@ -432,7 +424,7 @@ def param_from_callers(ctx: Context, fn, position: int, name: str) -> Optional[D
     store[key] = None
     if _DEPTH[0] > 4:
         return None
-    callers = index.derived("django-callers", _callers).get(fn.qualname, [])
+    callers = index.callers_of(fn.qualname)
     if not callers or len(callers) > 20:
         return None
     is_method = fn.cls is not None and fn.params[:1] in (("self",), ("cls",))
