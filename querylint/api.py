@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple, Ty
 
 from querylint import __version__
 from querylint.project.contexts import shown
-from querylint.run.config import Config, ConfigError
+from querylint.run.config import Config, ConfigError, is_project_root
 from querylint.run.cache import Cache, digest, facts_digest, settings_digest
 from querylint.run.discovery import rel_real, resolve_path, discover, display_path
 from querylint.engine import UNUSED_SUPPRESSION, FileResult
@@ -203,7 +203,11 @@ def _entries(paths, config: Config, root: Path, cwd: Path, targets: List[Path], 
     index_files = list(targets)
     walked_root = any(Path(p).is_dir() and resolve_path(Path(p)) == root for p in paths)
     if not walked_root and all(_under(p, root) for p in target_keys):
-        project_files, _ = discover([root], config, root, real)
+        # a root without a project marker is only the common ancestor of the paths (``/`` for a
+        # stdlib package and a temporary folder): then index the folder of each given file (its
+        # models and helpers), never everything under the ancestor
+        around = [root] if is_project_root(root) else sorted({Path(p).parent for p in paths if not Path(p).is_dir()})
+        project_files, _ = discover(around, config, root, real) if around else ([], [])
         for p in project_files:
             if real[p] not in target_keys:
                 index_files.append(p)

@@ -301,3 +301,31 @@ def test_enclosing_name_and_normalise():
     assert enclosing_name(lines, 9) == ""
     assert enclosing_name(lines, 1) == ""
     assert normalise("            run(  a,   b )") == "run( a, b )"
+
+
+def test_paths_under_no_project_index_only_themselves(tmp_path, monkeypatch):
+    """Folders that share no project marker: the index covers the given paths, never their
+    common ancestor (``/`` for a stdlib package and a temporary folder)."""
+    import querylint.api as api
+    from querylint.run.config import Config
+
+    for name in ("a", "b", "c"):
+        (tmp_path / name).mkdir()
+        (tmp_path / name / "m.py").write_text("def f(cur, ids):\n    for i in ids:\n        cur.execute('SELECT 1 WHERE 1 = %s', (i,))\n")
+    walked = []
+    real_discover = api.discover
+
+    def spy(paths, *args, **kwargs):
+        walked.append([str(p) for p in paths])
+        return real_discover(paths, *args, **kwargs)
+
+    monkeypatch.setattr(api, "discover", spy)
+    given = [tmp_path / "a" / "m.py", tmp_path / "b" / "m.py"]
+    result = api.lint_paths(given, Config(), tmp_path)
+    assert [str(tmp_path)] not in walked
+    assert walked[-1] == [str(tmp_path / "a"), str(tmp_path / "b")]  # each given file's own folder
+    assert sorted(Path(f.path).parent.name for f in result.findings) == ["a", "b"]
+    (tmp_path / "pyproject.toml").write_text("")
+    walked.clear()
+    api.lint_paths(given, Config(), tmp_path)
+    assert [str(tmp_path)] in walked  # a real project: its other files join the index

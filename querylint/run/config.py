@@ -246,6 +246,11 @@ def merge_cli(config: Config, **overrides: Any) -> Config:
 ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
 
 
+def is_project_root(folder: Path) -> bool:
+    """The folder holds a project marker (``pyproject.toml``, ``setup.cfg``, ``setup.py``, ``.git``)."""
+    return any((folder / marker).exists() for marker in ROOT_MARKERS)
+
+
 def find_project_root(paths: Iterable[Path]) -> Path:
     """The nearest folder above the common ancestor of ``paths`` holding a root marker."""
     resolved = [_resolve(p) for p in paths] or [Path.cwd().resolve()]
@@ -253,7 +258,7 @@ def find_project_root(paths: Iterable[Path]) -> Path:
     if common.is_file():
         common = common.parent
     for folder in [common, *common.parents]:
-        if any((folder / marker).exists() for marker in ROOT_MARKERS):
+        if is_project_root(folder):
             return folder
     return common
 
