@@ -239,8 +239,12 @@ class ProjectIndex:
         self._callees[qualname] = result
         return result
 
-    def reachable_from(self, entries: Iterable[str]) -> Dict[str, Tuple[str, ...]]:
-        """Every function reachable from ``entries`` → the call path from its entry (breadth first)."""
+    def reachable_from(
+        self, entries: Iterable[str], callees: Optional[Callable[[str], Iterable[str]]] = None
+    ) -> Dict[str, Tuple[str, ...]]:
+        """Every function reachable from ``entries`` → the call path from its entry (breadth
+        first), over :meth:`callees` or the edges ``callees`` gives."""
+        edges = callees or self.callees
         paths: Dict[str, Tuple[str, ...]] = {}
         queue: Deque[str] = deque()
         for e in entries:
@@ -249,7 +253,7 @@ class ProjectIndex:
                 queue.append(e)
         while queue:
             current = queue.popleft()
-            for callee in self.callees(current):
+            for callee in edges(current):
                 if callee not in paths:
                     paths[callee] = paths[current] + (callee,)
                     queue.append(callee)

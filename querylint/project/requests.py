@@ -29,8 +29,7 @@ per request). Routes registered as statements (``app.add_url_rule(..., view_func
 """
 from __future__ import annotations
 
-from collections import deque
-from typing import Deque, Dict, FrozenSet, Iterable, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, Optional, Set, Tuple
 
 from querylint.run.config import Config
 from querylint.project.contexts import path_context
@@ -415,27 +414,10 @@ def request_paths(index: ProjectIndex, config: Config) -> Dict[str, Tuple[str, T
 
     def compute(ix: ProjectIndex):
         entries = entry_points(ix, config)
-        reach = _reachable(ix, sorted(entries))
+        reach = ix.reachable_from(sorted(entries), lambda q: _callees(ix, q))  # plus ``Class()`` → ``__init__``
         return {q: (entries[path[0]], path) for q, path in reach.items()}
 
     return index.derived("request_paths", compute)
-
-
-def _reachable(ix: ProjectIndex, entries) -> Dict[str, Tuple[str, ...]]:
-    """Breadth-first over the call graph, plus ``Class()`` → ``Class.__init__`` edges."""
-    paths: Dict[str, Tuple[str, ...]] = {}
-    queue: Deque[str] = deque()
-    for e in entries:
-        if e in ix.functions and e not in paths:
-            paths[e] = (e,)
-            queue.append(e)
-    while queue:
-        current = queue.popleft()
-        for callee in _callees(ix, current):
-            if callee not in paths:
-                paths[callee] = paths[current] + (callee,)
-                queue.append(callee)
-    return paths
 
 
 def _callees(ix: ProjectIndex, qualname: str) -> Tuple[str, ...]:
