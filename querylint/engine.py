@@ -300,7 +300,7 @@ def _finding(rep, span: Span, codes, pf: ParsedFile, ctx: Context) -> Finding:
             message = f"{message} (per request: {entry}{via})"
     return Finding(
         pf.display, span, rep.rule.code, rep.rule.name, severity, message, None, rep.notes, codes[1:], rep.fix,
-        cap(_scaled(rep, ctx), context, rep.rule.released_at_exit, rep.rule.loop_scaled), context,
+        cap(_scaled(rep, ctx), context, rep.rule.released_at_exit), context,
     )
 
 

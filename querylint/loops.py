@@ -246,10 +246,28 @@ _SMALL_METHODS = frozenset({"items", "keys", "finditer", "findall", "split", "sp
 _SMALL_ATTRS = frozenset({"sorted_tables", "relationships", "columns", "fields", "choices", "argv", "tables"})
 
 
+# As large as what they are called on: small for a literal or a setting, unknown for a parameter.
+_SIZED_BY_RECEIVER = frozenset({"split", "splitlines", "finditer", "findall", "items", "keys"})
+
+
+def _parameter(node: cst.BaseExpression, loop: Loop, ctx: Context) -> bool:
+    """``node`` names a parameter of the function: text or a mapping that arrives from outside (a
+    handler's ``ids: str``, a ``counts`` dict) may hold any number of parts."""
+    if not isinstance(node, cst.Name):
+        return False
+    for anc in ctx.ancestors(loop.node):
+        if isinstance(anc, (cst.FunctionDef, cst.Lambda)):
+            params = anc.params
+            every = [*params.posonly_params, *params.params, *params.kwonly_params]
+            return any(p.name.value == node.value for p in every)
+    return False
+
+
 def small_collection(loop: Loop, ctx: Context) -> bool:
     """The loop runs over a small bounded collection: a dict's ``.items()``/``.keys()``, keyword
     arguments, a string's ``split()`` or regex matches, a model's fields or a metadata's tables.
-    (A parameter or a query stays "unknown size": it may be every row of a table.)"""
+    (A parameter or a query stays "unknown size": it may be every row of a table; so do the parts
+    of a parameter's text and the items of a parameter's mapping, bar ``kwargs``/``options``.)"""
     it = loop.iter
     if it is None:
         return False
@@ -258,15 +276,16 @@ def small_collection(loop: Loop, ctx: Context) -> bool:
     if isinstance(it, cst.Call) and isinstance(it.func, cst.Attribute):
         name = it.func.attr.value
         if name in _SMALL_METHODS:
-            return True
+            receiver = it.func.value
+            is_param = isinstance(receiver, cst.Name) and receiver.value not in ("kwargs", "options", "params") and _parameter(receiver, loop, ctx)
+            return not (name in _SIZED_BY_RECEIVER and is_param)
         return name == "values" and isinstance(it.func.value, cst.Name) and it.func.value.value in ("kwargs", "options", "params")
     if isinstance(it, cst.Attribute):
         return it.attr.value in _SMALL_ATTRS
     if isinstance(it, cst.Subscript) and isinstance(it.value, cst.Name) and it.value.value in ("options", "kwargs"):
         return True  # a command's ``options["slugs"]``: what one person typed
     if isinstance(it, cst.Name):
-        b = ctx.binding(it.value, at=loop.node)
-        return it.value in ("kwargs", "options") and b is not None and b.kind == "param"
+        return it.value in ("kwargs", "options") and _parameter(it, loop, ctx)
     return False
 
 

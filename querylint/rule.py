@@ -40,6 +40,9 @@ class Rule:
     # The finding's cost grows with the loop it is in: over a small bounded collection (a dict's
     # items, keyword arguments, a model's fields) it is one step less sure (loops.small_collection).
     loop_scaled: ClassVar[bool] = False
+    # The fix is a loader option on the query (``select_related``, ``joinedload``): it costs a
+    # word whatever else the loop does, so slow external work per item does not make it less sure.
+    cheap_fix: ClassVar[bool] = False
     # a leak the end of the process repairs: in a one-off command or script it is left out by default
     released_at_exit: ClassVar[bool] = False
     # Codes of rules whose finding on the same node this rule's finding replaces (one problem,
@@ -92,8 +95,8 @@ class Rule:
         ``variant``: the alias code of the variant that found it (a merged rule's per-ORM code,
         e.g. ``"QL120"`` for SQLAlchemy's query in a loop); the finding then also answers to it.
         ``confidence``: ``"high"``, or ``"medium"`` / ``"low"`` when the evidence is weak (the
-        default output shows medium and above; test and seed code is capped at low)."""
-        if self.loop_scaled and confidence != "low" and self.ctx.loop is not None:
+        default output shows high only; test and seed code is capped at low)."""
+        if self.loop_scaled and not self.cheap_fix and confidence != "low" and self.ctx.loop is not None:
             confidence = self._beside_external_work(confidence)
         self.ctx.report(self, node, message, severity, notes, variant, fix, confidence)
 

@@ -42,6 +42,7 @@ class RelatedManagerInLoop(SiteChecks, Rule):
     per_request_escalation = True
     loop_scaled = True
     name = "related-manager-in-loop"
+    cheap_fix = True
     VALID = [
         {
             "lib/models.py": dedent(
@@ -128,6 +129,7 @@ class PrefetchDefeatedInLoop(SiteChecks, Rule):
     per_request_escalation = True
     loop_scaled = True
     name = "prefetch-defeated-in-loop"
+    cheap_fix = True
     VALID = [
         {
             "shop/models.py": dedent(
@@ -268,6 +270,7 @@ class DeferredFieldInLoop(Rule):
     per_request_escalation = True
     loop_scaled = True
     name = "deferred-field-in-loop"
+    cheap_fix = True
     VALID = [
         {
             "acc/models.py": "from django.db import models\nclass Member(models.Model):\n    email = models.CharField(max_length=9)\n    nick = models.CharField(max_length=9)\n",

@@ -184,6 +184,7 @@ class LazyRelationInLoop(_PatternRule):
 
     code = "QL105"
     name = "lazy-relation-in-loop"
+    cheap_fix = True
     pattern = LAZY_RELATION
 
 

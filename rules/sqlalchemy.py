@@ -47,6 +47,7 @@ class SqlalchemyRaiseloadAccess(Rule):
     per_request_escalation = True
     loop_scaled = True
     name = "sqlalchemy-raiseload-access"
+    cheap_fix = True
     VALID = [
         dedent(
             """
@@ -113,6 +114,7 @@ class SqlalchemyDynamicRelationshipInLoop(Rule):
     per_request_escalation = True
     loop_scaled = True
     name = "sqlalchemy-dynamic-relationship-in-loop"
+    cheap_fix = True
     VALID = [
         dedent(
             """

@@ -73,7 +73,8 @@ def test_commands_are_medium_and_views_are_request():
         "    for i in ids:\n        cur.execute('SELECT name FROM users WHERE id = %s', (i,))\n"
     )
     files = {"app/__init__.py": "", "app/management/commands/backfill.py": LOOP, "app/views.py": view}
-    got = lint_files(files, select=["QL101"])
+    assert [f.path for f in lint_files(files, select=["QL101"]).findings] == ["app/views.py"]
+    got = lint_files(files, select=["QL101"], settings={"min-confidence": "medium"})
     assert sorted((f.path, f.context, f.confidence) for f in got.findings) == [
         ("app/management/commands/backfill.py", "command", "medium"),
         ("app/views.py", "request", "high"),
@@ -83,7 +84,9 @@ def test_commands_are_medium_and_views_are_request():
 def test_every_format_carries_confidence_and_context():
     from querylint.report.reporters import format_github, format_gitlab, format_json, format_sarif
 
-    result = lint_files({"app/__init__.py": "", "app/management/commands/backfill.py": LOOP}, select=["QL101"])
+    result = lint_files(
+        {"app/__init__.py": "", "app/management/commands/backfill.py": LOOP}, select=["QL101"], settings={"min-confidence": "medium"}
+    )
     (f,) = json.loads(format_json(result))["findings"]
     assert (f["confidence"], f["context"]) == ("medium", "command")
     (res,) = json.loads(format_sarif(result))["runs"][0]["results"]
@@ -95,7 +98,7 @@ def test_every_format_carries_confidence_and_context():
 
 SMALL = (
     "def sync(cur, mapping, ids):\n"
-    "    for key, value in mapping.items():\n"
+    "    for key, value in read_config().items():\n"
     "        cur.execute('UPDATE settings SET value = %s WHERE key = %s', (value, key))\n"
     "    for i in ids:\n"
     "        cur.execute('SELECT name FROM users WHERE id = %s', (i,))\n"
@@ -112,7 +115,25 @@ def test_a_command_over_a_small_collection_is_left_out_and_over_unknown_data_is_
     everything = lint_files(files, select=["QL101"], settings={"min-confidence": "low"})
     assert sorted((f.span.line, f.confidence, f.context) for f in everything.findings) == [(3, "low", "command"), (5, "medium", "command")]
     default = lint_files(files, select=["QL101"])
-    assert [f.span.line for f in default.findings] == [5] and default.hidden == 1
+    assert default.findings == [] and default.hidden == 2
+    medium = lint_files(files, select=["QL101"], settings={"min-confidence": "medium"})
+    assert [f.span.line for f in medium.findings] == [5] and medium.hidden == 1
+
+
+def test_the_parts_of_a_parameters_text_or_mapping_are_not_a_small_collection():
+    src = (
+        "def totals(cur, ids: str, counts, **kwargs):\n"
+        "    for cid in ids.split(','):\n"
+        "        cur.execute('SELECT name FROM users WHERE id = %s', (cid,))\n"
+        "    for key, n in counts.items():\n"
+        "        cur.execute('UPDATE stock SET n = %s WHERE key = %s', (n, key))\n"
+        "    for key, value in kwargs.items():\n"
+        "        cur.execute('UPDATE settings SET value = %s WHERE key = %s', (value, key))\n"
+        "    for part in 'a,b'.split(','):\n"
+        "        cur.execute('SELECT name FROM users WHERE id = %s', (part,))\n"
+    )
+    got = lint_files({"app/__init__.py": "", "app/sync.py": src}, select=["QL101"], settings={"min-confidence": "low"})
+    assert sorted((f.span.line, f.confidence) for f in got.findings) == [(3, "high"), (5, "high"), (7, "medium"), (9, "medium")]
 
 
 def test_a_django_cursor_left_open_is_low_confidence():
@@ -214,7 +235,9 @@ def test_a_helper_production_code_hands_out_as_an_attribute_stays_production():
     assert [(f.path, f.context) for f in got.findings] == [("app/demo.py", "unknown")]
 
 
-def test_queries_per_item_in_a_task_are_one_step_less_sure_connections_are_not():
-    assert cap("high", "task", per_item=True) == "medium"
+def test_a_task_keeps_the_rules_confidence_a_command_is_one_step_less():
     assert cap("high", "task") == "high"
-    assert cap("high", "request", per_item=True) == "high"
+    assert cap("high", "request") == "high"
+    assert cap("high", "command") == "medium"
+    assert cap("high", "command", released_at_exit=True) == "low"
+    assert cap("high", "test") == "low"

@@ -149,6 +149,18 @@ def test_a_query_beside_per_item_external_work_is_one_step_less_sure():
     assert sorted((f.line, f.confidence) for f in got) == [(5, "medium"), (9, "medium"), (13, "high")]
 
 
+def test_a_lazy_relation_beside_external_work_keeps_its_confidence_the_fix_is_one_word():
+    models = ITEM + "class Line(models.Model):\n    item = models.ForeignKey(Item, on_delete=models.CASCADE)\n"
+    src = (
+        "import requests\nfrom app.models import Line\n"
+        "def notify():\n"
+        "    for line in Line.objects.all():\n"
+        "        requests.post('https://hooks.example.com', json={'name': line.item.name})\n"
+    )
+    got = lint_files({"app/__init__.py": "", "app/models.py": models, "app/notify.py": src}, select=["QL105"]).findings
+    assert [(f.line, f.confidence) for f in got] == [(5, "high")]
+
+
 def test_a_route_returning_one_object_loads_its_relations_once():
     from rules.sqlalchemy import ORDER_CUSTOMER_MODELS, SqlalchemyLazyLoadInResponseModel
 

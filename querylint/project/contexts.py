@@ -11,8 +11,9 @@ its evidence is weak, and an N+1 over a small bounded collection (a dict's items
 arguments, a string's matches, a model's fields) or beside slow external work per item is one
 step less sure; test and seed code (and, in an application, what only tests call) is
 ``low`` (not a production path); a command or script is one step less sure (so a one-off
-command over a small collection is ``low``, over a whole table ``medium``). The default output shows ``medium`` and above
-(``min-confidence`` in the config, ``--min-confidence`` on the command line).
+command over a small collection is ``low``, over a whole table ``medium``). The default output
+shows ``high`` only (``min-confidence`` in the config, ``--min-confidence`` on the command
+line): what is worth acting on.
 
 Pure: no I/O, no rule imports.
 """
@@ -73,19 +74,16 @@ def lower(confidence: str) -> str:
     return CONFIDENCES[max(0, CONFIDENCES.index(confidence) - 1)]
 
 
-def cap(confidence: str, context: str, released_at_exit: bool = False, per_item: bool = False) -> str:
+def cap(confidence: str, context: str, released_at_exit: bool = False) -> str:
     """The rule's confidence, adjusted for where the code runs: test and seed code is ``low``; a
-    command or script is one step less (a one-off run over a small collection is not worth
-    anyone's time; over a whole table it still shows, as ``medium``), and ``low`` for a leak the
-    end of the process repairs (a connection a command never closes). Queries per item
-    (``per_item``: the N+1 rules) in a background task are one step less too: no one waits on
-    a job (its connections still count: a worker lives long and shares the pool)."""
+    command or script is one step less (a one-off run: shown with ``--min-confidence medium``),
+    and ``low`` for a leak the end of the process repairs (a connection a command never closes).
+    A background task keeps the rule's confidence: its queries per row load the same database
+    that serves the requests, and real projects fix them."""
     if context == "test" or (released_at_exit and context in ("command", "script")):
         return "low"
     if context in ("command", "script"):
         return lower(confidence)
-    if context == "task" and per_item:
-        return lower(confidence)  # queries per item in a background job: no one waits on it
     return confidence
 
 

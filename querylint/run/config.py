@@ -63,7 +63,7 @@ class Config:
     # reporting
     report_unused_suppressions: bool = False
     # findings below this confidence are left out of the output (querylint/project/contexts.py)
-    min_confidence: str = "medium"
+    min_confidence: str = "high"
     # where the config came from (for messages); not a key
     source: Optional[str] = field(default=None, compare=False)
     root: Optional[str] = field(default=None, compare=False)
