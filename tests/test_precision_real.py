@@ -269,6 +269,48 @@ def test_a_member_reading_a_relation_already_read_in_the_iteration_adds_no_query
     assert ("app/report.py", 5, "QL106") not in got
 
 
+PROJECT_GROUPS = dedent(
+    """
+    from sqlalchemy import ForeignKey
+    from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+    class Base(DeclarativeBase):
+        pass
+    class Group(Base):
+        __tablename__ = "groups"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        project_id: Mapped[int] = mapped_column(ForeignKey("projects.id"))
+        access: Mapped[str]
+    class Project(Base):
+        __tablename__ = "projects"
+        id: Mapped[int] = mapped_column(primary_key=True)
+        groups: Mapped[list[Group]] = relationship()
+        @property
+        def groups_by_access(self):
+            out = {}
+            for group in self.groups:
+                out.setdefault(group.access, []).append(group)
+            return out
+    """
+)
+
+
+def test_a_member_read_twice_in_the_iteration_is_one_finding():
+    code = dedent(
+        """
+        from sqlalchemy import select
+        from app.models import Project
+        def dashboard(session):
+            rows = []
+            for repo in session.scalars(select(Project)):
+                for access in repo.groups_by_access:
+                    rows.append((access, len(repo.groups_by_access[access])))
+            return rows
+        """
+    )
+    files = {"app/__init__.py": "", "app/models.py": PROJECT_GROUPS, "app/views.py": code}
+    assert _found(files, ["QL106"]) == [("app/views.py", 6, "QL106")]
+
+
 FINDINGS = dedent(
     """
     from django.db import models
@@ -528,3 +570,25 @@ def test_a_read_guarded_by_the_prefetch_cache_is_not_an_n_plus_one():
         """
     )
     assert [line for _, line, _ in _found({"app/__init__.py": "", "app/models.py": models}, ["QL105"])] == [11]
+
+
+def test_a_relation_read_only_while_building_the_raised_error_runs_once():
+    models = dedent(
+        """
+        from django.db import models
+        class Version(models.Model):
+            name = models.CharField(max_length=9)
+        class Image(models.Model):
+            version = models.ForeignKey(Version, on_delete=models.CASCADE)
+            default = models.BooleanField()
+        class Device(models.Model):
+            images = models.ManyToManyField(Image)
+            def clean(self):
+                for image in self.images.all():
+                    if not image.default:
+                        raise ValueError(f"bad {image.version}")
+            def names(self):
+                return [image.version.name for image in self.images.all()]
+        """
+    )
+    assert _found({"app/__init__.py": "", "app/models.py": models}, ["QL105"]) == [("app/models.py", 14, "QL105")]

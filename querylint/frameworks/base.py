@@ -70,8 +70,9 @@ def loaded_earlier_in_iteration(ctx: "Context", attr: cst.Attribute, path: Tuple
     """``order.user`` read on line 27 and ``order.email`` (a property reading ``self.user``)
     on line 28 of the same iteration: the relation is loaded and cached on the object by
     then (the first read is the one to report), when the member's query is that relation of
-    ``self`` and every hop is a method of the same class."""
-    last = path[-1]
+    ``self`` and every hop is a method of the same class. The same holds for a second read of
+    the member itself (``repo.groups`` on lines 222 and 223): one problem, one finding."""
+    last = path[-1].split(" ", 1)[0]  # "self.groups (lazy load of Project.groups)"
     if not (last.startswith("self.") and last[5:].isidentifier()):
         return False
     classes = {ctx.index.functions[q].cls for q in path[:-1] if q in ctx.index.functions}
@@ -85,7 +86,7 @@ def loaded_earlier_in_iteration(ctx: "Context", attr: cst.Attribute, path: Tuple
     for n in N.walk(body, into_functions=False):
         if n is report_node:
             return False
-        if isinstance(n, cst.Attribute) and n.attr.value == rel and N.code(n.value) == owner:
+        if isinstance(n, cst.Attribute) and n.attr.value in (rel, attr.attr.value) and N.code(n.value) == owner:
             return True
     return False
 

@@ -16,7 +16,7 @@ from querylint.frameworks.django.querysets import (
     CACHE_SERVED, DEFEATING, INST, INSTANCE_READS, INSTANCE_WRITES, QS, READS, ROWS, WRITES, DjType,
     graph_of, infer,
 )
-from querylint.loops import batch_by_name_only, classify_loop
+from querylint.loops import batch_by_name_only, classify_loop, repeats_per_iteration
 if TYPE_CHECKING:  # pragma: no cover
     from querylint.context import Context
 
@@ -198,11 +198,14 @@ def loop_ids(ctx: Context) -> List[int]:
 
 
 def per_item_loop_of(t: DjType, ctx: Context):
-    """The enclosing per-item loop whose iteration bound the instance ``t``."""
+    """The enclosing per-item loop whose iteration bound the instance ``t``, when the current
+    node runs on every iteration (not only while building the error it raises)."""
     if t is None or t.loop is None:
         return None
     for l in reversed(ctx.loops):
         if id(l.node) == t.loop:
+            if ctx.node is not None and not repeats_per_iteration(ctx.node, l, ctx):
+                return None
             # ``for order in page``: the loop bound a model instance, which outweighs a batch-like name
             return l if classify_loop(l, ctx) == "items" or batch_by_name_only(l, ctx) else None
     return None
