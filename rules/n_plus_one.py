@@ -137,7 +137,10 @@ class WriteInLoop(_PatternRule):
     `session.execute(insert(Model), rows)`; peewee: `insert_many()`; Tortoise: `bulk_create()`).
 
     ## Known problems
-    A write that runs at most once (followed by `break` or `return`) is not reported.
+    A write that runs at most once (followed by `break` or `return`) is not reported. A Django
+    write whose batch form would skip what the model does per row (a `save()`/`delete()` the
+    project overrides, the files of a `FileField`) is `medium` confidence, shown with
+    `--min-confidence medium`.
 
     Replaces the per-ORM codes `QL111` (Django), `QL121` (SQLAlchemy), `QL131` (peewee) and
     `QL136` (Tortoise), which keep working as aliases.

@@ -592,3 +592,37 @@ def test_a_relation_read_only_while_building_the_raised_error_runs_once():
         """
     )
     assert _found({"app/__init__.py": "", "app/models.py": models}, ["QL105"]) == [("app/models.py", 14, "QL105")]
+
+
+def test_a_write_whose_batch_form_skips_the_models_own_save_delete_or_files_is_medium():
+    models = dedent(
+        """
+        from django.db import models
+        class Answer(models.Model):
+            upload = models.FileField()
+        class Tag(models.Model):
+            name = models.CharField(max_length=9)
+            def save(self, *args, **kwargs):
+                self.name = self.name.lower()
+                super().save(*args, **kwargs)
+        class Plain(models.Model):
+            name = models.CharField(max_length=9)
+        """
+    )
+    jobs = dedent(
+        """
+        from app.models import Answer, Tag, Plain
+        def clean(user):
+            for answer in Answer.objects.filter(owner=user):
+                answer.delete()
+            for name in user.names:
+                Tag.objects.create(name=name)
+            for name in user.names:
+                Plain.objects.create(name=name)
+            for p in Plain.objects.filter(owner=user):
+                p.delete()
+        """
+    )
+    files = {"app/__init__.py": "", "app/models.py": models, "app/jobs.py": jobs}
+    got = lint_files(files, select=["QL104"], settings={"min-confidence": "low"}).findings
+    assert [(f.line, f.confidence) for f in got] == [(4, "medium"), (6, "medium"), (8, "high"), (10, "high")]

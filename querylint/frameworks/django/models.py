@@ -72,6 +72,11 @@ class ModelInfo:
     members: Dict[str, str] = field(default_factory=dict)  # method/property name -> function qualname
     properties: Set[str] = field(default_factory=set)  # names read as attributes (@property/@cached_property)
     unique_fields: Set[str] = field(default_factory=lambda: {"pk", "id"})  # ``unique=True`` fields, one-to-ones, the key
+    file_fields: Set[str] = field(default_factory=set)  # FileField / ImageField: deleting a row leaves a file behind
+
+    def overrides(self, method: str) -> bool:
+        """The project defines ``method`` (``save``, ``delete``) on this model or a base of it."""
+        return method in self.members
 
     def relation(self, name: str) -> Optional[Relation]:
         return self.relations.get(name)
@@ -277,6 +282,8 @@ def _read_members(info: ModelInfo, cls: ClassFacts, model_classes: Dict[str, Cla
                     info.unique_fields |= {a.name, f"{a.name}_id"}
             elif _is_any_field(func):
                 info.fields.add(a.name)
+                if _last(func).endswith(("FileField", "ImageField")):
+                    info.file_fields.add(a.name)
                 if unique:
                     info.unique_fields.add(a.name)
             elif _is_manager_call(func, index, c.module):

@@ -170,9 +170,11 @@ if TYPE_CHECKING:  # pragma: no cover
         @property
         def code(self) -> str: ...
 
-        def report(self, node: cst.CSTNode, message: str, *, fix: Optional[str] = None) -> None: ...
+        def report(self, node: cst.CSTNode, message: str, *, fix: Optional[str] = None, confidence: str = "high") -> None: ...
 
         def message(self, loop: Any, site: Site) -> Tuple[str, str]: ...
+
+        def confidence(self, site: Site) -> str: ...
 
 
 class SiteChecks:
@@ -190,7 +192,11 @@ class SiteChecks:
             return
         _code, loop, site = hit
         message, fix = self.message(loop, site)
-        self.report(site.node, message, fix=fix)
+        self.report(site.node, message, fix=fix, confidence=self.confidence(site))
+
+    def confidence(self, site: Site) -> str:
+        """How sure the finding is (a subclass may know the write is deliberate)."""
+        return "high"
 
     visit_Call = _check
     visit_Name = _check
@@ -302,8 +308,10 @@ class OrmWriteInLoop(SiteChecks, Detector):
     or collect the instances and call `bulk_update(objs, ["price"])` / `bulk_create(objs)` once.
 
     ## Known problems
-    Per-row writes that are deliberate (signals, `save()` side effects, at-least-once
-    processing) are reported too; suppress them with a reason.
+    A write whose batch form would skip what the model does per row (a `save()` or `delete()`
+    the project overrides, the files of a `FileField`/`ImageField` that a queryset `delete()`
+    leaves behind) is `medium` confidence. Other deliberate per-row writes (signals,
+    at-least-once processing) are reported; suppress them with a reason.
     """
 
     VALID = [
@@ -335,6 +343,21 @@ class OrmWriteInLoop(SiteChecks, Detector):
             ),
         }
     ]
+
+    def confidence(self, site: Site) -> str:
+        """``medium`` for a write whose batch form would skip what the model does per row: its own
+        ``save()`` (``bulk_create``/``bulk_update``/``update()`` never call it), its own
+        ``delete()`` or the files of its file fields (a queryset ``delete()`` leaves both out)."""
+        t = site.qs
+        info = graph_of(self.ctx).models.get(t.model) if t is not None and t.model else None
+        if info is None:
+            return "high"
+        m = site.method[1:] if site.method in ("asave", "adelete", "acreate", "aget_or_create", "aupdate_or_create") else site.method
+        if m in ("save", "create", "get_or_create", "update_or_create") and info.overrides("save"):
+            return "medium"
+        if m == "delete" and site.kind == "instance-write" and (info.overrides("delete") or info.file_fields):
+            return "medium"
+        return "high"
 
     def message(self, loop, site):
         m = site.method.lstrip("a") if site.method.startswith("a") and site.method[1:] in ("save", "delete", "create", "update", "get_or_create", "update_or_create") else site.method
