@@ -263,11 +263,30 @@ def _parameter(node: cst.BaseExpression, loop: Loop, ctx: Context) -> bool:
     return False
 
 
+_SHORT_SLICE = 10
+
+
+def _short_slice(sub: cst.Subscript) -> bool:
+    """``rows[:6]`` / ``rows[2:8]``: a slice with literal bounds at most 10 apart."""
+    if len(sub.slice) != 1 or not isinstance(sub.slice[0].slice, cst.Slice):
+        return False
+    sl = sub.slice[0].slice
+    if sl.step is not None or not isinstance(sl.upper, cst.Integer):
+        return False
+    lower = 0
+    if sl.lower is not None:
+        if not isinstance(sl.lower, cst.Integer):
+            return False
+        lower = int(sl.lower.evaluated_value)
+    return 0 <= int(sl.upper.evaluated_value) - lower <= _SHORT_SLICE
+
+
 def small_collection(loop: Loop, ctx: Context) -> bool:
     """The loop runs over a small bounded collection: a dict's ``.items()``/``.keys()``, keyword
-    arguments, a string's ``split()`` or regex matches, a model's fields or a metadata's tables.
-    (A parameter or a query stays "unknown size": it may be every row of a table; so do the parts
-    of a parameter's text and the items of a parameter's mapping, bar ``kwargs``/``options``.)"""
+    arguments, a string's ``split()`` or regex matches, a model's fields or a metadata's tables,
+    a slice of at most 10 literal items. (A parameter or a query stays "unknown size": it may be
+    every row of a table; so do the parts of a parameter's text and the items of a parameter's
+    mapping, bar ``kwargs``/``options``.)"""
     it = loop.iter
     if it is None:
         return False
@@ -284,6 +303,8 @@ def small_collection(loop: Loop, ctx: Context) -> bool:
         return it.attr.value in _SMALL_ATTRS
     if isinstance(it, cst.Subscript) and isinstance(it.value, cst.Name) and it.value.value in ("options", "kwargs"):
         return True  # a command's ``options["slugs"]``: what one person typed
+    if isinstance(it, cst.Subscript) and _short_slice(it):
+        return True  # ``latest[:6]``: a handful, whatever the table holds
     if isinstance(it, cst.Name):
         return it.value in ("kwargs", "options") and _parameter(it, loop, ctx)
     return False

@@ -18,6 +18,10 @@ LOOP = "def names(cur, ids):\n    for i in ids:\n        cur.execute('SELECT nam
         ("app/factories.py", "test"),
         ("app/utils/populate.py", "test"),
         ("shop/core/utils/random_data.py", "test"),
+        ("dev-data.py", "test"),
+        ("app/management/commands/create_test_event.py", "test"),
+        ("app/dev_data/users.py", "test"),
+        ("app/devices.py", None),
         ("app/testing/fixtures.py", "test"),
         ("app/fixtures.py", "test"),
         ("app/tests/test_x.py", "test"),
@@ -241,3 +245,17 @@ def test_a_task_keeps_the_rules_confidence_a_command_is_one_step_less():
     assert cap("high", "command") == "medium"
     assert cap("high", "command", released_at_exit=True) == "low"
     assert cap("high", "test") == "low"
+
+
+def test_a_short_literal_slice_is_a_small_collection():
+    src = (
+        "def latest(cur, rows, offset):\n"
+        "    for r in rows[:6]:\n"
+        "        cur.execute('SELECT name FROM users WHERE id = %s', (r,))\n"
+        "    for r in rows[offset:offset + 50]:\n"
+        "        cur.execute('SELECT name FROM users WHERE id = %s', (r,))\n"
+        "    for r in rows[:500]:\n"
+        "        cur.execute('SELECT name FROM users WHERE id = %s', (r,))\n"
+    )
+    got = lint_files({"app/__init__.py": "", "app/sync.py": src}, select=["QL101"], settings={"min-confidence": "low"})
+    assert sorted((f.span.line, f.confidence) for f in got.findings) == [(3, "medium"), (5, "high"), (7, "high")]

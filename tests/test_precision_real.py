@@ -626,3 +626,51 @@ def test_a_write_whose_batch_form_skips_the_models_own_save_delete_or_files_is_m
     files = {"app/__init__.py": "", "app/models.py": models, "app/jobs.py": jobs}
     got = lint_files(files, select=["QL104"], settings={"min-confidence": "low"}).findings
     assert [(f.line, f.confidence) for f in got] == [(4, "medium"), (6, "medium"), (8, "high"), (10, "high")]
+
+
+FEEDBACK_MODELS = dedent(
+    """
+    from django.db import models
+    class Talk(models.Model):
+        code = models.CharField(max_length=9)
+    class Speaker(models.Model):
+        code = models.CharField(max_length=9)
+    class Feedback(models.Model):
+        talk = models.ForeignKey(Talk, on_delete=models.CASCADE)
+        speaker = models.ForeignKey(Speaker, on_delete=models.CASCADE)
+    """
+)
+
+
+def test_a_get_queryset_returning_none_early_is_judged_by_its_real_queryset():
+    views = dedent(
+        """
+        from rest_framework import serializers, viewsets
+        from app.models import Feedback
+        class FeedbackSerializer(serializers.ModelSerializer):
+            submission = serializers.SlugRelatedField(slug_field="code", read_only=True, source="talk")
+            speaker = serializers.SlugRelatedField(slug_field="code", read_only=True)
+            class Meta:
+                model = Feedback
+                fields = ["id", "submission", "speaker"]
+        class FeedbackViewSet(viewsets.ReadOnlyModelViewSet):
+            serializer_class = FeedbackSerializer
+            def get_queryset(self):
+                if self.request.user.is_anonymous:
+                    return Feedback.objects.none()
+                queryset = Feedback.objects.filter(talk__event=1).select_related("talk", "speaker")
+                if fields := self.check(1):
+                    queryset = queryset.select_related(*[f.replace("a", "b") for f in fields])
+                return queryset
+        class Plain(viewsets.ReadOnlyModelViewSet):
+            serializer_class = FeedbackSerializer
+            def get_queryset(self):
+                queryset = Feedback.objects.filter(talk__event=1).select_related("talk", "speaker")
+                return queryset
+        """
+    )
+    files = {"app/__init__.py": "", "app/models.py": FEEDBACK_MODELS, "app/views.py": views}
+    assert _found(files, ["QL119"]) == []
+    head, _, tail = views.rpartition('.select_related("talk", "speaker")')
+    unloaded = head + tail  # the plain view's queryset loads nothing
+    assert _found({**files, "app/views.py": unloaded}, ["QL119"]) == [("app/views.py", 22, "QL119")]

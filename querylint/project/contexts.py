@@ -31,6 +31,7 @@ SUPPORT_GLOBS = (
     "*/testing/*", "*/testutils/*", "*/test_utils/*", "fixtures.py", "*/factories/*", "factories.py",
     "*/factories.py", "populate*.py", "*random_data*.py", "seed*.py", "*/seed/*", "*/seeds/*", "loaddata.py",
     "*/example_*/*", "*/examples/*", "*/demo/*", "*/demodata/*", "*/sample_data/*",
+    "dev-data*.py", "dev_data*.py", "*/dev_data/*", "*fake_data*.py", "*dummy_data*.py", "*/create_test_*.py",
 )
 COMMAND_GLOBS = ("*/management/commands/*.py", "*/cli/*", "cli.py", "*/cli.py", "*/commands/*.py", "manage.py")
 SCRIPT_GLOBS = (

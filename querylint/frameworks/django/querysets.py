@@ -859,13 +859,16 @@ def function_returns(ctx: Context, qualname: str) -> Optional[DjType]:
         node = off.defs[qualname]
         frames = list(off.ctx.frames)
         results: List[DjType] = []
+        empty: List[DjType] = []  # ``return Model.objects.none()``: no rows, nothing to load
         for n in N.walk(node.body, into_functions=False):
             if isinstance(n, cst.Return) and n.value is not None:
                 off.ctx.frames = list(frames)
                 t = infer(n.value, off.ctx)
                 if t is None:
                     return None
-                results.append(t)
+                none = isinstance(n.value, cst.Call) and isinstance(n.value.func, cst.Attribute) and n.value.func.attr.value == "none"
+                (empty if none else results).append(t)
+        results = results or empty
         if not results:
             return None
         first = results[0]
