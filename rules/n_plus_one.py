@@ -100,6 +100,10 @@ class QueryInLoop(_PatternRule):
     ## Known problems
     Loops over constants, batches (`chunked(ids, 500)`, paginator pages) and retries are not
     reported. A query that does not depend on the item is a loop-invariant query (`QL116`).
+    A Django queryset built before the loop and filtered in it (`open.filter(region=r)`) is a
+    new query per item. A value of unknown type that the function calls a queryset-only method
+    on (`values_list`, `select_related`, `prefetch_related`, `annotate`, `exclude`, `only`,
+    `defer`, `in_bulk`) is taken for a queryset (a form field's `queryset`, an untyped parameter).
 
     Replaces the per-ORM codes `QL110` (Django), `QL120` (SQLAlchemy), `QL130` (peewee) and
     `QL135` (Tortoise), which keep working as aliases.

@@ -249,7 +249,11 @@ def vouchers(n):
         Voucher.objects.create(code=f"C{i}", region=eu)
     codes = [f"C{i}" for i in range(n)]
     users = [User.objects.create(username=f"v{i}").pk for i in range(n)]
-    return {"cat_ids": cat_ids, "user_ids": users, "codes": codes, "root": root.pk, "rows": [{"region_id": eu.pk} for _ in range(n)], "ids": list(Voucher.objects.values_list("id", flat=True))}
+    region_ids = [Region.objects.create(code=f"R{i}").pk for i in range(n)]
+    return {
+        "cat_ids": cat_ids, "user_ids": users, "codes": codes, "root": root.pk, "rows": [{"region_id": eu.pk} for _ in range(n)],
+        "ids": list(Voucher.objects.values_list("id", flat=True)), "region_ids": region_ids,
+    }
 
 
 VOUCHERS = [
@@ -260,6 +264,7 @@ VOUCHERS = [
     ("cached_queryset", "codes", False), ("constants", None, False), ("by_chunks", "ids", False),
     ("by_pages", None, False), ("via_sync_to_async", "codes", False),
     ("owner_emails", "user_ids", True), ("children_names", "cat_ids", True), ("active_flags", "user_ids", True),
+    ("redeemed_per_region", "region_ids", True), ("same_queryset_each_time", "region_ids", False),
 ]
 
 
@@ -269,6 +274,15 @@ def test_proof_queries_in_loop(name, arg, grows):
 
     fn = getattr(services, name)
     check(vouchers, lambda d: _call(fn, *((d[arg],) if arg else ())), grows)
+
+
+@pytest.mark.parametrize("name,grows", [("codes_by_region", True), ("codes_by_region_once", False)])
+def test_proof_untyped_queryset_filtered_per_item(name, grows):
+    from dj_vouchers import services
+    from dj_vouchers.models import Voucher
+
+    fn = getattr(services, name)
+    check(vouchers, lambda d: fn(Voucher.objects.all(), d["region_ids"]), grows)
 
 
 def test_proof_queries_in_loop_retries():

@@ -484,16 +484,48 @@ def _infer_name(node: cst.Name, ctx: Context) -> Optional[DjType]:
     if b is None:
         return None
     if b.kind in ("assign", "annassign", "walrus") and b.is_simple:
-        return infer(b.value, ctx)
+        return infer(b.value, ctx) or _duck_queryset(name, b, ctx)
     if b.kind == "for":
         return _element_of_target(b.target, name, b.value, ctx, b.node)
     if b.kind == "with" and b.is_simple:
         return None
     if b.kind == "param":
-        return _infer_param(node, b, ctx)
+        return _infer_param(node, b, ctx) or _duck_queryset(name, b, ctx)
     if b.kind == "class":
         return None
     return None
+
+
+# Methods only a Django queryset has (no dict, list, SQLAlchemy query or peewee query has them).
+_QUERYSET_ONLY = frozenset({"values_list", "select_related", "prefetch_related", "in_bulk", "only", "defer", "annotate", "exclude"})
+
+
+def _duck_queryset(name: str, b, ctx: Context) -> Optional[DjType]:
+    """A name bound once in the function to a value of unknown type (``field._queryset``, a
+    parameter no call site types) that the function calls a Django-only queryset method on
+    (``values_list``, ``select_related`` ...): a queryset of a model querylint does not know."""
+    frame = ctx.function
+    fn = frame.node if frame is not None else None
+    if frame is None or not isinstance(fn, cst.FunctionDef) or not (b.is_simple or b.kind == "param"):
+        return None
+    if ctx.scope(frame).is_reassigned(name) or not _imports_django(ctx):
+        return None
+
+    def compute() -> bool:
+        for n in N.walk(fn.body, into_functions=False):
+            if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in _QUERYSET_ONLY:
+                if isinstance(n.func.value, cst.Name) and n.func.value.value == name:
+                    return True
+        return False
+
+    if not ctx.memo(("dj-duck", id(fn), name), compute):
+        return None
+    return DjType(QS, "ext:unknown", origin=b.node)
+
+
+def _imports_django(ctx: Context) -> bool:
+    """The module imports from Django (or the project's models): duck typing only where Django is about."""
+    return ctx.memo(("dj-imports",), lambda: any(m == "django" or m.startswith("django.") for m in ctx.resolver.imports.values()))
 
 
 def _inside(ctx: Context, node, container) -> bool:

@@ -13,7 +13,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.frameworks.django.models import SINGLE, ModelInfo
 from querylint.frameworks.django.querysets import (
-    CACHE_SERVED, DEFEATING, INST, INSTANCE_READS, INSTANCE_WRITES, QS, READS, ROWS, WRITES, DjType,
+    CACHE_SERVED, CHAIN, DEFEATING, INST, INSTANCE_READS, INSTANCE_WRITES, QS, READS, ROWS, WRITES, DjType,
     graph_of, infer,
 )
 from querylint.loops import batch_by_name_only, classify_loop, repeats_per_iteration
@@ -160,12 +160,18 @@ def _custom_manager_method(node: cst.Call, method: str, ctx: Context) -> Optiona
     return Site(kind, node, recv, method, cast(cst.Attribute, node.func).value)
 
 
+def _within(node: cst.CSTNode, container: cst.CSTNode, ctx: Context) -> bool:
+    return any(a is container for a in ctx.ancestors(node))
+
+
 def is_fresh(expr: cst.CSTNode, loop_node: cst.CSTNode, ctx: Context) -> bool:
     """Is the queryset ``expr`` built inside ``loop_node`` (so each iteration queries anew)?"""
     root = expr
     while True:
         if isinstance(root, cst.Call):
             if isinstance(root.func, cst.Attribute):
+                if root.func.attr.value in CHAIN and _within(root, loop_node, ctx):
+                    return True  # ``qs.filter(kind=k)`` in the loop: a new queryset per iteration
                 root = root.func.value
                 continue
             return True
