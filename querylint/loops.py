@@ -246,17 +246,20 @@ _SMALL_METHODS = frozenset({"items", "keys", "finditer", "findall", "split", "sp
 _SMALL_ATTRS = frozenset({"sorted_tables", "relationships", "columns", "fields", "choices", "argv", "tables"})
 
 
-# As large as what they are called on: small for a literal or a setting, unknown for a parameter.
-_SIZED_BY_RECEIVER = frozenset({"split", "splitlines", "finditer", "findall", "items", "keys"})
+# The parts of a text: as many as the text holds, unknown for a parameter (a handler's ``ids: str``).
+_SIZED_BY_RECEIVER = frozenset({"split", "splitlines", "finditer", "findall"})
 
 
 def _parameter(node: cst.BaseExpression, loop: Loop, ctx: Context) -> bool:
-    """``node`` names a parameter of the function: text or a mapping that arrives from outside (a
-    handler's ``ids: str``, a ``counts`` dict) may hold any number of parts."""
+    """``node`` names a parameter of the enclosing function (not of a lambda: a form field's
+    ``coerce=lambda x: ...`` gets one short value): text that arrives from outside (a handler's
+    ``ids: str``) may hold any number of parts."""
     if not isinstance(node, cst.Name):
         return False
     for anc in ctx.ancestors(loop.node):
-        if isinstance(anc, (cst.FunctionDef, cst.Lambda)):
+        if isinstance(anc, cst.Lambda):
+            return False
+        if isinstance(anc, cst.FunctionDef):
             params = anc.params
             every = [*params.posonly_params, *params.params, *params.kwonly_params]
             return any(p.name.value == node.value for p in every)
@@ -285,8 +288,7 @@ def small_collection(loop: Loop, ctx: Context) -> bool:
     """The loop runs over a small bounded collection: a dict's ``.items()``/``.keys()``, keyword
     arguments, a string's ``split()`` or regex matches, a model's fields or a metadata's tables,
     a slice of at most 10 literal items. (A parameter or a query stays "unknown size": it may be
-    every row of a table; so do the parts of a parameter's text and the items of a parameter's
-    mapping, bar ``kwargs``/``options``.)"""
+    every row of a table; so do the parts of a function parameter's text.)"""
     it = loop.iter
     if it is None:
         return False
@@ -296,8 +298,7 @@ def small_collection(loop: Loop, ctx: Context) -> bool:
         name = it.func.attr.value
         if name in _SMALL_METHODS:
             receiver = it.func.value
-            is_param = isinstance(receiver, cst.Name) and receiver.value not in ("kwargs", "options", "params") and _parameter(receiver, loop, ctx)
-            return not (name in _SIZED_BY_RECEIVER and is_param)
+            return not (name in _SIZED_BY_RECEIVER and _parameter(receiver, loop, ctx))
         return name == "values" and isinstance(it.func.value, cst.Name) and it.func.value.value in ("kwargs", "options", "params")
     if isinstance(it, cst.Attribute):
         return it.attr.value in _SMALL_ATTRS

@@ -91,8 +91,17 @@ def found(result: LintResult, prefix: Optional[str] = None, wants: Iterable[Tupl
 
 
 def check_fixture(folder: Path, prefix: Optional[str] = None) -> Tuple[Set, Set, LintResult]:
-    """(missing, unexpected, result) for a fixture folder; both sets empty means it passes."""
-    result = lint_folder(folder, select=("ALL",))
+    """(missing, unexpected, result) for a fixture folder; both sets empty means it passes.
+
+    A fixture's markers name what querylint finds at ``medium`` confidence and above (unless the
+    fixture has its own ``pyproject.toml``): a fixture is about what a rule sees; which of it the
+    default output holds is tested on its own (``tests/test_contexts.py``)."""
+    cfg_file = folder / "pyproject.toml"
+    if cfg_file.exists():
+        config = load_config(cfg_file, registry().option_keys())
+    else:
+        config = config_from_dict({"min-confidence": "medium"}, source="fixture", root=str(folder), rule_option_keys=registry().option_keys())
+    result = lint_folder(folder, config, select=("ALL",))
     want = {w for w in wanted(folder) if prefix is None or w[2].startswith(prefix)}
     got = found(result, prefix, want)
     return want - got, got - want, result

@@ -1,4 +1,5 @@
-"""Every fixture project under fixtures/<family>/<case>/ yields exactly its ``# want:`` findings.
+"""Every fixture project under fixtures/<family>/<case>/ yields exactly its ``# want:`` findings
+(at ``medium`` confidence and above: see ``querylint.testing.check_fixture``).
 
 A fixture with no markers must produce no findings at all (its traps are the test).
 """

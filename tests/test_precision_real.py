@@ -674,3 +674,33 @@ def test_a_get_queryset_returning_none_early_is_judged_by_its_real_queryset():
     head, _, tail = views.rpartition('.select_related("talk", "speaker")')
     unloaded = head + tail  # the plain view's queryset loads nothing
     assert _found({**files, "app/views.py": unloaded}, ["QL119"]) == [("app/views.py", 22, "QL119")]
+
+
+def test_a_project_override_of_count_still_returns_a_number():
+    models = dedent(
+        """
+        from django.db import models
+        class TreeQuerySet(models.QuerySet):
+            def count(self):
+                plain = self.without_tree_fields()
+                count = super().count()
+                return count
+        class Node(models.Model):
+            name = models.CharField(max_length=9)
+            objects = TreeQuerySet.as_manager()
+        """
+    )
+    use = dedent(
+        """
+        from django.core.exceptions import ValidationError
+        from app.models import Node
+        def check(names, **kwargs):
+            nodes = kwargs["model"].objects.filter(name__in=names)
+            if nodes.count():
+                raise ValidationError(f"taken: {list(nodes.values_list('name', flat=True))}")
+            if Node.objects.filter(name="root"):
+                return True
+        """
+    )
+    files = {"app/__init__.py": "", "app/models.py": models, "app/use.py": use}
+    assert _found(files, ["QL406"]) == [("app/use.py", 7, "QL406")]

@@ -36,7 +36,7 @@ SUPPORT_GLOBS = (
 COMMAND_GLOBS = ("*/management/commands/*.py", "*/cli/*", "cli.py", "*/cli.py", "*/commands/*.py", "manage.py")
 SCRIPT_GLOBS = (
     "*/scripts/*", "scripts/*", "*/bin/*", "bin/*", "*/tools/*", "tools/*", "*/contrib/scripts/*",
-    "*/db/fixes/*", "*/data_fixes/*", "*/backfills/*",
+    "*/db/fixes/*", "*/data_fixes/*", "*/backfills/*", "*/utils/migrations.py", "*/data_migrations/*",
 )
 
 

@@ -196,8 +196,9 @@ def apply_method(t: DjType, method: str, call: cst.Call, ctx: Context) -> Option
         return DjType(ROWS, t.model, origin=t.origin, related=t.related, prefetched=False, defeated=base.defeated, owner_loop=t.owner_loop)
     if method in CHAIN:
         return base
-    if method in graph.queryset_methods:
-        # a project QuerySet/Manager method: a queryset only when one of them returns one
+    if method in graph.queryset_methods and method not in READS and method not in WRITES:
+        # a project QuerySet/Manager method (an override of ``count()``/``get()`` keeps Django's
+        # contract: a number, a row, not a queryset): a queryset only when one of them returns one
         # (``check_perms()`` returning a bool, ``_is_ambiguous(s)`` returning ``s.isdigit()``: not)
         quals = graph.queryset_method_quals.get(method, [])
         if quals and not any(_returns_queryset(ctx, q) for q in quals):
