@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple, Ty
 
 from querylint import __version__
 from querylint.project.contexts import shown
-from querylint.run.config import Config, ConfigError, is_project_root
+from querylint.run.config import Config, ConfigError, is_project_root, package_root
 from querylint.run.cache import Cache, digest, facts_digest, settings_digest
 from querylint.run.discovery import rel_real, resolve_path, discover, display_path
 from querylint.engine import UNUSED_SUPPRESSION, FileResult
@@ -197,6 +197,14 @@ class _Run:
         return self.hashes[key] if self.cache is not None and self.hashes[key] else None
 
 
+def _package_of(folder: Path) -> Path:
+    """The outermost package holding ``folder`` (its models and helpers), or ``folder`` itself."""
+    top = package_root(folder)
+    if top == folder:
+        return folder
+    return top / folder.relative_to(top).parts[0]
+
+
 def _entries(paths, config: Config, root: Path, cwd: Path, targets: List[Path], real: Dict[Path, Path], target_keys: Set[Path]) -> List[Entry]:
     """Every file the index covers, once each: the targets, and the rest of the project under
     ``root`` when only some of its files are linted (pre-commit; their real paths join ``real``)."""
@@ -206,7 +214,7 @@ def _entries(paths, config: Config, root: Path, cwd: Path, targets: List[Path], 
         # a root without a project marker is only the common ancestor of the paths (``/`` for a
         # stdlib package and a temporary folder): then index the folder of each given file (its
         # models and helpers), never everything under the ancestor
-        around = [root] if is_project_root(root) else sorted({Path(p).parent for p in paths if not Path(p).is_dir()})
+        around = [root] if is_project_root(root) else sorted({_package_of(Path(p).parent) for p in paths if not Path(p).is_dir()})
         project_files, _ = discover(around, config, root, real) if around else ([], [])
         for p in project_files:
             if real[p] not in target_keys:

@@ -252,7 +252,9 @@ def is_project_root(folder: Path) -> bool:
 
 
 def find_project_root(paths: Iterable[Path]) -> Path:
-    """The nearest folder above the common ancestor of ``paths`` holding a root marker."""
+    """The nearest folder above the common ancestor of ``paths`` holding a root marker; without
+    one, the folder above the outermost package (``__init__.py``) around the common ancestor, so
+    that module names are the ones the code imports (``redash.models``, not ``models``)."""
     resolved = [_resolve(p) for p in paths] or [Path.cwd().resolve()]
     common = Path(_common_path(resolved))
     if common.is_file():
@@ -260,7 +262,14 @@ def find_project_root(paths: Iterable[Path]) -> Path:
     for folder in [common, *common.parents]:
         if is_project_root(folder):
             return folder
-    return common
+    return package_root(common)
+
+
+def package_root(folder: Path) -> Path:
+    """``folder``, or the parent of the outermost package that holds it."""
+    while (folder / "__init__.py").is_file() and folder.parent != folder:
+        folder = folder.parent
+    return folder
 
 
 def _resolve(p: Path) -> Path:

@@ -82,6 +82,8 @@ CASES = [
     (timeline_ok.post_all, "flat", lambda d: (d["first"], d["names"])),
     (timeline_ok.bump_karma, "flat", IDS),
     (timeline_ok.shouts, "flat", NONE),
+    (lambda first: models.User.get_by_id(first).liked(), "grows", lambda d: (d["first"],)),
+    (lambda first: models.User.get_by_id(first).liked_joined(), "flat", lambda d: (d["first"],)),
 ]
 
 

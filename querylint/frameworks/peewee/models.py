@@ -1,7 +1,7 @@
 """peewee models from the project index, and what a peewee expression is.
 
 Models: classes whose ancestors reach ``peewee.Model`` (or a ``playhouse`` model base, or a
-``FlaskDB().Model``). Foreign keys: ``ForeignKeyField(Target, backref="name")`` /
+``FlaskDB().Model`` / flask-peewee ``Database(app).Model``). Foreign keys: ``ForeignKeyField(Target, backref="name")`` /
 ``DeferredForeignKey("Target")`` (the reverse accessor defaults to ``<model>_set``);
 ``ManyToManyField`` accessors are queries on both sides.
 
@@ -83,13 +83,19 @@ def peewee_models(index: ProjectIndex) -> PeeweeModels:
     return index.derived("peewee.models", _compute)
 
 
+def _flask_peewee_database(func: str) -> bool:
+    """flask-peewee's ``Database(app)`` (``flask_peewee.db`` / ``flask.ext.peewee.db``): its
+    ``.Model`` is a peewee model base, like playhouse's ``FlaskDB().Model``."""
+    return func.endswith(".Database") and ("flask_peewee" in func or "flask.ext.peewee" in func)
+
+
 def _compute(index: ProjectIndex) -> PeeweeModels:
     pm = PeeweeModels(index)
     flaskdb: Set[str] = set()
     call: Optional[CallSummary]
     for f in index.files.values():
         for name, call in f.module_calls:
-            if _last(call.func) == "FlaskDB":
+            if _last(call.func) == "FlaskDB" or _flask_peewee_database(call.func):
                 flaskdb.add(f"{f.module}.{name}")
     memo: Dict[str, bool] = {}
 
@@ -141,7 +147,7 @@ def _compute(index: ProjectIndex) -> PeeweeModels:
                 else:
                     t = pm.resolve(str(target_v[1]), cls.module)
                     target = t.qualname if t is not None else None
-            br = call.kwarg("backref")
+            br = call.kwarg("backref") or call.kwarg("related_name")  # peewee 2's name for it
             if br is not None and br[0] == "str":
                 backref = None if str(br[1]).startswith("+") else str(br[1])
             else:
@@ -249,6 +255,11 @@ def _infer_name(expr: cst.Name, ctx: Context, depth: int) -> Optional[PwValue]:
         if b is None or b.kind in ("for", "comprehension") or not _inside(b.node, loop.node, ctx):
             return _loop_item(expr, loop, ctx, depth)
     if b is None:
+        return None
+    if b.kind == "param" and expr.value == "self":
+        cls = ctx.class_frame  # ``self`` in a model's method: an instance of the model
+        if cls is not None and cls.qualname in peewee_models(ctx.index).models:
+            return PwValue("instance", cls.qualname, frozenset(), None, b.node)
         return None
     if b.kind in ("assign", "annassign", "walrus", "with") and b.is_simple and b.value is not None:
         return infer(b.value, ctx, depth + 1)

@@ -3,6 +3,7 @@ peewee variants of QL103-QL105; old codes QL130, QL131, QL132), and the query si
 index records."""
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Optional, Tuple
 
 import libcst as cst
@@ -412,11 +413,20 @@ class PeeweeMemberQueryInLoop(MemberQueryDetector):
         pw = infer(attr.value, self.ctx)
         if pw is None or pw.kind != "instance" or not pw.model or pw.loop is None:
             return None
-        return pw.model, _per_item(pw, self.ctx), None
+        return pw.model, _per_item(pw, self.ctx), pw
+
+    def covered(self, qualname: str, path, pw) -> bool:
+        """Every query the member runs (itself and through what it calls) is a lazy load of a
+        foreign key whose model the loop's query joined and selected (``Widget.select(Widget,
+        Visualization).join(Visualization)``)."""
+        return bool(pw.loaded) and _only_joined_loads(qualname, pw.loaded, self.ctx)
 
 
 def detect_peewee_query(node, ctx: Context) -> Optional[str]:
-    """Query sites for the project index: peewee reads and writes."""
+    """Query sites for the project index: peewee reads and writes, and a model method's read of a
+    foreign key of ``self`` (``self.visualization``: a query unless the row was joined)."""
+    if isinstance(node, cst.Attribute):
+        return _self_foreign_key(node, ctx)
     if not isinstance(node, cst.Call):
         return None
     name = N.call_name(node)
@@ -428,3 +438,44 @@ def detect_peewee_query(node, ctx: Context) -> Optional[str]:
     return got[1] + "(...)" if got else None
 
 
+
+
+def _self_foreign_key(node: cst.Attribute, ctx: Context) -> Optional[str]:
+    if not (isinstance(node.value, cst.Name) and node.value.value == "self"):
+        return None
+    cls = ctx.class_frame
+    if cls is None:
+        return None
+    pm = peewee_models(ctx.index)
+    if cls.qualname not in pm.models:
+        return None
+    fk = pm.fk(cls.qualname, node.attr.value)
+    if fk is None or fk.many_to_many:
+        return None
+    parent = ctx.parent_of(node) or ctx.parent
+    if isinstance(parent, (cst.AssignTarget, cst.Del)) or (isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is node):
+        return None  # ``self.author = user``: a store, not a load
+    return f"self.{node.attr.value} (lazy load of {cls.qualname.rsplit('.', 1)[-1]}.{node.attr.value})"
+
+
+_LAZY_FK = re.compile(r"\(lazy load of (\w+)\.(\w+)\)$")
+
+
+def _only_joined_loads(qualname: str, loaded, ctx: Context, limit: int = 40) -> bool:
+    index, pm = ctx.index, peewee_models(ctx.index)
+    seen, todo = set(), [qualname]
+    while todo:
+        q = todo.pop()
+        if q in seen:
+            continue
+        seen.add(q)
+        if len(seen) > limit:
+            return False
+        for desc in index.direct_queries.get(q, ()):
+            hit = _LAZY_FK.search(desc)
+            fn = index.functions.get(q)
+            fk = pm.fk(fn.cls, hit.group(2)) if hit is not None and fn is not None and fn.cls else None
+            if fk is None or not ("*" in loaded or fk.target in loaded):
+                return False
+        todo.extend(c for c in index.callees(q) if index.query_path(c))
+    return True

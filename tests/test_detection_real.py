@@ -1,0 +1,62 @@
+"""Detection on real code (issue 14): shapes seen in real projects' fixes, each with the fixed
+form beside it (which must stay silent)."""
+import subprocess
+import sys
+from pathlib import Path
+
+from querylint.rule import dedent
+from querylint.testing import lint_files
+
+FLASK_PEEWEE = {
+    "redash/__init__.py": dedent(
+        """
+        from flask import Flask
+        from flask_peewee.db import Database
+        app = Flask(__name__)
+        db = Database(app)
+        """
+    ),
+    "redash/models.py": dedent(
+        """
+        import peewee
+        from redash import db
+        class Query(db.Model):
+            name = peewee.CharField()
+        class Visualization(db.Model):
+            query = peewee.ForeignKeyField(Query, related_name="visualizations")
+            def to_dict(self):
+                return {"query": self.query.name}
+        class Dashboard(db.Model):
+            name = peewee.CharField()
+            def to_dict(self):
+                return {w.id: w.to_dict() for w in self.widgets}
+            def to_dict_joined(self):
+                rows = Widget.select(Widget, Visualization).where(Widget.dashboard == self.id).join(Visualization)
+                return {w.id: w.to_dict() for w in rows}
+        class Widget(db.Model):
+            visualization = peewee.ForeignKeyField(Visualization, related_name="widgets")
+            dashboard = peewee.ForeignKeyField(Dashboard, related_name="widgets")
+            def to_dict(self):
+                return {"id": self.id, "visualization": self.visualization.to_dict()}
+        """
+    ),
+}
+
+
+def test_flask_peewee_models_backrefs_of_self_and_members_per_row():
+    got = lint_files(FLASK_PEEWEE, select=["QL106"]).findings
+    assert [(f.path, f.line) for f in got] == [("redash/models.py", 12)]
+    assert "self.visualization (lazy load of Widget.visualization)" in got[0].notes[0]
+
+
+def test_a_file_of_a_package_without_a_project_marker_is_named_as_the_code_imports_it(tmp_path: Path):
+    for rel, text in FLASK_PEEWEE.items():
+        p = tmp_path / rel
+        p.parent.mkdir(parents=True, exist_ok=True)
+        p.write_text(text, encoding="utf-8")
+    out = subprocess.run(
+        [sys.executable, "-m", "querylint", "--no-cache", "--format", "json", "--select", "QL106", "redash/models.py"],
+        cwd=tmp_path, capture_output=True, text=True,
+    )
+    assert out.returncode == 1, out.stderr
+    assert '"line": 12' in out.stdout
