@@ -172,9 +172,10 @@ class ConnectionInLoop(_OpenRule):
 
     ## Known problems
     Loops whose connect arguments change per iteration (one connection per shard, tenant or
-    DSN), retry loops, `range(n)` loops (n connections on purpose), loops over constants and
-    `while` loops are not reported. A connection opened in a helper that the loop calls is
-    not reported either.
+    DSN), retry loops, `range(n)` loops (n connections on purpose) and loops over constants are
+    not reported. In a `while` loop, only an engine, pool or client made on every pass of a
+    worker's poll loop (`while True:`) is reported: reconnecting per poll is fine. A connection
+    opened in a helper that the loop calls is not reported either.
     """
 
     code = "QL202"

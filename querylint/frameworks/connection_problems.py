@@ -31,7 +31,7 @@ from querylint.frameworks.lifetime import (
     holder_of,
     opened_by,
 )
-from querylint.loops import classify_loop
+from querylint.loops import classify_loop, repeats_per_iteration
 from querylint.project.requests import describe, request_context
 from querylint.scope import under_memo_guard
 from querylint.types import Severity
@@ -92,10 +92,14 @@ def _lazy_or_shared(call: cst.Call, holder: Holder, ctx: Context) -> bool:
     return False
 
 
-def _loop_for(call: cst.Call, ctx: Context):
-    """The loop a connect call runs once per iteration of (not constants, retries, polls, shards)."""
+def _loop_for(call: cst.Call, ctx: Context, pool: bool = False):
+    """The loop a connect call runs once per iteration of (not constants, retries, shards; not
+    polls either, unless ``pool``: an engine, pool or client made on every pass of a worker's
+    ``while True`` loop is a new pool each time, where reconnecting per poll is fine)."""
     for loop in reversed(ctx.loops):
         if loop.kind == "while":
+            if pool and classify_loop(loop, ctx) == "poll" and repeats_per_iteration(call, loop, ctx):
+                return loop
             return None
         kind = classify_loop(loop, ctx)
         if kind == "constant":
@@ -161,7 +165,7 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
 
     # 1. per loop iteration
     if long_lived and ctx.loop is not None and holder.kind not in ("stored",) and not _lazy_or_shared(call, holder, ctx):
-        loop = _loop_for(call, ctx)
+        loop = _loop_for(call, ctx, pool=res.kind in ("pool", "engine", "client"))
         if loop is not None:
             yield Verdict(
                 "QL202",
