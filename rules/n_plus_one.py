@@ -201,7 +201,8 @@ class MemberQueryInLoop(_PatternRule):
     ## What it does
     Flags a call (or a `@property` / `@cached_property` read) per object of a loop to a model
     method that runs a query itself or through what it calls. The message prints the call
-    path down to the query.
+    path down to the query. For Django models this includes `__str__` / `__repr__` run by
+    `str(obj)`, `repr(obj)` and `f"{obj}"` (a `__str__` that reads `self.author.name`).
 
     ## Why is this bad?
     `order.total` looks like a field; if it aggregates the order's lines, a loop over 100

@@ -372,6 +372,7 @@ def orders(n):
 ORDERS = [
     ("order_totals", True), ("line_counts", True), ("customer_names", True), ("latest_lines", True),
     ("descriptions", True), ("labels", False), ("customer_names_joined", False), ("counts_prefetched", False),
+    ("line_titles", True), ("line_titles_formatted", True), ("line_titles_joined", False), ("line_prices", False),
 ]
 
 

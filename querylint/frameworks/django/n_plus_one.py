@@ -590,15 +590,17 @@ class ModelQueryMemberInLoop(Detector):
         self._seen: set = set()
 
     def _member(self, node: cst.Attribute, is_call: bool):
-        base = infer(node.value, self.ctx)
+        return self._member_of(node.value, node.attr.value, is_call)
+
+    def _member_of(self, value: cst.BaseExpression, name: str, is_call: bool):
+        base = infer(value, self.ctx)
         if base is None or base.kind != INST:
             return None
-        if base.loop is None and (not is_call or N.root_name(node) in ("self", "cls")):
+        if base.loop is None and (not is_call or N.root_name(value) in ("self", "cls")):
             return None  # one object: a property is read once per loop only if cached; self.m() is QL102's
         model = graph_of(self.ctx).get(base.model)
         if model is None:
             return None
-        name = node.attr.value
         if name in ("save", "delete", "asave", "adelete", "refresh_from_db", "arefresh_from_db"):
             return None
         qual = model.members.get(name)
@@ -613,6 +615,38 @@ class ModelQueryMemberInLoop(Detector):
         if path is None:
             return None
         return loop, path
+
+    def visit_Call(self, node: cst.Call) -> None:
+        """``str(book)`` / ``repr(book)``: the model's ``__str__`` / ``__repr__``."""
+        if not self.ctx.loops or len(node.args) != 1 or node.args[0].keyword is not None or node.args[0].star:
+            return
+        dunder = {"str": "__str__", "repr": "__repr__"}.get(N.call_name(node) or "") if isinstance(node.func, cst.Name) else None
+        if dunder is not None and self.ctx.binding(cast(cst.Name, node.func).value, at=node) is None:
+            self._dunder(node, node.args[0].value, dunder)
+
+    def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:
+        """``f"{book}"``: the model's ``__str__`` (``{book!r}``: ``__repr__``)."""
+        if self.ctx.loops:
+            self._dunder(node, node.expression, "__repr__" if node.conversion == "r" else "__str__")
+
+    def _dunder(self, report: cst.CSTNode, value: cst.BaseExpression, name: str) -> None:
+        if not isinstance(value, (cst.Name, cst.Attribute)):
+            return
+        hit = self._member_of(value, name, True)
+        if hit is None:
+            return
+        loop, path = hit
+        key = (id(loop.node), N.code(value), name)
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        chain = _chain_text(self.ctx.loop_line(loop), name, path)
+        self.report(
+            report,
+            f"`{N.short(report, 50)}` calls `{name}()`, which runs a query for every item of {self.ctx.loop_label(loop)}",
+            fix="load what it needs with the loop's queryset (`select_related`, `prefetch_related`) instead",
+            notes=(f"call path: {chain}",),
+        )
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if not self.ctx.loops or is_store_target(node, self.ctx):
