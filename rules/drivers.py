@@ -7,7 +7,7 @@ import libcst as cst
 
 from querylint.frameworks.dbapi import PARAMSTYLE_OF_DRIVER, statement_call
 from querylint.loops import per_item_loop
-from querylint.sql.extract import runs_only_unbatchable, statement_varies_per_item
+from querylint.sql.extract import literal_verb, runs_only_unbatchable, statement_varies_per_item
 from querylint.rule import Rule, article, dedent, nodes as N
 from querylint.rule import Context
 
@@ -160,7 +160,7 @@ class QueryInLoop(Rule):
 def detect_driver_query(node, ctx: Context) -> Optional[str]:
     """Query detector for the project index: a driver statement anywhere in a function."""
     if isinstance(node, cst.Call) and statement_call(node, ctx) is not None and not runs_only_unbatchable(node, ctx):
-        return N.short(node.func) + "(...)"
+        return N.short(node.func) + f"({literal_verb(node)}...)"
     return None
 
 

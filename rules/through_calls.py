@@ -116,7 +116,10 @@ class QueryThroughCallInLoop(Rule):
             self.report(
                 node,
                 f"`{N.short(node.func)}()` writes to the database on every iteration of {self.ctx.loop_label(loop)}",
-                fix="give it a batch form that writes every item in one statement and commits once",
+                fix=(
+                    "give it a batch form: one `executemany(...)` (or a multi-row INSERT) for every item, and one commit"
+                    if _SQL_WRITE.search(path[-1]) else "give it a batch form that writes every item in one statement and commits once"
+                ),
                 notes=(f"call path: {chain}",),
                 confidence="medium",
             )
@@ -136,9 +139,15 @@ _WRITE_ENDS = frozenset({
 
 
 def _ends_in_write(desc: str) -> bool:
-    """The query a call path ends at writes or ends a transaction (``db.session.commit()``)."""
+    """The query a call path ends at writes or ends a transaction (``db.session.commit()``,
+    ``conn.execute(INSERT ...)``)."""
+    if _SQL_WRITE.search(desc):
+        return True
     calls = re.findall(r"\.(\w+)\(", desc)
     return bool(calls) and calls[-1] in _WRITE_ENDS
+
+
+_SQL_WRITE = re.compile(r"\((INSERT|UPDATE|DELETE|REPLACE|MERGE|UPSERT) \.\.\.\)")
 
 
 def _loads_own_relation_once(call: cst.Call, path, loop, ctx: Context) -> bool:

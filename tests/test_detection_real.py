@@ -60,3 +60,26 @@ def test_a_file_of_a_package_without_a_project_marker_is_named_as_the_code_impor
     )
     assert out.returncode == 1, out.stderr
     assert '"line": 12' in out.stdout
+
+
+def test_an_insert_per_item_through_a_helper_is_a_write_with_the_executemany_fix():
+    src = dedent(
+        """
+        def save_row(conn, row):
+            conn.execute("INSERT INTO t (a, b) VALUES (?, ?)", (row["a"], row["b"]))
+        def load_row(conn, key):
+            return conn.execute("SELECT a FROM t WHERE b = ?", (key,)).fetchone()
+        def save_all(conn, rows):
+            for row in rows:
+                save_row(conn, row)
+            conn.commit()
+        def load_all(conn, keys):
+            return [load_row(conn, k) for k in keys]
+        """
+    )
+    got = lint_files({"app/__init__.py": "", "app/store.py": src}, select=["QL102"], settings={"min-confidence": "low"}).findings
+    by_line = {f.line: f for f in got}
+    assert sorted(by_line) == [7, 10]
+    assert "writes to the database" in by_line[7].message and "executemany" in (by_line[7].fix or "")
+    assert "conn.execute(INSERT ...)" in by_line[7].notes[0]
+    assert "runs a query" in by_line[10].message and "conn.execute(SELECT ...)" in by_line[10].notes[0]

@@ -33,7 +33,7 @@ from querylint.project.requests import entry_points
 from querylint.frameworks.dbapi import DIALECT_OF_DRIVER, infer, guess_driver_from_imports
 from querylint.sql.parse import (
     HOLE_PREFIX, Normalised, ParseResult, candidate_dialects, looks_like_sql, normalise, parse_any,
-    unbatchable, wrap_fragment,
+    first_word, unbatchable, wrap_fragment,
 )
 
 EXECUTE_METHODS = {"execute", "executemany", "executescript", "mogrify", "execute_many"}
@@ -1345,3 +1345,19 @@ def _from_loop(expr, loop, ctx: Context) -> bool:
             if b is not None and b.kind not in ("param", "import", "def", "class") and any(a is loop.node for a in ctx.ancestors(b.node)):
                 return True
     return False
+
+
+_DESCRIBED_VERBS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "UPSERT", "SELECT", "WITH"})
+
+
+def literal_verb(call: cst.Call) -> str:
+    """``"INSERT "`` when the call's first argument is literal SQL starting with a DML verb, else
+    ``""``: query descriptions carry it (``conn.execute(INSERT ...)``), so the call graph knows
+    a helper writes."""
+    if not call.args:
+        return ""
+    text = N.literal(call.args[0].value)
+    if not isinstance(text, str):
+        return ""
+    verb = first_word(text)
+    return f"{verb} " if verb in _DESCRIBED_VERBS else ""

@@ -13,7 +13,7 @@ from querylint.loops import batch_by_name_only, classify_loop, per_item_loop, re
 from querylint.frameworks.base import Detector, MemberQueryDetector
 from querylint.frameworks.sqlalchemy.schemas import marshmallow_schemas, nested_fields, pydantic_models, schema_of
 from querylint.rule import dedent, nodes as N
-from querylint.sql.extract import runs_only_unbatchable
+from querylint.sql.extract import literal_verb, runs_only_unbatchable
 from querylint.frameworks.sqlalchemy.infer import (
     is_fsa_db,
     module_functions,
@@ -907,7 +907,7 @@ def detect_sqlalchemy_query(node, ctx: Context) -> Optional[str]:
             return None  # a flush only sends what the caller added: the write is judged where it is made
         got = classify_call(node, ctx)
         if got is not None:
-            return N.short(node.func) + "(...)"
+            return N.short(node.func) + f"({literal_verb(node)}...)"
         return None
     if isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self":
         cls = ctx.class_frame
@@ -924,5 +924,6 @@ def detect_sqlalchemy_query(node, ctx: Context) -> Optional[str]:
             return None
         return f"self.{node.attr.value} (lazy load of {rel.label})"
     return None
+
 
 
