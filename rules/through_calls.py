@@ -48,7 +48,9 @@ class QueryThroughCallInLoop(Rule):
     Only calls whose target is known without running the code are followed: functions by name
     or import, `self.method()`, `Class.method()`, and methods of objects built from a project
     class or annotated with one (`repo: CustomerRepository`, also when stored on `self`).
-    Calls through callbacks and methods of objects of unknown type are not.
+    Calls through callbacks and methods of objects of unknown type are not. A helper that
+    writes per item is reported as a write with batching advice; through the ORM (a save, a
+    commit) it is `medium` confidence, since an event or audit row per item is often deliberate.
     """
 
     code = "QL102"
@@ -111,17 +113,19 @@ class QueryThroughCallInLoop(Rule):
             return
         chain = " -> ".join([f"line {self.ctx.loop_line(loop)} loop"] + [short_name(q) + "()" for q in path[:-1]] + [path[-1]])
         if _ends_in_write(path[-1]):
-            # a helper that writes (and commits) per item: often deliberate (an event, an audit
-            # row, one transaction per item), so one step less sure; the advice is to batch
+            # a helper that writes (and commits) per item through the ORM: often deliberate (an
+            # event, an audit row, one transaction per item), so one step less sure; a raw
+            # INSERT/UPDATE per item is the classic ``executemany`` case and stays sure
+            raw = _SQL_WRITE.search(path[-1]) is not None
             self.report(
                 node,
                 f"`{N.short(node.func)}()` writes to the database on every iteration of {self.ctx.loop_label(loop)}",
                 fix=(
                     "give it a batch form: one `executemany(...)` (or a multi-row INSERT) for every item, and one commit"
-                    if _SQL_WRITE.search(path[-1]) else "give it a batch form that writes every item in one statement and commits once"
+                    if raw else "give it a batch form that writes every item in one statement and commits once"
                 ),
                 notes=(f"call path: {chain}",),
-                confidence="medium",
+                confidence="high" if raw else "medium",
             )
             return
         self.report(

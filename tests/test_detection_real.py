@@ -80,6 +80,6 @@ def test_an_insert_per_item_through_a_helper_is_a_write_with_the_executemany_fix
     got = lint_files({"app/__init__.py": "", "app/store.py": src}, select=["QL102"], settings={"min-confidence": "low"}).findings
     by_line = {f.line: f for f in got}
     assert sorted(by_line) == [7, 10]
-    assert "writes to the database" in by_line[7].message and "executemany" in (by_line[7].fix or "")
+    assert "writes to the database" in by_line[7].message and "executemany" in (by_line[7].fix or "") and by_line[7].confidence == "high"
     assert "conn.execute(INSERT ...)" in by_line[7].notes[0]
     assert "runs a query" in by_line[10].message and "conn.execute(SELECT ...)" in by_line[10].notes[0]
