@@ -513,11 +513,16 @@ def _duck_queryset(name: str, b, ctx: Context) -> Optional[DjType]:
         return None
 
     def compute() -> bool:
+        seen = False
         for n in N.walk(fn.body, into_functions=False):
-            if isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in _QUERYSET_ONLY:
+            if not isinstance(n, cst.Call):
+                continue
+            if isinstance(n.func, cst.Attribute) and n.func.attr.value in _QUERYSET_ONLY:
                 if isinstance(n.func.value, cst.Name) and n.func.value.value == name:
-                    return True
-        return False
+                    seen = True
+            elif N.call_name(n) == "isinstance" and n.args and isinstance(n.args[0].value, cst.Name) and n.args[0].value.value == name:
+                return False  # ``if isinstance(objs, QuerySet): ... else: ...``: the code itself is not sure
+        return seen
 
     if not ctx.memo(("dj-duck", id(fn), name), compute):
         return None
