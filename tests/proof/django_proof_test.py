@@ -373,6 +373,7 @@ ORDERS = [
     ("order_totals", True), ("line_counts", True), ("customer_names", True), ("latest_lines", True),
     ("descriptions", True), ("labels", False), ("customer_names_joined", False), ("counts_prefetched", False),
     ("line_titles", True), ("line_titles_formatted", True), ("line_titles_joined", False), ("line_prices", False),
+    ("line_titles_after_order", True),
 ]
 
 

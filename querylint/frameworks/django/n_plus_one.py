@@ -632,6 +632,9 @@ class ModelQueryMemberInLoop(Detector):
     def _dunder(self, report: cst.CSTNode, value: cst.BaseExpression, name: str) -> None:
         if not isinstance(value, (cst.Name, cst.Attribute)):
             return
+        base = infer(value, self.ctx)
+        if base is None or base.loop is None:
+            return  # one object formatted on every pass (``f"rule {rule}: {folder}"``): its relations load once
         hit = self._member_of(value, name, True)
         if hit is None:
             return
@@ -640,6 +643,8 @@ class ModelQueryMemberInLoop(Detector):
         if key in self._seen:
             return
         self._seen.add(key)
+        if loaded_earlier_in_iteration(self.ctx, cst.Attribute(value=value, attr=cst.Name(name)), path, loop, report):
+            return  # ``f"{line.order.number}: {line}"``: the relation ``__str__`` reads is loaded by then
         chain = _chain_text(self.ctx.loop_line(loop), name, path)
         self.report(
             report,
