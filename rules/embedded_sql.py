@@ -420,7 +420,9 @@ class FormattedSql(_SqlRule):
     `PRAGMA`, `SET`) take identifiers that cannot be bound. Not reported: values that resolve to module-level (or imported) string constants, names
     checked against an allow-list (`if sort not in SORTS: ...`, `SORTS[key]`), numbers
     (`int(...)`, `len(...)`), generated placeholder lists (`",".join(["%s"] * len(ids))`),
-    lists of constant fragments joined together, Django `Model._meta.db_table`, upper-case
+    lists of constant fragments joined together (also with a constant default:
+    `" AND ".join(clauses) or "1 = 1"`), enum members (`Side.AFF.value`), Django
+    `Model._meta.db_table`, upper-case
     configuration constants (`settings.DB_SCHEMA`, `os.environ[...]`), identifiers configured
     on the object (`FROM {self.table}`), parameters named as SQL fragments (`where_sql`), and
     `psycopg2.sql`/`psycopg.sql` composition.

@@ -196,3 +196,24 @@ def test_module_constant_run_from_another_module_is_judged_where_it_is_written()
 
     res = lint_files({"app/queries.py": queries, "app/user.py": user}, select=["QL301"])
     assert [(f.path, f.span.line) for f in res.findings] == [("app/queries.py", 1)]
+
+
+def test_enum_members_and_constant_fragments_joined_or_a_default_are_safe():
+    src = (
+        "from app.models import Side\n"
+        "def f(cur, private, owner):\n"
+        "    clauses = []\n"
+        "    if private is not None:\n"
+        "        clauses.append('q.private = :private')\n"
+        "    if owner is not None:\n"
+        "        clauses.append('q.owner = :owner')\n"
+        "    cur.execute('SELECT id FROM q WHERE {}'.format(' AND '.join(clauses) or '1 = 1'))\n"
+    )
+    item = one(src)
+    assert kinds(item) and "value" not in kinds(item)
+    enum = one("from app.models import Side\ndef f(cur):\n    cur.execute('SELECT id FROM q WHERE side = %d' % Side.AFF.value)\n")
+    assert kinds(enum) == ["safe"]
+    unsafe = one("def f(cur, row):\n    cur.execute('SELECT id FROM q WHERE side = %s' % row.side.value)\n")
+    assert kinds(unsafe) == ["value"]
+    fallback = one("def f(cur, name):\n    cur.execute('SELECT id FROM q WHERE name = {}'.format(name or 'x'))\n")
+    assert kinds(fallback) == ["value"]

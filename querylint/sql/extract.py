@@ -649,8 +649,14 @@ class Evaluator:
                 return "safe", f"`{N.short(expr, 40)}` is a table/column name from the model", None
             if _is_config_name(expr.attr.value):
                 return "safe", f"`{N.short(expr, 40)}` is a configuration constant", None
-            if (N.dotted(expr) or "").endswith(".value"):
-                return "value", "", None
+            if _enum_constant(expr):
+                return "safe", f"`{N.short(expr, 40)}` is an enum constant", None
+            return "value", "", None
+        if isinstance(expr, cst.BooleanOperation):
+            # ``" AND ".join(clauses) or "1 = 1"``: safe when both outcomes are
+            sides = [expr.left, expr.right]
+            if all(self.classify_or_const(v, depth + 1, module_only) != "value" for v in sides):
+                return "safe", "every branch is constant or safe", None
             return "value", "", None
         if isinstance(expr, cst.Subscript) and _config_lookup(expr, ctx):
             return "safe", f"`{N.short(expr, 40)}` is a configuration value", None
@@ -1361,3 +1367,15 @@ def literal_verb(call: cst.Call) -> str:
         return ""
     verb = first_word(text)
     return f"{verb} " if verb in _DESCRIBED_VERBS else ""
+
+
+def _enum_constant(expr: cst.Attribute) -> bool:
+    """``DebateSide.AFF.value`` / ``Status.OPEN``: a member (UPPER_CASE) of a class (CapWords),
+    optionally its ``.value``/``.name``: a constant of the code, not data."""
+    parts = (N.dotted(expr) or "").split(".")
+    if parts and parts[-1] in ("value", "name"):
+        parts = parts[:-1]
+    if len(parts) < 2:
+        return False
+    member, cls = parts[-1], parts[-2]
+    return member.isupper() and cls[:1].isupper() and not cls.isupper()
