@@ -15,7 +15,7 @@ from querylint.run.baseline import BaselineError, apply_baseline, attach_fingerp
 from querylint.run.gitdiff import GitDiffError, changed_lines, filter_findings
 from querylint.run.parallel import WorkerError, default_jobs
 from querylint.run.config import ConfigError, find_config_file, find_project_root, load_config, merge_cli
-from querylint.run.discovery import PathError
+from querylint.run.discovery import PathError, why_nothing
 from querylint.plugins import RuleConflict, load_registry, select_rules
 from querylint.report.reporters import FORMATTERS, format_errors_text, format_statistics, format_summary_text
 
@@ -114,6 +114,10 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
         apply_baseline(result, known)
 
     _report(result, output_format, statistics, output_file, quiet)
+    if result.summary()["files"] == 0 and not result.errors:
+        why = why_nothing(paths, config, root)  # "Found 0 problems in 0 files" alone says nothing
+        if why is not None:
+            click.echo(f"querylint: note: {why}", err=True)
     code = result.exit_code
     if exit_zero and code == EXIT_FINDINGS:
         code = EXIT_CLEAN

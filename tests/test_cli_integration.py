@@ -329,3 +329,21 @@ def test_paths_under_no_project_index_only_themselves(tmp_path, monkeypatch):
     walked.clear()
     api.lint_paths(given, Config(), tmp_path)
     assert [str(tmp_path)] in walked  # a real project: its other files join the index
+
+
+def test_a_folder_whose_every_file_is_left_out_says_what_left_them_out(tmp_path, monkeypatch):
+    subprocess.run(["git", "init", "-q", str(tmp_path)], check=True)
+    (tmp_path / ".gitignore").write_text("generated/\n", encoding="utf-8")
+    (tmp_path / "generated").mkdir()
+    (tmp_path / "generated" / "a.py").write_text("x = 1\n", encoding="utf-8")
+    (tmp_path / "vendored").mkdir()
+    (tmp_path / "vendored" / "b.py").write_text("y = 1\n", encoding="utf-8")
+    (tmp_path / "pyproject.toml").write_text('[tool.querylint]\nextend-exclude = ["vendored/*"]\n', encoding="utf-8")
+    (tmp_path / "app.py").write_text("z = 1\n", encoding="utf-8")
+    got = cli(["--no-cache", "generated"], tmp_path, monkeypatch)
+    assert got.exit_code == 0
+    assert "ignored by git (.gitignore:1: `generated/`)" in got.stderr
+    got = cli(["--no-cache", "vendored"], tmp_path, monkeypatch)
+    assert "excluded by the exclude pattern `vendored/*`" in got.stderr
+    got = cli(["--no-cache", "."], tmp_path, monkeypatch)
+    assert "note:" not in got.stderr  # app.py is linted: nothing to explain

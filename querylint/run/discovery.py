@@ -194,3 +194,49 @@ def display_path(path: Path, cwd: Optional[Path] = None) -> str:
         shown = path.as_posix()
     # an undecodable file name (surrogate escapes) cannot be written as UTF-8: show U+FFFD instead
     return shown.encode("utf-8", "surrogateescape").decode("utf-8", "replace")
+
+
+def why_nothing(paths: Iterable[Path], config: Config, root: Path) -> Optional[str]:
+    """When the given folders hold Python files but every one was left out: what left them out
+    (an ignore rule of git, naming the file and line; the ``exclude`` settings), else None."""
+    folders = [p for p in paths if p.is_dir()]
+    if not folders:
+        return None
+    suffixes = (".py", ".pyi") if config.include_pyi else (".py",)
+    every: List[Path] = []
+    for given in folders:
+        _walk(given, root, (), suffixes, every, {}, [])
+        if every:
+            break
+    if not every:
+        return None
+    names = ", ".join(str(p) for p in folders)
+    excludes = tuple(config.exclude) + tuple(config.extend_exclude)
+    kept: List[Path] = []
+    for given in folders:
+        _walk(given, root, excludes, suffixes, kept, {}, [])
+    if not kept:
+        first = _rel(every[0], root)
+        hit = next((p for p in excludes if _excluded(first, (p,))), None) if excludes else None
+        what = f"the exclude pattern `{hit}`" if hit else "the exclude settings"
+        return f"every Python file under {names} is excluded by {what} (for example {first}); name the files to lint them anyway"
+    rule = _git_ignore_rule(root, resolve_path(kept[0]))
+    if rule is not None:
+        return (
+            f"every Python file under {names} is ignored by git ({rule}); name the files to lint them anyway, "
+            "or set respect-gitignore = false"
+        )
+    return None
+
+
+def _git_ignore_rule(root: Path, path: Path) -> Optional[str]:
+    """``.gitignore:3: build/``: the ignore rule git applies to ``path``, if any."""
+    try:
+        proc = subprocess.run(["git", "-C", str(root), "check-ignore", "-v", str(path)], capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError):
+        return None
+    if proc.returncode != 0:
+        return None
+    source, _, _rest = proc.stdout.decode("utf-8", "surrogateescape").partition("\t")
+    parts = source.split(":", 2)
+    return f"{parts[0]}:{parts[1]}: `{parts[2]}`" if len(parts) == 3 else source.strip() or None
