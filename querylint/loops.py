@@ -260,9 +260,7 @@ def _parameter(node: cst.BaseExpression, loop: Loop, ctx: Context) -> bool:
         if isinstance(anc, cst.Lambda):
             return False
         if isinstance(anc, cst.FunctionDef):
-            params = anc.params
-            every = [*params.posonly_params, *params.params, *params.kwonly_params]
-            return any(p.name.value == node.value for p in every)
+            return node.value in N.param_names(anc.params)
     return False
 
 

@@ -139,6 +139,9 @@ def test_the_parts_of_a_parameters_text_are_not_a_small_collection():
     )
     got = lint_files({"app/__init__.py": "", "app/sync.py": src}, select=["QL101"], settings={"min-confidence": "low"})
     assert sorted((f.span.line, f.confidence) for f in got.findings) == [(3, "high"), (5, "medium"), (7, "medium"), (9, "medium")]
+    star = "def sync(cur, **kwargs):\n    for key in kwargs:\n        cur.execute('SELECT 1 FROM t WHERE k = %s', (key,))\n"
+    got = lint_files({"app/__init__.py": "", "app/star.py": star}, select=["QL101"], settings={"min-confidence": "low"})
+    assert [f.confidence for f in got.findings] == ["medium"]  # keyword arguments: what one caller passed
     coerce = "def field(cur):\n    return lambda x: [cur.execute('SELECT 1 FROM t WHERE id = %s', (v,)) for v in x.split(',')]\n"
     got = lint_files({"app/__init__.py": "", "app/forms.py": coerce}, select=["QL101"], settings={"min-confidence": "low"})
     assert [f.confidence for f in got.findings] == ["medium"]
