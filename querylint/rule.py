@@ -17,7 +17,7 @@ from querylint.context import Binding, Context, Loop  # noqa: F401
 from querylint.project.requests import describe as describe_entry, request_context  # noqa: F401  (re-exported for rules)
 from querylint.scope import under_memo_guard  # noqa: F401  (re-exported for rules)
 from querylint.types import Severity
-from querylint.usage import constant_subscript, truth_context  # noqa: F401  (re-exported for rules)
+from querylint.usage import constant_subscript, is_store_target, truth_context  # noqa: F401  (re-exported for rules)
 
 Example = Union[str, Mapping[str, str]]
 CODE_RE = re.compile(r"^QL\d{3}$")

@@ -94,3 +94,14 @@ def constant_subscript(node: cst.Subscript) -> Optional[str]:
             return None
         return "slice"
     return None
+
+
+def is_store_target(node: cst.CSTNode, ctx: Context) -> bool:
+    """``node`` is written, not read: an assignment's target (``self.author = user``, ``+=``, an
+    annotated assignment) or a ``del``."""
+    parent = ctx.parent_of(node) or ctx.parent
+    if isinstance(parent, cst.AssignTarget) and parent.target is node:
+        return True
+    if isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is node:
+        return True
+    return isinstance(parent, cst.Del)

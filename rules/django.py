@@ -9,8 +9,8 @@ import libcst as cst
 
 from querylint.frameworks.django.n_plus_one import SiteChecks, site_text, where_text
 from querylint.frameworks.django.querysets import INST, graph_of, infer
-from querylint.frameworks.django.sites import is_store_target, per_item_loop_of
-from querylint.rule import Rule, dedent, nodes as N
+from querylint.frameworks.django.sites import per_item_loop_of
+from querylint.rule import Rule, dedent, is_store_target, nodes as N
 from querylint.rule import Context
 
 

@@ -9,8 +9,8 @@ import libcst as cst
 from querylint.frameworks.django.models import GFK
 from querylint.frameworks.django.drf import drf_info
 from querylint.frameworks.django.querysets import DjType, is_model_admin, admin_object, infer, view_queryset
-from querylint.frameworks.django.sites import is_loaded, is_store_target, relation_hop, site_of
-from querylint.rule import Rule, dedent, nodes as N
+from querylint.frameworks.django.sites import is_loaded, relation_hop, site_of
+from querylint.rule import Rule, dedent, is_store_target, nodes as N
 from querylint.rule import Context
 
 _MODELS = dedent(

@@ -10,10 +10,11 @@ import libcst as cst
 from querylint.frameworks.django.models import GFK
 from querylint.frameworks.django.querysets import INST, DjType, graph_of, infer
 from querylint.frameworks.django.sites import (
-    Site, depends_on_loop, is_fresh, is_loaded, is_store_target, loop_queryset_line, per_item_loop_of,
+    Site, depends_on_loop, is_fresh, is_loaded, loop_queryset_line, per_item_loop_of,
     relation_hop, site_of,
 )
 from querylint.loops import per_item_loop, repeats_per_iteration
+from querylint.usage import is_store_target
 from querylint import nodes as N
 from querylint.frameworks.base import Detector, loaded_earlier_in_iteration
 from querylint.rule import dedent
@@ -636,22 +637,10 @@ class ModelQueryMemberInLoop(Detector):
         if base is None or base.loop is None:
             return  # one object formatted on every pass (``f"rule {rule}: {folder}"``): its relations load once
         hit = self._member_of(value, name, True)
-        if hit is None:
-            return
-        loop, path = hit
-        key = (id(loop.node), N.code(value), name)
-        if key in self._seen:
-            return
-        self._seen.add(key)
-        if loaded_earlier_in_iteration(self.ctx, cst.Attribute(value=value, attr=cst.Name(name)), path, loop, report):
-            return  # ``f"{line.order.number}: {line}"``: the relation ``__str__`` reads is loaded by then
-        chain = _chain_text(self.ctx.loop_line(loop), name, path)
-        self.report(
-            report,
-            f"`{N.short(report, 50)}` calls `{name}()`, which runs a query for every item of {self.ctx.loop_label(loop)}",
-            fix="load what it needs with the loop's queryset (`select_related`, `prefetch_related`) instead",
-            notes=(f"call path: {chain}",),
-        )
+        if hit is not None:
+            # ``f"{line.order.number}: {line}"``: the relation ``__str__`` reads may be loaded by then
+            what = f"`{N.short(report, 50)}` calls `{name}()`, which"
+            self._report_member(report, cst.Attribute(value=value, attr=cst.Name(name)), hit[0], hit[1], what)
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if not self.ctx.loops or is_store_target(node, self.ctx):
@@ -659,19 +648,20 @@ class ModelQueryMemberInLoop(Detector):
         parent = self.ctx.parent
         is_call = isinstance(parent, cst.Call) and parent.func is node
         hit = self._member(node, is_call)
-        if hit is None:
-            return
-        loop, path = hit
-        key = (id(loop.node), N.code(node))
+        if hit is not None:
+            target = cast(cst.Call, parent) if is_call else node
+            what = f"`{N.short(node, 50)}()`" if is_call else f"the property `{N.short(node, 50)}`"
+            self._report_member(target, node, hit[0], hit[1], what)
+
+    def _report_member(self, target: cst.CSTNode, attr: cst.Attribute, loop, path, what: str) -> None:
+        """Once per loop and member, unless the member's query is a relation read earlier in the iteration."""
+        key = (id(loop.node), N.code(attr))
         if key in self._seen:
             return
         self._seen.add(key)
-        target = cast(cst.Call, parent) if is_call else node
-        if loaded_earlier_in_iteration(self.ctx, node, path, loop, target):
+        if loaded_earlier_in_iteration(self.ctx, attr, path, loop, target):
             return
-        name = node.attr.value
-        chain = _chain_text(self.ctx.loop_line(loop), name, path)
-        what = f"`{N.short(node, 50)}()`" if is_call else f"the property `{N.short(node, 50)}`"
+        chain = _chain_text(self.ctx.loop_line(loop), attr.attr.value, path)
         self.report(
             target,
             f"{what} runs a query for every item of {self.ctx.loop_label(loop)}",

@@ -301,17 +301,6 @@ def is_loaded(base: DjType, name: str, rel) -> bool:
     return base.select_all and rel.kind in ("fk", "o2o") and not rel.null
 
 
-def is_store_target(node, ctx: Context) -> bool:
-    parent = ctx.parent_of(node)
-    if isinstance(parent, cst.AssignTarget) and parent.target is node:
-        return True
-    if isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is node:
-        return True
-    if isinstance(parent, cst.Del):
-        return True
-    return False
-
-
 def loop_queryset_line(t: Optional[DjType], ctx: Context) -> Optional[int]:
     if t is None or t.origin is None:
         return None

@@ -13,6 +13,7 @@ from querylint.frameworks.peewee.models import CLASS_READS, TERMINAL_ONE, PwValu
 from querylint.frameworks.base import Detector, MemberQueryDetector
 from querylint.rule import dedent, nodes as N
 from querylint.scope import module_functions, param_chains
+from querylint.usage import is_store_target
 if TYPE_CHECKING:  # pragma: no cover
     from querylint.context import Context
 
@@ -452,8 +453,7 @@ def _self_foreign_key(node: cst.Attribute, ctx: Context) -> Optional[str]:
     fk = pm.fk(cls.qualname, node.attr.value)
     if fk is None or fk.many_to_many:
         return None
-    parent = ctx.parent_of(node) or ctx.parent
-    if isinstance(parent, (cst.AssignTarget, cst.Del)) or (isinstance(parent, (cst.AugAssign, cst.AnnAssign)) and parent.target is node):
+    if is_store_target(node, ctx):
         return None  # ``self.author = user``: a store, not a load
     return f"self.{node.attr.value} (lazy load of {cls.qualname.rsplit('.', 1)[-1]}.{node.attr.value})"
 

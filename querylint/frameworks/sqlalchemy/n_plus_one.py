@@ -14,6 +14,7 @@ from querylint.frameworks.base import Detector, MemberQueryDetector
 from querylint.frameworks.sqlalchemy.schemas import marshmallow_schemas, nested_fields, pydantic_models, schema_of
 from querylint.rule import dedent, nodes as N
 from querylint.sql.extract import literal_verb, runs_only_unbatchable
+from querylint.usage import is_store_target
 from querylint.frameworks.sqlalchemy.infer import (
     is_fsa_db,
     module_functions,
@@ -224,19 +225,6 @@ def origin_text(elem: Elem, ctx: Context) -> str:
         except Exception:  # pragma: no cover
             pass
     return "the query that loads it"
-
-
-def _is_store(node: cst.Attribute, ctx: Context) -> bool:
-    parent = ctx.parent_of(node) or ctx.parent
-    if isinstance(parent, cst.AssignTarget) or (isinstance(parent, cst.AugAssign) and parent.target is node):
-        return True
-    if isinstance(parent, cst.AnnAssign) and parent.target is node:
-        return True
-    if isinstance(parent, cst.Del):
-        return True
-    if isinstance(parent, (cst.Tuple, cst.List, cst.Element)):
-        return False
-    return False
 
 
 # ------------------------------------------------------------------------------------- rules
@@ -728,7 +716,7 @@ def _lazy_access(node, ctx: Context, m):
     if rel.collection is False and elem.fixed and m.holds_key_of(elem.entity, elem.fixed, rel):
         return None  # every row shares one parent: one load, then the identity map
     loop = per_item(elem, ctx)
-    if loop is None or _is_store(node, ctx) or _is_mutation(node, ctx):
+    if loop is None or is_store_target(node, ctx) or _is_mutation(node, ctx):
         return None
     return how, elem, rel, loop
 
@@ -920,7 +908,7 @@ def detect_sqlalchemy_query(node, ctx: Context) -> Optional[str]:
         rel = m.relationship(cls.qualname, node.attr.value)
         if rel is None or rel.lazy not in ("select", "dynamic"):
             return None
-        if _is_store(node, ctx):
+        if is_store_target(node, ctx):
             return None
         return f"self.{node.attr.value} (lazy load of {rel.label})"
     return None
