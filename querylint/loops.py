@@ -7,7 +7,14 @@
 * ``"batch"``: iterating chunks/batches/pages (``for chunk in chunked(ids, 500)``,
   ``range(0, n, size)``, ``paginator.page_range``);
 * ``"retry"``: retry/attempt loops (``for attempt in range(retries)``);
-* ``"poll"``: ``while True`` / ``while not done`` polling and work loops with no per-item iterable.
+* ``"poll"``: ``while True`` / ``while not done`` polling and work loops with no per-item iterable,
+  and any other ``while`` loop that does not step through items (``while has_changes``, ``while
+  len(done) < LIMIT``, ``while not_unique``): its number of rounds is not the size of any data.
+
+A ``while`` loop is ``"items"`` only when it visibly walks a collection: an index into something
+its test names (``while i < len(codes): codes[i]``), a work queue popped in the body (``while
+queue: queue.pop()``), a cursor read row by row (``row = cur.fetchone()``, ``next(it)``), or a
+chain of objects (``while node: ...; node = node.parent``).
 """
 from __future__ import annotations
 
@@ -108,6 +115,39 @@ def _steps_through_batches(node: cst.While) -> bool:
     return any(_BATCH_WORDS.search(name) or re.search(r"offset|step", name, re.I) for name in control)
 
 
+_POPS = {"pop", "popleft", "popitem", "get_nowait", "heappop", "dequeue", "shift"}
+_ROW_READS = {"fetchone", "fetchrow", "fetch_one", "next", "readline", "__next__"}
+
+
+def _steps_through_items(node: cst.While) -> bool:
+    """The ``while`` loop walks a collection one item per round (see the module docstring)."""
+    test_names = {n.value for n in N.walk(node.test) if isinstance(n, cst.Name)}
+    if any(isinstance(n, cst.Call) and N.call_name(n) in _ROW_READS for n in N.walk(node.test)):
+        return True  # while (row := cur.fetchone()) is not None
+    for n in N.walk(node.body):
+        if isinstance(n, cst.Subscript):
+            index = {m.value for m in N.walk(n.slice[0]) if isinstance(m, cst.Name)} if n.slice else set()
+            if index & test_names:
+                return True  # while i < len(codes): code = codes[i]
+        if isinstance(n, cst.Call) and N.call_name(n) in _POPS:
+            receiver = n.func.value if isinstance(n.func, cst.Attribute) else (n.args[0].value if n.args else None)
+            if isinstance(receiver, cst.Name) and receiver.value in test_names:
+                return True  # while queue: item = queue.pop()
+        if isinstance(n, cst.Assign) and len(n.targets) == 1 and isinstance(n.targets[0].target, cst.Name):
+            target = n.targets[0].target.value
+            if target not in test_names:
+                continue
+            value = n.value
+            if isinstance(value, cst.Call) and N.call_name(value) in _ROW_READS:
+                return True  # row = cur.fetchone() ... while row
+            base = value
+            while isinstance(base, (cst.Attribute, cst.Call)):
+                base = base.value if isinstance(base, cst.Attribute) else base.func
+            if base is not value and isinstance(base, cst.Name) and base.value == target:
+                return True  # node = node.parent
+    return False
+
+
 def classify_loop(loop: Loop, ctx: Context) -> str:
     def compute() -> str:
         if loop.kind == "while":
@@ -121,7 +161,7 @@ def classify_loop(loop: Loop, ctx: Context) -> str:
                 return "retry"
             if _steps_through_batches(cast(cst.While, loop.node)):
                 return "batch"
-            return "items"
+            return "items" if _steps_through_items(cast(cst.While, loop.node)) else "poll"
         it = loop.iter
         target = loop.target
         target_names = N.target_names(target) if target is not None else []

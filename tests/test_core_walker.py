@@ -94,12 +94,52 @@ def test_while_test_is_outside_body_inside():
     seen, _ = run(
         """
         def f(queue):
-            while probe("test"):
+            while probe("test") and queue:
+                queue.pop()
                 probe("body")
         """
     )
     assert seen["test"][0] == 0
     assert seen["body"][:3] == (1, "items", True)
+
+
+def test_a_while_loop_is_per_item_only_when_it_walks_a_collection():
+    seen, _ = run(
+        """
+        def f(codes, cur, node, queue, done, rounds):
+            i = 0
+            while i < len(codes):
+                probe("index")
+                code = codes[i]
+                i += 1
+            while queue:
+                item = queue.popleft()
+                probe("queue")
+            row = cur.fetchone()
+            while row is not None:
+                probe("cursor")
+                row = cur.fetchone()
+            while node is not None:
+                probe("chain")
+                node = node.parent
+            has_changes = True
+            while has_changes:
+                has_changes = probe("fixed-point")
+            while len(done) < MAX_TEAMS:
+                done.add(probe("bounded"))
+            not_unique = True
+            while not_unique:
+                not_unique = probe("retry-until-unique")
+            to_visit = set(queue)
+            while to_visit:
+                batch = list(to_visit)
+                to_visit = probe("level")
+        """
+    )
+    for label in ("index", "queue", "cursor", "chain"):
+        assert seen[label][1:3] == ("items", True), label
+    for label in ("fixed-point", "bounded", "retry-until-unique", "level"):
+        assert seen[label][1:3] == ("poll", False), label
 
 
 def test_loop_classification():
