@@ -24,6 +24,7 @@ from querylint.rule import Context
 log = logging.getLogger(__name__)
 ONE_ROW_METHODS = {"fetchrow", "fetchval", "fetch_one", "fetch_val"}
 ONE_ROW_CHAIN = {"first", "scalar", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "fetchone", "fetchval"}
+_QUOTED_IDENT_BEFORE = re.compile(r"(ORDER\s+BY|GROUP\s+BY|FROM|JOIN|INTO|UPDATE|TABLE|SEQUENCE|INDEX|VIEW|SCHEMA|EXISTS|\.)\s*$", re.I)
 _IDENT_BEFORE = re.compile(r"(ORDER\s+BY|GROUP\s+BY|FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|SELECT|DISTINCT|,|\.)\s*$", re.I)
 
 
@@ -365,6 +366,10 @@ def _is_identifier_hole(item: EmbeddedSql, hole: Hole, pattern=_IDENT_BEFORE) ->
     before = item.text[:at]
     if before.count("'") % 2 == 1:
         return False
+    if before.count("`") % 2 == 1:
+        return True  # inside a MySQL quoted identifier: ``INSERT INTO `%s```
+    if before.count('"') % 2 == 1 and _QUOTED_IDENT_BEFORE.search(before[: before.rfind('"')]):
+        return True  # ``INSERT INTO "%s"``, ``ALTER SEQUENCE "%s_id_seq"`` (not MySQL's ``name = "%s"`` string)
     return bool(pattern.search(before))
 
 

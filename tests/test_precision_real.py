@@ -704,3 +704,71 @@ def test_a_project_override_of_count_still_returns_a_number():
     )
     files = {"app/__init__.py": "", "app/models.py": models, "app/use.py": use}
     assert _found(files, ["QL406"]) == [("app/use.py", 7, "QL406")]
+
+
+TABLE_OPS = dedent(
+    """
+    def copy_table_contents(source_table, destination_table, conn):
+        conn.execute('INSERT INTO "%s" SELECT * FROM "%s"' % (destination_table, source_table))
+    """
+)
+ROUTES = "from flask import Flask\napp = Flask(__name__)\n@app.route('/')\ndef index():\n    return 'x'\n"
+
+
+def test_identifiers_every_caller_in_another_package_passes_as_literals_are_not_injectable():
+    # quay: a migration in ``data/`` calls a helper in ``util/`` with table names written out
+    migration = "from util.table_ops import copy_table_contents\ndef upgrade(conn):\n    copy_table_contents('blob', 'apprblob', conn)\n"
+    files = {"util/__init__.py": "", "util/table_ops.py": TABLE_OPS, "data/__init__.py": "", "data/migration.py": migration, "web/__init__.py": "", "web/app.py": ROUTES}
+    assert _found(files, ["QL303"], settings={"min-confidence": "low"}) == []
+
+
+def test_an_identifier_one_caller_passes_from_the_request_is_still_reported():
+    handler = "from flask import request\nfrom util.table_ops import copy_table_contents\ndef copy(conn):\n    copy_table_contents(request.args['t'], 'dest', conn)\n"
+    files = {"util/__init__.py": "", "util/table_ops.py": TABLE_OPS, "web/__init__.py": "", "web/app.py": ROUTES, "web/copy.py": handler}
+    got = lint_files(files, select=["QL303"], settings={"min-confidence": "low"}).findings
+    assert [(f.path, f.line) for f in got] == [("util/table_ops.py", 2)]
+
+
+def test_a_quoted_identifier_is_checked_against_an_allow_list_not_bound():
+    code = dedent(
+        """
+        from flask import request
+        def copy(conn):
+            table = request.args["t"]
+            conn.execute('INSERT INTO "%s" SELECT * FROM archive' % table)
+            conn.execute("SELECT * FROM `%s`" % table)
+            conn.execute('SELECT * FROM users WHERE name = "%s"' % table)
+        """
+    )
+    got = lint_files({"app.py": code}, select=["QL303"], settings={"min-confidence": "low"}).findings
+    assert [("allow-list" in f.fix, "bound parameter" in f.fix) for f in got] == [(True, False), (True, False), (False, True)]
+
+
+def test_column_names_from_the_model_meta_joined_with_placeholders_are_not_injectable():
+    # misago postgres/delete.py: every spliced name comes from ``_meta``; every value is a parameter
+    code = dedent(
+        """
+        from django.db import connection
+        def delete_all(model, **where):
+            fields = []
+            params = []
+            for field, value in where.items():
+                column = model._meta.get_field(field).column
+                if isinstance(value, list):
+                    in_clause = ", ".join(["%s"] * len(value))
+                    fields.append(f'"{column}" IN ({in_clause})')
+                    params += value
+                else:
+                    fields.append(f'"{column}" = %s')
+                    params.append(value)
+            table = model._meta.db_table
+            where_joined = " AND ".join(fields)
+            with connection.cursor() as cursor:
+                cursor.execute(f'DELETE FROM "{table}" WHERE {where_joined};', params)
+        def delete_by(model, field, value):
+            with connection.cursor() as cursor:
+                cursor.execute(f'DELETE FROM "{model._meta.db_table}" WHERE "{field}" = %s', [value])  # want: QL303
+        """
+    )
+    got = lint_files({"app.py": code}, select=["QL303"], settings={"min-confidence": "low"}).findings
+    assert [f.line for f in got] == [20], [(f.line, f.message, f.notes) for f in got]

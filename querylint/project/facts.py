@@ -5,6 +5,7 @@ what other files need to know about this one. Everything here is plain, picklabl
 """
 from __future__ import annotations
 
+import sys
 from dataclasses import dataclass
 from pathlib import PurePosixPath
 from typing import Any, Dict, List, Optional, Set, Tuple, cast
@@ -338,7 +339,11 @@ class _Collector:
                         calls.append(target)
                     else:
                         calls.append(resolver.qualify(target) or target)
-                    if node.args and (calls[-1].startswith(project_prefix) or head in ("self", "cls")):
+                    if node.args and (
+                        calls[-1].startswith(project_prefix)
+                        or head in ("self", "cls")
+                        or (head in imports and calls[-1].split(".")[0] not in _STDLIB)
+                    ):  # a call another top-level package of the project may own (``util.migrate.copy_table(...)`` from ``data/``)
                         call_consts.append((calls[-1],) + _constant_args(node))
                 if N.call_name(node) in _REGISTER_FUNCS:
                     self.routes.extend(_registered_views(node, resolver))
@@ -604,6 +609,9 @@ def constant_returns(flow: List[cst.CSTNode]) -> int:
         else:
             return 0
     return arity.pop() if len(arity) == 1 else 0
+
+
+_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
 
 
 def _constant_args(call: cst.Call) -> Tuple[Tuple[int, ...], Tuple[str, ...]]:

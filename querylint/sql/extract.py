@@ -48,6 +48,9 @@ SQL_KEYWORDS = ("sql", "query", "operation", "statement", "stmt")
 SAFE_CALLS = {"int", "float", "len", "bool", "round", "abs", "min", "max", "math.ceil", "math.floor", "uuid.uuid4", "decimal.Decimal"}
 QUOTE_CALLS = {"quote_name", "quote_ident", "escape_string", "escape", "literal", "quote", "escape_identifier", "quote_identifier", "escape_like"}
 SAFE_ATTRS = ("_meta.db_table", "_meta.model_name", "_meta.app_label", "__tablename__", "__table__.name", "__table__.fullname", "_meta.pk.column", "_meta.table_name")
+# ``model._meta.get_field(name).column``, ``opts.pk.attname``: names the model defines (a lookup of an
+# unknown name raises FieldDoesNotExist before any SQL is built)
+_MODEL_COLUMN_RE = re.compile(r"_meta\.(get_field\(.*\)|pk)\.(column|attname|db_column|name)$", re.S)
 FRAGMENT_NAME_RE = re.compile(r"(^|_)(sql|clause|clauses|where|fragment|conditions|predicate|filters_sql)$", re.I)
 PLACEHOLDER_TEXT_RE = re.compile(r"^\s*(\?|%s|\$|:[A-Za-z_]\w*|:|%\(\w*\)s|@\w*|%\(|\)s)\s*,?\s*$")
 
@@ -645,7 +648,7 @@ class Evaluator:
             return "value", "", None
         if isinstance(expr, cst.Attribute):
             text = N.code(expr)
-            if any(text.endswith(s) for s in SAFE_ATTRS):
+            if any(text.endswith(s) for s in SAFE_ATTRS) or _MODEL_COLUMN_RE.search(text):
                 return "safe", f"`{N.short(expr, 40)}` is a table/column name from the model", None
             if _is_config_name(expr.attr.value):
                 return "safe", f"`{N.short(expr, 40)}` is a configuration constant", None
