@@ -772,3 +772,93 @@ def test_column_names_from_the_model_meta_joined_with_placeholders_are_not_injec
     )
     got = lint_files({"app.py": code}, select=["QL303"], settings={"min-confidence": "low"}).findings
     assert [f.line for f in got] == [20], [(f.line, f.message, f.notes) for f in got]
+
+
+EXERCISE_MODELS = dedent(
+    """
+    from django.db import models
+    class Category(models.Model):
+        name = models.CharField(max_length=9)
+    class Exercise(models.Model):
+        uuid = models.CharField(max_length=9)
+        category = models.ForeignKey(Category, on_delete=models.CASCADE)
+    class ExerciseImage(models.Model):
+        exercise = models.ForeignKey(Exercise, on_delete=models.CASCADE)
+        image = models.CharField(max_length=9)
+    """
+)
+EXERCISE_VIEWS = dedent(
+    """
+    from rest_framework import serializers, viewsets
+    from app.models import Exercise
+    class ImageSerializer(serializers.ModelSerializer):
+        exercise_uuid = serializers.ReadOnlyField(source="exercise.uuid")
+        class Meta:
+            model = __IMAGE__
+            fields = ["id", "image", "exercise_uuid"]
+    class ExerciseSerializer(serializers.ModelSerializer):
+        images = ImageSerializer(source="exerciseimage_set", many=True, read_only=True)
+        class Meta:
+            model = Exercise
+            fields = ["id", "images"]
+    class ExerciseViewSet(viewsets.ReadOnlyModelViewSet):
+        serializer_class = ExerciseSerializer
+        queryset = Exercise.objects.prefetch_related("exerciseimage_set")
+    """
+).replace("__IMAGE__", "ExerciseImage").replace("from app.models import Exercise", "from app.models import Exercise, ExerciseImage")
+
+
+def test_a_child_reached_through_a_prefetched_reverse_relation_knows_its_parent():
+    # wger ExerciseInfoViewSet: ``exerciseimage_set`` is prefetched; each image's ``exercise``
+    # is the parent Exercise Django already set, so ``exercise.uuid`` costs no query
+    files = {"app/__init__.py": "", "app/models.py": EXERCISE_MODELS, "app/views.py": EXERCISE_VIEWS}
+    assert _found(files, ["QL119"]) == []
+
+
+def test_the_parents_own_relation_read_back_through_a_child_is_still_a_query_per_parent():
+    views = EXERCISE_VIEWS.replace('source="exercise.uuid"', 'source="exercise.category.name"')
+    files = {"app/__init__.py": "", "app/models.py": EXERCISE_MODELS, "app/views.py": views}
+    got = lint_files(files, select=["QL119"]).findings
+    assert [(f.line, f.fix) for f in got] == [(15, 'add .select_related("category")')]
+
+
+BUILD_MODELS = dedent(
+    """
+    from django.db import models
+    class Project(models.Model):
+        slug = models.CharField(max_length=9)
+    class Build(models.Model):
+        project = models.ForeignKey(Project, on_delete=models.CASCADE)
+    class Command(models.Model):
+        build = models.ForeignKey(Build, related_name="commands", on_delete=models.CASCADE)
+        text = models.CharField(max_length=9)
+    """
+)
+
+
+def test_a_row_of_a_related_manager_reads_its_parent_without_a_query():
+    # readthedocs: ``command.build`` is the Build the manager belongs to, and ``build.project``
+    # is that one Build's relation, loaded once, not once per command
+    code = dedent(
+        """
+        from app.models import Build, Command
+        def show(build_id):
+            build = Build.objects.get(pk=build_id)
+            out = []
+            for c in build.commands.all():
+                out.append((c.text, c.build.project.slug))
+            for b in Build.objects.prefetch_related("commands"):
+                for c in b.commands.all():
+                    out.append(c.build.project.slug)
+            for c in Command.objects.all():
+                out.append(c.build.pk)
+            return out
+        """
+    )
+    files = {"app/__init__.py": "", "app/models.py": BUILD_MODELS, "app/views.py": code}
+    got = lint_files(files, select=["QL105"]).findings
+    # the parent's own relation per build of the outer loop, and a plain per-command foreign key
+    assert [(f.line, f.fix) for f in got] == [
+        (9, 'add .select_related("project") to the queryset built on line 7'),
+        (11, 'add .select_related("build") to the queryset built on line 10'),
+    ]

@@ -152,6 +152,7 @@ def _resolve_needs(q: str, info: DrfInfo, raw: Dict[str, List[_Field]], graph: M
         path: List[str] = []
         to_many = False
         ok = True
+        last = None
         for p in parts:
             rel = cur.relation(p) if cur else None
             if rel is None:
@@ -161,11 +162,19 @@ def _resolve_needs(q: str, info: DrfInfo, raw: Dict[str, List[_Field]], graph: M
             if rel.kind in MANY:
                 to_many = True
             cur = graph.get(rel.target)
+            last = rel
         if not ok or not path:
             continue
         out.append(Need("__".join(path), to_many, fname, q))
         if nested is not None and nested in info.serializers and cur is not None:
+            back = last.back_reference if last is not None and len(path) == 1 else None
             for sub in _resolve_needs(nested, info, raw, graph, depth + 1):
+                steps = sub.path.split("__")
+                if back is not None and steps[0] == back:
+                    # ``images.exercise``: each image's way back is the parent object itself
+                    if len(steps) > 1:
+                        out.append(Need("__".join(steps[1:]), sub.many, f"{fname}.{sub.field}", sub.serializer))
+                    continue
                 out.append(Need("__".join(path) + "__" + sub.path, to_many or sub.many, f"{fname}.{sub.field}", sub.serializer))
     return out
 

@@ -56,6 +56,13 @@ class Relation:
     def many(self) -> bool:
         return self.kind in MANY
 
+    @property
+    def back_reference(self) -> Optional[str]:
+        """The children's accessor that leads back here (``exercise.exerciseimage_set`` → ``exercise``):
+        Django sets it on every row loaded through the reverse relation (a related manager or a
+        prefetch), so reading it from a child costs no query."""
+        return self.field_name if self.kind in (REV_FK, REV_O2O) and self.field_name else None
+
 
 @dataclass
 class ModelInfo:

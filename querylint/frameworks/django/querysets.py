@@ -618,9 +618,11 @@ def _infer_attribute(node: cst.Attribute, ctx: Context) -> Optional[DjType]:
     if model is None:
         return None
     ta = base.to_attr(attr)
-    if ta is not None:
-        return replace(ta, loop=base.loop)
     rel = model.relation(attr)
+    if ta is not None:
+        if rel is not None and rel.kind in SINGLE:
+            return ta  # the parent a related manager set on its rows: it varies with the parent's loop, not this one
+        return replace(ta, loop=base.loop)
     if rel is None:
         return None
     if base.named_only and len(graph.relation_owners.get(attr, ())) != 1:
@@ -629,12 +631,15 @@ def _infer_attribute(node: cst.Attribute, ctx: Context) -> Optional[DjType]:
     if rel.kind in SINGLE:
         follows = base.select_all and rel.kind in ("fk", "o2o") and not rel.null
         return DjType(INST, rel.target if rel.kind != GFK else None, sub, follows, loop=base.loop, per_object=base.per_object, opaque=base.opaque)
+    back: Tuple[Tuple[str, DjType], ...] = ()
     if rel.kind == REV_FK and rel.field_name:
         # ``for child in parent.children.all(): child.parent``: Django sets each child's foreign
-        # key back to ``parent`` (the related manager's known related objects, prefetches too)
+        # key back to ``parent`` itself (the related manager's known related objects, prefetches
+        # too), so ``child.parent.owner`` is the parent's relation, loaded once per parent
         sub = sub | {rel.field_name}
+        back = ((rel.field_name, base),)
     return DjType(
-        QS, rel.target, sub, related=N.short(node), prefetched=attr in base.covered or base.opaque, origin=node, owner_loop=base.loop,
+        QS, rel.target, sub, to_attrs=back, related=N.short(node), prefetched=attr in base.covered or base.opaque, origin=node, owner_loop=base.loop,
         per_object=base.per_object, opaque=base.opaque,
     )
 
