@@ -244,6 +244,8 @@ def _repeats(node: cst.CSTNode, loop: Loop, ctx: Context) -> bool:
             return False  # runs on errors only
         if isinstance(anc, _EXITS):
             return False  # ``return order.customer.name``: the loop ends here
+        if isinstance(anc, cst.If) and _picks_one_item(anc.test, loop):
+            return False  # ``if post.pk == thread.last_post_id:`` one item of the loop, not each
         chain.append(anc)
     else:
         return True
@@ -257,6 +259,31 @@ def _repeats(node: cst.CSTNode, loop: Loop, ctx: Context) -> bool:
                 return False
         child = anc
     return True
+
+
+def _picks_one_item(test: cst.BaseExpression, loop: Loop) -> bool:
+    """``item == <value the loop does not change>`` (or ``item.pk``/``item.id``): true for one
+    item of the loop at most (``if field == "font_color"``, ``if post.id == thread.solution_id``)."""
+    if isinstance(test, cst.BooleanOperation):
+        return isinstance(test.operator, cst.And) and (_picks_one_item(test.left, loop) or _picks_one_item(test.right, loop))
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1 or not isinstance(test.comparisons[0].operator, (cst.Equal, cst.Is)):
+        return False
+    targets = set(N.target_names(loop.target)) if loop.target is not None else set()
+    if not targets:
+        return False
+
+    def is_item(e: cst.BaseExpression) -> bool:
+        if isinstance(e, cst.Attribute) and e.attr.value in ("pk", "id"):
+            e = e.value
+        return isinstance(e, cst.Name) and e.value in targets
+
+    def invariant(e: cst.BaseExpression) -> bool:
+        if N.literal(e) is None or (isinstance(e, cst.Name) and e.value == "None"):
+            return False  # ``if item is None``: any number of items
+        return not any(isinstance(n, cst.Name) and n.value in targets for n in N.walk(e))
+
+    left, right = test.left, test.comparisons[0].comparator
+    return (is_item(left) and invariant(right)) or (is_item(right) and invariant(left))
 
 
 def _exits(stmt: cst.CSTNode, nested: bool) -> bool:

@@ -243,3 +243,27 @@ def test_qualify_resolves_imports_and_relative_imports():
     assert ctx.resolver.qualify("B.objects") == "shop.sub.models.Book.objects"
     assert ctx.resolver.qualify("conn") == "shop.db.conn"
     assert ctx.resolver.qualify("orm.Session") == "sqlalchemy.orm.Session"
+
+
+def test_a_branch_that_picks_one_item_of_the_loop_runs_at_most_once():
+    seen, _ = run(
+        """
+        def f(fields, posts, thread):
+            for field in fields:
+                if field == "font_color":
+                    probe("literal-pick")
+            for post in posts:
+                if post.id == thread.solution_id and thread.open:
+                    probe("pk-pick")
+                if post.status == "paid":
+                    probe("attribute-filter")
+                if post is None:
+                    probe("none-check")
+                if post == post.parent:
+                    probe("item-vs-item")
+        """
+    )
+    assert seen["literal-pick"][2] is False
+    assert seen["pk-pick"][2] is False
+    for label in ("attribute-filter", "none-check", "item-vs-item"):
+        assert seen[label][2] is True, label

@@ -862,3 +862,34 @@ def test_a_row_of_a_related_manager_reads_its_parent_without_a_query():
         (9, 'add .select_related("project") to the queryset built on line 7'),
         (11, 'add .select_related("build") to the queryset built on line 10'),
     ]
+
+
+def test_a_method_of_the_one_object_that_reads_its_own_relation_queries_once():
+    # readthedocs: ``instance.get_version_slug()`` per stored command reads ``self.version``,
+    # cached on the one Build after the first call; a count per call is still a query each time
+    models = BUILD_MODELS + dedent(
+        """
+        class Version(models.Model):
+            slug = models.CharField(max_length=9)
+        class Run(models.Model):
+            version = models.ForeignKey(Version, null=True, on_delete=models.CASCADE)
+            def get_version_slug(self):
+                if self.version:
+                    return self.version.slug
+                return ""
+            def command_count(self):
+                return Command.objects.filter(text=self.pk).count()
+        """
+    )
+    code = dedent(
+        """
+        from app.models import Run
+        def show(run_id, commands):
+            run = Run.objects.get(pk=run_id)
+            for command in commands:
+                command["version"] = run.get_version_slug()
+                command["count"] = run.command_count()
+        """
+    )
+    files = {"app/__init__.py": "", "app/models.py": models, "app/views.py": code}
+    assert _found(files, ["QL106"], settings={"min-confidence": "low"}) == [("app/views.py", 6, "QL106")]

@@ -7,7 +7,7 @@ from typing import TYPE_CHECKING, Any, Optional, Tuple, cast
 
 import libcst as cst
 
-from querylint.frameworks.django.models import GFK
+from querylint.frameworks.django.models import GFK, SINGLE
 from querylint.frameworks.django.querysets import INST, DjType, graph_of, infer
 from querylint.frameworks.django.sites import (
     Site, depends_on_loop, is_fresh, is_loaded, loop_queryset_line, per_item_loop_of,
@@ -615,7 +615,24 @@ class ModelQueryMemberInLoop(Detector):
         path = member_query_path(base, qual, self.ctx)
         if path is None:
             return None
+        if base.loop is None and self._only_caches_relations(model, qual, path):
+            return None  # ``instance.get_version_slug()`` on the one object: ``self.version`` loads once
         return loop, path
+
+    def _only_caches_relations(self, model, qual: str, path) -> bool:
+        """The member's only queries are lazy reads of the object's own single relations, which
+        Django caches on the object after the first read."""
+        direct = self.ctx.index.direct_queries.get(qual, ())
+        if len(path) != 2 or not direct:
+            return False
+        for desc in direct:
+            parts = desc.split(".")
+            if len(parts) != 2 or parts[0] != "self":
+                return False
+            rel = model.relation(parts[1])
+            if rel is None or rel.kind not in SINGLE:
+                return False
+        return True
 
     def visit_Call(self, node: cst.Call) -> None:
         """``str(book)`` / ``repr(book)``: the model's ``__str__`` / ``__repr__``."""
