@@ -19,7 +19,7 @@ chain of objects (``while node: ...; node = node.parent``).
 from __future__ import annotations
 
 import re
-from typing import Optional, cast
+from typing import List, Optional, Tuple, cast
 
 import libcst as cst
 
@@ -261,11 +261,13 @@ def _repeats(node: cst.CSTNode, loop: Loop, ctx: Context) -> bool:
     return True
 
 
-def _picks_one_item(test: cst.BaseExpression, loop: Loop) -> bool:
+def _picks_one_item(test: cst.BaseExpression, loop: Loop, flags: bool = True) -> bool:
     """``item == <value the loop does not change>`` (or ``item.pk``/``item.id``): true for one
     item of the loop at most (``if field == "font_color"``, ``if post.id == thread.solution_id``)."""
     if isinstance(test, cst.BooleanOperation):
-        return isinstance(test.operator, cst.And) and (_picks_one_item(test.left, loop) or _picks_one_item(test.right, loop))
+        return isinstance(test.operator, cst.And) and (_picks_one_item(test.left, loop, flags) or _picks_one_item(test.right, loop, flags))
+    if isinstance(test, cst.Name):
+        return flags and _flag_set_by_picks(test.value, loop)
     if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1 or not isinstance(test.comparisons[0].operator, (cst.Equal, cst.Is)):
         return False
     targets = set(N.target_names(loop.target)) if loop.target is not None else set()
@@ -284,6 +286,41 @@ def _picks_one_item(test: cst.BaseExpression, loop: Loop) -> bool:
 
     left, right = test.left, test.comparisons[0].comparator
     return (is_item(left) and invariant(right)) or (is_item(right) and invariant(left))
+
+
+def _flag_set_by_picks(flag: str, loop: Loop) -> bool:
+    """``save_thread = False; if post.id == thread.solution_id: save_thread = True; ...; if
+    save_thread:``: the flag is set to True only in branches that pick one item."""
+    body = getattr(loop.node, "body", None)
+    if body is None:
+        return False
+    found = {"true": 0, "other": 0}
+
+    stack: List[Tuple[cst.CSTNode, bool]] = [(body, False)]  # (node, inside a branch that picks one item)
+    while stack:
+        node, picked = stack.pop()
+        if isinstance(node, (cst.AugAssign, cst.AnnAssign)) and isinstance(node.target, cst.Name) and node.target.value == flag:
+            found["other"] += 1
+        value = _assigns(node, flag)
+        if value is True:
+            found["true" if picked else "other"] += 1
+        elif value is not None and value is not False:
+            found["other"] += 1
+        if isinstance(node, cst.If):
+            stack.append((node.body, picked or _picks_one_item(node.test, loop, flags=False)))
+            if node.orelse is not None:
+                stack.append((node.orelse, picked))
+            continue
+        stack.extend((child, picked) for child in node.children)
+    return found["true"] > 0 and found["other"] == 0
+
+
+def _assigns(node: cst.CSTNode, name: str):
+    """The literal ``name`` is set to by this assignment (None when it does not assign ``name``;
+    ``N.NOT_LITERAL`` for another value)."""
+    if isinstance(node, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets):
+        return N.literal(node.value)
+    return None
 
 
 def _exits(stmt: cst.CSTNode, nested: bool) -> bool:

@@ -261,9 +261,22 @@ def test_a_branch_that_picks_one_item_of_the_loop_runs_at_most_once():
                     probe("none-check")
                 if post == post.parent:
                     probe("item-vs-item")
+                save_thread = False
+                if thread.solution_id == post.id:
+                    save_thread = True
+                if thread.last_post_id == post.pk:
+                    save_thread = True
+                if save_thread:
+                    probe("flag-of-picks")
+                dirty = False
+                if post.edited:
+                    dirty = True
+                if dirty:
+                    probe("flag-of-filter")
         """
     )
     assert seen["literal-pick"][2] is False
     assert seen["pk-pick"][2] is False
-    for label in ("attribute-filter", "none-check", "item-vs-item"):
+    assert seen["flag-of-picks"][2] is False
+    for label in ("attribute-filter", "none-check", "item-vs-item", "flag-of-filter"):
         assert seen[label][2] is True, label
