@@ -99,7 +99,43 @@ def first_statement_memo_guard(fn: cst.FunctionDef) -> bool:
         body = body[1:]
     while body and isinstance(body[0], cst.SimpleStatementLine) and all(isinstance(s, cst.Global) for s in body[0].body):
         body = body[1:]
-    return bool(body) and memo_guard(body[0], N.param_names(fn.params)) is not None
+    params = N.param_names(fn.params)
+    return bool(body) and (memo_guard(body[0], params) is not None or _early_return_memo(body, params))
+
+
+def _early_return_memo(body: Sequence[cst.CSTNode], params: Sequence[str]) -> bool:
+    """``if key in CACHE: return CACHE[key]`` (or ``hit = CACHE.get(key)`` then ``if hit: return
+    hit``) first, and the rest of the function stores into ``CACHE``: a query per distinct key."""
+    first = body[0]
+    target: Optional[str] = None
+    rest = list(body[1:])
+    if isinstance(first, cst.If) and isinstance(first.test, cst.Comparison) and len(first.test.comparisons) == 1:
+        comp = first.test.comparisons[0]
+        if isinstance(comp.operator, cst.In) and _only_returns(first.body):
+            target = N.dotted(comp.comparator)
+    elif isinstance(first, cst.SimpleStatementLine) and len(first.body) == 1 and isinstance(first.body[0], cst.Assign) and len(body) > 1:
+        assign = first.body[0]
+        value = assign.value
+        hit = assign.targets[0].target
+        nxt = body[1]
+        if (
+            isinstance(value, cst.Call) and N.call_name(value) == "get" and isinstance(value.func, cst.Attribute)
+            and isinstance(hit, cst.Name) and isinstance(nxt, cst.If) and _only_returns(nxt.body)
+            and hit.value in {n.value for n in N.walk(nxt.test) if isinstance(n, cst.Name)}
+        ):
+            target = N.dotted(value.func.value)
+            rest = list(body[2:])
+    if target is None:
+        return False
+    root = target.split(".")[0]
+    if root in params and root not in ("self", "cls"):
+        return False  # a cache passed in per call
+    return any(fills(stmt, target) for stmt in rest)
+
+
+def _only_returns(block: cst.BaseSuite) -> bool:
+    stmts = list(block.body) if isinstance(block, cst.IndentedBlock) else [block]
+    return len(stmts) == 1 and isinstance(stmts[0], cst.SimpleStatementLine) and all(isinstance(s, cst.Return) for s in stmts[0].body)
 
 
 def under_memo_guard(node: cst.CSTNode, ctx: Context) -> bool:

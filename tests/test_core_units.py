@@ -356,6 +356,12 @@ def test_canonical_follows_reexports_through_package_inits():
         ("def f(cache):\n    if not cache:\n        cache.update(load())\n", False),  # a parameter: filled per call
         ("def f():\n    if not _cache:\n        log('empty')\n    return load()\n", False),  # tests but never fills
         ("def f():\n    x = load()\n    if not _cache:\n        _cache.update(x)\n", False),  # queries before the guard
+        # an early return on a hit, then the query and the store (quay _get_location_row)
+        ("def f(name):\n    if name in MAP:\n        return MAP[name]\n    row = load(name)\n    MAP[name] = row\n    return row\n", True),
+        ("def f(self, k):\n    hit = self._rows.get(k)\n    if hit is not None:\n        return hit\n    self._rows[k] = v = load(k)\n    return v\n", True),
+        ("def f(name):\n    if name in MAP:\n        return MAP[name]\n    return load(name)\n", False),  # never stores
+        ("def f(name, seen):\n    if name in seen:\n        return seen[name]\n    seen[name] = load(name)\n", False),  # a cache per call
+        ("def f(name):\n    if name in MAP:\n        log(name)\n    MAP[name] = load(name)\n", False),  # no early return
     ],
 )
 def test_memo_guards(src, expected):
