@@ -188,6 +188,30 @@ def _only_tests_call(qualname: Optional[str], ctx: Context) -> bool:
     return names[cast(str, qualname).rsplit(".", 1)[-1]] <= 1
 
 
+def _standalone_script(relpath: str, ctx: Context) -> bool:
+    """A file at the project's root that runs as ``python file.py`` (a module-level ``if __name__
+    == "__main__":``) and that no other file imports: a one-off script (``drop_db.py``,
+    ``migrate_slides.py``), not a module production code runs."""
+    if "/" in relpath or relpath == "manage.py":
+        return False
+
+    def compute() -> bool:
+        if not any(isinstance(s, cst.If) and _is_main_guard(s.test) for s in ctx.module_node.body):
+            return False
+        module = relpath[:-3]
+        imported = ctx.index.derived("imported-modules", lambda ix: {q for f in ix.files.values() for _, q in f.imports})
+        return not any(q == module or q.startswith(module + ".") for q in imported)
+
+    return ctx.memo(("standalone-script",), compute)
+
+
+def _is_main_guard(test: cst.BaseExpression) -> bool:
+    if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
+        return False
+    sides = {N.code(test.left).strip(), N.code(test.comparisons[0].comparator).strip()}
+    return "__name__" in sides and bool(sides & {'"__main__"', "'__main__'"})
+
+
 def _safe_line(ctx: Context, node) -> Optional[int]:
     try:
         return ctx.line(node)
@@ -289,7 +313,7 @@ def _finding(rep, span: Span, codes, pf: ParsedFile, ctx: Context) -> Finding:
     severity = rep.severity or rep.rule.severity
     message = rep.message
     hit = request_context(index, config, rep.function)
-    context = finding_context(pf.relpath, config, hit, _only_tests_call(rep.function, ctx))
+    context = finding_context(pf.relpath, config, hit, _only_tests_call(rep.function, ctx), _standalone_script(pf.relpath, ctx))
     if rep.rule.per_request_escalation:
         if hit is not None:
             entry, path = hit

@@ -266,3 +266,17 @@ def test_a_short_literal_slice_is_a_small_collection():
     )
     got = lint_files({"app/__init__.py": "", "app/sync.py": src}, select=["QL101"], settings={"min-confidence": "low"})
     assert sorted((f.span.line, f.confidence) for f in got.findings) == [(3, "medium"), (5, "high"), (7, "high")]
+
+
+def test_a_root_level_file_run_as_main_that_nothing_imports_is_a_script():
+    script = LOOP + "\n\nif __name__ == '__main__':\n    main()\n"
+    files = {"migrate_slides.py": script, "app/__init__.py": "", "app/reports.py": LOOP}
+    got = lint_files(files, select=["QL101"], settings={"min-confidence": "low"}).findings
+    assert sorted((f.path, f.context) for f in got) == [("app/reports.py", "unknown"), ("migrate_slides.py", "script")]
+    # imported by the application: production code that can also run by hand
+    imported = {**files, "app/jobs.py": "import migrate_slides\n"}
+    got = lint_files(imported, select=["QL101"], settings={"min-confidence": "low"}).findings
+    assert ("migrate_slides.py", "unknown") in [(f.path, f.context) for f in got]
+    # a module inside a package keeps its context (``python -m workers.gc`` runs in production)
+    inside = {"app/__init__.py": "", "app/worker.py": script}
+    assert [f.context for f in lint_files(inside, select=["QL101"], settings={"min-confidence": "low"}).findings] == ["unknown"]

@@ -58,16 +58,17 @@ def entry_context(hit: Optional[Tuple[str, Tuple[str, ...]]]) -> Optional[str]:
     return "task" if hit[0].startswith("task") else "request"
 
 
-def finding_context(relpath: str, config: Config, hit, only_tests_call: bool = False) -> str:
+def finding_context(relpath: str, config: Config, hit, only_tests_call: bool = False, standalone_script: bool = False) -> str:
     """Test support wins (a view in a test helper is still test code); then an entry point that
     reaches the function; then a function only tests reach (a test helper kept beside the code);
-    then what the path says; else unknown."""
+    then what the path says, or a standalone script (a root-level file run as ``__main__`` that
+    nothing imports); else unknown."""
     by_path = path_context(relpath, config)
     if by_path == "test":
         return "test"
     if only_tests_call and hit is None:
         return "test"
-    return entry_context(hit) or by_path or "unknown"
+    return entry_context(hit) or by_path or ("script" if standalone_script else None) or "unknown"
 
 
 def lower(confidence: str) -> str:
