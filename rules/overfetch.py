@@ -31,6 +31,7 @@ _SQLA = dedent(
     class User(Base):
         __tablename__ = "users"
         id: Mapped[int] = mapped_column(primary_key=True)
+        email: Mapped[str] = mapped_column()
     """
 )
 _PEEWEE = dedent(
@@ -61,11 +62,55 @@ class _PatternRule(Rule):
 
     pattern = ""
 
-    def _ask(self, node: cst.CSTNode, ask) -> None:
+    # the rows of one parent (``filter_by(task_id=task.id)``) are few enough that loading them
+    # whole for their ids costs little (QL408 only: counting or testing them is still worth a fix)
+    few_rows_of_one_parent = False
+
+    def _ask(self, node: cst.CSTNode, ask, query: Optional[cst.CSTNode] = None) -> None:
         got = first_hit(active_adapters(self.ctx), self.pattern, ask)
         if got is not None:
             hit, variant = got
-            self.report(node, hit.message, fix=hit.fix, variant=variant)
+            few = _narrowed_by_key(query if query is not None else node, self.ctx, self.few_rows_of_one_parent)
+            self.report(node, hit.message, fix=hit.fix, variant=variant, confidence="medium" if few else "high")
+
+
+_FILTERS = frozenset({"filter", "filter_by", "where", "exclude"})
+
+
+def _key_kind(name: str) -> Optional[str]:
+    """``"row"`` for a primary key (``id``, ``pk``), ``"parent"`` for a foreign key (``group_id``)."""
+    last = name.rsplit(".", 1)[-1]
+    if last in ("id", "pk"):
+        return "row"
+    if last.endswith(("_id", "__id", "__pk", "_pk")):
+        return "parent"
+    return None
+
+
+def _narrowed_by_key(node: cst.CSTNode, ctx: Context, parent_too: bool, depth: int = 0) -> bool:
+    """The query is narrowed by equality on a key: its primary key (one row), or, when
+    ``parent_too``, a foreign key (``filter(group_id=gid)``, ``where(Task.task_id == tid)``: the
+    rows of one parent, not a table)."""
+    if depth > 3:
+        return False
+    if isinstance(node, cst.Name):
+        b = ctx.binding(node.value, at=node)
+        return b is not None and b.kind == "assign" and b.is_simple and b.value is not None and _narrowed_by_key(b.value, ctx, parent_too, depth + 1)
+    wanted = ("row", "parent") if parent_too else ("row",)
+    for n in N.walk(node):
+        if not (isinstance(n, cst.Call) and N.call_name(n) in _FILTERS):
+            continue
+        for arg in n.args:
+            if arg.keyword is not None:
+                if _key_kind(arg.keyword.value) in wanted:
+                    return True
+                if parent_too and _key_kind(N.dotted(arg.value) or "") is not None:
+                    return True  # ``filter(group=group.id)``
+            elif isinstance(arg.value, cst.Comparison) and len(arg.value.comparisons) == 1 and isinstance(arg.value.comparisons[0].operator, cst.Equal):
+                column = N.dotted(arg.value.left) or ""
+                if "." in column and _key_kind(column) in wanted:
+                    return True  # ``Bin.id == bin_id`` (the column side, not the value's name)
+    return False
 
 
 class LenAsCount(_PatternRule):
@@ -175,7 +220,7 @@ class LenAsCount(_PatternRule):
         if len(node.args) != 1 or not _builtin(node, "len", self.ctx):
             return
         arg = node.args[0].value
-        self._ask(node, lambda a: a.len_as_count(node, arg, self.ctx))
+        self._ask(node, lambda a: a.len_as_count(node, arg, self.ctx), arg)
 
 
 _TRUTH_PARENTS = (cst.If, cst.While, cst.IfExp, cst.Assert, cst.UnaryOperation, cst.BooleanOperation, cst.Arg)
@@ -274,7 +319,7 @@ class TruthinessAsExists(_PatternRule):
                 """
                 from app.models import User
                 def taken(session, email):
-                    if session.query(User).filter(User.id == email).all():  # want: QL406
+                    if session.query(User).filter(User.email == email).all():  # want: QL406
                         return True
                 """
             ),
@@ -434,10 +479,14 @@ class InstancesForPkOnly(_PatternRule):
     ## Known problems
     Only collections that read nothing but the key are reported; loops that read two or more
     fields are not. The loop form (`for o in qs: ids.append(o.id)`) is recognised for Django.
+    A query narrowed to one parent's rows by a foreign key (`filter(user_id=uid)`,
+    `where(Order.event_id == eid)`) is `medium`: a handful of rows costs little to load whole.
 
     Replaces the per-ORM codes `QL404` (Django), `QL415` (SQLAlchemy) and `QL417` (peewee),
     which keep working as aliases.
     """
+
+    few_rows_of_one_parent = True
 
     code = "QL408"
     name = "instances-for-pk-only"
@@ -502,7 +551,7 @@ class InstancesForPkOnly(_PatternRule):
         attr = _row_attr(node.elt, var)
         if attr is None or any(_mentions(cond, var) for cond in comp.ifs):
             return
-        self._ask(node, lambda a: a.pk_only(node, comp.iter, attr, comp, self.ctx))
+        self._ask(node, lambda a: a.pk_only(node, comp.iter, attr, comp, self.ctx), comp.iter)
 
     visit_ListComp = _comp
     visit_SetComp = _comp
