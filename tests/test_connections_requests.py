@@ -358,13 +358,13 @@ def test_query_in_loop_on_a_request_path_says_so_and_is_raised():
         ),
         "web/app.py": textwrap.dedent(
             """
-            from flask import Flask
+            from flask import Flask, request
             from web.db import names
             app = Flask(__name__)
 
             @app.get("/names")
             def list_names():
-                return names(None, [1, 2])
+                return names(None, request.args.getlist("id"))
             """
         ),
         "web/offline.py": textwrap.dedent(

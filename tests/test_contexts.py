@@ -184,8 +184,8 @@ def test_a_helper_only_tests_call_is_test_code_in_an_application():
 
 
 def test_a_helper_production_code_also_calls_stays_production():
-    caller = "from app.demo import names\ndef report(cur):\n    return names(cur, [1])\n"
-    via_object = "def report(repo, cur):\n    return repo.names(cur, [1])\n"  # untyped receiver: by name
+    caller = "from app.demo import names\ndef report(cur, ids):\n    return names(cur, ids)\n"
+    via_object = "def report(repo, cur, ids):\n    return repo.names(cur, ids)\n"  # untyped receiver: by name
     for other in (caller, via_object):
         files = {
             "app/__init__.py": "", "app/views.py": _VIEW, "app/demo.py": LOOP, "app/reports.py": other,
@@ -280,3 +280,21 @@ def test_a_root_level_file_run_as_main_that_nothing_imports_is_a_script():
     # a module inside a package keeps its context (``python -m workers.gc`` runs in production)
     inside = {"app/__init__.py": "", "app/worker.py": script}
     assert [f.context for f in lint_files(inside, select=["QL101"], settings={"min-confidence": "low"}).findings] == ["unknown"]
+
+
+def test_a_parameter_every_caller_passes_a_literal_list_for_is_a_constant_collection():
+    # pontoon signals: ``assign_group_permissions(instance, "translators", ["can_translate"])``
+    helper = (
+        "def grant(cur, names):\n    for name in names:\n"
+        "        cur.execute('SELECT id FROM perms WHERE name = %s', (name,))\n"
+    )
+    view = (
+        "from flask import Flask\nfrom app.perms import grant\napp = Flask(__name__)\n"
+        "@app.route('/a')\ndef a(cur):\n    grant(cur, ['view', 'change'])\n"
+        "@app.route('/b')\ndef b(cur):\n    grant(cur, ('view',))\n"
+    )
+    files = {"app/__init__.py": "", "app/perms.py": helper, "app/views.py": view}
+    assert lint_files(files, select=["QL101"], settings={"min-confidence": "low"}).findings == []
+    from_request = view + "@app.route('/c')\ndef c(cur, request):\n    grant(cur, request.json['names'])\n"
+    got = lint_files({**files, "app/views.py": from_request}, select=["QL101"], settings={"min-confidence": "low"}).findings
+    assert [(f.path, f.line) for f in got] == [("app/perms.py", 3)]

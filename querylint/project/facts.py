@@ -614,16 +614,24 @@ def constant_returns(flow: List[cst.CSTNode]) -> int:
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
 
 
+def _constant_value(v: cst.BaseExpression) -> bool:
+    return isinstance(v, (cst.SimpleString, cst.Integer, cst.Float, cst.ConcatenatedString)) or (
+        isinstance(v, cst.Call) and isinstance(v.func, cst.Name) and v.func.value in ("int", "len")
+    )
+
+
 def _constant_args(call: cst.Call) -> Tuple[Tuple[int, ...], Tuple[str, ...]]:
-    """Positions and keywords of ``call`` given a literal or an integer (``int(x)``, ``len(x)``)."""
+    """Positions and keywords of ``call`` given a literal, an integer (``int(x)``, ``len(x)``) or a
+    literal list/tuple/set of those."""
     pos: List[int] = []
     kws: List[str] = []
     for i, arg in enumerate(call.args):
         if arg.star:
             break
         v = arg.value
-        ok = isinstance(v, (cst.SimpleString, cst.Integer, cst.Float, cst.ConcatenatedString)) or (
-            isinstance(v, cst.Call) and isinstance(v.func, cst.Name) and v.func.value in ("int", "len")
+        ok = _constant_value(v) or (
+            isinstance(v, (cst.List, cst.Tuple, cst.Set))  # a literal collection of constants: ``["view", "change"]``
+            and all(not isinstance(e, cst.StarredElement) and _constant_value(e.value) for e in v.elements)
         )
         if not ok:
             continue

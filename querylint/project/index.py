@@ -263,9 +263,9 @@ class ProjectIndex:
         """Project functions whose calls reach ``qualname`` (the reverse of :meth:`callees`)."""
         return self.derived("callers", _callers_of).get(qualname, ())
 
-    def constant_param(self, qualname: str, param: str) -> bool:
+    def constant_param(self, qualname: str, param: str, skip: Optional[Callable[[str], bool]] = None) -> bool:
         """Every call site of the function in the project passes a literal or an integer for
-        ``param`` (and there is at least one)."""
+        ``param`` (and there is at least one); callers in files ``skip`` names (tests) are left out."""
         fn = self.functions.get(qualname)
         if fn is None or param not in fn.params:
             return False
@@ -274,6 +274,8 @@ class ProjectIndex:
         total = constant = 0
         for cq in self.callers_of(qualname):
             caller = self.functions[cq]
+            if skip is not None and skip(caller.path):
+                continue
             if not any(hit is not None and hit.qualname == qualname for hit in (self.resolve_function(t, caller) for t, _, _ in caller.call_consts)):
                 return False  # a call this module did not record (another package's name for it): unknown
             for target, positions, keywords in caller.call_consts:

@@ -751,7 +751,7 @@ class Evaluator:
         """In an application (the project has request or task entry points: no outside callers),
         every call site of the function passes a literal or an integer for ``param``."""
         ctx = self.ctx
-        return ctx.index.constant_param(qualname, param) and bool(entry_points(ctx.index, ctx.config))
+        return ctx.index.constant_param(qualname, param) and bool(ctx.index.derived("entry-points", lambda ix: entry_points(ix, ctx.config)))
 
     def _returns_constants(self, b) -> bool:
         """``table, events = get_table_names(model)`` where every return of the project function
