@@ -926,3 +926,42 @@ def test_loading_one_parents_rows_for_their_ids_is_one_step_less_sure():
     assert sorted((f.line, f.column, f.rule, f.confidence) for f in got) == [
         (5, 11, "QL408", "medium"), (6, 16, "QL408", "high"), (7, 12, "QL405", "high"),
     ]
+
+
+BUILD_VIEWS = dedent(
+    """
+    from rest_framework import serializers, viewsets
+    from app.models import Build, Command
+    class CommandSerializer(serializers.ModelSerializer):
+        command = serializers.SerializerMethodField()
+        class Meta:
+            model = Command
+            fields = ["id", "command"]
+        def get_command(self, obj):
+            return obj.text.replace(obj.build.project.slug, "")
+    class BuildSerializer(serializers.ModelSerializer):
+        commands = CommandSerializer(many=True, read_only=True)
+        class Meta:
+            model = Build
+            fields = ["id", "commands"]
+    class BuildViewSet(viewsets.ReadOnlyModelViewSet):
+        serializer_class = BuildSerializer
+        queryset = Build.objects.select_related("project").prefetch_related("commands")
+    """
+)
+
+
+def test_a_serializer_nested_under_its_parents_reverse_relation_reads_the_parent_for_free():
+    # readthedocs BuildCommandReadOnlySerializer: ``obj.build`` is the Build being serialized
+    files = {"app/__init__.py": "", "app/models.py": BUILD_MODELS, "app/views.py": BUILD_VIEWS}
+    assert _found(files, ["QL118"], settings={"min-confidence": "low"}) == []
+    # the same serializer behind its own list view: each command's build is a query
+    own_view = BUILD_VIEWS + dedent(
+        """
+        class CommandViewSet(viewsets.ReadOnlyModelViewSet):
+            serializer_class = CommandSerializer
+            queryset = Command.objects.all()
+        """
+    )
+    got = _found({**files, "app/views.py": own_view}, ["QL118"], settings={"min-confidence": "low"})
+    assert got == [("app/views.py", 9, "QL118")]

@@ -48,6 +48,17 @@ class DrfInfo:
     users: Dict[str, List[str]] = field(default_factory=dict)  # serializer -> list views using it
     detail_users: Dict[str, List[str]] = field(default_factory=dict)  # serializer -> other views using it
     nested_many: Set[str] = field(default_factory=set)  # serializers nested with many=True
+    # serializer -> (back-reference, parent model) for every nesting under a one-step reverse
+    # relation (``commands = CommandSerializer(many=True)`` on a Build serializer: ``command.build``)
+    back_refs: Dict[str, Set[Tuple[str, str]]] = field(default_factory=dict)
+    nested_other: Set[str] = field(default_factory=set)  # serializers nested any other way
+
+    def parent_back_refs(self, serializer: str) -> Set[Tuple[str, str]]:
+        """The back-references every nesting of the serializer sets on its objects, when it is
+        only ever nested under reverse relations (never a view's own serializer)."""
+        if serializer in self.nested_other or self.users.get(serializer) or self.detail_users.get(serializer):
+            return set()
+        return self.back_refs.get(serializer, set())
 
     def only_single_objects(self, serializer: str) -> bool:
         """Known to serialize one object at a time (only detail views use it)."""
@@ -79,9 +90,18 @@ def build_drf(index: ProjectIndex) -> DrfInfo:
     _link_views(info, index, ser_classes)
     # serializers nested with many=True in another serializer run once per item too
     for q, items in raw.items():
-        for _f, _src, many, nested in items:
-            if nested is not None and many:
+        parent = graph.get(info.serializers[q].model)
+        for _f, src, many, nested in items:
+            if nested is None:
+                continue
+            if many:
                 info.nested_many.add(nested)
+            rel = parent.relation(src) if parent is not None and "." not in src and "__" not in src else None
+            back = rel.back_reference if rel is not None else None
+            if back is not None and parent is not None:
+                info.back_refs.setdefault(nested, set()).add((back, parent.qualname))
+            else:
+                info.nested_other.add(nested)
     return info
 
 

@@ -1026,7 +1026,14 @@ def serializer_object(ctx: Context, cls_qualname: str, method: str) -> Optional[
             return None
         covered = t.covered if covered is None else covered & t.covered
         select_all = select_all and t.select_all
-    return DjType(INST, ser.model, covered or frozenset(), bool(covered is not None and select_all), per_object=cls_qualname)
+    # nested only under its parent's reverse relation: ``obj.build`` is that parent, whose own
+    # relations load once per parent (the parent serializer's concern), not once per object
+    parents = tuple((back, DjType(INST, parent, opaque=True)) for back, parent in sorted(drf.parent_back_refs(cls_qualname)))
+    if len({back for back, _ in parents}) != len(parents):
+        parents = ()
+    return DjType(
+        INST, ser.model, covered or frozenset(), bool(covered is not None and select_all), to_attrs=parents, per_object=cls_qualname,
+    )
 
 
 def is_model_admin(index, cls_qualname: str) -> bool:
