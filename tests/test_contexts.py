@@ -29,6 +29,10 @@ LOOP = "def names(cur, ids):\n    for i in ids:\n        cur.execute('SELECT nam
         ("app/cli/people.py", "command"),
         ("scripts/migrate_data.py", "script"),
         ("app/ipam/utils/migrations.py", "script"),
+        ("lnbits/core/migrations.py", "script"),
+        ("arches/app/utils/v3migration.py", "script"),
+        ("tools2/migrate_users.py", "script"),
+        ("app/services/account_migration.py", None),
         ("setup.py", "script"),
         ("tenants/setup.py", None),
         ("app/views.py", None),
@@ -270,13 +274,13 @@ def test_a_short_literal_slice_is_a_small_collection():
 
 def test_a_root_level_file_run_as_main_that_nothing_imports_is_a_script():
     script = LOOP + "\n\nif __name__ == '__main__':\n    main()\n"
-    files = {"migrate_slides.py": script, "app/__init__.py": "", "app/reports.py": LOOP}
+    files = {"slides_to_json.py": script, "app/__init__.py": "", "app/reports.py": LOOP}
     got = lint_files(files, select=["QL101"], settings={"min-confidence": "low"}).findings
-    assert sorted((f.path, f.context) for f in got) == [("app/reports.py", "unknown"), ("migrate_slides.py", "script")]
+    assert sorted((f.path, f.context) for f in got) == [("app/reports.py", "unknown"), ("slides_to_json.py", "script")]
     # imported by the application: production code that can also run by hand
-    imported = {**files, "app/jobs.py": "import migrate_slides\n"}
+    imported = {**files, "app/jobs.py": "import slides_to_json\n"}
     got = lint_files(imported, select=["QL101"], settings={"min-confidence": "low"}).findings
-    assert ("migrate_slides.py", "unknown") in [(f.path, f.context) for f in got]
+    assert ("slides_to_json.py", "unknown") in [(f.path, f.context) for f in got]
     # a module inside a package keeps its context (``python -m workers.gc`` runs in production)
     inside = {"app/__init__.py": "", "app/worker.py": script}
     assert [f.context for f in lint_files(inside, select=["QL101"], settings={"min-confidence": "low"}).findings] == ["unknown"]

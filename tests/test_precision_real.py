@@ -965,3 +965,19 @@ def test_a_serializer_nested_under_its_parents_reverse_relation_reads_the_parent
     )
     got = _found({**files, "app/views.py": own_view}, ["QL118"], settings={"min-confidence": "low"})
     assert got == [("app/views.py", 9, "QL118")]
+
+
+def test_a_placeholder_made_by_a_helper_from_constants_is_not_injectable():
+    # lnbits: ``f"... updated_at = {db.timestamp_placeholder('now')}"`` with ``now`` bound
+    code = dedent(
+        """
+        async def touch(db, checking_id, label):
+            await db.execute(
+                f"UPDATE payments SET updated_at = {db.timestamp_placeholder('now')} WHERE id = :id",
+                {"now": 1, "id": checking_id},
+            )
+            await db.execute(f"UPDATE payments SET memo = {db.timestamp_placeholder(label)} WHERE id = :id", {"id": checking_id})
+        """
+    )
+    got = lint_files({"app.py": code}, select=["QL303"], settings={"min-confidence": "low"}).findings
+    assert [f.line for f in got] == [6]

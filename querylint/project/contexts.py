@@ -36,7 +36,9 @@ SUPPORT_GLOBS = (
 COMMAND_GLOBS = ("*/management/commands/*.py", "*/cli/*", "cli.py", "*/cli.py", "*/commands/*.py", "manage.py")
 SCRIPT_GLOBS = (
     "*/scripts/*", "scripts/*", "*/bin/*", "bin/*", "*/tools/*", "tools/*", "*/contrib/scripts/*",
-    "*/db/fixes/*", "*/data_fixes/*", "*/backfills/*", "*/utils/migrations.py", "*/data_migrations/*",
+    "*/db/fixes/*", "*/data_fixes/*", "*/backfills/*", "*/data_migrations/*",
+    # data-migration modules run once at upgrade: ``core/migrations.py``, ``utils/v3migration.py``
+    "migrations.py", "v[0-9]*migration*.py", "migrate_*.py",
 )
 
 

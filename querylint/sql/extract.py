@@ -51,6 +51,8 @@ SAFE_ATTRS = ("_meta.db_table", "_meta.model_name", "_meta.app_label", "__tablen
 # ``model._meta.get_field(name).column``, ``opts.pk.attname``: names the model defines (a lookup of an
 # unknown name raises FieldDoesNotExist before any SQL is built)
 _MODEL_COLUMN_RE = re.compile(r"_meta\.(get_field\(.*\)|pk)\.(column|attname|db_column|name)$", re.S)
+# ``db.timestamp_placeholder("now")``: a dialect's placeholder text for a bound parameter
+_PLACEHOLDER_NAME = re.compile(r"placeholder", re.I)
 FRAGMENT_NAME_RE = re.compile(r"(^|_)(sql|clause|clauses|where|fragment|conditions|predicate|filters_sql)$", re.I)
 PLACEHOLDER_TEXT_RE = re.compile(r"^\s*(\?|%s|\$|:[A-Za-z_]\w*|:|%\(\w*\)s|@\w*|%\(|\)s)\s*,?\s*$")
 
@@ -638,6 +640,8 @@ class Evaluator:
                 default = N.arg(expr, 1)
                 if k != "value" and (default is None or self.classify_or_const(default, depth + 1, module_only) != "value"):
                     return "safe", f"looked up in {how}", None
+            if _PLACEHOLDER_NAME.search(name) and all(N.literal(a.value) is not N.NOT_LITERAL for a in expr.args):
+                return "placeholders", f"`{N.short(expr, 40)}` makes a placeholder from constants", None
             if name in QUOTE_CALLS or _QUOTING_NAME.search(name) or _escapes_quotes(expr, ctx):
                 return "safe", f"quoted with `{N.short(expr.func, 30)}`", None
             if name == "join" and expr.args:
