@@ -981,3 +981,46 @@ def test_a_placeholder_made_by_a_helper_from_constants_is_not_injectable():
     )
     got = lint_files({"app.py": code}, select=["QL303"], settings={"min-confidence": "low"}).findings
     assert [f.line for f in got] == [6]
+
+
+def test_a_registry_whose_session_is_kept_or_returned_and_a_static_pool_are_not_leaks():
+    # calibre-web: ``session = Session()`` into a module global at start-up, ``return Session()``
+    # to the thread that owns it, and ``engine.connect()`` on a ``StaticPool`` engine
+    code = dedent(
+        """
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import scoped_session, sessionmaker
+        from sqlalchemy.pool import StaticPool
+        session = None
+        def init_db(path):
+            global session
+            engine = create_engine(path)
+            Session = scoped_session(sessionmaker())
+            Session.configure(bind=engine)
+            session = Session()
+        def init_db_thread(path):
+            engine = create_engine(path)
+            Session = scoped_session(sessionmaker())
+            Session.configure(bind=engine)
+            return Session()
+        def probe(dbpath):
+            try:
+                engine = create_engine("sqlite://", poolclass=StaticPool)
+                with engine.begin() as connection:
+                    connection.execute(text("PRAGMA cache_size = 10000"))
+                conn = engine.connect()
+            except Exception:
+                return None
+            return conn.execute(text("SELECT 1")).all()
+        def leaky(path):
+            engine = create_engine(path)
+            Session = scoped_session(sessionmaker(bind=engine))
+            return Session().query(text("1")).all()
+        def leaky_conn(path):
+            engine = create_engine(path)
+            conn = engine.connect()
+            return conn.execute(text("SELECT 1")).all()
+        """
+    )
+    got = lint_files({"app.py": code}, select=["QL203", "QL204"], settings={"min-confidence": "low"}).findings
+    assert sorted((f.line, f.rule) for f in got) == [(27, "QL203"), (31, "QL204")], [(f.line, f.rule, f.message) for f in got]

@@ -95,6 +95,21 @@ def expr_resource(expr, ctx: Context) -> Optional[Resource]:
     return None
 
 
+_SINGLE_CONNECTION_POOLS = {"StaticPool", "SingletonThreadPool", "AssertionPool"}
+
+
+def _single_connection_engine(recv: cst.BaseExpression, ctx: Context) -> bool:
+    """A local engine made with a pool of one shared connection (``create_engine("sqlite://",
+    poolclass=StaticPool)``): a connection left unreturned exhausts nothing."""
+    if not isinstance(recv, cst.Name):
+        return False
+    b = ctx.binding(recv.value, at=recv)
+    if b is None or b.kind not in ("assign", "annassign") or not isinstance(b.value, cst.Call):
+        return False
+    pool = N.arg(b.value, keyword="poolclass")
+    return pool is not None and (N.dotted(pool) or "").rsplit(".", 1)[-1] in _SINGLE_CONNECTION_POOLS
+
+
 def _looks_engine(expr) -> bool:
     text = (N.dotted(expr) or "").lower()
     last = text.rsplit(".", 1)[-1]
@@ -164,6 +179,8 @@ def _opened_by(call: cst.Call, ctx: Context) -> Optional[Opened]:
     if name == "acquire" and (owner is not None and owner.kind == "pool" or by_pool_name(recv)):
         return Opened(Resource("checkout", "pooled connection", owner.driver if owner else None), f"{text}.acquire()", "acquire", text)
     if name in ("raw_connection", "connect") and (owner is not None and owner.kind == "engine" or (owner is None and _looks_engine(recv))):
+        if _single_connection_engine(recv, ctx):
+            return None  # ``poolclass=StaticPool``: every checkout is the one shared connection
         return Opened(Resource("checkout", "pooled connection", "sqlalchemy"), f"{text}.{name}()", name, text)
     return None
 
@@ -344,6 +361,17 @@ def fate_of(name: str, start: cst.CSTNode, flow: Flow, ctx: Optional[Context]=No
         if isinstance(parent, (cst.Assign, cst.AnnAssign, cst.AugAssign)):
             if getattr(parent, "value", None) is use:
                 fate.escapes = True  # aliased or stored
+            continue
+        if isinstance(parent, cst.Call) and parent.func is use:
+            # a registry or factory called: ``session = Session()`` kept in a global or returned
+            # hands the registry's product (and so the registry) over to its keeper
+            grand = flow.parent.get(id(parent))
+            if isinstance(grand, cst.Return):
+                fate.returned = True
+            elif isinstance(grand, cst.Assign) and grand.value is parent:
+                for t in grand.targets:
+                    if isinstance(t.target, cst.Attribute) or (isinstance(t.target, cst.Name) and t.target.value in flow.globals):
+                        fate.escapes = True
             continue
         # inside a return/yield (``return conn``, ``return {"conn": conn}``) or a container
         for anc in flow.ancestors(use):
