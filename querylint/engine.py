@@ -25,6 +25,7 @@ from querylint.project.facts import FileFacts, collect_facts
 from querylint.project.index import ProjectIndex
 from querylint.project.requests import request_context, test_only
 from querylint.run.source import SourceError, read_source
+from querylint.scope import under_cache_miss, under_memo_guard
 from querylint.suppressions import parse_suppressions
 from querylint.types import FileError, Finding, Severity, Span
 from querylint.walker import Walker
@@ -96,6 +97,8 @@ class _QueryCollector:
         fn = self.ctx.function
         if fn is None:
             return
+        if under_cache_miss(node, self.ctx) or under_memo_guard(node, self.ctx):
+            return  # fills a cache once (per process, object or key): not a query per call
         for det in self.detectors:
             desc = det(node, self.ctx)
             if desc:

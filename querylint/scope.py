@@ -2,7 +2,7 @@
 framework adapters: none of this is specific to an ORM)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Sequence
+from typing import TYPE_CHECKING, Optional, Sequence, cast
 
 import libcst as cst
 
@@ -149,5 +149,28 @@ def under_memo_guard(node: cst.CSTNode, ctx: Context) -> bool:
             return False
         if isinstance(anc, cst.If) and child is anc.body and memo_guard(anc, params) is not None:
             return True
+        child = anc
+    return False
+
+
+_MISS_ERRORS = frozenset({"KeyError", "LookupError", "AttributeError"})
+
+
+def under_cache_miss(node: cst.CSTNode, ctx: "Context") -> bool:
+    """``node`` sits in the ``except KeyError:`` branch of a cache lookup that the branch refills
+    (``try: d = Factory._types[key] except KeyError: Factory._types = {... query ...}``): it runs
+    on a miss only, once per key."""
+    child = node
+    for anc in ctx.ancestors(node):
+        if isinstance(anc, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            return False
+        if isinstance(anc, cst.Try) and isinstance(child, cst.ExceptHandler):
+            caught = child.type
+            types = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught] if caught is not None else []
+            names = {(N.dotted(t) or "").rsplit(".", 1)[-1] for t in types}
+            if not names & _MISS_ERRORS:
+                return False
+            looked_up = {N.dotted(n.value) for n in N.walk(anc.body) if isinstance(n, cst.Subscript)} - {None}
+            return any(fills(child.body, cast(str, target)) for target in looked_up)
         child = anc
     return False

@@ -1024,3 +1024,32 @@ def test_a_registry_whose_session_is_kept_or_returned_and_a_static_pool_are_not_
     )
     got = lint_files({"app.py": code}, select=["QL203", "QL204"], settings={"min-confidence": "low"}).findings
     assert sorted((f.line, f.rule) for f in got) == [(27, "QL203"), (31, "QL204")], [(f.line, f.rule, f.message) for f in got]
+
+
+def test_a_query_that_refills_a_cache_on_a_key_miss_is_not_a_query_per_call():
+    # arches DataTypeFactory.get_instance: ``try: _types[key] except KeyError: _types = {...}``
+    models = "from django.db import models\nclass DataType(models.Model):\n    name = models.CharField(max_length=9)\n"
+    factory = dedent(
+        """
+        from app.models import DataType
+        class Factory:
+            _types = {}
+            def get_instance(self, name):
+                try:
+                    return Factory._types[name]
+                except KeyError:
+                    Factory._types = {d.name: d for d in DataType.objects.all()}
+                    return Factory._types[name]
+            def fresh(self, name):
+                try:
+                    return self.local[name]
+                except KeyError:
+                    return DataType.objects.get(name=name)
+        def layers(nodes):
+            factory = Factory()
+            return [(factory.get_instance(n.kind), factory.fresh(n.kind)) for n in nodes]
+        """
+    )
+    files = {"app/__init__.py": "", "app/models.py": models, "app/layers.py": factory}
+    got = lint_files(files, select=["QL102"], settings={"min-confidence": "low"}).findings
+    assert ["fresh()" in f.message for f in got] == [True]
