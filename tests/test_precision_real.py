@@ -1053,3 +1053,18 @@ def test_a_query_that_refills_a_cache_on_a_key_miss_is_not_a_query_per_call():
     files = {"app/__init__.py": "", "app/models.py": models, "app/layers.py": factory}
     got = lint_files(files, select=["QL102"], settings={"min-confidence": "low"}).findings
     assert ["fresh()" in f.message for f in got] == [True]
+
+
+def test_counting_a_slice_of_one_row_is_one_step_less_sure():
+    # arches Concept.get: ``len(Relation.objects.filter(...)[0:1]) > 0`` loads at most one row
+    code = dedent(
+        """
+        from app.models import Event
+        def has_events(group_id):
+            first = Event.objects.filter(group__isnull=False)[0:1]
+            return len(first) > 0, len(Event.objects.filter(group__isnull=False))
+        """
+    )
+    files = {"app/__init__.py": "", "app/models.py": SHOP_MODELS, "app/stats.py": code}
+    got = lint_files(files, select=["QL405"], settings={"min-confidence": "low"}).findings
+    assert sorted((f.column, f.confidence) for f in got) == [(12, "medium"), (28, "high")]
