@@ -1068,3 +1068,27 @@ def test_counting_a_slice_of_one_row_is_one_step_less_sure():
     files = {"app/__init__.py": "", "app/models.py": SHOP_MODELS, "app/stats.py": code}
     got = lint_files(files, select=["QL405"], settings={"min-confidence": "low"}).findings
     assert sorted((f.column, f.confidence) for f in got) == [(12, "medium"), (28, "high")]
+
+
+def test_a_scoped_registry_bound_to_a_connection_a_with_block_holds_is_not_a_leak():
+    # calibre-web check_valid_db: ``local_session.configure(bind=connection)`` inside
+    # ``with check_engine.begin() as connection:``
+    code = dedent(
+        """
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.orm import scoped_session, sessionmaker
+        def check(path):
+            engine = create_engine(path)
+            with engine.begin() as connection:
+                local_session = scoped_session(sessionmaker())
+                local_session.configure(bind=connection)
+                return local_session().execute(text("SELECT 1")).all()
+        def leaky(path):
+            engine = create_engine(path)
+            registry = scoped_session(sessionmaker())
+            registry.configure(bind=engine)
+            return registry().execute(text("SELECT 1")).all()
+        """
+    )
+    got = lint_files({"app.py": code}, select=["QL203"], settings={"min-confidence": "low"}).findings
+    assert [f.line for f in got] == [11], [(f.line, f.message) for f in got]

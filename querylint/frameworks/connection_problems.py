@@ -22,6 +22,7 @@ from querylint.frameworks.lifetime import (
     RETURN_METHODS,
     Flow,
     Holder,
+    borrows_connection,
     Opened,
     by_pool_name,
     early_exit,
@@ -89,6 +90,33 @@ def _lazy_or_shared(call: cst.Call, holder: Holder, ctx: Context) -> bool:
                 return True
             if isinstance(anc, cst.FunctionDef):
                 break
+    return False
+
+
+def _registry_on_borrowed(call: cst.Call, res, holder, ctx: Context) -> bool:
+    """A scoped registry bound to a connection someone else holds (``registry.configure(bind=
+    connection)`` inside ``with engine.begin() as connection:``, or ``sessionmaker(bind=conn)``):
+    the connection's owner releases it; the registry opens nothing of its own."""
+    if res.kind != "scoped":
+        return False
+    binds = [N.arg(inner, keyword="bind") for inner in N.walk(call) if isinstance(inner, cst.Call) and inner is not call]
+    fn = ctx.function
+    if holder.kind == "local" and holder.name and fn is not None:
+        for node in N.walk(fn.node, into_functions=False):
+            if (
+                isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value == "configure"
+                and isinstance(node.func.value, cst.Name) and node.func.value.value == holder.name
+            ):
+                binds.append(N.arg(node, keyword="bind"))
+    for bind in binds:
+        if bind is None:
+            continue
+        if isinstance(bind, cst.Name):
+            b = ctx.binding(bind.value, at=bind)
+            if b is not None and b.kind == "with":
+                return True  # ``with engine.begin() as connection``: released when the block ends
+        if borrows_connection(bind):
+            return True
     return False
 
 
@@ -175,7 +203,7 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
 
     # 2. not released
     flow = flow_of(ctx)
-    if flow is not None and res.kind in ("connection", "session", "checkout", "cursor", "scoped"):
+    if flow is not None and res.kind in ("connection", "session", "checkout", "cursor", "scoped") and not _registry_on_borrowed(call, res, holder, ctx):
         problem = _release_problem(call, opened, holder, flow, ctx)
         if problem is not None:
             code = "QL204" if res.kind == "checkout" else "QL203"

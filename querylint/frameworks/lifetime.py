@@ -123,7 +123,7 @@ def _django_connection(expr: cst.BaseExpression, ctx: Context) -> bool:
     return ctx.qualify(expr) == "django.db.connection"
 
 
-def _borrows_connection(bind: Optional[cst.BaseExpression]) -> bool:
+def borrows_connection(bind: Optional[cst.BaseExpression]) -> bool:
     """A session bound to a connection someone else holds (``bind=session.connection()``,
     ``bind=connection`` in an event listener or a test fixture), not to an engine."""
     if isinstance(bind, cst.Call):
@@ -152,7 +152,7 @@ def _opened_by(call: cst.Call, ctx: Context) -> Optional[Opened]:
             return None
         if res.kind == "client" and N.arg(call, keyword="connection_pool") is not None:
             return None  # a client over a shared pool opens nothing new
-        if res.kind == "session" and _borrows_connection(N.arg(call, keyword="bind")):
+        if res.kind == "session" and borrows_connection(N.arg(call, keyword="bind")):
             return None  # ``Session(bind=session.connection())``: the connection's owner releases it
         return Opened(res, _call_text(call))
     # calling a session factory: ``SessionLocal()`` (a module-level or local sessionmaker)
