@@ -97,11 +97,11 @@ class _QueryCollector:
         fn = self.ctx.function
         if fn is None:
             return
-        if under_cache_miss(node, self.ctx) or under_memo_guard(node, self.ctx):
-            return  # fills a cache once (per process, object or key): not a query per call
         for det in self.detectors:
             desc = det(node, self.ctx)
             if desc:
+                if under_cache_miss(node, self.ctx) or under_memo_guard(node, self.ctx):
+                    return  # fills a cache once (per process, object or key): not a query per call
                 self.found.setdefault(fn.qualname, []).append(desc)
                 return
 
