@@ -25,8 +25,7 @@ import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context, Loop
-from querylint.project.contexts import path_context
-from querylint.project.requests import entry_points
+from querylint.project.requests import constant_in_application
 
 _BATCH_WORDS = re.compile(r"(batch|chunk|page|slice|shard|partition|window|bucket|group_of|block)", re.I)
 _RETRY_WORDS = re.compile(r"^_?(attempt|attempts|retry|retries|try_|tries|n_try|tried)\w*$", re.I)
@@ -54,21 +53,13 @@ def _is_constant_collection(node: cst.CSTNode, ctx: Context, depth: int = 0) -> 
         if b is not None and b.kind in ("assign", "annassign") and b.is_simple and b.value is not None:
             # only when the name is never rebound or appended to
             return _is_constant_collection(b.value, ctx, depth + 1)
-        if b is not None and b.kind == "param" and ctx.function is not None and _constant_everywhere(ctx.function.qualname, node.value, ctx):
+        if b is not None and b.kind == "param" and ctx.function is not None and constant_in_application(ctx.index, ctx.config, ctx.function.qualname, node.value, skip_tests=True):
             return True  # every call site in the application passes a literal (``perms=["view", "change"]``)
     if isinstance(node, cst.Attribute) and node.attr.value.isupper():
         return True
     if isinstance(node, (cst.Name, cst.Attribute)) and _is_enum_class(node, ctx):
         return True  # for status in OrderStatus: the members of an Enum
     return False
-
-
-def _constant_everywhere(qualname: str, param: str, ctx: Context) -> bool:
-    """In an application (request or task entry points: no callers outside the project), every
-    call site of the function passes a literal for ``param`` (tests' own literals say nothing about
-    what production passes: they do not count)."""
-    tests = ctx.memo(("test-paths",), lambda: lambda path: path_context(path, ctx.config) == "test")
-    return ctx.index.constant_param(qualname, param, tests) and bool(ctx.index.derived("entry-points", lambda ix: entry_points(ix, ctx.config)))
 
 
 _ENUM_BASES = ("Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "TextChoices", "IntegerChoices", "Choices")
@@ -383,7 +374,7 @@ def _parameter(node: cst.BaseExpression, loop: Loop, ctx: Context) -> bool:
 _SHORT_SLICE = 10
 
 
-def _short_slice(sub: cst.Subscript) -> bool:
+def short_slice(sub: cst.Subscript) -> bool:
     """``rows[:6]`` / ``rows[2:8]``: a slice with literal bounds at most 10 apart."""
     if len(sub.slice) != 1 or not isinstance(sub.slice[0].slice, cst.Slice):
         return False
@@ -418,7 +409,7 @@ def small_collection(loop: Loop, ctx: Context) -> bool:
         return it.attr.value in _SMALL_ATTRS
     if isinstance(it, cst.Subscript) and isinstance(it.value, cst.Name) and it.value.value in ("options", "kwargs"):
         return True  # a command's ``options["slugs"]``: what one person typed
-    if isinstance(it, cst.Subscript) and _short_slice(it):
+    if isinstance(it, cst.Subscript) and short_slice(it):
         return True  # ``latest[:6]``: a handful, whatever the table holds
     if isinstance(it, cst.Name):
         return it.value in ("kwargs", "options") and _parameter(it, loop, ctx)

@@ -18,6 +18,7 @@ from typing import Optional
 
 import libcst as cst
 
+from querylint.loops import short_slice
 from querylint.frameworks import LEN_AS_COUNT, PK_ONLY, TAKE_ONE, TRUTHINESS, active_adapters, first_hit
 from querylint.rule import Rule, constant_subscript, dedent, nodes as N, truth_context
 from querylint.rule import Context
@@ -87,17 +88,6 @@ def _key_kind(name: str) -> Optional[str]:
     return None
 
 
-def _short_slice(sub: cst.Subscript) -> bool:
-    """``[0:1]``, ``[:5]``: literal bounds at most 10 rows apart."""
-    if len(sub.slice) != 1 or not isinstance(sub.slice[0].slice, cst.Slice):
-        return False
-    sl = sub.slice[0].slice
-    if sl.step is not None or not isinstance(sl.upper, cst.Integer) or not (sl.lower is None or isinstance(sl.lower, cst.Integer)):
-        return False
-    lower = int(sl.lower.evaluated_value) if isinstance(sl.lower, cst.Integer) else 0
-    return 0 <= int(sl.upper.evaluated_value) - lower <= 10
-
-
 def _narrowed_by_key(node: cst.CSTNode, ctx: Context, parent_too: bool, depth: int = 0) -> bool:
     """The query is cut to a few rows by a literal slice, or narrowed by equality on a key: its
     primary key (one row), or, when
@@ -108,7 +98,7 @@ def _narrowed_by_key(node: cst.CSTNode, ctx: Context, parent_too: bool, depth: i
     if isinstance(node, cst.Name):
         b = ctx.binding(node.value, at=node)
         return b is not None and b.kind == "assign" and b.is_simple and b.value is not None and _narrowed_by_key(b.value, ctx, parent_too, depth + 1)
-    if isinstance(node, cst.Subscript) and _short_slice(node):
+    if isinstance(node, cst.Subscript) and short_slice(node):
         return True  # ``qs.filter(...)[0:1]``: at most a few rows, whatever the filter
     wanted = ("row", "parent") if parent_too else ("row",)
     for n in N.walk(node):

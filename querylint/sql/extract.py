@@ -29,7 +29,7 @@ from querylint import nodes as N
 from querylint.context import Context, Scope
 from querylint.scope import module_functions
 from querylint.project.callees import resolve_callee
-from querylint.project.requests import entry_points
+from querylint.project.requests import constant_in_application
 from querylint.frameworks.dbapi import DIALECT_OF_DRIVER, infer, guess_driver_from_imports
 from querylint.sql.parse import (
     HOLE_PREFIX, Normalised, ParseResult, candidate_dialects, looks_like_sql, normalise, parse_any,
@@ -754,8 +754,7 @@ class Evaluator:
     def _constant_everywhere(self, qualname: str, param: str) -> bool:
         """In an application (the project has request or task entry points: no outside callers),
         every call site of the function passes a literal or an integer for ``param``."""
-        ctx = self.ctx
-        return ctx.index.constant_param(qualname, param) and bool(ctx.index.derived("entry-points", lambda ix: entry_points(ix, ctx.config)))
+        return constant_in_application(self.ctx.index, self.ctx.config, qualname, param)
 
     def _returns_constants(self, b) -> bool:
         """``table, events = get_table_names(model)`` where every return of the project function
