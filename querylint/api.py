@@ -205,6 +205,26 @@ def _package_of(folder: Path) -> Path:
     return top / folder.relative_to(top).parts[0]
 
 
+def _around_files(paths) -> List[Path]:
+    """Without a project marker, what a given file's imports can reach: its outermost package, or
+    for a file in a plain folder (a script beside its helpers, a file in ``/tmp``) the ``.py``
+    files beside it, never the folders below (they may hold anything)."""
+    out: Set[Path] = set()
+    for p in paths:
+        folder = Path(p).parent
+        if Path(p).is_dir():
+            continue
+        top = _package_of(folder)
+        if top != folder or (folder / "__init__.py").is_file():
+            out.add(top)
+            continue
+        try:
+            out.update(f for f in folder.iterdir() if f.suffix == ".py" and f.is_file())
+        except OSError:
+            continue
+    return sorted(out)
+
+
 def _entries(paths, config: Config, root: Path, cwd: Path, targets: List[Path], real: Dict[Path, Path], target_keys: Set[Path]) -> List[Entry]:
     """Every file the index covers, once each: the targets, and the rest of the project under
     ``root`` when only some of its files are linted (pre-commit; their real paths join ``real``)."""
@@ -214,7 +234,7 @@ def _entries(paths, config: Config, root: Path, cwd: Path, targets: List[Path], 
         # a root without a project marker is only the common ancestor of the paths (``/`` for a
         # stdlib package and a temporary folder): then index the folder of each given file (its
         # models and helpers), never everything under the ancestor
-        around = [root] if is_project_root(root) else sorted({_package_of(Path(p).parent) for p in paths if not Path(p).is_dir()})
+        around = [root] if is_project_root(root) else _around_files(paths)
         project_files, _ = discover(around, config, root, real) if around else ([], [])
         for p in project_files:
             if real[p] not in target_keys:

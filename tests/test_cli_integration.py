@@ -312,6 +312,8 @@ def test_paths_under_no_project_index_only_themselves(tmp_path, monkeypatch):
     for name in ("a", "b", "c"):
         (tmp_path / name).mkdir()
         (tmp_path / name / "m.py").write_text("def f(cur, ids):\n    for i in ids:\n        cur.execute('SELECT 1 WHERE 1 = %s', (i,))\n")
+        (tmp_path / name / "deep" / "er").mkdir(parents=True)
+        (tmp_path / name / "deep" / "er" / "big.py").write_text("x = (\n")  # never read: not beside m.py
     walked = []
     real_discover = api.discover
 
@@ -323,8 +325,10 @@ def test_paths_under_no_project_index_only_themselves(tmp_path, monkeypatch):
     given = [tmp_path / "a" / "m.py", tmp_path / "b" / "m.py"]
     result = api.lint_paths(given, Config(), tmp_path)
     assert [str(tmp_path)] not in walked
-    assert walked[-1] == [str(tmp_path / "a"), str(tmp_path / "b")]  # each given file's own folder
+    # the files beside each given file, never the folders below (``/tmp`` may hold anything)
+    assert walked[-1] == [str(tmp_path / "a" / "m.py"), str(tmp_path / "b" / "m.py")]
     assert sorted(Path(f.path).parent.name for f in result.findings) == ["a", "b"]
+    assert result.errors == []  # the broken file below was never read
     (tmp_path / "pyproject.toml").write_text("")
     walked.clear()
     api.lint_paths(given, Config(), tmp_path)
