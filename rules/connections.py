@@ -229,6 +229,9 @@ class ConnectionNotClosed(_OpenRule):
     That is: no `with`, never closed, or closed only after an early `return`/`raise` can
     skip it. Also flags psycopg2's `with psycopg2.connect() as conn`, which commits but does
     not close the connection, and a FastAPI dependency that yields a session without closing it.
+    A cursor from Django's `connection.cursor()` that is never closed is reported when its
+    result is read only in part (`fetchone()`/`fetchmany()`); one whose result is drained
+    (`fetchall()`, a loop over it) is shown only with `--min-confidence low`.
 
     ## Why is this bad?
     An unclosed connection keeps a database backend (and, for sessions, a pooled connection

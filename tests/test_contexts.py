@@ -151,17 +151,37 @@ def test_the_parts_of_a_parameters_text_are_not_a_small_collection():
     assert [f.confidence for f in got.findings] == ["medium"]
 
 
-def test_a_django_cursor_left_open_is_low_confidence():
+def test_a_django_cursor_left_open_is_low_confidence_when_its_result_is_drained():
     src = (
         "from django.db import connection\n"
         "def check():\n"
         "    cursor = connection.cursor()\n"
-        "    cursor.execute('SELECT 1')\n"
-        "    return cursor.fetchone()\n"
+        "    cursor.execute('SELECT id FROM t')\n"
+        "    return cursor.fetchall()\n"
     )
     assert lint_files({"app.py": src}, select=["QL203"]).findings == []
     (f,) = lint_files({"app.py": src}, select=["QL203"], settings={"min-confidence": "low"}).findings
     assert f.confidence == "low" and "cursor" in f.message
+
+
+def test_a_django_cursor_left_open_with_its_result_read_in_part_is_reported():
+    """``fetchone()`` leaves the rest of the result pending on the thread's shared connection until
+    the collector closes the cursor (django-healthchecks fixed exactly this)."""
+    src = (
+        "from django.db import connection\n"
+        "def check_database():\n"
+        "    cursor = connection.cursor()\n"
+        "    cursor.execute('SELECT 1')\n"
+        "    row = cursor.fetchone()\n"
+        "    return row[0] == 1\n"
+    )
+    (f,) = lint_files({"app.py": src}, select=["QL203"]).findings
+    assert f.confidence == "high" and "read only in part (`cursor.fetchone()`)" in f.message
+    assert "with connection.cursor() as cursor" in (f.fix or "")
+    drained = src.replace("    row = cursor.fetchone()\n", "    for row in cursor:\n        pass\n    row = cursor.fetchone()\n")
+    assert lint_files({"app.py": drained}, select=["QL203"]).findings == []
+    closed = src.replace("    cursor = connection.cursor()\n", "    with connection.cursor() as cursor:\n").replace("\n    cursor.", "\n        cursor.").replace("\n    row", "\n        row")
+    assert lint_files({"app.py": closed}, select=["QL203"], settings={"min-confidence": "low"}).findings == []
 
 
 def test_a_commands_options_are_a_small_collection():
@@ -180,11 +200,22 @@ _VIEW = "from flask import Flask\napp = Flask(__name__)\n@app.route('/n')\ndef i
 def test_a_helper_only_tests_call_is_test_code_in_an_application():
     files = {
         "app/__init__.py": "", "app/views.py": _VIEW, "app/demo.py": LOOP,
-        "tests/test_demo.py": "from app.demo import names\ndef test_names(cur):\n    names(cur, [1, 2])\n",
+        "tests/test_demo.py": "from app.demo import names\ndef test_report_lists_users(cur):\n    names(cur, [1, 2])\n",
     }
     everything = lint_files(files, select=["QL101"], settings={"min-confidence": "low"})
     assert [(f.path, f.context, f.confidence) for f in everything.findings] == [("app/demo.py", "test", "low")]
     assert lint_files(files, select=["QL101"]).findings == []
+
+
+def test_a_function_with_a_test_named_after_it_is_the_code_under_test():
+    """Only tests call ``check_database``, but ``test_check_database`` tests it: it is the project's
+    code (a reusable app's function its users name in their settings), not a test helper."""
+    files = {
+        "app/__init__.py": "", "app/views.py": _VIEW, "app/demo.py": LOOP,
+        "tests/test_demo.py": "from app.demo import names\ndef test_names_per_id(cur):\n    names(cur, [1, 2])\n",
+    }
+    got = lint_files(files, select=["QL101"])
+    assert [(f.path, f.context, f.confidence) for f in got.findings] == [("app/demo.py", "unknown", "high")]
 
 
 def test_a_helper_production_code_also_calls_stays_production():

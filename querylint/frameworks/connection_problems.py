@@ -209,9 +209,17 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
             code = "QL204" if res.kind == "checkout" else "QL203"
             # a cursor from Django's shared connection, left to the garbage collector, is closed
             # when the function returns (CPython refcounting): hygiene, not a leak that exhausts a
-            # pool, so it is shown only with ``--min-confidence low``
-            confidence = "low" if res.kind == "cursor" else "high"
-            yield Verdict(code, problem[0] + per_request, problem[1], Severity.ERROR if hit else None, confidence)
+            # pool, so it is shown only with ``--min-confidence low``; unless its result is read
+            # only in part (``fetchone``/``fetchmany``): the rest stays pending on the shared
+            # connection until the collector gets to the cursor
+            confidence = "high"
+            message = problem[0]
+            if res.kind == "cursor":
+                partial = _partly_read(cast(str, holder.name), cast(cst.CSTNode, holder.node), flow) if holder.kind == "local" else None
+                confidence = "high" if partial else "low"
+                if partial:
+                    message += f"; its result is read only in part (`{partial}`), so the rest stays pending on the shared connection"
+            yield Verdict(code, message + per_request, problem[1], Severity.ERROR if hit else None, confidence)
 
     # 3. per request / per job
     if long_lived and hit is not None and not _lazy_or_shared(call, holder, ctx):
@@ -274,6 +282,26 @@ def _is_dependency(ctx: Context) -> bool:
         return False
     hit = request_context(ctx.index, ctx.config, frame.qualname)
     return hit is not None and hit[0].startswith("dependency") and hit[1] == (frame.qualname,)
+
+
+def _partly_read(name: str, start: cst.CSTNode, flow: Flow) -> Optional[str]:
+    """``name.fetchone()``/``name.fetchmany()`` after ``start``, with no ``fetchall()`` and no loop
+    over ``name`` that would drain the result: the call that leaves rows unread."""
+    partial = None
+    for use in flow.uses.get(name, ()):
+        if not flow.after(use, start):
+            continue
+        parent = flow.parent.get(id(use))
+        if isinstance(parent, cst.Attribute) and parent.value is use:
+            if parent.attr.value == "fetchall":
+                return None
+            if parent.attr.value in ("fetchone", "fetchmany") and partial is None:
+                partial = f"{name}.{parent.attr.value}()"
+        elif isinstance(parent, (cst.For, cst.CompFor)) and parent.iter is use:
+            return None
+        elif isinstance(parent, cst.Arg):
+            return None  # handed to something that may drain it (``list(cur)``, a helper)
+    return partial
 
 
 def _close_fix(kind: str, name: str, what: str) -> str:

@@ -467,6 +467,12 @@ def test_only(index: ProjectIndex, config: Config, qualname: Optional[str]) -> b
     return bool(qualname) and qualname in _test_only_functions(index, config)
 
 
+def _has_own_test(name: str, tested: Set[str]) -> bool:
+    """A test is named after ``name`` (``test_<name>`` or ``test_<name>_<case>``)."""
+    bare = name.lstrip("_")
+    return bool(bare) and any(t == bare or t.startswith(bare + "_") for t in tested)
+
+
 def _test_only_functions(index: ProjectIndex, config: Config) -> FrozenSet[str]:
     """Functions outside test files that only test code calls: test helpers kept beside the code.
     Only in an application (the project has request or task entry points): in a library, tests
@@ -495,9 +501,13 @@ def _test_only_functions(index: ProjectIndex, config: Config) -> FrozenSet[str]:
                 prod_names.update(r.rsplit(".", 1)[-1] for r in facts.routes + facts.dependencies)
                 prod_names.update(target.rsplit(".", 1)[-1] for _, target in facts.imports)
                 prod_names.update(facts.value_refs)  # ``return bulk_edit.merge``: handed to a caller
+        # a function with a test of its own (``test_check_database``) is what the tests test:
+        # the project's code (a reusable app's API, named only in its users' settings)
+        tested = {ix.functions[q].name[5:] for q in in_tests if ix.functions[q].name.startswith("test_")}
         return frozenset(
             q for q, fn in ix.functions.items()
             if q not in in_tests and q not in entries and callers.get(q) and callers[q] <= in_tests and fn.name not in prod_names
+            and not _has_own_test(fn.name, tested)
         )
 
     return index.derived("test_only_functions", compute)
