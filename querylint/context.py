@@ -27,7 +27,7 @@ COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 @dataclass
 class Loop:
     node: cst.CSTNode  # For, While, or the comprehension node
-    kind: str  # "for", "async for", "while", "comprehension"
+    kind: str  # "for", "async for", "while", "comprehension", "key" (a ``sorted(..., key=lambda r: ...)`` lambda)
     iter: Optional[cst.BaseExpression]
     target: Optional[cst.BaseExpression]
     clause: Optional[cst.CompFor] = None  # the comprehension clause
@@ -391,7 +391,7 @@ class Context:
         loop = loop or self.loop
         if loop is None:
             return "the loop"
-        word = {"for": "loop", "async for": "async for loop", "while": "while loop", "comprehension": "comprehension"}[loop.kind]
+        word = {"for": "loop", "async for": "async for loop", "while": "while loop", "comprehension": "comprehension", "key": "sort key"}[loop.kind]
         return f"the {word} at line {self.loop_line(loop)}"
 
     # ------------------------------------------------------------------ memo

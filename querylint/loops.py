@@ -231,7 +231,7 @@ def repeats_per_iteration(node: cst.CSTNode, loop: Loop, ctx: Context) -> bool:
     branch inside the loop (it runs on errors only), nor when an unconditional ``return`` /
     ``raise`` (or a ``break`` of this loop) follows it in its block (it runs at most once:
     ``obj.save(); return obj``). Comprehensions always repeat."""
-    if loop.kind == "comprehension":
+    if loop.kind in ("comprehension", "key"):
         return True
     return ctx.memo(("repeats", id(node), id(loop.node)), lambda: _repeats(node, loop, ctx))
 

@@ -129,7 +129,11 @@ class Walker:
         for p in _all_params(node.params):
             if p.default is not None:
                 self._node(p.default, node.params)
-        self.ctx.frames.append(Frame("lambda", node, self.ctx.frame.qualname + ".<lambda>"))
+        frame = Frame("lambda", node, self.ctx.frame.qualname + ".<lambda>")
+        key_loop = _key_function_loop(node, self.ctx)
+        if key_loop is not None:
+            frame.loops.append(key_loop)  # ``sorted(rows, key=lambda r: r.author.name)``: per row
+        self.ctx.frames.append(frame)
         self._kids(node, "body")
         self.ctx.frames.pop()
 
@@ -184,6 +188,36 @@ class Walker:
             self._node(node.elt, node)
         for _ in range(pushed):
             loops.pop()
+
+
+# builtins and stdlib helpers that call their ``key=`` function once per item of their first argument
+KEY_FUNCTION_CALLS = {"sorted", "min", "max", "groupby", "nsmallest", "nlargest"}
+
+
+def _key_function_loop(node: cst.Lambda, ctx: Context) -> Optional[Loop]:
+    """The per-item region of a lambda passed as ``key=`` to ``sorted``/``min``/``max``/
+    ``itertools.groupby``/``heapq.nsmallest``/``heapq.nlargest`` or ``list.sort``: it runs once per
+    item of the sorted collection, its parameter bound to the item."""
+    arg = ctx._parents.get(id(node))
+    call = ctx._parents.get(id(arg)) if isinstance(arg, cst.Arg) else None
+    if not isinstance(arg, cst.Arg) or arg.keyword is None or arg.keyword.value != "key" or not isinstance(call, cst.Call):
+        return None
+    params = node.params.params
+    if len(params) != 1 or node.params.star_arg is not None and not isinstance(node.params.star_arg, cst.MaybeSentinel):
+        return None
+    name = N.call_name(call)
+    if name == "sort" and isinstance(call.func, cst.Attribute):
+        items: Optional[cst.BaseExpression] = call.func.value
+    elif name in KEY_FUNCTION_CALLS:
+        positional = [a.value for a in call.args if a.keyword is None and not a.star]
+        if name in ("nsmallest", "nlargest"):
+            positional = positional[1:]
+        if len(positional) != 1:
+            return None  # ``max(a, b, key=...)``: a fixed pair, not a collection
+        items = positional[0]
+    else:
+        return None
+    return Loop(node, "key", items, params[0].name)
 
 
 def _all_params(params: cst.Parameters):

@@ -181,6 +181,10 @@ class LazyRelationInLoop(_PatternRule):
     (SQLAlchemy: `options(selectinload(Book.author))`; peewee: `.join(Author)` and select the
     author's columns; `book.author_id` reads the key without a query).
 
+    A loop here is also a comprehension or a sort key: `sorted(books, key=lambda b: b.author.name)`
+    (and `min`, `max`, `list.sort`, `itertools.groupby`, `heapq.nsmallest`/`nlargest`) runs the
+    key once per book.
+
     ## Known problems
     A relation loaded by the loop's query, by a model-level eager default or by a framework
     that prefetches it is not reported; nor is the `_id` column.

@@ -48,6 +48,9 @@ def codes(body, select=("QL13", "QL41")):
         ("def f():\n    return [t.user.username for t in Tweet.select(Tweet, User).join(User)]\n", set()),
         ("def f():\n    q = Tweet.select().where(Tweet.id > 3)\n    for t in q:\n        print(t.user)\n", {(4, "QL132")}),
         ("def f():\n    for i, t in enumerate(Tweet.select()):\n        print(i, t.user)\n", {(3, "QL132")}),
+        # a sort key runs once per row
+        ("def f():\n    return sorted(Tweet.select(), key=lambda t: t.user.username)\n", {(2, "QL132")}),
+        ("def f():\n    return sorted(Tweet.select(Tweet, User).join(User), key=lambda t: t.user.username)\n", set()),
         # default backref name: <model>_set
         ("def f():\n    return [len(list(u.tweet_set)) for u in User.select()]\n", {(2, "QL132")}),
         ("def f():\n    return [[t.id for t in u.tweets] for u in prefetch(User.select(), Tweet)]\n", set()),

@@ -212,6 +212,10 @@ def test_plain_classes_are_not_mapped():
         # enumerate / sorted / zip keep the rows
         ("def f(s: Session):\n    for i, o in enumerate(s.scalars(select(Order)).all()):\n        print(i, o.customer)\n", {(3, "QL122")}),
         ("def f(s: Session):\n    for o in sorted(s.scalars(select(Order)), key=lambda o: o.id):\n        print(o.customer)\n", {(3, "QL122")}),
+        # a sort key runs once per row
+        ("def f(s: Session):\n    return sorted(s.scalars(select(Order)).all(), key=lambda o: o.customer.name)\n", {(2, "QL122")}),
+        ("def f(s: Session):\n    st = select(Order).options(joinedload(Order.customer))\n    return sorted(s.scalars(st), key=lambda o: o.customer.name)\n", set()),
+        ("def f(s: Session):\n    return min(s.scalars(select(Order)), key=lambda o: o.customer_id)\n", set()),
         # Row attributes named after the entity
         ("def f(s: Session):\n    return [row.Order.customer for row in s.execute(select(Order)).all()]\n", {(2, "QL122")}),
         ("def f(s: Session):\n    return [row.Order.customer for row in s.execute(select(Order).options(joinedload(Order.customer)))]\n", set()),

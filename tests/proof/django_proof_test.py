@@ -118,6 +118,8 @@ LIBRARY = [
     ("covered_by_select_related", (), False), ("covered_chain", (), False), ("covered_in_earlier_statements", ("a",), False),
     ("covered_by_helper", (), False), ("covered_by_prefetch", (), False), ("ids_and_fields_only", (), False),
     ("values_rows", (), False), ("values_list_rows", (), False), ("select_all", (), False),
+    ("sorted_by_author", (), True), ("sorted_in_place_by_author", (), True),
+    ("sorted_by_author_joined", (), False), ("sorted_by_author_id", (), False),
 ]
 
 

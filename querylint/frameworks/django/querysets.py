@@ -480,7 +480,7 @@ def _infer_name(node: cst.Name, ctx: Context) -> Optional[DjType]:
     name = node.value
     loop = _loop_for_name(node, ctx)
     b = ctx.binding(name, at=node) if ctx.frames else None
-    if loop is not None and (b is None or b.node is loop.node or loop.kind == "comprehension" or not _inside(ctx, b.node, loop.node)):
+    if loop is not None and (b is None or b.node is loop.node or loop.kind in ("comprehension", "key") or not _inside(ctx, b.node, loop.node)):
         return _element_of_target(loop.target, name, loop.iter, ctx, loop.node)
     if b is None:
         return None
