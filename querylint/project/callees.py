@@ -70,9 +70,12 @@ def _constructed_class(value, ctx: Context) -> Optional[str]:
     return cls.qualname if cls is not None else None
 
 
-def annotation_class(annotation, ctx: Context) -> Optional[str]:
+def annotation_class(annotation, ctx: Context, depth: int = 0) -> Optional[str]:
     """Qualname of the project class an annotation names: ``X``, ``mod.X``, ``X | None``, ``Optional[X]``, ``"X"``."""
     ann = annotation.annotation if isinstance(annotation, cst.Annotation) else annotation
+    if depth > 8:
+        return None  # ``Optional[Optional[...]]`` or strings in strings, nested without end
+    depth += 1
     if isinstance(ann, cst.SimpleString):
         try:
             ann = cst.parse_expression(cast(str, ann.evaluated_value))
@@ -80,12 +83,12 @@ def annotation_class(annotation, ctx: Context) -> Optional[str]:
             return None
     if isinstance(ann, cst.BinaryOperation) and isinstance(ann.operator, cst.BitOr):
         sides = [s for s in (ann.left, ann.right) if not (isinstance(s, cst.Name) and s.value == "None")]
-        return annotation_class(sides[0], ctx) if len(sides) == 1 else None
+        return annotation_class(sides[0], ctx, depth) if len(sides) == 1 else None
     if isinstance(ann, cst.Subscript):
         if (N.dotted(ann.value) or "").rsplit(".", 1)[-1] != "Optional" or len(ann.slice) != 1:
             return None
         el = ann.slice[0].slice
-        return annotation_class(el.value, ctx) if isinstance(el, cst.Index) else None
+        return annotation_class(el.value, ctx, depth) if isinstance(el, cst.Index) else None
     if N.dotted(ann) is None:
         return None
     qual = ctx.qualify(N.dotted(ann))
