@@ -395,6 +395,117 @@ CASES = {
                         conn.close()
         """,
     },
+    "a_helper_that_returns_a_connection_hands_it_to_its_caller": {
+        "helpers.py": """
+            import sqlite3
+            from functools import lru_cache
+            import psycopg2
+            from flask import g
+            from db import SessionLocal
+            from sqlalchemy.orm import Session
+            _shared = None
+
+            def create_session():
+                return SessionLocal()
+
+            def get_dbconn(name):
+                if not name:
+                    return None
+                conn = psycopg2.connect(dbname=name)
+                conn.autocommit = True
+                return conn
+
+            def get_dbconnc(name):
+                conn = get_dbconn(name)
+                return conn, conn.cursor()
+
+            def open_readonly(path):
+                with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+                    return db
+
+            def closed_session():
+                with Session() as s:
+                    return s
+
+            def shared_conn():
+                global _shared
+                if _shared is None:
+                    _shared = psycopg2.connect(dbname="app")
+                return _shared
+
+            @lru_cache()
+            def cached_conn():
+                return psycopg2.connect(dbname="app")
+
+            def request_conn():
+                if "db" not in g:
+                    g.db = sqlite3.connect("app.db")
+                return g.db
+
+            def memory_conn():
+                return sqlite3.connect(":memory:")
+
+            def given_or_new(conn=None):
+                if conn is not None:
+                    return conn
+                return psycopg2.connect(dbname="app")
+        """,
+        "jobs.py": """
+            from contextlib import closing
+            from helpers import (cached_conn, closed_session, create_session, get_dbconn, get_dbconnc,
+                                 given_or_new, memory_conn, open_readonly, request_conn, shared_conn)
+
+            def post_webhooks():
+                session = create_session()  # want: QL203
+                return [h for h in session.execute("SELECT url FROM hooks")]
+
+            def properties():
+                conn = get_dbconn("mesosite")  # want: QL203
+                cur = conn.cursor()
+                cur.execute("SELECT 1")
+                return cur.fetchall()
+
+            def telemetry(row):
+                pgconn, cursor = get_dbconnc("mesosite")  # want: QL203
+                cursor.execute("INSERT INTO t VALUES (%s)", (row,))
+                pgconn.commit()
+
+            def probe(path):
+                db = open_readonly(path)  # want: QL203
+                return db.execute("SELECT name FROM sqlite_master").fetchall()
+
+            def closed_here():
+                session = create_session()
+                try:
+                    return session.execute("SELECT 1").all()
+                finally:
+                    session.close()
+
+            def closed_by_with():
+                with closing(get_dbconn("x")) as conn:
+                    return conn.cursor().execute("SELECT 1")
+
+            def closed_pair(row):
+                pgconn, cursor = get_dbconnc("mesosite")
+                try:
+                    cursor.execute("INSERT INTO t VALUES (%s)", (row,))
+                finally:
+                    pgconn.close()
+
+            def handed_on():
+                conn = get_dbconn("x")
+                return conn
+
+            def not_opened_here():
+                s = closed_session()
+                a = shared_conn()
+                b = cached_conn()
+                c = request_conn()
+                d = memory_conn()
+                e = given_or_new()
+                return s, a.cursor(), b.cursor(), c.cursor(), d.cursor(), e.cursor()
+        """,
+    },
 }
 
 

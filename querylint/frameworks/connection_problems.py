@@ -185,6 +185,11 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
         return
     res = opened.res
     holder = holder_of(call, ctx)
+    if opened.first:
+        first = _first_of_tuple(call, holder, ctx)
+        if first is None:
+            return
+        holder = first
     hit = request_context(ctx.index, ctx.config, ctx.function.qualname) if ctx.function is not None else None
     per_request = f" (opened per {_per(hit)}: {describe(hit)})" if hit else ""
     # a ``sessionmaker`` is a factory: making one opens nothing (its engine is what costs, and is
@@ -219,6 +224,8 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
                 confidence = "high" if partial else "low"
                 if partial:
                     message += f"; its result is read only in part (`{partial}`), so the rest stays pending on the shared connection"
+            if opened.via:
+                message += f" ({opened.via})"
             yield Verdict(code, message + per_request, problem[1], Severity.ERROR if hit else None, confidence)
 
     # 3. per request / per job
@@ -232,7 +239,8 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
         yield Verdict("QL201", f"`{opened.what}` opens a new {res.label} on every {per} ({describe(hit)})", fix)
 
     # 4. a local connection/checkout/session held across slow external work until it is released
-    if flow is not None and holder.kind == "local" and res.kind in ("connection", "session", "checkout"):
+    # (not for one a helper opened: what the helper made it for, a transaction, is judged where it begins)
+    if flow is not None and holder.kind == "local" and res.kind in ("connection", "session", "checkout") and opened.via is None:
         # a local holder has its name and assignment
         found = _held_slow(cast(str, holder.name), cast(cst.CSTNode, holder.node), res.kind == "session", flow, ctx)
         if found is not None:
@@ -282,6 +290,18 @@ def _is_dependency(ctx: Context) -> bool:
         return False
     hit = request_context(ctx.index, ctx.config, frame.qualname)
     return hit is not None and hit[0].startswith("dependency") and hit[1] == (frame.qualname,)
+
+
+def _first_of_tuple(call: cst.Call, holder: Holder, ctx: Context) -> Optional[Holder]:
+    """``conn, cur = get_dbconnc()``: the connection a helper hands out first in a tuple is held
+    by the first name; kept whole (``pair = get_dbconnc()``) or passed on, it is not followed."""
+    node = holder.node
+    if holder.kind == "other" and isinstance(node, cst.Assign) and len(node.targets) == 1:
+        target = node.targets[0].target
+        if isinstance(target, (cst.Tuple, cst.List)) and target.elements and isinstance(target.elements[0].value, cst.Name):
+            first = target.elements[0].value
+            return Holder("local", first.value, first)  # uses after the name (the rest of the tuple is not one)
+    return holder if holder.kind in ("with", "with-closing", "passed", "returned", "yielded", "stored") else None
 
 
 def _partly_read(name: str, start: cst.CSTNode, flow: Flow) -> Optional[str]:

@@ -46,6 +46,8 @@ class Opened:
     what: str  # ``psycopg2.connect(...)`` for messages
     checkout: Optional[str] = None  # getconn / acquire / raw_connection / connect (SQLAlchemy engine)
     pool_text: Optional[str] = None  # the pool/engine expression for checkouts
+    via: Optional[str] = None  # a project helper that returns it: ``create_session() returns SessionLocal()``
+    first: bool = False  # the helper returns it first in a tuple (``conn, cur = get_dbconnc()``)
 
 
 def _call_text(call: cst.Call) -> str:
@@ -164,6 +166,9 @@ def _opened_by(call: cst.Call, ctx: Context) -> Optional[Opened]:
             return Opened(Resource("session", "session", "sqlalchemy"), _call_text(call))
         if factory is None and _session_factory_name(func, q, ctx):
             return Opened(Resource("session", "session", "sqlalchemy"), _call_text(call))
+        helper = _helper_opened(call, q, ctx)
+        if helper is not None:
+            return helper
     name = N.call_name(call)
     recv = N.receiver(call)
     if name == "cursor" and recv is not None and _django_connection(recv, ctx):
@@ -183,6 +188,51 @@ def _opened_by(call: cst.Call, ctx: Context) -> Optional[Opened]:
             return None  # ``poolclass=StaticPool``: every checkout is the one shared connection
         return Opened(Resource("checkout", "pooled connection", "sqlalchemy"), f"{text}.{name}()", name, text)
     return None
+
+
+# drivers whose ``with connect() as conn`` ends the transaction but leaves the connection open
+WITH_KEEPS_OPEN = {"psycopg2", "pyodbc", "sqlite3"}
+_HANDED_OUT = ("connection", "session", "engine", "pool")
+
+
+def _helper_opened(call: cst.Call, q: Optional[str], ctx: Context) -> Optional[Opened]:
+    """``create_session()``, ``get_dbconn(name)``: a project function whose every ``return`` hands
+    out what a known constructor opens (one or two helpers deep), so its caller owns it."""
+    caller = ctx.function.facts if ctx.function is not None else None
+    fn = ctx.index.resolve_function(q, caller) if q else None
+    if fn is None or not fn.returned_calls:
+        return None
+    found = _returned_resource(fn, ctx, 0)
+    if found is None:
+        return None
+    res, inner, first = found
+    return Opened(res, _call_text(call), via=f"`{fn.name}()` returns `{inner}`", first=first)
+
+
+def _returned_resource(fn, ctx: Context, depth: int) -> Optional[Tuple[Resource, str, bool]]:
+    """(what every return of ``fn`` opens, the opener's text, handed out first in a tuple)."""
+    seen: List[Tuple[Resource, str, bool]] = []
+    for callee, shape in fn.returned_calls:
+        res = resource_of(callee)
+        text = f"{callee}(...)" if res is not None else f"{callee.rsplit('.', 1)[-1]}()"
+        if res is None:
+            # a name of the helper's own module (``SessionLocal``) or an imported one
+            factory = module_resource(ctx.index, callee if "." in callee else f"{fn.module}.{callee}")
+            if factory is not None and factory.kind == "sessionmaker":
+                res = Resource("session", "session", "sqlalchemy")
+        if res is None and depth < 2:
+            inner_fn = ctx.index.resolve_function(callee, fn)
+            deeper = _returned_resource(inner_fn, ctx, depth + 1) if inner_fn is not None and inner_fn.returned_calls else None
+            if deeper is not None and not deeper[2]:
+                res, text = deeper[0], deeper[1]
+        if res is None or res.kind not in _HANDED_OUT:
+            return None
+        if shape == "with" and not (res.kind == "connection" and res.driver in WITH_KEEPS_OPEN):
+            return None  # ``with Session() as s: return s`` hands out a closed session
+        seen.append((res, text, shape == "first"))
+    if not seen or any((r.kind, f) != (seen[0][0].kind, seen[0][2]) for r, _, f in seen):
+        return None
+    return seen[0]
 
 
 SESSION_FACTORY_NAMES = {"SessionLocal", "AsyncSessionLocal", "async_session_maker", "async_session_factory", "session_factory", "SessionFactory", "AsyncSessionFactory"}

@@ -96,6 +96,11 @@ class FunctionFacts:
     # per call of a project function with arguments (``self.m(...)``, ``<this package>.f(...)``):
     # (target as in ``calls``, positions and keywords given a literal or an integer)
     call_consts: Tuple[Tuple[str, Tuple[int, ...], Tuple[str, ...]], ...] = ()
+    # what the function hands out, when every ``return`` gives the result of a call (``return
+    # psycopg2.connect(dsn)``, ``conn = SessionLocal(); ...; return conn``, ``return conn, cur``):
+    # (the callee, resolved; "value" / "first" (of a returned tuple) / "with" (returned from
+    # inside ``with callee(...) as x``)); empty when any return gives something else
+    returned_calls: Tuple[Tuple[str, str], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -373,6 +378,7 @@ class _Collector:
                 sql_params=tuple(dict.fromkeys(sql_params)),
                 sql_names=tuple(dict.fromkeys(sql_names)),
                 memo_guarded=first_statement_memo_guard(fn),
+                returned_calls=() if has_yield else returned_calls(fn, resolver),
             )
         )
 
@@ -551,6 +557,67 @@ def _dependencies(module_node: cst.Module, imports: Dict[str, str], resolver: Re
 
 # attributes whose value is a name fixed in the code (a table, an app label)
 SAFE_ATTR_SUFFIXES = ("_meta.db_table", "_meta.model_name", "_meta.app_label", "__tablename__", "__table__.name")
+
+
+_MEMO_DECORATOR_WORDS = ("cache", "memo", "lru", "once", "singleton")
+
+
+def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str, str], ...]:
+    """(callee, shape) of what every ``return`` of ``fn`` gives: a call's result, directly or
+    through a local bound once (``conn = connect(); ...; return conn``), alone or first in a
+    tuple (``return conn, conn.cursor()``), or from inside ``with callee(...) as conn``. Empty
+    when any return gives something else (a global, an attribute, a rebound name), when the
+    function is memoised (every caller gets the same object) or when nothing is returned."""
+    if any(w in d.lower() for d in N.decorator_names(fn) for w in _MEMO_DECORATOR_WORDS):
+        return ()
+    returns: List[cst.Return] = []
+    bound: Dict[str, List[Tuple[str, Optional[cst.BaseExpression]]]] = {}
+    shared: Set[str] = set()
+    for node in N.walk(fn.body, into_functions=False):
+        if isinstance(node, (cst.Global, cst.Nonlocal)):
+            shared.update(n.name.value for n in node.names)
+        elif isinstance(node, cst.Return):
+            returns.append(node)
+        elif isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
+            bound.setdefault(node.targets[0].target.value, []).append(("value", node.value))
+        elif isinstance(node, cst.WithItem) and node.asname is not None and isinstance(node.asname.name, cst.Name):
+            bound.setdefault(node.asname.name.value, []).append(("with", node.item))
+        elif isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr, cst.WithItem)):
+            targets: List[Any] = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [getattr(node, "target", None)]
+            if isinstance(node, cst.WithItem):
+                targets = [node.asname.name] if node.asname is not None else []
+            for t in targets:
+                for name in N.target_names(t) if t is not None else ():
+                    bound.setdefault(name, []).append(("value", None))
+    out: List[Tuple[str, str]] = []
+    for ret in returns:
+        value = ret.value
+        if value is None or isinstance(value, cst.Name) and value.value == "None":
+            continue  # ``if not dsn: return None``
+        shape = "value"
+        if isinstance(value, cst.Tuple) and value.elements:
+            value, shape = value.elements[0].value, "first"
+        if isinstance(value, cst.Name):
+            binds = bound.get(value.value, [])
+            if value.value in shared or len(binds) != 1 or binds[0][1] is None:
+                return ()
+            how, value = binds[0][0], cast(cst.BaseExpression, binds[0][1])
+            if how == "with":
+                if shape == "first":
+                    return ()
+                shape = "with"
+        if isinstance(value, cst.Await):
+            value = value.expression
+        if not isinstance(value, cst.Call) or not isinstance(value.func, (cst.Name, cst.Attribute)):
+            return ()
+        target = N.dotted(value.func)
+        if not target or target.split(".")[0] in ("self", "cls"):
+            return ()
+        first = N.string_value(N.arg(value, 0))
+        if first is not None and (":memory:" in first or first.rstrip("/") in ("sqlite:", "sqlite+pysqlite:", "sqlite+aiosqlite:")):
+            return ()  # an in-memory database holds no server connection
+        out.append((resolver.qualify(target) or target, shape))
+    return tuple(dict.fromkeys(out))
 
 
 def constant_returns(flow: List[cst.CSTNode]) -> int:
