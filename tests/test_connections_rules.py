@@ -506,6 +506,27 @@ CASES = {
                 return s, a.cursor(), b.cursor(), c.cursor(), d.cursor(), e.cursor()
         """,
     },
+    "a_helpers_connection_opened_per_request_is_reported_once_where_it_is_opened": {
+        "helpers.py": """
+            import psycopg2
+
+            def get_dbconn():
+                return psycopg2.connect(dbname="app")  # want: QL201
+        """,
+        "views.py": """
+            from flask import Flask
+            from helpers import get_dbconn
+            app = Flask(__name__)
+
+            @app.route("/n")
+            def count():
+                conn = get_dbconn()
+                try:
+                    return str(conn.cursor().execute("SELECT 1"))
+                finally:
+                    conn.close()
+        """,
+    },
 }
 
 

@@ -195,6 +195,10 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
     # a ``sessionmaker`` is a factory: making one opens nothing (its engine is what costs, and is
     # judged where it is created); a ``scoped_session`` registry keeps a session per thread
     long_lived = res.kind in ("connection", "pool", "engine", "client", "scoped")
+    if opened.via is not None:
+        # a helper's connection opened per request or per item is reported where the helper opens
+        # it (with the call path); what is new here is only whether this caller releases it
+        long_lived = False
 
     # 1. per loop iteration
     if long_lived and ctx.loop is not None and holder.kind not in ("stored",) and not _lazy_or_shared(call, holder, ctx):
