@@ -123,6 +123,26 @@ LIBRARY = [
 ]
 
 
+def one_author(n):
+    """One author with ``n`` books in print, each from its own publisher."""
+    from dj_library.models import Author, Book, Publisher
+
+    author = Author.objects.create(name="au")
+    for i in range(n):
+        Book.objects.create(title=f"b{i}", author=author, publisher=Publisher.objects.create(name=f"p{i}"))
+    return author
+
+
+@pytest.mark.parametrize(
+    "name,by_id,grows",
+    [("publishers_of_author", True, True), ("publishers_of", False, True), ("publishers_of_joined", False, False)],
+)
+def test_proof_model_method_returning_a_queryset(name, by_id, grows):
+    from dj_library import services
+
+    check(one_author, lambda author: getattr(services, name)(author.pk if by_id else author), grows)
+
+
 @pytest.mark.parametrize("name,args,grows", LIBRARY, ids=[c[0] for c in LIBRARY])
 def test_proof_fk_lazy(name, args, grows):
     from dj_library import services

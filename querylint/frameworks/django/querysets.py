@@ -657,7 +657,15 @@ def _infer_call(node: cst.Call, ctx: Context) -> Optional[DjType]:
                 if method in ("get_or_create", "update_or_create", "aget_or_create", "aupdate_or_create"):
                     return None
                 return apply_method(recv, method, node, ctx)
+            if recv.kind == INST and recv.model:
+                # ``doc.links_to()``: a model method that returns a queryset (``DocumentLink.objects.filter(linked_to=self)``)
+                fn = ctx.index.find_method(recv.model, method)
+                if fn is not None and _may_return_queryset(fn):
+                    return function_returns(ctx, fn.qualname)
             return None
+        unique = _unique_model_method(func, ctx)
+        if unique is not None:
+            return function_returns(ctx, unique)
         if method in ("get_page", "page") and node.args:
             inner = _paginated(func.value, ctx)
             if inner is not None:
@@ -713,6 +721,29 @@ def _infer_call(node: cst.Call, ctx: Context) -> Optional[DjType]:
 
 
 # ---------------------------------------------------------------------------------------- helpers' returns
+
+
+def _unique_model_method(func: cst.Attribute, ctx: Context) -> Optional[str]:
+    """``doc.links_to()`` on a receiver of unknown type, when ``links_to`` is a method of exactly one
+    project model and of nothing else in the project (no other class or function has the name) and it
+    returns a queryset: the method's qualname. Names Django's own API uses never count."""
+    method = func.attr.value
+    if method.startswith("_") or method in _QS_WORDS or method in READS or len(method) < 5:
+        return None
+    if isinstance(func.value, cst.Name) and func.value.value in ("self", "cls"):
+        return None
+
+    def compute() -> Optional[str]:
+        same = ctx.index.functions_by_name.get(method, ())
+        if len(same) != 1 or same[0].cls is None:
+            return None
+        graph = model_graph(ctx.index)
+        fn = same[0]
+        if graph.get(fn.cls) is None or not _may_return_queryset(fn):
+            return None
+        return fn.qualname
+
+    return ctx.index.derived(f"django-unique-model-method:{method}", lambda _i: compute())
 
 
 def returned_by_call(node: cst.Call, ctx: Context) -> Optional[DjType]:

@@ -1,0 +1,41 @@
+"""A model method that returns a queryset (``doc.links_to()``): its rows are the model's rows."""
+from querylint.testing import lint_files
+
+MODELS = (
+    "from django.db import models\n"
+    "class Doc(models.Model):\n"
+    "    title = models.CharField(max_length=9)\n"
+    "    def links_to(self):\n"
+    "        return Link.objects.filter(dst=self)\n"
+    "class Link(models.Model):\n"
+    "    src = models.ForeignKey(Doc, on_delete=models.CASCADE, related_name='+')\n"
+    "    dst = models.ForeignKey(Doc, on_delete=models.CASCADE, related_name='+')\n"
+)
+VIEW = (
+    "from app.models import Doc\n"
+    "def typed(pk):\n"
+    "    doc = Doc.objects.get(pk=pk)\n"
+    "    return [l.src.title for l in doc.links_to()]\n"
+    "def untyped(doc):\n"
+    "    return [l.src.title for l in doc.links_to()]\n"
+    "def joined(doc):\n"
+    "    return [l.src.title for l in doc.links_to().select_related('src')]\n"
+    "def key_only(doc):\n"
+    "    return [l.src_id for l in doc.links_to()]\n"
+)
+
+
+def _lines(files):
+    return sorted((f.path, f.span.line) for f in lint_files(files, select=["QL105"]).findings)
+
+
+def test_a_model_method_returning_a_queryset_gives_the_loop_its_rows():
+    files = {"app/__init__.py": "", "app/models.py": MODELS, "app/views.py": VIEW}
+    assert _lines(files) == [("app/views.py", 4), ("app/views.py", 6)]
+
+
+def test_an_untyped_receiver_needs_the_method_name_to_be_the_models_alone():
+    """Another class with a method of the same name: the untyped receiver may be that one."""
+    other = "class Graph:\n    def links_to(self):\n        return []\n"
+    files = {"app/__init__.py": "", "app/models.py": MODELS, "app/views.py": VIEW, "app/graph.py": other}
+    assert _lines(files) == [("app/views.py", 4)]
