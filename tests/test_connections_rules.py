@@ -527,6 +527,56 @@ CASES = {
                     conn.close()
         """,
     },
+    "a_close_that_an_exception_skips_leaves_the_connection_open": """
+        import psycopg2
+        from db import SessionLocal
+
+        def purge(limit):
+            session = SessionLocal()  # want: QL203
+            for row in session.execute("SELECT id, path FROM exports WHERE expires < :l", {"l": limit}):
+                session.delete(row)
+            session.commit()
+            session.close()
+
+        def in_finally(limit):
+            session = SessionLocal()
+            try:
+                session.execute("DELETE FROM exports WHERE expires < :l", {"l": limit})
+                session.commit()
+            finally:
+                session.close()
+
+        def checked_out(engine):
+            conn = engine.raw_connection()  # want: QL204
+            conn.cursor().execute("SELECT 1")
+            conn.close()
+
+        def plain_connection(dsn):
+            conn = psycopg2.connect(dsn)  # a plain connection closed on the normal path: left alone
+            conn.cursor().execute("SELECT 1")
+            conn.close()
+
+        def close_and_reraise():
+            session = SessionLocal()
+            try:
+                session.execute("SELECT 1")
+            except Exception:
+                session.close()
+                raise
+            session.close()
+
+        def errors_swallowed():
+            session = SessionLocal()
+            try:
+                session.execute("SELECT 1")
+            except Exception:
+                pass
+            session.close()
+
+        def nothing_between():
+            session = SessionLocal()
+            session.close()
+    """,
 }
 
 

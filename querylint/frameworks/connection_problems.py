@@ -20,6 +20,7 @@ from querylint.frameworks.connections import SLOW_CLIENTS, Resource, article, sl
 from querylint.frameworks.dbapi import DbObject, infer
 from querylint.frameworks.lifetime import (
     RETURN_METHODS,
+    Fate,
     Flow,
     Holder,
     borrows_connection,
@@ -31,6 +32,7 @@ from querylint.frameworks.lifetime import (
     flow_of,
     holder_of,
     opened_by,
+    NON_OWNING_CALLS,
 )
 from querylint.loops import classify_loop, repeats_per_iteration
 from querylint.project.requests import describe, request_context
@@ -373,21 +375,7 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
     if closing_with:
         return None
     if opened.checkout in ("getconn", "acquire"):
-        verb = "putconn" if opened.checkout == "getconn" else "release"
-        if fate.returned and not fate.yielded:
-            return None
-        returns = [c for c in fate.closes if isinstance(c, cst.Call) and N.call_name(c) in RETURN_METHODS]
-        if any(flow.in_finally(c) for c in returns) or any(flow.in_finally(c) for c in fate.closes):
-            return None
-        if opened.checkout == "acquire":
-            how = f"use `async with {opened.pool_text}.acquire() as {name}:` or `await {opened.pool_text}.release({name})` in a `finally` block"
-        else:
-            how = f"call `{opened.pool_text}.putconn({name})` in a `finally` block"
-        if returns or fate.closes:
-            return f"`{name}` checked out with `{what}` is returned to the pool only when no exception is raised", how
-        if fate.yielded:
-            return f"the dependency yields `{name}` checked out with `{what}` but never returns it to the pool", how
-        return f"`{name}` checked out with `{what}` is never returned to the pool ({verb})", how
+        return _pool_return_problem(name, opened, fate, flow)
     # plain connections, sessions, raw/engine connections
     if fate.returned and not fate.yielded:
         if _is_dependency(ctx) and not fate.closes:
@@ -415,6 +403,66 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
             f"the {noun} `{name}` from `{what}` is not closed when the function {word} at line {ctx.line(ex)}",
             "use `with` or close it in a `finally` block",
         )
+    # a pooled resource (a session, a connection checked out of an engine) that an exception leaves
+    # open holds a pool slot; a plain DB-API connection closed on the normal path is left alone
+    risky = _fails_before_close(cast(cst.CSTNode, holder.node), fate, flow) if res.kind in ("session", "checkout") else None
+    if risky is not None:
+        return (
+            f"the {noun} `{name}` from `{what}` is closed only when nothing fails: an exception from "
+            f"`{N.short(risky.func, 40)}(...)` at line {ctx.line(risky)} skips the close at line {ctx.line(fate.closes[0])}",
+            "use `with` or close it in a `finally` block",
+        )
+    return None
+
+
+def _pool_return_problem(name: str, opened: Opened, fate: Fate, flow: Flow) -> Optional[Tuple[str, str]]:
+    """A connection from ``pool.getconn()`` / ``await pool.acquire()`` not given back on every path."""
+    what = opened.what
+    verb = "putconn" if opened.checkout == "getconn" else "release"
+    if fate.returned and not fate.yielded:
+        return None
+    returns = [c for c in fate.closes if isinstance(c, cst.Call) and N.call_name(c) in RETURN_METHODS]
+    if any(flow.in_finally(c) for c in returns) or any(flow.in_finally(c) for c in fate.closes):
+        return None
+    if opened.checkout == "acquire":
+        how = f"use `async with {opened.pool_text}.acquire() as {name}:` or `await {opened.pool_text}.release({name})` in a `finally` block"
+    else:
+        how = f"call `{opened.pool_text}.putconn({name})` in a `finally` block"
+    if returns or fate.closes:
+        return f"`{name}` checked out with `{what}` is returned to the pool only when no exception is raised", how
+    if fate.yielded:
+        return f"the dependency yields `{name}` checked out with `{what}` but never returns it to the pool", how
+    return f"`{name}` checked out with `{what}` is never returned to the pool ({verb})", how
+
+
+def _fails_before_close(start: cst.CSTNode, fate: Fate, flow: Flow) -> Optional[cst.Call]:
+    """The first call between the open and the first close, when the close is on the normal path
+    only: no ``try`` anywhere from the open to the close (a ``finally`` or a handler that closes and
+    re-raises, or one that swallows the error and lets the close run, is the author's choice), no
+    close registered as a callback. The exception path then leaks the resource."""
+    closes = [c for c in fate.closes if isinstance(c, cst.Attribute) and isinstance(flow.parent.get(id(c)), cst.Call)]
+    if not closes or len(closes) != len(fate.closes) or fate.closes_in_finally:
+        return None
+    begin = flow.order.get(id(start), -1)
+    first_close = min(closes, key=lambda c: flow.order.get(id(c), -1))
+    end = flow.order.get(id(flow.parent.get(id(first_close))), -1)  # the ``close()`` call itself
+    if begin < 0 or end <= begin:
+        return None
+    for node in (start, first_close):
+        if any(isinstance(a, (cst.Try, cst.TryStar, cst.With)) for a in flow.ancestors(node)):
+            return None  # inside a ``try`` (or a ``with`` that may handle it): not judged
+    for anc in N.walk(flow.fn.body, into_functions=False):
+        if isinstance(anc, (cst.Try, cst.TryStar)) and begin < flow.order.get(id(anc), -1) < end:
+            return None
+    start_id = id(start)
+    for call in sorted(flow.calls(), key=lambda c: flow.order.get(id(c), -1)):
+        o = flow.order.get(id(call), -1)
+        if begin < o < end and not any(a is start or id(a) == start_id for a in flow.ancestors(call)):
+            if N.call_name(call) in NON_OWNING_CALLS:
+                continue
+            while isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Call):
+                call = call.func.value  # ``session.query(M).filter(...)``: the first to run
+            return call
     return None
 
 

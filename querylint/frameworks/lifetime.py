@@ -220,6 +220,10 @@ def _returned_resource(fn, ctx: Context, depth: int) -> Optional[Tuple[Resource,
             factory = module_resource(ctx.index, callee if "." in callee else f"{fn.module}.{callee}")
             if factory is not None and factory.kind == "sessionmaker":
                 res = Resource("session", "session", "sqlalchemy")
+            elif factory is None and callee.rsplit(".", 1)[-1] in SESSION_FACTORY_NAMES and ctx.index.resolve_function(callee, fn) is None \
+                    and callee not in ctx.index.classes:
+                # ``SessionLocal, engine = init_db(url)`` at module level: the conventional factory name
+                res = Resource("session", "session", "sqlalchemy")
         if res is None and depth < 2:
             inner_fn = ctx.index.resolve_function(callee, fn)
             deeper = _returned_resource(inner_fn, ctx, depth + 1) if inner_fn is not None and inner_fn.returned_calls else None
