@@ -508,3 +508,28 @@ def test_tornado_handlers_and_falcon_resources():
     })
     assert {"svc.app.MainHandler.get", "svc.app.Things.on_get"} <= set(got)
     assert "svc.app.Things.helper" not in got
+
+
+def test_a_class_imported_from_a_subfolder_import_root_runs_its_init_per_request():
+    """``server/src`` is the import root (``from services.data import DataService``): the
+    instantiated class is found by its module suffix, and its ``__init__`` runs per request."""
+    files = {
+        "server/src/services/data.py": """
+            import sqlalchemy as db
+            class DataService:
+                def __init__(self, url):
+                    self.engine = db.create_engine(url)
+        """,
+        "server/src/app.py": """
+            from sanic import Sanic
+            from services.data import DataService
+            app = Sanic("x")
+            @app.route("/ttc")
+            async def ttc(request):
+                return DataService(app.config["URL"])
+        """,
+    }
+    assert "server.src.services.data.DataService.__init__" in per_request(files)
+    files["server/src/other.py"] = "class DataService:\n    def __init__(self):\n        pass\n"
+    files["server/src/lib/services/data.py"] = "class DataService:\n    def __init__(self):\n        pass\n"
+    assert "server.src.services.data.DataService.__init__" not in per_request(files)  # two classes end that way

@@ -224,6 +224,17 @@ class ProjectIndex:
                 return matches[0]
         return None
 
+    def constructed_class(self, target: str) -> Optional[ClassFacts]:
+        """The project class a call target instantiates: by qualified name, or by a unique module
+        suffix (``services.data.DataService`` for ``server/src/services/data.py``, a project whose
+        import root is a subfolder). A bare name never counts (a library's class of that name)."""
+        cls = self.classes.get(target)
+        if cls is not None or "." not in target:
+            return cls
+        suffix = "." + target
+        matches = [c for c in self.classes_by_name.get(target.rsplit(".", 1)[-1], ()) if ("." + c.qualname).endswith(suffix)]
+        return matches[0] if len(matches) == 1 else None
+
     def callees(self, qualname: str) -> Tuple[str, ...]:
         cached = self._callees.get(qualname)
         if cached is not None:

@@ -434,7 +434,7 @@ def _callees(ix: ProjectIndex, qualname: str) -> Tuple[str, ...]:
     out = list(ix.callees(qualname))
     fn = ix.functions.get(qualname)
     for target in fn.calls if fn is not None else ():
-        cls = ix.classes.get(target)
+        cls = ix.constructed_class(target)
         if cls is None:
             continue
         for name in ("__init__", "__post_init__"):
