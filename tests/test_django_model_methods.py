@@ -16,12 +16,12 @@ VIEW = (
     "def typed(pk):\n"
     "    doc = Doc.objects.get(pk=pk)\n"
     "    return [l.src.title for l in doc.links_to()]\n"
-    "def untyped(doc):\n"
-    "    return [l.src.title for l in doc.links_to()]\n"
-    "def joined(doc):\n"
-    "    return [l.src.title for l in doc.links_to().select_related('src')]\n"
-    "def key_only(doc):\n"
-    "    return [l.src_id for l in doc.links_to()]\n"
+    "def untyped(target):\n"
+    "    return [l.src.title for l in target.links_to()]\n"
+    "def joined(target):\n"
+    "    return [l.src.title for l in target.links_to().select_related('src')]\n"
+    "def key_only(target):\n"
+    "    return [l.src_id for l in target.links_to()]\n"
 )
 
 
@@ -39,3 +39,38 @@ def test_an_untyped_receiver_needs_the_method_name_to_be_the_models_alone():
     other = "class Graph:\n    def links_to(self):\n        return []\n"
     files = {"app/__init__.py": "", "app/models.py": MODELS, "app/views.py": VIEW, "app/graph.py": other}
     assert _lines(files) == [("app/views.py", 4)]
+
+
+PARAM_VIEW = (
+    "def titles(doc):\n"
+    "    return [l.src.title for l in doc.link_set.all()]\n"
+    "def titles_default(doc=None):\n"
+    "    return [l.src.title for l in doc.link_set.all()]\n"
+)
+PARAM_MODELS = MODELS.replace("related_name='+')\n", "related_name='+')\n", 1).replace(
+    "dst = models.ForeignKey(Doc, on_delete=models.CASCADE, related_name='+')", "dst = models.ForeignKey(Doc, on_delete=models.CASCADE)"
+)
+
+
+def test_a_parameter_named_after_a_model_holds_its_instance():
+    files = {"app/__init__.py": "", "app/models.py": PARAM_MODELS, "app/views.py": PARAM_VIEW}
+    assert _lines(files) == [("app/views.py", 2)]  # not the one with a default
+
+
+def test_a_parameter_named_after_two_models_is_neither():
+    other = "from django.db import models\nclass Doc(models.Model):\n    pass\n"
+    files = {"app/__init__.py": "", "app/models.py": PARAM_MODELS, "app/views.py": PARAM_VIEW, "app/other.py": other}
+    assert _lines(files) == []
+
+
+def test_a_parameter_whose_callers_prefetched_the_rows_relations_is_silent():
+    caller = (
+        "from app.models import Doc\n"
+        "from app.views import titles\n"
+        "def page():\n"
+        "    return [titles(d) for d in Doc.objects.prefetch_related('link_set__src')]\n"
+    )
+    files = {"app/__init__.py": "", "app/models.py": PARAM_MODELS, "app/views.py": PARAM_VIEW, "app/page.py": caller}
+    assert _lines(files) == []
+    files["app/page.py"] = caller.replace(".prefetch_related('link_set__src')", ".all()")
+    assert _lines(files) == [("app/views.py", 2)]

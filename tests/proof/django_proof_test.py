@@ -135,12 +135,21 @@ def one_author(n):
 
 @pytest.mark.parametrize(
     "name,by_id,grows",
-    [("publishers_of_author", True, True), ("publishers_of", False, True), ("publishers_of_joined", False, False)],
+    [
+        ("publishers_of_author", True, True), ("publishers_of", False, True), ("publishers_of_joined", False, False),
+        ("publisher_names_of", False, True),
+    ],
 )
 def test_proof_model_method_returning_a_queryset(name, by_id, grows):
     from dj_library import services
 
     check(one_author, lambda author: getattr(services, name)(author.pk if by_id else author), grows)
+
+
+def test_proof_a_caller_that_prefetched_for_a_helper():
+    from dj_library import services
+
+    check(one_author, lambda author: services.publisher_names_prefetched(), False)
 
 
 @pytest.mark.parametrize("name,args,grows", LIBRARY, ids=[c[0] for c in LIBRARY])

@@ -415,11 +415,12 @@ def named_like_queryset(expr: cst.Name, ctx: Context) -> Optional[DjType]:
     return DjType(QS, hits[0].qualname, named_only=True)
 
 
-def param_from_callers(ctx: Context, fn, position: int, name: str) -> Optional[DjType]:
-    """The queryset every call site in the project passes for a parameter (None unless all agree)."""
+def param_from_callers(ctx: Context, fn, position: int, name: str, instances: bool = False) -> Optional[DjType]:
+    """The queryset every call site in the project passes for a parameter (None unless all agree);
+    with ``instances``, the model instance every call site passes (and what each loaded)."""
     index = ctx.index
     store = index.derived("django-param-types", lambda _i: {})
-    key = (fn.qualname, position)
+    key = (fn.qualname, position, instances)
     if key in store:
         return store[key]
     store[key] = None
@@ -434,6 +435,8 @@ def param_from_callers(ctx: Context, fn, position: int, name: str) -> Optional[D
     try:
         for cq in callers:
             caller = index.functions.get(cq)
+            if instances and caller is not None and not _may_return_queryset(caller):
+                continue  # it passes on what it was given, loading nothing itself
             if caller is None or not _may_return_queryset(caller):
                 return None
             off = offline(ctx, caller.path)
@@ -459,13 +462,25 @@ def param_from_callers(ctx: Context, fn, position: int, name: str) -> Optional[D
                         return None
                     off.ctx.frames = list(frames)
                     t = infer(arg, off.ctx)
-                    if t is None or t.kind not in (QS, LIST) or t.model is None:
+                    if instances and t is None and isinstance(arg, cst.Name):
+                        t = _loop_element_around(arg, call, off.ctx)
+                    if instances and (t is None or t.kind != INST):
+                        continue  # a caller whose argument we cannot type loaded nothing we know of
+                    if t is None or t.kind not in ((INST,) if instances else (QS, LIST)) or t.model is None:
                         return None
                     found.append(t)
             finally:
                 off.ctx.frames = saved
     finally:
         _DEPTH[0] -= 1
+    if instances:
+        # what any caller that passes a known instance loaded counts as loaded (silence is the safe side)
+        if any(t.model != found[0].model for t in found):
+            return None
+        covered_any: FrozenSet[str] = frozenset().union(*(t.covered for t in found)) if found else frozenset()
+        result = DjType(INST, found[0].model if found else None, covered_any, any(t.select_all for t in found), opaque=any(t.opaque for t in found))
+        store[key] = result
+        return result
     if not found or any(t.model != found[0].model for t in found):
         return None
     covered = found[0].covered
@@ -474,6 +489,23 @@ def param_from_callers(ctx: Context, fn, position: int, name: str) -> Optional[D
     result = DjType(LIST, found[0].model, covered, all(t.select_all for t in found), evaluated=True)
     store[key] = result
     return result
+
+
+def _loop_element_around(name: cst.Name, call: cst.Call, ctx: Context) -> Optional[DjType]:
+    """The row a loop or comprehension around ``call`` binds to ``name`` (a caller read offline,
+    where no walk has pushed its loops)."""
+    for anc in ctx.ancestors(call):
+        if isinstance(anc, cst.For) and name.value in N.target_names(anc.target):
+            return _element_of_target(anc.target, name.value, anc.iter, ctx, anc)
+        if isinstance(anc, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            clause: Optional[cst.CompFor] = anc.for_in
+            while clause is not None:
+                if name.value in N.target_names(clause.target):
+                    return _element_of_target(clause.target, name.value, clause.iter, ctx, anc)
+                clause = clause.inner_for_in
+        if isinstance(anc, (cst.FunctionDef, cst.ClassDef)):
+            return None
+    return None
 
 
 def _infer_name(node: cst.Name, ctx: Context) -> Optional[DjType]:
@@ -486,7 +518,8 @@ def _infer_name(node: cst.Name, ctx: Context) -> Optional[DjType]:
         return None
     if b.kind in ("assign", "annassign", "walrus") and b.is_simple:
         return infer(b.value, ctx) or _duck_queryset(name, b, ctx)
-    if b.kind == "for":
+    if b.kind in ("for", "comprehension"):
+        # (a comprehension's variable outside the walk: a caller's argument read offline)
         return _element_of_target(b.target, name, b.value, ctx, b.node)
     if b.kind == "with" and b.is_simple:
         return None
@@ -587,6 +620,20 @@ def _infer_param(node: cst.Name, b, ctx: Context) -> Optional[DjType]:
         m = _model_of_class_expr(ann, ctx) if N.dotted(ann) else None
         if m is not None:
             return DjType(INST, m.qualname)
+        return None
+    # ``def collect(submission)``: a parameter without a default named after the one project model
+    # of that name holds that model's instance (``submission.answers.all()``); when the project
+    # calls the function, every call must pass such an instance, and what they loaded counts
+    if isinstance(p, cst.Param) and p.default is None and node.value not in ("self", "cls", "request") and frame.facts is not None:
+        hits = [m for m in graph.models.values() if _snake(m.name) == node.value and not m.abstract and m.qualname != EXTERNAL_USER]
+        if len(hits) != 1:
+            return None
+        if not ctx.index.callers_of(frame.facts.qualname):
+            return DjType(INST, hits[0].qualname)
+        passed = param_from_callers(ctx, frame.facts, params.index(node.value), node.value, instances=True)
+        if passed is None or passed.model not in (None, hits[0].qualname):
+            return None  # a caller passes another model's instance, or something we cannot follow
+        return replace(passed, model=hits[0].qualname)
     return None
 
 
