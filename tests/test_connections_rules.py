@@ -577,6 +577,22 @@ CASES = {
             session = SessionLocal()
             session.close()
     """,
+    "a_connection_a_library_call_only_reads_stays_the_callers": """
+        import pandas
+        from db import engine
+
+        def pre_alembic():
+            con = engine.connect()  # want: QL204
+            return engine.dialect.has_table(con, "project")
+
+        def frame(sql):
+            con = engine.connect()  # want: QL204
+            return pandas.read_sql(sql, con)
+
+        def handed_to_a_worker(queue):
+            con = engine.connect()
+            queue.put_connection(con)
+    """,
 }
 
 
