@@ -74,3 +74,12 @@ def test_a_parameter_whose_callers_prefetched_the_rows_relations_is_silent():
     assert _lines(files) == []
     files["app/page.py"] = caller.replace(".prefetch_related('link_set__src')", ".all()")
     assert _lines(files) == [("app/views.py", 2)]
+
+
+def test_a_parameter_named_after_a_model_types_only_its_own_functions_loops():
+    """Naming evidence judges the loops of the function itself; a single query through the
+    parameter does not make the function a query its callers run per item."""
+    helper = "def first_src(doc):\n    return doc.link_set.first()\n"
+    caller = "from app.helpers import first_src\ndef page(docs):\n    return [first_src(d) for d in docs]\n"
+    files = {"app/__init__.py": "", "app/models.py": PARAM_MODELS, "app/helpers.py": helper, "app/page.py": caller}
+    assert lint_files(files, select=["QL1"]).findings == []

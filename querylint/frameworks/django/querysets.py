@@ -465,7 +465,7 @@ def param_from_callers(ctx: Context, fn, position: int, name: str, instances: bo
                     if instances and t is None and isinstance(arg, cst.Name):
                         t = _loop_element_around(arg, call, off.ctx)
                     if instances and (t is None or t.kind != INST):
-                        continue  # a caller whose argument we cannot type loaded nothing we know of
+                        return None  # a caller passes what we cannot type: it may have loaded anything
                     if t is None or t.kind not in ((INST,) if instances else (QS, LIST)) or t.model is None:
                         return None
                     found.append(t)
@@ -624,7 +624,9 @@ def _infer_param(node: cst.Name, b, ctx: Context) -> Optional[DjType]:
     # ``def collect(submission)``: a parameter without a default named after the one project model
     # of that name holds that model's instance (``submission.answers.all()``); when the project
     # calls the function, every call must pass such an instance, and what they loaded counts
-    if isinstance(p, cst.Param) and p.default is None and node.value not in ("self", "cls", "request") and frame.facts is not None:
+    # Only inside a loop of this function: a query outside loops is no N+1 here, and counting it as
+    # a query this function runs would judge its callers' loops on naming evidence alone
+    if isinstance(p, cst.Param) and p.default is None and node.value not in ("self", "cls", "request") and frame.facts is not None and ctx.loops:
         hits = [m for m in graph.models.values() if _snake(m.name) == node.value and not m.abstract and m.qualname != EXTERNAL_USER]
         if len(hits) != 1:
             return None
