@@ -622,10 +622,10 @@ def _infer_param(node: cst.Name, b, ctx: Context) -> Optional[DjType]:
             return DjType(INST, m.qualname)
         return None
     # ``def collect(submission)``: a parameter without a default named after the one project model
-    # of that name holds that model's instance (``submission.answers.all()``); when the project
-    # calls the function, every call must pass such an instance, and what they loaded counts
-    # Only inside a loop of this function: a query outside loops is no N+1 here, and counting it as
-    # a query this function runs would judge its callers' loops on naming evidence alone
+    # of that name holds that model's instance (``submission.answers.all()``). When the project
+    # calls the function, every call must pass such an instance, and what they loaded counts.
+    # Only inside this function's loops: a single query through it is no N+1 here, and counting it
+    # as a query the function runs would judge its callers' loops on naming evidence alone.
     if isinstance(p, cst.Param) and p.default is None and node.value not in ("self", "cls", "request") and frame.facts is not None and ctx.loops:
         hits = [m for m in graph.models.values() if _snake(m.name) == node.value and not m.abstract and m.qualname != EXTERNAL_USER]
         if len(hits) != 1:
