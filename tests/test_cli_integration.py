@@ -351,3 +351,25 @@ def test_a_folder_whose_every_file_is_left_out_says_what_left_them_out(tmp_path,
     assert "excluded by the exclude pattern `vendored/*`" in got.stderr
     got = cli(["--no-cache", "."], tmp_path, monkeypatch)
     assert "note:" not in got.stderr  # app.py is linted: nothing to explain
+
+
+def test_an_application_root_without_packaging_is_found_by_its_requirements(tmp_path):
+    """A Flask app with only ``requirements.txt`` at its root: the route in ``server/`` reaches the
+    helper in ``scripts/`` (imported as ``from scripts import flow``), so the whole app is indexed."""
+    import querylint.api as api
+    from querylint.run.config import Config, find_project_root
+
+    (tmp_path / "requirements.txt").write_text("flask\n")
+    for pkg in ("src/server", "src/scripts"):
+        (tmp_path / pkg).mkdir(parents=True)
+        (tmp_path / pkg / "__init__.py").write_text("")
+    (tmp_path / "src/server/api.py").write_text(
+        "from flask import Blueprint\nfrom scripts import flow\napi = Blueprint('api', __name__)\n"
+        "@api.route('/run')\ndef run():\n    flow.start()\n    return 'ok'\n"
+    )
+    helper = tmp_path / "src/scripts/flow.py"
+    helper.write_text("import psycopg2\ndef start():\n    conn = psycopg2.connect('dbname=x')\n    conn.cursor().execute('SELECT 1')\n")
+    root = find_project_root([helper])
+    assert root == tmp_path
+    (f,) = api.lint_paths([helper], Config(), root).findings
+    assert f.rule == "QL203" and "opened per request" in f.message

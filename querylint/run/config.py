@@ -243,11 +243,13 @@ def merge_cli(config: Config, **overrides: Any) -> Config:
 
 # --------------------------------------------------------------------------- files
 
-ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git")
+# a packaging file, a checkout, or what an application without packaging keeps at its root
+# (its requirements, Pipfile, Django's manage.py): its packages import each other from there
+ROOT_MARKERS = ("pyproject.toml", "setup.cfg", "setup.py", ".git", "requirements.txt", "Pipfile", "manage.py")
 
 
 def is_project_root(folder: Path) -> bool:
-    """The folder holds a project marker (``pyproject.toml``, ``setup.cfg``, ``setup.py``, ``.git``)."""
+    """The folder holds a project marker (:data:`ROOT_MARKERS`)."""
     return any((folder / marker).exists() for marker in ROOT_MARKERS)
 
 
