@@ -19,6 +19,7 @@ from querylint.context import Context
 from querylint.frameworks.connections import SLOW_CLIENTS, Resource, article, slow_paths, slow_target
 from querylint.frameworks.dbapi import DbObject, infer
 from querylint.frameworks.lifetime import (
+    CANNOT_FAIL_CALLS,
     RETURN_METHODS,
     Fate,
     Flow,
@@ -434,9 +435,6 @@ def _pool_return_problem(name: str, opened: Opened, fate: Fate, flow: Flow) -> O
     return f"`{name}` checked out with `{what}` is never returned to the pool ({verb})", how
 
 
-_CANNOT_FAIL = {"print", "len", "repr", "str", "isinstance", "id", "type", "bool", "hasattr", "getattr"}
-
-
 def _fails_before_close(start: cst.CSTNode, fate: Fate, flow: Flow) -> Optional[cst.Call]:
     """The first call between the open and the first close, when the close is on the normal path
     only: no ``try`` anywhere from the open to the close (a ``finally`` or a handler that closes and
@@ -460,7 +458,7 @@ def _fails_before_close(start: cst.CSTNode, fate: Fate, flow: Flow) -> Optional[
     for call in sorted(flow.calls(), key=lambda c: flow.order.get(id(c), -1)):
         o = flow.order.get(id(call), -1)
         if begin < o < end and not any(a is start or id(a) == start_id for a in flow.ancestors(call)):
-            if N.call_name(call) in _CANNOT_FAIL:
+            if N.call_name(call) in CANNOT_FAIL_CALLS:
                 continue
             while isinstance(call.func, cst.Attribute) and isinstance(call.func.value, cst.Call):
                 call = call.func.value  # ``session.query(M).filter(...)``: the first to run

@@ -35,8 +35,10 @@ if TYPE_CHECKING:  # pragma: no cover
 
 CLOSE_METHODS = {"close", "dispose", "aclose", "release", "terminate", "disconnect", "remove"}
 RETURN_METHODS = {"putconn", "release", "put", "return_connection", "release_connection"}
-NON_OWNING_CALLS = {
-    "print", "len", "repr", "str", "isinstance", "id", "type", "bool", "hasattr", "getattr", "logging", "log", "debug", "info", "warning",
+# builtins that neither keep a connection nor raise on the way to its close
+CANNOT_FAIL_CALLS = {"print", "len", "repr", "str", "isinstance", "id", "type", "bool", "hasattr", "getattr"}
+NON_OWNING_CALLS = CANNOT_FAIL_CALLS | {
+    "logging", "log", "debug", "info", "warning",
     # library calls that run on a connection and keep nothing: SQLAlchemy's inspection and dialect
     # checks, pandas' readers and writers
     "has_table", "has_schema", "has_sequence", "has_index", "inspect", "get_table_names", "read_sql", "read_sql_query", "read_sql_table", "to_sql",
