@@ -473,6 +473,37 @@ def _has_own_test(name: str, tested: Set[str]) -> bool:
     return bool(bare) and any(t == bare or t.startswith(bare + "_") for t in tested)
 
 
+def _callers(ix: ProjectIndex) -> Dict[str, Set[str]]:
+    """{callee: its callers} over the project's functions (``Class()`` counts as ``__init__``)."""
+
+    def compute(ix: ProjectIndex) -> Dict[str, Set[str]]:
+        out: Dict[str, Set[str]] = {}
+        for q in ix.functions:
+            for callee in _callees(ix, q):
+                if callee != q:
+                    out.setdefault(callee, set()).add(q)
+        return out
+
+    return ix.derived("callers-with-init", compute)
+
+
+def _names_used_outside(ix: ProjectIndex, config: Config, functions: Set[str], contexts: Tuple[str, ...]) -> Set[str]:
+    """Function names that code outside ``functions`` and outside files of ``contexts`` calls,
+    routes, imports or hands on as a value: such a function runs there (through an object
+    querylint cannot type, a scheduler's table, a signal)."""
+    names: Set[str] = set()
+    for q, fn in ix.functions.items():
+        if q not in functions:
+            names.update(t.rsplit(".", 1)[-1] for t in fn.calls)
+    for facts in ix.files.values():
+        if path_context(facts.path, config) not in contexts:
+            names.update(c.func.rsplit(".", 1)[-1] for _, c in facts.module_calls)
+            names.update(r.rsplit(".", 1)[-1] for r in facts.routes + facts.dependencies)
+            names.update(target.rsplit(".", 1)[-1] for _, target in facts.imports)
+            names.update(facts.value_refs)  # ``return bulk_edit.merge``: handed to a caller
+    return names
+
+
 def _test_only_functions(index: ProjectIndex, config: Config) -> FrozenSet[str]:
     """Functions outside test files that only test code calls: test helpers kept beside the code.
     Only in an application (the project has request or task entry points): in a library, tests
@@ -486,21 +517,8 @@ def _test_only_functions(index: ProjectIndex, config: Config) -> FrozenSet[str]:
         if not entries:
             return frozenset()
         in_tests = {q for q, fn in ix.functions.items() if path_context(fn.path, config) == "test"}
-        callers: Dict[str, Set[str]] = {}
-        for q in ix.functions:
-            for callee in _callees(ix, q):
-                if callee != q:
-                    callers.setdefault(callee, set()).add(q)
-        prod_names: Set[str] = set()
-        for q, fn in ix.functions.items():
-            if q not in in_tests:
-                prod_names.update(t.rsplit(".", 1)[-1] for t in fn.calls)
-        for facts in ix.files.values():
-            if path_context(facts.path, config) != "test":
-                prod_names.update(c.func.rsplit(".", 1)[-1] for _, c in facts.module_calls)
-                prod_names.update(r.rsplit(".", 1)[-1] for r in facts.routes + facts.dependencies)
-                prod_names.update(target.rsplit(".", 1)[-1] for _, target in facts.imports)
-                prod_names.update(facts.value_refs)  # ``return bulk_edit.merge``: handed to a caller
+        callers = _callers(ix)
+        prod_names = _names_used_outside(ix, config, in_tests, ("test",))
         # a function with a test of its own (``test_check_database``) is what the tests test:
         # the project's code (a reusable app's API, named only in its users' settings)
         tested = {ix.functions[q].name[5:] for q in in_tests if ix.functions[q].name.startswith("test_")}
