@@ -23,7 +23,7 @@ from querylint.context import Context
 from querylint.deep import TOO_DEEP, TooDeepSource, call_deep, parse_module
 from querylint.project.facts import FileFacts, collect_facts
 from querylint.project.index import ProjectIndex
-from querylint.project.requests import request_context, test_only
+from querylint.project.requests import offline_only, request_context, test_only
 from querylint.run.source import SourceError, read_source
 from querylint.scope import under_cache_miss, under_memo_guard
 from querylint.suppressions import parse_suppressions
@@ -316,7 +316,8 @@ def _finding(rep, span: Span, codes, pf: ParsedFile, ctx: Context) -> Finding:
     severity = rep.severity or rep.rule.severity
     message = rep.message
     hit = request_context(index, config, rep.function)
-    context = finding_context(pf.relpath, config, hit, _only_tests_call(rep.function, ctx), _standalone_script(pf.relpath, ctx))
+    offline = offline_only(index, config, rep.function) if hit is None else None
+    context = finding_context(pf.relpath, config, hit, _only_tests_call(rep.function, ctx), _standalone_script(pf.relpath, ctx), offline)
     if rep.rule.per_request_escalation:
         if hit is not None:
             entry, path = hit

@@ -34,6 +34,8 @@ LOOP = "def names(cur, ids):\n    for i in ids:\n        cur.execute('SELECT nam
         ("tools2/migrate_users.py", "script"),
         ("app/services/account_migration.py", None),
         ("setup.py", "script"),
+        ("dojo/db_migrations/0250_backfill.py", "script"),
+        ("app/migrations/0001_initial.py", "script"),
         ("tenants/setup.py", None),
         ("app/views.py", None),
         ("app/testimonials.py", None),

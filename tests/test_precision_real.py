@@ -1092,3 +1092,72 @@ def test_a_scoped_registry_bound_to_a_connection_a_with_block_holds_is_not_a_lea
     )
     got = lint_files({"app.py": code}, select=["QL203"], settings={"min-confidence": "low"}).findings
     assert [f.line for f in got] == [11], [(f.line, f.message) for f in got]
+
+
+BOOK_BACKFILL = dedent(
+    """
+    from app.models import Book
+    def backfill_titles(ids):
+        for pk in ids:
+            book = Book.objects.get(pk=pk)
+            book.title = book.title.strip()
+            book.save()
+    def run_backfill():
+        backfill_titles(list(Book.objects.values_list("pk", flat=True)))
+    """
+)
+BOOK_MODELS = "from django.db import models\nclass Book(models.Model):\n    title = models.CharField(max_length=9)\n"
+BACKFILL_COMMAND = dedent(
+    """
+    from django.core.management.base import BaseCommand
+    from app.backfill import run_backfill
+    class Command(BaseCommand):
+        def handle(self, *args, **options):
+            run_backfill()
+    """
+)
+BACKFILL_MIGRATION = dedent(
+    """
+    from django.db import migrations
+    from app.backfill import run_backfill
+    def forwards(apps, schema_editor):
+        run_backfill()
+    class Migration(migrations.Migration):
+        operations = [migrations.RunPython(forwards)]
+    """
+)
+VIEW = "from app.models import Book\ndef index(request):\n    return Book.objects.count()\n"
+
+
+def test_a_helper_only_commands_and_migrations_reach_runs_as_a_command():
+    """A backfill helper that only a management command and a data migration (also in a
+    ``db_migrations`` package) call, two calls deep, is command code: one step less sure."""
+    files = {
+        "app/__init__.py": "", "app/models.py": BOOK_MODELS, "app/views.py": VIEW, "app/backfill.py": BOOK_BACKFILL,
+        "app/management/commands/backfill.py": BACKFILL_COMMAND, "app/db_migrations/0007_backfill.py": BACKFILL_MIGRATION,
+    }
+    assert _found(files, ["QL1"]) == []
+    got = lint_files(files, select=["QL1"], settings={"min-confidence": "low"}).findings
+    assert got and {(f.path, f.context, f.confidence) for f in got} == {("app/backfill.py", "command", "medium")}
+
+
+def test_a_helper_a_view_also_reaches_stays_request_code():
+    files = {
+        "app/__init__.py": "", "app/models.py": BOOK_MODELS, "app/backfill.py": BOOK_BACKFILL,
+        "app/management/commands/backfill.py": BACKFILL_COMMAND,
+        "app/views.py": VIEW + "from app.backfill import run_backfill\ndef fix(request):\n    run_backfill()\n",
+    }
+    got = lint_files(files, select=["QL1"]).findings
+    assert got and {(f.path, f.context, f.confidence) for f in got} == {("app/backfill.py", "request", "high")}
+
+
+def test_a_helper_an_unknown_caller_reaches_is_not_offline():
+    """A caller that is neither a command nor an entry point (a library-style function) keeps the
+    helper's context unknown: anything may call it."""
+    files = {
+        "app/__init__.py": "", "app/models.py": BOOK_MODELS, "app/views.py": VIEW, "app/backfill.py": BOOK_BACKFILL,
+        "app/management/commands/backfill.py": BACKFILL_COMMAND,
+        "app/api.py": "from app.backfill import run_backfill\ndef public_api():\n    run_backfill()\n",
+    }
+    got = lint_files(files, select=["QL1"]).findings
+    assert got and {(f.path, f.context) for f in got} == {("app/backfill.py", "unknown")}

@@ -48,7 +48,7 @@ def path_context(relpath: str, config: Config) -> Optional[str]:
         return "test"
     if any(path_matches(relpath, g) for g in COMMAND_GLOBS):
         return "command"
-    if relpath == "setup.py" or any(path_matches(relpath, g) for g in SCRIPT_GLOBS):
+    if relpath == "setup.py" or config.is_migration(relpath) or any(path_matches(relpath, g) for g in SCRIPT_GLOBS):
         return "script"  # the packaging ``setup.py`` at the root (``tenants/setup.py`` is a module)
     return None
 
@@ -60,17 +60,20 @@ def entry_context(hit: Optional[Tuple[str, Tuple[str, ...]]]) -> Optional[str]:
     return "task" if hit[0].startswith("task") else "request"
 
 
-def finding_context(relpath: str, config: Config, hit, only_tests_call: bool = False, standalone_script: bool = False) -> str:
+def finding_context(
+    relpath: str, config: Config, hit, only_tests_call: bool = False, standalone_script: bool = False, offline: Optional[str] = None
+) -> str:
     """Test support wins (a view in a test helper is still test code); then an entry point that
     reaches the function; then a function only tests reach (a test helper kept beside the code);
-    then what the path says, or a standalone script (a root-level file run as ``__main__`` that
-    nothing imports); else unknown."""
+    then what the path says; then what only commands or scripts call (``offline``: a backfill
+    helper), or a standalone script (a root-level file run as ``__main__`` that nothing imports);
+    else unknown."""
     by_path = path_context(relpath, config)
     if by_path == "test":
         return "test"
     if only_tests_call and hit is None:
         return "test"
-    return entry_context(hit) or by_path or ("script" if standalone_script else None) or "unknown"
+    return entry_context(hit) or by_path or offline or ("script" if standalone_script else None) or "unknown"
 
 
 def lower(confidence: str) -> str:

@@ -29,7 +29,7 @@ per request). Routes registered as statements (``app.add_url_rule(..., view_func
 """
 from __future__ import annotations
 
-from typing import Dict, FrozenSet, Iterable, Optional, Set, Tuple
+from typing import Dict, FrozenSet, Iterable, Optional, Set, Tuple, cast
 
 from querylint.run.config import Config
 from querylint.project.contexts import path_context
@@ -465,6 +465,53 @@ def describe(hit: Tuple[str, Tuple[str, ...]]) -> str:
 def test_only(index: ProjectIndex, config: Config, qualname: Optional[str]) -> bool:
     """Whether only tests (and test support) reach this production-file function."""
     return bool(qualname) and qualname in _test_only_functions(index, config)
+
+
+def offline_only(index: ProjectIndex, config: Config, qualname: Optional[str]) -> Optional[str]:
+    """``command`` or ``script`` when only management commands, CLIs, scripts (and tests) reach
+    this function, directly or through other such functions: a backfill helper a command calls,
+    an importer only a CLI runs. None when anything else may call it."""
+    if not qualname:
+        return None
+    return _offline_functions(index, config).get(qualname)
+
+
+_OFFLINE = ("command", "script", "test")
+
+
+def _offline_functions(index: ProjectIndex, config: Config) -> Dict[str, str]:
+    """{function: "command" | "script"} for functions outside command/script/test files that only
+    such code calls (the closure over the call graph). Only in an application (it has request or
+    task entry points: in a library, anyone may call anything), never an entry point, and never a
+    function whose name other code calls, imports or hands on (it may run there)."""
+
+    def compute(ix: ProjectIndex) -> Dict[str, str]:
+        entries = entry_points(ix, config)
+        if not entries:
+            return {}
+        callers = _callers(ix)
+        label: Dict[str, str] = {}
+        for q, fn in ix.functions.items():
+            where = path_context(fn.path, config)
+            if where in _OFFLINE:
+                label[q] = cast(str, where)
+        seeds = set(label)
+        for _ in range(8):  # a call chain a few helpers deep; each round adds one level
+            names = _names_used_outside(ix, config, set(label), _OFFLINE)
+            grown = False
+            for q, fn in ix.functions.items():
+                if q in label or q in entries or not callers.get(q) or fn.name in names or not callers[q] <= label.keys():
+                    continue
+                kinds = {label[c] for c in callers[q]}
+                if kinds <= {"test"}:
+                    continue  # only tests: the test-only analysis decides
+                label[q] = "command" if "command" in kinds else "script"
+                grown = True
+            if not grown:
+                break
+        return {q: k for q, k in label.items() if q not in seeds and k != "test"}
+
+    return index.derived("offline_functions", compute)
 
 
 def _has_own_test(name: str, tested: Set[str]) -> bool:

@@ -49,7 +49,7 @@ class Config:
     respect_gitignore: bool = True
     # where per-item or per-request judgements are relaxed
     exclude_migrations: bool = True
-    migration_globs: Tuple[str, ...] = ("*/migrations/*.py", "*/versions/*.py", "*/alembic/*.py")
+    migration_globs: Tuple[str, ...] = ("*/migrations/*.py", "*migrations/[0-9][0-9][0-9][0-9]_*.py", "*/versions/*.py", "*/alembic/*.py")
     exclude_tests: bool = True
     test_globs: Tuple[str, ...] = ("test_*.py", "*_test.py", "*/tests/*.py", "*/tests.py", "conftest.py", "*/regression/*.py")
     # family settings
