@@ -26,6 +26,8 @@ ONE_ROW_METHODS = {"fetchrow", "fetchval", "fetch_one", "fetch_val"}
 ONE_ROW_CHAIN = {"first", "scalar", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "fetchone", "fetchval"}
 _QUOTED_IDENT_BEFORE = re.compile(r"(ORDER\s+BY|GROUP\s+BY|FROM|JOIN|INTO|UPDATE|TABLE|SEQUENCE|INDEX|VIEW|SCHEMA|EXISTS|\.)\s*$", re.I)
 _IDENT_BEFORE = re.compile(r"(ORDER\s+BY|GROUP\s+BY|FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|SELECT|DISTINCT|,|\.)\s*$", re.I)
+# after a sort expression of an ORDER BY, before any later clause: a direction (``ASC``/``DESC``)
+_DIRECTION_BEFORE = re.compile(r"ORDER\s+BY\b(?:(?!\b(?:WHERE|LIMIT|OFFSET|FROM|HAVING|UNION|SELECT|FETCH)\b).)*\S\s+$", re.I | re.S)
 
 
 # --------------------------------------------------------------------------- shared helpers
@@ -370,7 +372,7 @@ def _is_identifier_hole(item: EmbeddedSql, hole: Hole, pattern=_IDENT_BEFORE) ->
         return True  # inside a MySQL quoted identifier: ``INSERT INTO `%s```
     if before.count('"') % 2 == 1 and _QUOTED_IDENT_BEFORE.search(before[: before.rfind('"')]):
         return True  # ``INSERT INTO "%s"``, ``ALTER SEQUENCE "%s_id_seq"`` (not MySQL's ``name = "%s"`` string)
-    return bool(pattern.search(before))
+    return bool(pattern.search(before)) or (pattern is _IDENT_BEFORE and bool(_DIRECTION_BEFORE.search(before)))
 
 
 def _leading_text(node: Optional[cst.CSTNode]) -> Optional[str]:
@@ -416,15 +418,17 @@ class FormattedSql(_SqlRule):
     ```python
     cur.execute("SELECT id, name FROM users WHERE email = %s", (email,))
     ```
-    Identifiers (a sort column, a table) cannot be bound: check them against an allow-list
+    Identifiers (a sort column, a table) and keywords (a sort direction) cannot be bound: check
+    them against an allow-list
     of known names first, or compose with `psycopg.sql.Identifier`.
 
     ## Known problems
     Only statements that read or change data are judged (`SELECT`, `INSERT`, `UPDATE`,
     `DELETE`, `WITH`, `REPLACE`, `MERGE`): DDL and admin statements (`CREATE DATABASE {name}`,
     `PRAGMA`, `SET`) take identifiers that cannot be bound. Not reported: values that resolve to module-level (or imported) string constants, names
-    checked against an allow-list (`if sort not in SORTS: ...`, `SORTS[key]`), numbers
-    (`int(...)`, `len(...)`), generated placeholder lists (`",".join(["%s"] * len(ids))`),
+    checked against an allow-list (`if sort not in SORTS: ...`, `SORTS[key]`, also through
+    `.lower()`/`.upper()`), a name rebuilt in a loop from itself and constants, numbers
+    (`int(...)`, `len(...)`, loop counters of `range`/`enumerate`), generated placeholder lists (`",".join(["%s"] * len(ids))`),
     lists of constant fragments joined together (also with a constant default:
     `" AND ".join(clauses) or "1 = 1"`), enum members (`Side.AFF.value`), Django
     `Model._meta.db_table`, upper-case

@@ -1161,3 +1161,34 @@ def test_a_helper_an_unknown_caller_reaches_is_not_offline():
     }
     got = lint_files(files, select=["QL1"]).findings
     assert got and {(f.path, f.context) for f in got} == {("app/backfill.py", "unknown")}
+
+
+SORTED_SOURCES = dedent(
+    """
+    import sqlalchemy as sa
+    SORT_ORDER = ["asc", "desc"]
+    def get_sources(session, sort_order, fields):
+        if sort_order.lower() not in SORT_ORDER:
+            raise ValueError(sort_order)
+        statement = "SELECT id FROM objs "
+        path = "objs.altdata->>:altdata_field_0"
+        for i, field in enumerate(fields[1:]):
+            path = f"({path})::jsonb->>:altdata_field_{i + 1}"
+        statement += f"ORDER BY {path} {sort_order.upper()} NULLS LAST"
+        return session.execute(sa.text(statement))
+    def unchecked(session, sort_order, name):
+        path = "altdata"
+        for part in name.split("."):
+            path = f"({path})->>{part}"
+        return session.execute(sa.text(f"SELECT id FROM objs ORDER BY {path} {sort_order.upper()}"))
+    """
+)
+
+
+def test_an_allow_listed_direction_and_a_path_built_from_itself_and_counters_are_not_injectable():
+    """``sort_order.upper()`` after ``if sort_order.lower() not in SORT_ORDER: raise``, and a JSON
+    path rebuilt in a loop from itself, constants and the loop counter (skyportal)."""
+    got = lint_files({"app/__init__.py": "", "app/sources.py": SORTED_SOURCES}, select=["QL303"]).findings
+    assert [f.line for f in got] == [16]
+    assert "`path`, `sort_order.upper()`" in got[0].message
+    assert "bound parameter" not in got[0].fix and "allow-list" in got[0].fix  # a direction cannot be bound

@@ -21,7 +21,7 @@ import dataclasses
 import re
 import string
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple, Union, cast
+from typing import Dict, List, Optional, Sequence, Set, Tuple, Union, cast
 
 import libcst as cst
 
@@ -398,6 +398,7 @@ class Evaluator:
 
     def __init__(self, ctx: Context):
         self.ctx = ctx
+        self._assumed: Set[str] = set()  # names assumed constant while their own bindings are judged
 
     # -- pieces -----------------------------------------------------------
 
@@ -408,7 +409,7 @@ class Evaluator:
         """
         if depth > 8 or expr is None:
             return None
-        key = (id(expr), id(via) if via else 0, module_only)
+        key = (id(expr), id(via) if via else 0, module_only, tuple(sorted(self._assumed)))
         memo = self.__dict__.setdefault("_memo", {})
         if key in memo:
             got = memo[key]
@@ -633,6 +634,9 @@ class Evaluator:
                 return "safe", f"`{N.short(expr, 30)}` is a number", None
             if name == "str" and expr.args:
                 return self.classify(expr.args[0].value, depth + 1, module_only)
+            if name in _CASE_METHODS and not expr.args and N.receiver(expr) is not None:
+                # ``sort_order.upper()``: as safe as ``sort_order`` (an allow-listed direction)
+                return self.classify(cast(cst.BaseExpression, N.receiver(expr)), depth + 1, module_only)
             if q in ("os.getenv", "os.environ.get") or (name == "get" and (N.dotted(N.receiver(expr)) or "").endswith(("config", "settings", "environ"))):
                 return "safe", f"`{N.short(expr, 40)}` is a configuration value", None
             if name in ("get", "pop", "setdefault") and N.receiver(expr) is not None:
@@ -724,9 +728,13 @@ class Evaluator:
         found = _scope_bindings(ctx, expr.value, expr, module_only)
         b = found[-1] if found else None
         if b is not None and b.kind == "for":
+            if _loop_counter(b):
+                return "safe", f"the loop counter `{expr.value}` is a number", None
             k, how, _ = self.classify_collection(b.value, depth + 1, module_only)
             if k != "value":
                 return "safe", f"`{expr.value}` loops over {how}", None
+        if expr.value in self._assumed:
+            return "safe", f"`{expr.value}` is built from itself and constants", None
         fn = ctx.function
         if b is not None and b.kind == "param" and fn is not None and self._constant_everywhere(fn.qualname, expr.value):
             return "safe", f"every call of `{fn.qualname.rsplit('.', 1)[-1]}()` in the project passes a constant as `{expr.value}`", None
@@ -851,8 +859,17 @@ class Evaluator:
     def _all_bindings_constant(self, expr: cst.Name, depth: int, module_only: bool) -> bool:
         """Every value assigned to the name (``where = ""`` / ``where = " WHERE a = %s"``) is constant-built."""
         found = _scope_bindings(self.ctx, expr.value, expr, module_only)
-        if len(found) < 2:
+        if len(found) < 2 or expr.value in self._assumed:
             return False
+        # ``s = "a"`` then ``s = f"({s})->>:k_{i}"`` in a loop: constant when every binding is,
+        # assuming ``s`` itself is (each step keeps it so)
+        self._assumed.add(expr.value)
+        try:
+            return self._bindings_constant(found, depth, module_only)
+        finally:
+            self._assumed.discard(expr.value)
+
+    def _bindings_constant(self, found, depth: int, module_only: bool) -> bool:
         for b in found:
             if b.kind not in ("assign", "annassign", "augassign") or b.value is None or (b.kind != "augassign" and not b.is_simple):
                 return False
@@ -874,14 +891,38 @@ class Evaluator:
         def compute():
             guards: Dict[str, str] = {}
             for node in N.walk(fn.node, into_functions=False):
-                if isinstance(node, cst.Comparison) and isinstance(node.left, cst.Name):
+                if not isinstance(node, cst.Comparison):
+                    continue
+                left = node.left
+                if isinstance(left, cst.Call) and N.call_name(left) in _CASE_METHODS and not left.args:
+                    left = N.receiver(left)  # ``if order.lower() not in ("asc", "desc"): raise``
+                if isinstance(left, cst.Name):
                     for comp in node.comparisons:
                         if isinstance(comp.operator, (cst.In, cst.NotIn)):
-                            guards.setdefault(node.left.value, N.short(comp.comparator, 30))
+                            guards.setdefault(left.value, N.short(comp.comparator, 30))
             return guards
 
         guards = self.ctx.memo(("sql-guards", id(fn.node)), compute)
         return guards.get(expr.value)
+
+
+_CASE_METHODS = frozenset(("upper", "lower", "casefold", "strip", "lstrip", "rstrip", "title", "capitalize"))
+
+
+def _loop_counter(b) -> bool:
+    """The name counts iterations: ``for i in range(...)`` or the first name of ``for i, x in
+    enumerate(...)``."""
+    it = b.value
+    if not isinstance(it, cst.Call) or not isinstance(b.node, cst.For):
+        return False
+    name = N.call_name(it)
+    if name == "range" and isinstance(b.target, cst.Name):
+        return True
+    target = b.target
+    if name == "enumerate" and isinstance(target, (cst.Tuple, cst.List)) and target.elements:
+        first = target.elements[0].value
+        return isinstance(first, cst.Name) and first.value == b.name
+    return False
 
 
 HTTP_ATTRS = {"GET", "POST", "FILES", "COOKIES", "META", "DATA", "JSON", "HEADERS", "ARGS", "FORM", "BODY", "PUT", "QUERY"}
