@@ -144,7 +144,9 @@ class LenAsCount(_PatternRule):
     ## Known problems
     When the same rows are used afterwards (iterated, returned), loading them once is right and
     `len()` reuses them: not reported. Limited queries and prefetched relations
-    (`len(x.items.all())` reads the prefetch cache) are not reported.
+    (`len(x.items.all())` reads the prefetch cache) are not reported, nor a Django queryset
+    that holds one row at most: filtered on the key, a `unique=True` field, or every field of a
+    `unique_together` / unconditional `UniqueConstraint`.
 
     Replaces the per-ORM codes `QL401` (Django), `QL410` (SQLAlchemy) and `QL412` (peewee),
     which keep working as aliases.
@@ -260,7 +262,9 @@ class TruthinessAsExists(_PatternRule):
 
     ## Known problems
     When the same rows are used after the test (iterated, returned), the test fills the result
-    cache they reuse: not reported.
+    cache they reuse: not reported. Nor is a Django queryset that holds one row at most (filtered
+    on the key, a `unique=True` field, or every field of a `unique_together` / unconditional
+    `UniqueConstraint`): testing it costs what `exists()` costs.
 
     Replaces the per-ORM codes `QL402` (Django), `QL414` (SQLAlchemy) and `QL416` (peewee),
     which keep working as aliases.

@@ -1192,3 +1192,55 @@ def test_an_allow_listed_direction_and_a_path_built_from_itself_and_counters_are
     assert [f.line for f in got] == [16]
     assert "`path`, `sort_order.upper()`" in got[0].message
     assert "bound parameter" not in got[0].fix and "allow-list" in got[0].fix  # a direction cannot be bound
+
+
+VOTE_MODELS = dedent(
+    """
+    from django.db import models
+    class User(models.Model):
+        name = models.CharField(max_length=9)
+    class Review(models.Model):
+        title = models.CharField(max_length=9)
+    class AbstractVote(models.Model):
+        user = models.ForeignKey(User, on_delete=models.CASCADE)
+        review = models.ForeignKey(Review, on_delete=models.CASCADE)
+        delta = models.IntegerField()
+        class Meta:
+            abstract = True
+            unique_together = (("user", "review"),)
+    class Vote(AbstractVote):
+        pass
+    class Tag(models.Model):
+        review = models.ForeignKey(Review, on_delete=models.CASCADE)
+        slot = models.IntegerField()
+        name = models.CharField(max_length=9)
+        class Meta:
+            constraints = [
+                models.UniqueConstraint(fields=["review", "slot"], name="one_per_slot"),
+                models.UniqueConstraint(fields=["name"], condition=models.Q(slot=0), name="partial"),
+            ]
+    """
+)
+
+
+def test_a_queryset_filtered_on_a_unique_together_key_holds_one_row_at_most():
+    """``unique_together`` (inherited from an abstract base) and an unconditional
+    ``UniqueConstraint``: a filter pinning every field of one holds one row at most (oscar's
+    previous vote, DefectDojo's metadata); pinning part of it, or a partial constraint, does not."""
+    code = dedent(
+        """
+        from app.models import Tag, Vote
+        def voted(user, review):
+            return bool(Vote.objects.filter(user=user, review_id=review.id))
+        def voted_chained(user, review):
+            return len(Vote.objects.filter(user=user).filter(review=review))
+        def slot_taken(review, slot):
+            return bool(Tag.objects.filter(review=review, slot=slot))
+        def any_votes(user):
+            return bool(Vote.objects.filter(user=user))
+        def named(name):
+            return bool(Tag.objects.filter(name=name))
+        """
+    )
+    files = {"app/__init__.py": "", "app/models.py": VOTE_MODELS, "app/use.py": code}
+    assert [line for _, line, _ in _found(files, ["QL405", "QL406"])] == [9, 11]

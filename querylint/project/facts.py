@@ -165,6 +165,22 @@ class Resolver:
         return name.partition(".")[0] in self.imports
 
 
+def _unique_constraint_fields(value: cst.BaseExpression) -> List[Tuple[str, ...]]:
+    """``constraints = [UniqueConstraint(fields=["a", "b"], name=...)]``: the field tuples of the
+    unique constraints that hold for every row (no ``condition=``)."""
+    out: List[Tuple[str, ...]] = []
+    for el in value.elements if isinstance(value, (cst.List, cst.Tuple)) else ():
+        call = el.value
+        if not isinstance(call, cst.Call) or not (N.dotted(call.func) or "").endswith("UniqueConstraint"):
+            continue
+        kw = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+        seq = kw.get("fields")
+        fields = [N.string_value(e.value) for e in seq.elements] if isinstance(seq, (cst.List, cst.Tuple)) else []
+        if "condition" not in kw and fields and all(isinstance(f, str) for f in fields):
+            out.append(tuple(cast(List[str], fields)))
+    return out
+
+
 def summarise_value(node: Optional[cst.CSTNode], resolver: Resolver) -> Value:
     if node is None:
         return ("lit", None)
@@ -435,6 +451,8 @@ class _Collector:
                         for t in small.targets:
                             for name in N.target_names(t.target):
                                 out.append((name, summarise_value(small.value, self.resolver)))
+                                if name == "constraints":
+                                    out += [("unique_constraint_fields", ("lit", f)) for f in _unique_constraint_fields(small.value)]
         return out
 
     def _class_attrs(self, stmt: cst.SimpleStatementLine) -> List[ClassAttr]:

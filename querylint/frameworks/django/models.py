@@ -79,6 +79,8 @@ class ModelInfo:
     members: Dict[str, str] = field(default_factory=dict)  # method/property name -> function qualname
     properties: Set[str] = field(default_factory=set)  # names read as attributes (@property/@cached_property)
     unique_fields: Set[str] = field(default_factory=lambda: {"pk", "id"})  # ``unique=True`` fields, one-to-ones, the key
+    # ``unique_together`` and unconditional ``UniqueConstraint(fields=[...])``: sets of field names
+    unique_sets: List[FrozenSet[str]] = field(default_factory=list)
     file_fields: Set[str] = field(default_factory=set)  # FileField / ImageField: deleting a row leaves a file behind
 
     def overrides(self, method: str) -> bool:
@@ -303,6 +305,9 @@ def _read_members(info: ModelInfo, cls: ClassFacts, model_classes: Dict[str, Cla
         o = _meta(c, "ordering")
         if o is not None:
             ordering = o
+        sets = _unique_sets(c)
+        if sets is not None:
+            info.unique_sets = sets  # a subclass's Meta replaces its base's
         for m in c.methods:
             fq = f"{c.qualname}.{m}"
             info.members.setdefault(m, fq)
@@ -314,6 +319,29 @@ def _read_members(info: ModelInfo, cls: ClassFacts, model_classes: Dict[str, Cla
         for m in c.methods:
             info.members[m] = f"{c.qualname}.{m}"
     info.ordering = bool(ordering)
+
+
+def _unique_sets(cls: ClassFacts) -> Optional[List[FrozenSet[str]]]:
+    """The field sets ``Meta.unique_together`` (one tuple or a tuple of tuples) and unconditional
+    ``UniqueConstraint(fields=[...])`` entries make unique; None when the class's Meta sets none."""
+    out: List[FrozenSet[str]] = []
+    together = cls.meta_value("unique_together")
+    names = _strings(together)
+    if names:
+        out.append(frozenset(names))
+    elif together is not None and together[0] == "list":
+        out += [frozenset(g) for g in (_strings(v) for v in together[1]) if g]
+    for k, v in cls.meta:
+        if k == "unique_constraint_fields" and isinstance(v[1], tuple) and v[1]:
+            out.append(frozenset(v[1]))
+    return out or None
+
+
+def _strings(value) -> Tuple[str, ...]:
+    """The strings of a summarised list or tuple of string literals, else ()."""
+    if value is None or value[0] != "list" or not value[1] or any(v[0] != "str" for v in value[1]):
+        return ()
+    return tuple(v[1] for v in value[1])
 
 
 def _external_user() -> ModelInfo:

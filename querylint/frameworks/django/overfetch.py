@@ -1,7 +1,7 @@
 """Django's answers to the over-fetch questions (what ``QL401``-``QL404`` asked before)."""
 from __future__ import annotations
 
-from typing import Optional, cast
+from typing import Optional, Set, cast
 
 import libcst as cst
 
@@ -73,6 +73,7 @@ def at_most_one_row(node: cst.CSTNode, t: DjType, ctx: Context) -> bool:
         if isinstance(expr, cst.Name):
             b = ctx.binding(expr.value, at=expr)
             expr = b.value if b is not None and b.is_simple else None
+    keys: Set[str] = set()  # fields the chain's filters pin to one value
     while isinstance(expr, (cst.Call, cst.Subscript, cst.Attribute)):
         if isinstance(expr, cst.Subscript):
             sl = expr.slice[0].slice if len(expr.slice) == 1 else None
@@ -87,6 +88,10 @@ def at_most_one_row(node: cst.CSTNode, t: DjType, ctx: Context) -> bool:
                 name, _, lookup = arg.keyword.value.partition("__")
                 if lookup in _EXACT and name in model.unique_fields:
                     return True
+                if lookup in _EXACT:
+                    keys.add(name[:-3] if name.endswith("_id") and name[:-3] in model.relations else name)
+                    if any(u <= keys for u in model.unique_sets):
+                        return True  # ``filter(user=u, review=r)`` under ``unique_together = ("user", "review")``
         expr = expr.func if isinstance(expr, cst.Call) else cast(cst.Attribute, expr).value
         if isinstance(expr, cst.Attribute):
             expr = expr.value
