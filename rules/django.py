@@ -206,6 +206,11 @@ class LoopInvariantQuery(SiteChecks, Rule):
     for item in items:
         item.total = item.price * rate.value
     ```
+
+    ## Known problems
+    A queryset object built before the loop and evaluated in it (`notes = f.notes.all()`, then
+    `for n in notes:` on every pass) is not reported: its first evaluation fills the result
+    cache, even when the loop breaks early, and later passes read it.
     """
 
     code = "QL116"

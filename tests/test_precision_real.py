@@ -1244,3 +1244,49 @@ def test_a_queryset_filtered_on_a_unique_together_key_holds_one_row_at_most():
     )
     files = {"app/__init__.py": "", "app/models.py": VOTE_MODELS, "app/use.py": code}
     assert [line for _, line, _ in _found(files, ["QL405", "QL406"])] == [9, 11]
+
+
+NOTE_MODELS = dedent(
+    """
+    from django.db import models
+    class NoteType(models.Model):
+        mandatory = models.BooleanField()
+    class Finding(models.Model):
+        title = models.CharField(max_length=9)
+    class Note(models.Model):
+        finding = models.ForeignKey(Finding, related_name="notes", on_delete=models.CASCADE)
+        note_type = models.ForeignKey(NoteType, on_delete=models.CASCADE)
+    """
+)
+
+
+def test_one_related_queryset_reiterated_in_an_outer_loop_is_one_query():
+    """``notes = finding.notes.all()`` before the loop, iterated (with an early ``break``) on each
+    pass: the first pass fills its result cache (DefectDojo). Built inside the loop, it queries per
+    pass."""
+    code = dedent(
+        """
+        from app.models import NoteType
+        def missing(finding):
+            notes = finding.notes.all()
+            out = []
+            for type_id in NoteType.objects.filter(mandatory=True).values_list("id", flat=True):
+                for note in notes:
+                    if note.note_type_id == type_id:
+                        break
+                else:
+                    out.append(type_id)
+            return out
+        def missing_fresh(finding):
+            out = []
+            for type_id in NoteType.objects.filter(mandatory=True).values_list("id", flat=True):
+                for note in finding.notes.all():
+                    if note.note_type_id == type_id:
+                        break
+                else:
+                    out.append(type_id)
+            return out
+        """
+    )
+    files = {"app/__init__.py": "", "app/models.py": NOTE_MODELS, "app/use.py": code}
+    assert [(line, rule) for _, line, rule in _found(files, ["QL1"])] == [(15, "QL116")]

@@ -52,12 +52,13 @@ def loop_site(node: cst.CSTNode, ctx: Context) -> Optional[Tuple[str, object, Si
         site = _rebase_on_binding(site, loop, ctx)
         kind = site.kind
         t = site.qs
+        if kind in ("read", "instance-read", "related", "defeat") and site.method in _EVALUATIONS and not is_fresh(site.expr, loop.node, ctx):
+            # one queryset object built before the loop: its first evaluation fills the result
+            # cache (fully, even when the loop breaks early), every later pass reads the cache
+            return None
         if kind in ("read", "instance-read"):
             if _random_pick(site.expr):
                 return None  # ``order_by("?")`` per group: a deliberate random pick, no batch form
-            if site.method in ("iterate", "build", "list", "tuple", "set", "sorted", "len", "bool", "index", "sum", "max", "min", "any", "all", "frozenset", "dict", "next", "iter", "reversed", "enumerate"):
-                if not is_fresh(site.expr, loop.node, ctx):
-                    return None
             if not depends_on_loop(site.node, loop.node, ctx):
                 return None if _loop_writes_model(loop, t, ctx) else ("QL116", loop, site)
             return ("QL110", loop, site)
@@ -82,6 +83,12 @@ def loop_site(node: cst.CSTNode, ctx: Context) -> Optional[Tuple[str, object, Si
         return None
 
     return ctx.memo(("dj-loop-site", id(node)), compute)
+
+
+_EVALUATIONS = frozenset((
+    "iterate", "build", "list", "tuple", "set", "sorted", "len", "bool", "index", "sum", "max", "min", "any", "all",
+    "frozenset", "dict", "next", "iter", "reversed", "enumerate",
+))
 
 
 def _loop_writes_model(loop, t, ctx: Context) -> bool:
