@@ -231,7 +231,10 @@ class MemberQueryInLoop(_PatternRule):
     (SQLAlchemy: a `column_property` or one grouped query before the loop).
 
     ## Known problems
-    A member that only reads relations the loop's query already loads is not reported.
+    A member that only reads relations the loop's query already loads is not reported. A Django
+    member whose query is a write (`archive()` ending in `self.save()`) is reported as a write per
+    item with `medium` confidence (often deliberate, as for a helper that writes per item), with
+    batch-write advice instead of a loader option.
 
     Replaces the per-ORM codes `QL117` (Django) and `QL125` (SQLAlchemy), which keep working as
     aliases.

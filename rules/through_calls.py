@@ -6,7 +6,7 @@ import re
 import libcst as cst
 
 from querylint.loops import per_item_loop
-from querylint.rule import Context, Rule, dedent, nodes as N, resolve_callee
+from querylint.rule import Context, Rule, dedent, nodes as N, query_writes, resolve_callee
 
 
 def short_name(qualname: str) -> str:
@@ -112,11 +112,12 @@ class QueryThroughCallInLoop(Rule):
         if _loads_own_relation_once(node, path, loop, self.ctx):
             return
         chain = " -> ".join([f"line {self.ctx.loop_line(loop)} loop"] + [short_name(q) + "()" for q in path[:-1]] + [path[-1]])
-        if _ends_in_write(path[-1]):
+        writes = query_writes(path[-1])
+        if writes:
             # a helper that writes (and commits) per item through the ORM: often deliberate (an
             # event, an audit row, one transaction per item), so one step less sure; a raw
             # INSERT/UPDATE per item is the classic ``executemany`` case and stays sure
-            raw = _SQL_WRITE.search(path[-1]) is not None
+            raw = writes == "raw"
             self.report(
                 node,
                 f"`{N.short(node.func)}()` writes to the database on every iteration of {self.ctx.loop_label(loop)}",
@@ -134,24 +135,6 @@ class QueryThroughCallInLoop(Rule):
             fix="fetch what it needs once before the loop, or give it a batch form",
             notes=(f"call path: {chain}",),
         )
-
-
-_WRITE_ENDS = frozenset({
-    "commit", "flush", "refresh", "save", "create", "bulk_create", "bulk_update", "get_or_create",
-    "update_or_create", "update", "delete", "add", "add_all", "merge", "insert", "upsert",
-})
-
-
-def _ends_in_write(desc: str) -> bool:
-    """The query a call path ends at writes or ends a transaction (``db.session.commit()``,
-    ``conn.execute(INSERT ...)``)."""
-    if _SQL_WRITE.search(desc):
-        return True
-    calls = re.findall(r"\.(\w+)\(", desc)
-    return bool(calls) and calls[-1] in _WRITE_ENDS
-
-
-_SQL_WRITE = re.compile(r"\((INSERT|UPDATE|DELETE|REPLACE|MERGE|UPSERT) \.\.\.\)")
 
 
 def _loads_own_relation_once(call: cst.Call, path, loop, ctx: Context) -> bool:

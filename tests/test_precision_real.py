@@ -1290,3 +1290,25 @@ def test_one_related_queryset_reiterated_in_an_outer_loop_is_one_query():
     )
     files = {"app/__init__.py": "", "app/models.py": NOTE_MODELS, "app/use.py": code}
     assert [(line, rule) for _, line, rule in _found(files, ["QL1"])] == [(15, "QL116")]
+
+
+def test_a_model_method_that_only_saves_is_reported_as_a_write_not_a_missing_prefetch():
+    """``notification.archive()`` ends in ``self.save()``: the advice is a batch write, never a
+    loader option (oscar)."""
+    models = dedent(
+        """
+        from django.db import models
+        class Notification(models.Model):
+            location = models.CharField(max_length=9)
+            def archive(self):
+                self.location = "archive"
+                self.save()
+        """
+    )
+    code = "def archive_all(notifications):\n    for n in notifications:\n        n.archive()\n"
+    code = "from app.models import Notification\n" + code + "def view(request):\n    archive_all(Notification.objects.all())\n"
+    files = {"app/__init__.py": "", "app/models.py": models, "app/views.py": code}
+    assert lint_files(files, select=["QL106"]).findings == []  # a write per item through a member: often deliberate
+    got = lint_files(files, select=["QL106"], settings={"min-confidence": "medium"}).findings
+    assert len(got) == 1 and "writes to the database" in got[0].message
+    assert "update(" in got[0].fix and "prefetch" not in got[0].fix

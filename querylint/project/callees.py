@@ -2,6 +2,7 @@
 ``self.method()``, ``Class.method()``, methods of objects built from a project class or annotated with one)."""
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Optional, cast
 
 import libcst as cst
@@ -161,3 +162,20 @@ def self_attr_source(attr: str, ctx: Context):
         return found[0] if len(found) == 1 else None
 
     return ctx.memo(("self-attr-source", id(frame.node), attr), compute)
+
+
+_WRITE_ENDS = frozenset({
+    "commit", "flush", "refresh", "save", "create", "bulk_create", "bulk_update", "get_or_create",
+    "update_or_create", "update", "delete", "add", "add_all", "merge", "insert", "upsert",
+})
+_SQL_WRITE = re.compile(r"\((INSERT|UPDATE|DELETE|REPLACE|MERGE|UPSERT) \.\.\.\)")
+
+
+def query_writes(desc: str) -> Optional[str]:
+    """Whether the query a call path ends at (:meth:`ProjectIndex.query_path`'s last element)
+    writes or ends a transaction: ``"raw"`` for a raw ``INSERT``/``UPDATE``/... statement,
+    ``"orm"`` for an ORM write (``self.save()``, ``db.session.commit()``), else None."""
+    if _SQL_WRITE.search(desc):
+        return "raw"
+    calls = re.findall(r"\.(\w+)\(", desc)
+    return "orm" if calls and calls[-1] in _WRITE_ENDS else None

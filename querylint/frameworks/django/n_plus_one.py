@@ -17,7 +17,7 @@ from querylint.loops import per_item_loop, repeats_per_iteration
 from querylint.usage import is_store_target
 from querylint import nodes as N
 from querylint.frameworks.base import Detector, loaded_earlier_in_iteration
-from querylint.rule import dedent
+from querylint.rule import dedent, query_writes
 
 _CODES = {
     "read": "QL110", "instance-read": "QL110", "write": "QL111", "instance-write": "QL111",
@@ -686,6 +686,17 @@ class ModelQueryMemberInLoop(Detector):
         if loaded_earlier_in_iteration(self.ctx, attr, path, loop, target):
             return
         chain = _chain_text(self.ctx.loop_line(loop), attr.attr.value, path)
+        if query_writes(path[-1]):
+            # ``notification.archive()`` ends in ``self.save()``: a write per item, which no
+            # loader option saves
+            self.report(
+                target,
+                f"{what} writes to the database for every item of {self.ctx.loop_label(loop)}",
+                fix="change the rows with one `queryset.update(...)` (or `bulk_update`) after the loop, if the member does nothing else per row",
+                notes=(f"call path: {chain}",),
+                confidence="medium",  # as for a helper that writes per item: often deliberate
+            )
+            return
         self.report(
             target,
             f"{what} runs a query for every item of {self.ctx.loop_label(loop)}",
