@@ -258,9 +258,10 @@ class ConnectionNotClosed(_OpenRule):
     ## Known problems
     A connection passed to another function, stored on an object or returned is assumed to be
     closed by its new owner. A close that is skipped only when an exception is raised (no
-    `try`/`finally`) is reported for a session or a connection checked out of an engine (an
-    exception leaves it holding a pool slot), not for a plain DB-API connection. A connection a
-    project helper returns (`create_session()`, `get_dbconn()`) is judged at the call. sqlite3's `with connect() as conn` (also not a close) is
+    `try`/`finally`) is reported for a session, a `scoped_session` registry (its `remove()`) or a
+    connection checked out of an engine (an exception leaves it holding a pool slot), not for a
+    plain DB-API connection. A connection, session or registry a project helper returns
+    (`create_session()`, `get_dbconn()`) is judged at the call. sqlite3's `with connect() as conn` (also not a close) is
     not reported.
     """
 

@@ -527,6 +527,38 @@ CASES = {
                     conn.close()
         """,
     },
+    "a_scoped_registry_a_helper_hands_out_is_the_callers_to_remove": {
+        "lib.py": """
+            import sqlalchemy
+            from sqlalchemy.orm import scoped_session, sessionmaker
+            SESSIONMAKER = None
+
+            def create_session(db_url):
+                global SESSIONMAKER
+                if SESSIONMAKER is None:
+                    SESSIONMAKER = sessionmaker(bind=sqlalchemy.create_engine(db_url))
+                registry = scoped_session(SESSIONMAKER)
+                return registry
+        """,
+        "tasks.py": """
+            import lib
+
+            def refresh(db_url, name):
+                session = lib.create_session(db_url)  # want: QL203
+                project = session.execute("SELECT id FROM projects WHERE name = :n", {"n": name}).first()
+                session.execute("UPDATE projects SET refreshed = 1 WHERE id = :i", {"i": project.id})
+                session.commit()
+                session.remove()
+
+            def refresh_safely(db_url, name):
+                session = lib.create_session(db_url)
+                try:
+                    session.execute("UPDATE projects SET refreshed = 1 WHERE name = :n", {"n": name})
+                    session.commit()
+                finally:
+                    session.remove()
+        """,
+    },
     "a_close_that_an_exception_skips_leaves_the_connection_open": """
         import psycopg2
         from db import SessionLocal

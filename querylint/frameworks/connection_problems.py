@@ -394,8 +394,8 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
                 "close it after the `yield` in a `finally` block",
             )
         return f"the {noun} `{name}` from `{what}` is never closed", _close_fix(res.kind, name, what)
-    if res.kind in ("cursor", "scoped"):
-        return None  # closed on the normal path: enough for a cursor or a registry
+    if res.kind == "cursor":
+        return None  # closed on the normal path: enough for a cursor
     ex = early_exit(name, cast(cst.CSTNode, holder.node), fate, flow)
     if ex is not None:
         word = "returns" if isinstance(ex, cst.Return) else "raises"
@@ -405,12 +405,12 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
         )
     # a pooled resource (a session, a connection checked out of an engine) that an exception leaves
     # open holds a pool slot; a plain DB-API connection closed on the normal path is left alone
-    risky = _fails_before_close(cast(cst.CSTNode, holder.node), fate, flow) if res.kind in ("session", "checkout") else None
+    risky = _fails_before_close(cast(cst.CSTNode, holder.node), fate, flow) if res.kind in ("session", "checkout", "scoped") else None
     if risky is not None:
         return (
             f"the {noun} `{name}` from `{what}` is closed only when nothing fails: an exception from "
             f"`{N.short(risky.func, 40)}(...)` at line {ctx.line(risky)} skips the close at line {ctx.line(fate.closes[0])}",
-            "use `with` or close it in a `finally` block",
+            f"call `{name}.remove()` in a `finally` block" if res.kind == "scoped" else "use `with` or close it in a `finally` block",
         )
     return None
 

@@ -199,7 +199,7 @@ def _opened_by(call: cst.Call, ctx: Context) -> Optional[Opened]:
 
 # drivers whose ``with connect() as conn`` ends the transaction but leaves the connection open
 WITH_KEEPS_OPEN = {"psycopg2", "pyodbc", "sqlite3"}
-_HANDED_OUT = ("connection", "session")  # what a caller must release (engines and pools: where made)
+_HANDED_OUT = ("connection", "session", "scoped")  # what a caller must release (engines and pools: where made)
 
 
 def _helper_opened(call: cst.Call, q: Optional[str], ctx: Context) -> Optional[Opened]:
