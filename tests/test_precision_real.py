@@ -1312,3 +1312,26 @@ def test_a_model_method_that_only_saves_is_reported_as_a_write_not_a_missing_pre
     got = lint_files(files, select=["QL106"], settings={"min-confidence": "medium"}).findings
     assert len(got) == 1 and "writes to the database" in got[0].message
     assert "update(" in got[0].fix and "prefetch" not in got[0].fix
+
+
+def test_a_helper_only_commands_import_through_a_lazy_package_export_runs_as_a_command():
+    """The command imports the helper from its package, whose ``__getattr__`` loads it lazily:
+    the call does not resolve, but only offline code names the function (DefectDojo auditlog)."""
+    lazy = dedent(
+        """
+        import importlib
+        _LAZY = {"run_backfill": "app.backfill"}
+        def __getattr__(name):
+            return getattr(importlib.import_module(_LAZY[name]), name)
+        """
+    )
+    command = BACKFILL_COMMAND.replace("from app.backfill import run_backfill", "from app import run_backfill")
+    files = {
+        "app/__init__.py": lazy, "app/models.py": BOOK_MODELS, "app/views.py": VIEW, "app/backfill.py": BOOK_BACKFILL,
+        "app/management/commands/backfill.py": command,
+    }
+    got = lint_files(files, select=["QL1"], settings={"min-confidence": "low"}).findings
+    assert got and {(f.path, f.context) for f in got} == {("app/backfill.py", "command")}
+    also_a_view = dict(files, **{"app/views.py": VIEW + "from app import run_backfill\ndef fix(request):\n    run_backfill()\n"})
+    got = lint_files(also_a_view, select=["QL1"], settings={"min-confidence": "low"}).findings
+    assert got and {f.context for f in got} != {"command"}

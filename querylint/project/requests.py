@@ -498,11 +498,21 @@ def _offline_functions(index: ProjectIndex, config: Config) -> Dict[str, str]:
         seeds = set(label)
         for _ in range(8):  # a call chain a few helpers deep; each round adds one level
             names = _names_used_outside(ix, config, set(label), _OFFLINE)
+            offline_names = _names_used_by(ix, config, label)
             grown = False
             for q, fn in ix.functions.items():
-                if q in label or q in entries or not callers.get(q) or fn.name in names or not callers[q] <= label.keys():
+                if q in label or q in entries or fn.name in names:
                     continue
-                kinds = {label[c] for c in callers[q]}
+                if callers.get(q):
+                    if not callers[q] <= label.keys():
+                        continue
+                    kinds = {label[c] for c in callers[q]}
+                elif fn.cls is None and fn.name in offline_names:
+                    # calls querylint could not resolve (a package's lazy ``__getattr__``
+                    # re-export), and only offline code names the function
+                    kinds = offline_names[fn.name]
+                else:
+                    continue
                 if kinds <= {"test"}:
                     continue  # only tests: the test-only analysis decides
                 label[q] = "command" if "command" in kinds else "script"
@@ -512,6 +522,22 @@ def _offline_functions(index: ProjectIndex, config: Config) -> Dict[str, str]:
         return {q: k for q, k in label.items() if q not in seeds and k != "test"}
 
     return index.derived("offline_functions", compute)
+
+
+def _names_used_by(ix: ProjectIndex, config: Config, label: Dict[str, str]) -> Dict[str, Set[str]]:
+    """{function name: the contexts of the offline code that calls or imports it}: the calls of
+    the functions in ``label`` and the imports and module-level calls of command, script and test
+    files."""
+    out: Dict[str, Set[str]] = {}
+    for q, kind in label.items():
+        for t in ix.functions[q].calls:
+            out.setdefault(t.rsplit(".", 1)[-1], set()).add(kind)
+    for facts in ix.files.values():
+        where = path_context(facts.path, config)
+        if where in _OFFLINE:
+            for name in [c.func for _, c in facts.module_calls] + [target for _, target in facts.imports]:
+                out.setdefault(name.rsplit(".", 1)[-1], set()).add(cast(str, where))
+    return out
 
 
 def _has_own_test(name: str, tested: Set[str]) -> bool:
