@@ -1240,10 +1240,16 @@ def test_a_queryset_filtered_on_a_unique_together_key_holds_one_row_at_most():
             return bool(Vote.objects.filter(user=user))
         def named(name):
             return bool(Tag.objects.filter(name=name))
+        def previous(pk):
+            vote = Vote.objects.get(pk=pk)
+            return len(vote.review.vote_set.filter(user=vote.user)) > 0
+        def of_review(pk):
+            vote = Vote.objects.get(pk=pk)
+            return len(vote.review.vote_set.all()) > 0
         """
     )
     files = {"app/__init__.py": "", "app/models.py": VOTE_MODELS, "app/use.py": code}
-    assert [line for _, line, _ in _found(files, ["QL405", "QL406"])] == [9, 11]
+    assert [line for _, line, _ in _found(files, ["QL405", "QL406"])] == [9, 11, 17]
 
 
 NOTE_MODELS = dedent(

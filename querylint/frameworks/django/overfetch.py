@@ -7,7 +7,8 @@ import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context
-from querylint.frameworks.django.querysets import QS, ROWS, DjType, graph_of, infer
+from querylint.frameworks.django.models import REV_FK
+from querylint.frameworks.django.querysets import INST, QS, ROWS, DjType, graph_of, infer
 from querylint.usage import is_len_arg, truth_context
 
 _NON_EVALUATING = {
@@ -75,6 +76,10 @@ def at_most_one_row(node: cst.CSTNode, t: DjType, ctx: Context) -> bool:
             expr = b.value if b is not None and b.is_simple else None
     keys: Set[str] = set()  # fields the chain's filters pin to one value
     while isinstance(expr, (cst.Call, cst.Subscript, cst.Attribute)):
+        if isinstance(expr, cst.Attribute) and keys:
+            keys |= _parent_key(expr, ctx)  # ``review.votes``: the rows of one review
+            if any(u <= keys for u in model.unique_sets):
+                return True
         if isinstance(expr, cst.Subscript):
             sl = expr.slice[0].slice if len(expr.slice) == 1 else None
             if isinstance(sl, cst.Slice) and sl.lower is None and N.literal(sl.upper) in (0, 1):
@@ -96,6 +101,14 @@ def at_most_one_row(node: cst.CSTNode, t: DjType, ctx: Context) -> bool:
         if isinstance(expr, cst.Attribute):
             expr = expr.value
     return False
+
+
+def _parent_key(attr: cst.Attribute, ctx: Context) -> Set[str]:
+    """``review.votes`` (a reverse foreign key of one instance): its rows share ``review``."""
+    owner = infer(attr.value, ctx)
+    model = graph_of(ctx).get(owner.model) if owner is not None and owner.kind == INST and owner.model else None
+    rel = model.relation(attr.attr.value) if model is not None else None
+    return {rel.field_name} if rel is not None and rel.kind == REV_FK and rel.field_name else set()
 
 
 def only_counted_or_tested(name_node: cst.Name, ctx: Context) -> bool:
