@@ -559,6 +559,36 @@ CASES = {
                     session.remove()
         """,
     },
+    "a_connection_from_an_engine_a_helper_hands_out_must_be_closed": {
+        "db.py": """
+            import sqlalchemy
+            _engines = {}
+
+            def _get_engine(url):
+                engine = _engines.get(url)
+                if not engine:
+                    engine = sqlalchemy.create_engine(url)
+                    _engines[url] = engine
+                return engine
+        """,
+        "plugin.py": """
+            import db
+
+            def is_read_only(urls):
+                for url in urls:
+                    connection = db._get_engine(url).connect()  # want: QL204
+                    if connection.execute("SELECT has_schema_privilege('public', 'CREATE')").first()[0]:
+                        return False
+                return True
+
+            def is_read_only_closed(urls):
+                for url in urls:
+                    with db._get_engine(url).connect() as connection:
+                        if connection.execute("SELECT has_schema_privilege('public', 'CREATE')").first()[0]:
+                            return False
+                return True
+        """,
+    },
     "a_close_that_an_exception_skips_leaves_the_connection_open": """
         import psycopg2
         from db import SessionLocal

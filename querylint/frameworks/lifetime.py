@@ -120,6 +120,10 @@ def _single_connection_engine(recv: cst.BaseExpression, ctx: Context) -> bool:
 
 
 def _looks_engine(expr) -> bool:
+    """Named as an engine: ``engine``, ``db.read_engine``, or a call of ``get_engine(...)`` /
+    ``db._get_engine(...)`` (a project helper that hands out a cached or new engine)."""
+    if isinstance(expr, cst.Call):
+        expr = expr.func
     text = (N.dotted(expr) or "").lower()
     last = text.rsplit(".", 1)[-1]
     return bool(last) and (last.lstrip("_") in ENGINE_NAME_HINTS or last.endswith("_engine"))
