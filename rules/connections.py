@@ -175,7 +175,10 @@ class ConnectionInLoop(_OpenRule):
     DSN), retry loops, `range(n)` loops (n connections on purpose) and loops over constants are
     not reported. In a `while` loop, only an engine, pool or client made on every pass of a
     worker's poll loop (`while True:`) is reported: reconnecting per poll is fine. A connection
-    opened in a helper that the loop calls is not reported either.
+    opened in a helper that the loop calls is not reported either. A retry loop is reported when
+    nothing leaves it once the connection succeeds (no `break`, `return` or `raise` outside its
+    `except` blocks, no loop test on the name, no close, the connection not handed on): every
+    pass then opens another and drops the last.
     """
 
     code = "QL202"

@@ -589,6 +589,59 @@ CASES = {
                 return True
         """,
     },
+    "a_retry_loop_that_keeps_going_after_it_connects_opens_one_per_pass": """
+        import time
+        import psycopg2
+
+        def get_dbconn(dsn):
+            attempt = 0
+            conn = None
+            while attempt < 3:
+                attempt += 1
+                try:
+                    conn = psycopg2.connect(dsn)  # want: QL202
+                except psycopg2.OperationalError:
+                    if attempt == 3:
+                        raise
+                    time.sleep(1)
+            return conn
+
+        def with_break(dsn):
+            attempt = 0
+            conn = None
+            while attempt < 3:
+                attempt += 1
+                try:
+                    conn = psycopg2.connect(dsn)
+                    break
+                except psycopg2.OperationalError:
+                    time.sleep(1)
+            return conn
+
+        def with_else_return(dsn):
+            for _ in range(3):
+                try:
+                    conn = psycopg2.connect(dsn)
+                except psycopg2.OperationalError:
+                    time.sleep(1)
+                else:
+                    return conn
+            raise RuntimeError(dsn)
+
+        def until_connected(dsn):
+            conn = None
+            while conn is None:
+                try:
+                    conn = psycopg2.connect(dsn)
+                except psycopg2.OperationalError:
+                    time.sleep(1)
+            return conn
+
+        def hand_made_pool(dsn, pool):
+            for _ in range(3):
+                conn = psycopg2.connect(dsn)
+                pool.append(conn)
+    """,
     "a_close_that_an_exception_skips_leaves_the_connection_open": """
         import psycopg2
         from db import SessionLocal

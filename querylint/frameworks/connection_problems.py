@@ -10,7 +10,7 @@ own verdict. :func:`hold_of` and :func:`slow_call` answer QL205's questions abou
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, Optional, Tuple, cast
+from typing import Iterator, List, Optional, Tuple, cast
 
 import libcst as cst
 
@@ -144,6 +144,60 @@ def _loop_for(call: cst.Call, ctx: Context, pool: bool = False):
     return None
 
 
+def _loop_verdicts(call: cst.Call, res: Resource, opened: Opened, holder: Holder, ctx: Context) -> Iterator[Verdict]:
+    """QL202: a resource opened on every iteration of a per-item loop, or on every pass of a retry
+    loop that does not stop once it connects."""
+    loop = _loop_for(call, ctx, pool=res.kind in ("pool", "engine", "client"))
+    if loop is not None:
+        yield Verdict(
+            "QL202",
+            f"`{opened.what}` creates a new {res.label} on every iteration of {ctx.loop_label(loop)}",
+            "create it once before the loop and reuse it",
+        )
+    elif holder.kind == "local":
+        retry = _retry_that_keeps_going(call, holder, ctx)
+        if retry is not None:
+            yield Verdict(
+                "QL202",
+                f"`{opened.what}` opens a new {res.label} on every pass of the retry loop at line "
+                f"{ctx.line(retry)}: nothing leaves the loop once it succeeds, so each pass drops the last one open",
+                "`break` out of the loop (or return) as soon as it connects",
+            )
+
+
+def _retry_that_keeps_going(call: cst.Call, holder: Holder, ctx: Context) -> Optional[cst.CSTNode]:
+    """The innermost loop, a retry loop (``while attempt < 3:``, ``for _ in range(3):``), when
+    the connection it opens into a local name is not followed on its success path by anything
+    that leaves the loop (``break``, ``return``, ``raise``, a loop test on the name) or closes it:
+    every pass opens another and drops the last (pyiem ``get_dbconn``)."""
+    if not ctx.loops or holder.name is None or holder.node is None:
+        return None
+    loop = ctx.loops[-1]
+    node = loop.node
+    if isinstance(node, cst.While):
+        if holder.name in {n.value for n in N.walk(node.test) if isinstance(n, cst.Name)}:
+            return None  # ``while conn is None:``
+    elif not (isinstance(node, cst.For) and isinstance(loop.iter, cst.Call) and N.call_name(loop.iter) == "range"):
+        return None
+    stmt = ctx.statement_of(holder.node)
+    body = getattr(node, "body", None)
+    if stmt is None or body is None:
+        return None
+    stack: List[Tuple[cst.CSTNode, Optional[cst.CSTNode]]] = [(body, None)]
+    while stack:  # the loop's own statements: not nested loops or functions, not ``except`` blocks
+        n, parent = stack.pop()
+        if isinstance(n, (cst.Break, cst.Return, cst.Raise)):
+            return None  # (an ``except`` is the failure path: ``raise`` after the last attempt)
+        if isinstance(n, cst.Call) and N.call_name(n) in ("close", "dispose") and N.root_name(n) == holder.name:
+            return None
+        if isinstance(n, cst.Name) and n.value == holder.name and not isinstance(parent, (cst.Attribute, cst.AssignTarget)):
+            return None  # handed on (``pool.append(conn)``, ``self.conn = conn``): not dropped
+        if isinstance(n, (cst.For, cst.While, cst.FunctionDef, cst.ClassDef, cst.Lambda, cst.ExceptHandler)):
+            continue
+        stack.extend((kid, n) for kid in N.children(n))
+    return node
+
+
 def _depends_on(call: cst.Call, loop, ctx: Context) -> bool:
     targets = set(N.target_names(loop.target)) if loop.target is not None else set()
     for arg in call.args:
@@ -204,13 +258,7 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
 
     # 1. per loop iteration
     if long_lived and ctx.loop is not None and holder.kind not in ("stored",) and not _lazy_or_shared(call, holder, ctx):
-        loop = _loop_for(call, ctx, pool=res.kind in ("pool", "engine", "client"))
-        if loop is not None:
-            yield Verdict(
-                "QL202",
-                f"`{opened.what}` creates a new {res.label} on every iteration of {ctx.loop_label(loop)}",
-                "create it once before the loop and reuse it",
-            )
+        yield from _loop_verdicts(call, res, opened, holder, ctx)
 
     # 2. not released
     flow = flow_of(ctx)
