@@ -6,7 +6,7 @@ import re
 import libcst as cst
 
 from querylint.loops import per_item_loop
-from querylint.rule import Context, Rule, dedent, nodes as N, query_writes, resolve_callee
+from querylint.rule import Context, Rule, dedent, nodes as N, query_writes, resolve_callee, unique_model_method
 
 
 def short_name(qualname: str) -> str:
@@ -48,7 +48,9 @@ class QueryThroughCallInLoop(Rule):
     Only calls whose target is known without running the code are followed: functions by name
     or import, `self.method()`, `Class.method()`, and methods of objects built from a project
     class or annotated with one (`repo: CustomerRepository`, also when stored on `self`).
-    Calls through callbacks and methods of objects of unknown type are not. A helper that
+    Calls through callbacks are not, nor methods of objects of unknown type, except a
+    distinctive method name (public, 8 characters or more) that exactly one function in the
+    project has, a method of an ORM model (`room.getAttributeValueByName(name)`). A helper that
     writes per item is reported as a write with batching advice; through the ORM (a save, a
     commit) it is `medium` confidence, since an event or audit row per item is often deliberate.
     """
@@ -100,7 +102,7 @@ class QueryThroughCallInLoop(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         if self.ctx.loop is None:
             return
-        qual = resolve_callee(node, self.ctx)
+        qual = resolve_callee(node, self.ctx) or unique_model_method(node, self.ctx)
         if qual is None:
             return
         path = self.ctx.index.query_path(qual)

@@ -83,3 +83,53 @@ def test_an_insert_per_item_through_a_helper_is_a_write_with_the_executemany_fix
     assert "writes to the database" in by_line[7].message and "executemany" in (by_line[7].fix or "") and by_line[7].confidence == "high"
     assert "conn.execute(INSERT ...)" in by_line[7].notes[0]
     assert "runs a query" in by_line[10].message and "conn.execute(SELECT ...)" in by_line[10].notes[0]
+
+
+ROOM_MODELS = dedent(
+    """
+    from app.core import db
+    class RoomAttribute(db.Model):
+        name = db.Column(db.String)
+        value = db.Column(db.String)
+    class Room(db.Model):
+        attributes = db.relationship("RoomAttribute", lazy="dynamic")
+        def getAttributeByName(self, attribute_name):
+            return self.attributes.filter(RoomAttribute.name == attribute_name).first()
+        def getAttributeValueByName(self, name):
+            attr = self.getAttributeByName(name)
+            return attr.value if attr else None
+    class Helper:
+        def describe_attribute(self, name):
+            return Room.query.filter(Room.id == 1).first()
+    """
+)
+ROOM_VIEW = dedent(
+    """
+    class RoomForm:
+        def defaults(self, names):
+            room = self._room
+            out = {}
+            for name in names:
+                out[name] = room.getAttributeValueByName(name)
+            return out
+        def described(self, names):
+            helper = self._helper
+            return [helper.describe_attribute(n) for n in names]
+    """
+)
+
+
+def test_a_distinctive_model_method_on_an_untyped_receiver_is_followed_into_its_query():
+    """``room = self._room``, then ``room.getAttributeValueByName(name)`` per item: the one
+    method of that name in the project is a model's, and it queries (indico, on a Flask < 1.0
+    ``from flask.ext.sqlalchemy import SQLAlchemy`` wrapper). A method of a class that is not a
+    model is not guessed."""
+    files = {
+        "app/__init__.py": "",
+        "app/core.py": "from flask.ext.sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n",
+        "app/models.py": ROOM_MODELS,
+        "app/forms.py": ROOM_VIEW,
+    }
+    got = lint_files(files, select=["QL102"]).findings
+    assert [(f.path, f.line) for f in got] == [("app/forms.py", 6)]
+    assert "Room.getAttributeByName()" in got[0].notes[0]

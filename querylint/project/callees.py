@@ -179,3 +179,48 @@ def query_writes(desc: str) -> Optional[str]:
         return "raw"
     calls = re.findall(r"\.(\w+)\(", desc)
     return "orm" if calls and calls[-1] in _WRITE_ENDS else None
+
+
+# method names common APIs (Django, DRF, SQLAlchemy, the standard library) define: a call of one
+# on an object of unknown type says nothing about which class it reaches
+_COMMON_METHODS = frozenset({
+    "get_queryset", "get_object", "get_context_data", "to_representation", "to_internal_value",
+    "get_absolute_url", "is_authenticated", "has_permission", "has_object_permission", "get_serializer",
+    "serialize", "validate", "full_clean", "save_model", "get_form", "as_view", "dispatch", "from_dict",
+    "to_dict", "as_dict", "model_dump", "json", "refresh_from_db", "get_or_create", "update_or_create",
+})
+_MODEL_BASES = ("Model", "DeclarativeBase", "Base", "AbstractUser", "AbstractBaseUser")
+
+
+def unique_model_method(call: cst.Call, ctx: "Context") -> Optional[str]:
+    """``room.getAttributeValueByName(name)`` on a receiver of unknown type (not ``self``, not a
+    module or class): the qualname of the one function in the project with that name, when it is a
+    method of an ORM model class (a base named ``Model``, ``Base``, ``DeclarativeBase``, ...) and
+    the name is distinctive (public, at least 8 characters, not a name common APIs define)."""
+    func = call.func
+    if not isinstance(func, cst.Attribute):
+        return None
+    method = func.attr.value
+    if method.startswith("_") or len(method) < 8 or method in _COMMON_METHODS:
+        return None
+    root = N.root_name(func.value)
+    if root is None or root in ("self", "cls"):
+        return None
+    b = ctx.binding(root, at=call)
+    if b is None or b.kind in ("import", "class", "def"):
+        return None  # a module, a class or a global of unknown kind: library objects too
+
+    def compute() -> Optional[str]:
+        index = ctx.index
+        same = index.functions_by_name.get(method, ())
+        if len(same) != 1 or same[0].cls is None:
+            return None
+        cls = index.classes.get(same[0].cls)
+        if cls is None:
+            return None
+        bases = [a.rsplit(".", 1)[-1] for a in index.ancestors(cls)]
+        if not any(b in _MODEL_BASES or b.endswith("Model") for b in bases):
+            return None
+        return same[0].qualname
+
+    return ctx.index.derived(f"unique-model-method:{method}", lambda _i: compute())

@@ -260,6 +260,8 @@ def collect_imports(module_node: cst.Module, module: str, is_package: bool) -> D
             level = len(node.relative)
             if level:
                 base = _resolve_relative(module, is_package, level, base)
+            elif base and base.startswith("flask.ext."):
+                base = "flask_" + base[len("flask.ext."):]  # Flask < 1.0: ``from flask.ext.sqlalchemy import SQLAlchemy``
             if isinstance(node.names, cst.ImportStar):
                 continue
             for alias in node.names:
