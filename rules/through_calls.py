@@ -50,7 +50,8 @@ class QueryThroughCallInLoop(Rule):
     class or annotated with one (`repo: CustomerRepository`, also when stored on `self`).
     Calls through callbacks are not, nor methods of objects of unknown type, except a
     distinctive method name (public, 8 characters or more) that exactly one function in the
-    project has, a method of an ORM model (`room.getAttributeValueByName(name)`). A helper that
+    project has, a method of an ORM model (`room.getAttributeValueByName(name)`), when its query
+    is not just a relation of the instance (which the rows' own query may have loaded). A helper that
     writes per item is reported as a write with batching advice; through the ORM (a save, a
     commit) it is `medium` confidence, since an event or audit row per item is often deliberate.
     """
@@ -102,12 +103,17 @@ class QueryThroughCallInLoop(Rule):
     def visit_Call(self, node: cst.Call) -> None:
         if self.ctx.loop is None:
             return
-        qual = resolve_callee(node, self.ctx) or unique_model_method(node, self.ctx)
+        qual = resolve_callee(node, self.ctx)
+        guessed = qual is None
+        if guessed:
+            qual = unique_model_method(node, self.ctx)
         if qual is None:
             return
         path = self.ctx.index.query_path(qual)
         if path is None:
             return
+        if guessed and re.fullmatch(r"self\.\w+", path[-1]):
+            return  # a relation of an instance loaded we do not know how (``select_related`` may cover it)
         loop = per_item_loop(self.ctx)
         if loop is None:
             return

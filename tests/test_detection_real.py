@@ -133,3 +133,39 @@ def test_a_distinctive_model_method_on_an_untyped_receiver_is_followed_into_its_
     got = lint_files(files, select=["QL102"]).findings
     assert [(f.path, f.line) for f in got] == [("app/forms.py", 6)]
     assert "Room.getAttributeByName()" in got[0].notes[0]
+
+
+def test_a_guessed_model_method_whose_query_is_a_relation_of_the_instance_is_not_reported():
+    """``line.get_warning_text()`` on basket lines of unknown type: the method only reads
+    ``self.product``, which the lines' own queryset may have loaded (oscar's ``all_lines()``
+    selects the product), so guessing the method says nothing about a query."""
+    models = dedent(
+        """
+        from django.db import models
+        class Product(models.Model):
+            title = models.CharField(max_length=9)
+        class Line(models.Model):
+            product = models.ForeignKey(Product, on_delete=models.CASCADE)
+            def get_warning_text(self):
+                return "%s is no longer available" % self.product.title
+            def count_siblings(self):
+                return Line.objects.filter(product_id=self.product_id).count()
+        """
+    )
+    view = dedent(
+        """
+        def warnings(basket):
+            out = []
+            for line in basket.all_lines():
+                out.append(line.get_warning_text())
+            return out
+        def siblings(basket):
+            out = []
+            for line in basket.all_lines():
+                out.append(line.count_siblings())
+            return out
+        """
+    )
+    files = {"shop/__init__.py": "", "shop/models.py": models, "shop/views.py": view}
+    got = lint_files(files, select=["QL102"]).findings
+    assert [f.line for f in got] == [9]
