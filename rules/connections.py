@@ -73,9 +73,11 @@ class ConnectionPerRequest(_OpenRule):
     confs, `Depends(...)` and the project call graph; handlers registered in other ways are
     configured with `request-decorators` / `request-base-classes` / `task-decorators`.
     Lazily initialised globals, `functools.lru_cache`d factories, objects stored on Flask's `g`
-    and clients built over a shared pool (`redis.Redis(connection_pool=POOL)`) are not reported.
-    Start-up code (lifespan, `AppConfig.ready`, `before_first_request`, management commands)
-    is never per request.
+    and clients built over a shared pool (`redis.Redis(connection_pool=POOL)`) are not reported,
+    nor a `scoped_session` registry made for the request over a shared engine and `remove()`d in
+    a `finally` (a cheap object; the request's session goes back when it ends). Start-up code
+    (lifespan, `AppConfig.ready`, `before_first_request`, management commands) is never per
+    request.
     """
 
     code = "QL201"

@@ -642,6 +642,28 @@ CASES = {
                 conn = psycopg2.connect(dsn)
                 pool.append(conn)
     """,
+    "a_registry_per_request_removed_in_finally_holds_no_connection": """
+        from fastapi import FastAPI, Request
+        from sqlalchemy import create_engine
+        from sqlalchemy.orm import scoped_session, sessionmaker
+        app = FastAPI()
+        engine = create_engine("postgresql://app@db/app")
+
+        @app.middleware("http")
+        async def db_session_middleware(request: Request, call_next):
+            schema_engine = engine.execution_options(schema_translate_map={None: request.headers["x-org"]})
+            session = scoped_session(sessionmaker(bind=schema_engine))
+            try:
+                request.state.db = session()
+                return await call_next(request)
+            finally:
+                session.remove()
+
+        @app.get("/users")
+        def users(request: Request):
+            registry = scoped_session(sessionmaker(bind=engine))  # want: QL203
+            return registry.execute("SELECT 1").all()
+    """,
     "a_close_that_an_exception_skips_leaves_the_connection_open": """
         import psycopg2
         from db import SessionLocal

@@ -144,6 +144,15 @@ def _loop_for(call: cst.Call, ctx: Context, pool: bool = False):
     return None
 
 
+def _registry_removed(res: Resource, holder: Holder, flow: Optional[Flow]) -> bool:
+    """A ``scoped_session`` registry made for the request and ``remove()``d in a ``finally``: a
+    cheap Python object over a shared engine; the request's session goes back when it ends."""
+    if res.kind != "scoped" or holder.kind != "local" or holder.name is None or flow is None:
+        return False
+    fate = fate_of(holder.name, cast(cst.CSTNode, holder.node), flow)
+    return any(flow.in_finally(c) for c in fate.closes)
+
+
 def _loop_verdicts(call: cst.Call, res: Resource, opened: Opened, holder: Holder, ctx: Context) -> Iterator[Verdict]:
     """QL202: a resource opened on every iteration of a per-item loop, or on every pass of a retry
     loop that does not stop once it connects."""
@@ -283,7 +292,7 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
             yield Verdict(code, message + per_request, problem[1], Severity.ERROR if hit else None, confidence)
 
     # 3. per request / per job
-    if long_lived and hit is not None and not _lazy_or_shared(call, holder, ctx):
+    if long_lived and hit is not None and not _lazy_or_shared(call, holder, ctx) and not _registry_removed(res, holder, flow):
         per = _per(hit)
         fix = "create one client at module level and reuse it" if res.kind == "client" else (
             "create one engine/pool at module level (or use the framework's managed connection) and borrow from it"
