@@ -425,15 +425,16 @@ class FormattedSql(_SqlRule):
     ## Known problems
     Only statements that read or change data are judged (`SELECT`, `INSERT`, `UPDATE`,
     `DELETE`, `WITH`, `REPLACE`, `MERGE`): DDL and admin statements (`CREATE DATABASE {name}`,
-    `PRAGMA`, `SET`) take identifiers that cannot be bound. Not reported: values that resolve to module-level (or imported) string constants, names
-    checked against an allow-list (`if sort not in SORTS: ...`, `SORTS[key]`, also through
-    `.lower()`/`.upper()`), a name rebuilt in a loop from itself and constants, numbers
-    (`int(...)`, `len(...)`, loop counters of `range`/`enumerate`), generated placeholder lists (`",".join(["%s"] * len(ids))`),
-    lists of constant fragments joined together (also with a constant default:
-    `" AND ".join(clauses) or "1 = 1"`), enum members (`Side.AFF.value`), Django
-    `Model._meta.db_table`, upper-case
-    configuration constants (`settings.DB_SCHEMA`, `os.environ[...]`), identifiers configured
-    on the object (`FROM {self.table}`), parameters named as SQL fragments (`where_sql`), and
+    `PRAGMA`, `SET`) take identifiers that cannot be bound. Not reported: values that resolve
+    to module-level (or imported) string constants, names checked against an allow-list
+    (`if sort not in SORTS: ...`, `SORTS[key]`, also through `.lower()`/`.upper()`), a name
+    rebuilt in a loop from itself and constants, numbers (`int(...)`, `len(...)`, loop counters
+    of `range`/`enumerate`), generated placeholder lists (`",".join(["%s"] * len(ids))`, also
+    returned by a project helper: `query_str, params = array2sql(ids)`), lists of constant
+    fragments joined together (also with a constant default: `" AND ".join(clauses) or "1 = 1"`),
+    enum members (`Side.AFF.value`), Django `Model._meta.db_table`, upper-case configuration
+    constants (`settings.DB_SCHEMA`, `os.environ[...]`), identifiers configured on the object
+    (`FROM {self.table}`), parameters named as SQL fragments (`where_sql`), and
     `psycopg2.sql`/`psycopg.sql` composition.
     """
 

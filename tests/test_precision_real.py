@@ -1341,3 +1341,43 @@ def test_a_helper_only_commands_import_through_a_lazy_package_export_runs_as_a_c
     also_a_view = dict(files, **{"app/views.py": VIEW + "from app import run_backfill\ndef fix(request):\n    run_backfill()\n"})
     got = lint_files(also_a_view, select=["QL1"], settings={"min-confidence": "low"}).findings
     assert got and {f.context for f in got} != {"command"}
+
+
+IN_LIST_HELPERS = dedent(
+    """
+    import sqlalchemy as sa
+    def array2sql(array, prefix="array"):
+        names = [f"{prefix}_{i}" for i in range(len(array))]
+        query_str = f"({','.join(f':{name}' for name in names)})"
+        params = [sa.bindparam(n, value=v) for n, v in zip(names, array)]
+        return query_str, params
+    def marks(ids):
+        return ", ".join(["%s"] * len(ids)), list(ids)
+    def raw_list(values):
+        return f"({','.join(values)})", []
+    """
+)
+IN_LIST_USES = dedent(
+    """
+    import sqlalchemy as sa
+    from app.sqlutil import array2sql, marks, raw_list
+    def by_ids(session, ids):
+        query_str, params = array2sql(ids, "ids")
+        return session.execute(sa.text(f"SELECT id FROM objs WHERE id IN {query_str}").bindparams(*params))
+    def by_marks(cur, ids):
+        placeholders, args = marks(ids)
+        cur.execute(f"SELECT id FROM objs WHERE id IN ({placeholders})", args)
+    def by_raw(session, names):
+        query_str, _ = raw_list(names)
+        return session.execute(sa.text(f"SELECT id FROM objs WHERE name IN {query_str}"))
+    """
+)
+
+
+def test_placeholder_text_an_in_list_helper_returns_is_not_injectable():
+    """``query_str, params = array2sql(ids)``: the helper's first return is generated ``:name``
+    placeholders whose values are bound (skyportal). A helper that joins the values themselves
+    is still reported."""
+    files = {"app/__init__.py": "", "app/sqlutil.py": IN_LIST_HELPERS, "app/queries.py": IN_LIST_USES}
+    got = lint_files(files, select=["QL303"]).findings
+    assert [(f.path, f.line) for f in got] == [("app/queries.py", 11)]

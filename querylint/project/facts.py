@@ -5,6 +5,7 @@ what other files need to know about this one. Everything here is plain, picklabl
 """
 from __future__ import annotations
 
+import re
 import sys
 from dataclasses import dataclass
 from pathlib import PurePosixPath
@@ -93,6 +94,7 @@ class FunctionFacts:
     sql_names: Tuple[Tuple[str, str], ...] = ()  # (qualified name, callee) of imported names passed first to a call (``cur.execute(queries.ALL)``)
     memo_guarded: bool = False  # starts with ``if <cache is empty>: <fill it>``: queries once, then serves the cache
     const_returns: int = 0  # every return is a constant (1) or a tuple of that many constants: literals, ``_meta.db_table``
+    placeholder_returns: Tuple[int, ...] = ()  # returned positions that are always generated placeholder text
     # per call of a project function with arguments (``self.m(...)``, ``<this package>.f(...)``):
     # (target as in ``calls``, positions and keywords given a literal or an integer)
     call_consts: Tuple[Tuple[str, Tuple[int, ...], Tuple[str, ...]], ...] = ()
@@ -391,6 +393,7 @@ class _Collector:
                 calls=tuple(dict.fromkeys(calls)),
                 returns_yield=has_yield,
                 const_returns=0 if has_yield else constant_returns(flow),
+                placeholder_returns=() if has_yield else placeholder_returns(flow),
                 call_consts=tuple(call_consts),
                 nested_in=nested_in,
                 sql_params=tuple(dict.fromkeys(sql_params)),
@@ -640,10 +643,8 @@ def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str
     return tuple(dict.fromkeys(out))
 
 
-def constant_returns(flow: List[cst.CSTNode]) -> int:
-    """1 when every ``return`` of a function gives a constant, n when each gives a tuple of n
-    constants (``return "dojo_user", "dojo_userevent"`` in every branch), else 0. Constants:
-    literals, ``Model._meta.db_table``-style names, and locals only ever bound to those."""
+def _returns_and_bindings(flow: List[cst.CSTNode]) -> Tuple[List[Optional[cst.BaseExpression]], Dict[str, List[Optional[cst.BaseExpression]]]]:
+    """The values a function returns, and every value bound to each local name (None: unknown)."""
     returns: List[Optional[cst.BaseExpression]] = []
     assigned: Dict[str, List[Optional[cst.BaseExpression]]] = {}
     for node in flow:
@@ -666,6 +667,14 @@ def constant_returns(flow: List[cst.CSTNode]) -> int:
             for t in targets:
                 for name in N.target_names(t) if t is not None else ():
                     assigned.setdefault(name, []).append(None)
+    return returns, assigned
+
+
+def constant_returns(flow: List[cst.CSTNode]) -> int:
+    """1 when every ``return`` of a function gives a constant, n when each gives a tuple of n
+    constants (``return "dojo_user", "dojo_userevent"`` in every branch), else 0. Constants:
+    literals, ``Model._meta.db_table``-style names, and locals only ever bound to those."""
+    returns, assigned = _returns_and_bindings(flow)
     if not returns:
         return 0
 
@@ -696,6 +705,65 @@ def constant_returns(flow: List[cst.CSTNode]) -> int:
         else:
             return 0
     return arity.pop() if len(arity) == 1 else 0
+
+
+def placeholder_returns(flow: List[cst.CSTNode]) -> Tuple[int, ...]:
+    """Positions of the returned tuple (``(0,)`` for a single value) that every ``return`` fills
+    with generated placeholder text: ``f"({','.join(f':{n}' for n in names)})"``, ``", ".join(["%s"]
+    * len(ids))`` (``return query_str, bindparams`` from an IN-list helper)."""
+    returns, assigned = _returns_and_bindings(flow)
+    if not returns:
+        return ()
+
+    def text(e: Optional[cst.BaseExpression], depth: int = 0) -> bool:
+        if e is None or depth > 3:
+            return False
+        if isinstance(e, cst.Name):
+            values = assigned.get(e.value) or []
+            return bool(values) and all(text(v, depth + 1) for v in values)
+        if isinstance(e, cst.FormattedString):
+            return all(
+                _PUNCTUATION.fullmatch(p.value) is not None if isinstance(p, cst.FormattedStringText)
+                else isinstance(p, cst.FormattedStringExpression) and _placeholder_join(p.expression, depth)
+                for p in e.parts
+            ) and any(isinstance(p, cst.FormattedStringExpression) for p in e.parts)
+        return _placeholder_join(e, depth)
+
+    positions: Optional[Set[int]] = None
+    for r in returns:
+        values = [el.value for el in r.elements] if isinstance(r, cst.Tuple) else [r]
+        found = {i for i, v in enumerate(values) if text(v)}
+        positions = found if positions is None else positions & found
+    return tuple(sorted(positions or ()))
+
+
+_PUNCTUATION = re.compile(r"[\s(),]*")
+_PLACEHOLDER_ELT = re.compile(r"%s|\?|:\w+|%\(\w+\)s")
+
+
+def _placeholder_join(e: cst.BaseExpression, depth: int) -> bool:
+    """``",".join(f":{n}" for n in names)`` / ``", ".join(["%s"] * len(ids))``: bind parameters
+    only, one per item (the names are the comprehension's own)."""
+    if not (isinstance(e, cst.Call) and N.call_name(e) == "join" and len(e.args) == 1):
+        return False
+    sep = N.string_value(N.receiver(e)) if N.receiver(e) is not None else None
+    if sep is None or not _PUNCTUATION.fullmatch(sep):
+        return False
+    seq = e.args[0].value
+    if isinstance(seq, cst.BinaryOperation) and isinstance(seq.operator, cst.Multiply) and isinstance(seq.left, cst.List):
+        return all(_PLACEHOLDER_ELT.fullmatch(N.string_value(el.value) or "") for el in seq.left.elements)
+    if isinstance(seq, (cst.GeneratorExp, cst.ListComp)):
+        elt = seq.elt
+        if isinstance(elt, cst.FormattedString):
+            targets = set(N.target_names(seq.for_in.target))
+            parts = elt.parts
+            return (
+                len(parts) == 2 and isinstance(parts[0], cst.FormattedStringText) and parts[0].value in (":", "@")
+                and isinstance(parts[1], cst.FormattedStringExpression) and isinstance(parts[1].expression, cst.Name)
+                and parts[1].expression.value in targets
+            )
+        return bool(_PLACEHOLDER_ELT.fullmatch(N.string_value(elt) or ""))
+    return False
 
 
 _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))

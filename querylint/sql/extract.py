@@ -750,6 +750,8 @@ class Evaluator:
                 return k, how, text
         if b is not None and b.kind == "assign" and isinstance(b.value, cst.Call) and self._returns_constants(b):
             return "safe", f"`{expr.value}` comes from `{N.short(b.value.func, 40)}()`, which returns only constants", None
+        if b is not None and b.kind == "assign" and isinstance(b.value, cst.Call) and self._returns_placeholders(b, expr.value):
+            return "placeholders", f"`{expr.value}` is the placeholder list `{N.short(b.value.func, 40)}()` generates", None
         if got is None and self._all_bindings_constant(expr, depth, module_only):
             return "safe", f"every value assigned to `{expr.value}` is built from constants", None
         if FRAGMENT_NAME_RE.search(expr.value) and (b is None or b.kind != "for"):
@@ -775,6 +777,20 @@ class Evaluator:
         if b.is_simple:
             return n == 1
         return isinstance(b.target, (cst.Tuple, cst.List)) and len(b.target.elements) == n
+
+    def _returns_placeholders(self, b, name: str) -> bool:
+        """``query_str, params = array2sql(ids)`` where the project function always returns
+        generated placeholder text (``(:ids_0,:ids_1)``) in the position ``name`` takes."""
+        fq = resolve_callee(b.value, self.ctx)
+        fn = self.ctx.index.functions.get(fq) if fq else None
+        if fn is None or not fn.placeholder_returns:
+            return False
+        if b.is_simple:
+            return fn.placeholder_returns == (0,)
+        if not isinstance(b.target, (cst.Tuple, cst.List)):
+            return False
+        names = [el.value.value if isinstance(el.value, cst.Name) else None for el in b.target.elements]
+        return name in names and names.index(name) in fn.placeholder_returns
 
     def classify_collection(self, coll: Optional[cst.BaseExpression], depth: int, module_only: bool) -> Tuple[str, str, Optional[str]]:
         """Whether a collection holds only constants (an allow-list): ("safe", how, None) or ("value", ...)."""
