@@ -29,6 +29,7 @@ per request). Routes registered as statements (``app.add_url_rule(..., view_func
 """
 from __future__ import annotations
 
+from collections import Counter
 from typing import Dict, FrozenSet, Iterable, Optional, Set, Tuple, cast
 
 from querylint.run.config import Config
@@ -496,12 +497,23 @@ def _offline_functions(index: ProjectIndex, config: Config) -> Dict[str, str]:
             if where in _OFFLINE:
                 label[q] = cast(str, where)
         seeds = set(label)
-        for _ in range(8):  # a call chain a few helpers deep; each round adds one level
-            names = _names_used_outside(ix, config, set(label), _OFFLINE)
-            offline_names = _names_used_by(ix, config, label)
+        # names other code calls, routes, imports or hands on (the functions' part shrinks as
+        # functions turn out offline), and the contexts of the offline code naming each
+        file_names = _names_used_outside(ix, config, set(ix.functions), _OFFLINE)
+        called = Counter(t.rsplit(".", 1)[-1] for q, fn in ix.functions.items() if q not in label for t in fn.calls)
+        offline_names = _names_used_by(ix, config, label)
+
+        def mark(q: str, kind: str) -> None:
+            label[q] = kind
+            for t in ix.functions[q].calls:
+                name = t.rsplit(".", 1)[-1]
+                called[name] -= 1
+                offline_names.setdefault(name, set()).add(kind)
+
+        for _ in range(8):  # a call chain a few helpers deep; each round adds at least one level
             grown = False
             for q, fn in ix.functions.items():
-                if q in label or q in entries or fn.name in names:
+                if q in label or q in entries or fn.name in file_names or called[fn.name] > 0:
                     continue
                 if callers.get(q):
                     if not callers[q] <= label.keys():
@@ -515,7 +527,7 @@ def _offline_functions(index: ProjectIndex, config: Config) -> Dict[str, str]:
                     continue
                 if kinds <= {"test"}:
                     continue  # only tests: the test-only analysis decides
-                label[q] = "command" if "command" in kinds else "script"
+                mark(q, "command" if "command" in kinds else "script")
                 grown = True
             if not grown:
                 break
