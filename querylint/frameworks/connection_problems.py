@@ -164,7 +164,7 @@ def _loop_verdicts(call: cst.Call, res: Resource, opened: Opened, holder: Holder
             "create it once before the loop and reuse it",
         )
     elif holder.kind == "local":
-        retry = _retry_that_keeps_going(call, holder, ctx)
+        retry = _retry_that_keeps_going(holder, ctx)
         if retry is not None:
             yield Verdict(
                 "QL202",
@@ -174,7 +174,7 @@ def _loop_verdicts(call: cst.Call, res: Resource, opened: Opened, holder: Holder
             )
 
 
-def _retry_that_keeps_going(call: cst.Call, holder: Holder, ctx: Context) -> Optional[cst.CSTNode]:
+def _retry_that_keeps_going(holder: Holder, ctx: Context) -> Optional[cst.CSTNode]:
     """The innermost loop, a retry loop (``while attempt < 3:``, ``for _ in range(3):``), when
     the connection it opens into a local name is not followed on its success path by anything
     that leaves the loop (``break``, ``return``, ``raise``, a loop test on the name) or closes it:
@@ -188,11 +188,7 @@ def _retry_that_keeps_going(call: cst.Call, holder: Holder, ctx: Context) -> Opt
             return None  # ``while conn is None:``
     elif not (isinstance(node, cst.For) and isinstance(loop.iter, cst.Call) and N.call_name(loop.iter) == "range"):
         return None
-    stmt = ctx.statement_of(holder.node)
-    body = getattr(node, "body", None)
-    if stmt is None or body is None:
-        return None
-    stack: List[Tuple[cst.CSTNode, Optional[cst.CSTNode]]] = [(body, None)]
+    stack: List[Tuple[cst.CSTNode, Optional[cst.CSTNode]]] = [(node.body, None)]
     while stack:  # the loop's own statements: not nested loops or functions, not ``except`` blocks
         n, parent = stack.pop()
         if isinstance(n, (cst.Break, cst.Return, cst.Raise)):
