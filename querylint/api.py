@@ -88,6 +88,25 @@ class LintResult:
         return 1 if (self.findings or self.errors) else 0
 
 
+def merge_results(results: Sequence[LintResult]) -> LintResult:
+    """One result from the results of several projects linted apart (the same rules in each)."""
+    if len(results) == 1:
+        return results[0]
+    out = LintResult(rules=list(results[0].rules) if results else [])
+    for r in results:
+        out.findings += r.findings
+        out.errors += r.errors
+        out.suppressed += r.suppressed
+        out.files += r.files
+        out.skipped += r.skipped
+        out.hidden += r.hidden
+        out.rule_info.update(r.rule_info)
+        out.fingerprints.update(r.fingerprints)
+        out.alias_fingerprints.update(r.alias_fingerprints)
+        out.cache_note = out.cache_note or r.cache_note
+    return out
+
+
 def check_selection(registry: Registry, config: Config) -> None:
     for key, codes in (("select", config.select or ()), ("extend-select", config.extend_select), ("ignore", config.ignore)):
         bad = unknown_codes(registry, codes)

@@ -10,7 +10,7 @@ from typing import List, Optional, Tuple
 import click
 
 from querylint import __version__
-from querylint.api import check_selection, lint_paths
+from querylint.api import check_selection, lint_paths, merge_results
 from querylint.run.baseline import BaselineError, apply_baseline, attach_fingerprints, read_baseline, write_baseline
 from querylint.run.gitdiff import GitDiffError, changed_lines, filter_findings
 from querylint.run.parallel import WorkerError, default_jobs
@@ -94,20 +94,25 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
     for p in paths:
         if not os.path.lexists(p):
             _fail(f"{p}: no such file or folder")
-    config = _config(registry, paths, config_path, select, extend_select, ignore, preview, report_unused_suppressions, min_confidence)
-    root = Path(config.root) if config.root else find_project_root(paths)
+    flags = (select, extend_select, ignore, preview, report_unused_suppressions, min_confidence)
     cwd = Path.cwd()
     known = _read_baseline(baseline_file) if baseline_file is not None else None
     changed = _changed_lines(diff_ref, cwd) if diff_ref is not None else None
-    if no_cache:
-        cache_folder = None
-    else:
-        cache_folder = cache_dir if cache_dir is not None else root / CACHE_FOLDER
-    result = _lint(paths, config, root, registry, cwd, cache_folder, jobs)
+    fingerprinted = known is not None or write_baseline_file is not None or output_format in ("gitlab", "sarif")
+    results = []
+    for group in _projects(paths, config_path):
+        config = _config(registry, group, config_path, *flags)
+        root = Path(config.root) if config.root else find_project_root(group)
+        if no_cache:
+            cache_folder = None
+        else:
+            cache_folder = cache_dir if cache_dir is not None else root / CACHE_FOLDER
+        results.append(_lint(group, config, root, registry, cwd, cache_folder, jobs))
+        if fingerprinted:
+            attach_fingerprints(results[-1], cwd, root)  # relative to each project's own root
+    result = merge_results(results)
     if changed is not None:
         result.outside_diff = filter_findings(result, changed, cwd)
-    if known is not None or write_baseline_file is not None or output_format in ("gitlab", "sarif"):
-        attach_fingerprints(result, cwd, root)
     if write_baseline_file is not None:
         _write_baseline_and_exit(result, write_baseline_file)
     if known is not None:
@@ -122,6 +127,26 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
     if exit_zero and code == EXIT_FINDINGS:
         code = EXIT_CLEAN
     sys.exit(code)
+
+
+def _projects(paths: List[Path], config_path: Optional[Path]) -> List[List[Path]]:
+    """The given paths grouped by the project each belongs to (its nearest root marker, else the
+    folder above its outermost package), in the order given. Paths from unrelated folders (the
+    standard library's ``json`` and a project in ``/tmp``) are linted as separate projects, each
+    with its own index, configuration and cache, never as one project rooted at their common
+    ancestor. ``--config`` names one configuration, so one project."""
+    if config_path is not None or len(paths) < 2:
+        return [list(paths)]
+    roots: dict = {}
+    groups: dict = {}
+    for p in paths:
+        folder = Path(p).parent if not Path(p).is_dir() else Path(p)
+        if folder not in roots:
+            roots[folder] = find_project_root([Path(p)])
+        groups.setdefault(roots[folder], []).append(Path(p))
+    if len(groups) == 1:
+        return [list(paths)]
+    return list(groups.values())
 
 
 def _config(registry, paths, config_path, select, extend_select, ignore, preview, report_unused_suppressions, min_confidence):

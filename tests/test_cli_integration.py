@@ -373,3 +373,37 @@ def test_an_application_root_without_packaging_is_found_by_its_requirements(tmp_
     assert root == tmp_path
     (f,) = api.lint_paths([helper], Config(), root).findings
     assert f.rule == "QL203" and "opened per request" in f.message
+
+
+def _unrelated_project(folder: Path, author_field: str, settings: str = "") -> None:
+    """A small Django project whose modules and models share names with the other one
+    (``models.Book``, ``views``): merged into one index, the two ``Book`` models collide."""
+    folder.mkdir()
+    (folder / "pyproject.toml").write_text(settings)
+    (folder / "models.py").write_text(
+        "from django.db import models\n\n\n"
+        "class Author(models.Model):\n    name = models.CharField(max_length=50)\n\n\n"
+        f"class Book(models.Model):\n    author = {author_field}\n"
+    )
+    (folder / "views.py").write_text(
+        "from models import Book\n\n\n"
+        "def titles(request):\n    return [book.author.title() for book in Book.objects.all()]\n"
+    )
+
+
+def test_paths_from_unrelated_projects_are_linted_as_each_alone(tmp_path, monkeypatch):
+    """Two folders that share no project (no marker above both): each is its own project, with its
+    own index, and the joint run reports exactly what the runs of each alone report."""
+    _unrelated_project(tmp_path / "shop", "models.ForeignKey(Author, on_delete=models.CASCADE)")
+    _unrelated_project(tmp_path / "blog", "models.CharField(max_length=50)")  # a column: no query
+    _unrelated_project(tmp_path / "wiki", "models.ForeignKey(Author, on_delete=models.CASCADE)", '[tool.querylint]\nignore = ["QL1"]\n')
+    alone = []
+    for name in ("shop", "blog", "wiki"):
+        res = cli(["--no-cache", "--format", "json", tmp_path / name], tmp_path, monkeypatch)
+        alone += json.loads(res.output)["findings"]
+    both = cli(["--no-cache", "--format", "json", *(tmp_path / n for n in ("shop", "blog", "wiki"))], tmp_path, monkeypatch)
+    joint = json.loads(both.output)
+    key = lambda f: (f["path"], f["line"], f["rule"], f["message"])  # noqa: E731
+    assert sorted(map(key, joint["findings"])) == sorted(map(key, alone))
+    assert {f["path"] for f in joint["findings"]} == {"shop/views.py"}  # wiki's own config ignores QL1
+    assert joint["summary"]["files"] == 6
