@@ -182,9 +182,13 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs) -> LintResu
         # pass 1: facts (from the cache when the content is unchanged)
         facts, fdigests, file_errors = _facts_pass(run, runner)
         runner.set_index([facts[e.key] for e in run.entries if e.key in facts])
+        # trees no later pass reads are freed now (memory grows with the index, not the trees)
+        lint_keys = set(_lint_keys(run.targets, run.real, run.by_key, config, file_errors)[0])
+        unqueried = _never_called(run, facts, config, lint_keys)
+        runner.forget([e.key for e in run.entries if e.key not in lint_keys and (e.key in unqueried or not _has_functions(facts.get(e.key)))])
         # pass 2: which functions run queries
         index_digest = digest(sorted((run.by_key[k].relpath, d) for k, d in fdigests.items())) if cache is not None else ""
-        direct = _queries_pass(run, runner, facts, index_digest, result)
+        direct = _queries_pass(run, runner, facts, index_digest, result, unqueried)
         runner.set_queries(direct)
         # pass 3: the rules, over the files to lint
         if cache is not None:
@@ -299,14 +303,69 @@ def _facts_pass(run: _Run, runner: Runner) -> Tuple[Dict[str, FileFacts], Dict[s
     return facts, fdigests, file_errors
 
 
-def _queries_pass(run: _Run, runner: Runner, facts: Dict[str, FileFacts], index_digest: str, result: LintResult) -> Dict[str, Tuple[str, ...]]:
-    """Pass 2, which functions run queries: function → the queries it runs directly."""
+def _has_functions(ff: Optional[FileFacts]) -> bool:
+    return ff is not None and bool(ff.functions)
+
+
+def _never_called(run: _Run, facts: Dict[str, FileFacts], config: Config, lint_keys: Set[str]) -> Set[str]:
+    """Keys of the files whose functions no linted code can reach, so pass 2 need not look for
+    their queries: test and migration files left out of the lint (``exclude-tests``,
+    ``exclude-migrations``) that no other reachable file imports (their package included) and
+    that define no class an ORM model could be (a base named ``...Model``, ``Base``): their
+    methods could be found by name alone. Their facts stay in the index (callers, contexts)."""
+    left_out = set()
+    for e in run.entries:
+        ff = facts.get(e.key)
+        if ff is None or e.key in lint_keys or not ff.functions:
+            continue
+        if (config.exclude_tests and config.is_test(e.relpath)) or (config.exclude_migrations and config.is_migration(e.relpath)):
+            left_out.add(e.key)
+    if not left_out:
+        return left_out
+    classes = {c.qualname: c for ff in facts.values() for c in ff.classes}
+
+    def model_like(cls, depth: int = 0) -> bool:
+        for base in cls.bases:
+            last = base.rsplit(".", 1)[-1]
+            if last.endswith("Model") or last in ("Base", "DeclarativeBase", "AbstractUser", "AbstractBaseUser"):
+                return True
+            parent = classes.get(base)
+            if parent is not None and depth < 20 and model_like(parent, depth + 1):
+                return True
+        return False
+
+    module_of = {facts[k].module: k for k in left_out}
+    reached = {k for k in left_out if any(model_like(c) for c in facts[k].classes)}
+    pending = [facts[e.key] for e in run.entries if e.key in facts and e.key not in left_out] + [facts[k] for k in reached]
+    while pending:
+        ff = pending.pop()
+        # what it imports (``from pkg.tests.utils import f``) and what it calls by a dotted path
+        # (``import pkg.tests.utils`` is recorded as ``pkg``; the call says ``pkg.tests.utils.f``)
+        named = {target for _local, target in ff.imports}
+        named.update(c for f in ff.functions for c in f.calls)
+        named.update(call.func for _name, call in ff.module_calls)
+        named.update(a.call.func for c in ff.classes for a in c.attrs if a.call is not None)
+        for target in named:
+            parts = target.split(".")
+            for i in range(1, len(parts) + 1):
+                key = module_of.get(".".join(parts[:i]))
+                if key is not None and key not in reached:
+                    reached.add(key)
+                    pending.append(facts[key])
+    return left_out - reached
+
+
+def _queries_pass(
+    run: _Run, runner: Runner, facts: Dict[str, FileFacts], index_digest: str, result: LintResult, unqueried: Optional[Set[str]] = None
+) -> Dict[str, Tuple[str, ...]]:
+    """Pass 2, which functions run queries: function → the queries it runs directly (files in
+    ``unqueried`` are left out: no linted code can call them)."""
     cache = run.cache
     found_by_key: Dict[str, Dict[str, List[str]]] = {}
     todo = []
     for e in run.entries:
         ff = facts.get(e.key)
-        if ff is None or not ff.functions:
+        if ff is None or not ff.functions or (unqueried is not None and e.key in unqueried):
             continue
         h = run.cached_hash(e.key)
         hit = cache.get_queries(e.relpath, h, index_digest) if cache is not None and h else None

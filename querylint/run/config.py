@@ -7,6 +7,7 @@ from __future__ import annotations
 
 import difflib
 import fnmatch
+import functools
 import re
 import sys
 from dataclasses import dataclass, field, replace
@@ -88,8 +89,10 @@ class Config:
         return any(path_matches(relpath, g) for g in self.test_globs)
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def path_matches(relpath: str, pattern: str) -> bool:
-    """Glob match of a posix relative path; a pattern without '/' also matches any path part."""
+    """Glob match of a posix relative path; a pattern without '/' also matches any path part.
+    Memoised: the context of every finding and function asks again for the same few paths."""
     relpath = relpath.replace("\\", "/")
     if fnmatch.fnmatchcase(relpath, pattern) or fnmatch.fnmatchcase("./" + relpath, pattern):
         return True

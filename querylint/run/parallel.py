@@ -15,7 +15,7 @@ import os
 import pickle
 import traceback
 from dataclasses import dataclass
-from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Tuple, cast
+from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, cast
 
 from querylint.run.config import Config
 from querylint.engine import FileResult, ParsedFile, collect_queries, lint_file, parse_file
@@ -46,6 +46,7 @@ class Shard:
         self.parsed: Dict[str, ParsedFile] = {}
         self.index: Optional[ProjectIndex] = None
         self.by_relpath: Dict[str, str] = {}
+        self.freed: Set[str] = set()  # parsed once, tree freed since: parsed again on demand
 
     def add(self, entries: Iterable[Entry]) -> None:
         for e in entries:
@@ -53,10 +54,12 @@ class Shard:
             self.by_relpath[e.relpath] = e.key
 
     def tree(self, relpath: str):
-        """The tree of a file this shard already parsed (never parses: that is the owner's job)."""
+        """The tree of a file this shard owns (parsed again if pass 1 freed it), else None: another
+        shard's file is that shard's to parse."""
         key = self.by_relpath.get(relpath)
-        pf = self.parsed.get(key) if key is not None else None
-        return pf.module if pf is not None else None
+        if key is None or (key not in self.parsed and key not in self.freed):
+            return None
+        return self._parsed(key).module
 
     def _parsed(self, key: str) -> ParsedFile:
         pf = self.parsed.get(key)
@@ -69,11 +72,19 @@ class Shard:
         return pf
 
     def facts(self, keys: Sequence[str]) -> Dict[str, Tuple[Optional[FileFacts], Optional[FileError]]]:
+        """Pass 1 over this shard's files. The tree of a file the lint leaves out (a test or a
+        migration) is freed at once: pass 2 rarely needs it (then it is parsed again), and the
+        run's peak memory is the trees held at the end of this pass."""
         out = {}
+        config = self.config
         with _trees_frozen():
             for k in keys:
                 pf = self._parsed(k)
                 out[k] = (pf.facts, pf.error)
+                rel = self.entries[k].relpath
+                if pf.error is None and ((config.exclude_tests and config.is_test(rel)) or (config.exclude_migrations and config.is_migration(rel))):
+                    del self.parsed[k]
+                    self.freed.add(k)
         return out
 
     def set_index(self, facts: Sequence[FileFacts]) -> None:
@@ -92,6 +103,13 @@ class Shard:
                 continue
             out[k] = collect_queries(pf, cast(ProjectIndex, self.index), self.config, self.detectors)
         return out
+
+    def forget(self, keys: Sequence[str]) -> Dict[str, None]:
+        """Free the trees of files no later pass reads (parsed again if one ever is)."""
+        for k in keys:
+            if self.parsed.pop(k, None) is not None:
+                self.freed.add(k)
+        return {}
 
     def lint(self, keys: Sequence[str]) -> Dict[str, FileResult]:
         out = {}
@@ -366,6 +384,9 @@ class Runner:
     def queries(self, keys: Sequence[str]):
         self._local_index()
         return self._run("queries", keys, self._prepare_index)
+
+    def forget(self, keys: Sequence[str]) -> None:
+        self._run("forget", [k for k in keys if k in self.owner])
 
     def lint(self, keys: Sequence[str]):
         self._local_index()

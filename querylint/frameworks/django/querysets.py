@@ -385,6 +385,20 @@ def infer_iterable(expr, ctx: Context) -> Optional[DjType]:
     return named_like_queryset(expr, ctx)
 
 
+def _concrete_models_named(ctx: Context, snake: str) -> List[ModelInfo]:
+    """The concrete project models whose snake-case name is ``snake`` (``order_line`` for
+    ``OrderLine``), from a map built once per run."""
+
+    def build(_ix) -> Dict[str, List[ModelInfo]]:
+        out: Dict[str, List[ModelInfo]] = {}
+        for m in graph_of(ctx).models.values():
+            if not m.abstract and m.qualname != EXTERNAL_USER:
+                out.setdefault(_snake(m.name), []).append(m)
+        return out
+
+    return ctx.index.derived("django-models-by-snake-name", build).get(snake, [])
+
+
 def _snake(name: str) -> str:
     out = []
     for i, ch in enumerate(name):
@@ -408,8 +422,7 @@ def named_like_queryset(expr: cst.Name, ctx: Context) -> Optional[DjType]:
     var, seq = loop.target.value, expr.value
     if seq not in (var + "s", var + "es", var[:-1] + "ies" if var.endswith("y") else var + "s", var + "_list", var + "_qs", var + "_queryset"):
         return None
-    graph = graph_of(ctx)
-    hits = [m for m in graph.models.values() if _snake(m.name) == var and not m.abstract and m.qualname != EXTERNAL_USER]
+    hits = _concrete_models_named(ctx, var)
     if len(hits) != 1:
         return None
     return DjType(QS, hits[0].qualname, named_only=True)
@@ -627,7 +640,7 @@ def _infer_param(node: cst.Name, b, ctx: Context) -> Optional[DjType]:
     # Only inside this function's loops: a single query through it is no N+1 here, and counting it
     # as a query the function runs would judge its callers' loops on naming evidence alone.
     if isinstance(p, cst.Param) and p.default is None and node.value not in ("self", "cls", "request") and frame.facts is not None and ctx.loops:
-        hits = [m for m in graph.models.values() if _snake(m.name) == node.value and not m.abstract and m.qualname != EXTERNAL_USER]
+        hits = _concrete_models_named(ctx, node.value)
         if len(hits) != 1:
             return None
         if not ctx.index.callers_of(frame.facts.qualname):
