@@ -148,6 +148,20 @@ def test_facts_and_index_resolve_classes_methods_and_calls():
     assert index.callees("shop.views.view") == ("shop.models.Book.total",)
 
 
+def test_name_fallbacks_are_memoised_and_forgotten_when_the_index_grows():
+    """``resolve_class`` / ``resolve_function`` remember their by-name fallbacks (a monorepo has a
+    ``User`` per service); a file added later must still count."""
+    a = _facts("svc_a/models.py", "class User:\n    pass\n\ndef load():\n    pass\n")
+    index = ProjectIndex([a])
+    assert index.resolve_class("User").qualname == "svc_a.models.User"
+    assert index.resolve_function("models.load").qualname == "svc_a.models.load"
+    index.add(_facts("svc_b/models.py", "class User:\n    pass\n\ndef load():\n    pass\n"))
+    assert index.resolve_class("User") is None  # two now: no guess
+    assert index.resolve_class("svc_b.models.User").qualname == "svc_b.models.User"
+    assert index.resolve_function("models.load") is None
+    assert index.resolve_function("svc_b.models.load").qualname == "svc_b.models.load"
+
+
 def test_query_paths_follow_the_call_graph():
     f = _facts(
         "app.py",

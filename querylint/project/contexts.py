@@ -19,6 +19,8 @@ Pure: no I/O, no rule imports.
 """
 from __future__ import annotations
 
+import functools
+
 from typing import Optional, Tuple
 
 from querylint.run.config import Config, path_matches
@@ -42,8 +44,10 @@ SCRIPT_GLOBS = (
 )
 
 
+@functools.lru_cache(maxsize=1 << 16)
 def path_context(relpath: str, config: Config) -> Optional[str]:
-    """The context a file's path alone says (test support, command, script), else None."""
+    """The context a file's path alone says (test support, command, script), else None.
+    Memoised per file: every finding and every function on a call path asks again."""
     if config.is_test(relpath) or any(path_matches(relpath, g) for g in SUPPORT_GLOBS):
         return "test"
     if any(path_matches(relpath, g) for g in COMMAND_GLOBS):

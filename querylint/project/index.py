@@ -63,6 +63,8 @@ class ProjectIndex:
         self._derived: Dict[str, Any] = {}
         self._query_paths: Optional[Dict[str, Tuple[str, ...]]] = None
         self._callees: Dict[str, Tuple[str, ...]] = {}
+        self._class_memo: Dict[Tuple[str, Optional[str]], Optional[ClassFacts]] = {}
+        self._suffix_memo: Dict[str, Optional[FunctionFacts]] = {}
         # relpath -> the parsed tree, when the process that holds this index parsed that file
         # (set by the engine; families use it for cross-file inference without re-parsing)
         self.tree_provider: Optional[Callable[[str], Any]] = None
@@ -72,6 +74,8 @@ class ProjectIndex:
     # ------------------------------------------------------------------ building
 
     def add(self, facts: FileFacts) -> None:
+        self._class_memo.clear()
+        self._suffix_memo.clear()
         self.files[facts.path] = facts
         self.modules[facts.module] = facts
         for c in facts.classes:
@@ -132,12 +136,20 @@ class ProjectIndex:
     # ------------------------------------------------------------------ classes
 
     def resolve_class(self, dotted: Optional[str], module: Optional[str] = None) -> Optional[ClassFacts]:
-        """A project class by qualified name; falls back to a module-suffix match, then a unique bare name."""
+        """A project class by qualified name; falls back to a module-suffix match, then a unique bare name.
+        Memoised: the fallbacks scan every class of that name (ten ``User`` models in a monorepo)."""
         if not dotted:
             return None
         hit = self.classes.get(dotted)
         if hit:
             return hit
+        key = (dotted, module)
+        if key in self._class_memo:
+            return self._class_memo[key]
+        found = self._class_memo[key] = self._resolve_class(dotted, module)
+        return found
+
+    def _resolve_class(self, dotted: str, module: Optional[str]) -> Optional[ClassFacts]:
         if module and f"{module}.{dotted}" in self.classes:
             return self.classes[f"{module}.{dotted}"]
         name = dotted.rsplit(".", 1)[-1]
@@ -218,10 +230,12 @@ class ProjectIndex:
             cls = self.classes.get(owner)
             if cls is not None:
                 return self.find_method(cls.qualname, meth)
-            # module suffix match (``src.shop.utils.f`` imported as ``shop.utils.f``)
-            matches = [f for f in self.functions_by_name.get(meth, ()) if ("." + f.qualname).endswith("." + target)]
-            if len(matches) == 1:
-                return matches[0]
+            # module suffix match (``src.shop.utils.f`` imported as ``shop.utils.f``), memoised:
+            # it scans every function of that name
+            if target not in self._suffix_memo:
+                matches = [f for f in self.functions_by_name.get(meth, ()) if ("." + f.qualname).endswith("." + target)]
+                self._suffix_memo[target] = matches[0] if len(matches) == 1 else None
+            return self._suffix_memo[target]
         return None
 
     def constructed_class(self, target: str) -> Optional[ClassFacts]:
