@@ -656,16 +656,40 @@ def _client_kind(recv, ctx: Context) -> Optional[str]:
 ENQUEUE_METHODS = frozenset({"delay", "apply_async", "send_task", "enqueue", "enqueue_call", "enqueue_at", "enqueue_in"})
 
 
+_NESTED_LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
+
+
+def _outside_nested_loops(body: cst.CSTNode):
+    """The nodes of ``body`` (pre-order) outside nested functions and nested loops; a nested
+    loop's iterable is still visited (it is evaluated once per item)."""
+    stack = [body]
+    while stack:
+        node = stack.pop()
+        yield node
+        if node is not body and isinstance(node, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        if node is not body and isinstance(node, _NESTED_LOOPS):
+            head = node.iter if isinstance(node, cst.For) else (node.test if isinstance(node, cst.While) else node.for_in.iter)
+            stack.append(head)
+            continue
+        kids = list(N.children(node))
+        kids.reverse()
+        stack.extend(kids)
+
+
 def external_work_per_item(loop, ctx: Context) -> Optional[str]:
     """What slow external work the body of ``loop`` does on each item besides the database (an
     HTTP or SDK call, a subprocess, mail, a job handed to a queue, directly or through project
-    functions), or None. Beside such work a query per item is not what makes the loop slow."""
+    functions), or None. Beside such work a query per item is not what makes the loop slow.
+    Work inside a nested loop does not count: it runs once per item of that inner collection
+    (``for webhook in Webhook.objects.filter(...): queue.enqueue(...)``, none when it is empty),
+    while the outer loop's query runs for every item whatever it holds."""
 
     def compute() -> Optional[str]:
         body = getattr(loop.node, "body", None) if loop.kind != "comprehension" else loop.node
         if body is None:
             return None
-        for n in N.walk(body, into_functions=False):
+        for n in _outside_nested_loops(body):
             if not isinstance(n, cst.Call):
                 continue
             if N.call_name(n) in ENQUEUE_METHODS and isinstance(n.func, cst.Attribute):
