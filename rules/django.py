@@ -8,7 +8,7 @@ from typing import Any, Set
 import libcst as cst
 
 from querylint.frameworks.django.n_plus_one import SiteChecks, site_text, where_text
-from querylint.frameworks.django.querysets import INST, graph_of, infer
+from querylint.frameworks.django.querysets import DEFEATING, INST, graph_of, infer
 from querylint.frameworks.django.sites import per_item_loop_of
 from querylint.rule import Rule, dedent, is_store_target, nodes as N
 from querylint.rule import Context
@@ -94,6 +94,11 @@ class RelatedManagerInLoop(SiteChecks, Rule):
         fix = f'add .prefetch_related("{name}") to {where}'
         if site.method in ("count", "acount", "exists", "aexists"):
             fix = f'annotate it on {where} (`.annotate(n=Count("{name}"))`) or add .prefetch_related("{name}")'
+        elif site.method in ("get", "latest", "earliest"):
+            # these query again even on a prefetched relation
+            fix = f'add .prefetch_related("{name}") to {where} and pick the item from `.all()` in Python: `.{site.method}()` queries even when the relation is prefetched'
+        elif site.method in DEFEATING:
+            fix = f'prefetch the rows it needs (`Prefetch("{name}", queryset=..., to_attr=...)`) on {where}: `.{site.method}()` queries even when the relation is prefetched'
         return f"{site_text(site)} queries `{rel}` for every item of {self.ctx.loop_label(loop)}", fix
 
 

@@ -380,9 +380,60 @@ def infer_iterable(expr, ctx: Context) -> Optional[DjType]:
     t = param_from_callers(ctx, frame.facts, params.index(expr.value), expr.value)
     if t is not None:
         return t
+    t = used_like_model(expr, ctx)
+    if t is not None:
+        return t
     if ctx.index.callers_of(frame.facts.qualname):
         return None  # callers pass something else (a list, an unknown value): stay silent
     return named_like_queryset(expr, ctx)
+
+
+
+
+def used_like_model(expr: cst.Name, ctx: Context) -> Optional[DjType]:
+    """Usage evidence for a parameter of unknown origin: ``for attribute in attributes:`` whose
+    body calls ``attribute.values.get(pk=v)``, where ``values`` is a to-many relation (a reverse
+    ``ForeignKey`` or a many-to-many) of exactly one concrete project model: the items are that
+    model's instances. Every such use in the loop must name the same model, and call a method
+    that queries even on a prefetched relation (``get``, ``filter``, ...: :data:`DEFEATING`), so
+    the query per item holds whatever the callers pass; ``.all()`` / ``.count()`` on items of
+    unknown origin may be served by a prefetch and stay silent."""
+    loop = None
+    for l in reversed(ctx.loops) if ctx.frames else ():
+        if l.iter is expr:
+            loop = l
+            break
+    if loop is None or not isinstance(loop.target, cst.Name) or not _imports_django(ctx):
+        return None
+    var = loop.target.value
+    body = getattr(loop.node, "body", None)
+    if body is None:
+        return None
+
+    def owners_by_relation(_ix) -> Dict[str, List[str]]:
+        out: Dict[str, List[str]] = {}
+        for m in graph_of(ctx).models.values():
+            if m.abstract or m.qualname == EXTERNAL_USER:
+                continue
+            for name, rel in m.relations.items():
+                if rel.many:
+                    out.setdefault(name, []).append(m.qualname)
+        return out
+
+    owners = ctx.index.derived("django-models-by-many-relation", owners_by_relation)
+    found: set = set()
+    for n in N.walk(body, into_functions=False):
+        if not (isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value in DEFEATING):
+            continue
+        rel = n.func.value
+        if isinstance(rel, cst.Attribute) and isinstance(rel.value, cst.Name) and rel.value.value == var:
+            models = owners.get(rel.attr.value, [])
+            if len(models) != 1:
+                return None  # a name several models (or none) use: no evidence
+            found.add(models[0])
+    if len(found) != 1:
+        return None
+    return DjType(QS, found.pop(), named_only=True)
 
 
 def _concrete_models_named(ctx: Context, snake: str) -> List[ModelInfo]:
