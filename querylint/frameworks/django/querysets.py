@@ -720,7 +720,7 @@ def _infer_attribute(node: cst.Attribute, ctx: Context) -> Optional[DjType]:
         return view_queryset(ctx, ctx.class_frame.qualname)  # ListView / MultipleObjectMixin
     if attr == "object" and isinstance(node.value, cst.Name) and node.value.value == "self" and ctx.class_frame is not None:
         return _single_object(ctx, ctx.class_frame.qualname)  # DetailView / UpdateView: self.object = self.get_object()
-    base = infer(node.value, ctx)
+    base = infer(node.value, ctx) or _named_self_attribute(node.value, attr, ctx)
     if base is None:
         return None
     if attr == "object_list" and base.kind == LIST and base.evaluated and base.model is not None:
@@ -755,6 +755,18 @@ def _infer_attribute(node: cst.Attribute, ctx: Context) -> Optional[DjType]:
         QS, rel.target, sub, to_attrs=back, related=N.short(node), prefetched=attr in base.covered or base.opaque, origin=node, owner_loop=base.loop,
         per_object=base.per_object, opaque=base.opaque,
     )
+
+
+def _named_self_attribute(expr, relation: str, ctx: Context) -> Optional[DjType]:
+    """``self.round.debate_set`` in a view or mixin, where ``self.round`` is a property or an
+    attribute querylint cannot follow (cached, looked up by URL): named after the one project
+    model ``Round``, and read through a relation ``Round`` has, it is a ``Round`` instance."""
+    if not (isinstance(expr, cst.Attribute) and isinstance(expr.value, cst.Name) and expr.value.value == "self"):
+        return None
+    hits = _concrete_models_named(ctx, expr.attr.value)
+    if len(hits) != 1 or hits[0].relation(relation) is None:
+        return None
+    return DjType(INST, hits[0].qualname)
 
 
 def _infer_call(node: cst.Call, ctx: Context) -> Optional[DjType]:
