@@ -103,6 +103,11 @@ class FunctionFacts:
     # (the callee, resolved; "value" / "first" (of a returned tuple) / "with" (returned from
     # inside ``with callee(...) as x``)); empty when any return gives something else
     returned_calls: Tuple[Tuple[str, str], ...] = ()
+    # a method whose every ``return`` gives a chain built on its own class (``return
+    # cls.query.filter(...).order_by(...)``, ``return cls.select().where(...)``): the chain's
+    # attribute and method names in order from ``cls`` (``("query", "filter", "order_by")``, the
+    # union over the returns); empty otherwise
+    class_chain_returns: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -400,6 +405,7 @@ class _Collector:
                 sql_names=tuple(dict.fromkeys(sql_names)),
                 memo_guarded=first_statement_memo_guard(fn),
                 returned_calls=() if has_yield else returned_calls(fn, resolver),
+                class_chain_returns=() if has_yield or cls is None else class_chain_returns(flow),
             )
         )
 
@@ -641,6 +647,32 @@ def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str
             return ()  # an in-memory database holds no server connection
         out.append((resolver.qualify(target) or target, shape))
     return tuple(dict.fromkeys(out))
+
+
+def class_chain_returns(flow: List[cst.CSTNode]) -> Tuple[str, ...]:
+    """See ``FunctionFacts.class_chain_returns``."""
+    names: List[str] = []
+    seen = False
+    for node in flow:
+        if not isinstance(node, cst.Return):
+            continue
+        seen = True
+        chain: List[str] = []
+        expr: Optional[cst.BaseExpression] = node.value
+        while expr is not None:
+            if isinstance(expr, cst.Call):
+                expr = expr.func
+            elif isinstance(expr, cst.Attribute):
+                chain.append(expr.attr.value)
+                expr = expr.value
+            else:
+                break
+        if not (isinstance(expr, cst.Name) and expr.value == "cls" and chain):
+            return ()
+        for name in reversed(chain):
+            if name not in names:
+                names.append(name)
+    return tuple(names) if seen else ()
 
 
 def _returns_and_bindings(flow: List[cst.CSTNode]) -> Tuple[List[Optional[cst.BaseExpression]], Dict[str, List[Optional[cst.BaseExpression]]]]:

@@ -355,7 +355,20 @@ def _class_call(expr: cst.Call, name: Optional[str], cls: str, ctx: Context) -> 
         return PwValue("instance", cls, frozenset(), origin=expr)
     if name in ("update", "delete", "insert", "insert_many", "replace", "insert_from", "replace_many"):
         return PwValue("write", cls, origin=expr)
-    return None
+    return _class_chain_call(expr, name, cls, ctx)
+
+
+def _class_chain_call(expr: cst.Call, name: Optional[str], cls: str, ctx: Context) -> Optional[PwValue]:
+    """``Query.search(term)`` where ``search`` is a class method of the model whose every return
+    is ``cls.select().where(...)...``: a query of that model that loads nothing else. A chain that
+    selects, joins or prefetches more is not followed (what it loads is its own)."""
+    fn = ctx.index.find_method(cls, name) if name else None
+    if fn is None or not any(d.rsplit(".", 1)[-1] == "classmethod" for d in fn.decorators):
+        return None
+    chain = fn.class_chain_returns
+    if not chain or chain[0] not in ("select", "filter") or any(c not in QUERY_CHAIN for c in chain[1:]):
+        return None
+    return PwValue("query", cls, frozenset(), origin=expr)
 
 
 def _query_method(expr: cst.Call, name: Optional[str], base: PwValue, ctx: Context) -> Optional[PwValue]:

@@ -605,6 +605,9 @@ def _infer_call(call: cst.Call, ctx: Context, depth: int) -> Optional[SAValue]:
             return got
     if name in ("begin", "begin_nested") and _is_session_factory(recv, ctx):
         return SAValue("session")
+    built = _class_chain_call(call, name, recv, ctx)
+    if built is not None:
+        return built
     base = infer(recv, ctx, depth + 1)
     if base is None and name in ("query", "exec") and isinstance(recv, (cst.Name, cst.Attribute)) and uses_sqlalchemy(ctx):
         base = _untyped_session(call, name, ctx, depth)
@@ -618,6 +621,34 @@ def _infer_call(call: cst.Call, ctx: Context, depth: int) -> Optional[SAValue]:
     if k == "result":
         return _result_method(name, base)
     return None
+
+
+# query methods that change what the rows load or hold: a class method using them is not followed
+_RESHAPING = {"options", "join", "outerjoin", "join_from", "outerjoin_from", "with_entities", "add_columns", "add_entity", "with_only_columns", "column", "select_from", "union", "union_all"}
+
+
+def _class_chain_call(call: cst.Call, name: str, recv, ctx: Context) -> Optional[SAValue]:
+    """``Query.search(term)`` where ``search`` is a class method of the mapped class whose every
+    return is ``cls.query.filter(...)...`` (Flask-SQLAlchemy): a query of that class (``.all()`` at
+    the end: its rows), loading nothing beyond it. Chains that add loader options, joins or
+    columns are not followed (what they load is theirs to say)."""
+    if recv is None or not isinstance(recv, (cst.Name, cst.Attribute)):
+        return None
+    ent = mapped_entity(recv, ctx)
+    if ent is None:
+        return None
+    fn = ctx.index.find_method(ent, name)
+    if fn is None or not any(d.rsplit(".", 1)[-1] == "classmethod" for d in fn.decorators):
+        return None
+    chain = fn.class_chain_returns
+    if not chain or chain[0] != "query" or any(c in _RESHAPING for c in chain):
+        return None
+    rest = chain[1:]
+    terminal = [c for c in rest if c not in QUERY_CHAIN]
+    if terminal and terminal != ["all"]:
+        return None
+    elem = Elem("entity", ent, root=ent, origin=call, origin_label=f"the query in `{_last(ent)}.{fn.name}()`")
+    return SAValue("rows" if terminal else "query", elem, origin=call)
 
 
 def _statement_constructor(call: cst.Call, kind: str, ctx: Context) -> Optional[SAValue]:
