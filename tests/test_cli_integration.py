@@ -50,6 +50,17 @@ def make_big_project(root: Path, n: int = 30) -> None:
         (pkg / f"helpers_{i}.py").write_text(HELPER.format(n=i), encoding="utf-8")
         (pkg / f"callers_{i}.py").write_text(CALLER.format(n=i), encoding="utf-8")
     (pkg / "broken.py").write_text("def f(:\n", encoding="utf-8")
+    # a quoting helper in one file, its callers in others (in other workers' shards with --jobs):
+    # the spliced values are quoted whichever process reads the helper
+    (pkg / "quoting.py").write_text("def wrap(s):\n    return \"'\" + s.replace(\"'\", \"''\") + \"'\"\n", encoding="utf-8")
+    for i in range(n):
+        (pkg / f"lookup_{i}.py").write_text(
+            "from pkg.quoting import wrap\n\n\n"
+            f"def find_{i}(cur, name):\n"
+            "    cur.execute(\"SELECT id FROM users WHERE name = \" + wrap(name))\n"
+            "    return cur.fetchone()\n",
+            encoding="utf-8",
+        )
 
 
 # --------------------------------------------------------------------------- --jobs

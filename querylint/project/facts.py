@@ -108,6 +108,7 @@ class FunctionFacts:
     # attribute and method names in order from ``cls`` (``("query", "filter", "order_by")``, the
     # union over the returns); empty otherwise
     class_chain_returns: Tuple[str, ...] = ()
+    doubles_quotes: bool = False  # calls ``.replace("'", "''")`` (or ``'"'`` -> ``'""'``): a quoting helper
 
 
 @dataclass(frozen=True)
@@ -345,6 +346,7 @@ class _Collector:
         called: Set[int] = set()
         flow: List[cst.CSTNode] = []  # returns and bindings, for ``const_returns``
         call_consts: List[Tuple[str, Tuple[int, ...], Tuple[str, ...]]] = []  # calls of project functions
+        doubles_quotes = False
         project_prefix = self.module.split(".")[0] + "."
         for node in N.walk(fn.body, into_functions=False):
             if isinstance(node, cst.Attribute) and id(node) not in called:
@@ -377,6 +379,8 @@ class _Collector:
                         call_consts.append((calls[-1],) + _constant_args(node))
                 if N.call_name(node) in _REGISTER_FUNCS:
                     self.routes.extend(_registered_views(node, resolver))
+                if not doubles_quotes and _doubles_quotes(node):
+                    doubles_quotes = True
             elif isinstance(node, (cst.Yield,)):
                 has_yield = True
             elif isinstance(node, (cst.Return, cst.Assign, cst.AnnAssign, cst.AugAssign, cst.For, cst.WithItem, cst.NamedExpr)):
@@ -406,6 +410,7 @@ class _Collector:
                 memo_guarded=first_statement_memo_guard(fn),
                 returned_calls=() if has_yield else returned_calls(fn, resolver),
                 class_chain_returns=() if has_yield or cls is None else class_chain_returns(flow),
+                doubles_quotes=doubles_quotes,
             )
         )
 
@@ -647,6 +652,17 @@ def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str
             return ()  # an in-memory database holds no server connection
         out.append((resolver.qualify(target) or target, shape))
     return tuple(dict.fromkeys(out))
+
+
+_DOUBLED = {"'": "''", '"': '""'}
+
+
+def _doubles_quotes(call: cst.Call) -> bool:
+    """``s.replace("'", "''")``: the quote character doubled, as SQL string literals escape it."""
+    if N.call_name(call) != "replace" or len(call.args) != 2:
+        return False
+    old, new = N.string_value(call.args[0].value), N.string_value(call.args[1].value)
+    return old in _DOUBLED and new == _DOUBLED[old]
 
 
 def class_chain_returns(flow: List[cst.CSTNode]) -> Tuple[str, ...]:

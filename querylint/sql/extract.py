@@ -27,7 +27,6 @@ import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context, Scope
-from querylint.scope import module_functions
 from querylint.project.callees import resolve_callee
 from querylint.project.requests import constant_in_application
 from querylint.frameworks.dbapi import DIALECT_OF_DRIVER, infer, guess_driver_from_imports
@@ -944,44 +943,19 @@ def _loop_counter(b) -> bool:
 HTTP_ATTRS = {"GET", "POST", "FILES", "COOKIES", "META", "DATA", "JSON", "HEADERS", "ARGS", "FORM", "BODY", "PUT", "QUERY"}
 
 
-_QUOTE_CHARS = {"'": "''", '"': '""'}
 # Helpers named for what they do to a value spliced into SQL: ``quote_ident``, ``identifier``,
 # ``literal_string``, ``escape_like``, ``sanitize_name`` (a project's own quoting functions).
 _QUOTING_NAME = re.compile(r"quote|escape|sanitiz|^identifier$|^literal(_string|_value)?$|^sql_identifier$|^quote_?name$", re.I)
 
 
 def _escapes_quotes(call: cst.Call, ctx: Context) -> bool:
-    """``call`` calls a project function that quotes its argument by doubling the quote
-    character (``"'" + s.replace("'", "''") + "'"``): its result cannot break out of a literal."""
-    fn = _function_node(call, ctx)
-    if fn is None:
-        return False
-    for node in N.walk(fn.body, into_functions=False):
-        if isinstance(node, cst.Call) and N.call_name(node) == "replace" and len(node.args) == 2:
-            old, new = N.string_value(node.args[0].value), N.string_value(node.args[1].value)
-            if old in _QUOTE_CHARS and new == _QUOTE_CHARS[old]:
-                return True
-    return False
-
-
-def _function_node(call: cst.Call, ctx: Context) -> Optional[cst.FunctionDef]:
-    """The definition of the project function ``call`` calls: in this module, or in another module
-    whose tree this process has parsed."""
-    if isinstance(call.func, cst.Name):
-        local = module_functions(ctx).get(call.func.value)
-        if local is not None:
-            return local
+    """``call`` calls a module-level project function that quotes its argument by doubling the
+    quote character (``"'" + s.replace("'", "''") + "'"``): its result cannot break out of a
+    literal. Read from the function's index facts, so the answer does not depend on which
+    process parsed the file that defines it."""
     q = ctx.qualify(call.func)
-    facts = ctx.index.functions.get(q) if q else None
-    if facts is None or facts.cls is not None or facts.nested_in is not None:
-        return None
-    tree = ctx.index.tree(facts.path)
-    if tree is None:
-        return None
-    for stmt in tree.body:
-        if isinstance(stmt, cst.FunctionDef) and stmt.name.value == facts.name:
-            return stmt
-    return None
+    fn = ctx.index.functions.get(q) if q else None
+    return fn is not None and fn.cls is None and fn.nested_in is None and fn.doubles_quotes
 
 
 def _is_config_name(name: str) -> bool:
