@@ -83,3 +83,38 @@ def test_a_parameter_named_after_a_model_types_only_its_own_functions_loops():
     caller = "from app.helpers import first_src\ndef page(docs):\n    return [first_src(d) for d in docs]\n"
     files = {"app/__init__.py": "", "app/models.py": PARAM_MODELS, "app/helpers.py": helper, "app/page.py": caller}
     assert lint_files(files, select=["QL1"]).findings == []
+
+
+MEMBER_MODELS = (
+    "from django.db import models\n"
+    "class Port(models.Model):\n"
+    "    name = models.CharField(max_length=9)\n"
+    "class Outlet(models.Model):\n"
+    "    name = models.CharField(max_length=9)\n"
+    "    port = models.ForeignKey(Port, null=True, on_delete=models.CASCADE, related_name='outlets')\n"
+    "    def to_dict(self):\n"
+    "        return {'name': self.name, 'port': self.port.name if self.port else None}\n"
+    "    def siblings(self):\n"
+    "        return Outlet.objects.filter(port=self.port)\n"
+    "    def lookup(self):\n"
+    "        model = self.port.__class__\n"
+    "        return model.objects.filter(pk=1).first()\n"
+)
+MEMBER_VIEW = (
+    "from app.models import Outlet\n"
+    "def export():\n"
+    "    return [o.to_dict() for o in Outlet.objects.all()]\n"
+    "def neighbours():\n"
+    "    return [list(o.siblings()) for o in Outlet.objects.all()]\n"
+    "def looked_up():\n"
+    "    return [o.lookup() for o in Outlet.objects.all()]\n"
+)
+
+
+def test_a_member_reading_one_relation_gets_the_loader_it_needs():
+    files = {"app/__init__.py": "", "app/models.py": MEMBER_MODELS, "app/views.py": MEMBER_VIEW}
+    fixes = {f.span.line: f.fix for f in lint_files(files, select=["QL106"]).findings}
+    assert fixes[3] == 'add .select_related("port") to the queryset built on line 3'
+    # it also returns a queryset the caller evaluates, or builds one on a model it looks up:
+    # a loader alone would not remove the query per item
+    assert "load what it needs" in fixes[5] and "load what it needs" in fixes[7]

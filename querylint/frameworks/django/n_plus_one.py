@@ -3,6 +3,7 @@ per item of a loop (the Django variants of QL103-QL106; their old codes QL110, Q
 QL117), and the site classification the Django-only rules in ``rules/django.py`` share."""
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Any, Optional, Tuple, cast
 
 import libcst as cst
@@ -541,6 +542,13 @@ def member_query_path(base: DjType, member_qual: str, ctx: Context) -> Optional[
     return path
 
 
+_ORM_CALLS = frozenset({
+    "filter", "exclude", "get", "first", "last", "all", "count", "exists", "values", "values_list", "aggregate",
+    "annotate", "create", "update", "delete", "save", "get_or_create", "update_or_create", "execute", "raw",
+})
+_SELF_RELATION = re.compile(r"self\.(\w+)(\.all\(\)|\.count\(\)|\.exists\(\))?")
+
+
 def _chain_text(loop_line: int, name: str, path: Tuple[str, ...]) -> str:
     parts = [f"line {loop_line} loop", f"{name}()"]
     for q in path[1:-1]:
@@ -700,9 +708,48 @@ class ModelQueryMemberInLoop(Detector):
         self.report(
             target,
             f"{what} runs a query for every item of {self.ctx.loop_label(loop)}",
-            fix="load what it needs with the loop's queryset (`annotate`, `select_related`, `prefetch_related`) instead",
+            fix=self._member_fix(attr, loop, path)
+            or "load what it needs with the loop's queryset (`annotate`, `select_related`, `prefetch_related`) instead",
             notes=(f"call path: {chain}",),
         )
+
+    def _member_fix(self, attr: cst.Attribute, loop, path) -> Optional[str]:
+        """The loader the member needs, when every query the member runs itself is a read of one
+        relation of the item: ``to_yaml()`` reading ``self.power_port`` wants
+        ``select_related("power_port")``, ``n_lines`` counting ``self.lines.count()`` an annotation
+        or a prefetch. None (generic advice) when it runs anything else or goes through helpers."""
+        if len(path) != 2:
+            return None
+        base = infer(attr.value, self.ctx)
+        model = graph_of(self.ctx).get(base.model) if base is not None and base.kind == INST else None
+        descs = self.ctx.index.direct_queries.get(path[0], ())
+        member = self.ctx.index.functions.get(path[0])
+        if model is None or not descs or member is None or member.returned_calls:
+            return None  # a member returning what a call gives (a queryset the caller evaluates): more than a relation
+        if any(".objects" in c or c.rsplit(".", 1)[-1] in _ORM_CALLS for c in member.calls):
+            return None  # it also builds queries querylint may not count (``model.objects.filter(...)`` on a model it looks up)
+        single, many = [], []
+        for desc in descs:
+            m = _SELF_RELATION.fullmatch(desc)
+            rel = model.relation(m.group(1)) if m is not None else None
+            if m is None or rel is None or rel.kind == GFK:
+                return None
+            if rel.kind in SINGLE and not m.group(2):
+                single.append(m.group(1))
+            elif rel.kind not in SINGLE and m.group(2):
+                many.append((m.group(1), m.group(2)))
+            else:
+                return None
+        where = where_text(infer(loop.iter, self.ctx), self.ctx) if getattr(loop, "iter", None) is not None else "the loop's queryset"
+        if single and not many:
+            names = ", ".join(f'"{n}"' for n in dict.fromkeys(single))
+            return f"add .select_related({names}) to {where}"
+        if len(many) == 1 and not single:
+            name, tail = many[0]
+            if tail == ".all()":
+                return f'add .prefetch_related("{name}") to {where}'
+            return f'annotate it on {where} (`.annotate(n=Count("{name}"))`) or add .prefetch_related("{name}")'
+        return None
 
 
 # ------------------------------------------------------------------------------------ detector
