@@ -51,7 +51,8 @@ def _is_constant_collection(node: cst.CSTNode, ctx: Context, depth: int = 0) -> 
             return True
         b = ctx.binding(node.value)
         if b is not None and b.kind in ("assign", "annassign") and b.is_simple and b.value is not None:
-            # only when the name is never rebound or appended to
+            if isinstance(b.value, (cst.List, cst.Set, cst.Dict, cst.Tuple)) and not b.value.elements:
+                return False  # ``kept = []``: filled later (``kept.append(row)``), not a constant
             return _is_constant_collection(b.value, ctx, depth + 1)
         if b is not None and b.kind == "param" and ctx.function is not None and constant_in_application(ctx.index, ctx.config, ctx.function.qualname, node.value, skip_tests=True):
             return True  # every call site in the application passes a literal (``perms=["view", "change"]``)

@@ -581,6 +581,8 @@ def _infer_name(node: cst.Name, ctx: Context) -> Optional[DjType]:
     if b is None:
         return None
     if b.kind in ("assign", "annassign", "walrus") and b.is_simple:
+        if isinstance(b.value, cst.List) and not b.value.elements:
+            return _appended_rows(name, ctx)
         return infer(b.value, ctx) or _duck_queryset(name, b, ctx)
     if b.kind in ("for", "comprehension"):
         # (a comprehension's variable outside the walk: a caller's argument read offline)
@@ -590,6 +592,52 @@ def _infer_name(node: cst.Name, ctx: Context) -> Optional[DjType]:
     if b.kind == "param":
         return _infer_param(node, b, ctx) or _duck_queryset(name, b, ctx)
     if b.kind == "class":
+        return None
+    return None
+
+
+def _appended_rows(name: str, ctx: Context) -> Optional[DjType]:
+    """``kept = []`` filled only by ``kept.append(card)`` where every appended value is an item of
+    a queryset loop of one model (``for card in Card.objects.filter(...): if ok: kept.append(card)``):
+    a list of that model's objects, loading what those querysets loaded (all of them). The name
+    must not be rebound, and nothing else may change the list."""
+    frame = ctx.function
+    fn = frame.node if frame is not None else None
+    if frame is None or not isinstance(fn, cst.FunctionDef) or ctx.scope(frame).is_reassigned(name):
+        return None
+
+    def compute() -> Optional[DjType]:
+        items: List[DjType] = []
+        for n in N.walk(fn.body, into_functions=False):
+            if isinstance(n, cst.AugAssign) and isinstance(n.target, cst.Name) and n.target.value == name:
+                return None
+            if not (isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and isinstance(n.func.value, cst.Name) and n.func.value.value == name):
+                continue
+            method = n.func.attr.value
+            if method in ("index", "count", "copy"):
+                continue
+            if method != "append" or len(n.args) != 1:
+                return None  # extend / insert / pop / sort ...: not followed
+            t = _appended_item(n.args[0].value, ctx)
+            if t is None or t.kind != INST or t.model is None or t.loop is None:
+                return None
+            items.append(t)
+        if not items or len({t.model for t in items}) != 1:
+            return None
+        covered = frozenset.intersection(*(frozenset(t.covered) for t in items))
+        first = items[0]
+        return DjType(LIST, first.model, covered, all(t.select_all for t in items), evaluated=True, origin=first.origin)
+
+    return ctx.memo(("dj-appended", id(fn), name), compute)
+
+
+def _appended_item(value, ctx: Context) -> Optional[DjType]:
+    """What ``kept.append(value)`` appends, read from where ``value`` is bound (a loop target),
+    not from the loop the walk is in now (a later ``for card in kept`` binds the same name)."""
+    if isinstance(value, cst.Name):
+        b = ctx.binding(value.value, at=value)
+        if b is not None and b.kind in ("for", "comprehension"):
+            return _element_of_target(b.target, value.value, b.value, ctx, b.node)
         return None
     return None
 
