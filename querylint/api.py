@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Dict, List, Optional, Sequence, Set, Tuple, Type, cast
 
 from querylint import __version__
+from querylint.project.callees import MODEL_BASES
 from querylint.project.contexts import shown
 from querylint.run.config import Config, ConfigError, is_project_root, package_root
 from querylint.run.cache import Cache, digest, facts_digest, settings_digest
@@ -310,9 +311,9 @@ def _has_functions(ff: Optional[FileFacts]) -> bool:
 def _never_called(run: _Run, facts: Dict[str, FileFacts], config: Config, lint_keys: Set[str]) -> Set[str]:
     """Keys of the files whose functions no linted code can reach, so pass 2 need not look for
     their queries: test and migration files left out of the lint (``exclude-tests``,
-    ``exclude-migrations``) that no other reachable file imports (their package included) and
-    that define no class an ORM model could be (a base named ``...Model``, ``Base``): their
-    methods could be found by name alone. Their facts stay in the index (callers, contexts)."""
+    ``exclude-migrations``) that no other reachable file imports or calls into by a dotted path,
+    and that define no class an ORM model could be (a base named ``...Model``, ``Base``): its
+    methods could be found by name alone (``unique_model_method``). Their facts stay in the index (callers, contexts)."""
     left_out = set()
     for e in run.entries:
         ff = facts.get(e.key)
@@ -327,7 +328,7 @@ def _never_called(run: _Run, facts: Dict[str, FileFacts], config: Config, lint_k
     def model_like(cls, depth: int = 0) -> bool:
         for base in cls.bases:
             last = base.rsplit(".", 1)[-1]
-            if last.endswith("Model") or last in ("Base", "DeclarativeBase", "AbstractUser", "AbstractBaseUser"):
+            if last.endswith("Model") or last in MODEL_BASES:
                 return True
             parent = classes.get(base)
             if parent is not None and depth < 20 and model_like(parent, depth + 1):

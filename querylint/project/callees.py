@@ -189,7 +189,8 @@ _COMMON_METHODS = frozenset({
     "serialize", "validate", "full_clean", "save_model", "get_form", "as_view", "dispatch", "from_dict",
     "to_dict", "as_dict", "model_dump", "json", "refresh_from_db", "get_or_create", "update_or_create",
 })
-_MODEL_BASES = ("Model", "DeclarativeBase", "Base", "AbstractUser", "AbstractBaseUser")
+# the last part of a base class name that makes a class an ORM model, for guesses by name
+MODEL_BASES = ("Model", "DeclarativeBase", "Base", "AbstractUser", "AbstractBaseUser")
 
 
 def unique_model_method(call: cst.Call, ctx: "Context") -> Optional[str]:
@@ -219,7 +220,7 @@ def unique_model_method(call: cst.Call, ctx: "Context") -> Optional[str]:
         if cls is None:
             return None
         bases = [a.rsplit(".", 1)[-1] for a in index.ancestors(cls)]
-        if not any(b in _MODEL_BASES or b.endswith("Model") for b in bases):
+        if not any(b in MODEL_BASES or b.endswith("Model") for b in bases):
             return None
         return same[0].qualname
 
