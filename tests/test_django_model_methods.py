@@ -118,3 +118,35 @@ def test_a_member_reading_one_relation_gets_the_loader_it_needs():
     # it also returns a queryset the caller evaluates, or builds one on a model it looks up:
     # a loader alone would not remove the query per item
     assert "load what it needs" in fixes[5] and "load what it needs" in fixes[7]
+
+
+def test_other_files_consulted_per_file_are_bounded_whatever_process_parsed_them(monkeypatch):
+    """The inference reads helpers in other files; each analysed file may consult a bounded number
+    of them (the bound does not depend on which trees a worker holds)."""
+    import querylint.frameworks.django.querysets as querysets
+
+    models = (
+        "from django.db import models\n"
+        "class Shop(models.Model):\n    name = models.CharField(max_length=9)\n"
+        "class Order(models.Model):\n"
+        "    shop = models.ForeignKey(Shop, on_delete=models.CASCADE)\n"
+        "    open = models.BooleanField(default=True)\n"
+    )
+    helper = "from app.models import Order\ndef {name}():\n    return Order.objects.filter(open={value})\n"
+    view = (
+        "from app.first import open_orders\n"
+        "from app.second import closed_orders\n"
+        "def shops(request):\n"
+        "    a = [o.shop.name for o in open_orders()]\n"
+        "    b = [o.shop.name for o in closed_orders()]\n"
+        "    return a, b\n"
+    )
+    files = {
+        "app/__init__.py": "", "app/models.py": models, "app/views.py": view,
+        "app/first.py": helper.format(name="open_orders", value=True),
+        "app/second.py": helper.format(name="closed_orders", value=False),
+    }
+    lines = lambda: sorted(f.span.line for f in lint_files(files, select=["QL105"]).findings)  # noqa: E731
+    assert lines() == [4, 5]
+    monkeypatch.setattr(querysets, "OFFLINE_FILES_PER_FILE", 1)
+    assert lines() == [4]  # the second helper's file is past the bound: its rows stay unknown

@@ -1009,8 +1009,21 @@ class _Offline:
         return True
 
 
+OFFLINE_FILES_PER_FILE = 50  # real projects consult a handful (netbox: at most 4)
+
+
 def offline(ctx: Context, relpath: str) -> Optional[_Offline]:
-    """A parsed copy of another project file (memoised per run), for helper and view inference."""
+    """A parsed copy of another project file (memoised per run), for helper and view inference.
+
+    Bounded per file being analysed: it may consult at most :data:`OFFLINE_FILES_PER_FILE` other
+    files (served from the memo or not). The bound does not depend on which files this process
+    parsed, so the output does not depend on ``--jobs``; a per-process budget of re-parses did."""
+    if relpath != ctx.relpath:
+        asked = ctx.memo(("django-offline-asked",), set)
+        if relpath not in asked:
+            if len(asked) >= OFFLINE_FILES_PER_FILE:
+                return None
+            asked.add(relpath)
     store = ctx.index.derived("django-offline-files", lambda _i: {})
     if relpath in store:
         return store[relpath]
@@ -1020,11 +1033,6 @@ def offline(ctx: Context, relpath: str) -> Optional[_Offline]:
         return None
     # the tree this process already parsed, when it has it (no second parse)
     module = ctx.module_node if relpath == ctx.relpath else ctx.index.tree(relpath)
-    if module is None:
-        reparsed = store.setdefault("<reparsed>", [0])
-        if reparsed[0] > max(50, len(ctx.index.files) // 4):
-            return None  # a budget: re-parsing other files must stay a small fraction of the run
-        reparsed[0] += 1
     store[relpath] = None
     if module is None:
         root = _root_of(ctx)
