@@ -319,7 +319,7 @@ def _never_called(run: _Run, facts: Dict[str, FileFacts], config: Config, lint_k
         ff = facts.get(e.key)
         if ff is None or e.key in lint_keys or not ff.functions:
             continue
-        if (config.exclude_tests and config.is_test(e.relpath)) or (config.exclude_migrations and config.is_migration(e.relpath)):
+        if config.left_out(e.relpath):
             left_out.add(e.key)
     if not left_out:
         return left_out
@@ -448,10 +448,7 @@ def _lint_keys(targets, real, by_key, config: Config, file_errors) -> Tuple[List
     for p in targets:
         key = str(real[p])
         e = by_key[key]
-        if key not in file_errors and (
-            (config.exclude_migrations and config.is_migration(e.relpath))
-            or (config.exclude_tests and config.is_test(e.relpath))
-        ):
+        if key not in file_errors and config.left_out(e.relpath):
             skipped += 1
             continue
         if key not in keys:

@@ -88,6 +88,10 @@ class Config:
     def is_test(self, relpath: str) -> bool:
         return any(path_matches(relpath, g) for g in self.test_globs)
 
+    def left_out(self, relpath: str) -> bool:
+        """A migration or a test file the lint skips (``exclude-migrations``, ``exclude-tests``)."""
+        return (self.exclude_migrations and self.is_migration(relpath)) or (self.exclude_tests and self.is_test(relpath))
+
 
 @functools.lru_cache(maxsize=1 << 16)
 def path_matches(relpath: str, pattern: str) -> bool:

@@ -76,13 +76,11 @@ class Shard:
         migration) is freed at once: pass 2 rarely needs it (then it is parsed again), and the
         run's peak memory is the trees held at the end of this pass."""
         out = {}
-        config = self.config
         with _trees_frozen():
             for k in keys:
                 pf = self._parsed(k)
                 out[k] = (pf.facts, pf.error)
-                rel = self.entries[k].relpath
-                if pf.error is None and ((config.exclude_tests and config.is_test(rel)) or (config.exclude_migrations and config.is_migration(rel))):
+                if pf.error is None and self.config.left_out(self.entries[k].relpath):
                     del self.parsed[k]
                     self.freed.add(k)
         return out
