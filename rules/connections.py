@@ -267,7 +267,9 @@ class ConnectionNotClosed(_OpenRule):
     connection checked out of an engine (an exception leaves it holding a pool slot), not for a
     plain DB-API connection. A connection, session or registry a project helper returns
     (`create_session()`, `get_dbconn()`) is judged at the call. sqlite3's `with connect() as conn` (also not a close) is
-    not reported.
+    not reported. An in-memory database (`sqlite3.connect(":memory:")`) is reported only when
+    it is never closed or closed only after an early exit; opening one per request or per item
+    is not a problem.
     """
 
     code = "QL203"

@@ -206,9 +206,50 @@ CASES = {
     """,
     "sqlite_memory_and_with": """
         import sqlite3
+        from flask import Flask
+        app = Flask(__name__)
         def mem():
-            db = sqlite3.connect(":memory:")
+            # an in-memory database is no server connection, but it is still its opener's to close
+            # (datasette's version probe; Python 3.13 warns of an unclosed sqlite3 connection)
+            db = sqlite3.connect(":memory:")  # want: QL203
             return db.execute("SELECT 1").fetchone()
+        def detect_json1(conn=None):
+            if conn is None:
+                conn = sqlite3.connect(":memory:")  # want: QL203
+            try:
+                conn.execute("SELECT json('{}')")
+                return True
+            except Exception:
+                return False
+        def detect_json1_fixed(conn=None):
+            close_conn = False
+            if conn is None:
+                conn = sqlite3.connect(":memory:")
+                close_conn = True
+            try:
+                conn.execute("SELECT json('{}')")
+                return True
+            except Exception:
+                return False
+            finally:
+                if close_conn:
+                    conn.close()
+        @app.route("/versions")
+        def versions():
+            # per request and closed on the normal path: in memory, nothing to pool or hoist
+            db = sqlite3.connect(":memory:")
+            version = db.execute("select sqlite_version()").fetchone()[0]
+            db.close()
+            return version
+        def per_item(rows):
+            for row in rows:
+                db = sqlite3.connect(":memory:")
+                db.execute("SELECT ?", (row,))
+                db.close()
+        def handed_out():
+            db = sqlite3.connect(":memory:")
+            db.execute("CREATE TABLE t (x int)")
+            return db
         def with_form(path):
             with sqlite3.connect(path) as conn:
                 return conn.execute("SELECT 1").fetchone()
@@ -419,6 +460,19 @@ CASES = {
                 conn = get_dbconn(name)
                 return conn, conn.cursor()
 
+            def get_dbconn_retrying(dsn):
+                conn = None
+                attempt = 0
+                while attempt < 3:
+                    attempt += 1
+                    try:
+                        conn = psycopg2.connect(dsn)
+                        break
+                    except psycopg2.OperationalError:
+                        if attempt == 3:
+                            raise
+                return conn
+
             def open_readonly(path):
                 with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
                     return db
@@ -452,7 +506,7 @@ CASES = {
         """,
         "jobs.py": """
             from contextlib import closing
-            from helpers import (cached_conn, closed_session, create_session, get_dbconn, get_dbconnc,
+            from helpers import (cached_conn, closed_session, create_session, get_dbconn, get_dbconn_retrying, get_dbconnc,
                                  given_or_new, memory_conn, open_readonly, request_conn, shared_conn)
 
             def post_webhooks():
@@ -464,6 +518,23 @@ CASES = {
                 cur = conn.cursor()
                 cur.execute("SELECT 1")
                 return cur.fetchall()
+
+            def get_properties(cursor=None):
+                if cursor is None:
+                    pgconn = get_dbconn_retrying("mesosite")  # want: QL203
+                    cursor = pgconn.cursor()
+                cursor.execute("SELECT propname, propvalue FROM properties")
+                return dict(cursor.fetchall())
+
+            def get_properties_closed(cursor=None):
+                if cursor is None:
+                    pgconn = get_dbconn_retrying("mesosite")
+                    cursor = pgconn.cursor()
+                cursor.execute("SELECT propname, propvalue FROM properties")
+                res = dict(cursor.fetchall())
+                if cursor is None:
+                    pgconn.close()
+                return res
 
             def telemetry(row):
                 pgconn, cursor = get_dbconnc("mesosite")  # want: QL203

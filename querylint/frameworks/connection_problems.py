@@ -244,6 +244,13 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
     opened = opened_by(call, ctx)
     if opened is None:
         return
+    if opened.memory:
+        # an in-memory database costs no server connection: only whether its opener closes it
+        flow = flow_of(ctx)
+        problem = _release_problem(call, opened, holder_of(call, ctx), flow, ctx) if flow is not None else None
+        if problem is not None:
+            yield Verdict("QL203", problem[0], problem[1])
+        return
     res = opened.res
     holder = holder_of(call, ctx)
     if opened.first:
@@ -539,6 +546,8 @@ def hold_of(item: cst.WithItem, ctx: Context) -> Optional[Tuple[str, str]]:
         if q in ("django.db.transaction.atomic", "django.db.transaction.Atomic") or (name == "atomic" and q.startswith("django.")):
             return "transaction", "a database transaction (`transaction.atomic()`)"
         opened = opened_by(expr, ctx)
+        if opened is not None and opened.memory:
+            return None
         if opened is not None:
             if opened.res.kind == "session":
                 return "session", f"a session (`{opened.what}`)"

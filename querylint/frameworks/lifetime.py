@@ -55,6 +55,9 @@ class Opened:
     pool_text: Optional[str] = None  # the pool/engine expression for checkouts
     via: Optional[str] = None  # a project helper that returns it: ``create_session() returns SessionLocal()``
     first: bool = False  # the helper returns it first in a tuple (``conn, cur = get_dbconnc()``)
+    # an in-memory database (``sqlite3.connect(":memory:")``): no server connection to spend per
+    # request or per item, but still a connection its opener must close
+    memory: bool = False
 
 
 def _call_text(call: cst.Call) -> str:
@@ -162,7 +165,7 @@ def _opened_by(call: cst.Call, ctx: Context) -> Optional[Opened]:
     res = resource_of(q)
     if res is not None:
         if _is_memory_db(call, res):
-            return None
+            return Opened(res, _call_text(call), memory=True) if res.kind == "connection" else None
         if res.kind == "client" and N.arg(call, keyword="connection_pool") is not None:
             return None  # a client over a shared pool opens nothing new
         if res.kind == "session" and borrows_connection(N.arg(call, keyword="bind")):

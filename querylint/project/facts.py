@@ -632,7 +632,8 @@ def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str
         if isinstance(value, cst.Tuple) and value.elements:
             value, shape = value.elements[0].value, "first"
         if isinstance(value, cst.Name):
-            binds = bound.get(value.value, [])
+            # ``conn = None`` before a retry loop or a ``try`` is a placeholder, not what is handed out
+            binds = [b for b in bound.get(value.value, []) if not (isinstance(b[1], cst.Name) and b[1].value == "None")]
             if value.value in shared or len(binds) != 1 or binds[0][1] is None:
                 return ()
             how, value = binds[0][0], cast(cst.BaseExpression, binds[0][1])
