@@ -17,7 +17,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.codes import Selection, matches_any
 from querylint.run.config import Config
-from querylint.project.contexts import cap, finding_context, lower
+from querylint.project.contexts import cap, finding_context, imported_from_scripts_folder, lower, path_context
 from querylint.loops import reported_loop, small_collection
 from querylint.context import Context
 from querylint.deep import TOO_DEEP, TooDeepSource, call_deep, parse_module
@@ -208,6 +208,20 @@ def _standalone_script(relpath: str, ctx: Context) -> bool:
     return ctx.memo(("standalone-script",), compute)
 
 
+def _program_module(relpath: str, ctx: Context) -> bool:
+    """A module of a scripts folder that code outside test, command and script files imports."""
+
+    def compute() -> bool:
+        module = ctx.module
+        imported = ctx.index.derived(
+            "imported-by-program",
+            lambda ix: {q for f in ix.files.values() if path_context(f.path, ctx.config) is None for _, q in f.imports},
+        )
+        return imported_from_scripts_folder(relpath, ctx.config, any(q == module or q.startswith(module + ".") for q in imported))
+
+    return ctx.memo(("program-module",), compute)
+
+
 def _is_main_guard(test: cst.BaseExpression) -> bool:
     if not isinstance(test, cst.Comparison) or len(test.comparisons) != 1:
         return False
@@ -317,7 +331,9 @@ def _finding(rep, span: Span, codes, pf: ParsedFile, ctx: Context) -> Finding:
     message = rep.message
     hit = request_context(index, config, rep.function)
     offline = offline_only(index, config, rep.function) if hit is None else None
-    context = finding_context(pf.relpath, config, hit, _only_tests_call(rep.function, ctx), _standalone_script(pf.relpath, ctx), offline)
+    context = finding_context(
+        pf.relpath, config, hit, _only_tests_call(rep.function, ctx), _standalone_script(pf.relpath, ctx), offline, _program_module(pf.relpath, ctx)
+    )
     if rep.rule.per_request_escalation:
         if hit is not None:
             entry, path = hit

@@ -254,6 +254,62 @@ CASES = {
             with sqlite3.connect(path) as conn:
                 return conn.execute("SELECT 1").fetchone()
     """,
+    "a_connection_lent_to_a_method_that_only_uses_it_is_still_the_openers": """
+        import sqlite3
+        import psycopg2
+
+        class Datasette:
+            def _prepare_connection(self, conn, name):
+                conn.row_factory = sqlite3.Row
+                conn.execute("PRAGMA recursive_triggers=on")
+
+            def _keep(self, conn):
+                self.conn = conn
+
+            def _register(self, conn):
+                self.pool.append(conn)
+
+            def _wrap(self, conn):
+                return Wrapped(conn)
+
+            def _finish(self, conn):
+                conn.commit()
+                conn.close()
+
+            def versions(self):
+                conn = psycopg2.connect("dbname=x")  # want: QL203
+                self._prepare_connection(conn, "_memory")
+                return conn.execute("select version()").fetchone()[0]
+
+            def kept(self):
+                conn = psycopg2.connect("dbname=x")
+                self._keep(conn)
+
+            def registered(self):
+                conn = psycopg2.connect("dbname=x")
+                self._register(conn)
+
+            def wrapped(self):
+                conn = psycopg2.connect("dbname=x")
+                return self._wrap(conn).fetch()
+
+            def finished(self):
+                conn = psycopg2.connect("dbname=x")
+                self._finish(conn)
+
+            def unknown(self):
+                conn = psycopg2.connect("dbname=x")
+                self.hooks.run(conn)
+
+        CONNECTIONS = {}
+
+        def stash(conn, name):
+            CONNECTIONS[name] = conn
+
+        def stashed():
+            conn = psycopg2.connect("dbname=x")
+            stash(conn, "main")
+    """,
     "getconn_paths": {
         "work.py": """
             from contextlib import contextmanager

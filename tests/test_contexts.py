@@ -335,3 +335,21 @@ def test_a_parameter_every_caller_passes_a_literal_list_for_is_a_constant_collec
     from_request = view + "@app.route('/c')\ndef c(cur, request):\n    grant(cur, request.json['names'])\n"
     got = lint_files({**files, "app/views.py": from_request}, select=["QL101"], settings={"min-confidence": "low"}).findings
     assert [(f.path, f.line) for f in got] == [("app/perms.py", 3)]
+
+
+def test_a_module_of_a_scripts_folder_that_the_program_imports_is_the_programs_code():
+    leak = "import sqlite3\ndef probe(path):\n    db = sqlite3.connect(path)\n    return db.execute('SELECT 1').fetchone()\n"
+    files = {
+        "scripts/ilapfuncs.py": leak,  # the program's helpers (RLEAPP keeps its package in ``scripts/``)
+        "scripts/backfill.py": leak,  # a one-off script nothing imports
+        "scripts/artifacts/chats.py": "from scripts.ilapfuncs import probe\n",
+        "tools/fix_dates.py": leak,
+        "tools/run_fix.py": "from tools.fix_dates import probe\n",  # imported only by another script
+        "main.py": "from scripts.ilapfuncs import *\n\nif __name__ == '__main__':\n    pass\n",
+    }
+    got = lint_files(files, select=["QL203"], settings={"min-confidence": "low"}).findings
+    assert sorted((f.path, f.context, f.confidence) for f in got) == [
+        ("scripts/backfill.py", "script", "low"),
+        ("scripts/ilapfuncs.py", "unknown", "high"),
+        ("tools/fix_dates.py", "script", "low"),
+    ]

@@ -28,6 +28,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.frameworks.connections import Resource, module_resource, resource_of
 from querylint.frameworks.dbapi import infer
+from querylint.project.callees import resolve_callee
 if TYPE_CHECKING:  # pragma: no cover
     from querylint.context import Context
 
@@ -461,12 +462,17 @@ def _helper_use(call: cst.Call, arg: cst.Arg, ctx: Context) -> Optional[str]:
     """How a project function treats a connection passed to it: "close" when it closes that
     parameter, "use" when it only uses it; None when unknown (a class, a library function)."""
     name = N.dotted(call.func)
-    if not name or name.split(".")[0] in ("self", "cls") or arg.keyword is not None and arg.star:
+    if not name or arg.keyword is not None and arg.star:
         return None
-    b = ctx.binding(name.split(".")[0], at=call)
-    if b is not None and b.kind not in ("import", "def"):
-        return None
-    fn = ctx.index.resolve_function(ctx.qualify(call.func) or name, ctx.function_facts())
+    if name.split(".")[0] in ("self", "cls"):
+        # a method of this class (``self._prepare_connection(conn)``)
+        q = resolve_callee(call, ctx) if name.count(".") == 1 else None
+        fn = ctx.index.functions.get(q) if q else None
+    else:
+        b = ctx.binding(name.split(".")[0], at=call)
+        if b is not None and b.kind not in ("import", "def"):
+            return None
+        fn = ctx.index.resolve_function(ctx.qualify(call.func) or name, ctx.function_facts())
     if fn is None or fn.name == "__init__":
         return None
     params = list(fn.params[1:] if fn.cls is not None and fn.params[:1] in (("self",), ("cls",)) else fn.params)
@@ -480,7 +486,7 @@ def _helper_use(call: cst.Call, arg: cst.Arg, ctx: Context) -> Optional[str]:
         param = params[index]
     if any(c == f"{param}.{m}" for c in fn.calls for m in CLOSE_METHODS) or any(c.rsplit(".", 1)[-1] in RETURN_METHODS for c in fn.calls):
         return "close"
-    if fn.returns_yield:
+    if fn.returns_yield or param in fn.kept_params:
         return None
     return "use"
 

@@ -36,8 +36,11 @@ SUPPORT_GLOBS = (
     "dev-data*.py", "dev_data*.py", "*/dev_data/*", "*fake_data*.py", "*dummy_data*.py", "*/create_test_*.py",
 )
 COMMAND_GLOBS = ("*/management/commands/*.py", "*/cli/*", "cli.py", "*/cli.py", "*/commands/*.py", "manage.py")
-SCRIPT_GLOBS = (
-    "*/scripts/*", "scripts/*", "*/bin/*", "bin/*", "*/tools/*", "tools/*", "*/contrib/scripts/*",
+# folders of scripts: a module there that the program imports is the program's code (RLEAPP's
+# ``scripts/`` package), not a one-off script
+SCRIPT_FOLDER_GLOBS = ("*/scripts/*", "scripts/*", "*/bin/*", "bin/*", "*/tools/*", "tools/*")
+SCRIPT_GLOBS = SCRIPT_FOLDER_GLOBS + (
+    "*/contrib/scripts/*",
     "*/db/fixes/*", "*/data_fixes/*", "*/backfills/*", "*/data_migrations/*",
     # data-migration modules run once at upgrade: ``core/migrations.py``, ``utils/v3migration.py``
     "migrations.py", "v[0-9]*migration*.py", "migrate_*.py",
@@ -64,17 +67,28 @@ def entry_context(hit: Optional[Tuple[str, Tuple[str, ...]]]) -> Optional[str]:
     return "task" if hit[0].startswith("task") else "request"
 
 
+def imported_from_scripts_folder(relpath: str, config: Config, imported: bool) -> bool:
+    """A module in a folder of scripts (``scripts/``, ``tools/``, ``bin/``) that other code of
+    the program imports (``imported``): a library module of the program, not a one-off script."""
+    return imported and path_context(relpath, config) == "script" and any(path_matches(relpath, g) for g in SCRIPT_FOLDER_GLOBS) \
+        and not any(path_matches(relpath, g) for g in SCRIPT_GLOBS[len(SCRIPT_FOLDER_GLOBS):])
+
+
 def finding_context(
-    relpath: str, config: Config, hit, only_tests_call: bool = False, standalone_script: bool = False, offline: Optional[str] = None
+    relpath: str, config: Config, hit, only_tests_call: bool = False, standalone_script: bool = False, offline: Optional[str] = None,
+    program_module: bool = False,
 ) -> str:
     """Test support wins (a view in a test helper is still test code); then an entry point that
     reaches the function; then a function only tests reach (a test helper kept beside the code);
-    then what the path says; then what only commands or scripts call (``offline``: a backfill
-    helper), or a standalone script (a root-level file run as ``__main__`` that nothing imports);
-    else unknown."""
+    then what the path says (unless the file is a ``program_module``: a module of a scripts
+    folder that the program imports); then what only commands or scripts call (``offline``: a
+    backfill helper), or a standalone script (a root-level file run as ``__main__`` that nothing
+    imports); else unknown."""
     by_path = path_context(relpath, config)
     if by_path == "test":
         return "test"
+    if by_path == "script" and program_module:
+        by_path = None
     if only_tests_call and hit is None:
         return "test"
     return entry_context(hit) or by_path or offline or ("script" if standalone_script else None) or "unknown"

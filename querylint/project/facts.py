@@ -109,6 +109,9 @@ class FunctionFacts:
     # union over the returns); empty otherwise
     class_chain_returns: Tuple[str, ...] = ()
     doubles_quotes: bool = False  # calls ``.replace("'", "''")`` (or ``'"'`` -> ``'""'``): a quoting helper
+    # parameters the function keeps or hands out (stored, aliased, returned, yielded, put in a
+    # container or given to a constructor): a connection passed in is no longer only borrowed
+    kept_params: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -271,6 +274,8 @@ def collect_imports(module_node: cst.Module, module: str, is_package: bool) -> D
             elif base and base.startswith("flask.ext."):
                 base = "flask_" + base[len("flask.ext."):]  # Flask < 1.0: ``from flask.ext.sqlalchemy import SQLAlchemy``
             if isinstance(node.names, cst.ImportStar):
+                if base:
+                    imports[f"*{base}"] = base  # no local name: the module is imported all the same
                 continue
             for alias in node.names:
                 name = N.dotted(alias.name) or ""
@@ -411,6 +416,7 @@ class _Collector:
                 returned_calls=() if has_yield else returned_calls(fn, resolver),
                 class_chain_returns=() if has_yield or cls is None else class_chain_returns(flow),
                 doubles_quotes=doubles_quotes,
+                kept_params=kept_params(fn, params),
             )
         )
 
@@ -653,6 +659,61 @@ def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str
             return ()  # an in-memory database holds no server connection
         out.append((resolver.qualify(target) or target, shape))
     return tuple(dict.fromkeys(out))
+
+
+_KEEPING_CALLS = {"append", "appendleft", "add", "extend", "insert", "put", "put_nowait", "setdefault", "register", "update", "push", "callback", "partial", "closing"}
+
+
+def kept_params(fn: cst.FunctionDef, params: Tuple[str, ...]) -> Tuple[str, ...]:
+    """The parameters ``fn`` keeps beyond the call or hands back: bound to another name, an
+    attribute or an item, returned or yielded (alone or in a container), put in a container
+    (``self.conns.append(conn)``) or given to a constructor (``Wrapper(conn)``). A parameter only
+    used (``conn.execute(...)``, ``helper(conn)``) is not kept."""
+    wanted = set(params) - {"self", "cls"}
+    if not wanted:
+        return ()
+    kept: Set[str] = set()
+
+    def held(expr: Optional[cst.BaseExpression]) -> None:
+        """The parameters an expression's value is (or contains), not what it is computed from."""
+        if expr is None:
+            return
+        if isinstance(expr, cst.Name):
+            if expr.value in wanted:
+                kept.add(expr.value)
+        elif isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
+            for el in expr.elements:
+                held(el.value)
+        elif isinstance(expr, cst.Dict):
+            for el in expr.elements:
+                held(getattr(el, "value", None))
+        elif isinstance(expr, cst.IfExp):
+            held(expr.body)
+            held(expr.orelse)
+        elif isinstance(expr, cst.BooleanOperation):
+            held(expr.left)
+            held(expr.right)
+        elif isinstance(expr, (cst.Await, cst.NamedExpr)):
+            held(getattr(expr, "expression", None) or getattr(expr, "value", None))
+        elif isinstance(expr, cst.Call) and _keeps_args(expr):
+            for a in expr.args:
+                held(a.value)
+
+    for node in N.walk(fn.body, into_functions=False):
+        if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Return)):
+            held(node.value)
+        elif isinstance(node, cst.Yield):
+            held(node.value if isinstance(node.value, cst.BaseExpression) else None)
+        elif isinstance(node, cst.Call) and _keeps_args(node):
+            for a in node.args:
+                held(a.value)
+    return tuple(p for p in params if p in kept)
+
+
+def _keeps_args(call: cst.Call) -> bool:
+    """A call that keeps what it is given: a container's add, a registration, a constructor."""
+    name = N.call_name(call) or ""
+    return name in _KEEPING_CALLS or name[:1].isupper()
 
 
 _DOUBLED = {"'": "''", '"': '""'}
