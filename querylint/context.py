@@ -318,7 +318,9 @@ class Context:
             local = [b for b in scope.bindings.get(head, []) if b.kind != "import"]
             if local:
                 return name
-        return self.resolver.qualify(name)
+        q = self.resolver.qualify(name)
+        # a library name imported through a project module (``from .compat import sqlite3``)
+        return self.index.library_name(q) if q and head in self.resolver.imports else q
 
     def is_imported_from(self, expr, *modules: str) -> bool:
         q = self.qualify(expr)

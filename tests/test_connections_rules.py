@@ -269,8 +269,11 @@ CASES = {
             def _register(self, conn):
                 self.pool.append(conn)
 
-            def _wrap(self, conn):
-                return Wrapped(conn)
+            def _same(self, conn):
+                return conn
+
+            def _repositories(self, conn):
+                return Repositories(conn)  # a wrapper for the caller to use: closes nothing
 
             def _finish(self, conn):
                 conn.commit()
@@ -289,9 +292,13 @@ CASES = {
                 conn = psycopg2.connect("dbname=x")
                 self._register(conn)
 
-            def wrapped(self):
+            def handed_back(self):
                 conn = psycopg2.connect("dbname=x")
-                return self._wrap(conn).fetch()
+                return self._same(conn).cursor()
+
+            def wrapped(self):
+                conn = psycopg2.connect("dbname=x")  # want: QL203
+                return self._repositories(conn).users.all()
 
             def finished(self):
                 conn = psycopg2.connect("dbname=x")
@@ -310,6 +317,77 @@ CASES = {
             conn = psycopg2.connect("dbname=x")
             stash(conn, "main")
     """,
+    "a_driver_imported_through_a_project_module_is_that_driver": {
+        "app/__init__.py": "",
+        "app/utils/__init__.py": """
+            from .sqlite import sqlite3
+            from app.utils import sqlite as compat
+
+            def detect_json1(conn=None):
+                if conn is None:
+                    conn = sqlite3.connect(":memory:")  # want: QL203
+                conn.execute("SELECT json('{}')")
+
+            def open_ro(path):
+                return compat.sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+
+            def probe(path):
+                db = open_ro(path)  # want: QL203
+                return db.execute("SELECT 1").fetchone()
+        """,
+        "app/utils/sqlite.py": """
+            try:
+                import pysqlite3 as sqlite3
+            except ImportError:
+                import sqlite3
+        """,
+        "app/views.py": """
+            from app.utils import detect_json1  # a project function, not a library's
+
+            def versions():
+                return detect_json1()
+        """,
+    },
+    "a_helper_reached_through_an_alias_or_a_package_re_export_is_that_helper": {
+        "src/iem/__init__.py": """
+            from .database import get_dbconn as connect_db
+        """,
+        "src/iem/database.py": """
+            import psycopg
+
+            def get_dbconn(database):
+                conn = None
+                try:
+                    conn = psycopg.connect(dbname=database)
+                except psycopg.OperationalError:
+                    raise
+                return conn
+        """,
+        "src/iem/util.py": """
+            from iem import database
+            from iem import connect_db
+
+            get_dbconn = database.get_dbconn
+
+            def get_properties(cursor=None):
+                if cursor is None:
+                    pgconn = get_dbconn("mesosite")  # want: QL203
+                    cursor = pgconn.cursor()
+                cursor.execute("SELECT propname, propvalue FROM properties")
+                return dict(cursor.fetchall())
+
+            def stations():
+                pgconn = connect_db("mesosite")  # want: QL203
+                return pgconn.execute("SELECT id FROM stations").fetchall()
+
+            def stations_closed():
+                pgconn = connect_db("mesosite")
+                try:
+                    return pgconn.execute("SELECT id FROM stations").fetchall()
+                finally:
+                    pgconn.close()
+        """,
+    },
     "getconn_paths": {
         "work.py": """
             from contextlib import contextmanager

@@ -23,6 +23,10 @@ CONNECT_FUNCS = {
     "psycopg.AsyncConnection.connect": "psycopg",
     "sqlite3.connect": "sqlite3",
     "sqlite3.dbapi2.connect": "sqlite3",
+    # drop-in builds of sqlite3 (``try: import pysqlite3 as sqlite3 except ImportError: import sqlite3``)
+    "pysqlite3.connect": "sqlite3",
+    "pysqlite3.dbapi2.connect": "sqlite3",
+    "sqlean.connect": "sqlite3",
     "pymysql.connect": "pymysql",
     "pymysql.connections.Connection": "pymysql",
     "MySQLdb.connect": "mysqldb",

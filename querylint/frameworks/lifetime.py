@@ -228,6 +228,7 @@ def _returned_resource(fn, ctx: Context, depth: int) -> Optional[Tuple[Resource,
     """(what every return of ``fn`` opens, the opener's text, handed out first in a tuple)."""
     seen: List[Tuple[Resource, str, bool]] = []
     for callee, shape in fn.returned_calls:
+        callee = ctx.index.library_name(callee)  # ``from .sqlite import sqlite3`` in the helper's module
         res = resource_of(callee)
         text = f"{callee}(...)" if res is not None else f"{callee.rsplit('.', 1)[-1]}()"
         if res is None:

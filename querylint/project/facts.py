@@ -110,7 +110,7 @@ class FunctionFacts:
     class_chain_returns: Tuple[str, ...] = ()
     doubles_quotes: bool = False  # calls ``.replace("'", "''")`` (or ``'"'`` -> ``'""'``): a quoting helper
     # parameters the function keeps or hands out (stored, aliased, returned, yielded, put in a
-    # container or given to a constructor): a connection passed in is no longer only borrowed
+    # container): a connection passed in is no longer only borrowed
     kept_params: Tuple[str, ...] = ()
 
 
@@ -124,6 +124,7 @@ class FileFacts:
     module_names: Tuple[str, ...]  # names bound at module level (defs, classes, assignments)
     module_calls: Tuple[Tuple[str, CallSummary], ...] = ()  # module-level ``name = call(...)``
     module_strings: Tuple[Tuple[str, str], ...] = ()  # module-level ``NAME = "literal"``
+    aliases: Tuple[Tuple[str, str], ...] = ()  # module-level ``name = imported.name``: (name, qualified)
     routes: Tuple[str, ...] = ()  # function names wired in urls.py-style ``path(..., view)`` calls
     dependencies: Tuple[str, ...] = ()  # functions named in FastAPI ``Depends(f)`` / ``Security(f)`` (run per request)
     value_refs: Tuple[str, ...] = ()  # attribute names read as values in functions (``return bulk_edit.merge``): maybe passed on
@@ -315,6 +316,7 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
         module_names=tuple(dict.fromkeys(c.module_names)),
         module_calls=tuple(c.module_calls),
         module_strings=tuple(c.module_strings),
+        aliases=tuple(c.aliases),
         routes=tuple(dict.fromkeys(c.routes)),
         dependencies=_dependencies(module_node, imports, resolver),
         value_refs=tuple(sorted(c.value_refs)),
@@ -335,6 +337,7 @@ class _Collector:
         self.module_names: List[str] = []
         self.module_calls: List[Tuple[str, CallSummary]] = []
         self.module_strings: List[Tuple[str, str]] = []
+        self.aliases: List[Tuple[str, str]] = []
         self.routes: List[str] = []
         self.value_refs: Set[str] = set()
 
@@ -529,6 +532,9 @@ class _Collector:
                     s = N.string_value(small.value) if small.value is not None else None
                     if s is not None:
                         self.module_strings.append((name, s))
+                    if isinstance(t, cst.Name) and isinstance(small.value, (cst.Name, cst.Attribute)) and resolver.is_imported(N.dotted(small.value) or ""):
+                        # ``get_dbconn = database.get_dbconn``: another name for an imported one
+                        self.aliases.append((name, cast(str, resolver.qualify(N.dotted(small.value)))))
             if isinstance(small.value, (cst.List, cst.Tuple)) and any(n == "urlpatterns" for t in targets for n in N.target_names(t)):
                 self.routes.extend(_route_views(small.value, resolver))
         elif isinstance(small, cst.AugAssign) and N.dotted(small.target) == "urlpatterns":
@@ -667,8 +673,8 @@ _KEEPING_CALLS = {"append", "appendleft", "add", "extend", "insert", "put", "put
 def kept_params(fn: cst.FunctionDef, params: Tuple[str, ...]) -> Tuple[str, ...]:
     """The parameters ``fn`` keeps beyond the call or hands back: bound to another name, an
     attribute or an item, returned or yielded (alone or in a container), put in a container
-    (``self.conns.append(conn)``) or given to a constructor (``Wrapper(conn)``). A parameter only
-    used (``conn.execute(...)``, ``helper(conn)``) is not kept."""
+    (``self.conns.append(conn)``). A parameter only used (``conn.execute(...)``, ``helper(conn)``,
+    ``Repository(conn)`` for the caller to use) is not kept."""
     wanted = set(params) - {"self", "cls"}
     if not wanted:
         return ()
@@ -685,8 +691,8 @@ def kept_params(fn: cst.FunctionDef, params: Tuple[str, ...]) -> Tuple[str, ...]
             for el in expr.elements:
                 held(el.value)
         elif isinstance(expr, cst.Dict):
-            for el in expr.elements:
-                held(getattr(el, "value", None))
+            for item in expr.elements:
+                held(getattr(item, "value", None))
         elif isinstance(expr, cst.IfExp):
             held(expr.body)
             held(expr.orelse)
@@ -711,9 +717,9 @@ def kept_params(fn: cst.FunctionDef, params: Tuple[str, ...]) -> Tuple[str, ...]
 
 
 def _keeps_args(call: cst.Call) -> bool:
-    """A call that keeps what it is given: a container's add, a registration, a constructor."""
-    name = N.call_name(call) or ""
-    return name in _KEEPING_CALLS or name[:1].isupper()
+    """A call that keeps what it is given: a container's add, a registration. (Not a constructor:
+    a repository or wrapper built over a session closes nothing unless it is closed.)"""
+    return (N.call_name(call) or "") in _KEEPING_CALLS
 
 
 _DOUBLED = {"'": "''", '"': '""'}

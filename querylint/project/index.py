@@ -96,7 +96,7 @@ class ProjectIndex:
             seen.add(dotted)
             parts = dotted.split(".")
             for i in range(len(parts) - 1, 0, -1):
-                facts = self.modules.get(".".join(parts[:i]))
+                facts = self._module_named(".".join(parts[:i]))
                 if facts is None:
                     continue
                 target = self._import_maps().get(facts.module, {}).get(parts[i])
@@ -108,10 +108,21 @@ class ProjectIndex:
                 break
         return dotted
 
+    def _module_named(self, name: str) -> Optional[FileFacts]:
+        """A project module by its name as imported: exact, else the one module whose name ends
+        with it (``iem.database`` is ``src.iem.database`` in a ``src/`` layout)."""
+        hit = self.modules.get(name)
+        if hit is not None:
+            return hit
+        by_last = self.derived("modules-by-last", lambda ix: _group_by_last(ix.modules))
+        matches = [f for m, f in by_last.get(name.rsplit(".", 1)[-1], ()) if m.endswith("." + name)]
+        return matches[0] if len(matches) == 1 else None
+
     def _import_maps(self) -> Dict[str, Dict[str, str]]:
         maps = self._derived.get("import-maps")
         if maps is None:
-            maps = self._derived["import-maps"] = {m: f.import_map() for m, f in self.modules.items()}
+            # module-level aliases (``get_dbconn = database.get_dbconn``) re-export like imports
+            maps = self._derived["import-maps"] = {m: {**dict(f.aliases), **f.import_map()} for m, f in self.modules.items()}
         return maps
 
     def set_direct_queries(self, queries: Mapping[str, Iterable[str]]) -> None:
@@ -132,6 +143,20 @@ class ProjectIndex:
         if key not in self._derived:
             self._derived[key] = compute(self)
         return self._derived[key]
+
+    def library_name(self, qualified: str) -> str:
+        """A name imported through project modules that got it from a library, by its library
+        name: with ``db/sqlite.py`` doing ``import sqlite3`` (or ``import pysqlite3 as
+        sqlite3``), ``db.sqlite.sqlite3.connect`` is ``sqlite3.connect``. Anything else (a
+        project definition among them) as given."""
+        if "." not in qualified:
+            return qualified
+        memo = self.derived("library-names", lambda ix: {})
+        if qualified not in memo:
+            found = self.canonical(qualified)
+            tops = self.derived("top-packages", lambda ix: {m.split(".")[0] for m in ix.modules})
+            memo[qualified] = found if found.split(".")[0] not in tops else qualified
+        return memo[qualified]
 
     # ------------------------------------------------------------------ classes
 
@@ -230,6 +255,9 @@ class ProjectIndex:
             cls = self.classes.get(owner)
             if cls is not None:
                 return self.find_method(cls.qualname, meth)
+            defined = self.canonical(target)  # re-exported by a package or a module-level alias
+            if defined != target and self.canonical(defined) == defined:
+                return self.resolve_function(defined)
             # module suffix match (``src.shop.utils.f`` imported as ``shop.utils.f``), memoised:
             # it scans every function of that name
             if target not in self._suffix_memo:
@@ -347,3 +375,10 @@ def _callers_of(index: "ProjectIndex") -> Dict[str, Tuple[str, ...]]:
         for callee in index.callees(q):
             out.setdefault(callee, []).append(q)
     return {k: tuple(v) for k, v in out.items()}
+
+
+def _group_by_last(modules: Mapping[str, FileFacts]) -> Dict[str, List[Tuple[str, FileFacts]]]:
+    out: Dict[str, List[Tuple[str, FileFacts]]] = {}
+    for m, f in modules.items():
+        out.setdefault(m.rsplit(".", 1)[-1], []).append((m, f))
+    return out
