@@ -197,6 +197,33 @@ CASES = {
                 return None
             conn.close()
             return 1
+        def early_exit_skips_the_close(flag):
+            conn = psycopg2.connect("dbname=x")  # want: QL203
+            if flag:
+                return None
+            conn.close()
+            return 1
+        def nothing_to_close_when_it_could_not_open(path):
+            conn = open_or_none(path)
+            if not conn:
+                return None
+            try:
+                return conn.execute("SELECT 1").fetchone()
+            finally:
+                conn.close()
+        def nothing_to_close_when_none(path):
+            conn = open_or_none(path)
+            if conn is not None:
+                n = conn.execute("SELECT 1").fetchone()
+            else:
+                return 0
+            conn.close()
+            return n
+        def open_or_none(path):
+            try:
+                return psycopg2.connect(path)
+            except psycopg2.Error:
+                return None
         def handed_over(register):
             conn = psycopg2.connect("dbname=x")
             register(conn)

@@ -504,9 +504,41 @@ def early_exit(name: str, start: cst.CSTNode, fate: Fate, flow: Flow) -> Optiona
             continue
         if isinstance(ex, cst.Return) and ex.value is not None and any(isinstance(n, cst.Name) and n.value == name for n in N.walk(ex.value)):
             continue
-        if _covered(ex, start, close_ids, flow):
+        if _covered(ex, start, close_ids, flow) or _when_absent(ex, name, flow):
             continue
         return ex
+    return None
+
+
+def _when_absent(ex: cst.CSTNode, name: str, flow: Flow) -> bool:
+    """``ex`` runs only when ``name`` holds no connection: ``if not db: return`` (a helper that
+    gives None when it cannot open), ``if db is None: ...``, the ``else`` of ``if db:``."""
+    child = ex
+    for anc in flow.ancestors(ex):
+        if isinstance(anc, cst.If):
+            absent = _tests_absent(anc.test, name)
+            if absent is True and child is anc.body or absent is False and child is anc.orelse:
+                return True
+        if anc is flow.fn:
+            break
+        child = anc
+    return False
+
+
+def _tests_absent(test: cst.BaseExpression, name: str) -> Optional[bool]:
+    """True for ``not name`` / ``name is None``, False for ``name`` / ``name is not None``."""
+    if isinstance(test, cst.Name) and test.value == name:
+        return False
+    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
+        inner = _tests_absent(test.expression, name)
+        return None if inner is None else not inner
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name) and test.left.value == name:
+        comp = test.comparisons[0]
+        if isinstance(comp.comparator, cst.Name) and comp.comparator.value == "None":
+            if isinstance(comp.operator, (cst.Is, cst.Equal)):
+                return True
+            if isinstance(comp.operator, (cst.IsNot, cst.NotEqual)):
+                return False
     return None
 
 
