@@ -415,6 +415,66 @@ CASES = {
                     pgconn.close()
         """,
     },
+    "a_connection_thrown_away_is_never_closed": {
+        "utils.py": """
+            import time
+
+            def throttle_request(f, per_second=1.0):
+                start = time.time()
+                try:
+                    return f()
+                finally:
+                    time.sleep(max(0.0, 1 / per_second - (time.time() - start)))
+
+            def later(f):
+                QUEUE.append(f)
+        """,
+        "bruter.py": """
+            import psycopg2
+            import pymysql
+            from utils import later, throttle_request
+
+            CREDENTIALS = [("root", ""), ("admin", "admin")]
+
+            class Bruter:
+                def throttle_request(self, f):
+                    return throttle_request(f, per_second=self.rate)
+
+                def run(self, host):
+                    found = []
+                    for user, password in CREDENTIALS:
+                        try:
+                            self.throttle_request(lambda: pymysql.connect(host=host, user=user, password=password))  # want: QL203
+                            found.append(user)
+                        except pymysql.err.OperationalError:
+                            pass
+                    return found
+
+                def run_fixed(self, host):
+                    found = []
+                    for user, password in CREDENTIALS:
+                        conn = None
+                        try:
+                            conn = self.throttle_request(lambda: pymysql.connect(host=host, user=user, password=password))
+                            found.append(user)
+                        except pymysql.err.OperationalError:
+                            pass
+                        finally:
+                            if conn is not None:
+                                conn.close()
+                    return found
+
+                def deferred(self, dsn):
+                    later(lambda: psycopg2.connect(dsn))  # a factory kept for later: not opened here
+
+            def can_connect(dsn):
+                try:
+                    psycopg2.connect(dsn)  # want: QL203
+                    return True
+                except psycopg2.OperationalError:
+                    return False
+        """,
+    },
     "getconn_paths": {
         "work.py": """
             from contextlib import contextmanager

@@ -15,6 +15,7 @@ LOOP = "def names(cur, ids):\n    for i in ids:\n        cur.execute('SELECT nam
     "relpath, expected",
     [
         ("app/testing/helpers.py", "test"),
+        ("test/data/flask_vulnerable_api/app.py", "test"),  # a ``test/`` folder (singular) holds tests too
         ("app/factories.py", "test"),
         ("app/utils/populate.py", "test"),
         ("shop/core/utils/random_data.py", "test"),

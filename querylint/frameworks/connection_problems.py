@@ -423,6 +423,8 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
                 f"call `{opened.pool_text}.putconn(conn)` in a `finally` block",
             )
         return None
+    if holder.kind == "discarded" and res.kind in ("connection", "session", "checkout"):
+        return _thrown_away(call, opened, holder, ctx)
     if holder.kind != "local" or holder.name is None:
         return None
     if opened.checkout == "acquire" and not isinstance(ctx.parent_of(call), cst.Await):
@@ -473,6 +475,22 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
             f"call `{name}.remove()` in a `finally` block" if res.kind == "scoped" else "use `with` or close it in a `finally` block",
         )
     return None
+
+
+def _thrown_away(call: cst.Call, opened: Opened, holder: Holder, ctx: Context) -> Optional[Tuple[str, str]]:
+    """A connection or session nothing keeps: a statement of its own, or a lambda's result that a
+    project function hands back to a caller who drops it."""
+    if opened.checkout == "acquire" and not isinstance(ctx.parent_of(call), cst.Await):
+        return None
+    what = opened.what
+    noun = "session" if opened.res.kind == "session" else "connection"
+    if isinstance(holder.node, cst.Call):
+        via = N.short(holder.node.func, 40)
+        return (
+            f"the {noun} `{what}` made by the lambda comes back from `{via}(...)` and is thrown away: nothing closes it",
+            f"keep it (`conn = {via}(...)`) and close it in a `finally` block",
+        )
+    return f"`{what}` opens a {noun} that is thrown away: nothing closes it", f"keep it and close it (`with contextlib.closing({what}) as conn:`)"
 
 
 def _pool_return_problem(name: str, opened: Opened, fate: Fate, flow: Flow) -> Optional[Tuple[str, str]]:

@@ -278,7 +278,7 @@ def by_pool_name(recv) -> bool:
 
 @dataclass
 class Holder:
-    kind: str  # local, with, stored, returned, yielded, passed, chained, other
+    kind: str  # local, with, stored, returned, yielded, passed, chained, discarded, other
     name: Optional[str] = None  # the local name (local / with ... as name)
     node: Optional[cst.CSTNode] = None  # the Assign/WithItem/...
     target: Optional[cst.CSTNode] = None  # stored: the attribute/subscript target
@@ -315,7 +315,32 @@ def holder_of(call: cst.Call, ctx: Context) -> Holder:
         return Holder("yielded", None, parent)
     if isinstance(parent, cst.Attribute) and parent.value is node:
         return Holder("chained", None, parent)
+    if isinstance(parent, cst.Expr):
+        return Holder("discarded", None, parent)  # ``pymysql.connect(...)`` as a statement
+    if isinstance(parent, cst.Lambda) and parent.body is node:
+        # ``self.throttle_request(lambda: pymysql.connect(...))``: the lambda's result comes back
+        # from a project function that returns what the callable gives, and is thrown away
+        arg = ctx.parent_of(parent)
+        outer = ctx.parent_of(arg) if isinstance(arg, cst.Arg) else None
+        if isinstance(outer, cst.Call) and isinstance(ctx.parent_of(outer), cst.Expr) and _returns_callables_result(outer, ctx):
+            return Holder("discarded", None, outer)
     return Holder("other", None, parent)
+
+
+def _returns_callables_result(call: cst.Call, ctx: Context) -> bool:
+    """The project function ``call`` reaches returns what a callable parameter gives (``return
+    f()``), directly or through one or two such functions."""
+    q = resolve_callee(call, ctx)
+    fn = ctx.index.functions.get(q) if q else None
+    for _ in range(3):
+        if fn is None or not fn.returned_calls:
+            return False
+        if any(shape == "value" and target in fn.params for target, shape in fn.returned_calls):
+            return True
+        if len(fn.returned_calls) != 1:
+            return False
+        fn = ctx.index.resolve_function(fn.returned_calls[0][0], fn)
+    return False
 
 
 # --------------------------------------------------------------------------- one function's flow
