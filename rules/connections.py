@@ -77,7 +77,10 @@ class ConnectionPerRequest(_OpenRule):
     nor a `scoped_session` registry made for the request over a shared engine and `remove()`d in
     a `finally` (a cheap object; the request's session goes back when it ends). Start-up code
     (lifespan, `AppConfig.ready`, `before_first_request`, management commands) is never per
-    request.
+    request. A project factory that returns an engine, pool or client (`def make_pool(): return
+    SimpleConnectionPool(...)`) is reported where per-request code calls it, not where it builds
+    one; stored on a module object on every request (`app.config["POOL"] = make_pool()`), the new
+    one replaces the last each time and is reported, unless a check on that object guards it.
     """
 
     code = "QL201"

@@ -155,11 +155,50 @@ CASES = {
         def get_redis():
             return redis.Redis(host="c")
         def get_redis2():
-            return redis.Redis(host="c")  # want: QL201
+            return redis.Redis(host="c")  # a factory: making a client is its job
         @app.get("/")
         def idx():
-            return str(get_redis().get("a")) + str(get_redis2().get("b"))
+            # calling the factory per request is the problem, reported at the call
+            return str(get_redis().get("a")) + str(get_redis2().get("b"))  # want: QL201
+        @app.before_first_request
+        def start():
+            app.config["REDIS"] = get_redis2()
     """,
+    "a_pool_factory_called_per_request_is_reported_at_the_call": {
+        "database.py": """
+            from os import getenv
+            import psycopg2.pool
+
+            def make_pool():
+                pool = None
+                try:
+                    pool = psycopg2.pool.SimpleConnectionPool(1, 2000, host=getenv("PGHOST"))
+                except Exception as error:
+                    print("Failed to connect to the database:", error)
+                return pool
+        """,
+        "server.py": """
+            from flask import Flask, g
+            import database
+            app = Flask(__name__)
+            POOL = database.make_pool()  # once, at import
+
+            @app.before_request
+            def do_init_stuff():
+                app.config["DATABASE_POOL"] = database.make_pool()  # want: QL201
+
+            @app.before_request
+            def lazily():
+                if "DATABASE_POOL" not in app.config:
+                    app.config["DATABASE_POOL"] = database.make_pool()
+
+            @app.route("/")
+            def index():
+                if getattr(g, "pool", None) is None:
+                    g.pool = database.make_pool()
+                return "ok"
+        """,
+    },
     "imported_engine_checkout_leak": {
         "views.py": """
             from db import engine

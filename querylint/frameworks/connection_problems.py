@@ -20,6 +20,7 @@ from querylint.frameworks.connections import SLOW_CLIENTS, Resource, article, sl
 from querylint.frameworks.dbapi import DbObject, infer
 from querylint.frameworks.lifetime import (
     CANNOT_FAIL_CALLS,
+    FACTORY_KINDS,
     RETURN_METHODS,
     Fate,
     Flow,
@@ -77,12 +78,15 @@ def _lazy_or_shared(call: cst.Call, holder: Holder, ctx: Context) -> bool:
             return True  # the Flask-tutorial connection on ``g`` (closed at teardown)
         if root in ("request", "req", "scope", "websocket"):
             return False  # stored on the request: still one per request
-        if root not in ("self", "cls") or isinstance(holder.target, cst.Subscript):
-            return True  # module/class attributes and caches keep it for later calls
-        # ``self._engine = ...`` under ``if self._engine is None``: lazy initialisation
+        # ``self._engine = ...`` under ``if self._engine is None``, ``_engines[url] = ...`` under
+        # ``if url not in _engines``: lazy initialisation, kept for later calls. Stored on a
+        # module object on every call (``app.config["POOL"] = make_pool()`` in a before-request
+        # hook), it replaces the last one each time.
         text = N.code(holder.target)
+        shared = root not in ("self", "cls") or isinstance(holder.target, cst.Subscript)
         for anc in ctx.ancestors(call):
-            if isinstance(anc, cst.If) and text in N.code(anc.test):
+            if isinstance(anc, cst.If) and (text in N.code(anc.test) or shared and root and any(
+                    isinstance(n, cst.Name) and n.value == root for n in N.walk(anc.test))):
                 return True
             if isinstance(anc, (cst.FunctionDef,)):
                 break
@@ -93,6 +97,17 @@ def _lazy_or_shared(call: cst.Call, holder: Holder, ctx: Context) -> bool:
             if isinstance(anc, cst.FunctionDef):
                 break
     return False
+
+
+def _handed_out_by_factory(holder: Holder, res, flow: Optional[Flow], ctx: Context) -> bool:
+    """An engine, pool or client a project factory returns (``def make_pool(): return
+    SimpleConnectionPool(...)``): making it is the factory's job; each call of the factory per
+    request or per item is judged where it is called."""
+    if res.kind not in FACTORY_KINDS or ctx.function is None or not ctx.function.facts or not ctx.function.facts.returned_calls:
+        return False
+    if holder.kind == "returned":
+        return True
+    return holder.kind == "local" and flow is not None and fate_of(cast(str, holder.name), cast(cst.CSTNode, holder.node), flow, ctx).returned
 
 
 def _registry_on_borrowed(call: cst.Call, res, holder, ctx: Context) -> bool:
@@ -240,16 +255,20 @@ def verdict(call: cst.Call, ctx: Context) -> Optional[Verdict]:
     return found[0] if found else None
 
 
+def _memory_verdicts(call: cst.Call, opened: Opened, ctx: Context) -> Iterator[Verdict]:
+    """An in-memory database costs no server connection: only whether its opener closes it."""
+    flow = flow_of(ctx)
+    problem = _release_problem(call, opened, holder_of(call, ctx), flow, ctx) if flow is not None else None
+    if problem is not None:
+        yield Verdict("QL203", problem[0], problem[1])
+
+
 def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
     opened = opened_by(call, ctx)
     if opened is None:
         return
     if opened.memory:
-        # an in-memory database costs no server connection: only whether its opener closes it
-        flow = flow_of(ctx)
-        problem = _release_problem(call, opened, holder_of(call, ctx), flow, ctx) if flow is not None else None
-        if problem is not None:
-            yield Verdict("QL203", problem[0], problem[1])
+        yield from _memory_verdicts(call, opened, ctx)
         return
     res = opened.res
     holder = holder_of(call, ctx)
@@ -263,7 +282,7 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
     # a ``sessionmaker`` is a factory: making one opens nothing (its engine is what costs, and is
     # judged where it is created); a ``scoped_session`` registry keeps a session per thread
     long_lived = res.kind in ("connection", "pool", "engine", "client", "scoped")
-    if opened.via is not None:
+    if opened.via is not None and not opened.factory:
         # a helper's connection opened per request or per item is reported where the helper opens
         # it (with the call path); what is new here is only whether this caller releases it
         long_lived = False
@@ -294,15 +313,17 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
                 message += f" ({opened.via})"
             yield Verdict(code, message + per_request, problem[1], Severity.ERROR if hit else None, confidence)
 
-    # 3. per request / per job
-    if long_lived and hit is not None and not _lazy_or_shared(call, holder, ctx) and not _registry_removed(res, holder, flow):
+    # 3. per request / per job (a factory's engine, pool or client: where the factory is called)
+    if long_lived and hit is not None and not _lazy_or_shared(call, holder, ctx) and not _registry_removed(res, holder, flow) \
+            and not _handed_out_by_factory(holder, res, flow, ctx):
         per = _per(hit)
         fix = "create one client at module level and reuse it" if res.kind == "client" else (
             "create one engine/pool at module level (or use the framework's managed connection) and borrow from it"
         )
         if res.kind in ("sessionmaker", "scoped"):
             fix = "build the session factory once at module level and call it per request"
-        yield Verdict("QL201", f"`{opened.what}` opens a new {res.label} on every {per} ({describe(hit)})", fix)
+        via = f"; {opened.via}" if opened.factory else ""
+        yield Verdict("QL201", f"`{opened.what}` opens a new {res.label} on every {per} ({describe(hit)}{via})", fix)
 
     # 4. a local connection/checkout/session held across slow external work until it is released
     # (not for one a helper opened: what the helper made it for, a transaction, is judged where it begins)

@@ -56,6 +56,7 @@ class Opened:
     pool_text: Optional[str] = None  # the pool/engine expression for checkouts
     via: Optional[str] = None  # a project helper that returns it: ``create_session() returns SessionLocal()``
     first: bool = False  # the helper returns it first in a tuple (``conn, cur = get_dbconnc()``)
+    factory: bool = False  # a project factory hands out an engine, pool or client (``make_pool()``)
     # an in-memory database (``sqlite3.connect(":memory:")``): no server connection to spend per
     # request or per item, but still a connection its opener must close
     memory: bool = False
@@ -207,7 +208,10 @@ def _opened_by(call: cst.Call, ctx: Context) -> Optional[Opened]:
 
 # drivers whose ``with connect() as conn`` ends the transaction but leaves the connection open
 WITH_KEEPS_OPEN = {"psycopg2", "pyodbc", "sqlite3"}
-_HANDED_OUT = ("connection", "session", "scoped")  # what a caller must release (engines and pools: where made)
+_HANDED_OUT = ("connection", "session", "scoped")  # what a caller must release
+# what a factory builds for its caller to keep: making one is fine, calling the factory per
+# request or per item is the problem (judged at that call)
+FACTORY_KINDS = ("engine", "pool", "client")
 
 
 def _helper_opened(call: cst.Call, q: Optional[str], ctx: Context) -> Optional[Opened]:
@@ -221,7 +225,7 @@ def _helper_opened(call: cst.Call, q: Optional[str], ctx: Context) -> Optional[O
     if found is None:
         return None
     res, inner, first = found
-    return Opened(res, _call_text(call), via=f"`{fn.name}()` returns `{inner}`", first=first)
+    return Opened(res, _call_text(call), via=f"`{fn.name}()` returns `{inner}`", first=first, factory=res.kind in FACTORY_KINDS)
 
 
 def _returned_resource(fn, ctx: Context, depth: int) -> Optional[Tuple[Resource, str, bool]]:
@@ -245,7 +249,7 @@ def _returned_resource(fn, ctx: Context, depth: int) -> Optional[Tuple[Resource,
             deeper = _returned_resource(inner_fn, ctx, depth + 1) if inner_fn is not None and inner_fn.returned_calls else None
             if deeper is not None and not deeper[2]:
                 res, text = deeper[0], deeper[1]
-        if res is None or res.kind not in _HANDED_OUT:
+        if res is None or res.kind not in _HANDED_OUT + FACTORY_KINDS:
             return None
         if shape == "with" and not (res.kind == "connection" and res.driver in WITH_KEEPS_OPEN):
             return None  # ``with Session() as s: return s`` hands out a closed session
