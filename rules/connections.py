@@ -77,10 +77,12 @@ class ConnectionPerRequest(_OpenRule):
     nor a `scoped_session` registry made for the request over a shared engine and `remove()`d in
     a `finally` (a cheap object; the request's session goes back when it ends). Start-up code
     (lifespan, `AppConfig.ready`, `before_first_request`, management commands) is never per
-    request. A project factory that returns an engine, pool or client (`def make_pool(): return
-    SimpleConnectionPool(...)`) is reported where per-request code calls it, not where it builds
-    one; stored on a module object on every request (`app.config["POOL"] = make_pool()`), the new
-    one replaces the last each time and is reported, unless a check on that object guards it.
+    request. An engine, pool or client a project factory builds is reported in the factory, with
+    the call path; per-request code that stores the factory's product on a shared object on every
+    request (`app.config["POOL"] = make_pool()`, no check on that object first) replaces the last
+    one each time and is reported there too. Also reported: an engine, pool or client built in
+    `__init__` of a class whose `__new__` hands back a cached instance (Python still runs
+    `__init__` on every call).
     """
 
     code = "QL201"
@@ -179,7 +181,8 @@ class ConnectionInLoop(_OpenRule):
     Loops whose connect arguments change per iteration (one connection per shard, tenant or
     DSN), retry loops, `range(n)` loops (n connections on purpose) and loops over constants are
     not reported. In a `while` loop, only an engine, pool or client made on every pass of a
-    worker's poll loop (`while True:`) is reported: reconnecting per poll is fine. A connection
+    worker's poll loop (`while True:`) is reported: reconnecting per poll is fine; not in a
+    reconnect loop whose pass then listens until the connection fails (`for m in pubsub.listen():`). A connection
     opened in a helper that the loop calls is not reported either. A retry loop is reported when
     nothing leaves it once the connection succeeds (no `break`, `return` or `raise` outside its
     `except` blocks, no loop test on the name, no close, the connection not handed on): every

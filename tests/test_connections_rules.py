@@ -155,11 +155,10 @@ CASES = {
         def get_redis():
             return redis.Redis(host="c")
         def get_redis2():
-            return redis.Redis(host="c")  # a factory: making a client is its job
+            return redis.Redis(host="c")  # want: QL201
         @app.get("/")
         def idx():
-            # calling the factory per request is the problem, reported at the call
-            return str(get_redis().get("a")) + str(get_redis2().get("b"))  # want: QL201
+            return str(get_redis().get("a")) + str(get_redis2().get("b"))
         @app.before_first_request
         def start():
             app.config["REDIS"] = get_redis2()
@@ -172,7 +171,7 @@ CASES = {
             def make_pool():
                 pool = None
                 try:
-                    pool = psycopg2.pool.SimpleConnectionPool(1, 2000, host=getenv("PGHOST"))
+                    pool = psycopg2.pool.SimpleConnectionPool(1, 2000, host=getenv("PGHOST"))  # want: QL201
                 except Exception as error:
                     print("Failed to connect to the database:", error)
                 return pool
@@ -514,6 +513,65 @@ CASES = {
                     return False
         """,
     },
+    "an_engine_built_in_init_of_a_class_whose_new_returns_a_cached_instance": """
+        from sqlalchemy import create_engine
+
+        class DBManager:
+            _instances = {}
+
+            def __new__(cls, url):
+                if url not in cls._instances:
+                    cls._instances[url] = super().__new__(cls)
+                return cls._instances[url]
+
+            def __init__(self, url):
+                self._engine = create_engine(url, pool_size=10)  # want: QL201
+
+        class FixedManager:
+            _instances = {}
+
+            def __new__(cls, url):
+                if url not in cls._instances:
+                    cls._instances[url] = super().__new__(cls)
+                return cls._instances[url]
+
+            def __init__(self, url):
+                if hasattr(self, "_initialized"):
+                    return
+                self._initialized = True
+                self._engine = create_engine(url, pool_size=10)
+
+        class Plain:
+            def __new__(cls, url):
+                return super().__new__(cls)
+
+            def __init__(self, url):
+                self._engine = create_engine(url)
+    """,
+    "a_reconnect_loop_that_listens_is_not_a_client_per_pass": """
+        import time
+        import redis
+
+        def _get_redis():
+            return redis.Redis(host="cache")
+
+        def listener(broadcast):
+            while True:
+                try:
+                    r = redis.Redis(host="cache")
+                    pubsub = r.pubsub()
+                    pubsub.subscribe("events")
+                    for message in pubsub.listen():
+                        broadcast(message)
+                except redis.ConnectionError:
+                    time.sleep(1)
+
+        def poller(handle):
+            while True:
+                r = redis.Redis(host="cache")  # want: QL202
+                handle(r.lpop("jobs"))
+                time.sleep(5)
+    """,
     "getconn_paths": {
         "work.py": """
             from contextlib import contextmanager

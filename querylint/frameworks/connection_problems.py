@@ -99,15 +99,54 @@ def _lazy_or_shared(call: cst.Call, holder: Holder, ctx: Context) -> bool:
     return False
 
 
-def _handed_out_by_factory(holder: Holder, res, flow: Optional[Flow], ctx: Context) -> bool:
-    """An engine, pool or client a project factory returns (``def make_pool(): return
-    SimpleConnectionPool(...)``): making it is the factory's job; each call of the factory per
-    request or per item is judged where it is called."""
-    if res.kind not in FACTORY_KINDS or ctx.function is None or not ctx.function.facts or not ctx.function.facts.returned_calls:
-        return False
-    if holder.kind == "returned":
-        return True
-    return holder.kind == "local" and flow is not None and fate_of(cast(str, holder.name), cast(cst.CSTNode, holder.node), flow, ctx).returned
+def _request_verdict(opened: Opened, hit) -> Verdict:
+    """QL201: a connection, engine, pool or client opened on every request or job."""
+    res = opened.res
+    fix = "create one client at module level and reuse it" if res.kind == "client" else (
+        "create one engine/pool at module level (or use the framework's managed connection) and borrow from it"
+    )
+    if res.kind in ("sessionmaker", "scoped"):
+        fix = "build the session factory once at module level and call it per request"
+    via = f"; {opened.via}" if opened.factory else ""
+    return Verdict("QL201", f"`{opened.what}` opens a new {res.label} on every {_per(hit)} ({describe(hit)}{via})", fix)
+
+
+def _singleton_verdict(call: cst.Call, opened: Opened, ctx: Context) -> Optional[Verdict]:
+    cls_name = _reinitialised_singleton(call, ctx)
+    if cls_name is None:
+        return None
+    return Verdict(
+        "QL201",
+        f"`{opened.what}` in `{cls_name}.__init__` builds a new {opened.res.label} on every `{cls_name}(...)` call: "
+        f"`__new__` returns the cached instance, but Python still runs `__init__` on it",
+        "return early from `__init__` when the instance is already set up (`if hasattr(self, \"_engine\"): return`)",
+    )
+
+
+def _reinitialised_singleton(call: cst.Call, ctx: Context) -> Optional[str]:
+    """The class name when ``call`` runs in ``__init__`` (not behind a guard or an early return)
+    of a class whose ``__new__`` returns a stored instance (``return cls._instances[key]``)."""
+    fn, cls = ctx.function, ctx.class_frame
+    if fn is None or cls is None or not isinstance(fn.node, cst.FunctionDef) or fn.node.name.value != "__init__":
+        return None
+    members = cls.node.body.body if isinstance(cls.node, cst.ClassDef) and isinstance(cls.node.body, cst.IndentedBlock) else ()
+    new = next((s for s in members if isinstance(s, cst.FunctionDef) and s.name.value == "__new__"), None)
+    if new is None or not any(
+        isinstance(n, cst.Return) and isinstance(n.value, (cst.Subscript, cst.Attribute)) for n in N.walk(new.body, into_functions=False)
+    ):
+        return None
+    for anc in ctx.ancestors(call):
+        if isinstance(anc, cst.If):
+            return None
+        if anc is fn.node:
+            break
+    body = fn.node.body.body if isinstance(fn.node.body, cst.IndentedBlock) else ()
+    for stmt in body:  # ``if hasattr(self, "_initialized"): return`` before it
+        if any(n is call for n in N.walk(stmt)):
+            break
+        if isinstance(stmt, cst.If) and any(isinstance(n, cst.Return) for n in N.walk(stmt.body)):
+            return None
+    return cls.node.name.value if isinstance(cls.node, cst.ClassDef) else None
 
 
 def _registry_on_borrowed(call: cst.Call, res, holder, ctx: Context) -> bool:
@@ -143,7 +182,7 @@ def _loop_for(call: cst.Call, ctx: Context, pool: bool = False):
     ``while True`` loop is a new pool each time, where reconnecting per poll is fine)."""
     for loop in reversed(ctx.loops):
         if loop.kind == "while":
-            if pool and classify_loop(loop, ctx) == "poll" and repeats_per_iteration(call, loop, ctx):
+            if pool and classify_loop(loop, ctx) == "poll" and repeats_per_iteration(call, loop, ctx) and not _listens(loop):
                 return loop
             return None
         kind = classify_loop(loop, ctx)
@@ -157,6 +196,21 @@ def _loop_for(call: cst.Call, ctx: Context, pool: bool = False):
             return None  # a different database per iteration (shards, tenants, DSNs)
         return loop
     return None
+
+
+# methods that block and hand out messages for as long as the connection lives
+LISTEN_METHODS = {"listen", "consume", "notifies", "iter_messages", "stream", "watch", "events", "messages", "subscribe"}
+
+
+def _listens(loop) -> bool:
+    """A reconnect loop: each pass subscribes and then listens (``for message in
+    pubsub.listen():``) until the connection fails, so a new client per pass is one per failure."""
+    for n in N.walk(loop.node.body, into_functions=False):
+        if isinstance(n, cst.For) and isinstance(n.iter, cst.Call) and N.call_name(n.iter) in LISTEN_METHODS:
+            return True
+        if isinstance(n, cst.While) and isinstance(n.test, (cst.Name, cst.Integer)) and N.code(n.test).strip() in ("True", "1"):
+            return True  # a nested endless loop: the pass never ends while it works
+    return False
 
 
 def _registry_removed(res: Resource, holder: Holder, flow: Optional[Flow]) -> bool:
@@ -201,6 +255,8 @@ def _retry_that_keeps_going(holder: Holder, ctx: Context) -> Optional[cst.CSTNod
     if isinstance(node, cst.While):
         if holder.name in {n.value for n in N.walk(node.test) if isinstance(n, cst.Name)}:
             return None  # ``while conn is None:``
+        if _listens(loop):
+            return None  # once it connects, the pass listens until the connection fails
     elif not (isinstance(node, cst.For) and isinstance(loop.iter, cst.Call) and N.call_name(loop.iter) == "range"):
         return None
     stack: List[Tuple[cst.CSTNode, Optional[cst.CSTNode]]] = [(node.body, None)]
@@ -282,9 +338,12 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
     # a ``sessionmaker`` is a factory: making one opens nothing (its engine is what costs, and is
     # judged where it is created); a ``scoped_session`` registry keeps a session per thread
     long_lived = res.kind in ("connection", "pool", "engine", "client", "scoped")
-    if opened.via is not None and not opened.factory:
+    if opened.via is not None and not (opened.factory and holder.kind == "stored"):
         # a helper's connection opened per request or per item is reported where the helper opens
-        # it (with the call path); what is new here is only whether this caller releases it
+        # it (with the call path); what is new here is only whether this caller releases it. But a
+        # factory's engine, pool or client stored on a shared object on every request
+        # (``app.config["POOL"] = make_pool()``) replaces the last one each time: that store is
+        # a problem of its own
         long_lived = False
 
     # 1. per loop iteration
@@ -313,17 +372,16 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
                 message += f" ({opened.via})"
             yield Verdict(code, message + per_request, problem[1], Severity.ERROR if hit else None, confidence)
 
+    # 2b. an engine, pool or client built in ``__init__`` of a class whose ``__new__`` hands back
+    # a cached instance: Python still runs ``__init__`` on every call, so each call builds another
+    if res.kind in FACTORY_KINDS and holder.kind == "stored":
+        singleton = _singleton_verdict(call, opened, ctx)
+        if singleton is not None:
+            yield singleton
+            return
     # 3. per request / per job (a factory's engine, pool or client: where the factory is called)
-    if long_lived and hit is not None and not _lazy_or_shared(call, holder, ctx) and not _registry_removed(res, holder, flow) \
-            and not _handed_out_by_factory(holder, res, flow, ctx):
-        per = _per(hit)
-        fix = "create one client at module level and reuse it" if res.kind == "client" else (
-            "create one engine/pool at module level (or use the framework's managed connection) and borrow from it"
-        )
-        if res.kind in ("sessionmaker", "scoped"):
-            fix = "build the session factory once at module level and call it per request"
-        via = f"; {opened.via}" if opened.factory else ""
-        yield Verdict("QL201", f"`{opened.what}` opens a new {res.label} on every {per} ({describe(hit)}{via})", fix)
+    if long_lived and hit is not None and not _lazy_or_shared(call, holder, ctx) and not _registry_removed(res, holder, flow):
+        yield _request_verdict(opened, hit)
 
     # 4. a local connection/checkout/session held across slow external work until it is released
     # (not for one a helper opened: what the helper made it for, a transaction, is judged where it begins)
