@@ -514,7 +514,7 @@ CASES = {
         """,
     },
     "an_engine_built_in_init_of_a_class_whose_new_returns_a_cached_instance": """
-        from sqlalchemy import create_engine
+        from sqlmodel import create_engine
 
         class DBManager:
             _instances = {}

@@ -57,6 +57,7 @@ ENGINE_FUNCS = {
     "sqlalchemy.create_engine": "sqlalchemy",
     "sqlalchemy.engine.create_engine": "sqlalchemy",
     "sqlalchemy.ext.asyncio.create_async_engine": "sqlalchemy",
+    "sqlmodel.create_engine": "sqlalchemy",  # SQLModel re-exports SQLAlchemy's
 }
 DIALECT_OF_DRIVER = {
     "psycopg2": "postgres", "psycopg": "postgres", "asyncpg": "postgres", "aiopg": "postgres",
