@@ -17,7 +17,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.codes import Selection, matches_any
 from querylint.run.config import Config
-from querylint.project.contexts import cap, finding_context, imported_from_scripts_folder, lower, path_context
+from querylint.project.contexts import cap, finding_context, in_scripts_folder, lower, path_context
 from querylint.loops import reported_loop, small_collection
 from querylint.context import Context
 from querylint.deep import TOO_DEEP, TooDeepSource, call_deep, parse_module
@@ -201,25 +201,28 @@ def _standalone_script(relpath: str, ctx: Context) -> bool:
     def compute() -> bool:
         if not any(isinstance(s, cst.If) and _is_main_guard(s.test) for s in ctx.module_node.body):
             return False
-        module = relpath[:-3]
-        imported = ctx.index.derived("imported-modules", lambda ix: {q for f in ix.files.values() for _, q in f.imports})
-        return not any(q == module or q.startswith(module + ".") for q in imported)
+        return not _imported(relpath[:-3], ctx)
 
     return ctx.memo(("standalone-script",), compute)
 
 
 def _program_module(relpath: str, ctx: Context) -> bool:
     """A module of a scripts folder that code outside test, command and script files imports."""
+    return ctx.memo(("program-module",), lambda: in_scripts_folder(relpath, ctx.config) and _imported(ctx.module, ctx, by_program=True))
 
-    def compute() -> bool:
-        module = ctx.module
-        imported = ctx.index.derived(
-            "imported-by-program",
-            lambda ix: {q for f in ix.files.values() if path_context(f.path, ctx.config) is None for _, q in f.imports},
-        )
-        return imported_from_scripts_folder(relpath, ctx.config, any(q == module or q.startswith(module + ".") for q in imported))
 
-    return ctx.memo(("program-module",), compute)
+def _imported(module: str, ctx: Context, by_program: bool = False) -> bool:
+    """Another project file imports ``module`` or a name from it (by the program: from a file
+    outside test, command and script files). One set of imported dotted prefixes per run."""
+    config = ctx.config
+
+    def prefixes(ix) -> set:
+        return {
+            q[:i] for f in ix.files.values() if not by_program or path_context(f.path, config) is None
+            for _, q in f.imports for i in [len(q)] + [j for j, c in enumerate(q) if c == "."]
+        }
+
+    return module in ctx.index.derived("imported-by-program" if by_program else "imported-modules", prefixes)
 
 
 def _is_main_guard(test: cst.BaseExpression) -> bool:

@@ -29,6 +29,7 @@ from querylint import nodes as N
 from querylint.frameworks.connections import Resource, module_resource, resource_of
 from querylint.frameworks.dbapi import infer
 from querylint.project.callees import resolve_callee
+from querylint.scope import memo_target
 if TYPE_CHECKING:  # pragma: no cover
     from querylint.context import Context
 
@@ -555,19 +556,16 @@ def _when_absent(ex: cst.CSTNode, name: str, flow: Flow) -> bool:
 
 
 def _tests_absent(test: cst.BaseExpression, name: str) -> Optional[bool]:
-    """True for ``not name`` / ``name is None``, False for ``name`` / ``name is not None``."""
-    if isinstance(test, cst.Name) and test.value == name:
+    """True when ``test`` holds for an empty ``name`` (``not name``, ``name is None``: the guards
+    :func:`~querylint.scope.memo_target` reads), False for ``name`` / ``name is not None``."""
+    if memo_target(test) == name:
+        return True
+    if N.dotted(test) == name:
         return False
-    if isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not):
-        inner = _tests_absent(test.expression, name)
-        return None if inner is None else not inner
-    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.left, cst.Name) and test.left.value == name:
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and N.dotted(test.left) == name:
         comp = test.comparisons[0]
-        if isinstance(comp.comparator, cst.Name) and comp.comparator.value == "None":
-            if isinstance(comp.operator, (cst.Is, cst.Equal)):
-                return True
-            if isinstance(comp.operator, (cst.IsNot, cst.NotEqual)):
-                return False
+        if isinstance(comp.operator, (cst.IsNot, cst.NotEqual)) and N.dotted(comp.comparator) == "None":
+            return False
     return None
 
 

@@ -39,12 +39,14 @@ COMMAND_GLOBS = ("*/management/commands/*.py", "*/cli/*", "cli.py", "*/cli.py", 
 # folders of scripts: a module there that the program imports is the program's code (RLEAPP's
 # ``scripts/`` package), not a one-off script
 SCRIPT_FOLDER_GLOBS = ("*/scripts/*", "scripts/*", "*/bin/*", "bin/*", "*/tools/*", "tools/*")
-SCRIPT_GLOBS = SCRIPT_FOLDER_GLOBS + (
+# one-off code wherever it is imported from: fixes, backfills, data migrations
+ONE_OFF_GLOBS = (
     "*/contrib/scripts/*",
     "*/db/fixes/*", "*/data_fixes/*", "*/backfills/*", "*/data_migrations/*",
     # data-migration modules run once at upgrade: ``core/migrations.py``, ``utils/v3migration.py``
     "migrations.py", "v[0-9]*migration*.py", "migrate_*.py",
 )
+SCRIPT_GLOBS = SCRIPT_FOLDER_GLOBS + ONE_OFF_GLOBS
 
 
 @functools.lru_cache(maxsize=1 << 16)
@@ -67,11 +69,11 @@ def entry_context(hit: Optional[Tuple[str, Tuple[str, ...]]]) -> Optional[str]:
     return "task" if hit[0].startswith("task") else "request"
 
 
-def imported_from_scripts_folder(relpath: str, config: Config, imported: bool) -> bool:
-    """A module in a folder of scripts (``scripts/``, ``tools/``, ``bin/``) that other code of
-    the program imports (``imported``): a library module of the program, not a one-off script."""
-    return imported and path_context(relpath, config) == "script" and any(path_matches(relpath, g) for g in SCRIPT_FOLDER_GLOBS) \
-        and not any(path_matches(relpath, g) for g in SCRIPT_GLOBS[len(SCRIPT_FOLDER_GLOBS):])
+def in_scripts_folder(relpath: str, config: Config) -> bool:
+    """A script only because it sits in a folder of scripts (``scripts/``, ``tools/``, ``bin/``):
+    when the program imports it, it is a library module of the program, not a one-off script."""
+    return path_context(relpath, config) == "script" and any(path_matches(relpath, g) for g in SCRIPT_FOLDER_GLOBS) \
+        and not any(path_matches(relpath, g) for g in ONE_OFF_GLOBS)
 
 
 def finding_context(

@@ -354,6 +354,7 @@ class _Collector:
         called: Set[int] = set()
         flow: List[cst.CSTNode] = []  # returns and bindings, for ``const_returns``
         call_consts: List[Tuple[str, Tuple[int, ...], Tuple[str, ...]]] = []  # calls of project functions
+        keeping: List[cst.CSTNode] = []  # yields and calls that keep their arguments, for ``kept_params``
         doubles_quotes = False
         project_prefix = self.module.split(".")[0] + "."
         for node in N.walk(fn.body, into_functions=False):
@@ -361,17 +362,9 @@ class _Collector:
                 self.value_refs.add(node.attr.value)
             if isinstance(node, cst.Call):
                 called.add(id(node.func))
-                sql_arg = N.arg(node, 0)
-                if isinstance(sql_arg, (cst.Name, cst.Attribute)):
-                    if isinstance(sql_arg, cst.Name) and sql_arg.value in params and N.call_name(node) in SQL_SINK_NAMES:
-                        sql_params.append(sql_arg.value)
-                    else:
-                        dotted = N.dotted(sql_arg)
-                        callee = N.dotted(node.func)
-                        if dotted and callee and dotted.split(".")[0] in imports:
-                            if callee.split(".")[0] not in ("self", "cls"):
-                                callee = resolver.qualify(callee) or callee
-                            sql_names.append((resolver.qualify(dotted) or dotted, callee))
+                param, name = _sql_argument(node, params, imports, resolver)
+                sql_params.extend(param)
+                sql_names.extend(name)
                 target = N.dotted(node.func)
                 if target:
                     head = target.split(".")[0]
@@ -389,8 +382,11 @@ class _Collector:
                     self.routes.extend(_registered_views(node, resolver))
                 if not doubles_quotes and _doubles_quotes(node):
                     doubles_quotes = True
+                if _keeps_args(node):
+                    keeping.append(node)
             elif isinstance(node, (cst.Yield,)):
                 has_yield = True
+                keeping.append(node)
             elif isinstance(node, (cst.Return, cst.Assign, cst.AnnAssign, cst.AugAssign, cst.For, cst.WithItem, cst.NamedExpr)):
                 flow.append(node)
             elif isinstance(node, cst.FunctionDef) and node is not fn:
@@ -419,7 +415,7 @@ class _Collector:
                 returned_calls=() if has_yield else returned_calls(fn, resolver),
                 class_chain_returns=() if has_yield or cls is None else class_chain_returns(flow),
                 doubles_quotes=doubles_quotes,
-                kept_params=kept_params(fn, params),
+                kept_params=kept_params(flow + keeping, params),
             )
         )
 
@@ -667,14 +663,32 @@ def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str
     return tuple(dict.fromkeys(out))
 
 
+def _sql_argument(call: cst.Call, params: Tuple[str, ...], imports: Dict[str, str], resolver: Resolver):
+    """A call's first argument as SQL: ([the parameter]) passed on to a sink unchanged, or
+    ([(the imported name, the callee)]) for ``cur.execute(queries.ALL)``; empty lists otherwise."""
+    sql_arg = N.arg(call, 0)
+    if not isinstance(sql_arg, (cst.Name, cst.Attribute)):
+        return [], []
+    if isinstance(sql_arg, cst.Name) and sql_arg.value in params and N.call_name(call) in SQL_SINK_NAMES:
+        return [sql_arg.value], []
+    dotted = N.dotted(sql_arg)
+    callee = N.dotted(call.func)
+    if not (dotted and callee and dotted.split(".")[0] in imports):
+        return [], []
+    if callee.split(".")[0] not in ("self", "cls"):
+        callee = resolver.qualify(callee) or callee
+    return [], [(resolver.qualify(dotted) or dotted, callee)]
+
+
 _KEEPING_CALLS = {"append", "appendleft", "add", "extend", "insert", "put", "put_nowait", "setdefault", "register", "update", "push", "callback", "partial", "closing"}
 
 
-def kept_params(fn: cst.FunctionDef, params: Tuple[str, ...]) -> Tuple[str, ...]:
-    """The parameters ``fn`` keeps beyond the call or hands back: bound to another name, an
-    attribute or an item, returned or yielded (alone or in a container), put in a container
-    (``self.conns.append(conn)``). A parameter only used (``conn.execute(...)``, ``helper(conn)``,
-    ``Repository(conn)`` for the caller to use) is not kept."""
+def kept_params(nodes: List[cst.CSTNode], params: Tuple[str, ...]) -> Tuple[str, ...]:
+    """The parameters a function keeps beyond the call or hands back, from its assignments,
+    returns, yields and keeping calls (``nodes``, gathered by the facts walk): bound to another
+    name, an attribute or an item, returned or yielded (alone or in a container), put in a
+    container (``self.conns.append(conn)``). A parameter only used (``conn.execute(...)``,
+    ``helper(conn)``, ``Repository(conn)`` for the caller to use) is not kept."""
     wanted = set(params) - {"self", "cls"}
     if not wanted:
         return ()
@@ -705,7 +719,7 @@ def kept_params(fn: cst.FunctionDef, params: Tuple[str, ...]) -> Tuple[str, ...]
             for a in expr.args:
                 held(a.value)
 
-    for node in N.walk(fn.body, into_functions=False):
+    for node in nodes:
         if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Return)):
             held(node.value)
         elif isinstance(node, cst.Yield):
