@@ -4,11 +4,12 @@ from pathlib import Path
 
 import pytest
 
-import querylint.run.parallel as parallel
 from querylint.api import lint_paths
 from querylint.run.cache import Cache
 from querylint.run.config import Config
 from querylint.testing import registry
+
+from conftest import record_parses
 
 HELPER_QUERY = '''\
 def fetch_price(cur, item_id):
@@ -44,15 +45,7 @@ def project(tmp_path):
 @pytest.fixture
 def parses(monkeypatch):
     """Relative paths parsed by the engine during a run."""
-    seen = []
-    real = parallel.parse_file
-
-    def counting(path, relpath, display):
-        seen.append(relpath)
-        return real(path, relpath, display)
-
-    monkeypatch.setattr(parallel, "parse_file", counting)
-    return seen
+    return record_parses(monkeypatch)
 
 
 def run(root: Path, paths=None, cache=True, config=None):

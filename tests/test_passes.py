@@ -6,6 +6,8 @@ import querylint.api as api
 import querylint.run.parallel as parallel
 from querylint.run.config import Config
 
+from conftest import record_parses
+
 MODELS = """\
 from django.db import models
 
@@ -60,14 +62,7 @@ def _project(root: Path) -> None:
 
 
 def _run(root: Path, monkeypatch, keep_all: bool):
-    parsed = []
-    real_parse = parallel.parse_file
-
-    def spy(path, relpath, display):
-        parsed.append(relpath)
-        return real_parse(path, relpath, display)
-
-    monkeypatch.setattr(parallel, "parse_file", spy)
+    parsed = record_parses(monkeypatch)
     if keep_all:
         monkeypatch.setattr(api, "_never_called", lambda *a: set())
         monkeypatch.setattr(parallel.Shard, "forget", lambda self, keys: {})
