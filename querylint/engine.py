@@ -192,23 +192,47 @@ def _only_tests_call(qualname: Optional[str], ctx: Context) -> bool:
 
 
 def _standalone_script(relpath: str, ctx: Context) -> bool:
-    """A file at the project's root that runs as ``python file.py`` (a module-level ``if __name__
-    == "__main__":``) and that no other file imports: a one-off script (``drop_db.py``,
+    """A file at the project's root, or in a folder that is not a package (no ``__init__.py``:
+    pyIEM's ``util/``), that runs as ``python file.py`` (a module-level ``if __name__ ==
+    "__main__":``) and that no other file imports: a one-off script (``drop_db.py``,
     ``migrate_slides.py``), not a module production code runs."""
-    if "/" in relpath or relpath == "manage.py":
+    folder = relpath.rpartition("/")[0]
+    if relpath == "manage.py" or (folder and f"{folder}/__init__.py" in ctx.index.files):
         return False
 
     def compute() -> bool:
         if not any(isinstance(s, cst.If) and _is_main_guard(s.test) for s in ctx.module_node.body):
             return False
-        return not _imported(relpath[:-3], ctx)
+        stem = relpath.rpartition("/")[2][:-3]  # a sibling script imports it by its file name
+        return not (_imported(ctx.module, ctx) or _imported(stem, ctx))
 
     return ctx.memo(("standalone-script",), compute)
 
 
 def _program_module(relpath: str, ctx: Context) -> bool:
-    """A module of a scripts folder that code outside test, command and script files imports."""
-    return ctx.memo(("program-module",), lambda: in_scripts_folder(relpath, ctx.config) and _imported(ctx.module, ctx, by_program=True))
+    """A module of a scripts folder that code outside test, command and script files imports, or
+    of a ``tools`` subpackage of the project's package (``pkg/tools/db/manager.py``: the package's
+    utilities, which its own tools modules import, not a folder of scripts)."""
+    return ctx.memo(
+        ("program-module",),
+        lambda: in_scripts_folder(relpath, ctx.config) and (_in_tools_subpackage(relpath, ctx) or _imported(ctx.module, ctx, by_program=True)),
+    )
+
+
+def _in_tools_subpackage(relpath: str, ctx: Context) -> bool:
+    """``relpath`` is under a ``tools`` folder inside a package (``pkg/tools/``, with
+    ``__init__.py`` files or a namespace package whose modules the project imports by their dotted
+    name). Top-level ``tools/`` and ``scripts/`` folders, and ``scripts`` packages inside apps
+    (django-extensions' ``runscript``), stay scripts."""
+    parts = relpath.split("/")
+    files = ctx.index.files
+    for i, part in enumerate(parts[:-1]):
+        if part != "tools" or i == 0:
+            continue
+        if "/".join(parts[: i + 1] + ["__init__.py"]) in files and "/".join(parts[:i] + ["__init__.py"]) in files:
+            return True
+        return _imported(ctx.module, ctx)
+    return False
 
 
 def _imported(module: str, ctx: Context, by_program: bool = False) -> bool:

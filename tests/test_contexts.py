@@ -318,6 +318,13 @@ def test_a_root_level_file_run_as_main_that_nothing_imports_is_a_script():
     # a module inside a package keeps its context (``python -m workers.gc`` runs in production)
     inside = {"app/__init__.py": "", "app/worker.py": script}
     assert [f.context for f in lint_files(inside, select=["QL101"], settings={"min-confidence": "low"}).findings] == ["unknown"]
+    # a folder that is not a package holds scripts too (pyIEM's ``util/``), unless imported
+    folder = {"util/backfill_stations.py": script, "util/common.py": LOOP, "app/__init__.py": ""}
+    got = lint_files(folder, select=["QL101"], settings={"min-confidence": "low"}).findings
+    assert sorted((f.path, f.context) for f in got) == [("util/backfill_stations.py", "script"), ("util/common.py", "unknown")]
+    imported = {**folder, "util/other.py": "from backfill_stations import names\n"}
+    got = lint_files(imported, select=["QL101"], settings={"min-confidence": "low"}).findings
+    assert ("util/backfill_stations.py", "unknown") in [(f.path, f.context) for f in got]
 
 
 def test_a_parameter_every_caller_passes_a_literal_list_for_is_a_constant_collection():
@@ -353,4 +360,26 @@ def test_a_module_of_a_scripts_folder_that_the_program_imports_is_the_programs_c
         ("scripts/backfill.py", "script", "low"),
         ("scripts/ilapfuncs.py", "unknown", "high"),
         ("tools/fix_dates.py", "script", "low"),
+    ]
+
+
+def test_a_tools_subpackage_of_the_projects_package_is_library_code():
+    # pmat: ``prediction_market_agent_tooling/tools/db/db_manager.py`` (a namespace package: no
+    # ``__init__.py``), imported by the package's other tools modules
+    leak = "import sqlite3\ndef probe(path):\n    db = sqlite3.connect(path)\n    return db.execute('SELECT 1').fetchone()\n"
+    files = {
+        "pkg/tools/db/manager.py": leak,
+        "pkg/tools/caches.py": "from pkg.tools.db.manager import probe\n",
+        "lib/__init__.py": "",
+        "lib/tools/__init__.py": "",
+        "lib/tools/store.py": leak,  # a regular subpackage: nothing need import it
+        "app/scripts/cleanup.py": leak,  # a django-extensions runscript folder stays scripts
+        "app/tools/once.py": leak,  # a folder of scripts in a non-package folder, never imported
+    }
+    got = lint_files(files, select=["QL203"], settings={"min-confidence": "low"}).findings
+    assert sorted((f.path, f.context, f.confidence) for f in got) == [
+        ("app/scripts/cleanup.py", "script", "low"),
+        ("app/tools/once.py", "script", "low"),
+        ("lib/tools/store.py", "unknown", "high"),
+        ("pkg/tools/db/manager.py", "unknown", "high"),
     ]
