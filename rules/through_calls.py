@@ -5,6 +5,7 @@ import re
 
 import libcst as cst
 
+from querylint.frameworks.lifetime import database_params
 from querylint.loops import per_item_loop
 from querylint.rule import Context, Rule, dedent, nodes as N, query_writes, resolve_callee, unique_model_method
 
@@ -117,7 +118,7 @@ class QueryThroughCallInLoop(Rule):
         loop = per_item_loop(self.ctx)
         if loop is None:
             return
-        if _loads_own_relation_once(node, path, loop, self.ctx):
+        if _loads_own_relation_once(node, path, loop, self.ctx) or _database_per_item(node, path[0], loop, self.ctx):
             return
         chain = " -> ".join([f"line {self.ctx.loop_line(loop)} loop"] + [short_name(q) + "()" for q in path[:-1]] + [path[-1]])
         writes = query_writes(path[-1])
@@ -143,6 +144,33 @@ class QueryThroughCallInLoop(Rule):
             fix="fetch what it needs once before the loop, or give it a batch form",
             notes=(f"call path: {chain}",),
         )
+
+
+def _database_per_item(call: cst.Call, qualname: str, loop, ctx: Context) -> bool:
+    """``for f in files: records(f)`` where ``records(path)`` opens the database at ``path``: one
+    query per database (RLEAPP's artifact parsers), nothing a batch query could join."""
+    fn = ctx.index.functions.get(qualname)
+    chosen = database_params(fn, ctx) if fn is not None else set()
+    if fn is None or not chosen:
+        return False
+    offset = 1 if fn.cls is not None and fn.params[:1] in (("self",), ("cls",)) else 0
+    names = set(N.target_names(loop.target)) if loop.target is not None else set()
+    for i, arg in enumerate(call.args):
+        param = arg.keyword.value if arg.keyword is not None else (fn.params[i + offset] if i + offset < len(fn.params) else None)
+        if param in chosen and _changes_per_item(arg.value, loop, names, ctx):
+            return True
+    return False
+
+
+def _changes_per_item(value: cst.BaseExpression, loop, names, ctx: Context) -> bool:
+    for n in N.walk(value):
+        if isinstance(n, cst.Name):
+            if n.value in names:
+                return True
+            b = ctx.binding(n.value, at=value)
+            if b is not None and b.kind not in ("param", "import", "def", "class") and any(a is loop.node for a in ctx.ancestors(b.node)):
+                return True
+    return False
 
 
 def _loads_own_relation_once(call: cst.Call, path, loop, ctx: Context) -> bool:

@@ -754,6 +754,259 @@ CASES = {
                         conn.close()
         """,
     },
+    "a_helper_that_returns_what_a_session_factory_makes_hands_the_session_to_its_caller": {
+        # dispatch's ``return sessionmaker(bind=schema_engine)()`` and banzai's
+        # ``maker = sessionmaker(bind=engine); session = maker(); return session``
+        "helpers.py": """
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import sessionmaker
+            from db import engine
+
+            def scoped_session_for(slug):
+                schema_engine = engine.execution_options(schema_translate_map={None: slug})
+                return sessionmaker(bind=schema_engine)()
+
+            def get_session(url):
+                maker = sessionmaker(bind=engine, autoflush=False)
+                session = maker()
+                return session
+
+            def session_factory():
+                return sessionmaker(bind=engine)  # the factory: its caller makes sessions
+        """,
+        "views.py": """
+            from helpers import scoped_session_for, get_session, session_factory
+
+            def verify(slug):
+                session = scoped_session_for(slug)  # want: QL203
+                return session.query(Plugin).all()
+
+            def mark(name, url):
+                db = get_session(url)  # want: QL203
+                image = db.query(Image).filter(Image.name == name).first()
+                if image is None:
+                    return
+                image.bad = True
+                db.commit()
+                db.close()
+
+            def closes(url):
+                db = get_session(url)
+                try:
+                    return db.query(Image).count()
+                finally:
+                    db.close()
+
+            def with_block(slug):
+                with scoped_session_for(slug) as session:
+                    return session.query(Plugin).count()
+
+            def factory():
+                Session = session_factory()
+                with Session() as session:
+                    return session.query(Plugin).count()
+        """,
+    },
+    "a_function_a_loop_calls_once_per_item_opens_a_connection_per_item": {
+        # seodp: ``for url in urls: ... self._add_url_to_excluded_list(url, ...)`` where the helper
+        # opens ``with sqlite3.connect(self.db_file)``; keylime/pagure: an engine per poll
+        "manager.py": """
+            import sqlite3
+            import psycopg2
+            from sqlalchemy import create_engine
+
+            class DataManager:
+                def __init__(self, config):
+                    self.db_file = config.db_file
+
+                def exclude_low_traffic(self, urls):
+                    for url in urls:
+                        self._exclude(url, "low traffic")
+
+                def _exclude(self, url, reason):
+                    with sqlite3.connect(self.db_file) as conn:  # want: QL202
+                        conn.execute("INSERT INTO excluded (url, reason) VALUES (?, ?)", (url, reason))
+                    conn.close()
+
+            def store(row):
+                conn = psycopg2.connect(DSN)  # want: QL202
+                try:
+                    conn.cursor().execute("INSERT INTO t VALUES (%s)", (row,))
+                    conn.commit()
+                finally:
+                    conn.close()
+
+            def store_one(row):
+                store(row)
+
+            def sync(rows):
+                for row in rows:
+                    store_one(row)  # through one plain call
+
+            def save(dsn, row):
+                conn = psycopg2.connect(dsn)  # want: QL202
+                try:
+                    conn.cursor().execute("INSERT INTO t VALUES (%s)", (row,))
+                finally:
+                    conn.close()
+
+            def save_all(dsn, rows):
+                for row in rows:
+                    save(dsn, row)  # the same database for every row
+
+            def make_engine():
+                return create_engine("postgresql://db/app")  # want: QL202
+
+            def worker(queue):
+                while True:
+                    engine = make_engine()
+                    process(engine, queue.get())
+                    engine.dispose()
+        """,
+        "ok.py": """
+            import sqlite3
+            import time
+            import psycopg2
+            import redis
+            from sqlalchemy.orm import scoped_session, sessionmaker
+
+            def records(path):
+                db = sqlite3.connect(path)
+                try:
+                    return db.execute("SELECT * FROM r").fetchall()
+                finally:
+                    db.close()
+
+            def all_records(files):
+                return [records(f) for f in files]  # a database file per item
+
+            def count(dsn):
+                conn = psycopg2.connect(dsn)
+                try:
+                    return conn.cursor().execute("SELECT 1")
+                finally:
+                    conn.close()
+
+            def per_tenant(tenants):
+                for tenant in tenants:
+                    count(tenant.dsn)  # a database per item
+
+            def fixed(dsn):
+                for name in ("orders", "lines"):
+                    count(dsn)  # a fixed number of passes
+
+            def retry(dsn):
+                for _ in range(3):
+                    count(dsn)
+
+            def poll(dsn, stop):
+                while True:
+                    count(dsn)  # reconnecting on each poll is fine
+                    if stop():
+                        break
+
+            def get_conn():
+                return psycopg2.connect("dbname=app")
+
+            def use():
+                conn = get_conn()
+                try:
+                    return conn.cursor().execute("SELECT 1")
+                finally:
+                    conn.close()
+
+            def loop_use(items):
+                for item in items:
+                    use()  # the factory's caller is the one called per item: not followed through a hand-out
+
+            def get_redis():
+                return redis.Redis(host="cache")
+
+            def listener():
+                while True:  # a reconnect loop: each pass listens until the connection fails
+                    try:
+                        pubsub = get_redis().pubsub()
+                        for message in pubsub.listen():
+                            handle(message)
+                    except ConnectionError:
+                        time.sleep(1)
+
+            def commit_rows(rows, parent_session=None):
+                if parent_session is None:
+                    Session = scoped_session(sessionmaker())  # want: QL203 (never removed; not per item: only when the caller has none)
+                    session = Session(bind=ENGINE)
+                else:
+                    session = parent_session
+                session.add_all(rows)
+
+            def service(batches, session):
+                for batch in batches:
+                    commit_rows(batch, parent_session=session)
+        """,
+        "tests/test_manager.py": """
+            from ok import count
+
+            def test_counts():
+                for dsn in DSNS:
+                    count(dsn)
+        """,
+    },
+    "a_class_whose_close_never_closes_the_connection_it_keeps": {
+        # flow.record: ``SqliteReader.__init__`` keeps ``self.con = sqlite3.connect(path)`` and
+        # inherits a no-op ``close()``; ``with reader:`` closes nothing
+        "readers/__init__.py": """
+            class AbstractReader:
+                def close(self):
+                    pass
+
+                def __enter__(self):
+                    return self
+
+                def __exit__(self, *args):
+                    self.close()
+        """,
+        "readers/sqlite.py": """
+            import sqlite3
+            import psycopg2
+            from readers import AbstractReader
+
+            class SqliteReader(AbstractReader):
+                def __init__(self, path):
+                    self.con = sqlite3.connect(path)  # want: QL203
+
+                def rows(self):
+                    return self.con.execute("SELECT * FROM records").fetchall()
+
+            class SqliteWriter:
+                def __init__(self, path):
+                    self.con = sqlite3.connect(path)
+
+                def close(self):
+                    if self.con:
+                        self.con.commit()
+                        self.con.close()
+                    self.con = None
+
+            class Pooled:
+                def __init__(self, dsn):
+                    self._conn = psycopg2.connect(dsn)
+
+                def close(self):
+                    release_all(self._conn)  # handed to a helper: its business
+
+            class ForTheProcess:
+                def __init__(self, dsn):
+                    self.conn = psycopg2.connect(dsn)  # no release method: one for the life of the process
+
+            class BaseStore(AbstractReader):
+                def __init__(self, path):
+                    self.db = sqlite3.connect(path)
+
+            class Store(BaseStore):  # the subclass closes what the base opened
+                def close(self):
+                    self.db.close()
+        """,
+    },
     "a_helper_that_returns_a_connection_hands_it_to_its_caller": {
         "helpers.py": """
             import sqlite3
@@ -933,7 +1186,7 @@ CASES = {
             import lib
 
             def refresh(db_url, name):
-                session = lib.create_session(db_url)  # want: QL203
+                session = lib.create_session(db_url)  # medium: an exception skips the remove()
                 project = session.execute("SELECT id FROM projects WHERE name = :n", {"n": name}).first()
                 session.execute("UPDATE projects SET refreshed = 1 WHERE id = :i", {"i": project.id})
                 session.commit()
@@ -1058,7 +1311,7 @@ CASES = {
         from db import SessionLocal
 
         def purge(limit):
-            session = SessionLocal()  # want: QL203
+            session = SessionLocal()  # medium: an exception skips the close()
             for row in session.execute("SELECT id, path FROM exports WHERE expires < :l", {"l": limit}):
                 session.delete(row)
             session.commit()
@@ -1073,7 +1326,7 @@ CASES = {
                 session.close()
 
         def checked_out(engine):
-            conn = engine.raw_connection()  # want: QL204
+            conn = engine.raw_connection()  # medium: an exception skips the close()
             conn.cursor().execute("SELECT 1")
             conn.close()
 
@@ -1200,3 +1453,17 @@ def test_a_leak_found_alone_keeps_its_per_request_wording():
     (finding,) = result.findings
     assert "not closed" in finding.message or "never closed" in finding.message
     assert "per request" in finding.message
+
+
+def test_a_close_that_only_an_exception_skips_is_reported_one_step_less_sure():
+    """Closing on every normal path is how most projects fix a leak (dispatch's signature check
+    closes before its return and before its 403): what an exception skips is shown with
+    ``--min-confidence medium``."""
+    for case, path, lines in (
+        ("a_close_that_an_exception_skips_leaves_the_connection_open", "app.py", [(6, "medium"), (21, "medium")]),
+        ("a_scoped_registry_a_helper_hands_out_is_the_callers_to_remove", "tasks.py", [(5, "medium")]),
+    ):
+        files = _files(case)
+        got = [f for f in lint_files(files, select=["QL2"], settings={"min-confidence": "medium"}).findings if f.path == path]
+        assert [(f.line, f.confidence) for f in got] == lines, [(f.line, f.message) for f in got]
+        assert all("closed only when nothing fails" in f.message for f in got)

@@ -154,7 +154,7 @@ def test_the_parts_of_a_parameters_text_are_not_a_small_collection():
     assert [f.confidence for f in got.findings] == ["medium"]
 
 
-def test_a_django_cursor_left_open_is_low_confidence_when_its_result_is_drained():
+def test_a_django_cursor_left_open_with_its_result_drained_is_reported_in_views_and_less_sure_elsewhere():
     src = (
         "from django.db import connection\n"
         "def check():\n"
@@ -164,7 +164,25 @@ def test_a_django_cursor_left_open_is_low_confidence_when_its_result_is_drained(
     )
     assert lint_files({"app.py": src}, select=["QL203"]).findings == []
     (f,) = lint_files({"app.py": src}, select=["QL203"], settings={"min-confidence": "low"}).findings
-    assert f.confidence == "low" and "cursor" in f.message
+    assert f.confidence == "medium" and "cursor" in f.message
+    # a view's cursor (kitsune fixed two: ``cursor = connection.cursor()`` in an admin view and an
+    # AJAX view, the rows drained with ``fetchall()`` or a comprehension)
+    view = (
+        "from django.db import connection\nfrom django.http import JsonResponse\n"
+        "def schema_version(request):\n"
+        "    cursor = connection.cursor()\n"
+        "    cursor.execute('SELECT version FROM schema_version')\n"
+        "    version = [x for x in cursor][0][0]\n"
+        "    return JsonResponse({'version': version})\n"
+    )
+    files = {"kadmin/__init__.py": "", "kadmin/views.py": view, "kadmin/urls.py": URLS_FOR_SCHEMA_VERSION}
+    (f,) = lint_files(files, select=["QL203"]).findings
+    assert (f.line, f.confidence, f.context) == (4, "high", "request") and "with connection.cursor() as cursor" in (f.fix or "")
+    fixed = view.replace("    cursor = connection.cursor()\n    cursor.execute('SELECT version FROM schema_version')\n    version", "    with connection.cursor() as cursor:\n        cursor.execute('SELECT version FROM schema_version')\n        version")
+    assert lint_files({**files, "kadmin/views.py": fixed}, select=["QL203"], settings={"min-confidence": "low"}).findings == []
+
+
+URLS_FOR_SCHEMA_VERSION = "from django.urls import path\nfrom kadmin.views import schema_version\nurlpatterns = [path('schema/', schema_version)]\n"
 
 
 def test_a_django_cursor_left_open_with_its_result_read_in_part_is_reported():

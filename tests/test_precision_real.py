@@ -1387,3 +1387,48 @@ def test_placeholder_text_an_in_list_helper_returns_is_not_injectable():
     files = {"app/__init__.py": "", "app/sqlutil.py": IN_LIST_HELPERS, "app/queries.py": IN_LIST_USES}
     got = lint_files(files, select=["QL303"]).findings
     assert [(f.path, f.line) for f in got] == [("app/queries.py", 11)]
+
+
+def test_a_helper_that_opens_the_database_an_item_names_runs_one_query_per_database_not_per_row():
+    """RLEAPP's parsers: ``for file_found in files_found: get_sqlite_db_records(file_found, query)``
+    where the helper opens the SQLite file it is given (through a project helper that returns
+    the connection). Each item is another database: no batch query could join them."""
+    helpers = dedent(
+        """
+        import sqlite3
+        def open_readonly(path):
+            return sqlite3.connect(f"file:{path}?mode=ro", uri=True)
+        def get_records(path, query):
+            db = open_readonly(path)
+            cursor = db.cursor()
+            cursor.execute(query)
+            return cursor
+        def get_rows(path):
+            with sqlite3.connect(path) as db:
+                return db.execute("SELECT id FROM messages").fetchall()
+        DB = "app.sqlite"
+        def get_count(table):
+            db = sqlite3.connect(DB)
+            try:
+                return db.execute(f"SELECT count(*) FROM {table}").fetchone()
+            finally:
+                db.close()
+        """
+    )
+    uses = dedent(
+        """
+        from app.dbutil import get_records, get_count
+        def parse(files_found, tables):
+            for file_found in files_found:
+                rows = get_records(file_found, "SELECT id FROM messages")
+            for name in files_found:
+                path = name + ".db"
+                get_records(path=path, query="SELECT 1")
+                get_rows(path)
+            for table in tables:
+                get_count(table)  # want: the same database every time
+        """
+    )
+    files = {"app/__init__.py": "", "app/dbutil.py": helpers, "app/parsers.py": uses}
+    got = lint_files(files, select=["QL102"], settings={"min-confidence": "low"}).findings
+    assert [(f.path, f.line) for f in got] == [("app/parsers.py", 10)]

@@ -10,7 +10,7 @@ own verdict. :func:`hold_of` and :func:`slow_call` answer QL205's questions abou
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import Iterator, List, Optional, Tuple, cast
+from typing import Iterator, List, Optional, Set, Tuple, cast
 
 import libcst as cst
 
@@ -36,6 +36,8 @@ from querylint.frameworks.lifetime import (
     opened_by,
 )
 from querylint.loops import classify_loop, repeats_per_iteration
+from querylint.project.contexts import path_context
+from querylint.project.facts import LISTEN_METHODS
 from querylint.project.requests import describe, request_context
 from querylint.scope import under_memo_guard
 from querylint.types import Severity
@@ -198,8 +200,6 @@ def _loop_for(call: cst.Call, ctx: Context, pool: bool = False):
     return None
 
 
-# methods that block and hand out messages for as long as the connection lives
-LISTEN_METHODS = {"listen", "consume", "notifies", "iter_messages", "stream", "watch", "events", "messages", "subscribe"}
 
 
 def _listens(loop) -> bool:
@@ -241,6 +241,70 @@ def _loop_verdicts(call: cst.Call, res: Resource, opened: Opened, holder: Holder
                 f"{ctx.line(retry)}: nothing leaves the loop once it succeeds, so each pass drops the last one open",
                 "`break` out of the loop (or return) as soon as it connects",
             )
+
+
+def _looping_caller(call: cst.Call, res: Resource, holder: Holder, ctx: Context) -> Iterator[Verdict]:
+    """QL202 for a function that opens a connection (engine, pool, client) on every call when a
+    project function calls it once per item of a loop, directly or through one plain call (not
+    for a helper that hands its connection out: the caller between may keep it). Not when what
+    it opens depends on the function's parameters and the loop passes them per item (a database
+    file per item, a shard per tenant), nor from tests."""
+    own = ctx.function.facts if ctx.function is not None else None
+    if own is None or holder.kind not in ("local", "with", "with-closing", "returned", "discarded") or _lazy_or_shared(call, holder, ctx):
+        return
+    if _opened_on_a_parameter_test(call, set(own.params) - {"self", "cls"}, ctx):
+        return  # ``if parent_session is None: Session = ...``: the loop may pass one
+    used = {n.value for arg in call.args for n in N.walk(arg.value) if isinstance(n, cst.Name)}
+    depth_limit = 1 if holder.kind == "returned" else 2
+    seen = {own.qualname}
+    frontier: List[Tuple[str, Tuple[str, ...], Set[str]]] = [(own.qualname, (own.qualname,), used & set(own.params) - {"self", "cls"})]
+    for depth in range(depth_limit):
+        nxt: List[Tuple[str, Tuple[str, ...], Set[str]]] = []
+        for q, path, params in frontier:
+            fn = ctx.index.functions.get(q)
+            for caller, kind, positions, keywords in ctx.index.loop_callers(q):
+                caller_fn = ctx.index.functions.get(caller)
+                if caller_fn is None or path_context(caller_fn.path, ctx.config) == "test":
+                    continue
+                if kind == "while" and res.kind not in FACTORY_KINDS:
+                    continue  # reconnecting on each pass of a worker's poll loop is fine
+                if fn is not None and _per_item_params(fn, params, positions, keywords):
+                    continue
+                chain = " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in (caller,) + path)
+                where = f"`{_short_qual(caller)}()` calls `{own.name}()`" if depth == 0 else f"`{_short_qual(caller)}()` reaches it"
+                each = "on every pass of a `while` loop" if kind == "while" else "once per item of a loop"
+                yield Verdict(
+                    "QL202",
+                    f"`{N.short(call.func, 40)}(...)` creates a new {res.label} on every call, and {where} {each} ({chain})",
+                    f"open it once in `{_short_qual(caller)}()` (or keep one for the process) and pass it in",
+                )
+                return
+            if depth + 1 < depth_limit and not params:
+                nxt.extend((c, (c,) + path, set()) for c in ctx.index.callers_of(q) if c not in seen)
+        seen.update(q for q, _, _ in nxt)
+        frontier = nxt
+
+
+def _opened_on_a_parameter_test(call: cst.Call, params: Set[str], ctx: Context) -> bool:
+    """``call`` runs only under an ``if`` (or a conditional expression) that tests a parameter."""
+    for anc in ctx.ancestors(call):
+        if isinstance(anc, (cst.FunctionDef, cst.Lambda)):
+            return False
+        if isinstance(anc, (cst.If, cst.IfExp)) and any(isinstance(n, cst.Name) and n.value in params for n in N.walk(anc.test)):
+            return True
+    return False
+
+
+def _per_item_params(fn, params: Set[str], positions: Tuple[int, ...], keywords: Tuple[str, ...]) -> bool:
+    """One of ``params`` of ``fn`` gets an argument that changes per item at the loop's call."""
+    offset = 1 if fn.cls is not None and fn.params[:1] in (("self",), ("cls",)) else 0
+    return any(fn.params.index(p) - offset in positions or p in keywords for p in params)
+
+
+def _short_qual(qualname: str) -> str:
+    """``pkg.mod.Class.meth`` -> ``Class.meth`` (a method), ``pkg.mod.func`` -> ``func``."""
+    parts = qualname.split(".")
+    return ".".join(parts[-2:]) if len(parts) > 1 and parts[-2][:1].isupper() else parts[-1]
 
 
 def _retry_that_keeps_going(holder: Holder, ctx: Context) -> Optional[cst.CSTNode]:
@@ -319,6 +383,95 @@ def _memory_verdicts(call: cst.Call, opened: Opened, ctx: Context) -> Iterator[V
         yield Verdict("QL203", problem[0], problem[1])
 
 
+RELEASE_METHODS = ("close", "aclose", "__exit__", "__aexit__", "__del__", "disconnect", "shutdown", "teardown", "cleanup", "dispose")
+_RELEASE_CALLS = ("close", "aclose", "dispose", "disconnect", "release", "remove", "terminate", "shutdown")
+
+
+def _kept_but_never_released(call: cst.Call, opened: Opened, holder: Holder, ctx: Context) -> Optional[Verdict]:
+    """QL203: ``self.con = sqlite3.connect(path)`` in a class whose ``close()`` (or ``__exit__``,
+    its own or inherited) exists but never closes ``self.con``, and nothing in the project
+    closes ``<anything>.con``: every instance leaks its connection when it is closed (flow.record's
+    ``SqliteReader`` under an inherited no-op ``close()``). A class with no release method at
+    all is left alone (a connection for the life of the process)."""
+    target = holder.target
+    own = ctx.function.facts if ctx.function is not None else None
+    if not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self") or own is None or own.cls is None:
+        return None
+    attr = target.attr.value
+    release = next((m for m in (ctx.index.find_method(own.cls, name) for name in RELEASE_METHODS) if m is not None), None)
+    if release is None or _released_elsewhere(own.cls, attr, ctx) or _names_attribute(release, attr, ctx):
+        return None
+    where = release.qualname.rsplit(".", 2)
+    return Verdict(
+        "QL203",
+        f"`self.{attr}` from `{opened.what}` is never closed: `{where[-2]}.{where[-1]}()` does not close it, so every "
+        f"instance leaves its {opened.res.label} open",
+        f"close `self.{attr}` in `{release.name}()`",
+    )
+
+
+def _released_elsewhere(cls: str, attr: str, ctx: Context) -> bool:
+    """Some project code releases the attribute: ``self.<attr>.close()`` in a method of the class,
+    an ancestor or a subclass, or ``<anything>.<attr>.close()`` outside methods' ``self``."""
+
+    def compute(ix) -> Tuple[set, set]:
+        on_self, anywhere = set(), set()
+        for fn in ix.functions.values():
+            for target in fn.calls:
+                parts = target.split(".")
+                if len(parts) >= 2 and parts[-1] in _RELEASE_CALLS:
+                    if parts[0] == "self" and len(parts) == 3 and fn.cls:
+                        on_self.add((fn.cls, parts[1]))
+                    elif parts[0] not in ("self", "cls") and len(parts) >= 3:
+                        anywhere.add(parts[-2])  # ``reader.con.close()`` (not ``con.close()``: a local)
+        return on_self, anywhere
+
+    on_self, anywhere = ctx.index.derived("released-attributes", compute)
+    if attr in anywhere:
+        return True
+    index = ctx.index
+    family = {c.qualname for c in index.mro_classes(index.classes[cls])} if cls in index.classes else {cls}
+    family |= {q for q, c in index.classes.items() if cls in index.ancestors(c)}  # subclasses
+    return any((c, attr) in on_self for c in family)
+
+
+def _names_attribute(release, attr: str, ctx: Context) -> bool:
+    """The release method, when it is in this file, mentions ``self.<attr>`` (hands it to a helper,
+    clears it): what it does with it is its own business."""
+    if release.path != ctx.relpath:
+        return False
+    for node in N.walk(ctx.module_node):
+        if isinstance(node, cst.FunctionDef) and node.name.value == release.name:
+            if any(isinstance(n, cst.Attribute) and n.attr.value == attr and isinstance(n.value, cst.Name) and n.value.value == "self" for n in N.walk(node)):
+                return True
+    return False
+
+
+def _unreleased(call: cst.Call, opened: Opened, holder: Holder, flow: Flow, hit, ctx: Context) -> Optional[Verdict]:
+    """QL203/QL204: what ``call`` opens is not released on every path."""
+    problem = _release_problem(call, opened, holder, flow, ctx)
+    if problem is None:
+        return None
+    res = opened.res
+    code = "QL204" if res.kind == "checkout" else "QL203"
+    # a cursor from Django's shared connection, left to the garbage collector, is closed when the
+    # function returns (CPython refcounting), so outside request and job code it is one step less
+    # sure; a view's or task's cursor is reported (projects fix these: kitsune's admin and AJAX
+    # views), and so is one whose result is read only in part (``fetchone``/``fetchmany``): the
+    # rest stays pending on the shared connection until the collector gets to the cursor
+    confidence = problem[2] if len(problem) > 2 else "high"
+    message = problem[0]
+    if res.kind == "cursor":
+        partial = _partly_read(cast(str, holder.name), cast(cst.CSTNode, holder.node), flow) if holder.kind == "local" else None
+        confidence = "high" if partial or hit else "medium"
+        if partial:
+            message += f"; its result is read only in part (`{partial}`), so the rest stays pending on the shared connection"
+    if opened.via:
+        message += f" ({opened.via})"
+    per_request = f" (opened per {_per(hit)}: {describe(hit)})" if hit else ""
+    return Verdict(code, message + per_request, problem[1], Severity.ERROR if hit else None, confidence)
+
+
 def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
     opened = opened_by(call, ctx)
     if opened is None:
@@ -334,7 +487,6 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
             return
         holder = first
     hit = request_context(ctx.index, ctx.config, ctx.function.qualname) if ctx.function is not None else None
-    per_request = f" (opened per {_per(hit)}: {describe(hit)})" if hit else ""
     # a ``sessionmaker`` is a factory: making one opens nothing (its engine is what costs, and is
     # judged where it is created); a ``scoped_session`` registry keeps a session per thread
     long_lived = res.kind in ("connection", "pool", "engine", "client", "scoped")
@@ -350,27 +502,22 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
     if long_lived and ctx.loop is not None and holder.kind not in ("stored",) and not _lazy_or_shared(call, holder, ctx):
         yield from _loop_verdicts(call, res, opened, holder, ctx)
 
+    # 1b. per item of a loop in a caller: ``for url in urls: self._add(url)`` where ``_add`` opens
+    if ctx.loop is None and (long_lived or (opened.via is None and res.kind in FACTORY_KINDS)):
+        yield from _looping_caller(call, res, holder, ctx)
+
     # 2. not released
     flow = flow_of(ctx)
     if flow is not None and res.kind in ("connection", "session", "checkout", "cursor", "scoped") and not _registry_on_borrowed(call, res, holder, ctx):
-        problem = _release_problem(call, opened, holder, flow, ctx)
-        if problem is not None:
-            code = "QL204" if res.kind == "checkout" else "QL203"
-            # a cursor from Django's shared connection, left to the garbage collector, is closed
-            # when the function returns (CPython refcounting): hygiene, not a leak that exhausts a
-            # pool, so it is shown only with ``--min-confidence low``; unless its result is read
-            # only in part (``fetchone``/``fetchmany``): the rest stays pending on the shared
-            # connection until the collector gets to the cursor
-            confidence = "high"
-            message = problem[0]
-            if res.kind == "cursor":
-                partial = _partly_read(cast(str, holder.name), cast(cst.CSTNode, holder.node), flow) if holder.kind == "local" else None
-                confidence = "high" if partial else "low"
-                if partial:
-                    message += f"; its result is read only in part (`{partial}`), so the rest stays pending on the shared connection"
-            if opened.via:
-                message += f" ({opened.via})"
-            yield Verdict(code, message + per_request, problem[1], Severity.ERROR if hit else None, confidence)
+        unreleased = _unreleased(call, opened, holder, flow, hit, ctx)
+        if unreleased is not None:
+            yield unreleased
+
+    # 2a. kept on the instance by a class that has a release method which never releases it
+    if holder.kind == "stored" and res.kind in ("connection", "session"):
+        kept = _kept_but_never_released(call, opened, holder, ctx)
+        if kept is not None:
+            yield kept
 
     # 2b. an engine, pool or client built in ``__init__`` of a class whose ``__new__`` hands back
     # a cached instance: Python still runs ``__init__`` on every call, so each call builds another
@@ -477,8 +624,30 @@ def _close_fix(kind: str, name: str, what: str) -> str:
     return "use `with` or close it in a `finally` block"
 
 
-def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow, ctx: Context) -> Optional[Tuple[str, str]]:
-    """(what is wrong, the fix) when the resource ``call`` opens is not released on every path."""
+def _with_problem(opened: Opened, holder: Holder, flow: Flow, ctx: Context) -> Optional[Tuple[str, ...]]:
+    """``with psycopg2.connect() as conn`` (ends the transaction, keeps the connection open) and
+    ``with pool.getconn() as conn`` (does not give it back)."""
+    res, what = opened.res, opened.what
+    if res.kind == "connection" and res.driver in WITH_DOES_NOT_CLOSE:
+        if holder.name is not None:
+            fate = fate_of(holder.name, cast(cst.CSTNode, holder.node), flow, ctx)  # the WithItem
+            if fate.closes or fate.escapes or fate.returned:
+                return None
+        return (
+            f"`with {what}` commits or rolls back the transaction on exit but does not close the connection",
+            f"use `with contextlib.closing({what}) as conn` or close it in a `finally` block",
+        )
+    if opened.checkout == "getconn":
+        return (
+            f"`with {what}` does not return the connection to `{opened.pool_text}`",
+            f"call `{opened.pool_text}.putconn(conn)` in a `finally` block",
+        )
+    return None
+
+
+def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow, ctx: Context) -> Optional[Tuple[str, ...]]:
+    """(what is wrong, the fix[, a lower confidence]) when the resource ``call`` opens is not
+    released on every path."""
     res = opened.res
     what = opened.what
     if res.kind == "session" and res.driver == "sqlalchemy":
@@ -487,21 +656,7 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
         if factory is not None and factory.kind == "scoped":
             return None
     if holder.kind == "with":
-        if res.kind == "connection" and res.driver in WITH_DOES_NOT_CLOSE:
-            if holder.name is not None:
-                fate = fate_of(holder.name, cast(cst.CSTNode, holder.node), flow, ctx)  # the WithItem
-                if fate.closes or fate.escapes or fate.returned:
-                    return None
-            return (
-                f"`with {what}` commits or rolls back the transaction on exit but does not close the connection",
-                f"use `with contextlib.closing({what}) as conn` or close it in a `finally` block",
-            )
-        if opened.checkout == "getconn":
-            return (
-                f"`with {what}` does not return the connection to `{opened.pool_text}`",
-                f"call `{opened.pool_text}.putconn(conn)` in a `finally` block",
-            )
-        return None
+        return _with_problem(opened, holder, flow, ctx)
     if holder.kind == "discarded" and res.kind in ("connection", "session", "checkout"):
         return _thrown_away(call, opened, holder, ctx)
     if holder.kind != "local" or holder.name is None:
@@ -545,13 +700,16 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
             "use `with` or close it in a `finally` block",
         )
     # a pooled resource (a session, a connection checked out of an engine) that an exception leaves
-    # open holds a pool slot; a plain DB-API connection closed on the normal path is left alone
+    # open holds a pool slot until the collector gets to it; a plain DB-API connection closed on
+    # the normal path is left alone. One step less sure: closing on every normal path is how most
+    # projects fix a leak (dispatch's signature check), and the collector repairs the rest
     risky = _fails_before_close(cast(cst.CSTNode, holder.node), fate, flow) if res.kind in ("session", "checkout", "scoped") else None
     if risky is not None:
         return (
             f"the {noun} `{name}` from `{what}` is closed only when nothing fails: an exception from "
             f"`{N.short(risky.func, 40)}(...)` at line {ctx.line(risky)} skips the close at line {ctx.line(fate.closes[0])}",
             f"call `{name}.remove()` in a `finally` block" if res.kind == "scoped" else "use `with` or close it in a `finally` block",
+            "medium",
         )
     return None
 

@@ -229,6 +229,22 @@ def _helper_opened(call: cst.Call, q: Optional[str], ctx: Context) -> Optional[O
     return Opened(res, _call_text(call), via=f"`{fn.name}()` returns `{inner}`", first=first, factory=res.kind in FACTORY_KINDS)
 
 
+def database_params(fn, ctx: Context) -> Set[str]:
+    """The parameters of project function ``fn`` that choose the database it opens: passed as
+    they are to a connect call (``sqlite3.connect(path)``) or to a project helper that returns a
+    connection (``open_db(path)``). A query it runs there is one per database, not one per row."""
+    out: Set[str] = set()
+    for target, params in fn.param_calls:
+        res = resource_of(ctx.index.library_name(target))
+        if res is None:
+            helper = ctx.index.resolve_function(target, fn)
+            found = _returned_resource(helper, ctx, 0) if helper is not None and helper.returned_calls else None
+            res = found[0] if found is not None else None
+        if res is not None and res.kind in ("connection", "engine", "pool"):
+            out.update(params)
+    return out
+
+
 def _returned_resource(fn, ctx: Context, depth: int) -> Optional[Tuple[Resource, str, bool]]:
     """(what every return of ``fn`` opens, the opener's text, handed out first in a tuple)."""
     seen: List[Tuple[Resource, str, bool]] = []
@@ -236,6 +252,12 @@ def _returned_resource(fn, ctx: Context, depth: int) -> Optional[Tuple[Resource,
         callee = ctx.index.library_name(callee)  # ``from .sqlite import sqlite3`` in the helper's module
         res = resource_of(callee)
         text = f"{callee}(...)" if res is not None else f"{callee.rsplit('.', 1)[-1]}()"
+        if shape == "product":
+            # ``sessionmaker(bind=engine)()``: the factory's session; any other product is unknown
+            res = Resource("session", "session", "sqlalchemy") if res is not None and res.kind == "sessionmaker" else None
+            if res is None:
+                return None
+            text, shape = f"{callee.rsplit('.', 1)[-1]}(...)()", "value"
         if res is None:
             # a name of the helper's own module (``SessionLocal``) or an imported one
             factory = module_resource(ctx.index, callee if "." in callee else f"{fn.module}.{callee}")

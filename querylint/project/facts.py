@@ -9,7 +9,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, Dict, List, Optional, Set, Tuple, cast
+from typing import Any, Dict, Iterator, List, Optional, Set, Tuple, cast
 
 import libcst as cst
 
@@ -112,6 +112,13 @@ class FunctionFacts:
     # parameters the function keeps or hands out (stored, aliased, returned, yielded, put in a
     # container): a connection passed in is no longer only borrowed
     kept_params: Tuple[str, ...] = ()
+    # calls made once per item of a loop (``for`` over a collection that is not a literal or a
+    # ``range``, a comprehension, a ``while`` with no ``break``): (target as in ``calls``, "for" /
+    # "while", positions and keywords of arguments that change per item)
+    loop_calls: Tuple[Tuple[str, str, Tuple[int, ...], Tuple[str, ...]], ...] = ()
+    # calls given a parameter as an argument, as is: (target as in ``calls``, the parameters);
+    # ``sqlite3.connect(path)``, ``open_db(path)``: a database that comes from the caller
+    param_calls: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
 
 
 @dataclass(frozen=True)
@@ -347,7 +354,7 @@ class _Collector:
         qual = f"{prefix}.{fn.name.value}"
         imports, resolver = self.imports, self.resolver
         calls: List[str] = []
-        has_yield = False
+        has_yield = doubles_quotes = False
         params = tuple(N.param_names(fn.params))
         sql_params: List[str] = []
         sql_names: List[Tuple[str, str]] = []
@@ -355,9 +362,12 @@ class _Collector:
         flow: List[cst.CSTNode] = []  # returns and bindings, for ``const_returns``
         call_consts: List[Tuple[str, Tuple[int, ...], Tuple[str, ...]]] = []  # calls of project functions
         keeping: List[cst.CSTNode] = []  # yields and calls that keep their arguments, for ``kept_params``
-        doubles_quotes = False
         project_prefix = self.module.split(".")[0] + "."
+        targets: Dict[int, Tuple[cst.Call, str]] = {}  # id(call) -> (call, its entry in ``calls``)
+        loops: List[cst.CSTNode] = []
         for node in N.walk(fn.body, into_functions=False):
+            if isinstance(node, _LOOP_TYPES):
+                loops.append(node)
             if isinstance(node, cst.Attribute) and id(node) not in called:
                 self.value_refs.add(node.attr.value)
             if isinstance(node, cst.Call):
@@ -372,6 +382,7 @@ class _Collector:
                         calls.append(target)
                     else:
                         calls.append(resolver.qualify(target) or target)
+                    targets[id(node)] = (node, calls[-1])
                     if node.args and (
                         calls[-1].startswith(project_prefix)
                         or head in ("self", "cls")
@@ -416,6 +427,7 @@ class _Collector:
                 class_chain_returns=() if has_yield or cls is None else class_chain_returns(flow),
                 doubles_quotes=doubles_quotes,
                 kept_params=kept_params(flow + keeping, params),
+                loop_calls=per_item_calls(loops, targets), param_calls=calls_given_params(targets, params),
             )
         )
 
@@ -651,7 +663,14 @@ def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str
                 shape = "with"
         if isinstance(value, cst.Await):
             value = value.expression
-        if not isinstance(value, cst.Call) or not isinstance(value.func, (cst.Name, cst.Attribute)):
+        if not isinstance(value, cst.Call):
+            return ()
+        factory = _called_factory(value.func, bound)
+        if factory is not None and shape == "value":
+            # ``return sessionmaker(bind=engine)()``, ``maker = sessionmaker(...); return maker()``:
+            # what the factory a call builds makes (``product`` of the factory's callee)
+            value, shape = factory, "product"
+        if not isinstance(value.func, (cst.Name, cst.Attribute)):
             return ()
         target = N.dotted(value.func)
         if not target or target.split(".")[0] in ("self", "cls"):
@@ -661,6 +680,107 @@ def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str
             return ()  # an in-memory database holds no server connection
         out.append((resolver.qualify(target) or target, shape))
     return tuple(dict.fromkeys(out))
+
+
+# methods that block and hand out messages for as long as the connection lives
+LISTEN_METHODS = {"listen", "consume", "notifies", "iter_messages", "stream", "watch", "events", "messages", "subscribe"}
+_COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
+_LOOP_TYPES = (cst.For, cst.While) + _COMPREHENSIONS
+
+
+def calls_given_params(targets: Dict[int, Tuple[cst.Call, str]], params: Tuple[str, ...]) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+    """See ``FunctionFacts.param_calls``."""
+    out: Dict[str, Tuple[str, ...]] = {}
+    for call, target in targets.values():
+        given = tuple(a.value.value for a in call.args if isinstance(a.value, cst.Name) and a.value.value in params and a.value.value not in ("self", "cls"))
+        if given:
+            out[target] = tuple(dict.fromkeys(out.get(target, ()) + given))
+    return tuple(out.items())
+
+
+def per_item_calls(loops: List[cst.CSTNode], targets: Dict[int, Tuple[cst.Call, str]]) -> Tuple[Tuple[str, str, Tuple[int, ...], Tuple[str, ...]], ...]:
+    """The calls each per-item loop makes on every pass (see ``FunctionFacts.loop_calls``). Not a
+    loop over a literal or a ``range`` (a fixed number of passes, a hand-made pool, retries), nor
+    a ``while`` that can ``break`` (a retry or a search)."""
+    out: Dict[Tuple[str, str], Tuple[Set[int], Set[str]]] = {}
+    for loop in loops:
+        per_item: List[cst.CSTNode]
+        if isinstance(loop, cst.For):
+            if _fixed_iterable(loop.iter):
+                continue
+            kind, names, per_item = "for", set(N.target_names(loop.target)), [loop.body]
+        elif isinstance(loop, cst.While):
+            if any(isinstance(n, cst.Break) or _listens_in(n) for n in _own_statements(loop.body)):
+                continue  # a retry or a search; a reconnect loop whose pass listens until it fails
+            kind, names, per_item = "while", set(), [loop.body]
+        else:
+            comp = cast(cst.CompFor, loop.for_in)  # type: ignore[attr-defined]
+            if _fixed_iterable(comp.iter):
+                continue
+            kind, names = "for", set(N.target_names(comp.target))
+            per_item = [getattr(loop, f) for f in ("elt", "key", "value") if hasattr(loop, f)]
+            per_item += [i.test for i in comp.ifs] + ([comp.inner_for_in] if comp.inner_for_in is not None else [])
+        nodes = [n for part in per_item for n in N.walk(part, into_functions=False)]
+        for n in nodes:  # names rebound per pass change per item too
+            if isinstance(n, (cst.Assign, cst.AugAssign, cst.AnnAssign)):
+                for t in ([t.target for t in n.targets] if isinstance(n, cst.Assign) else [n.target]):
+                    names.update(N.target_names(t))
+            elif isinstance(n, (cst.For, cst.CompFor)):
+                names.update(N.target_names(n.target))
+        for n in nodes:
+            found = targets.get(id(n)) if isinstance(n, cst.Call) else None
+            if found is None:
+                continue
+            target = found[1]
+            positions, keywords = out.setdefault((target, kind), (set(), set()))
+            call = cast(cst.Call, n)
+            for i, arg in enumerate(call.args):
+                if any(isinstance(x, cst.Name) and x.value in names for x in N.walk(arg.value)):
+                    if arg.keyword is not None:
+                        keywords.add(arg.keyword.value)
+                    else:
+                        positions.add(i)
+    return tuple((t, k, tuple(sorted(p)), tuple(sorted(kw))) for (t, k), (p, kw) in out.items())
+
+
+def _fixed_iterable(node: cst.BaseExpression) -> bool:
+    """A literal collection or string, ``range(...)``, or ``enumerate``/``sorted`` of a literal."""
+    literals = (cst.List, cst.Tuple, cst.Set, cst.Dict, cst.SimpleString, cst.ConcatenatedString)
+    if isinstance(node, literals):
+        return True
+    if not isinstance(node, cst.Call):
+        return False
+    name = N.call_name(node)
+    return name == "range" or (name in ("enumerate", "sorted", "reversed") and bool(node.args) and isinstance(node.args[0].value, literals))
+
+
+def _listens_in(node: cst.CSTNode) -> bool:
+    """``for message in pubsub.listen():`` or a nested ``while True:``: the pass does not end while it works."""
+    if isinstance(node, cst.For):
+        return isinstance(node.iter, cst.Call) and N.call_name(node.iter) in LISTEN_METHODS
+    return isinstance(node, cst.While) and N.code(node.test).strip() in ("True", "1")
+
+
+def _own_statements(body: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """The nodes of a loop body outside nested loops and functions (a ``break`` there ends this loop)."""
+    stack = list(N.children(body))
+    while stack:
+        n = stack.pop()
+        yield n
+        if not isinstance(n, (cst.For, cst.While, cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            stack.extend(N.children(n))
+
+
+def _called_factory(func: cst.BaseExpression, bound: Dict[str, List[Tuple[str, Optional[cst.BaseExpression]]]]) -> Optional[cst.Call]:
+    """The call that built the callable ``func``: ``sessionmaker(...)`` in ``sessionmaker(...)()``
+    or in ``maker()`` after ``maker = sessionmaker(...)`` (bound once in the function)."""
+    if isinstance(func, cst.Call):
+        return func
+    if isinstance(func, cst.Name):
+        binds = bound.get(func.value, [])
+        if len(binds) == 1 and binds[0][0] == "value" and isinstance(binds[0][1], cst.Call):
+            return binds[0][1]
+    return None
 
 
 def _sql_argument(call: cst.Call, params: Tuple[str, ...], imports: Dict[str, str], resolver: Resolver):

@@ -316,6 +316,11 @@ class ProjectIndex:
         """Project functions whose calls reach ``qualname`` (the reverse of :meth:`callees`)."""
         return self.derived("callers", _callers_of).get(qualname, ())
 
+    def loop_callers(self, qualname: str) -> Tuple[Tuple[str, str, Tuple[int, ...], Tuple[str, ...]], ...]:
+        """(caller, loop kind, per-item argument positions, per-item keywords) for each project
+        function that calls ``qualname`` once per item of a loop (``FunctionFacts.loop_calls``)."""
+        return self.derived("loop-callers", _loop_callers_of).get(qualname, ())
+
     def constant_param(self, qualname: str, param: str, skip: Optional[Callable[[str], bool]] = None) -> bool:
         """Every call site of the function in the project passes a literal or an integer for
         ``param`` (and there is at least one); callers in files ``skip`` names (tests) are left out."""
@@ -374,6 +379,16 @@ def _callers_of(index: "ProjectIndex") -> Dict[str, Tuple[str, ...]]:
     for q in index.functions:
         for callee in index.callees(q):
             out.setdefault(callee, []).append(q)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+def _loop_callers_of(index: "ProjectIndex") -> Dict[str, Tuple[Tuple[str, str, Tuple[int, ...], Tuple[str, ...]], ...]]:
+    out: Dict[str, List[Tuple[str, str, Tuple[int, ...], Tuple[str, ...]]]] = {}
+    for q, fn in index.functions.items():
+        for target, kind, positions, keywords in fn.loop_calls:
+            hit = index.resolve_function(target, fn)
+            if hit is not None and hit.qualname != q:
+                out.setdefault(hit.qualname, []).append((q, kind, positions, keywords))
     return {k: tuple(v) for k, v in out.items()}
 
 
