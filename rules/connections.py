@@ -182,8 +182,12 @@ class ConnectionInLoop(_OpenRule):
     DSN), retry loops, `range(n)` loops (n connections on purpose) and loops over constants are
     not reported. In a `while` loop, only an engine, pool or client made on every pass of a
     worker's poll loop (`while True:`) is reported: reconnecting per poll is fine; not in a
-    reconnect loop whose pass then listens until the connection fails (`for m in pubsub.listen():`). A connection
-    opened in a helper that the loop calls is not reported either. A retry loop is reported when
+    reconnect loop whose pass then listens until the connection fails (`for m in pubsub.listen():`). A function
+    that opens one on every call is reported at the open when a project function calls it once
+    per item of a loop, directly or through one plain call, with the call path; not when the
+    loop passes the database per item (`for f in files: read(f)` where `read` connects to `f`),
+    when the open sits under an `if` on a parameter (`if session is None:`), or when the
+    function hands the connection out (its caller is the one to judge). A retry loop is reported when
     nothing leaves it once the connection succeeds (no `break`, `return` or `raise` outside its
     `except` blocks, no loop test on the name, no close, the connection not handed on): every
     pass then opens another and drops the last.
@@ -240,9 +244,10 @@ class ConnectionNotClosed(_OpenRule):
     That is: no `with`, never closed, or closed only after an early `return`/`raise` can
     skip it. Also flags psycopg2's `with psycopg2.connect() as conn`, which commits but does
     not close the connection, and a FastAPI dependency that yields a session without closing it.
-    A cursor from Django's `connection.cursor()` that is never closed is reported when its
-    result is read only in part (`fetchone()`/`fetchmany()`); one whose result is drained
-    (`fetchall()`, a loop over it) is shown only with `--min-confidence low`.
+    A cursor from Django's `connection.cursor()` that is never closed is reported in views,
+    per-request code and tasks, and wherever its result is read only in part
+    (`fetchone()`/`fetchmany()`); elsewhere, with its result drained (`fetchall()`, a loop over
+    it), it is shown with `--min-confidence medium`.
 
     ## Why is this bad?
     An unclosed connection keeps a database backend (and, for sessions, a pooled connection
@@ -268,10 +273,13 @@ class ConnectionNotClosed(_OpenRule):
 
     ## Known problems
     A connection passed to another function, stored on an object or returned is assumed to be
-    closed by its new owner. A close that is skipped only when an exception is raised (no
-    `try`/`finally`) is reported for a session, a `scoped_session` registry (its `remove()`) or a
-    connection checked out of an engine (an exception leaves it holding a pool slot), not for a
-    plain DB-API connection. A connection, session or registry a project helper returns
+    closed by its new owner; but one kept on `self` by a class whose `close()` (or `__exit__`,
+    `__del__`, own or inherited) never closes it, and that no other code closes, is reported
+    (a class with no such method keeps its connection for the life of the process). A close
+    that is skipped only when an exception is raised (no `try`/`finally`) is reported with
+    `medium` confidence for a session, a `scoped_session` registry (its `remove()`) or a
+    connection checked out of an engine (an exception leaves it holding a pool slot until the
+    collector gets to it), not for a plain DB-API connection. A connection, session or registry a project helper returns
     (`create_session()`, `get_dbconn()`) is judged at the call. sqlite3's `with connect() as conn` (also not a close) is
     not reported. An in-memory database (`sqlite3.connect(":memory:")`) is reported only when
     it is never closed or closed only after an early exit; opening one per request or per item
