@@ -169,3 +169,37 @@ def test_a_guessed_model_method_whose_query_is_a_relation_of_the_instance_is_not
     files = {"shop/__init__.py": "", "shop/models.py": models, "shop/views.py": view}
     got = lint_files(files, select=["QL102"]).findings
     assert [f.line for f in got] == [9]
+
+
+def test_a_model_imported_through_its_package_is_that_model_whatever_else_shares_its_name():
+    """privacyidea: ``from privacyidea.models import Realm`` where ``models/__init__.py`` re-exports
+    ``.realm.Realm``, and two Alembic migrations declare their own ``class Realm(Base)``. The
+    name is ambiguous; the import is not."""
+    files = {
+        "app/__init__.py": "",
+        "app/models/__init__.py": "from .db import db\nfrom .realm import Realm\n",
+        "app/models/db.py": "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n",
+        "app/models/realm.py": (
+            "from .db import db\n"
+            "class Realm(db.Model):\n    id = db.Column(db.Integer, primary_key=True)\n    name = db.Column(db.Unicode(255))\n"
+        ),
+        "app/migrations/versions/48ee74b8a7c8_.py": (
+            "import sqlalchemy as sa\nfrom sqlalchemy.orm import declarative_base\nBase = declarative_base()\n"
+            "class Realm(Base):\n    __tablename__ = 'realm'\n    id = sa.Column(sa.Integer, primary_key=True)\n"
+        ),
+        "app/migrations/versions/4f32a4e1bf33_.py": (
+            "import sqlalchemy as sa\nfrom sqlalchemy.orm import declarative_base\nBase = declarative_base()\n"
+            "class Realm(Base):\n    __tablename__ = 'realm'\n    id = sa.Column(sa.Integer, primary_key=True)\n"
+        ),
+        "app/lib/__init__.py": "",
+        "app/lib/devices.py": (
+            "from app.models import Realm\n"
+            "def device_to_dict(device):\n"
+            "    realm = Realm.query.filter_by(id=device.realm_id).first()\n"
+            "    return {'realm': realm.name if realm else None}\n"
+            "def devices_to_dicts(devices):\n"
+            "    return [device_to_dict(d) for d in devices]\n"
+        ),
+    }
+    got = lint_files(files, select=["QL1"]).findings
+    assert [(f.path, f.line, f.rule) for f in got] == [("app/lib/devices.py", 6, "QL102")]

@@ -177,6 +177,12 @@ class ProjectIndex:
     def _resolve_class(self, dotted: str, module: Optional[str]) -> Optional[ClassFacts]:
         if module and f"{module}.{dotted}" in self.classes:
             return self.classes[f"{module}.{dotted}"]
+        if "." in dotted:
+            # ``pkg.models.Realm`` re-exported by ``pkg/models/__init__.py``: the class it names,
+            # whatever else is called ``Realm`` (copies in migrations)
+            hit = self.classes.get(self.canonical(dotted))
+            if hit is not None:
+                return hit
         name = dotted.rsplit(".", 1)[-1]
         candidates = self.classes_by_name.get(name, ())
         if "." in dotted:
