@@ -203,3 +203,56 @@ def test_a_model_imported_through_its_package_is_that_model_whatever_else_shares
     }
     got = lint_files(files, select=["QL1"]).findings
     assert [(f.path, f.line, f.rule) for f in got] == [("app/lib/devices.py", 6, "QL102")]
+
+
+SKY_MODELS = """
+import sqlalchemy as sa
+from sqlalchemy.orm import relationship
+from baselayer.app.models import Base
+
+
+class Obj(Base):
+    tns_name = sa.Column(sa.String)
+
+
+class Submission(Base):
+    service_id = sa.Column(sa.Integer)
+    obj_id = sa.Column(sa.ForeignKey("obj.id"))
+    obj = relationship("Obj")
+"""
+
+SKY_HANDLER = """
+import sqlalchemy as sa
+from baselayer.app.handlers import BaseHandler
+from app.models import Submission
+
+
+class SubmissionHandler(BaseHandler):
+    def get(self, service_id, obj_id=None, page=1, size=100):
+        with self.Session() as session:
+            stmt = Submission.select(session.user_or_token).where(Submission.service_id == service_id)
+            if obj_id is not None:
+                stmt = stmt.where(Submission.obj_id == obj_id)
+            total = session.execute(sa.select(sa.func.count()).select_from(stmt)).scalar()
+            stmt = stmt.order_by(Submission.id.desc())
+            submissions = session.scalars(stmt.limit(size).offset((page - 1) * size)).all()
+            return self.success(data={"submissions": [{"tns_name": s.obj.tns_name} for s in submissions], "total": total})
+
+    def for_one_object(self, obj_id):
+        with self.Session() as session:
+            stmt = Submission.select(session.user_or_token).where(Submission.obj_id == obj_id)
+            return [s.obj.tns_name for s in session.scalars(stmt).all()]  # every row has the same obj
+"""
+
+
+def test_models_over_a_base_from_outside_the_project_and_its_select_class_method():
+    """skyportal: models derive from ``baselayer.app.models.Base`` (not in the project) and
+    declare SQLAlchemy columns and relationships; ``Model.select(user)`` is baselayer's
+    ``select(cls)`` with access checks; the session comes from the framework's
+    ``self.Session()``; the filter on ``obj_id`` is applied only when one is given. The fix
+    added ``.options(joinedload(Submission.obj))``."""
+    files = {"app/__init__.py": "", "app/models.py": SKY_MODELS, "app/handlers.py": SKY_HANDLER}
+    got = lint_files(files, select=["QL1"]).findings
+    assert [(f.path, f.line, f.rule) for f in got] == [("app/handlers.py", 16, "QL105")], [f.message for f in got]
+    fixed = SKY_HANDLER.replace(".where(Submission.service_id == service_id)\n", ".where(Submission.service_id == service_id).options(sa.orm.joinedload(Submission.obj))\n", 1)
+    assert lint_files({**files, "app/handlers.py": fixed}, select=["QL1"]).findings == []

@@ -332,7 +332,7 @@ def _select_elem(args: Sequence[cst.Arg], ctx: Context, query_style: bool) -> Op
 
 def infer(expr: Optional[cst.CSTNode], ctx: Context, depth: int = 0) -> Optional[SAValue]:
     """What a SQLAlchemy expression is, memoised per node."""
-    if expr is None or depth > 12:
+    if expr is None or depth > 24:  # a paged, sorted, filtered statement built in steps runs ~15 deep
         return None
     return ctx.memo_guarded(("sa-infer", id(expr)), lambda: _infer(expr, ctx, depth))
 
@@ -419,7 +419,8 @@ def _infer_name(expr: cst.Name, ctx: Context, depth: int) -> Optional[SAValue]:
                     elem = _unpack(v.elem, b.target, name)
                     return replace(v, elem=elem) if elem is not None else None
             return None
-        return infer(b.value, ctx, depth + 1)
+        value = infer(b.value, ctx, depth + 1)
+        return _unpinned_if_conditional(value, b, expr, ctx, depth)
     if b.kind == "with" and b.value is not None and b.is_simple:
         return infer(b.value, ctx, depth + 1)
     if b.kind == "for" and b.value is not None and isinstance(b.node, cst.For):
@@ -430,6 +431,39 @@ def _infer_name(expr: cst.Name, ctx: Context, depth: int) -> Optional[SAValue]:
             return _self_value(ctx)
         return _param_value(b.node, ctx)
     return None
+
+
+def _unpinned_if_conditional(value: Optional[SAValue], b, use: cst.Name, ctx: Context, depth: int) -> Optional[SAValue]:
+    """``if obj_id: stmt = stmt.where(Sub.obj_id == obj_id)``: a filter applied only on one path
+    pins nothing on the other, so the statement keeps the pins it had before the ``if`` (loader
+    options added there still count: the path that reads the relation usually adds them)."""
+    if value is None or value.elem is None or not _pins(value.elem):
+        return value
+    use_ancestors = {id(a) for a in ctx.ancestors(use)}
+    branch = None
+    for anc in ctx.ancestors(b.node):
+        if isinstance(anc, (cst.FunctionDef, cst.Module)):
+            break
+        if isinstance(anc, cst.If) and id(anc) not in use_ancestors:
+            branch = anc
+    if branch is None:
+        return value
+    before = ctx.binding(use.value, at=branch)  # the outermost such ``if``: what held before it
+    prev = infer(before.value, ctx, depth + 1) if before is not None and before.kind == "assign" and before.value is not None else None
+    return replace(value, elem=_pinned_like(value.elem, prev.elem if prev is not None else None))
+
+
+def _pins(e: "Elem") -> bool:
+    return bool(e.fixed) or any(_pins(p) for p in e.parts)
+
+
+def _pinned_like(e: "Elem", before: Optional["Elem"]) -> "Elem":
+    """``e`` with the pins ``before`` had (none when it had none or a different shape)."""
+    if e.kind == "tuple":
+        olds = before.parts if before is not None and before.kind == "tuple" and len(before.parts) == len(e.parts) else (None,) * len(e.parts)
+        return replace(e, parts=tuple(_pinned_like(p, o) for p, o in zip(e.parts, olds)))
+    same = before is not None and before.kind == e.kind and before.entity == e.entity
+    return replace(e, fixed=before.fixed if same and before is not None else ())
 
 
 def _inside(node, container, ctx: Context) -> bool:
@@ -609,7 +643,7 @@ def _infer_call(call: cst.Call, ctx: Context, depth: int) -> Optional[SAValue]:
     if built is not None:
         return built
     base = infer(recv, ctx, depth + 1)
-    if base is None and name in ("query", "exec") and isinstance(recv, (cst.Name, cst.Attribute)) and uses_sqlalchemy(ctx):
+    if base is None and name in _UNTYPED_SESSION_METHODS and isinstance(recv, (cst.Name, cst.Attribute)) and uses_sqlalchemy(ctx):
         base = _untyped_session(call, name, ctx, depth)
     if base is None:
         return returned_rows(call, ctx) if isinstance(recv, (cst.Name, cst.Attribute)) else None
@@ -638,6 +672,11 @@ def _class_chain_call(call: cst.Call, name: str, recv, ctx: Context) -> Optional
     if ent is None:
         return None
     fn = ctx.index.find_method(ent, name)
+    if fn is None and name == "select" and not _keywords_only(call):
+        # ``Obj.select(user)``: a ``select`` class method the mapped class inherits from a base
+        # outside the project (skyportal's baselayer: ``select(cls)`` with access checks)
+        elem = Elem("entity", ent, root=ent, origin=call, origin_label=f"`{_last(ent)}.select()`")
+        return SAValue("stmt", elem, origin=call)
     if fn is None or not any(d.rsplit(".", 1)[-1] == "classmethod" for d in fn.decorators):
         return None
     chain = fn.class_chain_returns
@@ -649,6 +688,10 @@ def _class_chain_call(call: cst.Call, name: str, recv, ctx: Context) -> Optional
         return None
     elem = Elem("entity", ent, root=ent, origin=call, origin_label=f"the query in `{_last(ent)}.{fn.name}()`")
     return SAValue("rows" if terminal else "query", elem, origin=call)
+
+
+def _keywords_only(call: cst.Call) -> bool:
+    return bool(call.args) and all(a.keyword is not None for a in call.args)
 
 
 def _statement_constructor(call: cst.Call, kind: str, ctx: Context) -> Optional[SAValue]:
@@ -713,6 +756,11 @@ def _iterating_builtin(call: cst.Call, name: str, ctx: Context, depth: int) -> O
     if inner is not None and inner.kind in ("result", "rows", "query", "dynamic"):
         return SAValue("rows", inner.elem, origin=inner.origin, relationship=inner.relationship)
     return None
+
+
+# methods that make an object of unknown type a session when it runs a statement of mapped classes
+# (``session.scalars(select(User))`` where ``session`` comes from a framework's ``self.Session()``)
+_UNTYPED_SESSION_METHODS = ("query", "exec", "scalars", "scalar", "execute", "stream", "stream_scalars")
 
 
 def _untyped_session(call: cst.Call, name: str, ctx: Context, depth: int) -> Optional[SAValue]:

@@ -131,9 +131,10 @@ class Mappings:
             mc = self.classes.get(c.qualname)
             if mc is None:
                 continue
+            names = _table_names(target)
             for col in columns:
                 for t in mc.fk_columns.get(col, ()):
-                    if t == target.table or t == "@" + target.name or t.endswith("." + target.name):
+                    if t in names or t == "@" + target.name or t.endswith("." + target.name):
                         return True
         return False
 
@@ -255,8 +256,24 @@ class _MappedKinds:
                     kind = self.of(parent, depth + 1)
         if kind is None and any(_last(d) == "as_declarative" for d in cls.decorators):
             kind = "root"
+        if kind is None and self._declares_on_external_base(cls):
+            kind = "base"
         memo[cls.qualname] = kind
         return kind
+
+    def _declares_on_external_base(self, cls: ClassFacts) -> bool:
+        """A class over a base from outside the project (skyportal's ``baselayer.app.models.Base``)
+        whose body declares SQLAlchemy columns or relationships: a mapped class. (A mixin with
+        columns and no base is not one.)"""
+        external = [b for b in cls.bases if b != "object" and self.index.resolve_class(b, cls.module) is None]
+        if not external:
+            return False
+        return any(
+            a.call is not None and a.call.func.startswith("sqlalchemy") and _last(a.call.func) in _DECLARATIONS for a in cls.attrs
+        )
+
+
+_DECLARATIONS = {"Column", "relationship", "mapped_column", "column_property", "deferred", "composite", "synonym"}
 
 
 def _mapped_class(cls: ClassFacts, kind: Optional[str]) -> Optional[MappedClass]:
@@ -293,6 +310,16 @@ def _read_columns(mc: MappedClass, cls: ClassFacts) -> None:
             for fk in _foreign_keys(call):
                 mc.fk_tables.add(fk)
                 mc.fk_columns.setdefault(attr.name, set()).add(fk)
+
+
+def _table_names(mc: MappedClass) -> Set[str]:
+    """The mapped class's table, or the names a base that names tables itself would give it (no
+    ``__tablename__``: skyportal's baselayer, Flask-SQLAlchemy): the class name in snake case,
+    maybe plural."""
+    if mc.table:
+        return {mc.table}
+    snake = _snake(mc.name)
+    return {snake, snake + "s", mc.name.lower(), mc.name.lower() + "s"}
 
 
 def _snake(name: str) -> str:
@@ -429,7 +456,8 @@ def _relationship(m: Mappings, mc: MappedClass, attr: ClassAttr, call: CallSumma
 def _direction(owner: MappedClass, target: MappedClass) -> Optional[bool]:
     """False (many-to-one) when ``owner`` holds the foreign key to ``target``; True when ``target`` holds it."""
     def points_at(src: MappedClass, dst: MappedClass) -> bool:
-        return any(t == dst.table or t == "@" + dst.name or (t.startswith("@") and t.endswith("." + dst.name)) for t in src.fk_tables)
+        names = _table_names(dst)
+        return any(t in names or t == "@" + dst.name or (t.startswith("@") and t.endswith("." + dst.name)) for t in src.fk_tables)
 
     if owner.qualname == target.qualname:
         return None  # self-referential: either way
