@@ -1007,6 +1007,38 @@ CASES = {
                     self.db.close()
         """,
     },
+    "a_decorator_whose_wrapper_builds_a_pool_builds_one_per_call": {
+        # VariantValidator's ``@handleCursor``: a MySQL pool of ten connections on every call
+        "db.py": """
+            import functools
+            import mysql.connector.pooling
+            import redis
+
+            def handle_cursor(func):
+                @functools.wraps(func)
+                def wrapper(self, *args, **kwargs):
+                    self.db.pool = mysql.connector.pooling.MySQLConnectionPool(pool_size=10, **self.db.config)  # want: QL201
+                    self.db.conn = self.db.pool.get_connection()
+                    try:
+                        return func(self, *args, **kwargs)
+                    finally:
+                        self.db.conn.close()
+                return wrapper
+
+            def lazily(func):
+                @functools.wraps(func)
+                def wrapper(self, *args, **kwargs):
+                    if self.db.pool is None:
+                        self.db.pool = mysql.connector.pooling.MySQLConnectionPool(pool_size=10, **self.db.config)
+                    return func(self, *args, **kwargs)
+                return wrapper
+
+            def configure(settings):
+                def setup():
+                    return redis.Redis(host=settings.host)  # a factory called once, not a wrapper
+                return setup()
+        """,
+    },
     "a_helper_that_returns_a_connection_hands_it_to_its_caller": {
         "helpers.py": """
             import sqlite3

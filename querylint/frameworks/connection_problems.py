@@ -285,6 +285,24 @@ def _looping_caller(call: cst.Call, res: Resource, holder: Holder, ctx: Context)
         frontier = nxt
 
 
+def _decorator_of_wrapper(ctx: Context) -> Optional[str]:
+    """The name of the decorator whose wrapper the current function is: a function nested in
+    another that returns it (``def handle(func): @wraps(func) def wrapper(...): ...; return wrapper``)."""
+    frame = ctx.function
+    if frame is None or not isinstance(frame.node, cst.FunctionDef):
+        return None
+    name = frame.node.name.value
+    for anc in ctx.ancestors(frame.node):
+        if isinstance(anc, cst.ClassDef):
+            return None
+        if isinstance(anc, cst.FunctionDef):
+            returns = [n for n in N.walk(anc.body, into_functions=False) if isinstance(n, cst.Return)]
+            if any(isinstance(r.value, cst.Name) and r.value.value == name for r in returns):
+                return anc.name.value
+            return None
+    return None
+
+
 def _opened_on_a_parameter_test(call: cst.Call, params: Set[str], ctx: Context) -> bool:
     """``call`` runs only under an ``if`` (or a conditional expression) that tests a parameter."""
     for anc in ctx.ancestors(call):
@@ -526,9 +544,19 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
         if singleton is not None:
             yield singleton
             return
-    # 3. per request / per job (a factory's engine, pool or client: where the factory is called)
+    # 3. per request / per job (a factory's engine, pool or client: where the factory is called),
+    # or on every call of whatever a decorator wraps
     if long_lived and hit is not None and not _lazy_or_shared(call, holder, ctx) and not _registry_removed(res, holder, flow):
         yield _request_verdict(opened, hit)
+    elif long_lived and res.kind in FACTORY_KINDS and not _lazy_or_shared(call, holder, ctx):
+        decorator = _decorator_of_wrapper(ctx)
+        if decorator is not None:
+            yield Verdict(
+                "QL201",
+                f"`{opened.what}` creates a new {res.label} on every call of a function decorated with `@{decorator}` "
+                f"(its wrapper runs on each call)",
+                "create it once (at module level, or lazily under `if ... is None`) and borrow from it in the wrapper",
+            )
 
     # 4. a local connection/checkout/session held across slow external work until it is released
     # (not for one a helper opened: what the helper made it for, a transaction, is judged where it begins)
