@@ -7,6 +7,7 @@ from typing import Any, Optional, Set, cast
 import libcst as cst
 
 from querylint.frameworks.django.models import GFK
+from querylint.frameworks.django.n_plus_one import per_object_member_query
 from querylint.frameworks.django.drf import drf_info
 from querylint.frameworks.django.querysets import DjType, is_model_admin, admin_object, infer, view_queryset
 from querylint.frameworks.django.sites import is_loaded, relation_hop, site_of
@@ -185,6 +186,7 @@ class SerializerMethodFieldQuery(Rule):
         self._check_site(node)
         if self.ctx.function is None or self._in_method_field() is None or is_store_target(node, self.ctx):
             return
+        self._member(node)
         hop = relation_hop(node, self.ctx)
         if hop is None:
             return
@@ -216,6 +218,29 @@ class SerializerMethodFieldQuery(Rule):
             fix = f'add .{loader}("{p}") to the queryset of the views using this serializer'
             where = f"object `{method}()` serializes"
         self._report_once(node, f"`{N.short(node, 50)}` loads a relation lazily for every {where}", fix, what=(N.code(root), p))
+
+    def _member(self, node: cst.Attribute) -> None:
+        """``obj.best_identification``: a model property or method that queries (antenna's
+        ``cached_property`` running ``Identification.objects.filter(...).first()``)."""
+        parent = self.ctx.parent
+        is_call = isinstance(parent, cst.Call) and parent.func is node
+        path = per_object_member_query(node, is_call, self.ctx)
+        if path is None:
+            return
+        method = self._in_method_field()
+        per = "row of the admin changelist" if self._is_admin() else f"object `{method}()` serializes"
+        chain = " -> ".join([f"{node.attr.value}()"] + [q.rsplit(".", 1)[-1] + "()" for q in path[1:-1]] + [path[-1]])
+        what = f"`{N.short(node, 50)}()`" if is_call else f"the property `{N.short(node, 50)}`"
+        key = (id(cast(Any, self.ctx.function).node), N.code(node))
+        if key in self._seen:
+            return
+        self._seen.add(key)
+        self.report(
+            cast(cst.CSTNode, parent) if is_call else node,
+            f"{what} runs a query for every {per}",
+            fix="load what it needs with the view's queryset (`annotate`, `select_related`, `prefetch_related` with `Prefetch(..., to_attr=...)`) and read that here",
+            notes=(f"call path: {chain}",),
+        )
 
     def _is_admin(self) -> bool:
         cls = self.ctx.class_frame

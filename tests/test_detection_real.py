@@ -256,3 +256,70 @@ def test_models_over_a_base_from_outside_the_project_and_its_select_class_method
     assert [(f.path, f.line, f.rule) for f in got] == [("app/handlers.py", 16, "QL105")], [f.message for f in got]
     fixed = SKY_HANDLER.replace(".where(Submission.service_id == service_id)\n", ".where(Submission.service_id == service_id).options(sa.orm.joinedload(Submission.obj))\n", 1)
     assert lint_files({**files, "app/handlers.py": fixed}, select=["QL1"]).findings == []
+
+
+DRF_MODELS = """
+import functools
+from django.db import models
+
+
+class Identification(models.Model):
+    occurrence = models.ForeignKey("Occurrence", on_delete=models.CASCADE, related_name="identifications")
+    withdrawn = models.BooleanField(default=False)
+
+
+class Occurrence(models.Model):
+    name = models.CharField(max_length=10)
+
+    @functools.cached_property
+    def best_identification(self):
+        return Identification.objects.filter(occurrence=self, withdrawn=False).order_by("-id").first()
+
+    def identification_count(self):
+        return self.identifications.count()
+
+    def label(self):
+        return self.name.title()
+"""
+
+DRF_SERIALIZER = """
+from rest_framework import serializers
+from app.models import Occurrence
+
+
+class OccurrenceListSerializer(serializers.ModelSerializer):
+    details = serializers.SerializerMethodField()
+    n = serializers.SerializerMethodField()
+
+    class Meta:
+        model = Occurrence
+        fields = ["name", "details", "n"]
+
+    def get_details(self, obj):
+        best = obj.best_identification
+        return {"label": obj.label(), "best": best.pk if best else None}
+
+    def get_n(self, obj):
+        return obj.identification_count()
+"""
+
+
+def test_a_model_member_that_queries_in_a_serializer_method_field_runs_per_object():
+    """antenna: ``get_determination_details(self, obj)`` reads ``obj.best_identification``, a
+    ``cached_property`` that runs ``Identification.objects.filter(...).first()``: cached on the
+    object, so once per object of the list. A member whose query is a relation the views'
+    queryset prefetches, and a member that runs none, stay silent."""
+    view = (
+        "from rest_framework import viewsets\nfrom app.models import Occurrence\n"
+        "from app.serializers import OccurrenceListSerializer\n"
+        "class OccurrenceViewSet(viewsets.ModelViewSet):\n"
+        "    queryset = Occurrence.objects.QUERY\n    serializer_class = OccurrenceListSerializer\n"
+    )
+    files = {"app/__init__.py": "", "app/models.py": DRF_MODELS, "app/serializers.py": DRF_SERIALIZER, "app/views.py": view.replace("QUERY", "all()")}
+    got = lint_files(files, select=["QL118"]).findings
+    assert [(f.line, f.message.split(" runs")[0]) for f in got] == [
+        (15, "the property `obj.best_identification`"),
+        (19, "`obj.identification_count()`"),
+    ]
+    prefetched = {**files, "app/views.py": view.replace("QUERY", 'prefetch_related("identifications")')}
+    assert [f.line for f in lint_files(prefetched, select=["QL118"]).findings] == [15]

@@ -285,6 +285,17 @@ def _looping_caller(call: cst.Call, res: Resource, holder: Holder, ctx: Context)
         frontier = nxt
 
 
+def _in_decorator_wrapper(opened: Opened, ctx: Context) -> Iterator[Verdict]:
+    decorator = _decorator_of_wrapper(ctx)
+    if decorator is not None:
+        yield Verdict(
+            "QL201",
+            f"`{opened.what}` creates a new {opened.res.label} on every call of a function decorated with `@{decorator}` "
+            f"(its wrapper runs on each call)",
+            "create it once (at module level, or lazily under `if ... is None`) and borrow from it in the wrapper",
+        )
+
+
 def _decorator_of_wrapper(ctx: Context) -> Optional[str]:
     """The name of the decorator whose wrapper the current function is: a function nested in
     another that returns it (``def handle(func): @wraps(func) def wrapper(...): ...; return wrapper``)."""
@@ -549,14 +560,7 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
     if long_lived and hit is not None and not _lazy_or_shared(call, holder, ctx) and not _registry_removed(res, holder, flow):
         yield _request_verdict(opened, hit)
     elif long_lived and res.kind in FACTORY_KINDS and not _lazy_or_shared(call, holder, ctx):
-        decorator = _decorator_of_wrapper(ctx)
-        if decorator is not None:
-            yield Verdict(
-                "QL201",
-                f"`{opened.what}` creates a new {res.label} on every call of a function decorated with `@{decorator}` "
-                f"(its wrapper runs on each call)",
-                "create it once (at module level, or lazily under `if ... is None`) and borrow from it in the wrapper",
-            )
+        yield from _in_decorator_wrapper(opened, ctx)
 
     # 4. a local connection/checkout/session held across slow external work until it is released
     # (not for one a helper opened: what the helper made it for, a transaction, is judged where it begins)

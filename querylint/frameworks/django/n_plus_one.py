@@ -542,6 +542,27 @@ def member_query_path(base: DjType, member_qual: str, ctx: Context) -> Optional[
     return path
 
 
+def per_object_member_query(attr: cst.Attribute, is_call: bool, ctx: Context) -> Optional[Tuple[str, ...]]:
+    """``obj.best_identification`` / ``obj.summary()`` where ``obj`` is the one object a per-object
+    method serializes (a ``SerializerMethodField``'s ``obj``): the call path from the model member
+    to its query, unless the object has what it reads loaded. ``cached_property`` caches on the
+    object, which the next call gets fresh."""
+    base = infer(attr.value, ctx)
+    if base is None or base.kind != INST or base.per_object is None:
+        return None
+    model = graph_of(ctx).get(base.model)
+    name = attr.attr.value
+    if model is None or name in ("save", "delete", "asave", "adelete", "refresh_from_db", "arefresh_from_db"):
+        return None
+    qual = model.members.get(name)
+    if qual is None or is_call == (name in model.properties):
+        return None
+    path = member_query_path(base, qual, ctx)
+    if path is None or query_writes(path[-1]):
+        return None
+    return path
+
+
 _ORM_CALLS = frozenset({
     "filter", "exclude", "get", "first", "last", "all", "count", "exists", "values", "values_list", "aggregate",
     "annotate", "create", "update", "delete", "save", "get_or_create", "update_or_create", "execute", "raw",
