@@ -244,10 +244,9 @@ class ConnectionNotClosed(_OpenRule):
     That is: no `with`, never closed, or closed only after an early `return`/`raise` can
     skip it. Also flags psycopg2's `with psycopg2.connect() as conn`, which commits but does
     not close the connection, and a FastAPI dependency that yields a session without closing it.
-    A cursor from Django's `connection.cursor()` that is never closed is reported in views,
-    per-request code and tasks, and wherever its result is read only in part
-    (`fetchone()`/`fetchmany()`); elsewhere, with its result drained (`fetchall()`, a loop over
-    it), it is shown with `--min-confidence medium`.
+    A cursor from Django's `connection.cursor()` that is never closed is reported when its
+    result is read only in part (`fetchone()`/`fetchmany()`); one whose result is drained
+    (`fetchall()`, a loop over it) is shown with `--min-confidence medium`.
 
     ## Why is this bad?
     An unclosed connection keeps a database backend (and, for sessions, a pooled connection

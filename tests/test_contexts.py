@@ -154,7 +154,7 @@ def test_the_parts_of_a_parameters_text_are_not_a_small_collection():
     assert [f.confidence for f in got.findings] == ["medium"]
 
 
-def test_a_django_cursor_left_open_with_its_result_drained_is_reported_in_views_and_less_sure_elsewhere():
+def test_a_django_cursor_left_open_with_its_result_drained_is_one_step_less_sure():
     src = (
         "from django.db import connection\n"
         "def check():\n"
@@ -165,8 +165,8 @@ def test_a_django_cursor_left_open_with_its_result_drained_is_reported_in_views_
     assert lint_files({"app.py": src}, select=["QL203"]).findings == []
     (f,) = lint_files({"app.py": src}, select=["QL203"], settings={"min-confidence": "low"}).findings
     assert f.confidence == "medium" and "cursor" in f.message
-    # a view's cursor (kitsune fixed two: ``cursor = connection.cursor()`` in an admin view and an
-    # AJAX view, the rows drained with ``fetchall()`` or a comprehension)
+    # a view's cursor too (kitsune fixed two, but Django closes the connection at the end of the
+    # request and the cursor goes with the frame): shown with ``--min-confidence medium``
     view = (
         "from django.db import connection\nfrom django.http import JsonResponse\n"
         "def schema_version(request):\n"
@@ -176,8 +176,9 @@ def test_a_django_cursor_left_open_with_its_result_drained_is_reported_in_views_
         "    return JsonResponse({'version': version})\n"
     )
     files = {"kadmin/__init__.py": "", "kadmin/views.py": view, "kadmin/urls.py": URLS_FOR_SCHEMA_VERSION}
-    (f,) = lint_files(files, select=["QL203"]).findings
-    assert (f.line, f.confidence, f.context) == (4, "high", "request") and "with connection.cursor() as cursor" in (f.fix or "")
+    assert lint_files(files, select=["QL203"]).findings == []
+    (f,) = lint_files(files, select=["QL203"], settings={"min-confidence": "medium"}).findings
+    assert (f.line, f.confidence, f.context) == (4, "medium", "request") and "with connection.cursor() as cursor" in (f.fix or "")
     fixed = view.replace("    cursor = connection.cursor()\n    cursor.execute('SELECT version FROM schema_version')\n    version", "    with connection.cursor() as cursor:\n        cursor.execute('SELECT version FROM schema_version')\n        version")
     assert lint_files({**files, "kadmin/views.py": fixed}, select=["QL203"], settings={"min-confidence": "low"}).findings == []
 

@@ -484,15 +484,15 @@ def _unreleased(call: cst.Call, opened: Opened, holder: Holder, flow: Flow, hit,
     res = opened.res
     code = "QL204" if res.kind == "checkout" else "QL203"
     # a cursor from Django's shared connection, left to the garbage collector, is closed when the
-    # function returns (CPython refcounting), so outside request and job code it is one step less
-    # sure; a view's or task's cursor is reported (projects fix these: kitsune's admin and AJAX
-    # views), and so is one whose result is read only in part (``fetchone``/``fetchmany``): the
-    # rest stays pending on the shared connection until the collector gets to the cursor
+    # function returns (CPython refcounting): with its result drained it is hygiene, one step less
+    # sure (projects do fix these: kitsune's admin and AJAX views); one whose result is read only
+    # in part (``fetchone``/``fetchmany``) is reported: the rest stays pending on the shared
+    # connection until the collector gets to the cursor
     confidence = problem[2] if len(problem) > 2 else "high"
     message = problem[0]
     if res.kind == "cursor":
         partial = _partly_read(cast(str, holder.name), cast(cst.CSTNode, holder.node), flow) if holder.kind == "local" else None
-        confidence = "high" if partial or hit else "medium"
+        confidence = "high" if partial else "medium"
         if partial:
             message += f"; its result is read only in part (`{partial}`), so the rest stays pending on the shared connection"
     if opened.via:
