@@ -758,8 +758,9 @@ CASES = {
         # dispatch's ``return sessionmaker(bind=schema_engine)()`` and banzai's
         # ``maker = sessionmaker(bind=engine); session = maker(); return session``
         "helpers.py": """
+            from typing import cast
             from sqlalchemy import create_engine
-            from sqlalchemy.orm import sessionmaker
+            from sqlalchemy.orm import Session, sessionmaker
             from db import engine
 
             def scoped_session_for(slug):
@@ -773,9 +774,16 @@ CASES = {
 
             def session_factory():
                 return sessionmaker(bind=engine)  # the factory: its caller makes sessions
+
+            def typed_session():
+                return cast(Session, sessionmaker(bind=engine)())  # typing.cast hands out the same session
         """,
         "views.py": """
-            from helpers import scoped_session_for, get_session, session_factory
+            from helpers import scoped_session_for, get_session, session_factory, typed_session
+
+            def typed():
+                session = typed_session()  # want: QL203
+                return session.query(Plugin).count()
 
             def verify(slug):
                 session = scoped_session_for(slug)  # want: QL203

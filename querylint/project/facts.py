@@ -663,6 +663,8 @@ def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str
                 shape = "with"
         if isinstance(value, cst.Await):
             value = value.expression
+        if isinstance(value, cst.Call) and N.call_name(value) == "cast" and len(value.args) == 2:
+            value = value.args[1].value  # ``typing.cast(Session, make())`` is ``make()``
         if not isinstance(value, cst.Call):
             return ()
         factory = _called_factory(value.func, bound)
