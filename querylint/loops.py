@@ -227,6 +227,21 @@ _EXITS = (cst.Return, cst.Raise)
 _BLOCKS = (cst.IndentedBlock, cst.SimpleStatementSuite, cst.SimpleStatementLine)
 
 
+def varies_per_item(value: cst.CSTNode, loop: Loop, ctx: Context) -> bool:
+    """``value`` names the loop's target or a name bound inside the loop (``path = name + ".db"``):
+    it changes from one item to the next (a different database, shard or file per item)."""
+    targets = set(N.target_names(loop.target)) if loop.target is not None else set()
+    for n in N.walk(value):
+        if not isinstance(n, cst.Name):
+            continue
+        if n.value in targets:
+            return True
+        b = ctx.binding(n.value, at=value)
+        if b is not None and b.kind not in ("param", "import", "def", "class") and any(a is loop.node for a in ctx.ancestors(b.node)):
+            return True
+    return False
+
+
 def repeats_per_iteration(node: cst.CSTNode, loop: Loop, ctx: Context) -> bool:
     """Whether ``node`` can run on every iteration of ``loop``: not when it sits in an ``except``
     branch inside the loop (it runs on errors only), nor when an unconditional ``return`` /

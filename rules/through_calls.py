@@ -6,7 +6,7 @@ import re
 import libcst as cst
 
 from querylint.frameworks.lifetime import database_params
-from querylint.loops import per_item_loop
+from querylint.loops import per_item_loop, varies_per_item
 from querylint.rule import Context, Rule, dedent, nodes as N, query_writes, resolve_callee, unique_model_method
 
 
@@ -154,22 +154,10 @@ def _database_per_item(call: cst.Call, qualname: str, loop, ctx: Context) -> boo
     if fn is None or not chosen:
         return False
     offset = 1 if fn.cls is not None and fn.params[:1] in (("self",), ("cls",)) else 0
-    names = set(N.target_names(loop.target)) if loop.target is not None else set()
     for i, arg in enumerate(call.args):
         param = arg.keyword.value if arg.keyword is not None else (fn.params[i + offset] if i + offset < len(fn.params) else None)
-        if param in chosen and _changes_per_item(arg.value, loop, names, ctx):
+        if param in chosen and varies_per_item(arg.value, loop, ctx):
             return True
-    return False
-
-
-def _changes_per_item(value: cst.BaseExpression, loop, names, ctx: Context) -> bool:
-    for n in N.walk(value):
-        if isinstance(n, cst.Name):
-            if n.value in names:
-                return True
-            b = ctx.binding(n.value, at=value)
-            if b is not None and b.kind not in ("param", "import", "def", "class") and any(a is loop.node for a in ctx.ancestors(b.node)):
-                return True
     return False
 
 

@@ -35,7 +35,7 @@ from querylint.frameworks.lifetime import (
     holder_of,
     opened_by,
 )
-from querylint.loops import classify_loop, repeats_per_iteration
+from querylint.loops import classify_loop, repeats_per_iteration, varies_per_item
 from querylint.project.contexts import path_context
 from querylint.project.facts import LISTEN_METHODS
 from querylint.project.requests import describe, request_context
@@ -368,17 +368,7 @@ def _retry_that_keeps_going(holder: Holder, ctx: Context) -> Optional[cst.CSTNod
 
 
 def _depends_on(call: cst.Call, loop, ctx: Context) -> bool:
-    targets = set(N.target_names(loop.target)) if loop.target is not None else set()
-    for arg in call.args:
-        for n in N.walk(arg.value):
-            if not isinstance(n, cst.Name):
-                continue
-            if n.value in targets:
-                return True
-            b = ctx.binding(n.value, at=call)
-            if b is not None and b.kind not in ("param", "import", "def", "class") and any(a is loop.node for a in ctx.ancestors(b.node)):
-                return True
-    return False
+    return any(varies_per_item(arg.value, loop, ctx) for arg in call.args)
 
 
 def _per(hit) -> str:
