@@ -522,7 +522,7 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
         yield from _loop_verdicts(call, res, opened, holder, ctx)
 
     # 1b. per item of a loop in a caller: ``for url in urls: self._add(url)`` where ``_add`` opens
-    if ctx.loop is None and (long_lived or (opened.via is None and res.kind in FACTORY_KINDS)):
+    if ctx.loop is None and long_lived:
         yield from _looping_caller(call, res, holder, ctx)
 
     # 2. not released

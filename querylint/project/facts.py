@@ -5,6 +5,7 @@ what other files need to know about this one. Everything here is plain, picklabl
 """
 from __future__ import annotations
 
+import builtins
 import re
 import sys
 from dataclasses import dataclass
@@ -427,7 +428,7 @@ class _Collector:
                 class_chain_returns=() if has_yield or cls is None else class_chain_returns(flow),
                 doubles_quotes=doubles_quotes,
                 kept_params=kept_params(flow + keeping, params),
-                loop_calls=per_item_calls(loops, targets), param_calls=calls_given_params(targets, params),
+                loop_calls=per_item_calls(loops, followed := _followed(targets, imports)), param_calls=calls_given_params(followed, params),
             )
         )
 
@@ -688,6 +689,22 @@ def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str
 LISTEN_METHODS = {"listen", "consume", "notifies", "iter_messages", "stream", "watch", "events", "messages", "subscribe"}
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 _LOOP_TYPES = (cst.For, cst.While) + _COMPREHENSIONS
+
+
+_BUILTIN_NAMES = frozenset(dir(builtins))
+
+
+def _followed(targets: Dict[int, Tuple[cst.Call, str]], imports) -> Dict[int, Tuple[cst.Call, str]]:
+    """The calls ``loop_calls``/``param_calls`` keep: a method of the class, an imported name (a
+    driver's ``connect``, a project helper) or a bare name that is not a builtin; not a method of
+    a local value (``rows.append``), which the index never resolves."""
+    out = {}
+    for key, (call, target) in targets.items():
+        written = cast(str, N.dotted(call.func))
+        head = written.split(".")[0]
+        if head in ("self", "cls") or head in imports or ("." not in written and written not in _BUILTIN_NAMES):
+            out[key] = (call, target)
+    return out
 
 
 def calls_given_params(targets: Dict[int, Tuple[cst.Call, str]], params: Tuple[str, ...]) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
