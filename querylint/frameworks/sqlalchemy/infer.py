@@ -672,7 +672,7 @@ def _class_chain_call(call: cst.Call, name: str, recv, ctx: Context) -> Optional
     if ent is None:
         return None
     fn = ctx.index.find_method(ent, name)
-    if fn is None and name == "select" and not _keywords_only(call):
+    if fn is None and name == "select":
         # ``Obj.select(user)``: a ``select`` class method the mapped class inherits from a base
         # outside the project (skyportal's baselayer: ``select(cls)`` with access checks)
         elem = Elem("entity", ent, root=ent, origin=call, origin_label=f"`{_last(ent)}.select()`")
@@ -688,10 +688,6 @@ def _class_chain_call(call: cst.Call, name: str, recv, ctx: Context) -> Optional
         return None
     elem = Elem("entity", ent, root=ent, origin=call, origin_label=f"the query in `{_last(ent)}.{fn.name}()`")
     return SAValue("rows" if terminal else "query", elem, origin=call)
-
-
-def _keywords_only(call: cst.Call) -> bool:
-    return bool(call.args) and all(a.keyword is not None for a in call.args)
 
 
 def _statement_constructor(call: cst.Call, kind: str, ctx: Context) -> Optional[SAValue]:
