@@ -190,7 +190,7 @@ class Context:
         self.index = index
         self.config = config
         self.module = facts.module
-        imports = facts.import_map()
+        imports = {**index.star_names(facts), **facts.import_map()}
         defs = {n: f"{facts.module}.{n}" for n in facts.module_names}
         self.resolver = Resolver(facts.module, imports, defs)
         self.is_migration = config.is_migration(relpath)

@@ -58,6 +58,9 @@ def _is_constant_collection(node: cst.CSTNode, ctx: Context, depth: int = 0) -> 
             return True  # every call site in the application passes a literal (``perms=["view", "change"]``)
     if isinstance(node, cst.Attribute) and node.attr.value.isupper():
         return True
+    if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add) and depth < 3:
+        # ``ResultEntryForm.GOV + ResultEntryForm.OPP``: constants joined
+        return _is_constant_collection(node.left, ctx, depth + 1) and _is_constant_collection(node.right, ctx, depth + 1)
     if isinstance(node, (cst.Name, cst.Attribute)) and _is_enum_class(node, ctx):
         return True  # for status in OrderStatus: the members of an Enum
     return False

@@ -122,8 +122,39 @@ class ProjectIndex:
         maps = self._derived.get("import-maps")
         if maps is None:
             # module-level aliases (``get_dbconn = database.get_dbconn``) re-export like imports
-            maps = self._derived["import-maps"] = {m: {**dict(f.aliases), **f.import_map()} for m, f in self.modules.items()}
+            maps = self._derived["import-maps"] = {
+                m: {**self.star_names(f), **dict(f.aliases), **f.import_map()} for m, f in self.modules.items()
+            }
         return maps
+
+    def star_names(self, facts: FileFacts) -> Dict[str, str]:
+        """The names ``from <project module> import *`` binds in ``facts``' module: what the
+        target module defines or imports at module level, except private names (``from
+        .models import *`` in a Django view binds every model). Nested star imports are followed
+        up to three deep; a name bound more than once keeps its last binding."""
+        if not any(local.startswith("*") for local, _ in facts.imports):
+            return {}
+        memo = self._derived.setdefault("star-names", {})
+        hit = memo.get(facts.module)
+        if hit is None:
+            hit = memo[facts.module] = self._star_names(facts, 3, {facts.module})
+        return hit
+
+    def _star_names(self, facts: FileFacts, depth: int, seen: set) -> Dict[str, str]:
+        out: Dict[str, str] = {}
+        for local, base in facts.imports:
+            if not local.startswith("*"):
+                continue
+            target = self._module_named(base)
+            if target is None or target.module in seen:
+                continue
+            seen.add(target.module)
+            names: Dict[str, str] = self._star_names(target, depth - 1, seen) if depth > 1 else {}
+            names.update((k, v) for k, v in target.imports if not k.startswith(("*", "_")))
+            names.update((k, v) for k, v in target.aliases if not k.startswith("_"))
+            names.update((n, f"{target.module}.{n}") for n in target.module_names if not n.startswith("_"))
+            out.update(names)
+        return out
 
     def set_direct_queries(self, queries: Mapping[str, Iterable[str]]) -> None:
         for k, v in queries.items():

@@ -185,6 +185,7 @@ PEEWEE_FIELDS = {
 QUERY_CHAIN = {
     "where", "orwhere", "filter", "order_by", "order_by_extend", "group_by", "having", "distinct", "offset",
     "for_update", "window", "with_cte", "select_from", "switch", "objects", "iterator", "alias", "bind", "clone",
+    "naive",  # peewee 2: model rows with the joined columns flattened onto them (still models)
 }
 ROW_FORMATS = {"dicts", "tuples", "namedtuples"}
 TERMINAL_ONE = {"get", "get_or_none", "first", "peek", "scalar"}
