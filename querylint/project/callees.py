@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Optional, cast
+from typing import TYPE_CHECKING, Collection, Optional, cast
 
 import libcst as cst
 
@@ -225,3 +225,29 @@ def unique_model_method(call: cst.Call, ctx: "Context") -> Optional[str]:
         return same[0].qualname
 
     return ctx.index.derived(f"unique-model-method:{method}", lambda _i: compute())
+
+
+def refined_argument(call: cst.Call, ctx: Context, neutral: Collection[str]) -> Optional[cst.BaseExpression]:
+    """``query = self._negate_filter(session, query, ...)`` where the project function only
+    refines a parameter and hands it back (``query = query.filter(...)``; ``return query``) with
+    methods that are all in ``neutral``: the argument given for that parameter (the result is
+    the same kind of query, loading the same relations). None otherwise."""
+    target = resolve_callee(call, ctx)
+    fn = ctx.index.functions.get(target) if target else None
+    if fn is None or not fn.refined_param or any(m not in neutral for m in fn.refined_param[1:]):
+        return None
+    param = fn.refined_param[0]
+    for arg in call.args:
+        if arg.keyword is not None and arg.keyword.value == param:
+            return arg.value
+    params = list(fn.params)
+    bound = fn.cls is not None and not any(d.rsplit(".", 1)[-1] == "staticmethod" for d in fn.decorators)
+    if bound and params and params[0] in ("self", "cls"):
+        params = params[1:]
+    if param not in params:
+        return None
+    pos = params.index(param)
+    positional = [a for a in call.args if a.keyword is None]
+    if any(a.star for a in positional[: pos + 1]) or pos >= len(positional):
+        return None
+    return positional[pos].value

@@ -120,6 +120,10 @@ class FunctionFacts:
     # calls given a parameter as an argument, as is: (target as in ``calls``, the parameters);
     # ``sqlite3.connect(path)``, ``open_db(path)``: a database that comes from the caller
     param_calls: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    # a function that hands back a parameter it only refined (``query = query.filter(...)``
+    # ... ``return query``): the parameter, then the method names chained on it in order;
+    # empty when any return or reassignment gives something else
+    refined_param: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -425,7 +429,7 @@ class _Collector:
                 sql_names=tuple(dict.fromkeys(sql_names)),
                 memo_guarded=first_statement_memo_guard(fn),
                 returned_calls=() if has_yield else returned_calls(fn, resolver),
-                class_chain_returns=() if has_yield or cls is None else class_chain_returns(flow),
+                class_chain_returns=() if has_yield or cls is None else class_chain_returns(flow), refined_param=() if has_yield else refined_param(flow, params),
                 doubles_quotes=doubles_quotes,
                 kept_params=kept_params(flow + keeping, params),
                 loop_calls=per_item_calls(loops, followed := _followed(targets, imports)), param_calls=calls_given_params(followed, params),
@@ -910,6 +914,46 @@ def class_chain_returns(flow: List[cst.CSTNode]) -> Tuple[str, ...]:
             if name not in names:
                 names.append(name)
     return tuple(names) if seen else ()
+
+
+def _chain_on(expr: Optional[cst.BaseExpression]) -> Optional[Tuple[str, List[str]]]:
+    """``q.filter(a).order_by(b)``: (``q``, [``filter``, ``order_by``]); None for anything else."""
+    chain: List[str] = []
+    while expr is not None:
+        if isinstance(expr, cst.Call):
+            expr = expr.func
+        elif isinstance(expr, cst.Attribute):
+            chain.append(expr.attr.value)
+            expr = expr.value
+        elif isinstance(expr, cst.Name):
+            return expr.value, chain[::-1]
+        else:
+            return None
+    return None
+
+
+def refined_param(flow: List[cst.CSTNode], params: Tuple[str, ...]) -> Tuple[str, ...]:
+    """See ``FunctionFacts.refined_param``."""
+    returns, assigned = _returns_and_bindings(flow)
+    if not returns:
+        return ()
+    names: List[str] = []
+    param: Optional[str] = None
+    for value in returns:
+        got = _chain_on(value)
+        if got is None or got[0] not in params or param not in (None, got[0]):
+            return ()
+        param = got[0]
+    if param is None:
+        return ()
+    for value in assigned.get(param, ()):
+        got = _chain_on(value)
+        if got is None or got[0] != param:
+            return ()
+        names.extend(m for m in got[1] if m not in names)
+    for value in returns:
+        names.extend(m for m in cast(Tuple[str, List[str]], _chain_on(value))[1] if m not in names)
+    return (param, *names)
 
 
 def _returns_and_bindings(flow: List[cst.CSTNode]) -> Tuple[List[Optional[cst.BaseExpression]], Dict[str, List[Optional[cst.BaseExpression]]]]:

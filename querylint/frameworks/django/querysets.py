@@ -21,6 +21,7 @@ import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context, Frame
+from querylint.project.callees import refined_argument
 from querylint.frameworks.django.models import (
     EXTERNAL_USER, GFK, REV_FK, SINGLE, ModelGraph, ModelInfo, Relation, expand_paths, model_graph, sub_paths,
 )
@@ -919,9 +920,19 @@ def _unique_model_method(func: cst.Attribute, ctx: Context) -> Optional[str]:
     return ctx.index.derived(f"django-unique-model-method:{method}", lambda _i: compute())
 
 
+# what a helper may do to a queryset it is given and hands back, and it still loads the same
+# relations (``qs = apply_filters(qs, request)``)
+_REFINING = {"filter", "exclude", "order_by", "all", "distinct", "annotate", "alias", "using", "reverse", "complex_filter"}
+
+
 def returned_by_call(node: cst.Call, ctx: Context) -> Optional[DjType]:
     """What a project function returns, when it is a queryset/instance (this file or another)."""
     from querylint.project.facts import FunctionFacts  # noqa: F401
+
+    passed = refined_argument(node, ctx, _REFINING)
+    if passed is not None:
+        got = infer(passed, ctx)
+        return got if got is not None and got.kind == QS else None
 
     name = N.dotted(node.func)
     if not name:

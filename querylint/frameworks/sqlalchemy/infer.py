@@ -18,6 +18,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.scope import module_functions, param_chains  # noqa: F401 (used here and re-exported)
 from querylint.context import Context
+from querylint.project.callees import refined_argument
 from querylint.frameworks.sqlalchemy.models import Relationship, mappings
 
 # ------------------------------------------------------------------------------------ loaders
@@ -633,6 +634,9 @@ def _infer_call(call: cst.Call, ctx: Context, depth: int) -> Optional[SAValue]:
     kind = _is_select_func(call.func, ctx)
     if kind is not None:
         return _statement_constructor(call, kind, ctx)
+    passed = refined_argument(call, ctx, _REFINING) if name not in QUERY_CHAIN else None
+    if passed is not None:
+        return infer(passed, ctx, depth + 1)  # ``query = self._narrow(session, query)``: the same query
     if recv is None or _is_module_ref(recv, ctx) and name not in _ON_MODULES_TOO:
         got = _infer_function_call(call, name, recv, ctx, depth)
         if got is not None or recv is None:
@@ -659,6 +663,9 @@ def _infer_call(call: cst.Call, ctx: Context, depth: int) -> Optional[SAValue]:
 
 # query methods that change what the rows load or hold: a class method using them is not followed
 _RESHAPING = {"options", "join", "outerjoin", "join_from", "outerjoin_from", "with_entities", "add_columns", "add_entity", "with_only_columns", "column", "select_from", "union", "union_all"}
+# what a helper may do to a query it is given and hands back, and it is still the same query
+# loading the same relations (a join filters; it loads nothing unless ``contains_eager`` says so)
+_REFINING = QUERY_CHAIN - {"options", "with_entities", "add_columns", "add_entity", "with_only_columns", "column", "select_from", "union", "union_all", "fetch"}
 
 
 def _class_chain_call(call: cst.Call, name: str, recv, ctx: Context) -> Optional[SAValue]:
