@@ -26,6 +26,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.context import Context, Loop
 from querylint.project.requests import constant_in_application
+from querylint.scope import memo_guard
 
 _BATCH_WORDS = re.compile(r"(batch|chunk|page|slice|shard|partition|window|bucket|group_of|block)", re.I)
 _RETRY_WORDS = re.compile(r"^_?(attempt|attempts|retry|retries|try_|tries|n_try|tried)\w*$", re.I)
@@ -257,6 +258,7 @@ def repeats_per_iteration(node: cst.CSTNode, loop: Loop, ctx: Context) -> bool:
 
 def _repeats(node: cst.CSTNode, loop: Loop, ctx: Context) -> bool:
     chain = []  # ancestors of ``node`` below ``loop``, innermost first
+    below: cst.CSTNode = node
     for anc in ctx.ancestors(node):
         if anc is loop.node:
             break
@@ -268,7 +270,10 @@ def _repeats(node: cst.CSTNode, loop: Loop, ctx: Context) -> bool:
             return False  # ``return order.customer.name``: the loop ends here
         if isinstance(anc, cst.If) and _picks_one_item(anc.test, loop):
             return False  # ``if post.pk == thread.last_post_id:`` one item of the loop, not each
+        if isinstance(anc, cst.If) and below is anc.body and _fills_a_cache(anc, loop):
+            return False  # ``if key not in cache: cache[key] = <query>``: once per key, then the cache
         chain.append(anc)
+        below = anc
     else:
         return True
     child: cst.CSTNode = node
@@ -281,6 +286,17 @@ def _repeats(node: cst.CSTNode, loop: Loop, ctx: Context) -> bool:
                 return False
         child = anc
     return True
+
+
+def _fills_a_cache(guard: cst.If, loop: Loop) -> bool:
+    """``if key not in cache: ... cache[key] = value`` (or ``if not units: units = ...``) inside the
+    loop: the guarded code fills a cache that later passes read. Not when the "cache" is the
+    item itself (``if not item.author: item.author = ...`` loads per item)."""
+    target = memo_guard(guard)
+    if target is None:
+        return False
+    items = set(N.target_names(loop.target)) if loop.target is not None else set()
+    return target.split(".")[0] not in items
 
 
 def _picks_one_item(test: cst.BaseExpression, loop: Loop, flags: bool = True) -> bool:
