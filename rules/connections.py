@@ -279,8 +279,10 @@ class ConnectionNotClosed(_OpenRule):
     `medium` confidence for a session, a `scoped_session` registry (its `remove()`) or a
     connection checked out of an engine (an exception leaves it holding a pool slot until the
     collector gets to it), not for a plain DB-API connection. A connection, session or registry a project helper returns
-    (`create_session()`, `get_dbconn()`) is judged at the call. sqlite3's `with connect() as conn` (also not a close) is
-    not reported. An in-memory database (`sqlite3.connect(":memory:")`) is reported only when
+    (`create_session()`, `get_dbconn()`) is judged at the call. sqlite3's `with connect() as conn`
+    ends the transaction, not the connection, as psycopg2's does: it is reported like a connection
+    never closed (sqlite3 connections sit in reference cycles and stay open until a garbage
+    collection). An in-memory database (`sqlite3.connect(":memory:")`) is reported only when
     it is never closed or closed only after an early exit; opening one per request or per item
     is not a problem.
     """

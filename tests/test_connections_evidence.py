@@ -131,7 +131,10 @@ def _fastapi_run(filename, db_path, monkeypatch):
 def test_evidence_apps_are_flagged_as_expected_QL201_QL203():
     result = lint_folder(APPS, select=("QL2",))
     got = {(f.path, f.rule) for f in result.findings}
-    assert got == {("flask_engine_per_request.py", "QL201"), ("fastapi_sqlite_leak.py", "QL203")}
+    assert got == {
+        ("flask_engine_per_request.py", "QL201"), ("fastapi_sqlite_leak.py", "QL203"), ("fastapi_sqlite_with.py", "QL203"),
+        ("fastapi_sqlite_closing.py", "QL201"),
+    }
 
 
 def test_engine_per_request_opens_one_engine_and_connection_per_request_QL201(tmp_path, monkeypatch):
@@ -160,3 +163,17 @@ def test_pooled_session_dependency_keeps_one_connection_QL203(tmp_path, monkeypa
     opened, left_open = _fastapi_run("fastapi_sqlite_pooled.py", db, monkeypatch)
     assert opened == 1
     assert left_open == 1  # the pool's one connection, open until the engine is disposed
+
+
+def test_sqlite_with_block_leaves_every_connection_open_QL203(tmp_path, monkeypatch):
+    db = _notes_db(tmp_path)
+    opened, left_open = _fastapi_run("fastapi_sqlite_with.py", db, monkeypatch)
+    assert opened == REQUESTS
+    assert left_open == REQUESTS  # ``with`` ended each transaction and closed no connection
+
+
+def test_sqlite_closing_closes_every_connection_QL203(tmp_path, monkeypatch):
+    db = _notes_db(tmp_path)
+    opened, left_open = _fastapi_run("fastapi_sqlite_closing.py", db, monkeypatch)
+    assert opened == REQUESTS
+    assert left_open == 0

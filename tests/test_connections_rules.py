@@ -270,6 +270,7 @@ CASES = {
             stack.callback(conn.close)
     """,
     "sqlite_memory_and_with": """
+        import contextlib
         import sqlite3
         from flask import Flask
         app = Flask(__name__)
@@ -316,8 +317,22 @@ CASES = {
             db.execute("CREATE TABLE t (x int)")
             return db
         def with_form(path):
-            with sqlite3.connect(path) as conn:
+            # sqlite3's ``with`` ends the transaction, not the connection: it stays open until a
+            # garbage collection (a refresh helper leaking files until "Too many open files")
+            with sqlite3.connect(path) as conn:  # want: QL203
                 return conn.execute("SELECT 1").fetchone()
+        def with_closing(path):
+            with contextlib.closing(sqlite3.connect(path)) as conn:
+                with conn:
+                    return conn.execute("SELECT 1").fetchone()
+        def with_then_close(path):
+            with sqlite3.connect(path) as conn:
+                rows = conn.execute("SELECT 1").fetchall()
+            conn.close()
+            return rows
+        def with_handed_out(path):
+            with sqlite3.connect(f"file:{path}?mode=ro", uri=True) as db:
+                return db
     """,
     "a_connection_lent_to_a_method_that_only_uses_it_is_still_the_openers": """
         import sqlite3

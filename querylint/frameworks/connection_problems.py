@@ -46,8 +46,10 @@ from querylint.types import Severity
 # (what a call opens, where it goes and what becomes of it: querylint.frameworks.lifetime)
 
 CACHE_DECORATORS = {"lru_cache", "cache", "cached", "cached_property", "memoize", "memoized", "ttl_cache", "once", "singleton", "run_once"}
-WITH_DOES_NOT_CLOSE = {"psycopg2", "pyodbc"}  # ``with connect() as conn`` ends the transaction only
-WITH_AMBIGUOUS = {"sqlite3"}  # same semantics, but refcounting closes it: left out (precision)
+# ``with connect() as conn`` ends the transaction only. sqlite3 too: its connections sit in
+# reference cycles, so leaving the function does not close them either; they stay open until a
+# garbage collection (dozens of open files in a loop; ResourceWarning from Python 3.13)
+WITH_DOES_NOT_CLOSE = {"psycopg2", "pyodbc", "sqlite3"}
 
 
 @dataclass(frozen=True)
@@ -689,7 +691,7 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
     fate = fate_of(name, cast(cst.CSTNode, holder.node), flow, ctx)  # a local holder has its assignment
     if fate.escapes:
         return None
-    closing_with = [w for w in fate.with_uses if not (res.kind == "connection" and res.driver in WITH_DOES_NOT_CLOSE | WITH_AMBIGUOUS)]
+    closing_with = [w for w in fate.with_uses if not (res.kind == "connection" and res.driver in WITH_DOES_NOT_CLOSE)]
     if closing_with:
         return None
     if opened.checkout in ("getconn", "acquire"):
