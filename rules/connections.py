@@ -242,8 +242,12 @@ class ConnectionNotClosed(_OpenRule):
     every path.
 
     That is: no `with`, never closed, or closed only after an early `return`/`raise` can
-    skip it. Also flags psycopg2's `with psycopg2.connect() as conn`, which commits but does
-    not close the connection, and a FastAPI dependency that yields a session without closing it.
+    skip it. Also flags psycopg2's and sqlite3's `with connect() as conn`, which commits but does
+    not close the connection, a FastAPI dependency that yields a session without closing it, and
+    an engine a function creates (itself or through project wrappers of `create_engine`), uses
+    and drops without `dispose()`: its pool keeps the connection it opened, one more pool per
+    call. Set-up code that runs once (`main`, `create_db`, `run_migrations_online`, or a function
+    only such code calls) is shown with `--min-confidence medium`.
     A cursor from Django's `connection.cursor()` that is never closed is reported when its
     result is read only in part (`fetchone()`/`fetchmany()`); one whose result is drained
     (`fetchall()`, a loop over it) is shown with `--min-confidence medium`.

@@ -25,6 +25,68 @@ DB = {
 }
 
 CASES = {
+    "an_engine_made_for_one_call_and_never_disposed": {
+        # xraydb's isxrayDB(): an engine per call, reflected on and dropped (its pool keeps the
+        # sqlite connection: "ResourceWarning: unclosed database"); mathesar's import per request
+        # through four project wrappers of create_engine
+        "lib/engines.py": """
+            import sqlalchemy
+            def _raw(url):
+                return sqlalchemy.create_engine(url)
+            def make_engine(url):
+                engine = _raw(url)
+                return engine
+            def app_engine(name):
+                return make_engine(f"postgresql:///{name}")
+        """,
+        "lib/check.py": """
+            import sqlalchemy
+            from lib.engines import app_engine, make_engine
+            def is_valid(path):
+                engine = make_engine(f"sqlite:///{path}")  # want: QL203
+                meta = sqlalchemy.MetaData()
+                meta.reflect(engine)
+                return "elements" in meta.tables
+            def count(name):
+                engine = app_engine(name)  # want: QL203
+                with engine.connect() as conn:
+                    return conn.execute(sqlalchemy.text("SELECT count(*) FROM t")).scalar()
+            def count_disposed(name):
+                engine = app_engine(name)
+                try:
+                    with engine.connect() as conn:
+                        return conn.execute(sqlalchemy.text("SELECT count(*) FROM t")).scalar()
+                finally:
+                    engine.dispose()
+            def dialect_only(path):
+                engine = make_engine(f"sqlite:///{path}")
+                return engine.dialect.name
+            def handed_out(path):
+                engine = make_engine(f"sqlite:///{path}")
+                engine.connect().close()
+                return engine
+            class Store:
+                def __init__(self, path):
+                    if not is_valid(path):
+                        raise ValueError(path)
+                    self.n = count(path)
+        """,
+        "lib/setup_db.py": """
+            import sqlalchemy
+            from lib.models import Base
+            def create_db(url):
+                # set-up code, run once from the command line: not worth a default finding
+                engine = sqlalchemy.create_engine(url)
+                Base.metadata.create_all(engine)
+            def main():
+                engine = sqlalchemy.create_engine("sqlite:///app.db")
+                with engine.connect() as conn:
+                    conn.execute(sqlalchemy.text("SELECT 1"))
+            if __name__ == "__main__":
+                create_db("sqlite:///app.db")
+                main()
+        """,
+    },
     "a_session_on_a_borrowed_connection_owns_nothing": """
         from sqlalchemy import event, orm
         @event.listens_for(orm.Session, "after_flush")

@@ -9,6 +9,7 @@ own verdict. :func:`hold_of` and :func:`slow_call` answer QL205's questions abou
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from typing import Iterator, List, Optional, Set, Tuple, cast
 
@@ -38,7 +39,7 @@ from querylint.frameworks.lifetime import (
 from querylint.loops import classify_loop, repeats_per_iteration, varies_per_item
 from querylint.project.contexts import path_context
 from querylint.project.facts import LISTEN_METHODS
-from querylint.project.requests import describe, request_context
+from querylint.project.requests import STARTUP_FUNCTION_NAMES, describe, request_context
 from querylint.scope import under_memo_guard
 from querylint.types import Severity
 
@@ -534,11 +535,7 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
         if unreleased is not None:
             yield unreleased
 
-    # 2a. kept on the instance by a class that has a release method which never releases it
-    if holder.kind == "stored" and res.kind in ("connection", "session"):
-        kept = _kept_but_never_released(call, opened, holder, ctx)
-        if kept is not None:
-            yield kept
+    yield from _kept_verdicts(opened, holder, flow, hit, call, ctx)
 
     # 2b. an engine, pool or client built in ``__init__`` of a class whose ``__new__`` hands back
     # a cached instance: Python still runs ``__init__`` on every call, so each call builds another
@@ -569,6 +566,89 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
                 f"at line {ctx.line(slow)} waits on {what}",
                 "release it before the slow call or do the call first",
             )
+
+
+def _kept_verdicts(opened: Opened, holder: Holder, flow: Optional[Flow], hit, call: cst.Call, ctx: Context) -> Iterator[Verdict]:
+    res = opened.res
+    # 2a. kept on the instance by a class that has a release method which never releases it
+    if holder.kind == "stored" and res.kind in ("connection", "session"):
+        kept = _kept_but_never_released(call, opened, holder, ctx)
+        if kept is not None:
+            yield kept
+    # 2c. an engine made in a function for its own use and never disposed: its pool keeps the
+    # connection it opened, one more pool on every call (per request without a helper: QL201's)
+    if res.kind == "engine" and holder.kind == "local" and flow is not None and not (hit and opened.via is None):
+        undisposed = _engine_never_disposed(opened, holder, flow, hit, ctx)
+        if undisposed is not None:
+            yield undisposed
+
+
+def _engine_never_disposed(opened: Opened, holder: Holder, flow: Flow, hit, ctx: Context) -> Optional[Verdict]:
+    """``engine = create_engine(url)`` (or a project helper's engine) used and dropped: nothing
+    disposes it, so its pool keeps the connection it checked out (a ``ResourceWarning: unclosed
+    database`` for SQLite) and every call adds another pool. Start-up functions (``main``) run
+    once and are left alone."""
+    fn = ctx.function
+    name = fn.qualname.rsplit(".", 1)[-1] if fn is not None else None
+    if name is None or name in STARTUP_FUNCTION_NAMES or _decorated_cache(ctx) or holder.name is None:
+        return None
+    fate = fate_of(holder.name, cast(cst.CSTNode, holder.node), flow, ctx)
+    if fate.closes or fate.escapes or fate.returned or fate.yielded or fate.with_uses:
+        return None
+    uses = [u for u in flow.uses.get(holder.name, ()) if flow.after(u, cast(cst.CSTNode, holder.node))]
+    if not any(_connects(u, flow) for u in uses):
+        return None  # only its ``url`` or ``dialect`` read: nothing connected
+    if any(_kept_checkout(u, flow) for u in uses):
+        return None  # ``conn = engine.connect()`` never closed: that leak is the finding
+    if any(isinstance(n, cst.While) and N.literal(n.test) in (True, 1) for n in N.walk(flow.fn.body, into_functions=False)):
+        return None  # a worker's ``while True``: one engine for the life of the process
+    via = f" ({opened.via})" if opened.via else ""
+    # set-up code runs once (``create_db()`` from a command, ``db_is_at_head()`` at start-up): one
+    # step less sure unless some caller is neither set-up code nor a command, script or test
+    callers = ctx.index.callers_of(fn.qualname) if fn is not None else ()
+    runtime = [c for c in callers if not _setup_caller(c, ctx)] if fn is not None and not _setup_caller(fn.qualname, ctx) else []
+    per = f" (opened per {_per(hit)}: {describe(hit)})" if hit else ""
+    return Verdict(
+        "QL203",
+        f"the engine `{holder.name}` from `{opened.what}` is never disposed: its pool keeps the connection it opened, "
+        f"and every call of `{name}()` leaves another pool behind{via}{per}",
+        f"call `{holder.name}.dispose()` in a `finally` block, or create one engine at module level and reuse it",
+        Severity.ERROR if hit else None,
+        confidence="high" if runtime or hit else "medium",
+    )
+
+
+_CONNECTING = {"connect", "begin", "execute", "raw_connection", "scalar", "scalars"}
+_SETUP_NAME = re.compile(
+    r"_?(run_migrations\w*|migrate\w*|upgrade\w*|downgrade\w*|bootstrap\w*|install\w*|setup\w*|init|initiali[sz]e\w*"
+    r"|init_\w+|(create|drop|reset|init|check)_(db|dbs|database|databases|all|tables|schema|schemas)(_\w+)?|db_is_at_head)"
+)
+
+
+def _connects(use: cst.CSTNode, flow: Flow) -> bool:
+    """``engine.connect()``/``engine.begin()``... or the engine handed to a call (``meta.reflect(engine)``)."""
+    parent = flow.parent.get(id(use))
+    if isinstance(parent, cst.Attribute) and parent.value is use:
+        return parent.attr.value in _CONNECTING
+    return isinstance(parent, cst.Arg)
+
+
+def _kept_checkout(use: cst.CSTNode, flow: Flow) -> bool:
+    """``conn = engine.connect()`` (not ``with engine.connect() as conn``)."""
+    parent = flow.parent.get(id(use))
+    if not (isinstance(parent, cst.Attribute) and parent.value is use and parent.attr.value in ("connect", "raw_connection", "begin")):
+        return False
+    call = flow.parent.get(id(parent))
+    return isinstance(call, cst.Call) and not isinstance(flow.parent.get(id(call)), cst.WithItem)
+
+
+def _setup_caller(qualname: str, ctx: Context) -> bool:
+    fn = ctx.index.functions.get(qualname)
+    if fn is None:
+        return False
+    if fn.name in STARTUP_FUNCTION_NAMES or _SETUP_NAME.fullmatch(fn.name):
+        return True
+    return path_context(fn.path, ctx.config) in ("command", "script", "test")
 
 
 def _held_slow(name: str, start: cst.CSTNode, is_session: bool, flow: Flow, ctx: Context):

@@ -44,6 +44,7 @@ NON_OWNING_CALLS = CANNOT_FAIL_CALLS | {
     # library calls that run on a connection and keep nothing: SQLAlchemy's inspection and dialect
     # checks, pandas' readers and writers
     "has_table", "has_schema", "has_sequence", "has_index", "inspect", "get_table_names", "read_sql", "read_sql_query", "read_sql_table", "to_sql",
+    "reflect", "create_all", "drop_all",  # ``MetaData().reflect(engine)``: runs on it, keeps nothing
 }
 MEMORY_URLS = ("sqlite://", "sqlite:///:memory:", "sqlite+pysqlite://", "sqlite+pysqlite:///:memory:", "sqlite+aiosqlite://", "sqlite+aiosqlite:///:memory:")
 ENGINE_NAME_HINTS = ("engine",)
@@ -267,7 +268,7 @@ def _returned_resource(fn, ctx: Context, depth: int) -> Optional[Tuple[Resource,
                     and callee not in ctx.index.classes:
                 # ``SessionLocal, engine = init_db(url)`` at module level: the conventional factory name
                 res = Resource("session", "session", "sqlalchemy")
-        if res is None and depth < 2:
+        if res is None and depth < 4:  # wrappers of wrappers (mathesar: four project hops to create_engine)
             inner_fn = ctx.index.resolve_function(callee, fn)
             deeper = _returned_resource(inner_fn, ctx, depth + 1) if inner_fn is not None and inner_fn.returned_calls else None
             if deeper is not None and not deeper[2]:

@@ -5,7 +5,7 @@ from .db import cached_engine, reports_engine
 
 
 def monthly(request):
-    engine = reports_engine()
+    engine = reports_engine()  # expect[conn]
     with engine.connect() as conn:
         rows = conn.execute(text("SELECT month, total FROM monthly_totals WHERE year = :y"), {"y": int(request.GET["year"])}).all()
     return JsonResponse({"rows": [list(r) for r in rows]})
