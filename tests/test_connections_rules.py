@@ -25,6 +25,37 @@ DB = {
 }
 
 CASES = {
+    "a_project_subclass_of_session_opens_a_session": {
+        # augur's DatabaseSession(Session) made per request and never closed
+        "app/db.py": """
+            from sqlalchemy.orm import Session
+            class DatabaseSession(Session):
+                def __init__(self, logger, engine=None):
+                    self.logger = logger
+                    super().__init__(engine)
+            class Helper:
+                def __init__(self, logger):
+                    self.logger = logger
+        """,
+        "app/routes.py": """
+            from flask import Flask, jsonify
+            from app.db import DatabaseSession, Helper
+            from app.models import engine
+            app = Flask(__name__)
+            @app.route("/report")
+            def report():
+                session = DatabaseSession(None, engine=engine)  # want: QL203
+                return jsonify(session.execute("SELECT 1").all())
+            @app.route("/report2")
+            def report_closed():
+                with DatabaseSession(None, engine=engine) as session:
+                    return jsonify(session.execute("SELECT 1").all())
+            @app.route("/helper")
+            def helper():
+                h = Helper(None)
+                return jsonify(h.logger)
+        """,
+    },
     "an_engine_made_for_one_call_and_never_disposed": {
         # xraydb's isxrayDB(): an engine per call, reflected on and dropped (its pool keeps the
         # sqlite connection: "ResourceWarning: unclosed database"); mathesar's import per request

@@ -166,7 +166,7 @@ def _opened_by(call: cst.Call, ctx: Context) -> Optional[Opened]:
             return Opened(Resource("session", "session", "sqlalchemy"), _call_text(call))
         return None
     q = ctx.qualify(func)
-    res = resource_of(q)
+    res = resource_of(q) or _subclass_resource(q, ctx)
     if res is not None:
         if _is_memory_db(call, res):
             return Opened(res, _call_text(call), memory=True) if res.kind == "connection" else None
@@ -214,6 +214,21 @@ _HANDED_OUT = ("connection", "session", "scoped")  # what a caller must release
 # what a factory builds for its caller to keep: making one is fine, calling the factory per
 # request or per item is the problem (judged at that call)
 FACTORY_KINDS = ("engine", "pool", "client")
+
+
+def _subclass_resource(q: Optional[str], ctx: Context) -> Optional[Resource]:
+    """``DatabaseSession(logger, engine=...)`` where the project class derives from SQLAlchemy's
+    ``Session`` (or a driver's connection class): it opens what its base opens."""
+    if not q or "." not in q and ctx.binding(q) is None:
+        return None
+    cls = ctx.index.resolve_class(q, ctx.module)
+    if cls is None:
+        return None
+    for base in ctx.index.ancestors(cls):
+        res = resource_of(ctx.index.library_name(base))
+        if res is not None and res.kind in ("session", "connection"):
+            return res
+    return None
 
 
 def _helper_opened(call: cst.Call, q: Optional[str], ctx: Context) -> Optional[Opened]:
