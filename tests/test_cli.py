@@ -152,7 +152,7 @@ SELECTION_SRC = {
 
         def f(ids):
             cur = sqlite3.connect("x.db").cursor()
-            cur.execute("SELECT * FROM users")
+            cur.execute("SELECT * FROM users u JOIN orders o ON o.user_id = u.id")
             for i in ids:
                 cur.execute("SELECT name FROM users WHERE id = ?", (i,))
         ''',

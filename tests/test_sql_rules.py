@@ -50,7 +50,7 @@ def test_QL303_notes_how_constant_holes_were_resolved():
 
 def test_sql_apart_from_execute_is_reported_at_the_literal():
     src = 'from sqlalchemy import text\ndef f(s):\n    stmt = text("SELECT * FROM users WHERE id = 1")\n\n    return s.execute(stmt).all()\n'
-    assert [f[:2] for f in findings(src)] == [(3, "QL301")]
+    assert [f[:2] for f in findings(src, settings={"min-confidence": "medium"})] == [(3, "QL301")]
 
 
 def test_percent_formatting_apart_is_reported_at_the_formatting_line():
@@ -60,12 +60,20 @@ def test_percent_formatting_apart_is_reported_at_the_formatting_line():
 
 def test_module_constant_used_twice_is_reported_once():
     src = 'Q = "SELECT * FROM t WHERE id = %s"\ndef f(cur):\n    cur.execute(Q, (1,))\ndef g(cur):\n    cur.execute(Q, (2,))\n'
-    assert [f[:2] for f in findings(src)] == [(1, "QL301")]
+    assert [f[:2] for f in findings(src, settings={"min-confidence": "medium"})] == [(1, "QL301")]
+
+
+def test_select_star_over_one_table_is_medium_over_a_join_high():
+    one = 'def f(cur, uid):\n    cur.execute("SELECT * FROM users WHERE id = %s", (uid,))\n'
+    join = 'def f(cur, uid):\n    cur.execute("SELECT * FROM users u JOIN orders o ON o.user_id = u.id WHERE u.id = %s", (uid,))\n'
+    assert findings(one) == []
+    assert [f[1] for f in findings(one, settings={"min-confidence": "medium"})] == ["QL301"]
+    assert [f[1] for f in findings(join)] == ["QL301"]
 
 
 def test_configured_dialect_is_used():
     src = 'def f(cur):\n    cur.execute("SELECT TOP 5 * FROM t")\n'
-    assert [f[1] for f in findings(src, settings={"sql-dialect": "tsql"})] == ["QL301"]
+    assert [f[1] for f in findings(src, settings={"sql-dialect": "tsql", "min-confidence": "medium"})] == ["QL301"]
 
 
 def test_tests_are_not_judged_for_update_without_where():

@@ -110,6 +110,7 @@ def _top_selects(stmt: exp.Expression) -> List[exp.Select]:
 class StarUse:
     qualifier: Optional[str]  # "t" for ``t.*``, None for ``*``
     tables: Tuple[str, ...]  # the stored tables the star expands over
+    joined: bool = False  # the SELECT reads more than one source (a join)
 
 
 @memoised
@@ -127,13 +128,13 @@ def returned_stars(stmt: exp.Expression) -> List[StarUse]:
         for proj in sel.expressions:
             if isinstance(proj, exp.Star):
                 if tables and len(tables) == len(srcs):
-                    out.append(StarUse(None, tuple(t.name for t in tables)))
+                    out.append(StarUse(None, tuple(t.name for t in tables), len(srcs) > 1))
                 elif through and len(through) + len(tables) == len(srcs):
-                    out.append(StarUse(None, tuple(t.name for t in tables) + tuple(n for names in through for n in names)))
+                    out.append(StarUse(None, tuple(t.name for t in tables) + tuple(n for names in through for n in names), len(srcs) > 1))
             elif isinstance(proj, exp.Column) and isinstance(proj.this, exp.Star):
                 q = (proj.table or "").lower()
                 if q in aliases:
-                    out.append(StarUse(proj.table, (aliases[q],)))
+                    out.append(StarUse(proj.table, (aliases[q],), len(srcs) > 1))
     return out
 
 

@@ -1,6 +1,6 @@
 def get_order(conn, order_id):
     with conn.cursor() as cur:
-        cur.execute("SELECT * FROM orders WHERE id = %s", (order_id,))  # expect[sql]
+        cur.execute("SELECT * FROM orders WHERE id = %s", (order_id,))  # one table: medium (QL301), not the default output
         return cur.fetchone()
 
 

@@ -1,6 +1,6 @@
 from sqlalchemy import text
 
-RECENT = text("SELECT * FROM audit_log WHERE created_at > now() - interval '1 day'")  # expect[sql]
+RECENT = text("SELECT * FROM audit_log WHERE created_at > now() - interval '1 day'")  # one table: medium (QL301)
 
 
 def recent_entries(session):

@@ -13,7 +13,7 @@ def db():
 
 @app.get("/products")
 def products():
-    rows = db().execute("SELECT * FROM products WHERE active = 1 LIMIT 100").fetchall()  # expect[sql]
+    rows = db().execute("SELECT * FROM products WHERE active = 1 LIMIT 100").fetchall()  # one table: medium (QL301)
     return jsonify(rows)
 
 
