@@ -296,7 +296,18 @@ def _fills_a_cache(guard: cst.If, loop: Loop) -> bool:
     if target is None:
         return False
     items = set(N.target_names(loop.target)) if loop.target is not None else set()
-    return target.split(".")[0] not in items
+    if target.split(".")[0] in items:
+        return False
+    if "." not in target:
+        # a local set again on every pass outside the guard (``integration = customer.crm``, then
+        # ``if not integration: integration = create(...)``) holds the item's value, not a cache
+        guarded = {id(n) for n in N.walk(guard.body)}
+        for n in N.walk(loop.node):
+            if isinstance(n, (cst.Assign, cst.AnnAssign)) and id(n) not in guarded:
+                targets = [t.target for t in n.targets] if isinstance(n, cst.Assign) else [n.target]
+                if any(target in N.target_names(t) for t in targets):
+                    return False
+    return True
 
 
 def _picks_one_item(test: cst.BaseExpression, loop: Loop, flags: bool = True) -> bool:
