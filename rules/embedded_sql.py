@@ -438,8 +438,9 @@ class FormattedSql(_SqlRule):
     fragments joined together (also with a constant default: `" AND ".join(clauses) or "1 = 1"`),
     enum members (`Side.AFF.value`), Django `Model._meta.db_table`, upper-case configuration
     constants (`settings.DB_SCHEMA`, `os.environ[...]`), identifiers configured on the object
-    (`FROM {self.table}`), parameters named as SQL fragments (`where_sql`), and
-    `psycopg2.sql`/`psycopg.sql` composition.
+    (`FROM {self.table}`), parameters named as SQL fragments (`where_sql`), a clause run with
+    its own builder's parameters (`WHERE {query.where}` executed with `query.vars`, unless it
+    sits inside quotes), and `psycopg2.sql`/`psycopg.sql` composition.
     """
 
     code = "QL303"
@@ -489,6 +490,8 @@ class FormattedSql(_SqlRule):
                 continue
             if _is_identifier_hole(item, h, _TABLE_BEFORE) and (N.dotted(h.expr) or "").split(".")[0] in ("self", "cls") and (N.dotted(h.expr) or "").count(".") == 1:
                 continue  # a table/column name configured on the object (``FROM {self.table}``)
+            if _builder_fragment(item, h):
+                continue  # ``WHERE {query.where}`` run with ``query.vars``: a built clause with its own placeholders
             node = (h.anchor or h.builder) if h.via_name or item.sink.call is None else item.sink.call
             groups.setdefault(id(node), (node, []))[1].append(h)
         if not groups:
@@ -511,6 +514,27 @@ class FormattedSql(_SqlRule):
                 f"changes with each value so it cannot be prepared or cached"
             )
             self.emit(node, msg, fix=" and ".join(fixes), notes=notes)
+
+
+def _builder_fragment(item: EmbeddedSql, hole: Hole) -> bool:
+    """``f"... WHERE {query.where}"`` executed with ``query.vars`` as the parameters: the clause
+    and its values come from one query-builder object, the clause with placeholders for the
+    values (alerta's ``Query(where=..., vars=...)``). Not a value from outside."""
+    name = N.dotted(hole.expr) if hole.expr is not None else None
+    call = item.sink.call
+    if not name or name.count(".") != 1 or name.split(".")[0] in ("self", "cls") or call is None:
+        return False
+    if item.text is not None and hole.index >= 0:
+        at = item.text.find(f"{HOLE_PREFIX}{hole.index}")
+        if at < 0 or item.text[:at].count("'") % 2 == 1:
+            return False  # inside a quoted string literal: a value, not a clause
+    root = name.split(".")[0]
+    for arg in call.args[1:]:  # ``query.vars``, or merged: ``{**query.vars, "_tags": tags}``
+        for node in N.walk(arg.value):
+            other = N.dotted(node) if isinstance(node, cst.Attribute) else None
+            if other and other != name and other.count(".") == 1 and other.split(".")[0] == root:
+                return True
+    return False
 
 
 # --------------------------------------------------------------------------- QL304

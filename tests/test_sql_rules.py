@@ -89,3 +89,25 @@ def test_QL303_not_for_ddl_or_admin_statements():
 def test_QL303_appended_clause_is_judged():
     src = 'def f(cur, name):\n    sql = "SELECT id FROM t WHERE a"\n    if name:\n        sql += " AND name = \'%s\'" % name\n    cur.execute(sql)\n'
     assert [f[:2] for f in findings(src)] == [(4, "QL303")]
+
+
+def test_a_clause_run_with_its_own_builders_parameters_is_not_injection():
+    # alerta: ``WHERE {query.where}`` executed with ``query.vars``: the clause carries the
+    # placeholders, the values go as parameters; another object's parameters, or a value
+    # inside quotes, stay reported
+    src = (
+        "class Backend:\n"
+        "    def _fetchall(self, query, vars):\n"
+        "        cursor = self.conn.cursor()\n"
+        "        cursor.execute(query, vars)\n"
+        "        return cursor.fetchall()\n"
+        "    def counts(self, query):\n"
+        "        select = f'SELECT severity, COUNT(*) FROM alerts WHERE {query.where} GROUP BY severity'\n"
+        "        return self._fetchall(select, query.vars)\n"
+        "    def counts_other(self, query, other):\n"
+        "        select = f'SELECT severity FROM alerts WHERE {query.where}'\n"
+        "        return self._fetchall(select, other.vars)\n"
+        "    def by_name(self, cur, form):\n"
+        "        cur.execute(f\"SELECT id FROM alerts WHERE name = '{form.name}'\", form.vars)\n"
+    )
+    assert [f[:2] for f in findings(src, select=("QL303",))] == [(10, "QL303"), (13, "QL303")]
