@@ -25,6 +25,41 @@ DB = {
 }
 
 CASES = {
+    "a_retry_backoff_is_not_slow_work_under_a_session": {
+        # augur: a session held across a helper whose time.sleep() only runs between retries
+        # of a failed query (a backoff), not on every call
+        "app/util.py": """
+            import time
+            from sqlalchemy.exc import OperationalError
+            def with_retries(func):
+                attempts = 0
+                while attempts < 4:
+                    if attempts > 0:
+                        time.sleep(30)
+                    try:
+                        return func()
+                    except OperationalError:
+                        attempts += 1
+                raise RuntimeError("gave up")
+            def poll_upstream():
+                time.sleep(5)
+        """,
+        "app/tasks.py": """
+            from sqlalchemy import text
+            from sqlalchemy.orm import Session
+            from app.util import poll_upstream, with_retries
+            from app.db import engine
+            def count_rows():
+                with Session(engine) as session:
+                    first = session.execute(text("SELECT 1")).scalar()
+                    return first + with_retries(lambda: session.execute(text("SELECT count(*) FROM t")).scalar())
+            def wait_then_count():
+                with Session(engine) as session:  # want: QL205
+                    first = session.execute(text("SELECT 1")).scalar()
+                    poll_upstream()
+                    return first + session.execute(text("SELECT count(*) FROM t")).scalar()
+        """,
+    },
     "a_project_subclass_of_session_opens_a_session": {
         # augur's DatabaseSession(Session) made per request and never closed
         "app/db.py": """

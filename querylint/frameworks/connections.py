@@ -211,6 +211,8 @@ def slow_paths(index: ProjectIndex) -> Dict[str, Tuple[str, ...]]:
         clients = module_clients(ix)
         for q, fn in sorted(ix.functions.items()):
             for target in fn.calls:
+                if target in fn.retry_only_calls and target.endswith("sleep"):
+                    continue  # a backoff between retries: slow only after a failure
                 desc = slow_target(target) or _client_call(target, fn.module, clients)
                 if desc is not None:
                     paths[q] = (q, desc)

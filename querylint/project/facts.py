@@ -124,6 +124,9 @@ class FunctionFacts:
     # ... ``return query``): the parameter, then the method names chained on it in order;
     # empty when any return or reassignment gives something else
     refined_param: Tuple[str, ...] = ()
+    # call targets made only inside retry loops (``while attempts < 4:``, ``for attempt in
+    # range(3):``): a ``time.sleep`` there is a backoff after a failure, not work on every call
+    retry_only_calls: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -432,7 +435,7 @@ class _Collector:
                 class_chain_returns=() if has_yield or cls is None else class_chain_returns(flow), refined_param=() if has_yield else refined_param(flow, params),
                 doubles_quotes=doubles_quotes,
                 kept_params=kept_params(flow + keeping, params),
-                loop_calls=per_item_calls(loops, followed := _followed(targets, imports)), param_calls=calls_given_params(followed, params),
+                loop_calls=per_item_calls(loops, followed := _followed(targets, imports)), param_calls=calls_given_params(followed, params), retry_only_calls=retry_only_calls(loops, targets),
             )
         )
 
@@ -719,6 +722,28 @@ def calls_given_params(targets: Dict[int, Tuple[cst.Call, str]], params: Tuple[s
         if given:
             out[target] = tuple(dict.fromkeys(out.get(target, ()) + given))
     return tuple(out.items())
+
+
+_RETRY_NAME = re.compile(r"^_?(attempt|attempts|retry|retries|tries|try_count|n_try|tried|tries_left|retries_left)\w*$", re.I)
+
+
+def retry_only_calls(loops: List[cst.CSTNode], targets: Dict[int, Tuple[cst.Call, str]]) -> Tuple[str, ...]:
+    """See ``FunctionFacts.retry_only_calls``."""
+    inside: Set[int] = set()
+    for loop in loops:
+        if isinstance(loop, cst.While):
+            names = [n.value for n in N.walk(loop.test) if isinstance(n, cst.Name)]
+        elif isinstance(loop, cst.For) and isinstance(loop.iter, cst.Call) and N.call_name(loop.iter) == "range":
+            names = list(N.target_names(loop.target))
+        else:
+            continue
+        if any(_RETRY_NAME.match(n) for n in names):
+            inside.update(id(n) for n in N.walk(loop.body, into_functions=False) if isinstance(n, cst.Call))
+    if not inside:
+        return ()
+    retried = {t for k, (_, t) in targets.items() if k in inside}
+    elsewhere = {t for k, (_, t) in targets.items() if k not in inside}
+    return tuple(sorted(retried - elsewhere))
 
 
 def per_item_calls(loops: List[cst.CSTNode], targets: Dict[int, Tuple[cst.Call, str]]) -> Tuple[Tuple[str, str, Tuple[int, ...], Tuple[str, ...]], ...]:
