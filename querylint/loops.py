@@ -293,8 +293,8 @@ def _fills_a_cache(guard: cst.If, loop: Loop) -> bool:
     loop: the guarded code fills a cache that later passes read. Not when the "cache" is the
     item itself (``if not item.author: item.author = ...`` loads per item)."""
     target = memo_guard(guard)
-    if target is None:
-        return False
+    if target is None or not _stores_answer(guard.body, target):
+        return False  # ``if item not in seen: seen.append(item)`` dedups items, it caches no answer
     items = set(N.target_names(loop.target)) if loop.target is not None else set()
     if target.split(".")[0] in items:
         return False
@@ -308,6 +308,16 @@ def _fills_a_cache(guard: cst.If, loop: Loop) -> bool:
                 if any(target in N.target_names(t) for t in targets):
                     return False
     return True
+
+
+def _stores_answer(body: cst.CSTNode, target: str) -> bool:
+    """``target = ...`` or ``target[key] = ...`` in ``body`` (a cache filled with an answer)."""
+    for node in N.walk(body, into_functions=False):
+        if isinstance(node, (cst.Assign, cst.AnnAssign)):
+            for t in [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]:
+                if N.dotted(t.value if isinstance(t, cst.Subscript) else t) == target:
+                    return True
+    return False
 
 
 def _picks_one_item(test: cst.BaseExpression, loop: Loop, flags: bool = True) -> bool:
