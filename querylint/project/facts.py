@@ -923,19 +923,10 @@ def class_chain_returns(flow: List[cst.CSTNode]) -> Tuple[str, ...]:
         if not isinstance(node, cst.Return):
             continue
         seen = True
-        chain: List[str] = []
-        expr: Optional[cst.BaseExpression] = node.value
-        while expr is not None:
-            if isinstance(expr, cst.Call):
-                expr = expr.func
-            elif isinstance(expr, cst.Attribute):
-                chain.append(expr.attr.value)
-                expr = expr.value
-            else:
-                break
-        if not (isinstance(expr, cst.Name) and expr.value == "cls" and chain):
+        got = _chain_on(node.value)
+        if got is None or got[0] != "cls" or not got[1]:
             return ()
-        for name in reversed(chain):
+        for name in got[1]:
             if name not in names:
                 names.append(name)
     return tuple(names) if seen else ()
