@@ -589,8 +589,10 @@ def _engine_never_disposed(opened: Opened, holder: Holder, flow: Flow, hit, ctx:
     database`` for SQLite) and every call adds another pool. Start-up functions (``main``) run
     once and are left alone."""
     fn = ctx.function
-    name = fn.qualname.rsplit(".", 1)[-1] if fn is not None else None
-    if name is None or name in STARTUP_FUNCTION_NAMES or _decorated_cache(ctx) or holder.name is None:
+    if fn is None or holder.name is None:
+        return None
+    name = fn.qualname.rsplit(".", 1)[-1]
+    if name in STARTUP_FUNCTION_NAMES or _decorated_cache(ctx):
         return None
     fate = fate_of(holder.name, cast(cst.CSTNode, holder.node), flow, ctx)
     if fate.closes or fate.escapes or fate.returned or fate.yielded or fate.with_uses:
@@ -603,10 +605,9 @@ def _engine_never_disposed(opened: Opened, holder: Holder, flow: Flow, hit, ctx:
     if any(isinstance(n, cst.While) and N.literal(n.test) in (True, 1) for n in N.walk(flow.fn.body, into_functions=False)):
         return None  # a worker's ``while True``: one engine for the life of the process
     via = f" ({opened.via})" if opened.via else ""
-    # set-up code runs once (``create_db()`` from a command, ``db_is_at_head()`` at start-up): one
+    # set-up code runs once (``create_db()`` from a command, a check only ``main()`` calls): one
     # step less sure unless some caller is neither set-up code nor a command, script or test
-    callers = ctx.index.callers_of(fn.qualname) if fn is not None else ()
-    runtime = [c for c in callers if not _setup_caller(c, ctx)] if fn is not None and not _setup_caller(fn.qualname, ctx) else []
+    runtime = not _setup_caller(fn.qualname, ctx) and any(not _setup_caller(c, ctx) for c in ctx.index.callers_of(fn.qualname))
     per = f" (opened per {_per(hit)}: {describe(hit)})" if hit else ""
     return Verdict(
         "QL203",
@@ -621,7 +622,7 @@ def _engine_never_disposed(opened: Opened, holder: Holder, flow: Flow, hit, ctx:
 _CONNECTING = {"connect", "begin", "execute", "raw_connection", "scalar", "scalars"}
 _SETUP_NAME = re.compile(
     r"_?(run_migrations\w*|migrate\w*|upgrade\w*|downgrade\w*|bootstrap\w*|install\w*|setup\w*|init|initiali[sz]e\w*"
-    r"|init_\w+|(create|drop|reset|init|check)_(db|dbs|database|databases|all|tables|schema|schemas)(_\w+)?|db_is_at_head)"
+    r"|init_\w+|(create|drop|reset|init|check)_(db|dbs|database|databases|all|tables|schema|schemas)(_\w+)?)"
 )
 
 
