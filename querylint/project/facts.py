@@ -310,6 +310,14 @@ SQL_SINK_NAMES = {
 }
 
 
+# libraries whose bare ``text(...)``/``execute(...)`` functions take SQL
+SQL_LIBRARIES = frozenset({
+    "sqlalchemy", "sqlmodel", "flask_sqlalchemy", "databases", "django", "psycopg", "psycopg2", "asyncpg", "pymysql",
+    "MySQLdb", "sqlite3", "aiosqlite", "aiomysql", "aiopg", "pandas", "peewee", "playhouse", "tortoise", "duckdb",
+    "records", "pyodbc", "oracledb", "cx_Oracle", "clickhouse_driver", "snowflake",
+})
+
+
 def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
     module = module_name(relpath)
     is_package = PurePosixPath(relpath).name == "__init__.py"
@@ -838,6 +846,8 @@ def _sql_argument(call: cst.Call, params: Tuple[str, ...], imports: Dict[str, st
     if not isinstance(sql_arg, (cst.Name, cst.Attribute)):
         return [], []
     if isinstance(sql_arg, cst.Name) and sql_arg.value in params and N.call_name(call) in SQL_SINK_NAMES:
+        if isinstance(call.func, cst.Name) and call.func.value in imports and imports[call.func.value].split(".")[0] not in SQL_LIBRARIES | {resolver.module.split(".")[0]}:
+            return [], []  # ``from tagflow import text``: a heading's text, not a statement
         return [sql_arg.value], []
     dotted = N.dotted(sql_arg)
     callee = N.dotted(call.func)

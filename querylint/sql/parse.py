@@ -188,7 +188,7 @@ def looks_like_sql(text: str, verbs=SQL_VERBS) -> bool:
     if word == "UPDATE":
         return bool(re.search(r"\bSET\b", text, re.I))
     if word == "DELETE":
-        return bool(re.search(r"\bFROM\b", text, re.I)) or len(rest[1].split()) >= 1
+        return bool(re.search(r"\b(FROM|WHERE)\b", text, re.I))  # not "Delete Payout Account"
     if word == "INSERT":
         return bool(re.search(r"\bINTO\b", text, re.I))
     if word == "WITH":

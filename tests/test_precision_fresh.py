@@ -1,0 +1,61 @@
+"""Precision cases from the seventh session's fresh sample (issue 13): nine projects none of the
+earlier sets used (awx, django-oscar, mediacms, Misago, paperless-ngx, polar, quay, securedrop,
+taiga-back). Each false alarm with its negative, and the positive it must not hide."""
+from querylint.rule import dedent
+from querylint.testing import lint_files
+
+
+def _found(files, select, **kw):
+    return [(f.path, f.line, f.rule) for f in lint_files(files, select=select, **kw).findings]
+
+
+UI_MODAL = dedent(
+    """
+    import contextlib
+    from tagflow import tag, text
+
+    @contextlib.contextmanager
+    def modal(title):
+        with tag.h3():
+            text(title)
+        yield
+    """
+)
+
+
+def test_a_ui_helper_passing_its_title_to_a_text_function_of_another_library_takes_no_sql():
+    # polar's backoffice: ``modal(f"Delete User {user.email}")`` is a heading, not a DELETE
+    view = dedent(
+        """
+        from app.components import modal
+        def delete_user_modal(user):
+            with modal(f"Delete User {user.email}"):
+                pass
+            with modal("Delete Payout Account"):
+                pass
+        """
+    )
+    files = {"app/__init__.py": "", "app/components.py": UI_MODAL, "app/views.py": view}
+    assert _found(files, ["QL302", "QL303"], settings={"min-confidence": "low"}) == []
+
+
+def test_a_helper_passing_its_argument_to_sqlalchemy_text_still_takes_sql():
+    helper = UI_MODAL.replace("from tagflow import tag, text", "from tagflow import tag\nfrom sqlalchemy import text")
+    helper = helper.replace("text(title)", "session.execute(text(title))")
+    view = dedent(
+        """
+        from app.components import modal
+        def delete_user_modal(user):
+            with modal(f"DELETE FROM users WHERE email = '{user.email}'"):
+                pass
+        """
+    )
+    files = {"app/__init__.py": "", "app/components.py": helper, "app/views.py": view}
+    assert ("app/views.py", 3, "QL303") in _found(files, ["QL303"], settings={"min-confidence": "low"})
+
+
+def test_a_sentence_starting_with_delete_is_not_a_statement():
+    from querylint.sql.parse import looks_like_sql
+
+    assert not looks_like_sql("Delete Payout Account")
+    assert looks_like_sql("DELETE FROM orders") and looks_like_sql("delete orders where id = 1")
