@@ -156,6 +156,23 @@ def _steps_through_items(node: cst.While) -> bool:
     return False
 
 
+def _walks_batches(it: cst.Call, fname: str, ctx: Context) -> bool:
+    """``itertools.count(0, batch_size)`` (a window start per round), the grouper idiom
+    ``zip_longest(*[iter(rows)] * 500)``, or a project helper that hands out slices."""
+    if fname == "count" and len(it.args) >= 2 and ctx.qualify(it.func) in ("itertools.count", "count"):
+        return True
+    if fname in ("zip", "zip_longest") and any(
+        a.star == "*" and isinstance(a.value, cst.BinaryOperation) and isinstance(a.value.operator, cst.Multiply)
+        and any(isinstance(s, cst.List) and any(isinstance(e.value, cst.Call) and N.call_name(e.value) == "iter" for e in s.elements)
+                for s in (a.value.left, a.value.right))
+        for a in it.args
+    ):
+        return True
+    target = ctx.qualify(it.func)
+    fn = ctx.index.resolve_function(target, ctx.function_facts()) if target else None
+    return fn is not None and fn.hands_out_slices
+
+
 def classify_loop(loop: Loop, ctx: Context) -> str:
     def compute() -> str:
         if loop.kind == "while":
@@ -189,7 +206,7 @@ def classify_loop(loop: Loop, ctx: Context) -> str:
             return "batch"
         if isinstance(it, cst.Call):
             fname = N.call_name(it) or ""
-            if fname in _BATCH_FUNCS or _BATCH_WORDS.search(fname):
+            if fname in _BATCH_FUNCS or _BATCH_WORDS.search(fname) or _walks_batches(it, fname, ctx):
                 return "batch"
         if it is not None:
             text = N.dotted(it) or ""

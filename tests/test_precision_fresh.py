@@ -59,3 +59,50 @@ def test_a_sentence_starting_with_delete_is_not_a_statement():
 
     assert not looks_like_sql("Delete Payout Account")
     assert looks_like_sql("DELETE FROM orders") and looks_like_sql("delete orders where id = 1")
+
+
+BATCHES = dedent(
+    """
+    import itertools
+    from django.db import connection
+    from app.models import Host
+
+    def rebuild(removals):
+        def split_ids(ids):
+            for i in range(0, len(ids), 40000):
+                yield ids[i : i + 40000]
+
+        with connection.cursor() as cursor:
+            for ids in split_ids(removals):
+                cursor.execute("DELETE FROM ancestors WHERE role_id IN (%s)" % ",".join(str(int(x)) for x in ids))
+
+    def migrate(table, batchsize=10000):
+        with connection.cursor() as cursor:
+            for i in itertools.count(0, batchsize):
+                cursor.execute("SELECT count(1) FROM hosts WHERE id >= %s LIMIT 1", (i,))
+                if not cursor.fetchone()[0]:
+                    break
+
+    def mark(names):
+        for hosts in itertools.zip_longest(*[iter(names)] * 500):
+            Host.objects.filter(name__in=[h for h in hosts if h]).update(seen=True)
+
+    def each(ids):
+        def one_by_one(xs):
+            for x in xs:
+                yield x
+
+        with connection.cursor() as cursor:
+            for i in one_by_one(ids):
+                cursor.execute("DELETE FROM ancestors WHERE role_id = %s", (i,))
+    """
+)
+HOSTS = "from django.db import models\nclass Host(models.Model):\n    name = models.CharField(max_length=9)\n    seen = models.BooleanField()\n"
+
+
+def test_loops_over_batches_are_not_per_item():
+    # awx: a nested helper yielding 40,000-id slices, ``itertools.count(0, batchsize)`` windows and
+    # the ``zip_longest(*[iter(xs)] * 500)`` grouper: each statement covers a batch
+    files = {"app/__init__.py": "", "app/models.py": HOSTS, "app/tasks.py": BATCHES}
+    got = _found(files, ["QL101", "QL103", "QL104"], settings={"min-confidence": "low"})
+    assert got == [("app/tasks.py", 32, "QL101")]

@@ -127,6 +127,9 @@ class FunctionFacts:
     # call targets made only inside retry loops (``while attempts < 4:``, ``for attempt in
     # range(3):``): a ``time.sleep`` there is a backoff after a failure, not work on every call
     retry_only_calls: Tuple[str, ...] = ()
+    # hands out slices of a sequence (``yield ids[i:i + 500]``, ``return [xs[i:i + n] for i in
+    # range(0, len(xs), n)]``): a loop over its result walks batches, not items
+    hands_out_slices: bool = False
 
 
 @dataclass(frozen=True)
@@ -431,7 +434,7 @@ class _Collector:
                 decorators=tuple(resolver.qualify(d) or d for d in N.decorator_names(fn)),
                 is_async=fn.asynchronous is not None,
                 calls=tuple(dict.fromkeys(calls)),
-                returns_yield=has_yield,
+                returns_yield=has_yield, hands_out_slices=hands_out_slices(fn),
                 const_returns=0 if has_yield else constant_returns(flow),
                 placeholder_returns=() if has_yield else placeholder_returns(flow),
                 call_consts=tuple(call_consts),
@@ -630,6 +633,26 @@ SAFE_ATTR_SUFFIXES = ("_meta.db_table", "_meta.model_name", "_meta.app_label", "
 
 
 _MEMO_DECORATOR_WORDS = ("cache", "memo", "lru", "once", "singleton")
+
+
+def _is_slice(node: Optional[cst.BaseExpression]) -> bool:
+    return isinstance(node, cst.Subscript) and any(isinstance(e.slice, cst.Slice) for e in node.slice)
+
+
+def hands_out_slices(fn: cst.FunctionDef) -> bool:
+    """Every ``yield`` gives a slice of a sequence, or every ``return`` a comprehension of slices
+    (a chunking helper such as ``split_ids(ids)``)."""
+    outs: List[Optional[cst.BaseExpression]] = []
+    kinds = set()
+    for node in N.walk(fn.body, into_functions=False):
+        if isinstance(node, (cst.Yield, cst.Return)):
+            kinds.add(type(node))
+            outs.append(node.value if isinstance(node.value, cst.BaseExpression) else None)
+    if not outs or len(kinds) != 1:
+        return False
+    if kinds == {cst.Yield}:
+        return all(_is_slice(v) for v in outs)
+    return all(isinstance(v, (cst.ListComp, cst.GeneratorExp)) and _is_slice(v.elt) for v in outs)
 
 
 def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str, str], ...]:
