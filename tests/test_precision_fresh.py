@@ -106,3 +106,37 @@ def test_loops_over_batches_are_not_per_item():
     files = {"app/__init__.py": "", "app/models.py": HOSTS, "app/tasks.py": BATCHES}
     got = _found(files, ["QL101", "QL103", "QL104"], settings={"min-confidence": "low"})
     assert got == [("app/tasks.py", 32, "QL101")]
+
+
+MESSAGES = dedent(
+    """
+    from app.models import Message
+    def create(messages):
+        for message in messages:
+            Message.objects.create(content=message)
+    """
+)
+MESSAGE_MODEL = "from django.db import models\nclass Message(models.Model):\n    content = models.CharField(max_length=9)\n"
+ROUTES = dedent(
+    """
+    from flask import Flask, request
+    from app.messages import create
+    app = Flask(__name__)
+    @app.route("/")
+    def post():
+        create([request.form["content"]])
+        return "ok"
+    """
+)
+
+
+def test_a_loop_over_a_parameter_every_caller_passes_a_one_item_list_runs_once():
+    # quay: ``create([message])`` at every call site: the loop runs once per call
+    files = {"app/__init__.py": "", "app/models.py": MESSAGE_MODEL, "app/messages.py": MESSAGES, "app/web.py": ROUTES}
+    assert _found(files, ["QL104"], settings={"min-confidence": "low"}) == []
+
+
+def test_a_caller_passing_a_collection_keeps_the_loop_per_item():
+    routes = ROUTES + '@app.route("/many")\ndef post_many():\n    create(request.form.getlist("content"))\n    return "ok"\n'
+    files = {"app/__init__.py": "", "app/models.py": MESSAGE_MODEL, "app/messages.py": MESSAGES, "app/web.py": routes}
+    assert _found(files, ["QL104"], settings={"min-confidence": "low"}) == [("app/messages.py", 4, "QL104")]

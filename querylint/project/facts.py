@@ -97,8 +97,9 @@ class FunctionFacts:
     const_returns: int = 0  # every return is a constant (1) or a tuple of that many constants: literals, ``_meta.db_table``
     placeholder_returns: Tuple[int, ...] = ()  # returned positions that are always generated placeholder text
     # per call of a project function with arguments (``self.m(...)``, ``<this package>.f(...)``):
-    # (target as in ``calls``, positions and keywords given a literal or an integer)
-    call_consts: Tuple[Tuple[str, Tuple[int, ...], Tuple[str, ...]], ...] = ()
+    # (target as in ``calls``, positions and keywords given a literal or an integer, positions
+    # (as text) and keywords given a short literal collection)
+    call_consts: Tuple[Tuple[str, Tuple[int, ...], Tuple[str, ...], Tuple[str, ...]], ...] = ()
     # what the function hands out, when every ``return`` gives the result of a call (``return
     # psycopg2.connect(dsn)``, ``conn = SessionLocal(); ...; return conn``, ``return conn, cur``):
     # (the callee, resolved; "value" / "first" (of a returned tuple) / "with" (returned from
@@ -379,7 +380,7 @@ class _Collector:
         sql_names: List[Tuple[str, str]] = []
         called: Set[int] = set()
         flow: List[cst.CSTNode] = []  # returns and bindings, for ``const_returns``
-        call_consts: List[Tuple[str, Tuple[int, ...], Tuple[str, ...]]] = []  # calls of project functions
+        call_consts: List[Tuple[str, Tuple[int, ...], Tuple[str, ...], Tuple[str, ...]]] = []  # calls of project functions
         keeping: List[cst.CSTNode] = []  # yields and calls that keep their arguments, for ``kept_params``
         project_prefix = self.module.split(".")[0] + "."
         targets: Dict[int, Tuple[cst.Call, str]] = {}  # id(call) -> (call, its entry in ``calls``)
@@ -1137,15 +1138,19 @@ def _constant_value(v: cst.BaseExpression) -> bool:
     )
 
 
-def _constant_args(call: cst.Call) -> Tuple[Tuple[int, ...], Tuple[str, ...]]:
+def _constant_args(call: cst.Call) -> Tuple[Tuple[int, ...], Tuple[str, ...], Tuple[str, ...]]:
     """Positions and keywords of ``call`` given a literal, an integer (``int(x)``, ``len(x)``) or a
-    literal list/tuple/set of those."""
+    literal list/tuple/set of those; then the positions (as text) and keywords given a short
+    literal collection of anything (``create([message])``: a loop over it runs at most 3 times)."""
     pos: List[int] = []
     kws: List[str] = []
+    short: List[str] = []
     for i, arg in enumerate(call.args):
         if arg.star:
             break
         v = arg.value
+        if isinstance(v, (cst.List, cst.Tuple, cst.Set)) and 0 < len(v.elements) <= 3 and not any(isinstance(e, cst.StarredElement) for e in v.elements):
+            short.append(arg.keyword.value if arg.keyword is not None else str(i))
         ok = _constant_value(v) or (
             isinstance(v, (cst.List, cst.Tuple, cst.Set))  # a literal collection of constants: ``["view", "change"]``
             and all(not isinstance(e, cst.StarredElement) and _constant_value(e.value) for e in v.elements)
@@ -1156,4 +1161,4 @@ def _constant_args(call: cst.Call) -> Tuple[Tuple[int, ...], Tuple[str, ...]]:
             kws.append(arg.keyword.value)
         else:
             pos.append(i)
-    return tuple(pos), tuple(kws)
+    return tuple(pos), tuple(kws), tuple(short)

@@ -358,9 +358,11 @@ class ProjectIndex:
         function that calls ``qualname`` once per item of a loop (``FunctionFacts.loop_calls``)."""
         return self.derived("loop-callers", _loop_callers_of).get(qualname, ())
 
-    def constant_param(self, qualname: str, param: str, skip: Optional[Callable[[str], bool]] = None) -> bool:
+    def constant_param(self, qualname: str, param: str, skip: Optional[Callable[[str], bool]] = None, short_lists: bool = False) -> bool:
         """Every call site of the function in the project passes a literal or an integer for
-        ``param`` (and there is at least one); callers in files ``skip`` names (tests) are left out."""
+        ``param`` (and there is at least one); callers in files ``skip`` names (tests) are left out.
+        With ``short_lists``, a literal list of at most three values of any kind counts too
+        (``create([message])``: a loop over the parameter runs at most three times)."""
         fn = self.functions.get(qualname)
         if fn is None or param not in fn.params:
             return False
@@ -371,15 +373,15 @@ class ProjectIndex:
             caller = self.functions[cq]
             if skip is not None and skip(caller.path):
                 continue
-            if not any(hit is not None and hit.qualname == qualname for hit in (self.resolve_function(t, caller) for t, _, _ in caller.call_consts)):
+            if not any(hit is not None and hit.qualname == qualname for hit in (self.resolve_function(t, caller) for t, _, _, _ in caller.call_consts)):
                 return False  # a call this module did not record (another package's name for it): unknown
-            for target, positions, keywords in caller.call_consts:
+            for target, positions, keywords, short in caller.call_consts:
                 hit = self.resolve_function(target, caller)
                 if hit is None or hit.qualname != qualname:
                     continue
                 total += 1
                 shift = 1 if bound else 0  # ``obj.method(x)``: the first argument is the second parameter
-                if param in keywords or (index - shift) in positions:
+                if param in keywords or (index - shift) in positions or short_lists and (param in short or str(index - shift) in short):
                     constant += 1
         return total > 0 and constant == total
 

@@ -328,12 +328,13 @@ def is_startup(index: ProjectIndex, config: Config, qualname: Optional[str]) -> 
     return False
 
 
-def constant_in_application(index: ProjectIndex, config: Config, qualname: str, param: str, skip_tests: bool = False) -> bool:
+def constant_in_application(index: ProjectIndex, config: Config, qualname: str, param: str, skip_tests: bool = False, short_lists: bool = False) -> bool:
     """In an application (the project has request or task entry points, so no callers outside
-    it), every call site of the function passes a literal for ``param``. With ``skip_tests``,
-    callers in test code do not count (their literals say nothing about production sizes)."""
+    it), every call site of the function passes a literal for ``param`` (or, with
+    ``short_lists``, a literal list of at most three values). With ``skip_tests``, callers in test
+    code do not count (their literals say nothing about production sizes)."""
     skip = (lambda path: path_context(path, config) == "test") if skip_tests else None
-    if not index.constant_param(qualname, param, skip):
+    if not index.constant_param(qualname, param, skip, short_lists):
         return False
     return bool(index.derived("entry-points", lambda ix: entry_points(ix, config)))
 
