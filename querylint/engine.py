@@ -18,7 +18,7 @@ from querylint import nodes as N
 from querylint.codes import Selection, matches_any
 from querylint.run.config import Config
 from querylint.project.contexts import cap, finding_context, in_scripts_folder, lower, path_context
-from querylint.loops import reported_loop, small_collection
+from querylint.loops import on_raising_path, reported_loop, small_collection
 from querylint.context import Context
 from querylint.deep import TOO_DEEP, TooDeepSource, call_deep, parse_module
 from querylint.project.facts import FileFacts, collect_facts
@@ -102,6 +102,8 @@ class _QueryCollector:
             if desc:
                 if under_cache_miss(node, self.ctx) or under_memo_guard(node, self.ctx):
                     return  # fills a cache once (per process, object or key): not a query per call
+                if on_raising_path(node, self.ctx):
+                    return  # describes the error it raises: runs on failure only
                 self.found.setdefault(fn.qualname, []).append(desc)
                 return
 

@@ -305,6 +305,24 @@ def _repeats(node: cst.CSTNode, loop: Loop, ctx: Context) -> bool:
     return True
 
 
+def on_raising_path(node: cst.CSTNode, ctx: Context) -> bool:
+    """``node`` sits in an ``if``/``else`` branch that always ends by raising (a diagnostic built
+    for the error it raises: Misago's ``get_real_name()`` reads the database only to describe a
+    corrupted field). Such code runs once, on failure, not on every call."""
+    child: cst.CSTNode = node
+    for anc in ctx.ancestors(node):
+        if isinstance(anc, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return False
+        if isinstance(anc, (cst.If, cst.Else)) and child is anc.body and isinstance(anc.body, cst.IndentedBlock) and anc.body.body:
+            last = anc.body.body[-1]
+            if isinstance(last, cst.SimpleStatementLine) and any(isinstance(s, cst.Raise) for s in last.body) and not any(
+                isinstance(n, (cst.Return, cst.Break, cst.Continue, cst.Yield)) for n in N.walk(anc.body, into_functions=False)
+            ):
+                return True
+        child = anc
+    return False
+
+
 def _fills_a_cache(guard: cst.If, loop: Loop) -> bool:
     """``if key not in cache: ... cache[key] = value`` (or ``if not units: units = ...``) inside the
     loop: the guarded code fills a cache that later passes read. Not when the "cache" is the

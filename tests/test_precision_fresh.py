@@ -140,3 +140,44 @@ def test_a_caller_passing_a_collection_keeps_the_loop_per_item():
     routes = ROUTES + '@app.route("/many")\ndef post_many():\n    create(request.form.getlist("content"))\n    return "ok"\n'
     files = {"app/__init__.py": "", "app/models.py": MESSAGE_MODEL, "app/messages.py": MESSAGES, "app/web.py": routes}
     assert _found(files, ["QL104"], settings={"min-confidence": "low"}) == [("app/messages.py", 4, "QL104")]
+
+
+USER_MODEL = dedent(
+    """
+    from django.db import connection, models
+
+    class User(models.Model):
+        profile = models.JSONField()
+        team = models.ForeignKey("Team", on_delete=models.CASCADE)
+
+        def real_name(self):
+            if not isinstance(self.profile, dict):
+                with connection.cursor() as cursor:
+                    cursor.execute("SELECT oid FROM pg_type WHERE typname = 'hstore'")
+                    oids = [row[0] for row in cursor]
+                raise RuntimeError(f"profile has the wrong type: {oids}")
+            return self.profile.get("real_name")
+
+        def team_name(self):
+            if self.team_id is None:
+                raise ValueError("no team")
+            return Team.objects.get(pk=self.team_id).name
+
+    class Team(models.Model):
+        name = models.CharField(max_length=9)
+    """
+)
+USER_VIEW = dedent(
+    """
+    from app.models import User
+    def names(request):
+        return [(u.real_name(), u.team_name()) for u in User.objects.all()]
+    """
+)
+
+
+def test_a_query_that_only_describes_the_error_a_branch_raises_is_not_per_call():
+    # Misago: ``get_real_name()`` queries pg_type only to build the message of the RuntimeError
+    files = {"app/__init__.py": "", "app/models.py": USER_MODEL, "app/views.py": USER_VIEW}
+    got = _found(files, ["QL102", "QL106"], settings={"min-confidence": "low"})
+    assert got == [("app/views.py", 3, "QL106")] and "team_name" in lint_files(files, select=["QL106"]).findings[0].message
