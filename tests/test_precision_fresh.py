@@ -181,3 +181,34 @@ def test_a_query_that_only_describes_the_error_a_branch_raises_is_not_per_call()
     files = {"app/__init__.py": "", "app/models.py": USER_MODEL, "app/views.py": USER_VIEW}
     got = _found(files, ["QL102", "QL106"], settings={"min-confidence": "low"})
     assert got == [("app/views.py", 3, "QL106")] and "team_name" in lint_files(files, select=["QL106"]).findings[0].message
+
+
+DOCS = "from django.db import models\nclass Document(models.Model):\n    title = models.CharField(max_length=9)\n"
+
+
+def test_a_queryset_iterated_in_full_elsewhere_in_the_function_is_not_over_fetched_for_its_ids():
+    # paperless: ``for doc in documents`` fills the result cache the later ``[doc.id for doc in
+    # documents]`` reads; awx: ``set(h.id for h in all_hosts)`` loads the rows a later loop updates
+    code = dedent(
+        """
+        from app.models import Document
+        def send(ids):
+            documents = Document.objects.filter(pk__in=ids)
+            titles = [doc.title for doc in documents]
+            return titles, [doc.id for doc in documents]
+
+        def touch(ids):
+            docs = Document.objects.filter(pk__in=ids).only("id", "title")
+            known = set(d.id for d in docs)
+            for d in docs:
+                d.title = d.title.strip()
+            Document.objects.bulk_update(docs, ["title"])
+            return known
+
+        def only_ids(ids):
+            documents = Document.objects.filter(pk__in=ids)
+            return [doc.id for doc in documents]
+        """
+    )
+    files = {"app/__init__.py": "", "app/models.py": DOCS, "app/views.py": code}
+    assert _found(files, ["QL408"], settings={"min-confidence": "low"}) == [("app/views.py", 17, "QL408")]

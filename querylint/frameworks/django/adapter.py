@@ -10,7 +10,7 @@ from querylint.context import Context
 from querylint.frameworks.base import (
     LAZY_RELATION, LEN_AS_COUNT, MEMBER_QUERY, PK_ONLY, QUERY_IN_LOOP, TAKE_ONE, TRUTHINESS, WRITE_IN_LOOP, Adapter, Hit,
 )
-from querylint.frameworks.django.overfetch import unwrap, fresh_queryset, only_counted_or_tested
+from querylint.frameworks.django.overfetch import unwrap, fresh_queryset, only_counted_or_tested, rows_used_elsewhere
 from querylint.frameworks.django.querysets import QS, infer
 
 
@@ -87,6 +87,8 @@ class DjangoAdapter(Adapter):
         t = infer(iterable, ctx)
         if t is None or t.kind != QS or t.evaluated or (t.related is not None and t.prefetched):
             return None
+        if rows_used_elsewhere(iterable, ctx):
+            return None  # the rows are loaded (and cached) for another loop anyway
         fix = f'use `.values_list("{attr}", flat=True)`'
         if isinstance(node, cst.For):
             return Hit(f"iterating `{N.short(iterable, 50)}` loads whole objects to collect `{attr}`", fix)

@@ -28,16 +28,16 @@ def fresh_queryset(node: cst.CSTNode, ctx: Context) -> Optional[DjType]:
         return None  # prefetch cache, or a per-item relation: the N+1 rules say prefetch_related
     if at_most_one_row(node, t, ctx):
         return None  # ``if Token.objects.filter(key=k):`` loads one row at most: nothing to save
-    if _rows_used_elsewhere(node, ctx):
+    if rows_used_elsewhere(node, ctx):
         return None
     return t
 
 
-def _rows_used_elsewhere(node: cst.CSTNode, ctx: Context) -> bool:
+def rows_used_elsewhere(node: cst.CSTNode, ctx: Context) -> bool:
     """The function iterates the same queryset (a variable, or the same expression such as
-    ``self.findings.all()``) elsewhere: a variable iterated before this point has its rows cached
-    (``len(qs)`` then costs nothing); the same expression iterated anywhere means the rows are
-    loaded anyway, and under a caller's ``prefetch_related`` the suggested ``exists()`` or
+    ``self.findings.all()``) elsewhere: a variable iterated before or after this point has its
+    rows loaded and cached once (``len(qs)`` then costs nothing, ``[d.id for d in qs]`` reads the
+    cache); the same expression iterated anywhere means the rows are loaded anyway, and under a caller's ``prefetch_related`` the suggested ``exists()`` or
     ``count()`` would add a query instead of saving one."""
     fn = ctx.function
     if fn is None or not isinstance(node, (cst.Name, cst.Call, cst.Attribute)):
@@ -52,11 +52,11 @@ def _rows_used_elsewhere(node: cst.CSTNode, ctx: Context) -> bool:
             continue
         if not is_name:
             return True
-        before, here = ctx.span(it), ctx.span(node)
-        if (before.line, before.column) < (here.line, here.column):  # iterated before this read
-            b_now, b_then = ctx.binding(text, at=node), ctx.binding(text, at=it)
-            if b_now is not None and b_now is b_then:
-                return True
+        # the same variable iterated before (its rows are cached) or after (this read fills the
+        # cache that loop reads): the rows are loaded anyway
+        b_now, b_then = ctx.binding(text, at=node), ctx.binding(text, at=it)
+        if b_now is not None and b_now is b_then:
+            return True
     return False
 
 
