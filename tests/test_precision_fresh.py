@@ -212,3 +212,35 @@ def test_a_queryset_iterated_in_full_elsewhere_in_the_function_is_not_over_fetch
     )
     files = {"app/__init__.py": "", "app/models.py": DOCS, "app/views.py": code}
     assert _found(files, ["QL408"], settings={"min-confidence": "low"}) == [("app/views.py", 17, "QL408")]
+
+
+def test_a_lifespan_built_by_a_factory_is_not_a_decorator_wrapper():
+    # polar: ``Starlette(lifespan=_create_lifespan(database=True))``: the inner function runs once
+    # per application start, and it is not wrapping anything
+    code = dedent(
+        """
+        import contextlib
+        import functools
+        import redis.asyncio as async_redis
+        from starlette.applications import Starlette
+
+        def _create_lifespan(*, database):
+            @contextlib.asynccontextmanager
+            async def lifespan(app):
+                client = async_redis.Redis.from_url("redis://")
+                yield {"redis": client}
+                await client.close()
+            return lifespan
+
+        def create_app():
+            return Starlette(routes=[], lifespan=_create_lifespan(database=True))
+
+        def with_cache(func):
+            @functools.wraps(func)
+            async def wrapper(*args, **kwargs):
+                client = async_redis.Redis.from_url("redis://")
+                return await func(client, *args, **kwargs)
+            return wrapper
+        """
+    )
+    assert _found({"app.py": code}, ["QL201"], settings={"min-confidence": "low"}) == [("app.py", 20, "QL201")]

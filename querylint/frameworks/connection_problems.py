@@ -301,7 +301,9 @@ def _in_decorator_wrapper(opened: Opened, ctx: Context) -> Iterator[Verdict]:
 
 def _decorator_of_wrapper(ctx: Context) -> Optional[str]:
     """The name of the decorator whose wrapper the current function is: a function nested in
-    another that returns it (``def handle(func): @wraps(func) def wrapper(...): ...; return wrapper``)."""
+    another that returns it and calls one of its parameters, the function it wraps (``def
+    handle(func): @wraps(func) def wrapper(...): ...; func(...); return wrapper``). Not a factory
+    that returns a lifespan or a context manager it builds (``def make_lifespan(*, database):``)."""
     frame = ctx.function
     if frame is None or not isinstance(frame.node, cst.FunctionDef):
         return None
@@ -311,9 +313,11 @@ def _decorator_of_wrapper(ctx: Context) -> Optional[str]:
             return None
         if isinstance(anc, cst.FunctionDef):
             returns = [n for n in N.walk(anc.body, into_functions=False) if isinstance(n, cst.Return)]
-            if any(isinstance(r.value, cst.Name) and r.value.value == name for r in returns):
-                return anc.name.value
-            return None
+            if not any(isinstance(r.value, cst.Name) and r.value.value == name for r in returns):
+                return None
+            wrapped = set(N.param_names(anc.params))
+            calls_wrapped = any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in wrapped for n in N.walk(frame.node.body))
+            return anc.name.value if calls_wrapped else None
     return None
 
 
