@@ -82,7 +82,9 @@ class ConnectionPerRequest(_OpenRule):
     request (`app.config["POOL"] = make_pool()`, no check on that object first) replaces the last
     one each time and is reported there too. Also reported: an engine, pool or client built in
     `__init__` of a class whose `__new__` hands back a cached instance (Python still runs
-    `__init__` on every call).
+    `__init__` on every call). A connection to an in-process database file (sqlite3, aiosqlite,
+    DuckDB) opened per request is not reported: it takes none of a server's connection slots (one
+    that is never closed is `QL203`).
     """
 
     code = "QL201"

@@ -51,6 +51,8 @@ CACHE_DECORATORS = {"lru_cache", "cache", "cached", "cached_property", "memoize"
 # reference cycles, so leaving the function does not close them either; they stay open until a
 # garbage collection (dozens of open files in a loop; ResourceWarning from Python 3.13)
 WITH_DOES_NOT_CLOSE = {"psycopg2", "pyodbc", "sqlite3"}
+# in-process databases: a connection is a file handle, not one of a server's connection slots
+EMBEDDED_DRIVERS = ("sqlite3", "aiosqlite", "duckdb")
 
 
 @dataclass(frozen=True)
@@ -551,7 +553,8 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
     # 3. per request / per job (a factory's engine, pool or client: where the factory is called),
     # or on every call of whatever a decorator wraps
     if long_lived and hit is not None and not _lazy_or_shared(call, holder, ctx) and not _registry_removed(res, holder, flow):
-        yield _request_verdict(opened, hit)
+        if not (res.kind == "connection" and res.driver in EMBEDDED_DRIVERS):
+            yield _request_verdict(opened, hit)  # (a database file opened per request holds no server's connection)
     elif long_lived and res.kind in FACTORY_KINDS and not _lazy_or_shared(call, holder, ctx):
         yield from _in_decorator_wrapper(opened, ctx)
 
