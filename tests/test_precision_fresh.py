@@ -244,3 +244,32 @@ def test_a_lifespan_built_by_a_factory_is_not_a_decorator_wrapper():
         """
     )
     assert _found({"app.py": code}, ["QL201"], settings={"min-confidence": "low"}) == [("app.py", 20, "QL201")]
+
+
+def test_a_connection_held_by_a_daemon_main_loop_lives_with_the_process():
+    # awx's websocket relay: ``run()`` connects once, then serves in ``while True:`` until the process ends
+    code = dedent(
+        """
+        import asyncio
+        import psycopg
+
+        class Relay:
+            async def run(self):
+                conn = await psycopg.AsyncConnection.connect(dbname="awx")
+                await conn.set_autocommit(True)
+                while True:
+                    for host in self.hosts:
+                        if host.gone:
+                            break
+                    await asyncio.sleep(5)
+
+            async def once(self):
+                conn = await psycopg.AsyncConnection.connect(dbname="awx")
+                while True:
+                    cur = await conn.execute("SELECT ready FROM jobs")
+                    if await cur.fetchone():
+                        break
+                    await asyncio.sleep(1)
+        """
+    )
+    assert _found({"relay.py": code}, ["QL203"], settings={"min-confidence": "low"}) == [("relay.py", 15, "QL203")]  # leaves its loop, so it ends

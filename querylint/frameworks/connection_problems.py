@@ -475,10 +475,40 @@ def _names_attribute(release, attr: str, ctx: Context) -> bool:
     return False
 
 
+def _serves_forever_after(call: cst.Call, ctx: Context) -> bool:
+    """After ``call``, its function enters a ``while True:`` loop that nothing but an exception
+    leaves (no ``break`` of it, no ``return``): a daemon's main loop (awx's websocket relay
+    ``run()``), which holds the connection for as long as the process lives."""
+    frame = ctx.function
+    if frame is None or not isinstance(frame.node, cst.FunctionDef) or not isinstance(frame.node.body, cst.IndentedBlock):
+        return False
+    stmts = list(frame.node.body.body)
+    top = next((s for s in stmts if any(n is call for n in N.walk(s, into_functions=False))), None)
+    if top is None:
+        return False
+    for later in stmts[stmts.index(top) + 1:]:
+        if isinstance(later, cst.While) and N.literal(later.test) is True and not _leaves(later.body, 0):
+            return True
+    return False
+
+
+def _leaves(node: cst.CSTNode, depth: int) -> bool:
+    """A ``return`` anywhere, or a ``break`` of the loop ``node`` is the body of (``depth`` 0)."""
+    for child in node.children:
+        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(child, cst.Return) or isinstance(child, cst.Break) and depth == 0:
+            return True
+        inner = depth + 1 if isinstance(child, (cst.For, cst.While)) else depth
+        if _leaves(child, inner):
+            return True
+    return False
+
+
 def _unreleased(call: cst.Call, opened: Opened, holder: Holder, flow: Flow, hit, ctx: Context) -> Optional[Verdict]:
     """QL203/QL204: what ``call`` opens is not released on every path."""
     problem = _release_problem(call, opened, holder, flow, ctx)
-    if problem is None:
+    if problem is None or _serves_forever_after(call, ctx):
         return None
     res = opened.res
     code = "QL204" if res.kind == "checkout" else "QL203"
