@@ -273,3 +273,39 @@ def test_a_connection_held_by_a_daemon_main_loop_lives_with_the_process():
         """
     )
     assert _found({"relay.py": code}, ["QL203"], settings={"min-confidence": "low"}) == [("relay.py", 15, "QL203")]  # leaves its loop, so it ends
+
+
+POLLS = dedent(
+    """
+    from django.db import models
+    class Category(models.Model):
+        name = models.CharField(max_length=9)
+    class Thread(models.Model):
+        category = models.ForeignKey(Category, on_delete=models.CASCADE)
+    class Poll(models.Model):
+        thread = models.ForeignKey(Thread, on_delete=models.CASCADE)
+        category = models.ForeignKey(Category, on_delete=models.CASCADE)
+    """
+)
+
+
+def test_a_relation_assigned_in_the_loop_is_the_object_assigned():
+    # Misago's merge: ``poll.thread = threads_dict[poll.thread_id]`` then ``poll.thread.category``
+    code = dedent(
+        """
+        from app.models import Poll
+        def conflicts(threads):
+            by_id = {t.id: t for t in threads}
+            polls = list(Poll.objects.filter(thread__in=threads))
+            for poll in polls:
+                poll.thread = by_id[poll.thread_id]
+                poll.category = poll.thread.category
+            for poll in polls:
+                print(poll.thread.category.name)
+            return polls
+        """
+    )
+    files = {"app/__init__.py": "", "app/models.py": POLLS, "app/merge.py": code}
+    assert _found(files, ["QL105"], settings={"min-confidence": "low"}) == []
+    files["app/merge.py"] = code.replace("        poll.thread = by_id[poll.thread_id]\n", "")
+    assert _found(files, ["QL105"], settings={"min-confidence": "low"}) == [("app/merge.py", 6, "QL105"), ("app/merge.py", 8, "QL105")]

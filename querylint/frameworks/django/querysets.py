@@ -752,6 +752,31 @@ def _infer_param(node: cst.Name, b, ctx: Context) -> Optional[DjType]:
     return None
 
 
+def assigned_before(node: cst.Attribute, ctx: Context) -> bool:
+    """``poll.thread = threads[poll.thread_id]`` earlier in the function: ``poll.thread`` is now
+    whatever was assigned (no lazy load, and not known to carry its relations)."""
+    fn = ctx.function
+    if fn is None:
+        return False
+    stores = ctx.memo(("attr-stores", id(fn.node)), lambda: _attribute_stores(fn.node, ctx))
+    at = stores.get(N.code(node))
+    if not at:
+        return False
+    here = ctx.span(node)
+    return any(pos < (here.line, here.column) for pos in at)
+
+
+def _attribute_stores(fn_node: cst.CSTNode, ctx: Context) -> Dict[str, List[Tuple[int, int]]]:
+    out: Dict[str, List[Tuple[int, int]]] = {}
+    for n in N.walk(fn_node, into_functions=False):
+        if isinstance(n, cst.Assign):
+            for t in n.targets:
+                if isinstance(t.target, cst.Attribute) and isinstance(t.target.value, cst.Name) and t.target.value.value != "self":
+                    span = ctx.span(n)
+                    out.setdefault(N.code(t.target), []).append((span.line, span.column))
+    return out
+
+
 def _infer_attribute(node: cst.Attribute, ctx: Context) -> Optional[DjType]:
     attr = node.attr.value
     graph = graph_of(ctx)
@@ -777,7 +802,7 @@ def _infer_attribute(node: cst.Attribute, ctx: Context) -> Optional[DjType]:
     if base.kind != INST:
         return None
     model = graph.get(base.model)
-    if model is None:
+    if model is None or assigned_before(node, ctx):
         return None
     ta = base.to_attr(attr)
     rel = model.relation(attr)

@@ -14,7 +14,7 @@ from querylint import nodes as N
 from querylint.frameworks.django.models import SINGLE, ModelInfo
 from querylint.frameworks.django.querysets import (
     CACHE_SERVED, CHAIN, DEFEATING, INST, INSTANCE_READS, INSTANCE_WRITES, QS, READS, ROWS, WRITES, DjType,
-    graph_of, infer,
+    assigned_before, graph_of, infer,
 )
 from querylint.loops import batch_by_name_only, classify_loop, repeats_per_iteration
 if TYPE_CHECKING:  # pragma: no cover
@@ -286,7 +286,7 @@ def relation_hop(node: cst.Attribute, ctx: Context) -> Optional[Tuple[DjType, Mo
     rel = model.relation(node.attr.value)
     if rel is None or rel.kind not in SINGLE:
         return None
-    if base.to_attr(node.attr.value) is not None:
+    if base.to_attr(node.attr.value) is not None or assigned_before(node, ctx):
         return None
     if base.named_only and len(graph_of(ctx).relation_owners.get(node.attr.value, ())) != 1:
         return None
