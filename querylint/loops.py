@@ -161,16 +161,22 @@ def _walks_batches(it: cst.Call, fname: str, ctx: Context) -> bool:
     ``zip_longest(*[iter(rows)] * 500)``, or a project helper that hands out slices."""
     if fname == "count" and len(it.args) >= 2 and ctx.qualify(it.func) in ("itertools.count", "count"):
         return True
-    if fname in ("zip", "zip_longest") and any(
-        a.star == "*" and isinstance(a.value, cst.BinaryOperation) and isinstance(a.value.operator, cst.Multiply)
-        and any(isinstance(s, cst.List) and any(isinstance(e.value, cst.Call) and N.call_name(e.value) == "iter" for e in s.elements)
-                for s in (a.value.left, a.value.right))
-        for a in it.args
-    ):
+    if fname in ("zip", "zip_longest") and any(a.star == "*" and _repeated_iterator(a.value, ctx) for a in it.args):
         return True
     target = ctx.qualify(it.func)
     fn = ctx.index.resolve_function(target, ctx.function_facts()) if target else None
     return fn is not None and fn.hands_out_slices
+
+
+def _repeated_iterator(value: cst.BaseExpression, ctx: Context) -> bool:
+    """``[iter(rows)] * 500``, directly or through a name bound to it once."""
+    if isinstance(value, cst.Name):
+        b = ctx.binding(value.value, at=value)
+        value = b.value if b is not None and b.is_simple and b.value is not None else value
+    return isinstance(value, cst.BinaryOperation) and isinstance(value.operator, cst.Multiply) and any(
+        isinstance(s, cst.List) and any(isinstance(e.value, cst.Call) and N.call_name(e.value) == "iter" for e in s.elements)
+        for s in (value.left, value.right)
+    )
 
 
 def classify_loop(loop: Loop, ctx: Context) -> str:

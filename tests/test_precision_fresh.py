@@ -86,6 +86,9 @@ BATCHES = dedent(
     def mark(names):
         for hosts in itertools.zip_longest(*[iter(names)] * 500):
             Host.objects.filter(name__in=[h for h in hosts if h]).update(seen=True)
+        args = [iter(names)] * 500
+        for hosts in itertools.zip_longest(*args):
+            Host.objects.filter(name__in=[h for h in hosts if h]).update(seen=False)
 
     def each(ids):
         def one_by_one(xs):
@@ -105,7 +108,7 @@ def test_loops_over_batches_are_not_per_item():
     # the ``zip_longest(*[iter(xs)] * 500)`` grouper: each statement covers a batch
     files = {"app/__init__.py": "", "app/models.py": HOSTS, "app/tasks.py": BATCHES}
     got = _found(files, ["QL101", "QL103", "QL104"], settings={"min-confidence": "low"})
-    assert got == [("app/tasks.py", 32, "QL101")]
+    assert got == [("app/tasks.py", 35, "QL101")]
 
 
 MESSAGES = dedent(
