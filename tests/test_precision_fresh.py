@@ -312,3 +312,38 @@ def test_a_relation_assigned_in_the_loop_is_the_object_assigned():
     assert _found(files, ["QL105"], settings={"min-confidence": "low"}) == []
     files["app/merge.py"] = code.replace("        poll.thread = by_id[poll.thread_id]\n", "")
     assert _found(files, ["QL105"], settings={"min-confidence": "low"}) == [("app/merge.py", 6, "QL105"), ("app/merge.py", 8, "QL105")]
+
+
+AWX_VIEWS = dedent(
+    """
+    from rest_framework import generics, serializers
+    from app.models import Source
+
+    class SourceSerializer(serializers.ModelSerializer):
+        related = serializers.SerializerMethodField()
+        class Meta:
+            model = Source
+            fields = ["id", "related"]
+        def get_related(self, obj):
+            return {"inventory": obj.inventory.name}
+
+    class ListAPIView(generics.ListAPIView):
+        def get_queryset(self):
+            return self.request.user.get_queryset(self.model)
+
+    class SourceList(ListAPIView):
+        model = Source
+        serializer_class = SourceSerializer
+    """
+)
+SOURCES = "from django.db import models\nclass Inventory(models.Model):\n    name = models.CharField(max_length=9)\nclass Source(models.Model):\n    inventory = models.ForeignKey(Inventory, on_delete=models.CASCADE)\n"
+
+
+def test_a_project_base_get_queryset_runs_under_a_subclass_model_attribute():
+    # awx: the base view's get_queryset goes through the user's access class, which loads
+    # relations querylint cannot read: not ``Source._default_manager.all()``
+    files = {"app/__init__.py": "", "app/models.py": SOURCES, "app/api.py": AWX_VIEWS}
+    assert _found(files, ["QL118"], settings={"min-confidence": "low"}) == []
+    plain = AWX_VIEWS.replace("    def get_queryset(self):\n        return self.request.user.get_queryset(self.model)\n", "    pass\n")
+    files["app/api.py"] = plain
+    assert _found(files, ["QL118"]) == [("app/api.py", 10, "QL118")]

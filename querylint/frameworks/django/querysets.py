@@ -1209,19 +1209,24 @@ def view_queryset(ctx: Context, cls_qualname: str, skip_own: bool = False) -> Op
     cls = index.classes.get(cls_qualname)
     if cls is None:
         return None
+    model: Optional[DjType] = None
     for c in index.mro_classes(cls):
         if skip_own and c.qualname == cls_qualname:
             continue
         if "get_queryset" in c.methods:
+            # a project base's ``get_queryset`` runs even under a subclass's ``model = X``
+            # (awx: ``return self.request.user.get_queryset(self.model)``)
             return function_returns(ctx, f"{c.qualname}.get_queryset")
         if c.attr("queryset") is not None:
             t, _node, _off = class_attr_queryset(ctx, c.qualname)
             return t
         a = c.attr("model")
-        if a is not None and a.value is not None and a.value[0] == "name":
+        if model is None and a is not None and a.value is not None and a.value[0] == "name":
             m = graph_of(ctx).resolve(a.value[1], c.module)
-            return DjType(QS, m.qualname) if m is not None else None
-    return None
+            if m is None:
+                return None
+            model = DjType(QS, m.qualname)  # Django's ``model._default_manager.all()``, unless a base reads it otherwise
+    return model
 
 
 _SINGLE_OBJECT_VIEWS = frozenset({
