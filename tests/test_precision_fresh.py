@@ -347,3 +347,39 @@ def test_a_project_base_get_queryset_runs_under_a_subclass_model_attribute():
     plain = AWX_VIEWS.replace("    def get_queryset(self):\n        return self.request.user.get_queryset(self.model)\n", "    pass\n")
     files["app/api.py"] = plain
     assert _found(files, ["QL118"]) == [("app/api.py", 10, "QL118")]
+
+
+def test_a_method_also_called_on_objects_of_unknown_class_has_unseen_callers():
+    # reader: ``add_or_update_entry(x)`` passes ``[x]``, but the real callers hold the storage as
+    # ``self._storage`` (class unknown): the loop stays per item
+    storage = dedent(
+        """
+        import sqlite3
+        class Storage:
+            def __init__(self, path):
+                self.db = sqlite3.connect(path)
+            def add_entries(self, entries):
+                for e in entries:
+                    self.db.execute("INSERT INTO entries (id) VALUES (?)", (e,))
+            def add_entry(self, entry):
+                self.add_entries([entry])
+        """
+    )
+    core = dedent(
+        """
+        from flask import Flask
+        app = Flask(__name__)
+        class Reader:
+            def __init__(self, storage):
+                self._storage = storage
+            def update(self, entries):
+                self._storage.add_entries(entries)
+        @app.route("/")
+        def index():
+            return "ok"
+        """
+    )
+    files = {"app/__init__.py": "", "app/storage.py": storage, "app/core.py": core}
+    assert _found(files, ["QL101"], settings={"min-confidence": "low"}) == [("app/storage.py", 7, "QL101")]
+    files["app/core.py"] = core.replace("self._storage.add_entries(entries)", "pass")
+    assert _found(files, ["QL101"], settings={"min-confidence": "low"}) == []

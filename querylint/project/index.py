@@ -366,6 +366,8 @@ class ProjectIndex:
         fn = self.functions.get(qualname)
         if fn is None or param not in fn.params:
             return False
+        if fn.cls is not None and fn.name in self.derived("unresolved-method-calls", _unresolved_method_calls):
+            return False  # also called on objects whose class is not known (``self._storage.add(...)``): those callers are unseen
         index = fn.params.index(param)
         bound = fn.cls is not None and fn.params[:1] in (("self",), ("cls",))
         total = constant = 0
@@ -419,6 +421,17 @@ def _callers_of(index: "ProjectIndex") -> Dict[str, Tuple[str, ...]]:
         for callee in index.callees(q):
             out.setdefault(callee, []).append(q)
     return {k: tuple(v) for k, v in out.items()}
+
+
+def _unresolved_method_calls(index: "ProjectIndex") -> Set[str]:
+    """Method names called on a receiver no project definition resolves (``self._storage.add(...)``,
+    ``repo.save(...)``): a method of that name may have callers the index cannot see."""
+    out: Set[str] = set()
+    for q, fn in index.functions.items():
+        for target in fn.calls:
+            if "." in target and index.resolve_function(target, fn) is None:
+                out.add(target.rsplit(".", 1)[1])
+    return out
 
 
 def _loop_callers_of(index: "ProjectIndex") -> Dict[str, Tuple[Tuple[str, str, Tuple[int, ...], Tuple[str, ...]], ...]]:
