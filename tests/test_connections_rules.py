@@ -25,6 +25,60 @@ DB = {
 }
 
 CASES = {
+    "a_session_from_a_method_of_a_fresh_manager_is_the_callers": {
+        # keylime: ``get_session()`` returns ``SessionManager().make_session(engine)``, whose
+        # ``self._scoped_session`` registry is new with each manager: a new session per request
+        # that the handler never closes; a long-lived manager's registry hands out the thread's
+        # session (the usual scoped_session pattern), and a handler that closes it is clean
+        "app/__init__.py": "",
+        "app/db.py": """
+            from typing import cast
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import Session, scoped_session, sessionmaker
+
+            class SessionManager:
+                def __init__(self):
+                    self._scoped_session = None
+
+                def make_session(self, engine):
+                    if self._scoped_session is None:
+                        self._scoped_session = scoped_session(sessionmaker())
+                    self._scoped_session.configure(bind=engine)
+                    return cast(Session, self._scoped_session())
+
+            engine = create_engine("postgresql://app@db/app")
+            MANAGER = SessionManager()
+
+            def get_session():
+                return SessionManager().make_session(engine)
+
+            def thread_session():
+                return MANAGER.make_session(engine)
+            """,
+        "app/views.py": """
+            from flask import Flask
+            from app.db import get_session, thread_session
+            app = Flask(__name__)
+
+            @app.route("/agents/<name>")
+            def agent(name):
+                session = get_session()  # want: QL203
+                return session.execute("SELECT 1").scalar()
+
+            @app.route("/closed/<name>")
+            def closed(name):
+                session = get_session()
+                try:
+                    return session.execute("SELECT 1").scalar()
+                finally:
+                    session.close()
+
+            @app.route("/thread/<name>")
+            def thread(name):
+                session = thread_session()
+                return session.execute("SELECT 1").scalar()
+            """,
+    },
     "a_retry_backoff_is_not_slow_work_under_a_session": {
         # augur: a session held across a helper whose time.sleep() only runs between retries
         # of a failed query (a backoff), not on every call

@@ -261,16 +261,21 @@ def database_params(fn, ctx: Context) -> Set[str]:
     return out
 
 
-def _returned_resource(fn, ctx: Context, depth: int) -> Optional[Tuple[Resource, str, bool]]:
-    """(what every return of ``fn`` opens, the opener's text, handed out first in a tuple)."""
+def _returned_resource(fn, ctx: Context, depth: int, fresh: bool = False) -> Optional[Tuple[Resource, str, bool]]:
+    """(what every return of ``fn`` opens, the opener's text, handed out first in a tuple).
+    ``fresh``: ``fn`` is a method of an object made for this call (``Manager().make_session()``),
+    so what it builds on ``self`` is new on every call too."""
     seen: List[Tuple[Resource, str, bool]] = []
     for callee, shape in fn.returned_calls:
         callee = ctx.index.library_name(callee)  # ``from .sqlite import sqlite3`` in the helper's module
         res = resource_of(callee)
         text = f"{callee}(...)" if res is not None else f"{callee.rsplit('.', 1)[-1]}()"
-        if shape == "product":
-            # ``sessionmaker(bind=engine)()``: the factory's session; any other product is unknown
-            res = Resource("session", "session", "sqlalchemy") if res is not None and res.kind == "sessionmaker" else None
+        if shape == "self-product" and not fresh:
+            return None  # a registry kept on a long-lived object hands out the thread's session
+        if shape in ("product", "self-product"):
+            # ``sessionmaker(bind=engine)()`` / a ``scoped_session`` registry's call: the factory's
+            # session; any other product is unknown
+            res = Resource("session", "session", "sqlalchemy") if res is not None and res.kind in ("sessionmaker", "scoped") else None
             if res is None:
                 return None
             text, shape = f"{callee.rsplit('.', 1)[-1]}(...)()", "value"
@@ -285,9 +290,11 @@ def _returned_resource(fn, ctx: Context, depth: int) -> Optional[Tuple[Resource,
                 res = Resource("session", "session", "sqlalchemy")
         if res is None and depth < 4:  # wrappers of wrappers (mathesar: four project hops to create_engine)
             inner_fn = ctx.index.resolve_function(callee, fn)
-            deeper = _returned_resource(inner_fn, ctx, depth + 1) if inner_fn is not None and inner_fn.returned_calls else None
+            deeper = _returned_resource(inner_fn, ctx, depth + 1, shape == "fresh") if inner_fn is not None and inner_fn.returned_calls else None
             if deeper is not None and not deeper[2]:
                 res, text = deeper[0], deeper[1]
+        if shape == "fresh":
+            shape = "value"
         if res is None or res.kind not in _HANDED_OUT + FACTORY_KINDS:
             return None
         if shape == "with" and not (res.kind == "connection" and res.driver in WITH_KEEPS_OPEN):

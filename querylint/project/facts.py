@@ -674,6 +674,8 @@ def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str
             returns.append(node)
         elif isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name):
             bound.setdefault(node.targets[0].target.value, []).append(("value", node.value))
+        elif isinstance(node, cst.Assign) and len(node.targets) == 1 and _self_attr(node.targets[0].target):
+            bound.setdefault(N.code(node.targets[0].target), []).append(("value", node.value))  # ``self._registry = scoped_session(...)``
         elif isinstance(node, cst.WithItem) and node.asname is not None and isinstance(node.asname.name, cst.Name):
             bound.setdefault(node.asname.name.value, []).append(("with", node.item))
         elif isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr, cst.WithItem)):
@@ -710,8 +712,16 @@ def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str
         factory = _called_factory(value.func, bound)
         if factory is not None and shape == "value":
             # ``return sessionmaker(bind=engine)()``, ``maker = sessionmaker(...); return maker()``:
-            # what the factory a call builds makes (``product`` of the factory's callee)
-            value, shape = factory, "product"
+            # what the factory a call builds makes (``product`` of the factory's callee); made on
+            # ``self`` (``self._registry = scoped_session(...); return self._registry()``), only
+            # a fresh object's (``Manager().make_session()``) is new on every call
+            value, shape = factory, "self-product" if _self_attr(value.func) else "product"
+        if isinstance(value.func, cst.Attribute) and isinstance(value.func.value, cst.Call) and isinstance(value.func.value.func, (cst.Name, cst.Attribute)):
+            # ``return SessionManager().make_session(engine)``: a method of a fresh object
+            made = N.dotted(value.func.value.func)
+            if made and made.split(".")[-1][:1].isupper() and shape == "value":
+                out.append((f"{resolver.qualify(made) or made}.{value.func.attr.value}", "fresh"))
+                continue
         if not isinstance(value.func, (cst.Name, cst.Attribute)):
             return ()
         target = N.dotted(value.func)
@@ -851,13 +861,18 @@ def _own_statements(body: cst.CSTNode) -> Iterator[cst.CSTNode]:
             stack.extend(N.children(n))
 
 
+def _self_attr(node: cst.CSTNode) -> bool:
+    return isinstance(node, cst.Attribute) and isinstance(node.value, cst.Name) and node.value.value == "self"
+
+
 def _called_factory(func: cst.BaseExpression, bound: Dict[str, List[Tuple[str, Optional[cst.BaseExpression]]]]) -> Optional[cst.Call]:
     """The call that built the callable ``func``: ``sessionmaker(...)`` in ``sessionmaker(...)()``
-    or in ``maker()`` after ``maker = sessionmaker(...)`` (bound once in the function)."""
+    or in ``maker()`` after ``maker = sessionmaker(...)`` (bound once in the function; an
+    attribute of ``self`` too)."""
     if isinstance(func, cst.Call):
         return func
-    if isinstance(func, cst.Name):
-        binds = bound.get(func.value, [])
+    if isinstance(func, cst.Name) or _self_attr(func):
+        binds = bound.get(N.code(func), [])
         if len(binds) == 1 and binds[0][0] == "value" and isinstance(binds[0][1], cst.Call):
             return binds[0][1]
     return None
