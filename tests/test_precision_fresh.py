@@ -383,3 +383,13 @@ def test_a_method_also_called_on_objects_of_unknown_class_has_unseen_callers():
     assert _found(files, ["QL101"], settings={"min-confidence": "low"}) == [("app/storage.py", 7, "QL101")]
     files["app/core.py"] = core.replace("self._storage.add_entries(entries)", "pass")
     assert _found(files, ["QL101"], settings={"min-confidence": "low"}) == []
+
+
+def test_a_test_folder_inside_a_package_is_test_code():
+    # django-oscar ships its test helpers as ``src/oscar/test/testcases.py``
+    from querylint.project.contexts import path_context
+    from querylint.run.config import Config
+
+    assert path_context("src/oscar/test/testcases.py", Config()) == "test"
+    assert path_context("test/helpers.py", Config()) == "test"
+    assert path_context("src/oscar/contest/views.py", Config()) is None

@@ -52,7 +52,7 @@ class Config:
     exclude_migrations: bool = True
     migration_globs: Tuple[str, ...] = ("*/migrations/*.py", "*migrations/[0-9][0-9][0-9][0-9]_*.py", "*/versions/*.py", "*/alembic/*.py")
     exclude_tests: bool = True
-    test_globs: Tuple[str, ...] = ("test_*.py", "*_test.py", "*/tests/*.py", "test/*.py", "*/tests.py", "conftest.py", "*/regression/*.py")
+    test_globs: Tuple[str, ...] = ("test_*.py", "*_test.py", "*/tests/*.py", "*/test/*.py", "*/tests.py", "conftest.py", "*/regression/*.py")
     # family settings
     sql_dialect: Optional[str] = None
     query_functions: Tuple[str, ...] = ()
