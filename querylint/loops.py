@@ -156,6 +156,12 @@ def _steps_through_items(node: cst.While) -> bool:
     return False
 
 
+def _constant_name(node: cst.BaseExpression) -> bool:
+    """An UPPER_CASE name (``_MAX_RESOLVE_DEPTH``, ``settings.MAX_PAGES``): a configured constant."""
+    last = node.attr.value if isinstance(node, cst.Attribute) else node.value if isinstance(node, cst.Name) else ""
+    return len(last.strip("_")) > 1 and last.isupper()
+
+
 def _walks_batches(it: cst.Call, fname: str, ctx: Context) -> bool:
     """``itertools.count(0, batch_size)`` (a window start per round), the grouper idiom
     ``zip_longest(*[iter(rows)] * 500)``, or a project helper that hands out slices."""
@@ -204,7 +210,8 @@ def classify_loop(loop: Loop, ctx: Context) -> str:
             args = [a.value for a in it.args]
             if len(args) == 3:
                 return "batch"
-            if all(N.literal(a) is not N.NOT_LITERAL for a in args):
+            if all(N.literal(a) is not N.NOT_LITERAL or _constant_name(a) for a in args):
+                # ``range(3)``, ``range(MAX_DEPTH)``: a fixed number of passes, whatever the data holds
                 return "retry" if any(re.search(r"retr|attempt", n, re.I) for n in target_names) else "constant"
             if any(re.search(r"retr|attempt|tries", _names_in(a), re.I) for a in args):
                 return "retry"

@@ -393,3 +393,26 @@ def test_a_test_folder_inside_a_package_is_test_code():
     assert path_context("src/oscar/test/testcases.py", Config()) == "test"
     assert path_context("test/helpers.py", Config()) == "test"
     assert path_context("src/oscar/contest/views.py", Config()) is None
+
+
+def test_a_loop_of_a_constant_number_of_passes_is_not_per_item():
+    # polar: ``for _ in range(_MAX_RESOLVE_DEPTH):`` walks a tree one level per pass, one
+    # set-based UPDATE ... WHERE id IN (frontier) each
+    code = dedent(
+        """
+        from app.models import Host
+        _MAX_DEPTH = 32
+        def resolve(frontier):
+            for _ in range(_MAX_DEPTH):
+                Host.objects.filter(pk__in=frontier).update(seen=True)
+                frontier = list(Host.objects.filter(parent__in=frontier).values_list("pk", flat=True))
+                if not frontier:
+                    break
+        def per_host(n):
+            for i in range(n):
+                Host.objects.filter(pk=i).update(seen=True)
+        """
+    )
+    hosts = HOSTS.replace("    seen = models.BooleanField()\n", "    seen = models.BooleanField()\n    parent = models.ForeignKey('self', null=True, on_delete=models.CASCADE)\n")
+    files = {"app/__init__.py": "", "app/models.py": hosts, "app/tree.py": code}
+    assert _found(files, ["QL103", "QL104"], settings={"min-confidence": "low"}) == [("app/tree.py", 11, "QL104")]
