@@ -416,3 +416,35 @@ def test_a_loop_of_a_constant_number_of_passes_is_not_per_item():
     hosts = HOSTS.replace("    seen = models.BooleanField()\n", "    seen = models.BooleanField()\n    parent = models.ForeignKey('self', null=True, on_delete=models.CASCADE)\n")
     files = {"app/__init__.py": "", "app/models.py": hosts, "app/tree.py": code}
     assert _found(files, ["QL103", "QL104"], settings={"min-confidence": "low"}) == [("app/tree.py", 11, "QL104")]
+
+
+def test_a_table_name_from_a_loop_over_a_constant_list_is_not_injectable():
+    # osf: ``for table in TABLES_TO_POPULATE: run_statements(SQL, page_size, table)``
+    code = dedent(
+        """
+        from django.db import connection
+        from django.core.management.base import BaseCommand
+        TABLES = ["osf_comment", "osf_institution"]
+        UPDATE = "UPDATE {} SET deleted = modified WHERE id IN (SELECT id FROM {} WHERE is_deleted LIMIT %s)"
+        CHECK = "SELECT deleted FROM {} WHERE deleted IS NULL"
+
+        def run_statements(statement, page_size, table):
+            with connection.cursor() as cursor:
+                cursor.execute(statement.format(table, table), [page_size])
+                cursor.execute(CHECK.format(table))
+
+        def populate(page_size=1000):
+            for table in TABLES:
+                run_statements(UPDATE, page_size, table)
+
+        class Command(BaseCommand):
+            def handle(self, *args, **options):
+                populate()
+        """
+    )
+    files = {"app/__init__.py": "", "app/management/__init__.py": "", "app/migrate.py": code,
+             "app/urls.py": "from django.urls import path\nfrom app import views\nurlpatterns = [path('', views.index)]\n",
+             "app/views.py": "def index(request):\n    return None\n"}
+    assert _found(files, ["QL303"], settings={"min-confidence": "low"}) == []
+    files["app/migrate.py"] = code.replace("    for table in TABLES:\n", "    for table in options_tables():\n")
+    assert _found(files, ["QL303"], settings={"min-confidence": "low"}) == [("app/migrate.py", 10, "QL303")]

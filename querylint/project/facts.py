@@ -10,7 +10,7 @@ import re
 import sys
 from dataclasses import dataclass
 from pathlib import PurePosixPath
-from typing import Any, Dict, Iterator, List, Optional, Set, Tuple, cast
+from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple, cast
 
 import libcst as cst
 
@@ -380,7 +380,7 @@ class _Collector:
         sql_names: List[Tuple[str, str]] = []
         called: Set[int] = set()
         flow: List[cst.CSTNode] = []  # returns and bindings, for ``const_returns``
-        call_consts: List[Tuple[str, Tuple[int, ...], Tuple[str, ...], Tuple[str, ...]]] = []  # calls of project functions
+        call_consts: List[Tuple[str, cst.Call]] = []  # calls of project functions, judged by ``_call_consts`` after the walk
         keeping: List[cst.CSTNode] = []  # yields and calls that keep their arguments, for ``kept_params``
         project_prefix = self.module.split(".")[0] + "."
         targets: Dict[int, Tuple[cst.Call, str]] = {}  # id(call) -> (call, its entry in ``calls``)
@@ -408,7 +408,7 @@ class _Collector:
                         or head in ("self", "cls")
                         or (head in imports and calls[-1].split(".")[0] not in _STDLIB)
                     ):  # a call another top-level package of the project may own (``util.migrate.copy_table(...)`` from ``data/``)
-                        call_consts.append((calls[-1],) + _constant_args(node))
+                        call_consts.append((calls[-1], node))
                 if N.call_name(node) in _REGISTER_FUNCS:
                     self.routes.extend(_registered_views(node, resolver))
                 if not doubles_quotes and _doubles_quotes(node):
@@ -438,7 +438,7 @@ class _Collector:
                 returns_yield=has_yield, hands_out_slices=hands_out_slices(fn),
                 const_returns=0 if has_yield else constant_returns(flow),
                 placeholder_returns=() if has_yield else placeholder_returns(flow),
-                call_consts=tuple(call_consts),
+                call_consts=_call_consts(call_consts, fn, params),
                 nested_in=nested_in,
                 sql_params=tuple(dict.fromkeys(sql_params)),
                 sql_names=tuple(dict.fromkeys(sql_names)),
@@ -1153,7 +1153,40 @@ def _constant_value(v: cst.BaseExpression) -> bool:
     )
 
 
-def _constant_args(call: cst.Call) -> Tuple[Tuple[int, ...], Tuple[str, ...], Tuple[str, ...]]:
+def _call_consts(pending: List[Tuple[str, cst.Call]], fn: cst.FunctionDef, params: Tuple[str, ...]):
+    """``FunctionFacts.call_consts`` for the calls the walk kept; a name bound only as the target
+    of a loop over constants (``for table in TABLES: run(table)``) is a constant too."""
+    if not pending:
+        return ()
+    names = _constant_loop_names(fn, params) if any(isinstance(a.value, cst.Name) for _, c in pending for a in c.args) else frozenset()
+    return tuple((target,) + _constant_args(call, names) for target, call in pending)
+
+
+def _constant_loop_names(fn: cst.FunctionDef, params: Tuple[str, ...]) -> FrozenSet[str]:
+    looped: Set[str] = set()
+    other: Set[str] = set(params)
+    for node in N.walk(fn.body, into_functions=False):
+        targets: List[cst.BaseExpression] = []
+        if isinstance(node, (cst.For, cst.CompFor)):
+            it = node.iter
+            constant = (isinstance(it, cst.Name) and it.value.strip("_").isupper()) or (isinstance(it, cst.Attribute) and it.attr.value.strip("_").isupper()) or (
+                isinstance(it, (cst.List, cst.Tuple, cst.Set)) and all(_constant_value(e.value) for e in it.elements if not isinstance(e, cst.StarredElement)))
+            (looped if constant else other).update(N.target_names(node.target))
+            continue
+        if isinstance(node, cst.Assign):
+            targets = [t.target for t in node.targets]
+        elif isinstance(node, (cst.AnnAssign, cst.AugAssign)):
+            targets = [node.target]
+        elif isinstance(node, cst.WithItem) and node.asname is not None:
+            targets = [node.asname.name]
+        elif isinstance(node, cst.NamedExpr):
+            targets = [node.target]
+        for t in targets:
+            other.update(N.target_names(t))
+    return frozenset(looped - other)
+
+
+def _constant_args(call: cst.Call, loop_constants: FrozenSet[str] = frozenset()) -> Tuple[Tuple[int, ...], Tuple[str, ...], Tuple[str, ...]]:
     """Positions and keywords of ``call`` given a literal, an integer (``int(x)``, ``len(x)``) or a
     literal list/tuple/set of those; then the positions (as text) and keywords given a short
     literal collection of anything (``create([message])``: a loop over it runs at most 3 times)."""
@@ -1164,6 +1197,12 @@ def _constant_args(call: cst.Call) -> Tuple[Tuple[int, ...], Tuple[str, ...], Tu
         if arg.star:
             break
         v = arg.value
+        if isinstance(v, cst.Name) and v.value in loop_constants:
+            if arg.keyword is not None:
+                kws.append(arg.keyword.value)
+            else:
+                pos.append(i)
+            continue
         if isinstance(v, (cst.List, cst.Tuple, cst.Set)) and 0 < len(v.elements) <= 3 and not any(isinstance(e, cst.StarredElement) for e in v.elements):
             short.append(arg.keyword.value if arg.keyword is not None else str(i))
         ok = _constant_value(v) or (
