@@ -281,9 +281,24 @@ def repeats_per_iteration(node: cst.CSTNode, loop: Loop, ctx: Context) -> bool:
     branch inside the loop (it runs on errors only), nor when an unconditional ``return`` /
     ``raise`` (or a ``break`` of this loop) follows it in its block (it runs at most once:
     ``obj.save(); return obj``). Comprehensions always repeat."""
-    if loop.kind in ("comprehension", "key"):
+    if loop.kind == "key":
         return True
+    if loop.kind == "comprehension":
+        return not _picked_in_comprehension(node, loop, ctx)
     return ctx.memo(("repeats", id(node), id(loop.node)), lambda: _repeats(node, loop, ctx))
+
+
+def _picked_in_comprehension(node: cst.CSTNode, loop: Loop, ctx: Context) -> bool:
+    """In the branch of a conditional expression that holds for one item of the comprehension
+    (``getattr(node, key) if key != "tags" else list(node.tags.all())``)."""
+    below: cst.CSTNode = node
+    for anc in ctx.ancestors(node):
+        if anc is loop.node or isinstance(anc, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return False
+        if isinstance(anc, cst.IfExp) and (below is anc.body and _picks_one_item(anc.test, loop) or below is anc.orelse and _picks_one_item(_negated(anc.test), loop)):
+            return True
+        below = anc
+    return False
 
 
 def _repeats(node: cst.CSTNode, loop: Loop, ctx: Context) -> bool:
@@ -298,8 +313,12 @@ def _repeats(node: cst.CSTNode, loop: Loop, ctx: Context) -> bool:
             return False  # runs on errors only
         if isinstance(anc, _EXITS):
             return False  # ``return order.customer.name``: the loop ends here
-        if isinstance(anc, cst.If) and _picks_one_item(anc.test, loop):
+        if isinstance(anc, cst.If) and _picks_one_item(anc.test, loop) and below is anc.body:
             return False  # ``if post.pk == thread.last_post_id:`` one item of the loop, not each
+        if isinstance(anc, cst.IfExp) and (below is anc.body and _picks_one_item(anc.test, loop) or below is anc.orelse and _picks_one_item(_negated(anc.test), loop)):
+            return False  # ``getattr(node, key) if key != "tags" else list(node.tags)``: the one item named "tags"
+        if isinstance(anc, cst.If) and isinstance(below, cst.Else) and _picks_one_item(_negated(anc.test), loop):
+            return False  # ``if key != "tags": ... else: <query>``
         if isinstance(anc, cst.If) and below is anc.body and _fills_a_cache(anc, loop):
             return False  # ``if key not in cache: cache[key] = <query>``: once per key, then the cache
         chain.append(anc)
@@ -366,6 +385,15 @@ def _stores_answer(body: cst.CSTNode, target: str) -> bool:
                 if N.dotted(t.value if isinstance(t, cst.Subscript) else t) == target:
                     return True
     return False
+
+
+def _negated(test: cst.BaseExpression) -> cst.BaseExpression:
+    """``a != b`` as ``a == b`` (``is not`` as ``is``): what holds in the ``else`` branch."""
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
+        op = test.comparisons[0].operator
+        if isinstance(op, (cst.NotEqual, cst.IsNot)):
+            return test.with_changes(comparisons=[test.comparisons[0].with_changes(operator=cst.Equal() if isinstance(op, cst.NotEqual) else cst.Is())])
+    return cst.Name("False")
 
 
 def _picks_one_item(test: cst.BaseExpression, loop: Loop, flags: bool = True) -> bool:

@@ -448,3 +448,28 @@ def test_a_table_name_from_a_loop_over_a_constant_list_is_not_injectable():
     assert _found(files, ["QL303"], settings={"min-confidence": "low"}) == []
     files["app/migrate.py"] = code.replace("    for table in TABLES:\n", "    for table in options_tables():\n")
     assert _found(files, ["QL303"], settings={"min-confidence": "low"}) == [("app/migrate.py", 10, "QL303")]
+
+
+TAGGED = "from django.db import models\nclass Tag(models.Model):\n    name = models.CharField(max_length=9)\nclass Node(models.Model):\n    title = models.CharField(max_length=9)\n    tags = models.ManyToManyField(Tag)\n"
+
+
+def test_the_else_of_a_comparison_with_the_loop_item_runs_for_one_item():
+    # osf: ``getattr(node, key) if key != "tags" else [str(t) for t in node.tags.all()]`` over
+    # distinct keys: the tags are read for the one key named "tags"
+    code = dedent(
+        """
+        from app.models import Node
+        def updated(pk, names):
+            node = Node.objects.get(pk=pk)
+            one = {key: getattr(node, key) if key != "tags" else [str(t) for t in node.tags.all()] for key in names}
+            each = {key: [str(t) for t in node.tags.all()] if key != "tags" else None for key in names}
+            for key in names:
+                if key != "tags":
+                    print(key)
+                else:
+                    print(list(node.tags.all()))
+            return one, each
+        """
+    )
+    files = {"app/__init__.py": "", "app/models.py": TAGGED, "app/views.py": code}
+    assert [line for _, line, _ in _found(files, ["QL116"], settings={"min-confidence": "low"})] == [5]
