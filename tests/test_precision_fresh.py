@@ -473,3 +473,23 @@ def test_the_else_of_a_comparison_with_the_loop_item_runs_for_one_item():
     )
     files = {"app/__init__.py": "", "app/models.py": TAGGED, "app/views.py": code}
     assert [line for _, line, _ in _found(files, ["QL116"], settings={"min-confidence": "low"})] == [5]
+
+
+def test_a_queryset_the_function_returns_is_not_over_fetched_for_its_ids():
+    # django-cms: ``ids = (p.pk for p in placeholders)`` fills the cache of the queryset it returns
+    code = dedent(
+        """
+        from app.models import Document
+        def clear(ids):
+            documents = Document.objects.filter(pk__in=ids)
+            Document.objects.filter(pk__in=[d.id for d in documents]).delete()
+            return documents
+
+        def clear_only(ids):
+            documents = Document.objects.filter(pk__in=ids)
+            Document.objects.filter(pk__in=[d.id for d in documents]).delete()
+            return None
+        """
+    )
+    files = {"app/__init__.py": "", "app/models.py": DOCS, "app/views.py": code}
+    assert _found(files, ["QL408"], settings={"min-confidence": "low"}) == [("app/views.py", 9, "QL408")]

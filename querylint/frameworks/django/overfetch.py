@@ -44,6 +44,8 @@ def rows_used_elsewhere(node: cst.CSTNode, ctx: Context) -> bool:
         return False
     text = N.code(node)
     is_name = isinstance(node, cst.Name)
+    if is_name and _returned(text, node, fn.node, ctx):
+        return True  # ``return placeholders``: the caller gets the instances this read loaded
     for n in N.walk(fn.node, into_functions=False):
         it = n.iter if isinstance(n, (cst.For, cst.CompFor)) else None
         if it is None and isinstance(n, cst.Call) and N.call_name(n) in ("list", "tuple", "set", "sorted") and len(n.args) == 1 and isinstance(n.func, cst.Name):
@@ -57,6 +59,16 @@ def rows_used_elsewhere(node: cst.CSTNode, ctx: Context) -> bool:
         b_now, b_then = ctx.binding(text, at=node), ctx.binding(text, at=it)
         if b_now is not None and b_now is b_then:
             return True
+    return False
+
+
+def _returned(name: str, node: cst.CSTNode, fn_node: cst.CSTNode, ctx: Context) -> bool:
+    """The function returns the same variable (``return placeholders``), bound as it is here."""
+    here = ctx.binding(name, at=node)
+    for n in N.walk(fn_node, into_functions=False):
+        if isinstance(n, cst.Return) and isinstance(n.value, cst.Name) and n.value.value == name:
+            if here is not None and ctx.binding(name, at=n.value) is here:
+                return True
     return False
 
 
