@@ -493,3 +493,29 @@ def test_a_queryset_the_function_returns_is_not_over_fetched_for_its_ids():
     )
     files = {"app/__init__.py": "", "app/models.py": DOCS, "app/views.py": code}
     assert _found(files, ["QL408"], settings={"min-confidence": "low"}) == [("app/views.py", 9, "QL408")]
+
+
+def test_an_engine_made_where_the_try_failed_is_not_made_per_request():
+    # Nettacker: ``except OperationalError:`` creates the database through a maintenance engine,
+    # on the first run only; the engine of the ``try`` is made on every request
+    code = dedent(
+        """
+        from flask import Flask
+        from sqlalchemy import create_engine, text
+        from sqlalchemy.exc import OperationalError
+        app = Flask(__name__)
+
+        @app.route("/scan")
+        def new_scan():
+            try:
+                engine = create_engine("postgresql://app@db/app")
+                engine.connect().close()
+            except OperationalError:
+                admin = create_engine("postgresql://app@db/postgres")
+                with admin.connect() as conn:
+                    conn.execute(text("CREATE DATABASE app"))
+                admin.dispose()
+            return "ok"
+        """
+    )
+    assert _found({"app.py": code}, ["QL201"], settings={"min-confidence": "low"}) == [("app.py", 9, "QL201")]

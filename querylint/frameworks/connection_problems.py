@@ -475,6 +475,15 @@ def _names_attribute(release, attr: str, ctx: Context) -> bool:
     return False
 
 
+def _in_except_branch(call: cst.Call, ctx: Context) -> bool:
+    for anc in ctx.ancestors(call):
+        if isinstance(anc, cst.ExceptHandler):
+            return True
+        if isinstance(anc, (cst.FunctionDef, cst.Lambda)):
+            return False
+    return False
+
+
 def _serves_forever_after(call: cst.Call, ctx: Context) -> bool:
     """After ``call``, its function enters a ``while True:`` loop that nothing but an exception
     leaves (no ``break`` of it, no ``return``): a daemon's main loop (awx's websocket relay
@@ -583,8 +592,10 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
     # 3. per request / per job (a factory's engine, pool or client: where the factory is called),
     # or on every call of whatever a decorator wraps
     if long_lived and hit is not None and not _lazy_or_shared(call, holder, ctx) and not _registry_removed(res, holder, flow):
-        if not (res.kind == "connection" and res.driver in EMBEDDED_DRIVERS):
-            yield _request_verdict(opened, hit)  # (a database file opened per request holds no server's connection)
+        if not (res.kind == "connection" and res.driver in EMBEDDED_DRIVERS) and not _in_except_branch(call, ctx):
+            # (a database file opened per request holds no server's connection; one opened where
+            # the ``try`` failed, ``except OperationalError: <create the database>``, runs on failure)
+            yield _request_verdict(opened, hit)
     elif long_lived and res.kind in FACTORY_KINDS and not _lazy_or_shared(call, holder, ctx):
         yield from _in_decorator_wrapper(opened, ctx)
 
