@@ -519,3 +519,29 @@ def test_an_engine_made_where_the_try_failed_is_not_made_per_request():
         """
     )
     assert _found({"app.py": code}, ["QL201"], settings={"min-confidence": "low"}) == [("app.py", 9, "QL201")]
+
+
+def test_a_raise_where_the_open_itself_failed_leaks_nothing():
+    # Flexget: ``try: con = sqlite.connect(f) except Exception: raise PluginError(...)``
+    code = dedent(
+        """
+        import psycopg2
+        def cookies(dsn):
+            try:
+                con = psycopg2.connect(dsn)
+            except Exception:
+                raise RuntimeError("cannot open")
+            rows = con.cursor().execute("SELECT 1")
+            con.close()
+            return rows
+
+        def cookies_checked(dsn):
+            try:
+                con = psycopg2.connect(dsn)
+                con.cursor().execute("SELECT 1")
+            except Exception:
+                raise RuntimeError("cannot read")
+            con.close()
+        """
+    )
+    assert _found({"app.py": code}, ["QL203"], settings={"min-confidence": "low"}) == [("app.py", 13, "QL203")]

@@ -579,10 +579,24 @@ def early_exit(name: str, start: cst.CSTNode, fate: Fate, flow: Flow) -> Optiona
             continue
         if isinstance(ex, cst.Return) and ex.value is not None and any(isinstance(n, cst.Name) and n.value == name for n in N.walk(ex.value)):
             continue
-        if _covered(ex, start, close_ids, flow) or _when_absent(ex, name, flow):
+        if _covered(ex, start, close_ids, flow) or _when_absent(ex, name, flow) or _open_failed(ex, start, flow):
             continue
         return ex
     return None
+
+
+def _open_failed(ex: cst.CSTNode, start: cst.CSTNode, flow: Flow) -> bool:
+    """``ex`` is in an ``except`` of the ``try`` whose last statement opened the resource
+    (``try: con = connect(f) except Exception: raise ...``): that handler runs when the open
+    itself failed, so there is nothing to close."""
+    for anc in flow.ancestors(ex):
+        if isinstance(anc, cst.ExceptHandler):
+            t = flow.parent.get(id(anc))
+            if isinstance(t, cst.Try) and isinstance(t.body, cst.IndentedBlock) and t.body.body:
+                last = t.body.body[-1]
+                return any(n is start for n in N.walk(last))
+            return False
+    return False
 
 
 def _when_absent(ex: cst.CSTNode, name: str, flow: Flow) -> bool:
