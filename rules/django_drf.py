@@ -59,7 +59,9 @@ class SerializerMethodFieldQuery(Rule):
 
     ## Known problems
     A serializer used only nested inside another one is judged without the outer view's
-    prefetches.
+    prefetches. A serializer no list view or `many=True` parent is known to use (built in a
+    function view, picked by `get_serializer_class`) is reported at `medium` confidence: the
+    queryset it is given may load what it reads.
     """
 
     code = "QL118"
@@ -110,6 +112,16 @@ class SerializerMethodFieldQuery(Rule):
                         return obj.books.count()  # want: QL118
                 """
             ),
+            "lib/views.py": dedent(
+                """
+                from rest_framework import viewsets
+                from lib.models import Author
+                from lib.serializers import AuthorSerializer
+                class AuthorViewSet(viewsets.ModelViewSet):
+                    queryset = Author.objects.all()
+                    serializer_class = AuthorSerializer
+                """
+            ),
         }
     ]
 
@@ -145,7 +157,19 @@ class SerializerMethodFieldQuery(Rule):
         if key in self._seen:
             return
         self._seen.add(key)
-        self.report(node, message, fix=fix)
+        self.report(node, message, fix=fix, confidence=self._confidence())
+
+    def _confidence(self) -> str:
+        """``high`` when a list view or a ``many=True`` parent is known to serialize with this
+        class (or an admin changelist runs the method); one step less sure when no list use is
+        known (instantiated in a view querylint cannot read, chosen by ``get_serializer_class``,
+        or unused): the queryset it gets may load the relation."""
+        cls = self.ctx.class_frame
+        if cls is None or self._is_admin():
+            return "high"
+        drf = drf_info(self.ctx.index)
+        known = bool(drf.users.get(cls.qualname)) or cls.qualname in drf.nested_many or bool(drf.parent_back_refs(cls.qualname))
+        return "high" if known else "medium"
 
     def _check_site(self, node) -> None:
         if self.ctx.function is None:
@@ -237,7 +261,8 @@ class SerializerMethodFieldQuery(Rule):
         self._seen.add(key)
         self.report(
             cast(cst.CSTNode, parent) if is_call else node,
-            f"{what} runs a query for every {per}",
+            confidence=self._confidence(),
+            message=f"{what} runs a query for every {per}",
             fix="load what it needs with the view's queryset (`annotate`, `select_related`, `prefetch_related` with `Prefetch(..., to_attr=...)`) and read that here",
             notes=(f"call path: {chain}",),
         )

@@ -545,3 +545,28 @@ def test_a_raise_where_the_open_itself_failed_leaks_nothing():
         """
     )
     assert _found({"app.py": code}, ["QL203"], settings={"min-confidence": "low"}) == [("app.py", 13, "QL203")]
+
+
+def test_a_serializer_no_list_view_is_known_to_use_is_one_step_less_sure():
+    # pretalx: the v1 serializer is picked by get_serializer_class; nautobot: the serializer is
+    # unused; Misago: built in a function view from a paginated helper's items
+    from rules.django_drf import SerializerMethodFieldQuery as R
+
+    files = {k: v for k, v in R.INVALID[0].items() if not k.endswith("views.py")}
+    got = lint_files(files, select=["QL118"], settings={"min-confidence": "low"}).findings
+    assert [(f.rule, f.confidence) for f in got] == [("QL118", "medium")]
+    assert [(f.rule, f.confidence) for f in lint_files(R.INVALID[0], select=["QL118"]).findings] == [("QL118", "high")]
+
+
+def test_a_serializer_a_list_view_picks_in_get_serializer_class_is_a_known_list_use():
+    # antenna: ``OccurrenceViewSet.get_serializer_class`` returns ``OccurrenceListSerializer`` for lists
+    from rules.django_drf import SerializerMethodFieldQuery as R
+
+    files = dict(R.INVALID[0])
+    files["lib/views.py"] = files["lib/views.py"].replace(
+        "    serializer_class = AuthorSerializer\n",
+        "    def get_serializer_class(self):\n        if self.action == 'list':\n            return AuthorSerializer\n        return None\n",
+    )
+    assert [(f.rule, f.confidence) for f in lint_files(files, select=["QL118"]).findings] == [("QL118", "high")]
+    files["lib/views.py"] = files["lib/views.py"].replace("Author.objects.all()", "Author.objects.prefetch_related('books')")
+    assert lint_files(files, select=["QL118"], settings={"min-confidence": "low"}).findings == []

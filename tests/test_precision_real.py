@@ -555,6 +555,7 @@ def test_a_generic_foreign_key_in_a_serializer_method_is_fixed_with_prefetch_rel
                 return str(obj.owner)
         """
     )
+    api += "from rest_framework import generics\nclass NoteList(generics.ListAPIView):\n    queryset = Note.objects.all()\n    serializer_class = NoteSerializer\n"
     got = lint_files({"app/__init__.py": "", "app/models.py": models, "app/api.py": api}, select=["QL118"]).findings
     assert got and all("prefetch_related" in f.fix and "select_related" not in f.fix for f in got)
 

@@ -131,6 +131,9 @@ class FunctionFacts:
     # hands out slices of a sequence (``yield ids[i:i + 500]``, ``return [xs[i:i + n] for i in
     # range(0, len(xs), n)]``): a loop over its result walks batches, not items
     hands_out_slices: bool = False
+    # classes (or other names) returned as they are, resolved (``return OccurrenceListSerializer``
+    # in a ``get_serializer_class``)
+    returned_names: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -436,7 +439,7 @@ class _Collector:
                 is_async=fn.asynchronous is not None,
                 calls=tuple(dict.fromkeys(calls)),
                 returns_yield=has_yield, hands_out_slices=hands_out_slices(fn),
-                const_returns=0 if has_yield else constant_returns(flow),
+                const_returns=0 if has_yield else constant_returns(flow), returned_names=_returned_names(flow, resolver) if fn.name.value.startswith("get_") else (),
                 placeholder_returns=() if has_yield else placeholder_returns(flow),
                 call_consts=_call_consts(call_consts, fn, params),
                 nested_in=nested_in,
@@ -1046,6 +1049,18 @@ def _returns_and_bindings(flow: List[cst.CSTNode]) -> Tuple[List[Optional[cst.Ba
                 for name in N.target_names(t) if t is not None else ():
                     assigned.setdefault(name, []).append(None)
     return returns, assigned
+
+
+def _returned_names(flow: List[cst.CSTNode], resolver: "Resolver") -> Tuple[str, ...]:
+    """The capitalised names the function's ``return``s give as they are (``return FooSerializer``,
+    ``return serializers.Foo``), resolved: the classes a ``get_serializer_class`` picks."""
+    out: List[str] = []
+    for node in flow:
+        if isinstance(node, cst.Return) and isinstance(node.value, (cst.Name, cst.Attribute)):
+            name = N.dotted(node.value)
+            if name and name.rsplit(".", 1)[-1][:1].isupper() and name.split(".")[0] not in ("self", "cls"):
+                out.append(resolver.qualify(name) or name)
+    return tuple(dict.fromkeys(out))
 
 
 def constant_returns(flow: List[cst.CSTNode]) -> int:

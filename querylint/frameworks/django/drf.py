@@ -217,6 +217,12 @@ def _link_views(info: DrfInfo, index: ProjectIndex, ser_classes: Dict[str, Class
                     else:
                         info.detail_users.setdefault(ser.qualname, []).append(q)
                 break
+        # ``def get_serializer_class(self): if self.action == "list": return FooListSerializer``
+        picker = index.find_method(q, "get_serializer_class")
+        picked = [index.resolve_class(name, picker.module) for name in picker.returned_names] if picker is not None else []
+        for ser in picked:
+            if ser is not None and ser.qualname in info.serializers and q not in info.users.get(ser.qualname, ()):
+                (info.users if is_list else info.detail_users).setdefault(ser.qualname, []).append(q)
 
 
 def _meta_of(cls, index: ProjectIndex, key: str):
