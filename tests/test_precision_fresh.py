@@ -570,3 +570,30 @@ def test_a_serializer_a_list_view_picks_in_get_serializer_class_is_a_known_list_
     assert [(f.rule, f.confidence) for f in lint_files(files, select=["QL118"]).findings] == [("QL118", "high")]
     files["lib/views.py"] = files["lib/views.py"].replace("Author.objects.all()", "Author.objects.prefetch_related('books')")
     assert lint_files(files, select=["QL118"], settings={"min-confidence": "low"}).findings == []
+
+
+def test_a_pytest_fixture_taking_request_is_not_a_view():
+    # Flexget: ``def manager(request, config, ...)`` in tests/conftest.py builds the application,
+    # whose start-up makes the engine: no HTTP request there
+    app = dedent(
+        """
+        from sqlalchemy import create_engine
+        class Manager:
+            def __init__(self, url):
+                self.engine = create_engine(url)
+        """
+    )
+    fixture = dedent(
+        """
+        import pytest
+        from app.manager import Manager
+        @pytest.fixture
+        def manager(request):
+            return Manager(request.param)
+        """
+    )
+    view = "from app.manager import Manager\ndef status(request):\n    return Manager(request.GET['url'])\n"
+    files = {"app/__init__.py": "", "app/manager.py": app, "tests/conftest.py": fixture}
+    assert _found(files, ["QL201"], settings={"min-confidence": "low"}) == []
+    files["app/views.py"] = view
+    assert _found(files, ["QL201"]) == [("app/manager.py", 4, "QL201")]

@@ -373,6 +373,12 @@ def entry_points(index: ProjectIndex, config: Config) -> Dict[str, str]:
     return out
 
 
+def _fixture(fn: FunctionFacts, config: Config) -> bool:
+    """A pytest fixture (``def manager(request, ...)`` in ``conftest.py``) or any function of test
+    code: its ``request`` is pytest's, not an HTTP request."""
+    return any(_last(d) in ("fixture", "yield_fixture") for d in fn.decorators) or path_context(fn.path, config) == "test"
+
+
 def _named_in(index: ProjectIndex, fn: FunctionFacts, names) -> bool:
     if fn.qualname in names:
         return True
@@ -391,7 +397,7 @@ def _entry_reason(index: ProjectIndex, fn: FunctionFacts, config: Config, routed
             return f"view `{fn.name}`"
     if fn.name in routed_names and fn.cls is None and _named_in(index, fn, routed):
         return f"view `{fn.name}`"
-    if fn.cls is None and fn.params[:1] == ("request",):
+    if fn.cls is None and fn.params[:1] == ("request",) and not _fixture(fn, config):
         return f"view `{fn.name}`"
     if fn.cls is None and fn.params[:2] == ("event", "context") and len(fn.params) == 2 and "handler" in fn.name:
         return f"AWS Lambda handler `{fn.name}`"
