@@ -597,3 +597,45 @@ def test_a_pytest_fixture_taking_request_is_not_a_view():
     assert _found(files, ["QL201"], settings={"min-confidence": "low"}) == []
     files["app/views.py"] = view
     assert _found(files, ["QL201"]) == [("app/manager.py", 4, "QL201")]
+
+
+WIKI = dedent(
+    """
+    from django.db import models
+    class WikiManager(models.Manager):
+        def get_for_node(self, node, name=None, pk=None):
+            if name:
+                try:
+                    return WikiPage.objects.get(node=node, name=name)
+                except WikiPage.DoesNotExist:
+                    return None
+            return WikiPage.load(pk)
+        def for_node(self, node):
+            return self.filter(node=node)
+    class WikiPage(models.Model):
+        node = models.IntegerField()
+        name = models.CharField(max_length=9)
+        objects = WikiManager()
+        @classmethod
+        def load(cls, pk):
+            return cls.objects.filter(pk=pk).first()
+    """
+)
+
+
+def test_a_manager_method_returning_one_row_or_none_is_not_a_queryset():
+    # osf: ``wiki = WikiPage.objects.get_for_node(node, name); if wiki or ...``: a None check
+    code = dedent(
+        """
+        from app.models import WikiPage
+        def validate(node, name):
+            wiki = WikiPage.objects.get_for_node(node, name)
+            if wiki:
+                raise ValueError("exists")
+            pages = WikiPage.objects.for_node(node)
+            if pages:
+                return "some"
+        """
+    )
+    files = {"app/__init__.py": "", "app/models.py": WIKI, "app/views.py": code}
+    assert _found(files, ["QL406"], settings={"min-confidence": "low"}) == [("app/views.py", 7, "QL406")]

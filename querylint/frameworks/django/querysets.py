@@ -218,7 +218,23 @@ def _returns_queryset(ctx: Context, qualname: str) -> bool:
     t = function_returns(ctx, qualname)
     if t is not None:
         return t.kind == QS
-    return not _returns_plain_values(ctx, fn)
+    return not _returns_plain_values(ctx, fn) and not _returns_one_object(ctx, fn)
+
+
+_ONE_OBJECT = {"get", "first", "last", "latest", "earliest", "aget", "afirst", "alast", "get_object_or_404", "get_or_none", "load"}
+
+
+def _returns_one_object(ctx: Context, fn) -> bool:
+    """Every ``return`` gives ``None`` or one object (``Model.objects.get(...)``, ``.first()``,
+    ``Model.load(pk)``): osf's ``WikiPage.objects.get_for_node(node, name)``, a row or None."""
+    off = offline(ctx, fn.path)
+    if off is None or fn.qualname not in off.defs:
+        return False
+    values = [n.value for n in N.walk(off.defs[fn.qualname].body, into_functions=False) if isinstance(n, cst.Return)]
+    return bool(values) and all(
+        v is None or (isinstance(v, cst.Name) and v.value == "None") or (isinstance(v, cst.Call) and N.call_name(v) in _ONE_OBJECT)
+        for v in values
+    ) and any(isinstance(v, cst.Call) for v in values)
 
 
 _PLAIN = (cst.Comparison, cst.BooleanOperation, cst.UnaryOperation, cst.SimpleString, cst.Integer, cst.Name, cst.FormattedString, cst.Dict, cst.Tuple)
