@@ -167,9 +167,7 @@ class SerializerMethodFieldQuery(Rule):
         cls = self.ctx.class_frame
         if cls is None or self._is_admin():
             return "high"
-        drf = drf_info(self.ctx.index)
-        known = bool(drf.users.get(cls.qualname)) or cls.qualname in drf.nested_many or bool(drf.parent_back_refs(cls.qualname))
-        return "high" if known else "medium"
+        return "high" if cls.qualname in drf_info(self.ctx.index).list_known else "medium"
 
     def _check_site(self, node) -> None:
         if self.ctx.function is None:

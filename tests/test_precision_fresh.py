@@ -446,6 +446,8 @@ def test_a_table_name_from_a_loop_over_a_constant_list_is_not_injectable():
              "app/urls.py": "from django.urls import path\nfrom app import views\nurlpatterns = [path('', views.index)]\n",
              "app/views.py": "def index(request):\n    return None\n"}
     assert _found(files, ["QL303"], settings={"min-confidence": "low"}) == []
+    files["tests/test_migrate.py"] = "from app.migrate import run_statements, UPDATE\ndef test_run():\n    table = 'osf_comment'\n    run_statements(UPDATE, 10, table)\n"
+    assert _found(files, ["QL303"], settings={"min-confidence": "low"}) == []  # a test's literal, through a local
     files["app/migrate.py"] = code.replace("    for table in TABLES:\n", "    for table in options_tables():\n")
     assert _found(files, ["QL303"], settings={"min-confidence": "low"}) == [("app/migrate.py", 10, "QL303")]
 
@@ -639,3 +641,36 @@ def test_a_manager_method_returning_one_row_or_none_is_not_a_queryset():
     )
     files = {"app/__init__.py": "", "app/models.py": WIKI, "app/views.py": code}
     assert _found(files, ["QL406"], settings={"min-confidence": "low"}) == [("app/views.py", 7, "QL406")]
+
+
+def test_a_base_serializer_of_a_list_views_serializer_runs_per_row():
+    # osf: ``get_has_children`` is defined on CommentSerializer; the list view names its subclass
+    from rules.django_drf import SerializerMethodFieldQuery as R
+
+    files = dict(R.INVALID[0])
+    files["lib/serializers.py"] += "class ListAuthorSerializer(AuthorSerializer):\n    pass\n"
+    files["lib/views.py"] = files["lib/views.py"].replace("serializer_class = AuthorSerializer", "serializer_class = ListAuthorSerializer").replace(
+        "import AuthorSerializer", "import ListAuthorSerializer")
+    assert [(f.rule, f.confidence) for f in lint_files(files, select=["QL118"]).findings] == [("QL118", "high")]
+
+
+def test_a_serializer_built_in_a_method_of_a_list_serializer_runs_per_row():
+    # osf: ``NodeLogSerializer.get_params`` returns ``NodeLogParamsSerializer(obj.params).data``
+    from rules.django_drf import SerializerMethodFieldQuery as R
+
+    files = dict(R.INVALID[0])
+    inner = files["lib/serializers.py"].replace("class AuthorSerializer", "class InnerAuthorSerializer")
+    outer = dedent(
+        """
+        class AuthorSerializer(serializers.ModelSerializer):
+            inner = serializers.SerializerMethodField()
+            class Meta:
+                model = Author
+                fields = ["inner"]
+            def get_inner(self, obj):
+                return InnerAuthorSerializer(obj).data
+        """
+    )
+    files["lib/serializers.py"] = inner + outer
+    got = lint_files(files, select=["QL118"], settings={"min-confidence": "low"}).findings
+    assert [(f.rule, f.confidence) for f in got] == [("QL118", "high")]

@@ -1170,7 +1170,8 @@ def _constant_value(v: cst.BaseExpression) -> bool:
 
 def _call_consts(pending: List[Tuple[str, cst.Call]], fn: cst.FunctionDef, params: Tuple[str, ...]):
     """``FunctionFacts.call_consts`` for the calls the walk kept; a name bound only as the target
-    of a loop over constants (``for table in TABLES: run(table)``) is a constant too."""
+    of a loop over constants (``for table in TABLES: run(table)``) or to literals
+    (``table = "osf_comment"``) is a constant too."""
     if not pending:
         return ()
     names = _constant_loop_names(fn, params) if any(isinstance(a.value, cst.Name) for _, c in pending for a in c.args) else frozenset()
@@ -1187,6 +1188,9 @@ def _constant_loop_names(fn: cst.FunctionDef, params: Tuple[str, ...]) -> Frozen
             constant = (isinstance(it, cst.Name) and it.value.strip("_").isupper()) or (isinstance(it, cst.Attribute) and it.attr.value.strip("_").isupper()) or (
                 isinstance(it, (cst.List, cst.Tuple, cst.Set)) and all(_constant_value(e.value) for e in it.elements if not isinstance(e, cst.StarredElement)))
             (looped if constant else other).update(N.target_names(node.target))
+            continue
+        if isinstance(node, cst.Assign) and len(node.targets) == 1 and isinstance(node.targets[0].target, cst.Name) and _constant_value(node.value):
+            looped.add(node.targets[0].target.value)  # ``table = "osf_comment"``
             continue
         if isinstance(node, cst.Assign):
             targets = [t.target for t in node.targets]

@@ -52,6 +52,7 @@ class DrfInfo:
     # relation (``commands = CommandSerializer(many=True)`` on a Build serializer: ``command.build``)
     back_refs: Dict[str, Set[Tuple[str, str]]] = field(default_factory=dict)
     nested_other: Set[str] = field(default_factory=set)  # serializers nested any other way
+    list_known: Set[str] = field(default_factory=set)  # serializers known to run per row of a list (see ``_known_list_serializers``)
 
     def parent_back_refs(self, serializer: str) -> Set[Tuple[str, str]]:
         """The back-references every nesting of the serializer sets on its objects, when it is
@@ -102,7 +103,30 @@ def build_drf(index: ProjectIndex) -> DrfInfo:
                 info.back_refs.setdefault(nested, set()).add((back, parent.qualname))
             else:
                 info.nested_other.add(nested)
+    info.list_known = _known_list_serializers(info, index)
     return info
+
+
+def _known_list_serializers(info: DrfInfo, index: ProjectIndex) -> Set[str]:
+    """Serializers known to run once per row of a list: named by a list view, nested with
+    ``many=True`` or under a reverse relation; then their serializer bases (a method defined on
+    ``CommentSerializer`` runs for ``NodeCommentSerializer``'s rows) and the serializers their
+    methods build (``ParamsSerializer(obj.params).data`` in ``get_params``), to a fixpoint."""
+    known = set(info.users) | info.nested_many | set(info.back_refs)
+    for _ in range(4):
+        grown = set(known)
+        for q in known:
+            cls = index.classes.get(q)
+            for base in index.ancestors(cls) if cls is not None else ():
+                if base in info.serializers:
+                    grown.add(base)
+        for fn in index.functions.values():
+            if fn.cls in known:
+                grown.update(t for t in fn.calls if t in info.serializers)
+        if grown == known:
+            break
+        known = grown
+    return known
 
 
 def _serializer_model(cls: ClassFacts, index: ProjectIndex, graph: ModelGraph) -> Optional[str]:
