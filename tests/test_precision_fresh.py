@@ -674,3 +674,19 @@ def test_a_serializer_built_in_a_method_of_a_list_serializer_runs_per_row():
     files["lib/serializers.py"] = inner + outer
     got = lint_files(files, select=["QL118"], settings={"min-confidence": "low"}).findings
     assert [(f.rule, f.confidence) for f in got] == [("QL118", "high")]
+
+
+def test_a_serializer_a_view_builds_with_many_true_runs_per_row():
+    # mediacms: ``MediaSearchSerializer(page, many=True, context=...)`` in an APIView's get()
+    from rules.django_drf import SerializerMethodFieldQuery as R
+
+    files = dict(R.INVALID[0])
+    files["lib/views.py"] = dedent(
+        """
+        from lib.models import Author
+        from lib.serializers import AuthorSerializer
+        def authors(request):
+            return AuthorSerializer(Author.objects.all(), many=True).data
+        """
+    )
+    assert [(f.rule, f.confidence) for f in lint_files(files, select=["QL118"]).findings] == [("QL118", "high")]

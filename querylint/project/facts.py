@@ -1163,6 +1163,8 @@ _STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
 
 
 def _constant_value(v: cst.BaseExpression) -> bool:
+    if isinstance(v, cst.Name) and v.value in ("True", "False", "None"):
+        return True  # ``many=True``
     return isinstance(v, (cst.SimpleString, cst.Integer, cst.Float, cst.ConcatenatedString)) or (
         isinstance(v, cst.Call) and isinstance(v.func, cst.Name) and v.func.value in ("int", "len")
     )

@@ -108,11 +108,15 @@ def build_drf(index: ProjectIndex) -> DrfInfo:
 
 
 def _known_list_serializers(info: DrfInfo, index: ProjectIndex) -> Set[str]:
-    """Serializers known to run once per row of a list: named by a list view, nested with
-    ``many=True`` or under a reverse relation; then their serializer bases (a method defined on
+    """Serializers known to run once per row of a list: named by a list view, built with
+    ``many=True``, nested with ``many=True`` or under a reverse relation; then their serializer bases (a method defined on
     ``CommentSerializer`` runs for ``NodeCommentSerializer``'s rows) and the serializers their
     methods build (``ParamsSerializer(obj.params).data`` in ``get_params``), to a fixpoint."""
     known = set(info.users) | info.nested_many | set(info.back_refs)
+    for fn in index.functions.values():
+        for target, _pos, keywords, _short in fn.call_consts:
+            if "many" in keywords and target in info.serializers:
+                known.add(target)  # ``MediaSearchSerializer(page, many=True)`` in a view
     for _ in range(4):
         grown = set(known)
         for q in known:
