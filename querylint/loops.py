@@ -523,7 +523,7 @@ def short_slice(sub: cst.Subscript) -> bool:
 
 def small_collection(loop: Loop, ctx: Context) -> bool:
     """The loop runs over a small bounded collection: a dict's ``.items()``/``.keys()``, keyword
-    arguments, a string's ``split()`` or regex matches, a model's fields or a metadata's tables,
+    arguments, a Django ``m2m_changed`` receiver's ``pk_set``, a string's ``split()`` or regex matches, a model's fields or a metadata's tables,
     a slice of at most 10 literal items. (A parameter or a query stays "unknown size": it may be
     every row of a table; so do the parts of a function parameter's text.)"""
     it = loop.iter
@@ -544,7 +544,8 @@ def small_collection(loop: Loop, ctx: Context) -> bool:
     if isinstance(it, cst.Subscript) and short_slice(it):
         return True  # ``latest[:6]``: a handful, whatever the table holds
     if isinstance(it, cst.Name):
-        return it.value in ("kwargs", "options") and _parameter(it, loop, ctx)
+        # ``pk_set`` of a Django ``m2m_changed`` receiver: the keys one ``.add()``/``.remove()`` passed
+        return it.value in ("kwargs", "options", "pk_set") and _parameter(it, loop, ctx)
     return False
 
 

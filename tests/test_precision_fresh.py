@@ -690,3 +690,22 @@ def test_a_serializer_a_view_builds_with_many_true_runs_per_row():
         """
     )
     assert [(f.rule, f.confidence) for f in lint_files(files, select=["QL118"]).findings] == [("QL118", "high")]
+
+
+def test_the_keys_an_m2m_changed_receiver_gets_are_a_small_collection():
+    # awx: ``for role_id in pk_set: Role.objects.get(pk=role_id)`` in an m2m_changed receiver:
+    # the keys one ``.parents.add(...)`` call passed, a handful
+    code = dedent(
+        """
+        from app.models import Host
+        def on_parents_changed(sender, instance, action, reverse, model, pk_set, **kwargs):
+            for pk in pk_set:
+                Host.objects.get(pk=pk)
+        def mark(ids):
+            for pk in ids:
+                Host.objects.get(pk=pk)
+        """
+    )
+    files = {"app/__init__.py": "", "app/models.py": HOSTS, "app/signals.py": code}
+    got = lint_files(files, select=["QL103"], settings={"min-confidence": "low"}).findings
+    assert [(f.line, f.confidence) for f in got] == [(4, "medium"), (7, "high")]
