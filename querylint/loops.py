@@ -295,7 +295,7 @@ def _picked_in_comprehension(node: cst.CSTNode, loop: Loop, ctx: Context) -> boo
     for anc in ctx.ancestors(node):
         if anc is loop.node or isinstance(anc, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             return False
-        if isinstance(anc, cst.IfExp) and (below is anc.body and _picks_one_item(anc.test, loop) or below is anc.orelse and _picks_one_item(_negated(anc.test), loop)):
+        if _conditional_picks_one(anc, below, loop):
             return True
         below = anc
     return False
@@ -315,9 +315,9 @@ def _repeats(node: cst.CSTNode, loop: Loop, ctx: Context) -> bool:
             return False  # ``return order.customer.name``: the loop ends here
         if isinstance(anc, cst.If) and _picks_one_item(anc.test, loop) and below is anc.body:
             return False  # ``if post.pk == thread.last_post_id:`` one item of the loop, not each
-        if isinstance(anc, cst.IfExp) and (below is anc.body and _picks_one_item(anc.test, loop) or below is anc.orelse and _picks_one_item(_negated(anc.test), loop)):
+        if _conditional_picks_one(anc, below, loop):
             return False  # ``getattr(node, key) if key != "tags" else list(node.tags)``: the one item named "tags"
-        if isinstance(anc, cst.If) and isinstance(below, cst.Else) and _picks_one_item(_negated(anc.test), loop):
+        if isinstance(anc, cst.If) and isinstance(below, cst.Else) and _else_picks_one(anc.test, loop):
             return False  # ``if key != "tags": ... else: <query>``
         if isinstance(anc, cst.If) and below is anc.body and _fills_a_cache(anc, loop):
             return False  # ``if key not in cache: cache[key] = <query>``: once per key, then the cache
@@ -387,13 +387,22 @@ def _stores_answer(body: cst.CSTNode, target: str) -> bool:
     return False
 
 
-def _negated(test: cst.BaseExpression) -> cst.BaseExpression:
-    """``a != b`` as ``a == b`` (``is not`` as ``is``): what holds in the ``else`` branch."""
-    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1:
-        op = test.comparisons[0].operator
-        if isinstance(op, (cst.NotEqual, cst.IsNot)):
-            return test.with_changes(comparisons=[test.comparisons[0].with_changes(operator=cst.Equal() if isinstance(op, cst.NotEqual) else cst.Is())])
-    return cst.Name("False")
+def _conditional_picks_one(anc: cst.CSTNode, below: cst.CSTNode, loop: Loop) -> bool:
+    """``below`` is the branch of the conditional expression ``anc`` that holds for one item."""
+    if not isinstance(anc, cst.IfExp):
+        return False
+    return (below is anc.body and _picks_one_item(anc.test, loop)) or (below is anc.orelse and _else_picks_one(anc.test, loop))
+
+
+def _else_picks_one(test: cst.BaseExpression, loop: Loop) -> bool:
+    """The ``else`` of ``item != value`` (``is not``) holds for one item: ``item == value``."""
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1):
+        return False
+    op = test.comparisons[0].operator
+    if not isinstance(op, (cst.NotEqual, cst.IsNot)):
+        return False
+    equal = cst.Equal() if isinstance(op, cst.NotEqual) else cst.Is()
+    return _picks_one_item(test.with_changes(comparisons=[test.comparisons[0].with_changes(operator=equal)]), loop)
 
 
 def _picks_one_item(test: cst.BaseExpression, loop: Loop, flags: bool = True) -> bool:
