@@ -15,6 +15,7 @@ from querylint.run.discovery import rel_real, resolve_path, discover, display_pa
 from querylint.engine import UNUSED_SUPPRESSION, FileResult
 from querylint.project.facts import FileFacts
 from querylint.run.parallel import Entry, Runner, unfreeze_trees
+from querylint.run.progress import Progress
 from querylint.plugins import Registry, load_registry, select_rules, unknown_codes
 from querylint.types import FileError, Finding, Severity
 
@@ -126,14 +127,16 @@ def lint_paths(
     cwd: Optional[Path] = None,
     cache_dir: Optional[Path] = None,
     jobs: int = 1,
+    progress: Optional[Progress] = None,
 ) -> LintResult:
     """Lint ``paths`` (the index covers the whole project under ``root``).
 
     ``cache_dir``: reuse and refresh the on-disk cache there (None: no cache).
     ``jobs``: worker processes for large batches (the output never depends on it).
+    ``progress``: told how many files each pass has done (the command line's status line).
     """
     try:
-        return _by_confidence(_lint_paths(paths, config, root, registry, cwd, cache_dir, jobs), config)
+        return _by_confidence(_lint_paths(paths, config, root, registry, cwd, cache_dir, jobs, progress), config)
     finally:
         unfreeze_trees()
 
@@ -147,7 +150,7 @@ def _by_confidence(result: LintResult, config: Config) -> LintResult:
     return result
 
 
-def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs) -> LintResult:
+def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs, progress=None) -> LintResult:
     registry = registry or load_registry()
     cwd = cwd or Path.cwd()
     root = root.resolve()
@@ -179,7 +182,7 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs) -> LintResu
             cache.save()
             return _finish(result)
 
-    with Runner(run.entries, config, rules, detectors, jobs) as runner:
+    with Runner(run.entries, config, rules, detectors, jobs, progress) as runner:
         # pass 1: facts (from the cache when the content is unchanged)
         facts, fdigests, file_errors = _facts_pass(run, runner)
         runner.set_index([facts[e.key] for e in run.entries if e.key in facts])

@@ -16,6 +16,7 @@ from querylint.run.gitdiff import GitDiffError, changed_lines, filter_findings
 from querylint.run.parallel import WorkerError, default_jobs
 from querylint.run.config import ConfigError, find_config_file, find_project_root, load_config, merge_cli
 from querylint.run.discovery import PathError, why_nothing
+from querylint.run.progress import Progress, wanted as progress_wanted
 from querylint.plugins import RuleConflict, load_registry, select_rules
 from querylint.report.reporters import FORMATTERS, format_errors_text, format_statistics, format_summary_text
 
@@ -57,7 +58,7 @@ def _fail(message: str) -> None:
 @click.option("--preview", is_flag=True, default=None, help="Enable preview rules.")
 @click.option("--report-unused-suppressions", is_flag=True, default=None, help="Report suppression comments that silence nothing (QL001).")
 @click.option("--min-confidence", type=click.Choice(["low", "medium", "high"]), default=None,
-              help="Show findings of this confidence and above (default: medium; low adds test and seed code and weak evidence).")
+              help="Show findings of this confidence and above (default: high; medium adds commands, scripts and weaker evidence; low adds test and seed code).")
 @click.option("--statistics", is_flag=True, help="Print the number of findings per rule instead of each finding.")
 @click.option("--output", "output_file", type=click.Path(path_type=Path, dir_okay=False), help="Write the report to this file instead of stdout.")
 @click.option("--exit-zero", is_flag=True, help="Exit 0 even when problems are found.")
@@ -67,13 +68,14 @@ def _fail(message: str) -> None:
 @click.option("--write-baseline", "write_baseline_file", type=click.Path(path_type=Path, dir_okay=False), help="Record every current finding in this baseline file and exit 0.")
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Cache folder (default: .querylint_cache at the project root).")
+@click.option("--progress/--no-progress", default=None, help="Show files done on stderr during a long run (default: on a terminal, for the text format, outside CI).")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: the number of cores).")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Print a rule's documentation (ALL: every rule, as Markdown) and exit.")
 @click.version_option(__version__, "--version", prog_name="querylint", message="%(prog)s %(version)s")
 def main(paths, output_format, select, extend_select, ignore, config_path, preview, report_unused_suppressions, min_confidence,
          statistics, output_file, exit_zero, quiet, diff_ref, baseline_file, write_baseline_file, no_cache, cache_dir,
-         jobs, list_rules, explain):
+         progress, jobs, list_rules, explain):
     """Find N+1 queries, connection misuse and risky SQL in Python code, without running it."""
     # the linted code's own warnings (invalid escapes met while reading string literals) are
     # not querylint's to print
@@ -107,7 +109,7 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
             cache_folder = None
         else:
             cache_folder = cache_dir if cache_dir is not None else root / CACHE_FOLDER
-        results.append(_lint(group, config, root, registry, cwd, cache_folder, jobs))
+        results.append(_lint(group, config, root, registry, cwd, cache_folder, jobs, progress_wanted(progress, output_format)))
         if fingerprinted:
             attach_fingerprints(results[-1], cwd, root)  # relative to each project's own root
     result = merge_results(results)
@@ -189,13 +191,17 @@ def _changed_lines(diff_ref, cwd):
     return changed
 
 
-def _lint(paths, config, root, registry, cwd, cache_folder, jobs):
+def _lint(paths, config, root, registry, cwd, cache_folder, jobs, show_progress: bool = False):
+    progress = Progress() if show_progress else None
     try:
-        result = lint_paths(paths, config, root, registry, cwd=cwd, cache_dir=cache_folder, jobs=jobs or default_jobs())
+        result = lint_paths(paths, config, root, registry, cwd=cwd, cache_dir=cache_folder, jobs=jobs or default_jobs(), progress=progress)
     except PathError as exc:
         _fail(str(exc))
     except WorkerError as exc:
         _fail(f"internal error in a worker process:\n{exc}")
+    finally:
+        if progress is not None:
+            progress.close()
     if result.cache_note:
         click.echo(f"querylint: note: cache {result.cache_note}; rebuilt", err=True)
     return result

@@ -13,7 +13,9 @@ import gc
 import multiprocessing
 import os
 import pickle
+import time
 import traceback
+from multiprocessing.connection import wait as wait_for
 from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, cast
 
@@ -21,7 +23,10 @@ from querylint.run.config import Config
 from querylint.engine import FileResult, ParsedFile, collect_queries, lint_file, parse_file
 from querylint.project.facts import FileFacts
 from querylint.project.index import ProjectIndex
+from querylint.run.progress import PHASES, Progress
 from querylint.types import FileError
+
+Tick = Optional[Callable[[int], None]]  # told how many of a pass's files are done
 
 # Below this many files needing a tree in one pass, work stays in this process.
 PARALLEL_THRESHOLD = 50
@@ -71,7 +76,7 @@ class Shard:
             self.parsed[key] = pf
         return pf
 
-    def facts(self, keys: Sequence[str]) -> Dict[str, Tuple[Optional[FileFacts], Optional[FileError]]]:
+    def facts(self, keys: Sequence[str], tick: Tick = None) -> Dict[str, Tuple[Optional[FileFacts], Optional[FileError]]]:
         """Pass 1 over this shard's files. The tree of a file the lint leaves out (a test or a
         migration) is freed at once: pass 2 rarely needs it (then it is parsed again), and the
         run's peak memory is the trees held at the end of this pass."""
@@ -83,6 +88,8 @@ class Shard:
                 if pf.error is None and self.config.left_out(self.entries[k].relpath):
                     del self.parsed[k]
                     self.freed.add(k)
+                if tick is not None:
+                    tick(len(out))
         return out
 
     def set_index(self, facts: Sequence[FileFacts]) -> None:
@@ -92,14 +99,16 @@ class Shard:
     def set_queries(self, queries: Dict[str, Tuple[str, ...]]) -> None:
         cast(ProjectIndex, self.index).set_direct_queries(queries)  # after set_index
 
-    def queries(self, keys: Sequence[str]) -> Dict[str, Tuple[Dict[str, List[str]], List[FileError]]]:
+    def queries(self, keys: Sequence[str], tick: Tick = None) -> Dict[str, Tuple[Dict[str, List[str]], List[FileError]]]:
         out: Dict[str, Tuple[Dict[str, List[str]], List[FileError]]] = {}
         for k in keys:
             pf = self._parsed(k)
             if pf.facts is None:
                 out[k] = ({}, [])
-                continue
-            out[k] = collect_queries(pf, cast(ProjectIndex, self.index), self.config, self.detectors)
+            else:
+                out[k] = collect_queries(pf, cast(ProjectIndex, self.index), self.config, self.detectors)
+            if tick is not None:
+                tick(len(out))
         return out
 
     def forget(self, keys: Sequence[str]) -> Dict[str, None]:
@@ -109,11 +118,13 @@ class Shard:
                 self.freed.add(k)
         return {}
 
-    def lint(self, keys: Sequence[str]) -> Dict[str, FileResult]:
+    def lint(self, keys: Sequence[str], tick: Tick = None) -> Dict[str, FileResult]:
         out = {}
         for k in keys:
             # trees stay until the run ends: other files' cross-file inference may read them
             out[k] = lint_file(self._parsed(k), cast(ProjectIndex, self.index), self.config, self.rules)
+            if tick is not None:
+                tick(len(out))
         return out
 
 
@@ -154,7 +165,7 @@ def unfreeze_trees() -> None:
 # --------------------------------------------------------------------------- workers
 
 
-def _worker_main(conn, config, rules, detectors) -> None:
+def _worker_main(conn, config, rules, detectors, progress: bool) -> None:
     shard = Shard(config, rules, detectors)
     while True:
         try:
@@ -173,6 +184,8 @@ def _worker_main(conn, config, rules, detectors) -> None:
             elif op == "set_queries":
                 shard.set_queries(payload)
                 reply = None
+            elif progress and op in PHASES:
+                reply = getattr(shard, op)(payload, tick=_ticker(conn))
             else:
                 reply = getattr(shard, op)(payload)
             conn.send_bytes(pickle.dumps(("ok", reply), protocol=pickle.HIGHEST_PROTOCOL))
@@ -180,15 +193,28 @@ def _worker_main(conn, config, rules, detectors) -> None:
             conn.send_bytes(pickle.dumps(("error", traceback.format_exc()), protocol=pickle.HIGHEST_PROTOCOL))
 
 
+def _ticker(conn) -> Callable[[int], None]:
+    """Tell the main process how many files of the pass are done, at most ten times a second."""
+    last = [0.0]
+
+    def tick(done: int) -> None:
+        now = time.monotonic()
+        if now - last[0] >= 0.1:
+            last[0] = now
+            conn.send_bytes(pickle.dumps(("progress", done), protocol=pickle.HIGHEST_PROTOCOL))
+
+    return tick
+
+
 class WorkerError(RuntimeError):
     """A worker process failed (its traceback is the message)."""
 
 
 class _Worker:
-    def __init__(self, ctx: Any, config, rules, detectors):
+    def __init__(self, ctx: Any, config, rules, detectors, progress: bool = False):
         parent, child = ctx.Pipe()
         self.conn = parent
-        self.proc = ctx.Process(target=_worker_main, args=(child, config, rules, detectors), daemon=True)
+        self.proc = ctx.Process(target=_worker_main, args=(child, config, rules, detectors, progress), daemon=True)
         self.proc.start()
         child.close()
         self.has_index = False
@@ -202,13 +228,21 @@ class _Worker:
         self.conn.send_bytes(data)
 
     def receive(self):
+        """The answer to the last request (progress reports before it are passed over)."""
+        while True:
+            status, reply = self.message()
+            if status == "ok":
+                return reply
+
+    def message(self) -> Tuple[str, Any]:
+        """The next message: ("ok", answer) or ("progress", files done)."""
         try:
             status, reply = pickle.loads(self.conn.recv_bytes())
         except EOFError:
             raise WorkerError("a querylint worker process stopped unexpectedly") from None
-        if status != "ok":
+        if status not in ("ok", "progress"):
             raise WorkerError(reply)
-        return reply
+        return status, reply
 
     def close(self) -> None:
         try:
@@ -232,8 +266,10 @@ def default_jobs() -> int:
 class Runner:
     """Hands each pass's files to their shards and gathers the answers."""
 
-    def __init__(self, entries: Sequence[Entry], config: Config, rules: Sequence[type], detectors: Sequence[Callable], jobs: int = 1):
+    def __init__(self, entries: Sequence[Entry], config: Config, rules: Sequence[type], detectors: Sequence[Callable], jobs: int = 1,
+                 progress: Optional[Progress] = None):
         self.entries = {e.key: e for e in entries}
+        self.progress = progress
         self.config = config
         self.rules = list(rules)
         self.detectors = list(detectors)
@@ -279,7 +315,7 @@ class Runner:
     def _start_workers(self) -> None:
         methods = multiprocessing.get_all_start_methods()
         ctx = multiprocessing.get_context("fork" if "fork" in methods else "spawn")
-        self.workers = [_Worker(ctx, self.config, self.rules, self.detectors) for _ in range(self.jobs)]
+        self.workers = [_Worker(ctx, self.config, self.rules, self.detectors, self.progress is not None) for _ in range(self.jobs)]
 
     def _split(self, keys: Sequence[str]) -> Tuple[List[str], Dict[int, List[str]]]:
         self._assign(keys)
@@ -295,6 +331,9 @@ class Runner:
 
     def _run(self, op: str, keys: Sequence[str], prepare: Optional[Callable[[_Worker], None]] = None) -> Dict:
         local, remote = self._split(keys)
+        counted = self.progress is not None and op in PHASES
+        if counted:
+            cast(Progress, self.progress).begin(op, len(keys))
         sent: Dict[int, List[str]] = {}
         for w, ks in remote.items():
             try:
@@ -307,18 +346,41 @@ class Runner:
                 local.extend(ks)
         out: Dict = {}
         if local:
-            out.update(getattr(self.local, op)(local))  # this process works while the workers do
-        for w, ks in sent.items():
-            try:
-                out.update(self.workers[w].receive())
-            except (WorkerError, OSError) as failure:
-                # nothing is lost: the dead worker's files are done again in this process
-                self._retire(w)
+            out.update(self._here(op, local, "local", counted))  # this process works while the workers do
+        pending = dict(sent)
+        while pending:
+            by_conn = {self.workers[w].conn: w for w in pending}
+            for conn in wait_for(list(by_conn)):
+                w = by_conn[conn]
                 try:
-                    out.update(getattr(self.local, op)(ks))
-                except Exception as exc:  # the same failure here: an internal error, reported
-                    raise WorkerError(f"{failure}\n(redoing that worker's files in the main process failed too: {type(exc).__name__}: {exc})") from exc
+                    status, reply = self.workers[w].message()
+                except (WorkerError, OSError) as failure:
+                    # nothing is lost: the dead worker's files are done again in this process
+                    ks = pending.pop(w)
+                    self._retire(w)
+                    if counted:
+                        cast(Progress, self.progress).done.pop(w, None)
+                    try:
+                        out.update(self._here(op, ks, ("redo", w), counted))
+                    except Exception as exc:  # the same failure here: an internal error, reported
+                        raise WorkerError(f"{failure}\n(redoing that worker's files in the main process failed too: {type(exc).__name__}: {exc})") from exc
+                    continue
+                if status == "progress":
+                    cast(Progress, self.progress).advance(w, reply)
+                    continue
+                out.update(reply)
+                pending.pop(w)
+                if counted:
+                    cast(Progress, self.progress).advance(w, len(sent[w]))
         return out
+
+    def _here(self, op: str, keys: Sequence[str], shard: object, counted: bool) -> Dict:
+        """Run a pass over ``keys`` in this process (counting them as ``shard``'s progress)."""
+        run = getattr(self.local, op)
+        if not counted:
+            return run(keys)
+        progress = cast(Progress, self.progress)
+        return run(keys, tick=lambda done: progress.advance(shard, done))
 
     def _retire(self, w: int) -> None:
         """A worker died: every file it owned moves to this process (parsed again here)."""
