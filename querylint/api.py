@@ -128,15 +128,18 @@ def lint_paths(
     cache_dir: Optional[Path] = None,
     jobs: int = 1,
     progress: Optional[Progress] = None,
+    shard: Optional[Tuple[int, int]] = None,
 ) -> LintResult:
     """Lint ``paths`` (the index covers the whole project under ``root``).
 
     ``cache_dir``: reuse and refresh the on-disk cache there (None: no cache).
     ``jobs``: worker processes for large batches (the output never depends on it).
     ``progress``: told how many files each pass has done (the command line's status line).
+    ``shard``: ``(i, n)`` lints the i-th of n parts of the files (1-based), with the whole
+    project's index; the n parts' findings together are one full run's.
     """
     try:
-        return _by_confidence(_lint_paths(paths, config, root, registry, cwd, cache_dir, jobs, progress), config)
+        return _by_confidence(_lint_paths(paths, config, root, registry, cwd, cache_dir, jobs, progress, shard), config)
     finally:
         unfreeze_trees()
 
@@ -150,7 +153,7 @@ def _by_confidence(result: LintResult, config: Config) -> LintResult:
     return result
 
 
-def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs, progress=None) -> LintResult:
+def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs, progress=None, shard=None) -> LintResult:
     registry = registry or load_registry()
     cwd = cwd or Path.cwd()
     root = root.resolve()
@@ -166,7 +169,11 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs, progress=No
     for p, reason in problems:
         result.errors.append(FileError(display_path(p, cwd), None, reason, "read"))
     target_keys = set(real.values())  # before the rest of the project joins ``real``
-    run = _Run(targets, real, target_keys, _entries(paths, config, root, cwd, targets, real, target_keys))
+    entries = _entries(paths, config, root, cwd, targets, real, target_keys)
+    if shard is not None:  # the index stays the whole project's: cross-file findings are exact
+        targets = shard_targets(targets, real, entries, config, shard)
+        target_keys = {real[p] for p in targets}
+    run = _Run(targets, real, target_keys, entries)
     detectors = registry.detectors
 
     if cache_dir is not None:
@@ -222,6 +229,17 @@ class _Run:
     def cached_hash(self, key: str) -> Optional[str]:
         """The content hash to look the cache up with; None without a cache or a hash."""
         return self.hashes[key] if self.cache is not None and self.hashes[key] else None
+
+
+def shard_targets(targets: List[Path], real: Dict[Path, Path], entries: List[Entry], config: Config, shard: Tuple[int, int]) -> List[Path]:
+    """The files of part ``i`` of ``n``: every n-th file in the order of their paths relative to
+    the project root (the same on every machine and clone), the files the lint leaves out
+    (tests, migrations) dealt last so the files to lint are spread evenly."""
+    i, n = shard
+    relpath = {e.key: e.relpath for e in entries}
+    rels = sorted({relpath[str(real[p])] for p in targets}, key=lambda r: (config.left_out(r), r))
+    chosen = {r for k, r in enumerate(rels) if k % n == i - 1}
+    return [p for p in targets if relpath[str(real[p])] in chosen]
 
 
 def _package_of(folder: Path) -> Path:

@@ -69,13 +69,14 @@ def _fail(message: str) -> None:
 @click.option("--no-cache", is_flag=True, help="Neither read nor write the cache.")
 @click.option("--cache-dir", type=click.Path(path_type=Path, file_okay=False), help="Cache folder (default: .querylint_cache at the project root).")
 @click.option("--progress/--no-progress", default=None, help="Show files done on stderr during a long run (default: on a terminal, for the text format, outside CI).")
+@click.option("--shard", metavar="I/N", callback=lambda _ctx, _param, value: _shard(value), help="Lint the I-th of N parts of the files (a CI job matrix); each part uses the whole project's index.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: the number of cores).")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Print a rule's documentation (ALL: every rule, as Markdown) and exit.")
 @click.version_option(__version__, "--version", prog_name="querylint", message="%(prog)s %(version)s")
 def main(paths, output_format, select, extend_select, ignore, config_path, preview, report_unused_suppressions, min_confidence,
          statistics, output_file, exit_zero, quiet, diff_ref, baseline_file, write_baseline_file, no_cache, cache_dir,
-         progress, jobs, list_rules, explain):
+         progress, shard, jobs, list_rules, explain):
     """Find N+1 queries, connection misuse and risky SQL in Python code, without running it."""
     # the linted code's own warnings (invalid escapes met while reading string literals) are
     # not querylint's to print
@@ -109,7 +110,7 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
             cache_folder = None
         else:
             cache_folder = cache_dir if cache_dir is not None else root / CACHE_FOLDER
-        results.append(_lint(group, config, root, registry, cwd, cache_folder, jobs, progress_wanted(progress, output_format)))
+        results.append(_lint(group, config, root, registry, cwd, cache_folder, jobs, progress_wanted(progress, output_format), shard))
         if fingerprinted:
             attach_fingerprints(results[-1], cwd, root)  # relative to each project's own root
     result = merge_results(results)
@@ -191,10 +192,22 @@ def _changed_lines(diff_ref, cwd):
     return changed
 
 
-def _lint(paths, config, root, registry, cwd, cache_folder, jobs, show_progress: bool = False):
+def _shard(value: Optional[str]) -> Optional[Tuple[int, int]]:
+    """``--shard 2/4`` as (2, 4)."""
+    if value is None:
+        return None
+    parts = value.split("/")
+    if len(parts) == 2 and all(p.strip().isdigit() for p in parts):
+        i, n = int(parts[0]), int(parts[1])
+        if 1 <= i <= n:
+            return i, n
+    raise click.BadParameter(f"expected I/N with 1 <= I <= N (say 2/4), got {value!r}", param_hint="--shard")
+
+
+def _lint(paths, config, root, registry, cwd, cache_folder, jobs, show_progress: bool = False, shard=None):
     progress = Progress() if show_progress else None
     try:
-        result = lint_paths(paths, config, root, registry, cwd=cwd, cache_dir=cache_folder, jobs=jobs or default_jobs(), progress=progress)
+        result = lint_paths(paths, config, root, registry, cwd=cwd, cache_dir=cache_folder, jobs=jobs or default_jobs(), progress=progress, shard=shard)
     except PathError as exc:
         _fail(str(exc))
     except WorkerError as exc:
