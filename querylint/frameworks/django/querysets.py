@@ -213,8 +213,8 @@ def _returns_queryset(ctx: Context, qualname: str) -> bool:
     fn = ctx.index.functions.get(qualname)
     if fn is None:
         return True
-    if fn.const_returns:
-        return False
+    if fn.const_returns or fn.returns_yield:
+        return False  # a generator hands out what it yields, never the queryset itself
     t = function_returns(ctx, qualname)
     if t is not None:
         return t.kind == QS

@@ -1,0 +1,58 @@
+"""Precision cases from the eighth session's blind sample (issue 13): ten projects none of the
+earlier sets used (readthedocs.org, lemur, calibre-web, ralph, peering-manager, pulpcore, kpi,
+PowerDNS-Admin, shuup, galaxy_ng). Each false alarm with its negative, and the positive it must
+not hide."""
+from querylint.rule import dedent
+from querylint.testing import lint_files
+
+
+def _found(files, select, **kw):
+    return [(f.path, f.line, f.rule) for f in lint_files(files, select=select, **kw).findings]
+
+
+LOW = {"min-confidence": "low"}
+
+THING = dedent(
+    """
+    from django.db import models
+
+    class Thing(models.Model):
+        name = models.CharField(max_length=10)
+    """
+)
+
+
+def test_a_generator_method_of_a_custom_queryset_hands_out_items_not_a_queryset():
+    # ralph's PolymorphicQuerySet: ``for key, value in self._iterate_extra_prefetches()`` walks a
+    # dict the generator reads; neither it nor the method building ``.extra()`` runs a query
+    qs = dedent(
+        """
+        from django.db import models
+        from app.models import Thing
+
+        class PolymorphicQuerySet(models.QuerySet):
+            def _iterate_extra_prefetches(self):
+                for key, value in self._extra_kwargs.get("select", {}).items():
+                    if "_prefetch_related_val_" in key:
+                        yield key, value
+
+            def _add_extra_to_subquery(self, query):
+                query = query.extra(*self._extra_args, **self._extra_kwargs)
+                for key, value in self._iterate_extra_prefetches():
+                    query = query.extra(tables=[key], where=[value])
+                return query
+
+            def children(self, result):
+                out = {}
+                for ct_id, objects in result:
+                    query = Thing.objects.filter(pk__in=[o.id for o in objects])
+                    query = self._add_extra_to_subquery(query)
+                    for obj in query:
+                        out[obj.pk] = obj
+                    out[ct_id] = Thing.objects.filter(name=ct_id).count()
+                return out
+        """
+    )
+    found = _found({"app/__init__.py": "", "app/models.py": THING, "app/querysets.py": qs}, ["QL1"], settings=LOW)
+    # a query per item is still found (line 23); the generator's caller is not (line 20)
+    assert [(line, rule) for _p, line, rule in found] == [(23, "QL103")]
