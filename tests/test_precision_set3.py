@@ -56,3 +56,27 @@ def test_a_generator_method_of_a_custom_queryset_hands_out_items_not_a_queryset(
     found = _found({"app/__init__.py": "", "app/models.py": THING, "app/querysets.py": qs}, ["QL1"], settings=LOW)
     # a query per item is still found (line 23); the generator's caller is not (line 20)
     assert [(line, rule) for _p, line, rule in found] == [(23, "QL103")]
+
+
+def test_refreshing_one_object_on_every_pass_is_polling_not_a_hoistable_query():
+    # ralph's async transitions: ``job.refresh_from_db()`` before each action sees whether
+    # another process killed the job; refreshing each item of the loop is still a query per item
+    jobs = dedent(
+        """
+        from app.models import Thing
+
+        def run_actions(job_id, actions):
+            job = Thing.objects.get(pk=job_id)
+            for action in actions:
+                job.refresh_from_db()
+                if job.name == "killed":
+                    break
+                action.run()
+
+        def reload_all():
+            for thing in Thing.objects.all():
+                thing.refresh_from_db()
+        """
+    )
+    found = _found({"app/__init__.py": "", "app/models.py": THING, "app/jobs.py": jobs}, ["QL1"], settings=LOW)
+    assert [(line, rule) for _p, line, rule in found] == [(13, "QL103")]

@@ -61,6 +61,8 @@ def loop_site(node: cst.CSTNode, ctx: Context) -> Optional[Tuple[str, object, Si
             if _random_pick(site.expr):
                 return None  # ``order_by("?")`` per group: a deliberate random pick, no batch form
             if not depends_on_loop(site.node, loop.node, ctx):
+                if kind == "instance-read":
+                    return None  # ``job.refresh_from_db()`` each pass: polling for a change, never hoistable
                 return None if _loop_writes_model(loop, t, ctx) else ("QL116", loop, site)
             return ("QL110", loop, site)
         if kind in ("related", "defeat"):
