@@ -80,3 +80,37 @@ def test_refreshing_one_object_on_every_pass_is_polling_not_a_hoistable_query():
     )
     found = _found({"app/__init__.py": "", "app/models.py": THING, "app/jobs.py": jobs}, ["QL1"], settings=LOW)
     assert [(line, rule) for _p, line, rule in found] == [(13, "QL103")]
+
+
+def test_a_count_after_a_truth_test_of_the_same_queryset_reads_its_cache():
+    # peering-manager's router poll: ``if not match: continue`` evaluated the queryset, so
+    # ``match.count()`` runs no query; the per-item query is the first evaluation
+    poll = dedent(
+        """
+        from app.models import Thing
+
+        def poll(neighbors):
+            found = 0
+            for neighbor in neighbors:
+                match = Thing.objects.filter(name=neighbor)
+                if not match:
+                    continue
+                if match.count() > 1:
+                    continue
+                found += 1
+            return found
+
+        def poll_rebound(neighbors, others):
+            for neighbor in neighbors:
+                match = Thing.objects.filter(name=neighbor)
+                if not match:
+                    continue
+                if others:
+                    match = Thing.objects.filter(name__startswith=neighbor)
+                print(match.count())
+        """
+    )
+    found = _found({"app/__init__.py": "", "app/models.py": THING, "app/poll.py": poll}, ["QL103"], settings=LOW)
+    # the querysets evaluated per item (built on lines 6 and 16), and the count after a new
+    # binding (line 21), not the count the truth test answered (line 9)
+    assert [line for _p, line, _rule in found] == [6, 16, 21]

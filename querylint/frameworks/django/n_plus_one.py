@@ -57,6 +57,8 @@ def loop_site(node: cst.CSTNode, ctx: Context) -> Optional[Tuple[str, object, Si
             # one queryset object built before the loop: its first evaluation fills the result
             # cache (fully, even when the loop breaks early), every later pass reads the cache
             return None
+        if kind == "read" and site.method in _CACHE_READS and _evaluated_earlier(site.expr, site.node, loop, ctx):
+            return None  # ``if not match: continue`` then ``match.count()``: the test filled the cache
         if kind in ("read", "instance-read"):
             if _random_pick(site.expr):
                 return None  # ``order_by("?")`` per group: a deliberate random pick, no batch form
@@ -92,6 +94,62 @@ _EVALUATIONS = frozenset((
     "iterate", "build", "list", "tuple", "set", "sorted", "len", "bool", "index", "sum", "max", "min", "any", "all",
     "frozenset", "dict", "next", "iter", "reversed", "enumerate",
 ))
+
+
+# what a queryset answers from its result cache once evaluated (``first()`` re-queries when unordered)
+_CACHE_READS = _EVALUATIONS | {"count", "exists", "acount", "aexists"}
+
+
+def _evaluated_earlier(expr: cst.CSTNode, node: cst.CSTNode, loop, ctx: Context) -> bool:
+    """``expr`` names a queryset that an earlier statement of the same pass evaluated (an ``if``
+    testing it, a loop over it, ``len()``/``list()``/``bool()`` of it) with no new binding of the
+    name in between: later reads come from its result cache."""
+    if not isinstance(expr, cst.Name):
+        return False
+    name = expr.value
+    child: cst.CSTNode = node
+    for anc in ctx.ancestors(node):
+        if anc is loop.node:
+            return False
+        if isinstance(anc, cst.IndentedBlock):
+            before = list(anc.body)[: next((i for i, st in enumerate(anc.body) if st is child), 0)]
+            for stmt in reversed(before):
+                if any(name in N.target_names(t) for t in _bound_targets(stmt)):
+                    return False
+                if _evaluates(stmt, name):
+                    return True
+        child = anc
+    return False
+
+
+def _evaluates(stmt: cst.CSTNode, name: str) -> bool:
+    def is_name(e) -> bool:
+        return isinstance(e, cst.Name) and e.value == name
+
+    if isinstance(stmt, (cst.If, cst.While)):
+        test = stmt.test
+        return is_name(test) or (isinstance(test, cst.UnaryOperation) and isinstance(test.operator, cst.Not) and is_name(test.expression))
+    if isinstance(stmt, cst.For):
+        return is_name(stmt.iter)
+    if isinstance(stmt, cst.SimpleStatementLine):
+        return any(
+            isinstance(n, cst.Call) and N.call_name(n) in ("len", "list", "bool", "tuple") and len(n.args) == 1 and is_name(n.args[0].value)
+            for n in N.walk(stmt)
+        )
+    return False
+
+
+def _bound_targets(stmt: cst.CSTNode):
+    """Every name target bound anywhere in ``stmt`` (assignments, loop and ``with`` targets, walruses)."""
+    for n in N.walk(stmt):
+        if isinstance(n, cst.Assign):
+            yield from (t.target for t in n.targets)
+        elif isinstance(n, (cst.AnnAssign, cst.AugAssign, cst.NamedExpr)):
+            yield n.target
+        elif isinstance(n, (cst.For, cst.CompFor)):
+            yield n.target
+        elif isinstance(n, cst.WithItem) and n.asname is not None:
+            yield n.asname.name
 
 
 def _loop_writes_model(loop, t, ctx: Context) -> bool:
