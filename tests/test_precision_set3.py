@@ -114,3 +114,44 @@ def test_a_count_after_a_truth_test_of_the_same_queryset_reads_its_cache():
     # the querysets evaluated per item (built on lines 6 and 16), and the count after a new
     # binding (line 21), not the count the truth test answered (line 9)
     assert [line for _p, line, _rule in found] == [6, 16, 21]
+
+
+def test_columns_of_the_models_fields_are_identifiers_not_input():
+    # ralph: a join condition built from a through model's fields, and a count query from the
+    # columns of ``_meta.get_field(...)`` and a relation's ``.field``: nothing comes from outside
+    code = dedent(
+        """
+        from django.db import connection
+        from app.models import Thing
+
+        def quote_type():
+            if connection.vendor == "mysql":
+                return "`"
+            return '"'
+
+        def join_condition(through_table, target_column_name):
+            q = quote_type()
+            through_table_name = through_table._meta.db_table
+            fields = {field for field in through_table._meta.fields}
+            our_table = None
+            back_column = None
+            for field in fields:
+                if field.column == target_column_name:
+                    continue
+                back_column = field.column
+                our_table = field.related_model._meta.db_table
+            with connection.cursor() as cur:
+                cur.execute(f"SELECT 1 FROM {q}{our_table}{q} JOIN {through_table_name} ON {back_column} = 1")
+
+        def used(kind):
+            quantity = Thing._meta.get_field("name")
+            id_column = Thing.owner.field.column
+            sql = "SELECT SUM({q}) FROM {t} WHERE {i} = 1".format(q=quantity.db_column or quantity.column, t=Thing._meta.db_table, i=id_column)
+            with connection.cursor() as cur:
+                cur.execute(sql)
+                cur.execute(f"SELECT id FROM {Thing._meta.db_table} WHERE name = '{kind.column}'")
+        """
+    )
+    found = _found({"app/__init__.py": "", "app/models.py": THING, "app/sql.py": code}, ["QL303"], settings=LOW)
+    # a column of something that is not known to be a model field is still reported
+    assert [line for _p, line, _rule in found] == [29]

@@ -344,6 +344,52 @@ def _scope_bindings(ctx: Context, name: str, at: cst.CSTNode, module_only: bool)
     return ctx.bindings(name, at=at)
 
 
+# what a Django model field names: its column in the database
+_FIELD_NAME_ATTRS = frozenset(("column", "db_column", "attname"))
+_META_FIELDS_RE = re.compile(r"_meta\.(fields|local_fields|concrete_fields|many_to_many|private_fields|get_fields\(.*\))$", re.S)
+
+
+def _model_field(ctx: Context, node: cst.CSTNode, module_only: bool, depth: int = 0) -> bool:
+    """``node`` is a field of a Django model: ``Licence.baseobject_ptr.field`` (a relation's
+    field), ``opts.get_field("quantity")``, or a name bound to one of those or looping over
+    ``model._meta.fields`` (also through a comprehension of them): its column is the model's."""
+    if depth > 3:
+        return False
+    if isinstance(node, cst.Attribute) and node.attr.value == "field":
+        return True
+    if isinstance(node, cst.Call) and re.search(r"_meta\.get_field$", N.code(node.func)):
+        return True
+    if not isinstance(node, cst.Name):
+        return False
+    found = [b for b in _scope_bindings(ctx, node.value, node, module_only) if b.kind != "param"]
+    if not found or len(found) != len(_scope_bindings(ctx, node.value, node, module_only)):
+        return False
+    for b in found:
+        if b.kind in ("for", "comprehension") and b.is_simple and b.value is not None and _model_fields(ctx, b.value, module_only, depth + 1):
+            continue
+        if b.kind == "assign" and b.is_simple and b.value is not None and _model_field(ctx, b.value, module_only, depth + 1):
+            continue
+        return False
+    return True
+
+
+def _model_fields(ctx: Context, node: cst.CSTNode, module_only: bool, depth: int) -> bool:
+    """``node`` is a collection of a model's fields: ``model._meta.fields``, ``_meta.get_fields()``,
+    a comprehension over one, or a name bound once to one of those."""
+    if depth > 3:
+        return False
+    if _META_FIELDS_RE.search(N.code(node)):
+        return True
+    if isinstance(node, (cst.SetComp, cst.ListComp, cst.GeneratorExp)):
+        comp = node.for_in
+        return comp.inner_for_in is None and isinstance(comp.target, cst.Name) and isinstance(node.elt, cst.Name) \
+            and node.elt.value == comp.target.value and _model_fields(ctx, comp.iter, module_only, depth + 1)
+    if isinstance(node, cst.Name):
+        got = _single_assignment(ctx, node, module_only)
+        return got is not None and _model_fields(ctx, got[0], module_only, depth + 1)
+    return False
+
+
 def _single_assignment(ctx: Context, node: cst.Name, module_only: bool = False):
     """(value, is_module_level) of a name assigned exactly once (in its scope) before ``node``."""
     found = _scope_bindings(ctx, node.value, node, module_only)
@@ -657,6 +703,8 @@ class Evaluator:
             text = N.code(expr)
             if any(text.endswith(s) for s in SAFE_ATTRS) or _MODEL_COLUMN_RE.search(text):
                 return "safe", f"`{N.short(expr, 40)}` is a table/column name from the model", None
+            if expr.attr.value in _FIELD_NAME_ATTRS and _model_field(self.ctx, expr.value, module_only):
+                return "safe", f"`{N.short(expr, 40)}` is a column name from the model's fields", None
             if _is_config_name(expr.attr.value):
                 return "safe", f"`{N.short(expr, 40)}` is a configuration constant", None
             if _enum_constant(expr):
