@@ -155,3 +155,38 @@ def test_columns_of_the_models_fields_are_identifiers_not_input():
     found = _found({"app/__init__.py": "", "app/models.py": THING, "app/sql.py": code}, ["QL303"], settings=LOW)
     # a column of something that is not known to be a model field is still reported
     assert [line for _p, line, _rule in found] == [29]
+
+
+SA_MODELS = dedent(
+    """
+    from flask_sqlalchemy import SQLAlchemy
+
+    db = SQLAlchemy()
+
+    class Domain(db.Model):
+        id = db.Column(db.Integer, primary_key=True)
+        name = db.Column(db.String(255), index=True, unique=True)
+        kind = db.Column(db.String(8))
+    """
+)
+
+
+def test_loading_the_rows_of_a_unique_value_is_loading_one_row():
+    # PowerDNS-Admin: ``len(session.query(Domain).filter(Domain.name == name).all())`` tests one
+    # row (``name`` is unique); ``kind`` is not, so that test still loads every match
+    code = dedent(
+        """
+        from app.models import Domain, db
+
+        def exists(name):
+            domain = db.session.query(Domain).filter(Domain.name == name)
+            if len(domain.all()) == 0:
+                return False
+            taken = Domain.query.filter_by(id=7).all()
+            if taken:
+                return True
+            return len(Domain.query.filter(Domain.kind == name).all()) > 0
+        """
+    )
+    found = _found({"app/__init__.py": "", "app/models.py": SA_MODELS, "app/checks.py": code}, ["QL405", "QL406"], settings=LOW)
+    assert [(line, rule) for _p, line, rule in found] == [(10, "QL405")]

@@ -10,7 +10,7 @@ from querylint.context import Context
 from querylint.frameworks.base import (
     LAZY_RELATION, LEN_AS_COUNT, MEMBER_QUERY, PK_ONLY, QUERY_IN_LOOP, TAKE_ONE, TRUTHINESS, WRITE_IN_LOOP, Adapter, Hit,
 )
-from querylint.frameworks.sqlalchemy.overfetch import entity_rows, materialised_query
+from querylint.frameworks.sqlalchemy.overfetch import entity_rows, materialised_query, pinned_to_one_row
 from querylint.usage import constant_subscript
 
 
@@ -35,7 +35,7 @@ class SqlalchemyAdapter(Adapter):
         return (detect_sqlalchemy_query,)
 
     def len_as_count(self, call: cst.Call, arg: cst.BaseExpression, ctx: Context) -> Optional[Hit]:
-        if materialised_query(arg, ctx) is None:
+        if materialised_query(arg, ctx) is None or pinned_to_one_row(arg, ctx):
             return None
         return Hit(
             f"`{N.short(call)}` loads every row only to count them",
@@ -43,7 +43,7 @@ class SqlalchemyAdapter(Adapter):
         )
 
     def truth_tested(self, node: cst.BaseExpression, ctx: Context) -> Optional[Hit]:
-        if materialised_query(node, ctx) is None:
+        if materialised_query(node, ctx) is None or pinned_to_one_row(node, ctx):
             return None
         return Hit(
             f"`{N.short(node)}` loads every row only to test whether there is one",

@@ -81,6 +81,7 @@ class MappedClass:
     fk_tables: Set[str] = field(default_factory=set)  # tables its ForeignKey columns point at
     fk_columns: Dict[str, Set[str]] = field(default_factory=dict)  # column attribute -> tables it points at
     primary_keys: Set[str] = field(default_factory=set)
+    unique_columns: Set[str] = field(default_factory=set)  # ``unique=True`` and primary-key columns
 
 
 class Mappings:
@@ -145,6 +146,11 @@ class Mappings:
             if mc is not None and mc.primary_keys:
                 return mc.primary_keys
         return {"id"}
+
+    def is_unique(self, owner: str, name: str) -> bool:
+        """``owner.name`` is a primary-key or ``unique=True`` column (through inheritance)."""
+        cls = self.index.classes.get(owner)
+        return any(name in mc.unique_columns for mc in (self.classes.get(c.qualname) for c in (self.index.mro_classes(cls) if cls is not None else ())) if mc is not None)
 
     def is_column(self, owner: str, name: str) -> bool:
         cls = self.index.classes.get(owner)
@@ -307,6 +313,9 @@ def _read_columns(mc: MappedClass, cls: ClassFacts) -> None:
             mc.columns.add(attr.name)
             if call.kwarg("primary_key") == ("lit", True):
                 mc.primary_keys.add(attr.name)
+                mc.unique_columns.add(attr.name)
+            if call.kwarg("unique") == ("lit", True):
+                mc.unique_columns.add(attr.name)
             for fk in _foreign_keys(call):
                 mc.fk_tables.add(fk)
                 mc.fk_columns.setdefault(attr.name, set()).add(fk)

@@ -7,7 +7,7 @@ import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context
-from querylint.frameworks.sqlalchemy.infer import SAValue, infer
+from querylint.frameworks.sqlalchemy.infer import SAValue, infer, mapped_entity
 from querylint.frameworks.sqlalchemy.models import mappings
 from querylint.usage import name_uses
 
@@ -47,6 +47,45 @@ def materialised_query(expr: cst.CSTNode, ctx: Context, allow_name: bool = True)
             return None
         return base
     return None
+
+
+def pinned_to_one_row(expr: cst.CSTNode, ctx: Context) -> bool:
+    """The query filters a unique column to one value (``filter(Domain.name == name)`` where
+    ``name`` is ``unique=True``, ``filter_by(id=...)`` of that entity), also through the name it
+    was bound to: it holds one row at most, so loading it is no dearer than counting it."""
+    m = mappings(ctx.index)
+    node: Optional[cst.CSTNode] = expr
+    for _ in range(12):  # down the method chain, through simple assignments
+        if isinstance(node, cst.Name):
+            b = ctx.binding(node.value, at=node)
+            node = b.value if b is not None and b.kind == "assign" and b.is_simple else None
+            continue
+        if isinstance(node, cst.Call) and N.call_name(node) == "list" and node.args:
+            node = node.args[0].value
+            continue
+        if not isinstance(node, cst.Call) or N.receiver(node) is None:
+            return False
+        if N.call_name(node) in ("filter", "where", "filter_by") and _unique_filter(node, m, ctx):
+            return True
+        node = N.receiver(node)
+    return False
+
+
+def _unique_filter(call: cst.Call, m, ctx: Context) -> bool:
+    for arg in call.args:
+        v = arg.value
+        if arg.keyword is None and isinstance(v, cst.Comparison) and len(v.comparisons) == 1 and isinstance(v.comparisons[0].operator, cst.Equal):
+            for side in (v.left, v.comparisons[0].comparator):
+                if isinstance(side, cst.Attribute):
+                    owner = mapped_entity(side.value, ctx)
+                    if owner is not None and m.is_unique(owner, side.attr.value):
+                        return True
+        elif arg.keyword is not None and N.call_name(call) == "filter_by":
+            base = infer(cast(cst.BaseExpression, N.receiver(call)), ctx)
+            owner = base.elem.entity if base is not None and base.elem is not None else None
+            if owner and m.is_unique(owner, arg.keyword.value):
+                return True
+    return False
 
 
 def entity_rows(iterable: cst.BaseExpression, attr: str, ctx: Context) -> Optional[Tuple[str, str]]:
