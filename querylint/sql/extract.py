@@ -700,16 +700,7 @@ class Evaluator:
                     return k, how, None
             return "value", "", None
         if isinstance(expr, cst.Attribute):
-            text = N.code(expr)
-            if any(text.endswith(s) for s in SAFE_ATTRS) or _MODEL_COLUMN_RE.search(text):
-                return "safe", f"`{N.short(expr, 40)}` is a table/column name from the model", None
-            if expr.attr.value in _FIELD_NAME_ATTRS and _model_field(self.ctx, expr.value, module_only):
-                return "safe", f"`{N.short(expr, 40)}` is a column name from the model's fields", None
-            if _is_config_name(expr.attr.value):
-                return "safe", f"`{N.short(expr, 40)}` is a configuration constant", None
-            if _enum_constant(expr):
-                return "safe", f"`{N.short(expr, 40)}` is an enum constant", None
-            return "value", "", None
+            return self._classify_attribute(expr, module_only)
         if isinstance(expr, cst.BooleanOperation):
             # ``" AND ".join(clauses) or "1 = 1"``: safe when both outcomes are
             sides = [expr.left, expr.right]
@@ -741,6 +732,18 @@ class Evaluator:
             return "value", "", None
         if isinstance(expr, cst.Name):
             return self._classify_name(expr, depth, module_only)
+        return "value", "", None
+
+    def _classify_attribute(self, expr: cst.Attribute, module_only: bool) -> Tuple[str, str, Optional[str]]:
+        text = N.code(expr)
+        if any(text.endswith(s) for s in SAFE_ATTRS) or _MODEL_COLUMN_RE.search(text):
+            return "safe", f"`{N.short(expr, 40)}` is a table/column name from the model", None
+        if expr.attr.value in _FIELD_NAME_ATTRS and _model_field(self.ctx, expr.value, module_only):
+            return "safe", f"`{N.short(expr, 40)}` is a column name from the model's fields", None
+        if _is_config_name(expr.attr.value):
+            return "safe", f"`{N.short(expr, 40)}` is a configuration constant", None
+        if _enum_constant(expr):
+            return "safe", f"`{N.short(expr, 40)}` is an enum constant", None
         return "value", "", None
 
     def _numeric(self, expr: cst.BaseExpression, depth: int, module_only: bool) -> bool:
