@@ -190,3 +190,68 @@ def test_loading_the_rows_of_a_unique_value_is_loading_one_row():
     )
     found = _found({"app/__init__.py": "", "app/models.py": SA_MODELS, "app/checks.py": code}, ["QL405", "QL406"], settings=LOW)
     assert [(line, rule) for _p, line, rule in found] == [(10, "QL405")]
+
+
+TRANSITIONS = dedent(
+    """
+    from django.db import models
+
+    class Kind(models.Model):
+        name = models.CharField(max_length=10)
+
+    class Transition(models.Model):
+        kind = models.ForeignKey(Kind, on_delete=models.CASCADE)
+        name = models.CharField(max_length=10)
+    """
+)
+
+TRANSITION_API = dedent(
+    """
+    from rest_framework import serializers, viewsets
+    from app.models import Transition
+
+    class RelatedMixin:
+        select_related = None
+
+        def get_queryset(self):
+            queryset = super().get_queryset()
+            if self.select_related:
+                queryset = queryset.select_related(*self.select_related)
+            return queryset
+
+    class OwnMixin:
+        def get_queryset(self):
+            return super().get_queryset().filter(name="mine")
+
+    class TransitionSerializer(serializers.ModelSerializer):
+        kind_name = serializers.SerializerMethodField()
+
+        class Meta:
+            model = Transition
+            fields = ["name", "kind_name"]
+
+        def get_kind_name(self, obj):
+            return obj.kind.name
+
+    class TransitionViewSet({mixin}, viewsets.ModelViewSet):
+        queryset = Transition.objects.all()
+        serializer_class = TransitionSerializer
+        select_related = ["kind"]
+
+    class AvailableViewSet(TransitionViewSet):
+        def get_queryset(self):
+            return super().get_queryset().filter(name="x")
+    """
+)
+
+
+def test_a_base_get_queryset_applying_the_views_own_load_lists_loads_them():
+    # ralph's QuerysetRelatedMixin: ``select_related(*self.select_related)`` over the subclass's
+    # ``queryset``; a mixin that only filters keeps the class attribute's (missing) loads
+    def found(mixin):
+        files = {"app/__init__.py": "", "app/models.py": TRANSITIONS, "app/api.py": TRANSITION_API.replace("{mixin}", mixin)}
+        return _found(files, ["QL118"], settings=LOW)
+
+    assert found("RelatedMixin") == []
+    assert found("OwnMixin") == [("app/api.py", 25, "QL118")]
+

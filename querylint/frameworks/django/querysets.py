@@ -1226,16 +1226,23 @@ def view_queryset(ctx: Context, cls_qualname: str, skip_own: bool = False) -> Op
     if cls is None:
         return None
     model: Optional[DjType] = None
+    attr_t: Optional[DjType] = None
     for c in index.mro_classes(cls):
         if skip_own and c.qualname == cls_qualname:
             continue
         if "get_queryset" in c.methods:
             # a project base's ``get_queryset`` runs even under a subclass's ``model = X``
             # (awx: ``return self.request.user.get_queryset(self.model)``)
+            if attr_t is not None:
+                # ... and over a subclass's ``queryset = ...`` (ralph's mixin applying the view's
+                # ``select_related`` list): the class attribute, with what that method loads
+                return _with_base_loads(ctx, attr_t, f"{c.qualname}.get_queryset")
             return function_returns(ctx, f"{c.qualname}.get_queryset")
-        if c.attr("queryset") is not None:
+        if attr_t is None and c.attr("queryset") is not None:
             t, _node, _off = class_attr_queryset(ctx, c.qualname)
-            return t
+            if t is None or not any("get_queryset" in b.methods for b in index.mro_classes(cls)):
+                return t
+            attr_t = t
         a = c.attr("model")
         if model is None and a is not None and a.value is not None and a.value[0] == "name":
             m = graph_of(ctx).resolve(a.value[1], c.module)
@@ -1243,6 +1250,26 @@ def view_queryset(ctx: Context, cls_qualname: str, skip_own: bool = False) -> Op
                 return None
             model = DjType(QS, m.qualname)  # Django's ``model._default_manager.all()``, unless a base reads it otherwise
     return model
+
+
+def _with_base_loads(ctx: Context, t: DjType, method: str) -> Optional[DjType]:
+    """``t`` with the relations a project base's ``get_queryset`` adds on top of ``super()``'s:
+    its literal ``select_related``/``prefetch_related`` paths, or opaque when it passes names it
+    reads elsewhere (``select_related(*self.select_related)``)."""
+    fn = ctx.index.functions.get(method)
+    off = offline(ctx, fn.path) if fn is not None else None
+    node = off.defs.get(method) if off is not None else None
+    if node is None:
+        return replace(t, opaque=True)
+    if not any(isinstance(n, cst.Call) and N.code(n.func) == "super().get_queryset" for n in N.walk(node.body, into_functions=False)):
+        return function_returns(ctx, method) or replace(t, opaque=True)  # its own queryset, not the attribute
+    for n in N.walk(node.body, into_functions=False):
+        if isinstance(n, cst.Call) and N.call_name(n) in ("select_related", "prefetch_related"):
+            paths = _str_args(n)
+            if len(paths) != len(n.args) or not n.args:
+                return replace(t, opaque=True)
+            t = replace(t, covered=t.covered | expand_paths(paths))
+    return t
 
 
 _SINGLE_OBJECT_VIEWS = frozenset({
