@@ -167,7 +167,14 @@ class SerializerMethodFieldQuery(Rule):
         cls = self.ctx.class_frame
         if cls is None or self._is_admin():
             return "high"
-        return "high" if cls.qualname in drf_info(self.ctx.index).list_known else "medium"
+        info = drf_info(self.ctx.index)
+        if cls.qualname not in info.list_known:
+            return "medium"
+        kept = info.list_methods.get(cls.qualname)
+        fn = self.ctx.function
+        if kept is not None and fn is not None and isinstance(fn.node, cst.FunctionDef) and fn.node.name.value not in kept:
+            return "medium"  # a base's method field that every list subclass leaves out of ``Meta.fields``
+        return "high"
 
     def _check_site(self, node) -> None:
         if self.ctx.function is None:

@@ -255,3 +255,110 @@ def test_a_base_get_queryset_applying_the_views_own_load_lists_loads_them():
     assert found("RelatedMixin") == []
     assert found("OwnMixin") == [("app/api.py", 25, "QL118")]
 
+
+NAMESPACES = dedent(
+    """
+    from django.db import models
+
+    class Namespace(models.Model):
+        name = models.CharField(max_length=10)
+
+    class Link(models.Model):
+        namespace = models.ForeignKey(Namespace, related_name="links", on_delete=models.CASCADE)
+        url = models.CharField(max_length=10)
+    """
+)
+
+NAMESPACE_API = dedent(
+    """
+    from rest_framework import serializers, viewsets
+    from app.models import Link, Namespace
+
+    class LinkSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Link
+            fields = ["url"]
+
+    class NamespaceSerializer(serializers.ModelSerializer):
+        links = LinkSerializer(many=True)
+
+        class Meta:
+            model = Namespace
+            fields = ["name", "links"]
+
+    class NamespaceSummarySerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Namespace
+            fields = ["name"]
+
+    class NamespaceViewSet(viewsets.ModelViewSet):
+        queryset = Namespace.objects.all()
+        serializer_class = NamespaceSerializer
+
+        def get_serializer_class(self):
+            if self.action == {action}:
+                return NamespaceSummarySerializer
+            else:
+                return self.serializer_class
+    """
+)
+
+
+def test_the_serializer_a_list_action_picks_replaces_serializer_class_for_the_list():
+    # galaxy_ng: ``if self.action == "list": return NamespaceSummarySerializer``; the nested links
+    # are read only when one namespace is retrieved
+    def found(action):
+        files = {"app/__init__.py": "", "app/models.py": NAMESPACES, "app/api.py": NAMESPACE_API.replace("{action}", action)}
+        return [(line, rule) for _p, line, rule in _found(files, ["QL118", "QL119"])]
+
+    assert found('"list"') == []
+    assert found('"retrieve"') == [(22, "QL119")]  # the list uses serializer_class: its links per row
+
+
+ASSETS = dedent(
+    """
+    from django.contrib.auth.models import User
+    from django.db import models
+
+    class Asset(models.Model):
+        owner = models.ForeignKey(User, on_delete=models.CASCADE)
+        name = models.CharField(max_length=10)
+    """
+)
+
+ASSET_API = dedent(
+    """
+    from rest_framework import generics, serializers
+    from app.models import Asset
+
+    class AssetSerializer(serializers.ModelSerializer):
+        owner__username = serializers.ReadOnlyField(source="owner.username")
+        owner_label = serializers.SerializerMethodField()
+
+        class Meta:
+            model = Asset
+            fields = ["name", "owner__username", "owner_label"]
+
+        def get_owner_label(self, obj):
+            return obj.owner.get_full_name()
+
+    class AssetMinimalSerializer(AssetSerializer):
+        class Meta:
+            model = Asset
+            fields = {fields}
+
+    class MinimalList(generics.ListAPIView):
+        queryset = Asset.objects.all()
+        serializer_class = AssetMinimalSerializer
+    """
+)
+
+
+def test_fields_a_base_serializer_declares_but_meta_fields_leaves_out_are_not_read():
+    # kpi's ``AssetMinimalListSerializer(AssetSerializer)`` lists three fields of its own
+    def found(fields):
+        files = {"app/__init__.py": "", "app/models.py": ASSETS, "app/api.py": ASSET_API.replace("{fields}", fields)}
+        return sorted({rule for _p, _line, rule in _found(files, ["QL118", "QL119"])})
+
+    assert found('["name"]') == []
+    assert found('["name", "owner__username", "owner_label"]') == ["QL118", "QL119"]

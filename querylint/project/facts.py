@@ -134,6 +134,8 @@ class FunctionFacts:
     # classes (or other names) returned as they are, resolved (``return OccurrenceListSerializer``
     # in a ``get_serializer_class``)
     returned_names: Tuple[str, ...] = ()
+    # the names ``get_serializer_class`` returns under ``if self.action == "list"``: the list's serializers
+    list_returned_names: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -439,7 +441,7 @@ class _Collector:
                 is_async=fn.asynchronous is not None,
                 calls=tuple(dict.fromkeys(calls)),
                 returns_yield=has_yield, hands_out_slices=hands_out_slices(fn),
-                const_returns=0 if has_yield else constant_returns(flow), returned_names=_returned_names(flow, resolver) if fn.name.value.startswith("get_") else (),
+                const_returns=0 if has_yield else constant_returns(flow), returned_names=_returned_names(flow, resolver) if fn.name.value.startswith("get_") else (), list_returned_names=_list_returned_names(fn, resolver),
                 placeholder_returns=() if has_yield else placeholder_returns(flow),
                 call_consts=_call_consts(call_consts, fn, params),
                 nested_in=nested_in,
@@ -1061,6 +1063,34 @@ def _returned_names(flow: List[cst.CSTNode], resolver: "Resolver") -> Tuple[str,
             if name and name.rsplit(".", 1)[-1][:1].isupper() and name.split(".")[0] not in ("self", "cls"):
                 out.append(resolver.qualify(name) or name)
     return tuple(dict.fromkeys(out))
+
+
+def _list_returned_names(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[str, ...]:
+    """What ``get_serializer_class`` returns under ``if self.action == "list"`` (or ``in (...)``
+    holding ``"list"``): the serializers a list action uses, whatever ``serializer_class`` says."""
+    if fn.name.value != "get_serializer_class":
+        return ()
+    out: List[str] = []
+    for node in N.walk(fn.body, into_functions=False):
+        if isinstance(node, cst.If) and _tests_list_action(node.test):
+            for stmt in node.body.body if isinstance(node.body, cst.IndentedBlock) else ():
+                for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+                    if isinstance(small, cst.Return) and isinstance(small.value, (cst.Name, cst.Attribute)):
+                        name = N.dotted(small.value)
+                        if name and name.split(".")[0] not in ("self", "cls"):
+                            out.append(resolver.qualify(name) or name)
+    return tuple(dict.fromkeys(out))
+
+
+def _tests_list_action(test: cst.BaseExpression) -> bool:
+    if not (isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and N.dotted(test.left) == "self.action"):
+        return False
+    op, right = test.comparisons[0].operator, test.comparisons[0].comparator
+    if isinstance(op, cst.Equal):
+        return N.string_value(right) == "list"
+    if isinstance(op, cst.In) and isinstance(right, (cst.Tuple, cst.List, cst.Set)):
+        return any(N.string_value(e.value) == "list" for e in right.elements)
+    return False
 
 
 def constant_returns(flow: List[cst.CSTNode]) -> int:

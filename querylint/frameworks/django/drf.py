@@ -53,6 +53,8 @@ class DrfInfo:
     back_refs: Dict[str, Set[Tuple[str, str]]] = field(default_factory=dict)
     nested_other: Set[str] = field(default_factory=set)  # serializers nested any other way
     list_known: Set[str] = field(default_factory=set)  # serializers known to run per row of a list (see ``_known_list_serializers``)
+    # of those known only as a base of list serializers: the method fields the subclasses keep
+    list_methods: Dict[str, Set[str]] = field(default_factory=dict)
 
     def parent_back_refs(self, serializer: str) -> Set[Tuple[str, str]]:
         """The back-references every nesting of the serializer sets on its objects, when it is
@@ -117,19 +119,26 @@ def _known_list_serializers(info: DrfInfo, index: ProjectIndex) -> Set[str]:
         for target, _pos, keywords, _short in fn.call_consts:
             if "many" in keywords and target in info.serializers:
                 known.add(target)  # ``MediaSearchSerializer(page, many=True)`` in a view
+    as_base: Dict[str, Set[str]] = {}  # a base known through subclasses: the methods they keep
     for _ in range(4):
         grown = set(known)
         for q in known:
             cls = index.classes.get(q)
             for base in index.ancestors(cls) if cls is not None else ():
                 if base in info.serializers:
+                    if base not in known or base in as_base:
+                        as_base.setdefault(base, set()).update(info.serializers[q].method_fields)
                     grown.add(base)
         for fn in index.functions.values():
             if fn.cls in known:
-                grown.update(t for t in fn.calls if t in info.serializers)
+                for t in fn.calls:
+                    if t in info.serializers:
+                        grown.add(t)
+                        as_base.pop(t, None)  # built per row by a known serializer's method
         if grown == known:
             break
         known = grown
+    info.list_methods = as_base
     return known
 
 
@@ -150,6 +159,12 @@ def _read_serializer(q: str, cls: ClassFacts, index: ProjectIndex, graph: ModelG
     for c in reversed(index.mro_classes(cls)):
         if c.qualname in ser_classes:
             _declared_fields(c, s, items, index, ser_classes)
+    listed = _listed_fields(cls, index)
+    if listed is not None:
+        # a field a base declares but this serializer's ``Meta.fields`` leaves out is never read
+        # (kpi's ``AssetMinimalListSerializer(AssetSerializer)`` with three fields)
+        items = [it for it in items if it[0] in listed]
+        s.method_fields = {m: f for m, f in s.method_fields.items() if f in listed}
     declared = {it[0] for it in items} | set(s.method_fields.values())
     for c in index.mro_classes(cls):
         if c.qualname in ser_classes:
@@ -234,23 +249,40 @@ def _link_views(info: DrfInfo, index: ProjectIndex, ser_classes: Dict[str, Class
             continue
         names = [_last(a) for a in index.ancestors(cls)]
         is_list = any(n in _LIST_VIEW_BASES for n in names)
+        picker = index.find_method(q, "get_serializer_class")
+        # ``if self.action == "list": return FooListSerializer``: the list never uses ``serializer_class``
+        lists_own = picker is not None and bool(picker.list_returned_names)
         for c in index.mro_classes(cls):
             a = c.attr("serializer_class")
             if a is not None and a.value is not None and a.value[0] == "name":
                 ser = index.resolve_class(a.value[1], c.module)
                 if ser is not None and ser.qualname in info.serializers:
-                    if is_list:
+                    if is_list and not lists_own:
                         info.views[q] = ser.qualname
                         info.users.setdefault(ser.qualname, []).append(q)
                     else:
                         info.detail_users.setdefault(ser.qualname, []).append(q)
                 break
         # ``def get_serializer_class(self): if self.action == "list": return FooListSerializer``
-        picker = index.find_method(q, "get_serializer_class")
         picked = [index.resolve_class(name, picker.module) for name in picker.returned_names] if picker is not None else []
         for ser in picked:
             if ser is not None and ser.qualname in info.serializers and q not in info.users.get(ser.qualname, ()):
-                (info.users if is_list else info.detail_users).setdefault(ser.qualname, []).append(q)
+                listed = is_list and (not lists_own or (picker is not None and ser.qualname in _resolved(index, picker, picker.list_returned_names)))
+                (info.users if listed else info.detail_users).setdefault(ser.qualname, []).append(q)
+                if listed and lists_own:
+                    info.views.setdefault(q, ser.qualname)
+
+
+def _resolved(index: ProjectIndex, fn, names) -> Set[str]:
+    return {c.qualname for c in (index.resolve_class(n, fn.module) for n in names) if c is not None}
+
+
+def _listed_fields(cls, index: ProjectIndex) -> Optional[Set[str]]:
+    """The names of a literal ``Meta.fields`` list (not ``"__all__"``), else None."""
+    fields = _meta_of(cls, index, "fields")
+    if fields is None or fields[0] != "list" or any(k != "str" for k, _v in fields[1]):
+        return None
+    return {v for _k, v in fields[1]}
 
 
 def _meta_of(cls, index: ProjectIndex, key: str):
