@@ -34,6 +34,7 @@ SUPPORT_GLOBS = (
     "*/factories.py", "populate*.py", "*random_data*.py", "seed*.py", "*/seed/*", "*/seeds/*", "loaddata.py",
     "*/example_*/*", "*/examples/*", "*/demo/*", "*/demodata/*", "*/sample_data/*",
     "dev-data*.py", "dev_data*.py", "*/dev_data/*", "*fake_data*.py", "*dummy_data*.py", "*/create_test_*.py",
+    "*setup_test_data*.py", "*/mock/*", "*/mocks/*", "*_mock/*",  # galaxy_ng's dev seeding and mock GitHub server
 )
 COMMAND_GLOBS = ("*/management/commands/*.py", "*/cli/*", "cli.py", "*/cli.py", "*/commands/*.py", "manage.py")
 # folders of scripts: a module there that the program imports is the program's code (RLEAPP's
@@ -42,7 +43,7 @@ SCRIPT_FOLDER_GLOBS = ("*/scripts/*", "scripts/*", "*/bin/*", "bin/*", "*/tools/
 # one-off code wherever it is imported from: fixes, backfills, data migrations
 ONE_OFF_GLOBS = (
     "*/contrib/scripts/*",
-    "*/db/fixes/*", "*/data_fixes/*", "*/backfills/*", "*/data_migrations/*",
+    "*/db/fixes/*", "*/data_fixes/*", "*/backfills/*", "*/data_migrations/*", "*_migrations/*",  # kpi's long_running_migrations/jobs/
     # data-migration modules run once at upgrade: ``core/migrations.py``, ``utils/v3migration.py``
     "migrations.py", "v[0-9]*migration*.py", "migrate_*.py",
 )
