@@ -71,6 +71,22 @@ def test_warm_run_parses_nothing_and_reports_the_same(project, parses):
     assert warm.files == cold.files
 
 
+def test_a_cache_restored_into_another_clone_is_warm_there(project, tmp_path_factory, parses):
+    """CI: a job restores ``.querylint_cache/`` into a fresh checkout in another folder, whose
+    files have new times; paths relative to the root and content hashes key everything."""
+    import shutil
+
+    cold = run(project)
+    clone = tmp_path_factory.mktemp("elsewhere") / "clone"
+    shutil.copytree(project, clone, copy_function=shutil.copy)  # new file times, like a fresh checkout
+    parses.clear()
+    warm = run(clone)
+    assert parses == []
+    assert found(warm) == found(cold)
+    (clone / "shop" / "helpers.py").write_text(HELPER_PURE, encoding="utf-8")
+    assert found(run(clone)) == []  # and still follows the clone's own edits
+
+
 def test_editing_a_helper_changes_the_finding_in_another_file(project, parses):
     """A change in one file changes findings in another on the next cached run (issue 7)."""
     assert found(run(project)) == [("shop/services.py", 7, "QL102")]

@@ -1,7 +1,8 @@
 """The on-disk cache (``.querylint_cache/`` at the project root).
 
-Two files per *settings* digest (querylint's code, the Python and libcst versions, the project
-root, the configuration, the selected rules and the loaded plugins). It holds three tables:
+Two files per *settings* digest (querylint's code, the Python and libcst versions, the
+configuration, the selected rules and the loaded plugins; not the folder, so a cache restored
+into another clone stays valid). It holds three tables:
 
 - ``facts``: relpath -> (content hash, FileFacts, facts digest). The project index is rebuilt
   from it without parsing unchanged files.
@@ -83,10 +84,12 @@ def facts_digest(facts) -> str:
     return hashlib.blake2b(pickle.dumps(facts, protocol=4), digest_size=16).hexdigest()
 
 
-def code_fingerprint(module_names: Iterable[str]) -> Tuple[Tuple[str, int, int], ...]:
-    """(module, mtime, size) of querylint's own modules and the rule/plugin modules in use.
+def code_fingerprint(module_names: Iterable[str]) -> Tuple[Tuple[str, str], ...]:
+    """(module, content hash) of querylint's own modules and the rule/plugin modules in use.
 
-    The version alone is not enough while rules are being developed in an editable install.
+    The version alone is not enough while rules are being developed in an editable install; the
+    contents, not the file times, so that a fresh install of the same code (a CI job restoring
+    the cache) finds it valid.
     """
     prefixes = tuple(dict.fromkeys(["querylint", "querylint_rules", *module_names]))
     out = []
@@ -97,17 +100,20 @@ def code_fingerprint(module_names: Iterable[str]) -> Tuple[Tuple[str, int, int],
         if not f:
             continue
         try:
-            st = os.stat(f)
+            with open(f, "rb") as fh:
+                out.append((name, content_hash(fh.read())))
         except OSError:
             continue
-        out.append((name, st.st_mtime_ns, st.st_size))
     return tuple(out)
 
 
 def settings_digest(config: Config, root: Path, rules: Sequence[Type[Rule]], detectors: Sequence, plugin_modules: Iterable[str]) -> str:
+    """What every cached answer depends on besides the files. Not the project's folder: every
+    key is a path relative to the project root and a content hash, so a cache restored into
+    another clone (a CI job in a fresh checkout) is valid there."""
     cfg = replace(config, source=None, root=None)
     return digest(
-        MAGIC, FORMAT, __version__, sys.version, _version_of("libcst"), str(root), repr(cfg),
+        MAGIC, FORMAT, __version__, sys.version, _version_of("libcst"), repr(cfg),
         tuple(f"{r.__module__}.{r.__qualname__}:{r.code}" for r in rules),
         tuple(f"{d.__module__}.{getattr(d, '__qualname__', repr(d))}" for d in detectors),
         code_fingerprint(plugin_modules),
