@@ -14,6 +14,7 @@ from querylint.run.cache import Cache, digest, facts_digest, settings_digest
 from querylint.run.discovery import rel_real, resolve_path, discover, display_path
 from querylint.engine import UNUSED_SUPPRESSION, FileResult
 from querylint.project.facts import FileFacts
+from querylint.project.index import ProjectIndex
 from querylint.run.parallel import Entry, Runner, unfreeze_trees
 from querylint.run.progress import Progress
 from querylint.plugins import Registry, load_registry, select_rules, unknown_codes
@@ -64,6 +65,7 @@ class LintResult:
     baselined: int = 0  # findings dropped because the baseline has them
     outside_diff: int = 0  # findings dropped by --diff
     hidden: int = 0  # findings below min-confidence (test and seed code, weak evidence)
+    index: Optional[ProjectIndex] = None  # the project index with its query sites (``keep_index``)
 
     @property
     def internal_errors(self) -> List[FileError]:
@@ -129,6 +131,7 @@ def lint_paths(
     jobs: int = 1,
     progress: Optional[Progress] = None,
     shard: Optional[Tuple[int, int]] = None,
+    keep_index: bool = False,
 ) -> LintResult:
     """Lint ``paths`` (the index covers the whole project under ``root``).
 
@@ -137,9 +140,11 @@ def lint_paths(
     ``progress``: told how many files each pass has done (the command line's status line).
     ``shard``: ``(i, n)`` lints the i-th of n parts of the files (1-based), with the whole
     project's index; the n parts' findings together are one full run's.
+    ``keep_index``: the result carries the project index and its query sites (``index``), for
+    the query-cost report; never answered from the results cache alone.
     """
     try:
-        return _by_confidence(_lint_paths(paths, config, root, registry, cwd, cache_dir, jobs, progress, shard), config)
+        return _by_confidence(_lint_paths(paths, config, root, registry, cwd, cache_dir, jobs, progress, shard, keep_index), config)
     finally:
         unfreeze_trees()
 
@@ -153,7 +158,7 @@ def _by_confidence(result: LintResult, config: Config) -> LintResult:
     return result
 
 
-def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs, progress=None, shard=None) -> LintResult:
+def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs, progress=None, shard=None, keep_index=False) -> LintResult:
     registry = registry or load_registry()
     cwd = cwd or Path.cwd()
     root = root.resolve()
@@ -183,7 +188,7 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs, progress=No
         for e in run.entries:
             run.hashes[e.key] = cache.file_hash(e.relpath, e.path)
         files_digest = digest(sorted((e.relpath, run.hashes[e.key]) for e in run.entries))
-        if cache.results_valid_for(files_digest) and _from_cache(result, cache, targets, real, run.by_key, run.hashes, config):
+        if not keep_index and cache.results_valid_for(files_digest) and _from_cache(result, cache, targets, real, run.by_key, run.hashes, config):
             # nothing changed in the project and every file to lint has its result: no parsing,
             # no index (the pre-commit and re-run case)
             cache.save()
@@ -201,6 +206,9 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs, progress=No
         index_digest = digest(sorted((run.by_key[k].relpath, d) for k, d in fdigests.items())) if cache is not None else ""
         direct = _queries_pass(run, runner, facts, index_digest, result, unqueried)
         runner.set_queries(direct)
+        if keep_index:  # the query-cost report walks the call graph from every entry point
+            result.index = ProjectIndex([facts[e.key] for e in run.entries if e.key in facts])
+            result.index.set_direct_queries(direct)
         # pass 3: the rules, over the files to lint
         if cache is not None:
             # the results hold for these file contents only when every file could be indexed

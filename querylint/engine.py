@@ -18,7 +18,7 @@ from querylint import nodes as N
 from querylint.codes import Selection, matches_any
 from querylint.run.config import Config
 from querylint.project.contexts import cap, finding_context, in_scripts_folder, lower, path_context
-from querylint.loops import on_raising_path, reported_loop, small_collection
+from querylint.loops import classify_loop, on_raising_path, reported_loop, small_collection
 from querylint.context import Context
 from querylint.deep import TOO_DEEP, TooDeepSource, call_deep, parse_module
 from querylint.project.facts import FileFacts, collect_facts
@@ -371,9 +371,11 @@ def _finding(rep, span: Span, codes, pf: ParsedFile, ctx: Context) -> Finding:
             if len(path) > 1:
                 via = " via " + " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path)
             message = f"{message} (per request: {entry}{via})"
+    per_item = [loop for loop in rep.loops if classify_loop(loop, ctx) == "items"]
     return Finding(
         pf.display, span, rep.rule.code, rep.rule.name, severity, message, None, rep.notes, codes[1:], rep.fix,
         cap(_scaled(rep, ctx), context, rep.rule.released_at_exit), context,
+        rep.function, ctx.loop_line(per_item[-1]) if per_item else None, len(per_item),
     )
 
 

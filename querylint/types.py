@@ -53,6 +53,11 @@ class Finding:
     # runs (request, task, command, script, test, unknown): see querylint/project/contexts.py.
     confidence: str = "high"
     context: str = "unknown"
+    # The function it sits in (qualified name) and the line of the per-item loop it multiplies
+    # with, and how many per-item loops enclose it: what the query-cost report adds up.
+    function: Optional[str] = None
+    loop_line: Optional[int] = None
+    loop_depth: int = 0
 
     @property
     def codes(self) -> Tuple[str, ...]:

@@ -150,6 +150,8 @@ class FileFacts:
     module_strings: Tuple[Tuple[str, str], ...] = ()  # module-level ``NAME = "literal"``
     aliases: Tuple[Tuple[str, str], ...] = ()  # module-level ``name = imported.name``: (name, qualified)
     routes: Tuple[str, ...] = ()  # function names wired in urls.py-style ``path(..., view)`` calls
+    # (view or function, route as written: ``"orders/<int:pk>/"``, ``"POST /checkout"``) for the report
+    route_paths: Tuple[Tuple[str, str], ...] = ()
     dependencies: Tuple[str, ...] = ()  # functions named in FastAPI ``Depends(f)`` / ``Security(f)`` (run per request)
     value_refs: Tuple[str, ...] = ()  # attribute names read as values in functions (``return bulk_edit.merge``): maybe passed on
 
@@ -350,6 +352,7 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
         module_strings=tuple(c.module_strings),
         aliases=tuple(c.aliases),
         routes=tuple(dict.fromkeys(c.routes)),
+        route_paths=tuple(dict.fromkeys(c.route_paths)),
         dependencies=_dependencies(module_node, imports, resolver),
         value_refs=tuple(sorted(c.value_refs)),
     )
@@ -371,13 +374,14 @@ class _Collector:
         self.module_strings: List[Tuple[str, str]] = []
         self.aliases: List[Tuple[str, str]] = []
         self.routes: List[str] = []
+        self.route_paths: List[Tuple[str, str]] = []
         self.value_refs: Set[str] = set()
 
     # ------------------------------------------------------------------------------ functions
 
     def visit_function(self, fn: cst.FunctionDef, prefix: str, cls: Optional[str], nested_in: Optional[str]) -> None:
-        qual = f"{prefix}.{fn.name.value}"
-        imports, resolver = self.imports, self.resolver
+        qual, imports, resolver = f"{prefix}.{fn.name.value}", self.imports, self.resolver
+        self.route_paths.extend(_decorator_routes(fn, qual) if fn.decorators else ())
         calls: List[str] = []
         has_yield = doubles_quotes = False
         params = tuple(N.param_names(fn.params))
@@ -415,7 +419,7 @@ class _Collector:
                     ):  # a call another top-level package of the project may own (``util.migrate.copy_table(...)`` from ``data/``)
                         call_consts.append((calls[-1], node))
                 if N.call_name(node) in _REGISTER_FUNCS:
-                    self.routes.extend(_registered_views(node, resolver))
+                    self._add_routes(_registered_views(node, resolver))
                 if not doubles_quotes and _doubles_quotes(node):
                     doubles_quotes = True
                 if _keeps_args(node):
@@ -569,11 +573,17 @@ class _Collector:
                         # ``get_dbconn = database.get_dbconn``: another name for an imported one
                         self.aliases.append((name, cast(str, resolver.qualify(N.dotted(small.value)))))
             if isinstance(small.value, (cst.List, cst.Tuple)) and any(n == "urlpatterns" for t in targets for n in N.target_names(t)):
-                self.routes.extend(_route_views(small.value, resolver))
+                self._add_routes(_route_views(small.value, resolver))
         elif isinstance(small, cst.AugAssign) and N.dotted(small.target) == "urlpatterns":
-            self.routes.extend(_route_views(small.value, resolver))
+            self._add_routes(_route_views(small.value, resolver))
         elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and N.call_name(small.value) in _REGISTER_FUNCS:
-            self.routes.extend(_registered_views(small.value, resolver))
+            self._add_routes(_registered_views(small.value, resolver))
+
+    def _add_routes(self, pairs: List[Tuple[str, Optional[str]]]) -> None:
+        for name, route in pairs:
+            self.routes.append(name)
+            if route is not None:
+                self.route_paths.append((name, route))
 
 
 def _class_attr(name: str, value, annotation, resolver: Resolver) -> ClassAttr:
@@ -589,8 +599,13 @@ _REGISTER_FUNCS = {
 }
 
 
-def _registered_views(call: cst.Call, resolver: Resolver) -> List[str]:
-    """The view a registration call names: ``view_func=``/``endpoint=``/``handler=`` or by position."""
+_HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"})
+
+
+def _registered_views(call: cst.Call, resolver: Resolver) -> List[Tuple[str, Optional[str]]]:
+    """The view a registration call names: ``view_func=``/``endpoint=``/``handler=`` or by
+    position, with the route it is registered under (``add_url_rule("/x", ...)``,
+    ``router.register("books", BookViewSet)``, aiohttp's ``add_route("POST", "/x", handler)``)."""
     view = N.arg(call, keyword="view_func") or N.arg(call, keyword="endpoint") or N.arg(call, keyword="handler") or N.arg(call, keyword="viewset")
     if view is None or N.string_value(view) is not None:
         position = 2 if N.call_name(call) == "add_url_rule" else (0 if N.call_name(call) == "add_resource" else 1)
@@ -600,12 +615,23 @@ def _registered_views(call: cst.Call, resolver: Resolver) -> List[str]:
     elif isinstance(view, cst.Call) and not view.args:
         view = view.func  # ``app.add_route("/x", Resource())`` (falcon): an instance of a class
     name = N.dotted(view) if view is not None else None
-    return [resolver.qualify(name) or name] if name else []
+    if not name:
+        return []
+    strings = [v for v in (N.string_value(a.value) for a in call.args if a.keyword is None) if v is not None]
+    method = (N.call_name(call) or "").rpartition("_")[2].upper()
+    if len(strings) >= 2 and strings[0].upper() in _HTTP_METHODS:
+        route: Optional[str] = f"{strings[0].upper()} {strings[1]}"
+    elif strings:
+        route = f"{method} {strings[0]}" if method in _HTTP_METHODS else strings[0]
+    else:
+        route = None
+    return [(resolver.qualify(name) or name, route)]
 
 
-def _route_views(node, resolver: Resolver) -> List[str]:
-    """Views named in ``path("x/", views.thing)`` / ``path(..., View.as_view())`` entries."""
-    out = []
+def _route_views(node, resolver: Resolver) -> List[Tuple[str, Optional[str]]]:
+    """Views named in ``path("x/", views.thing)`` / ``path(..., View.as_view())`` entries, with the
+    route as written (relative to where the module is included)."""
+    out: List[Tuple[str, Optional[str]]] = []
     for n in N.walk(node):
         if isinstance(n, cst.Call) and N.call_name(n) in _ROUTE_FUNCS and len(n.args) >= 2:
             view = n.args[1].value
@@ -613,7 +639,30 @@ def _route_views(node, resolver: Resolver) -> List[str]:
                 view = view.func.value if isinstance(view.func, cst.Attribute) else view
             name = N.dotted(view)
             if name:
-                out.append(resolver.qualify(name) or name)
+                out.append((resolver.qualify(name) or name, N.string_value(n.args[0].value)))
+    return out
+
+
+# the decorators that route a function: ``@app.route("/x", methods=["POST"])``, ``@router.get("/x")``
+_ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket", "view_config"})
+
+
+def _decorator_routes(fn: cst.FunctionDef, qualname: str) -> List[Tuple[str, str]]:
+    """``("app.views.checkout", "POST /checkout")`` for ``@bp.route("/checkout", methods=["POST"])``."""
+    out = []
+    for dec in fn.decorators:
+        call = dec.decorator
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value in _ROUTE_DECORATORS and call.args):
+            continue
+        path = N.string_value(call.args[0].value) if call.args[0].keyword is None else None
+        if path is None:
+            continue
+        verb = call.func.attr.value.upper()
+        methods_arg = N.arg(call, keyword="methods")
+        methods = [m.upper() for m in (N.string_value(e.value) for e in methods_arg.elements) if m] if isinstance(methods_arg, (cst.List, cst.Tuple)) else []
+        if verb in _HTTP_METHODS:
+            methods = [verb]
+        out.append((qualname, f"{'|'.join(methods)} {path}" if methods else path))
     return out
 
 

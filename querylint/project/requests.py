@@ -438,6 +438,11 @@ def request_paths(index: ProjectIndex, config: Config) -> Dict[str, Tuple[str, T
     return index.derived("request_paths", compute)
 
 
+def call_edges(ix: ProjectIndex, qualname: str) -> Tuple[str, ...]:
+    """The functions ``qualname`` calls, with ``__init__`` of the classes it builds."""
+    return _callees(ix, qualname)
+
+
 def _callees(ix: ProjectIndex, qualname: str) -> Tuple[str, ...]:
     out = list(ix.callees(qualname))
     fn = ix.functions.get(qualname)
