@@ -50,7 +50,7 @@ def _fail(message: str) -> None:
 
 @click.command(context_settings={"help_option_names": ["-h", "--help"]})
 @click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
-@click.option("--format", "output_format", type=click.Choice(sorted(FORMATTERS)), default="text", show_default=True, help="Output format.")
+@click.option("--format", "output_format", type=click.Choice(sorted(set(FORMATTERS) | {"markdown"})), default="text", show_default=True, help="Output format (markdown: --report only).")
 @click.option("--select", multiple=True, help="Rule codes or prefixes to enable (replaces the defaults), comma-separated.")
 @click.option("--extend-select", multiple=True, help="Rule codes or prefixes to enable on top of the selection.")
 @click.option("--ignore", multiple=True, help="Rule codes or prefixes to disable.")
@@ -71,12 +71,14 @@ def _fail(message: str) -> None:
 @click.option("--progress/--no-progress", default=None, help="Show files done on stderr during a long run (default: on a terminal, for the text format, outside CI).")
 @click.option("--shard", metavar="I/N", callback=lambda _ctx, _param, value: _shard(value), help="Lint the I-th of N parts of the files (a CI job matrix); each part uses the whole project's index.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: the number of cores).")
+@click.option("--report", "cost_report", is_flag=True, help="Print the query-cost report: every view, route, task and command with the queries and connections it reaches (text, json or markdown).")
+@click.option("--fail-on-regression", is_flag=True, help="With --report --diff REF: exit 1 when an endpoint's query cost or connections grow.")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Print a rule's documentation (ALL: every rule, as Markdown) and exit.")
 @click.version_option(__version__, "--version", prog_name="querylint", message="%(prog)s %(version)s")
 def main(paths, output_format, select, extend_select, ignore, config_path, preview, report_unused_suppressions, min_confidence,
          statistics, output_file, exit_zero, quiet, diff_ref, baseline_file, write_baseline_file, no_cache, cache_dir,
-         progress, shard, jobs, list_rules, explain):
+         progress, shard, jobs, cost_report, fail_on_regression, list_rules, explain):
     """Find N+1 queries, connection misuse and risky SQL in Python code, without running it."""
     # the linted code's own warnings (invalid escapes met while reading string literals) are
     # not querylint's to print
@@ -97,6 +99,13 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
     for p in paths:
         if not os.path.lexists(p):
             _fail(f"{p}: no such file or folder")
+    if output_format == "markdown" and not cost_report:
+        _fail("--format markdown is for --report; findings come as text, json, sarif, github or gitlab")
+    if cost_report:
+        flags = (select, extend_select, ignore, preview, report_unused_suppressions, min_confidence)
+        _cost_report(registry, paths, config_path, output_format, output_file, jobs, flags, diff_ref, fail_on_regression)
+    elif fail_on_regression:
+        _fail("--fail-on-regression goes with --report --diff REF")
     flags = (select, extend_select, ignore, preview, report_unused_suppressions, min_confidence)
     cwd = Path.cwd()
     known = _read_baseline(baseline_file) if baseline_file is not None else None
@@ -130,6 +139,99 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
     if exit_zero and code == EXIT_FINDINGS:
         code = EXIT_CLEAN
     sys.exit(code)
+
+
+def _cost_report(registry, paths, config_path, output_format, output_file, jobs, flags, diff_ref=None, fail_on_regression=False) -> None:
+    """``--report``: lint each project keeping its index, then add the sites up per endpoint;
+    with ``--diff REF``, the same for the merge base (read from git objects) and the changes."""
+    from querylint.report import cost
+
+    if output_format not in ("text", "json", "markdown"):
+        _fail(f"--report comes as text, json or markdown, not {output_format}")
+    cwd = Path.cwd()
+    endpoints, errors = _endpoints(registry, paths, config_path, jobs, flags, cwd)
+    if diff_ref is None:
+        text = {"text": cost.format_text, "markdown": cost.format_markdown}.get(output_format)
+        out = text(endpoints) if text is not None else cost.format_json(endpoints, __version__)
+        code = EXIT_CLEAN
+    else:
+        before, base = _base_endpoints(registry, paths, config_path, jobs, flags, cwd, diff_ref)
+        changes = cost.compare(before, endpoints)
+        delta = {"text": cost.format_delta_text, "markdown": cost.format_delta_markdown}.get(output_format)
+        out = delta(changes, base) if delta is not None else cost.format_delta_json(changes, base, __version__)
+        code = EXIT_FINDINGS if fail_on_regression and any(c.regression for c in changes) else EXIT_CLEAN
+    if output_file is not None:
+        output_file.write_text(out, encoding="utf-8")
+    else:
+        click.echo(out, nl=False)
+    if errors:
+        from types import SimpleNamespace
+
+        click.echo(format_errors_text(SimpleNamespace(errors=errors)), err=True, nl=False)
+    sys.exit(EXIT_FINDINGS if errors or code == EXIT_FINDINGS else EXIT_CLEAN)
+
+
+def _endpoints(registry, paths, config_path, jobs, flags, cwd: Path):
+    """(every endpoint of the projects the paths belong to, worst first; the files' errors)."""
+    from querylint.report import cost
+    from querylint.run.discovery import display_path
+
+    endpoints = []
+    errors = []
+    for group in _projects(paths, config_path):
+        config = _config(registry, group, config_path, *flags)
+        root = Path(config.root) if config.root else find_project_root(group)
+        try:
+            result = lint_paths(group, config, root, registry, cwd=cwd, cache_dir=None, jobs=jobs or default_jobs(), keep_index=True)
+        except (PathError, WorkerError) as exc:
+            _fail(str(exc))
+        errors.extend(result.errors)
+        if result.index is None:
+            continue  # no Python file to read
+        found = cost.build(result.index, config, result.findings, root.resolve())
+        for ep in found:
+            ep.path = display_path(root / ep.path, cwd)
+        endpoints.extend(found)
+    endpoints.sort(key=cost.sort_key)
+    return endpoints, errors
+
+
+def _base_endpoints(registry, paths, config_path, jobs, flags, cwd: Path, ref: str):
+    """The endpoints of the merge base of REF and HEAD: its files exported from git objects into
+    a temporary folder, linted with the same paths relative to the repository."""
+    import tempfile
+
+    from querylint.run.gitdiff import export_commit, merge_base
+
+    try:
+        toplevel, base, notes = merge_base(ref, cwd)
+    except GitDiffError as exc:
+        _fail(str(exc))
+    for note in notes:
+        click.echo(f"querylint: note: {note}", err=True)
+    toplevel = toplevel.resolve()
+    with tempfile.TemporaryDirectory(prefix="querylint-base-") as tmp:
+        top = Path(tmp)
+        try:
+            export_commit(toplevel, base, top)
+        except GitDiffError as exc:
+            _fail(str(exc))
+        where = top / cwd.resolve().relative_to(toplevel) if cwd.resolve().is_relative_to(toplevel) else top
+        moved = []
+        for p in paths:
+            rel = Path(p).resolve().relative_to(toplevel) if Path(p).resolve().is_relative_to(toplevel) else None
+            if rel is not None and (top / rel).exists():
+                moved.append(top / rel)
+        if not moved:
+            return [], base
+        where.mkdir(parents=True, exist_ok=True)
+        old = os.getcwd()
+        os.chdir(where)  # display paths relative to the same place as the working tree's
+        try:
+            found, _errors = _endpoints(registry, moved, config_path, jobs, flags, where)
+        finally:
+            os.chdir(old)
+    return found, base
 
 
 def _projects(paths: List[Path], config_path: Optional[Path]) -> List[List[Path]]:

@@ -61,6 +61,23 @@ def changed_lines(ref: str, cwd: Path) -> Tuple[Dict[Path, Union[Set[int], None]
     the merge base, the base is REF itself (for a pull request's merge commit that is exactly
     the change), with a note saying so.
     """
+    toplevel, base, notes = merge_base(ref, cwd)
+    diff = _git(toplevel, "diff", "-U0", "--no-color", "--no-ext-diff", "--no-renames", base, "--")
+    if diff.returncode != 0:
+        raise GitDiffError(f"--diff {ref}: git diff failed: {diff.stderr.strip()}")
+    out: Dict[Path, Union[Set[int], None]] = {}
+    for rel, lines in parse_unified_diff(diff.stdout).items():
+        out[(toplevel / rel).resolve()] = lines
+    untracked = _git(toplevel, "ls-files", "--others", "--exclude-standard", "-z")
+    if untracked.returncode == 0:
+        for rel in untracked.stdout.split("\0"):
+            if rel:
+                out[(toplevel / rel).resolve()] = ALL_LINES
+    return out, base, notes
+
+
+def merge_base(ref: str, cwd: Path) -> Tuple[Path, str, List[str]]:
+    """(the repository's top folder, the merge base of REF and HEAD, notes)."""
     top = _git(cwd, "rev-parse", "--show-toplevel")
     if top.returncode != 0:
         raise GitDiffError(f"--diff {ref}: {cwd} is not inside a git repository")
@@ -88,18 +105,49 @@ def changed_lines(ref: str, cwd: Path) -> Tuple[Dict[Path, Union[Set[int], None]
             f"--diff {ref}: the shallow history does not reach the merge base of {ref} and HEAD; "
             f"comparing with {ref} itself (fetch more history for an exact merge base)"
         )
-    diff = _git(toplevel, "diff", "-U0", "--no-color", "--no-ext-diff", "--no-renames", base, "--")
-    if diff.returncode != 0:
-        raise GitDiffError(f"--diff {ref}: git diff failed: {diff.stderr.strip()}")
-    out: Dict[Path, Union[Set[int], None]] = {}
-    for rel, lines in parse_unified_diff(diff.stdout).items():
-        out[(toplevel / rel).resolve()] = lines
-    untracked = _git(toplevel, "ls-files", "--others", "--exclude-standard", "-z")
-    if untracked.returncode == 0:
-        for rel in untracked.stdout.split("\0"):
-            if rel:
-                out[(toplevel / rel).resolve()] = ALL_LINES
-    return out, base, notes
+    return toplevel, base, notes
+
+
+# what the report of a past commit needs: the code, and what configures querylint and marks a project
+_EXPORTED = (".py", ".pyi")
+_EXPORTED_NAMES = frozenset({"pyproject.toml", "setup.cfg", "setup.py", "requirements.txt", "Pipfile", "manage.py", ".gitignore"})
+
+
+def export_commit(toplevel: Path, commit: str, dest: Path) -> int:
+    """Write the Python files (and project markers) of ``commit`` under ``dest``, read from the
+    git objects: the working tree is never touched. Returns the number of files written."""
+    listing = subprocess.run(["git", "ls-tree", "-r", "-z", commit], cwd=str(toplevel), capture_output=True)
+    if listing.returncode != 0:
+        raise GitDiffError(f"--diff: cannot list {commit}: {listing.stderr.decode('utf-8', 'replace').strip()}")
+    wanted = []
+    for entry in listing.stdout.split(b"\0"):
+        if not entry:
+            continue
+        meta, _, raw = entry.partition(b"\t")
+        parts = meta.split()
+        rel = raw.decode("utf-8", "surrogateescape")
+        if len(parts) == 3 and parts[1] == b"blob" and (rel.endswith(_EXPORTED) or rel.rsplit("/", 1)[-1] in _EXPORTED_NAMES):
+            wanted.append((parts[2].decode(), rel))
+    proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=str(toplevel), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
+    assert proc.stdin is not None and proc.stdout is not None
+    written = 0
+    try:
+        for sha, rel in wanted:
+            proc.stdin.write(sha.encode() + b"\n")
+            proc.stdin.flush()
+            header = proc.stdout.readline().split()
+            if len(header) < 3 or header[1] != b"blob":
+                continue
+            data = proc.stdout.read(int(header[2]))
+            proc.stdout.read(1)
+            target = dest / rel
+            target.parent.mkdir(parents=True, exist_ok=True)
+            target.write_bytes(data)
+            written += 1
+    finally:
+        proc.stdin.close()
+        proc.wait()
+    return written
 
 
 def filter_findings(result, changed: Dict[Path, Union[Set[int], None]], cwd: Path) -> int:

@@ -28,6 +28,7 @@ APPS = {
     "model_members": "dj_orders",
     "drf_serializers": "dj_api",
     "overfetch": "dj_catalog",
+    "report_shop": "dj_shop",
 }
 
 
@@ -526,3 +527,45 @@ def test_proof_overfetch_cache_reused():
     for name in ("count_then_iterate", "test_then_iterate"):
         assert len(measure(catalog, lambda _d: getattr(views, name)(None), 5)) == 1
     check(catalog, lambda _d: views.prefetched_lengths(None), False)
+
+
+# ----------------------------------------------------------------------------- the report's shop
+
+
+def shop_order(n):
+    """An order of ``n`` lines, each of its own product."""
+    from dj_shop.models import Line, Order, Product
+
+    order = Order.objects.create(customer="c")
+    for i in range(n):
+        Line.objects.create(order=order, product=Product.objects.create(name=f"p{i}", price=i + 1), quantity=2)
+    return order
+
+
+def _checkout(module, monkeypatch, n):
+    """(queries, connections opened) of one checkout of an order of ``n`` lines."""
+    import sqlite3
+
+    from django.test import RequestFactory
+
+    opened = []
+    real = sqlite3.connect
+
+    def counting(*args, **kwargs):
+        opened.append(args)
+        return real(*args, **kwargs)
+
+    monkeypatch.setattr(module.sqlite3 if hasattr(module, "sqlite3") else sqlite3, "connect", counting)
+    request = RequestFactory().post("/")
+    queries = measure(shop_order, lambda order: module.complete_checkout(request, order.pk), n)
+    return len(queries), len(opened)
+
+
+def test_proof_the_reports_checkout_costs(monkeypatch):
+    """What ``querylint --report`` says of the two checkouts: O(1) and no connection before the
+    change; O(N) queries and a connection per line after it."""
+    from dj_shop import checkout, checkout_before
+
+    assert _checkout(checkout_before, monkeypatch, 1) == _checkout(checkout_before, monkeypatch, 5) == (2, 0)
+    (q1, c1), (q5, c5) = _checkout(checkout, monkeypatch, 1), _checkout(checkout, monkeypatch, 5)
+    assert (q5 - q1, c1, c5) == (4, 1, 5)  # one product query and one connection per line

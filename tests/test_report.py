@@ -1,0 +1,115 @@
+"""The query-cost report (``--report``) and its pull-request delta (``--report --diff REF``), on
+the shop fixtures whose checkout is O(1) before a change and O(N) with a connection per line
+after it (``tests/proof`` runs both against SQLite and counts)."""
+import json
+import shutil
+import subprocess
+from pathlib import Path
+
+import pytest
+from click.testing import CliRunner
+
+from querylint.cli import main
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOPS = {
+    "django": (ROOT / "fixtures" / "django" / "report_shop", "dj_shop", "checkout/<int:order_id>/complete/"),
+    "flask": (ROOT / "fixtures" / "sqlalchemy" / "report_shop", "fsa_shop", "POST /checkout/<int:order_id>/complete"),
+}
+
+
+def _invoke(args, cwd, monkeypatch):
+    monkeypatch.chdir(cwd)
+    result = CliRunner().invoke(main, args)
+    return result.exit_code, result.stdout
+
+
+def _project(tmp_path, shop):
+    folder, package, _route = SHOPS[shop]
+    dest = tmp_path / "shop"
+    shutil.copytree(folder, dest)
+    (dest / "pyproject.toml").write_text("", encoding="utf-8")
+    return dest, package
+
+
+@pytest.mark.parametrize("shop", sorted(SHOPS))
+def test_the_report_adds_up_each_endpoints_sites(tmp_path, monkeypatch, shop):
+    project, package = _project(tmp_path, shop)
+    code, out = _invoke(["--report", "--format", "json", "."], project, monkeypatch)
+    assert code == 0
+    doc = json.loads(out)
+    assert doc["summary"]["endpoints"] == 2
+    after, before = doc["endpoints"]  # worst first
+    assert (after["path"], after["name"], after["cost"], after["route"]) == (f"{package}/checkout.py", "complete_checkout", "O(N)", SHOPS[shop][2])
+    assert sorted(s["rule"] for s in after["queries"]["per_item"]) == ["QL102", "QL105"]
+    assert all(s["loop_line"] is not None and s["via"] == ["complete_checkout"] for s in after["queries"]["per_item"])
+    [conn] = after["connections"]["per_item"]
+    assert (conn["rule"], conn["via"]) == ("QL202", ["complete_checkout", "reserve_stock"])
+    assert (before["path"], before["cost"], before["connections"]) == (f"{package}/checkout_before.py", "O(1)", {})
+    assert before["queries"]["fixed"] >= 1 and before["queries"]["per_item"] == []
+
+
+def _git(cwd, *args):
+    subprocess.run(["git", *args], cwd=cwd, check=True, capture_output=True)
+
+
+def _history(tmp_path, shop):
+    """A repository whose first commit has the O(1) checkout and whose working tree has the O(N) one."""
+    project, package = _project(tmp_path, shop)
+    checkout = project / package / "checkout.py"
+    after = checkout.read_text(encoding="utf-8")
+    (project / package / "checkout_before.py").replace(checkout)
+    _git(project, "init", "-q", "-b", "main")
+    _git(project, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", ".")
+    _git(project, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "checkout in one query")
+    checkout.write_text(after, encoding="utf-8")
+    return project, package
+
+
+@pytest.mark.parametrize("shop", sorted(SHOPS))
+def test_the_delta_shows_what_the_change_did_to_the_endpoint(tmp_path, monkeypatch, shop):
+    project, package = _history(tmp_path, shop)
+    status = subprocess.run(["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True).stdout
+
+    code, out = _invoke(["--report", "--diff", "main", "--format", "json", "."], project, monkeypatch)
+    assert code == 0
+    doc = json.loads(out)
+    [change] = doc["changes"]
+    assert (change["endpoint"], change["route"], change["regression"]) == ("complete_checkout", SHOPS[shop][2], True)
+    assert (change["before"]["cost"], change["after"]["cost"]) == ("O(1)", "O(N)")
+    assert (change["before"]["connections_per_item"], change["after"]["connections_per_item"]) == (0, 1)
+    assert sorted(s["rule"] for s in change["why"]) == ["QL102", "QL105", "QL202"]
+    # the base was read from git objects: the working tree is as it was
+    assert subprocess.run(["git", "status", "--porcelain"], cwd=project, capture_output=True, text=True).stdout == status
+    assert "reserve_stock" in (project / package / "checkout.py").read_text(encoding="utf-8")
+
+    code, md = _invoke(["--report", "--diff", "main", "--format", "markdown", "."], project, monkeypatch)
+    lines = md.splitlines()
+    assert lines[2] == "### 1 regression"
+    assert lines[4].startswith(f"- `{SHOPS[shop][2]}  complete_checkout`: O(1) -> O(N) queries (+2 per item, via `complete_checkout`")
+    assert "connections per item 0 -> 1 (`QL202` at" in lines[4]
+
+    code, _ = _invoke(["--report", "--diff", "main", "--fail-on-regression", "."], project, monkeypatch)
+    assert code == 1
+    _git(project, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-am", "reserve stock per line")
+    code, out = _invoke(["--report", "--diff", "HEAD", "--fail-on-regression", "."], project, monkeypatch)
+    assert (code, out.startswith("No endpoint's query cost or connections changed")) == (0, True)
+
+
+def test_the_text_report_lists_the_worst_first_with_its_sites(tmp_path, monkeypatch):
+    project, package = _project(tmp_path, "django")
+    code, out = _invoke(["--report", "."], project, monkeypatch)
+    lines = out.splitlines()
+    assert lines[0].split() == ["cost", "fixed", "connections", "kind", "endpoint", "where"]
+    assert lines[1].startswith("O(N)") and "1 per item" in lines[1] and lines[1].endswith(f"{package}/checkout.py:22")
+    assert any(line.strip().startswith(f"conn    {package}/checkout.py:13 QL202") for line in lines)
+    assert lines[-1] == "2 endpoints: 1 O(1), 1 O(N); 1 open a connection per item."
+
+
+def test_a_folder_named_report_still_lints_and_markdown_is_for_the_report(tmp_path, monkeypatch):
+    (tmp_path / "report").mkdir()
+    (tmp_path / "report" / "x.py").write_text("def f(cur, ids):\n    for i in ids:\n        cur.execute('SELECT 1 FROM t WHERE id = %s', (i,))\n", encoding="utf-8")
+    code, out = _invoke(["--no-cache", "report"], tmp_path, monkeypatch)
+    assert code == 1 and "QL101" in out
+    code, _ = _invoke(["--format", "markdown", "report"], tmp_path, monkeypatch)
+    assert code == 2
