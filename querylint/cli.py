@@ -153,13 +153,14 @@ def _cost_report(registry, paths, config_path, output_format, output_file, jobs,
     if diff_ref is None:
         text = {"text": cost.format_text, "markdown": cost.format_markdown}.get(output_format)
         out = text(endpoints) if text is not None else cost.format_json(endpoints, __version__)
-        code = EXIT_CLEAN
+        code = EXIT_FINDINGS if any(ep.over_budget for ep in endpoints) else EXIT_CLEAN
     else:
         before, base = _base_endpoints(registry, paths, config_path, jobs, flags, cwd, diff_ref)
         changes = cost.compare(before, endpoints)
         delta = {"text": cost.format_delta_text, "markdown": cost.format_delta_markdown}.get(output_format)
         out = delta(changes, base) if delta is not None else cost.format_delta_json(changes, base, __version__)
-        code = EXIT_FINDINGS if fail_on_regression and any(c.regression for c in changes) else EXIT_CLEAN
+        worse = fail_on_regression and any(c.regression for c in changes)
+        code = EXIT_FINDINGS if worse or any(ep.over_budget for ep in endpoints) else EXIT_CLEAN
     if output_file is not None:
         output_file.write_text(out, encoding="utf-8")
     else:

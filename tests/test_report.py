@@ -113,3 +113,20 @@ def test_a_folder_named_report_still_lints_and_markdown_is_for_the_report(tmp_pa
     assert code == 1 and "QL101" in out
     code, _ = _invoke(["--format", "markdown", "report"], tmp_path, monkeypatch)
     assert code == 2
+
+
+def test_a_route_over_its_budget_fails_the_run(tmp_path, monkeypatch):
+    project, _package = _project(tmp_path, "flask")
+    (project / "pyproject.toml").write_text(
+        '[tool.querylint.report]\nbudgets = { "POST /checkout/<int:order_id>/complete" = "O(1)", "nothing" = "O(N)" }\n', encoding="utf-8"
+    )
+    code, out = _invoke(["--report", "--format", "json", "."], project, monkeypatch)
+    doc = json.loads(out)
+    over = [(e["path"], e["cost"], e["budget"]) for e in doc["endpoints"] if e["over_budget"]]
+    assert (code, over, doc["summary"]["over_budget"]) == (1, [("fsa_shop/checkout.py", "O(N)", "O(1)")], 1)
+    (project / "pyproject.toml").write_text('[tool.querylint.report]\nbudgets = { "POST /checkout/<int:order_id>/complete" = "O(N)" }\n', encoding="utf-8")
+    code, out = _invoke(["--report", "."], project, monkeypatch)
+    assert code == 0 and "over budget" not in out
+    (project / "pyproject.toml").write_text('[tool.querylint.report]\nbudgets = { "x" = "fast" }\n', encoding="utf-8")
+    code, _ = _invoke(["--report", "."], project, monkeypatch)
+    assert code == 2

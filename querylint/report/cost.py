@@ -57,6 +57,11 @@ class Endpoint:
     fixed_queries: int = 0
     per_item: List[Site] = field(default_factory=list)
     connections: Dict[str, List[Site]] = field(default_factory=dict)
+    budget: Optional[str] = None  # the most it may cost (``[tool.querylint.report] budgets``)
+
+    @property
+    def over_budget(self) -> bool:
+        return self.budget is not None and self.power > _power_of(self.budget)
 
     @property
     def power(self) -> int:
@@ -76,7 +81,12 @@ class Endpoint:
             "cost": self.cost,
             "queries": {"fixed": self.fixed_queries, "per_item": [s.as_dict() for s in self.per_item]},
             "connections": {k: [s.as_dict() for s in v] for k, v in sorted(self.connections.items())},
+            "budget": self.budget, "over_budget": self.over_budget,
         }
+
+
+def _power_of(cost: str) -> int:
+    return {"O(1)": 0, "O(N)": 1, "O(N^2)": 2, "O(N^3)": 3}[cost]
 
 
 def cost_label(power: int) -> str:
@@ -113,6 +123,9 @@ def build(index: ProjectIndex, config: Config, findings: Sequence[Finding], root
         _add_sites(ep, index, _reach(index, starts, per_item_edges), by_function, (cls_q,))
         out.append(ep)
     _add_lines(out, index, root)
+    budgets = dict(config.report_budgets)
+    for ep in out:
+        ep.budget = next((budgets[k] for k in (ep.route, ep.name, ep.qualname) if k in budgets), None)
     out.sort(key=sort_key)
     return out
 
@@ -189,6 +202,8 @@ def _endpoints(index: ProjectIndex, config: Config) -> Dict[str, Tuple[str, str]
     """{qualname: (why, kind)}: entry points that are endpoints, and management commands."""
     out: Dict[str, Tuple[str, str]] = {}
     for q, why in entry_points(index, config).items():
+        if path_context(index.functions[q].path, config) == "test":
+            continue  # a view in a test module serves the test, not users
         if "__init__" in why or "(called per request)" in why or "runs per object" in why or why.startswith("form "):
             continue  # parts of a view, not endpoints
         for prefix, kind in _KINDS:
@@ -316,6 +331,7 @@ def summary(endpoints: Sequence[Endpoint]) -> dict:
         "by_cost": dict(sorted(by_cost.items())),
         "with_connections_per_item": sum(1 for ep in endpoints if ep.connections_per_item),
         "with_connections_not_released": sum(1 for ep in endpoints if ep.connections.get("not_released")),
+        "over_budget": sum(1 for ep in endpoints if ep.over_budget),
     }
 
 
@@ -356,6 +372,7 @@ def format_text(endpoints: Sequence[Endpoint]) -> str:
     s = summary(endpoints)
     counts = ", ".join(f"{n} {c}" for c, n in s["by_cost"].items())
     out.append(f"\n{s['endpoints']} endpoints: {counts}; {s['with_connections_per_item']} open a connection per item.")
+    out += [f"over budget: {_title(ep)} costs {ep.cost}, its budget is {ep.budget}" for ep in endpoints if ep.over_budget]
     return "\n".join(out) + "\n"
 
 
@@ -366,6 +383,9 @@ def format_markdown(endpoints: Sequence[Endpoint]) -> str:
     out = ["## querylint: query cost per endpoint", ""]
     counts = ", ".join(f"{n} {c}" for c, n in s["by_cost"].items())
     out.append(f"{s['endpoints']} endpoints: {counts}.")
+    over = [ep for ep in endpoints if ep.over_budget]
+    if over:
+        out += ["", "### Over budget", ""] + [f"- `{_title(ep)}` costs {ep.cost}, its budget is {ep.budget}" for ep in over]
     if costly:
         out += ["", "| endpoint | kind | queries | fixed | connections | where |", "| --- | --- | --- | --- | --- | --- |"]
         for ep in costly:

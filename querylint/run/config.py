@@ -65,6 +65,8 @@ class Config:
     report_unused_suppressions: bool = False
     # findings below this confidence are left out of the output (querylint/project/contexts.py)
     min_confidence: str = "high"
+    # the query-cost report's budgets: (route, view name or qualified name; the most it may cost)
+    report_budgets: Tuple[Tuple[str, str], ...] = ()
     # where the config came from (for messages); not a key
     source: Optional[str] = field(default=None, compare=False)
     root: Optional[str] = field(default=None, compare=False)
@@ -136,7 +138,9 @@ _KEYS: Dict[str, Tuple[str, str, str]] = {
     "startup-functions": ("startup_functions", "dotted", 'a list of dotted names like "myapp.app.create_app"'),
     "report-unused-suppressions": ("report_unused_suppressions", "bool", "true or false"),
     "min-confidence": ("min_confidence", "confidence", 'one of "low", "medium", "high"'),
+    "report": ("report_budgets", "report", 'a table with budgets = { "route or view" = "O(1)" }'),
 }
+COSTS = ("O(1)", "O(N)", "O(N^2)", "O(N^3)")
 _DOTTED_RE = re.compile(r"^[A-Za-z_][\w]*(\.[A-Za-z_*][\w]*)*$")
 
 
@@ -223,6 +227,8 @@ def config_from_dict(
             if not isinstance(value, str) or value.lower() not in SQL_DIALECTS:
                 raise ConfigError(f"{_where(source, key)}: expected {expected}, got {_describe(value)}")
             values[attr] = value.lower()
+        elif kind == "report":
+            values[attr] = _report_budgets(value, source, key, expected)
         elif kind == "pfi":
             if not isinstance(value, Mapping):
                 raise ConfigError(f"{_where(source, key)}: expected {expected}, got {_describe(value)}")
@@ -233,6 +239,25 @@ def config_from_dict(
                 pairs.append((_check_glob(glob, source, sub), codes))
             values[attr] = tuple(pairs)
     return Config(source=source, root=root, rule_options=tuple(rule_options), **values)
+
+
+def _report_budgets(value: Any, source: Optional[str], key: str, expected: str) -> Tuple[Tuple[str, str], ...]:
+    """``[tool.querylint.report] budgets = { "POST /checkout/" = "O(1)" }``: the most each endpoint
+    (by route, view name or qualified name) may cost."""
+    if not isinstance(value, Mapping):
+        raise ConfigError(f"{_where(source, key)}: expected {expected}, got {_describe(value)}")
+    for sub in value:
+        if sub != "budgets":
+            raise ConfigError(f"{_where(source, f'{key}.{sub}')}: unknown key; known keys: budgets")
+    budgets = value.get("budgets", {})
+    if not isinstance(budgets, Mapping):
+        raise ConfigError(f"{_where(source, f'{key}.budgets')}: expected a table of \"route or view\" = \"O(1)\", got {_describe(budgets)}")
+    out = []
+    for endpoint, cost in budgets.items():
+        if not isinstance(cost, str) or cost.replace(" ", "") not in COSTS:
+            raise ConfigError(f"{_where(source, f'{key}.budgets.{endpoint!r}')}: expected one of {', '.join(COSTS)}, got {_describe(cost)}")
+        out.append((endpoint, cost.replace(" ", "")))
+    return tuple(out)
 
 
 def merge_cli(config: Config, **overrides: Any) -> Config:
