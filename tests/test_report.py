@@ -130,3 +130,26 @@ def test_a_route_over_its_budget_fails_the_run(tmp_path, monkeypatch):
     (project / "pyproject.toml").write_text('[tool.querylint.report]\nbudgets = { "x" = "fast" }\n', encoding="utf-8")
     code, _ = _invoke(["--report", "."], project, monkeypatch)
     assert code == 2
+
+
+def test_every_concrete_class_based_view_appears_routed_or_not(tmp_path, monkeypatch):
+    project, _package = _project(tmp_path, "django")
+    (project / "dj_shop" / "lists.py").write_text(
+        "from django.views.generic import ListView\n"
+        "from rest_framework import viewsets\n"
+        "from dj_shop.models import Line, Order\n\n\n"
+        "class BaseList(ListView):\n    paginate_by = 20\n\n\n"
+        "class OrderList(BaseList):  # wired by a registry, not urls.py\n    model = Order\n\n\n"
+        "class LineViewSet(viewsets.ModelViewSet):\n    queryset = Line.objects.all()\n\n\n"
+        "class OwnHandlers(ListView):\n    def get(self, request):\n        return None\n",
+        encoding="utf-8",
+    )
+    (project / "dj_shop" / "api_urls.py").write_text(
+        "from rest_framework.routers import DefaultRouter\nfrom dj_shop.lists import LineViewSet\n\n"
+        "router = DefaultRouter()\nrouter.register('lines', LineViewSet)\nurlpatterns = router.urls\n",
+        encoding="utf-8",
+    )
+    code, out = _invoke(["--report", "--format", "json", "."], project, monkeypatch)
+    names = {(e["name"], e["route"]) for e in json.loads(out)["endpoints"]}
+    assert {("OrderList", None), ("LineViewSet", "lines"), ("OwnHandlers.get", None)} <= names
+    assert not any(n in ("BaseList", "OwnHandlers") for n, _r in names)

@@ -225,6 +225,11 @@ def _is_startup_decorator(dec: str) -> bool:
 # ---------------------------------------------------------------------------- classes
 
 
+def is_view_class(index: ProjectIndex, cls_qualname: str, config: Config) -> bool:
+    """A class-based view (Django, DRF, Flask, Starlette, ...) built per request."""
+    return _class_kind(index, cls_qualname, config) == "view" and not _built_once(index, cls_qualname)
+
+
 def _class_kind(index: ProjectIndex, cls_qualname: str, config: Config) -> Optional[str]:
     def compute(ix: ProjectIndex) -> Dict[str, Optional[str]]:
         return {}

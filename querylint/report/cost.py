@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from querylint.project.contexts import path_context
 from querylint.project.index import ProjectIndex
-from querylint.project.requests import call_edges, entry_points
+from querylint.project.requests import call_edges, entry_points, is_view_class
 from querylint.run.config import Config
 from querylint.types import Finding
 
@@ -111,10 +111,8 @@ def build(index: ProjectIndex, config: Config, findings: Sequence[Finding], root
         ep = Endpoint(_display_name(qual), kind, fn.path, None, _route_of(fn, routes), qual)
         _add_sites(ep, index, _reach(index, starts, per_item_edges), by_function, ())
         out.append(ep)
-    for cls_q, route in sorted(routes.items()):
-        cls = index.classes.get(cls_q)
-        if cls is None:
-            continue
+    for cls_q, route in sorted(_view_classes(index, config, routes).items()):
+        cls = index.classes[cls_q]
         # a routed view whose handlers it inherits (a ``ListView``, a ``ModelViewSet``): its own
         # and its project bases' methods, its list serializer's methods, its ``queryset``
         methods = [m.qualname for c in index.mro_classes(cls) for m in (index.find_method(c.qualname, n) for n in c.methods) if m is not None]
@@ -128,6 +126,26 @@ def build(index: ProjectIndex, config: Config, findings: Sequence[Finding], root
         ep.budget = next((budgets[k] for k in (ep.route, ep.name, ep.qualname) if k in budgets), None)
     out.sort(key=sort_key)
     return out
+
+
+def _view_classes(index: ProjectIndex, config: Config, routes: Dict[str, str]) -> Dict[str, Optional[str]]:
+    """{class: its route or None}: the routed classes, and every concrete class-based view (one
+    no project class derives from: netbox's views wired by a registry decorator, not urls.py)."""
+    out: Dict[str, Optional[str]] = {q: r for q, r in routes.items() if q in index.classes}
+    parents: Set[str] = set()
+    for cls in index.classes.values():
+        for base in cls.bases:
+            hit = index.resolve_class(base, cls.module)
+            if hit is not None:
+                parents.add(hit.qualname)
+    for q, cls in index.classes.items():
+        if q not in out and q not in parents and path_context(cls.path, config) != "test" and is_view_class(index, q, config):
+            out[q] = None
+    # a view that defines its handlers itself is already there, one endpoint per handler
+    return {q: r for q, r in out.items() if not _HANDLERS & set(index.classes[q].methods)}
+
+
+_HANDLERS = frozenset({"get", "post", "put", "patch", "delete", "dispatch"})
 
 
 def _add_sites(ep: Endpoint, index: ProjectIndex, reach, by_function: Dict[str, List[Finding]], own: Tuple[str, ...]) -> None:
