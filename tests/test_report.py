@@ -153,3 +153,13 @@ def test_every_concrete_class_based_view_appears_routed_or_not(tmp_path, monkeyp
     names = {(e["name"], e["route"]) for e in json.loads(out)["endpoints"]}
     assert {("OrderList", None), ("LineViewSet", "lines"), ("OwnHandlers.get", None)} <= names
     assert not any(n in ("BaseList", "OwnHandlers") for n, _r in names)
+
+
+def test_django_routes_carry_the_prefix_of_the_include_that_mounts_them(tmp_path, monkeypatch):
+    project, _package = _project(tmp_path, "django")
+    (project / "site_urls.py").write_text(
+        'from django.urls import include, path\n\nurlpatterns = [path("shop/", include("dj_shop.urls"))]\n', encoding="utf-8"
+    )
+    code, out = _invoke(["--report", "--format", "json", "."], project, monkeypatch)
+    routes = {e["path"]: e["route"] for e in json.loads(out)["endpoints"]}
+    assert routes["dj_shop/checkout.py"] == "shop/checkout/<int:order_id>/complete/"

@@ -152,6 +152,8 @@ class FileFacts:
     routes: Tuple[str, ...] = ()  # function names wired in urls.py-style ``path(..., view)`` calls
     # (view or function, route as written: ``"orders/<int:pk>/"``, ``"POST /checkout"``) for the report
     route_paths: Tuple[Tuple[str, str], ...] = ()
+    # (route prefix, the module it includes) of ``path("api/", include("shop.urls"))`` entries
+    url_includes: Tuple[Tuple[str, str], ...] = ()
     dependencies: Tuple[str, ...] = ()  # functions named in FastAPI ``Depends(f)`` / ``Security(f)`` (run per request)
     value_refs: Tuple[str, ...] = ()  # attribute names read as values in functions (``return bulk_edit.merge``): maybe passed on
 
@@ -353,6 +355,7 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
         aliases=tuple(c.aliases),
         routes=tuple(dict.fromkeys(c.routes)),
         route_paths=tuple(dict.fromkeys(c.route_paths)),
+        url_includes=tuple(dict.fromkeys(c.url_includes)),
         dependencies=_dependencies(module_node, imports, resolver),
         value_refs=tuple(sorted(c.value_refs)),
     )
@@ -375,6 +378,7 @@ class _Collector:
         self.aliases: List[Tuple[str, str]] = []
         self.routes: List[str] = []
         self.route_paths: List[Tuple[str, str]] = []
+        self.url_includes: List[Tuple[str, str]] = []
         self.value_refs: Set[str] = set()
 
     # ------------------------------------------------------------------------------ functions
@@ -574,8 +578,10 @@ class _Collector:
                         self.aliases.append((name, cast(str, resolver.qualify(N.dotted(small.value)))))
             if isinstance(small.value, (cst.List, cst.Tuple)) and any(n == "urlpatterns" for t in targets for n in N.target_names(t)):
                 self._add_routes(_route_views(small.value, resolver))
+                self.url_includes.extend(_url_includes(small.value, resolver))
         elif isinstance(small, cst.AugAssign) and N.dotted(small.target) == "urlpatterns":
             self._add_routes(_route_views(small.value, resolver))
+            self.url_includes.extend(_url_includes(small.value, resolver))
         elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and N.call_name(small.value) in _REGISTER_FUNCS:
             self._add_routes(_registered_views(small.value, resolver))
 
@@ -640,6 +646,25 @@ def _route_views(node, resolver: Resolver) -> List[Tuple[str, Optional[str]]]:
             name = N.dotted(view)
             if name:
                 out.append((resolver.qualify(name) or name, N.string_value(n.args[0].value)))
+    return out
+
+
+def _url_includes(node, resolver: Resolver) -> List[Tuple[str, str]]:
+    """``path("api/", include("shop.urls"))`` / ``include(shop_urls)``: (prefix, module)."""
+    out = []
+    for n in N.walk(node):
+        if isinstance(n, cst.Call) and N.call_name(n) in _ROUTE_FUNCS and len(n.args) >= 2:
+            prefix, inc = N.string_value(n.args[0].value), n.args[1].value
+            if prefix is None or not (isinstance(inc, cst.Call) and N.call_name(inc) == "include" and inc.args):
+                continue
+            target = inc.args[0].value
+            if isinstance(target, cst.Tuple) and target.elements:  # ``include(("shop.urls", "shop"))``
+                target = target.elements[0].value
+            module = N.string_value(target)
+            if module is None and isinstance(target, (cst.Name, cst.Attribute)):
+                module = resolver.qualify(N.dotted(target) or "") or N.dotted(target)
+            if module:
+                out.append((prefix, module))
     return out
 
 

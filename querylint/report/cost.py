@@ -243,15 +243,35 @@ _DETAIL = frozenset({"retrieve", "update", "partial_update", "destroy"})
 
 
 def route_map(index: ProjectIndex) -> Dict[str, str]:
-    """{function or class qualname: route as registered} from every file's route facts."""
+    """{function or class qualname: route as registered} from every file's route facts, under the
+    prefixes of the ``include()`` chain that mounts its ``urls.py`` (``api/`` + ``orders/``)."""
     out: Dict[str, str] = {}
+    mounts: Dict[str, Tuple[str, str]] = {}  # module -> (prefix, the module including it)
     for facts in index.files.values():
+        for prefix, module in facts.url_includes:
+            mounts.setdefault(module, (prefix, facts.module))
+    for facts in index.files.values():
+        mount = _mount_prefix(facts.module, mounts)
         for name, route in facts.route_paths:
+            if mount:
+                route = mount + (route[1:] if route.startswith("^") and mount.endswith(("/", "$")) else route)
             fn = index.resolve_function(name)
             cls = index.classes.get(name) or (index.resolve_class(name, facts.module) if fn is None else None)
             key = fn.qualname if fn is not None else cls.qualname if cls is not None else name
             out.setdefault(key, route)
     return out
+
+
+def _mount_prefix(module: str, mounts: Dict[str, Tuple[str, str]]) -> str:
+    prefix = ""
+    seen = {module}
+    while module in mounts and len(seen) < 8:
+        p, module = mounts[module]
+        if module in seen:
+            break
+        seen.add(module)
+        prefix = (p[:-1] if p.endswith("$") else p) + (prefix[1:] if prefix.startswith("^") else prefix)
+    return prefix
 
 
 def _route_of(fn, routes: Dict[str, str]) -> Optional[str]:
