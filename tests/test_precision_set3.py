@@ -223,6 +223,16 @@ TRANSITION_API = dedent(
         def get_queryset(self):
             return super().get_queryset().filter(name="mine")
 
+    class BriefMixin:
+        brief = False
+        brief_prefetch_fields = []
+
+        def get_queryset(self):
+            qs = super().get_queryset()
+            if self.brief:
+                return qs.prefetch_related(None).prefetch_related(*self.brief_prefetch_fields)
+            return qs
+
     class TransitionSerializer(serializers.ModelSerializer):
         kind_name = serializers.SerializerMethodField()
 
@@ -253,7 +263,9 @@ def test_a_base_get_queryset_applying_the_views_own_load_lists_loads_them():
         return _found(files, ["QL118"], settings=LOW)
 
     assert found("RelatedMixin") == []
-    assert found("OwnMixin") == [("app/api.py", 25, "QL118")]
+    assert found("OwnMixin") == [("app/api.py", 35, "QL118")]
+    # peering-manager's brief mode: clears the prefetches and adds the (empty) brief list
+    assert found("BriefMixin") == [("app/api.py", 35, "QL118")]
 
 
 NAMESPACES = dedent(

@@ -1236,7 +1236,7 @@ def view_queryset(ctx: Context, cls_qualname: str, skip_own: bool = False) -> Op
             if attr_t is not None:
                 # ... and over a subclass's ``queryset = ...`` (ralph's mixin applying the view's
                 # ``select_related`` list): the class attribute, with what that method loads
-                return _with_base_loads(ctx, attr_t, f"{c.qualname}.get_queryset")
+                return _with_base_loads(ctx, attr_t, f"{c.qualname}.get_queryset", cls_qualname)
             return function_returns(ctx, f"{c.qualname}.get_queryset")
         if attr_t is None and c.attr("queryset") is not None:
             t, _node, _off = class_attr_queryset(ctx, c.qualname)
@@ -1252,10 +1252,11 @@ def view_queryset(ctx: Context, cls_qualname: str, skip_own: bool = False) -> Op
     return model
 
 
-def _with_base_loads(ctx: Context, t: DjType, method: str) -> Optional[DjType]:
+def _with_base_loads(ctx: Context, t: DjType, method: str, view: str) -> Optional[DjType]:
     """``t`` with the relations a project base's ``get_queryset`` adds on top of ``super()``'s:
-    its literal ``select_related``/``prefetch_related`` paths, or opaque when it passes names it
-    reads elsewhere (``select_related(*self.select_related)``)."""
+    its literal ``select_related``/``prefetch_related`` paths, and those of a list the view
+    class names (``select_related(*self.select_related)`` with ``select_related = ["model"]``:
+    ralph's mixin); opaque when it passes anything else."""
     fn = ctx.index.functions.get(method)
     off = offline(ctx, fn.path) if fn is not None else None
     node = off.defs.get(method) if off is not None else None
@@ -1265,11 +1266,43 @@ def _with_base_loads(ctx: Context, t: DjType, method: str) -> Optional[DjType]:
         return function_returns(ctx, method) or replace(t, opaque=True)  # its own queryset, not the attribute
     for n in N.walk(node.body, into_functions=False):
         if isinstance(n, cst.Call) and N.call_name(n) in ("select_related", "prefetch_related"):
-            paths = _str_args(n)
-            if len(paths) != len(n.args) or not n.args:
+            paths = _load_args(ctx, n, view)
+            if paths is None:
                 return replace(t, opaque=True)
             t = replace(t, covered=t.covered | expand_paths(paths))
     return t
+
+
+def _load_args(ctx: Context, call: cst.Call, view: str) -> Optional[List[str]]:
+    """The relation paths a load call names: literals, ``None`` (clears, adds nothing), or
+    ``*self.<attr>`` where the view's class attribute is a literal list of them; None if unknown."""
+    out: List[str] = []
+    for arg in call.args:
+        v = arg.value
+        if arg.star == "*" and isinstance(v, cst.Attribute) and N.code(v.value) == "self":
+            listed = _class_list_attr(ctx, view, v.attr.value)
+            if listed is None:
+                return None
+            out.extend(listed)
+        elif N.string_value(v) is not None:
+            out.append(cast(str, N.string_value(v)))
+        elif not (isinstance(v, cst.Name) and v.value == "None") or arg.star:
+            return None
+    return out if call.args else None
+
+
+def _class_list_attr(ctx: Context, cls_qualname: str, name: str) -> Optional[List[str]]:
+    """A class attribute (through the MRO) that is a literal list or tuple of strings."""
+    cls = ctx.index.classes.get(cls_qualname)
+    for c in ctx.index.mro_classes(cls) if cls is not None else ():
+        a = c.attr(name)
+        if a is None:
+            continue
+        v = a.value
+        if v is not None and v[0] in ("list", "tuple") and all(k == "str" for k, _ in v[1]):
+            return [s for _, s in v[1]]
+        return None
+    return None
 
 
 _SINGLE_OBJECT_VIEWS = frozenset({
