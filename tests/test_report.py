@@ -163,3 +163,16 @@ def test_django_routes_carry_the_prefix_of_the_include_that_mounts_them(tmp_path
     code, out = _invoke(["--report", "--format", "json", "."], project, monkeypatch)
     routes = {e["path"]: e["route"] for e in json.loads(out)["endpoints"]}
     assert routes["dj_shop/checkout.py"] == "shop/checkout/<int:order_id>/complete/"
+
+
+def test_starlette_routes_name_their_endpoints(tmp_path, monkeypatch):
+    (tmp_path / "pyproject.toml").write_text("", encoding="utf-8")
+    (tmp_path / "app.py").write_text(
+        "import sqlite3\nfrom starlette.applications import Starlette\nfrom starlette.routing import Route\n\n\n"
+        "async def list_users(req):\n    conn = sqlite3.connect('app.db')\n    return [conn.execute('SELECT 1 FROM t WHERE id = ?', (i,)) for i in req.query_params]\n\n\n"
+        "app = Starlette(routes=[Route('/users', list_users, methods=['GET'])])\n",
+        encoding="utf-8",
+    )
+    code, out = _invoke(["--report", "--format", "json", "."], tmp_path, monkeypatch)
+    [ep] = json.loads(out)["endpoints"]
+    assert (ep["name"], ep["route"], ep["cost"]) == ("list_users", "GET /users", "O(N)")

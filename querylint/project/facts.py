@@ -579,6 +579,8 @@ class _Collector:
             if isinstance(small.value, (cst.List, cst.Tuple)) and any(n == "urlpatterns" for t in targets for n in N.target_names(t)):
                 self._add_routes(_route_views(small.value, resolver))
                 self.url_includes.extend(_url_includes(small.value, resolver))
+            elif isinstance(small.value, (cst.List, cst.Tuple, cst.Call)):
+                self._add_routes(_starlette_routes(small.value, resolver))
         elif isinstance(small, cst.AugAssign) and N.dotted(small.target) == "urlpatterns":
             self._add_routes(_route_views(small.value, resolver))
             self.url_includes.extend(_url_includes(small.value, resolver))
@@ -646,6 +648,27 @@ def _route_views(node, resolver: Resolver) -> List[Tuple[str, Optional[str]]]:
             name = N.dotted(view)
             if name:
                 out.append((resolver.qualify(name) or name, N.string_value(n.args[0].value)))
+    return out
+
+
+_STARLETTE_ROUTES = frozenset({"Route", "WebSocketRoute"})
+
+
+def _starlette_routes(node: cst.BaseExpression, resolver: Resolver) -> List[Tuple[str, Optional[str]]]:
+    """``routes = [Route("/users", list_users, methods=["GET"])]`` and ``Starlette(routes=[...])``."""
+    if isinstance(node, cst.Call) and N.call_name(node) not in ("Starlette", "Router", "Mount", "FastAPI"):
+        return []
+    out: List[Tuple[str, Optional[str]]] = []
+    for n in N.walk(node):
+        if isinstance(n, cst.Call) and N.call_name(n) in _STARLETTE_ROUTES and n.args:
+            path = N.string_value(n.args[0].value)
+            endpoint = N.arg(n, 1) or N.arg(n, keyword="endpoint")
+            name = N.dotted(endpoint) if endpoint is not None else None
+            if path is None or not name:
+                continue
+            methods_arg = N.arg(n, keyword="methods")
+            methods = [m.upper() for m in (N.string_value(e.value) for e in methods_arg.elements) if m] if isinstance(methods_arg, (cst.List, cst.Tuple)) else []
+            out.append((resolver.qualify(name) or name, f"{'|'.join(methods)} {path}" if methods else path))
     return out
 
 
