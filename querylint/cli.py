@@ -72,13 +72,16 @@ def _fail(message: str) -> None:
 @click.option("--shard", metavar="I/N", callback=lambda _ctx, _param, value: _shard(value), help="Lint the I-th of N parts of the files (a CI job matrix); each part uses the whole project's index.")
 @click.option("-j", "--jobs", type=click.IntRange(min=1), default=None, help="Worker processes (default: the number of cores).")
 @click.option("--report", "cost_report", is_flag=True, help="Print the query-cost report: every view, route, task and command with the queries and connections it reaches (text, json or markdown).")
+@click.option("--fix", is_flag=True, help="Apply the fixes querylint is certain of (then report what remains).")
+@click.option("--unsafe-fixes", is_flag=True, help="With --fix or --fix-diff: also apply fixes that may change behaviour beyond the number of queries.")
+@click.option("--fix-diff", is_flag=True, help="Print the fixes as a unified diff without writing them (exit 1 when there are some).")
 @click.option("--fail-on-regression", is_flag=True, help="With --report --diff REF: exit 1 when an endpoint's query cost or connections grow.")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Print a rule's documentation (ALL: every rule, as Markdown) and exit.")
 @click.version_option(__version__, "--version", prog_name="querylint", message="%(prog)s %(version)s")
 def main(paths, output_format, select, extend_select, ignore, config_path, preview, report_unused_suppressions, min_confidence,
          statistics, output_file, exit_zero, quiet, diff_ref, baseline_file, write_baseline_file, no_cache, cache_dir,
-         progress, shard, jobs, cost_report, fail_on_regression, list_rules, explain):
+         progress, shard, jobs, cost_report, fix, unsafe_fixes, fix_diff, fail_on_regression, list_rules, explain):
     """Find N+1 queries, connection misuse and risky SQL in Python code, without running it."""
     # the linted code's own warnings (invalid escapes met while reading string literals) are
     # not querylint's to print
@@ -111,18 +114,13 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
     known = _read_baseline(baseline_file) if baseline_file is not None else None
     changed = _changed_lines(diff_ref, cwd) if diff_ref is not None else None
     fingerprinted = known is not None or write_baseline_file is not None or output_format in ("gitlab", "sarif")
-    results = []
-    for group in _projects(paths, config_path):
-        config = _config(registry, group, config_path, *flags)
-        root = Path(config.root) if config.root else find_project_root(group)
-        if no_cache:
-            cache_folder = None
-        else:
-            cache_folder = cache_dir if cache_dir is not None else root / CACHE_FOLDER
-        results.append(_lint(group, config, root, registry, cwd, cache_folder, jobs, progress_wanted(progress, output_format), shard))
-        if fingerprinted:
-            attach_fingerprints(results[-1], cwd, root)  # relative to each project's own root
-    result = merge_results(results)
+    lint_args = (paths, registry, config_path, flags, cwd, no_cache, cache_dir, jobs, progress_wanted(progress, output_format), shard, fingerprinted)
+    result, config, root = _lint_all(*lint_args)
+    fixed = 0
+    if fix or fix_diff:
+        fixed = _apply_fixes(result, cwd, unsafe_fixes, fix_diff)
+        if fixed and not fix_diff:
+            result, config, root = _lint_all(*lint_args)  # what remains
     if changed is not None:
         result.outside_diff = filter_findings(result, changed, cwd)
     if write_baseline_file is not None:
@@ -131,11 +129,15 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
         apply_baseline(result, known)
 
     _report(result, output_format, statistics, output_file, quiet)
+    if fixed and not fix_diff:
+        click.echo(f"querylint: fixed {fixed} problem{'s' if fixed != 1 else ''}", err=True)
     if result.summary()["files"] == 0 and not result.errors:
         why = why_nothing(paths, config, root)  # "Found 0 problems in 0 files" alone says nothing
         if why is not None:
             click.echo(f"querylint: note: {why}", err=True)
     code = result.exit_code
+    if fix_diff and fixed and code == EXIT_CLEAN:
+        code = EXIT_FINDINGS  # the preview found something to fix
     if exit_zero and code == EXIT_FINDINGS:
         code = EXIT_CLEAN
     sys.exit(code)
@@ -233,6 +235,46 @@ def _base_endpoints(registry, paths, config_path, jobs, flags, cwd: Path, ref: s
         finally:
             os.chdir(old)
     return found, base
+
+
+def _lint_all(paths, registry, config_path, flags, cwd, no_cache, cache_dir, jobs, show_progress, shard, fingerprinted):
+    """Lint every project the paths belong to: (merged result, the last project's config and root)."""
+    results = []
+    config = root = None
+    for group in _projects(paths, config_path):
+        config = _config(registry, group, config_path, *flags)
+        root = Path(config.root) if config.root else find_project_root(group)
+        if no_cache:
+            cache_folder = None
+        else:
+            cache_folder = cache_dir if cache_dir is not None else root / CACHE_FOLDER
+        results.append(_lint(group, config, root, registry, cwd, cache_folder, jobs, show_progress, shard))
+        if fingerprinted:
+            attach_fingerprints(results[-1], cwd, root)  # relative to each project's own root
+    return merge_results(results), config, root
+
+
+def _apply_fixes(result, cwd: Path, unsafe: bool, preview: bool) -> int:
+    """``--fix``: write the fixes of the findings shown (``--fix-diff``: print them as a diff
+    instead). Returns the number of findings fixed."""
+    from querylint.run.fixes import plan, unified_diff
+
+    fixed = 0
+    for path, old, new, n, problem in plan(result.findings, cwd, unsafe):
+        shown = os.path.relpath(path, cwd)
+        if problem:
+            click.echo(f"querylint: {shown}: not fixed: {problem}", err=True)
+            continue
+        if preview:
+            click.echo(unified_diff(shown, old, new), nl=False)
+        else:
+            try:
+                path.write_text(new, encoding="utf-8")
+            except OSError as exc:
+                click.echo(f"querylint: {shown}: not fixed: cannot write it: {exc.strerror or exc}", err=True)
+                continue
+        fixed += n
+    return fixed
 
 
 def _projects(paths: List[Path], config_path: Optional[Path]) -> List[List[Path]]:

@@ -434,7 +434,7 @@ class Context:
 
     # ------------------------------------------------------------------ reporting
 
-    def report(self, rule, node: cst.CSTNode, message: str, severity: Optional[Severity] = None, notes: Sequence[str] = (), variant: Optional[str] = None, fix: Optional[str] = None, confidence: str = "high") -> None:
+    def report(self, rule, node: cst.CSTNode, message: str, severity: Optional[Severity] = None, notes: Sequence[str] = (), variant: Optional[str] = None, fix: Optional[str] = None, confidence: str = "high", edits: Sequence[Any] = ()) -> None:
         fn = self.function
         self.reports.append(
             Report(
@@ -448,6 +448,7 @@ class Context:
                 fix=fix,
                 confidence=confidence,
                 loops=tuple(self.loops),
+                edits=tuple(edits),
             )
         )
 
@@ -464,3 +465,4 @@ class Report:
     fix: Optional[str] = None
     confidence: str = "high"  # the rule's own; capped by where the code runs (querylint/project/contexts.py)
     loops: Tuple["Loop", ...] = ()  # the loops around the node when it was reported, outermost first
+    edits: Tuple[Any, ...] = ()  # the fix as edits of the file (``querylint.types.Edit``)

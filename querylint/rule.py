@@ -16,7 +16,7 @@ from querylint.project.callees import annotation_class, query_writes, resolve_ca
 from querylint.context import Binding, Context, Loop  # noqa: F401
 from querylint.project.requests import describe as describe_entry, request_context  # noqa: F401  (re-exported for rules)
 from querylint.scope import under_memo_guard  # noqa: F401  (re-exported for rules)
-from querylint.types import Severity
+from querylint.types import Edit, Severity
 from querylint.usage import constant_subscript, is_store_target, truth_context  # noqa: F401  (re-exported for rules)
 
 Example = Union[str, Mapping[str, str]]
@@ -87,6 +87,7 @@ class Rule:
         notes: Sequence[str] = (),
         variant: Optional[str] = None,
         confidence: str = "high",
+        edits: Sequence[Edit] = (),
     ) -> None:
         """Record a finding at ``node``. Filtering (suppressions, selection) happens later, in one place.
 
@@ -98,7 +99,7 @@ class Rule:
         default output shows high only; test and seed code is capped at low)."""
         if self.loop_scaled and not self.cheap_fix and confidence != "low" and self.ctx.loop is not None:
             confidence = self._beside_external_work(confidence)
-        self.ctx.report(self, node, message, severity, notes, variant, fix, confidence)
+        self.ctx.report(self, node, message, severity, notes, variant, fix, confidence, edits)
 
     def _beside_external_work(self, confidence: str) -> str:
         """One step less sure when the loop also does slow external work per item (an HTTP call,

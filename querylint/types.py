@@ -33,6 +33,18 @@ class Span:
 
 
 @dataclass(frozen=True)
+class Edit:
+    """Replace the text from (line, column) up to (end_line, end_column), 1-based, with ``text``
+    (an insertion when both ends are the same place)."""
+
+    line: int
+    column: int
+    end_line: int
+    end_column: int
+    text: str
+
+
+@dataclass(frozen=True)
 class Finding:
     path: str
     span: Span
@@ -58,6 +70,10 @@ class Finding:
     function: Optional[str] = None
     loop_line: Optional[int] = None
     loop_depth: int = 0
+    # The fix as edits of the file (``--fix``), when querylint is certain of it, and whether it
+    # changes nothing but the number of queries ("safe") or may change behaviour ("unsafe").
+    edits: Tuple[Edit, ...] = ()
+    fix_safety: str = "safe"
 
     @property
     def codes(self) -> Tuple[str, ...]:

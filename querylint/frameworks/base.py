@@ -59,8 +59,8 @@ class Detector:
         self.ctx = ctx
         self.code = variant
 
-    def report(self, node: cst.CSTNode, message: str, *, fix: Optional[str] = None, severity: Any = None, notes: Sequence[str] = (), confidence: str = "high") -> None:
-        self.rule.report(node, message, fix=fix, severity=severity, notes=notes, variant=self.code, confidence=confidence)
+    def report(self, node: cst.CSTNode, message: str, *, fix: Optional[str] = None, severity: Any = None, notes: Sequence[str] = (), confidence: str = "high", edits: Sequence[Any] = ()) -> None:
+        self.rule.report(node, message, fix=fix, severity=severity, notes=notes, variant=self.code, confidence=confidence, edits=edits)
 
     def line(self, node: cst.CSTNode) -> int:
         return self.ctx.line(node)

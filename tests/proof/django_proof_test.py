@@ -569,3 +569,28 @@ def test_proof_the_reports_checkout_costs(monkeypatch):
     assert _checkout(checkout_before, monkeypatch, 1) == _checkout(checkout_before, monkeypatch, 5) == (2, 0)
     (q1, c1), (q5, c5) = _checkout(checkout, monkeypatch, 1), _checkout(checkout, monkeypatch, 5)
     assert (q5 - q1, c1, c5) == (4, 1, 5)  # one product query and one connection per line
+
+
+def test_proof_fix_makes_the_checkouts_queries_flat(tmp_path, monkeypatch):
+    """``querylint --fix`` on a copy of the shop adds ``select_related("product")``: the fixed
+    checkout runs the same number of queries for 1 and 5 lines (N+1 -> 2)."""
+    import importlib.util
+    import shutil
+
+    from click.testing import CliRunner
+
+    from querylint.cli import main
+
+    project = tmp_path / "shop"
+    shutil.copytree(CASES / "report_shop", project)
+    (project / "pyproject.toml").write_text("", encoding="utf-8")
+    monkeypatch.chdir(project)
+    CliRunner().invoke(main, ["--no-cache", "--fix", "dj_shop"])
+    spec = importlib.util.spec_from_file_location("dj_shop_fixed_checkout", project / "dj_shop" / "checkout.py")
+    fixed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fixed)
+    from dj_shop import checkout
+
+    (q1, _c1), (q5, _c5) = _checkout(checkout, monkeypatch, 1), _checkout(checkout, monkeypatch, 5)
+    (f1, _), (f5, _) = _checkout(fixed, monkeypatch, 1), _checkout(fixed, monkeypatch, 5)
+    assert q5 > q1 and f1 == f5 == 2  # the order, then its lines with their products

@@ -15,6 +15,7 @@ from querylint.frameworks.django.sites import (
     relation_hop, site_of,
 )
 from querylint.loops import per_item_loop, repeats_per_iteration
+from querylint.types import Edit
 from querylint.usage import is_store_target
 from querylint import nodes as N
 from querylint.frameworks.base import Detector, loaded_earlier_in_iteration
@@ -31,6 +32,44 @@ def where_text(t: Optional[DjType], ctx: Context) -> str:
         return "the queryset passed in (if it is one)"
     line = loop_queryset_line(t, ctx)
     return f"the queryset built on line {line}" if line else "the queryset the loop iterates"
+
+
+# queryset methods after which ``.select_related(...)`` / ``.prefetch_related(...)`` can be
+# chained with the same rows as the result (not ``iterator()``, ``values()``, a slice)
+_CHAINABLE = frozenset({
+    "all", "filter", "exclude", "order_by", "select_related", "prefetch_related", "annotate", "only", "defer",
+    "distinct", "using", "alias", "select_for_update",
+})
+
+
+def load_edit(t: Optional[DjType], how: str, path: str, ctx: Context) -> Tuple[Edit, ...]:
+    """The ``--fix`` for a relation the loop's queryset does not load: ``.select_related("x")``
+    (or ``prefetch_related``) appended where the queryset is built in this file, when that is a
+    manager (``Book.objects``) or a chain of queryset methods."""
+    if t is None or t.origin is None or t.named_only or not ctx.in_this_file(t.origin):
+        return ()
+    o = t.origin
+    chained = isinstance(o, cst.Call) and isinstance(o.func, cst.Attribute) and o.func.attr.value in _CHAINABLE
+    if not (chained or isinstance(o, cst.Attribute)) or _selects_every_relation(o, ctx):
+        return ()  # (a manager, ``Book.objects``, or a related manager, ``order.lines``, is an attribute)
+    end = ctx.span(o)
+    return (Edit(end.end_line, end.end_column, end.end_line, end.end_column, f'.{how}("{path}")'),)
+
+
+def _selects_every_relation(node: cst.CSTNode, ctx: Context) -> bool:
+    """The chain around ``node`` calls ``select_related()`` with no names, which replaces named
+    relations with every non-null one: a named one added before it would be dropped."""
+    cur = node
+    for anc in ctx.ancestors(node):
+        if isinstance(anc, cst.Attribute) and anc.value is cur:
+            cur = anc
+        elif isinstance(anc, cst.Call) and anc.func is cur:
+            if isinstance(cur, cst.Attribute) and cur.attr.value == "select_related" and not anc.args:
+                return True
+            cur = anc
+        else:
+            break
+    return isinstance(node, cst.Call) and N.call_name(node) == "select_related" and not node.args
 
 
 def _short_call(node: cst.CSTNode) -> str:
@@ -573,6 +612,7 @@ class LazyRelationInLoop(Detector):
             node,
             f"`{text}` loads a {kind} lazily, one query per item of {self.ctx.loop_label(loop)}",
             fix=f'add .{how}("{path}") to {where}',
+            edits=load_edit(base, how, path, self.ctx),
         )
 
 

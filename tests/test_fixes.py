@@ -1,0 +1,86 @@
+"""``--fix``: the fixes querylint is certain of, applied with the formatting and comments kept,
+never leaving code that does not parse; ``--fix-diff`` shows them without writing."""
+import json
+import shutil
+from pathlib import Path
+
+import libcst as cst
+from click.testing import CliRunner
+
+from querylint.cli import main
+from querylint.run.fixes import apply_edits
+from querylint.types import Edit
+
+ROOT = Path(__file__).resolve().parent.parent
+SHOP = ROOT / "fixtures" / "django" / "report_shop"
+LIBRARY = ROOT / "fixtures" / "django" / "fk_lazy"
+
+
+def _invoke(args, cwd, monkeypatch):
+    monkeypatch.chdir(cwd)
+    result = CliRunner().invoke(main, ["--no-cache", *args])
+    return result.exit_code, result.stdout, result.stderr
+
+
+def _copy(src, tmp_path):
+    dest = tmp_path / "project"
+    shutil.copytree(src, dest)
+    (dest / "pyproject.toml").write_text("", encoding="utf-8")
+    return dest
+
+
+def test_edits_apply_from_the_end_and_skip_overlaps():
+    text = "a = b.c\nd = e\n"
+    edits = [Edit(1, 6, 1, 6, ".x()"), Edit(1, 6, 1, 6, ".y()"), Edit(2, 5, 2, 6, "f"), Edit(2, 1, 2, 6, "zzz")]
+    new, applied = apply_edits(text, edits)
+    assert applied == 3  # the replacement of all of line 2 overlaps the one of ``e``
+    assert new in ("a = b.x().y().c\nd = f\n", "a = b.y().x().c\nd = f\n")
+
+
+def test_fix_adds_the_missing_load_and_reports_what_remains(tmp_path, monkeypatch):
+    project = _copy(SHOP, tmp_path)
+    checkout = project / "dj_shop" / "checkout.py"
+    before = checkout.read_text(encoding="utf-8")
+    code, out, err = _invoke(["--format", "json", "--fix", "dj_shop"], project, monkeypatch)
+    after = checkout.read_text(encoding="utf-8")
+    assert after == before.replace("order.lines.all()", 'order.lines.select_related("product").all()')
+    assert "querylint: fixed 1 problem" in err
+    assert sorted(f["rule"] for f in json.loads(out)["findings"]) == ["QL102", "QL202"]  # no fix for those: they remain
+    assert code == 1
+    # nothing left to fix: a second run changes nothing
+    _invoke(["--fix", "dj_shop"], project, monkeypatch)
+    assert checkout.read_text(encoding="utf-8") == after
+
+
+def test_fix_diff_shows_the_fixes_without_writing(tmp_path, monkeypatch):
+    project = _copy(SHOP, tmp_path)
+    checkout = project / "dj_shop" / "checkout.py"
+    before = checkout.read_text(encoding="utf-8")
+    code, out, _err = _invoke(["--fix-diff", "dj_shop"], project, monkeypatch)
+    assert checkout.read_text(encoding="utf-8") == before
+    assert "--- a/dj_shop/checkout.py\n+++ b/dj_shop/checkout.py\n" in out
+    assert '+    for line in order.lines.select_related("product").all():' in out
+    assert code == 1
+
+
+def test_every_fixed_file_parses_and_keeps_its_comments(tmp_path, monkeypatch):
+    project = _copy(LIBRARY, tmp_path)
+    files = sorted(project.rglob("*.py"))
+    before = {p: p.read_text(encoding="utf-8") for p in files}
+    _invoke(["--fix", "."], project, monkeypatch)
+    changed = [p for p in files if p.read_text(encoding="utf-8") != before[p]]
+    assert changed
+    for p in changed:
+        text = p.read_text(encoding="utf-8")
+        cst.parse_module(text)
+        assert [line.split("#", 1)[1] for line in text.splitlines() if "#" in line] == [line.split("#", 1)[1] for line in before[p].splitlines() if "#" in line]
+    services = (project / "dj_library" / "services.py").read_text(encoding="utf-8")
+    # ``select_related()`` with no names would drop a named relation added before it: no fix there
+    assert 'Book.objects.select_related()' in services and 'select_related("publisher").select_related()' not in services
+
+
+def test_the_json_report_carries_the_edits(tmp_path, monkeypatch):
+    project = _copy(SHOP, tmp_path)
+    _code, out, _err = _invoke(["--format", "json", "dj_shop"], project, monkeypatch)
+    [f] = [f for f in json.loads(out)["findings"] if f["rule"] == "QL105"]
+    assert f["edits"] == {"applicability": "safe", "changes": [{"line": 25, "column": 28, "end_line": 25, "end_column": 28, "content": '.select_related("product")'}]}
