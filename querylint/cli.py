@@ -76,12 +76,13 @@ def _fail(message: str) -> None:
 @click.option("--unsafe-fixes", is_flag=True, help="With --fix or --fix-diff: also apply fixes that may change behaviour beyond the number of queries.")
 @click.option("--fix-diff", is_flag=True, help="Print the fixes as a unified diff without writing them (exit 1 when there are some).")
 @click.option("--fail-on-regression", is_flag=True, help="With --report --diff REF: exit 1 when an endpoint's query cost or connections grow.")
+@click.option("--lsp", is_flag=True, help="Run the language server over stdio (also: `querylint lsp`); needs `pip install 'querylint[lsp]'`.")
 @click.option("--list-rules", is_flag=True, help="List every rule and exit.")
 @click.option("--explain", metavar="CODE", help="Print a rule's documentation (ALL: every rule, as Markdown) and exit.")
 @click.version_option(__version__, "--version", prog_name="querylint", message="%(prog)s %(version)s")
 def main(paths, output_format, select, extend_select, ignore, config_path, preview, report_unused_suppressions, min_confidence,
          statistics, output_file, exit_zero, quiet, diff_ref, baseline_file, write_baseline_file, no_cache, cache_dir,
-         progress, shard, jobs, cost_report, fix, unsafe_fixes, fix_diff, fail_on_regression, list_rules, explain):
+         progress, shard, jobs, cost_report, fix, unsafe_fixes, fix_diff, fail_on_regression, lsp, list_rules, explain):
     """Find N+1 queries, connection misuse and risky SQL in Python code, without running it."""
     # the linted code's own warnings (invalid escapes met while reading string literals) are
     # not querylint's to print
@@ -98,6 +99,9 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
         _explain(registry, explain)
         return
 
+    if lsp or (len(paths) == 1 and str(paths[0]) == "lsp" and not os.path.lexists("lsp")):
+        _serve_lsp()  # ``querylint lsp`` (a folder named lsp still lints; ``--lsp`` always serves)
+        return
     paths = list(paths) or [Path(".")]
     for p in paths:
         if not os.path.lexists(p):
@@ -235,6 +239,16 @@ def _base_endpoints(registry, paths, config_path, jobs, flags, cwd: Path, ref: s
         finally:
             os.chdir(old)
     return found, base
+
+
+def _serve_lsp() -> None:
+    try:
+        from querylint.lsp import serve
+
+        import pygls  # noqa: F401
+    except ImportError:
+        _fail("the language server needs pygls: pip install 'querylint[lsp]'")
+    serve()
 
 
 def _lint_all(paths, registry, config_path, flags, cwd, no_cache, cache_dir, jobs, show_progress, shard, fingerprinted):

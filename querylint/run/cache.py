@@ -31,6 +31,7 @@ from typing import TYPE_CHECKING, Any, Dict, Iterable, Optional, Sequence, Tuple
 
 from querylint import __version__
 from querylint.run.config import Config
+from querylint.run.source import overlay_text
 
 if TYPE_CHECKING:  # pragma: no cover
     from querylint.rule import Rule
@@ -191,7 +192,11 @@ class Cache:
 
     def file_hash(self, relpath: str, path: str) -> Optional[str]:
         """The content hash of a file; not re-read while its size and times are unchanged
-        (as mypy and ruff do). None when the file cannot be read."""
+        (as mypy and ruff do). None when the file cannot be read. An editor buffer with unsaved
+        changes is hashed from its text (and its stats are not recorded)."""
+        text = overlay_text(path)
+        if text is not None:
+            return content_hash(text.encode("utf-8"))
         try:
             st = os.stat(path)
         except OSError:

@@ -4,7 +4,7 @@ from __future__ import annotations
 import io
 import tokenize
 from pathlib import Path
-from typing import Tuple
+from typing import Dict, Optional, Tuple
 
 
 class SourceError(Exception):
@@ -31,8 +31,26 @@ def decode_source(raw: bytes) -> str:
     return text
 
 
+# Unsaved editor buffers (the language server): resolved path -> text, read instead of the file.
+OVERLAY: Dict[str, str] = {}
+
+
+def overlay_text(path) -> Optional[str]:
+    """The editor's text of a file when it has unsaved changes, else None."""
+    if not OVERLAY:
+        return None
+    try:
+        return OVERLAY.get(str(Path(path).resolve()))
+    except OSError:
+        return None
+
+
 def read_source(path: Path) -> Tuple[bytes, str]:
-    """(raw bytes, decoded text) of a file. Raises :class:`SourceError` ("read" or "decode")."""
+    """(raw bytes, decoded text) of a file (or of its editor buffer, :data:`OVERLAY`). Raises
+    :class:`SourceError` ("read" or "decode")."""
+    text = overlay_text(path)
+    if text is not None:
+        return text.encode("utf-8"), text
     try:
         raw = path.read_bytes()
     except OSError as exc:
