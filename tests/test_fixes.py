@@ -84,3 +84,31 @@ def test_the_json_report_carries_the_edits(tmp_path, monkeypatch):
     _code, out, _err = _invoke(["--format", "json", "dj_shop"], project, monkeypatch)
     [f] = [f for f in json.loads(out)["findings"] if f["rule"] == "QL105"]
     assert f["edits"] == {"applicability": "safe", "changes": [{"line": 25, "column": 28, "end_line": 25, "end_column": 28, "content": '.select_related("product")'}]}
+
+
+FLASK_SHOP = ROOT / "fixtures" / "sqlalchemy" / "report_shop"
+ORM2 = ROOT / "fixtures" / "sqlalchemy" / "orm2_lazy"
+
+
+def test_fix_adds_the_loader_option_and_its_import(tmp_path, monkeypatch):
+    project = _copy(FLASK_SHOP, tmp_path)
+    checkout = project / "fsa_shop" / "checkout.py"
+    before = checkout.read_text(encoding="utf-8")
+    _invoke(["--fix", "fsa_shop"], project, monkeypatch)
+    after = checkout.read_text(encoding="utf-8")
+    assert after == before.replace(
+        "from fsa_shop.models import Line, db\n", "from fsa_shop.models import Line, db\nfrom sqlalchemy.orm import joinedload\n"
+    ).replace("db.session.query(Line).filter(", "db.session.query(Line).options(joinedload(Line.product)).filter(")
+
+
+def test_sqlalchemy_fixes_parse_and_clear_their_findings(tmp_path, monkeypatch):
+    project = _copy(ORM2, tmp_path)
+    code, out, _err = _invoke(["--format", "json", "--select", "QL105", "."], project, monkeypatch)
+    found = json.loads(out)["findings"]
+    fixable = [f for f in found if "edits" in f]
+    assert fixable
+    _invoke(["--fix", "--select", "QL105", "."], project, monkeypatch)
+    for p in project.rglob("*.py"):
+        cst.parse_module(p.read_text(encoding="utf-8"))
+    _code, out, _err = _invoke(["--format", "json", "--select", "QL105", "."], project, monkeypatch)
+    assert len(json.loads(out)["findings"]) == len(found) - len(fixable)  # every fixed one is gone, the rest stay

@@ -66,3 +66,32 @@ def test_proof_the_reports_checkout_costs(monkeypatch):
     assert checkout("fsa_shop.checkout_before", 1, monkeypatch) == checkout("fsa_shop.checkout_before", 5, monkeypatch) == (1, 0)
     (q1, c1), (q5, c5) = checkout("fsa_shop.checkout", 1, monkeypatch), checkout("fsa_shop.checkout", 5, monkeypatch)
     assert (q5 - q1, c1, c5) == (4, 1, 5)  # one product query and one connection per line
+
+
+def test_proof_fix_makes_the_checkouts_statements_flat(tmp_path, monkeypatch):
+    """``querylint --fix`` adds ``.options(joinedload(Line.product))``: the fixed checkout runs
+    one statement for 1 and for 5 lines."""
+    import importlib.util
+    import shutil
+
+    from click.testing import CliRunner
+
+    from querylint.cli import main
+
+    project = tmp_path / "shop"
+    shutil.copytree(CASE, project)
+    (project / "pyproject.toml").write_text("", encoding="utf-8")
+    monkeypatch.chdir(project)
+    CliRunner().invoke(main, ["--no-cache", "--fix", "fsa_shop"])
+    fixed = project / "fsa_shop" / "checkout.py"
+    assert "options(joinedload(Line.product))" in fixed.read_text(encoding="utf-8")
+    name = "fsa_shop.checkout_fixed"  # the fixed copy, importing the fixture's models
+    spec = importlib.util.spec_from_file_location(name, fixed)
+    module = importlib.util.module_from_spec(spec)
+    sys.modules[name] = module
+    try:
+        spec.loader.exec_module(module)
+        one, five = checkout(name, 1, monkeypatch), checkout(name, 5, monkeypatch)
+    finally:
+        del sys.modules[name]
+    assert one[0] == five[0] == 1

@@ -12,7 +12,7 @@ from querylint.frameworks.dbapi import statement_call
 from querylint.loops import batch_by_name_only, classify_loop, per_item_loop, repeats_per_iteration
 from querylint.frameworks.base import Detector, MemberQueryDetector
 from querylint.frameworks.sqlalchemy.schemas import marshmallow_schemas, nested_fields, pydantic_models, schema_of
-from querylint.rule import dedent, nodes as N
+from querylint.rule import Edit, dedent, nodes as N
 from querylint.sql.extract import literal_verb, runs_only_unbatchable
 from querylint.usage import is_store_target
 from querylint.frameworks.sqlalchemy.infer import (
@@ -196,6 +196,45 @@ def loader_hint(elem: Elem, rel: Relationship, ctx: Context) -> str:
         links.append(f"{'selectinload' if r.collection else 'joinedload'}({r.label})")
         owner = r.target
     return ".".join(links)
+
+
+_LOADERS = frozenset({"joinedload", "selectinload"})
+
+
+def options_edit(elem: Elem, rel: Relationship, ctx: Context) -> Tuple[Edit, ...]:
+    """The ``--fix`` for a lazily loaded relationship: ``.options(joinedload(Order.customer))``
+    appended where the query is built in this file (``select(...)``, ``session.query(...)``,
+    ``Model.query``), with the loader's import when the module lacks it; only when every class
+    the option names is bound in the module."""
+    o = elem.origin
+    if o is None or not ctx.in_this_file(o) or elem.origin_label:
+        return ()
+    if not ((isinstance(o, cst.Call) and N.call_name(o) in ("select", "query")) or (isinstance(o, cst.Attribute) and o.attr.value == "query")):
+        return ()
+    hint = loader_hint(elem, rel, ctx)
+    bound = set(ctx.facts.import_map()) | {c.name for c in ctx.facts.classes} | set(ctx.facts.module_names)
+    if any(cls not in bound for cls in re.findall(r"\(([A-Za-z_]\w*)\.", hint)):
+        return ()
+    end = ctx.span(o)
+    edits = [Edit(end.end_line, end.end_column, end.end_line, end.end_column, f".options({hint})")]
+    imports = ctx.facts.import_map()
+    missing = sorted(name for name in _LOADERS if f"{name}(" in hint and imports.get(name) != f"sqlalchemy.orm.{name}")
+    if missing:
+        line = _after_imports(ctx)
+        edits.append(Edit(line, 1, line, 1, f"from sqlalchemy.orm import {', '.join(missing)}\n"))
+    return tuple(edits)
+
+
+def _after_imports(ctx: Context) -> int:
+    """The line after the module's leading docstring and imports (where an import goes)."""
+    line = 1
+    for stmt in ctx.module_node.body:
+        small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) and stmt.body else None
+        if isinstance(small, (cst.Import, cst.ImportFrom)) or (line == 1 and isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))):
+            line = ctx.span(stmt).end_line + 1
+            continue
+        break
+    return line
 
 
 def strategy(elem: Elem, rel: Relationship) -> str:
@@ -576,6 +615,7 @@ class SqlalchemyLazyLoadInLoop(Detector):
             node,
             f"`{N.short(node)}` lazily loads the {rel.kind_word} `{rel.label}` on every iteration of {self.ctx.loop_label(loop)}{note}",
             fix=f"add `.options({loader_hint(elem, rel, self.ctx)})` to {origin_text(elem, self.ctx)}",
+            edits=options_edit(elem, rel, self.ctx),
         )
 
     def visit_Call(self, node: cst.Call) -> None:
@@ -596,6 +636,7 @@ class SqlalchemyLazyLoadInLoop(Detector):
             f"`{helper}()` reads `{arg_text}.{chain}` (the lazily loaded {rel.kind_word} `{rel.label}`) on every iteration of "
             f"{self.ctx.loop_label(loop)}",
             fix=f"add `.options({loader_hint(elem, rel, self.ctx)})` to {origin_text(elem, self.ctx)}",
+            edits=options_edit(elem, rel, self.ctx),
         )
 
 
