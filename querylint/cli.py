@@ -185,9 +185,7 @@ def _endpoints(registry, paths, config_path, jobs, flags, cwd: Path):
 
     endpoints = []
     errors = []
-    for group in _projects(paths, config_path):
-        config = _config(registry, group, config_path, *flags)
-        root = Path(config.root) if config.root else find_project_root(group)
+    for group, config, root in _configured_projects(registry, paths, config_path, flags):
         try:
             result = lint_paths(group, config, root, registry, cwd=cwd, cache_dir=None, jobs=jobs or default_jobs(), keep_index=True)
         except (PathError, WorkerError) as exc:
@@ -255,9 +253,7 @@ def _lint_all(paths, registry, config_path, flags, cwd, no_cache, cache_dir, job
     """Lint every project the paths belong to: (merged result, the last project's config and root)."""
     results = []
     config = root = None
-    for group in _projects(paths, config_path):
-        config = _config(registry, group, config_path, *flags)
-        root = Path(config.root) if config.root else find_project_root(group)
+    for group, config, root in _configured_projects(registry, paths, config_path, flags):
         if no_cache:
             cache_folder = None
         else:
@@ -289,6 +285,13 @@ def _apply_fixes(result, cwd: Path, unsafe: bool, preview: bool) -> int:
                 continue
         fixed += n
     return fixed
+
+
+def _configured_projects(registry, paths, config_path, flags):
+    """(paths, configuration, root) for each project the paths belong to."""
+    for group in _projects(paths, config_path):
+        config = _config(registry, group, config_path, *flags)
+        yield group, config, Path(config.root) if config.root else find_project_root(group)
 
 
 def _projects(paths: List[Path], config_path: Optional[Path]) -> List[List[Path]]:
