@@ -1,14 +1,14 @@
 """QL101: a DB-API / driver statement run once per item of a loop."""
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Tuple, cast
 
 import libcst as cst
 
 from querylint.frameworks.dbapi import PARAMSTYLE_OF_DRIVER, statement_call
 from querylint.loops import per_item_loop
 from querylint.sql.extract import literal_verb, runs_only_unbatchable, statement_varies_per_item
-from querylint.rule import Rule, article, dedent, nodes as N
+from querylint.rule import Edit, Rule, article, dedent, nodes as N
 from querylint.rule import Context
 
 
@@ -139,7 +139,8 @@ class QueryInLoop(Rule):
             )
         else:
             fix = "fetch every row in one set-based query (`WHERE id IN (...)` / `= ANY(...)`) or a join before the loop"
-        self.report(node, f"`{target}(...)` runs {article(verb) if verb else 'a database'} statement on every iteration of {where}", fix=fix)
+        edits = _executemany_edit(node, loop, self.ctx) if method == "execute" and verb in ("INSERT", "UPDATE", "DELETE", "REPLACE") else ()
+        self.report(node, f"`{target}(...)` runs {article(verb) if verb else 'a database'} statement on every iteration of {where}", fix=fix, edits=edits)
 
     def _database_per_item(self, node: cst.Call, loop) -> bool:
         """``for db in databases: db.execute(...)``: the connection (or cursor) is the loop's item
@@ -155,6 +156,34 @@ class QueryInLoop(Rule):
         if b is None or b.value is None or not any(a is loop.node for a in self.ctx.ancestors(b.node)):
             return False
         return any(isinstance(n, cst.Name) and loop.binds(n.value) for n in N.walk(b.value))
+
+
+def _executemany_edit(node: cst.Call, loop, ctx: Context) -> Tuple[Edit, ...]:
+    """The ``--fix`` for ``for row in rows: cur.execute("INSERT ...", params)`` when that call is
+    the loop's only statement, with a literal statement and one parameter argument: one
+    ``cur.executemany("INSERT ...", [params for row in rows])`` in its place."""
+    for_node = loop.node
+    if not isinstance(for_node, cst.For) or for_node.asynchronous is not None or for_node.orelse is not None:
+        return ()
+    body = for_node.body
+    if not isinstance(body, cst.IndentedBlock) or len(body.body) != 1 or body.header.comment is not None:
+        return ()
+    stmt = body.body[0]
+    if not isinstance(stmt, cst.SimpleStatementLine) or len(stmt.body) != 1 or any(line.comment for line in stmt.leading_lines):
+        return ()
+    small = stmt.body[0]
+    if not (isinstance(small, cst.Expr) and small.value is node) or len(node.args) != 2 or any(a.keyword or a.star for a in node.args):
+        return ()
+    sql, params = node.args[0].value, node.args[1].value
+    if N.string_value(sql) is None:
+        return ()
+    receiver = cast(cst.Attribute, node.func).value
+    text = (
+        f"{N.code(receiver)}.executemany({N.code(sql)}, "
+        f"[{N.code(params)} for {N.code(for_node.target)} in {N.code(for_node.iter)}])"
+    )
+    start, end = ctx.span(for_node), ctx.span(node)
+    return (Edit(start.line, start.column, end.end_line, end.end_column, text),)
 
 
 def detect_driver_query(node, ctx: Context) -> Optional[str]:

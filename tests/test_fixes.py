@@ -112,3 +112,55 @@ def test_sqlalchemy_fixes_parse_and_clear_their_findings(tmp_path, monkeypatch):
         cst.parse_module(p.read_text(encoding="utf-8"))
     _code, out, _err = _invoke(["--format", "json", "--select", "QL105", "."], project, monkeypatch)
     assert len(json.loads(out)["findings"]) == len(found) - len(fixable)  # every fixed one is gone, the rest stay
+
+
+LOADER = '''import sqlite3
+
+
+def load(path, rows):
+    conn = sqlite3.connect(path)
+    try:
+        for row in rows:
+            conn.execute("INSERT INTO items (name, qty) VALUES (?, ?)", (row["name"], row["qty"]))  # one per row
+        conn.commit()
+    finally:
+        conn.close()
+
+
+def load_and_count(path, rows):
+    conn = sqlite3.connect(path)
+    n = 0
+    try:
+        for row in rows:
+            n += 1
+            conn.execute("INSERT INTO items (name, qty) VALUES (?, ?)", (row["name"], row["qty"]))
+        conn.commit()
+    finally:
+        conn.close()
+    return n
+'''
+
+
+def test_a_per_row_insert_becomes_one_executemany_with_the_same_rows(tmp_path, monkeypatch):
+    import importlib.util
+    import sqlite3
+
+    project = tmp_path / "project"
+    (project / "app").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("", encoding="utf-8")
+    (project / "app" / "__init__.py").write_text("", encoding="utf-8")
+    (project / "app" / "load.py").write_text(LOADER, encoding="utf-8")
+    _invoke(["--fix", "app"], project, monkeypatch)
+    fixed = (project / "app" / "load.py").read_text(encoding="utf-8")
+    assert '        conn.executemany("INSERT INTO items (name, qty) VALUES (?, ?)", [(row["name"], row["qty"]) for row in rows])  # one per row\n' in fixed
+    assert fixed.count("for row in rows:") == 1  # the loop that does more than the insert stays
+    spec = importlib.util.spec_from_file_location("fixed_load", project / "app" / "load.py")
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    db = tmp_path / "items.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE items (name TEXT, qty INTEGER)")
+    rows = [{"name": f"n{i}", "qty": i} for i in range(5)]
+    module.load(str(db), rows)
+    with sqlite3.connect(db) as conn:
+        assert conn.execute("SELECT name, qty FROM items ORDER BY qty").fetchall() == [(r["name"], r["qty"]) for r in rows]
