@@ -393,11 +393,15 @@ def _connection_words(ep: Endpoint) -> str:
     return ", ".join(parts) or "-"
 
 
+def _clip(text: str, width: int) -> str:
+    return text if len(text) <= width else text[: width - 3] + "..."
+
+
 def format_text(endpoints: Sequence[Endpoint]) -> str:
     """A table, worst first, each costly endpoint followed by its per-item sites."""
     if not endpoints:
         return "No endpoints found (views, routes, tasks or commands querylint recognises).\n"
-    rows = [(ep.cost, str(ep.fixed_queries), _connection_words(ep), ep.kind, _title(ep), f"{ep.path}:{ep.line or '?'}") for ep in endpoints]
+    rows = [(ep.cost, str(ep.fixed_queries), _connection_words(ep), ep.kind, _clip(_title(ep), 70), f"{ep.path}:{ep.line or '?'}") for ep in endpoints]
     head = ("cost", "fixed", "connections", "kind", "endpoint", "where")
     widths = [max(len(r[i]) for r in rows + [head]) for i in range(len(head) - 1)]
     out = ["  ".join(h.ljust(w) for h, w in zip(head, widths)) + "  " + head[-1]]
