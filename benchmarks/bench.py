@@ -32,6 +32,8 @@ import time
 from pathlib import Path
 from typing import Tuple
 
+import ast
+
 import libcst as cst
 
 
@@ -155,12 +157,14 @@ def linear(args) -> None:
         shutil.rmtree(tmp, ignore_errors=True)
 
 
-def parse_alone(files) -> Tuple[float, float]:
+def parse_alone(files, parser=None) -> Tuple[float, float]:
+    """Read and parse every file in this process: with libcst, or with ``parser`` (``ast.parse``)."""
+    parse = parser or (lambda text: cst.parse_module(text))
     cpu0 = time.process_time()
     start = time.perf_counter()
     for f in files:
         try:
-            cst.parse_module(f.read_bytes().decode("utf-8"))
+            parse(f.read_bytes().decode("utf-8"))
         except Exception:
             pass
     return time.perf_counter() - start, time.process_time() - cpu0
@@ -196,6 +200,7 @@ def main() -> None:
         one = max(files, key=lambda p: p.stat().st_size)  # the largest file: the worst pre-commit case
 
         parse = min(parse_alone(files) for _ in range(args.repeat))
+        floor = min(parse_alone(files, ast.parse) for _ in range(args.repeat))
         colds, warms, singles = [], [], []
         peaks = []
         for _ in range(args.repeat):
@@ -214,7 +219,9 @@ def main() -> None:
         print(f"cores             {os.cpu_count()}  (--jobs {args.jobs or 'default'}; load average {load:.1f})")
         print("                     wall       CPU")
         print(f"parse alone       {parse[0]:7.2f} s {parse[1]:7.2f} s   (libcst, in process)")
+        print(f"ast parse alone   {floor[0]:7.2f} s {floor[1]:7.2f} s   (Python's ast, in process: the floor)")
         print(f"cold run          {cold[0]:7.2f} s {cold[1]:7.2f} s   = {cold[0] / parse[0]:.2f}x parse alone (wall), {cold[1] / parse[1]:.2f}x (CPU)   goal <= 1x")
+        print(f"                                       = {cold[0] / floor[0]:.2f}x ast parse alone (wall), {cold[1] / floor[1]:.2f}x (CPU)")
         print(f"  --no-cache      {nocache[0]:7.2f} s {nocache[1]:7.2f} s")
         print(f"  peak memory     {_mb(min(peaks))}   (summed over processes)")
         print(f"warm run          {warm[0]:7.2f} s {warm[1]:7.2f} s   = {100 * warm[0] / cold[0]:.1f}% of cold (wall)   goal <= 10%")
