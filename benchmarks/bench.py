@@ -21,6 +21,7 @@ cold <= 2x parse alone, warm <= 10% of cold, single-file warm < 0.5 s.
 from __future__ import annotations
 
 import argparse
+import ast
 import os
 import re
 import resource
@@ -31,8 +32,6 @@ import tempfile
 import time
 from pathlib import Path
 from typing import Tuple
-
-import ast
 
 import libcst as cst
 
