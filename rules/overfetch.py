@@ -14,13 +14,13 @@ old per-ORM code the finding also answers to.
 """
 from __future__ import annotations
 
-from typing import Optional
+from typing import Optional, Tuple, cast
 
 import libcst as cst
 
 from querylint.loops import short_slice
 from querylint.frameworks import LEN_AS_COUNT, PK_ONLY, TAKE_ONE, TRUTHINESS, active_adapters, first_hit
-from querylint.rule import Rule, constant_subscript, dedent, nodes as N, truth_context
+from querylint.rule import Edit, Rule, constant_subscript, dedent, nodes as N, truth_context
 from querylint.rule import Context
 
 _DJANGO = "from django.db import models\nclass Product(models.Model):\n    name = models.CharField(max_length=9)\n    active = models.BooleanField()\n"
@@ -72,10 +72,36 @@ class _PatternRule(Rule):
         if got is not None:
             hit, variant = got
             few = _narrowed_by_key(query if query is not None else node, self.ctx, self.few_rows_of_one_parent)
-            self.report(node, hit.message, fix=hit.fix, variant=variant, confidence="medium" if few else "high")
+            edits = self.edits(node, variant) if variant in _QUERYSET_VARIANTS else ()
+            self.report(node, hit.message, fix=hit.fix, variant=variant, confidence="medium" if few else "high", edits=edits)
+
+    def edits(self, node: cst.CSTNode, variant: str) -> Tuple[Edit, ...]:
+        """The ``--fix`` of a finding of a Django or peewee query (whose ``.count()`` and
+        ``.exists()`` ask the database), if the rule has one."""
+        return ()
+
+    def _replace(self, node: cst.CSTNode, text: str) -> Tuple[Edit, ...]:
+        span = self.ctx.span(node)
+        return (Edit(span.line, span.column, span.end_line, span.end_column, text),)
 
 
 _FILTERS = frozenset({"filter", "filter_by", "where", "exclude"})
+# the variants whose queries have ``.count()`` and ``.exists()``: Django's and peewee's
+_QUERYSET_VARIANTS = frozenset({"QL401", "QL412", "QL402", "QL416"})
+
+
+def _query_expr(node: cst.BaseExpression, ctx: Context) -> Optional[cst.BaseExpression]:
+    """The query itself in ``qs``, ``Model.objects.filter(...)`` or ``list(qs)``: a method chain,
+    or a name bound once to one (not to a list of its rows, which has no ``.count()``)."""
+    while isinstance(node, cst.Call) and N.call_name(node) in ("list", "tuple") and len(node.args) == 1 and isinstance(node.func, cst.Name):
+        node = node.args[0].value
+    if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        return node
+    if isinstance(node, cst.Name):
+        b = ctx.binding(node.value, at=node)
+        value = b.value if b is not None and b.kind == "assign" and b.is_simple else None
+        return node if isinstance(value, cst.Call) and isinstance(value.func, cst.Attribute) else None
+    return None
 
 
 def _key_kind(name: str) -> Optional[str]:
@@ -228,6 +254,11 @@ class LenAsCount(_PatternRule):
         arg = node.args[0].value
         self._ask(node, lambda a: a.len_as_count(node, arg, self.ctx), arg)
 
+    def edits(self, node: cst.CSTNode, variant: str) -> Tuple[Edit, ...]:
+        """``len(qs)`` / ``len(list(qs))`` -> ``qs.count()``."""
+        arg = _query_expr(cast(cst.Call, node).args[0].value, self.ctx)
+        return self._replace(node, f"{N.code(arg)}.count()") if arg is not None else ()
+
 
 _TRUTH_PARENTS = (cst.If, cst.While, cst.IfExp, cst.Assert, cst.UnaryOperation, cst.BooleanOperation, cst.Arg)
 
@@ -350,6 +381,14 @@ class TruthinessAsExists(_PatternRule):
         if not isinstance(self.ctx.parent, _TRUTH_PARENTS) or truth_context(node, self.ctx) is None:
             return
         self._ask(node, lambda a: a.truth_tested(node, self.ctx))
+
+    def edits(self, node: cst.CSTNode, variant: str) -> Tuple[Edit, ...]:
+        """``if qs:`` / ``not qs`` / ``assert qs`` -> ``qs.exists()`` (not inside ``and``/``or``,
+        whose value would change)."""
+        parent = self.ctx.parent_of(node)
+        tested = (isinstance(parent, (cst.If, cst.While, cst.Assert)) and parent.test is node) or (
+            isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not))
+        return self._replace(node, f"{N.code(node)}.exists()") if tested and _query_expr(cast(cst.BaseExpression, node), self.ctx) is node else ()
 
     visit_Name = _check
     visit_Call = _check

@@ -164,3 +164,22 @@ def test_a_per_row_insert_becomes_one_executemany_with_the_same_rows(tmp_path, m
     module.load(str(db), rows)
     with sqlite3.connect(db) as conn:
         assert conn.execute("SELECT name, qty FROM items ORDER BY qty").fetchall() == [(r["name"], r["qty"]) for r in rows]
+
+
+CATALOG = ROOT / "fixtures" / "django" / "overfetch"
+
+
+def test_counting_and_testing_a_queryset_ask_the_database(tmp_path, monkeypatch):
+    project = _copy(CATALOG, tmp_path)
+    files = sorted(project.rglob("*.py"))
+    before = {p: p.read_text(encoding="utf-8") for p in files}
+    _invoke(["--fix", "--select", "QL405,QL406", "."], project, monkeypatch)
+    new = "".join(p.read_text(encoding="utf-8") for p in files)
+    assert 'len(Item.objects.filter(active=True))' not in new and 'Item.objects.filter(active=True).count()' in new
+    assert "if Item.objects.filter(active=True).exists():" in new
+    assert ").count()" in new and "list(Item.objects.filter(active=True)).count()" not in new  # len(list(qs)) -> qs.count()
+    for p in files:
+        cst.parse_module(p.read_text(encoding="utf-8"))
+    code, out, _err = _invoke(["--format", "json", "--select", "QL405,QL406", "."], project, monkeypatch)
+    assert [f for f in json.loads(out)["findings"] if "edits" in f] == []
+    assert any(p.read_text(encoding="utf-8") != before[p] for p in files)

@@ -594,3 +594,31 @@ def test_proof_fix_makes_the_checkouts_queries_flat(tmp_path, monkeypatch):
     (q1, _c1), (q5, _c5) = _checkout(checkout, monkeypatch, 1), _checkout(checkout, monkeypatch, 5)
     (f1, _), (f5, _) = _checkout(fixed, monkeypatch, 1), _checkout(fixed, monkeypatch, 5)
     assert q5 > q1 and f1 == f5 == 2  # the order, then its lines with their products
+
+
+def test_proof_fix_makes_counts_and_tests_ask_the_database(tmp_path, monkeypatch):
+    """``querylint --fix`` on a copy of the catalog turns ``len(qs)`` into ``qs.count()`` and
+    ``if qs:`` into ``if qs.exists():``: each fixed view then asks with COUNT or EXISTS instead
+    of fetching every row."""
+    import importlib.util
+    import shutil
+
+    from click.testing import CliRunner
+
+    from querylint.cli import main
+
+    project = tmp_path / "catalog"
+    shutil.copytree(CASES / "overfetch", project)
+    (project / "pyproject.toml").write_text("", encoding="utf-8")
+    monkeypatch.chdir(project)
+    CliRunner().invoke(main, ["--no-cache", "--fix", "--select", "QL405,QL406", "."])
+    spec = importlib.util.spec_from_file_location("dj_catalog.views_fixed", project / "dj_catalog" / "views.py")
+    fixed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fixed)
+    import inspect
+
+    changed = [n for n in OVERFETCH if ".count()" in inspect.getsource(getattr(fixed, n)) or ".exists()" in inspect.getsource(getattr(fixed, n))]
+    assert len(changed) >= 3, changed
+    for name in changed:
+        queries = measure(catalog, lambda _d: getattr(fixed, name)(None), 5)
+        assert queries and not any(_fetches_every_row(q["sql"]) for q in queries), (name, [q["sql"] for q in queries])
