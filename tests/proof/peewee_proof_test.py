@@ -178,3 +178,28 @@ def test_peewee_bool_and_primary_keys():
         assert "content" in sql_all
     finally:
         models.db.bind(models.MODELS)
+
+
+def test_proof_fix_selects_the_author_with_the_tweets(tmp_path, monkeypatch):
+    """``querylint --fix`` turns ``Tweet.select()`` into ``Tweet.select(Tweet, User).join(User)``
+    for the timeline that reads ``t.user`` per tweet: the fixed function sends one statement for
+    1 and for 5 tweets."""
+    import importlib.util
+    import shutil
+
+    from click.testing import CliRunner
+
+    from querylint.cli import main
+
+    project = tmp_path / "blog"
+    shutil.copytree(CASE, project)
+    (project / "pyproject.toml").write_text("", encoding="utf-8")
+    monkeypatch.chdir(project)
+    CliRunner().invoke(main, ["--no-cache", "--fix", "--select", "QL105", "."])
+    path = project / "pw_blog" / "timeline.py"
+    assert "Tweet.select(Tweet, User).join(User).order_by(Tweet.id)" in path.read_text(encoding="utf-8")
+    spec = importlib.util.spec_from_file_location("pw_blog.timeline_fixed", path)
+    fixed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fixed)
+    assert run(timeline.timeline, 5, NONE) > run(timeline.timeline, 1, NONE)
+    assert run(fixed.timeline, 1, NONE) == run(fixed.timeline, 5, NONE) == 1

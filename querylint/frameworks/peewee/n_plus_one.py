@@ -11,7 +11,7 @@ import libcst as cst
 from querylint.loops import per_item_loop, per_item_loop_by_key
 from querylint.frameworks.peewee.models import CLASS_READS, TERMINAL_ONE, PwValue, infer, model_of, peewee_models, uses_peewee
 from querylint.frameworks.base import Detector, MemberQueryDetector
-from querylint.rule import dedent, nodes as N
+from querylint.rule import Edit, dedent, nodes as N
 from querylint.scope import module_functions, param_chains
 from querylint.usage import is_store_target
 if TYPE_CHECKING:  # pragma: no cover
@@ -69,6 +69,27 @@ def classify_call(call: cst.Call, ctx: Context) -> Optional[Tuple[str, str]]:
 
 def _per_item(v: PwValue, ctx: Context):
     return per_item_loop_by_key(v.loop, ctx)
+
+
+def _join_edit(base, fk, pm, ctx: Context) -> Tuple[Edit, ...]:
+    """The ``--fix`` for a foreign key read per row: ``Tweet.select()`` becomes
+    ``Tweet.select(Tweet, User).join(User)`` where the query is built in this file with no
+    columns of its own, the model has one foreign key to that target (the join is unambiguous)
+    and the target's name is bound in the module."""
+    o = base.origin
+    if o is None or not ctx.in_this_file(o) or not (isinstance(o, cst.Call) and isinstance(o.func, cst.Attribute)):
+        return ()
+    if o.func.attr.value != "select" or o.args or not isinstance(o.func.value, cst.Name) or o.func.value.value != _last(base.model):
+        return ()
+    model, target = _last(base.model), _last(fk.target)
+    m = pm.models.get(base.model)
+    if m is None or sum(1 for f in m.fks.values() if f.target == fk.target) != 1:
+        return ()
+    bound = set(ctx.facts.import_map()) | {c.name for c in ctx.facts.classes} | set(ctx.facts.module_names)
+    if target not in bound:
+        return ()
+    span = ctx.span(o)
+    return (Edit(span.line, span.column, span.end_line, span.end_column, f"{model}.select({model}, {target}).join({target})"),)
 
 
 def _iterated_or_run(node, ctx: Context) -> bool:
@@ -390,6 +411,7 @@ class PeeweeForeignKeyInLoop(Detector):
                 node,
                 f"`{N.short(node)}` loads the related `{target}` with a query on every iteration of {self.ctx.loop_label(loop)}",
                 fix=f"select it with the rows (`{model}.select({model}, {target}).join({target})`) or read `{N.short(node)}_id` if only the key is needed",
+                edits=_join_edit(base, fk, pm, self.ctx),
             )
             return
         v = infer(node, self.ctx)
