@@ -434,7 +434,7 @@ class Context:
 
     # ------------------------------------------------------------------ reporting
 
-    def report(self, rule, node: cst.CSTNode, message: str, severity: Optional[Severity] = None, notes: Sequence[str] = (), variant: Optional[str] = None, fix: Optional[str] = None, confidence: str = "high", edits: Sequence[Any] = ()) -> None:
+    def report(self, rule, node: cst.CSTNode, message: str, severity: Optional[Severity] = None, notes: Sequence[str] = (), variant: Optional[str] = None, fix: Optional[str] = None, confidence: str = "high", edits: Sequence[Any] = (), fix_safety: str = "safe") -> None:
         fn = self.function
         self.reports.append(
             Report(
@@ -449,6 +449,7 @@ class Context:
                 confidence=confidence,
                 loops=tuple(self.loops),
                 edits=tuple(edits),
+                fix_safety=fix_safety,
             )
         )
 
@@ -466,3 +467,4 @@ class Report:
     confidence: str = "high"  # the rule's own; capped by where the code runs (querylint/project/contexts.py)
     loops: Tuple["Loop", ...] = ()  # the loops around the node when it was reported, outermost first
     edits: Tuple[Any, ...] = ()  # the fix as edits of the file (``querylint.types.Edit``)
+    fix_safety: str = "safe"  # "unsafe": the fix may change behaviour beyond the number of queries

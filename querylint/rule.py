@@ -88,6 +88,7 @@ class Rule:
         variant: Optional[str] = None,
         confidence: str = "high",
         edits: Sequence[Edit] = (),
+        fix_safety: str = "safe",
     ) -> None:
         """Record a finding at ``node``. Filtering (suppressions, selection) happens later, in one place.
 
@@ -99,7 +100,7 @@ class Rule:
         default output shows high only; test and seed code is capped at low)."""
         if self.loop_scaled and not self.cheap_fix and confidence != "low" and self.ctx.loop is not None:
             confidence = self._beside_external_work(confidence)
-        self.ctx.report(self, node, message, severity, notes, variant, fix, confidence, edits)
+        self.ctx.report(self, node, message, severity, notes, variant, fix, confidence, edits, fix_safety)
 
     def _beside_external_work(self, confidence: str) -> str:
         """One step less sure when the loop also does slow external work per item (an HTTP call,
@@ -121,6 +122,18 @@ class Rule:
         """What the walker drives for this rule: the rule itself, or (a pattern rule) one detector
         per ORM variant, whose findings the rule reports under its own code."""
         return (self,)
+
+
+def line_after_imports(ctx: Context) -> int:
+    """The line after a module's leading docstring and imports: where a fix adds an import."""
+    line = 1
+    for stmt in ctx.module_node.body:
+        small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) and stmt.body else None
+        if isinstance(small, (cst.Import, cst.ImportFrom)) or (line == 1 and isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))):
+            line = ctx.span(stmt).end_line + 1
+            continue
+        break
+    return line
 
 
 def article(word: str) -> str:

@@ -15,12 +15,12 @@ transaction or a pooled connection while doing slow external work; the outermost
 """
 from __future__ import annotations
 
-from typing import Optional, Set
+from typing import Optional, Set, Tuple
 
 import libcst as cst
 
 from querylint.frameworks.connection_problems import SESSION_END_METHODS, SESSION_QUERY_METHODS, hold_of, slow_call, verdict, verdicts
-from querylint.rule import Context, Rule, dedent, nodes as N
+from querylint.rule import Context, Edit, Rule, dedent, line_after_imports, nodes as N
 
 # --------------------------------------------------------------------------- the rules
 
@@ -31,7 +31,47 @@ class _OpenRule(Rule):
             return
         for v in verdicts(node, self.ctx):
             if v.code == self.code:
-                self.report(node, v.message, fix=v.fix, severity=v.severity, confidence=v.confidence)
+                edits = closing_edit(node, self.ctx) if self.code == "QL203" else ()
+                self.report(node, v.message, fix=v.fix, severity=v.severity, confidence=v.confidence, edits=edits, fix_safety="unsafe")
+
+
+def closing_edit(call: cst.Call, ctx: Context) -> Tuple[Edit, ...]:
+    """The ``--unsafe-fixes`` fix for a DB-API connection never closed on every path:
+    ``conn = sqlite3.connect(...)`` and the rest of the function body become
+    ``with contextlib.closing(sqlite3.connect(...)) as conn:`` around that rest. Unsafe: the
+    connection now closes when the function ends, which breaks code that hands out something
+    still reading from it. Only for a plain assignment at the top level of the function body,
+    with no multi-line string below it (re-indenting would change the string)."""
+    if N.call_name(call) != "connect":
+        return ()
+    assign = ctx.parent_of(call)
+    line = ctx.parent_of(assign) if assign is not None else None
+    body = ctx.parent_of(line) if line is not None else None
+    fn = ctx.parent_of(body) if body is not None else None
+    if not (isinstance(assign, cst.Assign) and len(assign.targets) == 1 and isinstance(assign.targets[0].target, cst.Name)
+            and isinstance(line, cst.SimpleStatementLine) and len(line.body) == 1
+            and isinstance(body, cst.IndentedBlock) and isinstance(fn, cst.FunctionDef)):
+        return ()
+    stmts = list(body.body)
+    at = next(i for i, st in enumerate(stmts) if st is line)
+    rest = stmts[at + 1:]
+    if not rest or any(isinstance(n, (cst.SimpleString, cst.FormattedString)) and "\n" in N.code(n) for st in rest for n in N.walk(st)):
+        return ()
+    first, last = ctx.span(line), ctx.span(rest[-1])
+    lines = ctx.source.splitlines(keepends=True)
+    indent = lines[first.line - 1][: first.column - 1]
+    name = assign.targets[0].target.value
+    comment = line.trailing_whitespace.comment
+    head = f"with contextlib.closing({N.code(call)}) as {name}:" + (f"  {comment.value}" if comment is not None else "")
+    tail = "".join(("    " + ln if ln.strip() else ln) for ln in lines[first.line: last.end_line])
+    text = head + "\n" + tail.rstrip("\n")
+    end_column = len(lines[last.end_line - 1].rstrip("\r\n")) + 1
+    edits = [Edit(first.line, first.column, last.end_line, end_column, text)]
+    if ctx.facts.import_map().get("contextlib") != "contextlib":
+        top = line_after_imports(ctx)
+        edits.append(Edit(top, 1, top, 1, "import contextlib\n"))
+    return tuple(edits)
+
 
 
 class ConnectionPerRequest(_OpenRule):

@@ -1,10 +1,12 @@
 """``--fix``: the fixes querylint is certain of, applied with the formatting and comments kept,
 never leaving code that does not parse; ``--fix-diff`` shows them without writing."""
 import json
+import sys
 import shutil
 from pathlib import Path
 
 import libcst as cst
+import pytest
 from click.testing import CliRunner
 
 from querylint.cli import main
@@ -183,3 +185,68 @@ def test_counting_and_testing_a_queryset_ask_the_database(tmp_path, monkeypatch)
     code, out, _err = _invoke(["--format", "json", "--select", "QL405,QL406", "."], project, monkeypatch)
     assert [f for f in json.loads(out)["findings"] if "edits" in f] == []
     assert any(p.read_text(encoding="utf-8") != before[p] for p in files)
+
+
+COUNTERS = '''"""Counters."""
+import sqlite3
+
+
+def read_counter(path, name):
+    conn = sqlite3.connect(path)
+    cur = conn.cursor()
+    # the one row
+    cur.execute("SELECT value FROM counters WHERE name = ?", (name,))
+    row = cur.fetchone()
+    if row is None:
+        raise KeyError(name)
+    return row[0]
+'''
+
+
+def test_an_unclosed_connection_is_closed_by_an_unsafe_fix_only(tmp_path, monkeypatch):
+    import importlib.util
+    import sqlite3
+
+    project = tmp_path / "project"
+    (project / "app").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("", encoding="utf-8")
+    (project / "app" / "__init__.py").write_text("", encoding="utf-8")
+    path = project / "app" / "db.py"
+    path.write_text(COUNTERS, encoding="utf-8")
+    _code, out, _err = _invoke(["--format", "json", "app"], project, monkeypatch)
+    [f] = json.loads(out)["findings"]
+    assert (f["rule"], f["edits"]["applicability"]) == ("QL203", "unsafe")
+    _invoke(["--fix", "app"], project, monkeypatch)
+    assert path.read_text(encoding="utf-8") == COUNTERS  # not without --unsafe-fixes
+    code, out, _err = _invoke(["--fix", "--unsafe-fixes", "app"], project, monkeypatch)
+    fixed = path.read_text(encoding="utf-8")
+    assert "import contextlib\n" in fixed and "    with contextlib.closing(sqlite3.connect(path)) as conn:\n        cur = conn.cursor()\n        # the one row\n" in fixed
+    assert "QL203" not in out  # fixed: nothing left to report
+    # the fixed function closes its connection on both paths, the original on neither
+    db = tmp_path / "c.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE counters (name TEXT, value INTEGER)")
+        conn.execute("INSERT INTO counters VALUES ('a', 7)")
+    opened = []
+    real = sqlite3.connect
+
+    class Tracked:
+        def __init__(self, *args):
+            self.conn, self.closed = real(*args), False
+            opened.append(self)
+
+        def cursor(self):
+            return self.conn.cursor()
+
+        def close(self):
+            self.closed = True
+            self.conn.close()
+
+    monkeypatch.setattr(sqlite3, "connect", Tracked)
+    for source, closes in ((COUNTERS, False), (fixed, True)):
+        module = type(sys)("counters_under_test")
+        exec(compile(source, "db.py", "exec"), module.__dict__)
+        assert module.read_counter(str(db), "a") == 7
+        with pytest.raises(KeyError):
+            module.read_counter(str(db), "b")
+        assert [c.closed for c in opened[-2:]] == [closes, closes]

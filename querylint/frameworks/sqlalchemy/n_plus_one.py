@@ -12,7 +12,7 @@ from querylint.frameworks.dbapi import statement_call
 from querylint.loops import batch_by_name_only, classify_loop, per_item_loop, repeats_per_iteration
 from querylint.frameworks.base import Detector, MemberQueryDetector
 from querylint.frameworks.sqlalchemy.schemas import marshmallow_schemas, nested_fields, pydantic_models, schema_of
-from querylint.rule import Edit, dedent, nodes as N
+from querylint.rule import Edit, dedent, line_after_imports, nodes as N
 from querylint.sql.extract import literal_verb, runs_only_unbatchable
 from querylint.usage import is_store_target
 from querylint.frameworks.sqlalchemy.infer import (
@@ -220,21 +220,10 @@ def options_edit(elem: Elem, rel: Relationship, ctx: Context) -> Tuple[Edit, ...
     imports = ctx.facts.import_map()
     missing = sorted(name for name in _LOADERS if f"{name}(" in hint and imports.get(name) != f"sqlalchemy.orm.{name}")
     if missing:
-        line = _after_imports(ctx)
+        line = line_after_imports(ctx)
         edits.append(Edit(line, 1, line, 1, f"from sqlalchemy.orm import {', '.join(missing)}\n"))
     return tuple(edits)
 
-
-def _after_imports(ctx: Context) -> int:
-    """The line after the module's leading docstring and imports (where an import goes)."""
-    line = 1
-    for stmt in ctx.module_node.body:
-        small = stmt.body[0] if isinstance(stmt, cst.SimpleStatementLine) and stmt.body else None
-        if isinstance(small, (cst.Import, cst.ImportFrom)) or (line == 1 and isinstance(small, cst.Expr) and isinstance(small.value, (cst.SimpleString, cst.ConcatenatedString))):
-            line = ctx.span(stmt).end_line + 1
-            continue
-        break
-    return line
 
 
 def strategy(elem: Elem, rel: Relationship) -> str:
