@@ -44,6 +44,12 @@ class _State:
         return found
 
 
+def _forget(state: _State, uri: str, task: "asyncio.Future[None]") -> None:
+    """A finished lint is no longer pending (unless a newer one replaced it)."""
+    if state.pending.get(uri) is task:
+        del state.pending[uri]
+
+
 def _path(uri: str) -> Optional[Path]:
     from pygls.uris import to_fs_path
 
@@ -77,7 +83,7 @@ def build_server():
     server = LanguageServer("querylint", __version__)
     state = _State()
 
-    async def run(ls, uri: str, delay: float) -> None:
+    async def run(ls, uri: str, delay: float, others: bool) -> None:
         await asyncio.sleep(delay)
         path = _path(uri)
         if path is None:
@@ -87,12 +93,19 @@ def build_server():
         loop = asyncio.get_running_loop()
         found = await loop.run_in_executor(None, state.lint, uri, path)
         ls.publish_diagnostics(uri, [_diagnostic(lsp, f) for f in found])
+        if others:
+            # a model or helper edited here changes what the other open files' code does
+            for other in list(state.findings):
+                if other != uri and other not in state.pending:
+                    schedule(ls, other, 0, others=False)
 
-    def schedule(ls, uri: str, delay: float) -> None:
+    def schedule(ls, uri: str, delay: float, others: bool = True) -> None:
         old = state.pending.pop(uri, None)
         if old is not None:
             old.cancel()
-        state.pending[uri] = asyncio.ensure_future(run(ls, uri, delay))
+        task = asyncio.ensure_future(run(ls, uri, delay, others))
+        state.pending[uri] = task
+        task.add_done_callback(lambda done: _forget(state, uri, done))
 
     @server.feature(lsp.TEXT_DOCUMENT_DID_OPEN)
     async def did_open(ls, params: lsp.DidOpenTextDocumentParams) -> None:

@@ -76,3 +76,68 @@ def test_the_server_lints_the_buffer_fixes_and_explains(tmp_path):
     assert (edit.new_text, edit.range.start.line) == ('.select_related("product")', 9)
     assert action.kind == lsp.CodeActionKind.QuickFix
     assert "QL105" in hover.contents.value and "## What it does" in hover.contents.value
+
+
+MODELS = '''from django.db import models
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=40)
+
+
+class Order(models.Model):
+    customer = models.CharField(max_length=40)
+'''
+VIEWS = '''from shop.models import Order
+
+
+def names(request):
+    return [o.customer.name for o in Order.objects.all()]
+'''
+
+
+async def _two_files(project: Path):
+    client = BaseLanguageClient("querylint-test", "1")
+    published: "asyncio.Queue[lsp.PublishDiagnosticsParams]" = asyncio.Queue()
+
+    @client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
+    def on_diagnostics(params: lsp.PublishDiagnosticsParams) -> None:
+        published.put_nowait(params)
+
+    await client.start_io(sys.executable, "-m", "querylint", "lsp", cwd=str(project))
+    models_uri, views_uri = (project / "shop" / "models.py").as_uri(), (project / "shop" / "views.py").as_uri()
+    seen = {}
+    try:
+        await client.initialize_async(lsp.InitializeParams(process_id=None, root_uri=project.as_uri(), capabilities=lsp.ClientCapabilities()))
+        client.initialized(lsp.InitializedParams())
+        for uri, text in ((views_uri, VIEWS), (models_uri, MODELS)):
+            client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+                text_document=lsp.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
+            got = await asyncio.wait_for(published.get(), 60)
+            seen[got.uri] = got.diagnostics
+        assert seen[views_uri] == []
+        # the relation becomes a foreign key in the unsaved models.py: the open views.py is linted again
+        client.text_document_did_change(lsp.DidChangeTextDocumentParams(
+            text_document=lsp.VersionedTextDocumentIdentifier(uri=models_uri, version=2),
+            content_changes=[lsp.TextDocumentContentChangeEvent_Type2(text=MODELS.replace(
+                "customer = models.CharField(max_length=40)", "customer = models.ForeignKey(Customer, on_delete=models.CASCADE)"))]))
+        while True:  # (opening models.py re-linted views.py once already, still clean)
+            got = await asyncio.wait_for(published.get(), 30)
+            if got.uri == views_uri and got.diagnostics:
+                break
+        await client.shutdown_async(None)
+        client.exit(None)
+    finally:
+        await client.stop()
+    return got
+
+
+def test_a_model_edited_in_one_buffer_updates_the_findings_of_another(tmp_path):
+    project = tmp_path / "app"
+    (project / "shop").mkdir(parents=True)
+    (project / "pyproject.toml").write_text("", encoding="utf-8")
+    (project / "shop" / "__init__.py").write_text("", encoding="utf-8")
+    (project / "shop" / "models.py").write_text(MODELS, encoding="utf-8")
+    (project / "shop" / "views.py").write_text(VIEWS, encoding="utf-8")
+    got = asyncio.run(_two_files(project))
+    assert [d.code for d in got.diagnostics] == ["QL105"]
