@@ -176,3 +176,17 @@ def test_starlette_routes_name_their_endpoints(tmp_path, monkeypatch):
     code, out = _invoke(["--report", "--format", "json", "."], tmp_path, monkeypatch)
     [ep] = json.loads(out)["endpoints"]
     assert (ep["name"], ep["route"], ep["cost"]) == ("list_users", "GET /users", "O(N)")
+
+
+def test_a_graphql_mutation_whose_base_resolves_it_is_an_endpoint(tmp_path, monkeypatch):
+    project, _package = _project(tmp_path, "django")
+    (project / "dj_shop" / "mutations.py").write_text(
+        "import graphene\nfrom dj_shop.models import Order\n\n\n"
+        "class BaseMutation(graphene.Mutation):\n    @classmethod\n    def mutate(cls, root, info, **data):\n        return cls.perform_mutation(root, info, **data)\n\n\n"
+        "class CompleteCheckout(BaseMutation):\n    @classmethod\n    def perform_mutation(cls, root, info, order_id):\n"
+        "        order = Order.objects.get(pk=order_id)\n        return [line.product.name for line in order.lines.all()]\n",
+        encoding="utf-8",
+    )
+    code, out = _invoke(["--report", "--format", "json", "."], project, monkeypatch)
+    [ep] = [e for e in json.loads(out)["endpoints"] if e["name"] == "CompleteCheckout"]
+    assert (ep["kind"], ep["cost"], [s["rule"] for s in ep["queries"]["per_item"]]) == ("graphql", "O(N)", ["QL105"])

@@ -230,6 +230,11 @@ def is_view_class(index: ProjectIndex, cls_qualname: str, config: Config) -> boo
     return _class_kind(index, cls_qualname, config) == "view" and not _built_once(index, cls_qualname)
 
 
+def is_graphql_class(index: ProjectIndex, cls_qualname: str, config: Config) -> bool:
+    """A GraphQL type or mutation class (graphene and friends): its methods answer requests."""
+    return _class_kind(index, cls_qualname, config) == "graphql"
+
+
 def _class_kind(index: ProjectIndex, cls_qualname: str, config: Config) -> Optional[str]:
     def compute(ix: ProjectIndex) -> Dict[str, Optional[str]]:
         return {}

@@ -15,7 +15,7 @@ from typing import Dict, List, Optional, Sequence, Set, Tuple
 
 from querylint.project.contexts import path_context
 from querylint.project.index import ProjectIndex
-from querylint.project.requests import call_edges, entry_points, is_view_class
+from querylint.project.requests import call_edges, entry_points, is_graphql_class, is_view_class
 from querylint.run.config import Config
 from querylint.types import Finding
 
@@ -117,7 +117,8 @@ def build(index: ProjectIndex, config: Config, findings: Sequence[Finding], root
         # and its project bases' methods, its list serializer's methods, its ``queryset``
         methods = [m.qualname for c in index.mro_classes(cls) for m in (index.find_method(c.qualname, n) for n in c.methods) if m is not None]
         starts = list(dict.fromkeys(methods + _serializer_methods(index, serializers.get(cls_q), "list")))
-        ep = Endpoint(cls.name, "view", cls.path, None, route, cls_q)
+        kind = "graphql" if is_graphql_class(index, cls_q, config) else "view"
+        ep = Endpoint(cls.name, kind, cls.path, None, route, cls_q)
         _add_sites(ep, index, _reach(index, starts, per_item_edges), by_function, (cls_q,))
         out.append(ep)
     _add_lines(out, index, root)
@@ -129,8 +130,10 @@ def build(index: ProjectIndex, config: Config, findings: Sequence[Finding], root
 
 
 def _view_classes(index: ProjectIndex, config: Config, routes: Dict[str, str]) -> Dict[str, Optional[str]]:
-    """{class: its route or None}: the routed classes, and every concrete class-based view (one
-    no project class derives from: netbox's views wired by a registry decorator, not urls.py)."""
+    """{class: its route or None}: the routed classes, and every concrete class-based view or
+    GraphQL mutation (one no project class derives from: netbox's views wired by a registry
+    decorator, not urls.py; saleor's mutations, whose base's ``mutate`` calls their
+    ``perform_mutation``)."""
     out: Dict[str, Optional[str]] = {q: r for q, r in routes.items() if q in index.classes}
     parents: Set[str] = set()
     for cls in index.classes.values():
@@ -139,13 +142,14 @@ def _view_classes(index: ProjectIndex, config: Config, routes: Dict[str, str]) -
             if hit is not None:
                 parents.add(hit.qualname)
     for q, cls in index.classes.items():
-        if q not in out and q not in parents and path_context(cls.path, config) != "test" and is_view_class(index, q, config):
-            out[q] = None
+        if q not in out and q not in parents and path_context(cls.path, config) != "test" and (
+                is_view_class(index, q, config) or is_graphql_class(index, q, config)):
+            out[q] = None  # (a GraphQL mutation's resolver is often a base class method calling the subclass's)
     # a view that defines its handlers itself is already there, one endpoint per handler
-    return {q: r for q, r in out.items() if not _HANDLERS & set(index.classes[q].methods)}
+    return {q: r for q, r in out.items() if not any(m in _HANDLERS or m.startswith("resolve_") for m in index.classes[q].methods)}
 
 
-_HANDLERS = frozenset({"get", "post", "put", "patch", "delete", "dispatch"})
+_HANDLERS = frozenset({"get", "post", "put", "patch", "delete", "dispatch", "mutate", "mutate_and_get_payload"})
 
 
 def _add_sites(ep: Endpoint, index: ProjectIndex, reach, by_function: Dict[str, List[Finding]], own: Tuple[str, ...]) -> None:
