@@ -22,7 +22,9 @@ N_PLUS_ONE = CLEAN.replace(
 )
 
 
-async def _session(project: Path):
+async def _started(project: Path):
+    """A language client talking to ``querylint lsp`` in ``project``, initialized, and the queue
+    of the diagnostics it publishes."""
     client = BaseLanguageClient("querylint-test", "1")
     published: "asyncio.Queue[lsp.PublishDiagnosticsParams]" = asyncio.Queue()
 
@@ -31,13 +33,18 @@ async def _session(project: Path):
         published.put_nowait(params)
 
     await client.start_io(sys.executable, "-m", "querylint", "lsp", cwd=str(project))
+    await client.initialize_async(lsp.InitializeParams(
+        process_id=None, root_uri=project.as_uri(), capabilities=lsp.ClientCapabilities(),
+        workspace_folders=[lsp.WorkspaceFolder(uri=project.as_uri(), name=project.name)],
+    ))
+    client.initialized(lsp.InitializedParams())
+    return client, published
+
+
+async def _session(project: Path):
+    client, published = await _started(project)
     uri = (project / "dj_shop" / "views.py").as_uri()
     try:
-        await client.initialize_async(lsp.InitializeParams(
-            process_id=None, root_uri=project.as_uri(), capabilities=lsp.ClientCapabilities(),
-            workspace_folders=[lsp.WorkspaceFolder(uri=project.as_uri(), name="shop")],
-        ))
-        client.initialized(lsp.InitializedParams())
         client.text_document_did_open(lsp.DidOpenTextDocumentParams(
             text_document=lsp.TextDocumentItem(uri=uri, language_id="python", version=1, text=CLEAN)))
         opened = await asyncio.wait_for(published.get(), 60)
@@ -97,19 +104,10 @@ def names(request):
 
 
 async def _two_files(project: Path):
-    client = BaseLanguageClient("querylint-test", "1")
-    published: "asyncio.Queue[lsp.PublishDiagnosticsParams]" = asyncio.Queue()
-
-    @client.feature(lsp.TEXT_DOCUMENT_PUBLISH_DIAGNOSTICS)
-    def on_diagnostics(params: lsp.PublishDiagnosticsParams) -> None:
-        published.put_nowait(params)
-
-    await client.start_io(sys.executable, "-m", "querylint", "lsp", cwd=str(project))
+    client, published = await _started(project)
     models_uri, views_uri = (project / "shop" / "models.py").as_uri(), (project / "shop" / "views.py").as_uri()
     seen = {}
     try:
-        await client.initialize_async(lsp.InitializeParams(process_id=None, root_uri=project.as_uri(), capabilities=lsp.ClientCapabilities()))
-        client.initialized(lsp.InitializedParams())
         for uri, text in ((views_uri, VIEWS), (models_uri, MODELS)):
             client.text_document_did_open(lsp.DidOpenTextDocumentParams(
                 text_document=lsp.TextDocumentItem(uri=uri, language_id="python", version=1, text=text)))
