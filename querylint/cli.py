@@ -208,12 +208,7 @@ def _base_endpoints(registry, paths, config_path, jobs, flags, cwd: Path, ref: s
 
     from querylint.run.gitdiff import export_commit, merge_base
 
-    try:
-        toplevel, base, notes = merge_base(ref, cwd)
-    except GitDiffError as exc:
-        _fail(str(exc))
-    for note in notes:
-        click.echo(f"querylint: note: {note}", err=True)
+    toplevel, base = _from_git(merge_base, ref, cwd)
     toplevel = toplevel.resolve()
     with tempfile.TemporaryDirectory(prefix="querylint-base-") as tmp:
         top = Path(tmp)
@@ -345,13 +340,19 @@ def _read_baseline(baseline_file):
 
 def _changed_lines(diff_ref, cwd):
     """``--diff REF``: the lines changed since the merge base (notes go to stderr)."""
+    changed, _base = _from_git(changed_lines, diff_ref, cwd)
+    return changed
+
+
+def _from_git(step, *args):
+    """A git step's answer without its notes (printed to stderr); its error ends the run."""
     try:
-        changed, _base, notes = changed_lines(diff_ref, cwd)
+        *answer, notes = step(*args)
     except GitDiffError as exc:
         _fail(str(exc))
     for note in notes:
         click.echo(f"querylint: note: {note}", err=True)
-    return changed
+    return answer
 
 
 def _shard(value: Optional[str]) -> Optional[Tuple[int, int]]:
