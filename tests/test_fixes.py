@@ -81,6 +81,20 @@ def test_every_fixed_file_parses_and_keeps_its_comments(tmp_path, monkeypatch):
     assert 'Book.objects.select_related()' in services and 'select_related("publisher").select_related()' not in services
 
 
+def test_a_path_of_two_relations_is_loaded_on_the_queryset_of_the_loop(tmp_path, monkeypatch):
+    # ``b.author.agency``: ``select_related("author__agency")`` goes on ``Book``'s queryset, and the
+    # next run finds nothing left on that line
+    project = _copy(LIBRARY, tmp_path)
+    services = project / "dj_library" / "services.py"
+    _invoke(["--fix", "."], project, monkeypatch)
+    text = services.read_text(encoding="utf-8")
+    assert 'return [b.author.agency.name for b in Book.objects.select_related("author__agency").all()]' in text
+    assert 'books = Book.objects.select_related("author__agency").select_related("author")' in text
+    _code, out, _err = _invoke(["--format", "json", "--select", "QL105", "dj_library/services.py"], project, monkeypatch)
+    lines = {f["line"] for f in json.loads(out)["findings"]}
+    assert not lines & {13, 18}
+
+
 def test_the_json_report_carries_the_edits(tmp_path, monkeypatch):
     project = _copy(SHOP, tmp_path)
     _code, out, _err = _invoke(["--format", "json", "dj_shop"], project, monkeypatch)

@@ -527,10 +527,6 @@ def lazy_chain(node: cst.Attribute, ctx: Context):
     return ctx.memo(("dj-lazy", id(node)), compute)
 
 
-def _root_type(root, ctx: Context) -> Optional[DjType]:
-    return infer(root, ctx)
-
-
 class LazyRelationInLoop(Detector):
     """
     ## What it does
@@ -605,6 +601,9 @@ class LazyRelationInLoop(Detector):
             return
         self._seen.add(key)
         how = "prefetch_related" if rel.kind == GFK else "select_related"
+        if "__" in path:
+            # ``b.author.agency``: the path is loaded on the queryset of the root, ``b``
+            base = infer(root, self.ctx) or base
         where = where_text(base, self.ctx)
         text = f"{N.short(root, 40)}.{path.replace('__', '.')}"
         kind = {"fk": "ForeignKey", "o2o": "OneToOneField", "rev_o2o": "reverse one-to-one", "gfk": "GenericForeignKey"}.get(rel.kind, "relation")
