@@ -72,7 +72,7 @@ class _PatternRule(Rule):
         if got is not None:
             hit, variant = got
             few = _narrowed_by_key(query if query is not None else node, self.ctx, self.few_rows_of_one_parent)
-            edits = self.edits(node, variant) if variant in _QUERYSET_VARIANTS else ()
+            edits = self.edits(node, variant) if variant in _QUERYSET_VARIANTS | _SA_VARIANTS else ()
             self.report(node, hit.message, fix=hit.fix, variant=variant, confidence="medium" if few else "high", edits=edits)
 
     def edits(self, node: cst.CSTNode, variant: str) -> Tuple[Edit, ...]:
@@ -88,6 +88,26 @@ class _PatternRule(Rule):
 _FILTERS = frozenset({"filter", "filter_by", "where", "exclude"})
 # the variants whose queries have ``.count()`` and ``.exists()``: Django's and peewee's
 _QUERYSET_VARIANTS = frozenset({"QL401", "QL412", "QL402", "QL416"})
+# SQLAlchemy's: a legacy ``Query`` has ``.count()`` and ``.first()`` (a 2.x result has neither)
+_SA_VARIANTS = frozenset({"QL410", "QL414"})
+# methods of a legacy ``Query`` after which the rows are still one per row of the table: no join
+# (``len(q.all())`` counts entities made unique, ``q.count()`` the joined rows), no grouping
+_ROW_PRESERVING = frozenset({"filter", "filter_by", "order_by", "options", "execution_options", "with_for_update"})
+
+
+def _legacy_query_all(node: cst.BaseExpression) -> Optional[cst.BaseExpression]:
+    """``q`` of ``q.all()`` when ``q`` is written as ``session.query(M)...`` or ``M.query...``
+    with only filters and orderings chained: ``q.count()`` counts what ``len(q.all())`` does."""
+    if not (isinstance(node, cst.Call) and N.call_name(node) == "all" and not node.args and isinstance(node.func, cst.Attribute)):
+        return None
+    query = node.func.value
+    cur = query
+    while isinstance(cur, cst.Call) and isinstance(cur.func, cst.Attribute) and cur.func.attr.value in _ROW_PRESERVING:
+        cur = cur.func.value
+    root = isinstance(cur, cst.Call) and isinstance(cur.func, cst.Attribute) and cur.func.attr.value == "query" and len(cur.args) == 1
+    if root or (isinstance(cur, cst.Attribute) and cur.attr.value == "query" and isinstance(cur.value, cst.Name)):
+        return query
+    return None
 
 
 def _query_expr(node: cst.BaseExpression, ctx: Context) -> Optional[cst.BaseExpression]:
@@ -255,8 +275,10 @@ class LenAsCount(_PatternRule):
         self._ask(node, lambda a: a.len_as_count(node, arg, self.ctx), arg)
 
     def edits(self, node: cst.CSTNode, variant: str) -> Tuple[Edit, ...]:
-        """``len(qs)`` / ``len(list(qs))`` -> ``qs.count()``."""
-        arg = _query_expr(cast(cst.Call, node).args[0].value, self.ctx)
+        """``len(qs)`` / ``len(list(qs))`` -> ``qs.count()``; SQLAlchemy's ``len(q.all())`` ->
+        ``q.count()``."""
+        value = cast(cst.Call, node).args[0].value
+        arg = _legacy_query_all(value) if variant in _SA_VARIANTS else _query_expr(value, self.ctx)
         return self._replace(node, f"{N.code(arg)}.count()") if arg is not None else ()
 
 
@@ -383,12 +405,23 @@ class TruthinessAsExists(_PatternRule):
         self._ask(node, lambda a: a.truth_tested(node, self.ctx))
 
     def edits(self, node: cst.CSTNode, variant: str) -> Tuple[Edit, ...]:
-        """``if qs:`` / ``not qs`` / ``assert qs`` -> ``qs.exists()`` (not inside ``and``/``or``,
-        whose value would change)."""
+        """``if qs:`` / ``not qs`` / ``assert qs`` -> ``qs.exists()``, and for SQLAlchemy's
+        ``q.all()``, ``q.first() is not None`` (not inside ``and``/``or``, whose value would change)."""
         parent = self.ctx.parent_of(node)
         tested = (isinstance(parent, (cst.If, cst.While, cst.Assert)) and parent.test is node) or (
             isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not))
-        return self._replace(node, f"{N.code(node)}.exists()") if tested and _query_expr(cast(cst.BaseExpression, node), self.ctx) is node else ()
+        if not tested:
+            return ()
+        expr = cast(cst.BaseExpression, node)
+        if variant in _SA_VARIANTS:
+            # ``if q.all():`` -> ``if q.first() is not None:`` (one row at most; under ``not``, ``is None``)
+            query = _legacy_query_all(expr)
+            if query is None:
+                return ()
+            if isinstance(parent, cst.UnaryOperation):
+                return self._replace(parent, f"{N.code(query)}.first() is None")
+            return self._replace(node, f"{N.code(query)}.first() is not None")
+        return self._replace(node, f"{N.code(node)}.exists()") if _query_expr(expr, self.ctx) is node else ()
 
     visit_Name = _check
     visit_Call = _check

@@ -264,3 +264,65 @@ def test_an_unclosed_connection_is_closed_by_an_unsafe_fix_only(tmp_path, monkey
         with pytest.raises(KeyError):
             module.read_counter(str(db), "b")
         assert [c.closed for c in opened[-2:]] == [closes, closes]
+
+
+SA_COUNTS = """\
+from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy.orm import Session, declarative_base, relationship
+
+Base = declarative_base()
+
+
+class Team(Base):
+    __tablename__ = "team"
+    id = Column(Integer, primary_key=True)
+
+
+class Member(Base):
+    __tablename__ = "member"
+    id = Column(Integer, primary_key=True)
+    name = Column(String)
+    team_id = Column(ForeignKey("team.id"))
+    team = relationship(Team)
+
+
+def count(session: Session) -> int:
+    return len(session.query(Member).filter(Member.name != "x").all())
+
+
+def any_named(session: Session, name: str) -> bool:
+    if not session.query(Member).filter_by(name=name).all():
+        return False
+    return True
+
+
+def count_joined(session: Session) -> int:
+    return len(session.query(Member).join(Member.team).all())
+"""
+
+
+def test_sqlalchemy_queries_count_and_test_in_the_database_and_give_the_same_answers(tmp_path, monkeypatch):
+    import importlib.util
+    from sqlalchemy import create_engine
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("", encoding="utf-8")
+    module = project / "members.py"
+    module.write_text(SA_COUNTS, encoding="utf-8")
+    _invoke(["--fix", "members.py"], project, monkeypatch)
+    text = module.read_text(encoding="utf-8")
+    assert 'return session.query(Member).filter(Member.name != "x").count()' in text
+    assert "if session.query(Member).filter_by(name=name).first() is None:" in text
+    # a join makes ``len(q.all())`` count unique members and ``q.count()`` joined rows: no fix
+    assert "return len(session.query(Member).join(Member.team).all())" in text
+    spec = importlib.util.spec_from_file_location("members_fixed", module)
+    fixed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fixed)
+    engine = create_engine("sqlite://")
+    fixed.Base.metadata.create_all(engine)
+    with fixed.Session(engine) as session:
+        assert fixed.count(session) == 0 and fixed.any_named(session, "a") is False
+        session.add_all([fixed.Member(name="a"), fixed.Member(name="b"), fixed.Member(name="x")])
+        session.flush()
+        assert fixed.count(session) == 2 and fixed.any_named(session, "a") is True
