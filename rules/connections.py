@@ -31,20 +31,23 @@ class _OpenRule(Rule):
             return
         for v in verdicts(node, self.ctx):
             if v.code == self.code:
-                edits = closing_edit(node, self.ctx) if self.code == "QL203" else ()
+                edits = closing_edit(node, self.ctx) if self.code == "QL203" and v.closable else ()
                 self.report(node, v.message, fix=v.fix, severity=v.severity, confidence=v.confidence, edits=edits, fix_safety="unsafe")
 
 
 def closing_edit(call: cst.Call, ctx: Context) -> Tuple[Edit, ...]:
-    """The ``--unsafe-fixes`` fix for a DB-API connection never closed on every path:
+    """The ``--unsafe-fixes`` fix for a connection, session or cursor not closed on every path:
     ``conn = sqlite3.connect(...)`` and the rest of the function body become
-    ``with contextlib.closing(sqlite3.connect(...)) as conn:`` around that rest. Unsafe: the
-    connection now closes when the function ends, which breaks code that hands out something
-    still reading from it. Only for a plain assignment at the top level of the function body,
-    with no multi-line string below it (re-indenting would change the string)."""
-    if N.call_name(call) != "connect":
-        return ()
+    ``with contextlib.closing(sqlite3.connect(...)) as conn:`` around that rest (a generator
+    dependency's ``yield conn`` included: it closes after the request). Unsafe: the resource now
+    closes when the function ends, which breaks code that hands out something still reading from
+    it. Only for a plain assignment at the top level of the function body, never when the rest
+    returns it, and with no multi-line string below it (re-indenting would change the string).
+    ``with sqlite3.connect(...) as conn:``, which ends the transaction but not the connection,
+    becomes ``with contextlib.closing(sqlite3.connect(...)) as conn, conn:``."""
     assign = ctx.parent_of(call)
+    if isinstance(assign, cst.WithItem):
+        return _closing_with_item(assign, ctx)
     line = ctx.parent_of(assign) if assign is not None else None
     body = ctx.parent_of(line) if line is not None else None
     fn = ctx.parent_of(body) if body is not None else None
@@ -55,22 +58,63 @@ def closing_edit(call: cst.Call, ctx: Context) -> Tuple[Edit, ...]:
     stmts = list(body.body)
     at = next(i for i, st in enumerate(stmts) if st is line)
     rest = stmts[at + 1:]
-    if not rest or any(isinstance(n, (cst.SimpleString, cst.FormattedString)) and "\n" in N.code(n) for st in rest for n in N.walk(st)):
+    name = assign.targets[0].target.value
+    if not rest or any(
+        (isinstance(n, (cst.SimpleString, cst.FormattedString)) and "\n" in N.code(n))
+        or (isinstance(n, cst.Return) and n.value is not None and _hands_out(name, n.value, ctx))
+        for st in rest for n in N.walk(st)
+    ):
         return ()
     first, last = ctx.span(line), ctx.span(rest[-1])
     lines = ctx.source.splitlines(keepends=True)
-    indent = lines[first.line - 1][: first.column - 1]
-    name = assign.targets[0].target.value
     comment = line.trailing_whitespace.comment
     head = f"with contextlib.closing({N.code(call)}) as {name}:" + (f"  {comment.value}" if comment is not None else "")
     tail = "".join(("    " + ln if ln.strip() else ln) for ln in lines[first.line: last.end_line])
     text = head + "\n" + tail.rstrip("\n")
     end_column = len(lines[last.end_line - 1].rstrip("\r\n")) + 1
-    edits = [Edit(first.line, first.column, last.end_line, end_column, text)]
-    if ctx.facts.import_map().get("contextlib") != "contextlib":
-        top = line_after_imports(ctx)
-        edits.append(Edit(top, 1, top, 1, "import contextlib\n"))
-    return tuple(edits)
+    return _with_contextlib(Edit(first.line, first.column, last.end_line, end_column, text), ctx)
+
+
+# methods whose result is data read from the resource, not something still reading from it
+_READS = frozenset({
+    "fetchone", "fetchall", "fetchmany", "fetchval", "fetchrow", "all", "first", "one", "one_or_none",
+    "scalar", "scalar_one", "scalar_one_or_none", "count",
+})
+
+
+def _hands_out(name: str, value: cst.BaseExpression, ctx: Context) -> bool:
+    """``return conn`` or ``return conn.execute(...)``: the returned value still reads from
+    ``name`` (``return cur.fetchone()[0]`` does not)."""
+    for m in N.walk(value):
+        if not (isinstance(m, cst.Name) and m.value == name):
+            continue
+        top: cst.CSTNode = m
+        parent = ctx.parent_of(top)
+        while isinstance(parent, (cst.Attribute, cst.Call, cst.Subscript)) and getattr(parent, "value", getattr(parent, "func", None)) is top:
+            top, parent = parent, ctx.parent_of(parent)
+        read = top
+        while isinstance(read, cst.Subscript):
+            read = read.value
+        if not (isinstance(read, cst.Call) and N.call_name(read) in _READS):
+            return True
+    return False
+
+
+def _closing_with_item(item: cst.WithItem, ctx: Context) -> Tuple[Edit, ...]:
+    if item.asname is None or not isinstance(item.asname.name, cst.Name):
+        return ()
+    name = item.asname.name.value
+    span = ctx.span(item)
+    text = f"contextlib.closing({N.code(item.item)}) as {name}, {name}"
+    return _with_contextlib(Edit(span.line, span.column, span.end_line, span.end_column, text), ctx)
+
+
+def _with_contextlib(edit: Edit, ctx: Context) -> Tuple[Edit, ...]:
+    """``edit``, and ``import contextlib`` after the imports when the module lacks it."""
+    if ctx.facts.import_map().get("contextlib") == "contextlib":
+        return (edit,)
+    top = line_after_imports(ctx)
+    return (edit, Edit(top, 1, top, 1, "import contextlib\n"))
 
 
 

@@ -326,3 +326,65 @@ def test_sqlalchemy_queries_count_and_test_in_the_database_and_give_the_same_ans
         session.add_all([fixed.Member(name="a"), fixed.Member(name="b"), fixed.Member(name="x")])
         session.flush()
         assert fixed.count(session) == 2 and fixed.any_named(session, "a") is True
+
+
+RESOURCES = """\
+import sqlite3
+
+from django.db import connection
+from sqlalchemy.orm import Session
+
+
+def total(path):
+    with sqlite3.connect(path) as conn:
+        return conn.execute("SELECT sum(value) FROM counters").fetchone()[0]
+
+
+def newest_name():
+    cur = connection.cursor()
+    cur.execute("SELECT name FROM counters ORDER BY id DESC")
+    return cur.fetchone()[0]
+
+
+def get_session(engine):
+    session = Session(engine)
+    yield session
+
+
+def handed_out(path):
+    conn = sqlite3.connect(path)
+    return conn
+"""
+
+
+def test_cursors_sessions_and_with_connections_are_closed_by_unsafe_fixes(tmp_path, monkeypatch):
+    import sqlite3
+    from sqlalchemy import create_engine, text
+
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("", encoding="utf-8")
+    path = project / "resources.py"
+    path.write_text(RESOURCES, encoding="utf-8")
+    _invoke(["--fix", "--unsafe-fixes", "resources.py"], project, monkeypatch)
+    fixed = path.read_text(encoding="utf-8")
+    assert "with contextlib.closing(sqlite3.connect(path)) as conn, conn:" in fixed
+    assert "    with contextlib.closing(connection.cursor()) as cur:\n        cur.execute(" in fixed
+    assert "    with contextlib.closing(Session(engine)) as session:\n        yield session\n" in fixed
+    assert "    conn = sqlite3.connect(path)\n    return conn\n" in fixed  # closing what is returned would break it
+    db = tmp_path / "c.db"
+    with sqlite3.connect(db) as conn:
+        conn.execute("CREATE TABLE counters (name TEXT, value INTEGER)")
+        conn.execute("INSERT INTO counters VALUES ('a', 7), ('b', 5)")
+    conn.close()
+    module = type(sys)("resources_fixed")
+    exec(compile(fixed, "resources.py", "exec"), module.__dict__)
+    assert module.total(str(db)) == 12
+    engine = create_engine(f"sqlite:///{db}")
+    dependency = module.get_session(engine)
+    session = next(dependency)
+    assert session.execute(text("SELECT count(*) FROM counters")).scalar() == 2
+    assert engine.pool.checkedout() == 1
+    with pytest.raises(StopIteration):
+        next(dependency)  # the request ends
+    assert engine.pool.checkedout() == 0

@@ -62,6 +62,9 @@ class Verdict:
     fix: Optional[str] = None
     severity: Optional[Severity] = None
     confidence: str = "high"
+    # a local connection, session or cursor that ``with contextlib.closing(...)`` around the
+    # rest of the function would release on every path (QL203's unsafe fix)
+    closable: bool = False
 
 
 def _decorated_cache(ctx: Context) -> bool:
@@ -536,7 +539,8 @@ def _unreleased(call: cst.Call, opened: Opened, holder: Holder, flow: Flow, hit,
     if opened.via:
         message += f" ({opened.via})"
     per_request = f" (opened per {_per(hit)}: {describe(hit)})" if hit else ""
-    return Verdict(code, message + per_request, problem[1], Severity.ERROR if hit else None, confidence)
+    closable = (holder.kind == "local" and res.kind in ("connection", "session", "cursor")) or (holder.kind == "with" and res.kind == "connection")
+    return Verdict(code, message + per_request, problem[1], Severity.ERROR if hit else None, confidence, closable)
 
 
 def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
