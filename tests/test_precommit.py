@@ -75,3 +75,48 @@ def test_pre_commit_try_repo_fails_on_a_bad_file_and_passes_on_a_good_one(tmp_pa
     good = run(pre_commit, "try-repo", str(ROOT), "querylint", "--all-files", "--color", "never", check=False)
     assert good.returncode == 0, good.stdout + good.stderr
     assert "Passed" in good.stdout
+
+
+FIXABLE = '''\
+import sqlite3
+
+DB = sqlite3.connect("app.db")
+
+
+def save(rows):
+    cur = DB.cursor()
+    for name, price in rows:
+        cur.execute("INSERT INTO items (name, price) VALUES (?, ?)", (name, price))
+    DB.commit()
+'''
+
+
+@pytest.mark.slow
+def test_the_fix_hook_rewrites_the_file_fails_once_and_then_passes(tmp_path):
+    pre_commit = _pre_commit()
+    env = dict(os.environ)
+    env.update({
+        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
+        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
+        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
+        "NO_COLOR": "1",
+    })
+    env.pop("VIRTUAL_ENV", None)
+    repo = tmp_path / "project"
+    repo.mkdir()
+
+    def run(*args):
+        return subprocess.run(args, cwd=repo, env=env, capture_output=True, text=True, timeout=900)
+
+    run("git", "init", "-q")
+    target = repo / "save.py"
+    target.write_text(FIXABLE, encoding="utf-8")
+    run("git", "add", ".")
+    first = run(pre_commit, "try-repo", str(ROOT), "querylint-fix", "--all-files", "--color", "never")
+    assert first.returncode == 1, first.stdout + first.stderr
+    assert "files were modified by this hook" in first.stdout
+    fixed = target.read_text(encoding="utf-8")
+    assert 'cur.executemany("INSERT INTO items (name, price) VALUES (?, ?)", [(name, price) for name, price in rows])' in fixed
+    run("git", "add", ".")
+    second = run(pre_commit, "try-repo", str(ROOT), "querylint-fix", "--all-files", "--color", "never")
+    assert second.returncode == 0, second.stdout + second.stderr
