@@ -205,10 +205,51 @@ def _standalone_script(relpath: str, ctx: Context) -> bool:
     def compute() -> bool:
         if not any(isinstance(s, cst.If) and _is_main_guard(s.test) for s in ctx.module_node.body):
             return False
+        if any(isinstance(n, cst.While) and _runs_until_stopped(n) for n in N.walk(ctx.module_node)):
+            return False  # a worker run as ``python worker.py``: its loop runs for the life of the process
         stem = relpath.rpartition("/")[2][:-3]  # a sibling script imports it by its file name
         return not (_imported(ctx.module, ctx) or _imported(stem, ctx))
 
     return ctx.memo(("standalone-script",), compute)
+
+
+def _runs_until_stopped(loop: cst.While) -> bool:
+    """A service loop that only an exception or a signal ends: ``while True:`` with no ``break``
+    or ``return`` of its own, or ``while running:`` whose flag is set only in an ``except``
+    (or elsewhere: a signal handler). A paging loop (``while True: ... if not rows: break``,
+    ``while more: more = page.has_next``) ends by itself."""
+    test = loop.test
+    if N.literal(test) in (True, 1):
+        return not _ends_itself(loop.body)
+    if isinstance(test, cst.Name):
+        return not _assigns_outside_except(loop.body, test.value)
+    return False
+
+
+def _ends_itself(node: cst.CSTNode) -> bool:
+    for child in node.children:
+        if isinstance(child, (cst.Return, cst.Break)):
+            return True
+        if isinstance(child, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(child, (cst.For, cst.While)):
+            if any(isinstance(n, cst.Return) for n in N.walk(child.body)) or _ends_itself(child.orelse or cst.Pass()):
+                return True
+            continue  # a ``break`` there ends the inner loop
+        if _ends_itself(child):
+            return True
+    return False
+
+
+def _assigns_outside_except(node: cst.CSTNode, name: str) -> bool:
+    for child in node.children:
+        if isinstance(child, (cst.ExceptHandler, cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            continue
+        if isinstance(child, (cst.AssignTarget, cst.AugAssign, cst.AnnAssign)) and isinstance(child.target, cst.Name) and child.target.value == name:
+            return True
+        if _assigns_outside_except(child, name):
+            return True
+    return False
 
 
 def _program_module(relpath: str, ctx: Context) -> bool:

@@ -407,3 +407,43 @@ def test_a_tools_subpackage_of_the_projects_package_is_library_code():
         ("lib/tools/store.py", "unknown", "high"),
         ("pkg/tools/db/manager.py", "unknown", "high"),
     ]
+
+
+_WORKER = '''\
+from sqlalchemy import create_engine, text
+
+
+def purge(url):
+    engine = create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(text("DELETE FROM events WHERE old"))
+
+
+def main():
+    running = True
+    while running:
+        try:
+            purge("postgresql://db/app")
+        except Exception:
+            running = False
+
+
+if __name__ == "__main__":
+    main()
+'''
+
+_PAGING = _WORKER.replace(
+    "    running = True\n    while running:\n        try:\n            purge(\"postgresql://db/app\")\n        except Exception:\n            running = False\n",
+    "    pages = 3\n    while pages:\n        purge(\"postgresql://db/app\")\n        pages = pages - 1\n",
+)
+
+
+def test_a_worker_run_as_a_script_keeps_its_confidence_a_script_that_ends_is_one_off():
+    # ``python worker.py`` whose loop only an exception ends runs for the life of the process:
+    # an engine per pass is a leak that grows, not a one-off script's cost
+    worker = lint_files({"workers/purge/worker.py": _WORKER}, select=["QL202"], settings={"min-confidence": "low"})
+    assert [(f.line, f.context, f.confidence) for f in worker.findings] == [(5, "unknown", "high")]
+    paging = lint_files({"workers/purge/worker.py": _PAGING}, select=["QL202"], settings={"min-confidence": "low"})
+    assert [(f.line, f.context, f.confidence) for f in paging.findings] == [(5, "script", "medium")]
+    forever = _WORKER.replace("running = True\n    while running:", "while True:").replace("running = False", "raise")
+    assert [f.context for f in lint_files({"w.py": forever}, select=["QL202"], settings={"min-confidence": "low"}).findings] == ["unknown"]
