@@ -1609,6 +1609,67 @@ CASES = {
             con = engine.connect()
             queue.put_connection(con)
     """,
+    "a_cursor_of_a_connection_that_outlives_the_function_is_closed_or_kept_whole": """
+        # pg_activity: ``cur = self.pg_conn.cursor()`` on every refresh, never closed; a result
+        # read in part stays on the connection. One drained is hygiene (shown with
+        # --min-confidence low); one of a connection the function opens closes with it.
+        import contextlib
+        import sqlite3
+
+        from psycopg2.extensions import connection
+
+
+        class Data:
+            pg_conn: connection
+
+            def db_info(self):
+                cur = self.pg_conn.cursor()  # want: QL203
+                cur.execute("SELECT 1")
+                return cur.fetchone()
+
+            def activities(self):
+                cur = self.pg_conn.cursor()
+                cur.execute("SELECT * FROM pg_stat_activity")
+                return cur.fetchall()
+
+            def closed(self):
+                with contextlib.closing(self.pg_conn.cursor()) as cur:
+                    cur.execute("SELECT 1")
+                    return cur.fetchone()
+
+            def closed_in_finally(self):
+                cur = self.pg_conn.cursor()
+                try:
+                    cur.execute("SELECT 1")
+                    return cur.fetchone()
+                finally:
+                    cur.close()
+
+            def handed_out(self):
+                return self.pg_conn.cursor()
+
+
+        def newest(conn, table):
+            cur = conn.cursor()  # the caller's connection: closed when the caller is done
+            cur.execute("SELECT id FROM events ORDER BY id DESC")
+            return cur.fetchone()[0]
+
+
+        def own_connection(path):
+            conn = sqlite3.connect(path)
+            try:
+                cur = conn.cursor()
+                cur.execute("SELECT 1")
+                return cur.fetchone()
+            finally:
+                conn.close()
+
+
+        def unknown(thing):
+            cur = thing.cursor()
+            cur.execute("SELECT 1")
+            return cur.fetchone()
+    """,
 }
 
 

@@ -773,9 +773,12 @@ def _partly_read(name: str, start: cst.CSTNode, flow: Flow) -> Optional[str]:
     return partial
 
 
-def _close_fix(kind: str, name: str, what: str) -> str:
-    if kind == "cursor":
+def _close_fix(kind: str, name: str, what: str, driver: Optional[str] = None) -> str:
+    if kind == "cursor" and driver == "django":
         return f"use `with {what} as {name}:` (the shared connection stays open; the cursor must not)"
+    if kind == "cursor":
+        # (sqlite3's cursor is no context manager)
+        return f"use `with contextlib.closing({what}) as {name}:` (the connection stays open; the cursor must not)"
     if kind == "scoped":
         return f"create the registry once at module level and call `{name}.remove()` when the unit of work ends"
     return "use `with` or close it in a `finally` block"
@@ -846,7 +849,7 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
                 f"the dependency yields `{name}` from `{what}` but never closes it",
                 "close it after the `yield` in a `finally` block",
             )
-        return f"the {noun} `{name}` from `{what}` is never closed", _close_fix(res.kind, name, what)
+        return f"the {noun} `{name}` from `{what}` is never closed", _close_fix(res.kind, name, what, res.driver)
     if res.kind == "cursor":
         return None  # closed on the normal path: enough for a cursor
     ex = early_exit(name, cast(cst.CSTNode, holder.node), fate, flow)

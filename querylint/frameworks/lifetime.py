@@ -193,6 +193,10 @@ def _opened_by(call: cst.Call, ctx: Context) -> Optional[Opened]:
         # Django's connection lives for the thread: closing the function closes nothing, so a
         # cursor taken from it stays open until it is closed (``with connection.cursor() as c``)
         return Opened(Resource("cursor", "cursor", "django"), f"{N.short(recv, 40)}.cursor()")
+    if name == "cursor" and recv is not None and not call.args and _long_lived_connection(recv, ctx):
+        # likewise a cursor of a DB-API connection that outlives the function (an attribute of
+        # ``self``, a parameter): only closing the cursor releases it
+        return Opened(Resource("cursor", "cursor", None), f"{N.short(recv, 40)}.cursor()")
     if recv is None or name not in ("getconn", "acquire", "raw_connection", "connect"):
         return None
     owner = expr_resource(recv, ctx)
@@ -206,6 +210,16 @@ def _opened_by(call: cst.Call, ctx: Context) -> Optional[Opened]:
             return None  # ``poolclass=StaticPool``: every checkout is the one shared connection
         return Opened(Resource("checkout", "pooled connection", "sqlalchemy"), f"{text}.{name}()", name, text)
     return None
+
+
+def _long_lived_connection(recv: cst.BaseExpression, ctx: Context) -> bool:
+    """``self.conn`` holding a DB-API connection (by its name or its type): the object keeps it
+    open after this function returns. (A parameter ``conn`` is often the caller's connection,
+    closed as soon as the caller is done: not judged.)"""
+    if not (isinstance(recv, cst.Attribute) and isinstance(recv.value, cst.Name) and recv.value.value in ("self", "cls")):
+        return False
+    obj = infer(recv, ctx)
+    return obj is not None and obj.kind == "connection" and obj.driver != "django"
 
 
 # drivers whose ``with connect() as conn`` ends the transaction but leaves the connection open
