@@ -490,3 +490,61 @@ def test_sqlmodel_mapping():
     assert set(m.classes) == {"app.models.Team", "app.models.Hero"}  # not the table-less read models
     assert m.relationship("app.models.Hero", "team").lazy == "selectin"
     assert m.relationship("app.models.Team", "heroes").collection is True
+
+
+AS_DECLARATIVE_MODELS = '''\
+from sqlalchemy import Column, ForeignKey, Integer, Unicode
+from sqlalchemy.orm import as_declarative, relationship
+from sqlalchemy.ext.declarative import declared_attr
+
+
+@as_declarative()
+class BaseModel(object):
+    id = Column(Integer, primary_key=True)
+
+
+class CommentMixin(object):
+    @declared_attr
+    def comments(self):
+        self.Comment = type("{0:s}Comment".format(self.__name__), (BaseModel,), {"__tablename__": "c"})
+        return relationship(self.Comment)
+
+
+class Sketch(BaseModel):
+    __tablename__ = "sketch"
+
+
+class Event(CommentMixin, BaseModel):
+    __tablename__ = "event"
+    sketch_id = Column(Integer, ForeignKey("sketch.id"))
+    sketch = relationship(Sketch)
+    document_id = Column(Unicode(255))
+'''
+
+
+def test_models_over_an_as_declarative_root_and_their_mixins_relationships_are_mapped():
+    # timesketch: ``class Event(CommentMixin, BaseModel)`` over an ``@as_declarative()`` root,
+    # whose ``comments`` a mixin's ``@declared_attr`` declares
+    src = '''\
+from sqlalchemy.orm import selectinload
+from app.models import Event
+
+
+def comments_of(session, sketch):
+    comments = {}
+    for event in session.query(Event).filter_by(sketch=sketch):
+        for comment in event.comments:  # want: QL105
+            comments.setdefault(event.document_id, []).append(comment)
+    return comments
+
+
+def sketches(session):
+    return [e.sketch for e in session.query(Event).all()]  # want: QL105
+
+
+def comments_loaded(session, sketch):
+    return {e.document_id: list(e.comments) for e in session.query(Event).options(selectinload(Event.comments))}
+'''
+    files = {"app/__init__.py": "", "app/models.py": AS_DECLARATIVE_MODELS, "app/views.py": src}
+    result = lint_files(files, select=["QL105"])
+    assert {(f.path, f.span.line) for f in result.findings} == {("app/views.py", 8), ("app/views.py", 14)}

@@ -479,6 +479,9 @@ class _Collector:
             if isinstance(stmt, cst.FunctionDef):
                 methods.append(stmt.name.value)
                 self.visit_function(stmt, qual, qual, None)
+                declared = _declared_attr(stmt)
+                if declared is not None:
+                    attrs.append(_class_attr(stmt.name.value, declared, None, resolver))
             elif isinstance(stmt, cst.ClassDef):
                 if stmt.name.value == "Meta":
                     meta.extend(self._meta(stmt))
@@ -592,6 +595,18 @@ class _Collector:
             self.routes.append(name)
             if route is not None:
                 self.route_paths.append((name, route))
+
+
+def _declared_attr(fn: cst.FunctionDef) -> Optional[cst.Call]:
+    """The call a SQLAlchemy ``@declared_attr`` method ends by returning (``return
+    relationship("Comment")``): the attribute it declares on every mapped subclass."""
+    if not any(d.split(".")[-1] in ("declared_attr", "cascading", "directive") and "declared_attr" in d for d in N.decorator_names(fn)):
+        return None
+    body = fn.body.body if isinstance(fn.body, cst.IndentedBlock) else ()
+    last = body[-1] if body else None
+    if isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[0], cst.Return) and isinstance(last.body[0].value, cst.Call):
+        return last.body[0].value
+    return None
 
 
 def _class_attr(name: str, value, annotation, resolver: Resolver) -> ClassAttr:

@@ -188,10 +188,15 @@ def _compute(index: ProjectIndex) -> Mappings:
     reverse: List[Relationship] = []
     for q, mc in m.classes.items():
         cls = index.classes[q]
-        for attr in cls.attrs:
+        # its own attributes, then those of the mixins it inherits (unmapped classes: a
+        # ``CommentMixin`` whose ``@declared_attr comments`` adds the relationship to each model)
+        mixins = [c for c in index.mro_classes(cls)[1:] if c.qualname not in m.classes]
+        for attr in [a for c in [cls] + mixins for a in c.attrs]:
             call = attr.call
             if call is None or not (_last(call.func) in RELATIONSHIP_FUNCS or (_last(call.func) == "Relationship" and call.func.startswith("sqlmodel"))):
                 continue
+            if attr.name in mc.relationships:
+                continue  # declared on the class itself (or a nearer mixin)
             rel, back = _relationship(m, mc, attr, call, tables)
             mc.relationships[attr.name] = rel
             if back is not None:
@@ -260,6 +265,8 @@ class _MappedKinds:
                 parent = self.index.resolve_class(base, cls.module)
                 if parent is not None and parent.qualname != cls.qualname:
                     kind = self.of(parent, depth + 1)
+                    if kind == "root":
+                        kind = "base"  # a model over an ``@as_declarative()`` root is mapped
         if kind is None and any(_last(d) == "as_declarative" for d in cls.decorators):
             kind = "root"
         if kind is None and self._declares_on_external_base(cls):
