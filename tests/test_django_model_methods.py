@@ -63,6 +63,24 @@ def test_a_parameter_named_after_two_models_is_neither():
     assert _lines(files) == []
 
 
+def test_a_parameter_named_after_a_model_with_a_word_before_it_holds_its_instance():
+    # diplicity: ``clone_from_phase(self, source_phase)``, called with ``game.current_phase``
+    view = "def titles(source_doc):\n    return [l.src.title for l in source_doc.link_set.all()]\n"
+    caller = (
+        "from app.models import Doc\nfrom app.views import titles\n"
+        "def page(game):\n    game.docs.filter(title='x').update(title='y')\n    return titles(game.current_doc)\n"
+    )
+    files = {"app/__init__.py": "", "app/models.py": PARAM_MODELS, "app/views.py": view, "app/page.py": caller}
+    assert _lines(files) == [("app/views.py", 2)]
+    # a caller that loads things and passes what is named after another model: no evidence
+    files["app/page.py"] = caller.replace("game.current_doc", "game.current_link")
+    assert _lines(files) == []
+    # a word that names no model alone
+    files["app/views.py"] = view.replace("source_doc", "source_thing")
+    files["app/page.py"] = caller
+    assert _lines(files) == []
+
+
 def test_a_parameter_whose_callers_prefetched_the_rows_relations_is_silent():
     caller = (
         "from app.models import Doc\n"
@@ -150,3 +168,42 @@ def test_other_files_consulted_per_file_are_bounded_whatever_process_parsed_them
     assert lines() == [4, 5]
     monkeypatch.setattr(querysets, "OFFLINE_FILES_PER_FILE", 1)
     assert lines() == [4]  # the second helper's file is past the bound: its rows stay unknown
+
+
+PROPERTY_MODELS = (
+    "from django.db import models\n"
+    "from django.utils.functional import cached_property\n"
+    "class Course(models.Model):\n"
+    "    name = models.CharField(max_length=9)\n"
+    "    @property\n"
+    "    def final_documents(self):\n"
+    "        return self.documents.filter(kind='final')\n"
+    "    @property\n"
+    "    def label(self):\n"
+    "        return self.name.upper()\n"
+    "class Document(models.Model):\n"
+    "    course = models.ForeignKey(Course, on_delete=models.CASCADE, related_name='documents')\n"
+    "    kind = models.CharField(max_length=9)\n"
+)
+
+
+def test_a_property_that_returns_a_queryset_queries_once_per_row_it_is_counted_on():
+    # EvaP: ``course.final_grade_documents.count()`` for every course of a parameter the
+    # function narrows (``courses = courses.prefetch_related(...)``)
+    views = (
+        "from app.models import Course\n"
+        "def rows(courses):\n"
+        "    courses = courses.prefetch_related('documents')\n"
+        "    return [(c, c.final_documents.count()) for c in courses]\n"
+        "def page():\n"
+        "    return rows(Course.objects.filter(name='x'))\n"
+        "def labels():\n"
+        "    return [c.label for c in Course.objects.all()]\n"
+        "def prefetched():\n"
+        "    return [len(c.documents.all()) for c in Course.objects.prefetch_related('documents')]\n"
+    )
+    files = {"app/__init__.py": "", "app/models.py": PROPERTY_MODELS, "app/views.py": views}
+    assert [(f.path, f.span.line, f.rule) for f in lint_files(files, select=["QL1"]).findings] == [("app/views.py", 4, "QL103")]
+    # a caller that passes a list of something else: the parameter is not followed
+    files["app/views.py"] = views.replace("rows(Course.objects.filter(name='x'))", "rows([1, 2])")
+    assert lint_files(files, select=["QL1"]).findings == []

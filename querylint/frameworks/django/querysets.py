@@ -467,6 +467,18 @@ def _concrete_models_named(ctx: Context, snake: str) -> List[ModelInfo]:
     return ctx.index.derived("django-models-by-snake-name", build).get(snake, [])
 
 
+def model_named_like(name: str, ctx: Context) -> Optional[ModelInfo]:
+    """The one concrete project model a variable is named after: ``phase`` -> ``Phase``, or,
+    with a qualifying word before it, ``source_phase`` / ``current_phase`` -> ``Phase``
+    (``order_line`` -> ``OrderLine`` before ``Line``)."""
+    parts = name.lstrip("_").split("_")
+    for i in range(len(parts)):
+        hits = _concrete_models_named(ctx, "_".join(parts[i:]))
+        if hits:
+            return hits[0] if len(hits) == 1 else None
+    return None
+
+
 def _snake(name: str) -> str:
     out = []
     for i, ch in enumerate(name):
@@ -545,6 +557,8 @@ def param_from_callers(ctx: Context, fn, position: int, name: str, instances: bo
                     t = infer(arg, off.ctx)
                     if instances and t is None and isinstance(arg, cst.Name):
                         t = _loop_element_around(arg, call, off.ctx)
+                    if instances and t is None:
+                        t = _instance_named_alike(arg, name, ctx)
                     if instances and (t is None or t.kind != INST):
                         return None  # a caller passes what we cannot type: it may have loaded anything
                     if t is None or t.kind not in ((INST,) if instances else (QS, LIST)) or t.model is None:
@@ -570,6 +584,14 @@ def param_from_callers(ctx: Context, fn, position: int, name: str, instances: bo
     result = DjType(LIST, found[0].model, covered, all(t.select_all for t in found), evaluated=True)
     store[key] = result
     return result
+
+
+def _instance_named_alike(arg: cst.BaseExpression, param: str, ctx: Context) -> Optional[DjType]:
+    """``clone(game.current_phase)`` for ``def clone(source_phase)``: an argument named after the
+    model the parameter is named after is an instance of it that loaded nothing we can see."""
+    last = arg.value if isinstance(arg, cst.Name) else arg.attr.value if isinstance(arg, cst.Attribute) else None
+    named = model_named_like(last, ctx) if last else None
+    return DjType(INST, named.qualname) if named is not None and named is model_named_like(param, ctx) else None
 
 
 def _loop_element_around(name: cst.Name, call: cst.Call, ctx: Context) -> Optional[DjType]:
@@ -607,10 +629,25 @@ def _infer_name(node: cst.Name, ctx: Context) -> Optional[DjType]:
     if b.kind == "with" and b.is_simple:
         return None
     if b.kind == "param":
-        return _infer_param(node, b, ctx) or _duck_queryset(name, b, ctx)
+        return _infer_param(node, b, ctx) or _refined_param(node, ctx) or _duck_queryset(name, b, ctx)
     if b.kind == "class":
         return None
     return None
+
+
+def _refined_param(node: cst.Name, ctx: Context) -> Optional[DjType]:
+    """``courses = courses.prefetch_related(...)``: a parameter the function narrows and keeps
+    under its own name is the queryset every call site passes (an iterated parameter that is
+    never reassigned is followed by :func:`infer_iterable`)."""
+    frame = ctx.function
+    if frame is None or frame.facts is None or not isinstance(frame.node, cst.FunctionDef):
+        return None
+    if not any(b.kind != "param" for b in ctx.scope(frame).bindings.get(node.value, [])):
+        return None
+    params = N.param_names(frame.node.params)
+    passed = param_from_callers(ctx, frame.facts, params.index(node.value), node.value) if node.value in params else None
+    # (what the callers pass, as a queryset: the function calls queryset methods on it)
+    return replace(passed, kind=QS, evaluated=False) if passed is not None else None
 
 
 def _appended_rows(name: str, ctx: Context) -> Optional[DjType]:
@@ -756,15 +793,15 @@ def _infer_param(node: cst.Name, b, ctx: Context) -> Optional[DjType]:
     # Only inside this function's loops: a single query through it is no N+1 here, and counting it
     # as a query the function runs would judge its callers' loops on naming evidence alone.
     if isinstance(p, cst.Param) and p.default is None and node.value not in ("self", "cls", "request") and frame.facts is not None and ctx.loops:
-        hits = _concrete_models_named(ctx, node.value)
-        if len(hits) != 1:
+        named = model_named_like(node.value, ctx)
+        if named is None:
             return None
         if not ctx.index.callers_of(frame.facts.qualname):
-            return DjType(INST, hits[0].qualname)
+            return DjType(INST, named.qualname)
         passed = param_from_callers(ctx, frame.facts, params.index(node.value), node.value, instances=True)
-        if passed is None or passed.model not in (None, hits[0].qualname):
+        if passed is None or passed.model not in (None, named.qualname):
             return None  # a caller passes another model's instance, or something we cannot follow
-        return replace(passed, model=hits[0].qualname)
+        return replace(passed, model=named.qualname)
     return None
 
 
@@ -827,7 +864,7 @@ def _infer_attribute(node: cst.Attribute, ctx: Context) -> Optional[DjType]:
             return ta  # the parent a related manager set on its rows: it varies with the parent's loop, not this one
         return replace(ta, loop=base.loop)
     if rel is None:
-        return None
+        return _property_queryset(base.model, attr, ctx) if base.model else None
     if base.named_only and len(graph.relation_owners.get(attr, ())) != 1:
         return None  # naming evidence only: the relation must belong to that one model
     sub = sub_paths(base.covered, attr)
@@ -845,6 +882,18 @@ def _infer_attribute(node: cst.Attribute, ctx: Context) -> Optional[DjType]:
         QS, rel.target, sub, to_attrs=back, related=N.short(node), prefetched=attr in base.covered or base.opaque, origin=node, owner_loop=base.loop,
         per_object=base.per_object, opaque=base.opaque,
     )
+
+
+def _property_queryset(model: str, attr: str, ctx: Context) -> Optional[DjType]:
+    """``course.final_grade_documents``: a ``@property`` (or ``cached_property``) of the model
+    that returns a queryset (``self.grade_documents.filter(type=FINAL)``), a new one per object."""
+    fn = ctx.index.find_method(model, attr)
+    if fn is None or not any(d.rsplit(".", 1)[-1] in ("property", "cached_property") for d in fn.decorators):
+        return None
+    if not _may_return_queryset(fn):
+        return None
+    got = function_returns(ctx, fn.qualname)
+    return got if got is not None and got.kind == QS else None
 
 
 def _named_self_attribute(expr, relation: str, ctx: Context) -> Optional[DjType]:
