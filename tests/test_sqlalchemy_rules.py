@@ -548,3 +548,65 @@ def comments_loaded(session, sketch):
     files = {"app/__init__.py": "", "app/models.py": AS_DECLARATIVE_MODELS, "app/views.py": src}
     result = lint_files(files, select=["QL105"])
     assert {(f.path, f.span.line) for f in result.findings} == {("app/views.py", 8), ("app/views.py", 14)}
+
+
+FOLDER_MODELS = '''\
+from flask_sqlalchemy import SQLAlchemy
+
+db = SQLAlchemy()
+
+
+class User(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+
+
+folder_users = db.Table("fu", db.Column("folder_id", db.ForeignKey("folder.id")), db.Column("user_id", db.ForeignKey("user.id")))
+
+
+class Service(db.Model):
+    id = db.Column(db.Integer, primary_key=True)
+
+
+class Folder(db.Model):
+    __tablename__ = "folder"
+    id = db.Column(db.Integer, primary_key=True)
+    service_id = db.Column(db.ForeignKey("service.id"))
+    service = db.relationship("Service", backref="all_folders")
+    users = db.relationship("User", secondary=folder_users)
+
+    def serialize(self):
+        return {"id": self.id, "users": self.user_ids()}
+
+    def user_ids(self):
+        return [u.id for u in self.users]
+
+    def audit(self):
+        return {"users": self.user_ids(), "count": User.query.count()}
+'''
+
+
+def test_a_model_methods_lazy_loads_through_its_own_helpers_are_covered_by_the_loops_eager_load():
+    # notifications-api: ``o.serialize()`` -> ``self.get_users_with_permission()`` -> ``self.users``,
+    # over ``service.all_template_folders`` loaded with ``selectinload(...).options(selectinload("users"))``
+    src = '''\
+from sqlalchemy.orm import selectinload
+from app.models import Service
+
+
+def loaded(service_id):
+    service = Service.query.filter_by(id=service_id).options(selectinload("all_folders").options(selectinload("users"))).one()
+    return [o.serialize() for o in service.all_folders]
+
+
+def lazy(service_id):
+    service = Service.query.filter_by(id=service_id).one()
+    return [o.serialize() for o in service.all_folders]  # want: QL106
+
+
+def loaded_but_another_query(service_id):
+    service = Service.query.filter_by(id=service_id).options(selectinload("all_folders").options(selectinload("users"))).one()
+    return [o.audit() for o in service.all_folders]  # want: QL106
+'''
+    files = {"app/__init__.py": "", "app/models.py": FOLDER_MODELS, "app/views.py": src}
+    result = lint_files(files, select=["QL106"])
+    assert {(f.path, f.span.line) for f in result.findings} == {("app/views.py", 12), ("app/views.py", 17)}

@@ -4,7 +4,7 @@ QL121, QL122, QL125), and the query sites the project index records."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Optional, Set, Tuple, cast
+from typing import TYPE_CHECKING, Any, List, Optional, Set, Tuple, cast
 
 import libcst as cst
 
@@ -876,7 +876,7 @@ class OrmMethodQueryInLoop(MemberQueryDetector):
         return elem.entity, per_item(elem, self.ctx), elem
 
     def covered(self, qualname: str, path, elem) -> bool:
-        return len(path) == 2 and _only_covered_lazy_loads(qualname, elem, self.ctx.index, mappings(self.ctx.index))
+        return _only_covered_lazy_loads(qualname, elem, self.ctx.index, mappings(self.ctx.index))
 
     def fix_for(self, path, elem) -> str:
         hit = LAZY_LOAD_RE.search(path[-1])
@@ -886,9 +886,27 @@ class OrmMethodQueryInLoop(MemberQueryDetector):
 
 
 def _only_covered_lazy_loads(qualname: str, elem: Elem, index, m) -> bool:
-    """Every query of the method itself is a lazy load of a ``self`` relationship the loop's query eager-loads."""
-    descs = index.direct_queries.get(qualname, ())
-    if not descs or any(index.query_path(c) for c in index.callees(qualname)):
+    """Every query of the method, and of the methods of its class it calls on ``self``
+    (``serialize()`` -> ``self.get_users()``), is a lazy load of a ``self`` relationship the
+    loop's query eager-loads."""
+    descs: List[str] = []
+    owner = qualname.rsplit(".", 1)[0]
+    todo: List[str] = [qualname]
+    seen: Set[str] = set()
+    while todo:
+        q = todo.pop()
+        if q in seen:
+            continue
+        if len(seen) >= 8:
+            return False  # too deep to be sure
+        seen.add(q)
+        descs.extend(index.direct_queries.get(q, ()))
+        for c in index.callees(q):
+            if c.rsplit(".", 1)[0] == owner:
+                todo.append(c)  # a method of the same class: its lazy loads are of ``self`` too
+            elif index.query_path(c):
+                return False
+    if not descs:
         return False
     for d in descs:
         hit = LAZY_LOAD_RE.search(d)
