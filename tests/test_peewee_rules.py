@@ -63,6 +63,9 @@ def codes(body, select=("QL13", "QL41")):
         ("def f(ids):\n    return [User.select().where(User.id == i).exists() for i in ids]\n", {(2, "QL130")}),
         ("def f(ids):\n    return {u.id: u for u in User.select().where(User.id.in_(ids))}\n", set()),
         ("def f(cache, ids):\n    return [cache.get(i) for i in ids]\n", set()),
+        # frigate: one query object iterated on every pass runs once and keeps its rows
+        ("def f(rows):\n    tweets = Tweet.select()\n    for r in rows:\n        for t in tweets:\n            print(r, t.id)\n", set()),
+        ("def f(rows):\n    for r in rows:\n        tweets = Tweet.select().where(Tweet.id > r)\n        for t in tweets:\n            print(t.id)\n", {(4, "QL130")}),
         # writes
         ("def f(rows):\n    for r in rows:\n        u = User(username=r)\n        u.save()\n", {(4, "QL131")}),
         ("def f(ids):\n    for i in ids:\n        Tweet.delete().where(Tweet.id == i).execute()\n", {(3, "QL131")}),

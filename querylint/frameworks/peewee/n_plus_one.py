@@ -210,9 +210,20 @@ class PeeweeQueryInLoop(Detector):
         if isinstance(it, cst.Call) and classify_call(it, self.ctx) is not None:
             return
         v = infer(it, self.ctx)
-        if v is None or v.kind != "query" or v.backref is not None:
+        if v is None or v.kind != "query" or v.backref is not None or self._built_before_loop(it):
             return
         self._report(it, f"iterating {N.short(it)}", iterated=True)
+
+    def _built_before_loop(self, it) -> bool:
+        """``events = Event.select()...`` before the loop, iterated on every pass: one query
+        object, which runs once and keeps its rows (peewee caches a query's result)."""
+        loop = per_item_loop(self.ctx)
+        if loop is None or not isinstance(it, cst.Name):
+            return False
+        b = self.ctx.binding(it.value, at=it)
+        if b is None or b.kind not in ("assign", "annassign") or not b.is_simple:
+            return False
+        return not any(a is loop.node for a in self.ctx.ancestors(b.node))
 
     def _report(self, node, what: str, iterated: bool = False) -> None:
         loop = per_item_loop(self.ctx)
