@@ -374,3 +374,54 @@ def test_fields_a_base_serializer_declares_but_meta_fields_leaves_out_are_not_re
 
     assert found('["name"]') == []
     assert found('["name", "owner__username", "owner_label"]') == ["QL118", "QL119"]
+
+
+OPTIMIZED_MODELS = NAMESPACES.replace(
+    "    name = models.CharField(max_length=10)\n",
+    "    name = models.CharField(max_length=10)\n\n"
+    "    @staticmethod\n"
+    "    def optimize_for_list(queryset):\n"
+    "        queryset = queryset.prefetch_related(\"links\")\n"
+    "        return queryset\n",
+    1,
+)
+assert "optimize_for_list" in OPTIMIZED_MODELS
+
+OPTIMIZED_API = dedent(
+    """
+    from rest_framework import serializers, viewsets
+    from app.models import Link, Namespace
+
+    class LinkSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Link
+            fields = ["url"]
+
+    class NamespaceSerializer(serializers.ModelSerializer):
+        links = LinkSerializer(many=True)
+
+        class Meta:
+            model = Namespace
+            fields = ["name", "links"]
+
+    class NamespaceViewSet(viewsets.ModelViewSet):
+        queryset = Namespace.objects.all()
+        serializer_class = NamespaceSerializer
+
+        def get_queryset(self):
+            queryset = Namespace.objects.filter(name__gt="")
+            if self.action == "list":
+                return Namespace.optimize_for_list(queryset)
+            return queryset.filter(name="x")
+    """
+)
+
+
+def test_a_get_queryset_that_picks_its_loads_by_action_loads_them_for_the_list():
+    # kpi: ``if self.action == "list": return queryset.model.optimize_queryset_for_list(queryset)``,
+    # a model static method that narrows its parameter under its own name
+    files = {"app/__init__.py": "", "app/models.py": OPTIMIZED_MODELS, "app/api.py": OPTIMIZED_API}
+    assert _found(files, ["QL118", "QL119"]) == []
+    # with no action test, a path that loads nothing is still the one every action may take
+    files["app/api.py"] = OPTIMIZED_API.replace('if self.action == "list":', "if self.request.user.is_staff:")
+    assert [rule for _p, _line, rule in _found(files, ["QL118", "QL119"])] == ["QL119"]

@@ -1232,13 +1232,23 @@ def function_returns(ctx: Context, qualname: str) -> Optional[DjType]:
             return None
         covered = first.covered
         for r in results[1:]:
-            covered &= r.covered
+            # returns chosen by the view's action (``if self.action == "list": return
+            # optimize(qs)``): the action judged may be the one that loads most; silence is the safe side
+            covered = covered | r.covered if _per_action(node) else covered & r.covered
         result = replace(first, covered=covered, loop=None, origin=None)
         store[qualname] = result
         return result
     finally:
         off.ctx.frames = saved
         _DEPTH[0] -= 1
+
+
+_ACTION_TESTS = ("self.action", "self.detail", "self.request.method", "request.method")
+
+
+def _per_action(fn: cst.CSTNode) -> bool:
+    """A view method that branches on the action or the HTTP method (``if self.action == "list":``)."""
+    return any(isinstance(n, cst.If) and any(t in N.code(n.test) for t in _ACTION_TESTS) for n in N.walk(fn, into_functions=False))
 
 
 def class_attr_queryset(ctx: Context, cls_qualname: str, attr: str = "queryset") -> Tuple[Optional[DjType], Optional[cst.CSTNode], Optional[Any]]:
