@@ -610,3 +610,42 @@ def loaded_but_another_query(service_id):
     files = {"app/__init__.py": "", "app/models.py": FOLDER_MODELS, "app/views.py": src}
     result = lint_files(files, select=["QL106"])
     assert {(f.path, f.span.line) for f in result.findings} == {("app/views.py", 12), ("app/views.py", 17)}
+
+
+SETTING_MODELS = AS_DECLARATIVE_MODELS + '''
+
+class EventMixin(object):
+    @declared_attr
+    def event_id(cls):
+        return Column(Integer, ForeignKey("event.id"), nullable=False)
+
+    @declared_attr
+    def event(cls):
+        return relationship("Event")
+
+
+class Setting(EventMixin, BaseModel):
+    __tablename__ = "setting"
+    value = Column(Unicode(255))
+'''
+
+
+def test_a_many_to_one_keyed_to_the_ids_of_objects_in_hand_is_answered_by_the_identity_map():
+    # indico: ``{x.event: x.value for x in EventSetting.query.filter(EventSetting.event_id.in_(e.id
+    # for e in events))}``: the events are loaded, so ``x.event`` is an identity-map lookup
+    src = '''\
+from app.models import Setting
+
+
+def locales(session, events):
+    query = session.query(Setting).filter(Setting.event_id.in_(e.id for e in events))
+    return {x.event: x.value for x in query}
+
+
+def locales_of_ids(session, event_ids):
+    query = session.query(Setting).filter(Setting.event_id.in_(event_ids))
+    return {x.event: x.value for x in query}  # want: QL105
+'''
+    files = {"app/__init__.py": "", "app/models.py": SETTING_MODELS, "app/views.py": src}
+    result = lint_files(files, select=["QL105"])
+    assert {(f.path, f.span.line) for f in result.findings} == {("app/views.py", 11)}

@@ -904,12 +904,33 @@ def _pinned_columns(call: cst.Call, elem: Elem, name: str) -> Tuple[str, ...]:
     ent = _last(elem.entity)
     for a in call.args:
         cmp = a.value
+        if _in_loaded_ids(cmp, ent):
+            # ``Setting.event_id.in_(e.id for e in events)``: the parents are loaded already, so a
+            # many-to-one through that key is answered from the session's identity map
+            out.append(cast(cst.Attribute, cast(cst.Attribute, cast(cst.Call, cmp).func).value).attr.value)
+            continue
         if not isinstance(cmp, cst.Comparison) or len(cmp.comparisons) != 1 or not isinstance(cmp.comparisons[0].operator, cst.Equal):
             continue
         left = cmp.left
         if isinstance(left, cst.Attribute) and N.dotted(left.value) and _last(N.dotted(left.value)) == ent:
             out.append(left.attr.value)
     return tuple(out)
+
+
+def _in_loaded_ids(node: cst.BaseExpression, ent: str) -> bool:
+    """``Entity.col.in_(x.id for x in objects)``: a column of ``ent`` matched against the ids of
+    objects in hand (a comprehension over their ``.id``)."""
+    if not (isinstance(node, cst.Call) and N.call_name(node) == "in_" and len(node.args) == 1 and isinstance(node.func, cst.Attribute)):
+        return False
+    col = node.func.value
+    if not (isinstance(col, cst.Attribute) and N.dotted(col.value) and _last(N.dotted(col.value)) == ent):
+        return False
+    arg = node.args[0].value
+    if not isinstance(arg, (cst.GeneratorExp, cst.ListComp, cst.SetComp)):
+        return False
+    elt, target = arg.elt, arg.for_in.target
+    return (isinstance(elt, cst.Attribute) and elt.attr.value == "id" and isinstance(elt.value, cst.Name)
+            and isinstance(target, cst.Name) and elt.value.value == target.value)
 
 
 def _mark_async(elem: Elem) -> Elem:

@@ -182,7 +182,9 @@ def _compute(index: ProjectIndex) -> Mappings:
             m.classes[cls.qualname] = mc
     # columns and foreign keys first (relationship direction needs them)
     for q, mc in m.classes.items():
-        _read_columns(mc, index.classes[q])
+        cls = index.classes[q]
+        for c in [cls] + [c for c in index.mro_classes(cls)[1:] if c.qualname not in m.classes]:
+            _read_columns(mc, c)  # its own, then its mixins' (``@declared_attr def event_id``)
     tables = {mc.table: q for q, mc in m.classes.items() if mc.table}
 
     reverse: List[Relationship] = []
