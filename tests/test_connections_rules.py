@@ -1304,6 +1304,14 @@ CASES = {
                     g.db = sqlite3.connect("app.db")
                 return g.db
 
+            def close_request_conn(e=None):
+                db = g.pop("db", None)
+                if db is not None:
+                    db.close()
+
+            def init_app(app):
+                app.teardown_appcontext(close_request_conn)
+
             def memory_conn():
                 return sqlite3.connect(":memory:")
 
@@ -1609,6 +1617,49 @@ CASES = {
             con = engine.connect()
             queue.put_connection(con)
     """,
+    "a_connection_kept_on_flask_g_is_closed_at_teardown": {
+        # solarforecastarbiter: ``g.mysql_connection = pymysql.connect(...)`` once per request,
+        # and no teardown closes it: every request leaves a connection open
+        "web/db.py": """
+            import pymysql
+            from flask import g
+
+
+            def mysql_connection():
+                if "mysql_connection" not in g:
+                    connection = pymysql.connect(host="db")  # want: QL203
+                    g.mysql_connection = connection
+                return g.mysql_connection
+
+
+            def direct():
+                if "conn" not in g:
+                    g.conn = pymysql.connect(host="db")  # want: QL203
+                return g.conn
+        """,
+    },
+    "the_flask_tutorial_connection_on_g_is_closed_at_teardown": {
+        "web/db.py": """
+            import sqlite3
+            from flask import g
+
+
+            def get_db():
+                if "db" not in g:
+                    g.db = sqlite3.connect("app.db")
+                return g.db
+
+
+            def close_db(e=None):
+                db = g.pop("db", None)
+                if db is not None:
+                    db.close()
+
+
+            def init_app(app):
+                app.teardown_appcontext(close_db)
+        """,
+    },
     "a_cursor_of_a_connection_that_outlives_the_function_is_closed_or_kept_whole": """
         # pg_activity: ``cur = self.pg_conn.cursor()`` on every refresh, never closed; a result
         # read in part stays on the connection. One drained is hygiene (shown with

@@ -38,7 +38,7 @@ from querylint.frameworks.lifetime import (
 )
 from querylint.loops import classify_loop, repeats_per_iteration, varies_per_item
 from querylint.project.contexts import path_context
-from querylint.project.facts import LISTEN_METHODS
+from querylint.project.facts import LISTEN_METHODS, TEARDOWN_HOOKS
 from querylint.project.requests import STARTUP_FUNCTION_NAMES, describe, request_context
 from querylint.scope import under_memo_guard
 from querylint.types import Severity
@@ -107,6 +107,58 @@ def _lazy_or_shared(call: cst.Call, holder: Holder, ctx: Context) -> bool:
             if isinstance(anc, cst.FunctionDef):
                 break
     return False
+
+
+def _is_flask_g(expr: cst.BaseExpression, ctx: Context) -> bool:
+    root = N.root_name(expr)
+    q = ctx.qualify(cst.Name(root)) if root else None
+    return root == "g" and (q is None or q.startswith(("flask.", "quart."))) or (q or "").startswith(("flask.g", "quart.g"))
+
+
+def _stored_on_g(call: cst.Call, holder: Holder, flow: Flow, ctx: Context) -> Optional[str]:
+    """``g.db`` when what ``call`` opens is stored on Flask's ``g`` (directly, or through the
+    local it was bound to: ``conn = connect(); g.db = conn``)."""
+    if holder.kind == "stored" and holder.target is not None and isinstance(holder.target, cst.Attribute):
+        return N.code(holder.target) if _is_flask_g(holder.target, ctx) else None
+    if holder.kind != "local" or holder.name is None:
+        return None
+    for n in N.walk(flow.fn.body, into_functions=False):
+        if isinstance(n, cst.Assign) and isinstance(n.value, cst.Name) and n.value.value == holder.name:
+            for t in n.targets:
+                if isinstance(t.target, cst.Attribute) and _is_flask_g(t.target, ctx):
+                    return N.code(t.target)
+    return None
+
+
+def _kept_on_g_verdict(call: cst.Call, opened: Opened, holder: Holder, flow: Flow, hit, ctx: Context) -> Optional[Verdict]:
+    on_g = _stored_on_g(call, holder, flow, ctx)
+    if on_g is None or _project_tears_down(ctx):
+        return None
+    per = f" (opened per {_per(hit)}: {describe(hit)})" if hit else ""
+    return Verdict(
+        "QL203",
+        f"`{opened.what}` is kept on `{on_g}` for the request, but nothing closes it at teardown: "
+        f"every request leaves a connection open{per}",
+        f"close it in an `@app.teardown_appcontext` handler (`conn = g.pop(\"{on_g.rsplit('.', 1)[-1]}\", None)`, "
+        "then `conn.close()`)",
+        Severity.ERROR if hit else None,
+    )
+
+
+def _project_tears_down(ctx: Context) -> bool:
+    """The project registers a Flask teardown hook (``@app.teardown_appcontext``,
+    ``app.teardown_request(close_db)``): what is kept on ``g`` is taken to be closed there."""
+
+    def compute(index) -> bool:
+        for f in index.files.values():
+            if f.teardowns:
+                return True
+        for fn in index.functions.values():
+            if any(t.rsplit(".", 1)[-1] in TEARDOWN_HOOKS for t in fn.decorators + fn.calls):
+                return True
+        return False
+
+    return ctx.index.derived("flask-teardowns", compute)
 
 
 def _request_verdict(opened: Opened, hit) -> Verdict:
@@ -585,6 +637,11 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
             yield unreleased
 
     yield from _kept_verdicts(opened, holder, flow, hit, call, ctx)
+
+    # 2c. a connection kept on Flask's ``g`` for the request that no teardown closes
+    on_g = _kept_on_g_verdict(call, opened, holder, flow, hit, ctx) if res.kind == "connection" and opened.via is None and flow else None
+    if on_g is not None:
+        yield on_g
 
     # 2b. an engine, pool or client built in ``__init__`` of a class whose ``__new__`` hands back
     # a cached instance: Python still runs ``__init__`` on every call, so each call builds another

@@ -156,6 +156,9 @@ class FileFacts:
     url_includes: Tuple[Tuple[str, str], ...] = ()
     dependencies: Tuple[str, ...] = ()  # functions named in FastAPI ``Depends(f)`` / ``Security(f)`` (run per request)
     value_refs: Tuple[str, ...] = ()  # attribute names read as values in functions (``return bulk_edit.merge``): maybe passed on
+    # module-level ``app.teardown_appcontext(close_db)`` / ``teardown_request`` registrations
+    # (decorated teardown functions and registrations inside functions are in their facts)
+    teardowns: Tuple[str, ...] = ()
 
     def import_map(self) -> Dict[str, str]:
         return dict(self.imports)
@@ -358,6 +361,7 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
         url_includes=tuple(dict.fromkeys(c.url_includes)),
         dependencies=_dependencies(module_node, imports, resolver),
         value_refs=tuple(sorted(c.value_refs)),
+        teardowns=tuple(c.teardowns),
     )
 
 
@@ -380,6 +384,7 @@ class _Collector:
         self.route_paths: List[Tuple[str, str]] = []
         self.url_includes: List[Tuple[str, str]] = []
         self.value_refs: Set[str] = set()
+        self.teardowns: List[str] = []
 
     # ------------------------------------------------------------------------------ functions
 
@@ -589,6 +594,8 @@ class _Collector:
             self.url_includes.extend(_url_includes(small.value, resolver))
         elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and N.call_name(small.value) in _REGISTER_FUNCS:
             self._add_routes(_registered_views(small.value, resolver))
+        elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and N.call_name(small.value) in TEARDOWN_HOOKS:
+            self.teardowns.append(N.code(small.value.func))
 
     def _add_routes(self, pairs: List[Tuple[str, Optional[str]]]) -> None:
         for name, route in pairs:
@@ -607,6 +614,10 @@ def _declared_attr(fn: cst.FunctionDef) -> Optional[cst.Call]:
     if isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[0], cst.Return) and isinstance(last.body[0].value, cst.Call):
         return last.body[0].value
     return None
+
+
+# Flask/Quart hooks that run when a request or app context ends
+TEARDOWN_HOOKS = frozenset({"teardown_appcontext", "teardown_request"})
 
 
 def _class_attr(name: str, value, annotation, resolver: Resolver) -> ClassAttr:
