@@ -1617,6 +1617,49 @@ CASES = {
             con = engine.connect()
             queue.put_connection(con)
     """,
+    "a_pool_made_per_request_by_a_helper_is_never_closed_unless_made_once": {
+        # e-comet: a FastAPI dependency awaits ``create_connection_pool()`` on every request and
+        # never closes it; the fix keeps one, made under ``if connection_pool is None:``
+        "app/db.py": """
+            import asyncpg
+
+            connection_pool = None
+
+
+            async def create_connection_pool():
+                return await asyncpg.create_pool(host="db")  # want: QL201
+
+
+            async def get_db_async_connection():
+                pool = await create_connection_pool()  # want: QL203
+                async with pool.acquire() as connection:
+                    yield connection
+
+
+            async def get_shared_connection():
+                global connection_pool
+                if connection_pool is None:
+                    connection_pool = await create_connection_pool()
+                async with connection_pool.acquire() as connection:
+                    yield connection
+        """,
+        "app/main.py": """
+            from fastapi import Depends, FastAPI
+            from app.db import get_db_async_connection, get_shared_connection
+
+            app = FastAPI()
+
+
+            @app.get("/a")
+            async def a(conn=Depends(get_db_async_connection)):
+                return await conn.fetch("SELECT 1")
+
+
+            @app.get("/b")
+            async def b(conn=Depends(get_shared_connection)):
+                return await conn.fetch("SELECT 1")
+        """,
+    },
     "a_connection_kept_on_flask_g_is_closed_at_teardown": {
         # solarforecastarbiter: ``g.mysql_connection = pymysql.connect(...)`` once per request,
         # and no teardown closes it: every request leaves a connection open

@@ -161,6 +161,15 @@ def _project_tears_down(ctx: Context) -> bool:
     return ctx.index.derived("flask-teardowns", compute)
 
 
+def _memo_on_path(hit, ctx: Context) -> bool:
+    """A caller on the request's path to here fills a cache first (``if pool is None: pool =
+    await create_pool()``): what it calls under the guard runs once, not per request."""
+    path = hit[1]
+    return any(
+        fn is not None and fn.memo_guarded for fn in (ctx.index.functions.get(q) for q in path[:-1])
+    )
+
+
 def _request_verdict(opened: Opened, hit) -> Verdict:
     """QL201: a connection, engine, pool or client opened on every request or job."""
     res = opened.res
@@ -652,7 +661,7 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
             return
     # 3. per request / per job (a factory's engine, pool or client: where the factory is called),
     # or on every call of whatever a decorator wraps
-    if long_lived and hit is not None and not _lazy_or_shared(call, holder, ctx) and not _registry_removed(res, holder, flow):
+    if long_lived and hit is not None and not _lazy_or_shared(call, holder, ctx) and not _registry_removed(res, holder, flow) and not _memo_on_path(hit, ctx):
         if not (res.kind == "connection" and res.driver in EMBEDDED_DRIVERS) and not _in_except_branch(call, ctx):
             # (a database file opened per request holds no server's connection; one opened where
             # the ``try`` failed, ``except OperationalError: <create the database>``, runs on failure)
@@ -686,7 +695,7 @@ def _kept_verdicts(opened: Opened, holder: Holder, flow: Optional[Flow], hit, ca
             yield kept
     # 2c. an engine made in a function for its own use and never disposed: its pool keeps the
     # connection it opened, one more pool on every call (per request without a helper: QL201's)
-    if res.kind == "engine" and holder.kind == "local" and flow is not None and not (hit and opened.via is None):
+    if res.kind in ("engine", "pool") and holder.kind == "local" and flow is not None and not (hit and opened.via is None):
         undisposed = _engine_never_disposed(opened, holder, flow, hit, ctx)
         if undisposed is not None:
             yield undisposed
@@ -695,8 +704,9 @@ def _kept_verdicts(opened: Opened, holder: Holder, flow: Optional[Flow], hit, ca
 def _engine_never_disposed(opened: Opened, holder: Holder, flow: Flow, hit, ctx: Context) -> Optional[Verdict]:
     """``engine = create_engine(url)`` (or a project helper's engine) used and dropped: nothing
     disposes it, so its pool keeps the connection it checked out (a ``ResourceWarning: unclosed
-    database`` for SQLite) and every call adds another pool. Start-up functions (``main``) run
-    once and are left alone."""
+    database`` for SQLite) and every call adds another pool. Likewise a connection pool
+    (``pool = await asyncpg.create_pool(...)``) that nothing closes. Start-up functions
+    (``main``) run once and are left alone."""
     fn = ctx.function
     if fn is None or holder.name is None:
         return None
@@ -718,17 +728,31 @@ def _engine_never_disposed(opened: Opened, holder: Holder, flow: Flow, hit, ctx:
     # step less sure unless some caller is neither set-up code nor a command, script or test
     runtime = not _setup_caller(fn.qualname, ctx) and any(not _setup_caller(c, ctx) for c in ctx.index.callers_of(fn.qualname))
     per = f" (opened per {_per(hit)}: {describe(hit)})" if hit else ""
+    confidence = "high" if runtime or hit else "medium"
+    if opened.res.kind == "pool":
+        close = "await pool.close()" if opened.res.driver == "asyncpg" else "pool.close()"
+        return Verdict(
+            "QL203",
+            f"the connection pool `{holder.name}` from `{opened.what}` is never closed: its connections stay open, "
+            f"and every call of `{name}()` leaves another pool behind{via}{per}",
+            f"create one pool at start-up and reuse it, or `{close.replace('pool', holder.name)}` in a `finally` block",
+            Severity.ERROR if hit else None,
+            confidence=confidence,
+        )
     return Verdict(
         "QL203",
         f"the engine `{holder.name}` from `{opened.what}` is never disposed: its pool keeps the connection it opened, "
         f"and every call of `{name}()` leaves another pool behind{via}{per}",
         f"call `{holder.name}.dispose()` in a `finally` block, or create one engine at module level and reuse it",
         Severity.ERROR if hit else None,
-        confidence="high" if runtime or hit else "medium",
+        confidence=confidence,
     )
 
 
-_CONNECTING = {"connect", "begin", "execute", "raw_connection", "scalar", "scalars"}
+_CONNECTING = {
+    "connect", "begin", "execute", "raw_connection", "scalar", "scalars",
+    "acquire", "getconn", "connection", "fetch", "fetchrow", "fetchval",  # a pool's
+}
 _SETUP_NAME = re.compile(
     r"_?(run_migrations\w*|migrate\w*|upgrade\w*|downgrade\w*|bootstrap\w*|install\w*|setup\w*|init|initiali[sz]e\w*"
     r"|init_\w+|(create|drop|reset|init|check)_(db|dbs|database|databases|all|tables|schema|schemas)(_\w+)?)"
@@ -746,7 +770,7 @@ def _connects(use: cst.CSTNode, flow: Flow) -> bool:
 def _kept_checkout(use: cst.CSTNode, flow: Flow) -> bool:
     """``conn = engine.connect()`` (not ``with engine.connect() as conn``)."""
     parent = flow.parent.get(id(use))
-    if not (isinstance(parent, cst.Attribute) and parent.value is use and parent.attr.value in ("connect", "raw_connection", "begin")):
+    if not (isinstance(parent, cst.Attribute) and parent.value is use and parent.attr.value in ("connect", "raw_connection", "begin", "acquire", "getconn")):
         return False
     call = flow.parent.get(id(parent))
     return isinstance(call, cst.Call) and not isinstance(flow.parent.get(id(call)), cst.WithItem)
