@@ -334,9 +334,14 @@ class ConnectionNotClosed(_OpenRule):
     and drops without `dispose()`: its pool keeps the connection it opened, one more pool per
     call. Set-up code that runs once (`main`, `create_db`, `run_migrations_online`, or a function
     only such code calls) is shown with `--min-confidence medium`.
-    A cursor from Django's `connection.cursor()` that is never closed is reported when its
-    result is read only in part (`fetchone()`/`fetchmany()`); one whose result is drained
-    (`fetchall()`, a loop over it) is shown with `--min-confidence medium`.
+    A connection pool made the same way (`pool = await asyncpg.create_pool(...)`) and never
+    closed is reported likewise. A cursor from Django's `connection.cursor()`, or from a
+    DB-API connection the object keeps (`self.conn.cursor()`), that is never closed is
+    reported when its result is read only in part (`fetchone()`/`fetchmany()`); one whose
+    result is drained (`fetchall()`, a loop over it) is shown with `--min-confidence medium`.
+    A connection kept on Flask's `g` for the request (`g.db = connect(...)`) is reported when
+    the project registers no teardown hook (`@app.teardown_appcontext`,
+    `app.teardown_request(...)`) that could close it.
 
     ## Why is this bad?
     An unclosed connection keeps a database backend (and, for sessions, a pooled connection
