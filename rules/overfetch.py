@@ -405,11 +405,20 @@ class TruthinessAsExists(_PatternRule):
         self._ask(node, lambda a: a.truth_tested(node, self.ctx))
 
     def edits(self, node: cst.CSTNode, variant: str) -> Tuple[Edit, ...]:
-        """``if qs:`` / ``not qs`` / ``assert qs`` -> ``qs.exists()``, and for SQLAlchemy's
-        ``q.all()``, ``q.first() is not None`` (not inside ``and``/``or``, whose value would change)."""
+        """``if qs:`` / ``not qs`` / ``assert qs`` / ``bool(qs)`` -> ``qs.exists()``, and for
+        SQLAlchemy's ``q.all()``, ``q.first() is not None`` (not inside ``and``/``or``, whose value
+        would change)."""
         parent = self.ctx.parent_of(node)
         tested = (isinstance(parent, (cst.If, cst.While, cst.Assert)) and parent.test is node) or (
             isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not))
+        wrapper = self.ctx.parent_of(parent) if isinstance(parent, cst.Arg) else None
+        if isinstance(wrapper, cst.Call) and len(wrapper.args) == 1 and _builtin(wrapper, "bool", self.ctx):
+            node, parent, tested = wrapper, None, True  # ``bool(qs)``: the call itself becomes the test
+            expr = cast(cst.Call, node).args[0].value
+            if variant in _SA_VARIANTS:
+                query = _legacy_query_all(expr)
+                return self._replace(node, f"{N.code(query)}.first() is not None") if query is not None else ()
+            return self._replace(node, f"{N.code(expr)}.exists()") if _query_expr(expr, self.ctx) is expr else ()
         if not tested:
             return ()
         expr = cast(cst.BaseExpression, node)

@@ -194,6 +194,7 @@ def test_counting_and_testing_a_queryset_ask_the_database(tmp_path, monkeypatch)
     assert 'len(Item.objects.filter(active=True))' not in new and 'Item.objects.filter(active=True).count()' in new
     assert "if Item.objects.filter(active=True).exists():" in new
     assert ").count()" in new and "list(Item.objects.filter(active=True)).count()" not in new  # len(list(qs)) -> qs.count()
+    assert 'JsonResponse({"any": inactive.exists()})' in new  # bool(qs) -> qs.exists()
     for p in files:
         cst.parse_module(p.read_text(encoding="utf-8"))
     code, out, _err = _invoke(["--format", "json", "--select", "QL405,QL406", "."], project, monkeypatch)
