@@ -20,7 +20,7 @@ import libcst as cst
 
 from querylint.loops import short_slice
 from querylint.frameworks import LEN_AS_COUNT, PK_ONLY, TAKE_ONE, TRUTHINESS, active_adapters, first_hit
-from querylint.rule import Edit, Rule, constant_subscript, dedent, nodes as N, truth_context
+from querylint.rule import Edit, Rule, constant_subscript, dedent, line_after_imports, nodes as N, truth_context
 from querylint.rule import Context
 
 _DJANGO = "from django.db import models\nclass Product(models.Model):\n    name = models.CharField(max_length=9)\n    active = models.BooleanField()\n"
@@ -56,6 +56,25 @@ def _builtin(call: cst.Call, name: str, ctx: Context) -> bool:
     if not (isinstance(call.func, cst.Name) and call.func.value == name):
         return False
     return ctx.binding(name, at=call) is None and ctx.qualify(call.func) in (None, name)
+
+
+def _select_count(node: cst.BaseExpression) -> Optional[Tuple[str, str]]:
+    """``session.scalars(select(M).where(...)).all()`` -> (``session``, the statement counting the
+    same rows: ``select(func.count()).select_from(M).where(...)``), for one entity, no join."""
+    if not (isinstance(node, cst.Call) and N.call_name(node) == "all" and not node.args and isinstance(node.func, cst.Attribute)):
+        return None
+    result = node.func.value
+    if not (isinstance(result, cst.Call) and N.call_name(result) == "scalars" and len(result.args) == 1 and isinstance(result.func, cst.Attribute)):
+        return None
+    stmt, chain = result.args[0].value, []
+    while isinstance(stmt, cst.Call) and isinstance(stmt.func, cst.Attribute) and stmt.func.attr.value in _ROW_PRESERVING | {"where"}:
+        chain.append(stmt)
+        stmt = stmt.func.value
+    if not (isinstance(stmt, cst.Call) and N.call_name(stmt) == "select" and isinstance(stmt.func, cst.Name)
+            and len(stmt.args) == 1 and isinstance(stmt.args[0].value, (cst.Name, cst.Attribute)) and stmt.args[0].keyword is None):
+        return None
+    tail = N.code(result.args[0].value)[len(N.code(stmt)):]
+    return N.code(result.func.value), f"select(func.count()).select_from({N.code(stmt.args[0].value)}){tail}"
 
 
 class _PatternRule(Rule):
@@ -278,6 +297,14 @@ class LenAsCount(_PatternRule):
         """``len(qs)`` / ``len(list(qs))`` -> ``qs.count()``; SQLAlchemy's ``len(q.all())`` ->
         ``q.count()``."""
         value = cast(cst.Call, node).args[0].value
+        counted = _select_count(value) if variant in _SA_VARIANTS else None
+        if counted is not None:
+            # ``len(session.scalars(select(M)...).all())`` -> ``session.scalar(select(func.count())...)``
+            edits = self._replace(node, f"{counted[0]}.scalar({counted[1]})")
+            if self.ctx.facts.import_map().get("func") != "sqlalchemy.func":
+                top = line_after_imports(self.ctx)
+                edits += (Edit(top, 1, top, 1, "from sqlalchemy import func\n"),)
+            return edits
         arg = _legacy_query_all(value) if variant in _SA_VARIANTS else _query_expr(value, self.ctx)
         return self._replace(node, f"{N.code(arg)}.count()") if arg is not None else ()
 

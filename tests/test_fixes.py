@@ -268,7 +268,7 @@ def test_an_unclosed_connection_is_closed_by_an_unsafe_fix_only(tmp_path, monkey
 
 
 SA_COUNTS = """\
-from sqlalchemy import Column, ForeignKey, Integer, String
+from sqlalchemy import Column, ForeignKey, Integer, String, select
 from sqlalchemy.orm import Session, declarative_base, relationship
 
 Base = declarative_base()
@@ -299,6 +299,10 @@ def any_named(session: Session, name: str) -> bool:
 
 def count_joined(session: Session) -> int:
     return len(session.query(Member).join(Member.team).all())
+
+
+def count_named(session: Session, name: str) -> int:
+    return len(session.scalars(select(Member).where(Member.name == name)).all())
 """
 
 
@@ -317,6 +321,8 @@ def test_sqlalchemy_queries_count_and_test_in_the_database_and_give_the_same_ans
     assert "if session.query(Member).filter_by(name=name).first() is None:" in text
     # a join makes ``len(q.all())`` count unique members and ``q.count()`` joined rows: no fix
     assert "return len(session.query(Member).join(Member.team).all())" in text
+    assert "return session.scalar(select(func.count()).select_from(Member).where(Member.name == name))" in text
+    assert "from sqlalchemy import func\n" in text
     spec = importlib.util.spec_from_file_location("members_fixed", module)
     fixed = importlib.util.module_from_spec(spec)
     spec.loader.exec_module(fixed)
@@ -327,6 +333,7 @@ def test_sqlalchemy_queries_count_and_test_in_the_database_and_give_the_same_ans
         session.add_all([fixed.Member(name="a"), fixed.Member(name="b"), fixed.Member(name="x")])
         session.flush()
         assert fixed.count(session) == 2 and fixed.any_named(session, "a") is True
+        assert fixed.count_named(session, "a") == 1 and fixed.count_named(session, "z") == 0
 
 
 RESOURCES = """\
