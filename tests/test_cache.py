@@ -71,6 +71,21 @@ def test_warm_run_parses_nothing_and_reports_the_same(project, parses):
     assert warm.files == cold.files
 
 
+def test_a_finding_with_a_fix_is_cached_with_its_edits(project, parses):
+    # a finding that carries ``--fix`` edits must survive the cache's safe unpickler: otherwise
+    # every warm run of a project with one is a full cold run
+    (project / "shop" / "save.py").write_text(
+        "def save(cur, rows):\n    for name in rows:\n        cur.execute(\"INSERT INTO t (name) VALUES (%s)\", (name,))\n",
+        encoding="utf-8",
+    )
+    cold = run(project)
+    assert [f.edits for f in cold.findings if f.path == "shop/save.py"] != [()]
+    parses.clear()
+    warm = run(project)
+    assert parses == [] and warm.cache_note is None
+    assert [(f.path, f.edits) for f in warm.findings] == [(f.path, f.edits) for f in cold.findings]
+
+
 def test_a_cache_restored_into_another_clone_is_warm_there(project, tmp_path_factory, parses):
     """CI: a job restores ``.querylint_cache/`` into a fresh checkout in another folder, whose
     files have new times; paths relative to the root and content hashes key everything."""

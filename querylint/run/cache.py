@@ -43,7 +43,7 @@ KEEP_FILES = 8  # settings variants kept side by side (e.g. a pre-commit and a C
 _ALLOWED = {
     ("querylint.project.facts", "FileFacts"), ("querylint.project.facts", "ClassFacts"), ("querylint.project.facts", "FunctionFacts"),
     ("querylint.project.facts", "ClassAttr"), ("querylint.project.facts", "CallSummary"),
-    ("querylint.types", "Finding"), ("querylint.types", "FileError"), ("querylint.types", "Span"),
+    ("querylint.types", "Finding"), ("querylint.types", "FileError"), ("querylint.types", "Span"), ("querylint.types", "Edit"),
     ("querylint.types", "Severity"), ("querylint.engine", "FileResult"),
     ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "complex"), ("builtins", "bytes"),
     ("builtins", "Ellipsis"), ("builtins", "getattr"),
