@@ -404,10 +404,10 @@ class _Collector:
         targets: Dict[int, Tuple[cst.Call, str]] = {}  # id(call) -> (call, its entry in ``calls``)
         loops: List[cst.CSTNode] = []
         for node in N.walk(fn.body, into_functions=False):
-            if isinstance(node, _LOOP_TYPES):
+            if type(node) in _LOOP_NODES:  # (by type: libcst's classes make every ``isinstance`` an ABC check)
                 loops.append(node)
-            if isinstance(node, cst.Attribute) and id(node) not in called:
-                self.value_refs.add(node.attr.value)
+            if type(node) is cst.Attribute and id(node) not in called:
+                self.value_refs.add(cast(cst.Attribute, node).attr.value)
             if isinstance(node, cst.Call):
                 called.add(id(node.func))
                 param, name = _sql_argument(node, params, imports, resolver)
@@ -433,15 +433,15 @@ class _Collector:
                     doubles_quotes = True
                 if _keeps_args(node):
                     keeping.append(node)
-            elif isinstance(node, (cst.Yield,)):
+            elif type(node) is cst.Yield:
                 has_yield = True
                 keeping.append(node)
-            elif isinstance(node, (cst.Return, cst.Assign, cst.AnnAssign, cst.AugAssign, cst.For, cst.WithItem, cst.NamedExpr)):
+            elif type(node) in _FLOW_NODES:
                 flow.append(node)
-            elif isinstance(node, cst.FunctionDef) and node is not fn:
-                self.visit_function(node, qual, None, qual)
-            elif isinstance(node, cst.ClassDef):
-                self.visit_class(node, qual)
+            elif type(node) is cst.FunctionDef and node is not fn:
+                self.visit_function(cast(cst.FunctionDef, node), qual, None, qual)
+            elif type(node) is cst.ClassDef:
+                self.visit_class(cast(cst.ClassDef, node), qual)
         self.functions.append(
             FunctionFacts(
                 qualname=qual,
@@ -774,7 +774,7 @@ def hands_out_slices(fn: cst.FunctionDef) -> bool:
     outs: List[Optional[cst.BaseExpression]] = []
     kinds = set()
     for node in N.walk(fn.body, into_functions=False):
-        if isinstance(node, (cst.Yield, cst.Return)):
+        if type(node) is cst.Yield or type(node) is cst.Return:
             kinds.add(type(node))
             outs.append(node.value if isinstance(node.value, cst.BaseExpression) else None)
     if not outs or len(kinds) != 1:
@@ -782,6 +782,11 @@ def hands_out_slices(fn: cst.FunctionDef) -> bool:
     if kinds == {cst.Yield}:
         return all(_is_slice(v) for v in outs)
     return all(isinstance(v, (cst.ListComp, cst.GeneratorExp)) and _is_slice(v.elt) for v in outs)
+
+
+_BINDING_NODES = frozenset({cst.Assign, cst.AnnAssign, cst.AugAssign, cst.For, cst.NamedExpr, cst.WithItem})
+_RETURNED_CALLS_NODES = _BINDING_NODES | {cst.Global, cst.Nonlocal, cst.Return}
+_CONSTANT_LOOP_NODES = _BINDING_NODES | {cst.CompFor}
 
 
 def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str, str], ...]:
@@ -796,6 +801,8 @@ def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str
     bound: Dict[str, List[Tuple[str, Optional[cst.BaseExpression]]]] = {}
     shared: Set[str] = set()
     for node in N.walk(fn.body, into_functions=False):
+        if type(node) not in _RETURNED_CALLS_NODES:
+            continue  # (one set lookup: libcst's classes make every ``isinstance`` an ABC check)
         if isinstance(node, (cst.Global, cst.Nonlocal)):
             shared.update(n.name.value for n in node.names)
         elif isinstance(node, cst.Return):
@@ -866,6 +873,8 @@ def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str
 LISTEN_METHODS = {"listen", "consume", "notifies", "iter_messages", "stream", "watch", "events", "messages", "subscribe"}
 _COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)
 _LOOP_TYPES = (cst.For, cst.While) + _COMPREHENSIONS
+_LOOP_NODES = frozenset(_LOOP_TYPES)
+_FLOW_NODES = frozenset({cst.Return, cst.Assign, cst.AnnAssign, cst.AugAssign, cst.For, cst.WithItem, cst.NamedExpr})
 
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
@@ -1337,6 +1346,8 @@ def _constant_loop_names(fn: cst.FunctionDef, params: Tuple[str, ...]) -> Frozen
     looped: Set[str] = set()
     other: Set[str] = set(params)
     for node in N.walk(fn.body, into_functions=False):
+        if type(node) not in _CONSTANT_LOOP_NODES:
+            continue
         targets: List[cst.BaseExpression] = []
         if isinstance(node, (cst.For, cst.CompFor)):
             it = node.iter
