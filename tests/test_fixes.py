@@ -31,6 +31,16 @@ def _copy(src, tmp_path):
     return dest
 
 
+def _one_module(tmp_path, name, text):
+    """A project of one module; the module's path."""
+    project = tmp_path / "project"
+    project.mkdir()
+    (project / "pyproject.toml").write_text("", encoding="utf-8")
+    module = project / name
+    module.write_text(text, encoding="utf-8")
+    return module
+
+
 def test_edits_apply_from_the_end_and_skip_overlaps():
     text = "a = b.c\nd = e\n"
     edits = [Edit(1, 6, 1, 6, ".x()"), Edit(1, 6, 1, 6, ".y()"), Edit(2, 5, 2, 6, "f"), Edit(2, 1, 2, 6, "zzz")]
@@ -310,12 +320,8 @@ def test_sqlalchemy_queries_count_and_test_in_the_database_and_give_the_same_ans
     import importlib.util
     from sqlalchemy import create_engine
 
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "pyproject.toml").write_text("", encoding="utf-8")
-    module = project / "members.py"
-    module.write_text(SA_COUNTS, encoding="utf-8")
-    _invoke(["--fix", "members.py"], project, monkeypatch)
+    module = _one_module(tmp_path, "members.py", SA_COUNTS)
+    _invoke(["--fix", "members.py"], module.parent, monkeypatch)
     text = module.read_text(encoding="utf-8")
     assert 'return session.query(Member).filter(Member.name != "x").count()' in text
     assert "if session.query(Member).filter_by(name=name).first() is None:" in text
@@ -369,12 +375,8 @@ def test_cursors_sessions_and_with_connections_are_closed_by_unsafe_fixes(tmp_pa
     import sqlite3
     from sqlalchemy import create_engine, text
 
-    project = tmp_path / "project"
-    project.mkdir()
-    (project / "pyproject.toml").write_text("", encoding="utf-8")
-    path = project / "resources.py"
-    path.write_text(RESOURCES, encoding="utf-8")
-    _invoke(["--fix", "--unsafe-fixes", "resources.py"], project, monkeypatch)
+    path = _one_module(tmp_path, "resources.py", RESOURCES)
+    _invoke(["--fix", "--unsafe-fixes", "resources.py"], path.parent, monkeypatch)
     fixed = path.read_text(encoding="utf-8")
     assert "with contextlib.closing(sqlite3.connect(path)) as conn, conn:" in fixed
     assert "    with contextlib.closing(connection.cursor()) as cur:\n        cur.execute(" in fixed

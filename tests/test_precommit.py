@@ -42,9 +42,8 @@ def _pre_commit() -> str:
     return found
 
 
-@pytest.mark.slow
-def test_pre_commit_try_repo_fails_on_a_bad_file_and_passes_on_a_good_one(tmp_path):
-    pre_commit = _pre_commit()
+def _env(tmp_path):
+    """pre-commit's environment for a run in a fresh repository: its own home, a git identity."""
     env = dict(os.environ)
     env.update({
         "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
@@ -53,6 +52,13 @@ def test_pre_commit_try_repo_fails_on_a_bad_file_and_passes_on_a_good_one(tmp_pa
         "NO_COLOR": "1",
     })
     env.pop("VIRTUAL_ENV", None)
+    return env
+
+
+@pytest.mark.slow
+def test_pre_commit_try_repo_fails_on_a_bad_file_and_passes_on_a_good_one(tmp_path):
+    pre_commit = _pre_commit()
+    env = _env(tmp_path)
     repo = tmp_path / "project"
     repo.mkdir()
 
@@ -94,14 +100,7 @@ def save(rows):
 @pytest.mark.slow
 def test_the_fix_hook_rewrites_the_file_fails_once_and_then_passes(tmp_path):
     pre_commit = _pre_commit()
-    env = dict(os.environ)
-    env.update({
-        "PRE_COMMIT_HOME": str(tmp_path / "pre-commit-home"),
-        "GIT_AUTHOR_NAME": "t", "GIT_AUTHOR_EMAIL": "t@example.com",
-        "GIT_COMMITTER_NAME": "t", "GIT_COMMITTER_EMAIL": "t@example.com",
-        "NO_COLOR": "1",
-    })
-    env.pop("VIRTUAL_ENV", None)
+    env = _env(tmp_path)
     repo = tmp_path / "project"
     repo.mkdir()
 
