@@ -115,8 +115,8 @@ def _is_flask_g(expr: cst.BaseExpression, ctx: Context) -> bool:
     return root == "g" and (q is None or q.startswith(("flask.", "quart."))) or (q or "").startswith(("flask.g", "quart.g"))
 
 
-def _stored_on_g(call: cst.Call, holder: Holder, flow: Flow, ctx: Context) -> Optional[str]:
-    """``g.db`` when what ``call`` opens is stored on Flask's ``g`` (directly, or through the
+def _stored_on_g(holder: Holder, flow: Flow, ctx: Context) -> Optional[str]:
+    """``g.db`` when what is opened is stored on Flask's ``g`` (directly, or through the
     local it was bound to: ``conn = connect(); g.db = conn``)."""
     if holder.kind == "stored" and holder.target is not None and isinstance(holder.target, cst.Attribute):
         return N.code(holder.target) if _is_flask_g(holder.target, ctx) else None
@@ -130,8 +130,8 @@ def _stored_on_g(call: cst.Call, holder: Holder, flow: Flow, ctx: Context) -> Op
     return None
 
 
-def _kept_on_g_verdict(call: cst.Call, opened: Opened, holder: Holder, flow: Flow, hit, ctx: Context) -> Optional[Verdict]:
-    on_g = _stored_on_g(call, holder, flow, ctx)
+def _kept_on_g_verdict(opened: Opened, holder: Holder, flow: Flow, hit, ctx: Context) -> Optional[Verdict]:
+    on_g = _stored_on_g(holder, flow, ctx)
     if on_g is None or _project_tears_down(ctx):
         return None
     per = f" (opened per {_per(hit)}: {describe(hit)})" if hit else ""
@@ -647,8 +647,8 @@ def _verdicts(call: cst.Call, ctx: Context) -> Iterator[Verdict]:
 
     yield from _kept_verdicts(opened, holder, flow, hit, call, ctx)
 
-    # 2c. a connection kept on Flask's ``g`` for the request that no teardown closes
-    on_g = _kept_on_g_verdict(call, opened, holder, flow, hit, ctx) if res.kind == "connection" and opened.via is None and flow else None
+    # 2d. a connection kept on Flask's ``g`` for the request that no teardown closes
+    on_g = _kept_on_g_verdict(opened, holder, flow, hit, ctx) if res.kind == "connection" and opened.via is None and flow else None
     if on_g is not None:
         yield on_g
 
