@@ -1231,10 +1231,11 @@ def function_returns(ctx: Context, qualname: str) -> Optional[DjType]:
         if any(r.model != first.model or r.kind != first.kind for r in results[1:]):
             return None
         covered = first.covered
+        # returns chosen by the view's action (``if self.action == "list": return optimize(qs)``):
+        # the action judged may be the one that loads most; silence is the safe side
+        per_action = len(results) > 1 and _per_action(node)
         for r in results[1:]:
-            # returns chosen by the view's action (``if self.action == "list": return
-            # optimize(qs)``): the action judged may be the one that loads most; silence is the safe side
-            covered = covered | r.covered if _per_action(node) else covered & r.covered
+            covered = covered | r.covered if per_action else covered & r.covered
         result = replace(first, covered=covered, loop=None, origin=None)
         store[qualname] = result
         return result

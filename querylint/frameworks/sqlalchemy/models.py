@@ -182,18 +182,15 @@ def _compute(index: ProjectIndex) -> Mappings:
             m.classes[cls.qualname] = mc
     # columns and foreign keys first (relationship direction needs them)
     for q, mc in m.classes.items():
-        cls = index.classes[q]
-        for c in [cls] + [c for c in index.mro_classes(cls)[1:] if c.qualname not in m.classes]:
+        for c in _with_mixins(index.classes[q], m, index):
             _read_columns(mc, c)  # its own, then its mixins' (``@declared_attr def event_id``)
     tables = {mc.table: q for q, mc in m.classes.items() if mc.table}
 
     reverse: List[Relationship] = []
     for q, mc in m.classes.items():
-        cls = index.classes[q]
-        # its own attributes, then those of the mixins it inherits (unmapped classes: a
-        # ``CommentMixin`` whose ``@declared_attr comments`` adds the relationship to each model)
-        mixins = [c for c in index.mro_classes(cls)[1:] if c.qualname not in m.classes]
-        for attr in [a for c in [cls] + mixins for a in c.attrs]:
+        # its own attributes, then those of the mixins it inherits (a ``CommentMixin`` whose
+        # ``@declared_attr comments`` adds the relationship to each model)
+        for attr in [a for c in _with_mixins(index.classes[q], m, index) for a in c.attrs]:
             call = attr.call
             if call is None or not (_last(call.func) in RELATIONSHIP_FUNCS or (_last(call.func) == "Relationship" and call.func.startswith("sqlmodel"))):
                 continue
@@ -208,6 +205,11 @@ def _compute(index: ProjectIndex) -> Mappings:
         if owner is not None and back.name not in owner.relationships:
             owner.relationships[back.name] = back
     return m
+
+
+def _with_mixins(cls: ClassFacts, m: Mappings, index: ProjectIndex) -> List[ClassFacts]:
+    """A mapped class, then the unmapped classes it inherits from (its mixins), nearest first."""
+    return [cls] + [c for c in index.mro_classes(cls)[1:] if c.qualname not in m.classes]
 
 
 class _MappedKinds:
