@@ -649,3 +649,18 @@ def locales_of_ids(session, event_ids):
     files = {"app/__init__.py": "", "app/models.py": SETTING_MODELS, "app/views.py": src}
     result = lint_files(files, select=["QL105"])
     assert {(f.path, f.span.line) for f in result.findings} == {("app/views.py", 11)}
+
+
+def test_a_relationship_of_unknown_direction_is_loaded_with_selectinload():
+    # ``relationship(self.Comment)`` in a mixin: its direction is unknown; ``joinedload`` of a
+    # collection would need ``.unique()`` on a 2.x result, ``selectinload`` is right either way
+    src = '''\
+from app.models import Event
+
+
+def comments_of(session):
+    return [len(e.comments) for e in session.query(Event).all()]
+'''
+    files = {"app/__init__.py": "", "app/models.py": AS_DECLARATIVE_MODELS, "app/views.py": src}
+    [f] = lint_files(files, select=["QL105"]).findings
+    assert "selectinload(Event.comments)" in f.fix and "joinedload" not in f.fix

@@ -185,17 +185,24 @@ def _yields_rows(it, ctx: Context) -> bool:
 
 
 def loader_hint(elem: Elem, rel: Relationship, ctx: Context) -> str:
-    """``selectinload(Order.lines).joinedload(Line.product)`` for the path to ``rel``."""
+    """``selectinload(Order.lines).joinedload(Line.product)`` for the path to ``rel``:
+    ``joinedload`` for a known many-to-one, ``selectinload`` otherwise (a collection, or a
+    relationship of unknown direction: a joined collection would need ``.unique()`` on a 2.x
+    result, ``selectinload`` is right either way)."""
     m = mappings(ctx.index)
     owner = elem.root
     links = []
     for name in elem.path + (rel.name,):
         r = m.relationship(owner, name)
         if r is None:
-            return f"{'selectinload' if rel.collection else 'joinedload'}({rel.label})"
-        links.append(f"{'selectinload' if r.collection else 'joinedload'}({r.label})")
+            return f"{_loader_for(rel)}({rel.label})"
+        links.append(f"{_loader_for(r)}({r.label})")
         owner = r.target
     return ".".join(links)
+
+
+def _loader_for(rel: Relationship) -> str:
+    return "joinedload" if rel.collection is False else "selectinload"
 
 
 _LOADERS = frozenset({"joinedload", "selectinload"})
