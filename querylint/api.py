@@ -18,6 +18,9 @@ from querylint.project.index import ProjectIndex
 from querylint.run.parallel import Entry, Runner, unfreeze_trees
 from querylint.run.progress import Progress
 from querylint.plugins import Registry, load_registry, select_rules, unknown_codes
+from querylint.templates.files import template_suffix
+from querylint.templates.lint import lint_template, read_templates, template_findings
+from querylint.templates.model import Render
 from querylint.types import FileError, Finding, Severity
 
 if TYPE_CHECKING:  # pragma: no cover
@@ -185,9 +188,10 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs, progress=No
         run.cache = Cache.load(Path(cache_dir), settings_digest(config, root, rules, detectors, registry.origins.values()))
     cache = run.cache
     if cache is not None:
-        for e in run.entries:
+        for e in run.entries + run.templates:
             run.hashes[e.key] = cache.file_hash(e.relpath, e.path)
-        files_digest = digest(sorted((e.relpath, run.hashes[e.key]) for e in run.entries))
+        _template_hashes(run)
+        files_digest = digest(sorted((e.relpath, run.hashes[e.key]) for e in run.entries + run.templates))
         if not keep_index and cache.results_valid_for(files_digest) and _from_cache(result, cache, targets, real, run.by_key, run.hashes, config):
             # nothing changed in the project and every file to lint has its result: no parsing,
             # no index (the pre-commit and re-run case)
@@ -204,7 +208,7 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs, progress=No
         runner.forget([e.key for e in run.entries if e.key not in lint_keys and (e.key in unqueried or not _has_functions(facts.get(e.key)))])
         # pass 2: which functions run queries
         index_digest = digest(sorted((run.by_key[k].relpath, d) for k, d in fdigests.items())) if cache is not None else ""
-        direct = _queries_pass(run, runner, facts, index_digest, result, unqueried)
+        direct, renders = _queries_pass(run, runner, facts, index_digest, result, unqueried)
         runner.set_queries(direct)
         if keep_index:  # the query-cost report walks the call graph from every entry point
             result.index = ProjectIndex([facts[e.key] for e in run.entries if e.key in facts])
@@ -212,11 +216,12 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs, progress=No
         # pass 3: the rules, over the files to lint
         if cache is not None:
             # the results hold for these file contents only when every file could be indexed
-            cache.use_results_digest(digest(index_digest, sorted(direct.items())), "" if file_errors else files_digest)
+            cache.use_results_digest(digest(index_digest, sorted(direct.items()), renders), "" if file_errors else files_digest)
         _rules_pass(run, runner, config, file_errors, result)
+        _templates_pass(run, runner, config, rules, renders, result)
 
     if cache is not None:
-        cache.prune(e.relpath for e in run.entries)
+        cache.prune(e.relpath for e in run.entries + run.templates)
         cache.save()
         result.cache_note = cache.problem
     return _finish(result)
@@ -229,7 +234,8 @@ class _Run:
         self.targets = targets
         self.real = real
         self.target_keys = target_keys
-        self.entries = entries
+        self.entries = [e for e in entries if not template_suffix(e.path)]  # Python files: the index and the rules
+        self.templates = [e for e in entries if template_suffix(e.path)]  # read by the template pass
         self.by_key = {e.key: e for e in entries}
         self.cache: Optional[Cache] = None
         self.hashes: Dict[str, Optional[str]] = {}  # content hash by key (with a cache)
@@ -334,7 +340,9 @@ def _facts_pass(run: _Run, runner: Runner) -> Tuple[Dict[str, FileFacts], Dict[s
 
 
 def _has_functions(ff: Optional[FileFacts]) -> bool:
-    return ff is not None and bool(ff.functions)
+    """Pass 2 reads the file: it has functions (query sites), or class-based views (the templates
+    they render, even when every method is inherited)."""
+    return ff is not None and (bool(ff.functions) or any(b.rsplit(".", 1)[-1].endswith(("View", "Mixin")) for c in ff.classes for b in c.bases))
 
 
 def _never_called(run: _Run, facts: Dict[str, FileFacts], config: Config, lint_keys: Set[str]) -> Set[str]:
@@ -387,15 +395,15 @@ def _never_called(run: _Run, facts: Dict[str, FileFacts], config: Config, lint_k
 
 def _queries_pass(
     run: _Run, runner: Runner, facts: Dict[str, FileFacts], index_digest: str, result: LintResult, unqueried: Optional[Set[str]] = None
-) -> Dict[str, Tuple[str, ...]]:
+) -> Tuple[Dict[str, Tuple[str, ...]], Tuple[Render, ...]]:
     """Pass 2, which functions run queries: function → the queries it runs directly (files in
-    ``unqueried`` are left out: no linted code can call them)."""
+    ``unqueried`` are left out: no linted code can call them); and the templates views render."""
     cache = run.cache
-    found_by_key: Dict[str, Dict[str, List[str]]] = {}
+    found_by_key: Dict[str, Tuple[Dict[str, List[str]], Tuple[Render, ...]]] = {}
     todo = []
     for e in run.entries:
         ff = facts.get(e.key)
-        if ff is None or not ff.functions or (unqueried is not None and e.key in unqueried):
+        if not _has_functions(ff) or (unqueried is not None and e.key in unqueried):
             continue
         h = run.cached_hash(e.key)
         hit = cache.get_queries(e.relpath, h, index_digest) if cache is not None and h else None
@@ -403,22 +411,25 @@ def _queries_pass(
             found_by_key[e.key] = hit
         else:
             todo.append(e.key)
-    for key, (found, errs) in runner.queries(todo).items():
-        found_by_key[key] = found
+    for key, (found, errs, renders) in runner.queries(todo).items():
+        found_by_key[key] = (found, renders)
         if Path(key) in run.target_keys:
             result.errors.extend(errs)
         if cache is not None and not errs and run.hashes[key]:
-            cache.put_queries(run.by_key[key].relpath, cast(str, run.hashes[key]), index_digest, found)
+            cache.put_queries(run.by_key[key].relpath, cast(str, run.hashes[key]), index_digest, (found, renders))
     queries: Dict[str, List[str]] = {}
+    all_renders: List[Render] = []
     for e in run.entries:  # merged in one fixed order, whatever the number of workers
-        queries.update(found_by_key.get(e.key, {}))
-    return {k: tuple(v) for k, v in queries.items() if v}
+        found, renders = found_by_key.get(e.key, ({}, ()))
+        queries.update(found)
+        all_renders.extend(renders)
+    return {k: tuple(v) for k, v in queries.items() if v}, tuple(all_renders)
 
 
 def _rules_pass(run: _Run, runner: Runner, config: Config, file_errors: Dict[str, FileError], result: LintResult) -> None:
     """Pass 3, the rules over the files to lint (results from the cache when they hold)."""
     cache = run.cache
-    lint_keys, result.skipped = _lint_keys(run.targets, run.real, run.by_key, config, file_errors)
+    lint_keys, result.skipped = _lint_keys(run.targets, run.real, run.by_key, config, file_errors, templates=False)
     results: Dict[str, FileResult] = {}
     todo = []
     for key in lint_keys:
@@ -438,6 +449,51 @@ def _rules_pass(run: _Run, runner: Runner, config: Config, file_errors: Dict[str
         if cache is not None and not res.errors and run.hashes[key]:
             cache.put_result(e.relpath, e.display, cast(str, run.hashes[key]), res)
     for key in lint_keys:
+        res = results[key]
+        result.files += 1
+        result.findings.extend(res.findings)
+        result.suppressed.extend(res.suppressed)
+        result.errors.extend(res.errors)
+
+
+def _template_hashes(run: _Run) -> None:
+    """A template's findings depend on the templates it includes or extends and on those that
+    include it: its cache key is its own content with every template's."""
+    if not run.templates:
+        return
+    together = digest(sorted((e.relpath, run.hashes[e.key]) for e in run.templates))
+    for e in run.templates:
+        if run.hashes[e.key]:
+            run.hashes[e.key] = digest(run.hashes[e.key], together)
+
+
+def _templates_pass(run: _Run, runner: Runner, config: Config, rules, renders: Tuple[Render, ...], result: LintResult) -> None:
+    """Pass 4, the templates among the files to lint, walked with what the views hand them."""
+    cache = run.cache
+    keys = _lint_keys(run.targets, run.real, run.by_key, config, {}, templates=True)[0]
+    if not keys:
+        return
+    results: Dict[str, FileResult] = {}
+    todo = []
+    for key in keys:
+        e = run.by_key[key]
+        h = run.cached_hash(key)
+        hit = cache.get_result(e.relpath, e.display, h) if cache is not None and h else None
+        if hit is not None:
+            results[key] = hit
+        else:
+            todo.append(key)
+    if todo:
+        parsed, texts, errors = read_templates([(e.relpath, Path(e.path), e.display) for e in run.templates])
+        shown = {e.relpath: e.display for e in run.entries + run.templates}
+        problems = template_findings(parsed, renders, runner.local_index(), config, rules, lambda rp: shown.get(rp, rp)) if renders else {}
+        for key in todo:
+            e = run.by_key[key]
+            res = lint_template(e.relpath, e.display, texts.get(e.relpath), problems.get(e.relpath, []), config, errors.get(e.relpath))
+            results[key] = res
+            if cache is not None and not res.errors and run.hashes[key]:
+                cache.put_result(e.relpath, e.display, cast(str, run.hashes[key]), res)
+    for key in keys:
         res = results[key]
         result.files += 1
         result.findings.extend(res.findings)
@@ -470,13 +526,16 @@ def _finish(result: LintResult) -> LintResult:
     return result
 
 
-def _lint_keys(targets, real, by_key, config: Config, file_errors) -> Tuple[List[str], int]:
-    """(keys of the files to lint, in order; how many targets are skipped as migrations/tests)."""
+def _lint_keys(targets, real, by_key, config: Config, file_errors, templates: Optional[bool] = None) -> Tuple[List[str], int]:
+    """(keys of the files to lint, in order; how many targets are skipped as migrations/tests).
+    ``templates``: only templates (True), only Python files (False), both (None)."""
     keys: List[str] = []
     skipped = 0
     for p in targets:
         key = str(real[p])
         e = by_key[key]
+        if templates is not None and template_suffix(e.path) != templates:
+            continue
         if key not in file_errors and config.left_out(e.relpath):
             skipped += 1
             continue

@@ -27,6 +27,9 @@ from querylint.project.requests import offline_only, request_context, test_only
 from querylint.run.source import SourceError, read_source
 from querylint.scope import under_cache_miss, under_memo_guard
 from querylint.suppressions import parse_suppressions
+from querylint.frameworks.registry import active_adapters
+from querylint.templates.model import Render
+from querylint.templates.sites import RenderCollector, worth_looking
 from querylint.types import FileError, Finding, Severity, Span
 from querylint.walker import Walker
 
@@ -125,7 +128,11 @@ class _TooDeep(Exception):
     """A walk hit the recursion limit: retried once with :func:`call_deep`."""
 
 
-def collect_queries(pf: ParsedFile, index: ProjectIndex, config: Config, detectors: Sequence[Callable]) -> Tuple[Dict[str, List[str]], List[FileError]]:
+Queries = Tuple[Dict[str, List[str]], List[FileError], Tuple[Render, ...]]
+
+
+def collect_queries(pf: ParsedFile, index: ProjectIndex, config: Config, detectors: Sequence[Callable]) -> Queries:
+    """Pass 2 for one file: its functions' query sites, and the templates it renders (with what)."""
     try:
         return _collect_queries(pf, index, config, detectors, False)
     except _TooDeep:
@@ -133,12 +140,16 @@ def collect_queries(pf: ParsedFile, index: ProjectIndex, config: Config, detecto
     try:
         return call_deep(_collect_queries, pf, index, config, detectors, True, recursion=True)
     except _TooDeep:
-        return {}, [FileError(pf.display, None, TOO_DEEP, "limit")]
+        return {}, [FileError(pf.display, None, TOO_DEEP, "limit")], ()
 
 
-def _collect_queries(pf: ParsedFile, index: ProjectIndex, config: Config, detectors: Sequence[Callable], deep: bool) -> Tuple[Dict[str, List[str]], List[FileError]]:
+def _collect_queries(pf: ParsedFile, index: ProjectIndex, config: Config, detectors: Sequence[Callable], deep: bool) -> Queries:
     ctx = _context(pf, index, config)
     collector = _QueryCollector(ctx, list(detectors) + [configured_query_detector])
+    visitors: List[object] = [collector]
+    renders = RenderCollector(ctx, active_adapters(ctx)) if worth_looking(pf.source or "") else None
+    if renders is not None:
+        visitors.append(renders)
     errors: List[FileError] = []
 
     def on_error(visitor, node, exc):
@@ -147,10 +158,10 @@ def _collect_queries(pf: ParsedFile, index: ProjectIndex, config: Config, detect
         errors.append(FileError(pf.display, _safe_line(ctx, node), f"internal error in a query detector: {type(exc).__name__}: {exc}", "internal"))
 
     try:
-        Walker(ctx, [collector], on_error).run()
+        Walker(ctx, visitors, on_error).run()
     except RecursionError:
         raise _TooDeep() from None
-    return collector.found, errors
+    return collector.found, errors, tuple(renders.renders) if renders is not None else ()
 
 
 def _context(pf: ParsedFile, index: ProjectIndex, config: Config) -> Context:

@@ -78,13 +78,15 @@ def _comments(source: str) -> List[Tuple[int, int, str]]:
         return out
 
 
-def parse_suppressions(source: str) -> Suppressions:
+def parse_suppressions(source: str, comments: Optional[List[Tuple[int, int, str]]] = None) -> Suppressions:
+    """The directives of a Python file's comments (or of ``comments`` given as (line, column,
+    text): a template's ``{# querylint: ignore[QL112] #}``)."""
     by_line: Dict[int, List[Directive]] = {}
     file_wide = False
     file_codes: Optional[Tuple[str, ...]] = None
     if "querylint" not in source and "noqa" not in source.lower():
         return Suppressions({})
-    for line, col, comment in _comments(source):
+    for line, col, comment in _comments(source) if comments is None else comments:
         body = comment.lstrip("#").strip()
         m = _QL_RE.search(body)
         if m:

@@ -16,6 +16,7 @@ from typing import Dict, Iterable, Mapping, Optional, Sequence, Set, Tuple, Unio
 from querylint.api import LintResult, lint_paths
 from querylint.run.config import Config, config_from_dict, load_config
 from querylint.plugins import Registry, load_registry
+from querylint.templates.files import is_template
 
 WANT_RE = re.compile(r"#\s*want(?P<off>[+-]\d+)?:\s*(?P<codes>QL\d{3}(?:\s*,\s*QL\d{3})*)")
 
@@ -57,8 +58,9 @@ def lint_files(files: Union[str, Mapping[str, str]], select: Optional[Sequence[s
 
 
 def wanted(folder: Path) -> Set[Tuple[str, int, str]]:
-    """{(relative path, line, code)} from ``# want:`` markers under ``folder``."""
-    out = set()
+    """{(relative path, line, code)} from ``# want:`` markers under ``folder`` (in templates,
+    ``{# want: QL112 #}`` comments)."""
+    out = _template_wants(folder)
     for py in sorted(Path(folder).rglob("*.py")):
         text = py.read_text(encoding="utf-8")
         rel = py.relative_to(folder).as_posix()
@@ -71,6 +73,21 @@ def wanted(folder: Path) -> Set[Tuple[str, int, str]]:
                 off = int(m.group("off") or 0)
                 for code in re.split(r"\s*,\s*", m.group("codes")):
                     out.add((rel, line + off, code))
+    return out
+
+
+def _template_wants(folder: Path) -> Set[Tuple[str, int, str]]:
+    out = set()
+    for f in sorted(Path(folder).rglob("*")):
+        rel = f.relative_to(folder).as_posix()
+        if not is_template(rel):
+            continue
+        for i, line in enumerate(f.read_text(encoding="utf-8").splitlines(), 1):
+            for c in re.finditer(r"\{#(.*?)#\}", line):
+                for m in WANT_RE.finditer("#" + c.group(1)):
+                    off = int(m.group("off") or 0)
+                    for code in re.split(r"\s*,\s*", m.group("codes")):
+                        out.add((rel, i + off, code))
     return out
 
 

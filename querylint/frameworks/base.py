@@ -17,6 +17,7 @@ from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Optional, Se
 import libcst as cst
 
 from querylint import nodes as N
+from querylint.templates.model import Bound, Member, Render
 
 if TYPE_CHECKING:  # pragma: no cover
     from querylint.context import Context
@@ -175,6 +176,25 @@ class Adapter:
     def active(self, ctx: "Context") -> bool:
         """A cheap guard: can this file hold this ORM's code at all?"""
         return True
+
+    # ---------------------------------------------------------------- templates
+    def template_bound(self, name: str, expr: cst.BaseExpression, ctx: "Context") -> Optional[Bound]:
+        """A view binds context name ``name`` to ``expr``: rows or one instance of this ORM's model?"""
+        return None
+
+    def template_view(self, ctx: "Context", cls_qualname: str, line: int, extra: Mapping[str, Bound]) -> Optional[Render]:
+        """The render of a class-based view of this ORM's web framework (``extra``: names its
+        ``get_context_data`` adds), else None."""
+        return None
+
+    def template_member(self, index: Any, model: str, name: str) -> Optional[Member]:
+        """What a template's ``obj.<name>`` is on this ORM's ``model``."""
+        return None
+
+    def template_fix(self, index: Any, bound: Bound, path: Tuple[str, ...], where: str) -> str:
+        """How to load relation ``path`` (names from the bound model) with the view's query
+        (``where``: "the queryset in shop/views.py:14")."""
+        return f"load it with {where}"
 
     # ---------------------------------------------------------------- over-fetch
     def len_as_count(self, call: cst.Call, arg: cst.BaseExpression, ctx: "Context") -> Optional[Hit]:

@@ -37,7 +37,7 @@ if TYPE_CHECKING:  # pragma: no cover
     from querylint.rule import Rule
 
 MAGIC = "querylint-cache"
-FORMAT = 6
+FORMAT = 7
 KEEP_FILES = 8  # settings variants kept side by side (e.g. a pre-commit and a CI selection)
 
 _ALLOWED = {
@@ -45,6 +45,7 @@ _ALLOWED = {
     ("querylint.project.facts", "ClassAttr"), ("querylint.project.facts", "CallSummary"),
     ("querylint.types", "Finding"), ("querylint.types", "FileError"), ("querylint.types", "Span"), ("querylint.types", "Edit"),
     ("querylint.types", "Severity"), ("querylint.engine", "FileResult"),
+    ("querylint.templates.model", "Render"), ("querylint.templates.model", "Bound"),
     ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "complex"), ("builtins", "bytes"),
     ("builtins", "Ellipsis"), ("builtins", "getattr"),
     ("copyreg", "_reconstructor"), ("builtins", "object"),

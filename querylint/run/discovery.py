@@ -7,6 +7,7 @@ from pathlib import Path
 from typing import Dict, FrozenSet, Iterable, List, Optional, Set, Tuple
 
 from querylint.run.config import Config, path_matches
+from querylint.templates.files import TEMPLATE_FOLDERS, template_suffix
 
 
 class PathError(Exception):
@@ -135,8 +136,9 @@ def _walk(
                 continue
             keep.append(d)
         dirnames[:] = keep
+        in_templates = any(part in TEMPLATE_FOLDERS for part in rel_prefix.split("/"))
         for name in sorted(filenames):
-            if not name.endswith(suffixes):
+            if not name.endswith(suffixes) and not (in_templates and template_suffix(name)):
                 continue
             f = base / name
             if os.path.islink(f):

@@ -20,7 +20,7 @@ from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, cast
 
 from querylint.run.config import Config
-from querylint.engine import FileResult, ParsedFile, collect_queries, lint_file, parse_file
+from querylint.engine import FileResult, ParsedFile, Queries, collect_queries, lint_file, parse_file
 from querylint.project.facts import FileFacts
 from querylint.project.index import ProjectIndex
 from querylint.run.progress import PHASES, Progress
@@ -99,12 +99,12 @@ class Shard:
     def set_queries(self, queries: Dict[str, Tuple[str, ...]]) -> None:
         cast(ProjectIndex, self.index).set_direct_queries(queries)  # after set_index
 
-    def queries(self, keys: Sequence[str], tick: Tick = None) -> Dict[str, Tuple[Dict[str, List[str]], List[FileError]]]:
-        out: Dict[str, Tuple[Dict[str, List[str]], List[FileError]]] = {}
+    def queries(self, keys: Sequence[str], tick: Tick = None) -> Dict[str, Queries]:
+        out: Dict[str, Queries] = {}
         for k in keys:
             pf = self._parsed(k)
             if pf.facts is None:
-                out[k] = ({}, [])
+                out[k] = ({}, [], ())
             else:
                 out[k] = collect_queries(pf, cast(ProjectIndex, self.index), self.config, self.detectors)
             if tick is not None:
@@ -423,6 +423,11 @@ class Runner:
         if self.local.index is not None and self.direct_queries is not None and not self._local_has_queries:
             self.local.set_queries(self.direct_queries)
             self._local_has_queries = True
+
+    def local_index(self) -> Optional[ProjectIndex]:
+        """The project index with its query sites, in this process (the template pass reads it)."""
+        self._local_index()
+        return self.local.index
 
     def _prepare_index(self, worker: _Worker) -> None:
         if not worker.has_index:

@@ -29,6 +29,7 @@ APPS = {
     "drf_serializers": "dj_api",
     "overfetch": "dj_catalog",
     "report_shop": "dj_shop",
+    "templates": "dj_pages",
 }
 
 
@@ -50,6 +51,7 @@ def _setup_django():
             ],
             DEFAULT_AUTO_FIELD="django.db.models.AutoField",
             USE_TZ=True,
+            TEMPLATES=[{"BACKEND": "django.template.backends.django.DjangoTemplates", "APP_DIRS": True}],
         )
     django.setup()
     from django.apps import apps
@@ -622,3 +624,65 @@ def test_proof_fix_makes_counts_and_tests_ask_the_database(tmp_path, monkeypatch
     for name in changed:
         queries = measure(catalog, lambda _d: getattr(fixed, name)(None), 5)
         assert queries and not any(_fetches_every_row(q["sql"]) for q in queries), (name, [q["sql"] for q in queries])
+
+
+# ----------------------------------------------------------------------------- templates
+
+def pages(n):
+    from dj_pages.models import Customer, Item, Order, Product
+
+    orders = []
+    for i in range(n):
+        order = Order.objects.create(customer=Customer.objects.create(name=f"c{i}"), note=f"n{i}")
+        for j in range(2):
+            Item.objects.create(order=order, product=Product.objects.create(name=f"p{i}{j}"), quantity=j + 1)
+        orders.append(order)
+    return orders
+
+
+def _page(name, orders):
+    """Render view ``name`` of dj_pages (a function or a class-based view) to HTML."""
+    from django.test import RequestFactory
+
+    from dj_pages import views
+
+    request = RequestFactory().get("/")
+    view = getattr(views, name)
+    if isinstance(view, type):
+        response = view.as_view()(request, pk=orders[0].pk)
+    else:
+        response = view(request)
+    if hasattr(response, "render"):
+        response.render()
+    assert response.status_code == 200
+    return response.content
+
+
+TEMPLATE_VIEWS = [
+    ("order_list", True), ("order_rows", True), ("order_report", True), ("customers_by_order", True),
+    ("OrderListView", True), ("order_suppressed", True),
+    ("order_list_fast", False), ("order_values", False),
+]
+
+
+@pytest.mark.parametrize("name,grows", TEMPLATE_VIEWS)
+def test_proof_templates(name, grows):
+    """Each view renders its template for 1 and for 5 orders: the pages querylint flags (a
+    relation, a related manager or a querying method read per row in the template) run more
+    queries with more orders; the prefetched page and the values() page run the same number."""
+    check(pages, lambda orders: _page(name, orders), grows)
+
+
+@pytest.mark.parametrize("name,grows", [("OrderDetailView", True), ("FastOrderDetailView", False)])
+def test_proof_template_detail_views(name, grows):
+    """A detail page loops over one order's items: reading ``item.product`` costs one query per
+    item unless the view's queryset prefetches ``items__product``."""
+    from dj_pages.models import Item, Order, Product
+
+    def setup(n):
+        order = pages(1)[0]
+        for j in range(n):
+            Item.objects.create(order=order, product=Product.objects.create(name=f"x{j}"))
+        return [Order.objects.get(pk=order.pk)]
+
+    check(setup, lambda orders: _page(name, orders), grows)

@@ -34,6 +34,26 @@ class DjangoAdapter(Adapter):
 
         return (detect_django_query,)
 
+    def template_bound(self, name, expr, ctx: Context):
+        from querylint.frameworks.django.templates import bound
+
+        return bound(name, expr, ctx)
+
+    def template_view(self, ctx: Context, cls_qualname, line, extra):
+        from querylint.frameworks.django.templates import class_view_render
+
+        return class_view_render(ctx, cls_qualname, line, dict(extra))
+
+    def template_member(self, index, model, name):
+        from querylint.frameworks.django.templates import member
+
+        return member(index, model, name)
+
+    def template_fix(self, index, bound, path, where):
+        from querylint.frameworks.django.templates import fix
+
+        return fix(index, bound, path, where)
+
     def len_as_count(self, call: cst.Call, arg: cst.BaseExpression, ctx: Context) -> Optional[Hit]:
         if isinstance(arg, cst.Call):
             arg = unwrap(arg, ("list", "tuple")) or arg  # len(list(qs))

@@ -34,6 +34,21 @@ class SqlalchemyAdapter(Adapter):
 
         return (detect_sqlalchemy_query,)
 
+    def template_bound(self, name, expr, ctx: Context):
+        from querylint.frameworks.sqlalchemy.templates import bound
+
+        return bound(name, expr, ctx)
+
+    def template_member(self, index, model, name):
+        from querylint.frameworks.sqlalchemy.templates import member
+
+        return member(index, model, name)
+
+    def template_fix(self, index, bound, path, where):
+        from querylint.frameworks.sqlalchemy.templates import fix
+
+        return fix(index, bound, path, where)
+
     def len_as_count(self, call: cst.Call, arg: cst.BaseExpression, ctx: Context) -> Optional[Hit]:
         if materialised_query(arg, ctx) is None or pinned_to_one_row(arg, ctx):
             return None
