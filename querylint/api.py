@@ -486,10 +486,11 @@ def _templates_pass(run: _Run, runner: Runner, config: Config, rules, renders: T
     if todo:
         parsed, texts, errors = read_templates([(e.relpath, Path(e.path), e.display) for e in run.templates])
         shown = {e.relpath: e.display for e in run.entries + run.templates}
-        problems = template_findings(parsed, renders, runner.local_index(), config, rules, lambda rp: shown.get(rp, rp)) if renders else {}
+        failed: Dict[str, List[FileError]] = {rp: [err] for rp, err in errors.items()}
+        problems = template_findings(parsed, renders, runner.local_index(), config, rules, lambda rp: shown.get(rp, rp), failed) if renders else {}
         for key in todo:
             e = run.by_key[key]
-            res = lint_template(e.relpath, e.display, texts.get(e.relpath), problems.get(e.relpath, []), config, errors.get(e.relpath))
+            res = lint_template(e.relpath, e.display, texts.get(e.relpath), problems.get(e.relpath, []), config, failed.get(e.relpath, []))
             results[key] = res
             if cache is not None and not res.errors and run.hashes[key]:
                 cache.put_result(e.relpath, e.display, cast(str, run.hashes[key]), res)

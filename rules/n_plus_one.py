@@ -185,9 +185,23 @@ class LazyRelationInLoop(_PatternRule):
     (and `min`, `max`, `list.sort`, `itertools.groupby`, `heapq.nsmallest`/`nlargest`) runs the
     key once per book.
 
+    ## In templates
+    The same read in a Django or Jinja2 template is reported at the template's line:
+    `{% for order in orders %}{{ order.customer.name }}{% endfor %}` fed by
+    `render(request, "shop/orders.html", {"orders": Order.objects.all()})`, a `ListView` or
+    `DetailView`, Flask's `render_template` or Starlette's `TemplateResponse`. So is a related
+    manager's query per row (`{{ order.items.count }}`, `{% for i in order.items.all %}`), unless
+    prefetched. The fix names the view's query (`add .select_related("customer") to the queryset
+    in shop/views.py:14`). Templates are read through `{% extends %}`, `{% include %}` (with
+    `with` and `only`), `{% with %}`, `{% regroup %}`, Jinja2's `{% set %}` and macros. Silence a
+    line with `{# querylint: ignore[QL112] #}` on it or on the line above; a `{% cache %}` fragment
+    is not reported (it queries on a cache miss only).
+
     ## Known problems
     A relation loaded by the loop's query, by a model-level eager default or by a framework
-    that prefetches it is not reported; nor is the `_id` column.
+    that prefetches it is not reported; nor is the `_id` column. In templates, a view whose
+    template name or context is computed (not a literal or a dict built in the view) is not
+    followed.
 
     Replaces the per-ORM codes `QL112` (Django), `QL122` (SQLAlchemy) and `QL132` (peewee),
     which keep working as aliases.
@@ -229,6 +243,10 @@ class MemberQueryInLoop(_PatternRule):
         print(order.total_price)
     ```
     (SQLAlchemy: a `column_property` or one grouped query before the loop).
+
+    In a template, the same member read per row of a view's rows (`{{ order.total }}` inside
+    `{% for order in orders %}`) is reported at the template's line, and so is a SQLAlchemy
+    `lazy="dynamic"` relationship queried per row (`{{ order.events.count() }}`).
 
     ## Known problems
     A member that only reads relations the loop's query already loads is not reported. A Django

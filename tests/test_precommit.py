@@ -118,3 +118,20 @@ def test_the_fix_hook_rewrites_the_file_fails_once_and_then_passes(tmp_path):
     run("git", "add", ".")
     second = run(pre_commit, "try-repo", str(ROOT), "querylint-fix", "--all-files", "--color", "never", check=False)
     assert second.returncode == 0, second.stdout + second.stderr
+
+
+@pytest.mark.slow
+def test_the_hook_lints_a_changed_template_with_its_view(tmp_path):
+    """pre-commit hands the hook a changed template among other text files: the template's N+1
+    is reported from the view that renders it, and the other files cause no error."""
+    pre_commit = _pre_commit()
+    repo, run = _repository(tmp_path)
+    shutil.copytree(ROOT / "fixtures" / "django" / "templates" / "dj_pages", repo / "dj_pages")
+    (repo / "README.md").write_text("# shop\n", encoding="utf-8")
+    (repo / "requirements.txt").write_text("django\n", encoding="utf-8")
+    run("git", "add", ".")
+    files = ["dj_pages/templates/dj_pages/orders.html", "README.md", "requirements.txt"]
+    out = run(pre_commit, "try-repo", str(ROOT), "querylint", "--color", "never", "--files", *files, check=False)
+    assert out.returncode == 1, out.stdout + out.stderr
+    assert "dj_pages/templates/dj_pages/orders.html:3:28: QL105" in out.stdout
+    assert "README.md" not in out.stdout and "error" not in out.stdout.lower()

@@ -123,9 +123,13 @@ class _Walk:
     macros: Dict[str, Tuple[Tuple[str, ...], List[Any], str]] = field(default_factory=dict)
 
 
-def analyze(renders: Sequence[Render], library: Library, index: Any, adapters: Dict[str, Any], show: Callable[[str], str] = str) -> List[Problem]:
+def analyze(
+    renders: Sequence[Render], library: Library, index: Any, adapters: Dict[str, Any], show: Callable[[str], str] = str,
+    crashed: Optional[Callable[[str, Render, BaseException], None]] = None,
+) -> List[Problem]:
     """The problems of every template the ``renders`` reach (``show`` turns a project path into
-    the path reports use)."""
+    the path reports use). A walk that fails is handed to ``crashed`` (template relpath, the
+    render, the error) and the others go on."""
     problems: List[Problem] = []
     for r in renders:
         if not r.bindings:
@@ -137,7 +141,12 @@ def analyze(renders: Sequence[Render], library: Library, index: Any, adapters: D
         scope: Dict[str, Val] = {}
         for b in r.bindings:
             scope[b.name] = Val(b, ROWS if b.kind == ROWS else ONE, b.model, (), b.loaded)
-        _render(w, tf, scope, {})
+        try:
+            _render(w, tf, scope, {})
+        except Exception as exc:  # a bug in the walk: reported, never the end of the run
+            if crashed is None:
+                raise
+            crashed(tf.relpath, r, exc)
     return problems
 
 
@@ -277,7 +286,8 @@ def _tag(w: _Walk, t: Tag, relpath: str, scope: Dict[str, Val], blocks: Dict[str
         inner = dict(scope)
         args = t.args
         if n in ("blocktrans", "blocktranslate"):
-            args = args.split(" with ", 1)[1] if " with " in f" {args} " else (args[len("count "):] if args.startswith("count ") else args)
+            m = re.search(r"(?:^|\s)(?:with|count)\s+(.*)$", args, re.DOTALL)
+            args = m.group(1) if m else ""
         old = split_top(args, "as") if n == "with" else None
         pairs = [(old[1].strip(), old[0], 0)] if old and "=" not in args else assignments(args)
         for name, expr, off in pairs:

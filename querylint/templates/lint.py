@@ -8,6 +8,7 @@ with ``{# querylint: ignore[QL112] #}`` on the line of the read or on a line of 
 """
 from __future__ import annotations
 
+import traceback
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Tuple
 
@@ -43,10 +44,12 @@ def read_templates(files: Sequence[Tuple[str, Path, str]]) -> Tuple[Dict[str, Te
 
 
 def template_findings(
-    parsed: Dict[str, TemplateFile], renders: Sequence[Render], index, config: Config, rules: Sequence[type], show: Callable[[str], str] = str
+    parsed: Dict[str, TemplateFile], renders: Sequence[Render], index, config: Config, rules: Sequence[type], show: Callable[[str], str] = str,
+    errors: Optional[Dict[str, List[FileError]]] = None,
 ) -> Dict[str, List[Tuple[Problem, type, Tuple[str, ...]]]]:
     """The problems each template holds (by relpath), with the rule and codes they answer to;
-    only those the selection keeps."""
+    only those the selection keeps. A walk that crashes adds an internal error to ``errors``
+    (by template relpath) and the rest goes on."""
     by_pattern = {getattr(r, "pattern", None): r for r in rules}
     if not any(p in by_pattern for p in _PATTERN.values()) or not renders:
         return {}
@@ -54,7 +57,14 @@ def template_findings(
     by_orm = {a.name: a for a in adapters()}
     selection = Selection.of(config)
     out: Dict[str, List[Tuple[Problem, type, Tuple[str, ...]]]] = {}
-    for p in analyze(renders, library, index, by_orm, show):
+    def crashed(relpath: str, render: Render, exc: BaseException) -> None:
+        tb = traceback.extract_tb(exc.__traceback__)
+        where = f" ({Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
+        message = f"internal error while reading the template as {render.view} renders it: {type(exc).__name__}: {exc}{where}"
+        if errors is not None:
+            errors.setdefault(relpath, []).append(FileError(show(relpath), None, message, "internal"))
+
+    for p in analyze(renders, library, index, by_orm, show, crashed):
         pattern = _PATTERN[p.pattern]
         rule = by_pattern.get(pattern)
         if rule is None:
@@ -67,13 +77,14 @@ def template_findings(
     return out
 
 
-def lint_template(relpath: str, display: str, text: Optional[str], problems, config: Config, error: Optional[FileError] = None):
-    """One template's result: its problems as findings, filtered by its suppression comments."""
+def lint_template(relpath: str, display: str, text: Optional[str], problems, config: Config, errors: Sequence[FileError] = ()):
+    """One template's result: its problems as findings, filtered by its suppression comments
+    (``errors``: why it could not be read, or an internal error of its walk)."""
     from querylint.engine import FileResult
 
     result = FileResult()
-    if error is not None:
-        result.errors.append(error)
+    result.errors.extend(errors)
+    if text is None:
         return result
     if not problems:
         return result

@@ -92,7 +92,11 @@ def class_view_render(ctx: Context, cls_qualname: str, line: int, extra: Dict[st
     is_list = bool(bases & LIST_VIEWS)
     is_detail = not is_list and bool(bases & DETAIL_VIEWS)
     if not (is_list or is_detail):
-        return None
+        # a TemplateView (or any view with a literal template) whose get_context_data adds rows
+        name = _class_str(ctx, cls_qualname, "template_name")
+        if not name or not extra or not any(b.endswith("View") for b in bases):
+            return None
+        return Render((name,), cls_qualname, ctx.relpath, line, tuple(extra.values()))
     t = view_queryset(ctx, cls_qualname)
     graph = model_graph(ctx.index)
     info = graph.get(t.model) if t is not None else None

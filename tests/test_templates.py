@@ -1,0 +1,249 @@
+"""Templates: the reader, the walk and the run (the fixtures' findings are in tests/test_fixtures.py
+and their query counts in tests/proof)."""
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+from click.testing import CliRunner
+
+from querylint.cli import main
+from querylint.templates.analyze import template_names
+from querylint.templates.files import is_template
+from querylint.templates.parse import Tag, Var, parse_template, refs
+from querylint.testing import lint_files
+
+from conftest import FIXTURES
+
+MODELS = """
+from django.db import models
+
+
+class Customer(models.Model):
+    name = models.CharField(max_length=50)
+
+
+class Order(models.Model):
+    customer = models.ForeignKey(Customer, on_delete=models.CASCADE)
+    note = models.CharField(max_length=50)
+
+
+class Item(models.Model):
+    order = models.ForeignKey(Order, on_delete=models.CASCADE, related_name="items")
+"""
+
+
+def _shop(view: str, **templates: str) -> dict:
+    files = {"shop/__init__.py": "", "shop/models.py": MODELS, "shop/views.py": view}
+    files.update({f"shop/templates/shop/{name.replace('__', '.')}": text for name, text in templates.items()})
+    return files
+
+
+def _lines(result):
+    return sorted((f.path, f.span.line, f.variant) for f in result.findings)
+
+
+# ------------------------------------------------------------------------------------ the reader
+
+
+def test_reader_nests_blocks_and_branches():
+    t = parse_template("{% for o in orders %}{{ o.a }}{% empty %}none{% endfor %}{% widget x %}{% custom %}{{ y }}{% endcustom %}")
+    loop, widget, custom = t.items
+    assert isinstance(loop, Tag) and loop.name == "for" and [type(i) for i in loop.body] == [Var]
+    assert [b.name for b in loop.branches] == ["empty"]
+    assert widget.body is None  # no end tag: a statement
+    assert custom.body is not None and custom.body[0].expr == "y"  # closed by its end tag: a block
+
+
+def test_reader_hides_comments_raw_and_verbatim():
+    t = parse_template("{% comment %}{{ a.b }}{% endcomment %}{% raw %}{{ c.d }}{% endraw %}{% verbatim %}{% for x in y %}{% endverbatim %}{{ e }}")
+    assert [i.expr for i in t.items] == ["e"]
+
+
+def test_reader_survives_unbalanced_tags():
+    t = parse_template("{% for x in xs %}{{ x.a }}{% endif %}{% endfor %}{% endfor %}{% if %}")
+    assert t.items[0].name == "for"
+
+
+def test_reader_positions():
+    t = parse_template("<p>\n  {{ order.customer.name }}</p>")
+    (var,) = t.items
+    (ref,) = refs(var.expr, var.line, var.column)
+    assert (ref.line, ref.column, ref.parts) == (2, 5, ("order", "customer", "name"))
+
+
+def test_expression_references():
+    got = [(r.parts, r.called, r.filters) for r in refs('o.items.count() if o.customer is defined else x|default:o.owner|length', 1, 0)]
+    assert got == [
+        (("o", "items", "count"), True, ()),
+        (("o", "customer"), False, ()),
+        (("x",), False, ("default", "length")),
+        (("o", "owner"), False, ("length",)),
+    ]
+    assert refs('"o.customer" ~ url_for("x", id=o.id)', 1, 0)[0].parts == ("url_for",)
+    assert [r.parts for r in refs('url_for("x", id=o.id)', 1, 0)] == [("url_for",), ("o", "id")]
+
+
+def test_deep_and_large_templates_are_bounded():
+    deep = "{% if a %}" * 5000 + "{{ a.b }}" + "{% endif %}" * 5000
+    parse_template(deep)  # no recursion: nesting past the cap reads as statements
+    big = "{% for o in orders %}{{ o.customer.name }}{% endfor %}\n" * 20000
+    assert len(parse_template(big).items) == 20000
+
+
+def test_template_files_and_names():
+    assert is_template("shop/templates/shop/orders.html") and is_template("app/jinja2/x.j2")
+    assert not is_template("docs/index.html") and not is_template("shop/templates/shop/views.py")
+    assert template_names("shop/templates/shop/orders.html", ("templates",)) == ["shop/orders.html"]
+
+
+# ------------------------------------------------------------------------------------ the walk
+
+VIEW = '''
+from django.shortcuts import render
+from shop.models import Order
+
+
+def orders(request):
+    return render(request, "shop/orders.html", {"orders": Order.objects.all()})
+'''
+
+
+def test_a_relation_read_per_row_is_reported_at_the_template_line():
+    r = lint_files(_shop(VIEW, orders__html="{% for o in orders %}\n{{ o.customer.name }}\n{% endfor %}\n"))
+    assert _lines(r) == [("shop/templates/shop/orders.html", 2, "QL112")]
+    (f,) = r.findings
+    assert f.fix == 'add .select_related("customer") to the queryset in shop/views.py:7'
+    assert "rendered by orders (shop/views.py:7)" in f.notes[0]
+
+
+def test_silent_when_loaded_or_not_a_relation():
+    fast = VIEW.replace("Order.objects.all()", 'Order.objects.select_related("customer").prefetch_related("items")')
+    page = "{% for o in orders %}{{ o.customer.name }}{{ o.items.count }}{% for i in o.items.all %}{{ i.pk }}{% endfor %}{% endfor %}"
+    assert lint_files(_shop(fast, orders__html=page)).findings == []
+    plain = "{% for o in orders %}{{ o.customer_id }} {{ o.note|upper }} {{ o.pk }}{% endfor %}{{ orders.0.customer.name }}"
+    assert lint_files(_shop(VIEW, orders__html=plain)).findings == []
+
+
+def test_silent_when_the_template_or_the_context_is_unknown():
+    dynamic = VIEW.replace('"shop/orders.html"', 'f"shop/{request.GET[\'page\']}.html"')
+    page = "{% for o in orders %}{{ o.customer.name }}{% endfor %}"
+    assert lint_files(_shop(dynamic, orders__html=page)).findings == []
+    other = VIEW.replace('"shop/orders.html"', '"shop/missing.html"')
+    assert lint_files(_shop(other, orders__html=page)).findings == []
+    untyped = VIEW.replace("Order.objects.all()", "request.user.orders()")
+    assert lint_files(_shop(untyped, orders__html=page)).findings == []
+
+
+def test_cached_fragment_and_suppression():
+    page = "{% load cache %}{% cache 300 orders %}{% for o in orders %}{{ o.customer.name }}{% endfor %}{% endcache %}"
+    assert lint_files(_shop(VIEW, orders__html=page)).findings == []
+    page = "{% for o in orders %}\n{# querylint: ignore[QL112] -- ten rows at most #}\n{{ o.customer.name }}\n{% endfor %}"
+    r = lint_files(_shop(VIEW, orders__html=page))
+    assert r.findings == [] and r.suppressed[0].suppressed_reason == "ten rows at most"
+    page = "{% for o in orders %}{{ o.customer.name }}{# noqa: QL105 #}{% endfor %}"
+    assert lint_files(_shop(VIEW, orders__html=page)).findings == []
+
+
+def test_include_only_and_with():
+    page = '{% for o in orders %}{% include "shop/row.html" with order=o only %}{% include "shop/row.html" only %}{% endfor %}'
+    r = lint_files(_shop(VIEW, orders__html=page, row__html="{{ order.customer.name }}"))
+    assert _lines(r) == [("shop/templates/shop/row.html", 1, "QL112")]
+    assert "shop/templates/shop/orders.html:1" in r.findings[0].message
+
+
+def test_one_finding_per_relation_per_loop():
+    page = "{% for o in orders %}{% if o.customer %}{{ o.customer.name }}{% endif %}{{ o.customer.id }}{% endfor %}"
+    assert len(lint_files(_shop(VIEW, orders__html=page)).findings) == 1
+
+
+def test_selection_and_config_apply():
+    page = "{% for o in orders %}{{ o.customer.name }}{% endfor %}"
+    assert lint_files(_shop(VIEW, orders__html=page), select=["QL106"]).findings == []
+    assert len(lint_files(_shop(VIEW, orders__html=page), select=["QL112"]).findings) == 1
+    assert lint_files(_shop(VIEW, orders__html=page), settings={"per-file-ignores": {"*.html": ["QL105"]}}).findings == []
+
+
+# ------------------------------------------------------------------------------------ the run
+
+
+def _project(tmp_path: Path) -> Path:
+    project = tmp_path / "pages"
+    shutil.copytree(FIXTURES / "django" / "templates", project)
+    (project / "pyproject.toml").write_text("", encoding="utf-8")
+    return project
+
+
+def test_linting_one_template_uses_the_whole_project(tmp_path, monkeypatch):
+    """The pre-commit case: only the changed template is named; its view is found in the index."""
+    project = _project(tmp_path)
+    monkeypatch.chdir(project)
+    out = CliRunner().invoke(main, ["--no-cache", "dj_pages/templates/dj_pages/orders.html"])
+    assert out.exit_code == 1, out.output
+    assert "dj_pages/templates/dj_pages/orders.html:3:" in out.output and "Found 1 problem in 1 file" in out.output
+
+
+def test_a_template_edit_is_seen_by_a_warm_run(tmp_path, monkeypatch):
+    project = _project(tmp_path)
+    monkeypatch.chdir(project)
+    first = CliRunner().invoke(main, ["--format", "json", "."])
+    again = CliRunner().invoke(main, ["--format", "json", "."])
+    assert first.output == again.output
+    page = project / "dj_pages/templates/dj_pages/orders.html"
+    page.write_text(page.read_text().replace("{{ order.customer.name }}", "{{ order.customer_id }}"), encoding="utf-8")
+    edited = CliRunner().invoke(main, ["--format", "json", "."])
+    assert '"dj_pages/templates/dj_pages/orders.html"' in first.output and '"dj_pages/templates/dj_pages/orders.html"' not in edited.output
+    # the row template's finding comes from the page that includes it: editing only that page re-lints the row
+    including = project / "dj_pages/templates/dj_pages/orders_included.html"
+    text = including.read_text()
+    including.write_text(text.replace('{% include "dj_pages/_row.html" %}', ""), encoding="utf-8")
+    assert "_row.html" not in CliRunner().invoke(main, ["--format", "json", "."]).output
+    including.write_text(text, encoding="utf-8")
+    (project / "dj_pages/views.py").write_text((project / "dj_pages/views.py").read_text().replace(
+        'Order.objects.order_by("id")', 'Order.objects.select_related("customer").order_by("id")'), encoding="utf-8")
+    fixed = CliRunner().invoke(main, ["--format", "json", "."])
+    assert "_row.html" in edited.output and "_row.html" not in fixed.output
+
+
+def test_html_outside_template_folders_is_not_read(tmp_path, monkeypatch):
+    import json
+
+    project = _project(tmp_path)
+    monkeypatch.chdir(project)
+    before = json.loads(CliRunner().invoke(main, ["--no-cache", "--format", "json", "."]).output)["summary"]["files"]
+    (project / "docs").mkdir()
+    (project / "docs" / "index.html").write_text("{% for x in %}", encoding="utf-8")
+    (project / "dj_pages" / "templates" / "dj_pages" / "new.html").write_text("{{ x }}", encoding="utf-8")
+    after = json.loads(CliRunner().invoke(main, ["--no-cache", "--format", "json", "."]).output)["summary"]["files"]
+    assert after == before + 1  # the new template, not the docs page
+
+
+def test_a_walk_that_crashes_is_reported_and_the_run_goes_on(monkeypatch):
+    from querylint.templates import analyze
+
+    real = analyze._for
+
+    def broken(w, t, relpath, scope, blocks):
+        if relpath.endswith("broken.html"):
+            raise ValueError("boom")
+        return real(w, t, relpath, scope, blocks)
+
+    monkeypatch.setattr(analyze, "_for", broken)
+    view = VIEW + '''
+
+def broken(request):
+    return render(request, "shop/broken.html", {"orders": Order.objects.all()})
+'''
+    page = "{% for o in orders %}{{ o.customer.name }}{% endfor %}"
+    r = lint_files(_shop(view, orders__html=page, broken__html=page))
+    assert _lines(r) == [("shop/templates/shop/orders.html", 1, "QL112")]
+    (err,) = r.errors
+    assert err.kind == "internal" and err.path == "shop/templates/shop/broken.html" and "ValueError: boom" in err.message
+    assert r.exit_code == 2
+
+
+def test_blocktrans_bindings():
+    page = "{% for o in orders %}{% blocktrans with name=o.customer.name %}{{ name }}{% endblocktrans %}{% endfor %}"
+    assert _lines(lint_files(_shop(VIEW, orders__html=page))) == [("shop/templates/shop/orders.html", 1, "QL112")]
+    page = "{% for o in orders %}{% blocktranslate count n=o.items.count %}one{% plural %}{{ n }}{% endblocktranslate %}{% endfor %}"
+    assert _lines(lint_files(_shop(VIEW, orders__html=page))) == [("shop/templates/shop/orders.html", 1, "QL112")]
