@@ -203,3 +203,14 @@ def test_helper_in_another_module_carries_select_related():
         select=("QL112",),
     )
     assert [(f.path, f.span.line) for f in result.findings] == [("lib/views.py", 5)]
+
+
+def test_a_form_with_django_form_fields_is_not_a_model():
+    """``forms.CharField`` is a form field: a form is never read as a model (a template would see
+    its fields as relations, a rule its constructor as a row)."""
+    graph = graph_of({
+        "app/forms.py": "from django import forms\n\n\nclass ConfirmationForm(forms.Form):\n    confirm = forms.BooleanField()\n",
+        "app/models.py": "from django.db import models\n\n\nclass Thing(models.Model):\n    name = models.CharField(max_length=5)\n",
+    })
+    assert graph.get("app.models.Thing") is not None
+    assert graph.get("app.forms.ConfirmationForm") is None

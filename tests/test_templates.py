@@ -247,3 +247,26 @@ def test_blocktrans_bindings():
     assert _lines(lint_files(_shop(VIEW, orders__html=page))) == [("shop/templates/shop/orders.html", 1, "QL112")]
     page = "{% for o in orders %}{% blocktranslate count n=o.items.count %}one{% plural %}{{ n }}{% endblocktranslate %}{% endfor %}"
     assert _lines(lint_files(_shop(VIEW, orders__html=page))) == [("shop/templates/shop/orders.html", 1, "QL112")]
+
+
+def test_a_row_of_a_relation_reads_its_owner_without_a_query():
+    """Django sets ``item.order`` on the rows of ``order.items.all`` (SQLAlchemy: the identity
+    map): reading it back, or a member that only reads it, runs no query."""
+    models = MODELS + '''
+
+    def label(self):
+        return self.order.note
+'''
+    files = _shop(VIEW.replace('"shop/orders.html"', '"shop/order.html"').replace("Order.objects.all()", "Order.objects.first()").replace('"orders"', '"order"'),
+                  order__html="{% for item in order.items.all %}{{ item.order.note }}{{ item.label }}{{ item.order.customer.name }}{% endfor %}")
+    files["shop/models.py"] = models
+    assert lint_files(files).findings == []
+
+
+def test_one_finding_per_reference():
+    page = "{% for o in orders %}{{ o.customer.item_set.count }}{% endfor %}"
+    models = MODELS.replace("class Item(models.Model):", "class Item(models.Model):\n    owner = models.ForeignKey(Customer, on_delete=models.CASCADE)")
+    files = _shop(VIEW, orders__html=page)
+    files["shop/models.py"] = models
+    r = lint_files(files)
+    assert [f.message.split(" ")[0] for f in r.findings] == ["`o.customer`"]

@@ -182,9 +182,9 @@ class Adapter:
         """A view binds context name ``name`` to ``expr``: rows or one instance of this ORM's model?"""
         return None
 
-    def template_view(self, ctx: "Context", cls_qualname: str, line: int, extra: Mapping[str, Bound]) -> Optional[Render]:
-        """The render of a class-based view of this ORM's web framework (``extra``: names its
-        ``get_context_data`` adds), else None."""
+    def template_view(self, ctx: "Context", cls_qualname: str, node: cst.ClassDef, extra: Mapping[str, Bound]) -> Optional[Render]:
+        """The render of the class-based view ``node`` of this ORM's web framework (``extra``:
+        names its ``get_context_data`` adds), else None."""
         return None
 
     def template_member(self, index: Any, model: str, name: str) -> Optional[Member]:

@@ -55,6 +55,8 @@ class Val:
     covered: bool = False  # for "manager": served from the prefetch cache
     member: Optional[Member] = None  # for "manager"
     grouper: Optional["Val"] = None  # for "group"/"groups" (``{% regroup %}``)
+    owner: Optional["Val"] = None  # for rows of a relation: the object they belong to
+    back: Optional[str] = None  # ... and the attribute of a row that leads back to it (loaded)
 
 
 @dataclass
@@ -441,11 +443,15 @@ def _step(w: _Walk, ref: Ref, i: int, v: Val, relpath: str) -> Optional[Val]:
         if v.loop is not None and not v.covered:
             pattern = "lazy-relation" if m.loadable else "member-query"
             _report(w, ref, i, v, relpath, pattern, f"`{_text(ref, i)}` runs a query for every row of {v.loop.label(relpath, w.show)}", relation=v.path)
-        if name == "all" or name in ("filter", "order_by"):
+        if name == "all":
+            return Val(v.bound, "rows", v.model, v.path, v.loaded, owner=v.owner, back=m.back_reference)
+        if name in ("filter", "order_by"):
             return Val(v.bound, "rows", v.model, v.path, v.loaded)
         return None
     if v.kind != "one" or v.model is None:
         return None
+    if v.back is not None and name == v.back and v.owner is not None:
+        return v.owner  # Django and SQLAlchemy hand each row of a relation its owner: no query
     adapter = w.adapters.get(v.bound.orm)
     if adapter is None:
         return None
@@ -461,10 +467,10 @@ def _step(w: _Walk, ref: Ref, i: int, v: Val, relpath: str) -> Optional[Val]:
         return Val(v.bound, "one", m.target, path, sub, v.loop)
     if m.kind == "many":
         if m.manager:
-            return Val(v.bound, "manager", m.target, path, sub, v.loop, covered=here, member=m)
+            return Val(v.bound, "manager", m.target, path, sub, v.loop, covered=here, member=m, owner=v)
         if v.loop is not None and not here:
             _report(w, ref, i, v, relpath, "lazy-relation", f"`{_text(ref, i)}` loads {_a(m)} for every row of {v.loop.label(relpath, w.show)}")
-        return Val(v.bound, "rows", m.target, path, sub)
+        return Val(v.bound, "rows", m.target, path, sub, owner=v, back=m.back_reference)
     if m.kind == "query":
         if v.loop is not None and not _member_covered(m, v):
             _report(w, ref, i, v, relpath, "member-query", f"`{_text(ref, i)}` runs a query for every row of {v.loop.label(relpath, w.show)}", m)
@@ -484,7 +490,8 @@ def _member_covered(m: Member, v: Val) -> bool:
     if v.bound.opaque:
         return True
     last = m.call_path[-1].split(" ", 1)[0] if m.call_path else ""
-    return last.startswith("self.") and last[5:].isidentifier() and last[5:] in v.loaded
+    rel = last[5:] if last.startswith("self.") else ""
+    return rel.isidentifier() and (rel in v.loaded or rel == v.back)
 
 
 def _a(m: Member) -> str:
@@ -503,9 +510,11 @@ def _report(
     path = relation if relation is not None else v.path + (ref.parts[i],)
     loop = v.loop
     key = (loop, v.bound.name, path if pattern == "lazy-relation" else path[:-1] + ("()" + path[-1],))
-    if key in w.seen:
+    at = ("at", relpath, ref.line, ref.column)  # one finding per reference: `a.b.c.count` loading `b` is fixed first
+    if key in w.seen or at in w.seen:
         return
     w.seen.add(key)
+    w.seen.add(at)
     column = ref.column
     r = w.render
     adapter = w.adapters[v.bound.orm]

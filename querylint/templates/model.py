@@ -52,3 +52,4 @@ class Member:
     call_path: Tuple[str, ...] = ()  # for "query": the functions down to the query
     nullable: bool = False  # a nullable forward key: ``select_related()`` without arguments skips it
     loadable: bool = True  # the view's query can load it (not a ``lazy="dynamic"`` query object)
+    back_reference: Optional[str] = None  # for "many": the rows' attribute that leads back to the owner, set without a query

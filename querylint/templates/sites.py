@@ -34,6 +34,7 @@ _CALLS = {
     "flask.render_template": (0, None),
     "quart.render_template": (0, None),
 }
+_LAST_NAMES = frozenset({q.rsplit(".", 1)[-1] for q in _CALLS} | {"TemplateResponse"})
 _CONTEXT_METHODS = ("get_context_data",)
 _HINTS = ("render", "TemplateResponse", "template_name", "View")
 
@@ -67,7 +68,11 @@ class RenderCollector:
         self.renders.append(Render(names, fn.qualname, self.ctx.relpath, self.ctx.line(node), tuple(bindings.values())))
 
     def _site(self, node: cst.Call) -> Optional[Tuple[Tuple[str, ...], List[Tuple[str, cst.BaseExpression]]]]:
-        q = self.ctx.qualify(node.func) or ""
+        func = node.func
+        last = func.attr.value if isinstance(func, cst.Attribute) else func.value if isinstance(func, cst.Name) else ""
+        if last not in _LAST_NAMES:
+            return None  # cheap: most calls are not renders
+        q = self.ctx.qualify(func) or ""
         spec = _CALLS.get(q)
         if spec is not None:
             name_pos, ctx_pos = spec
@@ -188,7 +193,7 @@ class RenderCollector:
     def leave_ClassDef(self, node: cst.ClassDef) -> None:
         qualname = f"{self.ctx.frame.qualname}.{node.name.value}"  # its frame is gone by now
         for adapter in self.adapters:
-            r = adapter.template_view(self.ctx, qualname, self.ctx.line(node), self._extra.get(qualname, {}))
+            r = adapter.template_view(self.ctx, qualname, node, self._extra.get(qualname, {}))
             if r is not None:
                 self.renders.append(r)
                 return

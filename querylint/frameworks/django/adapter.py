@@ -39,10 +39,10 @@ class DjangoAdapter(Adapter):
 
         return bound(name, expr, ctx)
 
-    def template_view(self, ctx: Context, cls_qualname, line, extra):
+    def template_view(self, ctx: Context, cls_qualname, node, extra):
         from querylint.frameworks.django.templates import class_view_render
 
-        return class_view_render(ctx, cls_qualname, line, dict(extra))
+        return class_view_render(ctx, cls_qualname, node, dict(extra))
 
     def template_member(self, index, model, name):
         from querylint.frameworks.django.templates import member

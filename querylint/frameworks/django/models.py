@@ -39,6 +39,8 @@ _RELATION_FIELDS = {
     "SortedManyToManyField": M2M,
 }
 _NOT_DJANGO = ("peewee", "sqlalchemy", "tortoise", "pydantic", "mongoengine", "pony", "ormar", "sqlmodel", "odmantic", "marshmallow")
+# Django's own classes with "fields" that are not models: forms, serializers, filter sets
+_NOT_MODELS = ("django.forms.", "rest_framework.", "django_filters.", "django.views.")
 _QUERY_DECORATORS = ("property", "cached_property")
 
 
@@ -168,7 +170,7 @@ def _field_kind(func: str) -> Optional[str]:
 
 
 def _is_django_field(func: str) -> bool:
-    if func.startswith(_NOT_DJANGO):
+    if func.startswith(_NOT_DJANGO) or func.startswith(_NOT_MODELS):
         return False
     last = _last(func)
     return (func.startswith("django.") or func.startswith("models.")) and (last.endswith("Field") or last in _RELATION_FIELDS)
@@ -266,7 +268,7 @@ def _is_model(cls: ClassFacts, index: ProjectIndex, is_model: Dict[str, bool], d
     if not result:
         # bases we cannot see: a class declaring Django fields is a model
         result = any(a.call is not None and _is_django_field(a.call.func) for a in cls.attrs) and not any(
-            b.startswith(_NOT_DJANGO) for b in cls.bases
+            b.startswith(_NOT_DJANGO) or b.startswith(_NOT_MODELS) for b in cls.bases
         )
     is_model[cls.qualname] = result
     return result

@@ -85,7 +85,7 @@ def _app_label(module: str) -> str:
     return parts[-1] if parts else ""
 
 
-def class_view_render(ctx: Context, cls_qualname: str, line: int, extra: Dict[str, Bound]) -> Optional[Render]:
+def class_view_render(ctx: Context, cls_qualname: str, node: cst.ClassDef, extra: Dict[str, Bound]) -> Optional[Render]:
     """The render of a Django class-based view (None when it is not a list or detail view, or its
     model or template is unknown). ``extra``: what its ``get_context_data`` adds."""
     bases = set(_base_names(ctx, cls_qualname))
@@ -96,7 +96,7 @@ def class_view_render(ctx: Context, cls_qualname: str, line: int, extra: Dict[st
         name = _class_str(ctx, cls_qualname, "template_name")
         if not name or not extra or not any(b.endswith("View") for b in bases):
             return None
-        return Render((name,), cls_qualname, ctx.relpath, line, tuple(extra.values()))
+        return Render((name,), cls_qualname, ctx.relpath, ctx.line(node), tuple(extra.values()))
     t = view_queryset(ctx, cls_qualname)
     graph = model_graph(ctx.index)
     info = graph.get(t.model) if t is not None else None
@@ -130,7 +130,9 @@ def class_view_render(ctx: Context, cls_qualname: str, line: int, extra: Dict[st
                 if b is not None:
                     bindings[n] = b
     bindings.update(extra)
-    return Render(tuple(names), cls_qualname, ctx.relpath, line, tuple(bindings.values()))
+    if not bindings:
+        return None
+    return Render(tuple(names), cls_qualname, ctx.relpath, ctx.line(node), tuple(bindings.values()))
 
 
 def member(index: ProjectIndex, model: str, name: str) -> Optional[Member]:
@@ -144,7 +146,7 @@ def member(index: ProjectIndex, model: str, name: str) -> Optional[Member]:
         if rel.kind in SINGLE:
             return Member("single", rel.target, label, nullable=rel.null or rel.kind == GFK)
         if rel.kind in MANY:
-            return Member("many", rel.target, label, manager=True, query_methods=MANAGER_QUERIES)
+            return Member("many", rel.target, label, manager=True, query_methods=MANAGER_QUERIES, back_reference=rel.back_reference)
         return None
     fn_qual = info.members.get(name)
     if fn_qual is None:

@@ -60,7 +60,9 @@ def member(index: ProjectIndex, model: str, name: str) -> Optional[Member]:
         if rel.lazy in QUERYING:  # ``lazy="dynamic"``: a query object, run by what is called on it
             return Member("many", rel.target, rel.label, manager=True, query_methods=DYNAMIC_QUERIES, loadable=False)
         kind = "many" if rel.collection else "single"
-        return Member(kind, rel.target, rel.label, loaded_by_default=rel.lazy in EAGER)
+        # the rows of a collection point back at their owner through the identity map
+        back = rel.back_populates if rel.collection else None
+        return Member(kind, rel.target, rel.label, loaded_by_default=rel.lazy in EAGER, back_reference=back)
     fn = index.find_method(model, name)
     if fn is None:
         return None
