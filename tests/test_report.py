@@ -190,3 +190,25 @@ def test_a_graphql_mutation_whose_base_resolves_it_is_an_endpoint(tmp_path, monk
     code, out = _invoke(["--report", "--format", "json", "."], project, monkeypatch)
     [ep] = [e for e in json.loads(out)["endpoints"] if e["name"] == "CompleteCheckout"]
     assert (ep["kind"], ep["cost"], [s["rule"] for s in ep["queries"]["per_item"]]) == ("graphql", "O(N)", ["QL105"])
+
+
+def test_template_queries_count_for_the_view_and_an_unchanged_template_is_no_regression(tmp_path, monkeypatch):
+    project = tmp_path / "pages"
+    shutil.copytree(ROOT / "fixtures" / "django" / "templates", project)
+    (project / "pyproject.toml").write_text("", encoding="utf-8")
+    code, out = _invoke(["--report", "--format", "json", "."], project, monkeypatch)
+    endpoints = {e["name"]: e for e in json.loads(out)["endpoints"]}
+    [site] = endpoints["order_list"]["queries"]["per_item"]
+    assert (site["path"], site["line"], site["cost"]) == ("dj_pages/templates/dj_pages/orders.html", 3, "O(N)")
+    assert endpoints["order_list_fast"]["cost"] == "O(1)"
+
+    _git(project, "init", "-q", "-b", "main")
+    _git(project, "-c", "user.email=t@example.com", "-c", "user.name=t", "add", ".")
+    _git(project, "-c", "user.email=t@example.com", "-c", "user.name=t", "commit", "-q", "-m", "pages")
+    code, out = _invoke(["--report", "--diff", "main", "--fail-on-regression", "."], project, monkeypatch)
+    assert (code, out.startswith("No endpoint's query cost or connections changed")) == (0, True), out
+    fast = project / "dj_pages" / "templates" / "dj_pages" / "orders_fast.html"
+    fast.write_text(fast.read_text().replace("{{ item.quantity }}", "{{ item.quantity }} {{ item.product.item_set.count }}"), encoding="utf-8")
+    code, out = _invoke(["--report", "--diff", "main", "--format", "json", "."], project, monkeypatch)
+    [change] = json.loads(out)["changes"]
+    assert (change["endpoint"], change["regression"], change["before"]["cost"], change["after"]["cost"]) == ("order_list_fast", True, "O(1)", "O(N)")
