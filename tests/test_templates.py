@@ -270,3 +270,81 @@ def test_one_finding_per_reference():
     files["shop/models.py"] = models
     r = lint_files(files)
     assert [f.message.split(" ")[0] for f in r.findings] == ["`o.customer`"]
+
+
+def test_the_language_server_lints_a_template_buffer(tmp_path, monkeypatch):
+    """An editor's unsaved template (the buffer overlays the file) is linted with the project's views."""
+    from querylint.lsp import _State
+    from querylint.run.source import OVERLAY
+
+    project = _project(tmp_path)
+    monkeypatch.chdir(project)
+    page = (project / "dj_pages/templates/dj_pages/orders_fast.html").resolve()
+    state = _State()
+    assert state.lint(page.as_uri(), page) == []
+    monkeypatch.setitem(OVERLAY, str(page), page.read_text().replace("{{ item.quantity }}", "{{ item.quantity }}{{ item.product.item_set.count }}"))
+    [f] = state.lint(page.as_uri(), page)
+    assert (f.span.line, f.rule, f.variant) == (4, "QL105", "QL112")
+
+
+FASTAPI = {
+ "app/__init__.py": "",
+ "app/models.py": '''
+from sqlalchemy import ForeignKey
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Customer(Base):
+    __tablename__ = "customer"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str]
+
+
+class Order(Base):
+    __tablename__ = "orders"
+    id: Mapped[int] = mapped_column(primary_key=True)
+    customer_id: Mapped[int] = mapped_column(ForeignKey("customer.id"))
+    customer: Mapped["Customer"] = relationship()
+''',
+ "app/main.py": '''
+from fastapi import Depends, FastAPI, Request
+from fastapi.templating import Jinja2Templates
+from sqlalchemy import select
+from sqlalchemy.ext.asyncio import AsyncSession
+from sqlalchemy.orm import selectinload
+
+from app.models import Order
+
+app = FastAPI()
+templates = Jinja2Templates(directory="app/templates")
+
+
+async def get_session():
+    yield None
+
+
+@app.get("/orders")
+async def orders(request: Request, session: AsyncSession = Depends(get_session)):
+    rows = (await session.execute(select(Order))).scalars().all()
+    return templates.TemplateResponse(request, "orders.html", {"orders": rows})
+
+
+@app.get("/orders-fast")
+async def orders_fast(request: Request, session: AsyncSession = Depends(get_session)):
+    rows = (await session.scalars(select(Order).options(selectinload(Order.customer)))).all()
+    return templates.TemplateResponse("orders_fast.html", {"request": request, "orders": rows})
+''',
+ "app/templates/orders.html": "{% for o in orders %}{{ o.customer.name }}{% endfor %}",
+ "app/templates/orders_fast.html": "{% for o in orders %}{{ o.customer.name }}{% endfor %}",
+}
+
+
+def test_starlette_template_response_with_sqlalchemy_2():
+    """FastAPI's ``TemplateResponse`` (both signatures) with rows of an async 2.x session."""
+    r = lint_files(FASTAPI)
+    assert _lines(r) == [("app/templates/orders.html", 1, "QL122")]
+    assert r.findings[0].fix == "add .options(joinedload(Order.customer)) to the query in app/main.py:20"
