@@ -348,3 +348,41 @@ def test_starlette_template_response_with_sqlalchemy_2():
     r = lint_files(FASTAPI)
     assert _lines(r) == [("app/templates/orders.html", 1, "QL122")]
     assert r.findings[0].fix == "add .options(joinedload(Order.customer)) to the query in app/main.py:20"
+
+
+def test_diff_and_baseline_cover_template_findings(tmp_path, monkeypatch):
+    import subprocess
+
+    project = _project(tmp_path)
+    monkeypatch.chdir(project)
+    baseline = tmp_path / "baseline.json"
+    out = CliRunner().invoke(main, ["--no-cache", "--write-baseline", str(baseline), "."])
+    assert out.exit_code == 0, out.output
+    assert CliRunner().invoke(main, ["--no-cache", "--baseline", str(baseline), "."]).exit_code == 0
+
+    def git(*args):
+        subprocess.run(["git", "-c", "user.email=t@example.com", "-c", "user.name=t", *args], cwd=project, check=True, capture_output=True)
+
+    git("init", "-q", "-b", "main")
+    git("add", ".")
+    git("commit", "-q", "-m", "pages")
+    assert CliRunner().invoke(main, ["--no-cache", "--diff", "main", "."]).exit_code == 0  # nothing changed
+    page = project / "dj_pages/templates/dj_pages/orders_fast.html"
+    page.write_text(page.read_text().replace("{{ item.quantity }}", "{{ item.quantity }}{{ item.product.item_set.count }}"), encoding="utf-8")
+    out = CliRunner().invoke(main, ["--no-cache", "--diff", "main", "."])
+    assert out.exit_code == 1 and "orders_fast.html:4:" in out.output and "Found 1 problem" in out.output, out.output
+
+
+def test_jinja_macros_imported_from_another_template():
+    files = dict(FASTAPI)
+    files["app/templates/macros.html"] = "{% macro row(o, label='') %}<td>{{ o.customer.name }}</td>{% endmacro %}"
+    files["app/templates/orders.html"] = (
+        '{% import "macros.html" as m %}{% from "macros.html" import row as line %}\n'
+        "{% for o in orders %}{{ m.row(o) }}{% endfor %}\n"
+        "{% for o in orders %}{{ line(o, label='x') }}{% endfor %}\n"
+        "{% for o in orders %}{% call m.row(o) %}x{% endcall %}{% endfor %}\n"
+    )
+    r = lint_files(files)
+    assert _lines(r) == [("app/templates/macros.html", 1, "QL122")]
+    files["app/templates/orders.html"] = '{% import "macros.html" as m %}{% for o in orders %}{{ o.id }}{% endfor %}'
+    assert lint_files(files).findings == []  # imported, never called per row

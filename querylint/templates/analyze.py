@@ -197,13 +197,42 @@ def _blocks(items: List[Any], relpath: str) -> Dict[str, Tuple[List[Any], str]]:
     return out
 
 
-def _collect_macros(w: _Walk, tf: TemplateFile) -> None:
+def _collect_macros(w: _Walk, tf: TemplateFile, prefix: str = "", only: Optional[Dict[str, str]] = None) -> None:
+    """The macros ``tf`` defines (named ``prefix + name``; ``only``: {name: alias} of a
+    ``{% from ... import %}``), and those it imports from other templates."""
     for it in tf.template.items:
-        if isinstance(it, Tag) and it.name == "macro" and it.body is not None:
+        if not isinstance(it, Tag):
+            continue
+        if it.name == "macro" and it.body is not None:
             m = re.match(r"\s*([A-Za-z_]\w*)\s*\((.*)\)\s*$", it.args, re.DOTALL)
-            if m:
-                params = tuple(p.split("=")[0].strip() for p in m.group(2).split(",") if p.strip())
-                w.macros.setdefault(m.group(1), (params, it.body, tf.relpath))
+            if m and (only is None or m.group(1) in only):
+                params = tuple(p.split("=")[0].strip() for p in _split_commas(m.group(2)) if p.strip())
+                name = only[m.group(1)] if only is not None else m.group(1)
+                w.macros.setdefault(prefix + name, (params, it.body, tf.relpath))
+        elif it.name in ("import", "from") and not prefix and only is None:
+            _import_macros(w, it)
+
+
+def _import_macros(w: _Walk, it: Tag) -> None:
+    """``{% import "macros.html" as m %}`` (calls ``m.row(o)``) and ``{% from "macros.html" import
+    row, cell as c %}``."""
+    names = string_literals(it.args)
+    source = w.library.find(names[0]) if names else None
+    if source is None:
+        return
+    if it.name == "import":
+        m = re.search(r"\bas\s+([A-Za-z_]\w*)", it.args)
+        if m:
+            _collect_macros(w, source, prefix=m.group(1) + ".")
+        return
+    m = re.search(r"\bimport\s+(.*?)(?:\s+with(?:out)?\s+context)?\s*$", it.args, re.DOTALL)
+    if m:
+        only = {}
+        for part in m.group(1).split(","):
+            bits = part.split()
+            if bits:
+                only[bits[0]] = bits[2] if len(bits) == 3 and bits[1] == "as" else bits[0]
+        _collect_macros(w, source, only=only)
 
 
 def _items(w: _Walk, items: List[Any], relpath: str, scope: Dict[str, Val], blocks: Dict[str, Tuple[List[Any], str]]) -> None:
@@ -215,8 +244,8 @@ def _items(w: _Walk, items: List[Any], relpath: str, scope: Dict[str, Val], bloc
 
 
 def _expression(w: _Walk, expr: str, line: int, column: int, relpath: str, scope: Dict[str, Val]) -> None:
-    call = re.match(r"\s*([A-Za-z_]\w*)\s*\((.*)\)\s*$", expr, re.DOTALL)
-    if call and call.group(1) in w.macros and call.group(1) not in scope:
+    call = re.match(r"\s*([A-Za-z_]\w*(?:\.[A-Za-z_]\w*)?)\s*\((.*)\)\s*$", expr, re.DOTALL)
+    if call and call.group(1) in w.macros and call.group(1).split(".")[0] not in scope:
         _call_macro(w, call.group(1), call.group(2), line, column + call.start(2), relpath, scope)
         return
     for ref in refs(expr, line, column):
@@ -310,7 +339,9 @@ def _tag(w: _Walk, t: Tag, relpath: str, scope: Dict[str, Val], blocks: Dict[str
     if n == "regroup":
         _regroup(w, t, relpath, scope)
         return
-    if n in ("if", "elif", "url", "firstof", "cycle", "filter", "call", "now"):
+    if n == "call":
+        _expression(w, t.args, t.line, t.column, relpath, scope)  # ``{% call row(o) %}``: the macro runs
+    elif n in ("if", "elif", "url", "firstof", "cycle", "filter", "now"):
         for r in refs(t.args if n != "url" else _url_args(t.args), t.line, t.column):
             _read(w, r, relpath, scope)
     if n == "macro":
