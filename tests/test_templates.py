@@ -386,3 +386,14 @@ def test_jinja_macros_imported_from_another_template():
     assert _lines(r) == [("app/templates/macros.html", 1, "QL122")]
     files["app/templates/orders.html"] = '{% import "macros.html" as m %}{% for o in orders %}{{ o.id }}{% endfor %}'
     assert lint_files(files).findings == []  # imported, never called per row
+
+
+def test_one_finding_per_place_when_several_views_render_the_template():
+    view = VIEW + '''
+
+def recent(request):
+    return render(request, "shop/orders.html", {"orders": Order.objects.order_by("-id")[:5]})
+'''
+    r = lint_files(_shop(view, orders__html="{% for o in orders %}{{ o.customer.name }}{% endfor %}"))
+    [f] = r.findings
+    assert f.notes[0].startswith("rendered by orders") and f.notes[1].startswith("also rendered by recent")

@@ -93,18 +93,14 @@ def lint_template(relpath: str, display: str, text: Optional[str], problems, con
     sup = parse_suppressions(text or "", comments)
     alone = {line for line, _c, _b in parsed.comments if _only_comment_on(text or "", line)}
     file_ignores = config.ignores_for(relpath)
-    seen = set()
-    for p, rule, codes in sorted(problems, key=lambda x: (x[0].line, x[0].column, x[0].message)):
+    for p, rule, codes, others in _one_per_place(problems):
         span = Span(p.line, p.column + 1, p.line, p.column + 1 + p.length)
+        also = tuple(dict.fromkeys(f"also {o.notes[0]}" for o in others if o.notes and o.view != p.view))
         f = Finding(
             display, span, rule.code, rule.name, rule.severity.raised() if rule.per_request_escalation else rule.severity,
             p.message,
-            None, p.notes, codes[1:], p.fix, "high", "request", p.view, None, 1,
+            None, p.notes + also[:3], codes[1:], p.fix, "high", "request", p.view, None, 1,
         )
-        key = (f.rule, span, f.message)
-        if key in seen:
-            continue
-        seen.add(key)
         if matches_any(codes, file_ignores) or sup.file_ignores(codes):
             result.suppressed.append(f)
             continue
@@ -115,6 +111,18 @@ def lint_template(relpath: str, display: str, text: Optional[str], problems, con
             continue
         result.findings.append(f)
     return result
+
+
+def _one_per_place(problems):
+    """One finding per place in the template: the shortest read there (``execution.run`` before
+    ``execution.run.plan``, which the same fix may settle), with the other views that render it
+    the same way as notes."""
+    by_place: Dict[Tuple[int, int], list] = {}
+    for item in sorted(problems, key=lambda x: (x[0].line, x[0].column, x[0].length, x[0].message, x[0].view)):
+        by_place.setdefault((item[0].line, item[0].column), []).append(item)
+    for items in by_place.values():
+        p, rule, codes = items[0]
+        yield p, rule, codes, [o[0] for o in items[1:]]
 
 
 def _with_reason(f: Finding, reason: str) -> Finding:
