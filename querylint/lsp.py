@@ -70,6 +70,28 @@ def _diagnostic(lsp: Any, f: Finding):
     )
 
 
+def _changes(lsp: Any, uri: str, f: Finding) -> Dict[str, list]:
+    """The finding's edits by document: an edit of another file (a template's fix goes in its
+    view) names that file."""
+    changes: Dict[str, list] = {}
+    for e in f.edits:
+        target = uri if e.path is None else _other_uri(uri, f.path, e.path)
+        changes.setdefault(target, []).append(lsp.TextEdit(range=_range(lsp, e.line, e.column, e.end_line, e.end_column), new_text=e.text))
+    return changes
+
+
+def _other_uri(uri: str, own: str, other: str) -> str:
+    """The URI of ``other`` (a path as reports show it), given that ``own`` is the path of ``uri``:
+    both are relative to the same folder."""
+    here = _path(uri)
+    if here is None:
+        return uri
+    base = here
+    for _ in Path(own).parts:
+        base = base.parent
+    return (base / other).resolve().as_uri()
+
+
 def _inside(f: Finding, line: int, character: int) -> bool:
     start, end = (f.span.line - 1, f.span.column - 1), (f.span.end_line - 1, f.span.end_column - 1)
     return start <= (line, character) <= end
@@ -136,10 +158,9 @@ def build_server():
             r = params.range
             if not f.edits or (f.span.end_line - 1, f.span.end_column - 1) < (r.start.line, r.start.character) or (f.span.line - 1, f.span.column - 1) > (r.end.line, r.end.character):
                 continue
-            edits = [lsp.TextEdit(range=_range(lsp, e.line, e.column, e.end_line, e.end_column), new_text=e.text) for e in f.edits]
             out.append(lsp.CodeAction(
                 title=f"querylint: {f.fix or 'apply the fix'}", kind=lsp.CodeActionKind.QuickFix,
-                diagnostics=[_diagnostic(lsp, f)], edit=lsp.WorkspaceEdit(changes={uri: edits}), is_preferred=f.fix_safety == "safe",
+                diagnostics=[_diagnostic(lsp, f)], edit=lsp.WorkspaceEdit(changes=_changes(lsp, uri, f)), is_preferred=f.fix_safety == "safe",
             ))
         return out
 

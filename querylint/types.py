@@ -42,6 +42,9 @@ class Edit:
     end_line: int
     end_column: int
     text: str
+    # the file to edit, as reports show paths, when it is not the finding's own (a template's
+    # finding is fixed in the view that renders it)
+    path: Optional[str] = None
 
 
 @dataclass(frozen=True)

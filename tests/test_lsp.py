@@ -139,3 +139,35 @@ def test_a_model_edited_in_one_buffer_updates_the_findings_of_another(tmp_path):
     (project / "shop" / "views.py").write_text(VIEWS, encoding="utf-8")
     got = asyncio.run(_two_files(project))
     assert [d.code for d in got.diagnostics] == ["QL105"]
+
+
+async def _template_session(project: Path):
+    client, published = await _started(project)
+    page = project / "dj_pages" / "templates" / "dj_pages" / "orders.html"
+    uri = page.as_uri()
+    try:
+        client.text_document_did_open(lsp.DidOpenTextDocumentParams(
+            text_document=lsp.TextDocumentItem(uri=uri, language_id="html", version=1, text=page.read_text(encoding="utf-8"))))
+        opened = await asyncio.wait_for(published.get(), 60)
+        diagnostic = opened.diagnostics[0]
+        actions = await client.text_document_code_action_async(lsp.CodeActionParams(
+            text_document=lsp.TextDocumentIdentifier(uri=uri), range=diagnostic.range,
+            context=lsp.CodeActionContext(diagnostics=[diagnostic])))
+        await client.shutdown_async(None)
+        client.exit(None)
+    finally:
+        await client.stop()
+    return opened, actions
+
+
+def test_a_template_gets_diagnostics_and_a_fix_in_its_view(tmp_path):
+    """The template's N+1 is diagnosed in the template; its quick fix edits the view's file."""
+    project = tmp_path / "pages"
+    shutil.copytree(ROOT / "fixtures" / "django" / "templates", project)
+    (project / "pyproject.toml").write_text("", encoding="utf-8")
+    opened, actions = asyncio.run(_template_session(project))
+    assert [(d.code, d.range.start.line) for d in opened.diagnostics] == [("QL105", 2)]
+    [action] = actions
+    [(target, [edit])] = action.edit.changes.items()
+    assert target == (project / "dj_pages" / "views.py").resolve().as_uri()
+    assert (edit.new_text, edit.range.start.line) == ('.select_related("customer")', 8)

@@ -397,3 +397,20 @@ def recent(request):
     r = lint_files(_shop(view, orders__html="{% for o in orders %}{{ o.customer.name }}{% endfor %}"))
     [f] = r.findings
     assert f.notes[0].startswith("rendered by orders") and f.notes[1].startswith("also rendered by recent")
+
+
+def test_the_fix_of_a_template_finding_edits_the_view(tmp_path, monkeypatch):
+    import json
+
+    r = lint_files(_shop(VIEW, orders__html="{% for o in orders %}{{ o.customer.name }}{% endfor %}"))
+    [f] = r.findings
+    [edit] = f.edits
+    assert (edit.path, edit.line, edit.text) == ("shop/views.py", 7, '.select_related("customer")')
+    project = _project(tmp_path)
+    monkeypatch.chdir(project)
+    doc = json.loads(CliRunner().invoke(main, ["--no-cache", "--format", "json", "dj_pages/templates/dj_pages/orders.html"]).output)
+    [change] = doc["findings"][0]["edits"]["changes"]
+    assert change["path"] == "dj_pages/views.py"
+    fixed = CliRunner().invoke(main, ["--no-cache", "--fix", "dj_pages/templates/dj_pages/orders.html"])
+    assert fixed.exit_code == 0, fixed.output
+    assert 'Order.objects.select_related("customer").all()' in (project / "dj_pages/views.py").read_text()

@@ -73,7 +73,10 @@ def finding_dict(f: Finding) -> Dict[str, object]:
     if f.edits:  # what ``--fix`` applies (``applicability``: "safe", or "unsafe" for ``--unsafe-fixes``)
         d["edits"] = {
             "applicability": f.fix_safety,
-            "changes": [{"line": e.line, "column": e.column, "end_line": e.end_line, "end_column": e.end_column, "content": e.text} for e in f.edits],
+            "changes": [
+                {"line": e.line, "column": e.column, "end_line": e.end_line, "end_column": e.end_column, "content": e.text, **({"path": e.path} if e.path else {})}
+                for e in f.edits
+            ],
         }
     if f.aliases:
         d["aliases"] = list(f.aliases)

@@ -31,12 +31,17 @@ def apply_edits(text: str, edits: Sequence[Edit]) -> Tuple[str, int]:
     return text, applied
 
 
-def fixable(findings: Iterable[Finding], unsafe: bool) -> Dict[str, List[Finding]]:
-    """{path: its findings with edits} (``unsafe``: also the fixes that may change behaviour)."""
-    out: Dict[str, List[Finding]] = {}
+def fixable(findings: Iterable[Finding], unsafe: bool) -> Dict[str, List[Tuple[Finding, List[Edit]]]]:
+    """{path: (finding, its edits of that file)} for the findings with edits (``unsafe``: also
+    the fixes that may change behaviour). An edit names its file when it is not the finding's."""
+    out: Dict[str, List[Tuple[Finding, List[Edit]]]] = {}
     for f in findings:
         if f.edits and (unsafe or f.fix_safety == "safe"):
-            out.setdefault(f.path, []).append(f)
+            by_path: Dict[str, List[Edit]] = {}
+            for e in f.edits:
+                by_path.setdefault(e.path or f.path, []).append(e)
+            for path, edits in by_path.items():
+                out.setdefault(path, []).append((f, edits))
     return out
 
 
@@ -53,7 +58,7 @@ def plan(findings: Iterable[Finding], cwd: Path, unsafe: bool) -> List[Tuple[Pat
         except (OSError, UnicodeDecodeError) as exc:
             out.append((path, "", "", 0, f"cannot read it: {exc}"))
             continue
-        new, _n = apply_edits(old, [e for f in found for e in f.edits])
+        new, _n = apply_edits(old, [e for _f, edits in found for e in edits])
         try:
             cst.parse_module(new)
         except Exception as exc:  # libcst's ParserSyntaxError and friends: never write broken code

@@ -22,7 +22,7 @@ from querylint.templates.analyze import Library, Problem, TemplateFile, analyze
 from querylint.templates.files import TEMPLATE_FOLDERS
 from querylint.templates.model import Render
 from querylint.templates.parse import parse_template
-from querylint.types import FileError, Finding, Span
+from querylint.types import Edit, FileError, Finding, Span
 
 _PATTERN = {"lazy-relation": LAZY_RELATION, "member-query": MEMBER_QUERY}
 
@@ -73,6 +73,7 @@ def template_findings(
         code: str = getattr(rule, "code")
         codes = (code, variant) if variant else (code,)
         if selection.enabled(rule, codes):
+            p.view_path = show(p.view_path)  # as reports show paths: the file ``--fix`` edits
             out.setdefault(p.path, []).append((p, rule, codes))
     return out
 
@@ -100,6 +101,7 @@ def lint_template(relpath: str, display: str, text: Optional[str], problems, con
             display, span, rule.code, rule.name, rule.severity.raised() if rule.per_request_escalation else rule.severity,
             p.message,
             None, p.notes + also[:3], codes[1:], p.fix, "high", "request", p.view, None, 1,
+            (Edit(p.edit[0], p.edit[1], p.edit[0], p.edit[1], p.edit[2], path=p.view_path),) if p.edit else (),
         )
         if matches_any(codes, file_ignores) or sup.file_ignores(codes):
             result.suppressed.append(f)

@@ -26,6 +26,7 @@ class Bound:
     opaque: bool = False  # loads querylint cannot read: every relation counts as loaded
     select_all: bool = False  # Django ``select_related()`` without arguments
     line: Optional[int] = None  # where the query is built, in the view's file (None: not in it)
+    append_at: Optional[Tuple[int, int]] = None  # (line, column) where ``--fix`` may append a loader call to it
 
 
 @dataclass(frozen=True)

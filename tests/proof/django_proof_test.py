@@ -686,3 +686,32 @@ def test_proof_template_detail_views(name, grows):
         return [Order.objects.get(pk=order.pk)]
 
     check(setup, lambda orders: _page(name, orders), grows)
+
+
+def test_proof_fix_flattens_the_template_pages(tmp_path, monkeypatch):
+    """``querylint --fix`` on a copy of the pages adds what each template reads to its view's
+    queryset (the fix goes in views.py, the finding is in the template): the fixed views render
+    with the same number of queries for 1 and 5 orders."""
+    import importlib.util
+    import shutil
+
+    from click.testing import CliRunner
+
+    from querylint.cli import main
+
+    project = tmp_path / "pages"
+    shutil.copytree(CASES / "templates", project)
+    (project / "pyproject.toml").write_text("", encoding="utf-8")
+    monkeypatch.chdir(project)
+    CliRunner().invoke(main, ["--no-cache", "--fix", "."])
+    spec = importlib.util.spec_from_file_location("dj_pages.views_fixed", project / "dj_pages" / "views.py")
+    fixed = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(fixed)
+    from dj_pages import views
+
+    changed = [n for n in ("order_list", "order_rows", "customers_by_order") if getattr(fixed, n).__code__.co_consts != getattr(views, n).__code__.co_consts]
+    assert changed == ["order_list", "order_rows", "customers_by_order"]
+    for name in changed:
+        check(pages, lambda orders: _page(name, orders), True)
+        monkeypatch.setattr(views, name, getattr(fixed, name))
+        check(pages, lambda orders: _page(name, orders), False)

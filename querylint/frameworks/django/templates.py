@@ -19,6 +19,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.context import Context
 from querylint.frameworks.django.models import GFK, MANY, SINGLE, expand_paths, model_graph
+from querylint.frameworks.django.n_plus_one import load_edit
 from querylint.frameworks.django.querysets import INST, LIST, QS, DjType, infer, view_queryset
 from querylint.project.index import ProjectIndex
 from querylint.templates.model import ONE, ROWS, Bound, Member, Render
@@ -52,7 +53,10 @@ def _bound_of(name: str, t: Optional[DjType], ctx: Context) -> Optional[Bound]:
     if model_graph(ctx.index).get(t.model) is None:
         return None
     line = ctx.line(t.origin) if t.origin is not None and ctx.in_this_file(t.origin) else None
-    return Bound(name, "django", kind, t.model, expand_paths(t.covered), t.opaque, t.select_all, line)
+    # where the loop rule's own fix would append ``.select_related(...)``, if it can
+    edits = load_edit(t, "select_related", "", ctx) if line is not None else ()
+    at = (edits[0].line, edits[0].column) if edits else None
+    return Bound(name, "django", kind, t.model, expand_paths(t.covered), t.opaque, t.select_all, line, at)
 
 
 def _base_names(ctx: Context, cls_qualname: str) -> List[str]:
@@ -160,8 +164,9 @@ def member(index: ProjectIndex, model: str, name: str) -> Optional[Member]:
     return Member("query", None, f"{info.name}.{name}", call_path=path)
 
 
-def fix(index: ProjectIndex, b: Bound, path: Tuple[str, ...], where: str) -> str:
-    """``add .select_related("customer") to the queryset in shop/views.py:14``."""
+def fix(index: ProjectIndex, b: Bound, path: Tuple[str, ...], where: str) -> Tuple[str, str]:
+    """(``add .select_related("customer") to the queryset in shop/views.py:14``, the text to
+    append to the queryset: ``.select_related("customer")``)."""
     info = model_graph(index).get(b.model)
     many = False
     model = info
@@ -171,4 +176,5 @@ def fix(index: ProjectIndex, b: Bound, path: Tuple[str, ...], where: str) -> str
             many = True
         model = model_graph(index).get(rel.target) if rel is not None else None
     how = "prefetch_related" if many else "select_related"
-    return f'add .{how}("{"__".join(path)}") to {where}'
+    call = f'.{how}("{"__".join(path)}")'
+    return f"add {call} to {where}", call

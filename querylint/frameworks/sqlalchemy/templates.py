@@ -72,7 +72,7 @@ def member(index: ProjectIndex, model: str, name: str) -> Optional[Member]:
     return Member("query", None, f"{model.rsplit('.', 1)[-1]}.{name}", call_path=path)
 
 
-def fix(index: ProjectIndex, b: Bound, path: Tuple[str, ...], where: str) -> str:
+def fix(index: ProjectIndex, b: Bound, path: Tuple[str, ...], where: str) -> Tuple[str, None]:
     """``add .options(selectinload(Order.items).joinedload(Item.product)) to the query in app/views.py:14``."""
     m = mappings(index)
     owner: Optional[str] = b.model
@@ -83,4 +83,4 @@ def fix(index: ProjectIndex, b: Bound, path: Tuple[str, ...], where: str) -> str
         cls = (owner or "").rsplit(".", 1)[-1]
         parts.append(f"{loader}({cls}.{name})" if i == 0 else f".{loader}({cls}.{name})")
         owner = rel.target if rel is not None else None
-    return f"add .options({''.join(parts)}) to {where.replace('the queryset', 'the query')}"
+    return f"add .options({''.join(parts)}) to {where.replace('the queryset', 'the query')}", None
