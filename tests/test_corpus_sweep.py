@@ -64,7 +64,8 @@ def _top_entries(root: Path) -> List[str]:
 
 
 def _expected_files(root: Path, entries: Sequence[str]) -> List[Path]:
-    """The .py files querylint should find: an independent walk (no symlinked folders)."""
+    """The .py files querylint should find, and the templates (a template suffix inside a
+    ``templates``/``jinja2`` folder): an independent walk (no symlinked folders)."""
     out = []
     for entry in entries:
         p = root / entry
@@ -73,7 +74,8 @@ def _expected_files(root: Path, entries: Sequence[str]) -> List[Path]:
             continue
         for dirpath, dirnames, filenames in os.walk(p):
             dirnames[:] = [d for d in dirnames if not Path(dirpath, d).is_symlink() and not Path(dirpath, d, "pyvenv.cfg").exists()]
-            out.extend(Path(dirpath, f) for f in filenames if f.endswith(".py"))
+            in_templates = any(part in ("templates", "jinja2", "jinja_templates") for part in Path(dirpath).relative_to(root).parts)
+            out.extend(Path(dirpath, f) for f in filenames if f.endswith(".py") or (in_templates and f.endswith((".html", ".htm", ".jinja", ".jinja2", ".j2", ".txt", ".xml"))))
     return out
 
 
