@@ -414,3 +414,15 @@ def test_the_fix_of_a_template_finding_edits_the_view(tmp_path, monkeypatch):
     fixed = CliRunner().invoke(main, ["--no-cache", "--fix", "dj_pages/templates/dj_pages/orders.html"])
     assert fixed.exit_code == 0, fixed.output
     assert 'Order.objects.select_related("customer").all()' in (project / "dj_pages/views.py").read_text()
+
+
+def test_includes_that_fan_out_stop_at_a_bound():
+    """Ten levels of templates each including the next ten times would be 10^10 walks: the walk
+    stops at its bound, says so, and keeps what it found."""
+    pages = {f"level{i}__html": ('{% include "shop/level' + str(i + 1) + '.html" %}') * 10 for i in range(10)}
+    pages["level10__html"] = "{{ x }}"
+    view = VIEW.replace('"shop/orders.html"', '"shop/level0.html"')
+    files = _shop(view, orders__html="", **pages)
+    r = lint_files(files)
+    [err] = r.errors
+    assert err.kind == "limit" and err.path == "shop/templates/shop/level0.html" and "stopped after" in err.message

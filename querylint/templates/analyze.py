@@ -28,6 +28,11 @@ from querylint.templates.model import ONE, ROWS, Bound, Member, Render
 from querylint.templates.parse import Ref, Tag, Template, Var, assignments, names_of, refs, split_top, string_literals
 
 MAX_NESTING = 12
+MAX_STEPS = 200_000  # tags and outputs walked for one render: includes that fan out cannot multiply without bound
+
+
+class WalkTooLong(Exception):
+    """A render's walk passed :data:`MAX_STEPS` (reported as a limit, the run goes on)."""
 _PASS_THROUGH_ROWS = {"object_list", "items", "all", "iterator"}  # page.object_list, page.items, rows.all
 
 
@@ -121,7 +126,8 @@ class _Walk:
     adapters: Dict[str, Any]
     problems: List[Problem]
     show: Callable[[str], str]  # a project path as the reports show it
-    seen: set = field(default_factory=set)  # (loop, bound name, relation path): one finding each
+    seen: set = field(default_factory=set)
+    steps: int = 0  # (loop, bound name, relation path): one finding each
     depth: int = 0
     macros: Dict[str, Tuple[Tuple[str, ...], List[Any], str]] = field(default_factory=dict)
 
@@ -237,6 +243,9 @@ def _import_macros(w: _Walk, it: Tag) -> None:
 
 
 def _items(w: _Walk, items: List[Any], relpath: str, scope: Dict[str, Val], blocks: Dict[str, Tuple[List[Any], str]]) -> None:
+    w.steps += len(items)
+    if w.steps > MAX_STEPS:
+        raise WalkTooLong(f"the walk of this template as {w.render.view} renders it stopped after {MAX_STEPS} tags (includes that fan out)")
     for it in items:
         if isinstance(it, Var):
             _expression(w, it.expr, it.line, it.column, relpath, scope)

@@ -18,7 +18,7 @@ from querylint.frameworks.registry import adapters
 from querylint.run.config import Config
 from querylint.run.source import SourceError, read_source
 from querylint.suppressions import parse_suppressions
-from querylint.templates.analyze import Library, Problem, TemplateFile, analyze
+from querylint.templates.analyze import Library, Problem, TemplateFile, WalkTooLong, analyze
 from querylint.templates.files import TEMPLATE_FOLDERS
 from querylint.templates.model import Render
 from querylint.templates.parse import parse_template
@@ -58,6 +58,10 @@ def template_findings(
     selection = Selection.of(config)
     out: Dict[str, List[Tuple[Problem, type, Tuple[str, ...]]]] = {}
     def crashed(relpath: str, render: Render, exc: BaseException) -> None:
+        if isinstance(exc, WalkTooLong):  # a bound, not a bug: what was found so far is kept
+            if errors is not None:
+                errors.setdefault(relpath, []).append(FileError(show(relpath), None, str(exc), "limit"))
+            return
         tb = traceback.extract_tb(exc.__traceback__)
         where = f" ({Path(tb[-1].filename).name}:{tb[-1].lineno})" if tb else ""
         message = f"internal error while reading the template as {render.view} renders it: {type(exc).__name__}: {exc}{where}"
