@@ -426,3 +426,16 @@ def test_includes_that_fan_out_stop_at_a_bound():
     r = lint_files(files)
     [err] = r.errors
     assert err.kind == "limit" and err.path == "shop/templates/shop/level0.html" and "stopped after" in err.message
+
+
+def test_extend_template_folders(tmp_path, monkeypatch):
+    project = _project(tmp_path)
+    (project / "dj_pages" / "templates").rename(project / "dj_pages" / "tpl")
+    monkeypatch.chdir(project)
+    assert "orders.html" not in CliRunner().invoke(main, ["--no-cache", "."]).output
+    (project / "pyproject.toml").write_text('[tool.querylint]\nextend-template-folders = ["tpl"]\n', encoding="utf-8")
+    out = CliRunner().invoke(main, ["--no-cache", "."]).output
+    assert "dj_pages/tpl/dj_pages/orders.html:3:28: QL105" in out
+    (project / "pyproject.toml").write_text('[tool.querylint]\nextend-template-folders = ["a/b"]\n', encoding="utf-8")
+    bad = CliRunner().invoke(main, ["--no-cache", "."])
+    assert bad.exit_code == 2 and "extend-template-folders" in bad.output

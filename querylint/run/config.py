@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Mapping, Optional, Tuple
 
+from querylint.templates.files import TEMPLATE_FOLDERS
+
 if sys.version_info >= (3, 11):
     import tomllib
 else:  # pragma: no cover - exercised on 3.9/3.10 only
@@ -48,6 +50,9 @@ class Config:
     per_file_ignores: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     include_pyi: bool = False
     respect_gitignore: bool = True
+    # folder names that hold templates, beside ``templates`` and ``jinja2`` (a ``DIRS`` entry or
+    # Flask's ``template_folder`` named otherwise)
+    extend_template_folders: Tuple[str, ...] = ()
     # where per-item or per-request judgements are relaxed
     exclude_migrations: bool = True
     migration_globs: Tuple[str, ...] = ("*/migrations/*.py", "*migrations/[0-9][0-9][0-9][0-9]_*.py", "*/versions/*.py", "*/alembic/*.py")
@@ -72,6 +77,11 @@ class Config:
     root: Optional[str] = field(default=None, compare=False)
     # options declared by plugin rules: {"rule-code.option" or option key: value}
     rule_options: Tuple[Tuple[str, Any], ...] = ()
+
+    @property
+    def template_folders(self) -> Tuple[str, ...]:
+        """The folder names whose files with a template suffix are templates."""
+        return TEMPLATE_FOLDERS + self.extend_template_folders
 
     def option(self, key: str, default: Any = None) -> Any:
         return dict(self.rule_options).get(key, default)
@@ -125,6 +135,7 @@ _KEYS: Dict[str, Tuple[str, str, str]] = {
     "per-file-ignores": ("per_file_ignores", "pfi", 'a table of glob = ["QL101", ...]'),
     "include-pyi": ("include_pyi", "bool", "true or false"),
     "respect-gitignore": ("respect_gitignore", "bool", "true or false"),
+    "extend-template-folders": ("extend_template_folders", "folders", 'a list of folder names like "tpl"'),
     "exclude-migrations": ("exclude_migrations", "bool", "true or false"),
     "migration-globs": ("migration_globs", "globs", "a list of glob patterns"),
     "exclude-tests": ("exclude_tests", "bool", "true or false"),
@@ -213,6 +224,12 @@ def config_from_dict(
             values[attr] = check_codes(_check_list(value, source, key, expected), source, key)
         elif kind == "globs":
             values[attr] = tuple(_check_glob(p, source, key) for p in _check_list(value, source, key, expected))
+        elif kind == "folders":
+            items = _check_list(value, source, key, expected)
+            for item in items:
+                if not item or "/" in item or "\\" in item or item in (".", ".."):
+                    raise ConfigError(f"{_where(source, key)}: expected {expected}, got {item!r}")
+            values[attr] = items
         elif kind == "dotted":
             items = _check_list(value, source, key, expected)
             for item in items:

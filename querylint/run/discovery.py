@@ -88,7 +88,7 @@ def discover(
         if not given.is_dir():
             problems.append((given, _not_a_file(given)))
             continue
-        _walk(given, root, excludes, suffixes, walked, reals, problems)
+        _walk(given, root, excludes, suffixes, walked, reals, problems, config.template_folders)
     if config.respect_gitignore and walked:
         ignored = _git_ignored(root, [reals.get(p) or resolve_path(p) for p in walked])
         if ignored:
@@ -108,10 +108,11 @@ def discover(
 
 def _walk(
     given: Path, root: Path, excludes: Tuple[str, ...], suffixes: Tuple[str, ...],
-    walked: List[Path], reals: Dict[Path, Path], problems: List[Tuple[Path, str]],
+    walked: List[Path], reals: Dict[Path, Path], problems: List[Tuple[Path, str]], template_folders: Tuple[str, ...] = TEMPLATE_FOLDERS,
 ) -> None:
     """One folder named on the command line: its files that are not excluded go to ``walked``
-    (their real paths to ``reals``), entries that cannot be read to ``problems``."""
+    (their real paths to ``reals``), entries that cannot be read to ``problems``; templates
+    (a template suffix) only below one of ``template_folders``."""
     root_s = str(root)
     root_prefix = root_s.rstrip("/") + "/"
     given_real = resolve_path(given)
@@ -136,7 +137,7 @@ def _walk(
                 continue
             keep.append(d)
         dirnames[:] = keep
-        in_templates = any(part in TEMPLATE_FOLDERS for part in rel_prefix.split("/"))
+        in_templates = bool(template_folders) and any(part in template_folders for part in rel_prefix.split("/"))
         for name in sorted(filenames):
             if not name.endswith(suffixes) and not (in_templates and template_suffix(name)):
                 continue
@@ -207,7 +208,7 @@ def why_nothing(paths: Iterable[Path], config: Config, root: Path) -> Optional[s
     suffixes = (".py", ".pyi") if config.include_pyi else (".py",)
     every: List[Path] = []
     for given in folders:
-        _walk(given, root, (), suffixes, every, {}, [])
+        _walk(given, root, (), suffixes, every, {}, [], ())
         if every:
             break
     if not every:
@@ -216,7 +217,7 @@ def why_nothing(paths: Iterable[Path], config: Config, root: Path) -> Optional[s
     excludes = tuple(config.exclude) + tuple(config.extend_exclude)
     kept: List[Path] = []
     for given in folders:
-        _walk(given, root, excludes, suffixes, kept, {}, [])
+        _walk(given, root, excludes, suffixes, kept, {}, [], ())
     if not kept:
         first = _rel(every[0], root)
         hit = next((p for p in excludes if _excluded(first, (p,))), None) if excludes else None

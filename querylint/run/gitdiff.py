@@ -10,7 +10,7 @@ import subprocess
 from pathlib import Path
 from typing import Dict, List, Optional, Set, Tuple, Union, cast
 
-from querylint.templates.files import is_template
+from querylint.templates.files import template_suffix
 
 ALL_LINES = None  # marker: every line of the file is new
 _HUNK_RE = re.compile(r"^@@ -\d+(?:,\d+)? \+(?P<start>\d+)(?:,(?P<count>\d+))? @@")
@@ -110,8 +110,8 @@ def merge_base(ref: str, cwd: Path) -> Tuple[Path, str, List[str]]:
     return toplevel, base, notes
 
 
-# what the report of a past commit needs: the code (and its templates), and what configures
-# querylint and marks a project
+# what the report of a past commit needs: the code (and its templates: every file with a template
+# suffix, whatever folders the configuration names), and what configures querylint and marks a project
 _EXPORTED = (".py", ".pyi")
 _EXPORTED_NAMES = frozenset({"pyproject.toml", "setup.cfg", "setup.py", "requirements.txt", "Pipfile", "manage.py", ".gitignore"})
 
@@ -129,7 +129,7 @@ def export_commit(toplevel: Path, commit: str, dest: Path) -> int:
         meta, _, raw = entry.partition(b"\t")
         parts = meta.split()
         rel = raw.decode("utf-8", "surrogateescape")
-        if len(parts) == 3 and parts[1] == b"blob" and (rel.endswith(_EXPORTED) or rel.rsplit("/", 1)[-1] in _EXPORTED_NAMES or is_template(rel)):
+        if len(parts) == 3 and parts[1] == b"blob" and (rel.endswith(_EXPORTED) or rel.rsplit("/", 1)[-1] in _EXPORTED_NAMES or template_suffix(rel)):
             wanted.append((parts[2].decode(), rel))
     proc = subprocess.Popen(["git", "cat-file", "--batch"], cwd=str(toplevel), stdin=subprocess.PIPE, stdout=subprocess.PIPE)
     assert proc.stdin is not None and proc.stdout is not None

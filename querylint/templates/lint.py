@@ -19,7 +19,6 @@ from querylint.run.config import Config
 from querylint.run.source import SourceError, read_source
 from querylint.suppressions import parse_suppressions
 from querylint.templates.analyze import Library, Problem, TemplateFile, WalkTooLong, analyze
-from querylint.templates.files import TEMPLATE_FOLDERS
 from querylint.templates.model import Render
 from querylint.templates.parse import parse_template
 from querylint.types import Edit, FileError, Finding, Span
@@ -53,7 +52,7 @@ def template_findings(
     by_pattern = {getattr(r, "pattern", None): r for r in rules}
     if not any(p in by_pattern for p in _PATTERN.values()) or not renders:
         return {}
-    library = Library(list(parsed.values()), TEMPLATE_FOLDERS)
+    library = Library(list(parsed.values()), config.template_folders)
     by_orm = {a.name: a for a in adapters()}
     selection = Selection.of(config)
     out: Dict[str, List[Tuple[Problem, type, Tuple[str, ...]]]] = {}
