@@ -439,3 +439,16 @@ def test_extend_template_folders(tmp_path, monkeypatch):
     (project / "pyproject.toml").write_text('[tool.querylint]\nextend-template-folders = ["a/b"]\n', encoding="utf-8")
     bad = CliRunner().invoke(main, ["--no-cache", "."])
     assert bad.exit_code == 2 and "extend-template-folders" in bad.output
+
+
+def test_a_many_to_one_whose_rows_the_view_loaded_is_an_identity_map_hit():
+    """``customers=...all()`` beside ``orders``: SQLAlchemy answers ``o.customer`` from the
+    session (no SQL); Django has no identity map and loads it anyway."""
+    files = dict(FASTAPI)
+    files["app/main.py"] = files["app/main.py"].replace(
+        '{"orders": rows})', '{"orders": rows, "customers": (await session.scalars(select(Customer))).all()})').replace(
+        "from app.models import Order", "from app.models import Customer, Order")
+    assert lint_files(files).findings == []
+    view = VIEW.replace('{"orders": Order.objects.all()}', '{"orders": Order.objects.all(), "customers": Customer.objects.all()}').replace(
+        "from shop.models import Order", "from shop.models import Customer, Order")
+    assert len(lint_files(_shop(view, orders__html="{% for o in orders %}{{ o.customer.name }}{% endfor %}")).findings) == 1

@@ -503,6 +503,8 @@ def _step(w: _Walk, ref: Ref, i: int, v: Val, relpath: str) -> Optional[Val]:
     sub = frozenset(p[len(name) + 2:] for p in v.loaded if p.startswith(name + "__"))
     here = _loaded(v, name, m)
     if m.kind == "single":
+        if m.identity_mapped and any(b.kind == ROWS and b.model == m.target for b in w.render.bindings):
+            here = True  # the view loaded those rows into the session: the many-to-one finds them there
         if v.loop is not None and not here:
             _report(w, ref, i, v, relpath, "lazy-relation", f"`{_text(ref, i)}` loads {_a(m)} for every row of {v.loop.label(relpath, w.show)}")
         return Val(v.bound, "one", m.target, path, sub, v.loop)

@@ -54,3 +54,6 @@ class Member:
     nullable: bool = False  # a nullable forward key: ``select_related()`` without arguments skips it
     loadable: bool = True  # the view's query can load it (not a ``lazy="dynamic"`` query object)
     back_reference: Optional[str] = None  # for "many": the rows' attribute that leads back to the owner, set without a query
+    # for "single": loaded from the session's identity map when the view loaded the target's rows
+    # (SQLAlchemy's many-to-one by primary key: ``roles=Role.query.all()`` beside ``user.role``)
+    identity_mapped: bool = False

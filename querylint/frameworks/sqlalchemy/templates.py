@@ -62,7 +62,7 @@ def member(index: ProjectIndex, model: str, name: str) -> Optional[Member]:
         kind = "many" if rel.collection else "single"
         # the rows of a collection point back at their owner through the identity map
         back = rel.back_populates if rel.collection else None
-        return Member(kind, rel.target, rel.label, loaded_by_default=rel.lazy in EAGER, back_reference=back)
+        return Member(kind, rel.target, rel.label, loaded_by_default=rel.lazy in EAGER, back_reference=back, identity_mapped=rel.collection is False)
     fn = index.find_method(model, name)
     if fn is None:
         return None
