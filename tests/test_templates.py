@@ -452,3 +452,11 @@ def test_a_many_to_one_whose_rows_the_view_loaded_is_an_identity_map_hit():
     view = VIEW.replace('{"orders": Order.objects.all()}', '{"orders": Order.objects.all(), "customers": Customer.objects.all()}').replace(
         "from shop.models import Order", "from shop.models import Customer, Order")
     assert len(lint_files(_shop(view, orders__html="{% for o in orders %}{{ o.customer.name }}{% endfor %}")).findings) == 1
+
+
+def test_the_fix_of_a_sqlalchemy_view_adds_the_option_and_its_import():
+    [f] = lint_files(FASTAPI).findings
+    assert [(e.path, e.line, e.text) for e in f.edits] == [
+        ("app/main.py", 20, ".options(joinedload(Order.customer))"),
+        ("app/main.py", 9, "from sqlalchemy.orm import joinedload\n"),
+    ]

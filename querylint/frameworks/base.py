@@ -191,11 +191,11 @@ class Adapter:
         """What a template's ``obj.<name>`` is on this ORM's ``model``."""
         return None
 
-    def template_fix(self, index: Any, bound: Bound, path: Tuple[str, ...], where: str) -> Tuple[str, Optional[str]]:
+    def template_fix(self, index: Any, bound: Bound, path: Tuple[str, ...], where: str) -> Tuple[str, Tuple[Tuple[int, int, str], ...]]:
         """How to load relation ``path`` (names from the bound model) with the view's query
-        (``where``: "the queryset in shop/views.py:14"), and the text ``--fix`` appends to the
-        query at ``bound.append_at`` (None: no certain fix)."""
-        return f"load it with {where}", None
+        (``where``: "the queryset in shop/views.py:14"), and the insertions ``--fix`` makes in
+        the view's file: (line, column, text), none without a certain fix."""
+        return f"load it with {where}", ()
 
     # ---------------------------------------------------------------- over-fetch
     def len_as_count(self, call: cst.Call, arg: cst.BaseExpression, ctx: "Context") -> Optional[Hit]:

@@ -79,7 +79,7 @@ class Problem:
     view: str
     view_path: str  # the view's file (relative to the project; as reports show it once selected)
     notes: Tuple[str, ...] = ()
-    edit: Optional[Tuple[int, int, str]] = None  # (line, column, text) to insert in the view's file
+    edits: Tuple[Tuple[int, int, str], ...] = ()  # (line, column, text) to insert in the view's file
 
 
 @dataclass
@@ -562,17 +562,15 @@ def _report(
     r = w.render
     adapter = w.adapters[v.bound.orm]
     view = r.view.rsplit(".", 1)[-1]
-    edit: Optional[Tuple[int, int, str]] = None
+    edits: Tuple[Tuple[int, int, str], ...] = ()
     notes: Tuple[str, ...] = (f"rendered by {view} ({w.show(r.path)}:{r.line}) with `{v.bound.name}`",)
     if pattern == "lazy-relation":
         where = f"the queryset in {w.show(r.path)}:{v.bound.line}" if v.bound.line else f"the queryset of `{view}` ({w.show(r.path)}:{r.line})"
-        fix, call = adapter.template_fix(w.index, v.bound, path, where)
-        if call and v.bound.append_at is not None:
-            edit = (v.bound.append_at[0], v.bound.append_at[1], call)
+        fix, edits = adapter.template_fix(w.index, v.bound, path, where)
     else:
         if m is not None:
             chain = " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in m.call_path[:-1]) + " -> " + m.call_path[-1]
             notes += (f"call path: {chain}",)
         fix = "compute it for every row in one query in the view (an aggregate with GROUP BY, a subquery, or a prefetch of what it reads)"
-    w.problems.append(Problem(relpath, ref.line, column, len(_text(ref, i)), pattern, v.bound.orm, message, fix, r.view, r.path, notes, edit))
+    w.problems.append(Problem(relpath, ref.line, column, len(_text(ref, i)), pattern, v.bound.orm, message, fix, r.view, r.path, notes, edits))
 

@@ -104,7 +104,7 @@ def lint_template(relpath: str, display: str, text: Optional[str], problems, con
             display, span, rule.code, rule.name, rule.severity.raised() if rule.per_request_escalation else rule.severity,
             p.message,
             None, p.notes + also[:3], codes[1:], p.fix, "high", "request", p.view, None, 1,
-            (Edit(p.edit[0], p.edit[1], p.edit[0], p.edit[1], p.edit[2], path=p.view_path),) if p.edit else (),
+            tuple(Edit(line, col, line, col, text, path=p.view_path) for line, col, text in p.edits),
         )
         if matches_any(codes, file_ignores) or sup.file_ignores(codes):
             result.suppressed.append(f)

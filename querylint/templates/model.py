@@ -27,6 +27,11 @@ class Bound:
     select_all: bool = False  # Django ``select_related()`` without arguments
     line: Optional[int] = None  # where the query is built, in the view's file (None: not in it)
     append_at: Optional[Tuple[int, int]] = None  # (line, column) where ``--fix`` may append a loader call to it
+    # what a fix in the view's file may use: model names bound there, the loader functions it
+    # imports, the line after its imports (where a fix adds one)
+    names: FrozenSet[str] = frozenset()
+    imported: FrozenSet[str] = frozenset()
+    imports_at: Optional[int] = None
 
 
 @dataclass(frozen=True)

@@ -164,9 +164,9 @@ def member(index: ProjectIndex, model: str, name: str) -> Optional[Member]:
     return Member("query", None, f"{info.name}.{name}", call_path=path)
 
 
-def fix(index: ProjectIndex, b: Bound, path: Tuple[str, ...], where: str) -> Tuple[str, str]:
-    """(``add .select_related("customer") to the queryset in shop/views.py:14``, the text to
-    append to the queryset: ``.select_related("customer")``)."""
+def fix(index: ProjectIndex, b: Bound, path: Tuple[str, ...], where: str) -> Tuple[str, Tuple[Tuple[int, int, str], ...]]:
+    """(``add .select_related("customer") to the queryset in shop/views.py:14``, the edits of the
+    view's file: ``.select_related("customer")`` appended to the queryset when it is built there)."""
     info = model_graph(index).get(b.model)
     many = False
     model = info
@@ -177,4 +177,4 @@ def fix(index: ProjectIndex, b: Bound, path: Tuple[str, ...], where: str) -> Tup
         model = model_graph(index).get(rel.target) if rel is not None else None
     how = "prefetch_related" if many else "select_related"
     call = f'.{how}("{"__".join(path)}")'
-    return f"add {call} to {where}", call
+    return f"add {call} to {where}", ((b.append_at[0], b.append_at[1], call),) if b.append_at else ()

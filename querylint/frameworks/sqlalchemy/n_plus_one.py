@@ -213,23 +213,45 @@ def options_edit(elem: Elem, rel: Relationship, ctx: Context) -> Tuple[Edit, ...
     appended where the query is built in this file (``select(...)``, ``session.query(...)``,
     ``Model.query``), with the loader's import when the module lacks it; only when every class
     the option names is bound in the module."""
-    o = elem.origin
-    if o is None or not ctx.in_this_file(o) or elem.origin_label:
-        return ()
-    if not ((isinstance(o, cst.Call) and N.call_name(o) in ("select", "query")) or (isinstance(o, cst.Attribute) and o.attr.value == "query")):
+    at = options_anchor(elem, ctx)
+    if at is None:
         return ()
     hint = loader_hint(elem, rel, ctx)
-    bound = set(ctx.facts.import_map()) | {c.name for c in ctx.facts.classes} | set(ctx.facts.module_names)
-    if any(cls not in bound for cls in re.findall(r"\(([A-Za-z_]\w*)\.", hint)):
+    if any(cls not in names_in_module(ctx) for cls in re.findall(r"\(([A-Za-z_]\w*)\.", hint)):
         return ()
-    end = ctx.span(o)
-    edits = [Edit(end.end_line, end.end_column, end.end_line, end.end_column, f".options({hint})")]
-    imports = ctx.facts.import_map()
-    missing = sorted(name for name in _LOADERS if f"{name}(" in hint and imports.get(name) != f"sqlalchemy.orm.{name}")
+    edits = [Edit(at[0], at[1], at[0], at[1], f".options({hint})")]
+    missing = missing_loaders(hint, loaders_imported(ctx))
     if missing:
         line = line_after_imports(ctx)
         edits.append(Edit(line, 1, line, 1, f"from sqlalchemy.orm import {', '.join(missing)}\n"))
     return tuple(edits)
+
+
+def options_anchor(elem: Elem, ctx: Context) -> Optional[Tuple[int, int]]:
+    """(line, column) where ``.options(...)`` can be appended to the query the rows come from:
+    built in this file by ``select(...)``, ``session.query(...)`` or ``Model.query``."""
+    o = elem.origin
+    if o is None or not ctx.in_this_file(o) or elem.origin_label:
+        return None
+    if not ((isinstance(o, cst.Call) and N.call_name(o) in ("select", "query")) or (isinstance(o, cst.Attribute) and o.attr.value == "query")):
+        return None
+    end = ctx.span(o)
+    return end.end_line, end.end_column
+
+
+def names_in_module(ctx: Context) -> Set[str]:
+    """The names a fix may use in this module: imported, defined, assigned."""
+    return set(ctx.facts.import_map()) | {c.name for c in ctx.facts.classes} | set(ctx.facts.module_names)
+
+
+def loaders_imported(ctx: Context) -> Set[str]:
+    imports = ctx.facts.import_map()
+    return {name for name in _LOADERS if imports.get(name) == f"sqlalchemy.orm.{name}"}
+
+
+def missing_loaders(hint: str, imported) -> List[str]:
+    """The loader functions ``hint`` calls that the module does not import yet."""
+    return sorted(name for name in _LOADERS if f"{name}(" in hint and name not in imported)
 
 
 

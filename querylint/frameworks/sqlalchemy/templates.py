@@ -8,6 +8,8 @@ collections are queries, run again on every call.
 """
 from __future__ import annotations
 
+import re
+from dataclasses import replace
 from typing import Optional, Set, Tuple
 
 import libcst as cst
@@ -15,6 +17,8 @@ import libcst as cst
 from querylint.context import Context
 from querylint.frameworks.sqlalchemy.infer import infer
 from querylint.frameworks.sqlalchemy.models import EAGER, NOLOAD, QUERYING, RAISE, mappings
+from querylint.frameworks.sqlalchemy.n_plus_one import loaders_imported, missing_loaders, names_in_module, options_anchor
+from querylint.rule import line_after_imports
 from querylint.project.index import ProjectIndex
 from querylint.templates.model import ONE, ROWS, Bound, Member
 
@@ -47,7 +51,14 @@ def bound(name: str, expr: cst.BaseExpression, ctx: Context) -> Optional[Bound]:
                 loaded.add("__".join(rel[:i]))
     origin = elem.origin if elem.origin is not None else v.origin
     line = ctx.line(origin) if origin is not None and ctx.in_this_file(origin) else None
-    return Bound(name, "sqlalchemy", kind, entity, frozenset(loaded), elem.loaders.opaque, False, line)
+    at = options_anchor(elem, ctx) if line is not None else None
+    b = Bound(name, "sqlalchemy", kind, entity, frozenset(loaded), elem.loaders.opaque, False, line, at)
+    if at is None:
+        return b
+    # what the fix may name in the view's module (its mapped classes) and must import
+    mapped = {c.name for c in mappings(ctx.index).classes.values()}
+    names = frozenset(n for n in names_in_module(ctx) if n in mapped)
+    return replace(b, names=names, imported=frozenset(loaders_imported(ctx)), imports_at=line_after_imports(ctx))
 
 
 def member(index: ProjectIndex, model: str, name: str) -> Optional[Member]:
@@ -72,7 +83,7 @@ def member(index: ProjectIndex, model: str, name: str) -> Optional[Member]:
     return Member("query", None, f"{model.rsplit('.', 1)[-1]}.{name}", call_path=path)
 
 
-def fix(index: ProjectIndex, b: Bound, path: Tuple[str, ...], where: str) -> Tuple[str, None]:
+def fix(index: ProjectIndex, b: Bound, path: Tuple[str, ...], where: str) -> Tuple[str, Tuple[Tuple[int, int, str], ...]]:
     """``add .options(selectinload(Order.items).joinedload(Item.product)) to the query in app/views.py:14``."""
     m = mappings(index)
     owner: Optional[str] = b.model
@@ -83,4 +94,13 @@ def fix(index: ProjectIndex, b: Bound, path: Tuple[str, ...], where: str) -> Tup
         cls = (owner or "").rsplit(".", 1)[-1]
         parts.append(f"{loader}({cls}.{name})" if i == 0 else f".{loader}({cls}.{name})")
         owner = rel.target if rel is not None else None
-    return f"add .options({''.join(parts)}) to {where.replace('the queryset', 'the query')}", None
+    hint = "".join(parts)
+    text = f"add .options({hint}) to {where.replace('the queryset', 'the query')}"
+    # the edit, when the query is built in the view's file and every class it names is bound there
+    if b.append_at is None or any(cls not in b.names for cls in re.findall(r"\(([A-Za-z_]\w*)\.", hint)):
+        return text, ()
+    edits = [(b.append_at[0], b.append_at[1], f".options({hint})")]
+    missing = missing_loaders(hint, b.imported)
+    if missing and b.imports_at is not None:
+        edits.append((b.imports_at, 1, f"from sqlalchemy.orm import {', '.join(missing)}\n"))
+    return text, tuple(edits)
