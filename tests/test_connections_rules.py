@@ -1764,6 +1764,31 @@ CASES = {
             cur.execute("SELECT 1")
             return cur.fetchone()
     """,
+    # a helper hands out a checkout of an engine it reaches by name (a library object's engine):
+    # the caller owns the connection
+    "engine_checkout_from_a_helper": """
+        def get_sqlconn(dc):
+            return dc.index._db._engine.connect()
+
+
+        def count(dc, product_id):
+            conn = get_sqlconn(dc)  # want: QL203
+            rows = conn.execute("SELECT count(*) FROM dataset WHERE product = %s", product_id)
+            return list(rows)[0][0]
+
+
+        def count_closed(dc, product_id):
+            conn = get_sqlconn(dc)
+            try:
+                return list(conn.execute("SELECT count(*) FROM dataset WHERE product = %s", product_id))[0][0]
+            finally:
+                conn.close()
+
+
+        def count_with(dc, product_id):
+            with get_sqlconn(dc) as conn:
+                return list(conn.execute("SELECT count(*) FROM dataset WHERE product = %s", product_id))[0][0]
+    """,
 }
 
 

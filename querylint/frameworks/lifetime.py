@@ -136,6 +136,16 @@ def _looks_engine(expr) -> bool:
     return bool(last) and (last.lstrip("_") in ENGINE_NAME_HINTS or last.endswith("_engine"))
 
 
+def _engine_checkout_text(callee: str) -> bool:
+    """``engine.connect`` / ``self._engine.raw_connection`` / ``db.read_engine.connect`` (a call
+    target as text): a checkout of an engine named as one."""
+    parts = callee.split(".")
+    if len(parts) < 2 or parts[-1] not in ("connect", "raw_connection"):
+        return False
+    last = parts[-2].lower()
+    return last.lstrip("_") in ENGINE_NAME_HINTS or last.endswith("_engine")
+
+
 def _django_connection(expr: cst.BaseExpression, ctx: Context) -> bool:
     """``django.db.connection`` or ``django.db.connections[alias]`` (the thread's shared connection)."""
     if isinstance(expr, cst.Subscript):
@@ -302,6 +312,10 @@ def _returned_resource(fn, ctx: Context, depth: int, fresh: bool = False) -> Opt
                     and callee not in ctx.index.classes:
                 # ``SessionLocal, engine = init_db(url)`` at module level: the conventional factory name
                 res = Resource("session", "session", "sqlalchemy")
+        if res is None and _engine_checkout_text(callee):
+            # ``return dc.index._db._engine.connect()``: a connection checked out of an engine
+            # (named as one) for the caller to close
+            res, text = Resource("connection", "database connection", "sqlalchemy"), f"{callee.rsplit('.', 2)[-2]}.{callee.rsplit('.', 1)[-1]}()"
         if res is None and depth < 4:  # wrappers of wrappers (mathesar: four project hops to create_engine)
             inner_fn = ctx.index.resolve_function(callee, fn)
             deeper = _returned_resource(inner_fn, ctx, depth + 1, shape == "fresh") if inner_fn is not None and inner_fn.returned_calls else None
