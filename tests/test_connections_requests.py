@@ -533,3 +533,31 @@ def test_a_class_imported_from_a_subfolder_import_root_runs_its_init_per_request
     files["server/src/other.py"] = "class DataService:\n    def __init__(self):\n        pass\n"
     files["server/src/lib/services/data.py"] = "class DataService:\n    def __init__(self):\n        pass\n"
     assert "server.src.services.data.DataService.__init__" not in per_request(files)  # two classes end that way
+
+
+def test_mcp_server_tools_resources_and_prompts_are_requests():
+    got = entries({
+        "srv/server.py": """
+            from mcp.server.fastmcp import FastMCP
+            from pydantic_ai import Agent
+            mcp = FastMCP("db")
+            agent = Agent("model")
+
+            @mcp.tool(description="tables")
+            def tables():
+                return 1
+
+            @mcp.resource("db://schema")
+            def schema():
+                return 2
+
+            @mcp.prompt()
+            def explain():
+                return 3
+
+            @agent.tool
+            def not_a_request():
+                return 4
+        """
+    })
+    assert set(got) == {"srv.server.tables", "srv.server.schema", "srv.server.explain"}

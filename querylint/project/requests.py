@@ -40,6 +40,8 @@ from querylint.project.index import ProjectIndex
 ROUTE_DECORATOR_ATTRS = {
     "route", "get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket",
     "websocket_route", "view", "trace", "add_route",
+    # MCP servers: every tool call, resource read and prompt is a request (``@mcp.tool()``)
+    "tool", "resource", "prompt", "call_tool", "read_resource", "get_prompt",
 }
 # per-request hooks of web apps (``@app.before_request``) - not start-up
 REQUEST_HOOK_ATTRS = {
@@ -60,8 +62,10 @@ WEB_APP_CONSTRUCTORS = {
     "aiohttp.web.Application", "ninja.NinjaAPI", "ninja.Router", "apiflask.APIFlask", "apiflask.APIBlueprint",
     "flask_smorest.Blueprint", "flask_restx.Namespace", "flask_restx.Api", "flask_restful.Api", "bottle.Bottle",
     "litestar.Router", "falcon.App", "falcon.asgi.App", "connexion.App",
+    "mcp.server.fastmcp.FastMCP", "mcp.server.fastmcp.server.FastMCP", "fastmcp.FastMCP", "fastmcp.server.FastMCP",
+    "mcp.server.Server", "mcp.server.lowlevel.Server", "mcp.server.lowlevel.server.Server",
 }
-WEB_APP_NAMES = {"Flask", "Blueprint", "Quart", "FastAPI", "APIRouter", "Starlette", "Sanic", "RouteTableDef", "NinjaAPI", "APIFlask", "APIBlueprint"}
+WEB_APP_NAMES = {"Flask", "Blueprint", "Quart", "FastAPI", "APIRouter", "Starlette", "Sanic", "RouteTableDef", "NinjaAPI", "APIFlask", "APIBlueprint", "FastMCP"}
 TASK_APP_CONSTRUCTORS = {"celery.Celery", "huey.Huey", "huey.RedisHuey", "huey.SqliteHuey", "huey.PriorityRedisHuey", "huey.contrib.djhuey.HUEY"}
 TASK_DECORATORS = {
     "celery.shared_task", "celery.task", "celery.decorators.task", "celery.decorators.periodic_task",
@@ -175,7 +179,7 @@ def _owner_kind(index: ProjectIndex, fn: FunctionFacts, owner: str) -> Optional[
     return None
 
 
-_WEB_OWNER_WORDS = ("app", "router", "bp", "blueprint", "api", "routes", "application", "web", "server", "views", "ns")
+_WEB_OWNER_WORDS = ("app", "router", "bp", "blueprint", "api", "routes", "application", "web", "server", "views", "ns", "mcp")
 
 
 def _owner_looks_web(owner: str) -> bool:
