@@ -428,27 +428,39 @@ def _queries_pass(
 
 def _rules_pass(run: _Run, runner: Runner, config: Config, file_errors: Dict[str, FileError], result: LintResult) -> None:
     """Pass 3, the rules over the files to lint (results from the cache when they hold)."""
-    cache = run.cache
     lint_keys, result.skipped = _lint_keys(run.targets, run.real, run.by_key, config, file_errors, templates=False)
     results: Dict[str, FileResult] = {}
     todo = []
     for key in lint_keys:
-        e = run.by_key[key]
         if key in file_errors:
             results[key] = FileResult(errors=[file_errors[key]])
             continue
-        h = run.cached_hash(key)
-        hit = cache.get_result(e.relpath, e.display, h) if cache is not None and h else None
-        if hit is not None:
-            results[key] = hit
-        else:
+        if not _from_results_cache(run, key, results):
             todo.append(key)
     for key, res in runner.lint(todo).items():
-        results[key] = res
-        e = run.by_key[key]
-        if cache is not None and not res.errors and run.hashes[key]:
-            cache.put_result(e.relpath, e.display, cast(str, run.hashes[key]), res)
-    for key in lint_keys:
+        results[key] = _cached(run, key, res)
+    _add_results(result, results, lint_keys)
+
+
+def _from_results_cache(run: _Run, key: str, results: Dict[str, FileResult]) -> bool:
+    """Fill ``results[key]`` from the results cache, if it holds the file's result."""
+    e, h = run.by_key[key], run.cached_hash(key)
+    hit = run.cache.get_result(e.relpath, e.display, h) if run.cache is not None and h else None
+    if hit is not None:
+        results[key] = hit
+    return hit is not None
+
+
+def _cached(run: _Run, key: str, res: FileResult) -> FileResult:
+    """``res``, kept in the results cache when it is complete."""
+    e = run.by_key[key]
+    if run.cache is not None and not res.errors and run.hashes[key]:
+        run.cache.put_result(e.relpath, e.display, cast(str, run.hashes[key]), res)
+    return res
+
+
+def _add_results(result: LintResult, results: Dict[str, FileResult], keys: Sequence[str]) -> None:
+    for key in keys:
         res = results[key]
         result.files += 1
         result.findings.extend(res.findings)
@@ -469,20 +481,11 @@ def _template_hashes(run: _Run) -> None:
 
 def _templates_pass(run: _Run, runner: Runner, config: Config, rules, renders: Tuple[Render, ...], result: LintResult) -> None:
     """Pass 4, the templates among the files to lint, walked with what the views hand them."""
-    cache = run.cache
     keys = _lint_keys(run.targets, run.real, run.by_key, config, {}, templates=True)[0]
     if not keys:
         return
     results: Dict[str, FileResult] = {}
-    todo = []
-    for key in keys:
-        e = run.by_key[key]
-        h = run.cached_hash(key)
-        hit = cache.get_result(e.relpath, e.display, h) if cache is not None and h else None
-        if hit is not None:
-            results[key] = hit
-        else:
-            todo.append(key)
+    todo = [key for key in keys if not _from_results_cache(run, key, results)]
     if todo:
         parsed, texts, errors = read_templates([(e.relpath, Path(e.path), e.display) for e in run.templates])
         shown = {e.relpath: e.display for e in run.entries + run.templates}
@@ -491,15 +494,8 @@ def _templates_pass(run: _Run, runner: Runner, config: Config, rules, renders: T
         for key in todo:
             e = run.by_key[key]
             res = lint_template(e.relpath, e.display, texts.get(e.relpath), problems.get(e.relpath, []), config, failed.get(e.relpath, []))
-            results[key] = res
-            if cache is not None and not res.errors and run.hashes[key]:
-                cache.put_result(e.relpath, e.display, cast(str, run.hashes[key]), res)
-    for key in keys:
-        res = results[key]
-        result.files += 1
-        result.findings.extend(res.findings)
-        result.suppressed.extend(res.suppressed)
-        result.errors.extend(res.errors)
+            results[key] = _cached(run, key, res)
+    _add_results(result, results, keys)
 
 
 def _displayer(cwd: Path):

@@ -22,8 +22,8 @@ CASE = Path(os.environ.get("QUERYLINT_PROOF_PAGES") or ROOT / "fixtures" / "sqla
 if str(CASE) not in sys.path:
     sys.path.insert(0, str(CASE))
 
-from fsa_pages import create_app  # noqa: E402
-from fsa_pages.models import Customer, Event, Item, Order, Tag, db  # noqa: E402
+from fsa_storefront import create_app  # noqa: E402
+from fsa_storefront.models import Customer, Event, Item, Order, Tag, db  # noqa: E402
 
 
 def statements(url: str, n: int) -> int:
@@ -79,7 +79,7 @@ def test_proof_fix_flattens_the_jinja_pages(tmp_path, monkeypatch):
     (project / "pyproject.toml").write_text("", encoding="utf-8")
     monkeypatch.chdir(project)
     CliRunner().invoke(main, ["--no-cache", "--fix", "."])
-    assert "joinedload(Order.customer)" in (project / "fsa_pages" / "views.py").read_text(encoding="utf-8")
+    assert "joinedload(Order.customer)" in (project / "fsa_storefront" / "views.py").read_text(encoding="utf-8")
     script = (
         f"import json, sys; sys.path.insert(0, {str(Path(__file__).parent)!r}); import sa_flask_templates_proof_test as t; "
         "print(json.dumps({u: [t.statements(u, 1), t.statements(u, 5)] for u in ('/orders', '/macro', '/events')}))"

@@ -16,7 +16,6 @@ from typing import Dict, List, Optional, Tuple
 
 import libcst as cst
 
-from querylint import nodes as N
 from querylint.context import Context
 from querylint.frameworks.django.models import GFK, MANY, SINGLE, expand_paths, model_graph
 from querylint.frameworks.django.n_plus_one import load_edit
