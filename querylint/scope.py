@@ -99,6 +99,10 @@ def first_statement_memo_guard(fn: cst.FunctionDef) -> bool:
         body = body[1:]
     while body and isinstance(body[0], cst.SimpleStatementLine) and all(isinstance(s, cst.Global) for s in body[0].body):
         body = body[1:]
+    for _ in range(3):  # ``try: if ENGINE is None: ENGINE = create_engine(...)``: the guard opens the try
+        if not (body and isinstance(body[0], cst.Try) and isinstance(body[0].body, cst.IndentedBlock)):
+            break
+        body = list(body[0].body.body)
     params = N.param_names(fn.params)
     return bool(body) and (memo_guard(body[0], params) is not None or _early_return_memo(body, params))
 

@@ -1764,6 +1764,36 @@ CASES = {
             cur.execute("SELECT 1")
             return cur.fetchone()
     """,
+    # a lazily made engine whose guard opens a ``try`` (the retry in the handler runs on failure
+    # only): made once, not per request
+    "memo_guard_inside_try": """
+        import sqlalchemy
+        from flask import Flask
+
+        app = Flask(__name__)
+        ENGINE = None
+
+
+        def create_new_engine():
+            return sqlalchemy.create_engine("postgresql://db/app")
+
+
+        def get_engine():
+            global ENGINE
+            try:
+                if ENGINE is None:
+                    ENGINE = create_new_engine()
+                return ENGINE
+            except Exception:
+                ENGINE = create_new_engine()
+                return ENGINE
+
+
+        @app.route("/tables")
+        def tables():
+            with get_engine().connect() as conn:
+                return str(conn.execute(sqlalchemy.text("SELECT 1")).scalar())
+    """,
     # a helper hands out a checkout of an engine it reaches by name (a library object's engine):
     # the caller owns the connection
     "engine_checkout_from_a_helper": """
