@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from typing import Dict, List, Optional, Sequence, Tuple
+from typing import List, Optional, Sequence, Tuple
 
 MAX_DEPTH = 64
 
@@ -285,7 +285,3 @@ def assignments(text: str) -> List[Tuple[str, str, int]]:
             out.append((m.group(1), value, m.end()))
     return out
 
-
-def template_comments_directives(t: Template) -> Dict[int, str]:
-    """Line -> the text of a ``{# querylint: ... #}`` / ``{# noqa ... #}`` comment on it."""
-    return {line: text for line, _col, text in t.comments if "querylint" in text.lower() or "noqa" in text.lower()}
