@@ -493,7 +493,7 @@ def _templates_pass(run: _Run, runner: Runner, config: Config, rules, renders: T
         problems = template_findings(parsed, renders, runner.local_index(), config, rules, lambda rp: shown.get(rp, rp), failed) if renders else {}
         for key in todo:
             e = run.by_key[key]
-            res = lint_template(e.relpath, e.display, texts.get(e.relpath), problems.get(e.relpath, []), config, failed.get(e.relpath, []))
+            res = lint_template(e.relpath, e.display, texts.get(e.relpath), parsed.get(e.relpath), problems.get(e.relpath, []), config, failed.get(e.relpath, []))
             results[key] = _cached(run, key, res)
     _add_results(result, results, keys)
 

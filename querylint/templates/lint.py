@@ -81,21 +81,21 @@ def template_findings(
     return out
 
 
-def lint_template(relpath: str, display: str, text: Optional[str], problems, config: Config, errors: Sequence[FileError] = ()):
-    """One template's result: its problems as findings, filtered by its suppression comments
-    (``errors``: why it could not be read, or an internal error of its walk)."""
+def lint_template(
+    relpath: str, display: str, text: Optional[str], parsed: Optional[TemplateFile], problems, config: Config, errors: Sequence[FileError] = (),
+):
+    """One template's result (``text`` and ``parsed``: the template as read): its problems as
+    findings, filtered by its suppression comments (``errors``: why it could not be read, or an
+    internal error of its walk)."""
     from querylint.engine import FileResult
 
     result = FileResult()
     result.errors.extend(errors)
-    if text is None:
+    if text is None or parsed is None or not problems:
         return result
-    if not problems:
-        return result
-    parsed = parse_template(text or "")
-    comments = [(line, col + 1, "#" + body) for line, col, body in parsed.comments]
-    sup = parse_suppressions(text or "", comments)
-    alone = {line for line, _c, _b in parsed.comments if _only_comment_on(text or "", line)}
+    found = parsed.template.comments
+    sup = parse_suppressions(text, [(line, col + 1, "#" + body) for line, col, body in found])
+    alone = {line for line, _c, _b in found if _only_comment_on(text, line)}
     file_ignores = config.ignores_for(relpath)
     for p, rule, codes, others in _one_per_place(problems):
         span = Span(p.line, p.column + 1, p.line, p.column + 1 + p.length)
