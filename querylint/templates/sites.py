@@ -132,12 +132,10 @@ class RenderCollector:
             return []
         out: List[Tuple[str, cst.BaseExpression]] = []
         for n in N.walk(fn.node, into_functions=False):
-            if isinstance(n, cst.Assign) and len(n.targets) == 1:
-                t = n.targets[0].target
-                if isinstance(t, cst.Subscript) and N.dotted(t.value) == name and len(t.slice) == 1 and isinstance(t.slice[0].slice, cst.Index):
-                    key = N.string_value(t.slice[0].slice.value)
-                    if key is not None:
-                        out.append((key, n.value))
+            if isinstance(n, cst.Assign):
+                got = _stored_key(n)
+                if got is not None and got[0] == name:
+                    out.append((got[1], n.value))
             elif isinstance(n, cst.Call) and isinstance(n.func, cst.Attribute) and n.func.attr.value == "update" and N.dotted(n.func.value) == name:
                 for a in n.args:
                     if a.keyword is not None:
@@ -172,13 +170,9 @@ class RenderCollector:
 
     def visit_Assign(self, node: cst.Assign) -> None:
         cls = self._context_method()
-        if cls is None or len(node.targets) != 1:
-            return
-        t = node.targets[0].target
-        if isinstance(t, cst.Subscript) and len(t.slice) == 1 and isinstance(t.slice[0].slice, cst.Index):
-            key = N.string_value(t.slice[0].slice.value)
-            if key is not None:
-                self._add_extra(cls, [(key, node.value)])
+        got = _stored_key(node) if cls is not None else None
+        if cls is not None and got is not None:
+            self._add_extra(cls, [(got[1], node.value)])
 
     def visit_Return(self, node: cst.Return) -> None:
         cls = self._context_method()
@@ -197,6 +191,17 @@ class RenderCollector:
             if r is not None:
                 self.renders.append(r)
                 return
+
+
+def _stored_key(node: cst.Assign) -> Optional[Tuple[Optional[str], str]]:
+    """``ctx["orders"] = ...``: (the dict's dotted name, the literal key), else None."""
+    if len(node.targets) != 1:
+        return None
+    t = node.targets[0].target
+    if not (isinstance(t, cst.Subscript) and len(t.slice) == 1 and isinstance(t.slice[0].slice, cst.Index)):
+        return None
+    key = N.string_value(t.slice[0].slice.value)
+    return (N.dotted(t.value), key) if key is not None else None
 
 
 def _literal_entries(node: cst.BaseExpression) -> Optional[List[Tuple[str, cst.BaseExpression]]]:
