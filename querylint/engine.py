@@ -185,6 +185,27 @@ def _drop_subsumed(candidates):
     return out
 
 
+def _inside(inner: Span, outer: Span) -> bool:
+    return (outer.line, outer.column) <= (inner.line, inner.column) and (inner.end_line, inner.end_column) <= (outer.end_line, outer.end_column)
+
+
+def _drop_nested(candidates):
+    """One statement, one finding per rule: a call reported inside the arguments of another call
+    the same rule reported (``step.items.add(Item.objects.create(...))``) is already named by the
+    outer finding. The inner one stays when it carries a fix of its own."""
+    by_statement: Dict[tuple, list] = {}
+    for cand in candidates:
+        by_statement.setdefault((cand[0].rule, cand[2]), []).append(cand)
+    out = []
+    for cand in candidates:
+        rep, span = cand[0], cand[1]
+        rivals = by_statement[(rep.rule, cand[2])]
+        if not rep.edits and len(rivals) > 1 and any(other[1] != span and _inside(span, other[1]) for other in rivals):
+            continue
+        out.append(cand)
+    return out
+
+
 def _scaled(rep, ctx: Context) -> str:
     """The rule's confidence, one step lower when the loop it multiplies with is a small bounded
     collection (``for key, value in kwargs.items()``)."""
@@ -342,7 +363,7 @@ def _lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Seque
     suppressions = parse_suppressions(pf.source or "")
     file_ignores = config.ignores_for(pf.relpath)
     seen = set()
-    for rep, span, stmt_line, codes in _drop_subsumed(_candidates(ctx, pf, config, deep, result)):
+    for rep, span, stmt_line, codes in _drop_nested(_drop_subsumed(_candidates(ctx, pf, config, deep, result))):
         finding = _finding(rep, span, codes, pf, ctx)
         key = (finding.rule, span, finding.message)
         if key in seen:
