@@ -287,7 +287,10 @@ class UpdateDeleteWithoutWhere(_SqlRule):
     fragment may hold the condition. A function whose name says the whole table is meant
     (`delete_all`, `clear_index`, `reset_counters`, `drop_table`) and that takes nothing but
     `self` and the database handle is not reported; another deliberate whole-table reset is
-    reported; suppress it with a reason (`# querylint: ignore[QL302] -- nightly reset`) or use `TRUNCATE`.
+    reported at medium confidence (shown with `--min-confidence medium`), and at high confidence
+    only when the function takes an `id` parameter (`user_id`, `pk`) it never uses: the forgotten
+    condition. Suppress a deliberate reset with a reason (`# querylint: ignore[QL302] -- nightly
+    reset`) or use `TRUNCATE`.
     """
 
     code = "QL302"
@@ -317,7 +320,12 @@ class UpdateDeleteWithoutWhere(_SqlRule):
                 if self._meant_for_every_row():
                     return
                 hint = f" (`{unused[0]}` is never used)" if unused else ""
-                self.emit(item.origin, f"`{verb}` of `{table}` has no WHERE clause: it {what} every row of the table{hint}", fix="add the missing condition")
+                # an id parameter the function never uses is the forgotten condition; without it
+                # a constant whole-table statement is as likely meant (a reset beside other work)
+                self.emit(
+                    item.origin, f"`{verb}` of `{table}` has no WHERE clause: it {what} every row of the table{hint}",
+                    fix="add the missing condition", confidence="high" if unused else "medium",
+                )
                 break
 
     _WHOLE_TABLE_WORDS = frozenset({"clear", "reset", "truncate", "wipe", "purge", "drop", "empty", "flush", "reinit", "recreate", "rebuild", "all"})
@@ -339,7 +347,7 @@ class UpdateDeleteWithoutWhere(_SqlRule):
         fn = self.ctx.function
         if fn is None or not isinstance(fn.node, cst.FunctionDef):
             return []
-        params = [p for p in N.param_names(fn.node.params) if p == "id" or p.endswith(("_id", "_ids", "_pk"))]
+        params = [p for p in N.param_names(fn.node.params) if p in ("id", "ids", "uid", "pk", "uuid") or p.endswith(("_id", "_ids", "_pk", "_uuid"))]
         if not params:
             return []
         used = {n.value for n in N.walk(fn.node.body, into_functions=True) if isinstance(n, cst.Name)}

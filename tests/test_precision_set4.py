@@ -10,6 +10,8 @@ def _found(files, select, **kw):
     return [(f.path, f.line, f.rule) for f in lint_files(files, select=select, **kw).findings]
 
 
+MEDIUM = {"min-confidence": "medium"}
+
 MODELS = dedent(
     """
     from django.db import models
@@ -40,3 +42,62 @@ def test_a_write_nested_in_the_arguments_of_another_write_is_one_finding():
     )
     found = _found({"app/models.py": MODELS, "app/views.py": views}, "QL104")
     assert found == [("app/views.py", 5, "QL104"), ("app/views.py", 7, "QL104"), ("app/views.py", 8, "QL104")]
+
+
+def test_a_constant_whole_table_write_is_reported_by_default_only_beside_an_unused_id():
+    # tasking-manager clears every nomination and vote when a level's requirements change: a
+    # constant ``DELETE FROM user_next_level`` beside other work, deliberate
+    ops = dedent(
+        """
+        async def update_level(level_id, dto, db):
+            async with db.transaction():
+                await db.execute("DELETE FROM user_next_level")
+                await db.execute("UPDATE mapping_levels SET name = :name WHERE id = :id", {"id": level_id, "name": dto.name})
+
+        def remove_user(conn, user_id):
+            conn.execute("DELETE FROM sessions")
+        """
+    )
+    assert _found({"ops.py": ops}, "QL302") == [("ops.py", 7, "QL302")]
+    assert _found({"ops.py": ops}, "QL302", settings=MEDIUM) == [("ops.py", 3, "QL302"), ("ops.py", 7, "QL302")]
+
+
+def test_a_function_on_a_column_beside_a_key_equality_is_not_reported():
+    # tasking-manager: ``WHERE id = ANY(:ids) AND DATE(last_updated) > :t`` and ``WHERE user_id =
+    # :uid AND DATE(action_date) > ...``: the key's index picks the rows, the function filters few
+    queries = dedent(
+        """
+        def recent(db, ids, threshold):
+            return db.fetch_all("SELECT id FROM projects WHERE id = ANY(:ids) AND DATE(last_updated) > :t", {"ids": ids, "t": threshold})
+
+        def by_day(db, user_id):
+            return db.fetch_all("SELECT action FROM task_history WHERE user_id = :user_id AND DATE(action_date) > :t", {"user_id": user_id})
+
+        def in_list(cur, a, b, day):
+            cur.execute("SELECT id FROM orders WHERE id IN (%s, %s) AND date(created_at) = %s", (a, b, day))
+
+        def by_email(cur, email):
+            cur.execute("SELECT id FROM users WHERE lower(email) = %s", (email,))
+
+        def either(cur, uid, day):
+            cur.execute("SELECT id FROM orders WHERE user_id = %s OR date(created_at) = %s", (uid, day))
+        """
+    )
+    assert _found({"queries.py": queries}, "QL306") == [("queries.py", 11, "QL306"), ("queries.py", 14, "QL306")]
+
+
+def test_not_in_over_the_keys_one_owner_links_to_is_not_reported():
+    # tasking-manager: ``id NOT IN (SELECT badge_id FROM user_mapping_badge WHERE user_id = :uid)``
+    queries = dedent(
+        """
+        def available(db, user_id):
+            return db.fetch_all("SELECT id FROM badges WHERE id NOT IN (SELECT badge_id FROM user_badge WHERE user_id = :uid)", {"uid": user_id})
+
+        def orphans(cur):
+            cur.execute("SELECT id FROM accounts WHERE id NOT IN (SELECT account_id FROM owners)")
+
+        def unnamed(cur, uid):
+            cur.execute("SELECT id FROM badges WHERE name NOT IN (SELECT label FROM user_badge WHERE user_id = %s)", (uid,))
+        """
+    )
+    assert _found({"queries.py": queries}, "QL309") == [("queries.py", 5, "QL309"), ("queries.py", 8, "QL309")]

@@ -282,6 +282,35 @@ def _has_column(node: Optional[exp.Expression]) -> bool:
     return any(not HOLE_RE.fullmatch(c.name or "") for c in node.find_all(exp.Column))
 
 
+def _conjuncts(cond: exp.Expression) -> List[exp.Expression]:
+    while isinstance(cond, exp.Paren):
+        cond = cond.this
+    if isinstance(cond, exp.And):
+        return _conjuncts(cond.this) + _conjuncts(cond.expression)
+    return [cond]
+
+
+def _key_column(node: Optional[exp.Expression]) -> bool:
+    if not isinstance(node, exp.Column):
+        return False
+    name = (node.name or "").lower()
+    return name in ("id", "pk", "uuid") or name.endswith(("_id", "_pk", "_uuid"))
+
+
+def _narrowed_by_key(cond: exp.Expression) -> bool:
+    """The WHERE requires a key to equal a value (``id = ANY(:ids)``, ``user_id = :uid``,
+    ``id IN (...)``): the key's index picks the rows, and a function on another column only
+    filters those few."""
+    for c in _conjuncts(cond):
+        if isinstance(c, exp.EQ):
+            for key, value in ((c.this, c.expression), (c.expression, c.this)):
+                if _key_column(key) and not _has_column(value):
+                    return True
+        elif isinstance(c, exp.In) and _key_column(c.this) and c.args.get("query") is None:
+            return True
+    return False
+
+
 @dataclass(frozen=True)
 class WrappedColumn:
     function: str  # ``lower(email)``
@@ -296,7 +325,8 @@ def wrapped_columns(stmt: exp.Expression) -> List[WrappedColumn]:
     seen = set()
     conditions: List[Tuple[exp.Expression, str]] = []
     for where in stmt.find_all(exp.Where):
-        conditions.append((where.this, "WHERE"))
+        if not _narrowed_by_key(where.this):
+            conditions.append((where.this, "WHERE"))
     for join in stmt.find_all(exp.Join):
         on = join.args.get("on")
         if on is not None:
@@ -361,9 +391,19 @@ def not_in_subqueries(stmt: exp.Expression) -> List[str]:
         inner = node.this
         while isinstance(inner, exp.Paren):
             inner = inner.this
-        if isinstance(inner, exp.In) and inner.args.get("query") is not None:
+        if isinstance(inner, exp.In) and inner.args.get("query") is not None and not _keys_of_one_owner(inner.args["query"]):
             out.append(_sql(inner.this))
     return out
+
+
+def _keys_of_one_owner(query: exp.Expression) -> bool:
+    """``SELECT badge_id FROM user_badge WHERE user_id = :uid``: the keys one owner links to. The
+    list is short (no anti-join needed) and a link table's keys are not NULL."""
+    select = query.this if isinstance(query, exp.Subquery) else query
+    if not isinstance(select, exp.Select) or len(select.expressions) != 1 or not _key_column(select.expressions[0]):
+        return False
+    where = select.args.get("where")
+    return where is not None and _narrowed_by_key(where.this)
 
 
 def statement_verb(stmt: exp.Expression) -> str:
