@@ -440,11 +440,12 @@ class FormattedSql(_SqlRule):
     `PRAGMA`, `SET`) take identifiers that cannot be bound. Not reported: values that resolve
     to module-level (or imported) string constants, names checked against an allow-list
     (`if sort not in SORTS: ...`, `SORTS[key]`, also through `.lower()`/`.upper()`), a name
-    rebuilt in a loop from itself and constants, numbers (`int(...)`, `len(...)`, loop counters
+    rebuilt in a loop from itself and constants, numbers (`int(...)`, `len(...)`, `limit + 1`, loop counters
     of `range`/`enumerate`), generated placeholder lists (`",".join(["%s"] * len(ids))`, also
     returned by a project helper: `query_str, params = array2sql(ids)`), lists of constant
     fragments joined together (also with a constant default: `" AND ".join(clauses) or "1 = 1"`),
-    enum members (`Side.AFF.value`), Django `Model._meta.db_table`, upper-case configuration
+    quoted identifiers (`identifier(name)`, also through `.format(**params)` of a `dict(...)` built
+    in the function), enum members (`Side.AFF.value`), Django `Model._meta.db_table`, upper-case configuration
     constants (`settings.DB_SCHEMA`, `os.environ[...]`), identifiers configured on the object
     (`FROM {self.table}`), parameters named as SQL fragments (`where_sql`), a clause run with
     its own builder's parameters (`WHERE {query.where}` executed with `query.vars`, unless it

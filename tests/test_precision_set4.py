@@ -101,3 +101,37 @@ def test_not_in_over_the_keys_one_owner_links_to_is_not_reported():
         """
     )
     assert _found({"queries.py": queries}, "QL309") == [("queries.py", 5, "QL309"), ("queries.py", 8, "QL309")]
+
+
+def test_quoted_identifiers_reach_sql_through_format_mappings_and_concatenation():
+    # ckan's datastore: ``.format(**format_params)`` of a ``dict(res_id=identifier(...), ...)``,
+    # ``("_id, " if ... else "") + ", ".join([identifier(f) ...])``, a nested ``.format`` under a
+    # condition, and ``LIMIT {rows_max + 1}``
+    code = dedent(
+        """
+        import sqlalchemy as sa
+
+        def identifier(s):
+            return '"' + s.replace('"', '""') + '"'
+
+        def upsert(conn, table, fields, pk_sql, include):
+            sql_columns = ", ".join(identifier(name) for name in fields)
+            return_columns = "_id, " + sql_columns
+            params = dict(
+                res_id=identifier(table),
+                columns=("_id, " if pk_sql == '"_id"' else "") + ", ".join([identifier(f) for f in fields]),
+                returning="RETURNING {c}".format(c=return_columns) if include else "",
+            )
+            conn.execute(sa.text("INSERT INTO {res_id} ({columns}) VALUES (1) {returning}".format(**params)))
+
+        def page(conn, rows_max):
+            conn.execute(sa.text("SELECT a FROM t LIMIT {n}".format(n=rows_max + 1)))
+
+        def unsafe(conn, table, name):
+            params = {"res_id": identifier(table), "name": name}
+            conn.execute(sa.text("DELETE FROM {res_id} WHERE name = '{name}'".format(**params)))
+        """
+    )
+    found = lint_files({"store.py": code}, select=["QL303"]).findings
+    assert [(f.line, f.rule) for f in found] == [(21, "QL303")]
+    assert "`name`" in found[0].message

@@ -45,6 +45,8 @@ EXTRAS_FUNCS = {"psycopg2.extras.execute_values", "psycopg2.extras.execute_batch
 PARAM_KEYWORDS = ("params", "parameters", "args", "vars", "values", "parameters_")
 SQL_KEYWORDS = ("sql", "query", "operation", "statement", "stmt")
 SAFE_CALLS = {"int", "float", "len", "bool", "round", "abs", "min", "max", "math.ceil", "math.floor", "uuid.uuid4", "decimal.Decimal"}
+# how many steps (a name to its value, a format to its arguments) a spliced value is followed
+MAX_DEPTH = 10
 QUOTE_CALLS = {"quote_name", "quote_ident", "escape_string", "escape", "literal", "quote", "escape_identifier", "quote_identifier", "escape_like"}
 SAFE_ATTRS = ("_meta.db_table", "_meta.model_name", "_meta.app_label", "__tablename__", "__table__.name", "__table__.fullname", "_meta.pk.column", "_meta.table_name")
 # ``model._meta.get_field(name).column``, ``opts.pk.attname``: names the model defines (a lookup of an
@@ -452,7 +454,7 @@ class Evaluator:
 
         Memoised per expression (a long ``+`` chain is evaluated once per node, not once per path).
         """
-        if depth > 8 or expr is None:
+        if depth > MAX_DEPTH or expr is None:
             return None
         key = (id(expr), id(via) if via else 0, module_only, tuple(sorted(self._assumed)))
         memo = self.__dict__.setdefault("_memo", {})
@@ -620,6 +622,9 @@ class Evaluator:
             return None
         positional = [a.value for a in call.args if a.keyword is None and not a.star]
         keywords = {a.keyword.value: a.value for a in call.args if a.keyword is not None}
+        for a in call.args:
+            if a.star == "**":
+                keywords.update(self._mapping_items(a.value, module_only))
         out: List[Piece] = []
         auto = 0
         for literal_text, field_name, _spec, _conv in parsed:
@@ -644,6 +649,26 @@ class Evaluator:
             out.extend(self.hole(value, call, depth, via, module_only))
         return out
 
+    def _mapping_items(self, expr: cst.BaseExpression, module_only: bool) -> Dict[str, cst.BaseExpression]:
+        """The literal keys of ``**params`` in ``.format(**params)``: ``params = dict(a=..., b=...)``
+        or ``{"a": ..., "b": ...}`` assigned once (a key not found stays unknown text)."""
+        if isinstance(expr, cst.Name):
+            got = _single_assignment(self.ctx, expr, module_only)
+            if got is None:
+                return {}
+            expr = got[0]
+        if isinstance(expr, cst.Call) and N.dotted(expr.func) == "dict" and all(a.keyword is not None for a in expr.args):
+            return {cast(cst.Name, a.keyword).value: a.value for a in expr.args}
+        if isinstance(expr, cst.Dict):
+            out: Dict[str, cst.BaseExpression] = {}
+            for el in expr.elements:
+                key = N.literal(el.key) if isinstance(el, cst.DictElement) else N.NOT_LITERAL
+                if not isinstance(key, str):
+                    return {}
+                out[key] = cast(cst.DictElement, el).value
+            return out
+        return {}
+
     # -- holes ------------------------------------------------------------
 
     def hole(self, expr: cst.BaseExpression, builder: cst.CSTNode, depth: int, via, module_only: bool) -> List[Piece]:
@@ -663,7 +688,7 @@ class Evaluator:
     def classify(self, expr: cst.BaseExpression, depth: int = 0, module_only: bool = False) -> Tuple[str, str, Optional[str]]:
         """(kind, how, text) of a non-string value spliced into SQL."""
         text: Optional[str]
-        if depth > 8:
+        if depth > MAX_DEPTH:
             return "value", "", None
         ctx = self.ctx
         if isinstance(expr, (cst.Integer, cst.Float)):
@@ -717,6 +742,10 @@ class Evaluator:
             return "value", "", None
         if isinstance(expr, cst.BinaryOperation) and self._numeric(expr, depth, module_only):
             return "safe", f"`{N.short(expr, 30)}` is a number", None
+        if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, cst.Add):
+            # ``("_id, " if pk else "") + ", ".join(quoted)``: safe when both parts are
+            if all(self.classify_or_const(side, depth + 1, module_only) != "value" for side in (expr.left, expr.right)):
+                return "safe", "every part is constant or safe", None
         if isinstance(expr, cst.IfExp):
             a = self.classify_or_const(expr.body, depth + 1, module_only)
             b = self.classify_or_const(expr.orelse, depth + 1, module_only)
@@ -756,6 +785,8 @@ class Evaluator:
         if isinstance(expr, cst.BinaryOperation):
             if isinstance(expr.operator, (cst.Subtract, cst.FloorDivide, cst.Divide, cst.Power)):
                 return True
+            if isinstance(expr.operator, cst.Add) and any(isinstance(side, (cst.Integer, cst.Float)) for side in (expr.left, expr.right)):
+                return True  # ``rows_max + 1``: a string plus a number raises
             return self._numeric(expr.left, depth + 1, module_only) and self._numeric(expr.right, depth + 1, module_only)
         if isinstance(expr, (cst.Call, cst.Name)):
             kind, how, _ = self.classify(expr, depth + 1, module_only)
