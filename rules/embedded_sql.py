@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 ONE_ROW_METHODS = {"fetchrow", "fetchval", "fetch_one", "fetch_val"}
 ONE_ROW_CHAIN = {"first", "scalar", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "fetchone", "fetchval"}
 _QUOTED_IDENT_BEFORE = re.compile(r"(ORDER\s+BY|GROUP\s+BY|FROM|JOIN|INTO|UPDATE|TABLE|SEQUENCE|INDEX|VIEW|SCHEMA|EXISTS|\.)\s*$", re.I)
-_IDENT_BEFORE = re.compile(r"(ORDER\s+BY|GROUP\s+BY|FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|SELECT|DISTINCT|,|\.)\s*$", re.I)
+_IDENT_BEFORE = re.compile(r"(ORDER\s+BY|GROUP\s+BY|FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|SELECT|DISTINCT|,|\.|INTO\s+[\w.\"`]+\s*\()\s*$", re.I)
 # after a sort expression of an ORDER BY, before any later clause: a direction (``ASC``/``DESC``)
 _DIRECTION_BEFORE = re.compile(r"ORDER\s+BY\b(?:(?!\b(?:WHERE|LIMIT|OFFSET|FROM|HAVING|UNION|SELECT|FETCH)\b).)*\S\s+$", re.I | re.S)
 
@@ -370,14 +370,29 @@ def _builder_kind(builder: cst.CSTNode) -> str:
 _TABLE_BEFORE = re.compile(r"(FROM|JOIN|INTO|UPDATE|TABLE)\s*$|\.\s*$", re.I)
 
 
+def _builder_text_before(hole: Hole) -> Optional[str]:
+    """The literal text before ``hole`` in its own builder (``sql += f" ORDER BY {col} DESC"``),
+    when the whole statement's text is not known."""
+    builder = hole.builder
+    if isinstance(builder, cst.FormattedString):
+        parts = []
+        for part in builder.parts:
+            if isinstance(part, cst.FormattedStringExpression) and part.expression is hole.expr:
+                return "".join(parts)
+            parts.append(part.value if isinstance(part, cst.FormattedStringText) else "?")
+    if isinstance(builder, cst.BinaryOperation) and isinstance(builder.operator, cst.Add) and builder.right is hole.expr:
+        return N.string_value(builder.left) if isinstance(builder.left, cst.SimpleString) else None
+    return None
+
+
 def _is_identifier_hole(item: EmbeddedSql, hole: Hole, pattern=_IDENT_BEFORE) -> bool:
-    if item.text is None or hole.index < 0:
-        return False
-    token = f"{HOLE_PREFIX}{hole.index}"
-    at = item.text.find(token)
-    if at < 0:
-        return False
-    before = item.text[:at]
+    if item.text is None or hole.index < 0 or f"{HOLE_PREFIX}{hole.index}" not in item.text:
+        got = _builder_text_before(hole)
+        if got is None:
+            return False
+        before = got
+    else:
+        before = item.text[: item.text.find(f"{HOLE_PREFIX}{hole.index}")]
     if before.count("'") % 2 == 1:
         return False
     if before.count("`") % 2 == 1:

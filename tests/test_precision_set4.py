@@ -135,3 +135,27 @@ def test_quoted_identifiers_reach_sql_through_format_mappings_and_concatenation(
     found = lint_files({"store.py": code}, select=["QL303"]).findings
     assert [(f.line, f.rule) for f in found] == [(21, "QL303")]
     assert "`name`" in found[0].message
+
+
+def test_an_identifier_appended_to_a_statement_is_advised_an_allow_list_not_a_parameter():
+    # tasking-manager: ``query += f" ORDER BY {order_by} DESC"`` and ``INSERT INTO projects
+    # ({columns})``: a sort column or a column list cannot be a bound parameter
+    code = dedent(
+        """
+        async def tasks(db, order_by, project_id):
+            query = "SELECT id FROM tasks WHERE project_id = :pid"
+            if order_by:
+                query += f" ORDER BY {order_by} DESC"
+            return await db.fetch_all(query, {"pid": project_id})
+
+        async def insert(db, meta):
+            columns = ", ".join(meta.keys())
+            values = ", ".join([f":{key}" for key in meta.keys()])
+            return await db.execute(f"INSERT INTO projects ({columns}) VALUES ({values}) RETURNING id", meta)
+        """
+    )
+    found = lint_files({"store.py": code}, select=["QL303"]).findings
+    assert [(f.line, f.fix) for f in found] == [
+        (4, "check `order_by` against an allow-list of column/table names (identifiers cannot be bound)"),
+        (10, "check `columns` against an allow-list of column/table names (identifiers cannot be bound)"),
+    ]
