@@ -241,7 +241,22 @@ class SelectStar(_SqlRule):
         parent = self.ctx.parent_of(call)
         if isinstance(parent, cst.Arg):
             parent = self.ctx.parent_of(parent)
-        return isinstance(parent, cst.Call) and N.call_name(parent) == "from_statement"
+        if isinstance(parent, cst.Call) and N.call_name(parent) == "from_statement":
+            return True
+        # ``stmt = text(SQL)`` then ``query(Group).from_statement(stmt)`` in the same function
+        target = None
+        if isinstance(parent, cst.Assign) and len(parent.targets) == 1:
+            target = parent.targets[0].target
+        elif isinstance(parent, cst.AnnAssign):
+            target = parent.target
+        fn = self.ctx.function
+        if not isinstance(target, cst.Name) or fn is None:
+            return False
+        name = target.value
+        return any(
+            isinstance(n, cst.Call) and N.call_name(n) == "from_statement" and any(isinstance(a.value, cst.Name) and a.value.value == name for a in n.args)
+            for n in N.walk(fn.node, into_functions=False)
+        )
 
 
     def _reads_columns_back(self) -> bool:

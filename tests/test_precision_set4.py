@@ -159,3 +159,25 @@ def test_an_identifier_appended_to_a_statement_is_advised_an_allow_list_not_a_pa
         (4, "check `order_by` against an allow-list of column/table names (identifiers cannot be bound)"),
         (10, "check `columns` against an allow-list of column/table names (identifiers cannot be bound)"),
     ]
+
+
+def test_a_star_select_mapped_by_from_statement_through_a_name_is_not_reported():
+    # ckan's group hierarchy: ``stmt = text(HIERARCHY_CTE)`` then
+    # ``Session.query(Group).from_statement(stmt)``: the mapper needs every column
+    code = dedent(
+        """
+        from sqlalchemy import text
+
+        UPWARDS = "SELECT G.*, PT.depth FROM parenttree AS PT JOIN public.group G ON G.id = PT.table_id WHERE G.type = :type"
+
+        class Group:
+            def parents(self, session, type):
+                stmt: Any = text(UPWARDS)
+                return session.query(Group).from_statement(stmt).params(type=type).all()
+
+            def rows(self, session, type):
+                stmt = text("SELECT o.*, u.email FROM orders o JOIN users u ON u.id = o.user_id WHERE u.type = :type")
+                return session.execute(stmt, {"type": type}).all()
+        """
+    )
+    assert [(f.line, f.rule) for f in lint_files({"group.py": code}, select=["QL301"]).findings] == [(11, "QL301")]
