@@ -25,7 +25,7 @@ from querylint.project.facts import FileFacts, collect_facts
 from querylint.project.index import ProjectIndex
 from querylint.project.requests import offline_only, request_context, test_only
 from querylint.run.source import SourceError, read_source
-from querylint.scope import under_cache_miss, under_memo_guard
+from querylint.scope import under_attribute_fallback, under_cache_miss, under_memo_guard, under_prefetch_check
 from querylint.suppressions import parse_suppressions
 from querylint.frameworks.registry import active_adapters
 from querylint.templates.model import Render
@@ -105,6 +105,8 @@ class _QueryCollector:
             if desc:
                 if under_cache_miss(node, self.ctx) or under_memo_guard(node, self.ctx):
                     return  # fills a cache once (per process, object or key): not a query per call
+                if under_prefetch_check(node, self.ctx) or under_attribute_fallback(node, self.ctx):
+                    return  # reads a relation the branch checked is loaded, or stands in for an annotation
                 if on_raising_path(node, self.ctx):
                     return  # describes the error it raises: runs on failure only
                 self.found.setdefault(fn.qualname, []).append(desc)
@@ -419,6 +421,8 @@ def _candidates(ctx: Context, pf: ParsedFile, config: Config, deep: bool, result
             result.errors.append(FileError(pf.display, None, f"internal error computing a position: {exc}", "internal"))
             continue
         codes = rep.codes or (rep.rule.code,)
+        if rep.rule.code.startswith(("QL1", "QL4")) and (under_prefetch_check(rep.node, ctx) or under_attribute_fallback(rep.node, ctx)):
+            continue  # ``if is_prefetched(obj, "tags"): len(obj.tags.all())``; ``except AttributeError:`` after ``obj.tag_count``
         if not selection.enabled(rep.rule, codes):
             continue  # a variant the selection leaves out (``ignore = ["QL120"]`` on a merged rule)
         candidates.append((rep, span, stmt_line, codes))

@@ -2,7 +2,7 @@
 framework adapters: none of this is specific to an ORM)."""
 from __future__ import annotations
 
-from typing import TYPE_CHECKING, Optional, Sequence, cast
+from typing import TYPE_CHECKING, Optional, Sequence, Set, cast
 
 import libcst as cst
 
@@ -176,5 +176,59 @@ def under_cache_miss(node: cst.CSTNode, ctx: "Context") -> bool:
                 return False
             looked_up = {N.dotted(n.value) for n in N.walk(anc.body) if isinstance(n, cst.Subscript)} - {None}
             return any(fills(child.body, cast(str, target)) for target in looked_up)
+        child = anc
+    return False
+
+
+_PREFETCH_CHECK = ("prefetched", "_prefetched_objects_cache", "fields_cache")
+
+
+def under_prefetch_check(node: cst.CSTNode, ctx: "Context") -> bool:
+    """``node`` reads a relation in the body of a check that it is already loaded (EvaP's ``if
+    is_prefetched(self, "participants"): return len(self.participants.all())``, ``if "tags" in
+    obj._prefetched_objects_cache:``): no query there. The check must name the relation ``node``
+    reads."""
+    child = node
+    attrs: Optional[Set[str]] = None
+    for anc in ctx.ancestors(node):
+        if isinstance(anc, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            return False
+        if isinstance(anc, cst.If) and child is anc.body:
+            test_code = N.code(anc.test)
+            if any(word in test_code for word in _PREFETCH_CHECK):
+                named = {s for s in (N.literal(n) for n in N.walk(anc.test) if isinstance(n, cst.SimpleString)) if isinstance(s, str)}
+                if attrs is None:
+                    attrs = {n.attr.value for n in N.walk(node) if isinstance(n, cst.Attribute)}
+                if named & attrs:
+                    return True
+        child = anc
+    return False
+
+
+_FALLBACK_ERRORS = frozenset({"AttributeError", "Exception", "BaseException"})
+
+
+def under_attribute_fallback(node: cst.CSTNode, ctx: "Context") -> bool:
+    """``node`` is the fallback for a value the object usually carries (``try: return
+    obj.photo_count`` / ``except AttributeError: return obj.photos.count()``): the queryset's
+    annotation answers, and the query runs only for rows without it."""
+    child = node
+    for anc in ctx.ancestors(node):
+        if isinstance(anc, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            return False
+        if isinstance(anc, cst.Try) and isinstance(child, cst.ExceptHandler):
+            caught = child.type
+            types = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught] if caught is not None else []
+            if types and not {(N.dotted(t) or "").rsplit(".", 1)[-1] for t in types} & _FALLBACK_ERRORS:
+                return False
+            body = list(anc.body.body) if isinstance(anc.body, cst.IndentedBlock) else []
+            if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine) or len(body[0].body) != 1:
+                return False
+            small = body[0].body[0]
+            value = small.value if isinstance(small, (cst.Return, cst.Assign)) else None
+            if not isinstance(value, cst.Attribute) or not isinstance(value.value, cst.Name):
+                return False
+            owner = value.value.value
+            return any(isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name) and n.value.value == owner for n in N.walk(node))
         child = anc
     return False

@@ -181,3 +181,113 @@ def test_a_star_select_mapped_by_from_statement_through_a_name_is_not_reported()
         """
     )
     assert [(f.line, f.rule) for f in lint_files({"group.py": code}, select=["QL301"]).findings] == [(11, "QL301")]
+
+
+def test_a_relation_read_under_a_check_that_it_is_prefetched_is_not_reported():
+    # EvaP: ``if is_prefetched(self, "participants"): return len(self.participants.all())`` and
+    # ``if is_prefetched(self.contributions[0], "questionnaires"): all(len(c.questionnaires) ...)``
+    models = dedent(
+        """
+        from django.db import models
+        from app.tools import is_prefetched
+
+        class Questionnaire(models.Model):
+            name = models.CharField(max_length=10)
+
+        class Evaluation(models.Model):
+            participants = models.ManyToManyField("auth.User")
+
+            def num_participants(self):
+                if is_prefetched(self, "participants"):
+                    return len(self.participants.all())
+                return self.participants.count()
+
+            def all_have(self):
+                for c in self.contributions.all():
+                    if "questionnaires" in c._prefetched_objects_cache:
+                        yield len(c.questionnaires.all())
+
+            def other_check(self):
+                if is_prefetched(self, "reviewers"):
+                    return len(self.participants.all())
+                return 0
+
+        class Contribution(models.Model):
+            evaluation = models.ForeignKey(Evaluation, related_name="contributions", on_delete=models.CASCADE)
+            questionnaires = models.ManyToManyField(Questionnaire)
+        """
+    )
+    found = _found({"app/models.py": models, "app/tools.py": "def is_prefetched(obj, name):\n    return True\n"}, "QL1,QL4")
+    assert [(line, rule) for _, line, rule in found] == [(22, "QL405")]
+
+
+def test_a_loop_under_a_check_that_its_rows_prefetched_the_relation_is_not_reported():
+    models = dedent(
+        """
+        from django.db import models
+        from app.tools import is_prefetched
+
+        class Questionnaire(models.Model):
+            name = models.CharField(max_length=10)
+
+        class Evaluation(models.Model):
+            name = models.CharField(max_length=10)
+
+            def all_have(self):
+                if is_prefetched(self, "contributions"):
+                    if is_prefetched(self.contributions.all()[0], "questionnaires"):
+                        return all(len(c.questionnaires.all()) > 0 for c in self.contributions.all())
+                return False
+
+            def all_have_unchecked(self):
+                return all(len(c.questionnaires.all()) > 0 for c in self.contributions.all())
+
+        class Contribution(models.Model):
+            evaluation = models.ForeignKey(Evaluation, related_name="contributions", on_delete=models.CASCADE)
+            questionnaires = models.ManyToManyField(Questionnaire)
+        """
+    )
+    found = _found({"app/models.py": models, "app/tools.py": "def is_prefetched(obj, name):\n    return True\n"}, "QL1")
+    assert [(line, rule) for _, line, rule in found] == [(17, "QL113")]
+
+
+def test_a_query_standing_in_for_a_missing_annotation_is_not_reported():
+    # librephotos: ``try: return obj.photo_count`` / ``except Exception: return obj.photos.count()``
+    # in a SerializerMethodField; the viewset annotates ``photo_count``
+    code = dedent(
+        """
+        from django.db import models
+        from rest_framework import serializers, viewsets
+
+        class Album(models.Model):
+            name = models.CharField(max_length=10)
+
+        class Photo(models.Model):
+            album = models.ForeignKey(Album, related_name="photos", on_delete=models.CASCADE)
+
+        class AlbumSerializer(serializers.ModelSerializer):
+            photo_count = serializers.SerializerMethodField()
+            last = serializers.SerializerMethodField()
+
+            class Meta:
+                model = Album
+                fields = ["name", "photo_count", "last"]
+
+            def get_photo_count(self, obj):
+                try:
+                    return obj.photo_count
+                except Exception:
+                    return obj.photos.count()
+
+            def get_last(self, obj):
+                try:
+                    return obj.photos.latest("id").id
+                except Photo.DoesNotExist:
+                    return None
+
+        class AlbumViewSet(viewsets.ModelViewSet):
+            serializer_class = AlbumSerializer
+            queryset = Album.objects.annotate(photo_count=models.Count("photos"))
+        """
+    )
+    assert [(line, rule) for _, line, rule in _found({"app/views.py": code}, "QL1")] == [(26, "QL118")]
