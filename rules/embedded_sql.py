@@ -390,7 +390,7 @@ def _builder_text_before(hole: Hole) -> Optional[str]:
     when the whole statement's text is not known."""
     builder = hole.builder
     if isinstance(builder, cst.FormattedString):
-        parts = []
+        parts: List[str] = []
         for part in builder.parts:
             if isinstance(part, cst.FormattedStringExpression) and part.expression is hole.expr:
                 return "".join(parts)
