@@ -17,7 +17,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.codes import Selection, matches_any
 from querylint.run.config import Config
-from querylint.project.contexts import cap, finding_context, in_scripts_folder, lower, path_context
+from querylint.project.contexts import CONFIDENCES, cap, finding_context, in_scripts_folder, lower, path_context
 from querylint.loops import classify_loop, on_raising_path, reported_loop, small_collection
 from querylint.context import Context
 from querylint.deep import TOO_DEEP, TooDeepSource, call_deep, parse_module
@@ -191,20 +191,25 @@ def _inside(inner: Span, outer: Span) -> bool:
     return (outer.line, outer.column) <= (inner.line, inner.column) and (inner.end_line, inner.end_column) <= (outer.end_line, outer.end_column)
 
 
-def _drop_nested(candidates):
+def _drop_nested(built):
     """One statement, one finding per rule: a call reported inside the arguments of another call
     the same rule reported (``step.items.add(Item.objects.create(...))``) is already named by the
-    outer finding. The inner one stays when it carries a fix of its own."""
+    outer finding, unless the inner one carries a fix of its own or is surer (the outer one may
+    not be shown). ``built``: (finding, report, statement line)."""
     by_statement: Dict[tuple, list] = {}
-    for cand in candidates:
-        by_statement.setdefault((cand[0].rule, cand[2]), []).append(cand)
+    for item in built:
+        by_statement.setdefault((item[1].rule, item[2]), []).append(item)
     out = []
-    for cand in candidates:
-        rep, span = cand[0], cand[1]
-        rivals = by_statement[(rep.rule, cand[2])]
-        if not rep.edits and len(rivals) > 1 and any(other[1] != span and _inside(span, other[1]) for other in rivals):
+    for item in built:
+        finding, rep, stmt_line = item
+        rivals = by_statement[(rep.rule, stmt_line)]
+        if not rep.edits and len(rivals) > 1 and any(
+            other[0].span != finding.span and _inside(finding.span, other[0].span)
+            and CONFIDENCES.index(other[0].confidence) >= CONFIDENCES.index(finding.confidence)
+            for other in rivals
+        ):
             continue
-        out.append(cand)
+        out.append(item)
     return out
 
 
@@ -365,8 +370,12 @@ def _lint_file(pf: ParsedFile, index: ProjectIndex, config: Config, rules: Seque
     suppressions = parse_suppressions(pf.source or "")
     file_ignores = config.ignores_for(pf.relpath)
     seen = set()
-    for rep, span, stmt_line, codes in _drop_nested(_drop_subsumed(_candidates(ctx, pf, config, deep, result))):
-        finding = _finding(rep, span, codes, pf, ctx)
+    built = [
+        (_finding(rep, span, codes, pf, ctx), rep, stmt_line)
+        for rep, span, stmt_line, codes in _drop_subsumed(_candidates(ctx, pf, config, deep, result))
+    ]
+    for finding, rep, stmt_line in _drop_nested(built):
+        span, codes = finding.span, (rep.codes or (rep.rule.code,))
         key = (finding.rule, span, finding.message)
         if key in seen:
             continue

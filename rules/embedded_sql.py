@@ -175,7 +175,9 @@ class SelectStar(_SqlRule):
     is only reported over a join. A function that reads the columns back from
     `cursor.description` (or a result's `keys()`) wants whatever columns the table has and is
     not reported. `SELECT *` over a single table (the everyday idiom, seldom worth a change) is
-    shown with `--min-confidence medium`; over a join it is reported by default.
+    shown with `--min-confidence medium`; over a join it is reported by default, unless the
+    rows leave the function whole (returned, passed to a helper, `Dto(**row)`): the columns
+    used are then decided elsewhere, and the finding is medium too.
     """
 
     code = "QL301"
@@ -225,8 +227,36 @@ class SelectStar(_SqlRule):
                 # over one table it is the everyday idiom: worth a look, seldom worth a change
                 # (the columns are the table's, the rows are what the WHERE says); over a join
                 # it repeats the join keys and drags every joined table's columns along
-                self.emit(item.origin, msg, fix="list the columns the code uses", confidence="high" if use.joined else "medium")
+                # the rows handed on whole (returned, passed to a helper, ``Dto(**row)``): the
+                # columns used are decided elsewhere, so the excess is a guess
+                sure = use.joined and not self._rows_handed_on(item)
+                self.emit(item.origin, msg, fix="list the columns the code uses", confidence="high" if sure else "medium")
                 break
+
+    def _rows_handed_on(self, item) -> bool:
+        """The rows a fetch call returns (``rows = await db.fetch_all(SQL)``) leave the function
+        whole: returned, passed to a call, or unpacked with ``**``, themselves or row by row."""
+        call, fn = item.sink.call, self.ctx.function
+        if call is None or fn is None or item.sink.kind == "text":
+            return False  # ``text(SQL)`` is a statement, not rows
+        parent = self.ctx.parent_of(call)
+        if isinstance(parent, cst.Await):
+            parent = self.ctx.parent_of(parent)
+        if isinstance(parent, cst.Return):
+            return True
+        if not (isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name)):
+            return False
+        names = {parent.targets[0].target.value}
+        for node in N.walk(fn.node, into_functions=False):
+            if isinstance(node, (cst.For, cst.CompFor)) and isinstance(node.iter, cst.Name) and node.iter.value in names and isinstance(node.target, cst.Name):
+                names.add(node.target.value)
+        for node in N.walk(fn.node, into_functions=False):
+            if isinstance(node, cst.Return) and isinstance(node.value, cst.Name) and node.value.value in names:
+                return True
+            if isinstance(node, cst.Call) and N.call_name(node) not in ("len", "bool", "enumerate", "iter", "next"):
+                if any(isinstance(a.value, cst.Name) and a.value.value in names for a in node.args):
+                    return True
+        return False
 
     def _every_column_wanted(self, item) -> bool:
         """The rows are consumed whole: the SQL feeds an ORM ``from_statement(...)`` (the mapper

@@ -291,3 +291,53 @@ def test_a_query_standing_in_for_a_missing_annotation_is_not_reported():
         """
     )
     assert [(line, rule) for _, line, rule in _found({"app/views.py": code}, "QL1")] == [(26, "QL118")]
+
+
+def test_the_inner_finding_stays_when_the_outer_one_is_less_sure():
+    # Tandoor's shopping helper: ``self._add_ingredients(self.get_recipe_ingredients(...))``: the
+    # outer call's finding is medium (hidden by default), the inner query's is high
+    from types import SimpleNamespace as NS
+
+    from querylint.engine import _drop_nested
+    from querylint.types import Span
+
+    rule = object()
+
+    def item(span, confidence, edits=()):
+        return (NS(span=span, confidence=confidence), NS(rule=rule, edits=edits), 128)
+
+    outer = item(Span(128, 21, 128, 120), "medium")
+    inner = item(Span(128, 43, 128, 100), "high")
+    assert _drop_nested([outer, inner]) == [outer, inner]
+    sure_outer = item(Span(128, 21, 128, 120), "high")
+    assert _drop_nested([sure_outer, inner]) == [sure_outer]
+    fixable_inner = item(Span(128, 43, 128, 100), "high", edits=("an edit",))
+    assert _drop_nested([sure_outer, fixable_inner]) == [sure_outer, fixable_inner]
+
+
+def test_a_star_over_a_join_whose_rows_are_handed_on_whole_is_not_sure():
+    # tasking-manager: ``SELECT c.* FROM campaigns c JOIN ...`` rows go to
+    # ``Campaign.campaign_list_as_dto(rows)``, which uses every column; ``SELECT p.*`` over a join
+    # read back for one key is the real over-fetch
+    code = dedent(
+        """
+        async def campaigns(database, organisation_id):
+            query = "SELECT c.* FROM campaigns c JOIN campaign_organisations co ON c.id = co.campaign_id WHERE co.organisation_id = :o"
+            rows = await database.fetch_all(query=query, values={"o": organisation_id})
+            return Campaign.campaign_list_as_dto(rows)
+
+        async def mentions(db, project_id):
+            query = "SELECT p.*, u.username AS author_username FROM projects p JOIN users u ON p.author_id = u.id WHERE p.id = :p"
+            project = await db.fetch_one(query, {"p": project_id})
+            if not project:
+                return []
+            return [project["author_username"]]
+
+        async def dtos(db, project_id):
+            query = "SELECT p.*, u.username FROM projects p JOIN users u ON p.author_id = u.id WHERE p.id = :p"
+            rows = await db.fetch_all(query, {"p": project_id})
+            return [Dto(**row) for row in rows]
+        """
+    )
+    assert [f.line for f in lint_files({"svc.py": code}, select=["QL301"]).findings] == [7]
+    assert [f.line for f in lint_files({"svc.py": code}, select=["QL301"], settings=MEDIUM).findings] == [2, 7, 14]
