@@ -341,3 +341,30 @@ def test_a_star_over_a_join_whose_rows_are_handed_on_whole_is_not_sure():
     )
     assert [f.line for f in lint_files({"svc.py": code}, select=["QL301"]).findings] == [7]
     assert [f.line for f in lint_files({"svc.py": code}, select=["QL301"], settings=MEDIUM).findings] == [2, 7, 14]
+
+
+def test_write_advice_matches_the_operation_for_related_adds_and_get_or_create():
+    # openwisp's ``config.templates.add(template)`` per template (fixed with ``add(*templates)``);
+    # Tandoor's ``Keyword.objects.get_or_create(...)`` per imported keyword
+    code = dedent(
+        """
+        from django.db import models
+
+        class Template(models.Model):
+            name = models.CharField(max_length=10)
+
+        class Config(models.Model):
+            templates = models.ManyToManyField(Template)
+
+        def add_tagged(config, names):
+            for template in Template.objects.filter(name__in=names):
+                config.templates.add(template)
+            for name in names:
+                Template.objects.get_or_create(name=name)
+        """
+    )
+    fixes = [f.fix for f in lint_files({"app/models.py": code}, select=["QL104"]).findings]
+    assert fixes == [
+        "collect the objects and call `config.templates.add(*objs)` once after the loop (it takes many)",
+        "fetch the existing rows with one `filter(<key>__in=...)` before the loop and `bulk_create` the missing ones after it",
+    ]

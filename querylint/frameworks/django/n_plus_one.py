@@ -477,6 +477,11 @@ class OrmWriteInLoop(SiteChecks, Detector):
             fix = "build the instances in the loop and call `bulk_create(objs)` once after it"
         elif m in ("update", "bulk_update"):
             fix = "update every row in one statement (`filter(pk__in=...).update(...)`, `Case`/`When`) or `bulk_update` after the loop"
+        elif m in ("add", "remove") and isinstance(site.node, cst.Call) and isinstance(site.node.func, cst.Attribute):
+            manager = N.short(site.node.func.value, 40)
+            fix = f"collect the objects and call `{manager}.{m}(*objs)` once after the loop (it takes many)"
+        elif m in ("get_or_create", "update_or_create"):
+            fix = "fetch the existing rows with one `filter(<key>__in=...)` before the loop and `bulk_create` the missing ones after it"
         else:
             fix = "batch the writes (`bulk_create` / `bulk_update` / one `update()`) outside the loop"
         return f"{site_text(site)} writes to the database on every iteration of {self.ctx.loop_label(loop)}", fix
