@@ -15,7 +15,7 @@ from typing import Any, Dict, Set, List, Optional, Tuple
 import libcst as cst
 
 from querylint.frameworks.dbapi import PARAMSTYLE_OF_DRIVER, infer
-from querylint.rule import Rule, Severity, dedent, nodes as N, request_context
+from querylint.rule import Rule, Severity, dedent, nodes as N, request_context, resolve_callee
 from querylint.sql import checks as C
 from querylint.sql.extract import EmbeddedSql, Evaluator, Hole, extract, extract_constant, guarded
 from querylint.sql.parse import DML_VERBS, HOLE_PREFIX, SQL_VERBS, first_word
@@ -119,6 +119,16 @@ class _SqlRule(Rule):
         self.report(node, message, **kw)
 
 
+def callee_facts(call: cst.Call, ctx: Context):
+    """The index facts of the project function ``call`` reaches (``self.m()``, ``helper()``,
+    ``Model.static_m()``), or None."""
+    qual = resolve_callee(call, ctx)
+    if qual is not None:
+        return ctx.index.functions.get(qual)
+    q = ctx.qualify(call.func)
+    return ctx.index.resolve_function(q, ctx.function_facts()) if q else None
+
+
 def _text_excerpt(text: Optional[str], limit: int = 60) -> str:
     text = " ".join((text or "").split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
@@ -176,8 +186,8 @@ class SelectStar(_SqlRule):
     `cursor.description` (or a result's `keys()`) wants whatever columns the table has and is
     not reported. `SELECT *` over a single table (the everyday idiom, seldom worth a change) is
     shown with `--min-confidence medium`; over a join it is reported by default, unless the
-    rows leave the function whole (returned, passed to a helper, `Dto(**row)`): the columns
-    used are then decided elsewhere, and the finding is medium too.
+    rows are unpacked whole (`Dto(**row)`, here or in the project function they are passed to):
+    every column is then used, and the finding is medium too.
     """
 
     code = "QL301"
@@ -227,36 +237,45 @@ class SelectStar(_SqlRule):
                 # over one table it is the everyday idiom: worth a look, seldom worth a change
                 # (the columns are the table's, the rows are what the WHERE says); over a join
                 # it repeats the join keys and drags every joined table's columns along
-                # the rows handed on whole (returned, passed to a helper, ``Dto(**row)``): the
-                # columns used are decided elsewhere, so the excess is a guess
+                # the rows unpacked whole (``Dto(**row)``, here or in a helper): every column is used
                 sure = use.joined and not self._rows_handed_on(item)
                 self.emit(item.origin, msg, fix="list the columns the code uses", confidence="high" if sure else "medium")
                 break
 
     def _rows_handed_on(self, item) -> bool:
-        """The rows a fetch call returns (``rows = await db.fetch_all(SQL)``) leave the function
-        whole: returned, passed to a call, or unpacked with ``**``, themselves or row by row."""
+        """The rows a fetch call returns (``rows = await db.fetch_all(SQL)``) are unpacked whole
+        (``Dto(**row)``), here or in the project function they are passed to: every column is
+        used. Rows handed to a function that reads some keys stay a finding."""
         call, fn = item.sink.call, self.ctx.function
         if call is None or fn is None or item.sink.kind == "text":
             return False  # ``text(SQL)`` is a statement, not rows
         parent = self.ctx.parent_of(call)
         if isinstance(parent, cst.Await):
             parent = self.ctx.parent_of(parent)
-        if isinstance(parent, cst.Return):
-            return True
         if not (isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name)):
             return False
-        names = {parent.targets[0].target.value}
+        rows = parent.targets[0].target.value
+        names = {rows}
         for node in N.walk(fn.node, into_functions=False):
-            if isinstance(node, (cst.For, cst.CompFor)) and isinstance(node.iter, cst.Name) and node.iter.value in names and isinstance(node.target, cst.Name):
+            if isinstance(node, (cst.For, cst.CompFor)) and isinstance(node.iter, cst.Name) and node.iter.value == rows and isinstance(node.target, cst.Name):
                 names.add(node.target.value)
         for node in N.walk(fn.node, into_functions=False):
-            if isinstance(node, cst.Return) and isinstance(node.value, cst.Name) and node.value.value in names:
+            if not isinstance(node, cst.Call):
+                continue
+            if any(a.star == "**" and isinstance(a.value, cst.Name) and a.value.value in names for a in node.args):
                 return True
-            if isinstance(node, cst.Call) and N.call_name(node) not in ("len", "bool", "enumerate", "iter", "next"):
-                if any(isinstance(a.value, cst.Name) and a.value.value in names for a in node.args):
-                    return True
+            positions = [i for i, a in enumerate(node.args) if not a.star and a.keyword is None and isinstance(a.value, cst.Name) and a.value.value == rows]
+            if positions and self._spreads(node, positions):
+                return True
         return False
+
+    def _spreads(self, call: cst.Call, positions: List[int]) -> bool:
+        """The project function ``call`` reaches unpacks the parameter at one of ``positions``."""
+        facts = callee_facts(call, self.ctx)
+        if facts is None or not facts.spread_params:
+            return False
+        params = [p for p in facts.params if p not in ("self", "cls")] if N.receiver(call) is not None else list(facts.params)
+        return any(i < len(params) and params[i] in facts.spread_params for i in positions)
 
     def _every_column_wanted(self, item) -> bool:
         """The rows are consumed whole: the SQL feeds an ORM ``from_statement(...)`` (the mapper

@@ -316,15 +316,15 @@ def test_the_inner_finding_stays_when_the_outer_one_is_less_sure():
 
 
 def test_a_star_over_a_join_whose_rows_are_handed_on_whole_is_not_sure():
-    # tasking-manager: ``SELECT c.* FROM campaigns c JOIN ...`` rows go to
-    # ``Campaign.campaign_list_as_dto(rows)``, which uses every column; ``SELECT p.*`` over a join
-    # read back for one key is the real over-fetch
+    # tasking-manager: ``SELECT c.* FROM campaigns c JOIN ...`` rows unpacked into
+    # ``CampaignDTO(**row)`` use every column; ``SELECT p.*`` over a join read back for one key is
+    # the real over-fetch
     code = dedent(
         """
         async def campaigns(database, organisation_id):
             query = "SELECT c.* FROM campaigns c JOIN campaign_organisations co ON c.id = co.campaign_id WHERE co.organisation_id = :o"
             rows = await database.fetch_all(query=query, values={"o": organisation_id})
-            return Campaign.campaign_list_as_dto(rows)
+            return [CampaignDTO(**row) for row in rows]
 
         async def mentions(db, project_id):
             query = "SELECT p.*, u.username AS author_username FROM projects p JOIN users u ON p.author_id = u.id WHERE p.id = :p"
@@ -368,3 +368,35 @@ def test_write_advice_matches_the_operation_for_related_adds_and_get_or_create()
         "collect the objects and call `config.templates.add(*objs)` once after the loop (it takes many)",
         "fetch the existing rows with one `filter(<key>__in=...)` before the loop and `bulk_create` the missing ones after it",
     ]
+
+
+def test_rows_passed_to_a_helper_that_unpacks_them_are_used_whole():
+    # tasking-manager: ``Campaign.campaign_list_as_dto(rows)`` builds ``CampaignDTO(**row)`` per
+    # row; ``create_result_dto(project, ...)`` reads a few keys of each (the real over-fetch)
+    models = dedent(
+        """
+        class Campaign:
+            @staticmethod
+            def campaign_list_as_dto(campaigns):
+                return [CampaignDTO(**campaign) for campaign in campaigns]
+
+        def create_result_dto(project, locale):
+            return {"id": project["id"], "name": project["name"]}
+        """
+    )
+    svc = dedent(
+        """
+        from app.models import Campaign, create_result_dto
+
+        async def campaigns(database, organisation_id):
+            query = "SELECT c.* FROM campaigns c JOIN campaign_organisations co ON c.id = co.campaign_id WHERE co.organisation_id = :o"
+            rows = await database.fetch_all(query=query, values={"o": organisation_id})
+            return Campaign.campaign_list_as_dto(rows)
+
+        async def recommended(db, tags, locale):
+            query = "SELECT DISTINCT p.*, u.username FROM projects p JOIN users u ON u.id = p.author_id WHERE p.tag = ANY(:t)"
+            rows = await db.fetch_all(query=query, values={"t": tags})
+            return [create_result_dto(project, locale) for project in rows]
+        """
+    )
+    assert [f.line for f in lint_files({"app/models.py": models, "app/svc.py": svc}, select=["QL301"]).findings] == [9]

@@ -125,6 +125,13 @@ class FunctionFacts:
     # ... ``return query``): the parameter, then the method names chained on it in order;
     # empty when any return or reassignment gives something else
     refined_param: Tuple[str, ...] = ()
+    # a function that hands back a query it built and did not run (``q = self.session.query(Vote)``
+    # ... ``q = q.filter(...)`` ... ``return q``): the entity as written (qualified when imported),
+    # then the method names chained after ``.query(...)`` in order; empty otherwise
+    returned_query: Tuple[str, ...] = ()
+    # parameters unpacked whole into a call, themselves or item by item (``Dto(**row)``, ``for
+    # row in rows: Dto(**row)``): their rows' columns are all used
+    spread_params: Tuple[str, ...] = ()
     # call targets made only inside retry loops (``while attempts < 4:``, ``for attempt in
     # range(3):``): a ``time.sleep`` there is a backoff after a failure, not work on every call
     retry_only_calls: Tuple[str, ...] = ()
@@ -403,6 +410,7 @@ class _Collector:
         project_prefix = self.module.split(".")[0] + "."
         targets: Dict[int, Tuple[cst.Call, str]] = {}  # id(call) -> (call, its entry in ``calls``)
         loops: List[cst.CSTNode] = []
+        spread: List[str] = []  # names unpacked with ``**`` into a call
         for node in N.walk(fn.body, into_functions=False):
             if type(node) in _LOOP_NODES:  # (by type: libcst's classes make every ``isinstance`` an ABC check)
                 loops.append(node)
@@ -410,23 +418,11 @@ class _Collector:
                 self.value_refs.add(cast(cst.Attribute, node).attr.value)
             if isinstance(node, cst.Call):
                 called.add(id(node.func))
+                spread.extend(a.value.value for a in node.args if a.star == "**" and isinstance(a.value, cst.Name))
                 param, name = _sql_argument(node, params, imports, resolver)
                 sql_params.extend(param)
                 sql_names.extend(name)
-                target = N.dotted(node.func)
-                if target:
-                    head = target.split(".")[0]
-                    if head in ("self", "cls") and cls:
-                        calls.append(target)
-                    else:
-                        calls.append(resolver.qualify(target) or target)
-                    targets[id(node)] = (node, calls[-1])
-                    if node.args and (
-                        calls[-1].startswith(project_prefix)
-                        or head in ("self", "cls")
-                        or (head in imports and calls[-1].split(".")[0] not in _STDLIB)
-                    ):  # a call another top-level package of the project may own (``util.migrate.copy_table(...)`` from ``data/``)
-                        call_consts.append((calls[-1], node))
+                _record_call(node, cls, resolver, imports, project_prefix, calls, targets, call_consts)
                 if N.call_name(node) in _REGISTER_FUNCS:
                     self._add_routes(_registered_views(node, resolver))
                 if not doubles_quotes and _doubles_quotes(node):
@@ -463,6 +459,7 @@ class _Collector:
                 memo_guarded=first_statement_memo_guard(fn),
                 returned_calls=() if has_yield else returned_calls(fn, resolver),
                 class_chain_returns=() if has_yield or cls is None else class_chain_returns(flow), refined_param=() if has_yield else refined_param(flow, params),
+                returned_query=() if has_yield else returned_query(flow, resolver), spread_params=spread_params(spread, loops, params),
                 doubles_quotes=doubles_quotes,
                 kept_params=kept_params(flow + keeping, params),
                 loop_calls=per_item_calls(loops, followed := _followed(targets, imports)), param_calls=calls_given_params(followed, params), retry_only_calls=retry_only_calls(loops, targets),
@@ -1156,6 +1153,100 @@ def refined_param(flow: List[cst.CSTNode], params: Tuple[str, ...]) -> Tuple[str
     for value in returns:
         names.extend(m for m in cast(Tuple[str, List[str]], _chain_on(value))[1] if m not in names)
     return (param, *names)
+
+
+def _record_call(node: cst.Call, cls, resolver, imports, project_prefix: str, calls: List[str], targets: dict, call_consts: list) -> None:
+    """A call's target in ``calls`` (and ``targets``), and in ``call_consts`` when a project
+    function may own it."""
+    target = N.dotted(node.func)
+    if not target:
+        return
+    head = target.split(".")[0]
+    if head in ("self", "cls") and cls:
+        calls.append(target)
+    else:
+        calls.append(resolver.qualify(target) or target)
+    targets[id(node)] = (node, calls[-1])
+    if node.args and (
+        calls[-1].startswith(project_prefix)
+        or head in ("self", "cls")
+        or (head in imports and calls[-1].split(".")[0] not in _STDLIB)
+    ):  # a call another top-level package of the project may own (``util.migrate.copy_table(...)`` from ``data/``)
+        call_consts.append((calls[-1], node))
+
+
+def spread_params(spread: List[str], loops: List[cst.CSTNode], params: Tuple[str, ...]) -> Tuple[str, ...]:
+    """See ``FunctionFacts.spread_params``."""
+    if not spread:
+        return ()
+    names = set(spread)
+    heads: List[Any] = []
+    for loop in loops:
+        comp = getattr(loop, "for_in", None)  # a comprehension: each of its ``for`` clauses
+        if comp is None:
+            heads.append(loop)
+        while comp is not None:
+            heads.append(comp)
+            comp = comp.inner_for_in
+    for head in heads:
+        it, target = getattr(head, "iter", None), getattr(head, "target", None)
+        if isinstance(it, cst.Name) and isinstance(target, cst.Name) and target.value in names:
+            names.add(it.value)
+    return tuple(p for p in params if p in names)
+
+
+def _built_query(value: Optional[cst.BaseExpression]) -> Optional[Tuple[cst.BaseExpression, List[str]]]:
+    """``<x>.query(Entity).filter(...).order_by(...)``: (``Entity``, [``filter``, ``order_by``])."""
+    chain: List[str] = []
+    expr = value
+    while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+        name = expr.func.attr.value
+        if name == "query":
+            args = [a.value for a in expr.args if a.keyword is None and not a.star]
+            if len(args) == 1 and isinstance(args[0], (cst.Name, cst.Attribute)):
+                return args[0], chain[::-1]
+            return None
+        chain.append(name)
+        expr = expr.func.value
+    return None
+
+
+def returned_query(flow: List[cst.CSTNode], resolver) -> Tuple[str, ...]:
+    """See ``FunctionFacts.returned_query``."""
+    returns, assigned = _returns_and_bindings(flow)
+    if not returns:
+        return ()
+    entity: Optional[str] = None
+    names: List[str] = []
+
+    def built(value) -> bool:
+        nonlocal entity
+        got = _built_query(value)
+        if got is None:
+            return False
+        ent = resolver.qualify(N.dotted(got[0]))
+        if ent is None or entity not in (None, ent):
+            return False
+        entity = ent
+        names.extend(m for m in got[1] if m not in names)
+        return True
+
+    for value in returns:
+        if built(value):
+            continue
+        got = _chain_on(value)
+        if got is None or got[1] or got[0] in ("self", "cls"):
+            return ()  # ``return q`` only (a chain on it runs through the same checks below)
+        values = assigned.get(got[0], ())
+        if not values:
+            return ()
+        for v in values:
+            inner = _chain_on(v)
+            if inner is not None and inner[0] == got[0]:
+                names.extend(m for m in inner[1] if m not in names)
+            elif not built(v):
+                return ()
+    return (entity, *names) if entity is not None else ()
 
 
 def _returns_and_bindings(flow: List[cst.CSTNode]) -> Tuple[List[Optional[cst.BaseExpression]], Dict[str, List[Optional[cst.BaseExpression]]]]:

@@ -1069,7 +1069,21 @@ def returned_rows(call: cst.Call, ctx: Context) -> Optional[SAValue]:
             loaders = Loaders(tuple(opts))
         elem = Elem("entity", entity, loaders=loaders, root=entity, origin=call, origin_label=f"the query in `{fn.name}()`")
         return SAValue("instance" if kind == "one" else "rows", elem, origin=call)
-    return None
+    return _returned_query(call, fn, ctx)
+
+
+def _returned_query(call: cst.Call, fn, ctx: Context) -> Optional[SAValue]:
+    """``self.query()`` where ``query`` builds ``self.session.query(Vote)`` (refined with
+    ``filter``/``order_by``) and hands it back unrun: a query of ``Vote`` loading nothing beyond
+    it. Chains that add options, joins or columns are not followed."""
+    if not fn.returned_query or any(m in _RESHAPING or m not in QUERY_CHAIN for m in fn.returned_query[1:]):
+        return None
+    mapped = mappings(ctx.index).resolve(fn.returned_query[0], fn.module)
+    if mapped is None:
+        return None
+    ent = mapped.qualname
+    elem = Elem("entity", ent, root=ent, origin=call, origin_label=f"the query `{fn.name}()` builds")
+    return SAValue("query", elem, origin=call)
 
 
 # ------------------------------------------------------------------ same-module helpers
