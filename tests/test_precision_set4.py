@@ -400,3 +400,42 @@ def test_rows_passed_to_a_helper_that_unpacks_them_are_used_whole():
         """
     )
     assert [f.line for f in lint_files({"app/models.py": models, "app/svc.py": svc}, select=["QL301"]).findings] == [9]
+
+
+def test_relations_loaded_with_prefetch_related_objects_are_not_lazy():
+    # EvaP's results: ``prefetch_related_objects([evaluation], *GET_RESULTS_PREFETCH_LOOKUPS)``
+    # with a module-level list, then ``contribution.contributor`` per contribution
+    code = dedent(
+        """
+        from django.db import models
+        from django.db.models import prefetch_related_objects
+
+        class Person(models.Model):
+            name = models.CharField(max_length=10)
+
+        class Evaluation(models.Model):
+            name = models.CharField(max_length=10)
+
+        class Contribution(models.Model):
+            evaluation = models.ForeignKey(Evaluation, related_name="contributions", on_delete=models.CASCADE)
+            contributor = models.ForeignKey(Person, on_delete=models.CASCADE)
+
+        LOOKUPS = ["contributions__contributor"]
+
+        def results(evaluation):
+            prefetch_related_objects([evaluation], *LOOKUPS)
+            return [c.contributor.name for c in evaluation.contributions.all()]
+
+        def results_literal(evaluation):
+            prefetch_related_objects([evaluation], "contributions__contributor")
+            return [c.contributor.name for c in evaluation.contributions.all()]
+
+        def results_other(evaluation, other):
+            prefetch_related_objects([other], "contributions__contributor")
+            return [c.contributor.name for c in evaluation.contributions.all()]
+
+        def view(request):
+            return [results(e) + results_literal(e) + results_other(e, e) for e in Evaluation.objects.all()]
+        """
+    )
+    assert [(line, rule) for _, line, rule in _found({"app/models.py": code}, "QL105", settings=MEDIUM)] == [(26, "QL105")]

@@ -116,7 +116,13 @@ def _prefetch_args(call: cst.Call, ctx: Context, model: Optional[ModelInfo]) -> 
             continue
         v = a.value
         if a.star:
-            unknown = True
+            # ``*LOOKUPS``: a list of literal lookups assigned once
+            listed = _simple_value(ctx, v) if isinstance(v, cst.Name) else None
+            items = [N.string_value(e.value) for e in listed.elements] if isinstance(listed, (cst.List, cst.Tuple)) else [None]
+            if a.star == "*" and items and all(i is not None for i in items):
+                paths.extend(cast(List[str], items))
+            else:
+                unknown = True
             continue
         s = N.string_value(v)
         if s is not None:
@@ -612,6 +618,31 @@ def _loop_element_around(name: cst.Name, call: cst.Call, ctx: Context) -> Option
 
 
 def _infer_name(node: cst.Name, ctx: Context) -> Optional[DjType]:
+    t = _infer_name_binding(node, ctx)
+    if t is not None and t.kind == INST and t.model is not None and ctx.function is not None:
+        t = _with_prefetched_objects(t, node, ctx)
+    return t
+
+
+def _with_prefetched_objects(t: DjType, node: cst.Name, ctx: Context) -> DjType:
+    """``prefetch_related_objects([evaluation], "contributions__contributor")`` earlier in the
+    function: the instance has those relations loaded."""
+    fn = cast(Frame, ctx.function)
+    calls = ctx.memo(("dj-prefetch-objects", id(fn.node)), lambda: [
+        c for c in N.walk(fn.node, into_functions=False)
+        if isinstance(c, cst.Call) and N.call_name(c) == "prefetch_related_objects" and c.args
+    ])
+    for call in calls:
+        first = call.args[0].value
+        listed = [e.value for e in first.elements] if isinstance(first, (cst.List, cst.Tuple)) else [first]
+        if not any(isinstance(e, cst.Name) and e.value == node.value for e in listed) or ctx.line(call) > ctx.line(node):
+            continue
+        paths, attrs, unknown = _prefetch_args(call.with_changes(args=call.args[1:]), ctx, graph_of(ctx).get(t.model))
+        t = replace(t, covered=t.covered | expand_paths(paths), to_attrs=t.to_attrs + tuple(attrs), opaque=t.opaque or unknown)
+    return t
+
+
+def _infer_name_binding(node: cst.Name, ctx: Context) -> Optional[DjType]:
     name = node.value
     loop = _loop_for_name(node, ctx)
     b = ctx.binding(name, at=node) if ctx.frames else None
