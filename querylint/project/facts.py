@@ -132,6 +132,10 @@ class FunctionFacts:
     # parameters unpacked whole into a call, themselves or item by item (``Dto(**row)``, ``for
     # row in rows: Dto(**row)``): their rows' columns are all used
     spread_params: Tuple[str, ...] = ()
+    # attribute chains read off each parameter (``transition.model.content_type`` ->
+    # (``transition``, (``model``, ``content_type``))), longest first, at most four hops and
+    # ``MAX_PARAM_READS`` per function: what a helper reads of an object it is given
+    param_reads: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
     # call targets made only inside retry loops (``while attempts < 4:``, ``for attempt in
     # range(3):``): a ``time.sleep`` there is a backoff after a failure, not work on every call
     retry_only_calls: Tuple[str, ...] = ()
@@ -411,11 +415,16 @@ class _Collector:
         targets: Dict[int, Tuple[cst.Call, str]] = {}  # id(call) -> (call, its entry in ``calls``)
         loops: List[cst.CSTNode] = []
         spread: List[str] = []  # names unpacked with ``**`` into a call
+        param_set = frozenset(params) - {"self", "cls"}
+        reads: Dict[Tuple[str, Tuple[str, ...]], None] = {}
         for node in N.walk(fn.body, into_functions=False):
             if type(node) in _LOOP_NODES:  # (by type: libcst's classes make every ``isinstance`` an ABC check)
                 loops.append(node)
-            if type(node) is cst.Attribute and id(node) not in called:
-                self.value_refs.add(cast(cst.Attribute, node).attr.value)
+            if type(node) is cst.Attribute:
+                if id(node) not in called:
+                    self.value_refs.add(cast(cst.Attribute, node).attr.value)
+                if param_set:
+                    _param_read(cast(cst.Attribute, node), param_set, reads)
             if isinstance(node, cst.Call):
                 called.add(id(node.func))
                 spread.extend(a.value.value for a in node.args if a.star == "**" and isinstance(a.value, cst.Name))
@@ -459,7 +468,7 @@ class _Collector:
                 memo_guarded=first_statement_memo_guard(fn),
                 returned_calls=() if has_yield else returned_calls(fn, resolver),
                 class_chain_returns=() if has_yield or cls is None else class_chain_returns(flow), refined_param=() if has_yield else refined_param(flow, params),
-                returned_query=() if has_yield else returned_query(flow, resolver), spread_params=spread_params(spread, loops, params),
+                returned_query=() if has_yield else returned_query(flow, resolver), spread_params=spread_params(spread, loops, params), param_reads=_longest_reads(reads),
                 doubles_quotes=doubles_quotes,
                 kept_params=kept_params(flow + keeping, params),
                 loop_calls=per_item_calls(loops, followed := _followed(targets, imports)), param_calls=calls_given_params(followed, params), retry_only_calls=retry_only_calls(loops, targets),
@@ -1173,6 +1182,29 @@ def _record_call(node: cst.Call, cls, resolver, imports, project_prefix: str, ca
         or (head in imports and calls[-1].split(".")[0] not in _STDLIB)
     ):  # a call another top-level package of the project may own (``util.migrate.copy_table(...)`` from ``data/``)
         call_consts.append((calls[-1], node))
+
+
+MAX_PARAM_READS = 24
+
+
+def _param_read(node: cst.Attribute, params: frozenset, reads: Dict[Tuple[str, Tuple[str, ...]], None]) -> None:
+    chain: List[str] = []
+    expr: cst.BaseExpression = node
+    while isinstance(expr, cst.Attribute) and len(chain) < 5:
+        chain.append(expr.attr.value)
+        expr = expr.value
+    if isinstance(expr, cst.Name) and expr.value in params and len(chain) <= 4 and len(reads) < MAX_PARAM_READS * 4:
+        reads[(expr.value, tuple(reversed(chain)))] = None
+
+
+def _longest_reads(reads: Dict[Tuple[str, Tuple[str, ...]], None]) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
+    """See ``FunctionFacts.param_reads``: chains that are not the start of a longer one."""
+    keys = sorted(reads, key=lambda k: -len(k[1]))
+    out: List[Tuple[str, Tuple[str, ...]]] = []
+    for param, chain in keys:
+        if not any(p == param and c[: len(chain)] == chain for p, c in out):
+            out.append((param, chain))
+    return tuple(out[:MAX_PARAM_READS])
 
 
 def spread_params(spread: List[str], loops: List[cst.CSTNode], params: Tuple[str, ...]) -> Tuple[str, ...]:

@@ -30,6 +30,7 @@ APPS = {
     "overfetch": "dj_catalog",
     "report_shop": "dj_shop",
     "templates": "dj_pages",
+    "helper_reads": "dj_workflow",
 }
 
 
@@ -715,3 +716,33 @@ def test_proof_fix_flattens_the_template_pages(tmp_path, monkeypatch):
         check(pages, lambda orders: _page(name, orders), True)
         monkeypatch.setattr(views, name, getattr(fixed, name))
         check(pages, lambda orders: _page(name, orders), False)
+
+
+# ----------------------------------------------------------------------------- helper_reads
+
+def transitions(n):
+    from dj_workflow.models import ContentType, Transition, TransitionModel
+
+    for i in range(n):
+        model = TransitionModel.objects.create(content_type=ContentType.objects.create(app_label=f"app{i}"))
+        Transition.objects.create(name=f"t{i}", model=model)
+
+
+class _Anyone:
+    def has_perm(self, perm):
+        return True
+
+
+class _Request:
+    GET = {"q": "t"}
+    user = _Anyone()
+
+
+@pytest.mark.parametrize(
+    "name,grows",
+    [("available", True), ("available_by_info", True), ("available_loaded", False), ("labels", False)],
+)
+def test_proof_helper_reads(name, grows):
+    from dj_workflow import views
+
+    check(transitions, lambda _: getattr(views, name)(_Request()), grows)

@@ -4,7 +4,7 @@ QL117), and the site classification the Django-only rules in ``rules/django.py``
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, Optional, Tuple, cast
+from typing import TYPE_CHECKING, Any, List, Optional, Tuple, cast
 
 import libcst as cst
 
@@ -19,7 +19,7 @@ from querylint.types import Edit
 from querylint.usage import is_store_target
 from querylint import nodes as N
 from querylint.frameworks.base import Detector, loaded_earlier_in_iteration
-from querylint.rule import dedent, query_writes
+from querylint.rule import dedent, query_writes, resolve_callee
 
 _CODES = {
     "read": "QL110", "instance-read": "QL110", "write": "QL111", "instance-write": "QL111",
@@ -532,6 +532,70 @@ def lazy_chain(node: cst.Attribute, ctx: Context):
     return ctx.memo(("dj-lazy", id(node)), compute)
 
 
+def _callee_params(call: cst.Call, ctx: Context):
+    """(facts, parameter names as the call's positions bind them) of the project function
+    ``call`` reaches, when it reads attributes off its parameters."""
+    qual = resolve_callee(call, ctx)
+    fn = ctx.index.functions.get(qual) if qual else None
+    if fn is None or not fn.param_reads:
+        return None
+    params = list(fn.params)
+    if params and params[0] in ("self", "cls") and N.receiver(call) is not None:
+        params = params[1:]
+    return fn, params
+
+
+def helper_lazy_reads(call: cst.Call, ctx: Context):
+    """``_check(user, transition)`` in a loop over transitions, where the project function reads
+    ``transition.model.content_type`` of its parameter: per argument that is the loop's row, the
+    relation paths the helper loads lazily. [(argument, its type, loop, path, relation, what the
+    helper reads, its facts)]"""
+    got = _callee_params(call, ctx)
+    if got is None:
+        return []
+    fn, params = got
+    out = []
+    for i, arg in enumerate(call.args):
+        if arg.star:
+            break
+        param = arg.keyword.value if arg.keyword is not None else (params[i] if i < len(params) else None)
+        chains = [c for p, c in fn.param_reads if p == param]
+        if not chains or not isinstance(arg.value, (cst.Name, cst.Attribute)):
+            continue
+        t = infer(arg.value, ctx)
+        if t is None or t.kind != INST or t.model is None:
+            continue
+        loop = per_item_loop_of(t, ctx)
+        if loop is None:
+            continue
+        for chain in chains:
+            hit = _unloaded_path(t, chain, ctx)
+            if hit is not None:
+                out.append((arg.value, t, loop, hit[0], hit[1], f"{param}.{'.'.join(chain)}", fn))
+    return out
+
+
+def _unloaded_path(t: DjType, chain: Tuple[str, ...], ctx: Context):
+    """The relation path (``model__content_type``) of ``chain`` read off an instance of ``t``,
+    when its first unloaded hop is a single-object relation; with that relation."""
+    graph = graph_of(ctx)
+    model = graph.get(t.model)
+    path: List[str] = []
+    first_unloaded = None
+    for hop in chain:
+        rel = model.relation(hop) if model is not None else None
+        if rel is None or rel.kind not in SINGLE or t.to_attr(hop) is not None and not path:
+            break
+        path.append(hop)
+        loaded = is_loaded(t, hop, rel) if len(path) == 1 else "__".join(path) in t.covered or t.opaque
+        if not loaded and first_unloaded is None:
+            first_unloaded = rel
+        model = graph.get(rel.target)
+    if first_unloaded is None:
+        return None
+    return "__".join(path), first_unloaded
+
+
 class LazyRelationInLoop(Detector):
     """
     ## What it does
@@ -593,6 +657,25 @@ class LazyRelationInLoop(Detector):
     def __init__(self, *args):
         super().__init__(*args)
         self._seen: set = set()
+
+    def visit_Call(self, node: cst.Call) -> None:
+        if not self.ctx.loops:
+            return
+        for root, base, loop, path, rel, read_there, fn in helper_lazy_reads(node, self.ctx):
+            key = (id(loop.node), N.code(root), path)
+            if key in self._seen:
+                continue
+            self._seen.add(key)
+            how = "prefetch_related" if rel.kind == GFK else "select_related"
+            kind = {"fk": "ForeignKey", "o2o": "OneToOneField", "rev_o2o": "reverse one-to-one", "gfk": "GenericForeignKey"}.get(rel.kind, "relation")
+            read = f"{N.short(root, 40)}.{path.replace('__', '.')}"
+            self.report(
+                node,
+                f"`{fn.name}()` reads `{read}` (a {kind} loaded lazily) for every item of {self.ctx.loop_label(loop)}",
+                fix=f'add .{how}("{path}") to {where_text(base, self.ctx)}',
+                notes=(f"call path: line {self.ctx.loop_line(loop)} loop -> {fn.name}() -> {read_there}",),
+                edits=load_edit(base, how, path, self.ctx),
+            )
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         if not self.ctx.loops:
@@ -775,12 +858,42 @@ class ModelQueryMemberInLoop(Detector):
         return True
 
     def visit_Call(self, node: cst.Call) -> None:
-        """``str(book)`` / ``repr(book)``: the model's ``__str__`` / ``__repr__``."""
-        if not self.ctx.loops or len(node.args) != 1 or node.args[0].keyword is not None or node.args[0].star:
+        """``str(book)`` / ``repr(book)``: the model's ``__str__`` / ``__repr__``; a project
+        helper given the loop's row that reads a querying member of it."""
+        if not self.ctx.loops:
+            return
+        self._helper_members(node)
+        if len(node.args) != 1 or node.args[0].keyword is not None or node.args[0].star:
             return
         dunder = {"str": "__str__", "repr": "__repr__"}.get(N.call_name(node) or "") if isinstance(node.func, cst.Name) else None
         if dunder is not None and self.ctx.binding(cast(cst.Name, node.func).value, at=node) is None:
             self._dunder(node, node.args[0].value, dunder)
+
+    def _helper_members(self, call: cst.Call) -> None:
+        """``_check(user, transition)`` where ``_check`` reads ``transition.permission_info``, a
+        property that queries: reported at the call."""
+        got = _callee_params(call, self.ctx)
+        if got is None:
+            return
+        fn, params = got
+        for i, arg in enumerate(call.args):
+            if arg.star:
+                break
+            param = arg.keyword.value if arg.keyword is not None else (params[i] if i < len(params) else None)
+            names = dict.fromkeys(c[0] for p, c in fn.param_reads if p == param)
+            if not names or not isinstance(arg.value, (cst.Name, cst.Attribute)):
+                continue
+            base = infer(arg.value, self.ctx)
+            model = graph_of(self.ctx).get(base.model) if base is not None and base.kind == INST and base.loop is not None else None
+            if model is None:
+                continue
+            for name in names:
+                if model.members.get(name) is None:
+                    continue
+                hit = self._member_of(arg.value, name, name not in model.properties)
+                if hit is not None:
+                    what = f"`{fn.name}()` reads `{N.short(arg.value, 30)}.{name}`, which"
+                    self._report_member(call, cst.Attribute(value=arg.value, attr=cst.Name(name)), hit[0], hit[1], what)
 
     def visit_FormattedStringExpression(self, node: cst.FormattedStringExpression) -> None:
         """``f"{book}"``: the model's ``__str__`` (``{book!r}``: ``__repr__``)."""
