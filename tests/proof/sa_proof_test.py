@@ -387,3 +387,57 @@ MM = [
 @pytest.mark.parametrize("name, expect", MM, ids=[n for n, _ in MM])
 def test_sa_marshmallow_dump(name, expect):
     check(mm_models.Base, seed_mm, getattr(mm_views, name), expect)
+
+
+# ----------------------------------------------------------------------------- query_builders
+
+if str(CASES / "query_builders") not in sys.path:
+    sys.path.insert(0, str(CASES / "query_builders"))
+from votes import models as vote_models, sync as vote_sync, views as vote_views  # noqa: E402
+
+
+def seed_votes(session, n):
+    m = vote_models
+    for i in range(n):
+        session.add(m.Vote(bfs_number=i, title=f"vote {i}", canton=m.Canton(name=f"canton {i}")))
+        session.add(m.Member(name=f"member {i}", memberships=[m.Membership(role="president" if i % 2 else "member")]))
+    session.flush()
+    return list(range(n))
+
+
+class _Request:
+    def __init__(self, session):
+        self.dbsession = session
+
+
+def _slides(session, numbers):
+    return vote_views.slides(_Request(session), numbers)
+
+
+def _slides_fixed(session, numbers):
+    return vote_views.slides_fixed(_Request(session), numbers)
+
+
+def _per_request(view):
+    def run_view(session):
+        return view(_Request(session))
+
+    run_view.__name__ = view.__name__
+    return run_view
+
+
+@pytest.mark.parametrize(
+    "func,expect,args",
+    [
+        (_slides, "grows", lambda s, ids: (ids,)),
+        (_slides_fixed, "flat", lambda s, ids: (ids,)),
+        (_per_request(vote_views.cantons), "grows", lambda s, ids: ()),
+        (_per_request(vote_views.cantons_loaded), "flat", lambda s, ids: ()),
+        (_per_request(vote_sync.presidents), "grows", lambda s, ids: ()),
+        (_per_request(vote_sync.presidents_loaded), "flat", lambda s, ids: ()),
+        (_per_request(vote_sync.labels), "flat", lambda s, ids: ()),
+    ],
+    ids=["slides", "slides_fixed", "cantons", "cantons_loaded", "presidents", "presidents_loaded", "labels"],
+)
+def test_proof_query_builders(func, expect, args):
+    check(vote_models.Base, seed_votes, func, expect, args)

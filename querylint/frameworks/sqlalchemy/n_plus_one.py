@@ -12,7 +12,7 @@ from querylint.frameworks.dbapi import statement_call
 from querylint.loops import batch_by_name_only, classify_loop, per_item_loop, repeats_per_iteration
 from querylint.frameworks.base import Detector, MemberQueryDetector
 from querylint.frameworks.sqlalchemy.schemas import marshmallow_schemas, nested_fields, pydantic_models, schema_of
-from querylint.rule import Edit, dedent, line_after_imports, nodes as N
+from querylint.rule import Edit, dedent, line_after_imports, nodes as N, resolve_callee
 from querylint.sql.extract import literal_verb, runs_only_unbatchable
 from querylint.usage import is_store_target
 from querylint.frameworks.sqlalchemy.infer import (
@@ -639,12 +639,10 @@ class SqlalchemyLazyLoadInLoop(Detector):
     def visit_Call(self, node: cst.Call) -> None:
         if self.ctx.loop is None or not node.args:
             return
-        if isinstance(node.func, cst.Attribute):
-            self._serialiser_per_item(node)
+        if isinstance(node.func, cst.Attribute) and self._serialiser_per_item(node):
             return
-        # a helper of this module that reads relationships of the row it is given: ``serialize(order)``
-        if not isinstance(node.func, cst.Name):
-            return
+        # a project helper that reads relationships of the row it is given: ``serialize(order)``,
+        # ``collection.update_user(parl)``
         got = helper_lazy_reads(node, self.ctx)
         if got is None:
             return
@@ -658,36 +656,37 @@ class SqlalchemyLazyLoadInLoop(Detector):
         )
 
 
-    def _serialiser_per_item(self, node: cst.Call) -> None:
-        """``PostOut.model_validate(post)`` / ``PostSchema().dump(post)`` once per row, reading lazy relationships."""
+    def _serialiser_per_item(self, node: cst.Call) -> bool:
+        """``PostOut.model_validate(post)`` / ``PostSchema().dump(post)`` once per row, reading lazy
+        relationships. True when ``node`` is such a serialiser call (reported or not)."""
         if not isinstance(node.func, cst.Attribute):  # visit_Call calls it for ``<expr>.<name>(...)`` only
-            return
+            return False
         name = node.func.attr.value
         if name not in ("model_validate", "from_orm", "validate", "dump"):
-            return
+            return False
         m = mappings(self.ctx.index)
         if not m.classes:
-            return
+            return True
         arg = N.arg(node, 0)
         if not isinstance(arg, (cst.Name, cst.Attribute)):
-            return
+            return True
         base = infer(arg, self.ctx)
         if base is None or base.kind != "instance" or base.elem is None or base.elem.kind != "entity" or base.elem.root_self:
-            return
+            return True
         loop = per_item(base.elem, self.ctx)
         if loop is None:
-            return
+            return True
         if name == "dump":
             got = schema_of(node.func.value, self.ctx)
             if got is None:
-                return
+                return True
             fields = marshmallow_schemas(self.ctx.index)[got[0]]
             label = got[0].rsplit(".", 1)[-1]
         else:
             owner = node.func.value
             cls = self.ctx.index.resolve_class(self.ctx.qualify(owner) or N.dotted(owner) or "", self.ctx.module)
             if cls is None or cls.qualname not in pydantic_models(self.ctx.index):
-                return
+                return True
             fields = tuple((f, f) for f, _nested in nested_fields(cls.qualname, self.ctx))
             label = cls.name
         elem = base.elem
@@ -703,21 +702,38 @@ class SqlalchemyLazyLoadInLoop(Detector):
                 f"{self.ctx.loop_label(loop)}",
                 fix=f"add `.options({loader_hint(elem, rel, self.ctx)})` to {origin_text(elem, self.ctx)}",
             )
-            return
+            return True
+        return True
+
+
+def _helper_chains(call: cst.Call, ctx: Context):
+    """(helper name, its parameters as the call's positions bind them, chains read off a
+    parameter) of the project function ``call`` reaches: a same-module function from its tree,
+    any other (a method, another module's function) from its index facts."""
+    if isinstance(call.func, cst.Name):
+        fn = module_functions(ctx).get(call.func.value)
+        b = ctx.binding(call.func.value, at=call)
+        if fn is not None and b is not None and b.kind == "def":
+            return call.func.value, [p.name.value for p in fn.params.params], lambda param: param_chains(fn, param, ctx)
+    qual = resolve_callee(call, ctx)
+    facts = ctx.index.functions.get(qual) if qual else None
+    if facts is None or not facts.param_reads:
+        return None
+    params = list(facts.params)
+    if params and params[0] in ("self", "cls") and N.receiver(call) is not None:
+        params = params[1:]
+    return facts.name, params, lambda param: [c for p, c in facts.param_reads if p == param]
 
 
 def helper_lazy_reads(call: cst.Call, ctx: Context):
-    """(helper, arg text, elem, relationship, loop, chain) when a same-module helper lazily loads from a per-item row."""
-    if not isinstance(call.func, cst.Name):  # visit_Call calls it for ``name(...)`` only
-        return None
+    """(helper, arg text, elem, relationship, loop, chain) when a project helper lazily loads from a per-item row."""
     m = mappings(ctx.index)
     if not m.classes:
         return None
-    fn = module_functions(ctx).get(call.func.value)
-    b = ctx.binding(call.func.value, at=call)
-    if fn is None or b is None or b.kind != "def":
+    got = _helper_chains(call, ctx)
+    if got is None:
         return None
-    params = [p.name.value for p in fn.params.params]
+    helper, params, chains_of = got
     for i, a in enumerate(call.args):
         if a.keyword is not None or a.star or i >= len(params):
             break
@@ -729,7 +745,7 @@ def helper_lazy_reads(call: cst.Call, ctx: Context):
         loop = per_item(base.elem, ctx)
         if loop is None:
             continue
-        for chain in param_chains(fn, params[i], ctx):
+        for chain in chains_of(params[i]):
             elem = base.elem
             for k, attr in enumerate(chain):
                 rel = m.relationship(elem.entity, attr)
@@ -739,7 +755,7 @@ def helper_lazy_reads(call: cst.Call, ctx: Context):
                 if how == "lazy" and not reverse_of_parent(elem, rel, m) and not (
                     rel.collection is False and elem.fixed and m.holds_key_of(elem.entity, elem.fixed, rel)
                 ):
-                    return call.func.value, N.short(a.value), elem, rel, loop, ".".join(chain[: k + 1])
+                    return helper, N.short(a.value), elem, rel, loop, ".".join(chain[: k + 1])
                 if how not in ("eager", "none") or rel.collection or rel.target is None:
                     break
                 nxt = relationship_value(elem, attr, ctx)
