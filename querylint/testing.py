@@ -43,7 +43,10 @@ def lint_folder(folder: Path, config: Optional[Config] = None, select: Optional[
 
 
 def lint_files(files: Union[str, Mapping[str, str]], select: Optional[Sequence[str]] = None, settings: Optional[dict] = None) -> LintResult:
-    """Lint a snippet (``example.py``) or {relative path: source} in a temporary project."""
+    """Lint a snippet (``example.py``) or {relative path: source} in a temporary project.
+    ``select``: codes or prefixes, as a list or one comma-separated string."""
+    if isinstance(select, str):
+        select = [code.strip() for code in select.split(",") if code.strip()]
     if isinstance(files, str):
         files = {"example.py": files}
     with tempfile.TemporaryDirectory(prefix="querylint-test-") as tmp:

@@ -7,7 +7,8 @@ from querylint.testing import lint_files
 
 
 def _found(files, select, **kw):
-    return [(f.path, f.line, f.rule) for f in lint_files(files, select=select, **kw).findings]
+    codes = [c.strip() for c in select.split(",")]
+    return [(f.path, f.line, f.rule) for f in lint_files(files, select=codes, **kw).findings]
 
 
 MEDIUM = {"min-confidence": "medium"}
@@ -439,3 +440,28 @@ def test_relations_loaded_with_prefetch_related_objects_are_not_lazy():
         """
     )
     assert [(line, rule) for _, line, rule in _found({"app/models.py": code}, "QL105", settings=MEDIUM)] == [(26, "QL105")]
+
+
+def test_prefetch_related_objects_is_itself_a_query_per_call():
+    # EvaP's exports call ``get_results(evaluation)`` per course: its ``prefetch_related_objects``
+    # runs a query per lookup level for each evaluation
+    code = dedent(
+        """
+        from django.db import models
+        from django.db.models import prefetch_related_objects
+
+        class Evaluation(models.Model):
+            name = models.CharField(max_length=10)
+
+        class Contribution(models.Model):
+            evaluation = models.ForeignKey(Evaluation, related_name="contributions", on_delete=models.CASCADE)
+
+        def results(evaluation):
+            prefetch_related_objects([evaluation], "contributions")
+            return len(evaluation.contributions.all())
+
+        def view(request):
+            return [results(e) for e in Evaluation.objects.all()]
+        """
+    )
+    assert [(line, rule) for _, line, rule in _found({"app/models.py": code}, "QL1")] == [(15, "QL102")]

@@ -1020,6 +1020,8 @@ def detect_django_query(node, ctx: Context) -> Optional[str]:
         site = site_of(node, ctx)
         if site is not None:
             return _desc(site)
+        if N.call_name(node) == "prefetch_related_objects" and node.args and (ctx.qualify(node.func) or "").startswith("django."):
+            return N.short(node, 60)  # one query per lookup level, for the objects it is given
     return None
 
 
