@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Collection, Optional, cast
+from typing import TYPE_CHECKING, Collection, List, Optional, Sequence, Tuple, cast
 
 import libcst as cst
 
@@ -251,3 +251,26 @@ def refined_argument(call: cst.Call, ctx: Context, neutral: Collection[str]) -> 
     if any(a.star for a in positional[: pos + 1]) or pos >= len(positional):
         return None
     return positional[pos].value
+
+
+def read_chains(facts, param: Optional[str], call: cst.Call, params: Sequence[str]) -> List[Tuple[str, ...]]:
+    """The attribute chains the project function ``facts`` reads off its parameter ``param``
+    when ``call`` calls it (``params``: its parameters as the call's positions bind them): every
+    chain read unconditionally, and those read under ``if <flag>:`` unless the call turns the
+    flag off (``include_metrics=False``, or leaves a falsy default)."""
+    out = [c for p, c in facts.param_reads if p == param]
+    for p, chain, flag, falsy_default in facts.flagged_reads:
+        if p == param and not _flag_off(call, params, flag, falsy_default):
+            out.append(chain)
+    return out
+
+
+def _flag_off(call: cst.Call, params: Sequence[str], flag: str, falsy_default: bool) -> bool:
+    for i, a in enumerate(call.args):
+        if a.star:
+            return False  # ``**options``: it may set the flag
+        name = a.keyword.value if a.keyword is not None else (params[i] if i < len(params) else None)
+        if name == flag:
+            v = a.value
+            return (isinstance(v, cst.Name) and v.value in ("False", "None")) or (isinstance(v, cst.Integer) and v.value == "0")
+    return falsy_default

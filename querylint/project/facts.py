@@ -136,6 +136,9 @@ class FunctionFacts:
     # (``transition``, (``model``, ``content_type``))), longest first, at most four hops and
     # ``MAX_PARAM_READS`` per function: what a helper reads of an object it is given
     param_reads: Tuple[Tuple[str, Tuple[str, ...]], ...] = ()
+    # reads made only under ``if <flag>:`` where the flag is a parameter: (parameter, chain, the
+    # flag, whether its default is a falsy literal); a call that turns the flag off skips them
+    flagged_reads: Tuple[Tuple[str, Tuple[str, ...], str, bool], ...] = ()
     # call targets made only inside retry loops (``while attempts < 4:``, ``for attempt in
     # range(3):``): a ``time.sleep`` there is a backoff after a failure, not work on every call
     retry_only_calls: Tuple[str, ...] = ()
@@ -416,7 +419,8 @@ class _Collector:
         loops: List[cst.CSTNode] = []
         spread: List[str] = []  # names unpacked with ``**`` into a call
         param_set = frozenset(params) - {"self", "cls"}
-        reads: Dict[Tuple[str, Tuple[str, ...]], None] = {}
+        reads: Dict[Tuple[str, Tuple[str, ...]], int] = {}
+        flag_ifs: List[cst.If] = []  # ``if <parameter>:``
         for node in N.walk(fn.body, into_functions=False):
             if type(node) in _LOOP_NODES:  # (by type: libcst's classes make every ``isinstance`` an ABC check)
                 loops.append(node)
@@ -425,6 +429,8 @@ class _Collector:
                     self.value_refs.add(cast(cst.Attribute, node).attr.value)
                 if param_set:
                     _param_read(cast(cst.Attribute, node), param_set, reads)
+            elif type(node) is cst.If and type(cast(cst.If, node).test) is cst.Name and cast(cst.Name, cast(cst.If, node).test).value in param_set:
+                flag_ifs.append(cast(cst.If, node))
             if isinstance(node, cst.Call):
                 called.add(id(node.func))
                 spread.extend(a.value.value for a in node.args if a.star == "**" and isinstance(a.value, cst.Name))
@@ -468,7 +474,7 @@ class _Collector:
                 memo_guarded=first_statement_memo_guard(fn),
                 returned_calls=() if has_yield else returned_calls(fn, resolver),
                 class_chain_returns=() if has_yield or cls is None else class_chain_returns(flow), refined_param=() if has_yield else refined_param(flow, params),
-                returned_query=() if has_yield else returned_query(flow, resolver), spread_params=spread_params(spread, loops, params), param_reads=_longest_reads(reads),
+                returned_query=() if has_yield else returned_query(flow, resolver), spread_params=spread_params(spread, loops, params), **_reads_facts(fn, reads, flag_ifs, param_set),
                 doubles_quotes=doubles_quotes,
                 kept_params=kept_params(flow + keeping, params),
                 loop_calls=per_item_calls(loops, followed := _followed(targets, imports)), param_calls=calls_given_params(followed, params), retry_only_calls=retry_only_calls(loops, targets),
@@ -1187,24 +1193,50 @@ def _record_call(node: cst.Call, cls, resolver, imports, project_prefix: str, ca
 MAX_PARAM_READS = 24
 
 
-def _param_read(node: cst.Attribute, params: frozenset, reads: Dict[Tuple[str, Tuple[str, ...]], None]) -> None:
+def _param_read(node: cst.Attribute, params: frozenset, reads: Dict[Tuple[str, Tuple[str, ...]], int]) -> None:
     chain: List[str] = []
     expr: cst.BaseExpression = node
     while isinstance(expr, cst.Attribute) and len(chain) < 5:
         chain.append(expr.attr.value)
         expr = expr.value
-    if isinstance(expr, cst.Name) and expr.value in params and len(chain) <= 4 and len(reads) < MAX_PARAM_READS * 4:
-        reads[(expr.value, tuple(reversed(chain)))] = None
+    key = (expr.value, tuple(reversed(chain))) if isinstance(expr, cst.Name) and expr.value in params and len(chain) <= 4 else None
+    if key is not None and (key in reads or len(reads) < MAX_PARAM_READS * 4):
+        reads[key] = reads.get(key, 0) + 1
 
 
-def _longest_reads(reads: Dict[Tuple[str, Tuple[str, ...]], None]) -> Tuple[Tuple[str, Tuple[str, ...]], ...]:
-    """See ``FunctionFacts.param_reads``: chains that are not the start of a longer one."""
-    keys = sorted(reads, key=lambda k: -len(k[1]))
+def _longest_reads(keys) -> List[Tuple[str, Tuple[str, ...]]]:
+    """Chains that are not the start of a longer one, longest first."""
     out: List[Tuple[str, Tuple[str, ...]]] = []
-    for param, chain in keys:
+    for param, chain in sorted(keys, key=lambda k: -len(k[1])):
         if not any(p == param and c[: len(chain)] == chain for p, c in out):
             out.append((param, chain))
-    return tuple(out[:MAX_PARAM_READS])
+    return out[:MAX_PARAM_READS]
+
+
+def _falsy_default(fn: cst.FunctionDef, name: str) -> bool:
+    for p in (*fn.params.params, *fn.params.kwonly_params):
+        if p.name.value == name:
+            d = p.default
+            return (isinstance(d, cst.Name) and d.value in ("False", "None")) or (isinstance(d, cst.Integer) and d.value == "0")
+    return False
+
+
+def _reads_facts(fn: cst.FunctionDef, reads: Dict[Tuple[str, Tuple[str, ...]], int], flag_ifs: List[cst.If], params: frozenset) -> Dict[str, Any]:
+    """``param_reads`` and ``flagged_reads``: a read every occurrence of which sits under ``if
+    <flag parameter>:`` is flagged."""
+    guarded: Dict[Tuple[str, Tuple[str, ...]], Tuple[str, int]] = {}
+    for node in flag_ifs:
+        flag = cast(cst.Name, node.test).value
+        inside: Dict[Tuple[str, Tuple[str, ...]], int] = {}
+        for n in N.walk(node.body, into_functions=False):
+            if type(n) is cst.Attribute:
+                _param_read(cast(cst.Attribute, n), params, inside)
+        for key, count in inside.items():
+            guarded[key] = (flag, guarded.get(key, (flag, 0))[1] + count)
+    flagged = {k for k, count in reads.items() if k in guarded and guarded[k][1] >= count}
+    plain = _longest_reads(k for k in reads if k not in flagged)
+    marked = [(p, c, guarded[(p, c)][0], _falsy_default(fn, guarded[(p, c)][0])) for p, c in _longest_reads(flagged)]
+    return {"param_reads": tuple(plain), "flagged_reads": tuple(marked)}
 
 
 def spread_params(spread: List[str], loops: List[cst.CSTNode], params: Tuple[str, ...]) -> Tuple[str, ...]:

@@ -19,7 +19,7 @@ from querylint.types import Edit
 from querylint.usage import is_store_target
 from querylint import nodes as N
 from querylint.frameworks.base import Detector, loaded_earlier_in_iteration
-from querylint.rule import dedent, query_writes, resolve_callee
+from querylint.rule import dedent, query_writes, read_chains, resolve_callee
 
 _CODES = {
     "read": "QL110", "instance-read": "QL110", "write": "QL111", "instance-write": "QL111",
@@ -537,7 +537,7 @@ def _callee_params(call: cst.Call, ctx: Context):
     ``call`` reaches, when it reads attributes off its parameters."""
     qual = resolve_callee(call, ctx)
     fn = ctx.index.functions.get(qual) if qual else None
-    if fn is None or not fn.param_reads:
+    if fn is None or not (fn.param_reads or fn.flagged_reads):
         return None
     params = list(fn.params)
     if params and params[0] in ("self", "cls") and N.receiver(call) is not None:
@@ -559,7 +559,7 @@ def helper_lazy_reads(call: cst.Call, ctx: Context):
         if arg.star:
             break
         param = arg.keyword.value if arg.keyword is not None else (params[i] if i < len(params) else None)
-        chains = [c for p, c in fn.param_reads if p == param]
+        chains = read_chains(fn, param, call, params)
         if not chains or not isinstance(arg.value, (cst.Name, cst.Attribute)):
             continue
         t = infer(arg.value, ctx)
@@ -880,7 +880,7 @@ class ModelQueryMemberInLoop(Detector):
             if arg.star:
                 break
             param = arg.keyword.value if arg.keyword is not None else (params[i] if i < len(params) else None)
-            names = dict.fromkeys(c[0] for p, c in fn.param_reads if p == param)
+            names = dict.fromkeys(c[0] for c in read_chains(fn, param, call, params))
             if not names or not isinstance(arg.value, (cst.Name, cst.Attribute)):
                 continue
             base = infer(arg.value, self.ctx)

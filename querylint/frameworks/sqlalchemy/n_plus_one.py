@@ -12,7 +12,7 @@ from querylint.frameworks.dbapi import statement_call
 from querylint.loops import batch_by_name_only, classify_loop, per_item_loop, repeats_per_iteration
 from querylint.frameworks.base import Detector, MemberQueryDetector
 from querylint.frameworks.sqlalchemy.schemas import marshmallow_schemas, nested_fields, pydantic_models, schema_of
-from querylint.rule import Edit, dedent, line_after_imports, nodes as N, resolve_callee
+from querylint.rule import Edit, dedent, line_after_imports, nodes as N, read_chains, resolve_callee
 from querylint.sql.extract import literal_verb, runs_only_unbatchable
 from querylint.usage import is_store_target
 from querylint.frameworks.sqlalchemy.infer import (
@@ -717,12 +717,12 @@ def _helper_chains(call: cst.Call, ctx: Context):
             return call.func.value, [p.name.value for p in fn.params.params], lambda param: param_chains(fn, param, ctx)
     qual = resolve_callee(call, ctx)
     facts = ctx.index.functions.get(qual) if qual else None
-    if facts is None or not facts.param_reads:
+    if facts is None or not (facts.param_reads or facts.flagged_reads):
         return None
     params = list(facts.params)
     if params and params[0] in ("self", "cls") and N.receiver(call) is not None:
         params = params[1:]
-    return facts.name, params, lambda param: [c for p, c in facts.param_reads if p == param]
+    return facts.name, params, lambda param: read_chains(facts, param, call, params)
 
 
 def helper_lazy_reads(call: cst.Call, ctx: Context):
