@@ -36,6 +36,8 @@ def resolve_callee(call: cst.Call, ctx: Context) -> Optional[str]:
     # a local variable shadows module names: only plain functions, imported names, Class.method,
     # and methods of a local bound to an instance of a project class (``svc = PriceService(); svc.price()``)
     b = ctx.binding(head, at=call)
+    if b is not None and b.kind == "assign" and b.is_simple and "." not in name and isinstance(b.value, cst.Attribute):
+        return _bound_method_alias(b, ctx)  # ``is_president = collection._is_president``
     if b is not None and b.kind not in ("import", "def", "class"):
         if name.count(".") != 1:
             return None
@@ -57,6 +59,26 @@ def resolve_callee(call: cst.Call, ctx: Context) -> Optional[str]:
     hit = index.resolve_function(qual, fn_facts)
     if hit is None and "." not in name:
         hit = index.functions.get(f"{ctx.module}.{name}")
+    return hit.qualname if hit else None
+
+
+def _bound_method_alias(b, ctx: Context) -> Optional[str]:
+    """A local bound to ``obj.method`` (or ``self.method``): that method, when ``obj`` is an
+    instance of a project class built or annotated in the function."""
+    alias = N.dotted(b.value)
+    if alias is None or alias.count(".") != 1:
+        return None
+    obj, method = alias.split(".")
+    if obj in ("self", "cls"):
+        owner = ctx.class_frame.qualname if ctx.class_frame is not None else None
+    else:
+        ob = ctx.binding(obj, at=b.node)
+        owner = None
+        if ob is not None and ob.kind in ("assign", "annassign") and ob.is_simple:
+            owner = _constructed_class(ob.value, ctx)
+        elif ob is not None and ob.kind == "param" and isinstance(ob.node, cst.Param):
+            owner = annotation_class(ob.node.annotation, ctx)
+    hit = ctx.index.find_method(owner, method) if owner else None
     return hit.qualname if hit else None
 
 

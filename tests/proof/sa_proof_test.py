@@ -438,8 +438,9 @@ def _per_request(view):
         (_per_request(vote_sync.labels), "flat", lambda s, ids: ()),
         (_per_request(vote_sync.described), "flat", lambda s, ids: ()),
         (_per_request(vote_sync.described_with_roles), "grows", lambda s, ids: ()),
+        (_per_request(vote_sync.president_names), "grows", lambda s, ids: ()),
     ],
-    ids=["slides", "slides_fixed", "cantons", "cantons_loaded", "presidents", "presidents_loaded", "labels", "described", "with_roles"],
+    ids=["slides", "slides_fixed", "cantons", "cantons_loaded", "presidents", "presidents_loaded", "labels", "described", "with_roles", "alias"],
 )
 def test_proof_query_builders(func, expect, args):
     check(vote_models.Base, seed_votes, func, expect, args)

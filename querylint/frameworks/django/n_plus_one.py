@@ -540,7 +540,7 @@ def _callee_params(call: cst.Call, ctx: Context):
     if fn is None or not (fn.param_reads or fn.flagged_reads):
         return None
     params = list(fn.params)
-    if params and params[0] in ("self", "cls") and N.receiver(call) is not None:
+    if params and params[0] in ("self", "cls") and (N.receiver(call) is not None or isinstance(call.func, cst.Name)):
         params = params[1:]
     return fn, params
 

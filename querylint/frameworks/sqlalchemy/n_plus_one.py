@@ -720,7 +720,7 @@ def _helper_chains(call: cst.Call, ctx: Context):
     if facts is None or not (facts.param_reads or facts.flagged_reads):
         return None
     params = list(facts.params)
-    if params and params[0] in ("self", "cls") and N.receiver(call) is not None:
+    if params and params[0] in ("self", "cls") and (N.receiver(call) is not None or isinstance(call.func, cst.Name)):
         params = params[1:]
     return facts.name, params, lambda param: read_chains(facts, param, call, params)
 
