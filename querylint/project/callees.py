@@ -89,7 +89,9 @@ def _constructed_class(value, ctx: Context) -> Optional[str]:
     qual = ctx.qualify(value.func)
     if not qual:
         return None
-    cls = ctx.index.classes.get(qual)
+    # ``from pkg.services import PriceService`` re-exported by ``pkg/services/__init__.py``, or a
+    # ``src/`` layout: the name as the project defines it
+    cls = ctx.index.classes.get(qual) or ctx.index.classes.get(ctx.index.canonical(qual))
     return cls.qualname if cls is not None else None
 
 

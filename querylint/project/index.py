@@ -76,6 +76,7 @@ class ProjectIndex:
     def add(self, facts: FileFacts) -> None:
         self._class_memo.clear()
         self._suffix_memo.clear()
+        self._derived.clear()  # views of the whole index (modules by last name, import maps, ...)
         self.files[facts.path] = facts
         self.modules[facts.module] = facts
         for c in facts.classes:
@@ -100,10 +101,12 @@ class ProjectIndex:
                 if facts is None:
                     continue
                 target = self._import_maps().get(facts.module, {}).get(parts[i])
-                if target is not None and target != ".".join(parts[: i + 1]):
+                if target is not None and target not in (".".join(parts[: i + 1]), f"{facts.module}.{parts[i]}"):
                     dotted = ".".join([target] + parts[i + 1:])
                     break
-                break  # the longest module prefix decides
+                # the longest module prefix decides; named as the project names it (``src.`` kept)
+                dotted = ".".join([facts.module] + parts[i:])
+                return dotted
             else:
                 break
         return dotted
