@@ -160,6 +160,13 @@ def under_memo_guard(node: cst.CSTNode, ctx: Context) -> bool:
 _MISS_ERRORS = frozenset({"KeyError", "LookupError", "AttributeError"})
 
 
+def caught_names(handler: cst.ExceptHandler) -> Set[str]:
+    """The exception class names an ``except`` clause catches (empty for a bare ``except:``)."""
+    caught = handler.type
+    types = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught] if caught is not None else []
+    return {(N.dotted(t) or "").rsplit(".", 1)[-1] for t in types}
+
+
 def under_cache_miss(node: cst.CSTNode, ctx: "Context") -> bool:
     """``node`` sits in the ``except KeyError:`` branch of a cache lookup that the branch refills
     (``try: d = Factory._types[key] except KeyError: Factory._types = {... query ...}``): it runs
@@ -169,10 +176,7 @@ def under_cache_miss(node: cst.CSTNode, ctx: "Context") -> bool:
         if isinstance(anc, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
             return False
         if isinstance(anc, cst.Try) and isinstance(child, cst.ExceptHandler):
-            caught = child.type
-            types = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught] if caught is not None else []
-            names = {(N.dotted(t) or "").rsplit(".", 1)[-1] for t in types}
-            if not names & _MISS_ERRORS:
+            if not caught_names(child) & _MISS_ERRORS:
                 return False
             looked_up = {N.dotted(n.value) for n in N.walk(anc.body) if isinstance(n, cst.Subscript)} - {None}
             return any(fills(child.body, cast(str, target)) for target in looked_up)
@@ -217,9 +221,8 @@ def under_attribute_fallback(node: cst.CSTNode, ctx: "Context") -> bool:
         if isinstance(anc, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
             return False
         if isinstance(anc, cst.Try) and isinstance(child, cst.ExceptHandler):
-            caught = child.type
-            types = [e.value for e in caught.elements] if isinstance(caught, cst.Tuple) else [caught] if caught is not None else []
-            if types and not {(N.dotted(t) or "").rsplit(".", 1)[-1] for t in types} & _FALLBACK_ERRORS:
+            names = caught_names(child)
+            if names and not names & _FALLBACK_ERRORS:
                 return False
             body = list(anc.body.body) if isinstance(anc.body, cst.IndentedBlock) else []
             if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine) or len(body[0].body) != 1:

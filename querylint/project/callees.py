@@ -298,3 +298,17 @@ def _flag_off(call: cst.Call, params: Sequence[str], flag: str, falsy_default: b
             v = a.value
             return (isinstance(v, cst.Name) and v.value in ("False", "None")) or (isinstance(v, cst.Integer) and v.value == "0")
     return falsy_default
+
+
+def callee_params(call: cst.Call, ctx: Context):
+    """(facts, parameter names as the call's positions bind them) of the project function
+    ``call`` reaches: ``self``/``cls`` left out for a method called on an object or through a
+    bound alias."""
+    qual = resolve_callee(call, ctx)
+    fn = ctx.index.functions.get(qual) if qual else None
+    if fn is None:
+        return None
+    params = list(fn.params)
+    if params and params[0] in ("self", "cls") and (N.receiver(call) is not None or isinstance(call.func, cst.Name)):
+        params = params[1:]
+    return fn, params

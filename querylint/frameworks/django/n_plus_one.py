@@ -19,7 +19,7 @@ from querylint.types import Edit
 from querylint.usage import is_store_target
 from querylint import nodes as N
 from querylint.frameworks.base import Detector, loaded_earlier_in_iteration
-from querylint.rule import dedent, query_writes, read_chains, resolve_callee
+from querylint.rule import callee_params, dedent, query_writes, read_chains
 
 _CODES = {
     "read": "QL110", "instance-read": "QL110", "write": "QL111", "instance-write": "QL111",
@@ -533,16 +533,9 @@ def lazy_chain(node: cst.Attribute, ctx: Context):
 
 
 def _callee_params(call: cst.Call, ctx: Context):
-    """(facts, parameter names as the call's positions bind them) of the project function
-    ``call`` reaches, when it reads attributes off its parameters."""
-    qual = resolve_callee(call, ctx)
-    fn = ctx.index.functions.get(qual) if qual else None
-    if fn is None or not (fn.param_reads or fn.flagged_reads):
-        return None
-    params = list(fn.params)
-    if params and params[0] in ("self", "cls") and (N.receiver(call) is not None or isinstance(call.func, cst.Name)):
-        params = params[1:]
-    return fn, params
+    """``callee_params`` of a project function that reads attributes off its parameters."""
+    got = callee_params(call, ctx)
+    return got if got is not None and (got[0].param_reads or got[0].flagged_reads) else None
 
 
 def helper_lazy_reads(call: cst.Call, ctx: Context):

@@ -12,7 +12,7 @@ from querylint.frameworks.dbapi import statement_call
 from querylint.loops import batch_by_name_only, classify_loop, per_item_loop, repeats_per_iteration
 from querylint.frameworks.base import Detector, MemberQueryDetector
 from querylint.frameworks.sqlalchemy.schemas import marshmallow_schemas, nested_fields, pydantic_models, schema_of
-from querylint.rule import Edit, dedent, line_after_imports, nodes as N, read_chains, resolve_callee
+from querylint.rule import Edit, callee_params, dedent, line_after_imports, nodes as N, read_chains
 from querylint.sql.extract import literal_verb, runs_only_unbatchable
 from querylint.usage import is_store_target
 from querylint.frameworks.sqlalchemy.infer import (
@@ -715,13 +715,10 @@ def _helper_chains(call: cst.Call, ctx: Context):
         b = ctx.binding(call.func.value, at=call)
         if fn is not None and b is not None and b.kind == "def":
             return call.func.value, [p.name.value for p in fn.params.params], lambda param: param_chains(fn, param, ctx)
-    qual = resolve_callee(call, ctx)
-    facts = ctx.index.functions.get(qual) if qual else None
-    if facts is None or not (facts.param_reads or facts.flagged_reads):
+    got = callee_params(call, ctx)
+    if got is None or not (got[0].param_reads or got[0].flagged_reads):
         return None
-    params = list(facts.params)
-    if params and params[0] in ("self", "cls") and (N.receiver(call) is not None or isinstance(call.func, cst.Name)):
-        params = params[1:]
+    facts, params = got
     return facts.name, params, lambda param: read_chains(facts, param, call, params)
 
 
