@@ -225,3 +225,8 @@ def short(node: cst.CSTNode, limit: int = 60) -> str:
     """One-line source of a node, shortened for messages."""
     text = " ".join(code(node).split())
     return text if len(text) <= limit else text[: limit - 3] + "..."
+
+
+def falsy_literal(node) -> bool:
+    """``False``, ``None`` or ``0`` written as a literal."""
+    return (isinstance(node, cst.Name) and node.value in ("False", "None")) or (isinstance(node, cst.Integer) and node.value == "0")

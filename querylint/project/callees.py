@@ -295,8 +295,7 @@ def _flag_off(call: cst.Call, params: Sequence[str], flag: str, falsy_default: b
             return False  # ``**options``: it may set the flag
         name = a.keyword.value if a.keyword is not None else (params[i] if i < len(params) else None)
         if name == flag:
-            v = a.value
-            return (isinstance(v, cst.Name) and v.value in ("False", "None")) or (isinstance(v, cst.Integer) and v.value == "0")
+            return N.falsy_literal(a.value)
     return falsy_default
 
 

@@ -1216,8 +1216,7 @@ def _longest_reads(keys) -> List[Tuple[str, Tuple[str, ...]]]:
 def _falsy_default(fn: cst.FunctionDef, name: str) -> bool:
     for p in (*fn.params.params, *fn.params.kwonly_params):
         if p.name.value == name:
-            d = p.default
-            return (isinstance(d, cst.Name) and d.value in ("False", "None")) or (isinstance(d, cst.Integer) and d.value == "0")
+            return N.falsy_literal(p.default)
     return False
 
 
