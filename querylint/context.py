@@ -9,16 +9,16 @@ A nested ``def`` inside a loop starts a fresh frame with no loops.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
-from typing import Any, Union, Callable, Dict, List, Mapping, Optional, Sequence, Tuple
+from typing import Any, Union, Callable, Dict, List, Optional, Sequence, Tuple
 
 import libcst as cst
-from libcst.metadata import CodeRange, MetadataWrapper, PositionProvider
 
 from querylint import nodes as N
 from querylint.codes import finding_codes
 from querylint.run.config import Config
 from querylint.project.facts import FileFacts, FunctionFacts, Resolver
 from querylint.project.index import ProjectIndex
+from querylint.positions import Positions
 from querylint.types import Severity, Span
 
 COMPREHENSIONS = (cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
@@ -198,7 +198,7 @@ class Context:
         self.stack: List[cst.CSTNode] = []
         self.frames: List[Frame] = []
         self._parents: Dict[int, Optional[cst.CSTNode]] = {}
-        self._positions: Optional[Mapping[cst.CSTNode, CodeRange]] = None
+        self._positions: Optional[Positions] = None
         self._scopes: Dict[int, Scope] = {}
         self._functions_by_qualname = {f.qualname: f for f in facts.functions}
         self._cache: Dict[Any, Any] = {}
@@ -374,11 +374,11 @@ class Context:
 
     def span(self, node: cst.CSTNode) -> Span:
         if self._positions is None:
-            self._positions = MetadataWrapper(self.module_node, unsafe_skip_copy=True).resolve(PositionProvider)
+            self._positions = Positions(self.module_node)
         pos = self._positions.get(node)
         if pos is None:
             return Span(1, 1, 1, 1)
-        return Span(pos.start.line, pos.start.column + 1, pos.end.line, pos.end.column + 1)
+        return Span(pos[0], pos[1] + 1, pos[2], pos[3] + 1)
 
     def line(self, node: cst.CSTNode) -> int:
         return self.span(node).line
