@@ -16,7 +16,7 @@ The folder is copied into a temporary project (with an empty pyproject.toml) unl
 subprocess, as a user or pre-commit runs it, so they include interpreter start-up. "parse
 alone" reads and parses every file with libcst in this process (the floor for any
 libcst-based linter). Prints each figure (best of ``--repeat``) and the ratios of the goals:
-cold <= 2x parse alone, warm <= 10% of cold, single-file warm < 0.5 s.
+cold <= 1x parse alone, warm <= 3% of cold, single-file warm < 0.3 s.
 """
 from __future__ import annotations
 
@@ -74,10 +74,21 @@ def _tree_rss(pid: int) -> int:
     return total
 
 
+# as an installed querylint runs: pip writes the bytecode of what it installs, so a run never
+# compiles querylint's modules (an environment that forbids writing bytecode would time that)
+ENV = {k: v for k, v in os.environ.items() if k != "PYTHONDONTWRITEBYTECODE"}
+
+
 def timed(cmd, cwd) -> Tuple[float, float]:
-    """(wall seconds, CPU seconds of the process and its workers)."""
-    wall, cpu, _peak = measured(cmd, cwd)
-    return wall, cpu
+    """(wall seconds, CPU seconds of the process and its workers), waited for without polling
+    (the short runs are a few tenths of a second)."""
+    cpu0 = _children_cpu()
+    start = time.perf_counter()
+    proc = subprocess.run(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
+    elapsed = time.perf_counter() - start
+    if proc.returncode not in (0, 1):
+        sys.exit(f"querylint failed ({proc.returncode}): {' '.join(map(str, cmd))}\n{(proc.stderr or '')[-2000:]}")
+    return elapsed, _children_cpu() - cpu0
 
 
 def measured(cmd, cwd) -> Tuple[float, float, int]:
@@ -85,7 +96,7 @@ def measured(cmd, cwd) -> Tuple[float, float, int]:
     over them)."""
     cpu0 = _children_cpu()
     start = time.perf_counter()
-    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(cmd, cwd=cwd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True, env=ENV)
     peak = 0
     while proc.poll() is None:
         peak = max(peak, _tree_rss(proc.pid))
@@ -198,6 +209,7 @@ def main() -> None:
             base += ["--jobs", str(args.jobs)]
         one = max(files, key=lambda p: p.stat().st_size)  # the largest file: the worst pre-commit case
 
+        timed(base + ["--no-cache", str(one.relative_to(project))], project)  # querylint's bytecode written once
         parse = min(parse_alone(files) for _ in range(args.repeat))
         floor = min(parse_alone(files, ast.parse) for _ in range(args.repeat))
         colds, warms, singles = [], [], []
@@ -223,8 +235,8 @@ def main() -> None:
         print(f"                                       = {cold[0] / floor[0]:.2f}x ast parse alone (wall), {cold[1] / floor[1]:.2f}x (CPU)")
         print(f"  --no-cache      {nocache[0]:7.2f} s {nocache[1]:7.2f} s")
         print(f"  peak memory     {_mb(min(peaks))}   (summed over processes)")
-        print(f"warm run          {warm[0]:7.2f} s {warm[1]:7.2f} s   = {100 * warm[0] / cold[0]:.1f}% of cold (wall)   goal <= 10%")
-        print(f"single file warm  {single[0]:7.2f} s {single[1]:7.2f} s   ({one.relative_to(project)})   goal < 0.5 s")
+        print(f"warm run          {warm[0]:7.2f} s {warm[1]:7.2f} s   = {100 * warm[0] / cold[0]:.1f}% of cold (wall)   goal <= 3%")
+        print(f"single file warm  {single[0]:7.2f} s {single[1]:7.2f} s   ({one.relative_to(project)})   goal < 0.3 s")
         print(f"start-up          {startup[0]:7.2f} s {startup[1]:7.2f} s   (querylint --version)")
     finally:
         if tmp is not None:

@@ -10,14 +10,16 @@ from typing import List, Optional, Tuple
 import click
 
 from querylint import __version__
-from querylint.api import check_selection, lint_paths, merge_results
+from querylint.api import check_selection, lint_paths
+from querylint.result import merge_results
 from querylint.run.baseline import BaselineError, apply_baseline, attach_fingerprints, read_baseline, write_baseline
 from querylint.run.gitdiff import GitDiffError, changed_lines, filter_findings
-from querylint.run.parallel import WorkerError, default_jobs
+from querylint.run.workers import WorkerError, default_jobs
 from querylint.run.config import ConfigError, find_config_file, find_project_root, load_config, merge_cli
 from querylint.run.discovery import PathError, why_nothing
 from querylint.run.progress import Progress, wanted as progress_wanted
 from querylint.plugins import RuleConflict, load_registry, select_rules
+from querylint.run.catalogue import Catalogue
 from querylint.report.reporters import FORMATTERS, format_errors_text, format_statistics, format_summary_text
 
 EXIT_CLEAN, EXIT_FINDINGS, EXIT_ERROR = 0, 1, 2
@@ -88,15 +90,11 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
     # not querylint's to print
     warnings.filterwarnings("ignore", category=SyntaxWarning)
     warnings.filterwarnings("ignore", category=DeprecationWarning)
-    try:
-        registry = load_registry()
-    except RuleConflict as exc:
-        _fail(str(exc))
     if list_rules:
-        _list_rules(registry)
+        _list_rules(_registry())
         return
     if explain is not None:
-        _explain(registry, explain)
+        _explain(_registry(), explain)
         return
 
     if lsp or (len(paths) == 1 and str(paths[0]) == "lsp" and not os.path.lexists("lsp")):
@@ -110,7 +108,7 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
         _fail("--format markdown is for --report; findings come as text, json, sarif, github or gitlab")
     if cost_report:
         flags = (select, extend_select, ignore, preview, report_unused_suppressions, min_confidence)
-        _cost_report(registry, paths, config_path, output_format, output_file, jobs, flags, diff_ref, fail_on_regression)
+        _cost_report(_registry(), paths, config_path, output_format, output_file, jobs, flags, diff_ref, fail_on_regression)
     elif fail_on_regression:
         _fail("--fail-on-regression goes with --report --diff REF")
     flags = (select, extend_select, ignore, preview, report_unused_suppressions, min_confidence)
@@ -118,7 +116,7 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
     known = _read_baseline(baseline_file) if baseline_file is not None else None
     changed = _changed_lines(diff_ref, cwd) if diff_ref is not None else None
     fingerprinted = known is not None or write_baseline_file is not None or output_format in ("gitlab", "sarif")
-    lint_args = (paths, registry, config_path, flags, cwd, no_cache, cache_dir, jobs, progress_wanted(progress, output_format), shard, fingerprinted)
+    lint_args = (paths, config_path, flags, cwd, no_cache, cache_dir, jobs, progress_wanted(progress, output_format), shard, fingerprinted)
     result, config, root = _lint_all(*lint_args)
     fixed = 0
     if fix or fix_diff:
@@ -244,19 +242,42 @@ def _serve_lsp() -> None:
     serve()
 
 
-def _lint_all(paths, registry, config_path, flags, cwd, no_cache, cache_dir, jobs, show_progress, shard, fingerprinted):
-    """Lint every project the paths belong to: (merged result, the last project's config and root)."""
+def _lint_all(paths, config_path, flags, cwd, no_cache, cache_dir, jobs, show_progress, shard, fingerprinted):
+    """Lint every project the paths belong to: (merged result, the last project's config and root).
+
+    With a cache, the rules' catalogue kept there stands in for the registry until something
+    must be linted: a run the cache answers whole imports neither the parser nor the rules."""
     results = []
     config = root = None
-    for group, config, root in _configured_projects(registry, paths, config_path, flags):
-        if no_cache:
-            cache_folder = None
-        else:
-            cache_folder = cache_dir if cache_dir is not None else root / CACHE_FOLDER
-        results.append(_lint(group, config, root, registry, cwd, cache_folder, jobs, show_progress, shard))
+    for group in _projects(paths, config_path):
+        folder = None if no_cache else (cache_dir if cache_dir is not None else _root_before_config(group, config_path) / CACHE_FOLDER)
+        catalogue = Catalogue.read(folder) if folder is not None else None
+        config = _config(catalogue or _registry(), group, config_path, *flags)
+        root = Path(config.root) if config.root else find_project_root(group)
+        results.append(_lint(group, config, root, None if catalogue else _registry(), cwd, folder, jobs, show_progress, shard))
         if fingerprinted:
             attach_fingerprints(results[-1], cwd, root)  # relative to each project's own root
     return merge_results(results), config, root
+
+
+def _root_before_config(group: List[Path], config_path: Optional[Path]) -> Path:
+    """The project root the configuration will name (its file's folder, else the nearest root
+    marker), found without reading it: the cache folder is there."""
+    found = config_path if config_path is not None else find_config_file(group)
+    return Path(found).resolve().parent if found is not None else find_project_root(group)
+
+
+_LOADED: list = []
+
+
+def _registry():
+    """Every installed rule plugin, loaded on first need (a rule code defined twice ends the run)."""
+    if not _LOADED:
+        try:
+            _LOADED.append(load_registry())
+        except RuleConflict as exc:
+            _fail(str(exc))
+    return _LOADED[0]
 
 
 def _apply_fixes(result, cwd: Path, unsafe: bool, preview: bool) -> int:

@@ -8,7 +8,7 @@ from __future__ import annotations
 
 import traceback
 from collections import Counter
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Sequence, Set, Tuple, cast
 
@@ -30,10 +30,10 @@ from querylint.suppressions import parse_suppressions
 from querylint.frameworks.registry import active_adapters
 from querylint.templates.model import Render
 from querylint.templates.sites import RenderCollector, worth_looking
+from querylint.result import UNUSED_SUPPRESSION, FileResult
 from querylint.types import FileError, Finding, Severity, Span
 from querylint.walker import Walker
 
-UNUSED_SUPPRESSION = ("QL001", "unused-suppression")
 
 
 @dataclass
@@ -45,13 +45,6 @@ class ParsedFile:
     module: Optional[cst.Module] = None
     facts: Optional[FileFacts] = None
     error: Optional[FileError] = None
-
-
-@dataclass
-class FileResult:
-    findings: List[Finding] = field(default_factory=list)
-    suppressed: List[Finding] = field(default_factory=list)
-    errors: List[FileError] = field(default_factory=list)
 
 
 def parse_file(path: Path, relpath: str, display: str) -> ParsedFile:

@@ -4,10 +4,16 @@ from __future__ import annotations
 import importlib
 import sys
 from dataclasses import dataclass, field
-from typing import Callable, Dict, List, Optional, Sequence, Tuple, Type, cast
+from typing import TYPE_CHECKING, Any, Callable, Dict, List, Optional, Sequence, Tuple, Type, Union, cast
 
 from querylint.codes import Selection, known_prefix
-from querylint.rule import Rule, validate_rule
+
+if TYPE_CHECKING:  # pragma: no cover
+    from querylint.rule import Rule
+    from querylint.run.catalogue import Catalogue
+
+# What selection and validation read: the registry, or its snapshot (the rule classes or their stubs)
+Known = Union["Registry", "Catalogue"]
 
 if sys.version_info >= (3, 10):
     from importlib.metadata import entry_points
@@ -31,8 +37,11 @@ class Registry:
     claimed: Dict[str, Type[Rule]] = field(default_factory=dict)  # code or alias -> rule class
     detectors: List[Callable] = field(default_factory=list)  # query detectors for the index
     plugin_errors: List[Tuple[str, str]] = field(default_factory=list)  # (plugin name, message)
+    default: bool = False  # every installed plugin, nothing else (what a catalogue may stand for)
 
     def add_module(self, module, origin: str) -> None:
+        from querylint.rule import validate_rule
+
         for rule in getattr(module, "RULES", ()):
             problems = validate_rule(rule)
             if problems:
@@ -104,10 +113,11 @@ def load_registry(extra_modules: Sequence[str] = ()) -> Registry:
             raise
         except Exception as exc:
             registry.plugin_errors.append((label, f"{type(exc).__name__}: {exc}"))
+    registry.default = not extra_modules
     return registry
 
 
-def select_rules(registry: Registry, select, extend_select, ignore, preview: bool = False) -> List[Type[Rule]]:
+def select_rules(registry: Known, select, extend_select, ignore, preview: bool = False) -> List[Any]:
     """Rules that must run for the selection (longest matching prefix wins, as in ruff). A rule
     runs when one of its codes or aliases is enabled; its findings are then filtered one by one
     (:class:`querylint.codes.Selection`), so ``ignore = ["QL120"]`` drops only that variant."""
@@ -115,7 +125,7 @@ def select_rules(registry: Registry, select, extend_select, ignore, preview: boo
     return [rule for _code, rule in sorted(registry.rules.items()) if sel.runs(rule)]
 
 
-def unknown_codes(registry: Registry, codes: Sequence[str]) -> List[str]:
+def unknown_codes(registry: Known, codes: Sequence[str]) -> List[str]:
     """Codes/prefixes in a selection that match no known rule."""
     known = list(registry.rules) + [a for r in registry.rules.values() for a in r.aliases] + ["QL001"]
     return [c for c in codes if not known_prefix(known, c)]

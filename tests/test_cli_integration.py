@@ -318,6 +318,7 @@ def test_paths_under_no_project_index_only_themselves(tmp_path, monkeypatch):
     """Folders that share no project marker: the index covers the given paths, never their
     common ancestor (``/`` for a stdlib package and a temporary folder)."""
     import querylint.api as api
+    import querylint.run.files as files
     from querylint.run.config import Config
 
     for name in ("a", "b", "c"):
@@ -332,7 +333,8 @@ def test_paths_under_no_project_index_only_themselves(tmp_path, monkeypatch):
         walked.append([str(p) for p in paths])
         return real_discover(paths, *args, **kwargs)
 
-    monkeypatch.setattr(api, "discover", spy)
+    monkeypatch.setattr(api, "discover", spy)  # the targets
+    monkeypatch.setattr(files, "discover", spy)  # the rest of the project the index covers
     given = [tmp_path / "a" / "m.py", tmp_path / "b" / "m.py"]
     result = api.lint_paths(given, Config(), tmp_path)
     assert [str(tmp_path)] not in walked

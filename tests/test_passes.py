@@ -3,6 +3,7 @@ their trees are freed after the facts pass, with the same findings as a run that
 from pathlib import Path
 
 import querylint.api as api
+import querylint.run.passes as passes
 import querylint.run.parallel as parallel
 from querylint.run.config import Config
 
@@ -64,7 +65,7 @@ def _project(root: Path) -> None:
 def _run(root: Path, monkeypatch, keep_all: bool):
     parsed = record_parses(monkeypatch)
     if keep_all:
-        monkeypatch.setattr(api, "_never_called", lambda *a: set())
+        monkeypatch.setattr(passes, "_never_called", lambda *a: set())
         monkeypatch.setattr(parallel.Shard, "forget", lambda self, keys: {})
     result = api.lint_paths([root], Config(select=("ALL",), min_confidence="low"), root, cwd=root, jobs=1)
     monkeypatch.undo()
@@ -88,7 +89,7 @@ def test_never_called_follows_imports_and_dotted_calls(tmp_path):
     (tmp_path / "shop" / "tests" / "helpers.py").write_text("def make():\n    return 1\n")
     (tmp_path / "shop" / "jobs.py").write_text("import shop.tests.helpers\n\n\ndef run():\n    return shop.tests.helpers.make()\n")
     seen = {}
-    real = api._never_called
+    real = passes._never_called
 
     def spy(*args):
         seen["left out"] = sorted(Path(k).relative_to(tmp_path).as_posix() for k in real(*args))
@@ -97,6 +98,6 @@ def test_never_called_follows_imports_and_dotted_calls(tmp_path):
     import pytest
 
     with pytest.MonkeyPatch.context() as mp:
-        mp.setattr(api, "_never_called", spy)
+        mp.setattr(passes, "_never_called", spy)
         api.lint_paths([tmp_path], Config(), tmp_path, jobs=1)
     assert seen["left out"] == ["shop/tests/test_views.py"]

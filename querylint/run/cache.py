@@ -27,24 +27,21 @@ import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Dict, Iterable, Optional, Sequence, Tuple, Type
+from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
 
 from querylint import __version__
 from querylint.run.config import Config
 from querylint.run.source import overlay_text
 
-if TYPE_CHECKING:  # pragma: no cover
-    from querylint.rule import Rule
-
 MAGIC = "querylint-cache"
-FORMAT = 7
+FORMAT = 8
 KEEP_FILES = 8  # settings variants kept side by side (e.g. a pre-commit and a CI selection)
 
 _ALLOWED = {
     ("querylint.project.facts", "FileFacts"), ("querylint.project.facts", "ClassFacts"), ("querylint.project.facts", "FunctionFacts"),
     ("querylint.project.facts", "ClassAttr"), ("querylint.project.facts", "CallSummary"),
     ("querylint.types", "Finding"), ("querylint.types", "FileError"), ("querylint.types", "Span"), ("querylint.types", "Edit"),
-    ("querylint.types", "Severity"), ("querylint.engine", "FileResult"),
+    ("querylint.types", "Severity"), ("querylint.result", "FileResult"),
     ("querylint.templates.model", "Render"), ("querylint.templates.model", "Bound"),
     ("builtins", "set"), ("builtins", "frozenset"), ("builtins", "complex"), ("builtins", "bytes"),
     ("builtins", "Ellipsis"), ("builtins", "getattr"),
@@ -109,17 +106,14 @@ def code_fingerprint(module_names: Iterable[str]) -> Tuple[Tuple[str, str], ...]
     return tuple(out)
 
 
-def settings_digest(config: Config, root: Path, rules: Sequence[Type[Rule]], detectors: Sequence, plugin_modules: Iterable[str]) -> str:
-    """What every cached answer depends on besides the files. Not the project's folder: every
-    key is a path relative to the project root and a content hash, so a cache restored into
-    another clone (a CI job in a fresh checkout) is valid there."""
+def settings_digest(config: Config, root: Path, rule_idents: Sequence[str], detector_idents: Sequence[str], fingerprint: Sequence[Tuple[str, str]]) -> str:
+    """What every cached answer depends on besides the files: the settings, the rules that run
+    (``module.Class:code``), the query detectors and the code's fingerprint
+    (:func:`code_fingerprint`). Not the project's folder: every key is a path relative to the
+    project root and a content hash, so a cache restored into another clone (a CI job in a fresh
+    checkout) is valid there."""
     cfg = replace(config, source=None, root=None)
-    return digest(
-        MAGIC, FORMAT, __version__, sys.version, _version_of("libcst"), repr(cfg),
-        tuple(f"{r.__module__}.{r.__qualname__}:{r.code}" for r in rules),
-        tuple(f"{d.__module__}.{getattr(d, '__qualname__', repr(d))}" for d in detectors),
-        code_fingerprint(plugin_modules),
-    )
+    return digest(MAGIC, FORMAT, __version__, sys.version, _version_of("libcst"), repr(cfg), tuple(rule_idents), tuple(detector_idents), tuple(fingerprint))
 
 
 class Cache:

@@ -16,11 +16,13 @@ import pickle
 import time
 import traceback
 from multiprocessing.connection import wait as wait_for
-from dataclasses import dataclass
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, cast
 
 from querylint.run.config import Config
-from querylint.engine import FileResult, ParsedFile, Queries, collect_queries, lint_file, parse_file
+from querylint.run.files import Entry
+from querylint.run.workers import WorkerError
+from querylint.engine import ParsedFile, Queries, collect_queries, lint_file, parse_file
+from querylint.result import FileResult
 from querylint.project.facts import FileFacts
 from querylint.project.index import ProjectIndex
 from querylint.run.progress import PHASES, Progress
@@ -30,14 +32,6 @@ Tick = Optional[Callable[[int], None]]  # told how many of a pass's files are do
 
 # Below this many files needing a tree in one pass, work stays in this process.
 PARALLEL_THRESHOLD = 50
-
-
-@dataclass(frozen=True)
-class Entry:
-    key: str  # the resolved absolute path
-    path: str  # the path as discovered
-    relpath: str  # relative to the project root
-    display: str  # relative to the working folder
 
 
 class Shard:
@@ -206,10 +200,6 @@ def _ticker(conn) -> Callable[[int], None]:
     return tick
 
 
-class WorkerError(RuntimeError):
-    """A worker process failed (its traceback is the message)."""
-
-
 class _Worker:
     def __init__(self, ctx: Any, config, rules, detectors, progress: bool = False):
         parent, child = ctx.Pipe()
@@ -254,13 +244,6 @@ class _Worker:
         if self.proc.is_alive():  # pragma: no cover - a stuck worker
             self.proc.terminate()
         self.conn.close()
-
-
-def default_jobs() -> int:
-    try:
-        return max(1, len(os.sched_getaffinity(0)))
-    except (AttributeError, OSError):
-        return max(1, os.cpu_count() or 1)
 
 
 class Runner:

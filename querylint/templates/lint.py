@@ -87,7 +87,7 @@ def lint_template(
     """One template's result (``text`` and ``parsed``: the template as read): its problems as
     findings, filtered by its suppression comments (``errors``: why it could not be read, or an
     internal error of its walk)."""
-    from querylint.engine import FileResult
+    from querylint.result import FileResult
 
     result = FileResult()
     result.errors.extend(errors)
