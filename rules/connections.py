@@ -125,7 +125,9 @@ class ConnectionPerRequest(_OpenRule):
     MongoDB) created inside code that runs once per request or per job.
 
     Per-request code: a view, route, endpoint, middleware, serializer method, FastAPI
-    dependency or task, and every project function they call.
+    dependency or task, a function handed to a scheduler (`loop.call_later`, Tornado's
+    `PeriodicCallback`, APScheduler's `add_job`, `schedule.every(...).do`, `threading.Timer`),
+    and every project function they call.
 
     ## Why is this bad?
     A new connection costs a TCP and TLS handshake and authentication on every request, and

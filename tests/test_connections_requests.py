@@ -561,3 +561,79 @@ def test_mcp_server_tools_resources_and_prompts_are_requests():
         """
     })
     assert set(got) == {"srv.server.tables", "srv.server.schema", "srv.server.explain"}
+
+
+def test_functions_handed_to_a_scheduler_run_per_job():
+    got = entries({
+        "svc/monitor.py": """
+            import threading
+            import sched
+            import schedule
+            import tornado.ioloop
+            from apscheduler.schedulers.background import BackgroundScheduler
+
+            scheduler = BackgroundScheduler()
+            s = sched.scheduler()
+
+            def on_timeout(agent_id):
+                pass
+
+            def sweep():
+                pass
+
+            def report():
+                pass
+
+            def nightly():
+                pass
+
+            def ping():
+                pass
+
+            def arm(agent_id, seconds):
+                tornado.ioloop.IOLoop.current().call_later(seconds, on_timeout, agent_id)
+                s.enter(5, 1, ping)
+
+            class Poller:
+                def start(self):
+                    tornado.ioloop.PeriodicCallback(self.tick, 1000).start()
+
+                def tick(self):
+                    pass
+
+            scheduler.add_job(sweep, "interval", minutes=5)
+            threading.Timer(30, report).start()
+            schedule.every().day.at("02:00").do(nightly)
+        """,
+    })
+    assert got == {
+        "svc.monitor.on_timeout": "scheduled callback `on_timeout`",
+        "svc.monitor.Poller.tick": "scheduled callback `tick`",
+        "svc.monitor.sweep": "scheduled callback `sweep`",
+        "svc.monitor.report": "scheduled callback `report`",
+        "svc.monitor.nightly": "scheduled callback `nightly`",
+        "svc.monitor.ping": "scheduled callback `ping`",
+    }
+
+
+def test_what_only_looks_like_a_scheduler_is_not_an_entry():
+    got = entries({
+        "svc/tools.py": """
+            import timeit
+            from contextlib import ExitStack
+
+            def work():
+                pass
+
+            def other():
+                pass
+
+            def measure():
+                timeit.Timer(work).timeit()
+                with ExitStack() as stack:
+                    stack.enter_context(other())
+                todo = []
+                todo.do(work)  # not ``schedule.every(...).do``
+        """,
+    })
+    assert got == {}

@@ -1660,6 +1660,75 @@ CASES = {
                 return await conn.fetch("SELECT 1")
         """,
     },
+    "an_engine_a_with_block_binds_sessions_to_is_still_never_disposed": {
+        # keylime: a timeout callback the event loop runs per agent builds an engine and opens a
+        # session on it in a ``with`` block; the block ends the session, never the engine. Kept
+        # for the process, disposed, or handed to a project context manager that disposes it: clean
+        "app/__init__.py": "",
+        "app/db.py": """
+            from contextlib import contextmanager
+            from sqlalchemy import create_engine
+            from sqlalchemy.orm import Session
+
+
+            def make_engine(name):
+                return create_engine(f"postgresql://{name}")  # want: QL201
+
+
+            @contextmanager
+            def engine_session(engine):
+                try:
+                    with Session(engine) as session:
+                        yield session
+                finally:
+                    engine.dispose()
+        """,
+        "app/monitor.py": """
+            import tornado.ioloop
+            from sqlalchemy import text
+            from sqlalchemy.orm import Session
+            from app.db import engine_session, make_engine
+
+            _engine = None
+
+
+            def on_timeout(agent_id):
+                engine = make_engine("verifier")  # want: QL203
+                with Session(engine) as session:
+                    session.execute(text("UPDATE agents SET failed = true WHERE id = :id"), {"id": agent_id})
+
+
+            def on_timeout_disposed(agent_id):
+                engine = make_engine("verifier")
+                try:
+                    with Session(engine) as session:
+                        session.execute(text("SELECT 1"))
+                finally:
+                    engine.dispose()
+
+
+            def on_timeout_shared(agent_id):
+                global _engine
+                if _engine is None:
+                    _engine = make_engine("verifier")
+                with Session(_engine) as session:
+                    session.execute(text("SELECT 1"))
+
+
+            def on_timeout_scoped(agent_id):
+                engine = make_engine("verifier")
+                with engine_session(engine) as session:
+                    session.execute(text("SELECT 1"))
+
+
+            def arm(agent_id):
+                loop = tornado.ioloop.IOLoop.current()
+                loop.call_later(30, on_timeout, agent_id)
+                loop.call_later(30, on_timeout_disposed, agent_id)
+                loop.call_later(30, on_timeout_shared, agent_id)
+                loop.call_later(30, on_timeout_scoped, agent_id)
+        """,
+    },
     "a_connection_kept_on_flask_g_is_closed_at_teardown": {
         # solarforecastarbiter: ``g.mysql_connection = pymysql.connect(...)`` once per request,
         # and no teardown closes it: every request leaves a connection open

@@ -446,7 +446,7 @@ def _depends_on(call: cst.Call, loop, ctx: Context) -> bool:
 
 def _per(hit) -> str:
     entry = hit[0]
-    if entry.startswith("task"):
+    if entry.startswith(("task", "scheduled")):
         return "job"
     if entry.startswith("serializer"):
         return "serialized object"
@@ -713,7 +713,7 @@ def _engine_never_disposed(opened: Opened, holder: Holder, flow: Flow, hit, ctx:
     name = fn.qualname.rsplit(".", 1)[-1]
     if name in STARTUP_FUNCTION_NAMES or _decorated_cache(ctx):
         return None
-    fate = fate_of(holder.name, cast(cst.CSTNode, holder.node), flow, ctx)
+    fate = fate_of(holder.name, cast(cst.CSTNode, holder.node), flow, ctx, bound_in_with=True)
     if fate.closes or fate.escapes or fate.returned or fate.yielded or fate.with_uses:
         return None
     uses = [u for u in flow.uses.get(holder.name, ()) if flow.after(u, cast(cst.CSTNode, holder.node))]

@@ -497,7 +497,10 @@ class Fate:
     yielded: bool
 
 
-def fate_of(name: str, start: cst.CSTNode, flow: Flow, ctx: Optional[Context]=None) -> Fate:
+def fate_of(name: str, start: cst.CSTNode, flow: Flow, ctx: Optional[Context]=None, bound_in_with: bool = False) -> Fate:
+    """What becomes of ``name`` after ``start``. ``bound_in_with``: handed to a call a ``with``
+    statement opens (``with Session(engine) as s:``, ``with manager.session_context(engine):``)
+    it stays the caller's: what the block opens on it ends with the block, it does not."""
     fate = Fate([], False, [], False, False, False)
     if name in flow.closure or name in flow.globals:
         fate.escapes = True
@@ -525,7 +528,7 @@ def fate_of(name: str, start: cst.CSTNode, flow: Flow, ctx: Optional[Context]=No
                 if helper == "close":
                     fate.closes.append(cast(cst.Call, call))  # a helper was found: ``call`` is a Call
                     fate.closes_in_finally = fate.closes_in_finally or flow.in_finally(cast(cst.Call, call))
-                elif helper != "use":
+                elif helper != "use" and not (bound_in_with and helper is None and isinstance(flow.parent.get(id(call)), cst.WithItem)):
                     fate.escapes = True
             continue
         if isinstance(parent, cst.WithItem) and parent.item is use:

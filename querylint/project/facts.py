@@ -170,6 +170,9 @@ class FileFacts:
     url_includes: Tuple[Tuple[str, str], ...] = ()
     dependencies: Tuple[str, ...] = ()  # functions named in FastAPI ``Depends(f)`` / ``Security(f)`` (run per request)
     value_refs: Tuple[str, ...] = ()  # attribute names read as values in functions (``return bulk_edit.merge``): maybe passed on
+    # functions handed to a scheduler to run on every timer tick or event: ``IOLoop.call_later(5,
+    # on_timeout, agent)``, ``PeriodicCallback(poll, 1000)``, ``scheduler.add_job(sync, "interval")``
+    scheduled: Tuple[str, ...] = ()
     # module-level ``app.teardown_appcontext(close_db)`` / ``teardown_request`` registrations
     # (decorated teardown functions and registrations inside functions are in their facts)
     teardowns: Tuple[str, ...] = ()
@@ -375,6 +378,7 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
         url_includes=tuple(dict.fromkeys(c.url_includes)),
         dependencies=_dependencies(module_node, imports, resolver),
         value_refs=tuple(sorted(c.value_refs)),
+        scheduled=tuple(dict.fromkeys(c.scheduled)),
         teardowns=tuple(c.teardowns),
     )
 
@@ -398,6 +402,7 @@ class _Collector:
         self.route_paths: List[Tuple[str, str]] = []
         self.url_includes: List[Tuple[str, str]] = []
         self.value_refs: Set[str] = set()
+        self.scheduled: List[str] = []
         self.teardowns: List[str] = []
 
     # ------------------------------------------------------------------------------ functions
@@ -438,8 +443,7 @@ class _Collector:
                 sql_params.extend(param)
                 sql_names.extend(name)
                 _record_call(node, cls, resolver, imports, project_prefix, calls, targets, call_consts)
-                if N.call_name(node) in _REGISTER_FUNCS:
-                    self._add_routes(_registered_views(node, resolver))
+                self._registrations(node, cls)
                 if not doubles_quotes and _doubles_quotes(node):
                     doubles_quotes = True
                 if _keeps_args(node):
@@ -606,8 +610,21 @@ class _Collector:
             self.url_includes.extend(_url_includes(small.value, resolver))
         elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and N.call_name(small.value) in _REGISTER_FUNCS:
             self._add_routes(_registered_views(small.value, resolver))
+        elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
+            for node in N.walk(small.value):  # ``threading.Timer(30, report).start()``
+                if type(node) is cst.Call:
+                    self._registrations(cast(cst.Call, node), None)
         elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and N.call_name(small.value) in TEARDOWN_HOOKS:
             self.teardowns.append(N.code(small.value.func))
+
+    def _registrations(self, call: cst.Call, cls: Optional[str]) -> None:
+        """A call that registers a view (``app.add_url_rule("/", view_func=index)``) or a
+        scheduled callback (``io_loop.call_later(5, on_timeout)``)."""
+        if N.call_name(call) in _REGISTER_FUNCS:
+            self._add_routes(_registered_views(call, self.resolver))
+        callback = _scheduled_callback(call, self.resolver, cls)
+        if callback is not None:
+            self.scheduled.append(callback)
 
     def _add_routes(self, pairs: List[Tuple[str, Optional[str]]]) -> None:
         for name, route in pairs:
@@ -626,6 +643,41 @@ def _declared_attr(fn: cst.FunctionDef) -> Optional[cst.Call]:
     if isinstance(last, cst.SimpleStatementLine) and isinstance(last.body[0], cst.Return) and isinstance(last.body[0].value, cst.Call):
         return last.body[0].value
     return None
+
+
+# Calls that hand a function to a scheduler, run on every timer tick or event: the callback's
+# position and keyword. asyncio's and Tornado's event loops, Tornado's ``PeriodicCallback``,
+# APScheduler's ``add_job``, the ``schedule`` package's ``every(...).do(job)``, ``sched``'s
+# ``enter``, ``threading.Timer``.
+_SCHEDULERS = {
+    "call_later": (1, "callback"), "call_at": (1, "callback"), "add_timeout": (1, "callback"),
+    "call_soon": (0, "callback"), "call_soon_threadsafe": (0, "callback"), "add_callback": (0, "callback"),
+    "spawn_callback": (0, "callback"), "PeriodicCallback": (0, "callback"), "add_job": (0, "func"),
+    "enter": (2, "action"), "enterabs": (2, "action"), "Timer": (1, "function"), "do": (0, "job_func"),
+}
+
+
+def _scheduled_callback(call: cst.Call, resolver: Resolver, cls: Optional[str]) -> Optional[str]:
+    """The function ``call`` hands to a scheduler (qualified; ``self.tick`` as the method of
+    ``cls``), or None."""
+    name = N.call_name(call)
+    spec = _SCHEDULERS.get(name or "")
+    if spec is None:
+        return None
+    dotted = N.dotted(call.func) or ""
+    if name == "Timer" and resolver.qualify(dotted) != "threading.Timer":
+        return None  # timeit's, a test double's
+    if name == "do" and "every(" not in N.code(call.func):
+        return None  # only ``schedule.every(10).minutes.do(job)``
+    if name in ("enter", "enterabs") and len(call.args) < 3:
+        return None
+    callback = N.arg(call, spec[0], spec[1])
+    target = N.dotted(callback) if callback is not None else None
+    if not target:
+        return None
+    if target.startswith("self.") and target.count(".") == 1:
+        return f"{cls}.{target[5:]}" if cls else None
+    return resolver.qualify(target) or target
 
 
 # Flask/Quart hooks that run when a request or app context ends

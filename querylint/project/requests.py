@@ -375,6 +375,13 @@ def entry_points(index: ProjectIndex, config: Config) -> Dict[str, str]:
             why = f"dependency `{fn.name}`"
         if why and not is_startup(index, config, qual):
             out[qual] = why
+    # functions handed to a scheduler: they run on every timer tick or event, as a task does
+    for facts in index.files.values():
+        for name in facts.scheduled:
+            owner, _, member = name.rpartition(".")
+            fn = index.resolve_function(name) or (index.find_method(owner, member) if owner in index.classes else None)
+            if fn is not None and fn.qualname not in out and not is_startup(index, config, fn.qualname):
+                out[fn.qualname] = f"scheduled callback `{fn.name}`"
     # class dependencies: ``Depends(Pagination)`` builds the object (and calls it) per request
     for dep in depends:
         cls = index.classes.get(dep)
