@@ -22,6 +22,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.context import Context, Frame
 from querylint.project.callees import refined_argument
+from querylint.project.contexts import path_context
 from querylint.frameworks.django.models import (
     EXTERNAL_USER, GFK, REV_FK, SINGLE, ModelGraph, ModelInfo, Relation, expand_paths, model_graph, sub_paths,
 )
@@ -461,13 +462,20 @@ def used_like_model(expr: cst.Name, ctx: Context) -> Optional[DjType]:
 
 def _concrete_models_named(ctx: Context, snake: str) -> List[ModelInfo]:
     """The concrete project models whose snake-case name is ``snake`` (``order_line`` for
-    ``OrderLine``), from a map built once per run."""
+    ``OrderLine``), from a map built once per run. A model of test code (a sample app that
+    swaps in for the real one, ``tests/sample_config/models.py``) gives way to the project's
+    own of the same name: the code outside tests names those."""
 
-    def build(_ix) -> Dict[str, List[ModelInfo]]:
+    def build(ix) -> Dict[str, List[ModelInfo]]:
         out: Dict[str, List[ModelInfo]] = {}
         for m in graph_of(ctx).models.values():
             if not m.abstract and m.qualname != EXTERNAL_USER:
                 out.setdefault(_snake(m.name), []).append(m)
+        for name, models in out.items():
+            if len(models) > 1:
+                own = [m for m in models if m.qualname not in ix.classes or path_context(ix.classes[m.qualname].path, ctx.config) != "test"]
+                if own:
+                    out[name] = own
         return out
 
     return ctx.index.derived("django-models-by-snake-name", build).get(snake, [])
