@@ -104,12 +104,36 @@ def first_statement_memo_guard(fn: cst.FunctionDef) -> bool:
             break
         body = list(body[0].body.body)
     params = N.param_names(fn.params)
-    return bool(body) and (memo_guard(body[0], params) is not None or _early_return_memo(body, params))
+    if body and (memo_guard(body[0], params) is not None or _early_return_memo(body, params)):
+        return True
+    # the cache fetched first, then checked: ``store = get_app_local_store()``, ``hit =
+    # store.get("client")``, ``if hit: return hit`` ... ``store["client"] = build()``
+    fetched = _fetched_cache(body[0]) if len(body) > 2 else None
+    return fetched is not None and fetched not in params and _early_return_memo(body[1:], params, fetched)
 
 
-def _early_return_memo(body: Sequence[cst.CSTNode], params: Sequence[str]) -> bool:
+# calls that make a new, empty container: a cache bound from one lives for one call only
+_FRESH_CONTAINERS = frozenset({"dict", "list", "set", "defaultdict", "OrderedDict", "Counter", "WeakValueDictionary"})
+
+
+def _fetched_cache(stmt: cst.CSTNode) -> Optional[str]:
+    """The name ``stmt`` binds to a container it fetches (``store = get_app_local_store()``,
+    ``cache = caches["default"]``, ``registry = self._registry``), not one it makes."""
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign)):
+        return None
+    assign = stmt.body[0]
+    if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
+        return None
+    value = assign.value
+    if isinstance(value, cst.Call) and N.call_name(value) not in _FRESH_CONTAINERS or isinstance(value, (cst.Attribute, cst.Subscript)):
+        return assign.targets[0].target.value
+    return None
+
+
+def _early_return_memo(body: Sequence[cst.CSTNode], params: Sequence[str], fetched: Optional[str] = None) -> bool:
     """``if key in CACHE: return CACHE[key]`` (or ``hit = CACHE.get(key)`` then ``if hit: return
-    hit``) first, and the rest of the function stores into ``CACHE``: a query per distinct key."""
+    hit``) first, and the rest of the function stores into ``CACHE``: a query per distinct key.
+    ``fetched``: the cache is that local name, bound by the statement before."""
     first = body[0]
     target: Optional[str] = None
     rest = list(body[1:])
@@ -134,6 +158,8 @@ def _early_return_memo(body: Sequence[cst.CSTNode], params: Sequence[str]) -> bo
     root = target.split(".")[0]
     if root in params and root not in ("self", "cls"):
         return False  # a cache passed in per call
+    if fetched is not None and root != fetched:
+        return False
     return any(fills(stmt, target) for stmt in rest)
 
 

@@ -1729,6 +1729,67 @@ CASES = {
                 loop.call_later(30, on_timeout_scoped, agent_id)
         """,
     },
+    "a_client_kept_in_a_store_the_function_fetches_first_is_built_once": {
+        # privacyidea's ``get_redis()``: the app-local store is fetched, its cached client returned
+        # when there is one, and a new client built and stored otherwise: once per process. A
+        # dict made in the function caches nothing across calls
+        "app.py": """
+            import os
+            import threading
+            import redis
+            from flask import Flask, current_app
+
+            app = Flask(__name__)
+            _lock = threading.Lock()
+
+
+            def get_store():
+                return current_app.extensions.setdefault("local", {})
+
+
+            def _build_shared(url):
+                client = redis.Redis.from_url(url)
+                client.ping()
+                return client
+
+
+            def _build_fresh(url):
+                client = redis.Redis.from_url(url)  # want: QL201
+                client.ping()
+                return client
+
+
+            def get_redis():
+                store = get_store()
+                cached = store.get("client")
+                if cached is not None and cached[0] == os.getpid():
+                    return cached[1]
+                with _lock:
+                    client = _build_shared("redis://cache")
+                    store["client"] = (os.getpid(), client)
+                    return client
+
+
+            def get_redis_uncached():
+                store = dict()
+                cached = store.get("client")
+                if cached is not None:
+                    return cached
+                client = _build_fresh("redis://cache")
+                store["client"] = client
+                return client
+
+
+            @app.get("/a")
+            def a():
+                return {"v": get_redis().get("a")}
+
+
+            @app.get("/b")
+            def b():
+                return {"v": get_redis_uncached().get("b")}
+        """,
+    },
     "a_connection_kept_on_flask_g_is_closed_at_teardown": {
         # solarforecastarbiter: ``g.mysql_connection = pymysql.connect(...)`` once per request,
         # and no teardown closes it: every request leaves a connection open
