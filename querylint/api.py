@@ -68,7 +68,7 @@ def _lint_paths(paths, config, root, registry, cwd, cache_dir, jobs, progress=No
         registry = registry or load_registry()
         if cache_dir is not None:
             catalogue = Catalogue.of(registry)
-            if registry.default:
+            if registry.default and Catalogue.read(Path(cache_dir)) is None:  # (the language server lints with its own registry)
                 catalogue.write(Path(cache_dir))
     known = registry if registry is not None else cast(Catalogue, catalogue)
     rules = select_rules(known, config.select, config.extend_select, config.ignore, config.preview)  # classes, or their stubs
