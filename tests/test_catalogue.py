@@ -103,3 +103,30 @@ def test_a_catalogue_selects_validates_and_describes_as_the_registry_does(tmp_pa
     assert unknown_codes(catalogue, ["QL1", "QL120", "QL9", "XX"]) == unknown_codes(registry, ["QL1", "QL120", "QL9", "XX"]) == ["QL9", "XX"]
     with pytest.raises(ConfigError):
         check_selection(catalogue, Config(select=("QL999",)))
+
+
+# a fresh interpreter: whatever this test session imported already cannot hide the difference
+TWICE = """
+import sys
+from pathlib import Path
+import querylint.engine as engine
+from querylint.api import lint_paths
+from querylint.plugins import load_registry
+from querylint.run.config import Config
+
+parsed = []
+real = engine.parse_file
+engine.parse_file = lambda path, *a: parsed.append(str(path)) or real(path, *a)
+root = Path(sys.argv[1])
+for _ in range(2):
+    parsed.clear()
+    lint_paths([root], Config(), root, load_registry(["querylint_rules"]), cwd=root, cache_dir=root / ".cache", jobs=1)
+    print(len(parsed))
+"""
+
+
+def test_a_second_run_in_one_process_finds_the_first_ones_results(project):
+    # the code's fingerprint is read from disk: it does not change when the first run imports the
+    # parser and the rules' passes (the language server lints again and again in one process)
+    out = subprocess.run([sys.executable, "-c", TWICE, str(project)], capture_output=True, text=True, timeout=300)
+    assert out.stdout.split() == ["3", "0"], out.stderr[-2000:]

@@ -83,35 +83,12 @@ def facts_digest(facts) -> str:
     return hashlib.blake2b(pickle.dumps(facts, protocol=4), digest_size=16).hexdigest()
 
 
-def code_fingerprint(module_names: Iterable[str]) -> Tuple[Tuple[str, str], ...]:
-    """(module, content hash) of querylint's own modules and the rule/plugin modules in use.
-
-    The version alone is not enough while rules are being developed in an editable install; the
-    contents, not the file times, so that a fresh install of the same code (a CI job restoring
-    the cache) finds it valid.
-    """
-    prefixes = tuple(dict.fromkeys(["querylint", "querylint_rules", *module_names]))
-    out = []
-    for name, mod in sorted(sys.modules.items()):
-        if mod is None or not any(name == p or name.startswith(p + ".") for p in prefixes):
-            continue
-        f = getattr(mod, "__file__", None)
-        if not f:
-            continue
-        try:
-            with open(f, "rb") as fh:
-                out.append((name, content_hash(fh.read())))
-        except OSError:
-            continue
-    return tuple(out)
-
-
 def settings_digest(config: Config, root: Path, rule_idents: Sequence[str], detector_idents: Sequence[str], fingerprint: Sequence[Tuple[str, str]]) -> str:
     """What every cached answer depends on besides the files: the settings, the rules that run
     (``module.Class:code``), the query detectors and the code's fingerprint
-    (:func:`code_fingerprint`). Not the project's folder: every key is a path relative to the
-    project root and a content hash, so a cache restored into another clone (a CI job in a fresh
-    checkout) is valid there."""
+    (:func:`querylint.run.catalogue.code_key`). Not the project's folder: every key is a path
+    relative to the project root and a content hash, so a cache restored into another clone (a
+    CI job in a fresh checkout) is valid there."""
     cfg = replace(config, source=None, root=None)
     return digest(MAGIC, FORMAT, __version__, sys.version, _version_of("libcst"), repr(cfg), tuple(rule_idents), tuple(detector_idents), tuple(fingerprint))
 

@@ -73,15 +73,13 @@ class Catalogue:
 
     @classmethod
     def of(cls, registry: Any) -> "Catalogue":
-        from querylint.run.cache import code_fingerprint
-
         rules = {
             code: RuleStub(code, r.name, tuple(r.aliases), bool(r.preview), bool(r.default_enabled), r.severity,
                            rule_ident(r), r.summary(), r.documentation())
             for code, r in registry.rules.items()
         }
         return cls(rules, tuple(detector_ident(d) for d in registry.detectors), list(registry.plugin_errors),
-                   dict(registry.option_keys()), code_fingerprint(registry.origins.values()))
+                   dict(registry.option_keys()), (("code", code_key(tuple(sorted(set(registry.origins.values()))))),))
 
     def option_keys(self) -> Dict[str, Tuple[type, str]]:
         return dict(self._options)
@@ -132,14 +130,16 @@ class Catalogue:
 
 
 @functools.lru_cache(maxsize=None)
-def code_key() -> str:
+def code_key(modules_in_use: Tuple[str, ...] = ()) -> str:
     """The content of the code a catalogue describes, read from disk once per process:
-    querylint's own files and every plugin module's, with the versions of Python and of the
-    parsers."""
+    querylint's own files and every plugin module's (and ``modules_in_use``'s, the modules a
+    registry loaded its rules from), with the versions of Python and of the parsers. Read from
+    disk, it does not depend on which modules happen to be imported yet (the cache's settings
+    digest includes it, so a second run in one process finds the first one's results)."""
     h = hashlib.blake2b(digest_size=16)
     for part in (__version__, sys.version, _version("libcst"), _version("sqlglot")):
         h.update(part.encode() + b"\0")
-    modules = [BUILTIN]
+    modules = [BUILTIN, *(m.split(":")[0] for m in modules_in_use)]
     for name, value, version in _entry_points():
         h.update(f"{name}={value}@{version}".encode() + b"\0")
         modules.append(value.split(":")[0])
