@@ -23,13 +23,11 @@ import hashlib
 import io
 import os
 import pickle
-import sys
 import tempfile
 from dataclasses import replace
 from pathlib import Path
 from typing import Any, Dict, Iterable, Optional, Sequence, Tuple
 
-from querylint import __version__
 from querylint.run.config import Config
 from querylint.run.source import overlay_text
 
@@ -90,7 +88,8 @@ def settings_digest(config: Config, root: Path, rule_idents: Sequence[str], dete
     relative to the project root and a content hash, so a cache restored into another clone (a
     CI job in a fresh checkout) is valid there."""
     cfg = replace(config, source=None, root=None)
-    return digest(MAGIC, FORMAT, __version__, sys.version, _version_of("libcst"), repr(cfg), tuple(rule_idents), tuple(detector_idents), tuple(fingerprint))
+    # (querylint's, Python's and the parsers' versions are in the fingerprint)
+    return digest(MAGIC, FORMAT, repr(cfg), tuple(rule_idents), tuple(detector_idents), tuple(fingerprint))
 
 
 class Cache:
@@ -296,12 +295,3 @@ def _trim(folder: Path, current: Path) -> None:
                     p.unlink()
                 except OSError:
                     pass
-
-
-def _version_of(dist: str) -> str:
-    try:
-        from importlib.metadata import version
-
-        return version(dist)
-    except Exception:
-        return "?"
