@@ -18,7 +18,7 @@ from querylint import nodes as N
 from querylint.codes import Selection, matches_any
 from querylint.run.config import Config
 from querylint.project.contexts import CONFIDENCES, cap, finding_context, in_scripts_folder, lower, path_context
-from querylint.loops import classify_loop, on_raising_path, reported_loop, small_collection
+from querylint.loops import classify_loop, in_failure_handler, on_raising_path, reported_loop, small_collection
 from querylint.context import Context
 from querylint.deep import TOO_DEEP, TooDeepSource, call_deep, parse_module
 from querylint.project.facts import FileFacts, collect_facts
@@ -100,8 +100,8 @@ class _QueryCollector:
                     return  # fills a cache once (per process, object or key): not a query per call
                 if under_prefetch_check(node, self.ctx) or under_attribute_fallback(node, self.ctx):
                     return  # reads a relation the branch checked is loaded, or stands in for an annotation
-                if on_raising_path(node, self.ctx):
-                    return  # describes the error it raises: runs on failure only
+                if on_raising_path(node, self.ctx) or in_failure_handler(node, self.ctx):
+                    return  # describes the error it raises, or handles a failure: runs on failure only
                 self.found.setdefault(fn.qualname, []).append(desc)
                 return
 

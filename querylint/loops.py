@@ -355,6 +355,31 @@ def on_raising_path(node: cst.CSTNode, ctx: Context) -> bool:
     return False
 
 
+# exceptions a handler catches as ordinary control flow: a cache or row that was missing, a race
+# lost to another writer; a query there runs on the common path
+_MISS_EXCEPTIONS = re.compile(
+    r"(KeyError|IndexError|LookupError|AttributeError|StopIteration|DoesNotExist|NoResultFound|NotFound|"
+    r"MultipleObjectsReturned|MultipleResultsFound|IntegrityError|UniqueViolation|CacheMiss|Missing\w*)$"
+)
+
+
+def in_failure_handler(node: cst.CSTNode, ctx: Context) -> bool:
+    """``node`` sits in an ``except`` handler for a failure of outside work (``except WebPushException
+    as e: if e.response.status_code == 410: delete_subscription(...)``): it runs when that work
+    fails, not on every call. Handlers for a missing key or row (``except KeyError``, ``except
+    Model.DoesNotExist``, ``except IntegrityError``) are ordinary control flow and do not count."""
+    for anc in ctx.ancestors(node):
+        if isinstance(anc, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            return False
+        if isinstance(anc, cst.ExceptHandler):
+            if anc.type is None:
+                return True
+            kinds = anc.type.elements if isinstance(anc.type, cst.Tuple) else [anc.type]
+            names = [N.dotted(k.value if isinstance(k, cst.Element) else k) or "" for k in kinds]
+            return all(n and not _MISS_EXCEPTIONS.search(n) for n in names)
+    return False
+
+
 def _fills_a_cache(guard: cst.If, loop: Loop) -> bool:
     """``if key not in cache: ... cache[key] = value`` (or ``if not units: units = ...``) inside the
     loop: the guarded code fills a cache that later passes read. Not when the "cache" is the

@@ -44,7 +44,7 @@ def param_chains(fn: cst.FunctionDef, param: str, ctx: Context):
     return ctx.memo(("param-chains", id(fn), param), compute)
 
 
-_FILLS = frozenset({"add", "update", "append", "extend", "setdefault", "insert"})
+_FILLS = frozenset({"add", "update", "append", "extend", "setdefault", "insert", "set", "set_many"})
 
 
 def memo_target(test: cst.BaseExpression) -> Optional[str]:
@@ -106,10 +106,33 @@ def first_statement_memo_guard(fn: cst.FunctionDef) -> bool:
     params = N.param_names(fn.params)
     if body and (memo_guard(body[0], params) is not None or _early_return_memo(body, params)):
         return True
+    # the key computed first: ``used = code.split("-")[0]``, then ``hit = cache.get(key(used))``,
+    # ``if hit: return hit`` ... ``cache.set(key(used), value)``
+    for skip in (1, 2):
+        if len(body) > skip + 2 and all(_key_computation(s) for s in body[:skip]) and _early_return_memo(body[skip:], params):
+            return True
     # the cache fetched first, then checked: ``store = get_app_local_store()``, ``hit =
     # store.get("client")``, ``if hit: return hit`` ... ``store["client"] = build()``
     fetched = _fetched_cache(body[0]) if len(body) > 2 else None
     return fetched is not None and fetched not in params and _early_return_memo(body[1:], params, fetched)
+
+
+def _key_computation(stmt: cst.CSTNode) -> bool:
+    """``used = (code or get_language()).split("-")[0]``: one plain assignment to a name, with no
+    call that could be a query (only string and number helpers)."""
+    if not (isinstance(stmt, cst.SimpleStatementLine) and len(stmt.body) == 1 and isinstance(stmt.body[0], cst.Assign)):
+        return False
+    assign = stmt.body[0]
+    if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
+        return False
+    calls = [N.call_name(c) or "" for c in N.walk(assign.value) if isinstance(c, cst.Call)]
+    return all(c in _KEY_HELPERS for c in calls)
+
+
+_KEY_HELPERS = frozenset({
+    "split", "rsplit", "lower", "upper", "strip", "lstrip", "rstrip", "replace", "format", "join", "str", "int",
+    "tuple", "frozenset", "sorted", "get_language", "hash", "encode", "hexdigest", "md5", "sha1", "sha256",
+})
 
 
 # calls that make a new, empty container: a cache bound from one lives for one call only

@@ -463,7 +463,39 @@ def _is_identifier_hole(item: EmbeddedSql, hole: Hole, pattern=_IDENT_BEFORE) ->
         return True  # inside a MySQL quoted identifier: ``INSERT INTO `%s```
     if before.count('"') % 2 == 1 and _QUOTED_IDENT_BEFORE.search(before[: before.rfind('"')]):
         return True  # ``INSERT INTO "%s"``, ``ALTER SEQUENCE "%s_id_seq"`` (not MySQL's ``name = "%s"`` string)
-    return bool(pattern.search(before)) or (pattern is _IDENT_BEFORE and bool(_DIRECTION_BEFORE.search(before)))
+    m = pattern.search(before)
+    if m is not None and m.group(1) == "," and _in_value_list(before):
+        return False  # ``VALUES (1, {x})``, ``setval('seq', {n})``: a value, not a column
+    return bool(m) or (pattern is _IDENT_BEFORE and bool(_DIRECTION_BEFORE.search(before)))
+
+
+_NOT_FUNCTIONS = frozenset(
+    "FROM JOIN WHERE AND OR NOT ON SELECT WHEN THEN ELSE AS OVER BY HAVING SET EXISTS USING RETURNING TABLE INTO DISTINCT".split()
+)
+_CALL_OPEN = re.compile(r"(?:\b(\w+)\s+)?(\w+)\s*$")
+
+
+def _in_value_list(before: str) -> bool:
+    """The innermost open parenthesis of ``before`` starts a ``VALUES`` tuple or the arguments of a
+    function (``setval(``, ``COALESCE(``), not a column list (``INSERT INTO t (``)."""
+    depth = 0
+    for i in range(len(before) - 1, -1, -1):
+        ch = before[i]
+        if ch == ")":
+            depth += 1
+        elif ch == "(":
+            if depth == 0:
+                m = _CALL_OPEN.search(before[:i])
+                if m is None:
+                    return False
+                word, prev = m.group(2).upper(), (m.group(1) or "").upper()
+                if re.match(r"\s*(SELECT|WITH)\b", before[i + 1:], re.I):
+                    return False  # a subquery's column list
+                if word in ("VALUES", "IN"):
+                    return True
+                return prev not in ("INTO", "TABLE", "INDEX", "ON", "EXISTS", "KEY", "USING") and word not in _NOT_FUNCTIONS
+            depth -= 1
+    return False
 
 
 def _leading_text(node: Optional[cst.CSTNode]) -> Optional[str]:

@@ -773,6 +773,8 @@ class Evaluator:
             return "safe", f"`{N.short(expr, 40)}` is a configuration constant", None
         if _enum_constant(expr):
             return "safe", f"`{N.short(expr, 40)}` is an enum constant", None
+        if _constant_property(self.ctx, expr.attr.value):
+            return "safe", f"`{N.short(expr, 40)}` is a property that returns only constants", None
         return "value", "", None
 
     def _numeric(self, expr: cst.BaseExpression, depth: int, module_only: bool) -> bool:
@@ -840,7 +842,16 @@ class Evaluator:
         guard = self._membership_guard(expr)
         if guard is not None:
             return "safe", f"`{expr.value}` is checked against the allow-list `{guard}`", None
+        check = self._validator_guard(expr)
+        if check is not None:
+            return "safe", f"`{expr.value}` is checked with `{check}` first", None
         return "value", "", None
+
+    def _validator_guard(self, expr: cst.Name) -> Optional[str]:
+        fn = self.ctx.function
+        if fn is None:
+            return None
+        return self.ctx.memo(("sql-validators", id(fn.node)), lambda: _validator_guards(fn.node)).get(expr.value)
 
     def _constant_everywhere(self, qualname: str, param: str) -> bool:
         """In an application (the project has request or task entry points: no outside callers),
@@ -1004,6 +1015,59 @@ class Evaluator:
 
 
 _CASE_METHODS = frozenset(("upper", "lower", "casefold", "strip", "lstrip", "rstrip", "title", "capitalize"))
+
+# a check of a name that raises or returns when it fails: ``if not _valid_sql_name(table): raise``,
+# ``assert is_safe_identifier(col)``, ``if not re.fullmatch(r"\w+", col): raise``, ``col.isidentifier()``
+_VALIDATOR_NAME = re.compile(
+    r"(valid|safe|allowed|permitted|check)\w*(name|ident|column|table|field|sql|schema)|^(full)?match$|^isidentifier$|^isalnum$|^isdigit$|^isdecimal$", re.I
+)
+
+
+def _validator_guards(fn_node: cst.CSTNode) -> Dict[str, str]:
+    """Names a failed check stops: ``if not valid(x): raise/return`` (also ``if not x.isidentifier()``)
+    and ``assert valid(x)``; name → the check's code."""
+    guards: Dict[str, str] = {}
+
+    def checked(test: cst.BaseExpression) -> List[Tuple[str, str]]:
+        out = []
+        for call in N.walk(test):
+            if not isinstance(call, cst.Call) or not _VALIDATOR_NAME.search(N.call_name(call) or ""):
+                continue
+            recv = N.receiver(call)
+            for arg in [a.value for a in call.args] + ([recv] if isinstance(recv, cst.Name) and not call.args else []):
+                if isinstance(arg, cst.Name):
+                    out.append((arg.value, N.short(call, 40)))
+        return out
+
+    for node in N.walk(fn_node, into_functions=False):
+        if isinstance(node, cst.Assert):
+            for name, how in checked(node.test):
+                guards.setdefault(name, how)
+        elif isinstance(node, cst.If) and isinstance(node.test, cst.UnaryOperation) and isinstance(node.test.operator, cst.Not):
+            body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
+            stops = any(isinstance(s, cst.SimpleStatementLine) and any(isinstance(x, (cst.Raise, cst.Return)) for x in s.body) for s in body)
+            if stops or (isinstance(node.body, cst.SimpleStatementSuite) and any(isinstance(x, (cst.Raise, cst.Return)) for x in node.body.body)):
+                for name, how in checked(node.test.expression):
+                    guards.setdefault(name, how)
+    return guards
+
+
+def _constant_property(ctx: Context, attr: str) -> bool:
+    """``db.timestamp_now`` where every project function of that name is a ``@property`` whose every
+    return is a constant (``return "now()"`` / ``return "(strftime('%s', 'now'))"``): SQL text chosen
+    by the object, not a value from outside."""
+    props = ctx.index.derived("sql-constant-properties", _constant_properties)
+    return props.get(attr, False)
+
+
+def _constant_properties(index) -> Dict[str, bool]:
+    out: Dict[str, bool] = {}
+    for fn in index.functions.values():
+        if fn.cls is None:
+            continue
+        is_prop = any(d.rsplit(".", 1)[-1] in ("property", "cached_property") for d in fn.decorators)
+        out[fn.name] = out.get(fn.name, True) and is_prop and fn.const_returns == 1
+    return out
 
 
 def _loop_counter(b) -> bool:

@@ -211,8 +211,33 @@ def apply_method(t: DjType, method: str, call: cst.Call, ctx: Context) -> Option
         quals = graph.queryset_method_quals.get(method, [])
         if quals and not any(_returns_queryset(ctx, q) for q in quals):
             return None
-        return base
+        return _custom_method_loads(ctx, model, method, quals, base)
     return None
+
+
+def _custom_method_loads(ctx: Context, model, method: str, quals: List[str], base: DjType) -> DjType:
+    """``Entry.objects.public()`` where the project QuerySet's ``public()`` returns
+    ``self.filter(...).prefetch_related("tags")``: what every candidate method loads counts as loaded.
+    The candidates are the model's own manager classes' methods of that name (any project QuerySet's
+    when the model names none)."""
+    candidates = []
+    for mc in (model.manager_classes.values() if model is not None else ()):
+        fn = ctx.index.find_method(mc, method)
+        if fn is not None and fn.qualname not in candidates:
+            candidates.append(fn.qualname)
+    if not candidates:
+        candidates = list(quals)
+    if not candidates or len(candidates) > 4:
+        return base
+    loads = [function_returns(ctx, q) for q in candidates]
+    if any(r is None or r.kind != QS or r.model not in (None, base.model) for r in loads):
+        return base
+    got = cast(List[DjType], loads)
+    covered = got[0].covered
+    for r in got[1:]:
+        covered &= r.covered
+    return replace(base, covered=base.covered | covered, select_all=base.select_all or all(r.select_all for r in got),
+                   opaque=base.opaque or any(r.opaque for r in got), to_attrs=base.to_attrs + tuple(a for r in got for a in r.to_attrs))
 
 
 def _returns_queryset(ctx: Context, qualname: str) -> bool:
@@ -1255,6 +1280,10 @@ def function_returns(ctx: Context, qualname: str) -> Optional[DjType]:
         frames = list(off.ctx.frames)
         results: List[DjType] = []
         empty: List[DjType] = []  # ``return Model.objects.none()``: no rows, nothing to load
+        # ``except ...: return self.all()``: the fallback of a failed build, not the normal path
+        fallback: List[DjType] = []
+        in_handlers = {id(r) for h in N.walk(node.body, into_functions=False) if isinstance(h, cst.ExceptHandler)
+                       for r in N.walk(h, into_functions=False) if isinstance(r, cst.Return)}
         for n in N.walk(node.body, into_functions=False):
             if isinstance(n, cst.Return) and n.value is not None:
                 off.ctx.frames = list(frames)
@@ -1262,8 +1291,8 @@ def function_returns(ctx: Context, qualname: str) -> Optional[DjType]:
                 if t is None:
                     return None
                 none = isinstance(n.value, cst.Call) and isinstance(n.value.func, cst.Attribute) and n.value.func.attr.value == "none"
-                (empty if none else results).append(t)
-        results = results or empty
+                (empty if none else fallback if id(n) in in_handlers else results).append(t)
+        results = results or fallback or empty
         if not results:
             return None
         first = results[0]
