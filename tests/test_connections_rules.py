@@ -388,11 +388,26 @@ CASES = {
                 return conn.exec_driver_sql("SELECT id FROM orders WHERE id = 1").all()
         """,
     },
-    "scoped_session_is_not_a_leak": {
+    "scoped_session_removed_at_teardown_is_not_a_leak": {
         "jobs.py": """
             from db import ScopedSession
             def work():
                 session = ScopedSession()
+                session.execute("SELECT 1")
+        """,
+        "hooks.py": """
+            from db import ScopedSession
+            def on_task_done(**kwargs):
+                ScopedSession.remove()
+        """,
+    },
+    "scoped_session_nobody_removes_is_left_open": {
+        # amp's metrics service: the thread's session keeps the connection its transaction
+        # checked out after the job that used it, when nothing in the project removes it
+        "jobs.py": """
+            from db import ScopedSession
+            def work():
+                session = ScopedSession()  # want: QL203
                 session.execute("SELECT 1")
         """,
     },

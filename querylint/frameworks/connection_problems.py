@@ -35,6 +35,7 @@ from querylint.frameworks.lifetime import (
     flow_of,
     holder_of,
     opened_by,
+    registry_cleaned,
 )
 from querylint.loops import classify_loop, repeats_per_iteration, varies_per_item
 from querylint.project.contexts import path_context
@@ -80,7 +81,9 @@ def _lazy_or_shared(call: cst.Call, holder: Holder, ctx: Context) -> bool:
         return True  # ``if _mgr is None: _mgr = Manager(redis=Redis(...))``: once per process
     flow = flow_of(ctx)
     if holder.kind == "local" and flow is not None and holder.name in flow.globals:
-        return True
+        # ``global engine`` then ``engine = create_engine(...)``: kept for later calls when built
+        # under a test (``if engine is None:``); rebound unconditionally, each call replaces it
+        return _under_if(call, ctx) or not _rebuilt_per_wrapped_call(ctx)
     if holder.kind == "stored" and holder.target is not None:
         root = N.root_name(holder.target)
         q = ctx.qualify(cst.Name(root)) if root else None
@@ -356,13 +359,75 @@ def _looping_caller(call: cst.Call, res: Resource, holder: Holder, ctx: Context)
 
 def _in_decorator_wrapper(opened: Opened, ctx: Context) -> Iterator[Verdict]:
     decorator = _decorator_of_wrapper(ctx)
+    via = ""
+    if decorator is None:
+        got = _wrapper_caller(ctx)
+        if got is not None:
+            decorator, helper = got
+            via = f" through `{helper}()`"
     if decorator is not None:
         yield Verdict(
             "QL201",
             f"`{opened.what}` creates a new {opened.res.label} on every call of a function decorated with `@{decorator}` "
-            f"(its wrapper runs on each call)",
+            f"(its wrapper runs on each call{via})",
             "create it once (at module level, or lazily under `if ... is None`) and borrow from it in the wrapper",
         )
+
+
+def _under_if(call: cst.Call, ctx: Context) -> bool:
+    for anc in ctx.ancestors(call):
+        if isinstance(anc, (cst.If, cst.IfExp, cst.ExceptHandler)):
+            return True
+        if isinstance(anc, (cst.FunctionDef, cst.Lambda)):
+            return False
+    return False
+
+
+def _rebuilt_per_wrapped_call(ctx: Context) -> bool:
+    return _decorator_of_wrapper(ctx) is not None or _wrapper_caller(ctx) is not None
+
+
+def _wrapper_caller(ctx: Context) -> Optional[Tuple[str, str]]:
+    """(decorator, this function) when a decorator's wrapper in this file calls the current
+    function first thing, outside any ``if``/``except`` (``def error_handler(func): async def
+    wrapper(...): reconnect_session(); await func(...)``): it runs on every decorated call."""
+    frame = ctx.function
+    if frame is None or frame.facts is None or frame.facts.cls is not None:
+        return None
+    name = frame.facts.name
+
+    def compute():
+        for node in N.walk(ctx.module_node):
+            if not isinstance(node, cst.FunctionDef) or not isinstance(node.body, cst.IndentedBlock):
+                continue
+            inner = [n for n in N.walk(node.body, into_functions=False) if isinstance(n, cst.FunctionDef)]
+            returned = {r.value.value for r in N.walk(node.body, into_functions=False) if isinstance(r, cst.Return) and isinstance(r.value, cst.Name)}
+            params = set(N.param_names(node.params))
+            for w in inner:
+                if w.name.value not in returned or not isinstance(w.body, cst.IndentedBlock):
+                    continue
+                if not any(isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in params for n in N.walk(w.body)):
+                    continue
+                for stmt in _straight_line(w.body.body):
+                    for call in N.walk(stmt):
+                        if isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value == name:
+                            return node.name.value
+        return None
+
+    decorator = ctx.memo(("ql2-wrapper-caller", id(ctx.module_node), name), compute)
+    return (decorator, name) if decorator is not None else None
+
+
+def _straight_line(stmts) -> List[cst.CSTNode]:
+    """The statements that run on every call: the body, and the body of a ``try`` in it (not its
+    handlers, not under an ``if``)."""
+    out: List[cst.CSTNode] = []
+    for stmt in stmts:
+        if isinstance(stmt, cst.Try) and isinstance(stmt.body, cst.IndentedBlock):
+            out.extend(_straight_line(stmt.body.body))
+        elif isinstance(stmt, cst.SimpleStatementLine):
+            out.append(stmt)
+    return out
 
 
 def _decorator_of_wrapper(ctx: Context) -> Optional[str]:
@@ -534,9 +599,23 @@ def _names_attribute(release, attr: str, ctx: Context) -> bool:
         return False
     for node in N.walk(ctx.module_node):
         if isinstance(node, cst.FunctionDef) and node.name.value == release.name:
-            if any(isinstance(n, cst.Attribute) and n.attr.value == attr and isinstance(n.value, cst.Name) and n.value.value == "self" for n in N.walk(node)):
-                return True
+            for n in N.walk(node):
+                if isinstance(n, cst.Attribute) and n.attr.value == attr and isinstance(n.value, cst.Name) and n.value.value == "self":
+                    if not _only_used(n, ctx):
+                        return True
     return False
+
+
+def _only_used(node: cst.Attribute, ctx: Context) -> bool:
+    """``self.conn.commit()``, ``self.conn.notices``: the release method works with the resource
+    (a commit, a read) without handing it anywhere or clearing it."""
+    parent = ctx.parent_of(node)
+    if not (isinstance(parent, cst.Attribute) and parent.value is node):
+        return False
+    outer = ctx.parent_of(parent)
+    if isinstance(outer, cst.Call) and outer.func is parent:
+        return parent.attr.value not in _RELEASE_CALLS
+    return not isinstance(outer, (cst.Assign, cst.AugAssign, cst.Del))
 
 
 def _in_except_branch(call: cst.Call, ctx: Context) -> bool:
@@ -894,7 +973,7 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
     if res.kind == "session" and res.driver == "sqlalchemy":
         # calling a scoped_session registry returns the thread's session (removed at teardown)
         factory = expr_resource(call.func, ctx) if isinstance(call.func, (cst.Name, cst.Attribute)) else None
-        if factory is not None and factory.kind == "scoped":
+        if factory is not None and factory.kind == "scoped" and registry_cleaned(call.func, ctx):
             return None
     if holder.kind == "with":
         return _with_problem(opened, holder, flow, ctx)

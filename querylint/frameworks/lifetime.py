@@ -162,6 +162,33 @@ def borrows_connection(bind: Optional[cst.BaseExpression]) -> bool:
     return last in ("conn", "connection", "connectable") or last.endswith(("_conn", "_connection"))
 
 
+def registry_cleaned(registry: cst.BaseExpression, ctx: Context) -> bool:
+    """The project ends the thread's session of a ``scoped_session`` registry somewhere: a
+    ``Session.remove()`` (or ``.close()``) at teardown, in a task hook or a ``finally``. A registry
+    nobody removes keeps each thread's session, and the connection its transaction checked out,
+    after the request that used it."""
+    name = (N.dotted(registry) or "").rsplit(".", 1)[-1]
+    if not name:
+        return True
+    cleaned = ctx.index.derived("scoped-registries-cleaned", _registries_cleaned)
+    return name in cleaned
+
+
+def _registries_cleaned(index) -> Set[str]:
+    out: Set[str] = set()
+    for fn in index.functions.values():
+        for target in fn.calls:
+            parts = target.split(".")
+            if len(parts) >= 2 and parts[-1] in ("remove", "close", "close_all"):
+                out.add(parts[-2])
+    for ff in index.modules.values():
+        for _name, call in ff.module_calls:
+            parts = call.func.split(".")
+            if len(parts) >= 2 and parts[-1] in ("remove", "close", "close_all"):
+                out.add(parts[-2])
+    return out
+
+
 def opened_by(call: cst.Call, ctx: Context) -> Optional[Opened]:
     """What ``call`` opens, when it is a known constructor or a pool/engine checkout."""
     return ctx.memo(("ql2-opened", id(call)), lambda: _opened_by(call, ctx))
@@ -188,9 +215,14 @@ def _opened_by(call: cst.Call, ctx: Context) -> Optional[Opened]:
     # calling a session factory: ``SessionLocal()`` (a module-level or local sessionmaker)
     if isinstance(func, (cst.Name, cst.Attribute)):
         factory = module_resource(ctx.index, q)
+        module_level = factory is not None
         if factory is None and isinstance(func, cst.Name):
             factory = _local_resource(func, ctx)
         if factory is not None and factory.kind == "sessionmaker":
+            return Opened(Resource("session", "session", "sqlalchemy"), _call_text(call))
+        if factory is not None and factory.kind == "scoped" and module_level and not registry_cleaned(func, ctx):
+            # the thread's session of a registry nobody ``remove()``s: left open, it keeps the
+            # connection its transaction checked out after the request that used it
             return Opened(Resource("session", "session", "sqlalchemy"), _call_text(call))
         if factory is None and _session_factory_name(func, q, ctx):
             return Opened(Resource("session", "session", "sqlalchemy"), _call_text(call))
@@ -362,11 +394,27 @@ class Holder:
     target: Optional[cst.CSTNode] = None  # stored: the attribute/subscript target
 
 
+def holder_of_expr(expr: cst.BaseExpression, ctx: Context) -> Holder:
+    """Where the value of ``expr`` is kept, when it is assigned to an attribute or item."""
+    parent = ctx.parent_of(expr)
+    if isinstance(parent, (cst.Assign, cst.AnnAssign)) and parent.value is expr:
+        targets = [t.target for t in parent.targets] if isinstance(parent, cst.Assign) else [parent.target]
+        stored = [t for t in targets if isinstance(t, (cst.Attribute, cst.Subscript))]
+        if stored:
+            return Holder("stored", None, parent, stored[0])
+    return Holder("other", None, parent)
+
+
 def holder_of(call: cst.Call, ctx: Context) -> Holder:
     node: cst.CSTNode = call
     parent = ctx.parent_of(node)
     while isinstance(parent, (cst.Await,)):
         node, parent = parent, ctx.parent_of(parent)
+    if isinstance(parent, cst.IfExp) and node is not parent.test:
+        # ``self.conn = conn if conn is not None else connect_db()``: kept on the object when
+        # none was given (a local bound this way may hold the caller's: not judged)
+        kept = holder_of_expr(parent, ctx)
+        return kept if kept.kind == "stored" else Holder("other", None, parent)
     if isinstance(parent, cst.WithItem) and parent.item is node:
         name = None
         if parent.asname is not None and isinstance(parent.asname.name, cst.Name):

@@ -895,6 +895,8 @@ def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str
         if isinstance(value, cst.Name):
             # ``conn = None`` before a retry loop or a ``try`` is a placeholder, not what is handed out
             binds = [b for b in bound.get(value.value, []) if not (isinstance(b[1], cst.Name) and b[1].value == "None")]
+            if len(binds) > 1 and _same_opener(binds):
+                binds = binds[:1]  # ``try: conn = connect(db) except OperationalError: conn = connect("postgres")``
             if value.value in shared or len(binds) != 1 or binds[0][1] is None:
                 return ()
             how, value = binds[0][0], cast(cst.BaseExpression, binds[0][1])
@@ -931,6 +933,13 @@ def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str
             return ()  # an in-memory database holds no server connection
         out.append((resolver.qualify(target) or target, shape))
     return tuple(dict.fromkeys(out))
+
+
+def _same_opener(binds: List[Tuple[str, Optional[cst.BaseExpression]]]) -> bool:
+    """Every binding of the returned name calls the same function (a fallback with other
+    arguments), as a plain value."""
+    funcs = {N.dotted(v.func) if isinstance(v, cst.Call) and how == "value" else None for how, v in binds}
+    return len(funcs) == 1 and None not in funcs
 
 
 # methods that block and hand out messages for as long as the connection lives

@@ -323,6 +323,8 @@ def site_text(site: Site) -> str:
         return f"iterating `{N.short(site.expr, 70)}`"
     if isinstance(site.node, cst.Call) and isinstance(site.node.func, cst.Attribute) and site.node.func.attr.value == site.method:
         return f"`{N.short(site.node, 70)}`"
+    if isinstance(site.node, cst.Call) and site.node.args and site.node.args[0].value is site.expr:
+        return f"`{N.short(site.node, 70)}`"  # ``get_object_or_404(Permission, codename=code)``
     if site.method == "index":
         return f"indexing `{N.short(site.expr, 60)}`"
     return f"`{site.method}({N.short(site.expr, 60)})`"

@@ -325,6 +325,13 @@ def _model_of_class_expr(expr, ctx: Context) -> Optional[ModelInfo]:
 _NOT_DJANGO_MODULES = ("peewee", "sqlalchemy", "tortoise", "mongoengine", "pony", "ormar", "sqlmodel", "odmantic", "beanie", "pynamodb", "neomodel")
 
 
+def class_model(expr, ctx: Context) -> Optional[str]:
+    """The model a class expression names: a project model's qualname, or "ext:<dotted>" for a
+    Django model querylint cannot see (``Permission``, ``get_user_model()``)."""
+    m = _model_of_class_expr(expr, ctx) if isinstance(expr, (cst.Name, cst.Attribute)) else None
+    return m.qualname if m is not None else _external_model(expr, ctx)
+
+
 def _external_model(expr, ctx: Context) -> Optional[str]:
     """A Django model we cannot see (``django.contrib.auth.models.User``, a third-party app's model,
     ``get_user_model()``): "ext:<dotted>" (or the project's custom user model)."""
@@ -911,7 +918,7 @@ def _infer_attribute(node: cst.Attribute, ctx: Context) -> Optional[DjType]:
         return view_queryset(ctx, ctx.class_frame.qualname)  # ListView / MultipleObjectMixin
     if attr == "object" and isinstance(node.value, cst.Name) and node.value.value == "self" and ctx.class_frame is not None:
         return _single_object(ctx, ctx.class_frame.qualname)  # DetailView / UpdateView: self.object = self.get_object()
-    base = infer(node.value, ctx) or _named_self_attribute(node.value, attr, ctx)
+    base = infer(node.value, ctx) or _named_self_attribute(node.value, attr, ctx) or _param_with_manager(node, ctx)
     if base is None:
         return None
     if attr == "object_list" and base.kind == LIST and base.evaluated and base.model is not None:
@@ -928,7 +935,9 @@ def _infer_attribute(node: cst.Attribute, ctx: Context) -> Optional[DjType]:
             return ta  # the parent a related manager set on its rows: it varies with the parent's loop, not this one
         return replace(ta, loop=base.loop)
     if rel is None:
-        return _property_queryset(base.model, attr, ctx) if base.model else None
+        got = _property_queryset(base.model, attr, ctx) if base.model else None
+        # a new queryset per object: per object of the serializer that object is (``plan.published_projects``)
+        return replace(got, per_object=base.per_object) if got is not None and base.per_object else got
     if base.named_only and len(graph.relation_owners.get(attr, ())) != 1:
         return None  # naming evidence only: the relation must belong to that one model
     sub = sub_paths(base.covered, attr)
@@ -958,6 +967,35 @@ def _property_queryset(model: str, attr: str, ctx: Context) -> Optional[DjType]:
         return None
     got = function_returns(ctx, fn.qualname)
     return got if got is not None and got.kind == QS else None
+
+
+# queryset methods that query even on a prefetched related manager (``count()``, ``first()`` may not)
+_MANAGER_QUERIES = frozenset({"filter", "exclude", "get", "values", "values_list", "order_by", "aggregate", "annotate", "distinct", "only", "defer"})
+
+
+def _param_with_manager(node: cst.Attribute, ctx: Context) -> Optional[DjType]:
+    """``entity.duplicates1.filter(...)`` in a helper given ``entity``: a to-many relation name
+    only one concrete project model has, followed by a queryset method, marks the parameter as an
+    instance of that model. What it loaded is unknown (opaque): only what queries regardless (a
+    ``filter()``) counts."""
+    if not isinstance(node.value, cst.Name) or node.value.value in ("self", "cls", "request"):
+        return None
+    graph = graph_of(ctx)
+    owners = [graph.get(q) for q in graph.relation_owners.get(node.attr.value, ())]
+    concrete = [m for m in owners if m is not None and not m.abstract]
+    if len(concrete) != 1:
+        return None
+    rel = concrete[0].relation(node.attr.value)
+    if rel is None or not rel.many:
+        return None
+    b = ctx.binding(node.value.value, at=node)
+    if b is None or b.kind != "param" or not isinstance(b.node, cst.Param):
+        return None  # a function's parameter (not a lambda's, not a loop's)
+    parent = ctx.parent_of(node)
+    outer = ctx.parent_of(parent) if isinstance(parent, cst.Attribute) and parent.value is node else None
+    if not (isinstance(outer, cst.Call) and outer.func is parent and cast(cst.Attribute, parent).attr.value in _MANAGER_QUERIES):
+        return None
+    return DjType(INST, concrete[0].qualname, opaque=True)
 
 
 def _named_self_attribute(expr, relation: str, ctx: Context) -> Optional[DjType]:

@@ -14,7 +14,7 @@ from querylint import nodes as N
 from querylint.frameworks.django.models import SINGLE, ModelInfo
 from querylint.frameworks.django.querysets import (
     CACHE_SERVED, CHAIN, DEFEATING, INST, INSTANCE_READS, INSTANCE_WRITES, QS, READS, ROWS, WRITES, DjType,
-    assigned_before, graph_of, infer,
+    assigned_before, class_model, graph_of, infer,
 )
 from querylint.loops import batch_by_name_only, classify_loop, repeats_per_iteration
 if TYPE_CHECKING:  # pragma: no cover
@@ -111,6 +111,9 @@ def _site_of(node, ctx: Context) -> Optional[Site]:
             custom = _custom_manager_method(node, method, ctx)
             if custom is not None:
                 return custom
+    shortcut = _shortcut_read(node, ctx) if isinstance(node, cst.Call) else None
+    if shortcut is not None:
+        return shortcut
     # an evaluated queryset expression: for x in qs / list(qs) / len(qs) / qs[0] / if qs
     if isinstance(node, (cst.Call, cst.Name, cst.Attribute, cst.Subscript)):
         how = _evaluating_parent(node, ctx)
@@ -129,6 +132,30 @@ def _site_of(node, ctx: Context) -> Optional[Site]:
             return Site("read", node, t, how, node)
         return Site("read", node, t, how, node)
     return None
+
+
+_SHORTCUTS = {"get_object_or_404": "get", "aget_object_or_404": "aget", "get_list_or_404": "filter", "aget_list_or_404": "filter"}
+
+
+def _shortcut_read(node: cst.Call, ctx: Context) -> Optional[Site]:
+    """``get_object_or_404(Permission, codename=code)``: Django's shortcut runs ``get()`` (or
+    ``filter()``) on the model's default manager or on the queryset it is given."""
+    name = N.call_name(node)
+    if name not in _SHORTCUTS or not node.args or node.args[0].keyword is not None:
+        return None
+    q = ctx.qualify(node.func) or ""
+    if not q.startswith(("django.shortcuts.", "rest_framework.generics.")):
+        return None
+    first = node.args[0].value
+    t = infer(first, ctx)
+    if t is None:
+        model = class_model(first, ctx)
+        if model is None:
+            return None
+        t = DjType(QS, model, manager=True, origin=first)
+    if t.kind != QS:
+        return None
+    return Site("read", node, t, _SHORTCUTS[name], first)
 
 
 def _overridden_manager_method(recv_expr, recv, method: str, ctx: Context) -> Optional[str]:

@@ -253,7 +253,8 @@ def _infer_name(expr: cst.Name, ctx: Context, depth: int) -> Optional[PwValue]:
     loop = ctx.loop_binding(expr.value)
     b = ctx.binding(expr.value, at=expr)
     if loop is not None and loop.iter is not None and loop.target is not None:
-        if b is None or b.kind in ("for", "comprehension") or not _inside(b.node, loop.node, ctx):
+        # a ``sorted(..., key=lambda t: ...)`` lambda's parameter is the item itself
+        if loop.kind == "key" or b is None or b.kind in ("for", "comprehension") or not _inside(b.node, loop.node, ctx):
             return _loop_item(expr, loop, ctx, depth)
     if b is None:
         return None
