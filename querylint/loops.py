@@ -321,6 +321,8 @@ def _repeats(node: cst.CSTNode, loop: Loop, ctx: Context) -> bool:
             return False  # ``if key != "tags": ... else: <query>``
         if isinstance(anc, cst.If) and below is anc.body and _fills_a_cache(anc, loop):
             return False  # ``if key not in cache: cache[key] = <query>``: once per key, then the cache
+        if isinstance(anc, cst.If) and below is anc.body and _sets_its_flag(anc, ctx):
+            return False  # ``if not self.tunnel_created: self.create_tunnel()``, which sets the flag: once
         chain.append(anc)
         below = anc
     else:
@@ -400,6 +402,54 @@ def _fills_a_cache(guard: cst.If, loop: Loop) -> bool:
                 if any(target in N.target_names(t) for t in targets):
                     return False
     return True
+
+
+def _sets_its_flag(guard: cst.If, ctx: Context) -> bool:
+    """``if ... and not self.<flag>:`` whose body sets ``self.<flag>``, itself or in a method of
+    the class it calls (``self.create_ssh_tunnel()`` ending with ``self.tunnel_created = True``):
+    the guarded code runs once per object, not once per item."""
+    flags = _negated_self_flags(guard.test)
+    if not flags:
+        return False
+    if any(_assigns_self(guard.body, f) for f in flags):
+        return True
+    cls = ctx.class_frame
+    if cls is None or not isinstance(cls.node, cst.ClassDef) or not isinstance(cls.node.body, cst.IndentedBlock):
+        return False
+    methods = {m.name.value: m for m in cls.node.body.body if isinstance(m, cst.FunctionDef)}
+    for call in N.walk(guard.body, into_functions=False):
+        if isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and N.dotted(call.func.value) == "self":
+            method = methods.get(call.func.attr.value)
+            if method is not None and any(_assigns_self(method.body, f) for f in flags):
+                return True
+    return False
+
+
+def _negated_self_flags(test: cst.BaseExpression) -> List[str]:
+    """``flag`` for each ``not self.flag`` among the ``and``-ed conditions of ``test``."""
+    parts: List[cst.BaseExpression] = []
+    stack = [test]
+    while stack:
+        t = stack.pop()
+        if isinstance(t, cst.BooleanOperation) and isinstance(t.operator, cst.And):
+            stack.extend((t.left, t.right))
+        else:
+            parts.append(t)
+    out = []
+    for p in parts:
+        if isinstance(p, cst.UnaryOperation) and isinstance(p.operator, cst.Not) and isinstance(p.expression, cst.Attribute):
+            if N.dotted(p.expression.value) == "self":
+                out.append(p.expression.attr.value)
+    return out
+
+
+def _assigns_self(body: cst.CSTNode, attr: str) -> bool:
+    for node in N.walk(body, into_functions=False):
+        if isinstance(node, (cst.Assign, cst.AnnAssign)):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            if any(N.dotted(t) == f"self.{attr}" for t in targets):
+                return True
+    return False
 
 
 def _stores_answer(body: cst.CSTNode, target: str) -> bool:

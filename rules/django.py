@@ -99,8 +99,35 @@ class RelatedManagerInLoop(SiteChecks, Rule):
             fix = f'add .prefetch_related("{name}") to {where} and pick the item from `.all()` in Python: `.{site.method}()` queries even when the relation is prefetched'
         elif site.method in DEFEATING:
             fix = f'prefetch the rows it needs (`Prefetch("{name}", queryset=..., to_attr=...)`) on {where}: `.{site.method}()` queries even when the relation is prefetched'
+        narrowed = _narrowing_method(site.node, rel)
+        if narrowed is not None and site.method not in DEFEATING:
+            # ``checklist.tasks.completed().values_list(...)``, ``meal.items.select_related()``:
+            # a plain prefetch of the relation would not be used
+            fix = f'prefetch the rows it needs (`Prefetch("{name}", queryset=..., to_attr=...)`) on {where}: `.{narrowed}()` queries even when the relation is prefetched'
         return f"{site_text(site)} queries `{rel}` for every item of {self.ctx.loop_label(loop)}", fix
 
+
+
+_KEEPS_PREFETCH = frozenset({"all", "count", "exists", "acount", "aexists", "iterator", "first", "last", "afirst", "alast"})
+
+
+def _narrowing_method(node: cst.CSTNode, relation: str):
+    """The first method chained on the related manager ``relation`` that builds a new query
+    (``filter``, ``select_related``, a project QuerySet method), if any."""
+    methods = []
+    cur = node
+    while isinstance(cur, cst.Call) and isinstance(cur.func, cst.Attribute):
+        if N.code(cur.func.value) == relation:
+            methods.append(cur.func.attr.value)
+            break
+        methods.append(cur.func.attr.value)
+        cur = cur.func.value
+    else:
+        return None
+    for m in reversed(methods):
+        if m in DEFEATING or m not in _KEEPS_PREFETCH:
+            return m
+    return None
 
 
 class PrefetchDefeatedInLoop(SiteChecks, Rule):

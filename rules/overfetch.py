@@ -182,6 +182,18 @@ def _narrowed_by_key(node: cst.CSTNode, ctx: Context, parent_too: bool, depth: i
     return False
 
 
+_LIST_LITERALS = (cst.List, cst.Tuple, cst.ListComp)
+
+
+def _may_be_a_list(arg: cst.BaseExpression, ctx: Context) -> bool:
+    """A name bound to ``qs if cond else []`` (or with a list in either branch)."""
+    if not isinstance(arg, cst.Name):
+        return False
+    b = ctx.binding(arg.value, at=arg)
+    value = b.value if b is not None and b.kind in ("assign", "annassign") else None
+    return isinstance(value, cst.IfExp) and (isinstance(value.body, _LIST_LITERALS) or isinstance(value.orelse, _LIST_LITERALS))
+
+
 class LenAsCount(_PatternRule):
     """
     ## What it does
@@ -291,6 +303,8 @@ class LenAsCount(_PatternRule):
         if len(node.args) != 1 or not _builtin(node, "len", self.ctx):
             return
         arg = node.args[0].value
+        if _may_be_a_list(arg, self.ctx):
+            return  # ``rows = qs if year else []``: ``.count()`` would fail on the list
         self._ask(node, lambda a: a.len_as_count(node, arg, self.ctx), arg)
 
     def edits(self, node: cst.CSTNode, variant: str) -> Tuple[Edit, ...]:

@@ -246,3 +246,151 @@ def test_a_helper_that_computes_its_key_then_serves_a_cache_it_fills_is_not_a_qu
     )
     found = _found({"app/models.py": models, "app/helpers.py": helpers, "app/views.py": views}, "QL102", settings=LOW)
     assert found == [("app/views.py", 6, "QL102")]
+
+
+def test_len_of_a_name_that_may_hold_a_list_is_not_advised_count():
+    # bookwyrm's feed: ``readthroughs = qs if year else []``; ``len(readthroughs)`` would become
+    # ``readthroughs.count()``, which fails on the list
+    models = "from django.db import models\n\nclass Read(models.Model):\n    year = models.IntegerField()\n"
+    views = dedent(
+        """
+        from app.models import Read
+
+        def feed(request, year):
+            reads = Read.objects.filter(year=year) if year else []
+            every = Read.objects.filter(year=year)
+            return {"reads": len(reads), "every": len(every)}
+        """
+    )
+    assert _found({"app/models.py": models, "app/views.py": views}, "QL405") == [("app/views.py", 6, "QL405")]
+
+
+def test_a_call_guarded_by_a_flag_it_sets_runs_once_not_per_item():
+    # pgadmin4's ``_restore_connections``: ``if ... and not self.tunnel_created:
+    # self.create_ssh_tunnel(...)``, which ends with ``self.tunnel_created = True``
+    code = dedent(
+        """
+        import sqlite3
+
+        class Manager:
+            def __init__(self, path):
+                self.conn = sqlite3.connect(path)
+                self.tunnel_created = False
+                self.loaded = False
+
+            def create_tunnel(self):
+                self.conn.execute("SELECT host FROM tunnels").fetchall()
+                self.tunnel_created = True
+
+            def lookup(self, key):
+                return self.conn.execute("SELECT v FROM kv WHERE k = ?", (key,)).fetchone()
+
+            def restore(self, conns):
+                for conn in conns:
+                    if conn.ssh and not self.tunnel_created:
+                        self.create_tunnel()
+                    if not self.loaded:
+                        self.lookup(conn.key)
+        """
+    )
+    assert _found({"app/manager.py": code}, "QL102", settings=LOW) == [("app/manager.py", 21, "QL102")]
+
+
+def test_a_relation_narrowed_by_a_method_is_advised_a_prefetch_with_its_queryset():
+    # django-helpdesk's ``checklist.tasks.completed().values_list(...)`` (a project QuerySet
+    # method) and wger's ``meal.mealitem_set.select_related()``: ``prefetch_related("tasks")``
+    # would not be used, the rows must be prefetched with the queryset they are read through
+    models = dedent(
+        """
+        from django.db import models
+
+        class TaskQuerySet(models.QuerySet):
+            def completed(self):
+                return self.filter(done=True)
+
+        class Checklist(models.Model):
+            name = models.CharField(max_length=10)
+
+        class Task(models.Model):
+            checklist = models.ForeignKey(Checklist, related_name="tasks", on_delete=models.CASCADE)
+            done = models.BooleanField()
+            objects = TaskQuerySet.as_manager()
+        """
+    )
+    views = dedent(
+        """
+        from app.models import Checklist
+
+        def update(request):
+            for checklist in Checklist.objects.all():
+                done = set(checklist.tasks.completed().values_list("id", flat=True))
+                rows = [t.pk for t in checklist.tasks.select_related()]
+                every = [t.pk for t in checklist.tasks.all()]
+        """
+    )
+    fixes = [f.fix for f in lint_files({"app/models.py": models, "app/views.py": views}, select=["QL113"]).findings]
+    assert len(fixes) == 3
+    assert fixes[0].startswith('prefetch the rows it needs (`Prefetch("tasks", queryset=..., to_attr=...)`)') and "`.completed()`" in fixes[0]
+    assert "`.select_related()`" in fixes[1]
+    assert fixes[2] == 'add .prefetch_related("tasks") to the queryset built on line 4'
+
+
+def test_a_serializer_handed_on_as_a_value_gets_rows_querylint_cannot_see():
+    # plane's export: ``DataExporter(IssueExportSerializer, ...)`` builds it with a queryset that
+    # prefetches ``issue_module__module``; the serializer's own loops are not judged on guesses
+    models = dedent(
+        """
+        from django.db import models
+
+        class Module(models.Model):
+            name = models.CharField(max_length=10)
+
+        class Issue(models.Model):
+            title = models.CharField(max_length=10)
+
+        class IssueModule(models.Model):
+            issue = models.ForeignKey(Issue, related_name="issue_module", on_delete=models.CASCADE)
+            module = models.ForeignKey(Module, on_delete=models.CASCADE)
+        """
+    )
+    serializers = dedent(
+        """
+        from rest_framework import serializers
+        from app.models import Issue
+
+        class IssueExportSerializer(serializers.ModelSerializer):
+            modules = serializers.SerializerMethodField()
+
+            class Meta:
+                model = Issue
+                fields = ["id", "modules"]
+
+            def get_modules(self, obj):
+                return [im.module.name for im in obj.issue_module.all()]
+        """
+    )
+    task = dedent(
+        """
+        from app.exporter import DataExporter
+        from app.models import Issue
+        from app.serializers import IssueExportSerializer
+
+        def export(ids):
+            issues = Issue.objects.filter(id__in=ids).prefetch_related("issue_module__module")
+            return DataExporter(IssueExportSerializer).run(issues)
+        """
+    )
+    exporter = dedent(
+        """
+        class DataExporter:
+            def __init__(self, serializer_class):
+                self.serializer_class = serializer_class
+
+            def run(self, rows):
+                return self.serializer_class(rows, many=True).data
+        """
+    )
+    files = {"app/models.py": models, "app/serializers.py": serializers, "app/tasks.py": task, "app/exporter.py": exporter}
+    assert _found(files, "QL105", settings=LOW) == []
+    del files["app/tasks.py"]
+    assert _found(files, "QL105", settings=LOW) == [("app/serializers.py", 12, "QL105")]

@@ -460,3 +460,14 @@ def test_the_fix_of_a_sqlalchemy_view_adds_the_option_and_its_import():
         ("app/main.py", 20, ".options(joinedload(Order.customer))"),
         ("app/main.py", 9, "from sqlalchemy.orm import joinedload\n"),
     ]
+
+
+def test_counting_each_rows_children_in_a_template_is_advised_an_annotation_first():
+    # wger's trophies page: ``{{ trophy.user_trophies.count }}`` per trophy; an aggregate counts
+    # them in one query, a prefetch loads every child to count it
+    counted = "{% for o in orders %}\n{{ o.items.count }}\n{% endfor %}\n"
+    (f,) = lint_files(_shop(VIEW, orders__html=counted)).findings
+    assert f.fix == 'annotate it on the queryset in shop/views.py:7 (`.annotate(n=Count("items"))`, then `{{ o.n }}`), or prefetch it there (`.prefetch_related("items")`)'
+    listed = "{% for o in orders %}\n{% for i in o.items.all %}{{ i.pk }}{% endfor %}\n{% endfor %}\n"
+    (f,) = lint_files(_shop(VIEW, orders__html=listed)).findings
+    assert f.fix == 'add .prefetch_related("items") to the queryset in shop/views.py:7'

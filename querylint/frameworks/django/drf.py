@@ -55,6 +55,9 @@ class DrfInfo:
     list_known: Set[str] = field(default_factory=set)  # serializers known to run per row of a list (see ``_known_list_serializers``)
     # of those known only as a base of list serializers: the method fields the subclasses keep
     list_methods: Dict[str, Set[str]] = field(default_factory=dict)
+    # imported by a module that neither calls, subclasses nor assigns it: handed on as a value
+    # (``DataExporter(IssueExportSerializer)``) to code that serializes rows querylint cannot see
+    passed_on: Set[str] = field(default_factory=set)
 
     def parent_back_refs(self, serializer: str) -> Set[Tuple[str, str]]:
         """The back-references every nesting of the serializer sets on its objects, when it is
@@ -106,7 +109,28 @@ def build_drf(index: ProjectIndex) -> DrfInfo:
             else:
                 info.nested_other.add(nested)
     info.list_known = _known_list_serializers(info, index)
+    info.passed_on = _passed_on(info, index)
     return info
+
+
+def _passed_on(info: DrfInfo, index: ProjectIndex) -> Set[str]:
+    out: Set[str] = set()
+    for ff in index.modules.values():
+        if ff.path.endswith("__init__.py"):
+            continue  # re-exports
+        for local, target in ff.imports:
+            if target not in info.serializers:
+                continue
+            called = any(c == target or c.startswith(target + ".") for fn in ff.functions for c in fn.calls)
+            called = called or any(call.func == target for _n, call in ff.module_calls)
+            subclassed = any(target in c.bases for c in ff.classes)
+            named = any(
+                (a.call is not None and (a.call.func == target or local in repr(a.call))) or (a.value is not None and local in repr(a.value))
+                for c in ff.classes for a in c.attrs
+            )
+            if not (called or subclassed or named):
+                out.add(target)
+    return out
 
 
 def _known_list_serializers(info: DrfInfo, index: ProjectIndex) -> Set[str]:

@@ -1526,8 +1526,13 @@ def serializer_object(ctx: Context, cls_qualname: str, method: str) -> Optional[
     parents = tuple((back, DjType(INST, parent, opaque=True)) for back, parent in sorted(drf.parent_back_refs(cls_qualname)))
     if len({back for back, _ in parents}) != len(parents):
         parents = ()
+    # no view, no ``many=True`` and no parent is known to list with it: the rows it gets come from
+    # code querylint cannot follow (``DataExporter(IssueExportSerializer)`` calling
+    # ``self.serializer_class(queryset, many=True)``) and may load anything
+    unknown_rows = cls_qualname in drf.passed_on and cls_qualname not in drf.list_known and not drf.users.get(cls_qualname)
     return DjType(
         INST, ser.model, covered or frozenset(), bool(covered is not None and select_all), to_attrs=parents, per_object=cls_qualname,
+        opaque=unknown_rows,
     )
 
 
