@@ -17,7 +17,7 @@ import libcst as cst
 from querylint.frameworks.dbapi import PARAMSTYLE_OF_DRIVER, infer
 from querylint.rule import Rule, Severity, dedent, nodes as N, request_context, resolve_callee
 from querylint.sql import checks as C
-from querylint.sql.extract import EmbeddedSql, Evaluator, Hole, extract, extract_constant, guarded
+from querylint.sql.extract import EmbeddedSql, Evaluator, Hole, extract, extract_constant, guarded, value_holes_of_name
 from querylint.sql.parse import DML_VERBS, HOLE_PREFIX, SQL_VERBS, first_word
 from querylint.rule import Context
 
@@ -450,6 +450,8 @@ def _builder_text_before(hole: Hole) -> Optional[str]:
 
 
 def _is_identifier_hole(item: EmbeddedSql, hole: Hole, pattern=_IDENT_BEFORE) -> bool:
+    if item.fragment == "order" and (item.text is None or "'" not in item.text):
+        return True  # a sort clause: column names and directions, nothing to bind
     if item.text is None or hole.index < 0 or f"{HOLE_PREFIX}{hole.index}" not in item.text:
         got = _builder_text_before(hole)
         if got is None:
@@ -612,6 +614,14 @@ class FormattedSql(_SqlRule):
                 continue  # a table/column name configured on the object (``FROM {self.table}``)
             if _builder_fragment(item, h):
                 continue  # ``WHERE {query.where}`` run with ``query.vars``: a built clause with its own placeholders
+            inner = value_holes_of_name(h.expr, self.ctx)
+            if inner:
+                # ``where_id`` spliced in, itself built with ``"... = %s " % section_id``: reported
+                # where the value goes into the text, naming it
+                for ih in inner:
+                    node = ih.anchor or ih.builder
+                    groups.setdefault(id(node), (node, []))[1].append(ih)
+                continue
             node = (h.anchor or h.builder) if h.via_name or item.sink.call is None else item.sink.call
             groups.setdefault(id(node), (node, []))[1].append(h)
         if not groups:

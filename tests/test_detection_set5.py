@@ -263,3 +263,68 @@ def test_get_object_or_404_per_item_is_a_query_per_item():
         """
     )
     assert _found({"app/models.py": PLAN_MODELS, "app/views.py": views}, "QL103") == [("app/views.py", 7, "QL103"), ("app/views.py", 9, "QL103")]
+
+
+def test_text_handed_to_order_by_is_a_sort_clause_from_the_request():
+    # labelU: ``query.order_by(text(f"{sort_key[0]} {sort_key[1]}"))`` with ``sort_key`` from the
+    # request's ``sort`` parameter: column names and a direction, to check against an allow-list
+    code = dedent(
+        """
+        from sqlalchemy import text
+
+        def list_by(db, Sample, sorting):
+            query = db.query(Sample)
+            for item in sorting.split(","):
+                key = item.split(":")
+                query = query.order_by(text(f"{key[0]} {key[1]}"))
+            return query.order_by(text("id DESC")).all()
+        """
+    )
+    found = lint_files({"app/crud.py": code}, select=["QL303"]).findings
+    assert [(f.line, "allow-list" in f.fix, "bound parameter" in f.fix) for f in found] == [(7, True, False)]
+
+
+DATABASE = dedent(
+    """
+    import sqlite3
+
+    class MonitorDatabase:
+        def __init__(self):
+            self.connection = sqlite3.connect("monitor.db")
+
+        def action(self, query, args=None):
+            with self.connection as c:
+                if args is None:
+                    return c.execute(query)
+                return c.execute(query, args)
+
+        def select(self, query, args=None):
+            return self.action(query, args).fetchall()
+    """
+)
+
+
+def test_values_formatted_into_a_clause_a_project_wrapper_runs_are_reported_where_they_go_in():
+    # Tautulli's ``get_home_stats``: ``where_id += "AND section_id = %s " % section_id`` from the
+    # request, spliced into every stats query run with ``monitor_db.select(query)``, a method
+    # that hands the SQL to ``self.action()``, which executes it
+    stats = dedent(
+        """
+        from app import database
+
+        def home_stats(section_id, user_id, count):
+            monitor_db = database.MonitorDatabase()
+            where_id = ""
+            if section_id:
+                where_id += "AND section_id = %s " % section_id
+            if user_id:
+                where_id += "AND user_id = ? "
+            query = "SELECT id FROM history WHERE media = 'movie' %s LIMIT %d" % (where_id, int(count))
+            return monitor_db.select(query, [user_id] if user_id else None)
+        """
+    )
+    found = lint_files({"app/database.py": DATABASE, "app/stats.py": stats}, select=["QL303"]).findings
+    assert [(f.path, f.line) for f in found] == [("app/stats.py", 7)]
+    assert "`section_id`" in found[0].message and "bound parameter" in found[0].fix
+    fixed = stats.replace('"AND section_id = %s " % section_id', '"AND section_id = ? "')
+    assert lint_files({"app/database.py": DATABASE, "app/stats.py": fixed}, select=["QL303"]).findings == []

@@ -233,7 +233,7 @@ def find_sink(call: cst.Call, ctx: Context) -> Optional[Sink]:
     q = ctx.qualify(func)
     if q in TEXT_FUNCS:
         sql = _sql_arg(call, ("text",))
-        return Sink(call, "text", "text", ((sql, "statement"),), None, (), "sqlalchemy", True, name) if sql is not None else None
+        return Sink(call, "text", "text", ((sql, _text_fragment(call, ctx)),), None, (), "sqlalchemy", True, name) if sql is not None else None
     if q in RAWSQL_FUNCS:
         sql = _sql_arg(call)
         if sql is None:
@@ -262,10 +262,35 @@ def find_sink(call: cst.Call, ctx: Context) -> Optional[Sink]:
 def _sql_param_functions(index) -> Dict[str, list]:
     """{function name: [FunctionFacts]} of project functions that pass a parameter on as SQL."""
     out: Dict[str, list] = {}
+    closure = index.derived("sql-params-closure", _sql_params_closure)
     for fn in index.functions.values():
-        if getattr(fn, "sql_params", ()):
+        if closure.get(fn.qualname):
             out.setdefault(fn.name, []).append(fn)
     return out
+
+
+def _sql_params_closure(index) -> Dict[str, Tuple[str, ...]]:
+    """Each project function's parameters that reach a SQL sink, directly or through other
+    project functions it hands them to (``select(self, query)`` -> ``self.action(query)`` ->
+    ``c.execute(query)``): a parameter passed on counts when it has the name of the callee's
+    SQL parameter, or is the only one passed."""
+    found: Dict[str, Tuple[str, ...]] = {q: tuple(fn.sql_params) for q, fn in index.functions.items() if fn.sql_params}
+    for _ in range(4):
+        grown = False
+        for q, fn in index.functions.items():
+            for target, passed in fn.param_calls:
+                callee = index.resolve_function(target, fn)
+                wanted = found.get(callee.qualname) if callee is not None else None
+                if not wanted:
+                    continue
+                hit = [p for p in passed if p in wanted] or (list(passed) if len(passed) == 1 else [])
+                new = tuple(dict.fromkeys(found.get(q, ()) + tuple(hit)))
+                if new != found.get(q, ()):
+                    found[q] = new
+                    grown = True
+        if not grown:
+            break
+    return found
 
 
 def _helper_sink(call: cst.Call, name: str, ctx: Context) -> Optional[Sink]:
@@ -276,19 +301,34 @@ def _helper_sink(call: cst.Call, name: str, ctx: Context) -> Optional[Sink]:
         return None
     head = target.split(".")[0]
     q = target if head in ("self", "cls") else (ctx.qualify(call.func) or target)
-    fn = ctx.index.resolve_function(q, caller)
-    if fn is None or not fn.sql_params:
+    fn = ctx.index.resolve_function(q, caller) or _method_of_constructed(call, ctx)
+    sql_params = ctx.index.derived("sql-params-closure", _sql_params_closure).get(fn.qualname) if fn is not None else None
+    if fn is None or not sql_params:
         return None
     params = list(fn.params)
     if fn.cls is not None and params and params[0] in ("self", "cls") and not (head[:1].isupper() and "." in target and head not in ("self", "cls")):
         params = params[1:]
-    param = fn.sql_params[0]
+    param = sql_params[0]
     expr = N.arg(call, keyword=param)
     if expr is None and param in params:
         expr = N.arg(call, params.index(param))
     if expr is None:
         return None
     return Sink(call, "helper", N.short(call.func, 40), ((expr, "statement"),), None, (), None, False, name)
+
+
+def _method_of_constructed(call: cst.Call, ctx: Context):
+    """``monitor_db.select(query)`` where ``monitor_db = database.MonitorDatabase()`` in the
+    function: the method of the project class the local was built from."""
+    func = call.func
+    if not (isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name)):
+        return None
+    b = ctx.binding(func.value.value, at=call)
+    if b is None or b.kind != "assign" or not b.is_simple or not isinstance(b.value, cst.Call):
+        return None
+    made = ctx.qualify(b.value.func) or N.dotted(b.value.func)
+    cls = ctx.index.constructed_class(made) if made else None
+    return ctx.index.find_method(cls.qualname, func.attr.value) if cls is not None else None
 
 
 def _sql_arg(call: cst.Call, keywords: Sequence[str] = SQL_KEYWORDS) -> Optional[cst.BaseExpression]:
@@ -1306,6 +1346,23 @@ def _extract(call: cst.Call, ctx: Context) -> List[EmbeddedSql]:
     return out
 
 
+_ORDER_METHODS = frozenset({"order_by", "group_by"})
+_CONDITION_METHODS = frozenset({"filter", "where", "having", "join", "outerjoin", "on"})
+
+
+def _text_fragment(call: cst.Call, ctx: Context) -> str:
+    """What a ``text(...)`` is: a whole statement, or a clause handed to a query method
+    (``query.order_by(text(f"{col} {direction}"))``: a sort; ``.filter(text(...))``: a condition)."""
+    arg = ctx.parent_of(call)
+    outer = ctx.parent_of(arg) if isinstance(arg, cst.Arg) else None
+    method = N.call_name(outer) if isinstance(outer, cst.Call) and isinstance(outer.func, cst.Attribute) else None
+    if method in _ORDER_METHODS:
+        return "order"
+    if method in _CONDITION_METHODS:
+        return "condition"
+    return "statement"
+
+
 def _text_params(call: cst.Call, ctx: Context) -> Optional[cst.BaseExpression]:
     """Parameters given with a ``text()`` statement: ``execute(text(...), params)``,
     ``stmt = text(...)`` then ``execute(stmt, params)``, or ``text(...).bindparams(k=v)``."""
@@ -1371,6 +1428,17 @@ def _assignment_statement(ctx: Context, node: cst.Name, module_only: bool) -> Op
     if found and isinstance(found[-1].node, (cst.Assign, cst.AnnAssign)):
         return found[-1].node
     return None
+
+
+def value_holes_of_name(expr: cst.BaseExpression, ctx: Context) -> List[Hole]:
+    """The non-constant values formatted into the text a name holds, where it is built
+    (``where_id += "AND user_id = %s " % user_id``, then ``"... %s" % where_id``)."""
+    if not isinstance(expr, cst.Name):
+        return []
+    holes = _builders_of_name(Evaluator(ctx), expr)
+    if any(isinstance(h.expr, cst.Name) and h.expr.value == expr.value for h in holes):
+        return []  # rebuilt from itself (``path = f"({path})->>{part}"``): judged where it is used
+    return [h for h in holes if h.kind == "value"]
 
 
 def _builders_of_name(ev: Evaluator, expr: cst.BaseExpression) -> List[Hole]:

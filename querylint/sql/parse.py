@@ -273,4 +273,6 @@ def wrap_fragment(text: str, kind: str) -> str:
         return f"SELECT 1 FROM qlfragment WHERE ({text})"
     if kind == "expression":
         return f"SELECT ({text}) FROM qlfragment"
+    if kind == "order":
+        return f"SELECT 1 FROM qlfragment ORDER BY {text}"
     return text
