@@ -122,6 +122,16 @@ def test_formatted_sql_from_a_name_a_failed_check_stops_is_not_reported():
             assert table_name.isidentifier()
             return conn.execute(f"SELECT COUNT(*) FROM {table_name}")
 
+        def grouped(conn, group_by):
+            for field in group_by:
+                if not _valid_sql_name(field):
+                    raise ValueError(field)
+            clause = f"GROUP BY {', '.join(group_by)}"
+            return conn.execute(f"SELECT kind, COUNT(*) FROM items {clause}")
+
+        def quoted(conn, role):
+            return conn.execute("SELECT 1 FROM pg_roles WHERE rolname = {0}".format(qtLiteral(role)))
+
         def count_unchecked(conn, table_name, email):
             if not is_valid_email(email):
                 raise ValueError(email)
@@ -129,7 +139,7 @@ def test_formatted_sql_from_a_name_a_failed_check_stops_is_not_reported():
         """
     )
     found = lint_files({"app/db.py": code}, select=["QL303"], settings=LOW).findings
-    assert [(f.line, f.message.split(" from ")[1].split(", not")[0]) for f in found] == [(9, "`key`"), (18, "`table_name`, `email`")]
+    assert [(f.line, f.message.split(" from ")[1].split(", not")[0]) for f in found] == [(9, "`key`"), (28, "`table_name`, `email`")]
 
 
 def test_formatted_sql_from_a_property_that_returns_only_constants_is_not_reported():

@@ -953,6 +953,11 @@ class Evaluator:
                 if self.classify_or_const(el.value, depth + 1, module_only) == "value":
                     return "value", "", None
             return "safe", "a constant mapping", None
+        if isinstance(coll, cst.Name) and self.ctx.function is not None:
+            fn_node = self.ctx.function.node
+            checked = self.ctx.memo(("sql-checked-collections", id(fn_node)), lambda: _checked_collections(fn_node))
+            if coll.value in checked:
+                return "safe", f"every item of `{coll.value}` is checked with `{checked[coll.value]}` first", None
         if isinstance(coll, cst.Name):
             got = _single_assignment(self.ctx, coll, module_only)
             if got is not None:
@@ -1092,6 +1097,18 @@ def _validator_guards(fn_node: cst.CSTNode) -> Dict[str, str]:
     return guards
 
 
+def _checked_collections(fn_node: cst.CSTNode) -> Dict[str, str]:
+    """``for field in group_by: if not _valid_sql_name(field): raise``: collections whose every
+    item a failed check stops (name → the check)."""
+    out: Dict[str, str] = {}
+    for node in N.walk(fn_node, into_functions=False):
+        if isinstance(node, cst.For) and isinstance(node.target, cst.Name) and isinstance(node.iter, cst.Name):
+            inner = _validator_guards(node.body)
+            if node.target.value in inner:
+                out.setdefault(node.iter.value, inner[node.target.value])
+    return out
+
+
 def _constant_property(ctx: Context, attr: str) -> bool:
     """``db.timestamp_now`` where every project function of that name is a ``@property`` whose every
     return is a constant (``return "now()"`` / ``return "(strftime('%s', 'now'))"``): SQL text chosen
@@ -1131,7 +1148,7 @@ HTTP_ATTRS = {"GET", "POST", "FILES", "COOKIES", "META", "DATA", "JSON", "HEADER
 
 # Helpers named for what they do to a value spliced into SQL: ``quote_ident``, ``identifier``,
 # ``literal_string``, ``escape_like``, ``sanitize_name`` (a project's own quoting functions).
-_QUOTING_NAME = re.compile(r"quote|escape|sanitiz|^identifier$|^literal(_string|_value)?$|^sql_identifier$|^quote_?name$", re.I)
+_QUOTING_NAME = re.compile(r"quote|escape|sanitiz|^qt_?(literal|ident)|^identifier$|^literal(_string|_value)?$|^sql_identifier$|^quote_?name$", re.I)
 
 
 def _escapes_quotes(call: cst.Call, ctx: Context) -> bool:
