@@ -26,7 +26,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.context import Context, Loop
 from querylint.project.requests import constant_in_application
-from querylint.scope import memo_guard
+from querylint.scope import failure_handler, memo_guard
 
 _BATCH_WORDS = re.compile(r"(batch|chunk|page|slice|shard|partition|window|bucket|group_of|block)", re.I)
 _RETRY_WORDS = re.compile(r"^_?(attempt|attempts|retry|retries|try_|tries|n_try|tried)\w*$", re.I)
@@ -357,14 +357,6 @@ def on_raising_path(node: cst.CSTNode, ctx: Context) -> bool:
     return False
 
 
-# exceptions a handler catches as ordinary control flow: a cache or row that was missing, a race
-# lost to another writer; a query there runs on the common path
-_MISS_EXCEPTIONS = re.compile(
-    r"(KeyError|IndexError|LookupError|AttributeError|StopIteration|DoesNotExist|NoResultFound|NotFound|"
-    r"MultipleObjectsReturned|MultipleResultsFound|IntegrityError|UniqueViolation|CacheMiss|Missing\w*)$"
-)
-
-
 def in_failure_handler(node: cst.CSTNode, ctx: Context) -> bool:
     """``node`` sits in an ``except`` handler for a failure of outside work (``except WebPushException
     as e: if e.response.status_code == 410: delete_subscription(...)``): it runs when that work
@@ -374,11 +366,7 @@ def in_failure_handler(node: cst.CSTNode, ctx: Context) -> bool:
         if isinstance(anc, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             return False
         if isinstance(anc, cst.ExceptHandler):
-            if anc.type is None:
-                return True
-            kinds = anc.type.elements if isinstance(anc.type, cst.Tuple) else [anc.type]
-            names = [N.dotted(k.value if isinstance(k, cst.Element) else k) or "" for k in kinds]
-            return all(n and not _MISS_EXCEPTIONS.search(n) for n in names)
+            return failure_handler(anc)
     return False
 
 

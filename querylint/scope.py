@@ -2,6 +2,7 @@
 framework adapters: none of this is specific to an ORM)."""
 from __future__ import annotations
 
+import re
 from typing import TYPE_CHECKING, Optional, Sequence, Set, cast
 
 import libcst as cst
@@ -284,3 +285,22 @@ def under_attribute_fallback(node: cst.CSTNode, ctx: "Context") -> bool:
             return any(isinstance(n, cst.Attribute) and isinstance(n.value, cst.Name) and n.value.value == owner for n in N.walk(node))
         child = anc
     return False
+
+
+# exceptions a handler catches as ordinary control flow: a cache or row that was missing, a race
+# lost to another writer; a query there runs on the common path
+_MISS_EXCEPTIONS = re.compile(
+    r"(KeyError|IndexError|LookupError|AttributeError|StopIteration|DoesNotExist|NoResultFound|NotFound|"
+    r"MultipleObjectsReturned|MultipleResultsFound|IntegrityError|UniqueViolation|CacheMiss|Missing\w*)$"
+)
+
+
+def failure_handler(handler: cst.ExceptHandler) -> bool:
+    """An ``except`` for a failure of outside work (``except WebPushException``, a bare
+    ``except:``), not for a missing key or row (``except KeyError``, ``except Model.DoesNotExist``,
+    ``except IntegrityError``), which is ordinary control flow."""
+    if handler.type is None:
+        return True
+    kinds = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
+    names = [N.dotted(k.value if isinstance(k, cst.Element) else k) or "" for k in kinds]
+    return all(n and not _MISS_EXCEPTIONS.search(n) for n in names)

@@ -15,7 +15,7 @@ from typing import Any, Dict, FrozenSet, Iterator, List, Optional, Set, Tuple, c
 import libcst as cst
 
 from querylint import nodes as N
-from querylint.scope import first_statement_memo_guard
+from querylint.scope import failure_handler, first_statement_memo_guard
 
 # A summarised argument value: ("str", "text"), ("lit", 3), ("name", "resolved.dotted"), ("expr", "source")
 Value = Tuple[str, Any]
@@ -142,6 +142,9 @@ class FunctionFacts:
     # call targets made only inside retry loops (``while attempts < 4:``, ``for attempt in
     # range(3):``): a ``time.sleep`` there is a backoff after a failure, not work on every call
     retry_only_calls: Tuple[str, ...] = ()
+    # call targets made only in an ``except`` for a failure of outside work (a cleanup when a web
+    # push is answered 410): what they query runs on failure, not on every call
+    failure_calls: Tuple[str, ...] = ()
     # hands out slices of a sequence (``yield ids[i:i + 500]``, ``return [xs[i:i + n] for i in
     # range(0, len(xs), n)]``): a loop over its result walks batches, not items
     hands_out_slices: bool = False
@@ -481,7 +484,7 @@ class _Collector:
                 returned_query=() if has_yield else returned_query(flow, resolver), spread_params=spread_params(spread, loops, params), **_reads_facts(fn, reads, flag_ifs, param_set),
                 doubles_quotes=doubles_quotes,
                 kept_params=kept_params(flow + keeping, params),
-                loop_calls=per_item_calls(loops, followed := _followed(targets, imports)), param_calls=calls_given_params(followed, params), retry_only_calls=retry_only_calls(loops, targets),
+                loop_calls=per_item_calls(loops, followed := _followed(targets, imports)), param_calls=calls_given_params(followed, params), retry_only_calls=retry_only_calls(loops, targets), failure_calls=failure_only_calls(fn, targets),
             )
         )
 
@@ -996,6 +999,21 @@ def retry_only_calls(loops: List[cst.CSTNode], targets: Dict[int, Tuple[cst.Call
     retried = {t for k, (_, t) in targets.items() if k in inside}
     elsewhere = {t for k, (_, t) in targets.items() if k not in inside}
     return tuple(sorted(retried - elsewhere))
+
+
+def failure_only_calls(fn: cst.FunctionDef, targets: Dict[int, Tuple[cst.Call, str]]) -> Tuple[str, ...]:
+    """See ``FunctionFacts.failure_calls``."""
+    inside: Set[int] = set()
+    for node in N.walk(fn.body, into_functions=False):
+        if type(node) is cst.Try:
+            for handler in cast(cst.Try, node).handlers:
+                if failure_handler(handler):
+                    inside.update(id(n) for n in N.walk(handler.body, into_functions=False) if isinstance(n, cst.Call))
+    if not inside:
+        return ()
+    failing = {t for k, (_, t) in targets.items() if k in inside}
+    elsewhere = {t for k, (_, t) in targets.items() if k not in inside}
+    return tuple(sorted(failing - elsewhere))
 
 
 def per_item_calls(loops: List[cst.CSTNode], targets: Dict[int, Tuple[cst.Call, str]]) -> Tuple[Tuple[str, str, Tuple[int, ...], Tuple[str, ...]], ...]:

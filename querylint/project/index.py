@@ -399,9 +399,11 @@ class ProjectIndex:
     def _compute_query_paths(self) -> Dict[str, Tuple[str, ...]]:
         # reverse BFS from the functions that query directly
         callers: Dict[str, List[str]] = {}
-        for q in self.functions:
+        for q, fn in self.functions.items():
+            failing = {h.qualname for h in (self.resolve_function(t, fn) for t in fn.failure_calls) if h is not None}
             for callee in self.callees(q):
-                callers.setdefault(callee, []).append(q)
+                if callee not in failing:  # called only when outside work fails
+                    callers.setdefault(callee, []).append(q)
         paths: Dict[str, Tuple[str, ...]] = {}
         queue: Deque[str] = deque()
         cached = {q for q, fn in self.functions.items() if memoised(fn.decorators) or fn.memo_guarded}

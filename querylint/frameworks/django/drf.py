@@ -118,14 +118,17 @@ def _passed_on(info: DrfInfo, index: ProjectIndex) -> Set[str]:
     for ff in index.modules.values():
         if ff.path.endswith("__init__.py"):
             continue  # re-exports
-        for local, target in ff.imports:
+        for local, imported in ff.imports:
+            cls = index.resolve_class(imported, ff.module)
+            target = cls.qualname if cls is not None else imported
             if target not in info.serializers:
                 continue
-            called = any(c == target or c.startswith(target + ".") for fn in ff.functions for c in fn.calls)
-            called = called or any(call.func == target for _n, call in ff.module_calls)
-            subclassed = any(target in c.bases for c in ff.classes)
+            forms = {target, imported}
+            called = any(c in forms or c.rsplit(".", 1)[0] in forms for fn in ff.functions for c in fn.calls)
+            called = called or any(call.func in forms for _n, call in ff.module_calls)
+            subclassed = any(forms & set(c.bases) for c in ff.classes)
             named = any(
-                (a.call is not None and (a.call.func == target or local in repr(a.call))) or (a.value is not None and local in repr(a.value))
+                (a.call is not None and (a.call.func in forms or local in repr(a.call))) or (a.value is not None and local in repr(a.value))
                 for c in ff.classes for a in c.attrs
             )
             if not (called or subclassed or named):
