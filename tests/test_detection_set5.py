@@ -328,3 +328,23 @@ def test_values_formatted_into_a_clause_a_project_wrapper_runs_are_reported_wher
     assert "`section_id`" in found[0].message and "bound parameter" in found[0].fix
     fixed = stats.replace('"AND section_id = %s " % section_id', '"AND section_id = ? "')
     assert lint_files({"app/database.py": DATABASE, "app/stats.py": fixed}, select=["QL303"]).findings == []
+
+
+def test_a_session_an_application_keeps_for_its_life_is_left_to_its_cleanup():
+    # jupyterhub: ``self.db = self.session_factory()`` on the application object, used by
+    # ``cleanup()`` at shutdown: one session for the life of the process, not one per use
+    app = dedent(
+        """
+        from sqlalchemy.orm import sessionmaker
+
+        class Hub:
+            def init_db(self, engine):
+                self.session_factory = sessionmaker(bind=engine)
+                self.db = self.session_factory()
+
+            def cleanup(self):
+                self.db.query(1)
+                self.db.commit()
+        """
+    )
+    assert _found({"app/hub.py": app}, "QL203") == []

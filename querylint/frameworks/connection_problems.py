@@ -599,9 +599,10 @@ def _names_attribute(release, attr: str, ctx: Context) -> bool:
         return False
     for node in N.walk(ctx.module_node):
         if isinstance(node, cst.FunctionDef) and node.name.value == release.name:
+            per_use = release.name in ("__exit__", "__aexit__", "close", "aclose")  # not a process's ``cleanup()``
             for n in N.walk(node):
                 if isinstance(n, cst.Attribute) and n.attr.value == attr and isinstance(n.value, cst.Name) and n.value.value == "self":
-                    if not _only_used(n, ctx):
+                    if not (per_use and _only_used(n, ctx)):
                         return True
     return False
 
