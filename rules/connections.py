@@ -371,7 +371,11 @@ class ConnectionNotClosed(_OpenRule):
     A connection passed to another function, stored on an object or returned is assumed to be
     closed by its new owner; but one kept on `self` by a class whose `close()` (or `__exit__`,
     `__del__`, own or inherited) never closes it, and that no other code closes, is reported
-    (a class with no such method keeps its connection for the life of the process). A close
+    (a class with no such method keeps its connection for the life of the process; a
+    `__exit__`/`close()` that only commits or reads it does not close it). The session a
+    module-level `scoped_session` registry hands out is reported like any session when nothing in
+    the project calls the registry's `remove()` (or `close()`): each thread's session then keeps the
+    connection its transaction checked out after the request. A close
     that is skipped only when an exception is raised (no `try`/`finally`) is reported with
     `medium` confidence for a session, a `scoped_session` registry (its `remove()`) or a
     connection checked out of an engine (an exception leaves it holding a pool slot until the

@@ -527,7 +527,10 @@ class FormattedSql(_SqlRule):
     Flags SQL assembled with an f-string, `%` formatting, `.format()` or `+` concatenation
     from values that are not constants (numbers included: `LIMIT {int(n)}` is safe from
     injection but still a new statement per value), when the text reaches a SQL sink (`execute`,
-    `text()`, `raw()`, `RawSQL`, `read_sql`, ...).
+    `text()`, `raw()`, `RawSQL`, `read_sql`, ..., or a project function or method that hands its
+    argument on to one). A clause built apart (`where += "AND user_id = %s " % user_id`) is
+    reported where the value goes into it; `text()` handed to `order_by()`/`group_by()` is a sort
+    clause whose spliced names need an allow-list.
 
     ## Why is this bad?
     A value spliced into the text is a SQL injection risk, and since the statement text
@@ -552,7 +555,9 @@ class FormattedSql(_SqlRule):
     `DELETE`, `WITH`, `REPLACE`, `MERGE`): DDL and admin statements (`CREATE DATABASE {name}`,
     `PRAGMA`, `SET`) take identifiers that cannot be bound. Not reported: values that resolve
     to module-level (or imported) string constants, names checked against an allow-list
-    (`if sort not in SORTS: ...`, `SORTS[key]`, also through `.lower()`/`.upper()`), a name
+    (`if sort not in SORTS: ...`, `SORTS[key]`, also through `.lower()`/`.upper()`), names (and
+    collections whose every item) a failed check stops (`if not valid_sql_name(table): raise`,
+    `assert col.isidentifier()`), `@property`s whose every return is a constant, a name
     rebuilt in a loop from itself and constants, numbers (`int(...)`, `len(...)`, `limit + 1`, loop counters
     of `range`/`enumerate`), generated placeholder lists (`",".join(["%s"] * len(ids))`, also
     returned by a project helper: `query_str, params = array2sql(ids)`), lists of constant
