@@ -375,7 +375,8 @@ class ConnectionNotClosed(_OpenRule):
     `__exit__`/`close()` that only commits or reads it does not close it). The session a
     module-level `scoped_session` registry hands out is reported like any session when nothing in
     the project calls the registry's `remove()` (or `close()`): each thread's session then keeps the
-    connection its transaction checked out after the request. A close
+    connection its transaction checked out after the request (off a request or job path, with
+    `medium` confidence). A close
     that is skipped only when an exception is raised (no `try`/`finally`) is reported with
     `medium` confidence for a session, a `scoped_session` registry (its `remove()`) or a
     connection checked out of an engine (an exception leaves it holding a pool slot until the

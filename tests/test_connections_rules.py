@@ -405,7 +405,9 @@ CASES = {
         # amp's metrics service: the thread's session keeps the connection its transaction
         # checked out after the job that used it, when nothing in the project removes it
         "jobs.py": """
+            from celery import shared_task
             from db import ScopedSession
+            @shared_task
             def work():
                 session = ScopedSession()  # want: QL203
                 session.execute("SELECT 1")

@@ -672,6 +672,12 @@ def _unreleased(call: cst.Call, opened: Opened, holder: Holder, flow: Flow, hit,
     # connection until the collector gets to the cursor
     confidence = problem[2] if len(problem) > 2 else "high"
     message = problem[0]
+    if opened.thread_session:
+        # one session per thread, reused by every call site: worth acting on where a request or a
+        # job leaves it open; elsewhere one step less sure (a script's thread ends with it)
+        registry = (N.dotted(call.func) or "").rsplit(".", 1)[-1]
+        message += f", and nothing in the project calls `{registry}.remove()`"
+        confidence = confidence if hit else "medium"
     if res.kind == "cursor":
         partial = _partly_read(cast(str, holder.name), cast(cst.CSTNode, holder.node), flow) if holder.kind == "local" else None
         confidence = "high" if partial else "medium"

@@ -62,6 +62,9 @@ class Opened:
     # an in-memory database (``sqlite3.connect(":memory:")``): no server connection to spend per
     # request or per item, but still a connection its opener must close
     memory: bool = False
+    # the thread's session of a ``scoped_session`` registry nothing removes: one per thread, so a
+    # leak that matters on a request or job path
+    thread_session: bool = False
 
 
 def _call_text(call: cst.Call) -> str:
@@ -223,7 +226,7 @@ def _opened_by(call: cst.Call, ctx: Context) -> Optional[Opened]:
         if factory is not None and factory.kind == "scoped" and module_level and not registry_cleaned(func, ctx):
             # the thread's session of a registry nobody ``remove()``s: left open, it keeps the
             # connection its transaction checked out after the request that used it
-            return Opened(Resource("session", "session", "sqlalchemy"), _call_text(call))
+            return Opened(Resource("session", "session", "sqlalchemy"), _call_text(call), thread_session=True)
         if factory is None and _session_factory_name(func, q, ctx):
             return Opened(Resource("session", "session", "sqlalchemy"), _call_text(call))
         helper = _helper_opened(call, q, ctx)
