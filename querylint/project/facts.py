@@ -994,11 +994,16 @@ def retry_only_calls(loops: List[cst.CSTNode], targets: Dict[int, Tuple[cst.Call
             continue
         if any(_RETRY_NAME.match(n) for n in names):
             inside.update(id(n) for n in N.walk(loop.body, into_functions=False) if isinstance(n, cst.Call))
+    return _only_inside(inside, targets)
+
+
+def _only_inside(inside: Set[int], targets: Dict[int, Tuple[cst.Call, str]]) -> Tuple[str, ...]:
+    """The call targets made only by the calls in ``inside`` (ids), never elsewhere."""
     if not inside:
         return ()
-    retried = {t for k, (_, t) in targets.items() if k in inside}
+    there = {t for k, (_, t) in targets.items() if k in inside}
     elsewhere = {t for k, (_, t) in targets.items() if k not in inside}
-    return tuple(sorted(retried - elsewhere))
+    return tuple(sorted(there - elsewhere))
 
 
 def failure_only_calls(fn: cst.FunctionDef, targets: Dict[int, Tuple[cst.Call, str]]) -> Tuple[str, ...]:
@@ -1009,11 +1014,7 @@ def failure_only_calls(fn: cst.FunctionDef, targets: Dict[int, Tuple[cst.Call, s
             for handler in cast(cst.Try, node).handlers:
                 if failure_handler(handler):
                     inside.update(id(n) for n in N.walk(handler.body, into_functions=False) if isinstance(n, cst.Call))
-    if not inside:
-        return ()
-    failing = {t for k, (_, t) in targets.items() if k in inside}
-    elsewhere = {t for k, (_, t) in targets.items() if k not in inside}
-    return tuple(sorted(failing - elsewhere))
+    return _only_inside(inside, targets)
 
 
 def per_item_calls(loops: List[cst.CSTNode], targets: Dict[int, Tuple[cst.Call, str]]) -> Tuple[Tuple[str, str, Tuple[int, ...], Tuple[str, ...]], ...]:

@@ -7,6 +7,7 @@ For each list view: its serializer class.
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Dict, List, Optional, Set, Tuple
 
@@ -127,8 +128,9 @@ def _passed_on(info: DrfInfo, index: ProjectIndex) -> Set[str]:
             called = any(c in forms or c.rsplit(".", 1)[0] in forms for fn in ff.functions for c in fn.calls)
             called = called or any(call.func in forms for _n, call in ff.module_calls)
             subclassed = any(forms & set(c.bases) for c in ff.classes)
+            word = re.compile(rf"\b{re.escape(local)}\b")
             named = any(
-                (a.call is not None and (a.call.func in forms or local in repr(a.call))) or (a.value is not None and local in repr(a.value))
+                (a.call is not None and (a.call.func in forms or word.search(repr(a.call)))) or (a.value is not None and word.search(repr(a.value)))
                 for c in ff.classes for a in c.attrs
             )
             if not (called or subclassed or named):
