@@ -17,7 +17,7 @@ import libcst as cst
 from querylint.frameworks.dbapi import PARAMSTYLE_OF_DRIVER, infer
 from querylint.rule import Rule, Severity, dedent, nodes as N, request_context, resolve_callee
 from querylint.sql import checks as C
-from querylint.sql.extract import EmbeddedSql, Evaluator, Hole, extract, extract_constant, guarded, value_holes_of_name
+from querylint.sql.extract import EmbeddedSql, Evaluator, Hole, extract, extract_constant, from_outside, guarded, value_holes_of_name
 from querylint.sql.parse import DML_VERBS, HOLE_PREFIX, SQL_VERBS, first_word
 from querylint.rule import Context
 
@@ -449,16 +449,25 @@ def _builder_text_before(hole: Hole) -> Optional[str]:
     return None
 
 
+def _text_before(item: EmbeddedSql, hole: Hole) -> Optional[str]:
+    """The SQL text before ``hole``: in the whole statement, or else in the hole's own builder."""
+    if item.text is None or hole.index < 0 or f"{HOLE_PREFIX}{hole.index}" not in item.text:
+        return _builder_text_before(hole)
+    return item.text[: item.text.find(f"{HOLE_PREFIX}{hole.index}")]
+
+
+def _quoted(item: EmbeddedSql, hole: Hole) -> bool:
+    """The value is spliced inside a string literal (``WHERE name = '{name}'``): text, not a number."""
+    before = _text_before(item, hole)
+    return before is not None and before.count("'") % 2 == 1
+
+
 def _is_identifier_hole(item: EmbeddedSql, hole: Hole, pattern=_IDENT_BEFORE) -> bool:
     if item.fragment == "order" and (item.text is None or "'" not in item.text):
         return True  # a sort clause: column names and directions, nothing to bind
-    if item.text is None or hole.index < 0 or f"{HOLE_PREFIX}{hole.index}" not in item.text:
-        got = _builder_text_before(hole)
-        if got is None:
-            return False
-        before = got
-    else:
-        before = item.text[: item.text.find(f"{HOLE_PREFIX}{hole.index}")]
+    before = _text_before(item, hole)
+    if before is None:
+        return False
     if before.count("'") % 2 == 1:
         return False
     if before.count("`") % 2 == 1:
@@ -567,7 +576,11 @@ class FormattedSql(_SqlRule):
     constants (`settings.DB_SCHEMA`, `os.environ[...]`), identifiers configured on the object
     (`FROM {self.table}`), parameters named as SQL fragments (`where_sql`), a clause run with
     its own builder's parameters (`WHERE {query.where}` executed with `query.vars`, unless it
-    sits inside quotes), and `psycopg2.sql`/`psycopg.sql` composition.
+    sits inside quotes), and `psycopg2.sql`/`psycopg.sql` composition. A value outside quotes
+    that no parameter of the function, request data or command-line input can reach (a column of
+    a row just fetched, an attribute of the object, the result of a query or a project call) is
+    reported at medium confidence (shown with `--min-confidence medium`): it is usually an id or a
+    name the code chose, though its statement still cannot be prepared.
     """
 
     code = "QL303"
@@ -648,7 +661,11 @@ class FormattedSql(_SqlRule):
                 f"SQL built with {kind} from {names}, not a constant: an injection risk, and the statement text "
                 f"changes with each value so it cannot be prepared or cached"
             )
-            self.emit(node, msg, fix=" and ".join(fixes), notes=notes)
+            # a value inside quotes is text; otherwise only a value that can come from a parameter,
+            # the request or the command line is a likely injection (a column of a row just fetched
+            # or an attribute of the object is usually a number or a name the code chose)
+            sure = any(_quoted(item, h) or from_outside(h.expr, self.ctx) for h in holes)
+            self.emit(node, msg, fix=" and ".join(fixes), notes=notes, confidence="high" if sure else "medium")
 
 
 def _builder_fragment(item: EmbeddedSql, hole: Hole) -> bool:
@@ -1052,6 +1069,12 @@ class NotInSubquery(_SqlRule):
     ```python
     cur.execute("SELECT id FROM users u WHERE NOT EXISTS (SELECT 1 FROM orders o WHERE o.user_id = u.id)")
     ```
+
+    ## Known problems
+    Reported at medium confidence (shown with `--min-confidence medium`): the NULL trap needs a
+    nullable column, and the subquery's column is most often a key or a `NOT NULL` foreign key
+    that querylint cannot see declared (PostgreSQL then hashes the subquery when it fits in
+    memory).
     """
 
     code = "QL309"
@@ -1064,7 +1087,7 @@ class NotInSubquery(_SqlRule):
         for s in stmts:
             found = C.not_in_subqueries(s)
             if found:
-                self.emit(item.origin, f"`{found[0]} NOT IN (SELECT ...)` matches nothing if the subquery yields a NULL and often cannot use an anti-join", fix="use `NOT EXISTS (...)`")
+                self.emit(item.origin, f"`{found[0]} NOT IN (SELECT ...)` matches nothing if the subquery yields a NULL and often cannot use an anti-join", fix="use `NOT EXISTS (...)`", confidence="medium")
                 return
 
 

@@ -1068,9 +1068,12 @@ _VALIDATOR_NAME = re.compile(
 )
 
 
+_STOPS = (cst.Raise, cst.Return, cst.Continue)
+
+
 def _validator_guards(fn_node: cst.CSTNode) -> Dict[str, str]:
-    """Names a failed check stops: ``if not valid(x): raise/return`` (also ``if not x.isidentifier()``)
-    and ``assert valid(x)``; name → the check's code."""
+    """Names a failed check stops: ``if not valid(x): raise/return/continue`` (also ``if not
+    x.isidentifier()``) and ``assert valid(x)``; name → the check's code."""
     guards: Dict[str, str] = {}
 
     def checked(test: cst.BaseExpression) -> List[Tuple[str, str]]:
@@ -1090,8 +1093,8 @@ def _validator_guards(fn_node: cst.CSTNode) -> Dict[str, str]:
                 guards.setdefault(name, how)
         elif isinstance(node, cst.If) and isinstance(node.test, cst.UnaryOperation) and isinstance(node.test.operator, cst.Not):
             body = node.body.body if isinstance(node.body, cst.IndentedBlock) else ()
-            stops = any(isinstance(s, cst.SimpleStatementLine) and any(isinstance(x, (cst.Raise, cst.Return)) for x in s.body) for s in body)
-            if stops or (isinstance(node.body, cst.SimpleStatementSuite) and any(isinstance(x, (cst.Raise, cst.Return)) for x in node.body.body)):
+            stops = any(isinstance(s, cst.SimpleStatementLine) and any(isinstance(x, _STOPS) for x in s.body) for s in body)
+            if stops or (isinstance(node.body, cst.SimpleStatementSuite) and any(isinstance(x, _STOPS) for x in node.body.body)):
                 for name, how in checked(node.test.expression):
                     guards.setdefault(name, how)
     return guards
@@ -1102,10 +1105,21 @@ def _checked_collections(fn_node: cst.CSTNode) -> Dict[str, str]:
     item a failed check stops (name → the check)."""
     out: Dict[str, str] = {}
     for node in N.walk(fn_node, into_functions=False):
-        if isinstance(node, cst.For) and isinstance(node.target, cst.Name) and isinstance(node.iter, cst.Name):
+        if isinstance(node, cst.For) and isinstance(node.target, cst.Name):
             inner = _validator_guards(node.body)
-            if node.target.value in inner:
+            if node.target.value not in inner:
+                continue
+            if isinstance(node.iter, cst.Name):
                 out.setdefault(node.iter.value, inner[node.target.value])
+            # ``for h in ids: if not h.isalnum(): continue`` then ``safe.append(h)``: every item of
+            # ``safe`` passed the check
+            for call in N.walk(node.body):
+                if (
+                    isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value == "append"
+                    and isinstance(call.func.value, cst.Name) and len(call.args) == 1
+                    and isinstance(call.args[0].value, cst.Name) and call.args[0].value.value == node.target.value
+                ):
+                    out.setdefault(call.func.value.value, inner[node.target.value])
     return out
 
 
@@ -1445,6 +1459,100 @@ def _assignment_statement(ctx: Context, node: cst.Name, module_only: bool) -> Op
     if found and isinstance(found[-1].node, (cst.Assign, cst.AnnAssign)):
         return found[-1].node
     return None
+
+
+_OUTSIDE_WORDS = frozenset(("request", "req", "argv", "stdin", "query_params", "form"))
+
+
+# calls whose result carries the text of their receiver or arguments
+_TEXT_CALLS = frozenset((
+    "str", "join", "format", "split", "rsplit", "strip", "lstrip", "rstrip", "lower", "upper", "title",
+    "capitalize", "replace", "get", "pop", "getlist", "getattr", "list", "tuple", "sorted", "set", "reversed",
+    "dict", "items", "values", "keys", "partition", "rpartition", "encode", "decode", "casefold", "splitlines",
+    "loads", "load", "unquote", "unquote_plus", "parse_qs", "b64decode", "literal_eval", "get_json",
+))
+
+
+def _project_function(call: cst.Call, ctx: Context) -> bool:
+    """``call`` reaches a module-level function of the project (its result may be built from its
+    arguments), not a method of some object (a connection, a query) or a library call."""
+    q = resolve_callee(call, ctx)
+    fn = ctx.index.functions.get(q) if q else None
+    return fn is not None and fn.cls is None
+
+
+def from_outside(expr: Optional[cst.BaseExpression], ctx: Context) -> bool:
+    """Text from outside the code can reach ``expr``: a parameter of its function (other than
+    ``self``/``cls``), request data, ``sys.argv`` or ``input()``, directly or through locals,
+    attributes, subscripts, string operations, loops over them and lists filled from them. The
+    result of any other call (a query, a project function) is not followed: a column of a row just
+    fetched, an attribute of the object or an id from another query shows no sign of input."""
+    visited: Set[int] = set()
+
+    def name_reaches(node: cst.Name, depth: int) -> bool:
+        if node.value in _OUTSIDE_WORDS:
+            return True
+        if node.value in ("self", "cls"):
+            return False
+        for b in ctx.bindings(node.value, at=node):
+            if b.kind == "param":
+                return True
+            if b.kind in ("assign", "annassign", "augassign", "for", "comprehension", "walrus", "with") and reaches(b.value, depth + 1):
+                return True
+        return any(reaches(v, depth + 1) for v in _added_to(ctx, node.value))
+
+    def reaches(value: Optional[cst.BaseExpression], depth: int) -> bool:
+        if value is None or depth > 8 or id(value) in visited:
+            return False
+        visited.add(id(value))
+        if isinstance(value, cst.Name):
+            return name_reaches(value, depth)
+        if isinstance(value, cst.Attribute):
+            return value.attr.value in _OUTSIDE_WORDS or reaches(value.value, depth + 1)
+        if isinstance(value, cst.Subscript):
+            return reaches(value.value, depth + 1)
+        if isinstance(value, cst.Call):
+            name = N.call_name(value) or ""
+            if name == "input" or (N.dotted(value.func) or "").split(".")[0] in _OUTSIDE_WORDS:
+                return True
+            if name not in _TEXT_CALLS and not _project_function(value, ctx):
+                return False
+            parts = [a.value for a in value.args] + ([value.func.value] if isinstance(value.func, cst.Attribute) else [])
+            return any(reaches(p, depth + 1) for p in parts)
+        if isinstance(value, cst.FormattedString):
+            return any(reaches(p.expression, depth + 1) for p in value.parts if isinstance(p, cst.FormattedStringExpression))
+        if isinstance(value, (cst.BinaryOperation, cst.BooleanOperation)):
+            return reaches(value.left, depth + 1) or reaches(value.right, depth + 1)
+        if isinstance(value, cst.IfExp):
+            return reaches(value.body, depth + 1) or reaches(value.orelse, depth + 1)
+        if isinstance(value, (cst.List, cst.Tuple, cst.Set)):
+            return any(reaches(el.value, depth + 1) for el in value.elements)
+        if isinstance(value, (cst.ListComp, cst.GeneratorExp, cst.SetComp)):
+            return reaches(value.elt, depth + 1) or reaches(value.for_in.iter, depth + 1)
+        if isinstance(value, cst.Dict):
+            return any(reaches(el.value, depth + 1) for el in value.elements)
+        if isinstance(value, (cst.Await, cst.StarredElement)):
+            return reaches(value.expression if isinstance(value, cst.Await) else value.value, depth + 1)
+        return False
+
+    return reaches(expr, 0)
+
+
+def _added_to(ctx: Context, name: str) -> List[cst.BaseExpression]:
+    """Values appended to (``append``/``extend``/``insert``/``add``) the local ``name``."""
+    fn = ctx.function
+    if fn is None:
+        return []
+
+    def compute() -> Dict[str, List[cst.BaseExpression]]:
+        added: Dict[str, List[cst.BaseExpression]] = {}
+        for node in N.walk(fn.node, into_functions=False):
+            if isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and isinstance(node.func.value, cst.Name):
+                if node.func.attr.value in ("append", "extend", "insert", "add") and node.args:
+                    added.setdefault(node.func.value.value, []).append(node.args[-1].value)
+        return added
+
+    return ctx.memo(("sql-added-to", id(fn.node)), compute).get(name, [])
 
 
 def value_holes_of_name(expr: cst.BaseExpression, ctx: Context) -> List[Hole]:
