@@ -420,3 +420,21 @@ def test_paths_from_unrelated_projects_are_linted_as_each_alone(tmp_path, monkey
     assert sorted(map(key, joint["findings"])) == sorted(map(key, alone))
     assert {f["path"] for f in joint["findings"]} == {"shop/views.py"}  # wiki's own config ignores QL1
     assert joint["summary"]["files"] == 6
+
+
+def test_a_file_linted_from_the_folder_of_a_project_without_packaging_sees_that_folder(tmp_path, monkeypatch):
+    """An exported tree with no pyproject.toml, setup.py, requirements or ``.git``: ``querylint
+    ingest/sync.py`` run in that folder indexes the folder, so ``Session`` from the top-level
+    ``db.py`` is known to be a sessionmaker. Run from elsewhere, the same file indexes only its own
+    package, so the name stays unknown (and nothing above it is walked)."""
+    tree = tmp_path / "tree"
+    (tree / "ingest").mkdir(parents=True)
+    (tree / "db.py").write_text("from sqlalchemy.orm import sessionmaker\nSession = sessionmaker()\n")
+    (tree / "ingest" / "__init__.py").write_text("")
+    (tree / "ingest" / "sync.py").write_text(
+        "from db import Session\n\ndef sync(rows):\n    s = Session()\n    for r in rows:\n        s.merge(r)\n    s.commit()\n"
+    )
+    here = cli(["--no-cache", "--select", "QL203", "ingest/sync.py"], tree, monkeypatch)
+    assert "ingest/sync.py:4:" in here.output and "QL203" in here.output
+    elsewhere = cli(["--no-cache", "--select", "QL203", tree / "ingest" / "sync.py"], tmp_path, monkeypatch)
+    assert "QL203" not in elsewhere.output

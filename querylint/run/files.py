@@ -80,6 +80,14 @@ def _around_files(paths) -> List[Path]:
     return sorted(out)
 
 
+def _working_folder(root: Path, cwd: Path) -> bool:
+    """``root`` is the folder querylint runs in (``querylint app/views.py`` from an exported tree
+    without packaging): its files import each other from there. Never the filesystem's root or
+    the home folder."""
+    here = resolve_path(Path(cwd))
+    return here == root and root != Path(root.anchor) and root != resolve_path(Path.home())
+
+
 def entries_of(paths, config: Config, root: Path, cwd: Path, targets: List[Path], real: Dict[Path, Path], target_keys: Set[Path]) -> List[Entry]:
     """Every file the index covers, once each: the targets, and the rest of the project under
     ``root`` when only some of its files are linted (pre-commit; their real paths join ``real``)."""
@@ -88,8 +96,9 @@ def entries_of(paths, config: Config, root: Path, cwd: Path, targets: List[Path]
     if not walked_root and all(_under(p, root) for p in target_keys):
         # a root without a project marker is only the common ancestor of the paths (``/`` for a
         # stdlib package and a temporary folder): then index the folder of each given file (its
-        # models and helpers), never everything under the ancestor
-        around = [root] if is_project_root(root) else _around_files(paths)
+        # models and helpers), never everything under the ancestor; unless it is the folder the
+        # run started in
+        around = [root] if is_project_root(root) or _working_folder(root, cwd) else _around_files(paths)
         project_files, _ = discover(around, config, root, real) if around else ([], [])
         for p in project_files:
             if real[p] not in target_keys:
