@@ -453,7 +453,7 @@ def _finding(rep, span: Span, codes, pf: ParsedFile, ctx: Context) -> Finding:
     per_item = [loop for loop in rep.loops if classify_loop(loop, ctx) == "items"]
     return Finding(
         pf.display, span, rep.rule.code, rep.rule.name, severity, message, None, rep.notes, codes[1:], rep.fix,
-        cap(_scaled(rep, ctx), context, rep.rule.released_at_exit), context,
+        cap(_scaled(rep, ctx), context, rep.rule.released_at_exit, rep.rule.one_off_too), context,
         rep.function, ctx.loop_line(per_item[-1]) if per_item else None, len(per_item), rep.edits, rep.fix_safety,
     )
 

@@ -55,6 +55,8 @@ def _is_constant_collection(node: cst.CSTNode, ctx: Context, depth: int = 0) -> 
             if isinstance(b.value, (cst.List, cst.Set, cst.Dict, cst.Tuple)) and not b.value.elements:
                 return False  # ``kept = []``: filled later (``kept.append(row)``), not a constant
             return _is_constant_collection(b.value, ctx, depth + 1)
+        if b is not None and b.kind == "for" and b.is_simple and b.value is not None and _is_constant_collection(b.value, ctx, depth + 1):
+            return True  # ``for names in FILES.values(): for name in names``: an item of a constant
         if b is not None and b.kind == "param" and ctx.function is not None and constant_in_application(ctx.index, ctx.config, ctx.function.qualname, node.value, skip_tests=True, short_lists=True):
             return True  # every call site in the application passes a literal (``perms=["view", "change"]``, ``[message]``)
     if isinstance(node, cst.Attribute) and node.attr.value.isupper():

@@ -2,7 +2,7 @@
 querysets that do not load them (QL119)."""
 from __future__ import annotations
 
-from typing import Any, Optional, Set, cast
+from typing import Any, Optional, Set, Tuple, cast
 
 import libcst as cst
 
@@ -153,7 +153,11 @@ class SerializerMethodFieldQuery(Rule):
     def _report_once(self, node, message, fix, what=None) -> None:
         """One finding per method and problem: ``what`` names it (a relation path: the first read
         loads it, later reads of the same relation in the method hit the loaded object)."""
-        key = (id(self.ctx.function.node), what or (self.ctx.line(node), message))  # type: ignore[union-attr]  # callers check ctx.function
+        key: Tuple[Any, Any] = (id(self.ctx.function.node), what or (self.ctx.line(node), message))  # type: ignore[union-attr]  # callers check ctx.function
+        if what is not None and what[0] == "serialized" and self.ctx.class_frame is not None:
+            # the object's relation read by several method fields of one serializer: the first
+            # field loads it for the rest, one finding names it
+            key = (self.ctx.class_frame.qualname, what)
         if key in self._seen:
             return
         self._seen.add(key)
@@ -246,7 +250,9 @@ class SerializerMethodFieldQuery(Rule):
             loader = "prefetch_related" if generic else "select_related"
             fix = f'add .{loader}("{p}") to the queryset of the views using this serializer'
             where = f"object `{method}()` serializes"
-        self._report_once(node, f"`{N.short(node, 50)}` loads a relation lazily for every {where}", fix, what=(N.code(root), p))
+        b = self.ctx.binding(root.value, at=root) if isinstance(root, cst.Name) else None
+        what = ("serialized", p) if b is not None and b.kind == "param" else (N.code(root), p)
+        self._report_once(node, f"`{N.short(node, 50)}` loads a relation lazily for every {where}", fix, what=what)
 
     def _member(self, node: cst.Attribute) -> None:
         """``obj.best_identification``: a model property or method that queries (antenna's

@@ -12,8 +12,30 @@ from querylint.rule import Edit, Rule, article, dedent, nodes as N
 from querylint.rule import Context
 
 
-def _sql_verb(call: cst.Call) -> Optional[str]:
+_CONSTRUCT_VERBS = {"insert": "INSERT", "update": "UPDATE", "delete": "DELETE"}
+
+
+def _construct_verb(expr: Optional[cst.BaseExpression], ctx: Context) -> Optional[str]:
+    """The verb of a SQLAlchemy Core construct: ``table.insert()``, ``insert(table).values(...)``,
+    or a name bound once to one (``ins = tbl.insert()``)."""
+    if isinstance(expr, cst.Name):
+        b = ctx.binding(expr.value, at=expr)
+        expr = b.value if b is not None and b.is_simple and b.kind == "assign" else None
+    while isinstance(expr, cst.Call):
+        name = N.call_name(expr) or ""
+        if name in _CONSTRUCT_VERBS:
+            return _CONSTRUCT_VERBS[name]
+        func = expr.func
+        expr = func.value if isinstance(func, cst.Attribute) else None
+    return None
+
+
+def _sql_verb(call: cst.Call, ctx: Optional[Context] = None) -> Optional[str]:
     first = N.arg(call, 0)
+    if ctx is not None and not isinstance(first, (cst.SimpleString, cst.ConcatenatedString, cst.FormattedString)):
+        got = _construct_verb(first, ctx)
+        if got is not None:
+            return got
     text = N.string_value(first)
     if text is None and isinstance(first, cst.FormattedString):
         text = "".join(p.value for p in first.parts if isinstance(p, cst.FormattedStringText))
@@ -55,7 +77,9 @@ class QueryInLoop(Rule):
     `pool.acquire()`, `with conn.cursor() as cur`) or, for parameters and attributes, by
     conventional names (`cur`, `cursor`, `conn`, `connection`). Loops over constants, batches
     (`for chunk in chunked(ids, 500)`, `range(0, n, step)`), retries and `while True` polling
-    loops are not reported.
+    loops are not reported. An `INSERT` per item whose new key the loop reads back
+    (`r.inserted_primary_key`, `cur.lastrowid`) is often one row at a time on purpose: it is
+    reported at medium confidence, advising one multi-row `INSERT ... RETURNING`.
 
     ## References
     - PEP 249 `executemany`: https://peps.python.org/pep-0249/#executemany
@@ -126,11 +150,17 @@ class QueryInLoop(Rule):
         if statement_varies_per_item(node, loop, self.ctx) or self._database_per_item(node, loop):
             return  # a different statement, table or database per item: nothing to merge
         method = N.call_name(node)
-        verb = _sql_verb(node)
+        verb = _sql_verb(node, self.ctx)
         target = N.short(node.func)
         where = self.ctx.loop_label(loop)
+        confidence = "high"
         if method == "executemany":
             fix = "build the rows first and call `executemany` once, outside the loop"
+        elif verb == "INSERT" and _reads_new_key(node, loop, self.ctx):
+            # one row at a time to get each new id back (buildbot's build requests): deliberate
+            # where the driver cannot return the keys of a multi-row insert
+            fix = "insert every row in one statement with `RETURNING id` (SQLAlchemy 2: `insert().returning(...)` given the list of rows) and map the keys back"
+            confidence = "medium"
         elif verb in ("INSERT", "UPDATE", "DELETE", "REPLACE", "UPSERT", "MERGE"):
             style = PARAMSTYLE_OF_DRIVER.get(obj.driver or "", "%s")
             fix = (
@@ -140,7 +170,7 @@ class QueryInLoop(Rule):
         else:
             fix = "fetch every row in one set-based query (`WHERE id IN (...)` / `= ANY(...)`) or a join before the loop"
         edits = _executemany_edit(node, loop, self.ctx) if method == "execute" and verb in ("INSERT", "UPDATE", "DELETE", "REPLACE") else ()
-        self.report(node, f"`{target}(...)` runs {article(verb) if verb else 'a database'} statement on every iteration of {where}", fix=fix, edits=edits)
+        self.report(node, f"`{target}(...)` runs {article(verb) if verb else 'a database'} statement on every iteration of {where}", fix=fix, edits=edits, confidence=confidence)
 
     def _database_per_item(self, node: cst.Call, loop) -> bool:
         """``for db in databases: db.execute(...)``: the connection (or cursor) is the loop's item
@@ -156,6 +186,26 @@ class QueryInLoop(Rule):
         if b is None or b.value is None or not any(a is loop.node for a in self.ctx.ancestors(b.node)):
             return False
         return any(isinstance(n, cst.Name) and loop.binds(n.value) for n in N.walk(b.value))
+
+
+_NEW_KEY_ATTRS = frozenset(("inserted_primary_key", "lastrowid", "inserted_primary_key_rows"))
+
+
+def _reads_new_key(call: cst.Call, loop, ctx: Context) -> bool:
+    """The loop reads the new row's key from the statement's result (``r.inserted_primary_key``,
+    ``cur.lastrowid``) after running it."""
+    body = getattr(loop.node, "body", None)
+    if body is None:
+        return False
+    recv = N.receiver(call)
+    names = {N.code(recv)} if recv is not None else set()
+    parent = ctx.parent_of(call)
+    if isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name):
+        names.add(parent.targets[0].target.value)
+    return any(
+        isinstance(n, cst.Attribute) and n.attr.value in _NEW_KEY_ATTRS and N.code(n.value) in names
+        for n in N.walk(body, into_functions=False)
+    )
 
 
 def _executemany_edit(node: cst.Call, loop, ctx: Context) -> Tuple[Edit, ...]:

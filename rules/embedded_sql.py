@@ -456,10 +456,21 @@ def _text_before(item: EmbeddedSql, hole: Hole) -> Optional[str]:
     return item.text[: item.text.find(f"{HOLE_PREFIX}{hole.index}")]
 
 
+_VALUE_QUOTE_BEFORE = re.compile(r"(=|<|>|\bLIKE|\bIN\s*\(|\bVALUES\s*\()$", re.I)
+
+
 def _quoted(item: EmbeddedSql, hole: Hole) -> bool:
-    """The value is spliced inside a string literal (``WHERE name = '{name}'``): text, not a number."""
+    """The value is spliced inside a string literal (``WHERE name = '{name}'``, or MySQL's and
+    SQLite's ``version = "{v}"`` / ``VALUES ("{p}", ...)``): text, not a number."""
     before = _text_before(item, hole)
-    return before is not None and before.count("'") % 2 == 1
+    if before is None:
+        return False
+    if before.count("'") % 2 == 1:
+        return True
+    if before.count('"') % 2 == 1:
+        head = before[: before.rfind('"')].rstrip()
+        return bool(_VALUE_QUOTE_BEFORE.search(head)) or (head.endswith(",") and _in_value_list(head))
+    return False
 
 
 def _is_identifier_hole(item: EmbeddedSql, hole: Hole, pattern=_IDENT_BEFORE) -> bool:
@@ -580,11 +591,13 @@ class FormattedSql(_SqlRule):
     that no parameter of the function, request data or command-line input can reach (a column of
     a row just fetched, an attribute of the object, the result of a query or a project call) is
     reported at medium confidence (shown with `--min-confidence medium`): it is usually an id or a
-    name the code chose, though its statement still cannot be prepared.
+    name the code chose, though its statement still cannot be prepared. In a management command
+    or a script the finding keeps its confidence: an injection risk is not smaller there.
     """
 
     code = "QL303"
     judges_catalogs = True
+    one_off_too = True  # an injection risk in a management command is one still
     name = "formatted-sql"
     severity = Severity.ERROR
     needs_tree = False

@@ -2,6 +2,7 @@
 from __future__ import annotations
 
 import re
+from typing import Set, Tuple
 
 import libcst as cst
 
@@ -101,6 +102,10 @@ class QueryThroughCallInLoop(Rule):
         }
     ]
 
+    def __init__(self, ctx: Context):
+        super().__init__(ctx)
+        self._seen: Set[Tuple[int, str]] = set()
+
     def visit_Call(self, node: cst.Call) -> None:
         if self.ctx.loop is None:
             return
@@ -120,6 +125,10 @@ class QueryThroughCallInLoop(Rule):
             return
         if _loads_own_relation_once(node, path, loop, self.ctx) or _database_per_item(node, path[0], loop, self.ctx):
             return
+        key = (id(loop.node), N.code(node.func))
+        if key in self._seen:
+            return  # ``if p.over_quota():`` then ``while p.over_quota():``: one problem per pass, one finding
+        self._seen.add(key)
         chain = " -> ".join([f"line {self.ctx.loop_line(loop)} loop"] + [short_name(q) + "()" for q in path[:-1]] + [path[-1]])
         writes = query_writes(path[-1])
         if writes:

@@ -11,8 +11,9 @@ An adapter never imports a rule or another framework. A new ORM is a folder unde
 """
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, Callable, ClassVar, Mapping, Optional, Sequence, Tuple, Type
+from typing import TYPE_CHECKING, Any, Callable, ClassVar, List, Mapping, Optional, Sequence, Set, Tuple, Type
 
 import libcst as cst
 
@@ -80,6 +81,14 @@ def loaded_earlier_in_iteration(ctx: "Context", attr: cst.Attribute, path: Tuple
     if len(classes) != 1:
         return False
     rel, owner = last[5:], N.code(attr.value)
+    return relation_read_earlier(ctx, owner, (rel, attr.attr.value), next(iter(classes)), loop, report_node)
+
+
+def relation_read_earlier(ctx: "Context", owner: str, names: Tuple[str, ...], cls: Optional[str], loop: Any, report_node: cst.CSTNode) -> bool:
+    """An earlier statement of the same pass of ``loop`` reads ``owner.<name>`` for one of
+    ``names``, or calls (or reads) a member of ``owner``'s class ``cls`` that reads ``self.<name>``
+    (``p.has_exceeded_quota()`` filtering on ``self.user`` before ``p.user``): Django caches the
+    relation on the object, so the later read runs no query."""
     node = getattr(loop, "node", None)
     body = getattr(node, "body", None) if not isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)) else node
     if body is None:
@@ -87,9 +96,67 @@ def loaded_earlier_in_iteration(ctx: "Context", attr: cst.Attribute, path: Tuple
     for n in N.walk(body, into_functions=False):
         if n is report_node:
             return False
-        if isinstance(n, cst.Attribute) and n.attr.value in (rel, attr.attr.value) and N.code(n.value) == owner:
+        if not isinstance(n, cst.Attribute) or N.code(n.value) != owner:
+            continue
+        if n.attr.value in names:
+            return True
+        if cls is not None and set(names) & member_self_relations(ctx, f"{cls}.{n.attr.value}"):
             return True
     return False
+
+
+def member_self_relations(ctx: "Context", qual: str) -> Set[str]:
+    """The attributes of ``self`` whose reads the index records as queries in a member (lazy
+    relation loads: ``self.user``), with the methods of the same class it calls on ``self``."""
+
+    def compute() -> Set[str]:
+        out: Set[str] = set()
+        todo: List[str] = [qual]
+        seen: Set[str] = set()
+        while todo and len(seen) < 12:
+            q = todo.pop()
+            fn = ctx.index.functions.get(q)
+            if q in seen or fn is None:
+                continue
+            seen.add(q)
+            for desc in ctx.index.direct_queries.get(q, ()):
+                m = _SELF_ATTR.match(desc)
+                if m is not None:
+                    out.add(m.group(1))
+            todo.extend(f"{fn.cls}.{c[5:]}" for c in fn.calls if c.startswith("self.") and fn.cls is not None)
+        return out
+
+    return ctx.memo(("member-self-relations", qual), compute)
+
+
+def member_queries(ctx: "Context", qual: str) -> Optional[Tuple[str, ...]]:
+    """The queries a model member runs itself and through the methods of its class it calls
+    (``get_statistics()`` -> ``assets_path()`` -> ``task_path()`` reading ``self.project``); None
+    when it reaches a query through any other function, or the closure is too large to judge."""
+    first = ctx.index.functions.get(qual)
+    if first is None or first.cls is None:
+        return None
+    out: List[str] = []
+    todo: List[str] = [qual]
+    seen: Set[str] = set()
+    while todo:
+        q = todo.pop()
+        if q in seen:
+            continue
+        seen.add(q)
+        if len(seen) > 12:
+            return None
+        out.extend(ctx.index.direct_queries.get(q, ()))
+        for callee in ctx.index.callees(q):
+            fn = ctx.index.functions.get(callee)
+            if fn is not None and fn.cls == first.cls:
+                todo.append(callee)
+            elif ctx.index.query_path(callee) is not None:
+                return None
+    return tuple(out)
+
+
+_SELF_ATTR = re.compile(r"self\.(\w+)(?:\s|$)")
 
 
 _MEMBER_DECORATORS = ("property", "cached_property", "hybrid_property")

@@ -102,15 +102,16 @@ def lower(confidence: str) -> str:
     return CONFIDENCES[max(0, CONFIDENCES.index(confidence) - 1)]
 
 
-def cap(confidence: str, context: str, released_at_exit: bool = False) -> str:
+def cap(confidence: str, context: str, released_at_exit: bool = False, one_off_too: bool = False) -> str:
     """The rule's confidence, adjusted for where the code runs: test and seed code is ``low``; a
     command or script is one step less (a one-off run: shown with ``--min-confidence medium``),
     and ``low`` for a leak the end of the process repairs (a connection a command never closes).
     A background task keeps the rule's confidence: its queries per row load the same database
-    that serves the requests, and real projects fix them."""
+    that serves the requests, and real projects fix them. ``one_off_too``: a problem that is not
+    one of cost (an injection risk) is as sure in a command."""
     if context == "test" or (released_at_exit and context in ("command", "script")):
         return "low"
-    if context in ("command", "script"):
+    if context in ("command", "script") and not one_off_too:
         return lower(confidence)
     return confidence
 

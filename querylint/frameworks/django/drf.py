@@ -95,6 +95,7 @@ def build_drf(index: ProjectIndex) -> DrfInfo:
     for q in info.serializers:
         info.serializers[q].needs = _resolve_needs(q, info, raw, graph)
     _link_views(info, index, ser_classes)
+    _link_listing_methods(info, index)
     # serializers nested with many=True in another serializer run once per item too
     for q, items in raw.items():
         parent = graph.get(info.serializers[q].model)
@@ -300,6 +301,27 @@ def _link_views(info: DrfInfo, index: ProjectIndex, ser_classes: Dict[str, Class
                 (info.users if listed else info.detail_users).setdefault(ser.qualname, []).append(q)
                 if listed and lists_own:
                     info.views.setdefault(q, ser.qualname)
+
+
+_VIEW_ROWS = ("self.queryset", "self.get_queryset", "self.filter_queryset")
+_LOADERS = ("select_related", "prefetch_related", "only", "defer", "annotate", "values", "values_list")
+
+
+def _link_listing_methods(info: DrfInfo, index: ProjectIndex) -> None:
+    """``class TaskViewSet(ViewSet): queryset = ...`` whose ``list`` builds
+    ``TaskSerializer(self.queryset.filter(...), many=True)``: the view lists the serializer's
+    objects from its own queryset (unless the method loads more on the way, which it cannot read)."""
+    for fn in index.functions.values():
+        if fn.cls is None or fn.cls in info.serializers or not any(c.startswith(_VIEW_ROWS) for c in fn.calls):
+            continue
+        if any(c.rsplit(".", 1)[-1] in _LOADERS for c in fn.calls):
+            continue
+        cls = index.classes.get(fn.cls)
+        if cls is None or not any(c.attr("queryset") is not None for c in index.mro_classes(cls)):
+            continue
+        for target, _pos, keywords, _short in fn.call_consts:
+            if "many" in keywords and target in info.serializers and fn.cls not in info.users.get(target, ()):
+                info.users.setdefault(target, []).append(fn.cls)
 
 
 def _resolved(index: ProjectIndex, fn, names) -> Set[str]:

@@ -18,7 +18,7 @@ from querylint.loops import per_item_loop, repeats_per_iteration
 from querylint.types import Edit
 from querylint.usage import is_store_target
 from querylint import nodes as N
-from querylint.frameworks.base import Detector, loaded_earlier_in_iteration
+from querylint.frameworks.base import Detector, loaded_earlier_in_iteration, member_queries, relation_read_earlier
 from querylint.rule import callee_params, dedent, query_writes, read_chains
 
 _CODES = {
@@ -683,6 +683,8 @@ class LazyRelationInLoop(Detector):
         if key in self._seen:
             return
         self._seen.add(key)
+        if "__" not in path and relation_read_earlier(self.ctx, N.code(root), (path,), base.model, loop, node):
+            return  # ``p.has_exceeded_quota()`` read ``self.user`` earlier in the pass: cached
         how = "prefetch_related" if rel.kind == GFK else "select_related"
         if "__" in path:
             # ``b.author.agency``: the path is loaded on the queryset of the root, ``b``
@@ -703,8 +705,9 @@ def member_query_path(base: DjType, member_qual: str, ctx: Context) -> Optional[
     path = ctx.index.query_path(member_qual)
     if path is None:
         return None
-    direct = ctx.index.direct_queries.get(member_qual, ())
-    if len(path) == 2 and direct:
+    # what the member runs itself, or through methods of its own class (every hop on ``self``)
+    direct = ctx.index.direct_queries.get(member_qual, ()) if len(path) == 2 else (member_queries(ctx, member_qual) or ())
+    if direct:
         # only lazy relation reads / related managers on self: covered by the loop's queryset?
         def covered(desc: str) -> bool:
             if not desc.startswith("self."):
@@ -719,8 +722,13 @@ def member_query_path(base: DjType, member_qual: str, ctx: Context) -> Optional[
                 return rel in base.covered
             return False
 
-        if all(covered(d) for d in direct):
+        left = [d for d in direct if not covered(d)]
+        if not left:
             return None
+        if len(path) == 2 and path[1] not in left:
+            # ``self.contest`` is loaded with the rows; the member's own query is another (a
+            # ``self.save()`` under a condition): the path names that one
+            return (path[0], left[0])
     return path
 
 
