@@ -486,7 +486,9 @@ class PoolCheckoutNotReturned(_OpenRule):
 
     ## Known problems
     A checkout stored on an object (`request.state.conn`) or passed to another function is
-    assumed to be returned elsewhere.
+    assumed to be returned elsewhere. A method of the same object that returns
+    `self.pool.getconn()` (`conn = self._get_connection()`) hands out a checkout like the pool
+    itself.
     """
 
     code = "QL204"

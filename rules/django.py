@@ -7,7 +7,7 @@ from typing import Any, Set
 
 import libcst as cst
 
-from querylint.frameworks.django.n_plus_one import SiteChecks, site_text, where_text
+from querylint.frameworks.django.n_plus_one import SiteChecks, helper_manager_reads, site_text, where_text
 from querylint.frameworks.django.querysets import DEFEATING, INST, graph_of, infer
 from querylint.frameworks.django.sites import per_item_loop_of
 from querylint.rule import Rule, dedent, is_store_target, nodes as N
@@ -36,9 +36,14 @@ class RelatedManagerInLoop(SiteChecks, Rule):
         titles = [b.title for b in author.books.all()]
     ```
     For counts, `annotate(n_books=Count("books"))`.
+
+    A project function called per row that queries a to-many relation of its argument
+    (`[grid_resource(g) for g in grids]`, where `grid_resource` iterates `grid.packages.all()`) is
+    reported at the call, with the relation it reads.
     """
 
     code = "QL113"
+    subsumes = ("QL102",)  # a helper querying a relation of its row: the relation names the fix
     per_request_escalation = True
     loop_scaled = True
     name = "related-manager-in-loop"
@@ -83,6 +88,28 @@ class RelatedManagerInLoop(SiteChecks, Rule):
             ),
         }
     ]
+
+    def visit_Call(self, node: cst.Call) -> None:
+        self._check(node)
+        if not self.ctx.frames or not self.ctx.frame.loops:
+            return
+        seen = set()
+        for arg, t, loop, name, read, method, fn in helper_manager_reads(node, self.ctx):
+            if name in seen:
+                continue
+            seen.add(name)
+            where = where_text(t, self.ctx)
+            fix = f'add .prefetch_related("{name}") to {where}'
+            if method in ("count", "exists"):
+                fix = f'annotate it on {where} (`.annotate(n=Count("{name}"))`) or add .prefetch_related("{name}")'
+            elif method not in ("all", "iterator", "first", "last"):
+                fix = f'prefetch the rows it needs (`Prefetch("{name}", queryset=..., to_attr=...)`) on {where}: `.{method}()` queries even when the relation is prefetched'
+            self.report(
+                node,
+                f"`{fn.name}()` queries `{N.short(arg, 40)}.{name}` (`{read}`) for every item of {self.ctx.loop_label(loop)}",
+                fix=fix,
+                notes=(f"call path: line {self.ctx.loop_line(loop)} loop -> {fn.name}() -> {read}",),
+            )
 
     def message(self, loop, site):
         rel = site.qs.related or "the relation"

@@ -998,7 +998,7 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
     if closing_with:
         return None
     if opened.checkout in ("getconn", "acquire"):
-        return _pool_return_problem(name, opened, fate, flow)
+        return _pool_return_problem(name, opened, fate, flow, cast(cst.CSTNode, holder.node), ctx)
     # plain connections, sessions, raw/engine connections
     if fate.returned and not fate.yielded:
         if _is_dependency(ctx) and not fate.closes:
@@ -1057,7 +1057,7 @@ def _thrown_away(call: cst.Call, opened: Opened, holder: Holder, ctx: Context) -
     return f"`{what}` opens a {noun} that is thrown away: nothing closes it", f"keep it and close it (`with contextlib.closing({what}) as conn:`)"
 
 
-def _pool_return_problem(name: str, opened: Opened, fate: Fate, flow: Flow) -> Optional[Tuple[str, str]]:
+def _pool_return_problem(name: str, opened: Opened, fate: Fate, flow: Flow, start: cst.CSTNode, ctx: Context) -> Optional[Tuple[str, str]]:
     """A connection from ``pool.getconn()`` / ``await pool.acquire()`` not given back on every path."""
     what = opened.what
     verb = "putconn" if opened.checkout == "getconn" else "release"
@@ -1071,6 +1071,10 @@ def _pool_return_problem(name: str, opened: Opened, fate: Fate, flow: Flow) -> O
     else:
         how = f"call `{opened.pool_text}.putconn({name})` in a `finally` block"
     if returns or fate.closes:
+        ex = early_exit(name, start, fate, flow)
+        if ex is not None:
+            word = "returns" if isinstance(ex, cst.Return) else "raises"
+            return f"`{name}` checked out with `{what}` is not returned to the pool when the function {word} at line {ctx.line(ex)}", how
         return f"`{name}` checked out with `{what}` is returned to the pool only when no exception is raised", how
     if fate.yielded:
         return f"the dependency yields `{name}` checked out with `{what}` but never returns it to the pool", how

@@ -301,6 +301,11 @@ def _helper_opened(call: cst.Call, q: Optional[str], ctx: Context) -> Optional[O
     if found is None:
         return None
     res, inner, first = found
+    if res.kind == "checkout":
+        # ``self._get_connection()`` returning ``self.pool.getconn()``: a method of this object
+        # checks its pool out for the caller, who must give it back
+        pool_text, verb = inner.rsplit(".", 1)
+        return Opened(res, _call_text(call), verb.rstrip("()"), pool_text, via=f"`{fn.name}()` returns `{inner}`")
     return Opened(res, _call_text(call), via=f"`{fn.name}()` returns `{inner}`", first=first, factory=res.kind in FACTORY_KINDS)
 
 
@@ -331,6 +336,13 @@ def _returned_resource(fn, ctx: Context, depth: int, fresh: bool = False) -> Opt
         text = f"{callee}(...)" if res is not None else f"{callee.rsplit('.', 1)[-1]}()"
         if shape == "self-product" and not fresh:
             return None  # a registry kept on a long-lived object hands out the thread's session
+        if shape == "self-checkout":
+            # ``return self.pool.getconn()``: only a method of the caller's own object hands out
+            # a checkout the caller can give back to that pool (``self.pool.putconn(conn)``)
+            if depth > 0 or not _caller_is_same_object(fn, ctx):
+                return None
+            seen.append((Resource("checkout", "pooled connection", None), f"{callee}()", False))
+            continue
         if shape in ("product", "self-product"):
             # ``sessionmaker(bind=engine)()`` / a ``scoped_session`` registry's call: the factory's
             # session; any other product is unknown
@@ -366,6 +378,17 @@ def _returned_resource(fn, ctx: Context, depth: int, fresh: bool = False) -> Opt
     if not seen or any((r.kind, f) != (seen[0][0].kind, seen[0][2]) for r, _, f in seen):
         return None
     return seen[0]
+
+
+def _caller_is_same_object(fn, ctx: Context) -> bool:
+    """``fn`` is a method of the class the current function belongs to (or one of its bases)."""
+    here = ctx.function.facts if ctx.function is not None else None
+    if fn.cls is None or here is None or here.cls is None:
+        return False
+    if fn.cls == here.cls:
+        return True
+    cls = ctx.index.classes.get(here.cls)
+    return cls is not None and fn.cls in ctx.index.ancestors(cls)
 
 
 SESSION_FACTORY_NAMES = {"SessionLocal", "AsyncSessionLocal", "async_session_maker", "async_session_factory", "session_factory", "SessionFactory", "AsyncSessionFactory"}

@@ -263,6 +263,8 @@ def summarise_value(node: Optional[cst.CSTNode], resolver: Resolver) -> Value:
 
 def summarise_call(call: cst.Call, resolver: Resolver, _depth: int = 0) -> Optional[CallSummary]:
     func = N.dotted(call.func)
+    if func is None and isinstance(call.func, cst.Call) and not call.args and N.call_name(call.func) == "from_queryset":
+        return summarise_call(call.func, resolver, _depth)  # ``Manager.from_queryset(QS)()``: the class it builds
     if func is None:
         return None
     args = tuple(summarise_value(a.value, resolver) for a in call.args if a.keyword is None and not a.star)
@@ -913,6 +915,7 @@ def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str
             value = value.args[1].value  # ``typing.cast(Session, make())`` is ``make()``
         if not isinstance(value, cst.Call):
             return ()
+        value = _wrapped_call(value, bound) if shape == "value" else value
         factory = _called_factory(value.func, bound)
         if factory is not None and shape == "value":
             # ``return sessionmaker(bind=engine)()``, ``maker = sessionmaker(...); return maker()``:
@@ -926,16 +929,43 @@ def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str
             if made and made.split(".")[-1][:1].isupper() and shape == "value":
                 out.append((f"{resolver.qualify(made) or made}.{value.func.attr.value}", "fresh"))
                 continue
-        if not isinstance(value.func, (cst.Name, cst.Attribute)):
+        got = _returned_target(value, shape, resolver)
+        if got is None:
             return ()
-        target = N.dotted(value.func)
-        if not target or target.split(".")[0] in ("self", "cls"):
-            return ()
-        first = N.string_value(N.arg(value, 0))
-        if first is not None and (":memory:" in first or first.rstrip("/") in ("sqlite:", "sqlite+pysqlite:", "sqlite+aiosqlite:")):
-            return ()  # an in-memory database holds no server connection
-        out.append((resolver.qualify(target) or target, shape))
+        out.append(got)
     return tuple(dict.fromkeys(out))
+
+
+def _returned_target(value: cst.Call, shape: str, resolver: "Resolver") -> Optional[Tuple[str, str]]:
+    """(callee, shape) of a returned call, or None when it cannot be what the caller owns."""
+    if not isinstance(value.func, (cst.Name, cst.Attribute)):
+        return None
+    target = N.dotted(value.func)
+    if target and target.startswith("self.") and target.count(".") == 2 and target.endswith((".getconn", ".acquire")):
+        return target, "self-checkout"  # ``return self.pool.getconn()``: the object's pool, checked out for the caller
+    if not target or target.split(".")[0] in ("self", "cls"):
+        return None
+    first = N.string_value(N.arg(value, 0))
+    if first is not None and (":memory:" in first or first.rstrip("/") in ("sqlite:", "sqlite+pysqlite:", "sqlite+aiosqlite:")):
+        return None  # an in-memory database holds no server connection
+    return resolver.qualify(target) or target, shape
+
+
+def _wrapped_call(value: cst.Call, bound: Dict[str, List[Tuple[str, Optional[cst.BaseExpression]]]]) -> cst.Call:
+    """``return ConnectionPlus(sqlite3_conn)`` with ``sqlite3_conn = sqlite3.connect(...)`` bound
+    once before (or the call written inside): a class made around what the inner call opens hands
+    that out, so the inner call is what the function returns. Anything else is ``value`` itself."""
+    positional = [a for a in value.args if a.keyword is None and not a.star]
+    last = (N.dotted(value.func) or "").rsplit(".", 1)[-1]
+    if len(positional) != 1 or not last[:1].isupper():
+        return value
+    inner = positional[0].value
+    if isinstance(inner, cst.Name):
+        binds = bound.get(inner.value, [])
+        inner = binds[0][1] if len(binds) == 1 and binds[0][0] == "value" and binds[0][1] is not None else inner
+    if isinstance(inner, cst.Await):
+        inner = inner.expression
+    return inner if isinstance(inner, cst.Call) and isinstance(inner.func, (cst.Name, cst.Attribute)) else value
 
 
 def _same_opener(binds: List[Tuple[str, Optional[cst.BaseExpression]]]) -> bool:

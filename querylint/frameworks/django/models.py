@@ -104,6 +104,9 @@ class ModelGraph:
     # relation name -> qualnames of the models that have it
     relation_owners: Dict[str, Set[str]] = field(default_factory=dict)
     querysets: Set[str] = field(default_factory=set)  # project QuerySet/Manager classes
+    # project QuerySet/Manager class -> the models that use it (``objects = QS.as_manager()``,
+    # ``Manager.from_queryset(QS)()``, ``objects = MyManager()``)
+    queryset_models: Dict[str, Set[str]] = field(default_factory=dict)
     queryset_methods: Set[str] = field(default_factory=set)  # their method names
     queryset_method_quals: Dict[str, List[str]] = field(default_factory=dict)  # method name -> function qualnames
     manager_names: Set[str] = field(default_factory=lambda: {"objects", "_default_manager", "_base_manager"})
@@ -193,6 +196,21 @@ def _is_manager_call(func: str, index: ProjectIndex, module: str) -> bool:
     return False
 
 
+def _manager_sources(call, mc, index: ProjectIndex, module: str) -> List[str]:
+    """The project classes a model's manager is made from: the Manager class itself, the QuerySet
+    of ``QS.as_manager()`` and both classes of ``Manager.from_queryset(QS)()``."""
+    out = [mc.qualname] if mc is not None else []
+    func = call.func if call is not None else ""
+    for suffix in (".as_manager", ".from_queryset"):
+        if func.endswith(suffix):
+            cls = index.resolve_class(func[: -len(suffix)], module)
+            out += [cls.qualname] if cls is not None else []
+    if func.endswith(".from_queryset") and call.args and call.args[0][0] == "name":
+        cls = index.resolve_class(call.args[0][1], module)
+        out += [cls.qualname] if cls is not None else []
+    return out
+
+
 def _meta(cls: ClassFacts, key: str):
     v = cls.meta_value(key)
     return v[1] if v is not None else None
@@ -218,6 +236,10 @@ def build_graph(index: ProjectIndex) -> ModelGraph:
     declared: List[_Declared] = []
     for q, cls in model_classes.items():
         _read_members(graph.models[q], cls, model_classes, index, declared)
+        for a in cls.attrs:
+            if a.call is not None and _is_manager_call(a.call.func, index, cls.module):
+                for made in _manager_sources(a.call, index.resolve_class(a.call.func, cls.module), index, cls.module):
+                    graph.queryset_models.setdefault(made, set()).add(q)
     if graph.models and graph.user_model is None:
         graph.models[EXTERNAL_USER] = _external_user()
     for concrete, fname, kind, decl, call in declared:
@@ -243,7 +265,11 @@ def _model_classes(index: ProjectIndex, graph: ModelGraph) -> Dict[str, ClassFac
             model_classes[cls.qualname] = cls
         else:
             names = [cls.qualname] + index.ancestors(cls)
-            if any(_last(n) in ("QuerySet", "Manager", "BaseManager") and (n.startswith("django") or "." not in n) for n in names[1:]):
+            if any(
+                _last(n) in ("QuerySet", "Manager", "BaseManager") and (n.startswith("django") or "." not in n)
+                or _last(n).endswith("QuerySet") and n not in index.classes  # a library's (``OrderedModelQuerySet``)
+                for n in names[1:]
+            ):
                 graph.querysets.add(cls.qualname)
                 graph.queryset_methods.update(cls.methods)
                 for m in cls.methods:

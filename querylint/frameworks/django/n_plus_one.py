@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, List, Optional, Tuple, cast
 
 import libcst as cst
 
-from querylint.frameworks.django.models import GFK, SINGLE
+from querylint.frameworks.django.models import GFK, MANY, SINGLE
 from querylint.frameworks.django.querysets import INST, DjType, graph_of, infer
 from querylint.frameworks.django.sites import (
     Site, depends_on_loop, is_fresh, is_loaded, loop_queryset_line, per_item_loop_of,
@@ -568,6 +568,52 @@ def helper_lazy_reads(call: cst.Call, ctx: Context):
             if hit is not None:
                 out.append((arg.value, t, loop, hit[0], hit[1], f"{param}.{'.'.join(chain)}", fn))
     return out
+
+
+# related-manager methods that run a query (``grid.packages.all()`` iterated, ``.count()``)
+_MANAGER_QUERIES = frozenset({
+    "all", "filter", "exclude", "count", "exists", "first", "last", "order_by", "values", "values_list", "get",
+    "aggregate", "annotate", "iterator", "latest", "earliest",
+})
+
+
+def helper_manager_reads(call: cst.Call, ctx: Context):
+    """``grid_resource(x)`` in a loop over grids, where the project function runs
+    ``grid.packages.all()`` (or ``.count()``, ``.filter(...)``) on its parameter: a to-many
+    relation queried once per row, unless the rows prefetch it (and the helper only uses what a
+    prefetch serves). [(argument, its type, loop, relation name, what the helper reads, method, its facts)]"""
+    got = _callee_params(call, ctx)
+    if got is None:
+        return []
+    fn, params = got
+    if any(c.rsplit(".", 1)[-1] == "prefetch_related_objects" for c in fn.calls):
+        return []  # the helper prefetches for itself (a query of its own, QL102's)
+    out = []
+    for i, arg in enumerate(call.args):
+        if arg.star:
+            break
+        param = arg.keyword.value if arg.keyword is not None else (params[i] if i < len(params) else None)
+        chains = [c for c in read_chains(fn, param, call, params) if len(c) >= 2 and c[1] in _MANAGER_QUERIES]
+        if not chains or not isinstance(arg.value, (cst.Name, cst.Attribute)):
+            continue
+        t = infer(arg.value, ctx)
+        model = graph_of(ctx).get(t.model) if t is not None and t.kind == INST and t.model is not None else None
+        if t is None or model is None or t.opaque:
+            continue
+        loop = per_item_loop_of(t, ctx)
+        if loop is None:
+            continue
+        for chain in chains:
+            rel = model.relation(chain[0])
+            if rel is None or rel.kind not in MANY:
+                continue
+            if chain[0] in t.covered and chain[1] in _KEEPS_CACHE:
+                continue  # served from the prefetch cache
+            out.append((arg.value, t, loop, chain[0], f"{param}.{chain[0]}.{chain[1]}()", chain[1], fn))
+    return out
+
+
+_KEEPS_CACHE = frozenset({"all", "count", "exists", "iterator", "first", "last"})
 
 
 def _unloaded_path(t: DjType, chain: Tuple[str, ...], ctx: Context):

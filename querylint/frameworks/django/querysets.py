@@ -841,7 +841,9 @@ def _infer_param(node: cst.Name, b, ctx: Context) -> Optional[DjType]:
         if model is not None and model.qualname == cls.qualname:
             return DjType(INST, model.qualname)
         if cls.qualname in graph.querysets:
-            return DjType(QS, None, origin=node)  # a custom Manager / QuerySet method
+            # a custom Manager / QuerySet method: of the one model that uses it, when known
+            users = graph.queryset_models.get(cls.qualname, set())
+            return DjType(QS, next(iter(users)) if len(users) == 1 else None, origin=node)
     # ``def get_<field>(self, obj)`` of a serializer: one call per serialized object
     if cls is not None and len(params) >= 2 and params[0] == "self" and node.value == params[1]:
         t = serializer_object(ctx, cls.qualname, frame.node.name.value)
