@@ -3,13 +3,13 @@ cache, deferred fields, a query repeated unchanged in a loop). The patterns ever
 (query, write, lazy relation, model member per item) are in ``rules/n_plus_one.py``."""
 from __future__ import annotations
 
-from typing import Any, Set
+from typing import Any, List, Set
 
 import libcst as cst
 
 from querylint.frameworks.django.n_plus_one import SiteChecks, helper_manager_reads, site_text, where_text
 from querylint.frameworks.django.querysets import DEFEATING, INST, graph_of, infer
-from querylint.frameworks.django.sites import per_item_loop_of
+from querylint.frameworks.django.sites import per_item_loop_of, relation_hop
 from querylint.rule import Rule, dedent, is_store_target, nodes as N
 from querylint.rule import Context
 
@@ -117,7 +117,11 @@ class RelatedManagerInLoop(SiteChecks, Rule):
         where = "the loop's queryset"
         origin = site.qs.origin
         if isinstance(origin, cst.Attribute):
-            where = where_text(infer(origin.value, self.ctx), self.ctx)
+            # ``sponsor = sponsorship.sponsor`` then ``sponsor.contacts.all()``: the prefetch goes on
+            # the rows' queryset, through the relation that leads to the owner
+            root, prefix = _row_path(origin.value, self.ctx)
+            where = where_text(infer(root, self.ctx), self.ctx)
+            name = f"{prefix}__{name}" if prefix else name
         fix = f'add .prefetch_related("{name}") to {where}'
         if site.method in ("count", "acount", "exists", "aexists"):
             fix = f'annotate it on {where} (`.annotate(n=Count("{name}"))`) or add .prefetch_related("{name}")'
@@ -133,6 +137,24 @@ class RelatedManagerInLoop(SiteChecks, Rule):
             fix = f'prefetch the rows it needs (`Prefetch("{name}", queryset=..., to_attr=...)`) on {where}: `.{narrowed}()` queries even when the relation is prefetched'
         return f"{site_text(site)} queries `{rel}` for every item of {self.ctx.loop_label(loop)}", fix
 
+
+
+def _row_path(expr: cst.BaseExpression, ctx: Context):
+    """(the expression of the loop's row, the relation path from it to ``expr``): ``sponsor``
+    bound to ``sponsorship.sponsor`` gives (``sponsorship``, ``"sponsor"``)."""
+    hops: List[str] = []
+    for _ in range(4):
+        if isinstance(expr, cst.Name):
+            b = ctx.binding(expr.value, at=expr)
+            if b is None or b.kind != "assign" or not b.is_simple or not isinstance(b.value, cst.Attribute) or relation_hop(b.value, ctx) is None:
+                break
+            expr = b.value
+        elif isinstance(expr, cst.Attribute) and relation_hop(expr, ctx) is not None:
+            hops.insert(0, expr.attr.value)
+            expr = expr.value
+        else:
+            break
+    return expr, "__".join(hops)
 
 
 _KEEPS_PREFETCH = frozenset({"all", "count", "exists", "acount", "aexists", "iterator", "first", "last", "afirst", "alast"})

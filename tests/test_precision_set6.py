@@ -439,3 +439,74 @@ def test_a_member_reading_a_loaded_relation_through_its_own_methods_is_covered()
     )
     got = _found({"app/__init__.py": "", "app/models.py": models, "app/api.py": api}, "QL118", settings=LOW)
     assert [line for _, line, _, _ in got] == [13]
+
+
+def test_a_helper_that_queues_a_job_per_item_is_slow_external_work():
+    # open-event-server's mail loops: ``for email in emails: send_email(...)`` where the project's
+    # ``send_email`` hands the message to ``send_email_task.delay(payload)`` and the loop also
+    # calls a helper that queries per recipient: the job per item is the loop's cost (medium).
+    # Without the queued job the query per item stays high.
+    code = dedent(
+        """
+        from celery import shared_task
+        from app.models import User
+
+        @shared_task
+        def send_email_task(payload):
+            print(payload)
+
+        def send_email(to, subject):
+            send_email_task.delay({"to": to, "subject": subject})
+
+        def user_name(email):
+            return User.objects.filter(email=email).first()
+
+        def notify(request, emails):
+            for email in emails:
+                name = user_name(email)
+                send_email(to=email, subject=f"hi {name}")
+
+        def names(request, emails):
+            return [user_name(email) for email in emails]
+        """
+    )
+    models = "from django.db import models\nclass User(models.Model):\n    email = models.CharField(max_length=9)\n"
+    got = _found({"app/__init__.py": "", "app/models.py": models, "app/mail.py": code}, "QL102", settings=LOW)
+    assert [(line, conf) for _, line, _, conf in got] == [(16, "medium"), (20, "high")]
+
+
+def test_a_related_manager_of_a_row_s_relation_is_prefetched_through_that_relation():
+    # pythondotorg's logo placements: ``sponsor = sponsorship.sponsor`` then
+    # ``sponsor.contacts.all()`` per sponsorship; Sponsorship has no ``contacts``: the prefetch
+    # is ``sponsor__contacts`` on the sponsorships' queryset.
+    models = dedent(
+        """
+        from django.db import models
+
+        class Sponsor(models.Model):
+            name = models.CharField(max_length=9)
+
+        class Contact(models.Model):
+            sponsor = models.ForeignKey(Sponsor, related_name="contacts", on_delete=models.CASCADE)
+            name = models.CharField(max_length=9)
+
+        class Sponsorship(models.Model):
+            sponsor = models.ForeignKey(Sponsor, on_delete=models.CASCADE)
+        """
+    )
+    views = dedent(
+        """
+        from app.models import Sponsorship
+
+        def placements(request):
+            out = []
+            for sponsorship in Sponsorship.objects.select_related("sponsor"):
+                sponsor = sponsorship.sponsor
+                out.append([c.name for c in sponsor.contacts.all()])
+                out.append([c.name for c in sponsorship.sponsor.contacts.all()])
+            return out
+        """
+    )
+    got = lint_files({"app/__init__.py": "", "app/models.py": models, "app/views.py": views}, select=["QL113"]).findings
+    assert [f.line for f in got] == [7, 8]
+    assert all('prefetch_related("sponsor__contacts")' in f.fix for f in got)

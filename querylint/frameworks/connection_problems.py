@@ -17,7 +17,7 @@ import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context
-from querylint.frameworks.connections import SLOW_CLIENTS, Resource, article, slow_paths, slow_target
+from querylint.frameworks.connections import SLOW_CLIENTS, Resource, article, queued_paths, slow_paths, slow_target
 from querylint.frameworks.dbapi import DbObject, infer
 from querylint.frameworks.lifetime import (
     CANNOT_FAIL_CALLS,
@@ -1176,7 +1176,9 @@ def _conn_name(name: str) -> bool:
     return n in ("conn", "connection", "con", "db_conn", "dbconn", "pg_conn", "cnx", "raw_conn") or n.endswith("_conn")
 
 
-def slow_call(call: cst.Call, ctx: Context) -> Optional[str]:
+def slow_call(call: cst.Call, ctx: Context, queued: bool = False) -> Optional[str]:
+    """What slow external work ``call`` does (an HTTP/SDK call, a subprocess, mail), directly or
+    through project functions; with ``queued``, a job a project function hands to a queue too."""
     q = ctx.qualify(call.func)
     desc = slow_target(q)
     if desc is not None:
@@ -1208,7 +1210,7 @@ def slow_call(call: cst.Call, ctx: Context) -> Optional[str]:
                 target = index.functions.get(f"{ctx.module}.{func_name}")
     if target is None:
         return None
-    path = slow_paths(index).get(target.qualname)
+    path = slow_paths(index).get(target.qualname) or (queued_paths(index).get(target.qualname) if queued else None)
     if path is None:
         return None
     chain = " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in path[:-1])
@@ -1289,7 +1291,7 @@ def external_work_per_item(loop, ctx: Context) -> Optional[str]:
                 continue
             if N.call_name(n) in ENQUEUE_METHODS and isinstance(n.func, cst.Attribute):
                 return f"a job queued per item (`{N.short(n.func, 40)}`)"
-            what = slow_call(n, ctx)
+            what = slow_call(n, ctx, queued=True)
             if what is not None:
                 return what
         return None

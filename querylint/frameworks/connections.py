@@ -231,6 +231,37 @@ def slow_paths(index: ProjectIndex) -> Dict[str, Tuple[str, ...]]:
     return index.derived("connections.slow_paths", compute)
 
 
+_ENQUEUES = frozenset({"delay", "apply_async", "send_task", "enqueue", "enqueue_call", "enqueue_at", "enqueue_in"})
+
+
+def queued_paths(index: ProjectIndex) -> Dict[str, Tuple[str, ...]]:
+    """{function qualname: (f, g, ..., description)}: a project function that hands a job to a
+    queue (``send_email_task.delay(payload)``), directly or through the functions it calls."""
+
+    def compute(ix: ProjectIndex) -> Dict[str, Tuple[str, ...]]:
+        callers: Dict[str, List[str]] = {}
+        paths: Dict[str, Tuple[str, ...]] = {}
+        queue: Deque[str] = deque()
+        for q, fn in sorted(ix.functions.items()):
+            for target in fn.calls:
+                head, _, last = target.rpartition(".")
+                if last in _ENQUEUES and head and head.split(".")[0] not in ("self", "cls"):
+                    paths[q] = (q, f"a job queued (`{head.rsplit('.', 1)[-1]}.{last}`)")
+                    queue.append(q)
+                    break
+            for callee in ix.callees(q):
+                callers.setdefault(callee, []).append(q)
+        while queue:
+            current = queue.popleft()
+            for caller in sorted(callers.get(current, ())):
+                if caller not in paths and len(paths[current]) < 5:
+                    paths[caller] = (caller,) + paths[current]
+                    queue.append(caller)
+        return paths
+
+    return index.derived("connections.queued_paths", compute)
+
+
 def module_clients(index: ProjectIndex) -> Dict[str, str]:
     """{qualified module-level name: service} for HTTP/SDK clients (``http = requests.Session()``)."""
 
