@@ -45,8 +45,8 @@ class Rule:
     cheap_fix: ClassVar[bool] = False
     # a leak the end of the process repairs: in a one-off command or script it is left out by default
     released_at_exit: ClassVar[bool] = False
-    # the problem is not one of cost (an injection risk): a one-off command or script is not less
-    # sure of it (test code still is)
+    # the problem is not one of cost (an injection risk): a management command or CLI is not less
+    # sure of it (a one-off script or migration and test code still are)
     one_off_too: ClassVar[bool] = False
     # Codes of rules whose finding on the same node this rule's finding replaces (one problem,
     # one finding: the more specific rule wins; e.g. a connection opened in a loop and never

@@ -592,7 +592,8 @@ class FormattedSql(_SqlRule):
     a row just fetched, an attribute of the object, the result of a query or a project call) is
     reported at medium confidence (shown with `--min-confidence medium`): it is usually an id or a
     name the code chose, though its statement still cannot be prepared. In a management command
-    or a script the finding keeps its confidence: an injection risk is not smaller there.
+    or CLI the finding keeps its confidence: an injection risk is not smaller there (a one-off
+    script or migration is one step less sure).
     """
 
     code = "QL303"

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Set, Tuple
+from typing import Optional, Set, Tuple
 
 import libcst as cst
 
@@ -55,7 +55,9 @@ class QueryThroughCallInLoop(Rule):
     project has, a method of an ORM model (`room.getAttributeValueByName(name)`), when its query
     is not just a relation of the instance (which the rows' own query may have loaded). A helper that
     writes per item is reported as a write with batching advice; through the ORM (a save, a
-    commit) it is `medium` confidence, since an event or audit row per item is often deliberate.
+    commit) it is `medium` confidence, since an event or audit row per item is often deliberate;
+    so is a helper that reads and then writes through the ORM per item (a unit of work per item,
+    often read-modify-write in order, like rating each contest from the ratings of the last).
     """
 
     code = "QL102"
@@ -147,12 +149,34 @@ class QueryThroughCallInLoop(Rule):
                 confidence="high" if raw else "medium",
             )
             return
+        also = _orm_write_in(self.ctx, qual)
         self.report(
             node,
             f"`{N.short(node.func)}()` runs a query on every iteration of {self.ctx.loop_label(loop)}",
             fix="fetch what it needs once before the loop, or give it a batch form",
-            notes=(f"call path: {chain}",),
+            notes=(f"call path: {chain}",) + ((f"it also writes per item (`{also}`): a unit of work per item, often read-modify-write in order",) if also else ()),
+            # a helper that reads and then writes per item (rating one contest from the ratings
+            # the previous one wrote) is a unit of work per item, often deliberate, as a helper
+            # that only writes is
+            confidence="medium" if also else "high",
         )
+
+
+def _orm_write_in(ctx: Context, qual: str) -> Optional[str]:
+    """An ORM write (``bulk_create``, ``save``, ``update``) the project function runs itself or
+    through the functions it calls (a bounded search), or None."""
+    todo = [qual]
+    seen: Set[str] = set()
+    while todo and len(seen) < 30:
+        q = todo.pop(0)
+        if q in seen:
+            continue
+        seen.add(q)
+        for desc in ctx.index.direct_queries.get(q, ()):
+            if query_writes(desc) == "orm":
+                return desc
+        todo.extend(ctx.index.callees(q))
+    return None
 
 
 def _database_per_item(call: cst.Call, qualname: str, loop, ctx: Context) -> bool:

@@ -123,6 +123,8 @@ GRID_MODELS = dedent(
 )
 GRID_RESOURCES = dedent(
     """
+    from app.models import Grid
+
     def grid_resource(grid):
         return {"slug": grid.slug, "packages": [x.slug for x in grid.packages.all()]}
 
@@ -131,6 +133,10 @@ GRID_RESOURCES = dedent(
 
     def grid_new(grid):
         return list(grid.packages.filter(slug__startswith="new"))
+
+    def related_grids(grid):
+        # the relation is a subquery of the one query the caller runs: not evaluated here
+        return Grid.objects.filter(packages__in=grid.packages.all()).exclude(id=grid.id)
     """
 )
 
@@ -142,7 +148,7 @@ def test_a_helper_that_queries_a_to_many_relation_of_its_row_is_reported_at_the_
     views = dedent(
         """
         from app.models import Grid
-        from app.resources import grid_resource, grid_size, grid_new
+        from app.resources import grid_resource, grid_size, grid_new, related_grids
 
         def optimized():
             return Grid.objects.prefetch_related("packages")
@@ -158,11 +164,16 @@ def test_a_helper_that_queries_a_to_many_relation_of_its_row_is_reported_at_the_
 
         def grid_news(request):
             return [grid_new(g) for g in optimized()]
+
+        def grid_related(request):
+            return [related_grids(g).first() for g in Grid.objects.all()]
         """
     )
     files = {"app/__init__.py": "", "app/models.py": GRID_MODELS, "app/resources.py": GRID_RESOURCES, "app/views.py": views}
     got = lint_files(files, select=["QL113"]).findings
     assert [f.line for f in got] == [8, 17]
+    # the helper's queryset runs per grid (``.first()``, QL103); its relation is only a subquery
+    assert [(f.line, f.rule) for f in lint_files(files, select=["QL1"]).findings if f.line == 20] == [(20, "QL103")]
     assert 'prefetch_related("packages")' in got[0].fix and "Prefetch(" in got[1].fix
 
 

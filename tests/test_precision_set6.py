@@ -510,3 +510,70 @@ def test_a_related_manager_of_a_row_s_relation_is_prefetched_through_that_relati
     got = lint_files({"app/__init__.py": "", "app/models.py": models, "app/views.py": views}, select=["QL113"]).findings
     assert [f.line for f in got] == [7, 8]
     assert all('prefetch_related("sponsor__contacts")' in f.fix for f in got)
+
+
+def test_an_injection_risk_in_a_one_off_script_is_medium():
+    # open-event-server's root-level ``session_slides_type_to_json.py``: a one-off migration that
+    # quotes JSON of stored titles into an UPDATE. A script is one step less sure (a management
+    # command keeps the risk: see the regulations-core test above).
+    script = dedent(
+        """
+        import json
+        import sqlite3
+
+        def migrate(conn):
+            for row in conn.execute("SELECT id, title FROM sessions").fetchall():
+                data = json.dumps({"name": row[1]})
+                conn.execute(f"UPDATE sessions SET slides = '{data}' WHERE id = {row[0]}")
+
+        if __name__ == "__main__":
+            migrate(sqlite3.connect("app.db"))
+        """
+    )
+    files = {"app/__init__.py": "", "scripts/migrate_slides.py": script}
+    assert _found(files, "QL303") == []
+    assert _found(files, "QL303", settings={"min-confidence": "medium"}) == [("scripts/migrate_slides.py", 7, "QL303", "medium")]
+
+
+def test_a_helper_that_reads_and_writes_per_item_is_a_unit_of_work_per_item():
+    # online-judge's ``rate_all``: ``for contest in ...order_by("end_time"): rate_contest(contest)``
+    # where ``rate_contest`` reads the ratings the previous contest wrote and ``bulk_create``s its
+    # own: order-dependent work per item (medium, noted). A helper that only reads stays high.
+    code = dedent(
+        """
+        from app.models import Contest, Rating
+
+        def rate_contest(contest):
+            previous = list(Rating.objects.filter(user_id__in=contest.user_ids()))
+            Rating.objects.bulk_create([Rating(contest=contest, value=len(previous))])
+
+        def last_rating(contest):
+            return Rating.objects.filter(contest=contest).last()
+
+        def rate_all(request):
+            for contest in Contest.objects.order_by("end_time"):
+                rate_contest(contest)
+
+        def show_all(request):
+            return [last_rating(c) for c in Contest.objects.all()]
+        """
+    )
+    models = dedent(
+        """
+        from django.db import models
+
+        class Contest(models.Model):
+            end_time = models.DateTimeField()
+
+            def user_ids(self):
+                return [1]
+
+        class Rating(models.Model):
+            contest = models.ForeignKey(Contest, on_delete=models.CASCADE)
+            value = models.IntegerField()
+            user_id = models.IntegerField(default=0)
+        """
+    )
+    got = lint_files({"app/__init__.py": "", "app/models.py": models, "app/ratings.py": code}, select="QL102", settings=LOW).findings
+    assert [(f.line, f.confidence) for f in got] == [(12, "medium"), (15, "high")]
+    assert "also writes per item" in got[0].notes[-1]

@@ -108,10 +108,11 @@ def cap(confidence: str, context: str, released_at_exit: bool = False, one_off_t
     and ``low`` for a leak the end of the process repairs (a connection a command never closes).
     A background task keeps the rule's confidence: its queries per row load the same database
     that serves the requests, and real projects fix them. ``one_off_too``: a problem that is not
-    one of cost (an injection risk) is as sure in a command."""
+    one of cost (an injection risk) is as sure in a command (run again and again, often with
+    arguments), though not in a one-off script or migration."""
     if context == "test" or (released_at_exit and context in ("command", "script")):
         return "low"
-    if context in ("command", "script") and not one_off_too:
+    if context == "script" or (context == "command" and not one_off_too):
         return lower(confidence)
     return confidence
 

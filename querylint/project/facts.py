@@ -139,6 +139,11 @@ class FunctionFacts:
     # reads made only under ``if <flag>:`` where the flag is a parameter: (parameter, chain, the
     # flag, whether its default is a falsy literal); a call that turns the flag off skips them
     flagged_reads: Tuple[Tuple[str, Tuple[str, ...], str, bool], ...] = ()
+    # (parameter, (relation, method)) of ``param.rel.method()`` calls the function evaluates: the
+    # iterable of a loop or comprehension, the argument of ``list``/``len``/..., or a method that
+    # always runs its query (``count``, ``exists``, ``first``, ...); not one only passed on (a
+    # subquery in ``filter(id__in=viewer.following.all())``)
+    evaluated_reads: Tuple[Tuple[str, Tuple[str, str]], ...] = ()
     # call targets made only inside retry loops (``while attempts < 4:``, ``for attempt in
     # range(3):``): a ``time.sleep`` there is a backoff after a failure, not work on every call
     retry_only_calls: Tuple[str, ...] = ()
@@ -1345,7 +1350,43 @@ def _reads_facts(fn: cst.FunctionDef, reads: Dict[Tuple[str, Tuple[str, ...]], i
     flagged = {k for k, count in reads.items() if k in guarded and guarded[k][1] >= count}
     plain = _longest_reads(k for k in reads if k not in flagged)
     marked = [(p, c, guarded[(p, c)][0], _falsy_default(fn, guarded[(p, c)][0])) for p, c in _longest_reads(flagged)]
-    return {"param_reads": tuple(plain), "flagged_reads": tuple(marked)}
+    evaluated = _evaluated_reads(fn, params) if any(len(c) >= 2 and c[1] in _MANAGER_READS for _p, c in reads) else ()
+    return {"param_reads": tuple(plain), "flagged_reads": tuple(marked), "evaluated_reads": evaluated}
+
+
+_MANAGER_READS = frozenset({"all", "filter", "exclude", "order_by", "values", "values_list", "annotate", "count", "exists", "first", "last", "get", "aggregate", "latest", "earliest", "iterator"})
+_ALWAYS_RUN = frozenset({"count", "exists", "first", "last", "get", "aggregate", "latest", "earliest"})
+_EVALUATORS = frozenset({"list", "len", "sorted", "set", "tuple", "sum", "any", "all", "bool", "dict", "enumerate"})
+
+
+def _evaluated_reads(fn: cst.FunctionDef, params: frozenset) -> Tuple[Tuple[str, Tuple[str, str]], ...]:
+    """See ``FunctionFacts.evaluated_reads``."""
+    out: Dict[Tuple[str, Tuple[str, str]], None] = {}
+
+    def manager_call(expr: Optional[cst.BaseExpression]) -> Optional[Tuple[str, Tuple[str, str]]]:
+        # ``param.rel.method(...)`` (later chained methods keep it one query: ``.all().order_by()``)
+        while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
+            inner = expr.func.value
+            if isinstance(inner, cst.Attribute) and isinstance(inner.value, cst.Name) and inner.value.value in params:
+                return inner.value.value, (inner.attr.value, expr.func.attr.value)
+            expr = inner
+        return None
+
+    for node in N.walk(fn.body, into_functions=False):
+        got = None
+        if isinstance(node, cst.For):
+            got = manager_call(node.iter)
+        elif isinstance(node, cst.CompFor):
+            got = manager_call(node.iter)
+        elif isinstance(node, cst.Call):
+            name = N.call_name(node)
+            if isinstance(node.func, cst.Name) and name in _EVALUATORS and node.args:
+                got = manager_call(node.args[0].value)
+            elif name in _ALWAYS_RUN:
+                got = manager_call(node)
+        if got is not None:
+            out[got] = None
+    return tuple(out)[:8]
 
 
 def spread_params(spread: List[str], loops: List[cst.CSTNode], params: Tuple[str, ...]) -> Tuple[str, ...]:

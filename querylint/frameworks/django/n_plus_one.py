@@ -570,13 +570,6 @@ def helper_lazy_reads(call: cst.Call, ctx: Context):
     return out
 
 
-# related-manager methods that run a query (``grid.packages.all()`` iterated, ``.count()``)
-_MANAGER_QUERIES = frozenset({
-    "all", "filter", "exclude", "count", "exists", "first", "last", "order_by", "values", "values_list", "get",
-    "aggregate", "annotate", "iterator", "latest", "earliest",
-})
-
-
 def helper_manager_reads(call: cst.Call, ctx: Context):
     """``grid_resource(x)`` in a loop over grids, where the project function runs
     ``grid.packages.all()`` (or ``.count()``, ``.filter(...)``) on its parameter: a to-many
@@ -593,7 +586,8 @@ def helper_manager_reads(call: cst.Call, ctx: Context):
         if arg.star:
             break
         param = arg.keyword.value if arg.keyword is not None else (params[i] if i < len(params) else None)
-        chains = [c for c in read_chains(fn, param, call, params) if len(c) >= 2 and c[1] in _MANAGER_QUERIES]
+        evaluated = {c for p, c in fn.evaluated_reads if p == param}
+        chains = [c for c in read_chains(fn, param, call, params) if len(c) >= 2 and (c[0], c[1]) in evaluated]
         if not chains or not isinstance(arg.value, (cst.Name, cst.Attribute)):
             continue
         t = infer(arg.value, ctx)
