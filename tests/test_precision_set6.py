@@ -577,3 +577,35 @@ def test_a_helper_that_reads_and_writes_per_item_is_a_unit_of_work_per_item():
     got = lint_files({"app/__init__.py": "", "app/models.py": models, "app/ratings.py": code}, select="QL102", settings=LOW).findings
     assert [(f.line, f.confidence) for f in got] == [(12, "medium"), (15, "high")]
     assert "also writes per item" in got[0].notes[-1]
+
+
+def test_an_m2m_change_per_item_on_a_varying_manager_is_batched_from_the_other_side():
+    # umap's ``TeamUpdate.form_valid``: ``for user in removed: user.teams.remove(self.object)``:
+    # ``user.teams.remove(*objs)`` would batch nothing (the manager changes with every user); one
+    # ``team.users.remove(*users)`` does. The same object's manager keeps the usual advice.
+    models = dedent(
+        """
+        from django.db import models
+
+        class Member(models.Model):
+            name = models.CharField(max_length=9)
+
+        class Team(models.Model):
+            users = models.ManyToManyField(Member, related_name="teams")
+        """
+    )
+    views = dedent(
+        """
+        from app.models import Member, Team
+
+        def prune(request, team_id, ids):
+            team = Team.objects.get(pk=team_id)
+            for user in Member.objects.filter(pk__in=ids):
+                user.teams.remove(team)
+            for user in Member.objects.filter(pk__in=ids):
+                team.users.add(user)
+        """
+    )
+    got = lint_files({"app/__init__.py": "", "app/models.py": models, "app/views.py": views}, select=["QL104"]).findings
+    assert [f.line for f in got] == [6, 8]
+    assert "`team.users.remove(*objs)`" in got[0].fix and "`team.users.add(*objs)`" in got[1].fix

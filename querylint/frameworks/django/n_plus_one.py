@@ -8,13 +8,13 @@ from typing import TYPE_CHECKING, Any, List, Optional, Tuple, cast
 
 import libcst as cst
 
-from querylint.frameworks.django.models import GFK, MANY, SINGLE
+from querylint.frameworks.django.models import GFK, M2M, MANY, REV_M2M, SINGLE
 from querylint.frameworks.django.querysets import INST, DjType, graph_of, infer
 from querylint.frameworks.django.sites import (
     Site, depends_on_loop, is_fresh, is_loaded, loop_queryset_line, per_item_loop_of,
     relation_hop, site_of,
 )
-from querylint.loops import per_item_loop, repeats_per_iteration
+from querylint.loops import per_item_loop, repeats_per_iteration, varies_per_item
 from querylint.types import Edit
 from querylint.usage import is_store_target
 from querylint import nodes as N
@@ -481,12 +481,40 @@ class OrmWriteInLoop(SiteChecks, Detector):
             fix = "update every row in one statement (`filter(pk__in=...).update(...)`, `Case`/`When`) or `bulk_update` after the loop"
         elif m in ("add", "remove") and isinstance(site.node, cst.Call) and isinstance(site.node.func, cst.Attribute):
             manager = N.short(site.node.func.value, 40)
-            fix = f"collect the objects and call `{manager}.{m}(*objs)` once after the loop (it takes many)"
+            fix = _other_side_fix(site.node, m, loop, self.ctx) or f"collect the objects and call `{manager}.{m}(*objs)` once after the loop (it takes many)"
         elif m in ("get_or_create", "update_or_create"):
             fix = "fetch the existing rows with one `filter(<key>__in=...)` before the loop and `bulk_create` the missing ones after it"
         else:
             fix = "batch the writes (`bulk_create` / `bulk_update` / one `update()`) outside the loop"
         return f"{site_text(site)} writes to the database on every iteration of {self.ctx.loop_label(loop)}", fix
+
+
+def _other_side_fix(call: cst.Call, method: str, loop, ctx: Context) -> Optional[str]:
+    """``for user in removed: user.teams.remove(team)``: the manager changes with every item and
+    the object does not, so one call from the other side takes them all
+    (``team.users.remove(*removed)``); None when that is not the shape or the other side's
+    accessor is unknown."""
+    recv = cast(cst.Attribute, call.func).value
+    args = [a for a in call.args if not a.star and a.keyword is None]
+    if not isinstance(recv, cst.Attribute) or len(args) != 1 or not varies_per_item(recv.value, loop, ctx) or varies_per_item(args[0].value, loop, ctx):
+        return None
+    owner = infer(recv.value, ctx)
+    graph = graph_of(ctx)
+    model = graph.get(owner.model) if owner is not None and owner.kind == INST and owner.model else None
+    rel = model.relation(recv.attr.value) if model is not None else None
+    target = graph.get(rel.target) if rel is not None and rel.target else None
+    if model is None or rel is None or target is None or rel.kind not in (M2M, REV_M2M):
+        return None
+    back = None
+    for r in target.relations.values():
+        if rel.kind == M2M and r.kind == REV_M2M and r.field_name == rel.name and r.target == model.qualname:
+            back = r.name  # ``teams = ManyToManyField(Team, related_name="members")``: ``team.members``
+        elif rel.kind == REV_M2M and r.kind == M2M and r.name == rel.field_name:
+            back = r.name  # ``Team.users = ManyToManyField(User, related_name="teams")``: ``team.users``
+    if back is None:
+        return None
+    obj = N.short(args[0].value, 30)
+    return f"`{N.short(recv, 40)}` changes with every item and `{obj}` does not: collect them and call `{obj}.{back}.{method}(*objs)` once after the loop"
 
 
 # ------------------------------------------------------------------------------------ attributes
