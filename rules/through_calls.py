@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import re
-from typing import Optional, Set, Tuple
+from typing import Set, Tuple
 
 import libcst as cst
 
@@ -55,9 +55,10 @@ class QueryThroughCallInLoop(Rule):
     project has, a method of an ORM model (`room.getAttributeValueByName(name)`), when its query
     is not just a relation of the instance (which the rows' own query may have loaded). A helper that
     writes per item is reported as a write with batching advice; through the ORM (a save, a
-    commit) it is `medium` confidence, since an event or audit row per item is often deliberate;
-    so is a helper that reads and then writes through the ORM per item (a unit of work per item,
-    often read-modify-write in order, like rating each contest from the ratings of the last).
+    commit) it is `medium` confidence, since an event or audit row per item is often deliberate.
+    A helper whose argument names the table it reads (`sql.Identifier(collection)`) called per
+    item of a collection of tables runs one query per table, which no single query could merge:
+    not reported.
     """
 
     code = "QL102"
@@ -127,6 +128,8 @@ class QueryThroughCallInLoop(Rule):
             return
         if _loads_own_relation_once(node, path, loop, self.ctx) or _database_per_item(node, path[0], loop, self.ctx):
             return
+        if _table_per_item(node, qual, loop, self.ctx):
+            return  # a different table per item (a dump of every collection): nothing to merge
         key = (id(loop.node), N.code(node.func))
         if key in self._seen:
             return  # ``if p.over_quota():`` then ``while p.over_quota():``: one problem per pass, one finding
@@ -149,34 +152,35 @@ class QueryThroughCallInLoop(Rule):
                 confidence="high" if raw else "medium",
             )
             return
-        also = _orm_write_in(self.ctx, qual)
         self.report(
             node,
             f"`{N.short(node.func)}()` runs a query on every iteration of {self.ctx.loop_label(loop)}",
             fix="fetch what it needs once before the loop, or give it a batch form",
-            notes=(f"call path: {chain}",) + ((f"it also writes per item (`{also}`): a unit of work per item, often read-modify-write in order",) if also else ()),
-            # a helper that reads and then writes per item (rating one contest from the ratings
-            # the previous one wrote) is a unit of work per item, often deliberate, as a helper
-            # that only writes is
-            confidence="medium" if also else "high",
+            notes=(f"call path: {chain}",),
         )
 
 
-def _orm_write_in(ctx: Context, qual: str) -> Optional[str]:
-    """An ORM write (``bulk_create``, ``save``, ``update``) the project function runs itself or
-    through the functions it calls (a bounded search), or None."""
-    todo = [qual]
-    seen: Set[str] = set()
-    while todo and len(seen) < 30:
-        q = todo.pop(0)
-        if q in seen:
-            continue
-        seen.add(q)
-        for desc in ctx.index.direct_queries.get(q, ()):
-            if query_writes(desc) == "orm":
-                return desc
-        todo.extend(ctx.index.callees(q))
-    return None
+# quoting an identifier: the argument names a table (or column), not a value
+_IDENTIFIER_CALLS = frozenset({"Identifier", "quote_ident", "quote_name", "quote_identifier", "Table"})
+
+
+def _table_per_item(call: cst.Call, qualname: str, loop, ctx: Context) -> bool:
+    """``{c: reader.get_all(c) for c in model_registry}`` where ``get_all(collection)`` builds
+    ``FROM {sql.Identifier(collection)}``: the item names the table, one query per table."""
+    fn = ctx.index.functions.get(qualname)
+    if fn is None:
+        return False
+    tables = {p for target, ps in fn.param_calls if target.rsplit(".", 1)[-1] in _IDENTIFIER_CALLS for p in ps}
+    if not tables:
+        return False
+    offset = 1 if fn.cls is not None and fn.params[:1] in (("self",), ("cls",)) else 0
+    for i, arg in enumerate(call.args):
+        if arg.star:
+            return False
+        param = arg.keyword.value if arg.keyword is not None else (fn.params[i + offset] if i + offset < len(fn.params) else None)
+        if param in tables and varies_per_item(arg.value, loop, ctx):
+            return True
+    return False
 
 
 def _database_per_item(call: cst.Call, qualname: str, loop, ctx: Context) -> bool:

@@ -535,50 +535,6 @@ def test_an_injection_risk_in_a_one_off_script_is_medium():
     assert _found(files, "QL303", settings={"min-confidence": "medium"}) == [("scripts/migrate_slides.py", 7, "QL303", "medium")]
 
 
-def test_a_helper_that_reads_and_writes_per_item_is_a_unit_of_work_per_item():
-    # online-judge's ``rate_all``: ``for contest in ...order_by("end_time"): rate_contest(contest)``
-    # where ``rate_contest`` reads the ratings the previous contest wrote and ``bulk_create``s its
-    # own: order-dependent work per item (medium, noted). A helper that only reads stays high.
-    code = dedent(
-        """
-        from app.models import Contest, Rating
-
-        def rate_contest(contest):
-            previous = list(Rating.objects.filter(user_id__in=contest.user_ids()))
-            Rating.objects.bulk_create([Rating(contest=contest, value=len(previous))])
-
-        def last_rating(contest):
-            return Rating.objects.filter(contest=contest).last()
-
-        def rate_all(request):
-            for contest in Contest.objects.order_by("end_time"):
-                rate_contest(contest)
-
-        def show_all(request):
-            return [last_rating(c) for c in Contest.objects.all()]
-        """
-    )
-    models = dedent(
-        """
-        from django.db import models
-
-        class Contest(models.Model):
-            end_time = models.DateTimeField()
-
-            def user_ids(self):
-                return [1]
-
-        class Rating(models.Model):
-            contest = models.ForeignKey(Contest, on_delete=models.CASCADE)
-            value = models.IntegerField()
-            user_id = models.IntegerField(default=0)
-        """
-    )
-    got = lint_files({"app/__init__.py": "", "app/models.py": models, "app/ratings.py": code}, select="QL102", settings=LOW).findings
-    assert [(f.line, f.confidence) for f in got] == [(12, "medium"), (15, "high")]
-    assert "also writes per item" in got[0].notes[-1]
-
-
 def test_an_m2m_change_per_item_on_a_varying_manager_is_batched_from_the_other_side():
     # umap's ``TeamUpdate.form_valid``: ``for user in removed: user.teams.remove(self.object)``:
     # ``user.teams.remove(*objs)`` would batch nothing (the manager changes with every user); one
@@ -609,3 +565,71 @@ def test_an_m2m_change_per_item_on_a_varying_manager_is_batched_from_the_other_s
     got = lint_files({"app/__init__.py": "", "app/models.py": models, "app/views.py": views}, select=["QL104"]).findings
     assert [f.line for f in got] == [6, 8]
     assert "`team.users.remove(*objs)`" in got[0].fix and "`team.users.add(*objs)`" in got[1].fix
+
+
+def test_a_helper_whose_argument_names_the_table_runs_one_query_per_table():
+    # openslides' ``get_everything``: ``{c: self.reader.get_all(c) for c in model_registry}`` where
+    # ``get_all(collection)`` selects ``FROM {sql.Identifier(collection)}``: a different table per
+    # item, which no single query could merge. A value per item is still an N+1.
+    code = dedent(
+        """
+        from psycopg import sql
+
+        model_registry = {}
+
+        class Reader:
+            def __init__(self, conn):
+                self.conn = conn
+
+            def get_all(self, collection):
+                query = sql.SQL("SELECT * FROM {c}").format(c=sql.Identifier(collection))
+                with self.conn.cursor() as cur:
+                    cur.execute(query)
+                    return cur.fetchall()
+
+            def get_one(self, collection, id):
+                with self.conn.cursor() as cur:
+                    cur.execute("SELECT * FROM items WHERE collection = %s AND id = %s", (collection, id))
+                    return cur.fetchone()
+
+        class Db:
+            def __init__(self, conn):
+                self.reader = Reader(conn)
+
+            def everything(self):
+                return {c: self.reader.get_all(c) for c in model_registry}
+
+            def some(self, ids):
+                return [self.reader.get_one("x", i) for i in ids]
+        """
+    )
+    assert [line for _, line, _, _ in _found({"app/__init__.py": "", "app/db.py": code}, "QL102", settings=LOW)] == [28]
+
+
+def test_a_comprehension_s_if_clause_runs_before_its_element():
+    # EvaP's ``text_questions``: ``[a.question for a in ... if a.question.is_text_question]``: the
+    # ``if`` loads ``a.question`` first on every item (the finding), the element reads it cached.
+    models = dedent(
+        """
+        from django.db import models
+
+        class Question(models.Model):
+            is_text_question = models.BooleanField()
+
+        class Questionnaire(models.Model):
+            name = models.CharField(max_length=9)
+
+            @property
+            def text_questions(self):
+                return [
+                    assignment.question
+                    for assignment in self.question_assignments.all()
+                    if assignment.question.is_text_question
+                ]
+
+        class Assignment(models.Model):
+            questionnaire = models.ForeignKey(Questionnaire, related_name="question_assignments", on_delete=models.CASCADE)
+            question = models.ForeignKey(Question, on_delete=models.CASCADE)
+        """
+    )
+    assert _found({"app/__init__.py": "", "app/models.py": models}, "QL105") == [("app/models.py", 14, "QL105", "high")]

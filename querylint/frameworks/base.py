@@ -90,10 +90,13 @@ def relation_read_earlier(ctx: "Context", owner: str, names: Tuple[str, ...], cl
     (``p.has_exceeded_quota()`` filtering on ``self.user`` before ``p.user``): Django caches the
     relation on the object, so the later read runs no query."""
     node = getattr(loop, "node", None)
-    body = getattr(node, "body", None) if not isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)) else node
-    if body is None:
-        return False
-    for n in N.walk(body, into_functions=False):
+    if isinstance(node, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+        # in the order a pass runs: the ``for``/``if`` clauses, then the element
+        parts: List[cst.CSTNode] = [node.for_in] + ([node.key, node.value] if isinstance(node, cst.DictComp) else [node.elt])
+    else:
+        body = getattr(node, "body", None)
+        parts = [body] if body is not None else []
+    for n in (x for part in parts for x in N.walk(part, into_functions=False)):
         if n is report_node:
             return False
         if not isinstance(n, cst.Attribute) or N.code(n.value) != owner:
