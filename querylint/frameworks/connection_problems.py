@@ -17,7 +17,7 @@ import libcst as cst
 
 from querylint import nodes as N
 from querylint.context import Context
-from querylint.frameworks.connections import SLOW_CLIENTS, Resource, article, queued_paths, slow_paths, slow_target
+from querylint.frameworks.connections import ENQUEUE_METHODS, SLOW_CLIENTS, Resource, article, queued_paths, slow_paths, slow_target
 from querylint.frameworks.dbapi import DbObject, infer
 from querylint.frameworks.lifetime import (
     CANNOT_FAIL_CALLS,
@@ -1248,10 +1248,6 @@ def _client_kind(recv, ctx: Context) -> Optional[str]:
 
 
 # --------------------------------------------------------------------------- per-item external work
-
-# handing each item to a job queue: a broker round trip per item, and the item's real work elsewhere
-ENQUEUE_METHODS = frozenset({"delay", "apply_async", "send_task", "enqueue", "enqueue_call", "enqueue_at", "enqueue_in"})
-
 
 _NESTED_LOOPS = (cst.For, cst.While, cst.ListComp, cst.SetComp, cst.DictComp, cst.GeneratorExp)
 

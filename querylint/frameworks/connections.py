@@ -201,65 +201,65 @@ def slow_target(qualname: Optional[str]) -> Optional[str]:
     return None
 
 
+def _paths_to(ix: ProjectIndex, seed, max_len: int = 0) -> Dict[str, Tuple[str, ...]]:
+    """{function qualname: (f, g, ..., description)}: the functions ``seed(fn)`` describes (it
+    returns a description or None), and their callers up the call graph (paths of at most
+    ``max_len`` functions when given)."""
+    callers: Dict[str, List[str]] = {}
+    paths: Dict[str, Tuple[str, ...]] = {}
+    queue: Deque[str] = deque()
+    for q, fn in sorted(ix.functions.items()):
+        desc = seed(fn)
+        if desc is not None:
+            paths[q] = (q, desc)
+            queue.append(q)
+        for callee in ix.callees(q):
+            callers.setdefault(callee, []).append(q)
+    while queue:
+        current = queue.popleft()
+        for caller in sorted(callers.get(current, ())):
+            if caller not in paths and (not max_len or len(paths[current]) < max_len):
+                paths[caller] = (caller,) + paths[current]
+                queue.append(caller)
+    return paths
+
+
 def slow_paths(index: ProjectIndex) -> Dict[str, Tuple[str, ...]]:
     """{function qualname: (f, g, ..., description)}: a project function doing slow external work."""
 
     def compute(ix: ProjectIndex) -> Dict[str, Tuple[str, ...]]:
-        callers: Dict[str, List[str]] = {}
-        paths: Dict[str, Tuple[str, ...]] = {}
-        queue: Deque[str] = deque()
         clients = module_clients(ix)
-        for q, fn in sorted(ix.functions.items()):
+
+        def slow(fn) -> Optional[str]:
             for target in fn.calls:
                 if target in fn.retry_only_calls and target.endswith("sleep"):
                     continue  # a backoff between retries: slow only after a failure
                 desc = slow_target(target) or _client_call(target, fn.module, clients)
                 if desc is not None:
-                    paths[q] = (q, desc)
-                    queue.append(q)
-                    break
-            for callee in ix.callees(q):
-                callers.setdefault(callee, []).append(q)
-        while queue:
-            current = queue.popleft()
-            for caller in sorted(callers.get(current, ())):
-                if caller not in paths:
-                    paths[caller] = (caller,) + paths[current]
-                    queue.append(caller)
-        return paths
+                    return desc
+            return None
+
+        return _paths_to(ix, slow)
 
     return index.derived("connections.slow_paths", compute)
 
 
-_ENQUEUES = frozenset({"delay", "apply_async", "send_task", "enqueue", "enqueue_call", "enqueue_at", "enqueue_in"})
+# methods that hand a job to a queue (Celery, RQ): a broker round trip per call, the job's real work elsewhere
+ENQUEUE_METHODS = frozenset({"delay", "apply_async", "send_task", "enqueue", "enqueue_call", "enqueue_at", "enqueue_in"})
 
 
 def queued_paths(index: ProjectIndex) -> Dict[str, Tuple[str, ...]]:
     """{function qualname: (f, g, ..., description)}: a project function that hands a job to a
     queue (``send_email_task.delay(payload)``), directly or through the functions it calls."""
 
-    def compute(ix: ProjectIndex) -> Dict[str, Tuple[str, ...]]:
-        callers: Dict[str, List[str]] = {}
-        paths: Dict[str, Tuple[str, ...]] = {}
-        queue: Deque[str] = deque()
-        for q, fn in sorted(ix.functions.items()):
-            for target in fn.calls:
-                head, _, last = target.rpartition(".")
-                if last in _ENQUEUES and head and head.split(".")[0] not in ("self", "cls"):
-                    paths[q] = (q, f"a job queued (`{head.rsplit('.', 1)[-1]}.{last}`)")
-                    queue.append(q)
-                    break
-            for callee in ix.callees(q):
-                callers.setdefault(callee, []).append(q)
-        while queue:
-            current = queue.popleft()
-            for caller in sorted(callers.get(current, ())):
-                if caller not in paths and len(paths[current]) < 5:
-                    paths[caller] = (caller,) + paths[current]
-                    queue.append(caller)
-        return paths
+    def queues(fn) -> Optional[str]:
+        for target in fn.calls:
+            head, _, last = target.rpartition(".")
+            if last in ENQUEUE_METHODS and head and head.split(".")[0] not in ("self", "cls"):
+                return f"a job queued (`{head.rsplit('.', 1)[-1]}.{last}`)"
+        return None
 
-    return index.derived("connections.queued_paths", compute)
+    return index.derived("connections.queued_paths", lambda ix: _paths_to(ix, queues, max_len=5))
 
 
 def module_clients(index: ProjectIndex) -> Dict[str, str]:
