@@ -110,33 +110,21 @@ def relation_read_earlier(ctx: "Context", owner: str, names: Tuple[str, ...], cl
 
 def member_self_relations(ctx: "Context", qual: str) -> Set[str]:
     """The attributes of ``self`` whose reads the index records as queries in a member (lazy
-    relation loads: ``self.user``), with the methods of the same class it calls on ``self``."""
+    relation loads: ``self.user``), with the methods of the same class it calls."""
 
     def compute() -> Set[str]:
-        out: Set[str] = set()
-        todo: List[str] = [qual]
-        seen: Set[str] = set()
-        while todo and len(seen) < 12:
-            q = todo.pop()
-            fn = ctx.index.functions.get(q)
-            if q in seen or fn is None:
-                continue
-            seen.add(q)
-            for desc in ctx.index.direct_queries.get(q, ()):
-                m = _SELF_ATTR.match(desc)
-                if m is not None:
-                    out.add(m.group(1))
-            todo.extend(f"{fn.cls}.{c[5:]}" for c in fn.calls if c.startswith("self.") and fn.cls is not None)
-        return out
+        descs = member_queries(ctx.index, qual, strict=False) or ()
+        return {m.group(1) for m in (_SELF_ATTR.match(d) for d in descs) if m is not None}
 
     return ctx.memo(("member-self-relations", qual), compute)
 
 
-def member_queries(ctx: "Context", qual: str) -> Optional[Tuple[str, ...]]:
+def member_queries(index: Any, qual: str, limit: int = 12, strict: bool = True) -> Optional[Tuple[str, ...]]:
     """The queries a model member runs itself and through the methods of its class it calls
-    (``get_statistics()`` -> ``assets_path()`` -> ``task_path()`` reading ``self.project``); None
-    when it reaches a query through any other function, or the closure is too large to judge."""
-    first = ctx.index.functions.get(qual)
+    (``get_statistics()`` -> ``assets_path()`` -> ``task_path()`` reading ``self.project``). None
+    when the closure holds more than ``limit`` functions, or (``strict``) when it reaches a query
+    through any other function."""
+    first = index.functions.get(qual)
     if first is None or first.cls is None:
         return None
     out: List[str] = []
@@ -147,14 +135,14 @@ def member_queries(ctx: "Context", qual: str) -> Optional[Tuple[str, ...]]:
         if q in seen:
             continue
         seen.add(q)
-        if len(seen) > 12:
+        if len(seen) > limit:
             return None
-        out.extend(ctx.index.direct_queries.get(q, ()))
-        for callee in ctx.index.callees(q):
-            fn = ctx.index.functions.get(callee)
+        out.extend(index.direct_queries.get(q, ()))
+        for callee in index.callees(q):
+            fn = index.functions.get(callee)
             if fn is not None and fn.cls == first.cls:
                 todo.append(callee)
-            elif ctx.index.query_path(callee) is not None:
+            elif strict and index.query_path(callee) is not None:
                 return None
     return tuple(out)
 

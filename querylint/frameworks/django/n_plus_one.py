@@ -774,7 +774,7 @@ def member_query_path(base: DjType, member_qual: str, ctx: Context) -> Optional[
     if path is None:
         return None
     # what the member runs itself, or through methods of its own class (every hop on ``self``)
-    direct = ctx.index.direct_queries.get(member_qual, ()) if len(path) == 2 else (member_queries(ctx, member_qual) or ())
+    direct = ctx.index.direct_queries.get(member_qual, ()) if len(path) == 2 else (member_queries(ctx.index, member_qual) or ())
     if direct:
         # only lazy relation reads / related managers on self: covered by the loop's queryset?
         def covered(desc: str) -> bool:

@@ -10,7 +10,7 @@ import libcst as cst
 
 from querylint.frameworks.dbapi import statement_call
 from querylint.loops import batch_by_name_only, classify_loop, per_item_loop, repeats_per_iteration
-from querylint.frameworks.base import Detector, MemberQueryDetector
+from querylint.frameworks.base import Detector, MemberQueryDetector, member_queries
 from querylint.frameworks.sqlalchemy.schemas import marshmallow_schemas, nested_fields, pydantic_models, schema_of
 from querylint.rule import Edit, callee_params, dedent, line_after_imports, nodes as N, read_chains
 from querylint.sql.extract import literal_verb, runs_only_unbatchable
@@ -931,23 +931,7 @@ def _only_covered_lazy_loads(qualname: str, elem: Elem, index, m) -> bool:
     """Every query of the method, and of the methods of its class it calls on ``self``
     (``serialize()`` -> ``self.get_users()``), is a lazy load of a ``self`` relationship the
     loop's query eager-loads."""
-    descs: List[str] = []
-    owner = qualname.rsplit(".", 1)[0]
-    todo: List[str] = [qualname]
-    seen: Set[str] = set()
-    while todo:
-        q = todo.pop()
-        if q in seen:
-            continue
-        if len(seen) >= 8:
-            return False  # too deep to be sure
-        seen.add(q)
-        descs.extend(index.direct_queries.get(q, ()))
-        for c in index.callees(q):
-            if c.rsplit(".", 1)[0] == owner:
-                todo.append(c)  # a method of the same class: its lazy loads are of ``self`` too
-            elif index.query_path(c):
-                return False
+    descs = member_queries(index, qualname, limit=8)
     if not descs:
         return False
     for d in descs:
