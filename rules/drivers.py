@@ -7,7 +7,7 @@ import libcst as cst
 
 from querylint.frameworks.dbapi import PARAMSTYLE_OF_DRIVER, statement_call
 from querylint.loops import per_item_loop
-from querylint.sql.extract import literal_verb, runs_only_unbatchable, statement_varies_per_item
+from querylint.sql.extract import literal_verb, runs_only_unbatchable, statement_start, statement_varies_per_item
 from querylint.rule import Edit, Rule, article, dedent, nodes as N
 from querylint.rule import Context
 
@@ -39,6 +39,8 @@ def _sql_verb(call: cst.Call, ctx: Optional[Context] = None) -> Optional[str]:
     text = N.string_value(first)
     if text is None and isinstance(first, cst.FormattedString):
         text = "".join(p.value for p in first.parts if isinstance(p, cst.FormattedStringText))
+    if text is None and ctx is not None:
+        text = statement_start(first, ctx)  # ``sql = """INSERT ..."""`` then ``cursor.execute(sql, row)``
     if text is None:
         return None
     words = text.strip().split(None, 1)

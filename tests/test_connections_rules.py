@@ -720,11 +720,15 @@ CASES = {
                     later(lambda: psycopg2.connect(dsn))  # a factory kept for later: not opened here
 
             def can_connect(dsn):
+                # a probe: nothing keeps the connection, so it is freed (and closed) at once
                 try:
-                    psycopg2.connect(dsn)  # want: QL203
+                    psycopg2.connect(dsn)
                     return True
                 except psycopg2.OperationalError:
                     return False
+
+            def open_and_forget(dsn):
+                psycopg2.connect(dsn)  # want: QL203
         """,
     },
     "an_engine_built_in_init_of_a_class_whose_new_returns_a_cached_instance": """

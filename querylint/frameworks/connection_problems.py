@@ -1046,6 +1046,8 @@ def _thrown_away(call: cst.Call, opened: Opened, holder: Holder, ctx: Context) -
     project function hands back to a caller who drops it."""
     if opened.checkout == "acquire" and not isinstance(ctx.parent_of(call), cst.Await):
         return None
+    if not isinstance(holder.node, cst.Call) and opened.res.kind == "connection" and not opened.checkout and _probe(call, ctx):
+        return None
     what = opened.what
     noun = "session" if opened.res.kind == "session" else "connection"
     if isinstance(holder.node, cst.Call):
@@ -1055,6 +1057,15 @@ def _thrown_away(call: cst.Call, opened: Opened, holder: Holder, ctx: Context) -
             f"keep it (`conn = {via}(...)`) and close it in a `finally` block",
         )
     return f"`{what}` opens a {noun} that is thrown away: nothing closes it", f"keep it and close it (`with contextlib.closing({what}) as conn:`)"
+
+
+def _probe(call: cst.Call, ctx: Context) -> bool:
+    """``try: psycopg2.connect(**kwargs)`` / ``except Exception: return DOWN``: a statement of its
+    own that only tests whether the database answers. Nothing keeps the connection, so the
+    interpreter frees (and closes) it at once; a pool's checkout would stay taken."""
+    stmt = ctx.parent_of(ctx.parent_of(call))  # Call -> Expr -> SimpleStatementLine
+    block = ctx.parent_of(stmt) if stmt is not None else None
+    return isinstance(block, cst.IndentedBlock) and isinstance(ctx.parent_of(block), cst.Try) and bool(cast(cst.Try, ctx.parent_of(block)).handlers)
 
 
 def _pool_return_problem(name: str, opened: Opened, fate: Fate, flow: Flow, start: cst.CSTNode, ctx: Context) -> Optional[Tuple[str, str]]:

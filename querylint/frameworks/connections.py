@@ -231,9 +231,12 @@ def slow_paths(index: ProjectIndex) -> Dict[str, Tuple[str, ...]]:
         clients = module_clients(ix)
 
         def slow(fn) -> Optional[str]:
+            handed_out = {callee for callee, _shape in fn.returned_calls}
             for target in fn.calls:
                 if target in fn.retry_only_calls and target.endswith("sleep"):
                     continue  # a backoff between retries: slow only after a failure
+                if target in SLOW_CLIENTS and target in handed_out:
+                    continue  # a factory (``session = requests.session(); ...; return session``): made, not used here
                 desc = slow_target(target) or _client_call(target, fn.module, clients)
                 if desc is not None:
                     return desc

@@ -361,11 +361,13 @@ class ProjectIndex:
         function that calls ``qualname`` once per item of a loop (``FunctionFacts.loop_calls``)."""
         return self.derived("loop-callers", _loop_callers_of).get(qualname, ())
 
-    def constant_param(self, qualname: str, param: str, skip: Optional[Callable[[str], bool]] = None, short_lists: bool = False) -> bool:
+    def constant_param(self, qualname: str, param: str, skip: Optional[Callable[[str], bool]] = None, short_lists: bool = False, _depth: int = 0) -> bool:
         """Every call site of the function in the project passes a literal or an integer for
         ``param`` (and there is at least one); callers in files ``skip`` names (tests) are left out.
         With ``short_lists``, a literal list of at most three values of any kind counts too
-        (``create([message])``: a loop over the parameter runs at most three times)."""
+        (``create([message])``: a loop over the parameter runs at most three times). A caller that
+        hands on its own parameter of the same name counts when that one is constant in turn
+        (``_render(request, table)`` -> ``oldest(cursor, table)``, every ``_render`` given ``"arp"``)."""
         fn = self.functions.get(qualname)
         if fn is None or param not in fn.params:
             return False
@@ -387,6 +389,9 @@ class ProjectIndex:
                 total += 1
                 shift = 1 if bound else 0  # ``obj.method(x)``: the first argument is the second parameter
                 if param in keywords or (index - shift) in positions or short_lists and (param in short or str(index - shift) in short):
+                    constant += 1
+                elif _depth < 3 and any(param in given for t, given in caller.param_calls if t == target) \
+                        and self.constant_param(cq, param, skip, short_lists, _depth + 1):
                     constant += 1
         return total > 0 and constant == total
 

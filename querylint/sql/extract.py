@@ -45,6 +45,16 @@ EXTRAS_FUNCS = {"psycopg2.extras.execute_values", "psycopg2.extras.execute_batch
 PARAM_KEYWORDS = ("params", "parameters", "args", "vars", "values", "parameters_")
 SQL_KEYWORDS = ("sql", "query", "operation", "statement", "stmt")
 SAFE_CALLS = {"int", "float", "len", "bool", "round", "abs", "min", "max", "math.ceil", "math.floor", "uuid.uuid4", "decimal.Decimal"}
+# library types that parse a value and print it in a fixed form with no quote in it (an address,
+# a network, a UUID, a date): ``inet '{}'`` formatted with ``IP(query)`` holds an address or raises
+PARSED_TYPES = frozenset((
+    "IPy.IP", "netaddr.IPAddress", "netaddr.IPNetwork", "ipaddress.ip_address", "ipaddress.ip_network",
+    "ipaddress.ip_interface", "ipaddress.IPv4Address", "ipaddress.IPv6Address", "ipaddress.IPv4Network",
+    "ipaddress.IPv6Network", "uuid.UUID", "decimal.Decimal", "datetime.date", "datetime.datetime",
+    "datetime.date.fromisoformat", "datetime.datetime.fromisoformat", "dateutil.parser.parse",
+))
+# methods whose result is text in a fixed format (a timestamp, hex digits): no quote can be in it
+FIXED_FORMAT_METHODS = frozenset(("isoformat", "strftime", "hexdigest", "hex", "timestamp"))
 # how many steps (a name to its value, a format to its arguments) a spliced value is followed
 MAX_DEPTH = 10
 QUOTE_CALLS = {"quote_name", "quote_ident", "escape_string", "escape", "literal", "quote", "escape_identifier", "quote_identifier", "escape_like"}
@@ -742,6 +752,9 @@ class Evaluator:
             name = N.call_name(expr) or ""
             if q in SAFE_CALLS or name in ("int", "float", "len", "round", "abs"):
                 return "safe", f"`{N.short(expr, 30)}` is a number", None
+            fixed = _fixed_form(expr, q, name)
+            if fixed:
+                return "safe", fixed, None
             if name == "str" and expr.args:
                 return self.classify(expr.args[0].value, depth + 1, module_only)
             if name in _CASE_METHODS and not expr.args and N.receiver(expr) is not None:
@@ -815,6 +828,9 @@ class Evaluator:
             return "safe", f"`{N.short(expr, 40)}` is an enum constant", None
         if _constant_property(self.ctx, expr.attr.value):
             return "safe", f"`{N.short(expr, 40)}` is a property that returns only constants", None
+        if FRAGMENT_NAME_RE.search(expr.attr.value) and not isinstance(expr.value, cst.Call):
+            # ``WHERE {query.where}``: the clause a query-builder object composed (with its own placeholders)
+            return "safe", f"`{N.short(expr, 40)}` is a SQL fragment composed elsewhere", None
         return "value", "", None
 
     def _numeric(self, expr: cst.BaseExpression, depth: int, module_only: bool) -> bool:
@@ -863,8 +879,11 @@ class Evaluator:
             return "safe", f"every call of `{fn.qualname.rsplit('.', 1)[-1]}()` in the project passes a constant as `{expr.value}`", None
         if b is not None and b.kind == "param" and isinstance(b.node, cst.Param) and b.node.annotation is not None:
             ann = N.code(b.node.annotation.annotation)
-            if ann == "bool" or ann.startswith(("Literal[", "typing.Literal[")):
+            if ann in ("bool", "int", "float") or ann.startswith(("Literal[", "typing.Literal[")):
                 return "safe", f"`{expr.value}` is annotated `{ann}`", None
+        if b is not None and b.kind == "param" and isinstance(b.node, cst.Param) and isinstance(b.node.default, (cst.Integer, cst.Float)):
+            # ``def is_flapping(self, alert, window=1800)``: a number by design
+            return "safe", f"`{expr.value}` is a number (its default is {b.node.default.value})", None
         got = _single_assignment(ctx, expr, module_only)
         if got is not None:
             value, is_module = got
@@ -1064,7 +1083,7 @@ _CASE_METHODS = frozenset(("upper", "lower", "casefold", "strip", "lstrip", "rst
 # a check of a name that raises or returns when it fails: ``if not _valid_sql_name(table): raise``,
 # ``assert is_safe_identifier(col)``, ``if not re.fullmatch(r"\w+", col): raise``, ``col.isidentifier()``
 _VALIDATOR_NAME = re.compile(
-    r"(valid|safe|allowed|permitted|check)\w*(name|ident|column|table|field|sql|schema)|^(full)?match$|^isidentifier$|^isalnum$|^isdigit$|^isdecimal$", re.I
+    r"(valid|safe|allowed|permitted|check)\w*(name|ident|column|table|field|sql|schema)|^is_valid_(cidr|ip|ipv4|ipv6|ip_?address|address|network|prefix|mac|uuid|int|integer|number|date|datetime|hex|slug|identifier)$|^(full)?match$|^isidentifier$|^isalnum$|^isdigit$|^isdecimal$", re.I
 )
 
 
@@ -1660,6 +1679,10 @@ def _literal_start(expr: Optional[cst.BaseExpression], ctx: Context) -> Optional
         expr = expr.args[0].value
         if isinstance(expr, cst.Name):
             expr = _resolve_value(ctx, expr)
+    if isinstance(expr, cst.BinaryOperation) and isinstance(expr.operator, (cst.Modulo, cst.Add)):
+        expr = expr.left  # ``'SET search_path TO %s' % namespace``, ``"SELECT ..." + where``
+    elif isinstance(expr, cst.Call) and N.call_name(expr) == "format" and isinstance(expr.func, cst.Attribute):
+        expr = expr.func.value  # ``"DROP SCHEMA {}".format(name)``
     if isinstance(expr, cst.ConcatenatedString):
         expr = expr.left
     if isinstance(expr, cst.SimpleString):
@@ -1730,6 +1753,22 @@ def _from_loop(expr, loop, ctx: Context) -> bool:
 
 
 _DESCRIBED_VERBS = frozenset({"INSERT", "UPDATE", "DELETE", "REPLACE", "MERGE", "UPSERT", "SELECT", "WITH"})
+
+
+def _fixed_form(call: cst.Call, q: str, name: str) -> str:
+    """Why the call's value prints in a fixed form with no quote in it (a parsed address or UUID,
+    an ISO timestamp), or ""."""
+    if q in PARSED_TYPES:
+        return f"`{N.short(call, 30)}` is a parsed `{q.rsplit('.', 1)[-1]}`, printed in a fixed form"
+    if name in FIXED_FORMAT_METHODS and isinstance(call.func, cst.Attribute):
+        return f"`{N.short(call, 40)}` is text in a fixed format"
+    return ""
+
+
+def statement_start(expr: Optional[cst.BaseExpression], ctx: Context) -> Optional[str]:
+    """The constant text the SQL given as ``expr`` starts with (a literal, a name assigned once,
+    a ``%``/``.format()``/``+`` built on a literal, the text of ``text(...)``), or None."""
+    return _literal_start(expr, ctx)
 
 
 def literal_verb(call: cst.Call) -> str:

@@ -306,7 +306,14 @@ def _read_members(info: ModelInfo, cls: ClassFacts, model_classes: Dict[str, Cla
     q = info.qualname
     chain = [c for c in index.mro_classes(cls) if c.qualname in model_classes]
     ordering = None
+    start = len(declared)
     for c in reversed(chain):  # base first, subclass overrides
+        # a subclass's property or method of a base field's name replaces the field (ArchiveBox's
+        # ``Snapshot.created_by`` property over ``ModelWithUUID.created_by``)
+        shadowed = set(c.methods)
+        if shadowed:
+            declared[start:] = [d for d in declared[start:] if d[1] not in shadowed]
+            info.fields -= shadowed
         for a in c.attrs:
             if a.call is None:
                 continue

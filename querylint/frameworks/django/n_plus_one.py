@@ -481,7 +481,7 @@ class OrmWriteInLoop(SiteChecks, Detector):
             fix = "update every row in one statement (`filter(pk__in=...).update(...)`, `Case`/`When`) or `bulk_update` after the loop"
         elif m in ("add", "remove") and isinstance(site.node, cst.Call) and isinstance(site.node.func, cst.Attribute):
             manager = N.short(site.node.func.value, 40)
-            fix = _other_side_fix(site.node, m, loop, self.ctx) or f"collect the objects and call `{manager}.{m}(*objs)` once after the loop (it takes many)"
+            fix = _other_side_fix(site.node, m, loop, self.ctx) or _through_fix(site.node, m, loop, self.ctx) or f"collect the objects and call `{manager}.{m}(*objs)` once after the loop (it takes many)"
         elif m in ("get_or_create", "update_or_create"):
             fix = "fetch the existing rows with one `filter(<key>__in=...)` before the loop and `bulk_create` the missing ones after it"
         else:
@@ -515,6 +515,21 @@ def _other_side_fix(call: cst.Call, method: str, loop, ctx: Context) -> Optional
         return None
     obj = N.short(args[0].value, 30)
     return f"`{N.short(recv, 40)}` changes with every item and `{obj}` does not: collect them and call `{obj}.{back}.{method}(*objs)` once after the loop"
+
+
+def _through_fix(call: cst.Call, method: str, loop, ctx: Context) -> Optional[str]:
+    """``attachment.articles.add(article)`` where ``attachment`` is another object every item (made
+    in the loop) and the other side's accessor is unknown: one ``add(*objs)`` cannot take them, the
+    link rows can (``bulk_create`` on the through model)."""
+    recv = cast(cst.Attribute, call.func).value
+    if not isinstance(recv, cst.Attribute) or not varies_per_item(recv.value, loop, ctx):
+        return None
+    owner = infer(recv.value, ctx)
+    model = owner.model.rsplit(".", 1)[-1] if owner is not None and owner.kind == INST and owner.model else N.short(recv.value, 30)
+    through = f"{model}.{recv.attr.value}.through"
+    if method == "remove":
+        return f"`{N.short(recv, 40)}` changes with every item: delete the links in one `{through}.objects.filter(...).delete()` after the loop"
+    return f"`{N.short(recv, 40)}` changes with every item: collect the links and create them in one `{through}.objects.bulk_create([...])` after the loop"
 
 
 # ------------------------------------------------------------------------------------ attributes
@@ -591,11 +606,36 @@ def helper_lazy_reads(call: cst.Call, ctx: Context):
         loop = per_item_loop_of(t, ctx)
         if loop is None:
             continue
+        root, prefix = _row_and_hops(arg.value, loop, ctx)
         for chain in chains:
             hit = _unloaded_path(t, chain, ctx)
             if hit is not None:
-                out.append((arg.value, t, loop, hit[0], hit[1], f"{param}.{'.'.join(chain)}", fn))
+                # ``expand(swport=row.interface)`` reading ``swport.netbox``: loaded on the loop's
+                # rows as ``interface__netbox``
+                out.append((root, t, loop, "__".join(prefix + [hit[0]]), hit[1], f"{param}.{'.'.join(chain)}", fn))
     return out
+
+
+def _row_and_hops(expr: cst.BaseExpression, loop, ctx: Context) -> Tuple[cst.BaseExpression, List[str]]:
+    """(the loop's row, the relation hops read off it) for ``row.interface`` handed to a helper
+    (``row``, ``["interface"]``); ``(expr, [])`` when ``expr`` is not reached from the row."""
+    hops: List[str] = []
+    node = expr
+    while isinstance(node, cst.Attribute):
+        hops.insert(0, node.attr.value)
+        node = node.value
+    if not hops or not isinstance(node, cst.Name):
+        return expr, []
+    t = infer(node, ctx)
+    model = graph_of(ctx).get(t.model) if t is not None and t.kind == INST and t.model else None
+    if model is None or per_item_loop_of(t, ctx) is not loop:
+        return expr, []
+    for hop in hops:
+        rel = model.relation(hop) if model is not None else None
+        if rel is None or rel.kind not in SINGLE:
+            return expr, []
+        model = graph_of(ctx).get(rel.target)
+    return node, hops
 
 
 def helper_manager_reads(call: cst.Call, ctx: Context):

@@ -46,6 +46,8 @@ def rows_used_elsewhere(node: cst.CSTNode, ctx: Context) -> bool:
     is_name = isinstance(node, cst.Name)
     if is_name and _returned(text, node, fn.node, ctx):
         return True  # ``return placeholders``: the caller gets the instances this read loaded
+    if is_name and _handed_on(text, node, fn.node, ctx):
+        return True  # ``render(..., {"groups": groups})``, ``context(locals())``: the template reads the rows
     for n in N.walk(fn.node, into_functions=False):
         it = n.iter if isinstance(n, (cst.For, cst.CompFor)) else None
         if it is None and isinstance(n, cst.Call) and N.call_name(n) in ("list", "tuple", "set", "sorted") and len(n.args) == 1 and isinstance(n.func, cst.Name):
@@ -69,6 +71,20 @@ def _returned(name: str, node: cst.CSTNode, fn_node: cst.CSTNode, ctx: Context) 
         if isinstance(n, cst.Return) and isinstance(n.value, cst.Name) and n.value.value == name:
             if here is not None and ctx.binding(name, at=n.value) is here:
                 return True
+    return False
+
+
+def _handed_on(name: str, node: cst.CSTNode, fn_node: cst.CSTNode, ctx: Context) -> bool:
+    """The same variable is handed on whole: a value of a dict display or a keyword argument
+    (a template context, ``render(request, t, {"groups": groups})``), or every local is
+    (``context(locals())``)."""
+    here = ctx.binding(name, at=node)
+    for n in N.walk(fn_node, into_functions=False):
+        if isinstance(n, cst.Call) and isinstance(n.func, cst.Name) and n.func.value in ("locals", "vars") and not n.args:
+            return True
+        value = n.value if isinstance(n, cst.DictElement) else n.value if isinstance(n, cst.Arg) and n.keyword is not None else None
+        if isinstance(value, cst.Name) and value.value == name and value is not node and here is not None and ctx.binding(name, at=value) is here:
+            return True
     return False
 
 

@@ -1,0 +1,340 @@
+"""Precision cases from the fifteenth session: a seventh blind set (nav, liberapay, optuna,
+ArchiveBox, alerta, babybuddy, archivematica, django-wiki, openwisp-radius). Each false alarm with
+its negative, and the positive it must not hide."""
+from querylint.rule import dedent
+from querylint.testing import lint_files
+
+LOW = {"min-confidence": "low"}
+
+
+def _found(files, select, **kw):
+    return [(f.path, f.line, f.rule, f.confidence) for f in lint_files(files, select=select, **kw).findings]
+
+
+def test_formatted_sql_from_values_that_print_in_a_fixed_form_is_not_injection():
+    # nav: ``"inet '{}' >>= netaddr".format(IP(query))`` (an address IPy parsed or rejected);
+    # openwisp-radius: ``'{session.stop_time.isoformat()}'``; alerta: ``INTERVAL '{window}
+    # seconds'`` with ``window=1800``; ``if not is_valid_cidr(value): raise`` before the format.
+    # A raw parameter in quotes stays reported.
+    code = dedent(
+        """
+        from IPy import IP
+
+        def prefixes(cursor, query):
+            cursor.execute("SELECT id FROM prefix WHERE inet '{}' >>= netaddr".format(IP(query)))
+
+        def delete_point(cursor, session):
+            cursor.execute(f"DELETE FROM acct WHERE time = '{session.stop_time.isoformat()}'")
+
+        def is_flapping(cursor, alert, window=1800):
+            cursor.execute("SELECT 1 FROM alerts WHERE t > NOW() - INTERVAL '{window} seconds'".format(window=window))
+
+        def contains(cursor, value):
+            if not is_valid_cidr(value):
+                raise ValueError(value)
+            cursor.execute("SELECT id FROM prefix WHERE inet '{}' <<= netaddr".format(value))
+
+        def by_name(cursor, name):
+            cursor.execute("SELECT id FROM prefix WHERE name = '{}'".format(name))
+        """
+    )
+    assert _found({"app/db.py": code}, ["QL303"], settings=LOW) == [("app/db.py", 18, "QL303", "high")]
+
+
+def test_a_table_name_every_caller_passes_on_from_a_constant_is_not_injection():
+    # nav's watchdog: ``_render_count_estimate(request, "arp")`` hands ``table`` on to
+    # ``get_oldest_start_time_date(cursor, table)``, which formats it into ``FROM {table}``;
+    # every call at the top passes a literal. A caller passing request data keeps it reported.
+    views = dedent(
+        """
+        from django.db import connection
+
+        def arp_count(request):
+            return _render_count_estimate(request, "arp")
+
+        def cam_count(request):
+            return _render_count_estimate(request, "cam")
+
+        def _render_count_estimate(request, table):
+            cursor = connection.cursor()
+            return get_oldest_start_time_date(cursor, table)
+
+        def get_oldest_start_time_date(cursor, table):
+            cursor.execute("SELECT start_time FROM {table} ORDER BY start_time LIMIT 1".format(table=table))
+            return cursor.fetchone()
+        """
+    )
+    assert _found({"app/views.py": views}, ["QL303"], settings=LOW) == []
+    leaky = views + dedent(
+        """
+
+        def any_count(request):
+            return _render_count_estimate(request, request.GET["table"])
+        """
+    )
+    assert [r[1:3] for r in _found({"app/views.py": leaky}, ["QL303"], settings=LOW)] == [(14, "QL303")]
+
+
+def test_a_clause_attribute_is_a_composed_fragment():
+    # alerta's ``get_services``: ``WHERE {where}`` formatted with ``query.where`` (a clause with its
+    # own placeholders, run with ``query.vars``); the name ``select`` is bound again later and
+    # run with ``{}``, which paired the clause with the wrong call
+    code = dedent(
+        """
+        class Backend:
+            def get_services(self, query):
+                select = "SELECT svc, count(1) FROM alerts WHERE {where} GROUP BY svc".format(where=query.where)
+                result = self._fetchall(select, query.vars)
+                select = "SELECT DISTINCT svc FROM alerts"
+                services = self._fetchall(select, {})
+                return result, services
+
+            def by_value(self, query):
+                return self._fetchall("SELECT svc FROM alerts WHERE svc = '{}'".format(query.value), {})
+
+            def _fetchall(self, query, vars):
+                cursor = self.conn.cursor()
+                cursor.execute(query, vars)
+                return cursor.fetchall()
+        """
+    )
+    assert [r[1:3] for r in _found({"app/backend.py": code}, ["QL303"], settings=LOW)] == [(10, "QL303")]
+
+
+def test_a_connection_probe_in_a_try_is_freed_at_once():
+    # nav's PostgresqlChecker: ``try: psycopg2.connect(**kwargs)`` / ``except Exception: return
+    # DOWN``. Nothing keeps the connection, so CPython frees (and closes) it at once. One
+    # thrown away outside a probe is a mistake (the code meant to keep it): still reported.
+    code = dedent(
+        """
+        import psycopg2
+
+        def is_up(kwargs):
+            try:
+                psycopg2.connect(**kwargs)
+            except Exception as err:
+                return False, str(err)
+            return True, ""
+
+        def warm_up(dsn):
+            psycopg2.connect(dsn)
+            return True
+        """
+    )
+    assert [r[1:3] for r in _found({"app/check.py": code}, ["QL203"], settings=LOW)] == [(11, "QL203")]
+
+
+def test_a_factory_that_hands_out_an_http_session_is_not_slow_work_itself():
+    # archivematica: ``_storage_api_session()`` builds ``requests.session()`` and returns it; the
+    # batch's ``transaction.atomic()`` around a call of that factory waits on nothing. A function
+    # that posts with it is still slow work.
+    code = dedent(
+        """
+        import requests
+        from django.db import transaction
+
+        def _storage_api_session(timeout=5):
+            session = requests.session()
+            session.headers["X"] = "1"
+            return session
+
+        def cleanup(job):
+            session = _storage_api_session()
+            return session
+
+        def notify(job):
+            requests.post("https://example.org/hook", json={"job": job.id})
+
+        def call(jobs):
+            with transaction.atomic():
+                for job in jobs:
+                    job.save()
+                    cleanup(job)
+
+        def call_and_notify(jobs):
+            with transaction.atomic():
+                for job in jobs:
+                    job.save()
+                    notify(job)
+        """
+    )
+    assert [r[1:3] for r in _found({"app/tasks.py": code}, ["QL205"], settings=LOW)] == [(23, "QL205")]
+
+
+def test_a_formatted_admin_statement_per_item_is_not_an_n_plus_one_and_an_insert_is_advised_executemany():
+    # nav's pgsync: ``self.cursor.execute('SET search_path TO %s' % namespace)`` per schema cannot
+    # be one set-based query; its event generator runs ``cursor.execute(sql, row)`` with ``sql =
+    # """INSERT ..."""`` bound in the loop: the advice is ``executemany``, not ``WHERE id IN``
+    code = dedent(
+        '''
+        import psycopg2
+
+        class Syncer:
+            def __init__(self, schemas):
+                self.cursor = psycopg2.connect("dbname=nav").cursor()
+                self.schemas = schemas
+
+            def install(self):
+                for schema in self.schemas:
+                    self.cursor.execute('SET search_path TO %s' % schema[0])
+                    self.cursor.execute("DROP SCHEMA {} CASCADE".format(schema[1]))
+
+        def handler(cursor, boxlist, state):
+            for deviceid, netboxid in boxlist:
+                sql = """INSERT INTO eventq (deviceid, netboxid, state) VALUES (%s, %s, %s)"""
+                cursor.execute(sql, (deviceid, netboxid, state))
+        '''
+    )
+    found = lint_files({"app/sync.py": code}, select=["QL101"], settings=LOW).findings
+    assert [(f.line, f.fix.startswith("collect the rows and run one `executemany(...)`")) for f in found] == [(16, True)]
+
+
+def test_a_link_added_from_a_new_object_per_item_is_advised_the_through_model():
+    # django-wiki's archive upload: ``attachment = Attachment(); attachment.save();
+    # attachment.articles.add(self.article)`` per file. ``attachment.articles.add(*objs)`` once
+    # cannot take them (each is another attachment); the link rows can be bulk-created.
+    models = dedent(
+        """
+        from django.db import models
+
+        class Article(models.Model):
+            title = models.CharField(max_length=9)
+
+        class Attachment(models.Model):
+            name = models.CharField(max_length=9)
+            articles = models.ManyToManyField("core.Page")  # a model out of sight: the other side is unknown
+        """
+    )
+    forms = dedent(
+        """
+        from wiki.models import Attachment
+
+        def save_all(article, names):
+            for name in names:
+                attachment = Attachment(name=name)
+                attachment.save()
+                attachment.articles.add(article)
+        """
+    )
+    found = [f for f in lint_files({"wiki/models.py": models, "wiki/forms.py": forms}, select=["QL104"], settings=LOW).findings if "articles" in f.message]
+    assert [f.fix for f in found] == [
+        "`attachment.articles` changes with every item: collect the links and create them in one "
+        "`Attachment.articles.through.objects.bulk_create([...])` after the loop"
+    ]
+
+
+def test_len_of_rows_handed_to_the_template_is_not_a_count():
+    # archivematica's ``formatgroup_delete``: ``other_group_count = len(other_groups)`` and then
+    # ``render(request, ..., context(locals()))``: the template loops over ``other_groups``, so
+    # ``.count()`` would add a query. Also ``{"groups": groups}`` in the context.
+    models = dedent(
+        """
+        from django.db import models
+
+        class FormatGroup(models.Model):
+            slug = models.CharField(max_length=9)
+        """
+    )
+    views = dedent(
+        """
+        from django.shortcuts import render
+        from fpr.models import FormatGroup
+
+        def delete(request, slug):
+            other_groups = FormatGroup.objects.exclude(slug=slug)
+            other_group_count = len(other_groups)
+            return render(request, "delete.html", context(locals()))
+
+        def listing(request):
+            groups = FormatGroup.objects.all()
+            n = len(groups)
+            return render(request, "list.html", {"groups": groups, "n": n})
+
+        def count_only(request):
+            groups = FormatGroup.objects.all()
+            return render(request, "n.html", {"n": len(groups)})
+        """
+    )
+    assert [r[1:3] for r in _found({"fpr/models.py": models, "fpr/views.py": views}, ["QL405"], settings=LOW)] == [(16, "QL405")]
+
+
+def test_a_helper_given_a_relation_of_the_row_is_advised_the_whole_path():
+    # nav's network explorer: ``search_expand_swport(swport=swportvlan.interface)`` reads
+    # ``swport.netbox``: the loop's rows need ``select_related("interface__netbox")``, not
+    # ``"netbox"`` (SwPortVlan has no such field)
+    models = dedent(
+        """
+        from django.db import models
+
+        class Netbox(models.Model):
+            sysname = models.CharField(max_length=9)
+
+        class Interface(models.Model):
+            netbox = models.ForeignKey(Netbox, on_delete=models.CASCADE)
+
+        class SwPortVlan(models.Model):
+            interface = models.ForeignKey(Interface, on_delete=models.CASCADE)
+        """
+    )
+    search = dedent(
+        """
+        from nav.models import SwPortVlan
+
+        def expand(swport=None):
+            return swport.netbox.sysname
+
+        def search(vlan):
+            return [expand(swport=spv.interface) for spv in SwPortVlan.objects.filter(vlan=vlan)]
+        """
+    )
+    found = [f for f in lint_files({"nav/models.py": models, "nav/search.py": search}, select=["QL105"], settings=LOW).findings if "expand()" in f.message]
+    assert [f.fix for f in found] == ['add .select_related("interface__netbox") to the queryset the loop iterates']
+
+
+def test_a_property_over_an_inherited_field_is_not_that_relation():
+    # ArchiveBox: ``Snapshot.created_by`` is a property (``return self.crawl.created_by``) over
+    # the ``created_by`` ForeignKey its abstract base declares; with
+    # ``select_related("crawl__created_by")`` nothing is left to load
+    models = dedent(
+        """
+        from django.db import models
+
+        class User(models.Model):
+            username = models.CharField(max_length=9)
+
+        class ModelWithUUID(models.Model):
+            created_by = models.ForeignKey(User, on_delete=models.CASCADE)
+
+            class Meta:
+                abstract = True
+
+        class Crawl(ModelWithUUID):
+            url = models.CharField(max_length=9)
+
+        class Snapshot(ModelWithUUID):
+            crawl = models.ForeignKey(Crawl, on_delete=models.CASCADE)
+
+            @property
+            def created_by(self):
+                return self.crawl.created_by
+
+            def storage_path(self):
+                return self.created_by.username
+
+        class Tag(ModelWithUUID):
+            name = models.CharField(max_length=9)
+        """
+    )
+    update = dedent(
+        """
+        from archive.models import Snapshot, Tag
+
+        def paths():
+            return [s.storage_path() for s in Snapshot.objects.select_related("crawl__created_by")]
+
+        def owners():
+            return [t.created_by.username for t in Tag.objects.all()]
+        """
+    )
+    found = _found({"archive/models.py": models, "archive/update.py": update}, ["QL105", "QL106"], settings=LOW)
+    assert [r[1:3] for r in found] == [(7, "QL105")]
