@@ -1063,7 +1063,8 @@ def _probe(call: cst.Call, ctx: Context) -> bool:
     """``try: psycopg2.connect(**kwargs)`` / ``except Exception: return DOWN``: a statement of its
     own that only tests whether the database answers. Nothing keeps the connection, so the
     interpreter frees (and closes) it at once; a pool's checkout would stay taken."""
-    stmt = ctx.parent_of(ctx.parent_of(call))  # Call -> Expr -> SimpleStatementLine
+    expr = ctx.parent_of(call)
+    stmt = ctx.parent_of(expr) if expr is not None else None  # Call -> Expr -> SimpleStatementLine
     block = ctx.parent_of(stmt) if stmt is not None else None
     return isinstance(block, cst.IndentedBlock) and isinstance(ctx.parent_of(block), cst.Try) and bool(cast(cst.Try, ctx.parent_of(block)).handlers)
 

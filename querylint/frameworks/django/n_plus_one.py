@@ -628,7 +628,7 @@ def _row_and_hops(expr: cst.BaseExpression, loop, ctx: Context) -> Tuple[cst.Bas
         return expr, []
     t = infer(node, ctx)
     model = graph_of(ctx).get(t.model) if t is not None and t.kind == INST and t.model else None
-    if model is None or per_item_loop_of(t, ctx) is not loop:
+    if t is None or model is None or per_item_loop_of(t, ctx) is not loop:
         return expr, []
     for hop in hops:
         rel = model.relation(hop) if model is not None else None
