@@ -3,7 +3,7 @@ framework adapters: none of this is specific to an ORM)."""
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Optional, Sequence, Set, cast
+from typing import TYPE_CHECKING, List, Optional, Sequence, Set, cast
 
 import libcst as cst
 
@@ -98,8 +98,12 @@ def first_statement_memo_guard(fn: cst.FunctionDef) -> bool:
     body = list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else []
     if body and isinstance(body[0], cst.SimpleStatementLine) and body[0].body and isinstance(body[0].body[0], cst.Expr) and isinstance(body[0].body[0].value, (cst.SimpleString, cst.ConcatenatedString)):
         body = body[1:]
+    declared: List[str] = []
     while body and isinstance(body[0], cst.SimpleStatementLine) and all(isinstance(s, cst.Global) for s in body[0].body):
+        declared += [n.name.value for g in body[0].body for n in cast(cst.Global, g).names]
         body = body[1:]
+    if body and _global_hit_first(body, declared):
+        return True
     for _ in range(3):  # ``try: if ENGINE is None: ENGINE = create_engine(...)``: the guard opens the try
         if not (body and isinstance(body[0], cst.Try) and isinstance(body[0].body, cst.IndentedBlock)):
             break
@@ -116,6 +120,23 @@ def first_statement_memo_guard(fn: cst.FunctionDef) -> bool:
     # store.get("client")``, ``if hit: return hit`` ... ``store["client"] = build()``
     fetched = _fetched_cache(body[0]) if len(body) > 2 else None
     return fetched is not None and fetched not in params and _early_return_memo(body[1:], params, fetched)
+
+
+def _global_hit_first(body: Sequence[cst.CSTNode], declared: Sequence[str]) -> bool:
+    """``global _CURRENT`` then ``if _CURRENT: ... return <it>`` (however nested: a freshness
+    check may drop it), and the rest of the function stores ``_CURRENT``: a process-wide memo
+    (ArchiveBox's ``Machine.current()``)."""
+    first = body[0]
+    if not isinstance(first, cst.If):
+        return False
+    test = first.test
+    if isinstance(test, cst.Comparison) and len(test.comparisons) == 1 and isinstance(test.comparisons[0].operator, cst.IsNot):
+        test = test.left  # ``if _CURRENT is not None:``
+    if not isinstance(test, cst.Name) or test.value not in declared:
+        return False
+    if not any(isinstance(n, cst.Return) and n.value is not None for n in N.walk(first.body, into_functions=False)):
+        return False
+    return any(fills(stmt, test.value) for stmt in body[1:])
 
 
 def _key_computation(stmt: cst.CSTNode) -> bool:

@@ -125,9 +125,9 @@ def test_a_connection_probe_in_a_try_is_freed_at_once():
 
 
 def test_a_factory_that_hands_out_an_http_session_is_not_slow_work_itself():
-    # archivematica: ``_storage_api_session()`` builds ``requests.session()`` and returns it; the
-    # batch's ``transaction.atomic()`` around a call of that factory waits on nothing. A function
-    # that posts with it is still slow work.
+    # archivematica: ``_storage_api_session()`` builds ``requests.session()`` and returns it: the
+    # factory (and a function that only hands its session on) waits on nothing. A function that
+    # uses what the factory makes, or posts itself, is slow work.
     code = dedent(
         """
         import requests
@@ -156,9 +156,20 @@ def test_a_factory_that_hands_out_an_http_session_is_not_slow_work_itself():
                 for job in jobs:
                     job.save()
                     notify(job)
+
+        def delete_remote(job):
+            return _storage_api_session().delete("https://example.org/" + job.name)
+
+        def call_and_delete(jobs):
+            with transaction.atomic():
+                for job in jobs:
+                    job.delete()
+                    delete_remote(job)
         """
     )
-    assert [r[1:3] for r in _found({"app/tasks.py": code}, ["QL205"], settings=LOW)] == [(23, "QL205")]
+    found = lint_files({"app/tasks.py": code}, select=["QL205"], settings=LOW).findings
+    assert [f.line for f in found] == [23, 32]
+    assert "an HTTP call (a client from `_storage_api_session()`)" in found[1].message
 
 
 def test_a_formatted_admin_statement_per_item_is_not_an_n_plus_one_and_an_insert_is_advised_executemany():
@@ -338,3 +349,39 @@ def test_a_property_over_an_inherited_field_is_not_that_relation():
     )
     found = _found({"archive/models.py": models, "archive/update.py": update}, ["QL105", "QL106"], settings=LOW)
     assert [r[1:3] for r in found] == [(7, "QL105")]
+
+
+def test_slow_work_behind_a_process_wide_memo_runs_once():
+    # ArchiveBox's ``Machine.current()``: ``global _CURRENT_MACHINE; if _CURRENT_MACHINE: ...
+    # return ...`` then a subprocess (``lsb_release``) and ``_CURRENT_MACHINE = ...``: the slow work
+    # runs once per process, not in every transaction that asks for the machine
+    code = dedent(
+        """
+        import subprocess
+        from django.db import transaction
+
+        _CURRENT = None
+
+        def current():
+            global _CURRENT
+            if _CURRENT:
+                if _CURRENT["fresh"]:
+                    return _CURRENT
+            _CURRENT = {"os": subprocess.check_output(["lsb_release", "-a"]), "fresh": True}
+            return _CURRENT
+
+        def os_info():
+            return subprocess.check_output(["lsb_release", "-a"])
+
+        def save_result(result):
+            with transaction.atomic():
+                result.machine = current()
+                result.save()
+
+        def save_result_slow(result):
+            with transaction.atomic():
+                result.os = os_info()
+                result.save()
+        """
+    )
+    assert [r[1:3] for r in _found({"app/results.py": code}, ["QL205"], settings=LOW)] == [(23, "QL205")]

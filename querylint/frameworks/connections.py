@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from typing import Deque, Dict, List, Optional, Tuple
 
 from querylint.frameworks.dbapi import CONNECT_FUNCS, ENGINE_FUNCS, POOL_FUNCS
-from querylint.project.index import ProjectIndex
+from querylint.project.index import ProjectIndex, memoised
 
 
 @dataclass(frozen=True)
@@ -208,8 +208,11 @@ def _paths_to(ix: ProjectIndex, seed, max_len: int = 0) -> Dict[str, Tuple[str, 
     callers: Dict[str, List[str]] = {}
     paths: Dict[str, Tuple[str, ...]] = {}
     queue: Deque[str] = deque()
+    # a function that serves its result from a memo (``@lru_cache``, ``global _X; if _X: return
+    # _X``) does the work once per process, not on every call
+    once = {q for q, fn in ix.functions.items() if memoised(fn.decorators) or fn.memo_guarded}
     for q, fn in sorted(ix.functions.items()):
-        desc = seed(fn)
+        desc = seed(fn) if q not in once else None
         if desc is not None:
             paths[q] = (q, desc)
             queue.append(q)
@@ -218,7 +221,7 @@ def _paths_to(ix: ProjectIndex, seed, max_len: int = 0) -> Dict[str, Tuple[str, 
     while queue:
         current = queue.popleft()
         for caller in sorted(callers.get(current, ())):
-            if caller not in paths and (not max_len or len(paths[current]) < max_len):
+            if caller not in paths and caller not in once and (not max_len or len(paths[current]) < max_len):
                 paths[caller] = (caller,) + paths[current]
                 queue.append(caller)
     return paths
@@ -229,14 +232,19 @@ def slow_paths(index: ProjectIndex) -> Dict[str, Tuple[str, ...]]:
 
     def compute(ix: ProjectIndex) -> Dict[str, Tuple[str, ...]]:
         clients = module_clients(ix)
+        factories = _client_factories(ix)
 
         def slow(fn) -> Optional[str]:
             handed_out = {callee for callee, _shape in fn.returned_calls}
             for target in fn.calls:
                 if target in fn.retry_only_calls and target.endswith("sleep"):
                     continue  # a backoff between retries: slow only after a failure
-                if target in SLOW_CLIENTS and target in handed_out:
+                if target in handed_out and (target in SLOW_CLIENTS or _factory(ix, target, fn, factories)):
                     continue  # a factory (``session = requests.session(); ...; return session``): made, not used here
+                made = _factory(ix, target, fn, factories)
+                if made is not None:
+                    # the caller of a factory uses what it gets: ``_storage_api_session().post(...)``
+                    return f"{article(made[1])} {made[1]} call (a client from `{made[0]}()`)"
                 desc = slow_target(target) or _client_call(target, fn.module, clients)
                 if desc is not None:
                     return desc
@@ -277,6 +285,36 @@ def module_clients(index: ProjectIndex) -> Dict[str, str]:
         return out
 
     return index.derived("connections.module_clients", compute)
+
+
+def _client_factories(ix: ProjectIndex) -> Dict[str, str]:
+    """{qualname: service} of project functions that hand out a client they make (``session =
+    requests.session(); ...; return session``) or one another factory makes."""
+    out: Dict[str, str] = {}
+    for _ in range(4):  # factories of factories, a few levels
+        grew = False
+        for q, fn in ix.functions.items():
+            if q in out:
+                continue
+            for callee, _shape in fn.returned_calls:
+                hit = ix.resolve_function(callee, fn) if callee not in SLOW_CLIENTS else None
+                service = SLOW_CLIENTS.get(callee) or (out.get(hit.qualname) if hit is not None else None)
+                if service:
+                    out[q] = service
+                    grew = True
+                    break
+        if not grew:
+            break
+    return out
+
+
+def _factory(ix: ProjectIndex, target: str, fn, factories: Dict[str, str]) -> Optional[Tuple[str, str]]:
+    """(name, service) when ``target`` (called in ``fn``) is a client factory of the project."""
+    if not factories or target in SLOW_CLIENTS:
+        return None
+    hit = ix.resolve_function(target, fn)
+    service = factories.get(hit.qualname) if hit is not None else None
+    return (hit.name, service) if hit is not None and service else None
 
 
 def _client_call(target: str, module: str, clients: Dict[str, str]) -> Optional[str]:
