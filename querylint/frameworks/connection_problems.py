@@ -40,7 +40,7 @@ from querylint.frameworks.lifetime import (
 from querylint.loops import classify_loop, repeats_per_iteration, varies_per_item
 from querylint.project.contexts import path_context
 from querylint.project.facts import LISTEN_METHODS, TEARDOWN_HOOKS
-from querylint.project.requests import STARTUP_FUNCTION_NAMES, describe, request_context
+from querylint.project.requests import STARTUP_FUNCTION_NAMES, describe, has_entry_points, request_context
 from querylint.scope import under_memo_guard
 from querylint.types import Severity
 
@@ -799,6 +799,8 @@ def _engine_never_disposed(opened: Opened, holder: Holder, flow: Flow, hit, ctx:
     name = fn.qualname.rsplit(".", 1)[-1]
     if name in STARTUP_FUNCTION_NAMES or _decorated_cache(ctx):
         return None
+    if any(word in opened.what.lower() for word in ("mock", "fake", "dummy")):
+        return None  # ``create_mock_engine(bind, stream)``: an engine that prints its SQL, no pool
     fate = fate_of(holder.name, cast(cst.CSTNode, holder.node), flow, ctx, bound_in_with=True)
     if fate.closes or fate.escapes or fate.returned or fate.yielded or fate.with_uses:
         return None
@@ -813,6 +815,7 @@ def _engine_never_disposed(opened: Opened, holder: Holder, flow: Flow, hit, ctx:
     # set-up code runs once (``create_db()`` from a command, a check only ``main()`` calls): one
     # step less sure unless some caller is neither set-up code nor a command, script or test
     runtime = not _setup_caller(fn.qualname, ctx) and any(not _setup_caller(c, ctx) for c in ctx.index.callers_of(fn.qualname))
+    runtime = runtime or _library_api(fn.qualname, ctx)
     per = f" (opened per {_per(hit)}: {describe(hit)})" if hit else ""
     confidence = "high" if runtime or hit else "medium"
     if opened.res.kind == "pool":
@@ -859,7 +862,25 @@ def _kept_checkout(use: cst.CSTNode, flow: Flow) -> bool:
     if not (isinstance(parent, cst.Attribute) and parent.value is use and parent.attr.value in ("connect", "raw_connection", "begin", "acquire", "getconn")):
         return False
     call = flow.parent.get(id(parent))
-    return isinstance(call, cst.Call) and not isinstance(flow.parent.get(id(call)), cst.WithItem)
+    # kept in a name; ``engine.raw_connection().set_isolation_level(...)`` is used and dropped
+    return isinstance(call, cst.Call) and isinstance(flow.parent.get(id(call)), (cst.Assign, cst.AnnAssign, cst.AssignTarget))
+
+
+def _library_api(qualname: str, ctx: Context) -> bool:
+    """A public function of a library (the project has no request, task or command entry points)
+    that nothing but its tests calls: its callers are the library's users, as often as they like
+    (sqlalchemy-utils' ``create_database()`` in every test of a suite)."""
+    fn = ctx.index.functions.get(qualname)
+    if fn is None or fn.cls is not None or fn.nested_in or fn.name.startswith("_"):
+        return False
+    index = ctx.index
+    if any(path_context(index.functions[c].path, ctx.config) != "test" for c in index.callers_of(qualname) if c in index.functions):
+        return False  # the library's own code calls it: judged by those callers
+    if any(part.startswith("_") and part != "__init__" for part in fn.module.split(".")):
+        return False
+    if path_context(fn.path, ctx.config) in ("command", "script", "test"):
+        return False
+    return not has_entry_points(ctx.index, ctx.config)
 
 
 def _setup_caller(qualname: str, ctx: Context) -> bool:

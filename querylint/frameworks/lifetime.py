@@ -136,6 +136,8 @@ def _looks_engine(expr) -> bool:
         expr = expr.func
     text = (N.dotted(expr) or "").lower()
     last = text.rsplit(".", 1)[-1]
+    if any(word in last for word in ("mock", "fake", "dummy", "stub")):
+        return False  # ``create_mock_engine(url, executor)``: prints SQL, holds no pool
     return bool(last) and (last.lstrip("_") in ENGINE_NAME_HINTS or last.endswith("_engine"))
 
 

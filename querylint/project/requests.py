@@ -350,6 +350,11 @@ def constant_in_application(index: ProjectIndex, config: Config, qualname: str, 
     skip = (lambda path: path_context(path, config) == "test") if skip_tests else None
     if not index.constant_param(qualname, param, skip, short_lists):
         return False
+    return has_entry_points(index, config)
+
+
+def has_entry_points(index: ProjectIndex, config: Config) -> bool:
+    """The project is an application: some function runs per request, job or command."""
     return bool(index.derived("entry-points", lambda ix: entry_points(ix, config)))
 
 
