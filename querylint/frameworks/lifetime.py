@@ -223,6 +223,8 @@ def _opened_by(call: cst.Call, ctx: Context) -> Optional[Opened]:
         module_level = factory is not None
         if factory is None and isinstance(func, cst.Name):
             factory = _local_resource(func, ctx)
+        if factory is None and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Name) and func.value.value == "self":
+            factory = _instance_factory(func.attr.value, ctx)
         if factory is not None and factory.kind == "sessionmaker":
             return Opened(Resource("session", "session", "sqlalchemy"), _call_text(call))
         if factory is not None and factory.kind == "scoped" and module_level and not registry_cleaned(func, ctx):
@@ -257,6 +259,31 @@ def _opened_by(call: cst.Call, ctx: Context) -> Optional[Opened]:
             return None  # ``poolclass=StaticPool``: every checkout is the one shared connection
         return Opened(Resource("checkout", "pooled connection", "sqlalchemy"), f"{text}.{name}()", name, text)
     return None
+
+
+def _instance_factory(attr: str, ctx: Context) -> Optional[Resource]:
+    """The session factory a method of the current class stores as ``self.<attr>``
+    (``self._session_factory = sessionmaker(bind=self._engine)`` in ``__init__``), in this file."""
+    fn = ctx.function
+    own = fn.facts if fn is not None else None
+    if own is None or own.cls is None:
+        return None
+
+    def compute() -> Dict[str, Resource]:
+        found: Dict[str, Resource] = {}
+        class_name = cast(str, own.cls).rsplit(".", 1)[-1]
+        for node in N.walk(ctx.module_node):
+            if not (isinstance(node, cst.ClassDef) and node.name.value == class_name):
+                continue
+            for n in N.walk(node):
+                if isinstance(n, cst.Assign) and isinstance(n.value, cst.Call) and len(n.targets) == 1:
+                    t = n.targets[0].target
+                    res = resource_of(ctx.qualify(n.value.func))
+                    if res is not None and res.kind == "sessionmaker" and isinstance(t, cst.Attribute) and N.dotted(t.value) == "self":
+                        found[t.attr.value] = res
+        return found
+
+    return ctx.memo(("instance-session-factories", own.cls), compute).get(attr)
 
 
 def _long_lived_connection(recv: cst.BaseExpression, ctx: Context) -> bool:
