@@ -584,7 +584,8 @@ def _replaced_every_call(opened: Opened, holder: Holder, ctx: Context) -> Option
         return None
     if _OPENING_METHOD.fullmatch(own.name) or own.name in RELEASE_METHODS or fn is None:
         return None
-    if ctx.parent_of(ctx.parent_of(cast(cst.CSTNode, holder.node))) is not fn.node.body:
+    line = ctx.parent_of(cast(cst.CSTNode, holder.node))  # Assign -> SimpleStatementLine -> the body
+    if line is None or ctx.parent_of(line) is not cast(cst.FunctionDef, fn.node).body:
         return None  # under a condition or a loop: not simply on every call
     attr = target.attr.value
     if _released_elsewhere(own.cls, attr, ctx) or not ctx.index.callers_of(own.qualname):
