@@ -372,7 +372,17 @@ class ConnectionNotClosed(_OpenRule):
     closed by its new owner; but one kept on `self` by a class whose `close()` (or `__exit__`,
     `__del__`, own or inherited) never closes it, and that no other code closes, is reported
     (a class with no such method keeps its connection for the life of the process; a
-    `__exit__`/`close()` that only commits or reads it does not close it). The session a
+    `__exit__`/`close()` that only commits or reads it does not close it). So is a session or
+    connection a working method stores on `self` anew on every call (`self._session =
+    self._factory()` as a statement of `_process_batch()`, which others call) when nothing ever
+    closes that attribute: each call leaves the last one open; methods that open for the
+    object's life (`__init__`, `connect()`, `open()`, `get_session()`) and guarded opens are
+    left alone. A connection opened as a statement of its own inside `try` (`try:
+    psycopg2.connect(**kw)` / `except Exception: return DOWN`) is a probe: nothing keeps it, so
+    it is freed and closed at once. An engine a library's public function creates and never
+    disposes is reported with full confidence when only the library's tests call it (its users
+    call it as often as they like); an engine named as a mock (`create_mock_engine`) holds no
+    pool and is not reported. The session a
     module-level `scoped_session` registry hands out is reported like any session when nothing in
     the project calls the registry's `remove()` (or `close()`): each thread's session then keeps the
     connection its transaction checked out after the request (off a request or job path, with

@@ -585,9 +585,14 @@ class FormattedSql(_SqlRule):
     quoted identifiers (`identifier(name)`, also through `.format(**params)` of a `dict(...)` built
     in the function), enum members (`Side.AFF.value`), Django `Model._meta.db_table`, upper-case configuration
     constants (`settings.DB_SCHEMA`, `os.environ[...]`), identifiers configured on the object
-    (`FROM {self.table}`), parameters named as SQL fragments (`where_sql`), a clause run with
-    its own builder's parameters (`WHERE {query.where}` executed with `query.vars`, unless it
-    sits inside quotes), and `psycopg2.sql`/`psycopg.sql` composition. A value outside quotes
+    (`FROM {self.table}`), parameters and attributes named as SQL fragments (`where_sql`,
+    `query.where`, unless inside quotes), values a library type parsed and prints in a fixed form
+    (`IP(query)`, `uuid.UUID(x)`, `Decimal(x)`) or fixed-format text (`ts.isoformat()`,
+    `strftime(...)`), parameters annotated `int`/`float`/`bool` or with a number as default
+    (`window=1800`), a value checked by a validator of a quote-free format (`if not
+    is_valid_cidr(v): raise`), a parameter every call site passes a constant for, also through
+    callers that hand on their own parameter of the same name, and `psycopg2.sql`/`psycopg.sql`
+    composition. A value outside quotes
     that no parameter of the function, request data or command-line input can reach (a column of
     a row just fetched, an attribute of the object, the result of a query or a project call) is
     reported at medium confidence (shown with `--min-confidence medium`): it is usually an id or a
