@@ -594,7 +594,10 @@ class ConnectionHeldAcrossSlowCall(Rule):
 
     ## Known problems
     HTTP and SDK clients are recognised by their module (`requests.post`) or by how the
-    variable was made (`client = httpx.Client()`); clients passed in as parameters are not.
+    variable was made (`client = httpx.Client()`); clients passed in as parameters are not. A
+    project function that only makes a client and hands it out (`return requests.session()`)
+    waits on nothing itself; its callers use the client, and count as slow work. Work behind a
+    process-wide memo (`@lru_cache`, `global _X; if _X: return _X`) runs once, not per call.
     For a SQLAlchemy session used as a `with` block, the call is reported only after a query
     in the same block (the session holds a connection from its first query to its commit).
     """
