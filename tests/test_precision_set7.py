@@ -517,3 +517,21 @@ def test_a_create_per_item_whose_own_save_writes_more_is_sure():
     )
     found = _found({"silk/models.py": models, "silk/collector.py": collector}, ["QL104"], settings=LOW)
     assert [(r[1], r[3]) for r in found] == [(5, "high"), (7, "medium")]
+
+
+def test_a_table_star_beside_a_table_function_is_one_tables_columns():
+    # alerta: ``SELECT DISTINCT ON (a.id) a.* FROM alerts a, UNNEST(history) h``: UNNEST of the
+    # row's own array is no second table, and ``a.*`` returns the columns of ``alerts`` only
+    # (the everyday single-table star, medium); a real join stays reported
+    code = dedent(
+        """
+        def unshelve(cur):
+            cur.execute("SELECT DISTINCT ON (a.id) a.* FROM alerts a, UNNEST(history) h WHERE h.status = 'shelved'")
+            return cur.fetchall()
+
+        def with_owner(cur):
+            cur.execute("SELECT a.*, u.email FROM alerts a JOIN users u ON u.id = a.owner_id")
+            return cur.fetchall()
+        """
+    )
+    assert [r[1:4] for r in _found({"app/db.py": code}, ["QL301"], settings=LOW)] == [(2, "QL301", "medium"), (6, "QL301", "high")]

@@ -123,6 +123,9 @@ def returned_stars(stmt: exp.Expression) -> List[StarUse]:
         tables = real_tables(sel, ctes, holes_ok=True)
         aliases = {(t.alias_or_name or "").lower(): t.name for t in tables}
         srcs = sources(sel)
+        # ``FROM alerts a, UNNEST(history) h``: a table function over the row's own array is no
+        # second table, ``a.*`` still returns one table's columns
+        joined = len([s for s in srcs if not isinstance(s, (exp.Unnest, exp.Lateral, exp.Func))]) > 1
         # a CTE that is itself ``SELECT * FROM table`` passes every column through
         through = [star_ctes[s.name.lower()] for s in srcs if isinstance(s, exp.Table) and s.name.lower() in star_ctes]
         for proj in sel.expressions:
@@ -134,7 +137,7 @@ def returned_stars(stmt: exp.Expression) -> List[StarUse]:
             elif isinstance(proj, exp.Column) and isinstance(proj.this, exp.Star):
                 q = (proj.table or "").lower()
                 if q in aliases:
-                    out.append(StarUse(proj.table, (aliases[q],), len(srcs) > 1))
+                    out.append(StarUse(proj.table, (aliases[q],), joined))
     return out
 
 
