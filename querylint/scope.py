@@ -123,9 +123,10 @@ def first_statement_memo_guard(fn: cst.FunctionDef) -> bool:
 
 
 def _global_hit_first(body: Sequence[cst.CSTNode], declared: Sequence[str]) -> bool:
-    """``global _CURRENT`` then ``if _CURRENT: ... return <it>`` (however nested: a freshness
-    check may drop it), and the rest of the function stores ``_CURRENT``: a process-wide memo
-    (ArchiveBox's ``Machine.current()``)."""
+    """``global _CURRENT`` then ``if _CURRENT: ... return <it>`` (however nested: a check of a
+    flag may drop it) calling nothing, and the rest of the function stores ``_CURRENT``: a
+    process-wide memo. A hit that calls something (ArchiveBox's ``Machine.current()`` asks the
+    database whether the row still exists) is not a plain memo."""
     first = body[0]
     if not isinstance(first, cst.If):
         return False
@@ -136,6 +137,8 @@ def _global_hit_first(body: Sequence[cst.CSTNode], declared: Sequence[str]) -> b
         return False
     if not any(isinstance(n, cst.Return) and n.value is not None for n in N.walk(first.body, into_functions=False)):
         return False
+    if any(isinstance(n, cst.Call) for n in N.walk(first.body, into_functions=False)):
+        return False  # the hit does work of its own (ArchiveBox's ``exists()`` recheck): no plain memo
     return any(fills(stmt, test.value) for stmt in body[1:])
 
 
