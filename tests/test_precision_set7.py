@@ -551,3 +551,36 @@ def test_a_table_star_beside_a_table_function_is_one_tables_columns():
         """
     )
     assert [r[1:4] for r in _found({"app/db.py": code}, ["QL301"], settings=LOW)] == [(2, "QL301", "medium"), (6, "QL301", "high")]
+
+
+def test_an_engine_handed_to_a_helper_that_only_aliases_it_is_still_the_callers():
+    # sqlalchemy-utils' ``create_database()``: ``quote(engine, database)`` where ``quote`` does
+    # ``dialect = mixed`` (or ``mixed.dialect``) and reads it. Binding a parameter to a local that
+    # is only used does not keep it, so the engine is still never disposed; a helper that
+    # returns its alias (``c = conn; return c``) does keep what it was given.
+    code = dedent(
+        """
+        import sqlalchemy as sa
+
+        def quote(mixed, ident):
+            if isinstance(mixed, str):
+                dialect = mixed
+            else:
+                dialect = mixed.dialect
+            return dialect.identifier_preparer.quote(ident)
+
+        def keep(conn):
+            c = conn
+            return c
+
+        def create_database(url):
+            engine = sa.create_engine(url)
+            engine.execute("CREATE DATABASE {0}".format(quote(engine, "app")))
+
+        def hand_over(url):
+            engine = sa.create_engine(url)
+            engine.execute("SELECT 1")
+            return keep(engine)
+        """
+    )
+    assert [r[1:3] for r in _found({"app/db.py": code}, ["QL203"], settings=LOW)] == [(15, "QL203")]

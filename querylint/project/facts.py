@@ -1166,48 +1166,76 @@ _KEEPING_CALLS = {"append", "appendleft", "add", "extend", "insert", "put", "put
 
 def kept_params(nodes: List[cst.CSTNode], params: Tuple[str, ...]) -> Tuple[str, ...]:
     """The parameters a function keeps beyond the call or hands back, from its assignments,
-    returns, yields and keeping calls (``nodes``, gathered by the facts walk): bound to another
-    name, an attribute or an item, returned or yielded (alone or in a container), put in a
-    container (``self.conns.append(conn)``). A parameter only used (``conn.execute(...)``,
-    ``helper(conn)``, ``Repository(conn)`` for the caller to use) is not kept."""
+    returns, yields and keeping calls (``nodes``, gathered by the facts walk): bound to an
+    attribute or an item, returned or yielded (alone or in a container), put in a container
+    (``self.conns.append(conn)``), or bound to a local name that is kept in turn. A parameter
+    only used (``conn.execute(...)``, ``helper(conn)``, ``Repository(conn)`` for the caller to
+    use), or aliased to a local only used (``dialect = mixed``), is not kept."""
     wanted = set(params) - {"self", "cls"}
     if not wanted:
         return ()
+    aliases: Dict[str, Set[str]] = {}  # local name -> the parameters (or aliases) it was bound to
     kept: Set[str] = set()
 
-    def held(expr: Optional[cst.BaseExpression]) -> None:
-        """The parameters an expression's value is (or contains), not what it is computed from."""
+    def held(expr: Optional[cst.BaseExpression], into: Set[str], names: Set[str]) -> None:
+        """The names an expression's value is (or contains), not what it is computed from."""
         if expr is None:
             return
         if isinstance(expr, cst.Name):
-            if expr.value in wanted:
-                kept.add(expr.value)
+            if expr.value in names:
+                into.add(expr.value)
         elif isinstance(expr, (cst.Tuple, cst.List, cst.Set)):
             for el in expr.elements:
-                held(el.value)
+                held(el.value, into, names)
         elif isinstance(expr, cst.Dict):
             for item in expr.elements:
-                held(getattr(item, "value", None))
+                held(getattr(item, "value", None), into, names)
         elif isinstance(expr, cst.IfExp):
-            held(expr.body)
-            held(expr.orelse)
+            held(expr.body, into, names)
+            held(expr.orelse, into, names)
         elif isinstance(expr, cst.BooleanOperation):
-            held(expr.left)
-            held(expr.right)
+            held(expr.left, into, names)
+            held(expr.right, into, names)
         elif isinstance(expr, (cst.Await, cst.NamedExpr)):
-            held(getattr(expr, "expression", None) or getattr(expr, "value", None))
+            held(getattr(expr, "expression", None) or getattr(expr, "value", None), into, names)
         elif isinstance(expr, cst.Call) and _keeps_args(expr):
             for a in expr.args:
-                held(a.value)
+                held(a.value, into, names)
 
+    local_binds: List[Tuple[List[str], cst.BaseExpression]] = []
     for node in nodes:
-        if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Return)):
-            held(node.value)
+        if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is not None:
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            if all(isinstance(t, cst.Name) for t in targets):
+                local_binds.append(([cast(cst.Name, t).value for t in targets], node.value))
+                continue
+    for _ in range(3):  # aliases of aliases, a few steps
+        names = wanted | set(aliases)
+        for targets, value in local_binds:
+            got: Set[str] = set()
+            held(value, got, names)
+            for t in targets:
+                if got - aliases.get(t, set()) - {t}:
+                    aliases.setdefault(t, set()).update(got - {t})
+    names = wanted | set(aliases)
+    for node in nodes:
+        if isinstance(node, (cst.Assign, cst.AnnAssign)):
+            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            if not all(isinstance(t, cst.Name) for t in targets):
+                held(node.value, kept, names)
+        elif isinstance(node, (cst.AugAssign, cst.Return)):
+            held(node.value, kept, names)
         elif isinstance(node, cst.Yield):
-            held(node.value if isinstance(node.value, cst.BaseExpression) else None)
+            held(node.value if isinstance(node.value, cst.BaseExpression) else None, kept, names)
         elif isinstance(node, cst.Call) and _keeps_args(node):
             for a in node.args:
-                held(a.value)
+                held(a.value, kept, names)
+    pending = list(kept)
+    while pending:  # a kept alias keeps what it was bound to
+        for source in aliases.get(pending.pop(), ()):
+            if source not in kept:
+                kept.add(source)
+                pending.append(source)
     return tuple(p for p in params if p in kept)
 
 
