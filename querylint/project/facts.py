@@ -1205,18 +1205,17 @@ def kept_params(nodes: List[cst.CSTNode], params: Tuple[str, ...]) -> Tuple[str,
     local_binds: List[Tuple[List[str], cst.BaseExpression]] = []
     for node in nodes:
         if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is not None:
-            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
-            if all(isinstance(t, cst.Name) for t in targets):
-                local_binds.append(([cast(cst.Name, t).value for t in targets], node.value))
-                continue
+            bound = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
+            if all(isinstance(t, cst.Name) for t in bound):
+                local_binds.append(([cast(cst.Name, t).value for t in bound], node.value))
     for _ in range(3):  # aliases of aliases, a few steps
         names = wanted | set(aliases)
-        for targets, value in local_binds:
+        for local_names, value in local_binds:
             got: Set[str] = set()
             held(value, got, names)
-            for t in targets:
-                if got - aliases.get(t, set()) - {t}:
-                    aliases.setdefault(t, set()).update(got - {t})
+            for local in local_names:
+                if got - aliases.get(local, set()) - {local}:
+                    aliases.setdefault(local, set()).update(got - {local})
     names = wanted | set(aliases)
     for node in nodes:
         if isinstance(node, (cst.Assign, cst.AnnAssign)):
