@@ -34,6 +34,7 @@ from querylint.frameworks.lifetime import (
     fate_of,
     flow_of,
     holder_of,
+    mock_named,
     opened_by,
     registry_cleaned,
 )
@@ -579,16 +580,18 @@ def _replaced_every_call(opened: Opened, holder: Holder, ctx: Context) -> Option
     assignments (``if self.conn is None:``) are left alone."""
     target = holder.target
     fn = ctx.function
-    own = fn.facts if fn is not None else None
-    if not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self") or own is None or own.cls is None:
+    if fn is None or fn.facts is None or fn.facts.cls is None:
         return None
-    if _OPENING_METHOD.fullmatch(own.name) or own.name in RELEASE_METHODS or fn is None:
+    own = fn.facts
+    if not (isinstance(target, cst.Attribute) and isinstance(target.value, cst.Name) and target.value.value == "self"):
+        return None
+    if _OPENING_METHOD.fullmatch(own.name) or own.name in RELEASE_METHODS:
         return None
     line = ctx.parent_of(cast(cst.CSTNode, holder.node))  # Assign -> SimpleStatementLine -> the body
     if line is None or ctx.parent_of(line) is not cast(cst.FunctionDef, fn.node).body:
         return None  # under a condition or a loop: not simply on every call
     attr = target.attr.value
-    if _released_elsewhere(own.cls, attr, ctx) or not ctx.index.callers_of(own.qualname):
+    if _released_elsewhere(cast(str, own.cls), attr, ctx) or not ctx.index.callers_of(own.qualname):
         return None
     noun = opened.res.label
     return Verdict(
@@ -831,7 +834,7 @@ def _engine_never_disposed(opened: Opened, holder: Holder, flow: Flow, hit, ctx:
     name = fn.qualname.rsplit(".", 1)[-1]
     if name in STARTUP_FUNCTION_NAMES or _decorated_cache(ctx):
         return None
-    if any(word in opened.what.lower() for word in ("mock", "fake", "dummy")):
+    if mock_named(opened.what):
         return None  # ``create_mock_engine(bind, stream)``: an engine that prints its SQL, no pool
     fate = fate_of(holder.name, cast(cst.CSTNode, holder.node), flow, ctx, bound_in_with=True)
     if fate.closes or fate.escapes or fate.returned or fate.yielded or fate.with_uses:

@@ -239,9 +239,9 @@ def slow_paths(index: ProjectIndex) -> Dict[str, Tuple[str, ...]]:
             for target in fn.calls:
                 if target in fn.retry_only_calls and target.endswith("sleep"):
                     continue  # a backoff between retries: slow only after a failure
-                if target in handed_out and (target in SLOW_CLIENTS or _factory(ix, target, fn, factories)):
-                    continue  # a factory (``session = requests.session(); ...; return session``): made, not used here
                 made = _factory(ix, target, fn, factories)
+                if target in handed_out and (target in SLOW_CLIENTS or made is not None):
+                    continue  # a factory (``session = requests.session(); ...; return session``): made, not used here
                 if made is not None:
                     # the caller of a factory uses what it gets: ``_storage_api_session().post(...)``
                     return f"{article(made[1])} {made[1]} call (a client from `{made[0]}()`)"

@@ -129,6 +129,12 @@ def _single_connection_engine(recv: cst.BaseExpression, ctx: Context) -> bool:
     return pool is not None and (N.dotted(pool) or "").rsplit(".", 1)[-1] in _SINGLE_CONNECTION_POOLS
 
 
+def mock_named(text: str) -> bool:
+    """Named as a stand-in (``create_mock_engine``, ``fake_pool``): no real connection behind it."""
+    text = text.lower()
+    return any(word in text for word in ("mock", "fake", "dummy", "stub"))
+
+
 def _looks_engine(expr) -> bool:
     """Named as an engine: ``engine``, ``db.read_engine``, or a call of ``get_engine(...)`` /
     ``db._get_engine(...)`` (a project helper that hands out a cached or new engine)."""
@@ -136,7 +142,7 @@ def _looks_engine(expr) -> bool:
         expr = expr.func
     text = (N.dotted(expr) or "").lower()
     last = text.rsplit(".", 1)[-1]
-    if any(word in last for word in ("mock", "fake", "dummy", "stub")):
+    if mock_named(last):
         return False  # ``create_mock_engine(url, executor)``: prints SQL, holds no pool
     return bool(last) and (last.lstrip("_") in ENGINE_NAME_HINTS or last.endswith("_engine"))
 

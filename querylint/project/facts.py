@@ -1202,15 +1202,15 @@ def kept_params(nodes: List[cst.CSTNode], params: Tuple[str, ...]) -> Tuple[str,
             for a in expr.args:
                 held(a.value, into, names)
 
-    local_binds: List[Tuple[List[str], cst.BaseExpression]] = []
+    local_binds: Dict[int, Tuple[List[str], Optional[cst.BaseExpression]]] = {}  # id(node) -> (local names, value)
     for node in nodes:
-        if isinstance(node, (cst.Assign, cst.AnnAssign)) and node.value is not None:
+        if isinstance(node, (cst.Assign, cst.AnnAssign)):
             bound = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
             if all(isinstance(t, cst.Name) for t in bound):
-                local_binds.append(([cast(cst.Name, t).value for t in bound], node.value))
+                local_binds[id(node)] = ([cast(cst.Name, t).value for t in bound], node.value)
     for _ in range(3):  # aliases of aliases, a few steps
         names = wanted | set(aliases)
-        for local_names, value in local_binds:
+        for local_names, value in local_binds.values():
             got: Set[str] = set()
             held(value, got, names)
             for local in local_names:
@@ -1218,12 +1218,9 @@ def kept_params(nodes: List[cst.CSTNode], params: Tuple[str, ...]) -> Tuple[str,
                     aliases.setdefault(local, set()).update(got - {local})
     names = wanted | set(aliases)
     for node in nodes:
-        if isinstance(node, (cst.Assign, cst.AnnAssign)):
-            targets = [t.target for t in node.targets] if isinstance(node, cst.Assign) else [node.target]
-            if not all(isinstance(t, cst.Name) for t in targets):
+        if isinstance(node, (cst.Assign, cst.AnnAssign, cst.AugAssign, cst.Return)):
+            if id(node) not in local_binds:  # an attribute or an item keeps it; a local, only if kept
                 held(node.value, kept, names)
-        elif isinstance(node, (cst.AugAssign, cst.Return)):
-            held(node.value, kept, names)
         elif isinstance(node, cst.Yield):
             held(node.value if isinstance(node.value, cst.BaseExpression) else None, kept, names)
         elif isinstance(node, cst.Call) and _keeps_args(node):
