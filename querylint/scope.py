@@ -45,7 +45,7 @@ def param_chains(fn: cst.FunctionDef, param: str, ctx: Context):
     return ctx.memo(("param-chains", id(fn), param), compute)
 
 
-_FILLS = frozenset({"add", "update", "append", "extend", "setdefault", "insert", "set", "set_many"})
+FILLS = frozenset({"add", "update", "append", "extend", "setdefault", "insert", "set", "set_many"})
 
 
 def memo_target(test: cst.BaseExpression) -> Optional[str]:
@@ -74,7 +74,7 @@ def fills(body: cst.CSTNode, target: str) -> bool:
                 base = t.value if isinstance(t, cst.Subscript) else t
                 if N.dotted(base) == target:
                     return True
-        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in _FILLS:
+        elif isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute) and node.func.attr.value in FILLS:
             if N.dotted(node.func.value) == target:
                 return True
     return False
@@ -151,17 +151,17 @@ def _key_computation(stmt: cst.CSTNode) -> bool:
     if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
         return False
     calls = [N.call_name(c) or "" for c in N.walk(assign.value) if isinstance(c, cst.Call)]
-    return all(c in _KEY_HELPERS for c in calls)
+    return all(c in KEY_HELPERS for c in calls)
 
 
-_KEY_HELPERS = frozenset({
+KEY_HELPERS = frozenset({
     "split", "rsplit", "lower", "upper", "strip", "lstrip", "rstrip", "replace", "format", "join", "str", "int",
     "tuple", "frozenset", "sorted", "get_language", "hash", "encode", "hexdigest", "md5", "sha1", "sha256",
 })
 
 
 # calls that make a new, empty container: a cache bound from one lives for one call only
-_FRESH_CONTAINERS = frozenset({"dict", "list", "set", "defaultdict", "OrderedDict", "Counter", "WeakValueDictionary"})
+FRESH_CONTAINERS = frozenset({"dict", "list", "set", "defaultdict", "OrderedDict", "Counter", "WeakValueDictionary"})
 
 
 def _fetched_cache(stmt: cst.CSTNode) -> Optional[str]:
@@ -173,7 +173,7 @@ def _fetched_cache(stmt: cst.CSTNode) -> Optional[str]:
     if len(assign.targets) != 1 or not isinstance(assign.targets[0].target, cst.Name):
         return None
     value = assign.value
-    if isinstance(value, cst.Call) and N.call_name(value) not in _FRESH_CONTAINERS or isinstance(value, (cst.Attribute, cst.Subscript)):
+    if isinstance(value, cst.Call) and N.call_name(value) not in FRESH_CONTAINERS or isinstance(value, (cst.Attribute, cst.Subscript)):
         return assign.targets[0].target.value
     return None
 
@@ -231,7 +231,7 @@ def under_memo_guard(node: cst.CSTNode, ctx: Context) -> bool:
     return False
 
 
-_MISS_ERRORS = frozenset({"KeyError", "LookupError", "AttributeError"})
+MISS_ERRORS = frozenset({"KeyError", "LookupError", "AttributeError"})
 
 
 def caught_names(handler: cst.ExceptHandler) -> Set[str]:
@@ -250,7 +250,7 @@ def under_cache_miss(node: cst.CSTNode, ctx: "Context") -> bool:
         if isinstance(anc, (cst.FunctionDef, cst.Lambda, cst.ClassDef)):
             return False
         if isinstance(anc, cst.Try) and isinstance(child, cst.ExceptHandler):
-            if not caught_names(child) & _MISS_ERRORS:
+            if not caught_names(child) & MISS_ERRORS:
                 return False
             looked_up = {N.dotted(n.value) for n in N.walk(anc.body) if isinstance(n, cst.Subscript)} - {None}
             return any(fills(child.body, cast(str, target)) for target in looked_up)
@@ -258,7 +258,7 @@ def under_cache_miss(node: cst.CSTNode, ctx: "Context") -> bool:
     return False
 
 
-_PREFETCH_CHECK = ("prefetched", "_prefetched_objects_cache", "fields_cache")
+PREFETCH_CHECK = ("prefetched", "_prefetched_objects_cache", "fields_cache")
 
 
 def under_prefetch_check(node: cst.CSTNode, ctx: "Context") -> bool:
@@ -273,7 +273,7 @@ def under_prefetch_check(node: cst.CSTNode, ctx: "Context") -> bool:
             return False
         if isinstance(anc, cst.If) and child is anc.body:
             test_code = N.code(anc.test)
-            if any(word in test_code for word in _PREFETCH_CHECK):
+            if any(word in test_code for word in PREFETCH_CHECK):
                 named = {s for s in (N.literal(n) for n in N.walk(anc.test) if isinstance(n, cst.SimpleString)) if isinstance(s, str)}
                 if attrs is None:
                     attrs = {n.attr.value for n in N.walk(node) if isinstance(n, cst.Attribute)}
@@ -283,7 +283,7 @@ def under_prefetch_check(node: cst.CSTNode, ctx: "Context") -> bool:
     return False
 
 
-_FALLBACK_ERRORS = frozenset({"AttributeError", "Exception", "BaseException"})
+FALLBACK_ERRORS = frozenset({"AttributeError", "Exception", "BaseException"})
 
 
 def under_attribute_fallback(node: cst.CSTNode, ctx: "Context") -> bool:
@@ -296,7 +296,7 @@ def under_attribute_fallback(node: cst.CSTNode, ctx: "Context") -> bool:
             return False
         if isinstance(anc, cst.Try) and isinstance(child, cst.ExceptHandler):
             names = caught_names(child)
-            if names and not names & _FALLBACK_ERRORS:
+            if names and not names & FALLBACK_ERRORS:
                 return False
             body = list(anc.body.body) if isinstance(anc.body, cst.IndentedBlock) else []
             if len(body) != 1 or not isinstance(body[0], cst.SimpleStatementLine) or len(body[0].body) != 1:
@@ -313,7 +313,7 @@ def under_attribute_fallback(node: cst.CSTNode, ctx: "Context") -> bool:
 
 # exceptions a handler catches as ordinary control flow: a cache or row that was missing, a race
 # lost to another writer; a query there runs on the common path
-_MISS_EXCEPTIONS = re.compile(
+MISS_EXCEPTIONS = re.compile(
     r"(KeyError|IndexError|LookupError|AttributeError|StopIteration|DoesNotExist|NoResultFound|NotFound|"
     r"MultipleObjectsReturned|MultipleResultsFound|IntegrityError|UniqueViolation|CacheMiss|Missing\w*)$"
 )
@@ -327,4 +327,4 @@ def failure_handler(handler: cst.ExceptHandler) -> bool:
         return True
     kinds = handler.type.elements if isinstance(handler.type, cst.Tuple) else [handler.type]
     names = [N.dotted(k.value if isinstance(k, cst.Element) else k) or "" for k in kinds]
-    return all(n and not _MISS_EXCEPTIONS.search(n) for n in names)
+    return all(n and not MISS_EXCEPTIONS.search(n) for n in names)

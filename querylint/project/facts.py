@@ -343,7 +343,7 @@ def collect_imports(module_node: cst.Module, module: str, is_package: bool) -> D
     return imports
 
 
-_ROUTE_FUNCS = {"path", "re_path", "url", "add_url_rule", "add_api_route", "add_route", "register"}
+ROUTE_FUNCS = {"path", "re_path", "url", "add_url_rule", "add_api_route", "add_route", "register"}
 
 
 # calls whose first argument is SQL text (for ``FunctionFacts.sql_params``; the SQL family judges it)
@@ -618,7 +618,7 @@ class _Collector:
         elif isinstance(small, cst.AugAssign) and N.dotted(small.target) == "urlpatterns":
             self._add_routes(_route_views(small.value, resolver))
             self.url_includes.extend(_url_includes(small.value, resolver))
-        elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and N.call_name(small.value) in _REGISTER_FUNCS:
+        elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call) and N.call_name(small.value) in REGISTER_FUNCS:
             self._add_routes(_registered_views(small.value, resolver))
         elif isinstance(small, cst.Expr) and isinstance(small.value, cst.Call):
             for node in N.walk(small.value):  # ``threading.Timer(30, report).start()``
@@ -630,7 +630,7 @@ class _Collector:
     def _registrations(self, call: cst.Call, cls: Optional[str]) -> None:
         """A call that registers a view (``app.add_url_rule("/", view_func=index)``) or a
         scheduled callback (``io_loop.call_later(5, on_timeout)``)."""
-        if N.call_name(call) in _REGISTER_FUNCS:
+        if N.call_name(call) in REGISTER_FUNCS:
             self._add_routes(_registered_views(call, self.resolver))
         callback = _scheduled_callback(call, self.resolver, cls)
         if callback is not None:
@@ -659,7 +659,7 @@ def _declared_attr(fn: cst.FunctionDef) -> Optional[cst.Call]:
 # position and keyword. asyncio's and Tornado's event loops, Tornado's ``PeriodicCallback``,
 # APScheduler's ``add_job``, the ``schedule`` package's ``every(...).do(job)``, ``sched``'s
 # ``enter``, ``threading.Timer``.
-_SCHEDULERS = {
+SCHEDULERS = {
     "call_later": (1, "callback"), "call_at": (1, "callback"), "add_timeout": (1, "callback"),
     "call_soon": (0, "callback"), "call_soon_threadsafe": (0, "callback"), "add_callback": (0, "callback"),
     "spawn_callback": (0, "callback"), "PeriodicCallback": (0, "callback"), "add_job": (0, "func"),
@@ -671,7 +671,7 @@ def _scheduled_callback(call: cst.Call, resolver: Resolver, cls: Optional[str]) 
     """The function ``call`` hands to a scheduler (qualified; ``self.tick`` as the method of
     ``cls``), or None."""
     name = N.call_name(call)
-    spec = _SCHEDULERS.get(name or "")
+    spec = SCHEDULERS.get(name or "")
     if spec is None:
         return None
     dotted = N.dotted(call.func) or ""
@@ -701,13 +701,13 @@ def _class_attr(name: str, value, annotation, resolver: Resolver) -> ClassAttr:
 
 
 # route registrations as statements: ``app.add_url_rule("/", view_func=index)``, ``router.register("b", BookViewSet)``
-_REGISTER_FUNCS = {
+REGISTER_FUNCS = {
     "add_url_rule", "add_api_route", "add_api_websocket_route", "add_websocket_route", "add_route", "register",
     "add_get", "add_post", "add_put", "add_patch", "add_delete", "add_view", "add_resource",
 }
 
 
-_HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"})
+HTTP_METHODS = frozenset({"GET", "POST", "PUT", "PATCH", "DELETE", "HEAD", "OPTIONS", "*"})
 
 
 def _registered_views(call: cst.Call, resolver: Resolver) -> List[Tuple[str, Optional[str]]]:
@@ -727,10 +727,10 @@ def _registered_views(call: cst.Call, resolver: Resolver) -> List[Tuple[str, Opt
         return []
     strings = [v for v in (N.string_value(a.value) for a in call.args if a.keyword is None) if v is not None]
     method = (N.call_name(call) or "").rpartition("_")[2].upper()
-    if len(strings) >= 2 and strings[0].upper() in _HTTP_METHODS:
+    if len(strings) >= 2 and strings[0].upper() in HTTP_METHODS:
         route: Optional[str] = f"{strings[0].upper()} {strings[1]}"
     elif strings:
-        route = f"{method} {strings[0]}" if method in _HTTP_METHODS else strings[0]
+        route = f"{method} {strings[0]}" if method in HTTP_METHODS else strings[0]
     else:
         route = None
     return [(resolver.qualify(name) or name, route)]
@@ -741,7 +741,7 @@ def _route_views(node, resolver: Resolver) -> List[Tuple[str, Optional[str]]]:
     route as written (relative to where the module is included)."""
     out: List[Tuple[str, Optional[str]]] = []
     for n in N.walk(node):
-        if isinstance(n, cst.Call) and N.call_name(n) in _ROUTE_FUNCS and len(n.args) >= 2:
+        if isinstance(n, cst.Call) and N.call_name(n) in ROUTE_FUNCS and len(n.args) >= 2:
             view = n.args[1].value
             if isinstance(view, cst.Call) and N.call_name(view) == "as_view":
                 view = view.func.value if isinstance(view.func, cst.Attribute) else view
@@ -751,7 +751,7 @@ def _route_views(node, resolver: Resolver) -> List[Tuple[str, Optional[str]]]:
     return out
 
 
-_STARLETTE_ROUTES = frozenset({"Route", "WebSocketRoute"})
+STARLETTE_ROUTES = frozenset({"Route", "WebSocketRoute"})
 
 
 def _starlette_routes(node: cst.BaseExpression, resolver: Resolver) -> List[Tuple[str, Optional[str]]]:
@@ -760,7 +760,7 @@ def _starlette_routes(node: cst.BaseExpression, resolver: Resolver) -> List[Tupl
         return []
     out: List[Tuple[str, Optional[str]]] = []
     for n in N.walk(node):
-        if isinstance(n, cst.Call) and N.call_name(n) in _STARLETTE_ROUTES and n.args:
+        if isinstance(n, cst.Call) and N.call_name(n) in STARLETTE_ROUTES and n.args:
             path = N.string_value(n.args[0].value)
             endpoint = N.arg(n, 1) or N.arg(n, keyword="endpoint")
             name = N.dotted(endpoint) if endpoint is not None else None
@@ -776,7 +776,7 @@ def _url_includes(node, resolver: Resolver) -> List[Tuple[str, str]]:
     """``path("api/", include("shop.urls"))`` / ``include(shop_urls)``: (prefix, module)."""
     out = []
     for n in N.walk(node):
-        if isinstance(n, cst.Call) and N.call_name(n) in _ROUTE_FUNCS and len(n.args) >= 2:
+        if isinstance(n, cst.Call) and N.call_name(n) in ROUTE_FUNCS and len(n.args) >= 2:
             prefix, inc = N.string_value(n.args[0].value), n.args[1].value
             if prefix is None or not (isinstance(inc, cst.Call) and N.call_name(inc) == "include" and inc.args):
                 continue
@@ -792,7 +792,7 @@ def _url_includes(node, resolver: Resolver) -> List[Tuple[str, str]]:
 
 
 # the decorators that route a function: ``@app.route("/x", methods=["POST"])``, ``@router.get("/x")``
-_ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket", "view_config"})
+ROUTE_DECORATORS = frozenset({"route", "get", "post", "put", "patch", "delete", "head", "options", "api_route", "websocket", "view_config"})
 
 
 def _decorator_routes(fn: cst.FunctionDef, qualname: str) -> List[Tuple[str, str]]:
@@ -800,7 +800,7 @@ def _decorator_routes(fn: cst.FunctionDef, qualname: str) -> List[Tuple[str, str
     out = []
     for dec in fn.decorators:
         call = dec.decorator
-        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value in _ROUTE_DECORATORS and call.args):
+        if not (isinstance(call, cst.Call) and isinstance(call.func, cst.Attribute) and call.func.attr.value in ROUTE_DECORATORS and call.args):
             continue
         path = N.string_value(call.args[0].value) if call.args[0].keyword is None else None
         if path is None:
@@ -808,7 +808,7 @@ def _decorator_routes(fn: cst.FunctionDef, qualname: str) -> List[Tuple[str, str
         verb = call.func.attr.value.upper()
         methods_arg = N.arg(call, keyword="methods")
         methods = [m.upper() for m in (N.string_value(e.value) for e in methods_arg.elements) if m] if isinstance(methods_arg, (cst.List, cst.Tuple)) else []
-        if verb in _HTTP_METHODS:
+        if verb in HTTP_METHODS:
             methods = [verb]
         out.append((qualname, f"{'|'.join(methods)} {path}" if methods else path))
     return out
@@ -835,7 +835,7 @@ def _dependencies(module_node: cst.Module, imports: Dict[str, str], resolver: Re
 SAFE_ATTR_SUFFIXES = ("_meta.db_table", "_meta.model_name", "_meta.app_label", "__tablename__", "__table__.name")
 
 
-_MEMO_DECORATOR_WORDS = ("cache", "memo", "lru", "once", "singleton")
+MEMO_DECORATOR_WORDS = ("cache", "memo", "lru", "once", "singleton")
 
 
 def _is_slice(node: Optional[cst.BaseExpression]) -> bool:
@@ -869,7 +869,7 @@ def returned_calls(fn: cst.FunctionDef, resolver: "Resolver") -> Tuple[Tuple[str
     tuple (``return conn, conn.cursor()``), or from inside ``with callee(...) as conn``. Empty
     when any return gives something else (a global, an attribute, a rebound name), when the
     function is memoised (every caller gets the same object) or when nothing is returned."""
-    if any(w in d.lower() for d in N.decorator_names(fn) for w in _MEMO_DECORATOR_WORDS):
+    if any(w in d.lower() for d in N.decorator_names(fn) for w in MEMO_DECORATOR_WORDS):
         return ()
     returns: List[cst.Return] = []
     bound: Dict[str, List[Tuple[str, Optional[cst.BaseExpression]]]] = {}
@@ -988,7 +988,7 @@ _LOOP_NODES = frozenset(_LOOP_TYPES)
 _FLOW_NODES = frozenset({cst.Return, cst.Assign, cst.AnnAssign, cst.AugAssign, cst.For, cst.WithItem, cst.NamedExpr})
 
 
-_BUILTIN_NAMES = frozenset(dir(builtins))
+BUILTIN_NAMES = frozenset(dir(builtins))
 
 
 def _followed(targets: Dict[int, Tuple[cst.Call, str]], imports) -> Dict[int, Tuple[cst.Call, str]]:
@@ -999,7 +999,7 @@ def _followed(targets: Dict[int, Tuple[cst.Call, str]], imports) -> Dict[int, Tu
     for key, (call, target) in targets.items():
         written = cast(str, N.dotted(call.func))
         head = written.split(".")[0]
-        if head in ("self", "cls") or head in imports or ("." not in written and written not in _BUILTIN_NAMES):
+        if head in ("self", "cls") or head in imports or ("." not in written and written not in BUILTIN_NAMES):
             out[key] = (call, target)
     return out
 
@@ -1014,7 +1014,7 @@ def calls_given_params(targets: Dict[int, Tuple[cst.Call, str]], params: Tuple[s
     return tuple(out.items())
 
 
-_RETRY_NAME = re.compile(r"^_?(attempt|attempts|retry|retries|tries|try_count|n_try|tried|tries_left|retries_left)\w*$", re.I)
+RETRY_NAME = re.compile(r"^_?(attempt|attempts|retry|retries|tries|try_count|n_try|tried|tries_left|retries_left)\w*$", re.I)
 
 
 def retry_only_calls(loops: List[cst.CSTNode], targets: Dict[int, Tuple[cst.Call, str]]) -> Tuple[str, ...]:
@@ -1027,7 +1027,7 @@ def retry_only_calls(loops: List[cst.CSTNode], targets: Dict[int, Tuple[cst.Call
             names = list(N.target_names(loop.target))
         else:
             continue
-        if any(_RETRY_NAME.match(n) for n in names):
+        if any(RETRY_NAME.match(n) for n in names):
             inside.update(id(n) for n in N.walk(loop.body, into_functions=False) if isinstance(n, cst.Call))
     return _only_inside(inside, targets)
 
@@ -1161,7 +1161,7 @@ def _sql_argument(call: cst.Call, params: Tuple[str, ...], imports: Dict[str, st
     return [], [(resolver.qualify(dotted) or dotted, callee)]
 
 
-_KEEPING_CALLS = {"append", "appendleft", "add", "extend", "insert", "put", "put_nowait", "setdefault", "register", "update", "push", "callback", "partial", "closing"}
+KEEPING_CALLS = {"append", "appendleft", "add", "extend", "insert", "put", "put_nowait", "setdefault", "register", "update", "push", "callback", "partial", "closing"}
 
 
 def kept_params(nodes: List[cst.CSTNode], params: Tuple[str, ...]) -> Tuple[str, ...]:
@@ -1238,10 +1238,10 @@ def kept_params(nodes: List[cst.CSTNode], params: Tuple[str, ...]) -> Tuple[str,
 def _keeps_args(call: cst.Call) -> bool:
     """A call that keeps what it is given: a container's add, a registration. (Not a constructor:
     a repository or wrapper built over a session closes nothing unless it is closed.)"""
-    return (N.call_name(call) or "") in _KEEPING_CALLS
+    return (N.call_name(call) or "") in KEEPING_CALLS
 
 
-_DOUBLED = {"'": "''", '"': '""'}
+DOUBLED = {"'": "''", '"': '""'}
 
 
 def _doubles_quotes(call: cst.Call) -> bool:
@@ -1249,7 +1249,7 @@ def _doubles_quotes(call: cst.Call) -> bool:
     if N.call_name(call) != "replace" or len(call.args) != 2:
         return False
     old, new = N.string_value(call.args[0].value), N.string_value(call.args[1].value)
-    return old in _DOUBLED and new == _DOUBLED[old]
+    return old in DOUBLED and new == DOUBLED[old]
 
 
 def class_chain_returns(flow: List[cst.CSTNode]) -> Tuple[str, ...]:
@@ -1324,7 +1324,7 @@ def _record_call(node: cst.Call, cls, resolver, imports, project_prefix: str, ca
     if node.args and (
         calls[-1].startswith(project_prefix)
         or head in ("self", "cls")
-        or (head in imports and calls[-1].split(".")[0] not in _STDLIB)
+        or (head in imports and calls[-1].split(".")[0] not in STDLIB)
     ):  # a call another top-level package of the project may own (``util.migrate.copy_table(...)`` from ``data/``)
         call_consts.append((calls[-1], node))
 
@@ -1374,13 +1374,13 @@ def _reads_facts(fn: cst.FunctionDef, reads: Dict[Tuple[str, Tuple[str, ...]], i
     flagged = {k for k, count in reads.items() if k in guarded and guarded[k][1] >= count}
     plain = _longest_reads(k for k in reads if k not in flagged)
     marked = [(p, c, guarded[(p, c)][0], _falsy_default(fn, guarded[(p, c)][0])) for p, c in _longest_reads(flagged)]
-    evaluated = _evaluated_reads(fn, params) if any(len(c) >= 2 and c[1] in _MANAGER_READS for _p, c in reads) else ()
+    evaluated = _evaluated_reads(fn, params) if any(len(c) >= 2 and c[1] in MANAGER_READS for _p, c in reads) else ()
     return {"param_reads": tuple(plain), "flagged_reads": tuple(marked), "evaluated_reads": evaluated}
 
 
-_MANAGER_READS = frozenset({"all", "filter", "exclude", "order_by", "values", "values_list", "annotate", "count", "exists", "first", "last", "get", "aggregate", "latest", "earliest", "iterator"})
-_ALWAYS_RUN = frozenset({"count", "exists", "first", "last", "get", "aggregate", "latest", "earliest"})
-_EVALUATORS = frozenset({"list", "len", "sorted", "set", "tuple", "sum", "any", "all", "bool", "dict", "enumerate"})
+MANAGER_READS = frozenset({"all", "filter", "exclude", "order_by", "values", "values_list", "annotate", "count", "exists", "first", "last", "get", "aggregate", "latest", "earliest", "iterator"})
+ALWAYS_RUN = frozenset({"count", "exists", "first", "last", "get", "aggregate", "latest", "earliest"})
+EVALUATORS = frozenset({"list", "len", "sorted", "set", "tuple", "sum", "any", "all", "bool", "dict", "enumerate"})
 
 
 def _evaluated_reads(fn: cst.FunctionDef, params: frozenset) -> Tuple[Tuple[str, Tuple[str, str]], ...]:
@@ -1404,9 +1404,9 @@ def _evaluated_reads(fn: cst.FunctionDef, params: frozenset) -> Tuple[Tuple[str,
             got = manager_call(node.iter)
         elif isinstance(node, cst.Call):
             name = N.call_name(node)
-            if isinstance(node.func, cst.Name) and name in _EVALUATORS and node.args:
+            if isinstance(node.func, cst.Name) and name in EVALUATORS and node.args:
                 got = manager_call(node.args[0].value)
-            elif name in _ALWAYS_RUN:
+            elif name in ALWAYS_RUN:
                 got = manager_call(node)
         if got is not None:
             out[got] = None
@@ -1607,7 +1607,7 @@ def placeholder_returns(flow: List[cst.CSTNode]) -> Tuple[int, ...]:
             return bool(values) and all(text(v, depth + 1) for v in values)
         if isinstance(e, cst.FormattedString):
             return all(
-                _PUNCTUATION.fullmatch(p.value) is not None if isinstance(p, cst.FormattedStringText)
+                PUNCTUATION.fullmatch(p.value) is not None if isinstance(p, cst.FormattedStringText)
                 else isinstance(p, cst.FormattedStringExpression) and _placeholder_join(p.expression, depth)
                 for p in e.parts
             ) and any(isinstance(p, cst.FormattedStringExpression) for p in e.parts)
@@ -1621,8 +1621,8 @@ def placeholder_returns(flow: List[cst.CSTNode]) -> Tuple[int, ...]:
     return tuple(sorted(positions or ()))
 
 
-_PUNCTUATION = re.compile(r"[\s(),]*")
-_PLACEHOLDER_ELT = re.compile(r"%s|\?|:\w+|%\(\w+\)s")
+PUNCTUATION = re.compile(r"[\s(),]*")
+PLACEHOLDER_ELT = re.compile(r"%s|\?|:\w+|%\(\w+\)s")
 
 
 def _placeholder_join(e: cst.BaseExpression, depth: int) -> bool:
@@ -1631,11 +1631,11 @@ def _placeholder_join(e: cst.BaseExpression, depth: int) -> bool:
     if not (isinstance(e, cst.Call) and N.call_name(e) == "join" and len(e.args) == 1):
         return False
     sep = N.string_value(N.receiver(e)) if N.receiver(e) is not None else None
-    if sep is None or not _PUNCTUATION.fullmatch(sep):
+    if sep is None or not PUNCTUATION.fullmatch(sep):
         return False
     seq = e.args[0].value
     if isinstance(seq, cst.BinaryOperation) and isinstance(seq.operator, cst.Multiply) and isinstance(seq.left, cst.List):
-        return all(_PLACEHOLDER_ELT.fullmatch(N.string_value(el.value) or "") for el in seq.left.elements)
+        return all(PLACEHOLDER_ELT.fullmatch(N.string_value(el.value) or "") for el in seq.left.elements)
     if isinstance(seq, (cst.GeneratorExp, cst.ListComp)):
         elt = seq.elt
         if isinstance(elt, cst.FormattedString):
@@ -1646,11 +1646,11 @@ def _placeholder_join(e: cst.BaseExpression, depth: int) -> bool:
                 and isinstance(parts[1], cst.FormattedStringExpression) and isinstance(parts[1].expression, cst.Name)
                 and parts[1].expression.value in targets
             )
-        return bool(_PLACEHOLDER_ELT.fullmatch(N.string_value(elt) or ""))
+        return bool(PLACEHOLDER_ELT.fullmatch(N.string_value(elt) or ""))
     return False
 
 
-_STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
+STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
 
 
 def _constant_value(v: cst.BaseExpression) -> bool:
