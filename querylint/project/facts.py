@@ -1371,7 +1371,7 @@ def _reads_facts(fn: cst.FunctionDef, reads: Dict[Tuple[str, Tuple[str, ...]], i
                 _param_read(cast(cst.Attribute, n), params, inside)
         for key, count in inside.items():
             guarded[key] = (flag, guarded.get(key, (flag, 0))[1] + count)
-    flagged = {k for k, count in reads.items() if k in guarded and guarded[k][1] >= count}
+    flagged = [k for k, count in reads.items() if k in guarded and guarded[k][1] >= count]  # (in walk order: a set's would vary by process)
     plain = _longest_reads(k for k in reads if k not in flagged)
     marked = [(p, c, guarded[(p, c)][0], _falsy_default(fn, guarded[(p, c)][0])) for p, c in _longest_reads(flagged)]
     evaluated = _evaluated_reads(fn, params) if any(len(c) >= 2 and c[1] in MANAGER_READS for _p, c in reads) else ()
