@@ -18,7 +18,7 @@ import os
 import sys
 import threading
 import warnings
-from typing import Any, Callable, Optional
+from typing import Any, Callable, Optional, cast
 
 STACK_SIZE = 512 * 1024 * 1024  # reserved address space; only the pages touched are used
 DEEP_RECURSION_LIMIT = 100_000
@@ -31,9 +31,7 @@ def nesting_error(text: str) -> Optional[str]:
     Other syntax errors are left to libcst (it knows newer syntax than the running interpreter).
     """
     try:
-        with warnings.catch_warnings():
-            warnings.simplefilter("ignore")  # invalid escapes etc.: not ours to report
-            compile(text, "<querylint>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True)
+        _ast_tree(text)
     except SyntaxError as exc:
         msg = getattr(exc, "msg", "") or ""
         if "too many nested" in msg or "too many levels" in msg or "too complex" in msg:
@@ -44,6 +42,21 @@ def nesting_error(text: str) -> Optional[str]:
     except Exception:  # ValueError (null bytes on older Pythons) and the like: libcst decides
         pass
     return None
+
+
+def _ast_tree(text: str) -> ast.Module:
+    with warnings.catch_warnings():
+        warnings.simplefilter("ignore")  # invalid escapes etc.: not ours to report
+        return cast(ast.Module, compile(text, "<querylint>", "exec", ast.PyCF_ONLY_AST, dont_inherit=True))
+
+
+def parse_ast(text: str) -> Optional[ast.Module]:
+    """Python's own tree of ``text`` (on the big-stack thread, as :func:`parse_module`), or None
+    when CPython rejects it for any reason: the libcst parse then decides what is wrong."""
+    try:
+        return call_deep(_ast_tree, text)
+    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return None
 
 
 class TooDeepSource(Exception):

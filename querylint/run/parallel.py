@@ -15,13 +15,14 @@ import os
 import pickle
 import time
 import traceback
+from pathlib import Path
 from multiprocessing.connection import wait as wait_for
 from typing import Any, Callable, Dict, Iterable, List, Optional, Sequence, Set, Tuple, cast
 
 from querylint.run.config import Config
 from querylint.run.files import Entry
 from querylint.run.workers import WorkerError
-from querylint.engine import ParsedFile, Queries, collect_queries, lint_file, parse_file
+from querylint.engine import ParsedFile, Queries, collect_queries, fast_facts, lint_file, parse_file
 from querylint.result import FileResult
 from querylint.project.facts import FileFacts
 from querylint.project.index import ProjectIndex
@@ -32,6 +33,11 @@ Tick = Optional[Callable[[int], None]]  # told how many of a pass's files are do
 
 # Below this many files needing a tree in one pass, work stays in this process.
 PARALLEL_THRESHOLD = 50
+
+# Files the lint leaves out (tests, migrations) give their facts from Python's ``ast`` (the same
+# facts, without libcst's tree); ``QUERYLINT_FAST_FACTS=0`` gathers every file's from libcst
+# (the equivalence test runs both).
+FAST_FACTS = os.environ.get("QUERYLINT_FAST_FACTS", "1") != "0"
 
 
 class Shard:
@@ -63,8 +69,6 @@ class Shard:
     def _parsed(self, key: str) -> ParsedFile:
         pf = self.parsed.get(key)
         if pf is None:
-            from pathlib import Path
-
             e = self.entries[key]
             pf = parse_file(Path(e.path), e.relpath, e.display)
             self.parsed[key] = pf
@@ -74,9 +78,16 @@ class Shard:
         """Pass 1 over this shard's files. The tree of a file the lint leaves out (a test or a
         migration) is freed at once: pass 2 rarely needs it (then it is parsed again), and the
         run's peak memory is the trees held at the end of this pass."""
-        out = {}
+        out: Dict[str, Tuple[Optional[FileFacts], Optional[FileError]]] = {}
         with _trees_frozen():
             for k in keys:
+                ff = fast_facts(Path(self.entries[k].path), self.entries[k].relpath) if FAST_FACTS and self.config.left_out(self.entries[k].relpath) else None
+                if ff is not None:  # no tree: parsed with libcst only if a later pass needs it
+                    out[k] = (ff, None)
+                    self.freed.add(k)
+                    if tick is not None:
+                        tick(len(out))
+                    continue
                 pf = self._parsed(k)
                 out[k] = (pf.facts, pf.error)
                 if pf.error is None and self.config.left_out(self.entries[k].relpath):
