@@ -18,7 +18,7 @@ import os
 import sys
 import threading
 import warnings
-from typing import Any, Callable, Optional, cast
+from typing import Any, Callable, Optional, Tuple, cast
 
 STACK_SIZE = 512 * 1024 * 1024  # reserved address space; only the pages touched are used
 DEEP_RECURSION_LIMIT = 100_000
@@ -30,18 +30,23 @@ def nesting_error(text: str) -> Optional[str]:
 
     Other syntax errors are left to libcst (it knows newer syntax than the running interpreter).
     """
+    return _checked_ast(text)[1]
+
+
+def _checked_ast(text: str) -> Tuple[Optional[ast.Module], Optional[str]]:
+    """(CPython's tree of ``text`` or None, the message when it is too deeply nested or None)."""
     try:
-        _ast_tree(text)
+        return _ast_tree(text), None
     except SyntaxError as exc:
         msg = getattr(exc, "msg", "") or ""
         if "too many nested" in msg or "too many levels" in msg or "too complex" in msg:
             line = f" (line {exc.lineno})" if exc.lineno else ""
-            return f"syntax error: {msg}{line}"
+            return None, f"syntax error: {msg}{line}"
     except (RecursionError, MemoryError):
-        return "syntax error: the file is too deeply nested for Python itself to parse"
+        return None, "syntax error: the file is too deeply nested for Python itself to parse"
     except Exception:  # ValueError (null bytes on older Pythons) and the like: libcst decides
         pass
-    return None
+    return None, None
 
 
 def _ast_tree(text: str) -> ast.Module:
@@ -66,16 +71,22 @@ class TooDeepSource(Exception):
 def parse_module(text: str):
     """libcst's tree of ``text``, after :func:`nesting_error`; both on a fresh big-stack thread,
     so the depth check does not depend on how deep the caller's stack is (deterministic)."""
+    return call_deep(_checked_parse, text)[0]
+
+
+def parse_module_and_ast(text: str) -> Tuple[Any, Optional[ast.Module]]:
+    """(libcst's tree, CPython's tree or None when CPython rejects the text) of ``text``: the
+    depth check parses with CPython anyway (:func:`parse_module`)."""
     return call_deep(_checked_parse, text)
 
 
-def _checked_parse(text: str):
+def _checked_parse(text: str) -> Tuple[Any, Optional[ast.Module]]:
     import libcst
 
-    problem = nesting_error(text)
+    tree, problem = _checked_ast(text)
     if problem is not None:
         raise TooDeepSource(problem)
-    return libcst.parse_module(text)
+    return libcst.parse_module(text), tree
 
 
 def call_deep(fn: Callable[..., Any], *args: Any, recursion: bool = False) -> Any:

@@ -20,7 +20,7 @@ from querylint.run.config import Config
 from querylint.project.contexts import CONFIDENCES, cap, finding_context, in_scripts_folder, lower, path_context
 from querylint.loops import classify_loop, in_failure_handler, on_raising_path, reported_loop, small_collection
 from querylint.context import Context
-from querylint.deep import TOO_DEEP, TooDeepSource, call_deep, parse_ast, parse_module
+from querylint.deep import TOO_DEEP, TooDeepSource, call_deep, parse_ast, parse_module_and_ast
 from querylint.project.facts import FileFacts, collect_facts
 from querylint.project.index import ProjectIndex
 from querylint.project.requests import offline_only, request_context, test_only
@@ -56,7 +56,7 @@ def parse_file(path: Path, relpath: str, display: str) -> ParsedFile:
         return pf
     pf.source = text
     try:
-        pf.module = parse_module(text)  # depth-checked first: libcst would overflow the C stack
+        pf.module, tree = parse_module_and_ast(text)  # depth-checked first: libcst would overflow the C stack
     except TooDeepSource as exc:
         pf.error = FileError(display, None, str(exc), "syntax")
         return pf
@@ -68,6 +68,9 @@ def parse_file(path: Path, relpath: str, display: str) -> ParsedFile:
         return pf
     except Exception as exc:  # libcst can raise other errors on exotic input
         pf.error = FileError(display, None, f"cannot parse: {type(exc).__name__}: {exc}", "syntax")
+        return pf
+    pf.facts = _ast_facts(tree, text, relpath) if tree is not None else None
+    if pf.facts is not None:
         return pf
     try:
         try:
@@ -81,24 +84,28 @@ def parse_file(path: Path, relpath: str, display: str) -> ParsedFile:
     return pf
 
 
+def _ast_facts(tree, text: str, relpath: str) -> Optional[FileFacts]:
+    """The facts from CPython's tree (the same as libcst's, cheaper), or None on any failure:
+    the libcst pass then gives them, or reports why it cannot."""
+    from querylint.project.ast_facts import collect_facts_ast
+
+    try:
+        return collect_facts_ast(tree, text, relpath)
+    except Exception:  # RecursionError included: libcst's pass has the big stack and the messages
+        return None
+
+
 def fast_facts(path: Path, relpath: str) -> Optional[FileFacts]:
     """The file's facts from Python's ``ast`` (several times cheaper than libcst's tree, and
     the same facts: ``tests/test_fast_facts.py``), for a file no later pass may need a tree of;
     None when that pass cannot say (unreadable, rejected by CPython, too deep, an internal
     error): the libcst parse then decides, and reports what is wrong."""
-    from querylint.project.ast_facts import collect_facts_ast
-
     try:
         _raw, text = read_source(path)
     except SourceError:
         return None
     tree = parse_ast(text)
-    if tree is None:
-        return None
-    try:
-        return collect_facts_ast(tree, text, relpath)
-    except Exception:  # RecursionError included: libcst's pass has the big stack and the messages
-        return None
+    return _ast_facts(tree, text, relpath) if tree is not None else None
 
 
 class _QueryCollector:

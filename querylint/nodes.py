@@ -68,6 +68,26 @@ def walk(node: cst.CSTNode, into_functions: bool = True) -> Iterator[cst.CSTNode
         stack.extend(kids)
 
 
+_STATEMENT_CONTAINERS = frozenset((
+    cst.Module, cst.IndentedBlock, cst.SimpleStatementSuite, cst.SimpleStatementLine, cst.If, cst.Else,
+    cst.For, cst.While, cst.Try, cst.TryStar, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally,
+    cst.With, cst.FunctionDef, cst.ClassDef, cst.Match, cst.MatchCase,
+))
+
+
+def statements(root: cst.CSTNode) -> Iterator[cst.CSTNode]:
+    """Pre-order walk of statements only (an import, an assignment, a def; the expressions, most
+    of a tree, are not entered). Same order as :func:`walk`."""
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        yield node
+        if type(node) in _STATEMENT_CONTAINERS:
+            kids = list(children(node))
+            kids.reverse()
+            stack.extend(kids)
+
+
 def dotted(node: Optional[cst.CSTNode]) -> Optional[str]:
     """``a.b.c`` for a Name/Attribute chain, else None."""
     parts: List[str] = []

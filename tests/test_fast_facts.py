@@ -93,8 +93,8 @@ def _lint(root: Path, monkeypatch, fast: bool, jobs: int = 1):
 def test_left_out_files_are_not_parsed_with_libcst_unless_linted_code_calls_them(tmp_path, monkeypatch):
     root = _project(tmp_path)
     parsed = []
-    real = engine.parse_module
-    monkeypatch.setattr(engine, "parse_module", lambda text: parsed.append(text) or real(text))
+    real = engine.parse_module_and_ast
+    monkeypatch.setattr(engine, "parse_module_and_ast", lambda text: parsed.append(text) or real(text))
     fast = _lint(root, monkeypatch, True)
     fast_parsed = [t for t in parsed]
     parsed.clear()

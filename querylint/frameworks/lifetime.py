@@ -278,9 +278,7 @@ def _instance_factory(attr: str, ctx: Context) -> Optional[Resource]:
     def compute() -> Dict[str, Resource]:
         found: Dict[str, Resource] = {}
         class_name = cast(str, own.cls).rsplit(".", 1)[-1]
-        for node in N.walk(ctx.module_node):
-            if not (isinstance(node, cst.ClassDef) and node.name.value == class_name):
-                continue
+        for node in _classes_named(class_name, ctx):
             for n in N.walk(node):
                 if isinstance(n, cst.Assign) and isinstance(n.value, cst.Call) and len(n.targets) == 1:
                     t = n.targets[0].target
@@ -290,6 +288,19 @@ def _instance_factory(attr: str, ctx: Context) -> Optional[Resource]:
         return found
 
     return ctx.memo(("instance-session-factories", own.cls), compute).get(attr)
+
+
+def _classes_named(name: str, ctx: Context) -> List[cst.ClassDef]:
+    """The file's classes called ``name``, at any depth (found once per file, from its statements)."""
+
+    def compute() -> Dict[str, List[cst.ClassDef]]:
+        found: Dict[str, List[cst.ClassDef]] = {}
+        for node in N.statements(ctx.module_node):
+            if type(node) is cst.ClassDef:
+                found.setdefault(cast(cst.ClassDef, node).name.value, []).append(cast(cst.ClassDef, node))
+        return found
+
+    return ctx.memo(("classes-by-name",), compute).get(name, [])
 
 
 def _long_lived_connection(recv: cst.BaseExpression, ctx: Context) -> bool:

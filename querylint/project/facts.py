@@ -293,30 +293,10 @@ def summarise_call(call: cst.Call, resolver: Resolver, _depth: int = 0) -> Optio
     return CallSummary(resolver.qualify(func) or func, args, kwargs, tuple(calls))
 
 
-_STATEMENT_CONTAINERS = frozenset((
-    cst.Module, cst.IndentedBlock, cst.SimpleStatementSuite, cst.SimpleStatementLine, cst.If, cst.Else,
-    cst.For, cst.While, cst.Try, cst.TryStar, cst.ExceptHandler, cst.ExceptStarHandler, cst.Finally,
-    cst.With, cst.FunctionDef, cst.ClassDef, cst.Match, cst.MatchCase,
-))
-
-
-def _statements(root: cst.CSTNode):
-    """Pre-order walk of statements only (an import is a statement: expressions, most of a
-    tree, are not entered). Same order as :func:`querylint.nodes.walk`."""
-    stack = [root]
-    while stack:
-        node = stack.pop()
-        yield node
-        if type(node) in _STATEMENT_CONTAINERS:
-            kids = list(N.children(node))
-            kids.reverse()
-            stack.extend(kids)
-
-
 def collect_imports(module_node: cst.Module, module: str, is_package: bool) -> Dict[str, str]:
     """Every import in the file (any depth: conditional and function-level imports count too)."""
     imports: Dict[str, str] = {}
-    for node in _statements(module_node):
+    for node in N.statements(module_node):
         if isinstance(node, cst.Import):
             for alias in node.names:
                 full = N.dotted(alias.name) or ""

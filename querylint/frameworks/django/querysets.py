@@ -15,7 +15,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field, replace
 from pathlib import Path, PurePosixPath
-from typing import Any, Dict, FrozenSet, List, Optional, Tuple, Union, cast
+from typing import Any, Dict, FrozenSet, List, Optional, Set, Tuple, Union, cast
 
 import libcst as cst
 
@@ -782,19 +782,24 @@ def _duck_queryset(name: str, b, ctx: Context) -> Optional[DjType]:
     if ctx.scope(frame).is_reassigned(name) or not _imports_django(ctx):
         return None
 
-    def compute() -> bool:
-        seen = False
+    def compute() -> Tuple[Set[str], Set[str]]:
+        """(names a Django-only queryset method is called on, names checked with ``isinstance``)."""
+        called: Set[str] = set()
+        checked: Set[str] = set()
         for n in N.walk(fn.body, into_functions=False):
-            if not isinstance(n, cst.Call):
+            if type(n) is not cst.Call:
                 continue
-            if isinstance(n.func, cst.Attribute) and n.func.attr.value in _QUERYSET_ONLY:
-                if isinstance(n.func.value, cst.Name) and n.func.value.value == name:
-                    seen = True
-            elif N.call_name(n) == "isinstance" and n.args and isinstance(n.args[0].value, cst.Name) and n.args[0].value.value == name:
-                return False  # ``if isinstance(objs, QuerySet): ... else: ...``: the code itself is not sure
-        return seen
+            call = cast(cst.Call, n)
+            if isinstance(call.func, cst.Attribute) and call.func.attr.value in _QUERYSET_ONLY:
+                if isinstance(call.func.value, cst.Name):
+                    called.add(call.func.value.value)
+            elif N.call_name(call) == "isinstance" and call.args and isinstance(call.args[0].value, cst.Name):
+                checked.add(call.args[0].value.value)
+        return called, checked
 
-    if not ctx.memo(("dj-duck", id(fn), name), compute):
+    called, checked = ctx.memo(("dj-duck", id(fn)), compute)
+    # ``if isinstance(objs, QuerySet): ... else: ...``: the code itself is not sure
+    if name not in called or name in checked:
         return None
     return DjType(QS, "ext:unknown", origin=b.node)
 
