@@ -270,7 +270,7 @@ class _Collector:
         project_prefix = self.module.split(".")[0] + "."
         param_set = frozenset(params) - {"self", "cls"}
         value_refs, reads, loops, flow = self.value_refs, w.reads, w.loops, w.flow
-        for node in A.walk_all(fn.body, False):
+        for node in A.body_walk(fn):
             t = type(node)
             if t in _LOOP_NODES:
                 loops.append(node)

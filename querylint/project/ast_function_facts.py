@@ -65,67 +65,6 @@ def _element(node: ast.expr) -> ast.expr:
     return node.value if type(node) is ast.Starred else node  # type: ignore[attr-defined]
 
 
-# fields that hold no child node (``ctx``, operators) or no node at all: skipped by :func:`_walk_all`
-_SKIP_FIELDS = frozenset({"ctx", "op", "ops", "type_comment", "is_async", "kind", "conversion", "level", "simple"})
-_FIELDS: Dict[type, Tuple[str, ...]] = {}
-_OWN_ORDER = frozenset({ast.Call, ast.Dict, ast.ExceptHandler, ast.ClassDef, ast.arguments, ast.arg})
-
-
-def _walk_all(stmts: Sequence[ast.AST]) -> List[ast.AST]:
-    """``list(A.walk_all(stmts, False))``, faster: the same nodes in the same order (the nodes
-    whose order libcst's fields set apart go through :func:`A.children`)."""
-    out: List[ast.AST] = []
-    append = out.append
-    stack = list(stmts)
-    stack.reverse()
-    pop, extend, scopes, node_type = stack.pop, stack.extend, A.SCOPE_TYPES, ast.AST
-    while stack:
-        node = pop()
-        append(node)
-        t = type(node)
-        if t in scopes:
-            continue
-        if t is ast.Call:  # the callee, then the arguments in source order (``A.call_args``)
-            args, keywords = node.args, node.keywords  # type: ignore[attr-defined]
-            if keywords and any(type(a) is ast.Starred for a in args):
-                kids = [node.func] + [v for _k, _s, v in A.call_args(cast(ast.Call, node))]  # type: ignore[attr-defined]
-            else:
-                kids = [node.func] + [a.value if type(a) is ast.Starred else a for a in args] + [k.value for k in keywords]  # type: ignore[attr-defined]
-        elif t in _OWN_ORDER:
-            kids = list(A.children(node))
-        else:
-            fields = _FIELDS.get(t)
-            if fields is None:
-                fields = _FIELDS[t] = tuple(f for f in t._fields if f not in _SKIP_FIELDS)
-            kids = []
-            for f in fields:
-                v = getattr(node, f, None)
-                if type(v) is list:
-                    kids.extend(x for x in v if isinstance(x, node_type))
-                elif isinstance(v, node_type):
-                    kids.append(v)
-        kids.reverse()
-        extend(kids)
-    return out
-
-
-def _walk(node: ast.AST) -> List[ast.AST]:
-    """``list(A.walk(node, False))``: ``node`` is entered even when it is a def or a lambda."""
-    return [node] + _walk_all(list(A.children(node)))
-
-
-_WALKED: List[Any] = [None]  # (the function last asked about, its walk)
-
-
-def _body_walk(fn) -> List[ast.AST]:
-    """The walk of ``fn``'s body (nested defs not entered) as a list, kept for the function last
-    asked about (several analyses walk the same body one after the other)."""
-    cached = _WALKED[0]
-    if cached is None or cached[0] is not fn:
-        cached = _WALKED[0] = (fn, _walk_all(fn.body))
-    return cached[1]
-
-
 def _concatenated(node: Optional[ast.AST]) -> bool:
     """An f-string written next to other string literals (``"a" f"{b}"``): libcst's
     ``ConcatenatedString`` where ``ast`` has one ``JoinedStr``."""
@@ -196,7 +135,7 @@ def hands_out_slices(fn) -> bool:
     (a chunking helper such as ``split_ids(ids)``)."""
     outs: List[Optional[ast.AST]] = []
     kinds = set()
-    for node in _body_walk(fn):
+    for node in A.body_walk(fn):
         t = type(node)
         if t is ast.Yield or t is ast.YieldFrom or t is ast.Return:
             kinds.add(ast.Return if t is ast.Return else ast.Yield)
@@ -213,7 +152,7 @@ def _returns_and_binds(fn) -> Tuple[List[ast.Return], Bound, Set[str]]:
     returns: List[ast.Return] = []
     bound: Bound = {}
     shared: Set[str] = set()
-    for node in _body_walk(fn):
+    for node in A.body_walk(fn):
         t = type(node)
         if t not in _RETURNED_CALLS_NODES:
             continue
@@ -375,7 +314,7 @@ def retry_only_calls(loops, targets: Targets) -> Tuple[str, ...]:
         else:
             continue
         if any(RETRY_NAME.match(n) for n in names):
-            inside.update(id(n) for n in _walk_all(loop.body) if type(n) is ast.Call)
+            inside.update(id(n) for n in A.walk_list(loop.body) if type(n) is ast.Call)
     return _only_inside(inside, targets)
 
 
@@ -401,11 +340,11 @@ def failure_handler(handler: ast.ExceptHandler) -> bool:
 def failure_only_calls(fn, targets: Targets) -> Tuple[str, ...]:
     """See ``FunctionFacts.failure_calls``."""
     inside: Set[int] = set()
-    for node in _body_walk(fn):
+    for node in A.body_walk(fn):
         if type(node) is ast.Try:
             for handler in node.handlers:  # type: ignore[attr-defined]
                 if failure_handler(handler):
-                    inside.update(id(n) for n in _walk_all(handler.body) if type(n) is ast.Call)
+                    inside.update(id(n) for n in A.walk_list(handler.body) if type(n) is ast.Call)
     return _only_inside(inside, targets)
 
 
@@ -415,17 +354,17 @@ def _per_item_nodes(loop: Any) -> Optional[Tuple[str, Set[str], List[ast.AST]]]:
     if t in _FOR:
         if _fixed_iterable(loop.iter):
             return None
-        return "for", set(A.target_names(loop.target)), list(_walk_all(loop.body))
+        return "for", set(A.target_names(loop.target)), list(A.walk_list(loop.body))
     if t is ast.While:
         if any(type(n) is ast.Break or _listens_in(n) for n in _own_statements(loop.body)):
             return None  # a retry or a search; a reconnect loop whose pass listens until it fails
-        return "while", set(), list(_walk_all(loop.body))
+        return "while", set(), list(A.walk_list(loop.body))
     comp = loop.generators[0]
     if _fixed_iterable(comp.iter):
         return None
     parts = [loop.key, loop.value] if t is ast.DictComp else [loop.elt]
     parts += list(comp.ifs) + list(loop.generators[1:])  # libcst's ``inner_for_in``: the next clauses
-    return "for", set(A.target_names(comp.target)), [n for part in parts for n in _walk(part)]
+    return "for", set(A.target_names(comp.target)), [n for part in parts for n in A.walk_node_list(part)]
 
 
 def per_item_calls(loops, targets: Targets):
@@ -698,7 +637,7 @@ def reads_facts(fn, reads: Dict[Tuple[str, Tuple[str, ...]], int], flag_ifs, par
     for node in flag_ifs:
         flag = node.test.id
         inside: Dict[Tuple[str, Tuple[str, ...]], int] = {}
-        for n in _walk_all(node.body):
+        for n in A.walk_list(node.body):
             if type(n) is ast.Attribute:
                 param_read(cast(ast.Attribute, n), params, inside)
             elif type(n) is ast.Import or type(n) is ast.ImportFrom:
@@ -726,7 +665,7 @@ def _manager_call(expr: Optional[ast.AST], params: FrozenSet[str]) -> Optional[T
 def _evaluated_reads(fn, params: FrozenSet[str]) -> Tuple[Tuple[str, Tuple[str, str]], ...]:
     """See ``FunctionFacts.evaluated_reads``."""
     out: Dict[Tuple[str, Tuple[str, str]], None] = {}
-    for node in _body_walk(fn):
+    for node in A.body_walk(fn):
         got = None
         t = type(node)
         if t in _FOR or t is ast.comprehension:
@@ -863,7 +802,7 @@ def list_returned_names(fn, resolver: Resolver) -> Tuple[str, ...]:
     if fn.name != "get_serializer_class":
         return ()
     out: List[str] = []
-    for node in _body_walk(fn):
+    for node in A.body_walk(fn):
         if type(node) is ast.If and _tests_list_action(node.test) and A.begins_line(node.body[0]):  # type: ignore[attr-defined]
             for small in node.body:  # type: ignore[attr-defined]
                 if type(small) is ast.Return and (A.is_name(small.value) or type(small.value) is ast.Attribute):
@@ -1010,7 +949,7 @@ def call_consts(pending: List[Tuple[str, ast.Call]], fn, params):
 def _constant_loop_names(fn, params) -> FrozenSet[str]:
     looped: Set[str] = set()
     other: Set[str] = set(params)
-    for node in _body_walk(fn):
+    for node in A.body_walk(fn):
         t = type(node)
         if t not in _CONSTANT_LOOP_NODES:
             continue
@@ -1062,7 +1001,7 @@ def _constant_args(call: ast.Call, loop_constants: FrozenSet[str] = frozenset())
 
 def _fills(body: Any, target: str) -> bool:
     """``scope.fills``: ``body`` (a statement, a line of them or a block) stores into ``target``."""
-    nodes = _walk_all(body) if isinstance(body, list) else _walk(body)
+    nodes = A.walk_list(body) if isinstance(body, list) else A.walk_node_list(body)
     for node in nodes:
         t = type(node)
         if t is ast.Assign or t is ast.AugAssign or t is ast.AnnAssign:
@@ -1141,7 +1080,7 @@ def _global_hit_first(body: List[Any], declared: Sequence[str]) -> bool:
         test = test.left  # ``if _CURRENT is not None:``
     if not A.is_name(test) or A.name_of(test) not in declared:
         return False
-    inner = list(_walk_all(first.body))
+    inner = list(A.walk_list(first.body))
     if not any(type(n) is ast.Return and n.value is not None for n in inner):  # type: ignore[attr-defined]
         return False
     if any(type(n) is ast.Call for n in inner):
