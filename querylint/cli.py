@@ -117,12 +117,12 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
     changed = _changed_lines(diff_ref, cwd) if diff_ref is not None else None
     fingerprinted = known is not None or write_baseline_file is not None or output_format in ("gitlab", "sarif")
     lint_args = (paths, config_path, flags, cwd, no_cache, cache_dir, jobs, progress_wanted(progress, output_format), shard, fingerprinted)
-    result, config, root = _lint_all(*lint_args)
+    result, projects = _lint_all(*lint_args)
     fixed = 0
     if fix or fix_diff:
         fixed = _apply_fixes(result, cwd, unsafe_fixes, fix_diff)
         if fixed and not fix_diff:
-            result, config, root = _lint_all(*lint_args)  # what remains
+            result, projects = _lint_all(*lint_args)  # what remains
     if changed is not None:
         result.outside_diff = filter_findings(result, changed, cwd)
     if write_baseline_file is not None:
@@ -134,9 +134,10 @@ def main(paths, output_format, select, extend_select, ignore, config_path, previ
     if fixed and not fix_diff:
         click.echo(f"querylint: fixed {fixed} problem{'s' if fixed != 1 else ''}", err=True)
     if result.summary()["files"] == 0 and not result.errors:
-        why = why_nothing(paths, config, root)  # "Found 0 problems in 0 files" alone says nothing
-        if why is not None:
-            click.echo(f"querylint: note: {why}", err=True)
+        for group, config, root in projects:  # "Found 0 problems in 0 files" alone says nothing
+            why = why_nothing(group, config, root)
+            if why is not None:
+                click.echo(f"querylint: note: {why}", err=True)
     code = result.exit_code
     if fix_diff and fixed and code == EXIT_CLEAN:
         code = EXIT_FINDINGS  # the preview found something to fix
@@ -243,21 +244,22 @@ def _serve_lsp() -> None:
 
 
 def _lint_all(paths, config_path, flags, cwd, no_cache, cache_dir, jobs, show_progress, shard, fingerprinted):
-    """Lint every project the paths belong to: (merged result, the last project's config and root).
+    """Lint every project the paths belong to: (merged result, each project's paths, config and root).
 
     With a cache, the rules' catalogue kept there stands in for the registry until something
     must be linted: a run the cache answers whole imports neither the parser nor the rules."""
     results = []
-    config = root = None
+    projects = []
     for group in _projects(paths, config_path):
         folder = None if no_cache else (cache_dir if cache_dir is not None else _root_before_config(group, config_path) / CACHE_FOLDER)
         catalogue = Catalogue.read(folder) if folder is not None else None
         config = _config(catalogue or _registry(), group, config_path, *flags)
         root = Path(config.root) if config.root else find_project_root(group)
         results.append(_lint(group, config, root, None if catalogue else _registry(), cwd, folder, jobs, show_progress, shard))
+        projects.append((group, config, root))
         if fingerprinted:
             attach_fingerprints(results[-1], cwd, root)  # relative to each project's own root
-    return merge_results(results), config, root
+    return merge_results(results), projects
 
 
 def _root_before_config(group: List[Path], config_path: Optional[Path]) -> Path:

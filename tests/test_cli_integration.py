@@ -438,3 +438,18 @@ def test_a_file_linted_from_the_folder_of_a_project_without_packaging_sees_that_
     assert "ingest/sync.py:4:" in here.output and "QL203" in here.output
     elsewhere = cli(["--no-cache", "--select", "QL203", tree / "ingest" / "sync.py"], tmp_path, monkeypatch)
     assert "QL203" not in elsewhere.output
+
+
+def test_folders_of_two_repositories_each_left_out_say_so_each(tmp_path, monkeypatch):
+    """Paths of two projects are linted apart: each says what left its files out (in its own
+    repository), not only the last project's."""
+    for name, ignored in (("one", "build/"), ("two", "gen/")):
+        repo = tmp_path / name
+        subprocess.run(["git", "init", "-q", str(repo)], check=True)
+        (repo / ".gitignore").write_text(f"{ignored}\n", encoding="utf-8")
+        (repo / ignored).mkdir()
+        (repo / ignored / "a.py").write_text("x = 1\n", encoding="utf-8")
+    got = cli(["--no-cache", str(tmp_path / "one" / "build"), str(tmp_path / "two" / "gen")], tmp_path, monkeypatch)
+    assert got.exit_code == 0
+    assert "ignored by git (.gitignore:1: `build/`)" in got.stderr
+    assert "ignored by git (.gitignore:1: `gen/`)" in got.stderr
