@@ -11,8 +11,13 @@ from querylint.frameworks.django.n_plus_one import per_object_member_query
 from querylint.frameworks.django.drf import drf_info
 from querylint.frameworks.django.querysets import DjType, is_model_admin, admin_object, infer, view_queryset
 from querylint.frameworks.django.sites import is_loaded, relation_hop, site_of
-from querylint.rule import Rule, dedent, is_store_target, nodes as N
+from querylint.frameworks import adapters
+from querylint.frameworks.sqlalchemy.schemas import marshmallow_dumped_many, marshmallow_method_fields
+from querylint.rule import Rule, dedent, is_store_target, nodes as N, resolve_callee
 from querylint.rule import Context
+
+# every ORM's query sites (``Model.query.filter(...).first()``, ``session.execute(...)``)
+_QUERY_DETECTORS = tuple(det for adapter in adapters() for det in adapter.query_detectors())
 
 _MODELS = dedent(
     """
@@ -30,10 +35,12 @@ class SerializerMethodFieldQuery(Rule):
     """
     ## What it does
     Flags a query inside a method that runs once per object of a list: the `get_<field>()`
-    method of a DRF `SerializerMethodField` (or a serializer's `to_representation`), or a
-    Django admin `list_display` method. It reports a manager/queryset query, a related
-    manager, or a ForeignKey / OneToOne read that the views serving the serializer (the
-    admin's `list_select_related` / `get_queryset`) do not load.
+    method of a DRF `SerializerMethodField` (or a serializer's `to_representation`), a
+    Django admin `list_display` method, or the method a marshmallow `fields.Method("...")`
+    field names. It reports a manager/queryset query, a related manager, or a ForeignKey /
+    OneToOne read that the views serving the serializer (the admin's `list_select_related` /
+    `get_queryset`) do not load; in a marshmallow method, any query the method runs, itself or
+    through the project's functions (the call path is printed).
 
     ## Why is this bad?
     DRF calls `get_<field>()` once per object, and the admin calls a `list_display` method once
@@ -58,6 +65,10 @@ class SerializerMethodFieldQuery(Rule):
     ```
 
     ## Known problems
+    A marshmallow schema is sure to dump lists when another schema nests it per element
+    (`fields.List(fields.Nested(S))`, `fields.Nested(S, many=True)`) or code builds it with
+    `many=True`; otherwise its method fields are reported at `medium` confidence. Relations the
+    method reads lazily are QL127's (for `Nested` fields) and not followed here.
     A serializer used only nested inside another one is judged without the outer view's
     prefetches. A serializer no list view or `many=True` parent is known to use (built in a
     function view, picked by `get_serializer_class`) is reported at `medium` confidence: the
@@ -211,9 +222,53 @@ class SerializerMethodFieldQuery(Rule):
             fix = f"annotate the value on {where}, or prefetch what it needs"
         self._report_once(site.node, f"`{what}` runs a query for every {per}", fix)
 
-    visit_Call = _check_site
+    def visit_Call(self, node: cst.Call) -> None:
+        self._check_site(node)
+        if self.ctx.function is not None:
+            self._marshmallow_call(node)
+
     visit_Name = _check_site
     visit_Subscript = _check_site
+
+    # ---------------------------------------------------------------- marshmallow
+
+    def _marshmallow_field(self) -> Optional[Tuple[str, str]]:
+        """(schema qualname, field name) when the current function is the method a marshmallow
+        ``fields.Method("...")`` field names: marshmallow calls it once per object it dumps."""
+        fn, cls = self.ctx.function, self.ctx.class_frame
+        if fn is None or cls is None or not isinstance(fn.node, cst.FunctionDef):
+            return None
+        if len(self.ctx.frames) < 2 or self.ctx.frames[-1] is not fn or self.ctx.frames[-2].kind != "class":
+            return None
+        field = marshmallow_method_fields(self.ctx.index).get(cls.qualname, {}).get(fn.node.name.value)
+        return (cls.qualname, field) if field else None
+
+    def _marshmallow_call(self, node: cst.Call) -> None:
+        """A call in a marshmallow method field that runs a query, itself or through the
+        project's functions (``get_user()`` reading the session's row)."""
+        fn = cast(Any, self.ctx.function)
+        got = self.ctx.memo(("mm-method-field", id(fn.node)), self._marshmallow_field)
+        if got is None or id(fn.node) in self._seen:
+            return
+        schema, field = got
+        qual = resolve_callee(node, self.ctx)
+        path = self.ctx.index.query_path(qual) if qual else None
+        chain: Optional[str] = None
+        if path is not None:
+            chain = " -> ".join([q.rsplit(".", 1)[-1] + "()" for q in path[:-1]] + [path[-1]])
+        else:
+            chain = next((d for d in (det(node, self.ctx) for det in _QUERY_DETECTORS) if d), None)
+        if chain is None:
+            return
+        self._seen.add(id(fn.node))
+        name = schema.rsplit(".", 1)[-1]
+        self.report(
+            node,
+            f"`{N.short(node.func, 50)}()` runs a query for every object `{name}` dumps (its `{field}` method field)",
+            fix="compute it once for the whole dump (before it, or in the schema's `__init__`), or load it with the rows",
+            notes=(f"call path: {fn.node.name.value}() -> {chain}",),
+            confidence="high" if schema in marshmallow_dumped_many(self.ctx.index) else "medium",
+        )
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
         self._check_site(node)

@@ -363,7 +363,7 @@ def test_sa_billing(func, expect):
 # ------------------------------------------------------------------------- marshmallow_dump
 
 try:
-    from sa_mm import models as mm_models, views as mm_views  # noqa: E402
+    from sa_mm import models as mm_models, stats as mm_stats, views as mm_views  # noqa: E402
 except ImportError:  # pragma: no cover - marshmallow is a test dependency
     mm_models = None
 
@@ -387,6 +387,17 @@ MM = [
 @pytest.mark.parametrize("name, expect", MM, ids=[n for n, _ in MM])
 def test_sa_marshmallow_dump(name, expect):
     check(mm_models.Base, seed_mm, getattr(mm_views, name), expect)
+
+
+# QL118: a ``fields.Method`` method that calls a helper running a query, once per dumped object;
+# the fix counts once before the dump
+MM_METHODS = [("list_stats", "grows"), ("list_counts", "flat")]
+
+
+@pytest.mark.skipif(mm_models is None, reason="marshmallow is not installed")
+@pytest.mark.parametrize("name, expect", MM_METHODS, ids=[n for n, _ in MM_METHODS])
+def test_sa_marshmallow_method_field(name, expect):
+    check(mm_models.Base, seed_mm, getattr(mm_views, name), expect, scoped=mm_stats.db_session)
 
 
 # ----------------------------------------------------------------------------- query_builders

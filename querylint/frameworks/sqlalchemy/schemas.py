@@ -157,3 +157,73 @@ def schema_of(expr, ctx: Context, depth: int = 0) -> Optional[Tuple[str, bool]]:
     return cls.qualname, isinstance(many, cst.Name) and many.value == "True"
 
 
+
+
+def marshmallow_method_fields(index):
+    """Schema qualname -> {method name: field name} of its ``fields.Method("get_x")`` fields
+    (``serialize="get_x"`` too; inherited ones included): marshmallow calls the method once for
+    every object it dumps."""
+    def compute(ix):
+        is_schema = subclass_test(ix, _is_schema_base, 8)
+        out = {}
+        for cls in ix.classes.values():
+            if not is_schema(cls):
+                continue
+            methods: dict = {}
+            for c in ix.mro_classes(cls):
+                for a in c.attrs:
+                    call = a.call
+                    if call is None or call.func.rsplit(".", 1)[-1] != "Method":
+                        continue
+                    named = call.kwarg("serialize") or (call.args[0] if call.args else None)
+                    if named is not None and named[0] == "str":
+                        methods.setdefault(str(named[1]), a.name)
+            if methods:
+                out[cls.qualname] = methods
+        return out
+
+    return index.derived("marshmallow.method-fields", compute)
+
+
+def marshmallow_dumped_many(index):
+    """Schemas known to dump a list, one object at a time: nested per element by another schema
+    (``fields.List(fields.Nested(S))``, ``fields.Nested(S, many=True)``), built with ``many=True``
+    (at module level or in a function); and their project bases (a base's method runs for the
+    subclass's rows)."""
+    def compute(ix):
+        schemas = marshmallow_schemas(ix)
+        known = set()
+
+        def add(value, module: str) -> None:
+            if value is None or value[0] not in ("name", "str"):
+                return
+            cls = ix.resolve_class(str(value[1]), module)
+            if cls is not None and cls.qualname in schemas:
+                known.add(cls.qualname)
+
+        for cls in ix.classes.values():
+            if cls.qualname not in schemas:
+                continue
+            for a in cls.attrs:
+                call = a.call
+                if call is None:
+                    continue
+                last = call.func.rsplit(".", 1)[-1]
+                inner = call.nested("0") if last == "List" else None
+                if inner is not None and inner.func.rsplit(".", 1)[-1] == "Nested" and inner.args:
+                    add(inner.args[0], cls.module)
+                elif last == "Nested" and call.args and call.kwarg("many") == ("lit", True):
+                    add(call.args[0], cls.module)
+        for facts in ix.modules.values():
+            for _name, call in facts.module_calls:
+                if call.kwarg("many") == ("lit", True):
+                    add(("name", call.func), facts.module)
+        for fn in ix.functions.values():
+            for target, _pos, keywords, _short in fn.call_consts:
+                if "many" in keywords and target in schemas:
+                    known.add(target)
+        for q in list(known):
+            known.update(b for b in ix.ancestors(ix.classes[q]) if b in schemas)
+        return frozenset(known)
+
+    return index.derived("marshmallow.dumped-many", compute)

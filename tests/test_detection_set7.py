@@ -1,0 +1,88 @@
+"""Detection cases from the sixteenth session (issue 14), from the seventh held-out set's misses:
+shapes written for these tests, each with the negatives that must stay silent."""
+from querylint.rule import dedent
+from querylint.testing import lint_files
+
+
+def _found(files, select, **kw):
+    return [(f.path, f.line, f.rule, f.confidence) for f in lint_files(files, select=select, **kw).findings]
+
+
+_MODELS = dedent(
+    """
+    from flask_sqlalchemy import SQLAlchemy
+
+    db = SQLAlchemy()
+
+    class Cookie(db.Model):
+        sid = db.Column(db.String, primary_key=True)
+        user_id = db.Column(db.Integer)
+
+    class Document(db.Model):
+        id = db.Column(db.Integer, primary_key=True)
+        submitted_by = db.Column(db.String)
+    """
+)
+
+_LOGIN = dedent(
+    """
+    from flask import request
+    from app.models import Cookie
+
+    def get_user():
+        cookie = Cookie.query.filter_by(sid=request.cookies.get("sid")).first()
+        return cookie.user_id if cookie else None
+    """
+)
+
+
+def _schemas(method_body: str, nested_elsewhere: bool = True) -> dict:
+    schemas = dedent(
+        """
+        from marshmallow import Schema, fields
+        from app.login import get_user
+        from app.models import Cookie
+
+        class DocumentSchema(Schema):
+            id = fields.Int()
+            submitted_by = fields.Method("scrub_submitted_by")
+
+            def scrub_submitted_by(self, obj):
+        """
+    ) + "".join(f"        {line}\n" for line in method_body.splitlines())
+    files = {"app/__init__.py": "", "app/models.py": _MODELS, "app/login.py": _LOGIN, "app/schemas.py": schemas}
+    if nested_elsewhere:
+        files["app/orders.py"] = dedent(
+            """
+            from marshmallow import Schema, fields
+            from app.schemas import DocumentSchema
+
+            class OrderSchema(Schema):
+                id = fields.Int()
+                documents = fields.List(fields.Nested(DocumentSchema))
+            """
+        )
+    return files
+
+
+def test_a_marshmallow_method_field_calling_a_helper_that_queries_is_a_query_per_dumped_object():
+    # odie: ``submitted_by = fields.Method("scrub_submitted_by")`` calls ``get_user()``, which
+    # reads the session's cookie row, for every document of ``List(Nested(DocumentSchema))``
+    files = _schemas('return obj.submitted_by if get_user() else None')
+    assert _found(files, ["QL118"]) == [("app/schemas.py", 10, "QL118", "high")]
+    # a query written in the method itself too
+    files = _schemas('return Cookie.query.filter_by(user_id=obj.id).count()')
+    assert _found(files, ["QL118"]) == [("app/schemas.py", 10, "QL118", "high")]
+
+
+def test_a_marshmallow_method_field_that_reads_what_the_schema_was_given_is_silent():
+    # the fix: ``get_user()`` once in ``__init__``; the method reads ``self._authenticated``
+    files = _schemas('return obj.submitted_by if self.context.get("user") else None')
+    assert _found(files, ["QL118"], settings={"min-confidence": "low"}) == []
+
+
+def test_a_marshmallow_schema_no_list_is_known_to_dump_is_one_step_less_sure():
+    # dumped once per request, the query runs once: reported at medium (out of the default output)
+    files = _schemas('return obj.submitted_by if get_user() else None', nested_elsewhere=False)
+    assert _found(files, ["QL118"]) == []
+    assert _found(files, ["QL118"], settings={"min-confidence": "low"}) == [("app/schemas.py", 10, "QL118", "medium")]
