@@ -86,3 +86,77 @@ def test_a_marshmallow_schema_no_list_is_known_to_dump_is_one_step_less_sure():
     files = _schemas('return obj.submitted_by if get_user() else None', nested_elsewhere=False)
     assert _found(files, ["QL118"]) == []
     assert _found(files, ["QL118"], settings={"min-confidence": "low"}) == [("app/schemas.py", 10, "QL118", "medium")]
+
+
+_DAO_MODELS = dedent(
+    """
+    from flask_sqlalchemy import SQLAlchemy
+
+    db = SQLAlchemy()
+
+    class Permission(db.Model):
+        id = db.Column(db.Integer, primary_key=True)
+        user_id = db.Column(db.Integer)
+    """
+)
+
+_DAO = dedent(
+    """
+    from app.models import Permission
+
+    class DAOClass:
+        class Meta:
+            model = None
+
+        def get(self, pk):
+            return self.Meta.model.query.get(pk)
+
+    class PermissionDAO(DAOClass):
+        class Meta:
+            model = Permission
+
+        def by_user(self, user_id):
+            return self.Meta.model.query.filter_by(user_id=user_id).all()
+
+    permission_dao = PermissionDAO()
+    """
+)
+
+
+def _dao_files(loop_call: str) -> dict:
+    views = dedent(
+        f"""
+        from app.dao import PermissionDAO, permission_dao
+
+        def permissions(users):
+            return [{loop_call} for u in users]
+        """
+    )
+    return {"app/__init__.py": "", "app/models.py": _DAO_MODELS, "app/dao.py": _DAO, "app/views.py": views}
+
+
+def test_a_method_of_a_module_level_data_access_object_is_followed_into_its_query():
+    # notify: ``permission_dao = PermissionDAO()``; ``permission_dao.get_permissions_by_user_id(u.id)``
+    # per user, the method reading ``self.Meta.model.query`` (``class Meta: model = Permission``)
+    assert _found(_dao_files("permission_dao.by_user(u.id)"), ["QL102"]) == [("app/views.py", 4, "QL102", "high")]
+    assert _found(_dao_files("PermissionDAO().by_user(u.id)"), ["QL102"]) == [("app/views.py", 4, "QL102", "high")]
+
+
+def test_a_base_data_access_method_whose_model_each_subclass_names_is_not_judged():
+    # ``DAOClass.get`` reads whichever subclass's ``Meta.model``: no one class, no query site
+    assert _found(_dao_files("permission_dao.get(u.id)"), ["QL102"], settings={"min-confidence": "low"}) == []
+
+
+def test_a_module_level_schema_told_to_dump_many_makes_its_method_fields_sure():
+    # notify: ``invited_user_schema.dump(invited_users, many=True)`` in a view
+    files = _schemas('return obj.submitted_by if get_user() else None', nested_elsewhere=False)
+    files["app/schemas.py"] += "\n\ndocument_schema = DocumentSchema()\n"
+    files["app/views.py"] = dedent(
+        """
+        from app.schemas import document_schema
+
+        def documents(rows):
+            return document_schema.dump(rows, many=True)
+        """
+    )
+    assert _found(files, ["QL118"]) == [("app/schemas.py", 10, "QL118", "high")]

@@ -19,6 +19,10 @@ def resolve_callee(call: cst.Call, ctx: Context) -> Optional[str]:
     fn_facts = ctx.function_facts()
     name = N.dotted(func)
     if name is None:
+        if isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
+            owner = _constructed_class(func.value, ctx)  # ``PermissionDAO().by_user(uid)``
+            made = index.find_method(owner, func.attr.value) if owner is not None else None
+            return made.qualname if made is not None else None
         return None
     head = name.split(".")[0]
     if head in ("self", "cls") and name.count(".") == 1:

@@ -292,7 +292,7 @@ class ProjectIndex:
                     return fn
         if "." in target:
             owner, _, meth = target.rpartition(".")
-            cls = self.classes.get(owner)
+            cls = self.classes.get(owner) or self.instance_class(owner)
             if cls is not None:
                 return self.find_method(cls.qualname, meth)
             defined = self.canonical(target)  # re-exported by a package or a module-level alias
@@ -305,6 +305,18 @@ class ProjectIndex:
                 self._suffix_memo[target] = matches[0] if len(matches) == 1 else None
             return self._suffix_memo[target]
         return None
+
+    def instance_class(self, dotted: str) -> Optional[ClassFacts]:
+        """The project class of the module-level instance ``dotted`` names, bound once
+        (``permission_dao = PermissionDAO()`` in ``app.dao``: ``app.dao.permission_dao``)."""
+        module, _, var = dotted.rpartition(".")
+        facts = self.modules.get(module)
+        if facts is None:
+            return None
+        made = [call.func for name, call in facts.module_calls if name == var]
+        if len(made) != 1 or sum(1 for name in facts.module_names if name == var) > 1:
+            return None
+        return self.constructed_class(made[0])
 
     def constructed_class(self, target: str) -> Optional[ClassFacts]:
         """The project class a call target instantiates: by qualified name, or by a unique module

@@ -303,6 +303,8 @@ def mapped_entity(node, ctx: Context) -> Optional[str]:
     m = mappings(ctx.index)
     if not m.classes:
         return None
+    if d in ("self.Meta.model", "cls.Meta.model"):
+        return _meta_model(ctx)
     head = d.split(".")[0]
     b = ctx.binding(head, at=node) if isinstance(node, (cst.Name, cst.Attribute)) else None
     if b is not None and b.kind not in ("import", "class", "def"):
@@ -312,6 +314,19 @@ def mapped_entity(node, ctx: Context) -> Optional[str]:
     q = ctx.qualify(node) or d
     mc = m.resolve(q, ctx.module)
     return mc.qualname if mc is not None and _last(q) == mc.name else None
+
+
+def _meta_model(ctx: Context) -> Optional[str]:
+    """``self.Meta.model`` in a method of a class whose own ``class Meta`` names a mapped class
+    (a project's data-access object: ``class PermissionDAO(DAOClass): class Meta: model =
+    Permission``). A base's method reads whichever subclass's: not one class, not judged."""
+    frame = ctx.class_frame
+    cls = ctx.index.classes.get(frame.qualname) if frame is not None else None
+    value = cls.meta_value("model") if cls is not None else None
+    if value is None or value[0] != "name":
+        return None
+    mc = mappings(ctx.index).resolve(str(value[1]), cls.module if cls is not None else None)
+    return mc.qualname if mc is not None else None
 
 
 def _entity_elem(node, ctx: Context) -> Elem:

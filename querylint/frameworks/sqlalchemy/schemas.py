@@ -188,7 +188,8 @@ def marshmallow_method_fields(index):
 def marshmallow_dumped_many(index):
     """Schemas known to dump a list, one object at a time: nested per element by another schema
     (``fields.List(fields.Nested(S))``, ``fields.Nested(S, many=True)``), built with ``many=True``
-    (at module level or in a function); and their project bases (a base's method runs for the
+    (at module level or in a function), or a module-level instance told ``dump(..., many=True)``;
+    and their project bases (a base's method runs for the
     subclass's rows)."""
     def compute(ix):
         schemas = marshmallow_schemas(ix)
@@ -220,8 +221,14 @@ def marshmallow_dumped_many(index):
                     add(("name", call.func), facts.module)
         for fn in ix.functions.values():
             for target, _pos, keywords, _short in fn.call_consts:
-                if "many" in keywords and target in schemas:
-                    known.add(target)
+                if "many" not in keywords:
+                    continue
+                if target in schemas:
+                    known.add(target)  # ``ArticleSchema(many=True)``
+                elif target.endswith((".dump", ".dumps")):  # ``article_schema.dump(rows, many=True)``
+                    made = ix.instance_class(target.rsplit(".", 1)[0])
+                    if made is not None and made.qualname in schemas:
+                        known.add(made.qualname)
         for q in list(known):
             known.update(b for b in ix.ancestors(ix.classes[q]) if b in schemas)
         return frozenset(known)
