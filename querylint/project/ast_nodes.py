@@ -312,14 +312,11 @@ NOT_LITERAL = _NotLiteral()
 
 def literal(node: Optional[ast.AST]):
     """Python value of a simple literal (str, int, float, True/False/None), else a sentinel."""
-    if isinstance(node, ast.Constant):
-        value = node.value
-        if isinstance(value, str):
-            return value
-        if isinstance(value, bytes):
-            return value.decode("latin-1")
-        if value is None or type(value) in (bool, int, float):
-            return value
+    text = string_value(node)
+    if text is not None:
+        return text
+    if isinstance(node, ast.Constant) and (node.value is None or type(node.value) in (bool, int, float)):
+        return node.value
     return NOT_LITERAL
 
 

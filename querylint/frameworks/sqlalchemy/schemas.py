@@ -94,32 +94,35 @@ def _is_schema_base(base: str) -> bool:
     return last in _SCHEMA_BASES and (base.startswith(("marshmallow", "flask_marshmallow")) or base.split(".")[0] in ("ma", "marshmallow") or "." in base and base.split(".")[-2] in ("ma", "marshmallow"))
 
 
+def _schema_fields(ix):
+    """(schema class, its class attributes with the inherited ones) for every marshmallow schema."""
+    is_schema = subclass_test(ix, _is_schema_base, 8)
+    for cls in ix.classes.values():
+        if is_schema(cls):
+            yield cls, [a for c in ix.mro_classes(cls) for a in c.attrs]
+
+
 def marshmallow_schemas(index):
     """Schema qualname -> (field name, attribute read) for its ``fields.Nested`` / ``Pluck`` fields."""
     def compute(ix):
-        is_schema = subclass_test(ix, _is_schema_base, 8)
-
         out = {}
-        for cls in ix.classes.values():
-            if not is_schema(cls):
-                continue
+        for cls, attrs in _schema_fields(ix):
             nested = []
-            for c in ix.mro_classes(cls):
-                for a in c.attrs:
-                    call = a.call
-                    if call is None:
-                        continue
-                    last = call.func.rsplit(".", 1)[-1]
-                    if last == "List" and call.calls:
-                        inner = call.nested("0")
-                        if inner is not None and inner.func.rsplit(".", 1)[-1] in _NESTED_FIELDS:
-                            call, last = inner, inner.func.rsplit(".", 1)[-1]
-                    if last in _NESTED_FIELDS:
-                        attr = a.name
-                        for k, v in call.kwargs:
-                            if k == "attribute" and v[0] == "str":
-                                attr = str(v[1]).split(".")[0]
-                        nested.append((a.name, attr))
+            for a in attrs:
+                call = a.call
+                if call is None:
+                    continue
+                last = call.func.rsplit(".", 1)[-1]
+                if last == "List" and call.calls:
+                    inner = call.nested("0")
+                    if inner is not None and inner.func.rsplit(".", 1)[-1] in _NESTED_FIELDS:
+                        call, last = inner, inner.func.rsplit(".", 1)[-1]
+                if last in _NESTED_FIELDS:
+                    attr = a.name
+                    for k, v in call.kwargs:
+                        if k == "attribute" and v[0] == "str":
+                            attr = str(v[1]).split(".")[0]
+                    nested.append((a.name, attr))
             out[cls.qualname] = tuple(nested)
         return out
 
@@ -164,20 +167,16 @@ def marshmallow_method_fields(index):
     (``serialize="get_x"`` too; inherited ones included): marshmallow calls the method once for
     every object it dumps."""
     def compute(ix):
-        is_schema = subclass_test(ix, _is_schema_base, 8)
         out = {}
-        for cls in ix.classes.values():
-            if not is_schema(cls):
-                continue
+        for cls, attrs in _schema_fields(ix):
             methods: dict = {}
-            for c in ix.mro_classes(cls):
-                for a in c.attrs:
-                    call = a.call
-                    if call is None or call.func.rsplit(".", 1)[-1] != "Method":
-                        continue
-                    named = call.kwarg("serialize") or (call.args[0] if call.args else None)
-                    if named is not None and named[0] == "str":
-                        methods.setdefault(str(named[1]), a.name)
+            for a in attrs:
+                call = a.call
+                if call is None or call.func.rsplit(".", 1)[-1] != "Method":
+                    continue
+                named = call.kwarg("serialize") or (call.args[0] if call.args else None)
+                if named is not None and named[0] == "str":
+                    methods.setdefault(str(named[1]), a.name)
             if methods:
                 out[cls.qualname] = methods
         return out
