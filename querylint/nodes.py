@@ -100,6 +100,17 @@ def dotted(node: Optional[cst.CSTNode]) -> Optional[str]:
     return None
 
 
+def call_target(func: cst.BaseExpression) -> Optional[str]:
+    """What a call names: ``a.b.c`` (:func:`dotted`), or ``History.tasks`` for a method of an
+    object made on the spot (``History().tasks(...)``, a capitalised callee: a class)."""
+    name = dotted(func)
+    if name is None and isinstance(func, cst.Attribute) and isinstance(func.value, cst.Call):
+        made = dotted(func.value.func)
+        if made and made.rsplit(".", 1)[-1][:1].isupper():
+            return f"{made}.{func.attr.value}"
+    return name
+
+
 def root_name(node: Optional[cst.CSTNode]) -> Optional[str]:
     """The leftmost Name of an attribute/call/subscript chain (``a`` in ``a.b(c).d[0]``)."""
     while True:

@@ -160,3 +160,33 @@ def test_a_module_level_schema_told_to_dump_many_makes_its_method_fields_sure():
         """
     )
     assert _found(files, ["QL118"]) == [("app/schemas.py", 10, "QL118", "high")]
+
+
+def test_a_method_of_an_object_made_on_the_spot_is_followed_through_helpers():
+    # unmanic: the scan calls ``file_test.should_file_be_added()`` per file, which asks
+    # ``history.History().tasks(path)``, which queries; the helper in between hid it
+    files = {
+        "app/__init__.py": "",
+        "app/models.py": _DAO_MODELS,
+        "app/history.py": dedent(
+            """
+            from app.models import Permission
+
+            class History:
+                def tasks(self, user_id):
+                    return Permission.query.filter_by(user_id=user_id).all()
+            """
+        ),
+        "app/scan.py": dedent(
+            """
+            from app import history
+
+            def failed(user_id):
+                return bool(history.History().tasks(user_id))
+
+            def scan(users):
+                return [u for u in users if not failed(u.id)]
+            """
+        ),
+    }
+    assert _found(files, ["QL102"]) == [("app/scan.py", 7, "QL102", "high")]

@@ -673,7 +673,7 @@ def _record_call(node: ast.Call, cls: Optional[str], resolver: Resolver, imports
                  calls: List[str], targets: dict, call_consts: list) -> None:
     """A call's target in ``calls`` (and ``targets``), and in ``call_consts`` when a project
     function may own it."""
-    target = A.dotted(node.func)
+    target = A.call_target(node.func)
     if not target:
         return
     head = target.split(".")[0]

@@ -282,7 +282,7 @@ def followed(targets: Targets, imports) -> Targets:
     bare name that is not a builtin; not a method of a local value (``rows.append``)."""
     out = {}
     for key, (call, target) in targets.items():
-        written = cast(str, A.dotted(call.func))
+        written = cast(str, A.call_target(call.func))
         head = written.split(".")[0]
         if head in ("self", "cls") or head in imports or ("." not in written and written not in BUILTIN_NAMES):
             out[key] = (call, target)

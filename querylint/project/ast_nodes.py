@@ -239,6 +239,16 @@ def dotted(node: Optional[ast.AST]) -> Optional[str]:
     return None
 
 
+def call_target(func: ast.AST) -> Optional[str]:
+    """:func:`querylint.nodes.call_target`: ``a.b.c``, or ``History.tasks`` for ``History().tasks(...)``."""
+    name = dotted(func)
+    if name is None and isinstance(func, ast.Attribute) and isinstance(func.value, ast.Call):
+        made = dotted(func.value.func)
+        if made and made.rsplit(".", 1)[-1][:1].isupper():
+            return f"{made}.{func.attr}"
+    return name
+
+
 def is_name(node: Optional[ast.AST], name: Optional[str] = None) -> bool:
     """A libcst ``Name`` (``True``/``False``/``None`` included), with that name when given."""
     if isinstance(node, ast.Name):

@@ -977,7 +977,7 @@ def _followed(targets: Dict[int, Tuple[cst.Call, str]], imports) -> Dict[int, Tu
     a local value (``rows.append``), which the index never resolves."""
     out = {}
     for key, (call, target) in targets.items():
-        written = cast(str, N.dotted(call.func))
+        written = cast(str, N.call_target(call.func))
         head = written.split(".")[0]
         if head in ("self", "cls") or head in imports or ("." not in written and written not in BUILTIN_NAMES):
             out[key] = (call, target)
@@ -1292,7 +1292,7 @@ def refined_param(flow: List[cst.CSTNode], params: Tuple[str, ...]) -> Tuple[str
 def _record_call(node: cst.Call, cls, resolver, imports, project_prefix: str, calls: List[str], targets: dict, call_consts: list) -> None:
     """A call's target in ``calls`` (and ``targets``), and in ``call_consts`` when a project
     function may own it."""
-    target = N.dotted(node.func)
+    target = N.call_target(node.func)
     if not target:
         return
     head = target.split(".")[0]
