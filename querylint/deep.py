@@ -59,8 +59,8 @@ def parse_ast(text: str) -> Optional[ast.Module]:
     """Python's own tree of ``text`` (on the big-stack thread, as :func:`parse_module`), or None
     when CPython rejects it for any reason: the libcst parse then decides what is wrong."""
     try:
-        return call_deep(_ast_tree, text)
-    except (SyntaxError, RecursionError, MemoryError, ValueError):
+        return call_deep(_checked_ast, text)[0]
+    except (RecursionError, MemoryError):
         return None
 
 

@@ -11,13 +11,13 @@ from querylint.frameworks.django.n_plus_one import per_object_member_query
 from querylint.frameworks.django.drf import drf_info
 from querylint.frameworks.django.querysets import DjType, is_model_admin, admin_object, infer, view_queryset
 from querylint.frameworks.django.sites import is_loaded, relation_hop, site_of
-from querylint.frameworks import adapters
+from querylint.frameworks import orm_query_detectors
 from querylint.frameworks.sqlalchemy.schemas import marshmallow_dumped_many, marshmallow_method_fields
 from querylint.rule import Rule, dedent, is_store_target, nodes as N, resolve_callee
 from querylint.rule import Context
 
 # every ORM's query sites (``Model.query.filter(...).first()``, ``session.execute(...)``)
-_QUERY_DETECTORS = tuple(det for adapter in adapters() for det in adapter.query_detectors())
+_QUERY_DETECTORS = orm_query_detectors()
 
 _MODELS = dedent(
     """

@@ -17,7 +17,7 @@ from __future__ import annotations
 from typing import ClassVar, List, Sequence, Tuple
 
 from querylint.frameworks import (
-    LAZY_RELATION, MEMBER_QUERY, QUERY_IN_LOOP, WRITE_IN_LOOP, active_adapters, adapters,
+    LAZY_RELATION, MEMBER_QUERY, QUERY_IN_LOOP, WRITE_IN_LOOP, active_adapters, adapters, orm_query_detectors,
 )
 from querylint.rule import Example, Rule
 
@@ -265,4 +265,4 @@ class MemberQueryInLoop(_PatternRule):
 
 
 RULES = (QueryInLoop, WriteInLoop, LazyRelationInLoop, MemberQueryInLoop)
-QUERY_DETECTORS = tuple(det for adapter in adapters() for det in adapter.query_detectors())
+QUERY_DETECTORS = orm_query_detectors()

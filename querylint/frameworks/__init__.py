@@ -7,10 +7,10 @@ from querylint.frameworks.base import (
     LAZY_RELATION, LEN_AS_COUNT, MEMBER_QUERY, PK_ONLY, QUERY_IN_LOOP, TAKE_ONE, TRUTHINESS, WRITE_IN_LOOP,
     Adapter, Detector, Hit, first_hit,
 )
-from querylint.frameworks.registry import active_adapters, adapters
+from querylint.frameworks.registry import active_adapters, adapters, orm_query_detectors
 
 __all__ = [
-    "Adapter", "Detector", "Hit", "first_hit", "active_adapters", "adapters",
+    "Adapter", "Detector", "Hit", "first_hit", "active_adapters", "adapters", "orm_query_detectors",
     "QUERY_IN_LOOP", "WRITE_IN_LOOP", "LAZY_RELATION", "MEMBER_QUERY",
     "LEN_AS_COUNT", "TRUTHINESS", "TAKE_ONE", "PK_ONLY",
 ]

@@ -2,7 +2,7 @@
 from __future__ import annotations
 
 import importlib
-from typing import TYPE_CHECKING, List, Tuple
+from typing import TYPE_CHECKING, Callable, List, Tuple
 
 if TYPE_CHECKING:  # pragma: no cover
     from querylint.context import Context
@@ -23,6 +23,11 @@ def adapters() -> Tuple["Adapter", ...]:
     if not _LOADED:
         _LOADED.extend(importlib.import_module(m).ADAPTER for m in ADAPTER_MODULES)
     return tuple(_LOADED)
+
+
+def orm_query_detectors() -> Tuple[Callable, ...]:
+    """Every ORM's query-site detectors, ``(node, ctx) -> description | None``, in adapter order."""
+    return tuple(det for adapter in adapters() for det in adapter.query_detectors())
 
 
 def active_adapters(ctx: "Context") -> Tuple["Adapter", ...]:
