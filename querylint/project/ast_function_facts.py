@@ -705,7 +705,8 @@ def spread_params(spread: List[str], loops, params) -> Tuple[str, ...]:
 
 
 def _built_query(value: Optional[ast.AST]) -> Optional[Tuple[ast.expr, List[str]]]:
-    """``<x>.query(Entity).filter(...).order_by(...)``: (``Entity``, [``filter``, ``order_by``])."""
+    """``<x>.query(Entity).filter(...).order_by(...)``: (``Entity``, [``filter``, ``order_by``]);
+    ``Entity.select(...).where(...)`` (peewee): (``Entity``, [``select``, ``where``])."""
     chain: List[str] = []
     expr = value
     while type(expr) is ast.Call and type(expr.func) is ast.Attribute:  # type: ignore[attr-defined]
@@ -715,6 +716,9 @@ def _built_query(value: Optional[ast.AST]) -> Optional[Tuple[ast.expr, List[str]
             if len(args) == 1 and (A.is_name(args[0]) or type(args[0]) is ast.Attribute):
                 return args[0], chain[::-1]
             return None
+        recv = expr.func.value  # type: ignore[attr-defined]
+        if name == "select" and (A.is_name(recv) or type(recv) is ast.Attribute):
+            return recv, ["select", *chain[::-1]]
         chain.append(name)
         expr = expr.func.value  # type: ignore[attr-defined]
     return None
@@ -744,11 +748,12 @@ def returned_query(flow, resolver: Resolver) -> Tuple[str, ...]:
         if built(value):
             continue
         got = _chain_on(value)
-        if got is None or got[1] or got[0] in ("self", "cls"):
-            return ()  # ``return q`` only (a chain on it runs through the same checks below)
+        if got is None or got[0] in ("self", "cls"):
+            return ()
         values = assigned.get(got[0], ())
         if not values:
             return ()
+        names.extend(m for m in got[1] if m not in names)  # ``return q.dicts()``
         for v in values:
             inner = _chain_on(v)
             if inner is not None and inner[0] == got[0]:

@@ -1414,7 +1414,8 @@ def spread_params(spread: List[str], loops: List[cst.CSTNode], params: Tuple[str
 
 
 def _built_query(value: Optional[cst.BaseExpression]) -> Optional[Tuple[cst.BaseExpression, List[str]]]:
-    """``<x>.query(Entity).filter(...).order_by(...)``: (``Entity``, [``filter``, ``order_by``])."""
+    """``<x>.query(Entity).filter(...).order_by(...)``: (``Entity``, [``filter``, ``order_by``]);
+    ``Entity.select(...).where(...)`` (peewee): (``Entity``, [``select``, ``where``])."""
     chain: List[str] = []
     expr = value
     while isinstance(expr, cst.Call) and isinstance(expr.func, cst.Attribute):
@@ -1424,6 +1425,8 @@ def _built_query(value: Optional[cst.BaseExpression]) -> Optional[Tuple[cst.Base
             if len(args) == 1 and isinstance(args[0], (cst.Name, cst.Attribute)):
                 return args[0], chain[::-1]
             return None
+        if name == "select" and isinstance(expr.func.value, (cst.Name, cst.Attribute)):
+            return expr.func.value, ["select", *chain[::-1]]
         chain.append(name)
         expr = expr.func.value
     return None
@@ -1453,11 +1456,12 @@ def returned_query(flow: List[cst.CSTNode], resolver) -> Tuple[str, ...]:
         if built(value):
             continue
         got = _chain_on(value)
-        if got is None or got[1] or got[0] in ("self", "cls"):
-            return ()  # ``return q`` only (a chain on it runs through the same checks below)
+        if got is None or got[0] in ("self", "cls"):
+            return ()
         values = assigned.get(got[0], ())
         if not values:
             return ()
+        names.extend(m for m in got[1] if m not in names)  # ``return q.dicts()``
         for v in values:
             inner = _chain_on(v)
             if inner is not None and inner[0] == got[0]:

@@ -19,7 +19,7 @@ CASE = ROOT / "fixtures" / "peewee" / "microblog"
 if str(CASE) not in sys.path:
     sys.path.insert(0, str(CASE))
 
-from pw_blog import models, stats, timeline, timeline_ok  # noqa: E402
+from pw_blog import lookups, models, stats, timeline, timeline_ok  # noqa: E402
 
 
 class CountingDatabase(peewee.SqliteDatabase):
@@ -82,6 +82,12 @@ CASES = [
     (timeline_ok.post_all, "flat", lambda d: (d["first"], d["names"])),
     (timeline_ok.bump_karma, "flat", IDS),
     (timeline_ok.shouts, "flat", NONE),
+    (lookups.posters, "grows", IDS),
+    (lookups.content_lists, "grows", IDS),
+    (lookups.posters_once, "flat", IDS),
+    (lookups.unrun_queries, "flat", IDS),
+    (lookups.author_names, "flat", NONE),
+    (lookups.default_posters, "flat", NONE),
     (lambda first: models.User.get_by_id(first).liked(), "grows", lambda d: (d["first"],)),
     (lambda first: models.User.get_by_id(first).liked_joined(), "flat", lambda d: (d["first"],)),
 ]

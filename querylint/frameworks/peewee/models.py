@@ -191,6 +191,8 @@ ROW_FORMATS = {"dicts", "tuples", "namedtuples"}
 TERMINAL_ONE = {"get", "get_or_none", "first", "peek", "scalar"}
 TERMINAL_OTHER = {"count", "exists", "execute", "scalars"}
 CLASS_READS = {"get", "get_or_none", "get_by_id", "get_or_create"}
+# what a helper may chain on ``Model.select(...)`` and hand back, still an unrun query
+_RETURNED_CHAIN = QUERY_CHAIN | ROW_FORMATS | {"select", "join", "join_from", "left_outer_join", "limit", "paginate", "select_extend"}
 CLASS_WRITES = {"create", "insert", "insert_many", "update", "delete", "replace", "delete_by_id", "set_by_id", "bulk_create", "bulk_update", "insert_from", "replace_many"}
 
 
@@ -311,18 +313,40 @@ def _infer_call(expr: cst.Call, ctx: Context, depth: int) -> Optional[PwValue]:
     name = N.call_name(expr)
     recv = N.receiver(expr)
     if recv is None:
-        return _function_call(expr, name, ctx, depth)
+        return _function_call(expr, name, ctx, depth) or _returned_query(expr, ctx)
     cls = model_of(recv, ctx)
     if cls is not None:
         return _class_call(expr, name, cls, ctx)
     base = infer(recv, ctx, depth + 1)
     if base is None:
-        return None
+        return _returned_query(expr, ctx)
     if base.kind == "query":
         return _query_method(expr, name, base, ctx)
     if base.kind == "write" and name in ("where", "on_conflict", "on_conflict_ignore", "on_conflict_replace", "returning", "as_rowcount"):
         return base
     return None
+
+
+def _returned_query(call: cst.Call, ctx: Context) -> Optional[PwValue]:
+    """A project function that builds ``Model.select(...)``, refines it (``where``,
+    ``order_by``, ``dicts()``...) and hands it back unrun: a query, run where the caller
+    iterates or tests it. What it loads beyond the model is not tracked: its rows count as
+    loading every relation (a helper's joins stay silent)."""
+    if not uses_peewee(ctx):
+        return None
+    from querylint.project.callees import resolve_callee
+
+    qual = resolve_callee(call, ctx)
+    fn = ctx.index.functions.get(qual) if qual else None
+    chain = fn.returned_query if fn is not None else ()
+    if not chain or "select" not in chain[1:] or any(m not in _RETURNED_CHAIN for m in chain[1:]):
+        return None
+    pm = peewee_models(ctx.index)
+    model = pm.resolve(chain[0], fn.module if fn is not None else None)
+    if model is None or _last(chain[0]) != model.name:
+        return None
+    rows_of = None if any(m in ROW_FORMATS for m in chain[1:]) else model.qualname
+    return PwValue("query", rows_of, frozenset({"*"}), origin=call)
 
 
 def _function_call(expr: cst.Call, name: Optional[str], ctx: Context, depth: int) -> Optional[PwValue]:

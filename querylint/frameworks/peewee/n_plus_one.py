@@ -464,12 +464,59 @@ def detect_peewee_query(node, ctx: Context) -> Optional[str]:
     if not isinstance(node, cst.Call):
         return None
     name = N.call_name(node)
-    if name is None or not (name in CLASS_READS or name in CLASS_WRITES or name in QUERY_TERMINALS or name in INSTANCE_WRITES):
+    if name is None:
         return None
+    if not (name in CLASS_READS or name in CLASS_WRITES or name in QUERY_TERMINALS or name in INSTANCE_WRITES):
+        return _evaluated_query(node, ctx)
     if not peewee_models(ctx.index).models:
         return None
     got = classify_call(node, ctx)
     return got[1] + "(...)" if got else None
+
+
+_EVALUATING = CONSUMERS | {"bool", "next", "iter", "enumerate", "reversed", "frozenset", "dict"}
+
+
+def _evaluates(expr: cst.CSTNode, ctx: Context) -> bool:
+    """``expr`` is iterated, consumed (``list``/``len``...), indexed or tested for truth here."""
+    parent = ctx.parent_of(expr)
+    if isinstance(parent, (cst.For, cst.CompFor)):
+        return parent.iter is expr
+    if isinstance(parent, (cst.If, cst.While)):
+        return parent.test is expr
+    if isinstance(parent, cst.UnaryOperation):
+        return isinstance(parent.operator, cst.Not)
+    if isinstance(parent, cst.Subscript):
+        return parent.value is expr
+    if isinstance(parent, cst.Arg) and parent.keyword is None and not parent.star:
+        call = ctx.parent_of(parent)
+        return (isinstance(call, cst.Call) and isinstance(call.func, cst.Name) and call.func.value in _EVALUATING
+                and bool(call.args) and call.args[0] is parent and ctx.binding(call.func.value, at=call) is None)
+    return False
+
+
+def _evaluated_query(call: cst.Call, ctx: Context) -> Optional[str]:
+    """A whole peewee query (``Model.select()...``, or a project helper's returned one) run
+    here: iterated, consumed or tested for truth, as it is or through the name it is bound to."""
+    parent = ctx.parent_of(call)
+    if isinstance(parent, cst.Attribute) or not peewee_models(ctx.index).models:
+        return None  # a chain goes on: its end is judged
+    v = infer(call, ctx)
+    if v is None or v.kind != "query" or v.backref is not None:
+        return None
+    desc = N.short(call, 60)
+    if _evaluates(call, ctx):
+        return desc
+    fn = ctx.function
+    if fn is None or not (isinstance(parent, cst.Assign) and len(parent.targets) == 1 and isinstance(parent.targets[0].target, cst.Name)):
+        return None
+    name = parent.targets[0].target.value
+    for node in N.walk(fn.node, into_functions=False):
+        if isinstance(node, cst.Name) and node.value == name and _evaluates(node, ctx):
+            b = ctx.binding(name, at=node)
+            if b is not None and b.node is parent:
+                return desc
+    return None
 
 
 
