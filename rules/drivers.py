@@ -157,7 +157,10 @@ class QueryInLoop(Rule):
         where = self.ctx.loop_label(loop)
         confidence = "high"
         if method == "executemany":
+            # each pass already sends a batch of rows: usually a chunk of a larger list (sydent's
+            # 500-row slices), sometimes one batch per item worth merging
             fix = "build the rows first and call `executemany` once, outside the loop"
+            confidence = "medium"
         elif verb == "INSERT" and _reads_new_key(node, loop, self.ctx):
             # one row at a time to get each new id back (buildbot's build requests): deliberate
             # where the driver cannot return the keys of a multi-row insert

@@ -1655,7 +1655,10 @@ def split_percent(fmt: str) -> Optional[List[Union[str, Spec]]]:
 
 def runs_only_unbatchable(call: cst.Call, ctx: Context) -> bool:
     """Every SQL text known to reach ``call`` is DDL or administration (:func:`unbatchable`), and
-    at least one is known: per item, such a statement is not an N+1."""
+    at least one is known: per item, such a statement is not an N+1. ``executescript`` runs a
+    script (a schema file, a migration), whatever its text."""
+    if N.call_name(call) == "executescript":
+        return True
     found = extract(call, ctx)
     if not found:  # ``session.execute(text("..."))``: the SQL sink is the ``text()`` call
         arg = N.arg(call, 0)

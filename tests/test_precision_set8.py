@@ -1,0 +1,41 @@
+"""Precision cases from the seventeenth session: an eighth blind set (kinto, freqtrade, ephios,
+aleph, peeringdb, sydent, open-humans, ichnaea, lego, reviewboard). Each false alarm with its
+negative, and the positive it must not hide."""
+from querylint.rule import dedent
+from querylint.testing import lint_files
+
+LOW = {"min-confidence": "low"}
+
+
+def _found(files, select, **kw):
+    return [(f.path, f.line, f.rule, f.confidence) for f in lint_files(files, select=select, **kw).findings]
+
+
+def test_a_script_per_file_and_chunks_sent_with_executemany_are_not_per_row_statements():
+    # sydent: ``c.executescript(fp.read())`` per schema file on a fresh install, and
+    # ``cur.executemany(INSERT, rows[i : i + 500])`` in a ``while`` loop over 500-row slices:
+    # both are already the batched form. A SELECT per id stays reported.
+    code = dedent(
+        """
+        import os
+        import sqlite3
+
+        def create_schema(db, schema_dir):
+            c = db.cursor()
+            for f in os.listdir(schema_dir):
+                c.executescript(open(os.path.join(schema_dir, f)).read())
+
+        def fill(db, tuples):
+            cur = db.cursor()
+            done = 0
+            while done < len(tuples):
+                cur.executemany("INSERT INTO tmp (medium, address) VALUES (?, ?)", tuples[done : done + 500])
+                done += 500
+
+        def names(db, ids):
+            cur = db.cursor()
+            return [cur.execute("SELECT name FROM users WHERE id = ?", (i,)).fetchone() for i in ids]
+        """
+    )
+    assert _found({"app/db.py": code}, ["QL101"]) == [("app/db.py", 18, "QL101", "high")]
+    assert ("app/db.py", 13, "QL101", "medium") in _found({"app/db.py": code}, ["QL101"], settings=LOW)
