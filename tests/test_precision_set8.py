@@ -39,3 +39,27 @@ def test_a_script_per_file_and_chunks_sent_with_executemany_are_not_per_row_stat
     )
     assert _found({"app/db.py": code}, ["QL101"]) == [("app/db.py", 18, "QL101", "high")]
     assert ("app/db.py", 13, "QL101", "medium") in _found({"app/db.py": code}, ["QL101"], settings=LOW)
+
+
+def test_a_primary_key_formatted_into_sql_is_not_injection():
+    # reviewboard: ``"... = %s" % str(user.pk)`` in ``queryset.extra(select=...)`` and
+    # ``%(local_site_id)s`` filled from ``local_site.pk``: numbers the database generated.
+    # A name from the caller inside quotes stays reported.
+    code = dedent(
+        """
+        from django.db import connection
+
+        def draft_summary(queryset, state):
+            user = state.datagrid.request.user
+            return queryset.extra(select={"d": "SELECT summary FROM drafts WHERE owner_id = %s" % str(user.pk)})
+
+        def bump(local_site, review_request):
+            cursor = connection.cursor()
+            cursor.execute("UPDATE t SET local_id = 1 WHERE site_id = %(s)s AND id = %(r)s" % {"s": local_site.pk, "r": review_request.pk})
+
+        def by_name(name):
+            cursor = connection.cursor()
+            cursor.execute("SELECT id FROM t WHERE name = '%s'" % name)
+        """
+    )
+    assert _found({"app/views.py": code}, ["QL303"], settings=LOW) == [("app/views.py", 13, "QL303", "high")]

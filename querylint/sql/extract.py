@@ -822,6 +822,10 @@ class Evaluator:
             return "safe", f"`{N.short(expr, 40)}` is a table/column name from the model", None
         if expr.attr.value in _FIELD_NAME_ATTRS and _model_field(self.ctx, expr.value, module_only):
             return "safe", f"`{N.short(expr, 40)}` is a column name from the model's fields", None
+        if expr.attr.value == "pk":
+            # ``review_request.pk``: an ORM object's primary key, a number (or a UUID) the
+            # database generated
+            return "safe", f"`{N.short(expr, 40)}` is a primary key", None
         if _is_config_name(expr.attr.value):
             return "safe", f"`{N.short(expr, 40)}` is a configuration constant", None
         if _enum_constant(expr):
