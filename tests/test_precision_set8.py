@@ -63,3 +63,22 @@ def test_a_primary_key_formatted_into_sql_is_not_injection():
         """
     )
     assert _found({"app/views.py": code}, ["QL303"], settings=LOW) == [("app/views.py", 13, "QL303", "high")]
+
+
+def test_a_migration_tools_version_table_is_not_a_growing_table():
+    # ichnaea's health check reads ``select version_num from alembic_version`` per request: one
+    # row per migration head; a LIMIT would hide the extra heads it exists to report. An
+    # unbounded read of a data table per request stays reported.
+    code = dedent(
+        """
+        from django.db import connection
+
+        def check_database(request):
+            with connection.cursor() as cursor:
+                cursor.execute("select version_num from alembic_version")
+                heads = cursor.fetchall()
+                cursor.execute("select cellid from cell_area")
+                return heads, cursor.fetchall()
+        """
+    )
+    assert [f[1:3] for f in _found({"app/views.py": code}, ["QL305"], settings=LOW)] == [(7, "QL305")]

@@ -420,19 +420,23 @@ def statement_verb(stmt: exp.Expression) -> str:
 
 SYSTEM_SCHEMAS = frozenset({"information_schema", "pg_catalog", "performance_schema", "mysql", "sys"})
 SYSTEM_TABLE_PREFIXES = ("pg_", "sqlite_")
+# bookkeeping tables of migration tools: a row per applied head or migration, never a growing
+# data table worth an index or a LIMIT
+MIGRATION_TABLES = frozenset({"alembic_version", "django_migrations", "schema_migrations", "flyway_schema_history", "yoyo_migration", "migratehistory"})
 
 
 @memoised
 def reads_system_catalog_only(stmt: exp.Expression) -> bool:
     """Every table the statement names is a system catalogue (``information_schema.columns``,
-    ``pg_catalog.pg_class``, ``pg_tables``, ``sqlite_master``), and it names at least one."""
+    ``pg_catalog.pg_class``, ``pg_tables``, ``sqlite_master``) or a migration tool's bookkeeping
+    (``alembic_version``), and it names at least one."""
     tables = list(stmt.find_all(exp.Table))
     if not tables:
         return False
     for t in tables:
         schema = (t.db or "").lower()
         name = (t.name or "").lower()
-        if schema in SYSTEM_SCHEMAS or name.startswith(SYSTEM_TABLE_PREFIXES):
+        if schema in SYSTEM_SCHEMAS or name.startswith(SYSTEM_TABLE_PREFIXES) or name in MIGRATION_TABLES:
             continue
         return False
     return True
