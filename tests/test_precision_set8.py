@@ -82,3 +82,27 @@ def test_a_migration_tools_version_table_is_not_a_growing_table():
         """
     )
     assert [f[1:3] for f in _found({"app/views.py": code}, ["QL305"], settings=LOW)] == [(7, "QL305")]
+
+
+def test_a_project_method_named_like_a_queryset_method_does_not_make_a_queryset():
+    # peeringdb: ``field = REFTAG_MAP.get(o_fld)`` then ``if field: field.prefetch_related(qset,
+    # request, depth=depth - 1)``: a serializer class with its own ``prefetch_related``
+    # (keywords no queryset method takes). A value of unknown type given ``select_related("x")``
+    # stays a queryset.
+    code = dedent(
+        """
+        from django.db import models
+
+        def expand(cls, qset, request, fields, depth):
+            for fld in fields:
+                field = cls.REFTAG_MAP.get(fld)
+                if field:
+                    field.prefetch_related(qset, request, depth=depth - 1)
+
+        def names(holder):
+            rows = holder.rows
+            if rows:
+                return [r.name for r in rows.select_related("owner")]
+        """
+    )
+    assert [f[1:3] for f in _found({"app/serializers.py": code}, ["QL406"], settings=LOW)] == [(11, "QL406")]

@@ -791,7 +791,7 @@ def _duck_queryset(name: str, b, ctx: Context) -> Optional[DjType]:
                 continue
             call = cast(cst.Call, n)
             if isinstance(call.func, cst.Attribute) and call.func.attr.value in _QUERYSET_ONLY:
-                if isinstance(call.func.value, cst.Name):
+                if isinstance(call.func.value, cst.Name) and _queryset_arguments(call):
                     called.add(call.func.value.value)
             elif N.call_name(call) == "isinstance" and call.args and isinstance(call.args[0].value, cst.Name):
                 checked.add(call.args[0].value.value)
@@ -802,6 +802,18 @@ def _duck_queryset(name: str, b, ctx: Context) -> Optional[DjType]:
     if name not in called or name in checked:
         return None
     return DjType(QS, "ext:unknown", origin=b.node)
+
+
+# the keywords each Django-only queryset method accepts (``annotate``/``exclude``: any)
+_QUERYSET_KEYWORDS = {"values_list": frozenset({"flat", "named"}), "in_bulk": frozenset({"field_name"}),
+                      "select_related": frozenset(), "prefetch_related": frozenset(), "only": frozenset(), "defer": frozenset()}
+
+
+def _queryset_arguments(call: cst.Call) -> bool:
+    """The call's keywords are ones the queryset method takes: ``field.prefetch_related(qset,
+    request, depth=1)`` is a project method of the same name (peeringdb's serializers)."""
+    allowed = _QUERYSET_KEYWORDS.get(cast(cst.Attribute, call.func).attr.value)
+    return allowed is None or all(a.keyword is None or a.keyword.value in allowed for a in call.args)
 
 
 def _imports_django(ctx: Context) -> bool:
