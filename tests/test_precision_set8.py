@@ -106,3 +106,53 @@ def test_a_project_method_named_like_a_queryset_method_does_not_make_a_queryset(
         """
     )
     assert [f[1:3] for f in _found({"app/serializers.py": code}, ["QL406"], settings=LOW)] == [(11, "QL406")]
+
+
+def test_a_count_in_a_loop_that_calls_a_writing_model_method_is_not_loop_invariant():
+    # lego: ``for _ in range(event.waiting_registrations.count()): event.bump(pool)`` per pool:
+    # ``bump`` moves registrations, so the count differs from pool to pool; hoisting it would
+    # read a stale number. The same count beside a method that only reads stays reported.
+    models = dedent(
+        """
+        from django.db import models
+
+        class Event(models.Model):
+            title = models.CharField(max_length=10)
+
+            def bump(self, pool):
+                reg = self.registrations.filter(pool=None).first()
+                reg.pool = pool
+                reg.save()
+
+            def describe(self, pool):
+                return f"{self.title}: {pool.name}"
+
+        class Pool(models.Model):
+            event = models.ForeignKey(Event, related_name="pools", on_delete=models.CASCADE)
+            name = models.CharField(max_length=10)
+
+        class Registration(models.Model):
+            event = models.ForeignKey(Event, related_name="registrations", on_delete=models.CASCADE)
+            pool = models.ForeignKey(Pool, null=True, on_delete=models.CASCADE)
+        """
+    )
+    tasks = dedent(
+        """
+        from app.models import Event
+
+        def rebalance(event_id):
+            event = Event.objects.get(pk=event_id)
+            for pool in event.pools.all():
+                for _ in range(event.registrations.count()):
+                    event.bump(pool)
+
+        def report(event_id):
+            event = Event.objects.get(pk=event_id)
+            out = []
+            for pool in event.pools.all():
+                out.append((event.registrations.count(), event.describe(pool)))
+            return out
+        """
+    )
+    found = _found({"app/models.py": models, "app/tasks.py": tasks}, ["QL116"], settings=LOW)
+    assert [f[:3] for f in found] == [("app/tasks.py", 13, "QL116")]

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Collection, List, Optional, Sequence, Tuple, cast
+from typing import TYPE_CHECKING, Collection, List, Optional, Sequence, Set, Tuple, cast
 
 import libcst as cst
 
@@ -207,6 +207,26 @@ def query_writes(desc: str) -> Optional[str]:
         return "raw"
     calls = re.findall(r"\.(\w+)\(", desc)
     return "orm" if calls and calls[-1] in _WRITE_ENDS else None
+
+
+def writes_through(qualname: str, ctx: Context, limit: int = 60) -> bool:
+    """The project function, or one it calls (up to ``limit`` functions), writes to the
+    database: the rows a query reads may differ after a call to it."""
+    def compute() -> bool:
+        index = ctx.index
+        seen: Set[str] = set()
+        todo = [qualname]
+        while todo and len(seen) < limit:
+            q = todo.pop()
+            if q in seen:
+                continue
+            seen.add(q)
+            if any(query_writes(d) for d in index.direct_queries.get(q, ())):
+                return True
+            todo.extend(c for c in index.callees(q) if index.query_path(c))
+        return False
+
+    return bool(ctx.memo(("writes-through", qualname), compute))
 
 
 # method names common APIs (Django, DRF, SQLAlchemy, the standard library) define: a call of one

@@ -19,7 +19,7 @@ from querylint.types import Edit
 from querylint.usage import is_store_target
 from querylint import nodes as N
 from querylint.frameworks.base import Detector, loaded_earlier_in_iteration, member_queries, relation_read_earlier
-from querylint.rule import callee_params, dedent, query_writes, read_chains
+from querylint.rule import callee_params, dedent, query_writes, read_chains, resolve_callee, writes_through
 
 _CODES = {
     "read": "QL110", "instance-read": "QL110", "write": "QL111", "instance-write": "QL111",
@@ -193,8 +193,9 @@ def _bound_targets(stmt: cst.CSTNode):
 
 def _loop_writes_model(loop, t, ctx: Context) -> bool:
     """The loop writes rows of the model the "same" query reads (``count()`` then
-    ``get_or_create(ordering=count + 1)``): its answer changes per iteration, so it is not
-    loop-invariant."""
+    ``get_or_create(ordering=count + 1)``), or calls a project function that writes
+    (``event.check_for_bump_or_rebalance(pool)`` moving registrations): its answer may change
+    per iteration, so it is not loop-invariant."""
     model = t.model if t is not None else None
     if model is None:
         return False
@@ -205,9 +206,26 @@ def _loop_writes_model(loop, t, ctx: Context) -> bool:
                 w = site_of(n, ctx)
                 if w is not None and w.kind in ("write", "instance-write") and w.qs is not None and w.qs.model == model:
                     return True
+                if w is None:
+                    qual = resolve_callee(n, ctx) or _model_method(n, ctx)
+                    if qual is not None and writes_through(qual, ctx):
+                        return True
         return False
 
     return ctx.memo(("dj-loop-writes", id(loop.node), model), compute)
+
+
+def _model_method(call: cst.Call, ctx: Context) -> Optional[str]:
+    """``locked_event.check_for_bump_or_rebalance(pool)`` on a model instance: the model's method."""
+    recv = N.receiver(call)
+    name = N.call_name(call)
+    if recv is None or name is None:
+        return None
+    t = infer(recv, ctx)
+    if t is None or t.kind != INST or not t.model:
+        return None
+    hit = ctx.index.find_method(t.model, name)
+    return hit.qualname if hit is not None else None
 
 
 def under_prefetch_guard(node: cst.CSTNode, ctx: Context) -> bool:
