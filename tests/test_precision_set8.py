@@ -156,3 +156,40 @@ def test_a_count_in_a_loop_that_calls_a_writing_model_method_is_not_loop_invaria
     )
     found = _found({"app/models.py": models, "app/tasks.py": tasks}, ["QL116"], settings=LOW)
     assert [f[:3] for f in found] == [("app/tasks.py", 13, "QL116")]
+
+
+def test_a_row_locked_in_a_transaction_of_its_own_per_item_is_deliberate():
+    # lego: ``for event_id in ids: with transaction.atomic(): event =
+    # Event.objects.select_for_update().get(pk=event_id)``: each event (and its pools) locked in
+    # its own transaction; fetching them all first would lock all or none. The same read without
+    # the lock stays reported.
+    models = dedent(
+        """
+        from django.db import models
+
+        class Event(models.Model):
+            title = models.CharField(max_length=10)
+
+        class Pool(models.Model):
+            event = models.ForeignKey(Event, related_name="pools", on_delete=models.CASCADE)
+        """
+    )
+    tasks = dedent(
+        """
+        from django.db import transaction
+        from app.models import Event
+
+        def bump(ids):
+            for event_id in ids:
+                with transaction.atomic():
+                    event = Event.objects.select_for_update().get(pk=event_id)
+                    for pool in event.pools.select_for_update().all():
+                        print(pool)
+
+        def titles(ids):
+            for event_id in ids:
+                print(Event.objects.get(pk=event_id).title)
+        """
+    )
+    found = _found({"app/models.py": models, "app/tasks.py": tasks}, ["QL103", "QL113"], settings=LOW)
+    assert [f[:3] for f in found] == [("app/tasks.py", 13, "QL103")]

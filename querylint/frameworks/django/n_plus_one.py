@@ -98,6 +98,8 @@ def loop_site(node: cst.CSTNode, ctx: Context) -> Optional[Tuple[str, object, Si
             return None
         if kind == "read" and site.method in _CACHE_READS and _evaluated_earlier(site.expr, site.node, loop, ctx):
             return None  # ``if not match: continue`` then ``match.count()``: the test filled the cache
+        if kind in ("read", "instance-read", "related") and _locked_in_own_transaction(site, loop, ctx):
+            return None  # rows locked in a transaction per item: fetching all first would lock all or none
         if kind in ("read", "instance-read"):
             if _random_pick(site.expr):
                 return None  # ``order_by("?")`` per group: a deliberate random pick, no batch form
@@ -237,6 +239,29 @@ def under_prefetch_guard(node: cst.CSTNode, ctx: Context) -> bool:
         if isinstance(anc, (cst.FunctionDef, cst.ClassDef)):
             return False
     return False
+
+
+def _locked_in_own_transaction(site: Site, loop, ctx: Context) -> bool:
+    """``with transaction.atomic(): Event.objects.select_for_update().get(pk=event_id)`` in the
+    loop: each item is locked in a transaction of its own, on purpose (lego's bump tasks)."""
+    chain = site.node if isinstance(site.node, cst.Call) else site.expr
+    if "select_for_update" not in _chain_methods(chain):
+        return False
+    for anc in ctx.ancestors(site.node):
+        if anc is loop.node:
+            return False
+        if isinstance(anc, cst.With) and any(isinstance(i.item, cst.Call) and N.call_name(i.item) == "atomic" for i in anc.items):
+            return True
+    return False
+
+
+def _chain_methods(expr: cst.CSTNode) -> List[str]:
+    out = []
+    cur = expr
+    while isinstance(cur, cst.Call) and isinstance(cur.func, cst.Attribute):
+        out.append(cur.func.attr.value)
+        cur = cur.func.value
+    return out
 
 
 def _random_pick(expr: cst.CSTNode) -> bool:
