@@ -193,3 +193,42 @@ def test_a_row_locked_in_a_transaction_of_its_own_per_item_is_deliberate():
     )
     found = _found({"app/models.py": models, "app/tasks.py": tasks}, ["QL103", "QL113"], settings=LOW)
     assert [f[:3] for f in found] == [("app/tasks.py", 13, "QL103")]
+
+
+def test_a_function_on_a_column_the_project_indexes_by_that_expression_is_fine():
+    # sydent: ``CREATE INDEX ... ON global_threepid_associations (medium, lower(address))`` in
+    # its schema code, and ``WHERE medium = ? AND lower(address) = lower(?)`` in its queries.
+    # Django's ``models.Index(Lower("email"))`` declares one too. A function on a column no
+    # index covers stays reported.
+    schema = dedent(
+        """
+        def create(cur):
+            cur.execute("CREATE INDEX IF NOT EXISTS medium_lower_address ON assoc (medium, lower(address))")
+        """
+    )
+    models = dedent(
+        """
+        from django.db import models
+        from django.db.models.functions import Lower
+
+        class Account(models.Model):
+            email = models.CharField(max_length=100)
+
+            class Meta:
+                indexes = [models.Index(Lower("email"), name="account_email_lower")]
+        """
+    )
+    queries = dedent(
+        """
+        def mxid(cur, medium, address):
+            cur.execute("SELECT mxid FROM assoc WHERE medium = ? AND lower(address) = lower(?)", (medium, address))
+
+        def account(cur, email):
+            cur.execute("SELECT id FROM app_account WHERE lower(email) = lower(?)", (email,))
+
+        def by_name(cur, name):
+            cur.execute("SELECT id FROM app_account WHERE upper(name) = ?", (name,))
+        """
+    )
+    files = {"app/schema.py": schema, "app/models.py": models, "app/queries.py": queries}
+    assert [f[:3] for f in _found(files, ["QL306"], settings=LOW)] == [("app/queries.py", 8, "QL306")]

@@ -28,6 +28,7 @@ from querylint.project.facts import (
     STARLETTE_ROUTES,
     STDLIB,
     TEARDOWN_HOOKS,
+    expression_indexes,
     CallSummary,
     ClassAttr,
     ClassFacts,
@@ -176,12 +177,12 @@ def collect_facts_ast(tree: ast.Module, text: str, relpath: str) -> FileFacts:
     """:func:`querylint.project.facts.collect_facts` over ``ast``: the same facts."""
     A.set_source(text)
     try:
-        return _collect(tree, relpath)
+        return _collect(tree, relpath, text)
     finally:
         A.set_source(None)
 
 
-def _collect(module_node: ast.Module, relpath: str) -> FileFacts:
+def _collect(module_node: ast.Module, relpath: str, text: str) -> FileFacts:
     module = module_name(relpath)
     is_package = PurePosixPath(relpath).name == "__init__.py"
     imports = collect_imports(module_node, module, is_package)
@@ -210,6 +211,7 @@ def _collect(module_node: ast.Module, relpath: str) -> FileFacts:
         value_refs=tuple(sorted(c.value_refs)),
         scheduled=tuple(dict.fromkeys(c.scheduled)),
         teardowns=tuple(c.teardowns),
+        expression_indexes=expression_indexes(text),
     )
 
 

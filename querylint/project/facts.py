@@ -184,9 +184,43 @@ class FileFacts:
     # module-level ``app.teardown_appcontext(close_db)`` / ``teardown_request`` registrations
     # (decorated teardown functions and registrations inside functions are in their facts)
     teardowns: Tuple[str, ...] = ()
+    # expression indexes the file declares (``CREATE INDEX ... ON t (medium, lower(address))``,
+    # ``models.Index(Lower("email"))``, ``Index("ix", func.lower(User.email))``): (function,
+    # column), both lower-case
+    expression_indexes: Tuple[Tuple[str, str], ...] = ()
 
     def import_map(self) -> Dict[str, str]:
         return dict(self.imports)
+
+
+_SQL_INDEX_HEAD = re.compile(
+    r"CREATE\s+(?:UNIQUE\s+)?INDEX\s+(?:CONCURRENTLY\s+)?(?:IF\s+NOT\s+EXISTS\s+)?(?:[\w\".]+\s+)?ON\s+(?:ONLY\s+)?[\w\".]+\s*(?:USING\s+\w+\s*)?\(",
+    re.I,
+)
+_SQL_INDEX_FUNC = re.compile(r"(\w+)\s*\(\s*\"?(\w+)\"?\s*(?:\)|::|,)")
+_ORM_INDEX_FUNC = re.compile(
+    r"Index\(\s*(?:[\"'][^\"']*[\"']\s*,\s*)?(?:[\w.]*\.)?(?:func\.)?(\w+)\(\s*(?:[\"'](\w+)[\"']|(?:[\w.]*\.)?(\w+)\s*\))"
+)
+
+
+def expression_indexes(text: str) -> Tuple[Tuple[str, str], ...]:
+    """See ``FileFacts.expression_indexes``: read from the file's text (SQL in any string, and
+    Django's / SQLAlchemy's ``Index(...)`` with a function of a column)."""
+    if "ndex" not in text and "NDEX" not in text:
+        return ()
+    out: List[Tuple[str, str]] = []
+    for m in _SQL_INDEX_HEAD.finditer(text):
+        depth, end, limit = 1, m.end(), min(len(text), m.end() + 400)
+        while end < limit and depth:
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            end += 1
+        for f in _SQL_INDEX_FUNC.finditer(text, m.end(), end):
+            out.append((f.group(1).lower(), f.group(2).lower()))
+    for m in _ORM_INDEX_FUNC.finditer(text):
+        func, col = m.group(1).lower(), (m.group(2) or m.group(3) or "").lower()
+        if col and func not in ("f", "q", "text", "column", "desc", "asc"):
+            out.append((func, col))
+    return tuple(dict.fromkeys(out))
 
 
 def module_name(relpath: str) -> str:
@@ -370,6 +404,7 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
         value_refs=tuple(sorted(c.value_refs)),
         scheduled=tuple(dict.fromkeys(c.scheduled)),
         teardowns=tuple(c.teardowns),
+        expression_indexes=expression_indexes(module_node.code),
     )
 
 
