@@ -9,7 +9,7 @@ import libcst as cst
 from querylint.frameworks.django.models import GFK
 from querylint.frameworks.django.n_plus_one import per_object_member_query
 from querylint.frameworks.django.drf import drf_info
-from querylint.frameworks.django.querysets import DjType, is_model_admin, admin_object, infer, view_queryset
+from querylint.frameworks.django.querysets import DEFEATING, DjType, is_model_admin, admin_object, infer, view_queryset
 from querylint.frameworks.django.sites import is_loaded, relation_hop, site_of
 from querylint.frameworks import orm_query_detectors
 from querylint.frameworks.sqlalchemy.schemas import marshmallow_dumped_many, marshmallow_method_fields
@@ -215,7 +215,12 @@ class SerializerMethodFieldQuery(Rule):
         where = "the admin's `get_queryset`" if admin else "the queryset of the views using this serializer"
         if site.kind == "related":
             name = (cast(DjType, t).related or "").rsplit(".", 1)[-1]  # checked above for "related"
-            fix = f'add prefetch_related("{name}") (or annotate the value) to {where}'
+            if site.method in DEFEATING:
+                # ``obj.review.get()``: a prefetch does not serve ``get``/``filter``, which always query
+                fix = (f'annotate the value on {where}, or prefetch it there (prefetch_related("{name}")) and read '
+                       f'`.all()` in Python instead of `.{site.method}()`, which queries even when prefetched')
+            else:
+                fix = f'add prefetch_related("{name}") (or annotate the value) to {where}'
         elif site.kind == "defeat":
             fix = "filter the prefetched relation in Python, or prefetch it with Prefetch(..., to_attr=...)"
         else:

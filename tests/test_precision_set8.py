@@ -232,3 +232,39 @@ def test_a_function_on_a_column_the_project_indexes_by_that_expression_is_fine()
     )
     files = {"app/schema.py": schema, "app/models.py": models, "app/queries.py": queries}
     assert [f[:3] for f in _found(files, ["QL306"], settings=LOW)] == [("app/queries.py", 8, "QL306")]
+
+
+def _fixes(files, select, **kw):
+    return [(f.line, f.rule, f.fix) for f in lint_files(files, select=select, **kw).findings]
+
+
+def test_advice_for_get_on_a_related_manager_is_not_a_prefetch_it_ignores():
+    # reviewboard's admin: ``obj.review_request.get().id`` per changelist row. A prefetch does
+    # not serve ``get()`` (it always queries), so "add prefetch_related" alone fixes nothing;
+    # a count keeps the plain prefetch advice.
+    code = dedent(
+        """
+        from django.contrib import admin
+        from django.db import models
+
+        class Request(models.Model):
+            title = models.CharField(max_length=10)
+
+        class Comment(models.Model):
+            text = models.TextField()
+            requests = models.ManyToManyField(Request, related_name="comments")
+
+        @admin.register(Comment)
+        class CommentAdmin(admin.ModelAdmin):
+            list_display = ("text", "request_id", "request_count")
+
+            def request_id(self, obj):
+                return obj.requests.get().id
+
+            def request_count(self, obj):
+                return obj.requests.count()
+        """
+    )
+    found = _fixes({"app/admin.py": code}, ["QL118"])
+    assert [f[:2] for f in found] == [(16, "QL118"), (19, "QL118")]
+    assert "queries even when prefetched" in found[0][2] and found[1][2].startswith('add prefetch_related("requests")')
