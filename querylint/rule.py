@@ -12,7 +12,7 @@ from typing import Any, ClassVar, Dict, List, Mapping, Optional, Sequence, Tuple
 import libcst as cst
 
 from querylint import nodes  # noqa: F401  (re-exported for rules)
-from querylint.project.callees import annotation_class, callee_params, query_writes, read_chains, resolve_callee, unique_model_method, writes_through  # noqa: F401  (re-exported for rules)
+from querylint.project.callees import annotation_class, callee_params, flagged_off, query_writes, read_chains, resolve_callee, unique_model_method, writes_through  # noqa: F401  (re-exported for rules)
 from querylint.context import Binding, Context, Loop  # noqa: F401
 from querylint.project.requests import describe as describe_entry, request_context  # noqa: F401  (re-exported for rules)
 from querylint.scope import under_memo_guard  # noqa: F401  (re-exported for rules)

@@ -8,7 +8,7 @@ import libcst as cst
 
 from querylint.frameworks.lifetime import database_params
 from querylint.loops import per_item_loop, varies_per_item
-from querylint.rule import Context, Rule, dedent, nodes as N, query_writes, resolve_callee, unique_model_method
+from querylint.rule import Context, Rule, dedent, flagged_off, nodes as N, query_writes, resolve_callee, unique_model_method
 
 
 def short_name(qualname: str) -> str:
@@ -58,7 +58,9 @@ class QueryThroughCallInLoop(Rule):
     commit) it is `medium` confidence, since an event or audit row per item is often deliberate.
     A helper whose argument names the table it reads (`sql.Identifier(collection)`) called per
     item of a collection of tables runs one query per table, which no single query could merge:
-    not reported.
+    not reported. Nor is a call that turns off the flag parameter every query of the helper
+    sits under (`if include_rows:`, `x if entitysets else []`, `if not emit: return`): given
+    `False` or left at a false default.
     """
 
     code = "QL102"
@@ -130,6 +132,8 @@ class QueryThroughCallInLoop(Rule):
             return
         if _table_per_item(node, qual, loop, self.ctx):
             return  # a different table per item (a dump of every collection): nothing to merge
+        if not guessed and flagged_off(node, self.ctx):
+            return  # ``_query_item(proxy, entitysets=False)``: the call turns the query off
         key = (id(loop.node), N.code(node.func))
         if key in self._seen:
             return  # ``if p.over_quota():`` then ``while p.over_quota():``: one problem per pass, one finding

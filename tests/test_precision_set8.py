@@ -268,3 +268,43 @@ def test_advice_for_get_on_a_related_manager_is_not_a_prefetch_it_ignores():
     found = _fixes({"app/admin.py": code}, ["QL118"])
     assert [f[:2] for f in found] == [(16, "QL118"), (19, "QL118")]
     assert "queries even when prefetched" in found[0][2] and found[1][2].startswith('add prefetch_related("requests")')
+
+
+def test_a_helper_whose_query_a_flag_parameter_turns_off_is_silent_where_the_call_turns_it_off():
+    # aleph: ``_query_item(proxy, entitysets=False)`` where ``_query_item`` runs
+    # ``EntitySet.entity_entitysets(entity.id) if entitysets else []``; ckan's
+    # ``include_datasets`` and ArchiveBox's ``if not emit_results: return`` are the same shape.
+    # The same helpers called with the flag on (or left at a true default) stay reported.
+    code = dedent(
+        """
+        import sqlite3
+
+        def lookup(conn, key):
+            return conn.execute("SELECT v FROM kv WHERE k = ?", (key,)).fetchone()
+
+        def query_item(conn, item, entitysets=True):
+            ids = lookup(conn, item) if entitysets else []
+            return [item, ids]
+
+        def summary(conn, item, include_rows=False):
+            out = {"item": item}
+            if include_rows:
+                out["rows"] = lookup(conn, item)
+            return out
+
+        def emit(conn, item, emit_results):
+            if not emit_results:
+                return None
+            return lookup(conn, item)
+
+        def run(conn, items):
+            quiet = [query_item(conn, i, entitysets=False) for i in items]
+            plain = [summary(conn, i) for i in items]
+            none = [emit(conn, i, False) for i in items]
+            loud = [query_item(conn, i) for i in items]
+            full = [summary(conn, i, include_rows=True) for i in items]
+            return quiet, plain, none, loud, full
+        """
+    )
+    assert [f[1:3] for f in _found({"app/xref.py": code}, ["QL102"])] == [(25, "QL102"), (26, "QL102")]
+

@@ -348,6 +348,7 @@ class _Collector:
             param_calls=F.calls_given_params(followed, params),
             retry_only_calls=F.retry_only_calls(w.loops, w.targets),
             failure_calls=F.failure_only_calls(fn, w.targets),
+            flag_calls=F.flag_only_calls(fn, w.targets, w.flag_ifs, param_set),
         )
 
     # -------------------------------------------------------------------------------- classes

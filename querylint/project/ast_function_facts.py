@@ -348,6 +348,45 @@ def failure_only_calls(fn, targets: Targets) -> Tuple[str, ...]:
     return _only_inside(inside, targets)
 
 
+def _flag_test(test: ast.AST, params: FrozenSet[str], negated: bool) -> Optional[str]:
+    """``facts._flag_test``."""
+    if negated:
+        if not (type(test) is ast.UnaryOp and type(test.op) is ast.Not):  # type: ignore[attr-defined]
+            return None
+        test = test.operand  # type: ignore[attr-defined]
+    return test.id if type(test) is ast.Name and test.id in params else None  # type: ignore[attr-defined]
+
+
+def flag_only_calls(fn, targets: Targets, flag_ifs, params: FrozenSet[str]) -> Tuple[Tuple[str, str, bool], ...]:
+    """See ``FunctionFacts.flag_calls``."""
+    if not targets or not params:
+        return ()
+    regions: List[Tuple[str, List[ast.AST]]] = [(node.test.id, list(node.body)) for node in flag_ifs]
+    stmts = list(fn.body)
+    for i, stmt in enumerate(stmts):
+        flag = _flag_test(stmt.test, params, True) if type(stmt) is ast.If and not stmt.orelse else None  # type: ignore[attr-defined]
+        if flag is not None and all(type(s) is ast.Return for s in stmt.body):  # type: ignore[attr-defined]
+            regions.append((flag, stmts[i + 1:]))
+            break
+    for node in A.body_walk(fn):
+        if type(node) is ast.IfExp:
+            flag = _flag_test(node.test, params, False)  # type: ignore[attr-defined]
+            if flag is not None:
+                regions.append((flag, [node.body]))  # type: ignore[attr-defined]
+    if not regions:
+        return ()
+    guards: Dict[int, str] = {}
+    for flag, nodes in regions:
+        for n in A.walk_list(nodes):
+            if type(n) is ast.Call:
+                guards.setdefault(id(n), flag)
+    flags: Dict[str, Optional[str]] = {}
+    for k, (_, t) in targets.items():
+        f = guards.get(k)
+        flags[t] = f if flags.get(t, f) == f else None
+    return tuple(sorted((t, f, _falsy_default(fn, f)) for t, f in flags.items() if f is not None))
+
+
 def _per_item_nodes(loop: Any) -> Optional[Tuple[str, Set[str], List[ast.AST]]]:
     """(kind, names bound per item, nodes run per item) of a per-item loop, None for another."""
     t = type(loop)

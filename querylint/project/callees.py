@@ -323,6 +323,30 @@ def _flag_off(call: cst.Call, params: Sequence[str], flag: str, falsy_default: b
     return falsy_default
 
 
+def flagged_off(call: cst.Call, ctx: Context) -> bool:
+    """The project function ``call`` reaches runs no query of its own, and every function it
+    calls that queries is called only under a flag parameter this call turns off
+    (``_query_item(proxy, entitysets=False)`` where ``entitysets`` guards the lookup)."""
+    got = callee_params(call, ctx)
+    if got is None:
+        return False
+    fn, params = got
+    index = ctx.index
+    if not fn.flag_calls or fn.qualname in index.direct_queries:
+        return False
+    guarded = {t: (flag, falsy) for t, flag, falsy in fn.flag_calls}
+    covered: Set[str] = set()
+    for target in fn.calls:
+        hit = index.resolve_function(target, fn)
+        if hit is None or not index.query_path(hit.qualname):
+            continue
+        g = guarded.get(target)
+        if g is None or not _flag_off(call, params, g[0], g[1]):
+            return False
+        covered.add(hit.qualname)
+    return bool(covered) and all(c in covered for c in index.callees(fn.qualname) if index.query_path(c))
+
+
 def callee_params(call: cst.Call, ctx: Context):
     """(facts, parameter names as the call's positions bind them) of the project function
     ``call`` reaches: ``self``/``cls`` left out for a method called on an object or through a

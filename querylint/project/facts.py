@@ -150,6 +150,10 @@ class FunctionFacts:
     # call targets made only in an ``except`` for a failure of outside work (a cleanup when a web
     # push is answered 410): what they query runs on failure, not on every call
     failure_calls: Tuple[str, ...] = ()
+    # call targets made only when a parameter is truthy (under ``if flag:``, in ``x if flag else
+    # y``, after ``if not flag: return``): (target, the parameter, whether its default is a falsy
+    # literal); a caller passing ``flag=False`` never reaches them
+    flag_calls: Tuple[Tuple[str, str, bool], ...] = ()
     # hands out slices of a sequence (``yield ids[i:i + 500]``, ``return [xs[i:i + n] for i in
     # range(0, len(xs), n)]``): a loop over its result walks batches, not items
     hands_out_slices: bool = False
@@ -507,6 +511,7 @@ class _Collector:
                 doubles_quotes=doubles_quotes,
                 kept_params=kept_params(flow + keeping, params),
                 loop_calls=per_item_calls(loops, followed := _followed(targets, imports)), param_calls=calls_given_params(followed, params), retry_only_calls=retry_only_calls(loops, targets), failure_calls=failure_only_calls(fn, targets),
+                flag_calls=flag_only_calls(fn, targets, flag_ifs, param_set),
             )
         )
 
@@ -1065,6 +1070,52 @@ def failure_only_calls(fn: cst.FunctionDef, targets: Dict[int, Tuple[cst.Call, s
                 if failure_handler(handler):
                     inside.update(id(n) for n in N.walk(handler.body, into_functions=False) if isinstance(n, cst.Call))
     return _only_inside(inside, targets)
+
+
+def _flag_test(test: cst.BaseExpression, params: FrozenSet[str], negated: bool) -> Optional[str]:
+    """``flag`` (or ``not flag`` when ``negated``) for a parameter ``flag``."""
+    if negated:
+        if not (type(test) is cst.UnaryOperation and type(cast(cst.UnaryOperation, test).operator) is cst.Not):
+            return None
+        test = cast(cst.UnaryOperation, test).expression
+    return test.value if type(test) is cst.Name and cast(cst.Name, test).value in params else None
+
+
+def flag_only_calls(fn: cst.FunctionDef, targets: Dict[int, Tuple[cst.Call, str]], flag_ifs: List[cst.If], params: FrozenSet[str]) -> Tuple[Tuple[str, str, bool], ...]:
+    """See ``FunctionFacts.flag_calls``."""
+    if not targets or not params:
+        return ()
+    regions: List[Tuple[str, List[cst.CSTNode]]] = [(cast(cst.Name, node.test).value, [node.body]) for node in flag_ifs]
+    stmts: List[cst.CSTNode] = list(fn.body.body) if isinstance(fn.body, cst.IndentedBlock) else []
+    for i, stmt in enumerate(stmts):
+        flag = _flag_test(cast(cst.If, stmt).test, params, True) if type(stmt) is cst.If and cast(cst.If, stmt).orelse is None else None
+        if flag is not None and _only_returns(cast(cst.If, stmt).body):
+            regions.append((flag, list(stmts[i + 1:])))  # ``if not flag: return`` then the rest
+            break
+    for node in N.walk(fn.body, into_functions=False):
+        if type(node) is cst.IfExp:
+            flag = _flag_test(cast(cst.IfExp, node).test, params, False)
+            if flag is not None:
+                regions.append((flag, [cast(cst.IfExp, node).body]))
+    if not regions:
+        return ()
+    guards: Dict[int, str] = {}
+    for flag, nodes in regions:
+        for region in nodes:
+            for n in N.walk(region, into_functions=False):
+                if type(n) is cst.Call:
+                    guards.setdefault(id(n), flag)
+    flags: Dict[str, Optional[str]] = {}
+    for k, (_, t) in targets.items():
+        f = guards.get(k)
+        flags[t] = f if flags.get(t, f) == f else None
+    return tuple(sorted((t, f, _falsy_default(fn, f)) for t, f in flags.items() if f is not None))
+
+
+def _only_returns(body: cst.BaseSuite) -> bool:
+    lines = list(body.body) if isinstance(body, cst.IndentedBlock) else [body]
+    smalls = [s for line in lines for s in getattr(line, "body", ())] if all(type(line) in (cst.SimpleStatementLine, cst.SimpleStatementSuite) for line in lines) else []
+    return bool(smalls) and all(type(s) is cst.Return for s in smalls)
 
 
 def per_item_calls(loops: List[cst.CSTNode], targets: Dict[int, Tuple[cst.Call, str]]) -> Tuple[Tuple[str, str, Tuple[int, ...], Tuple[str, ...]], ...]:
