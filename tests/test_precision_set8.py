@@ -308,3 +308,28 @@ def test_a_helper_whose_query_a_flag_parameter_turns_off_is_silent_where_the_cal
     )
     assert [f[1:3] for f in _found({"app/xref.py": code}, ["QL102"])] == [(25, "QL102"), (26, "QL102")]
 
+
+def test_a_statement_built_per_table_with_percent_formatting_is_not_an_n_plus_one():
+    # ichnaea's export: ``table_stmt = text(stmt % (table, where))`` per shard table, run with
+    # ``table_stmt.bindparams(limit=..., cellid=...)``: one statement per table, which no single
+    # query could merge. A constant statement run per id stays reported.
+    code = dedent(
+        """
+        from sqlalchemy import text
+        from sqlalchemy.orm import Session
+
+        STMT = "SELECT cellid FROM %s WHERE %s AND cellid > :cellid ORDER BY cellid LIMIT :limit"
+
+        def export(session: Session, tables, where):
+            out = []
+            for table in tables:
+                table_stmt = text(STMT % (table, where))
+                out.extend(session.execute(table_stmt.bindparams(limit=100, cellid="")).fetchall())
+            return out
+
+        def names(session: Session, ids):
+            return [session.execute(text("SELECT name FROM cell WHERE id = :id"), {"id": i}).scalar() for i in ids]
+        """
+    )
+    assert [f[1:3] for f in _found({"app/export.py": code}, ["QL103", "QL120"], settings=LOW)] == [(14, "QL103")]
+

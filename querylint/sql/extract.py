@@ -1711,9 +1711,11 @@ def statement_varies_per_item(call: cst.Call, loop, ctx: Context) -> bool:
     the SQL is the loop's item itself (``for sql in statements: cur.execute(sql)``), or a value
     of the item is spliced in as a table/schema name (``f"INSERT INTO {table} ..."``)."""
     arg = N.arg(call, 0)
-    for _ in range(3):  # ``str(sql)`` / ``text(sql)`` / a name bound in the loop
+    for _ in range(4):  # ``str(sql)`` / ``text(sql)`` / ``stmt.bindparams(...)`` / a name bound in the loop
         if isinstance(arg, cst.Call) and N.call_name(arg) in ("text", "str", "SQL") and arg.args:
             arg = arg.args[0].value
+        elif isinstance(arg, cst.Call) and N.call_name(arg) in ("bindparams", "columns") and N.receiver(arg) is not None:
+            arg = N.receiver(arg)
         elif isinstance(arg, cst.Name) and not loop.binds(arg.value):
             b = ctx.binding(arg.value, at=call)
             if b is None or not b.is_simple or b.value is None or not any(a is loop.node for a in ctx.ancestors(b.node)):
@@ -1723,7 +1725,7 @@ def statement_varies_per_item(call: cst.Call, loop, ctx: Context) -> bool:
             break
     if isinstance(arg, cst.Name) and loop.binds(arg.value):
         return True
-    pieces = _spliced_pieces(arg)
+    pieces = _spliced_pieces(arg) if not (isinstance(arg, cst.BinaryOperation) and isinstance(arg.operator, cst.Modulo)) else _percent_pieces(arg, ctx)
     before = ""
     for piece in pieces:
         if isinstance(piece, str):
@@ -1733,6 +1735,25 @@ def statement_varies_per_item(call: cst.Call, loop, ctx: Context) -> bool:
         else:
             before += " ? "
     return False
+
+
+def _percent_pieces(expr: cst.BinaryOperation, ctx: Context) -> List[Union[str, cst.CSTNode]]:
+    """``stmt % (table, where)`` with ``stmt`` a constant holding ``%s``s: the text pieces and
+    the values, in order."""
+    template = expr.left
+    if isinstance(template, cst.Name):
+        template = _resolve_value(ctx, template)
+    text = N.string_value(template) if isinstance(template, (cst.SimpleString, cst.ConcatenatedString)) else None
+    if text is None:
+        return [expr]
+    values = [e.value for e in expr.right.elements] if isinstance(expr.right, cst.Tuple) else [expr.right]
+    parts = text.split("%s")
+    if len(parts) != len(values) + 1:
+        return [expr]
+    out: List[Union[str, cst.CSTNode]] = [parts[0]]
+    for v, part in zip(values, parts[1:]):
+        out.extend((v, part))
+    return out
 
 
 def _spliced_pieces(expr) -> List[Union[str, cst.CSTNode]]:

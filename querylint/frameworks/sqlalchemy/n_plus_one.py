@@ -13,7 +13,7 @@ from querylint.loops import batch_by_name_only, classify_loop, per_item_loop, re
 from querylint.frameworks.base import Detector, MemberQueryDetector, member_queries
 from querylint.frameworks.sqlalchemy.schemas import marshmallow_schemas, nested_fields, pydantic_models, schema_of
 from querylint.rule import Edit, callee_params, dedent, line_after_imports, nodes as N, read_chains
-from querylint.sql.extract import literal_verb, runs_only_unbatchable
+from querylint.sql.extract import literal_verb, runs_only_unbatchable, statement_varies_per_item
 from querylint.usage import is_store_target
 from querylint.frameworks.sqlalchemy.infer import (
     is_fsa_db,
@@ -377,6 +377,8 @@ class SqlalchemyQueryInLoop(Detector):
         if loop is None:
             return
         name = N.call_name(node)
+        if name in ("execute", "exec_driver_sql") and statement_varies_per_item(node, loop, self.ctx):
+            return  # ``text(stmt % (table, where))`` per table: a different statement per item, nothing to merge
         where = self.ctx.loop_label(loop)
         target = f"`{N.short(node.func)}(...)`" if got[1].kind == "session" else f"`{N.short(node)}`"
         if name in ("get", "get_one") and got[1].kind == "session":
