@@ -344,11 +344,14 @@ def _repeats(node: cst.CSTNode, loop: Loop, ctx: Context) -> bool:
 def on_raising_path(node: cst.CSTNode, ctx: Context) -> bool:
     """``node`` sits in an ``if``/``else`` branch that always ends by raising (a diagnostic built
     for the error it raises: Misago's ``get_real_name()`` reads the database only to describe a
-    corrupted field). Such code runs once, on failure, not on every call."""
+    corrupted field), or in the ``raise`` statement itself. Such code runs once, on failure, not
+    on every call."""
     child: cst.CSTNode = node
     for anc in ctx.ancestors(node):
         if isinstance(anc, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
             return False
+        if isinstance(anc, cst.Raise):
+            return True  # ``raise ImproperlyConfigured(... % self.tool.name)``: the error's own text
         if isinstance(anc, (cst.If, cst.Else)) and child is anc.body and isinstance(anc.body, cst.IndentedBlock) and anc.body.body:
             last = anc.body.body[-1]
             if isinstance(last, cst.SimpleStatementLine) and any(isinstance(s, cst.Raise) for s in last.body) and not any(

@@ -333,3 +333,57 @@ def test_a_statement_built_per_table_with_percent_formatting_is_not_an_n_plus_on
     )
     assert [f[1:3] for f in _found({"app/export.py": code}, ["QL103", "QL120"], settings=LOW)] == [(14, "QL103")]
 
+
+def test_a_relation_read_only_in_the_raise_and_rows_from_the_branch_that_is_not_none():
+    # reviewboard's admin widget: ``scmtool_class`` reads ``self.tool.name`` only inside the
+    # ``raise ImproperlyConfigured(...)`` that ends it; and the loop's queryset is
+    # ``queryset.select_related("hosting_account")[:8]`` in one branch and ``.none()`` (no rows)
+    # in the other. A property that reads an unloaded relation stays reported.
+    models = dedent(
+        """
+        from django.db import models
+        from django.utils.functional import cached_property
+
+        class Account(models.Model):
+            name = models.CharField(max_length=10)
+
+        class Tool(models.Model):
+            name = models.CharField(max_length=10)
+
+        class Repository(models.Model):
+            name = models.CharField(max_length=10)
+            hosting_account = models.ForeignKey(Account, null=True, on_delete=models.CASCADE)
+            tool = models.ForeignKey(Tool, null=True, on_delete=models.CASCADE)
+            owner = models.ForeignKey(Account, null=True, related_name="+", on_delete=models.CASCADE)
+
+            @cached_property
+            def hosting_service(self):
+                return self.hosting_account.name if self.hosting_account else None
+
+            @property
+            def tool_class(self):
+                if self.name:
+                    return self.name
+                raise ValueError("no tool %s" % self.tool.name)
+
+            @property
+            def owner_name(self):
+                return self.owner.name
+        """
+    )
+    widgets = dedent(
+        """
+        from app.models import Repository
+
+        def info(total):
+            queryset = Repository.objects.filter(name__isnull=False)
+            if total > 0:
+                queryset = queryset.only("id", "hosting_account_id", "name").select_related("hosting_account")[:8]
+            else:
+                queryset = Repository.objects.none()
+            return [(r.hosting_service, r.tool_class, r.owner_name) for r in queryset]
+        """
+    )
+    found = _found({"app/models.py": models, "app/widgets.py": widgets}, ["QL106"], settings=LOW)
+    assert [f[:3] for f in found] == [("app/widgets.py", 9, "QL106")]
+    assert "owner_name" in lint_files({"app/models.py": models, "app/widgets.py": widgets}, select=["QL106"], settings=LOW).findings[0].message

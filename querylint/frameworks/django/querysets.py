@@ -682,6 +682,19 @@ def _with_prefetched_objects(t: DjType, node: cst.Name, ctx: Context) -> DjType:
     return t
 
 
+def _other_branch_binding(node: cst.Name, b, ctx: Context):
+    """``else: queryset = Repository.objects.none()``: an empty queryset yields no rows, so the
+    rows a later loop reads come from the other branch's binding (reviewboard's widgets)."""
+    v = b.value
+    if not (isinstance(v, cst.Call) and N.call_name(v) == "none" and not v.args and any(isinstance(a, (cst.If, cst.Else)) for a in ctx.ancestors(b.node))):
+        return None
+    for other in reversed(ctx.bindings(node.value, at=node)):
+        if other is not b and other.kind in ("assign", "annassign") and other.is_simple and other.value is not None and not (
+                isinstance(other.value, cst.Call) and N.call_name(other.value) == "none"):
+            return other
+    return None
+
+
 def _infer_name_binding(node: cst.Name, ctx: Context) -> Optional[DjType]:
     name = node.value
     loop = _loop_for_name(node, ctx)
@@ -693,6 +706,9 @@ def _infer_name_binding(node: cst.Name, ctx: Context) -> Optional[DjType]:
     if b.kind in ("assign", "annassign", "walrus") and b.is_simple:
         if isinstance(b.value, cst.List) and not b.value.elements:
             return _appended_rows(name, ctx)
+        other = _other_branch_binding(node, b, ctx)
+        if other is not None:
+            b = other
         return infer(b.value, ctx) or _duck_queryset(name, b, ctx)
     if b.kind in ("for", "comprehension"):
         # (a comprehension's variable outside the walk: a caller's argument read offline)
