@@ -878,7 +878,7 @@ _CONNECTING = {
     "acquire", "getconn", "connection", "fetch", "fetchrow", "fetchval",  # a pool's
 }
 _SETUP_NAME = re.compile(
-    r"_?(run_migrations\w*|migrate\w*|upgrade\w*|downgrade\w*|bootstrap\w*|install\w*|setup\w*|init|initiali[sz]e\w*"
+    r"_?(run_migrations\w*|migrate\w*|upgrade\w*|downgrade\w*|bootstrap\w*|install\w*|setup\w*|init|initiali[sz]e\w*|destroy\w*|teardown\w*"
     r"|init_\w+|(create|drop|reset|init|check)_(db|dbs|database|databases|all|tables|schema|schemas)(_\w+)?)"
 )
 
@@ -1082,19 +1082,48 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
             f"the {noun} `{name}` from `{what}` is not closed when the function {word} at line {ctx.line(ex)}",
             "use `with` or close it in a `finally` block",
         )
-    # a pooled resource (a session, a connection checked out of an engine) that an exception leaves
-    # open holds a pool slot until the collector gets to it; a plain DB-API connection closed on
-    # the normal path is left alone. One step less sure: closing on every normal path is how most
-    # projects fix a leak (dispatch's signature check), and the collector repairs the rest
-    risky = _fails_before_close(cast(cst.CSTNode, holder.node), fate, flow) if res.kind in ("session", "checkout", "scoped") else None
+    # a session, a checked-out or a plain connection that an exception leaves open holds a pool
+    # slot or a server backend until the collector gets to it: in code that runs again and again
+    # (a scheduled job, a worker thread's loop, a request) the failures add up (mealie's purge job,
+    # pyiem's telemetry writer). Set-up code that runs once (``destroy()``, ``create_db()``, a
+    # command) is one step less sure
+    risky = _fails_before_close(cast(cst.CSTNode, holder.node), fate, flow) if res.kind in ("session", "checkout", "scoped", "connection") else None
+    if risky is not None and res.kind == "connection" and (res.driver in EMBEDDED_DRIVERS or opened.memory or not _runs_repeatedly(ctx)):
+        return None  # a plain connection closed on the normal path in code that runs now and then: left alone
     if risky is not None:
         return (
             f"the {noun} `{name}` from `{what}` is closed only when nothing fails: an exception from "
             f"`{N.short(risky.func, 40)}(...)` at line {ctx.line(risky)} skips the close at line {ctx.line(fate.closes[0])}",
             f"call `{name}.remove()` in a `finally` block" if res.kind == "scoped" else "use `with` or close it in a `finally` block",
-            "medium",
+            # closed by hand before each of several exits (dispatch's fix closes before its return
+            # and before its 403): the author manages every normal path; what an exception skips
+            # is one step less sure
+            # (a close under an ``if`` closes only what the function itself opened: ownership the
+            # author tracks by hand, likewise)
+            "medium" if res.kind == "scoped" or _runs_once(ctx) or len(fate.closes) > 1 or _conditional(fate.closes[0], flow) else "high",
         )
     return None
+
+
+def _runs_repeatedly(ctx: Context) -> bool:
+    """The open runs per request or job, or on every pass of a loop (a worker's ``while True``)."""
+    if ctx.loop is not None:
+        return True
+    fn = ctx.function
+    return fn is not None and request_context(ctx.index, ctx.config, fn.qualname) is not None
+
+
+def _conditional(node: cst.CSTNode, flow: Flow) -> bool:
+    return any(isinstance(a, (cst.If, cst.IfExp)) for a in flow.ancestors(node))
+
+
+def _runs_once(ctx: Context) -> bool:
+    """The current function is set-up code, or only set-up code, commands and scripts call it."""
+    fn = ctx.function
+    if fn is None:
+        return True
+    callers = ctx.index.callers_of(fn.qualname)
+    return _setup_caller(fn.qualname, ctx) or (bool(callers) and all(_setup_caller(c, ctx) for c in callers))
 
 
 def _thrown_away(call: cst.Call, opened: Opened, holder: Holder, ctx: Context) -> Optional[Tuple[str, str]]:
