@@ -7,6 +7,7 @@ from typing import Any, List, Set
 
 import libcst as cst
 
+from querylint.frameworks.django.models import count_lookup
 from querylint.frameworks.django.n_plus_one import SiteChecks, helper_manager_reads, site_text, where_text
 from querylint.frameworks.django.querysets import DEFEATING, INST, graph_of, infer
 from querylint.frameworks.django.sites import per_item_loop_of, relation_hop
@@ -101,7 +102,7 @@ class RelatedManagerInLoop(SiteChecks, Rule):
             where = where_text(t, self.ctx)
             fix = f'add .prefetch_related("{name}") to {where}'
             if method in ("count", "exists"):
-                fix = f'annotate it on {where} (`.annotate(n=Count("{name}"))`) or add .prefetch_related("{name}")'
+                fix = f'annotate it on {where} (`.annotate(n=Count("{count_lookup(graph_of(self.ctx), t.model if t is not None else None, name)}"))`) or add .prefetch_related("{name}")'
             elif method not in ("all", "iterator", "first", "last"):
                 fix = f'prefetch the rows it needs (`Prefetch("{name}", queryset=..., to_attr=...)`) on {where}: `.{method}()` queries even when the relation is prefetched'
             self.report(
@@ -124,7 +125,8 @@ class RelatedManagerInLoop(SiteChecks, Rule):
             name = f"{prefix}__{name}" if prefix else name
         fix = f'add .prefetch_related("{name}") to {where}'
         if site.method in ("count", "acount", "exists", "aexists"):
-            fix = f'annotate it on {where} (`.annotate(n=Count("{name}"))`) or add .prefetch_related("{name}")'
+            owner = infer(root, self.ctx).model if isinstance(origin, cst.Attribute) and infer(root, self.ctx) is not None else (rel.rsplit(".", 1)[0] if "." in rel else None)
+            fix = f'annotate it on {where} (`.annotate(n=Count("{count_lookup(graph_of(self.ctx), owner, name)}"))`) or add .prefetch_related("{name}")'
         elif site.method in ("get", "latest", "earliest"):
             # these query again even on a prefetched relation
             fix = f'add .prefetch_related("{name}") to {where} and pick the item from `.all()` in Python: `.{site.method}()` queries even when the relation is prefetched'

@@ -42,3 +42,62 @@ def test_formatted_sql_in_code_the_project_calls_from_no_entry_point_is_one_step
     assert _found({"app/views.py": code}, ["QL303"], settings=LOW) == [
         ("app/views.py", 10, "QL303", "high"), ("app/views.py", 16, "QL303", "medium"), ("app/views.py", 19, "QL303", "high"),
     ]
+
+
+def _fixes(files, select, **kw):
+    return [(f.line, f.rule, f.fix) for f in lint_files(files, select=select, **kw).findings]
+
+
+MODELS = dedent(
+    """
+    from django.db import models
+
+    class Client(models.Model):
+        name = models.CharField(max_length=10)
+
+    class Project(models.Model):
+        client = models.ForeignKey(Client, on_delete=models.CASCADE)
+
+        def __str__(self):
+            return f"{self.client}"
+
+    class Oplog(models.Model):
+        project = models.ForeignKey(Project, on_delete=models.CASCADE)
+
+    class Session(models.Model):
+        name = models.CharField(max_length=10)
+
+        @property
+        def hit_count(self):
+            return self.hit_set.count()
+
+    class Hit(models.Model):
+        session = models.ForeignKey(Session, on_delete=models.CASCADE)
+    """
+)
+
+
+def test_advice_names_relations_from_the_loops_rows_and_the_lookup_an_aggregate_takes():
+    # Ghostwriter: ``f"{log.project}"`` over ``Oplog.objects.select_related("project")`` runs
+    # ``Project.__str__``, which reads ``self.client``: the rows need
+    # ``select_related("project__client")``, not ``"client"`` (Oplog has no such field). shynet:
+    # ``Hit.session`` has no related_name, so the reverse accessor ``hit_set`` is queried as
+    # ``hit``: ``Count("hit")``, not ``Count("hit_set")`` (FieldError).
+    views = dedent(
+        """
+        from app.models import Oplog, Session
+
+        def report():
+            return [f"{log.project}" for log in Oplog.objects.select_related("project")]
+
+        def counts():
+            return [s.hit_set.count() for s in Session.objects.all()]
+
+        def counted():
+            return [s.hit_count for s in Session.objects.all()]
+        """
+    )
+    found = _fixes({"app/models.py": MODELS, "app/views.py": views}, ["QL106", "QL113"])
+    assert [(line, rule) for line, rule, _fix in found][:2] == [(4, "QL106"), (7, "QL113")]
+    assert found[0][2] == 'add .select_related("project__client") to the queryset built on line 4'
+    assert 'Count("hit")' in found[1][2] and 'Count("hit_set")' not in found[1][2]

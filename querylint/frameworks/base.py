@@ -249,6 +249,11 @@ class Adapter:
         """What a template's ``obj.<name>`` is on this ORM's ``model``."""
         return None
 
+    def count_lookup(self, index: Any, model: str, path: str) -> str:
+        """The lookup an aggregate over relation ``path`` of ``model`` names (Django: ``hit``
+        for the default reverse accessor ``hit_set``)."""
+        return path
+
     def template_fix(self, index: Any, bound: Bound, path: Tuple[str, ...], where: str) -> Tuple[str, Tuple[Tuple[int, int, str], ...]]:
         """How to load relation ``path`` (names from the bound model) with the view's query
         (``where``: "the queryset in shop/views.py:14"), and the insertions ``--fix`` makes in

@@ -1740,7 +1740,7 @@ def statement_varies_per_item(call: cst.Call, loop, ctx: Context) -> bool:
 def _percent_pieces(expr: cst.BinaryOperation, ctx: Context) -> List[Union[str, cst.CSTNode]]:
     """``stmt % (table, where)`` with ``stmt`` a constant holding ``%s``s: the text pieces and
     the values, in order."""
-    template = expr.left
+    template: Optional[cst.BaseExpression] = expr.left
     if isinstance(template, cst.Name):
         template = _resolve_value(ctx, template)
     text = N.string_value(template) if isinstance(template, (cst.SimpleString, cst.ConcatenatedString)) else None

@@ -570,7 +570,8 @@ def _report(
         if relation is not None and ref.parts[i] in ("count", "exists") and v.bound.orm == "django":
             # counting each row's children: one aggregate beats loading every child to count it
             rel = "__".join(path)
-            fix = f'annotate it on {where} (`.annotate(n=Count("{rel}"))`, then `{{{{ {ref.parts[0]}.n }}}}`), or prefetch it there (`.prefetch_related("{rel}")`)'
+            lookup = adapter.count_lookup(w.index, v.bound.model, rel)
+            fix = f'annotate it on {where} (`.annotate(n=Count("{lookup}"))`, then `{{{{ {ref.parts[0]}.n }}}}`), or prefetch it there (`.prefetch_related("{rel}")`)'
     else:
         if m is not None:
             chain = " -> ".join(p.rsplit(".", 1)[-1] + "()" for p in m.call_path[:-1]) + " -> " + m.call_path[-1]

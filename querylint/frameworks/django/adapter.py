@@ -49,6 +49,11 @@ class DjangoAdapter(Adapter):
 
         return member(index, model, name)
 
+    def count_lookup(self, index, model, path):
+        from querylint.frameworks.django.models import count_lookup, model_graph
+
+        return count_lookup(model_graph(index), model, path)
+
     def template_fix(self, index, bound, path, where):
         from querylint.frameworks.django.templates import fix
 

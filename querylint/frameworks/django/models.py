@@ -444,6 +444,22 @@ def _add_relation(graph: ModelGraph, concrete: str, fname: str, kind: str, decl:
         tinfo.relations[accessor] = Relation(accessor, rkind, concrete, cast(str, target), concrete, fname)  # tinfo found: target set
 
 
+def count_lookup(graph: "ModelGraph", model: Optional[str], path: str) -> str:
+    """The lookup an aggregate needs for a relation path of accessors: a reverse relation with no
+    ``related_name`` is read as ``hit_set`` but queried as ``hit`` (``Count("hit")``; shynet's
+    ``Count("hit_set")`` raises FieldError). Hops querylint cannot follow stay as written."""
+    out = []
+    info = graph.get(model) if model else None
+    for hop in split_path(path):
+        rel = info.relation(hop) if info is not None else None
+        child = graph.get(rel.target) if rel is not None and rel.target else None
+        if rel is not None and rel.kind in (REV_FK, REV_M2M) and child is not None and hop == child.name.lower() + "_set":
+            hop = child.name.lower()
+        out.append(hop)
+        info = child
+    return "__".join(out)
+
+
 def model_graph(index: ProjectIndex) -> ModelGraph:
     return index.derived("django-model-graph", build_graph)
 

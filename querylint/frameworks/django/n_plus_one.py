@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any, List, Optional, Tuple, cast
 
 import libcst as cst
 
-from querylint.frameworks.django.models import GFK, M2M, MANY, REV_M2M, SINGLE
+from querylint.frameworks.django.models import GFK, M2M, MANY, REV_M2M, SINGLE, count_lookup
 from querylint.frameworks.django.querysets import INST, DjType, graph_of, infer
 from querylint.frameworks.django.sites import (
     Site, depends_on_loop, is_fresh, is_loaded, loop_queryset_line, per_item_loop_of,
@@ -1135,15 +1135,42 @@ class ModelQueryMemberInLoop(Detector):
             else:
                 return None
         where = where_text(infer(loop.iter, self.ctx), self.ctx) if getattr(loop, "iter", None) is not None else "the loop's queryset"
+        prefix = self._path_from_item(attr.value, loop)
+        if prefix is None:
+            return None
         if single and not many:
-            names = ", ".join(f'"{n}"' for n in dict.fromkeys(single))
+            names = ", ".join(f'"{prefix}{n}"' for n in dict.fromkeys(single))
             return f"add .select_related({names}) to {where}"
         if len(many) == 1 and not single:
             name, tail = many[0]
             if tail == ".all()":
-                return f'add .prefetch_related("{name}") to {where}'
-            return f'annotate it on {where} (`.annotate(n=Count("{name}"))`) or add .prefetch_related("{name}")'
+                return f'add .prefetch_related("{prefix}{name}") to {where}'
+            if prefix:
+                return f'add .prefetch_related("{prefix}{name}") to {where}'
+            return f'annotate it on {where} (`.annotate(n=Count("{count_lookup(graph_of(self.ctx), model.qualname, name)}"))`) or add .prefetch_related("{name}")'
         return None
+
+    def _path_from_item(self, value: cst.BaseExpression, loop) -> Optional[str]:
+        """``"project__"`` for ``log.project`` where ``log`` is the loop's item and ``project`` a
+        single relation (``f"{log.project}"`` reads the project's relations through the item's
+        queryset); ``""`` for the item itself; None when the chain is not one of relations."""
+        parts: List[str] = []
+        cur = value
+        while isinstance(cur, cst.Attribute):
+            parts.append(cur.attr.value)
+            cur = cur.value
+        if not isinstance(cur, cst.Name) or not loop.binds(cur.value):
+            return None if parts else ""
+        if not parts:
+            return ""
+        root = infer(cur, self.ctx)
+        model = graph_of(self.ctx).get(root.model) if root is not None and root.kind == INST and root.model else None
+        for part in reversed(parts):
+            rel = model.relation(part) if model is not None else None
+            if rel is None or rel.kind not in SINGLE or not rel.target:
+                return None
+            model = graph_of(self.ctx).get(rel.target)
+        return "__".join(reversed(parts)) + "__"
 
 
 # ------------------------------------------------------------------------------------ detector
