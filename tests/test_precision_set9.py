@@ -101,3 +101,48 @@ def test_advice_names_relations_from_the_loops_rows_and_the_lookup_an_aggregate_
     assert [(line, rule) for line, rule, _fix in found][:2] == [(4, "QL106"), (7, "QL113")]
     assert found[0][2] == 'add .select_related("project__client") to the queryset built on line 4'
     assert 'Count("hit")' in found[1][2] and 'Count("hit_set")' not in found[1][2]
+
+
+def test_a_many_to_one_every_row_shares_by_the_querys_filter_is_answered_by_the_identity_map():
+    # koschei: ``session.query(Package).filter(Package.collection == collection)`` then
+    # ``package.collection.name`` per package (in a helper): every row holds the collection
+    # already loaded, and SQLAlchemy's identity map answers the lazy many-to-one without SQL. The
+    # same read over packages of every collection stays reported.
+    models = dedent(
+        """
+        from sqlalchemy import Column, ForeignKey, Integer, String
+        from sqlalchemy.orm import declarative_base, relationship
+
+        Base = declarative_base()
+
+        class Collection(Base):
+            __tablename__ = "collection"
+            id = Column(Integer, primary_key=True)
+            name = Column(String)
+
+        class Package(Base):
+            __tablename__ = "package"
+            id = Column(Integer, primary_key=True)
+            name = Column(String)
+            collection_id = Column(Integer, ForeignKey("collection.id"))
+            collection = relationship(Collection)
+        """
+    )
+    admin = dedent(
+        """
+        from app.models import Collection, Package
+
+        def describe(package):
+            return f"{package.name} ({package.collection.name})"
+
+        def set_priority(session, names, name):
+            collection = session.query(Collection).filter_by(name=name).first()
+            pkgs = session.query(Package).filter(Package.name.in_(names)).filter(Package.collection == collection).all()
+            return [describe(pkg) for pkg in pkgs]
+
+        def everything(session):
+            return [describe(pkg) for pkg in session.query(Package).all()]
+        """
+    )
+    found = _found({"app/models.py": models, "app/admin.py": admin}, ["QL105"], settings=LOW)
+    assert [f[:3] for f in found] == [("app/admin.py", 12, "QL105")]

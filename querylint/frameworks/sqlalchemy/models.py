@@ -123,7 +123,11 @@ class Mappings:
         return found
 
     def holds_key_of(self, owner: Optional[str], columns, rel: "Relationship") -> bool:
-        """One of ``columns`` of ``owner`` is the foreign key behind the many-to-one ``rel``."""
+        """One of ``columns`` of ``owner`` is the foreign key behind the many-to-one ``rel``, or
+        the relationship itself (``.filter(Package.collection == collection)``): every row holds
+        the same parent, which the session's identity map answers after the first load."""
+        if rel.name in columns:
+            return True
         target = self.classes.get(rel.target or "")
         if owner is None or target is None:
             return False
