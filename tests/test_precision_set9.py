@@ -146,3 +146,39 @@ def test_a_many_to_one_every_row_shares_by_the_querys_filter_is_answered_by_the_
     )
     found = _found({"app/models.py": models, "app/admin.py": admin}, ["QL105"], settings=LOW)
     assert [f[:3] for f in found] == [("app/admin.py", 12, "QL105")]
+
+
+def test_a_query_update_filtered_on_a_list_per_group_is_not_a_single_row_write():
+    # koschei: per collection, ``session.query(Package).filter(Package.id.in_(to_update)).update(...)``:
+    # one UPDATE for that collection's rows, not a single-row write. An update of one row per
+    # item stays reported.
+    models = dedent(
+        """
+        from sqlalchemy import Boolean, Column, Integer
+        from sqlalchemy.orm import declarative_base
+
+        Base = declarative_base()
+
+        class Package(Base):
+            __tablename__ = "package"
+            id = Column(Integer, primary_key=True)
+            collection_id = Column(Integer)
+            blocked = Column(Boolean)
+        """
+    )
+    code = dedent(
+        """
+        from app.models import Package
+
+        def refresh(session, collections, wanted):
+            for collection in collections:
+                ids = [p.id for p in wanted[collection]]
+                session.query(Package).filter(Package.id.in_(ids)).update({"blocked": True}, synchronize_session=False)
+
+        def block_each(session, ids):
+            for i in ids:
+                session.query(Package).filter(Package.id == i).update({"blocked": True})
+        """
+    )
+    found = _found({"app/models.py": models, "app/sync.py": code}, ["QL1"], settings=LOW)
+    assert [f[:2] for f in found] == [("app/sync.py", 10)]

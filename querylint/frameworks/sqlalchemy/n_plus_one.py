@@ -503,6 +503,8 @@ class SqlalchemySessionWriteInLoop(Detector):
         if loop is None or _periodic(node, loop, self.ctx) or _isolates_errors(node, loop, self.ctx):
             return
         name = N.call_name(node)
+        if name in ("update", "delete") and _filters_with_in(node):
+            return  # ``query.filter(Package.id.in_(ids)).update(...)`` per group: already one statement per group of rows
         where = self.ctx.loop_label(loop)
         target = f"`{N.short(node.func)}(...)`" if node.args else f"`{N.short(node)}`"
         if name == "commit":
@@ -517,6 +519,17 @@ class SqlalchemySessionWriteInLoop(Detector):
             msg = f"{target} runs a single-row write on every iteration of {where}"
             fix = "pass all rows at once (`session.execute(update(Model), [{...}, ...])` / `insert(Model)` with a list runs one executemany)"
         self.report(node, msg, fix=fix)
+
+
+def _filters_with_in(call: cst.Call) -> bool:
+    """The query the write ends filters on a list (``.filter(Model.id.in_(ids))``)."""
+    cur = N.receiver(call)
+    while isinstance(cur, cst.Call) and isinstance(cur.func, cst.Attribute):
+        if cur.func.attr.value in ("filter", "where") and any(
+                isinstance(n, cst.Call) and N.call_name(n) == "in_" for a in cur.args for n in N.walk(a.value)):
+            return True
+        cur = cur.func.value
+    return False
 
 
 def _isolates_errors(node: cst.Call, loop, ctx: Context) -> bool:
