@@ -182,3 +182,46 @@ def test_a_query_update_filtered_on_a_list_per_group_is_not_a_single_row_write()
     )
     found = _found({"app/models.py": models, "app/sync.py": code}, ["QL1"], settings=LOW)
     assert [f[:2] for f in found] == [("app/sync.py", 10)]
+
+
+def test_a_view_with_single_object_mixin_that_renders_no_template_is_not_the_templates_view():
+    # Ghostwriter: ``AssignProjectContact(SingleObjectMixin, View)`` with ``model = Project``
+    # answers JSON; only ``ProjectDetailView(DetailView)`` renders ``project_detail.html``. The
+    # advice named the JSON view's queryset.
+    models = dedent(
+        """
+        from django.db import models
+
+        class Provider(models.Model):
+            name = models.CharField(max_length=10)
+
+        class Project(models.Model):
+            name = models.CharField(max_length=10)
+
+        class Server(models.Model):
+            project = models.ForeignKey(Project, on_delete=models.CASCADE)
+            provider = models.ForeignKey(Provider, on_delete=models.CASCADE)
+        """
+    )
+    views = dedent(
+        """
+        from django.http import JsonResponse
+        from django.views.generic import DetailView, View
+        from django.views.generic.detail import SingleObjectMixin
+        from rolodex.models import Project
+
+        class AssignContact(SingleObjectMixin, View):
+            model = Project
+
+            def post(self, request, *args, **kwargs):
+                return JsonResponse({"id": self.get_object().id})
+
+        class ProjectDetailView(DetailView):
+            model = Project
+        """
+    )
+    template = "{% for server in project.server_set.all %}\\n{{ server.provider.name }}\\n{% endfor %}\\n"
+    files = {"rolodex/models.py": models, "rolodex/views.py": views, "rolodex/templates/rolodex/project_detail.html": template}
+    found = lint_files(files, select=["QL1"]).findings
+    assert found and all("AssignContact" not in f.fix and not any("AssignContact" in n for n in f.notes) for f in found)
+    assert any("ProjectDetailView" in f.fix for f in found)

@@ -30,6 +30,9 @@ LIST_VIEWS = {
 }
 DETAIL_VIEWS = {"DetailView", "BaseDetailView", "SingleObjectMixin", "SingleObjectTemplateResponseMixin", "UpdateView", "DeleteView", "DateDetailView"}
 _SUFFIX = {"UpdateView": "_form", "CreateView": "_form", "DeleteView": "_confirm_delete"}
+# the mixins and base views that fetch objects but render no template: a ``View`` with
+# ``SingleObjectMixin`` answering JSON (Ghostwriter's ``AssignProjectContact``) has no default one
+_NOT_RENDERING = frozenset({"SingleObjectMixin", "MultipleObjectMixin", "BaseDetailView", "BaseListView", "SingleTableMixin"})
 # what a related manager (``order.items``) runs a query for, read from a template
 MANAGER_QUERIES = frozenset({"all", "count", "exists", "first", "last", "latest", "earliest", "none"})
 
@@ -109,7 +112,8 @@ def class_view_render(ctx: Context, cls_qualname: str, node: cst.ClassDef, extra
         names.append(explicit)
     elif explicit == "":
         return None  # computed: unknown
-    if info is not None:
+    renders = bool(bases & (LIST_VIEWS | DETAIL_VIEWS | {"TemplateResponseMixin"}) - _NOT_RENDERING)
+    if info is not None and renders:
         suffix = _class_str(ctx, cls_qualname, "template_name_suffix")
         if suffix is None:
             suffix = next((s for b, s in _SUFFIX.items() if b in bases), "_list" if is_list else "_detail")
