@@ -479,7 +479,8 @@ def _finding(rep, span: Span, codes, pf: ParsedFile, ctx: Context) -> Finding:
             message = f"{message} (per request: {entry}{via})"
     per_item = [loop for loop in rep.loops if classify_loop(loop, ctx) == "items"]
     confidence = cap(_scaled(rep, ctx), context, rep.rule.released_at_exit, rep.rule.one_off_too)
-    if rep.rule.needs_entry_point and context == "unknown" and rep.function and index.callers_of(rep.function) and has_entry_points(index, config):
+    if rep.rule.needs_entry_point and context == "unknown" and rep.function and _called_from_plain_code(rep.function, index) \
+            and has_entry_points(index, config):
         # the project calls it, but from no request, job or command: where would input come from?
         # (a function nothing calls may be called from outside: its parameters stay input)
         confidence = lower(confidence)
@@ -488,6 +489,22 @@ def _finding(rep, span: Span, codes, pf: ParsedFile, ctx: Context) -> Finding:
         confidence, context,
         rep.function, ctx.loop_line(per_item[-1]) if per_item else None, len(per_item), rep.edits, rep.fix_safety,
     )
+
+
+_REQUEST_PARAMS = frozenset({"request", "req", "http_request"})
+
+
+def _called_from_plain_code(qualname: str, index) -> bool:
+    """The project calls ``qualname``, and neither it nor a caller holds a request (a handler
+    whose routing querylint did not see would: ``def search(cursor, request)``)."""
+    callers = index.callers_of(qualname)
+    if not callers:
+        return False
+    for q in (qualname, *callers):
+        fn = index.functions.get(q)
+        if fn is not None and _REQUEST_PARAMS & set(fn.params):
+            return False
+    return True
 
 
 def _report_unused(suppressions, pf: ParsedFile, result: FileResult) -> None:

@@ -600,8 +600,9 @@ class FormattedSql(_SqlRule):
     or CLI the finding keeps its confidence: an injection risk is not smaller there (a one-off
     script or migration is one step less sure). In an application, a function the project calls
     only from code that no request, job or command reaches is one step less sure too (read on
-    real projects, such findings were never input); a function nothing in the project calls keeps
-    its confidence (it may be called from outside).
+    real projects, such findings were never input); a function nothing in the project calls, or
+    one that (or whose caller) takes a `request`, keeps its confidence (it may be called from
+    outside, or routed in a way querylint does not see).
     """
 
     code = "QL303"
