@@ -143,8 +143,11 @@ class WriteInLoop(_PatternRule):
     ## Known problems
     A write that runs at most once (followed by `break` or `return`) is not reported. A Django
     write whose batch form would skip what the model does per row (a `save()`/`delete()` the
-    project overrides, the files of a `FileField`) is `medium` confidence, shown with
-    `--min-confidence medium`.
+    project overrides, the files of a `FileField`, signal receivers the project registers for the
+    model such as `@receiver(post_save, sender=Domain)`, a history tracker such as
+    django-simple-history's `HistoricalRecords()` or `auditlog.register(Model)`) is `medium`
+    confidence, shown with `--min-confidence medium`. Receivers are matched by the model's class
+    name.
 
     Replaces the per-ORM codes `QL111` (Django), `QL121` (SQLAlchemy), `QL131` (peewee) and
     `QL136` (Tortoise), which keep working as aliases.

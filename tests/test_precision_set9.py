@@ -233,3 +233,51 @@ def test_a_view_with_single_object_mixin_that_renders_no_template_is_not_the_tem
     found = lint_files(files, select=["QL1"]).findings
     assert found and all("AssignContact" not in f.fix and not any("AssignContact" in n for n in f.notes) for f in found)
     assert any("ProjectDetailView" in f.fix for f in found)
+
+
+def test_a_write_per_row_of_a_model_with_signal_receivers_or_history_is_one_step_less_sure():
+    # Ghostwriter's ``Domain`` has a ``pre_save`` receiver, ecommerce's ``RefundLine`` a
+    # ``HistoricalRecords()`` field: ``bulk_update``/``bulk_create`` would skip them, so a save per
+    # row is often deliberate (``medium``). A model with neither stays ``high``.
+    models = dedent(
+        """
+        from django.db import models
+        from django.db.models.signals import pre_save
+        from django.dispatch import receiver
+        from simple_history.models import HistoricalRecords
+
+        class Domain(models.Model):
+            name = models.CharField(max_length=10)
+
+        @receiver(pre_save, sender=Domain)
+        def clean_domain(sender, instance, **kwargs):
+            instance.name = instance.name.lower()
+
+        class RefundLine(models.Model):
+            amount = models.IntegerField()
+            history = HistoricalRecords()
+
+        class Tag(models.Model):
+            name = models.CharField(max_length=10)
+        """
+    )
+    tasks = dedent(
+        """
+        from app.models import Domain, RefundLine, Tag
+
+        def expire():
+            for d in Domain.objects.filter(name__startswith="a"):
+                d.name = "x"
+                d.save()
+
+        def refund(amounts):
+            for a in amounts:
+                RefundLine.objects.create(amount=a)
+
+        def tag(names):
+            for n in names:
+                Tag.objects.create(name=n)
+        """
+    )
+    found = _found({"app/models.py": models, "app/tasks.py": tasks}, ["QL104"], settings=LOW)
+    assert [(f[1], f[3]) for f in found] == [(6, "medium"), (10, "medium"), (14, "high")]

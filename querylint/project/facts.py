@@ -192,6 +192,10 @@ class FileFacts:
     # ``models.Index(Lower("email"))``, ``Index("ix", func.lower(User.email))``): (function,
     # column), both lower-case
     expression_indexes: Tuple[Tuple[str, str], ...] = ()
+    # Django signal receivers and history trackers the file registers: (signal, the sender's
+    # class name as written, last part): ``("post_save", "Domain")`` for ``@receiver(post_save,
+    # sender=Domain)``, ``("history", "Order")`` for ``auditlog.register(Order)``
+    signal_senders: Tuple[Tuple[str, str], ...] = ()
 
     def import_map(self) -> Dict[str, str]:
         return dict(self.imports)
@@ -224,6 +228,31 @@ def expression_indexes(text: str) -> Tuple[Tuple[str, str], ...]:
         func, col = m.group(1).lower(), (m.group(2) or m.group(3) or "").lower()
         if col and func not in ("f", "q", "text", "column", "desc", "asc"):
             out.append((func, col))
+    return tuple(dict.fromkeys(out))
+
+
+_SIGNALS = ("pre_save", "post_save", "pre_delete", "post_delete", "m2m_changed")
+_RECEIVER_CALL = re.compile(r"receiver\(([^()]{0,300})\)")
+_CONNECT_CALL = re.compile(r"\b(pre_save|post_save|pre_delete|post_delete|m2m_changed)\.connect\(([^()]{0,300})\)")
+_SENDER = re.compile(r"\bsender\s*=\s*[\"']?([\w.]+)")
+_HISTORY_REGISTER = re.compile(r"\b(?:auditlog|simple_history|reversion)\.register\(\s*([\w.]+)")
+
+
+def signal_senders(text: str) -> Tuple[Tuple[str, str], ...]:
+    """See ``FileFacts.signal_senders``: read from the file's text."""
+    if "sender" not in text and ".register(" not in text:
+        return ()
+    out: List[Tuple[str, str]] = []
+    for m in _RECEIVER_CALL.finditer(text):
+        sender = _SENDER.search(m.group(1))
+        if sender is not None:
+            out.extend((sig, sender.group(1).rsplit(".", 1)[-1]) for sig in _SIGNALS if re.search(r"\b" + sig + r"\b", m.group(1)))
+    for m in _CONNECT_CALL.finditer(text):
+        sender = _SENDER.search(m.group(2))
+        if sender is not None:
+            out.append((m.group(1), sender.group(1).rsplit(".", 1)[-1]))
+    for m in _HISTORY_REGISTER.finditer(text):
+        out.append(("history", m.group(1).rsplit(".", 1)[-1]))
     return tuple(dict.fromkeys(out))
 
 
@@ -408,7 +437,8 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
         value_refs=tuple(sorted(c.value_refs)),
         scheduled=tuple(dict.fromkeys(c.scheduled)),
         teardowns=tuple(c.teardowns),
-        expression_indexes=expression_indexes(module_node.code),
+        expression_indexes=expression_indexes(code := module_node.code),
+        signal_senders=signal_senders(code),
     )
 
 

@@ -4,7 +4,7 @@ QL117), and the site classification the Django-only rules in ``rules/django.py``
 from __future__ import annotations
 
 import re
-from typing import TYPE_CHECKING, Any, List, Optional, Tuple, cast
+from typing import TYPE_CHECKING, Any, Dict, FrozenSet, List, Optional, Set, Tuple, cast
 
 import libcst as cst
 
@@ -512,6 +512,13 @@ class OrmWriteInLoop(SiteChecks, Detector):
             return "high" if self.ctx.index.query_path(info.members["save"]) is not None else "medium"
         if m == "delete" and site.kind == "instance-write" and (info.overrides("delete") or info.file_fields):
             return "medium"
+        hooks = model_hooks(self.ctx.index).get(info.name, frozenset())
+        if m in ("save", "create", "get_or_create", "update_or_create") and hooks & {"pre_save", "post_save", "history"}:
+            return "medium"  # receivers or a history tracker run per row; ``bulk_create``/``update()`` skip them
+        if m == "delete" and hooks & {"pre_delete", "post_delete", "history"}:
+            return "medium"
+        if m in ("add", "remove", "set", "clear") and "m2m_changed" in hooks:
+            return "medium"
         return "high"
 
     def message(self, loop, site):
@@ -532,6 +539,23 @@ class OrmWriteInLoop(SiteChecks, Detector):
         else:
             fix = "batch the writes (`bulk_create` / `bulk_update` / one `update()`) outside the loop"
         return f"{site_text(site)} writes to the database on every iteration of {self.ctx.loop_label(loop)}", fix
+
+
+def model_hooks(index) -> Dict[str, FrozenSet[str]]:
+    """{model class name: the per-row hooks a batch write would skip}: signal receivers the
+    project registers for it (``@receiver(post_save, sender=Domain)``), a history tracker
+    (``auditlog.register(Order)``, a ``HistoricalRecords()`` field of django-simple-history)."""
+    def compute(ix) -> Dict[str, FrozenSet[str]]:
+        out: Dict[str, Set[str]] = {}
+        for facts in ix.modules.values():
+            for signal, sender in facts.signal_senders:
+                out.setdefault(sender, set()).add(signal)
+            for cls in facts.classes:
+                if any(a.call is not None and a.call.func.rsplit(".", 1)[-1] == "HistoricalRecords" for a in cls.attrs):
+                    out.setdefault(cls.name, set()).add("history")
+        return {k: frozenset(v) for k, v in out.items()}
+
+    return index.derived("django-model-hooks", compute)
 
 
 def _other_side_fix(call: cst.Call, method: str, loop, ctx: Context) -> Optional[str]:
