@@ -330,11 +330,12 @@ class ConnectionNotClosed(_OpenRule):
     every path.
 
     That is: no `with`, never closed, or closed only after an early `return`/`raise` can
-    skip it, or closed at the end of work that can fail (an exception skips the close): a
-    session or a checked-out connection anywhere, a plain connection opened per request, per
-    job or on each pass of a loop (a worker's `while True`). That last kind is shown with
-    `--min-confidence medium` in set-up code, and where the function closes by hand before each
-    of several exits or under an `if` (the author tracks the normal paths). Also flags psycopg2's and sqlite3's `with connect() as conn`, which commits but does
+    skip it, or closed at the end of work that can fail (an exception skips the close) where
+    the open runs on every pass of a loop (a worker's `while True`), and for a plain connection
+    also per request. Elsewhere a session or checkout closed that way is shown with
+    `--min-confidence medium` (closing on the normal path is how many projects fix a leak), as
+    is one closed by hand before each of several exits or under an `if`, or in set-up code.
+    Also flags psycopg2's and sqlite3's `with connect() as conn`, which commits but does
     not close the connection, a FastAPI dependency that yields a session without closing it, and
     an engine a function creates (itself or through project wrappers of `create_engine`), uses
     and drops without `dispose()`: its pool keeps the connection it opened, one more pool per

@@ -1083,32 +1083,38 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
             "use `with` or close it in a `finally` block",
         )
     # a session, a checked-out or a plain connection that an exception leaves open holds a pool
-    # slot or a server backend until the collector gets to it: in code that runs again and again
-    # (a scheduled job, a worker thread's loop, a request) the failures add up (mealie's purge job,
-    # pyiem's telemetry writer). Set-up code that runs once (``destroy()``, ``create_db()``, a
-    # command) is one step less sure
+    # slot or a server backend until the collector gets to it. Opened on every pass of a loop (a
+    # worker's ``while True`` writing each queued row: pyiem's telemetry writer), the failures
+    # pile up within one run: reported. Elsewhere a close on the normal path is how many projects
+    # fix a leak (dispatch, CAS's ingest jobs): a session or checkout is shown with
+    # ``--min-confidence medium``, a plain DB-API connection is left alone
     risky = _fails_before_close(cast(cst.CSTNode, holder.node), fate, flow) if res.kind in ("session", "checkout", "scoped", "connection") else None
-    if risky is not None and res.kind == "connection" and (res.driver in EMBEDDED_DRIVERS or opened.memory or not _runs_repeatedly(ctx)):
-        return None  # a plain connection closed on the normal path in code that runs now and then: left alone
-    if risky is not None:
-        return (
-            f"the {noun} `{name}` from `{what}` is closed only when nothing fails: an exception from "
-            f"`{N.short(risky.func, 40)}(...)` at line {ctx.line(risky)} skips the close at line {ctx.line(fate.closes[0])}",
-            f"call `{name}.remove()` in a `finally` block" if res.kind == "scoped" else "use `with` or close it in a `finally` block",
-            # closed by hand before each of several exits (dispatch's fix closes before its return
-            # and before its 403): the author manages every normal path; what an exception skips
-            # is one step less sure
-            # (a close under an ``if`` closes only what the function itself opened: ownership the
-            # author tracks by hand, likewise)
-            "medium" if res.kind == "scoped" or _runs_once(ctx) or len(fate.closes) > 1 or _conditional(fate.closes[0], flow) else "high",
-        )
-    return None
+    if risky is None:
+        return None
+    in_loop = _opened_per_pass(ctx)
+    if res.kind == "connection":
+        # a plain connection: per pass of a loop, or per request (a server's backend, not a pool slot)
+        if res.driver in EMBEDDED_DRIVERS or opened.memory or not (in_loop or _per_request(ctx)):
+            return None
+        in_loop = True
+    by_hand = len(fate.closes) > 1 or _conditional(fate.closes[0], flow)  # closes before several exits, or under an ``if``
+    return (
+        f"the {noun} `{name}` from `{what}` is closed only when nothing fails: an exception from "
+        f"`{N.short(risky.func, 40)}(...)` at line {ctx.line(risky)} skips the close at line {ctx.line(fate.closes[0])}",
+        f"call `{name}.remove()` in a `finally` block" if res.kind == "scoped" else "use `with` or close it in a `finally` block",
+        "high" if in_loop and res.kind != "scoped" and not by_hand and not _runs_once(ctx) else "medium",
+    )
 
 
-def _runs_repeatedly(ctx: Context) -> bool:
-    """The open runs per request or job, or on every pass of a loop (a worker's ``while True``)."""
+def _opened_per_pass(ctx: Context) -> bool:
+    """The open runs on every pass of a loop: in its body, or in a function defined there."""
     if ctx.loop is not None:
         return True
+    fn = ctx.function
+    return fn is not None and any(isinstance(a, (cst.For, cst.While)) for a in ctx.ancestors(fn.node))
+
+
+def _per_request(ctx: Context) -> bool:
     fn = ctx.function
     return fn is not None and request_context(ctx.index, ctx.config, fn.qualname) is not None
 
