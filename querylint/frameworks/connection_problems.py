@@ -1091,18 +1091,18 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
     risky = _fails_before_close(cast(cst.CSTNode, holder.node), fate, flow) if res.kind in ("session", "checkout", "scoped", "connection") else None
     if risky is None:
         return None
-    in_loop = _opened_per_pass(ctx)
+    repeated = _opened_per_pass(ctx)
     if res.kind == "connection":
         # a plain connection: per pass of a loop, or per request (a server's backend, not a pool slot)
-        if res.driver in EMBEDDED_DRIVERS or opened.memory or not (in_loop or _per_request(ctx)):
+        repeated = repeated or _per_request(ctx)
+        if res.driver in EMBEDDED_DRIVERS or opened.memory or not repeated:
             return None
-        in_loop = True
     by_hand = len(fate.closes) > 1 or _conditional(fate.closes[0], flow)  # closes before several exits, or under an ``if``
     return (
         f"the {noun} `{name}` from `{what}` is closed only when nothing fails: an exception from "
         f"`{N.short(risky.func, 40)}(...)` at line {ctx.line(risky)} skips the close at line {ctx.line(fate.closes[0])}",
         f"call `{name}.remove()` in a `finally` block" if res.kind == "scoped" else "use `with` or close it in a `finally` block",
-        "high" if in_loop and res.kind != "scoped" and not by_hand and not _runs_once(ctx) else "medium",
+        "high" if repeated and res.kind != "scoped" and not by_hand and not _runs_once(ctx) else "medium",
     )
 
 
