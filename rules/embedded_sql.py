@@ -591,7 +591,8 @@ class FormattedSql(_SqlRule):
     `strftime(...)`), parameters annotated `int`/`float`/`bool` or with a number as default
     (`window=1800`), a value checked by a validator of a quote-free format (`if not
     is_valid_cidr(v): raise`), a parameter every call site passes a constant for, also through
-    callers that hand on their own parameter of the same name, and `psycopg2.sql`/`psycopg.sql`
+    callers that hand on their own parameter of the same name (a function called only in a class
+    body or at module level gets import-time values), and `psycopg2.sql`/`psycopg.sql`
     composition. A value outside quotes
     that no parameter of the function, request data or command-line input can reach (a column of
     a row just fetched, an attribute of the object, the result of a query or a project call) is

@@ -281,3 +281,35 @@ def test_a_write_per_row_of_a_model_with_signal_receivers_or_history_is_one_step
     )
     found = _found({"app/models.py": models, "app/tasks.py": tasks}, ["QL104"], settings=LOW)
     assert [(f[1], f[3]) for f in found] == [(6, "medium"), (10, "medium"), (14, "high")]
+
+
+def test_a_parameter_given_only_at_import_time_is_not_input():
+    # faraday: ``sum_hosts = _make_created_objects_sum("host")`` in a model's class body;
+    # ``_make_created_objects_sum`` formats ``object_type_filter`` into SQL text. Class-body and
+    # module-level calls run at import: nothing a request sends reaches them. A function a
+    # handler calls with request data stays reported.
+    code = dedent(
+        """
+        from flask import Flask, request
+        from sqlalchemy import text
+
+        app = Flask(__name__)
+
+        def _make_sum(object_type_filter):
+            return text(f"SELECT sum(created) FROM command_object WHERE object_type = '{object_type_filter}'")
+
+        class Command:
+            sum_hosts = _make_sum("host")
+            sum_services = _make_sum("service")
+
+        def _by_name(name):
+            return text(f"SELECT id FROM command WHERE name = '{name}'")
+
+        DEFAULT = _by_name("nightly")
+
+        @app.get("/commands")
+        def commands():
+            return str(_by_name(request.args["name"]))
+        """
+    )
+    assert [f[1:3] for f in _found({"app/models.py": code}, ["QL303"], settings=LOW)] == [(14, "QL303")]

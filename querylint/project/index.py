@@ -405,6 +405,10 @@ class ProjectIndex:
                 elif _depth < 3 and any(param in given for t, given in caller.param_calls if t == target) \
                         and self.constant_param(cq, param, skip, short_lists, _depth + 1):
                     constant += 1
+        if total == 0 and _depth == 0:
+            # called only at import time (``sum_hosts = _make_sum("host")`` in a class body or at
+            # module level): nothing a request sends can reach those arguments
+            return qualname in self.derived("import-time-calls", _import_time_calls)
         return total > 0 and constant == total
 
     def query_path(self, qualname: str) -> Optional[Tuple[str, ...]]:
@@ -435,6 +439,28 @@ class ProjectIndex:
                     paths[caller] = (caller,) + paths[current]
                     queue.append(caller)
         return paths
+
+
+def _import_time_calls(index: "ProjectIndex") -> Set[str]:
+    """Project functions called in a class body or at module level (``x = f(...)``, also as an
+    argument of such a call): their arguments are values of import time."""
+    out: Set[str] = set()
+
+    def add(call, facts) -> None:
+        hit = index.resolve_function(call.func, None) or index.functions.get(f"{facts.module}.{call.func}")
+        if hit is not None:
+            out.add(hit.qualname)
+        for _k, inner in call.calls:
+            add(inner, facts)
+
+    for facts in index.modules.values():
+        for _name, call in facts.module_calls:
+            add(call, facts)
+        for cls in facts.classes:
+            for a in cls.attrs:
+                if a.call is not None:
+                    add(a.call, facts)
+    return out
 
 
 def _callers_of(index: "ProjectIndex") -> Dict[str, Tuple[str, ...]]:
