@@ -23,7 +23,7 @@ from querylint.context import Context
 from querylint.deep import TOO_DEEP, TooDeepSource, call_deep, parse_ast, parse_module_and_ast
 from querylint.project.facts import FileFacts, collect_facts
 from querylint.project.index import ProjectIndex
-from querylint.project.requests import has_entry_points, offline_only, request_context, test_only
+from querylint.project.requests import offline_only, request_context, test_only
 from querylint.run.source import SourceError, read_source
 from querylint.scope import under_attribute_fallback, under_cache_miss, under_memo_guard, under_prefetch_check
 from querylint.suppressions import parse_suppressions
@@ -479,32 +479,11 @@ def _finding(rep, span: Span, codes, pf: ParsedFile, ctx: Context) -> Finding:
             message = f"{message} (per request: {entry}{via})"
     per_item = [loop for loop in rep.loops if classify_loop(loop, ctx) == "items"]
     confidence = cap(_scaled(rep, ctx), context, rep.rule.released_at_exit, rep.rule.one_off_too)
-    if rep.rule.needs_entry_point and context == "unknown" and rep.function and _called_from_plain_code(rep.function, index) \
-            and has_entry_points(index, config):
-        # the project calls it, but from no request, job or command: where would input come from?
-        # (a function nothing calls may be called from outside: its parameters stay input)
-        confidence = lower(confidence)
     return Finding(
         pf.display, span, rep.rule.code, rep.rule.name, severity, message, None, rep.notes, codes[1:], rep.fix,
         confidence, context,
         rep.function, ctx.loop_line(per_item[-1]) if per_item else None, len(per_item), rep.edits, rep.fix_safety,
     )
-
-
-_REQUEST_PARAMS = frozenset({"request", "req", "http_request"})
-
-
-def _called_from_plain_code(qualname: str, index) -> bool:
-    """The project calls ``qualname``, and neither it nor a caller holds a request (a handler
-    whose routing querylint did not see would: ``def search(cursor, request)``)."""
-    callers = index.callers_of(qualname)
-    if not callers:
-        return False
-    for q in (qualname, *callers):
-        fn = index.functions.get(q)
-        if fn is not None and _REQUEST_PARAMS & set(fn.params):
-            return False
-    return True
 
 
 def _report_unused(suppressions, pf: ParsedFile, result: FileResult) -> None:

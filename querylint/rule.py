@@ -48,9 +48,6 @@ class Rule:
     # the problem is not one of cost (an injection risk): a management command or CLI is not less
     # sure of it (a one-off script or migration and test code still are)
     one_off_too: ClassVar[bool] = False
-    # the problem needs outside input to matter (an injection): in an application, code that no
-    # request, job or command reaches is one step less sure
-    needs_entry_point: ClassVar[bool] = False
     # Codes of rules whose finding on the same node this rule's finding replaces (one problem,
     # one finding: the more specific rule wins; e.g. a connection opened in a loop and never
     # closed is a QL202, not also a QL203). Applied only among selected rules, so selecting the

@@ -599,17 +599,12 @@ class FormattedSql(_SqlRule):
     reported at medium confidence (shown with `--min-confidence medium`): it is usually an id or a
     name the code chose, though its statement still cannot be prepared. In a management command
     or CLI the finding keeps its confidence: an injection risk is not smaller there (a one-off
-    script or migration is one step less sure). In an application, a function the project calls
-    only from code that no request, job or command reaches is one step less sure too (read on
-    real projects, such findings were never input); a function nothing in the project calls, or
-    one that (or whose caller) takes a `request`, keeps its confidence (it may be called from
-    outside, or routed in a way querylint does not see).
+    script or migration is one step less sure).
     """
 
     code = "QL303"
     judges_catalogs = True
     one_off_too = True  # an injection risk in a management command is one still
-    needs_entry_point = True  # 0 real of 24 read in code no entry point reaches (eight blind sets)
     name = "formatted-sql"
     severity = Severity.ERROR
     needs_tree = False
