@@ -25,7 +25,7 @@ log = logging.getLogger(__name__)
 ONE_ROW_METHODS = {"fetchrow", "fetchval", "fetch_one", "fetch_val"}
 ONE_ROW_CHAIN = {"first", "scalar", "one", "one_or_none", "scalar_one", "scalar_one_or_none", "fetchone", "fetchval"}
 _QUOTED_IDENT_BEFORE = re.compile(r"(ORDER\s+BY|GROUP\s+BY|FROM|JOIN|INTO|UPDATE|TABLE|SEQUENCE|INDEX|VIEW|SCHEMA|EXISTS|\.)\s*$", re.I)
-_IDENT_BEFORE = re.compile(r"(ORDER\s+BY|GROUP\s+BY|FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|SELECT|DISTINCT|,|\.|INTO\s+[\w.\"`]+\s*\()\s*$", re.I)
+_IDENT_BEFORE = re.compile(r"(ORDER\s+BY|GROUP\s+BY|FROM|JOIN|INTO|UPDATE|TABLE|EXISTS|SELECT|DISTINCT|SET|,|\.|INTO\s+[\w.\"`]+\s*\()\s*$", re.I)
 # after a sort expression of an ORDER BY, before any later clause: a direction (``ASC``/``DESC``)
 _DIRECTION_BEFORE = re.compile(r"ORDER\s+BY\b(?:(?!\b(?:WHERE|LIMIT|OFFSET|FROM|HAVING|UNION|SELECT|FETCH)\b).)*\S\s+$", re.I | re.S)
 
@@ -456,6 +456,42 @@ def _text_before(item: EmbeddedSql, hole: Hole) -> Optional[str]:
     return item.text[: item.text.find(f"{HOLE_PREFIX}{hole.index}")]
 
 
+# a quoted or bracketed name opened right after a table keyword: ``FROM [{t}]``, ``JOIN "{t}"``,
+# SQLite's ``FROM '{t}'`` (it takes a quoted string there as a table name)
+_NAME_OPEN_BEFORE = re.compile(r"\b(FROM|JOIN|INTO|UPDATE|TABLE)\s*[\['\"`]$", re.I)
+
+
+_SORT_BEFORE = re.compile(r"\b(ORDER|GROUP)\s+BY\b[^()]*$", re.I | re.S)
+
+
+def _sort_hole(item: EmbeddedSql, hole: Hole) -> bool:
+    """The value sits in a sort clause (``ORDER BY {col} {direction}``)."""
+    if item.fragment == "order":
+        return True
+    before = _text_before(item, hole)
+    return before is not None and bool(_SORT_BEFORE.search(before))
+
+
+def _text_after(item: EmbeddedSql, hole: Hole) -> Optional[str]:
+    """The SQL text after ``hole`` in the whole statement, when that is known."""
+    if item.text is None or hole.index < 0:
+        return None
+    m = re.search(rf"{HOLE_PREFIX}{hole.index}(?!\d)", item.text)
+    return item.text[m.end():] if m else None
+
+
+def _is_table_hole(item: EmbeddedSql, hole: Hole) -> bool:
+    """The value names a table (or its schema): ``FROM {t}``, ``JOIN [{t}]``, ``FROM '{t}'``,
+    ``{schema}.{t}``, ``{t}.*``, ``{t}.col``."""
+    if _is_identifier_hole(item, hole, _TABLE_BEFORE):
+        return True
+    before = _text_before(item, hole)
+    if before is not None and _NAME_OPEN_BEFORE.search(before):
+        return True
+    after = _text_after(item, hole)
+    return after is not None and bool(re.match(r"\.(\*|[A-Za-z_])", after))
+
+
 _VALUE_QUOTE_BEFORE = re.compile(r"(=|<|>|\bLIKE|\bIN\s*\(|\bVALUES\s*\()$", re.I)
 
 
@@ -599,7 +635,12 @@ class FormattedSql(_SqlRule):
     reported at medium confidence (shown with `--min-confidence medium`): it is usually an id or a
     name the code chose, though its statement still cannot be prepared. In a management command
     or CLI the finding keeps its confidence: an injection risk is not smaller there (a one-off
-    script or migration is one step less sure).
+    script or migration is one step less sure). A table or column name (`FROM {table}`, `FROM
+    [{table}]`, `UPDATE t SET {col} = ?`) is picked by code far more often than by a user: it is
+    reported at high confidence only when request data, the command line or `input()` reaches it
+    (or it is a parameter of the request handler itself); from a helper's parameter or a class
+    attribute (`model_cls._table`) it is medium. A sort column keeps the parameter rule: it is
+    usually the request's `?sort=`.
     """
 
     code = "QL303"
@@ -670,7 +711,7 @@ class FormattedSql(_SqlRule):
         for node, holes in groups.values():
             names = ", ".join(f"`{h.source}`" for h in holes[:3])
             kind = _builder_kind(holes[0].builder)
-            idents = [h for h in holes if _is_identifier_hole(item, h)]
+            idents = [h for h in holes if _is_identifier_hole(item, h) or _is_table_hole(item, h)]
             values = [h for h in holes if h not in idents]
             fixes = []
             if values:
@@ -684,8 +725,48 @@ class FormattedSql(_SqlRule):
             # a value inside quotes is text; otherwise only a value that can come from a parameter,
             # the request or the command line is a likely injection (a column of a row just fetched
             # or an attribute of the object is usually a number or a name the code chose)
-            sure = any(_quoted(item, h) or from_outside(h.expr, self.ctx) for h in holes)
+            sure = any(self._sure(item, h) for h in holes)
             self.emit(node, msg, fix=" and ".join(fixes), notes=notes, confidence="high" if sure else "medium")
+
+
+    def _sure(self, item: EmbeddedSql, hole: Hole) -> bool:
+        if not _sort_hole(item, hole) and (_is_table_hole(item, hole) or _is_identifier_hole(item, hole)):
+            # a table or column name is picked by code (a class attribute, a mapping, a helper
+            # whose callers name the table): only request data, the command line or ``input()``
+            # reaching it, or a parameter of the request handler itself, is a sign of input (a
+            # sort column is the exception: it is usually the request's ``?sort=``)
+            if from_outside(hole.expr, self.ctx, params=False):
+                return True
+            fn = self.ctx.function
+            hit = request_context(self.ctx.index, self.ctx.config, fn.qualname) if fn is not None else None
+            return hit is not None and len(hit[1]) <= 1 and from_outside(hole.expr, self.ctx)
+        return _quoted(item, hole) or from_outside(hole.expr, self.ctx)
+
+
+class _GlobalsAssigned(cst.CSTVisitor):
+    def __init__(self) -> None:
+        self.declared: Set[str] = set()
+        self.assigned: Set[str] = set()
+
+    def visit_Global(self, node: cst.Global) -> None:
+        self.declared.update(n.name.value for n in node.names)
+
+    def visit_AssignTarget(self, node: cst.AssignTarget) -> None:
+        if isinstance(node.target, cst.Name):
+            self.assigned.add(node.target.value)
+
+    def visit_ClassDef(self, node: cst.ClassDef) -> bool:
+        return False
+
+
+def _fills_module_cache(fn: cst.CSTNode) -> bool:
+    """The function declares a module global and assigns it (``global cache; cache = rows``): what
+    it reads is kept for the process, a cache its callers fill once."""
+    if not isinstance(fn, cst.FunctionDef):
+        return False
+    v = _GlobalsAssigned()
+    fn.body.visit(v)
+    return bool(v.declared & v.assigned)
 
 
 def _builder_fragment(item: EmbeddedSql, hole: Hole) -> bool:
@@ -818,7 +899,10 @@ class UnboundedSelectInRequest(_SqlRule):
     ## Known problems
     Aggregates (`SELECT count(*) FROM t`), `GROUP BY`/`DISTINCT`, table-less selects, one-row
     fetches (`fetchrow`, `.first()`, `.scalar()`, `fetchone()`), offline scripts,
-    management commands and background tasks are not reported. Whether a path is per request comes from the
+    management commands and background tasks are not reported, nor a loader that keeps the rows
+    in a module global (`global cache; cache = {...}`: read once per process), nor a statement
+    whose `WHERE` is spliced in only when there is a filter (`"... {where}".format(where="" if
+    not clauses else " WHERE " + ...)`). Whether a path is per request comes from the
     request entry points querylint knows (Django, DRF, Flask, FastAPI, tasks).
     """
 
@@ -851,6 +935,8 @@ class UnboundedSelectInRequest(_SqlRule):
             return
         if self._one_row(item):
             return
+        if self.ctx.memo(("fills-module-cache", id(fn.node)), lambda: _fills_module_cache(fn.node)):
+            return  # ``global network_dict; network_dict = {...rows}``: loaded once for the process
         hit = request_context(self.ctx.index, self.ctx.config, fn.qualname)
         if hit is None:
             return

@@ -800,20 +800,28 @@ class Evaluator:
             if all(self.classify_or_const(side, depth + 1, module_only) != "value" for side in (expr.left, expr.right)):
                 return "safe", "every part is constant or safe", None
         if isinstance(expr, cst.IfExp):
-            a = self.classify_or_const(expr.body, depth + 1, module_only)
-            b = self.classify_or_const(expr.orelse, depth + 1, module_only)
-            if a != "value" and b != "value":
-                text = None
-                if a == "const":
-                    p = self.pieces(expr.body, depth + 1, False, module_only) or []
-                    text = "".join(x if isinstance(x, str) else (x.text or "") for x in p)
-                return "safe", "a choice between constants", text
-            if isinstance(expr.test, cst.Comparison) and any(isinstance(t.operator, cst.In) for t in expr.test.comparisons):
-                if N.code(expr.test.left) == N.code(expr.body) and b != "value":
-                    return "safe", f"checked against `{N.short(expr.test.comparisons[0].comparator, 30)}`", None
-            return "value", "", None
+            return self._classify_choice(expr, depth, module_only)
         if isinstance(expr, cst.Name):
             return self._classify_name(expr, depth, module_only)
+        return "value", "", None
+
+    def _classify_choice(self, expr: cst.IfExp, depth: int, module_only: bool) -> Tuple[str, str, Optional[str]]:
+        """``a if test else b``: safe when both choices are (or ``x if x in ALLOWED else ...``)."""
+        a = self.classify_or_const(expr.body, depth + 1, module_only)
+        b = self.classify_or_const(expr.orelse, depth + 1, module_only)
+        if a != "value" and b != "value":
+            # the statement's text is known only when both choices are constants (``"DESC" if
+            # desc else "ASC"``), and then the fuller one stands for it: with ``'' if not where
+            # else ' WHERE ' + ...`` the empty choice is not the statement
+            texts = []
+            for side, kind in ((expr.body, a), (expr.orelse, b)):
+                p = (self.pieces(side, depth + 1, False, module_only) or [None]) if kind == "const" else [None]
+                texts.append(None if None in p else "".join(x if isinstance(x, str) else (x.text or "") for x in p))
+            text = None if None in texts else max(texts, key=lambda t: len(t.strip()))
+            return "safe", "a choice between constants", text
+        if isinstance(expr.test, cst.Comparison) and any(isinstance(t.operator, cst.In) for t in expr.test.comparisons):
+            if N.code(expr.test.left) == N.code(expr.body) and b != "value":
+                return "safe", f"checked against `{N.short(expr.test.comparisons[0].comparator, 30)}`", None
         return "value", "", None
 
     def _classify_attribute(self, expr: cst.Attribute, module_only: bool) -> Tuple[str, str, Optional[str]]:
@@ -1504,12 +1512,15 @@ def _project_function(call: cst.Call, ctx: Context) -> bool:
     return fn is not None and fn.cls is None
 
 
-def from_outside(expr: Optional[cst.BaseExpression], ctx: Context) -> bool:
+def from_outside(expr: Optional[cst.BaseExpression], ctx: Context, params: bool = True) -> bool:
     """Text from outside the code can reach ``expr``: a parameter of its function (other than
     ``self``/``cls``), request data, ``sys.argv`` or ``input()``, directly or through locals,
     attributes, subscripts, string operations, loops over them and lists filled from them. The
     result of any other call (a query, a project function) is not followed: a column of a row just
-    fetched, an attribute of the object or an id from another query shows no sign of input."""
+    fetched, an attribute of the object or an id from another query shows no sign of input.
+    With ``params=False`` a parameter alone is not input: only request data, ``sys.argv`` or
+    ``input()`` is. An attribute of a parameter annotated as a class (``model_cls: type[Model]``)
+    is a class attribute: code, not input."""
     visited: Set[int] = set()
 
     def name_reaches(node: cst.Name, depth: int) -> bool:
@@ -1519,7 +1530,9 @@ def from_outside(expr: Optional[cst.BaseExpression], ctx: Context) -> bool:
             return False
         for b in ctx.bindings(node.value, at=node):
             if b.kind == "param":
-                return True
+                if params:
+                    return True
+                continue
             if b.kind in ("assign", "annassign", "augassign", "for", "comprehension", "walrus", "with") and reaches(b.value, depth + 1):
                 return True
         return any(reaches(v, depth + 1) for v in _added_to(ctx, node.value))
@@ -1531,6 +1544,8 @@ def from_outside(expr: Optional[cst.BaseExpression], ctx: Context) -> bool:
         if isinstance(value, cst.Name):
             return name_reaches(value, depth)
         if isinstance(value, cst.Attribute):
+            if isinstance(value.value, cst.Name) and _class_param(ctx, value.value):
+                return False
             return value.attr.value in _OUTSIDE_WORDS or reaches(value.value, depth + 1)
         if isinstance(value, cst.Subscript):
             return reaches(value.value, depth + 1)
@@ -1559,6 +1574,22 @@ def from_outside(expr: Optional[cst.BaseExpression], ctx: Context) -> bool:
         return False
 
     return reaches(expr, 0)
+
+
+def _class_param(ctx: Context, name: cst.Name) -> bool:
+    """``name`` is a parameter annotated as a class: ``model_cls: type[Model]``, ``Type[Model]``."""
+    for b in ctx.bindings(name.value, at=name):
+        if b.kind == "param" and isinstance(b.node, cst.Param) and b.node.annotation is not None:
+            ann = b.node.annotation.annotation
+            if isinstance(ann, cst.SimpleString):
+                text = N.string_value(ann) or ""
+            elif isinstance(ann, cst.Subscript):
+                text = (N.dotted(ann.value) or "") + "["
+            else:
+                text = ""
+            if re.match(r"(typing\.)?[Tt]ype\[", text):
+                return True
+    return False
 
 
 def _added_to(ctx: Context, name: str) -> List[cst.BaseExpression]:

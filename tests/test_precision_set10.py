@@ -1,0 +1,135 @@
+"""Precision cases from the eighteenth session's blind set (rapidpro, FitTrackee, Mailu, zeeguu's
+api, jumpserver, DefectDojo, rdmo, codechecker, beets, Medusa). Each false alarm with its negative,
+and the positive it must not hide."""
+from querylint.rule import dedent
+from querylint.testing import lint_files
+
+LOW = {"min-confidence": "low"}
+
+
+def _found(files, select, **kw):
+    return [(f.path, f.line, f.rule, f.confidence) for f in lint_files(files, select=select, **kw).findings]
+
+
+def _fixes(files, select, **kw):
+    return [(f.line, f.rule, f.fix) for f in lint_files(files, select=select, **kw).findings]
+
+
+def test_table_and_column_names_code_picks_are_not_input():
+    # Medusa: ``FROM [{name}]`` and SQLite's ``FROM '{name}'`` with a provider id the code made,
+    # ``UPDATE [%s] SET %s = ?`` in a migration helper whose callers name the table; beets:
+    # ``model_cls.relation_join`` of a parameter annotated ``type[Model]`` and ``model._table``;
+    # DefectDojo: table names a helper maps from a model name. Identifiers cannot be bound, and
+    # nothing from the request or the command line reaches them: medium, with the allow-list advice.
+    code = dedent(
+        """
+        import sqlite3
+
+        class DBConnection:
+            def __init__(self, filename):
+                self.conn = sqlite3.connect(filename)
+
+            def action(self, query, args=None):
+                return self.conn.execute(query, args or ())
+
+            def add_column(self, table, column, default=0):
+                self.action("UPDATE [%s] SET %s = ?" % (table, column), (default,))
+
+        class CacheDB(DBConnection):
+            def __init__(self, provider_id):
+                DBConnection.__init__(self, "cache.db")
+                self.action("SELECT identifier FROM [{name}] GROUP BY identifier".format(name=provider_id))
+                self.action("SELECT max(time) FROM '{p}'".format(p=provider_id))
+
+        class Model:
+            _table = "items"
+            relation_join = "LEFT JOIN albums ON albums.id = items.album_id"
+
+        def results(conn, model_cls: "type[Model]", where, subvals):
+            table = model_cls._table
+            source = table
+            source += f" {model_cls.relation_join}"
+            return conn.execute(f"SELECT {table}.* FROM ({source}) WHERE {where}", subvals).fetchall()
+
+        def unique_values(conn, model, field):
+            if field not in model.all_keys():
+                raise KeyError
+            return conn.execute(f"SELECT DISTINCT {field} FROM {model._table}").fetchall()
+        """
+    )
+    found = _found({"app/db.py": code}, ["QL303"], settings=LOW)
+    assert found and all(conf == "medium" for _, _, _, conf in found), found
+    fixes = _fixes({"app/db.py": code}, ["QL303"], settings=LOW)
+    assert all("bound parameter" not in fix for line, _, fix in fixes if line in (11, 16, 17)), fixes
+    assert _found({"app/db.py": code}, ["QL303"]) == []
+
+
+def test_names_and_values_from_input_stay_sure():
+    # a table named by the request, a sort column a helper takes from its caller (labelU's
+    # ``?sort=``), a quoted value from a parameter, a value outside quotes from a parameter
+    code = dedent(
+        """
+        from sqlalchemy import text
+
+        def export(request, cur):
+            table = request.GET["table"]
+            cur.execute(f"SELECT id FROM {table}")
+
+        def list_by(session, query, sort):
+            key, direction = sort.split(":")
+            return query.order_by(text(f"{key} {direction}"))
+
+        def find(cur, name):
+            cur.execute(f"SELECT id FROM users WHERE name = '{name}'")
+
+        def stats(cur, section_id):
+            cur.execute("SELECT count(*) FROM history WHERE section_id = %s" % section_id)
+        """
+    )
+    found = _found({"app/views.py": code}, ["QL303"])
+    assert [line for _, line, _, conf in found if conf == "high"] == [5, 9, 12, 15], found
+
+
+def test_unbounded_select_with_a_where_it_may_add_or_into_a_module_cache():
+    # Medusa: ``'SELECT * FROM shows {where}'`` formatted with ``'' if not where else ' WHERE ' +
+    # ...``: neither choice is the statement, so "no WHERE" is not known; a loader that keeps the
+    # rows in a module global (``global network_dict``) runs once per process, not per request.
+    code = dedent(
+        """
+        import sqlite3
+        from flask import Flask, request
+
+        app = Flask(__name__)
+        network_dict = {}
+
+        def db():
+            return sqlite3.connect("x.db")
+
+        def recommended(source=None):
+            where, params = [], []
+            if source:
+                where.append("source = ?")
+                params.append(source)
+            query = "SELECT id, name FROM shows {where}"
+            return db().execute(query.format(where="" if not where else " WHERE " + " AND ".join(where)), params).fetchall()
+
+        def load_network_dict():
+            rows = db().execute("SELECT network_name, timezone FROM network_timezones").fetchall()
+            global network_dict
+            network_dict = {r[0]: r[1] for r in rows}
+
+        def timezone(name):
+            if not network_dict:
+                load_network_dict()
+            return network_dict.get(name)
+
+        def all_networks():
+            return db().execute("SELECT network_name, timezone FROM network_timezones").fetchall()
+
+        @app.route("/rec")
+        def rec():
+            return {"shows": recommended(request.args.get("source")), "tz": timezone("x"), "all": all_networks()}
+        """
+    )
+    assert [line for _, line, _, _ in _found({"app/web.py": code}, ["QL305"])] == [29]
+
