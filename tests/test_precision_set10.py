@@ -133,3 +133,48 @@ def test_unbounded_select_with_a_where_it_may_add_or_into_a_module_cache():
     )
     assert [line for _, line, _, _ in _found({"app/web.py": code}, ["QL305"])] == [29]
 
+
+DEDUPE_MODELS = dedent(
+    """
+    from django.db import models
+
+    class Endpoint(models.Model):
+        host = models.CharField(max_length=10)
+
+    class Finding(models.Model):
+        title = models.CharField(max_length=10)
+        endpoints = models.ManyToManyField(Endpoint)
+    """
+)
+
+
+def test_an_instance_a_caller_loaded_through_a_helper_may_carry_its_prefetch():
+    # DefectDojo: ``findings = get_finding_models_for_deduplication(ids)`` prefetches
+    # ``endpoints``; each finding goes to a matcher whose loop over candidates reads
+    # ``new_finding.endpoints.count()`` from that prefetch. The caller loads its rows through a
+    # project helper, so what it passes is not "nothing loaded".
+    code = dedent(
+        """
+        from app.models import Finding
+
+        def get_models(ids):
+            return list(Finding.objects.filter(id__in=ids).prefetch_related("endpoints"))
+
+        def legacy(new_finding, by_title):
+            candidates = []
+            candidates.extend(by_title.get(new_finding.title, []))
+            for candidate in candidates:
+                if new_finding.endpoints.count() != 0:
+                    yield candidate
+
+        def dedupe(ids, by_title):
+            for new_finding in get_models(ids):
+                for match in legacy(new_finding, by_title):
+                    print(match)
+        """
+    )
+    assert _found({"app/models.py": DEDUPE_MODELS, "app/dedupe.py": code}, ["QL1"], settings=LOW) == []
+    # the same matcher, called with rows of a plain queryset: one COUNT per candidate
+    plain = code.replace('for new_finding in get_models(ids):', 'for new_finding in Finding.objects.filter(id__in=ids):')
+    found = _found({"app/models.py": DEDUPE_MODELS, "app/dedupe.py": plain}, ["QL1"], settings=LOW)
+    assert ("app/dedupe.py", 10, "QL116", "high") in found, found

@@ -574,7 +574,7 @@ def param_from_callers(ctx: Context, fn, position: int, name: str, instances: bo
     try:
         for cq in callers:
             caller = index.functions.get(cq)
-            if instances and caller is not None and not _may_return_queryset(caller):
+            if instances and caller is not None and not _may_load_rows(caller, index):
                 continue  # it passes on what it was given, loading nothing itself
             if caller is None or not _may_return_queryset(caller):
                 return None
@@ -1193,6 +1193,18 @@ def _may_return_queryset(fn) -> bool:
     for target in fn.calls:
         parts = target.split(".")
         if any(p in _QS_WORDS for p in parts[1:]) or parts[-1] in _QS_WORDS:
+            return True
+    return False
+
+
+def _may_load_rows(fn, index) -> bool:
+    """``_may_return_queryset``, or a call to a project function that may (``findings =
+    get_models(ids)``, a helper that builds and returns the prefetched rows)."""
+    if _may_return_queryset(fn):
+        return True
+    for target in fn.calls:
+        hit = index.resolve_function(target, fn)
+        if hit is not None and hit is not fn and _may_return_queryset(hit):
             return True
     return False
 
