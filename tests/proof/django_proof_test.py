@@ -31,6 +31,7 @@ APPS = {
     "report_shop": "dj_shop",
     "templates": "dj_pages",
     "helper_reads": "dj_workflow",
+    "dict_lookups": "dj_lookups",
 }
 
 
@@ -746,3 +747,26 @@ def test_proof_helper_reads(name, grows):
     from dj_workflow import views
 
     check(transitions, lambda _: getattr(views, name)(_Request()), grows)
+
+
+# ----------------------------------------------------------------------------- dict_lookups
+
+def variants(n):
+    from dj_lookups.models import Sequence, Variant
+
+    return [Variant.objects.create(alt=Sequence.objects.create(seq=f"A{i}")).pk for i in range(n)]
+
+
+@pytest.mark.parametrize(
+    "name,grows",
+    [("labels", True), ("sequences", True), ("sequences_or_none", True), ("labels_loaded", False),
+     ("sequences_loaded", False), ("sequence_ids", False), ("first_sequence", False)],
+)
+def test_proof_dict_lookups(name, grows):
+    from dj_lookups import views
+
+    def run(ids):
+        arg = {pk: 1 for pk in ids} if name.startswith("labels") else ids
+        return getattr(views, name)(arg)
+
+    check(variants, run, grows)

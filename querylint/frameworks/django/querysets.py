@@ -28,6 +28,7 @@ from querylint.frameworks.django.models import (
 )
 
 QS, INST, LIST, ROWS = "qs", "inst", "list", "rows"
+DICT = "dict"  # a dict of instances keyed by id: ``{o.pk: o for o in qs}``, ``qs.in_bulk(ids)``
 
 CHAIN = {
     "filter", "exclude", "order_by", "all", "distinct", "annotate", "alias", "using", "reverse",
@@ -376,7 +377,15 @@ def _infer(node, ctx: Context) -> Optional[DjType]:
             return base if base.kind in (QS, LIST, ROWS) else None
         if base.kind in (QS, LIST):
             return DjType(INST, base.model, base.covered, base.select_all, base.to_attrs, base.only, base.defer)
+        if base.kind == DICT:
+            return _dict_value(base, sl.value if isinstance(sl, cst.Index) else None, node, ctx)
         return None
+    if isinstance(node, cst.DictComp) and isinstance(node.value, cst.Name) and node.for_in.inner_for_in is None:
+        # ``{v.pk: v for v in qs}``: the rows, looked up by key
+        if N.target_names(node.for_in.target) == [node.value.value]:
+            it = infer(node.for_in.iter, ctx)
+            if it is not None and it.kind in (QS, LIST) and it.model is not None:
+                return replace(it, kind=DICT, evaluated=True, related=None, manager=False, loop=None)
     if isinstance(node, (cst.ListComp, cst.GeneratorExp)) and isinstance(node.elt, cst.Name) and node.for_in.inner_for_in is None:
         # [x for x in qs if ...]
         if N.target_names(node.for_in.target) == [node.elt.value]:
@@ -389,6 +398,35 @@ def _infer(node, ctx: Context) -> Optional[DjType]:
     if isinstance(node, cst.BooleanOperation):
         return infer(node.right, ctx) or infer(node.left, ctx)
     return None
+
+
+def _dict_value(d: DjType, key: Optional[cst.BaseExpression], node: cst.CSTNode, ctx: Context) -> DjType:
+    """The instance ``d[key]`` / ``d.get(key)`` holds: what the dict's rows loaded, bound per pass
+    of the innermost loop whose target the key reads (``variant_by_id[variant_id]`` in ``for
+    variant_id, n in counts.items()``), so its relations are read once per item."""
+    loop_id = None
+    used = {n.value for n in N.walk(key) if isinstance(n, cst.Name)} if key is not None else set()
+    for anc in ctx.ancestors(node) if used else ():
+        if isinstance(anc, (cst.FunctionDef, cst.ClassDef, cst.Lambda)):
+            break
+        targets: List[str] = []
+        if isinstance(anc, cst.For):
+            targets = N.target_names(anc.target)
+        elif isinstance(anc, (cst.ListComp, cst.SetComp, cst.GeneratorExp, cst.DictComp)):
+            clause: Optional[cst.CompFor] = anc.for_in
+            while clause is not None:
+                targets += N.target_names(clause.target)
+                clause = clause.inner_for_in
+        if used & set(targets):
+            loop_id = id(anc)
+            break
+    else:
+        # the walk's own loops, innermost first, when the node's ancestors are not known yet
+        for loop in reversed(ctx.loops) if used and ctx.frames else ():
+            if loop.target is not None and used & set(N.target_names(loop.target)):
+                loop_id = id(loop.node)
+                break
+    return DjType(INST, d.model, d.covered, d.select_all, d.to_attrs, d.only, d.defer, loop=loop_id, origin=d.origin)
 
 
 def _loop_for_name(name: cst.Name, ctx: Context):
@@ -1052,6 +1090,10 @@ def _infer_call(node: cst.Call, ctx: Context) -> Optional[DjType]:
         method = func.attr.value
         recv = infer(func.value, ctx)
         if recv is not None:
+            if recv.kind == QS and method in ("in_bulk", "ain_bulk") and recv.model is not None:
+                return replace(recv, kind=DICT, evaluated=True, related=None, manager=False, loop=None)
+            if recv.kind == DICT:
+                return _dict_value(recv, node.args[0].value if node.args else None, node, ctx) if method == "get" else None
             if recv.kind in (QS, ROWS):
                 if method in SINGLE_RESULT and recv.kind == QS:
                     return DjType(INST, recv.model, recv.covered, recv.select_all, recv.to_attrs, recv.only, recv.defer)
