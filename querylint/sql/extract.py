@@ -813,11 +813,12 @@ class Evaluator:
             # the statement's text is known only when both choices are constants (``"DESC" if
             # desc else "ASC"``), and then the fuller one stands for it: with ``'' if not where
             # else ' WHERE ' + ...`` the empty choice is not the statement
-            texts = []
+            texts: List[str] = []
             for side, kind in ((expr.body, a), (expr.orelse, b)):
-                p = (self.pieces(side, depth + 1, False, module_only) or [None]) if kind == "const" else [None]
-                texts.append(None if None in p else "".join(x if isinstance(x, str) else (x.text or "") for x in p))
-            text = None if None in texts else max(texts, key=lambda t: len(t.strip()))
+                p = self.pieces(side, depth + 1, False, module_only) if kind == "const" else None
+                if p:
+                    texts.append("".join(x if isinstance(x, str) else (x.text or "") for x in p))
+            text = max(texts, key=lambda t: len(t.strip())) if len(texts) == 2 else None
             return "safe", "a choice between constants", text
         if isinstance(expr.test, cst.Comparison) and any(isinstance(t.operator, cst.In) for t in expr.test.comparisons):
             if N.code(expr.test.left) == N.code(expr.body) and b != "value":

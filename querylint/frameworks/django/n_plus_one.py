@@ -1159,7 +1159,7 @@ class ModelQueryMemberInLoop(Detector):
             else:
                 return None
         rows = infer(loop.iter, self.ctx) if getattr(loop, "iter", None) is not None else None
-        if base.origin is not None and (rows is None or rows.model != base.model):
+        if base is not None and base.origin is not None and (rows is None or rows.model != base.model):
             rows = base  # an item looked up per pass (``by_id[key]``): the queryset that filled the dict
         where = where_text(rows, self.ctx) if rows is not None or getattr(loop, "iter", None) is not None else "the loop's queryset"
         prefix = self._path_from_item(attr.value, loop)
