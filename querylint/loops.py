@@ -217,6 +217,8 @@ def classify_loop(loop: Loop, ctx: Context) -> str:
                 return "retry" if any(re.search(r"retr|attempt", n, re.I) for n in target_names) else "constant"
             if any(re.search(r"retr|attempt|tries", _names_in(a), re.I) for a in args):
                 return "retry"
+            if target_names == ["_"] and _breaks_out(loop.node):
+                return "retry"  # ``for _ in range(max_tries): ... break``: attempts until one succeeds
         if any(_BATCH_WORDS.search(n) for n in target_names):
             return "batch"
         if isinstance(it, cst.Call):
@@ -533,6 +535,20 @@ def _assigns(node: cst.CSTNode, name: str):
     if isinstance(node, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == name for t in node.targets):
         return N.literal(node.value)
     return None
+
+
+def _breaks_out(loop_node: cst.CSTNode) -> bool:
+    """The loop's own body has a ``break`` (not one of a nested loop or function)."""
+    body = getattr(loop_node, "body", None)
+    stack = [body] if body is not None else []
+    while stack:
+        node = stack.pop()
+        if isinstance(node, cst.Break):
+            return True
+        if isinstance(node, (cst.For, cst.While, cst.FunctionDef, cst.Lambda, cst.ClassDef)):
+            continue
+        stack.extend(node.children)
+    return False
 
 
 def _exits(stmt: cst.CSTNode, nested: bool) -> bool:

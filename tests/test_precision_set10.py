@@ -178,3 +178,68 @@ def test_an_instance_a_caller_loaded_through_a_helper_may_carry_its_prefetch():
     plain = code.replace('for new_finding in get_models(ids):', 'for new_finding in Finding.objects.filter(id__in=ids):')
     found = _found({"app/models.py": DEDUPE_MODELS, "app/dedupe.py": plain}, ["QL1"], settings=LOW)
     assert ("app/dedupe.py", 10, "QL116", "high") in found, found
+
+
+def test_objects_loaded_with_load_only_are_not_whole_objects():
+    # codechecker: ``session.query(FileContent).options(load_only(FileContent.content_hash))``
+    # then ``set(fc.content_hash for fc in q)``: only that column is selected
+    code = dedent(
+        """
+        from sqlalchemy import Column, String
+        from sqlalchemy.orm import declarative_base, load_only
+
+        Base = declarative_base()
+
+        class FileContent(Base):
+            __tablename__ = "file_contents"
+            content_hash = Column(String, primary_key=True)
+            content = Column(String)
+
+        def missing(session, hashes):
+            q = session.query(FileContent).options(load_only(FileContent.content_hash)).filter(FileContent.content_hash.in_(hashes))
+            return list(set(hashes) - set(fc.content_hash for fc in q))
+
+        def missing_whole(session, hashes):
+            q = session.query(FileContent).filter(FileContent.content_hash.in_(hashes))
+            return list(set(hashes) - set(fc.content_hash for fc in q))
+        """
+    )
+    assert [line for _, line, _, _ in _found({"app/store.py": code}, ["QL408"])] == [17]
+
+
+def test_attempts_until_one_succeeds_are_not_items():
+    # Mailu: ``for _ in range(config.get("MAX_RETRIES", 10))`` generates a random candidate and
+    # checks it is free, breaking at the first free one: attempts, not a collection to batch
+    code = dedent(
+        """
+        import secrets
+        from flask import Flask, current_app
+        from flask_sqlalchemy import SQLAlchemy
+
+        app = Flask(__name__)
+        db = SQLAlchemy(app)
+
+        class Alias(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            email = db.Column(db.String)
+
+        @app.route("/alias", methods=["POST"])
+        def new_alias():
+            localpart = None
+            for _ in range(current_app.config.get("MAX_RETRIES", 10)):
+                candidate = secrets.token_hex(4)
+                if not Alias.query.filter_by(email=candidate).first():
+                    localpart = candidate
+                    break
+            return localpart or ""
+
+        @app.route("/aliases", methods=["POST"])
+        def check_all():
+            taken = []
+            for email in current_app.config.get("RESERVED", []):
+                if Alias.query.filter_by(email=email).first():
+                    taken.append(email)
+            return ",".join(taken)
+        """
+    )
+    assert [line for _, line, _, _ in _found({"app/web.py": code}, ["QL1"])] == [26]

@@ -99,6 +99,17 @@ def entity_rows(iterable: cst.BaseExpression, attr: str, ctx: Context) -> Option
         return None
     if attr not in mappings(ctx.index).primary_keys(v.elem.entity):
         return None
+    if _loads_only_columns(iterable, ctx):
+        return None  # ``.options(load_only(FileContent.content_hash))``: the objects carry that column only
     return cast(str, v.elem.entity), attr  # an entity row: its entity is known
+
+
+def _loads_only_columns(iterable: cst.BaseExpression, ctx: Context) -> bool:
+    """The query (or the one its name is bound to) names its columns with ``load_only(...)``."""
+    expr: Optional[cst.BaseExpression] = iterable
+    if isinstance(iterable, cst.Name):
+        b = ctx.binding(iterable.value, at=iterable)
+        expr = b.value if b is not None and b.kind == "assign" else None
+    return expr is not None and any(isinstance(n, cst.Call) and N.call_name(n) == "load_only" for n in N.walk(expr))
 
 
