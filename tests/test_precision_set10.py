@@ -243,3 +243,64 @@ def test_attempts_until_one_succeeds_are_not_items():
         """
     )
     assert [line for _, line, _, _ in _found({"app/web.py": code}, ["QL1"])] == [26]
+
+
+TASKS = dedent(
+    """
+    from django.db import models
+
+    class Catalog(models.Model):
+        uri = models.CharField(max_length=10)
+
+    class Task(models.Model):
+        uri = models.CharField(max_length=10)
+        catalogs = models.ManyToManyField(Catalog)
+    """
+)
+TASK_VIEWS = dedent(
+    """
+    from rest_framework import serializers, viewsets
+    from rest_framework.decorators import action
+    from rest_framework.response import Response
+
+    from app.models import Task
+
+    class TaskExportSerializer(serializers.ModelSerializer):
+        catalogs = serializers.SerializerMethodField()
+
+        class Meta:
+            model = Task
+            fields = ("uri", "catalogs")
+
+        def get_catalogs(self, obj):
+            return [c.uri for c in obj.catalogs.all()]
+
+    class TaskSerializer(serializers.ModelSerializer):
+        class Meta:
+            model = Task
+            fields = ("uri",)
+
+    class TaskViewSet(viewsets.ModelViewSet):
+        serializer_class = TaskSerializer
+
+        def get_queryset(self):
+            queryset = Task.objects.all().order_by("uri")
+            if self.action == "export":
+                return queryset.prefetch_related("catalogs")
+            return queryset
+
+        @action(detail=False)
+        def export(self, request):
+            queryset = self.filter_queryset(self.get_queryset())
+            return Response(TaskExportSerializer(queryset, many=True).data)
+    """
+)
+
+
+def test_a_serializer_an_action_builds_from_get_queryset_gets_what_it_loads():
+    # rdmo: the export action serializes ``self.get_queryset()``, which prefetches ``catalogs``
+    # for that action; the view defines ``get_queryset`` and no ``queryset`` attribute
+    files = {"app/models.py": TASKS, "app/views.py": TASK_VIEWS}
+    assert _found(files, ["QL118"], settings=LOW) == []
+    bare = {"app/models.py": TASKS, "app/views.py": TASK_VIEWS.replace('queryset.prefetch_related("catalogs")', "queryset")}
+    assert [(line, rule) for _, line, rule, _ in _found(bare, ["QL118"])] == [(15, "QL118")]

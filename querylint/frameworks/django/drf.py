@@ -308,16 +308,17 @@ _LOADERS = ("select_related", "prefetch_related", "only", "defer", "annotate", "
 
 
 def _link_listing_methods(info: DrfInfo, index: ProjectIndex) -> None:
-    """``class TaskViewSet(ViewSet): queryset = ...`` whose ``list`` builds
-    ``TaskSerializer(self.queryset.filter(...), many=True)``: the view lists the serializer's
-    objects from its own queryset (unless the method loads more on the way, which it cannot read)."""
+    """``class TaskViewSet(ViewSet): queryset = ...`` (or ``def get_queryset``) whose ``list`` or
+    ``@action`` builds ``TaskSerializer(self.queryset.filter(...), many=True)``: the view lists the
+    serializer's objects from its own queryset (unless the method loads more on the way, which it
+    cannot read)."""
     for fn in index.functions.values():
         if fn.cls is None or fn.cls in info.serializers or not any(c.startswith(_VIEW_ROWS) for c in fn.calls):
             continue
         if any(c.rsplit(".", 1)[-1] in _LOADERS for c in fn.calls):
             continue
         cls = index.classes.get(fn.cls)
-        if cls is None or not any(c.attr("queryset") is not None for c in index.mro_classes(cls)):
+        if cls is None or not any(c.attr("queryset") is not None or "get_queryset" in c.methods for c in index.mro_classes(cls)):
             continue
         for target, _pos, keywords, _short in fn.call_consts:
             if "many" in keywords and target in info.serializers and fn.cls not in info.users.get(target, ()):
