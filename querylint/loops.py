@@ -57,16 +57,57 @@ def _is_constant_collection(node: cst.CSTNode, ctx: Context, depth: int = 0) -> 
             return _is_constant_collection(b.value, ctx, depth + 1)
         if b is not None and b.kind == "for" and b.is_simple and b.value is not None and _is_constant_collection(b.value, ctx, depth + 1):
             return True  # ``for names in FILES.values(): for name in names``: an item of a constant
+        if b is not None and b.kind == "for" and not b.is_simple and _constant_dict_value(node.value, b, ctx, depth):
+            return True  # ``for field, roles in self.defaults.items(): for role in roles``: a value of a constant dict
         if b is not None and b.kind == "param" and ctx.function is not None and constant_in_application(ctx.index, ctx.config, ctx.function.qualname, node.value, skip_tests=True, short_lists=True):
             return True  # every call site in the application passes a literal (``perms=["view", "change"]``, ``[message]``)
     if isinstance(node, cst.Attribute) and node.attr.value.isupper():
         return True
+    if isinstance(node, cst.Attribute) and depth < 3:
+        value = _own_class_literal(node, ctx)
+        if value is not None:
+            return _is_constant_collection(value, ctx, depth + 1)
     if isinstance(node, cst.BinaryOperation) and isinstance(node.operator, cst.Add) and depth < 3:
         # ``ResultEntryForm.GOV + ResultEntryForm.OPP``: constants joined
         return _is_constant_collection(node.left, ctx, depth + 1) and _is_constant_collection(node.right, ctx, depth + 1)
     if isinstance(node, (cst.Name, cst.Attribute)) and _is_enum_class(node, ctx):
         return True  # for status in OrderStatus: the members of an Enum
     return False
+
+
+def _own_class_literal(node: cst.Attribute, ctx: Context) -> Optional[cst.BaseExpression]:
+    """``self.X`` / ``cls.X`` where the enclosing class assigns ``X`` a non-empty literal collection
+    in its body (``custom_m2m_fields = {"system_roles": [BuiltinRole.system_user]}``)."""
+    if not (isinstance(node.value, cst.Name) and node.value.value in ("self", "cls")) or not ctx.frames:
+        return None
+    cls = ctx.class_frame
+    body = getattr(getattr(cls, "node", None), "body", None)
+    for stmt in getattr(body, "body", ()):
+        for small in stmt.body if isinstance(stmt, cst.SimpleStatementLine) else ():
+            if isinstance(small, cst.Assign) and any(isinstance(t.target, cst.Name) and t.target.value == node.attr.value for t in small.targets):
+                v = small.value
+                return v if isinstance(v, (cst.List, cst.Tuple, cst.Set, cst.Dict)) and v.elements else None
+    return None
+
+
+def _constant_dict_value(name: str, b, ctx: Context, depth: int) -> bool:
+    """``name`` is the value target of ``for key, name in D.items()`` (or ``enumerate``-free
+    ``D.values()`` unpacked) where ``D`` is a literal dict whose every value is a constant collection."""
+    it = b.value
+    target = b.target
+    if not (isinstance(it, cst.Call) and N.call_name(it) == "items" and isinstance(it.func, cst.Attribute)):
+        return False
+    if not (isinstance(target, cst.Tuple) and len(target.elements) == 2 and isinstance(target.elements[1].value, cst.Name) and target.elements[1].value.value == name):
+        return False
+    d: Optional[cst.BaseExpression] = it.func.value
+    if isinstance(d, cst.Attribute):
+        d = _own_class_literal(d, ctx)
+    elif isinstance(d, cst.Name):
+        db = ctx.binding(d.value)
+        d = db.value if db is not None and db.kind == "assign" and db.is_simple else None
+    if not isinstance(d, cst.Dict) or not d.elements:
+        return False
+    return all(isinstance(e, cst.DictElement) and _is_constant_collection(e.value, ctx, depth + 1) for e in d.elements)
 
 
 _ENUM_BASES = ("Enum", "IntEnum", "StrEnum", "Flag", "IntFlag", "TextChoices", "IntegerChoices", "Choices")

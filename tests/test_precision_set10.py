@@ -304,3 +304,40 @@ def test_a_serializer_an_action_builds_from_get_queryset_gets_what_it_loads():
     assert _found(files, ["QL118"], settings=LOW) == []
     bare = {"app/models.py": TASKS, "app/views.py": TASK_VIEWS.replace('queryset.prefetch_related("catalogs")', "queryset")}
     assert [(line, rule) for _, line, rule, _ in _found(bare, ["QL118"])] == [(15, "QL118")]
+
+
+def test_a_loop_over_a_value_of_a_constant_class_dict_runs_a_fixed_number_of_times():
+    # jumpserver: ``for f, default_roles in self.custom_m2m_fields.items()`` then a query per
+    # ``role in default_roles``, where the class sets ``custom_m2m_fields`` to a dict of one-item
+    # lists: two queries in all, whatever the data
+    models = "from django.db import models\n\nclass Role(models.Model):\n    name = models.CharField(max_length=10)\n"
+    code = dedent(
+        """
+        from rest_framework import serializers
+        from app.models import Role
+
+        class BuiltinRole:
+            system_user = Role(id=1)
+            org_user = Role(id=2)
+
+        class UserSerializer(serializers.Serializer):
+            custom_m2m_fields = {
+                "system_roles": [BuiltinRole.system_user],
+                "org_roles": [BuiltinRole.org_user],
+            }
+
+            def save_roles(self, validated_data):
+                out = {}
+                for f, default_roles in self.custom_m2m_fields.items():
+                    out[f] = [Role.objects.filter(id=role.id).first() for role in default_roles]
+                return out
+
+            def save_given(self, validated_data):
+                out = {}
+                for f, roles in validated_data.items():
+                    out[f] = [Role.objects.filter(id=role).first() for role in roles]
+                return out
+        """
+    )
+    found = _found({"app/models.py": models, "app/serializers.py": code}, ["QL1"], settings=LOW)
+    assert [line for _, line, _, _ in found] == [23], found
