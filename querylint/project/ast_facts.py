@@ -432,6 +432,7 @@ class _Collector:
             t = type(stmt)
             if t is ast.FunctionDef or t is ast.AsyncFunctionDef:
                 self.visit_function(stmt, self.module, None, None)
+                self._global_calls(stmt)
             elif t is ast.ClassDef:
                 self.visit_class(cast(ast.ClassDef, stmt), self.module)
             elif t in _COMPOUND:
@@ -457,6 +458,21 @@ class _Collector:
         finalbody = getattr(stmt, "finalbody", None) or []
         if _indented(finalbody):
             self.visit_block(finalbody)
+
+    def _global_calls(self, fn: ast.stmt) -> None:
+        """``def init(config): global Session; Session = sessionmaker(bind=engine)``: a module-level
+        name an initialiser binds to a call (statements at the top of the function's body)."""
+        declared: Set[str] = set()
+        for small in getattr(fn, "body", ()):
+            t = type(small)
+            if t is ast.Global:
+                declared.update(cast(ast.Global, small).names)
+            elif t is ast.Assign:
+                a = cast(ast.Assign, small)
+                if len(a.targets) == 1 and type(a.targets[0]) is ast.Name and cast(ast.Name, a.targets[0]).id in declared and type(a.value) is ast.Call:
+                    summary = summarise_call(cast(ast.Call, a.value), self.resolver)
+                    if summary:
+                        self.module_calls.append((cast(ast.Name, a.targets[0]).id, summary))
 
     def _module_statement(self, small: ast.stmt) -> None:
         """A module-level assignment (names, calls, strings, ``urlpatterns``) or route registration."""

@@ -623,6 +623,7 @@ class _Collector:
         for stmt in stmts:
             if isinstance(stmt, cst.FunctionDef):
                 self.visit_function(stmt, self.module, None, None)
+                self._global_calls(stmt)
             elif isinstance(stmt, cst.ClassDef):
                 self.visit_class(stmt, self.module)
             elif isinstance(stmt, cst.SimpleStatementLine):
@@ -641,6 +642,25 @@ class _Collector:
                             body = body.body
                         if isinstance(body, (list, tuple)):
                             self.visit_block(body)
+
+    def _global_calls(self, fn: cst.FunctionDef) -> None:
+        """``def init(config): global Session; Session = sessionmaker(bind=engine)``: a module-level
+        name an initialiser binds to a call (statements at the top of the function's body)."""
+        if not isinstance(fn.body, cst.IndentedBlock):
+            return
+        declared: Set[str] = set()
+        for stmt in fn.body.body:
+            if not isinstance(stmt, cst.SimpleStatementLine):
+                continue
+            for small in stmt.body:
+                if isinstance(small, cst.Global):
+                    declared.update(n.name.value for n in small.names)
+                elif isinstance(small, cst.Assign) and len(small.targets) == 1 and isinstance(small.targets[0].target, cst.Name):
+                    name = small.targets[0].target.value
+                    if name in declared and isinstance(small.value, cst.Call):
+                        summary = summarise_call(small.value, self.resolver)
+                        if summary:
+                            self.module_calls.append((name, summary))
 
     def _module_statement(self, small: cst.BaseSmallStatement) -> None:
         """A module-level assignment (names, calls, strings, ``urlpatterns``) or route registration."""
