@@ -1412,6 +1412,8 @@ def function_returns(ctx: Context, qualname: str) -> Optional[DjType]:
         in_handlers = {id(r) for h in N.walk(node.body, into_functions=False) if isinstance(h, cst.ExceptHandler)
                        for r in N.walk(h, into_functions=False) if isinstance(r, cst.Return)}
         for n in N.walk(node.body, into_functions=False):
+            if isinstance(n, cst.Return) and isinstance(n.value, (cst.List, cst.Tuple)) and not n.value.elements:
+                continue  # ``if not ids: return []``: no rows, nothing to load
             if isinstance(n, cst.Return) and n.value is not None:
                 off.ctx.frames = list(frames)
                 t = infer(n.value, off.ctx)
