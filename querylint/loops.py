@@ -623,6 +623,21 @@ _SMALL_ATTRS = frozenset({"sorted_tables", "relationships", "columns", "fields",
 _SIZED_BY_RECEIVER = frozenset({"split", "splitlines", "finditer", "findall"})
 
 
+def _keys_are_row_ids(node: cst.BaseExpression, loop: Loop, ctx: Context) -> bool:
+    """The dict ``node`` names also filters a query of the enclosing function by its keys
+    (``Variant.objects.filter(pk__in=counts_by_variant_id)``): its keys are row ids, as many as rows."""
+    if not isinstance(node, cst.Name):
+        return False
+    fn = next((a for a in ctx.ancestors(loop.node) if isinstance(a, (cst.FunctionDef, cst.Lambda))), None)
+    if not isinstance(fn, cst.FunctionDef):
+        return False
+    return any(
+        isinstance(n, cst.Arg) and n.keyword is not None and n.keyword.value.endswith("__in")
+        and isinstance(n.value, cst.Name) and n.value.value == node.value
+        for n in N.walk(fn.body, into_functions=False)
+    )
+
+
 def _parameter(node: cst.BaseExpression, loop: Loop, ctx: Context) -> bool:
     """``node`` names a parameter of the enclosing function (not of a lambda: a form field's
     ``coerce=lambda x: ...`` gets one short value): text that arrives from outside (a handler's
@@ -669,6 +684,8 @@ def small_collection(loop: Loop, ctx: Context) -> bool:
         name = it.func.attr.value
         if name in _SMALL_METHODS:
             receiver = it.func.value
+            if name in ("items", "keys") and _keys_are_row_ids(receiver, loop, ctx):
+                return False  # ``filter(pk__in=counts)`` then ``for pk, n in counts.items()``: one entry per row
             return not (name in _SIZED_BY_RECEIVER and _parameter(receiver, loop, ctx))
         return name == "values" and isinstance(it.func.value, cst.Name) and it.func.value.value in ("kwargs", "options", "params")
     if isinstance(it, cst.Attribute):

@@ -72,3 +72,49 @@ def test_the_initialiser_global_is_a_fact_of_both_collectors():
     facts = collect_facts(cst.parse_module(DB), "app/db.py")
     assert [name for name, _ in facts.module_calls] == ["engine", "Session"]
     assert collect_facts_ast(ast.parse(DB), DB, "app/db.py") == facts
+
+
+VARIANT_MODELS = dedent(
+    """
+    from django.db import models
+
+    class Sequence(models.Model):
+        seq = models.TextField()
+
+    class Variant(models.Model):
+        alt = models.ForeignKey(Sequence, on_delete=models.CASCADE)
+
+        def __str__(self):
+            return f"{self.pk}>{self.alt.seq}"
+    """
+)
+
+
+def test_a_dict_whose_keys_filter_the_query_has_one_entry_per_row():
+    # variantgrid: ``{v.pk: v for v in Variant.objects.filter(pk__in=counts)}`` then ``for
+    # variant_id, n in counts.items(): str(variant_by_id[variant_id])``: the dict's keys are the
+    # rows' ids, so its ``.items()`` is as long as the rows (a dict's items are otherwise taken
+    # for a handful: one step less sure)
+    code = dedent(
+        """
+        from app.models import Variant
+
+        def locus_counts(counts):
+            variant_by_id = {v.pk: v for v in Variant.objects.filter(pk__in=counts)}
+            rows = []
+            for variant_id, n in counts.items():
+                v = variant_by_id[variant_id]
+                rows.append((str(v), n))
+            return rows
+
+        def labelled(counts, labels):
+            variant_by_id = {v.pk: v for v in Variant.objects.filter(pk__in=counts)}
+            rows = []
+            for key, n in labels.items():
+                v = variant_by_id[key]
+                rows.append((str(v), n))
+            return rows
+        """
+    )
+    found = _found({"app/models.py": VARIANT_MODELS, "app/views.py": code}, ["QL106"], settings={"min-confidence": "low"})
+    assert [(line, conf) for _, line, _, conf in found] == [(8, "high"), (16, "medium")], found
