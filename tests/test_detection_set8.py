@@ -1,6 +1,7 @@
 """Detection cases from the eighteenth session's held-out set 8 (shapes real fix commits had),
 each with the negative it must keep silent."""
 import ast
+from pathlib import Path
 
 import libcst as cst
 
@@ -74,20 +75,8 @@ def test_the_initialiser_global_is_a_fact_of_both_collectors():
     assert collect_facts_ast(ast.parse(DB), DB, "app/db.py") == facts
 
 
-VARIANT_MODELS = dedent(
-    """
-    from django.db import models
-
-    class Sequence(models.Model):
-        seq = models.TextField()
-
-    class Variant(models.Model):
-        alt = models.ForeignKey(Sequence, on_delete=models.CASCADE)
-
-        def __str__(self):
-            return f"{self.pk}>{self.alt.seq}"
-    """
-)
+# the models of the dict-lookup fixture (a ``__str__`` that reads a lazy foreign key)
+VARIANT_MODELS = (Path(__file__).resolve().parents[1] / "fixtures/django/dict_lookups/dj_lookups/models.py").read_text()
 
 
 def test_a_dict_whose_keys_filter_the_query_has_one_entry_per_row():
