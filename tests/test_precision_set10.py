@@ -179,15 +179,15 @@ def test_an_instance_a_caller_loaded_through_a_helper_may_carry_its_prefetch():
     found = _found({"app/models.py": DEDUPE_MODELS, "app/dedupe.py": plain}, ["QL1"], settings=LOW)
     assert ("app/dedupe.py", 10, "QL116", "high") in found, found
     # a helper that returns early with ``[]`` and otherwise rows without the prefetch: the
-    # matcher's counts are queries, named at the call in the caller's loop (DefectDojo's
-    # ``locations``, which the helper did not prefetch)
+    # matcher's counts are queries, in the matcher's loop and at the call in the caller's loop
+    # (DefectDojo's ``locations``, which the helper did not prefetch)
     early = code.replace(
         '    return list(Finding.objects.filter(id__in=ids).prefetch_related("endpoints"))',
         '    if not ids:\n        return []\n    return list(Finding.objects.filter(id__in=ids))',
     )
     assert "return []" in early
     found = _found({"app/models.py": DEDUPE_MODELS, "app/dedupe.py": early}, ["QL1"], settings=LOW)
-    assert [(line, rule) for _, line, rule, _ in found] == [(17, "QL113")], found
+    assert [(line, rule) for _, line, rule, _ in found] == [(12, "QL116"), (17, "QL113")], found
     prefetched = early.replace("Finding.objects.filter(id__in=ids))", 'Finding.objects.filter(id__in=ids).prefetch_related("endpoints"))')
     assert _found({"app/models.py": DEDUPE_MODELS, "app/dedupe.py": prefetched}, ["QL1"], settings=LOW) == []
 

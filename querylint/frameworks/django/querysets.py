@@ -612,8 +612,15 @@ def param_from_callers(ctx: Context, fn, position: int, name: str, instances: bo
     try:
         for cq in callers:
             caller = index.functions.get(cq)
-            if instances and caller is not None and not _may_load_rows(caller, index):
-                continue  # it passes on what it was given, loading nothing itself
+            if instances and caller is not None and not _may_return_queryset(caller):
+                if not _may_load_rows(caller, index):
+                    continue  # it passes on what it was given, loading nothing itself
+                # it loads rows through a project helper (``for f in get_models(ids): match(f)``):
+                # what it passes counts when it can be typed, else it is taken to load nothing
+                got = _helper_loaded_instance(ctx, fn, cq, caller, position, name, is_method=fn.cls is not None and fn.params[:1] in (("self",), ("cls",)))
+                if got is not None:
+                    found.append(got)
+                continue
             if caller is None or not _may_return_queryset(caller):
                 return None
             off = offline(ctx, caller.path)
@@ -1237,6 +1244,34 @@ def _may_return_queryset(fn) -> bool:
         if any(p in _QS_WORDS for p in parts[1:]) or parts[-1] in _QS_WORDS:
             return True
     return False
+
+
+def _helper_loaded_instance(ctx: Context, fn, cq: str, caller, position: int, name: str, is_method: bool) -> Optional[DjType]:
+    """The instance ``caller`` passes for ``fn``'s parameter at every call, when all of them can
+    be typed (through the helper that loaded the rows); None otherwise."""
+    off = offline(ctx, caller.path)
+    if off is None or cq not in off.defs:
+        return None
+    saved = off.ctx.frames
+    got: Optional[DjType] = None
+    try:
+        off.enter(cq)
+        frames = list(off.ctx.frames)
+        for call in N.walk(off.defs[cq].body, into_functions=False):
+            if not isinstance(call, cst.Call) or (N.dotted(call.func) or "").rsplit(".", 1)[-1] != fn.name:
+                continue
+            pos = position - 1 if is_method else position
+            arg = N.arg(call, pos, name) if pos >= 0 else None
+            off.ctx.frames = list(frames)
+            t = infer(arg, off.ctx) if arg is not None else None
+            if t is None and isinstance(arg, cst.Name):
+                t = _loop_element_around(arg, call, off.ctx)
+            if t is None or t.kind != INST or (got is not None and t.model != got.model):
+                return None
+            got = t if got is None else replace(got, covered=got.covered | t.covered)
+    finally:
+        off.ctx.frames = saved
+    return got
 
 
 def _may_load_rows(fn, index) -> bool:
