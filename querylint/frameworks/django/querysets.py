@@ -613,13 +613,9 @@ def param_from_callers(ctx: Context, fn, position: int, name: str, instances: bo
         for cq in callers:
             caller = index.functions.get(cq)
             if instances and caller is not None and not _may_return_queryset(caller):
-                if not _may_load_rows(caller, index):
-                    continue  # it passes on what it was given, loading nothing itself
-                # it loads rows through a project helper (``for f in get_models(ids): match(f)``):
-                # what it passes counts when it can be typed, else it is taken to load nothing
-                got = _helper_loaded_instance(ctx, fn, cq, caller, position, name, is_method=fn.cls is not None and fn.params[:1] in (("self",), ("cls",)))
-                if got is not None:
-                    found.append(got)
+                # it passes on what it was given (loading nothing itself), or loads rows through a
+                # project helper: what it passes then counts when it can be typed
+                found.extend(_helper_loaded_instance(ctx, fn, cq, caller, position, name) if _may_load_rows(caller, index) else ())
                 continue
             if caller is None or not _may_return_queryset(caller):
                 return None
@@ -1246,12 +1242,13 @@ def _may_return_queryset(fn) -> bool:
     return False
 
 
-def _helper_loaded_instance(ctx: Context, fn, cq: str, caller, position: int, name: str, is_method: bool) -> Optional[DjType]:
-    """The instance ``caller`` passes for ``fn``'s parameter at every call, when all of them can
-    be typed (through the helper that loaded the rows); None otherwise."""
+def _helper_loaded_instance(ctx: Context, fn, cq: str, caller, position: int, name: str) -> Tuple[DjType, ...]:
+    """The instance ``caller`` passes for ``fn``'s parameter at every call (``for f in
+    get_models(ids): match(f)``), when all of them can be typed; () otherwise."""
+    is_method = fn.cls is not None and fn.params[:1] in (("self",), ("cls",))
     off = offline(ctx, caller.path)
     if off is None or cq not in off.defs:
-        return None
+        return ()
     saved = off.ctx.frames
     got: Optional[DjType] = None
     try:
@@ -1267,11 +1264,11 @@ def _helper_loaded_instance(ctx: Context, fn, cq: str, caller, position: int, na
             if t is None and isinstance(arg, cst.Name):
                 t = _loop_element_around(arg, call, off.ctx)
             if t is None or t.kind != INST or (got is not None and t.model != got.model):
-                return None
+                return ()
             got = t if got is None else replace(got, covered=got.covered | t.covered)
     finally:
         off.ctx.frames = saved
-    return got
+    return (got,) if got is not None else ()
 
 
 def _may_load_rows(fn, index) -> bool:
