@@ -329,7 +329,8 @@ class ConnectionNotClosed(_OpenRule):
     Flags a database connection or SQLAlchemy session opened in a function and not closed on
     every path.
 
-    That is: no `with`, never closed, or closed only after an early `return`/`raise` can
+    That is: no `with`, never closed (a session made for one statement and dropped,
+    `Session().execute(...)`, included), or closed only after an early `return`/`raise` can
     skip it, or closed at the end of work that can fail (an exception skips the close) where
     the open runs on every pass of a loop (a worker's `while True`), and for a plain connection
     also per request. Elsewhere a session or checkout closed that way is shown with

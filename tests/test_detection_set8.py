@@ -107,3 +107,37 @@ def test_a_dict_whose_keys_filter_the_query_has_one_entry_per_row():
     )
     found = _found({"app/models.py": VARIANT_MODELS, "app/views.py": code}, ["QL106"], settings={"min-confidence": "low"})
     assert [(line, conf) for _, line, _, conf in found] == [(8, "high"), (16, "medium")], found
+
+
+def test_a_session_made_for_one_statement_and_dropped_is_never_closed():
+    # iris: ``return db.Session().execute(sql, {...}).scalar()``: the session begins a transaction
+    # that checks out a pooled connection, then is dropped; sessions sit in reference cycles, so
+    # the connection stays taken until a garbage collection. A ``with`` block, and the thread
+    # session of a ``scoped_session`` registry, are not that
+    helpers = dedent(
+        """
+        from sqlalchemy import text
+        from sqlalchemy.orm import scoped_session, sessionmaker
+        from app import db
+
+        Scoped = scoped_session(sessionmaker())
+
+        def incident_of(msg_id):
+            return db.Session().execute(text("SELECT incident_id FROM message WHERE id = :m"), {"m": msg_id}).scalar()
+
+        def incidents_of(ids):
+            return [row[0] for row in db.Session().execute(text("SELECT incident_id FROM message"))]
+
+        def closed(msg_id):
+            with db.Session() as session:
+                return session.execute(text("SELECT 1")).scalar()
+
+        def thread_session():
+            return Scoped().execute(text("SELECT 1")).scalar()
+
+        def factory_kept():
+            return db.Session().bind
+        """
+    )
+    found = _found({"app/__init__.py": "", "app/db.py": DB, "app/utils.py": helpers}, ["QL203"], settings={"min-confidence": "low"})
+    assert [(line, conf) for _, line, _, conf in found] == [(8, "high"), (11, "high")], found

@@ -1042,6 +1042,9 @@ def _release_problem(call: cst.Call, opened: Opened, holder: Holder, flow: Flow,
         return _with_problem(opened, holder, flow, ctx)
     if holder.kind == "discarded" and res.kind in ("connection", "session", "checkout"):
         return _thrown_away(call, opened, holder, ctx)
+    if holder.kind == "chained" and res.kind == "session" and res.driver == "sqlalchemy":
+        factory = expr_resource(call.func, ctx) if isinstance(call.func, (cst.Name, cst.Attribute)) else None
+        return None if factory is not None and factory.kind == "scoped" else _used_once(call, opened, holder)
     if holder.kind != "local" or holder.name is None:
         return None
     if opened.checkout == "acquire" and not isinstance(ctx.parent_of(call), cst.Await):
@@ -1148,6 +1151,22 @@ def _thrown_away(call: cst.Call, opened: Opened, holder: Holder, ctx: Context) -
             f"keep it (`conn = {via}(...)`) and close it in a `finally` block",
         )
     return f"`{what}` opens a {noun} that is thrown away: nothing closes it", f"keep it and close it (`with contextlib.closing({what}) as conn:`)"
+
+
+def _used_once(call: cst.Call, opened: Opened, holder: Holder) -> Optional[Tuple[str, str]]:
+    """``db.Session().execute(sql).scalar()``: a session made for one statement and dropped. Its
+    transaction keeps the pooled connection it checked out, and a session sits in reference
+    cycles, so the connection stays taken until a garbage collection. (A ``scoped_session``
+    registry's thread session is judged with the registry, before this.)"""
+    method = cast(cst.Attribute, holder.node).attr.value
+    if method not in SESSION_QUERY_METHODS:
+        return None
+    what = opened.what
+    return (
+        f"`{what}` opens a session for one `.{method}(...)` and drops it: nothing closes it, so its "
+        f"connection stays checked out until a garbage collection",
+        f"`with {what} as session:` and run the statement on `session`",
+    )
 
 
 def _probe(call: cst.Call, ctx: Context) -> bool:
