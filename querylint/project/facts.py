@@ -396,7 +396,7 @@ ROUTE_FUNCS = {"path", "re_path", "url", "add_url_rule", "add_api_route", "add_r
 # calls whose first argument is SQL text (for ``FunctionFacts.sql_params``; the SQL family judges it)
 SQL_SINK_NAMES = {
     "execute", "executemany", "executescript", "exec_driver_sql", "mogrify", "fetch", "fetchrow", "fetchval",
-    "fetch_all", "fetch_one", "fetch_val", "raw", "read_sql", "read_sql_query", "text",
+    "fetch_all", "fetch_one", "fetch_val", "raw", "read_sql", "read_sql_query", "read_postgis", "from_postgis", "text",
 }
 
 

@@ -3,8 +3,8 @@
 Sinks: ``cursor.execute``/``executemany``/``executescript`` (DB-API drivers and Django's
 ``connection.cursor()``), sqlite3 ``connection.execute``, asyncpg ``fetch*``/``execute``,
 ``Model.objects.raw``, ``.extra(where=[...])``, ``RawSQL``, SQLAlchemy ``text()`` and
-``exec_driver_sql``, pandas ``read_sql``/``read_sql_query``, and the ``sql-functions`` of the
-config. A sink whose receiver is not recognised only counts when its text looks like SQL.
+``exec_driver_sql``, pandas ``read_sql``/``read_sql_query``, geopandas ``read_postgis``, and the
+``sql-functions`` of the config. A sink whose receiver is not recognised only counts when its text looks like SQL.
 
 Data flow: string constants, implicit and ``+`` concatenation, triple-quoted strings, module-level
 names (also imported ones, through the index), a local assigned once before the call, and
@@ -40,7 +40,10 @@ FETCH_METHODS = {"fetch", "fetchrow", "fetchval", "fetch_all", "fetch_one", "fet
 QUERY_METHODS = {"query", "run_query", "execute_sql", "run_sql", "raw_query", "exec_sql", "execute_query", "fetch_all_sql"}
 TEXT_FUNCS = {"sqlalchemy.text", "sqlalchemy.sql.text", "sqlalchemy.sql.expression.text", "sqlalchemy.sql.expression.TextClause"}
 RAWSQL_FUNCS = {"django.db.models.expressions.RawSQL", "django.db.models.RawSQL"}
-PANDAS_FUNCS = {"pandas.read_sql", "pandas.read_sql_query", "pandas.io.sql.read_sql", "pandas.io.sql.read_sql_query", "polars.read_database"}
+PANDAS_FUNCS = {
+    "pandas.read_sql", "pandas.read_sql_query", "pandas.io.sql.read_sql", "pandas.io.sql.read_sql_query", "polars.read_database",
+    "geopandas.read_postgis", "geopandas.io.sql.read_postgis", "geopandas.GeoDataFrame.from_postgis",
+}
 EXTRAS_FUNCS = {"psycopg2.extras.execute_values", "psycopg2.extras.execute_batch", "psycopg2.extras.execute_mogrify"}
 PARAM_KEYWORDS = ("params", "parameters", "args", "vars", "values", "parameters_")
 SQL_KEYWORDS = ("sql", "query", "operation", "statement", "stmt")
@@ -238,7 +241,7 @@ def find_sink(call: cst.Call, ctx: Context) -> Optional[Sink]:
         sink = _helper_sink(call, name, ctx)
         if sink is not None:
             return sink
-    if name not in ("text", "RawSQL", "read_sql", "read_sql_query", "read_database", "TextClause", "execute_values", "execute_batch") and not ctx.config.sql_functions:
+    if name not in ("text", "RawSQL", "read_sql", "read_sql_query", "read_database", "read_postgis", "from_postgis", "TextClause", "execute_values", "execute_batch") and not ctx.config.sql_functions:
         return None
     q = ctx.qualify(func)
     if q in TEXT_FUNCS:
