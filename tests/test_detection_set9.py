@@ -31,3 +31,62 @@ def test_geopandas_reads_sql_like_pandas():
         """
     )
     assert [(line, rule) for _, line, rule, _ in _found({"app/geo.py": code}, ["QL3"])] == [(6, "QL303"), (11, "QL303")]
+
+
+PROXY_MODELS = dedent(
+    """
+    from django.db import models
+
+    class Database(models.Model):
+        memorable_name = models.CharField(max_length=10)
+
+    class DataSet(models.Model):
+        name = models.CharField(max_length=10)
+
+    class MasterDataset(DataSet):
+        class Meta:
+            proxy = True
+
+    class Source(models.Model):
+        dataset = models.ForeignKey(DataSet, on_delete=models.CASCADE)
+        database = models.ForeignKey(Database, on_delete=models.CASCADE)
+
+        class Meta:
+            abstract = True
+
+    class SourceTable(Source):
+        schema = models.CharField(max_length=10)
+    """
+)
+
+
+def test_a_proxy_model_has_the_reverse_accessors_of_its_concrete_model():
+    # data-workspace: ``MasterDataset`` is a proxy of ``DataSet``, which ``SourceTable.dataset``
+    # (declared on an abstract base) points at; ``master.sourcetable_set`` is prefetched, the
+    # tables' ``database`` is not. The rows of a prefetched relation come from the owner's
+    # prefetch, so that is where the path goes (a ``select_related`` on the manager would query
+    # once per dataset)
+    views = dedent(
+        """
+        from app.models import MasterDataset
+
+        def find(request, ids):
+            datasets = MasterDataset.objects.filter(id__in=ids).prefetch_related("sourcetable_set")
+            return [
+                (table.database.memorable_name, table.schema)
+                for dataset in datasets
+                for table in dataset.sourcetable_set.all()
+            ]
+
+        def find_loaded(request, ids):
+            datasets = MasterDataset.objects.filter(id__in=ids).prefetch_related("sourcetable_set__database")
+            return [
+                (table.database.memorable_name, table.schema)
+                for dataset in datasets
+                for table in dataset.sourcetable_set.all()
+            ]
+        """
+    )
+    result = lint_files({"app/__init__.py": "", "app/models.py": PROXY_MODELS, "app/views.py": views}, select=["QL1"])
+    assert [(f.line, f.rule) for f in result.findings] == [(6, "QL105")]
+    assert result.findings[0].fix == 'add .prefetch_related("sourcetable_set__database") to the queryset built on line 4'

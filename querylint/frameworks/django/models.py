@@ -244,12 +244,30 @@ def build_graph(index: ProjectIndex) -> ModelGraph:
         graph.models[EXTERNAL_USER] = _external_user()
     for concrete, fname, kind, decl, call in declared:
         _add_relation(graph, concrete, fname, kind, decl, call)
+    _inherit_reverse_accessors(graph, model_classes, index)
 
     for q, info in graph.models.items():
         for name in info.relations:
             graph.relation_owners.setdefault(name, set()).add(q)
         graph.manager_names |= info.managers
     return graph
+
+
+def _inherit_reverse_accessors(graph: ModelGraph, model_classes: Dict[str, ClassFacts], index: ProjectIndex) -> None:
+    """A reverse accessor is a descriptor Django sets on the target class, so a proxy or a child
+    model inherits it: ``MasterDataset(DataSet)`` with ``Meta.proxy`` has ``sourcetable_set`` when
+    ``SourceTable.dataset`` points at ``DataSet``. The subclass's own names come first."""
+    for q, cls in model_classes.items():
+        info = graph.models[q]
+        if info.abstract:
+            continue
+        for base in index.ancestors(cls):
+            binfo = graph.models.get(base)
+            if binfo is None:
+                continue
+            for name, rel in binfo.relations.items():
+                if rel.kind in (REV_FK, REV_O2O, REV_M2M) and name not in info.relations and name not in info.fields and name not in info.members:
+                    info.relations[name] = rel
 
 
 # (concrete model, field, kind, declaring class, call): a relation field as declared

@@ -841,12 +841,13 @@ class LazyRelationInLoop(Detector):
             how = "prefetch_related" if rel.kind == GFK else "select_related"
             kind = {"fk": "ForeignKey", "o2o": "OneToOneField", "rev_o2o": "reverse one-to-one", "gfk": "GenericForeignKey"}.get(rel.kind, "relation")
             read = f"{N.short(root, 40)}.{path.replace('__', '.')}"
+            how, load, base = through_prefetch(base, how, path, self.ctx)
             self.report(
                 node,
                 f"`{fn.name}()` reads `{read}` (a {kind} loaded lazily) for every item of {self.ctx.loop_label(loop)}",
-                fix=f'add .{how}("{path}") to {where_text(base, self.ctx)}',
+                fix=f'add .{how}("{load}") to {where_text(base, self.ctx)}',
                 notes=(f"call path: line {self.ctx.loop_line(loop)} loop -> {fn.name}() -> {read_there}",),
-                edits=load_edit(base, how, path, self.ctx),
+                edits=load_edit(base, how, load, self.ctx),
             )
 
     def visit_Attribute(self, node: cst.Attribute) -> None:
@@ -866,15 +867,31 @@ class LazyRelationInLoop(Detector):
         if "__" in path:
             # ``b.author.agency``: the path is loaded on the queryset of the root, ``b``
             base = infer(root, self.ctx) or base
-        where = where_text(base, self.ctx)
         text = f"{N.short(root, 40)}.{path.replace('__', '.')}"
+        how, load, base = through_prefetch(base, how, path, self.ctx)
+        where = where_text(base, self.ctx)
         kind = {"fk": "ForeignKey", "o2o": "OneToOneField", "rev_o2o": "reverse one-to-one", "gfk": "GenericForeignKey"}.get(rel.kind, "relation")
         self.report(
             node,
             f"`{text}` loads a {kind} lazily, one query per item of {self.ctx.loop_label(loop)}",
-            fix=f'add .{how}("{path}") to {where}',
-            edits=load_edit(base, how, path, self.ctx),
+            fix=f'add .{how}("{load}") to {where}',
+            edits=load_edit(base, how, load, self.ctx),
         )
+
+
+def through_prefetch(base: Optional[DjType], how: str, path: str, ctx: Context) -> Tuple[str, str, Optional[DjType]]:
+    """(method, path, queryset) that loads ``path`` for the rows of ``base``. Rows of a prefetched
+    related manager (``for t in ds.sourcetable_set.all()`` where the datasets were loaded with
+    ``prefetch_related("sourcetable_set")``) come from the owner's prefetch: the relation goes on
+    that (``prefetch_related("sourcetable_set__database")``); a ``select_related`` on the manager
+    would run a new query per owner."""
+    o = base.origin if base is not None else None
+    if base is None or base.defeated or not isinstance(o, cst.Attribute):
+        return how, path, base
+    owner = infer(o.value, ctx)
+    if owner is None or owner.kind != INST or o.attr.value not in owner.covered:
+        return how, path, base
+    return "prefetch_related", f"{o.attr.value}__{path}", owner
 
 
 def member_query_path(base: DjType, member_qual: str, ctx: Context) -> Optional[Tuple[str, ...]]:
