@@ -492,6 +492,11 @@ def _is_table_hole(item: EmbeddedSql, hole: Hole) -> bool:
     return after is not None and bool(re.match(r"\.(\*|[A-Za-z_])", after))
 
 
+# functions whose string argument is the name of a sequence or a table
+_OBJECT_NAME_STRING = re.compile(
+    r"\b(nextval|currval|setval|to_regclass|pg_get_serial_sequence|pg_total_relation_size|pg_relation_size|pg_table_size)\s*\(\s*'[\w.]*$",
+    re.I,
+)
 _VALUE_QUOTE_BEFORE = re.compile(r"(=|<|>|\bLIKE|\bIN\s*\(|\bVALUES\s*\()$", re.I)
 
 
@@ -516,11 +521,18 @@ def _is_identifier_hole(item: EmbeddedSql, hole: Hole, pattern=_IDENT_BEFORE) ->
     if before is None:
         return False
     if before.count("'") % 2 == 1:
-        return False
+        # a string that names an object: ``nextval('{col}_seq')``, ``'{seq}'::regclass``
+        after = _text_after(item, hole)
+        return bool(_OBJECT_NAME_STRING.search(before)) or (after is not None and bool(re.match(r"[\w.]*'::regclass", after)))
     if before.count("`") % 2 == 1:
         return True  # inside a MySQL quoted identifier: ``INSERT INTO `%s```
-    if before.count('"') % 2 == 1 and _QUOTED_IDENT_BEFORE.search(before[: before.rfind('"')]):
-        return True  # ``INSERT INTO "%s"``, ``ALTER SEQUENCE "%s_id_seq"`` (not MySQL's ``name = "%s"`` string)
+    if before.count('"') % 2 == 1:
+        # ``INSERT INTO "%s"``, ``ALTER SEQUENCE "%s_id_seq"``, ``jsonb_path_query("{field}", ...)``;
+        # not MySQL's and SQLite's ``name = "%s"`` / ``VALUES ("%s", ...)`` strings
+        head = before[: before.rfind('"')].rstrip()
+        if _QUOTED_IDENT_BEFORE.search(head):
+            return True
+        return pattern is _IDENT_BEFORE and not _VALUE_QUOTE_BEFORE.search(head) and not (head.endswith(",") and _in_value_list(head))
     m = pattern.search(before)
     if m is not None and m.group(1) == "," and _in_value_list(before):
         return False  # ``VALUES (1, {x})``, ``setval('seq', {n})``: a value, not a column
@@ -1058,6 +1070,11 @@ class FunctionOnIndexedColumn(_SqlRule):
     migrations, Django's `models.Index(Lower("email"))`, SQLAlchemy's
     `Index("ix", func.lower(User.email))`), matched by function and column; an index made
     elsewhere (a `.sql` file, by hand) is not seen: suppress with a reason in that case.
+    Without an index on the column there is nothing to lose: the finding has full confidence
+    only when the project declares one on a column of that name (`CREATE INDEX`, a `PRIMARY
+    KEY` or `UNIQUE` column, Django's `db_index=True`/`unique=True` and foreign keys,
+    `models.Index(fields=[...])`, SQLAlchemy's `index=True`/`unique=True`, `Index("ix", "col")`,
+    Alembic's `create_index`) or the column is `id`; otherwise `medium`.
     """
 
     code = "QL306"
@@ -1075,18 +1092,25 @@ class FunctionOnIndexedColumn(_SqlRule):
         for stmt in stmts:
             for w in C.wrapped_columns(stmt):
                 func = w.function.split("(", 1)[0].strip().lower()
-                if (func, w.column.rsplit(".", 1)[-1].strip('"').lower()) in indexed:
+                column = w.column.rsplit(".", 1)[-1].strip('"').lower()
+                if (func, column) in indexed:
                     continue  # the project declares an index on that expression
+                plain = self.ctx.index.derived("indexed-columns", _indexed_columns)
                 self.emit(
                     item.origin,
                     f"`{w.function}` in {w.clause} wraps the column `{w.column}` in a function, so a plain index on `{w.column}` cannot be used",
                     fix="compare the bare column (a range for dates) or add an expression index",
+                    confidence="high" if column in plain or column == "id" else "medium",
                 )
                 return
 
 
 def _expression_indexes(index) -> frozenset:
     return frozenset(e for facts in index.modules.values() for e in facts.expression_indexes)
+
+
+def _indexed_columns(index) -> frozenset:
+    return frozenset(c for facts in index.modules.values() for c in facts.indexed_columns)
 
 
 # --------------------------------------------------------------------------- QL307

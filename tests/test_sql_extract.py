@@ -157,7 +157,7 @@ def test_asyncpg_positional_parameters():
 @pytest.mark.parametrize("fmt, parts", [
     ("a %s b", ["a ", Spec(), " b"]),
     ("%(k)s and %%", [Spec("k"), " and %"]),
-    ("%-5d|%.2f", [Spec(), "|", Spec()]),
+    ("%-5d|%.2f", [Spec(None, "d"), "|", Spec(None, "f")]),
     ("bad %", None),
 ])
 def test_split_percent(fmt, parts):

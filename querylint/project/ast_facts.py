@@ -29,6 +29,7 @@ from querylint.project.facts import (
     STDLIB,
     TEARDOWN_HOOKS,
     expression_indexes,
+    indexed_columns,
     signal_senders,
     CallSummary,
     ClassAttr,
@@ -213,6 +214,7 @@ def _collect(module_node: ast.Module, relpath: str, text: str) -> FileFacts:
         scheduled=tuple(dict.fromkeys(c.scheduled)),
         teardowns=tuple(c.teardowns),
         expression_indexes=expression_indexes(text),
+        indexed_columns=indexed_columns(text),
         signal_senders=signal_senders(text),
     )
 

@@ -33,6 +33,7 @@ from querylint.project.facts import (
     SQL_LIBRARIES,
     SQL_SINK_NAMES,
     Resolver,
+    is_record_key,
 )
 from querylint.scope import FILLS, FRESH_CONTAINERS, KEY_HELPERS, MISS_EXCEPTIONS
 
@@ -977,6 +978,11 @@ def _constant_value(v: ast.AST) -> bool:
         return v.value is None or type(v.value) in (bool, str, bytes, int, float)  # type: ignore[attr-defined]  # ``many=True``
     if t is ast.JoinedStr:
         return _concatenated(v)
+    if t is ast.Attribute:
+        root = v.value  # type: ignore[attr-defined]
+        while type(root) is ast.Attribute:
+            root = root.value  # type: ignore[attr-defined]
+        return type(root) is ast.Name and is_record_key(v.attr, root.id)  # type: ignore[attr-defined]  # ``target.project_id``
     return t is ast.Call and type(v.func) is ast.Name and v.func.id in ("int", "len")  # type: ignore[attr-defined]
 
 

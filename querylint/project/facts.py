@@ -192,6 +192,11 @@ class FileFacts:
     # ``models.Index(Lower("email"))``, ``Index("ix", func.lower(User.email))``): (function,
     # column), both lower-case
     expression_indexes: Tuple[Tuple[str, str], ...] = ()
+    # plain columns the file declares an index on (lower-case names): ``CREATE INDEX ... ON t (a, b)``,
+    # ``PRIMARY KEY``/``UNIQUE`` columns, Django ``db_index=True``/``unique=True``/``primary_key=True``
+    # fields and foreign keys (``author`` and ``author_id``), ``models.Index(fields=[...])``,
+    # SQLAlchemy ``Column(..., index=True)``, ``Index("ix", "col")``, Alembic ``create_index``
+    indexed_columns: Tuple[str, ...] = ()
     # Django signal receivers and history trackers the file registers: (signal, the sender's
     # class name as written, last part): ``("post_save", "Domain")`` for ``@receiver(post_save,
     # sender=Domain)``, ``("history", "Order")`` for ``auditlog.register(Order)``
@@ -228,6 +233,58 @@ def expression_indexes(text: str) -> Tuple[Tuple[str, str], ...]:
         func, col = m.group(1).lower(), (m.group(2) or m.group(3) or "").lower()
         if col and func not in ("f", "q", "text", "column", "desc", "asc"):
             out.append((func, col))
+    return tuple(dict.fromkeys(out))
+
+
+_FIELD_HEAD = re.compile(
+    r"^[ \t]*(\w+)[ \t]*(?::[^=\n]*)?=[ \t]*[\w.]*?\b(\w*Field|Column|mapped_column|ForeignKey|OneToOneField|ParentalKey)\(",
+    re.M,
+)
+_INDEX_FLAG = re.compile(r"\b(db_index|index|unique|primary_key)\s*=\s*True\b")
+_SQL_COLUMN_FLAG = re.compile(r"(?:^|[(,])[ \t]*\"?(\w+)\"?[ \t]+\w+[^,\n()]*?\b(PRIMARY[ \t]+KEY|UNIQUE)\b", re.I | re.M)
+_SQL_KEY_LIST = re.compile(r"\b(?:PRIMARY\s+KEY|UNIQUE)\s*\(([^()]{1,200})\)", re.I)
+_INDEX_FIELDS = re.compile(r"\b(?:Index|UniqueConstraint)\((?:[^()]|\([^()]*\)){0,300}?\bfields\s*=\s*[\[(]([^\])]{1,300})[\])]")
+_TOGETHER = re.compile(r"\b(?:unique|index)_together\s*=\s*[\[(]+([^\]\)]{1,200})")
+_SA_INDEX = re.compile(r"\bIndex\(\s*[\"'][^\"']*[\"']\s*,((?:\s*(?:[\"']\w+[\"']|[\w.]+)\s*,?)+)\)")
+_ALEMBIC_INDEX = re.compile(r"\bcreate_index\(\s*[^,()]+,\s*[\"']\w+[\"']\s*,\s*\[([^\]]{1,200})\]")
+_RELATION_FIELDS_RE = ("ForeignKey", "OneToOneField", "ParentalKey")
+
+
+def indexed_columns(text: str) -> Tuple[str, ...]:
+    """See ``FileFacts.indexed_columns``: read from the file's text."""
+    out: List[str] = []
+    lowered = "ndex" in text or "NDEX" in text
+    if lowered:
+        for m in _SQL_INDEX_HEAD.finditer(text):
+            depth, end, limit = 1, m.end(), min(len(text), m.end() + 400)
+            while end < limit and depth:
+                depth += {"(": 1, ")": -1}.get(text[end], 0)
+                end += 1
+            for part in text[m.end():end - 1].split(","):
+                name = part.strip().strip('"`').split()[0].strip('"`') if part.strip() else ""
+                if re.fullmatch(r"\w+", name):
+                    out.append(name.lower())
+    if "KEY" in text or "UNIQUE" in text or "key" in text or "unique" in text:
+        out += [m.group(1).lower() for m in _SQL_COLUMN_FLAG.finditer(text)]
+        for m in _SQL_KEY_LIST.finditer(text):
+            out += [c.strip().strip('"`').lower() for c in m.group(1).split(",") if re.fullmatch(r"\w+", c.strip().strip('"`'))]
+    for m in _FIELD_HEAD.finditer(text):
+        name, kind = m.group(1), m.group(2)
+        depth, end, limit = 1, m.end(), min(len(text), m.end() + 600)
+        while end < limit and depth:
+            depth += {"(": 1, ")": -1}.get(text[end], 0)
+            end += 1
+        args = text[m.end():end]
+        if kind in _RELATION_FIELDS_RE:
+            out += [name.lower(), name.lower() + "_id"]  # Django indexes a foreign key's column
+        elif _INDEX_FLAG.search(args):
+            out.append(name.lower())
+    for rx in (_INDEX_FIELDS, _TOGETHER, _SA_INDEX, _ALEMBIC_INDEX):
+        for m in rx.finditer(text):
+            for part in m.group(1).split(","):
+                name = part.strip().strip("\"'()[] -").rsplit(".", 1)[-1]
+                if re.fullmatch(r"\w+", name):
+                    out.append(name.lower())
     return tuple(dict.fromkeys(out))
 
 
@@ -438,6 +495,7 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
         scheduled=tuple(dict.fromkeys(c.scheduled)),
         teardowns=tuple(c.teardowns),
         expression_indexes=expression_indexes(code := module_node.code),
+        indexed_columns=indexed_columns(code),
         signal_senders=signal_senders(code),
     )
 
@@ -1776,9 +1834,32 @@ STDLIB = frozenset(getattr(sys, "stdlib_module_names", ()))
 def _constant_value(v: cst.BaseExpression) -> bool:
     if isinstance(v, cst.Name) and v.value in ("True", "False", "None"):
         return True  # ``many=True``
+    if isinstance(v, cst.Attribute):
+        root = v.value
+        while isinstance(root, cst.Attribute):
+            root = root.value
+        return isinstance(root, cst.Name) and is_record_key(v.attr.value, root.value)  # ``target.project_id``: a number
     return isinstance(v, (cst.SimpleString, cst.Integer, cst.Float, cst.ConcatenatedString)) or (
         isinstance(v, cst.Call) and isinstance(v.func, cst.Name) and v.func.value in ("int", "len")
     )
+
+
+# roots of values that carry what a client sent: their ``.id`` is the client's text
+_CLIENT_ROOTS = frozenset({
+    "request", "req", "form", "args", "params", "data", "json", "payload", "body", "query", "kwargs",
+    "options", "opts", "message", "msg", "event", "update", "callback_query", "cleaned_data", "values", "self",
+})
+_FOREIGN_IDS = frozenset({"external", "remote", "message", "session", "request", "client", "msg", "thread", "object"})
+
+
+def is_record_key(attr: str, root: str) -> bool:
+    """``tfile.id``, ``target.project_id``: an object's key or a foreign key it holds, a number
+    (or a UUID) the database made, not text from outside. Not of a value a client sent
+    (``request.args.id``, ``payload.user_id``), nor an id of another system (``sf_contact_id``,
+    ``message_id``, ``external_id``: their text comes from elsewhere)."""
+    if not (attr == "id" or (attr.endswith("_id") and attr.count("_") == 1 and attr[:-3] not in _FOREIGN_IDS)):
+        return False
+    return root.lower() not in _CLIENT_ROOTS
 
 
 def _call_consts(pending: List[Tuple[str, cst.Call]], fn: cst.FunctionDef, params: Tuple[str, ...]):

@@ -20,7 +20,7 @@ import ast
 import dataclasses
 import re
 import string
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Dict, List, Optional, Sequence, Set, Tuple, Union, cast
 
 import libcst as cst
@@ -28,6 +28,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.context import Context, Scope
 from querylint.project.callees import resolve_callee
+from querylint.project.facts import is_record_key
 from querylint.project.requests import constant_in_application
 from querylint.frameworks.dbapi import DIALECT_OF_DRIVER, infer, guess_driver_from_imports
 from querylint.sql.parse import (
@@ -665,7 +666,14 @@ class Evaluator:
                 pos += 1
             else:
                 value = named.get(key, right)
-            out.extend(self.hole(value, expr, depth, via, module_only))
+            holes = self.hole(value, expr, depth, via, module_only)
+            if item.conv in _NUMERIC_CONVERSIONS:
+                # ``where t5_id=%d``: formatting anything but a number raises
+                holes = [
+                    replace(h, kind="safe", how=f"`{N.short(value, 30)}` is formatted with `%{item.conv}`: a number")
+                    if isinstance(h, Hole) and h.kind == "value" else h for h in holes
+                ]
+            out.extend(holes)
         return out
 
     def _format(self, call: cst.Call, fmt: str, depth: int, via, module_only: bool) -> Optional[List[Piece]]:
@@ -838,6 +846,8 @@ class Evaluator:
             # ``review_request.pk``: an ORM object's primary key, a number (or a UUID) the
             # database generated
             return "safe", f"`{N.short(expr, 40)}` is a primary key", None
+        if _record_key(expr):
+            return "safe", f"`{N.short(expr, 40)}` is a record's key", None
         if _is_config_name(expr.attr.value):
             return "safe", f"`{N.short(expr, 40)}` is a configuration constant", None
         if _enum_constant(expr):
@@ -1657,11 +1667,23 @@ def _ordinal(scope: Optional[Scope], node: cst.CSTNode) -> int:
 # --------------------------------------------------------------------------- pure helpers
 
 
+_NUMERIC_CONVERSIONS = frozenset("diouxXeEfFgG")
+
+
 @dataclass(frozen=True)
 class Spec:
     """A ``%`` conversion: ``key`` is the mapping key of ``%(key)s``, None for a positional one."""
 
     key: Optional[str] = None
+    conv: str = "s"  # the conversion letter: ``d``/``i``/``f``... format only numbers
+
+
+def _record_key(expr: cst.Attribute) -> bool:
+    """``tfile.id``, ``target.project_id``: see :func:`~querylint.project.facts.is_record_key`."""
+    root = expr.value
+    while isinstance(root, cst.Attribute):
+        root = root.value
+    return isinstance(root, cst.Name) and is_record_key(expr.attr.value, root.value)
 
 
 def split_percent(fmt: str) -> Optional[List[Union[str, Spec]]]:
@@ -1685,7 +1707,7 @@ def split_percent(fmt: str) -> Optional[List[Union[str, Spec]]]:
         if buf:
             out.append("".join(buf))
             buf = []
-        out.append(Spec(m.group("key")))
+        out.append(Spec(m.group("key"), m.group("conv")))
         i = m.end()
     if buf:
         out.append("".join(buf))

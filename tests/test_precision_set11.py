@@ -1,0 +1,135 @@
+"""Causes of false alarms from the eleventh blind precision set (nineteenth session), each
+with the positive it must keep."""
+import ast
+
+import libcst as cst
+
+from querylint.project.ast_facts import collect_facts_ast
+from querylint.project.facts import collect_facts, indexed_columns
+from querylint.rule import dedent
+from querylint.testing import lint_files
+
+LOW = {"min-confidence": "low"}
+
+
+def _found(files, select, **kw):
+    return [(f.path, f.line, f.rule, f.confidence) for f in lint_files(files, select=select, **kw).findings]
+
+
+def test_a_percent_d_conversion_formats_only_numbers():
+    # tendenci: ``"... where t5_id=%d" % (table, tfile.id)``: ``%d`` raises for anything but a number
+    code = dedent(
+        """
+        def t4_object(cursor, table, file_id):
+            cursor.execute("select t4_object_id from %s where t5_id=%d" % (table, file_id))
+
+        def by_name(cursor, table, name):
+            cursor.execute("select id from %s where name='%s'" % (table, name))
+        """
+    )
+    found = _found({"app/files.py": code}, ["QL303"], settings=LOW)
+    assert [(line, conf) for _, line, _, conf in found] == [(2, "medium"), (5, "high")], found
+
+
+def test_an_objects_key_is_a_number_the_database_made():
+    # pybossa: ``"... where id=%s" % target.project_id`` in a mapper event, and a helper every
+    # caller gives ``target.project_id``/``target.task_id``; an ``id`` a client sent stays reported
+    code = dedent(
+        """
+        def add_task_event(conn, target):
+            conn.execute("select name from project where id=%s" % target.project_id)
+            create_result(conn, target.project_id, target.task_id)
+
+        def create_result(conn, project_id, task_id):
+            conn.execute("SELECT id FROM task_run WHERE project_id=%s AND task_id=%s" % (project_id, task_id))
+
+        def by_client(conn, payload, request):
+            conn.execute("SELECT id FROM users WHERE id = %s" % payload.user_id)
+            conn.execute("SELECT id FROM users WHERE id = %s" % request.json.id)
+
+        def by_message(conn, mail):
+            conn.execute("SELECT id FROM inbox WHERE message_id = '%s'" % mail.message_id)
+        """
+    )
+    views = "from flask import Flask\nfrom app.events import by_client\napp = Flask(__name__)\napp.add_url_rule('/u', view_func=by_client)\n"
+    found = _found({"app/__init__.py": "", "app/events.py": code, "app/views.py": views}, ["QL303"])
+    assert [line for _, line, _, _ in found] == [9, 10, 13], found
+
+
+def test_a_double_quoted_hole_and_a_sequence_name_are_identifiers():
+    # baserow: ``jsonb_path_query("{field_name}", %s)`` (a quoted column) and
+    # ``nextval('{sequence_name}'::regclass)`` name objects the code made: an allow-list, not a
+    # parameter, and only as sure as where the name comes from; MySQL's ``name = "{v}"`` is a string
+    code = dedent(
+        """
+        from django.db.models.expressions import RawSQL
+
+        def contains(model_field, value):
+            field_name = model_field.name
+            return RawSQL(f'EXISTS(SELECT 1 FROM jsonb_path_query("{field_name}", %s) elem)', (value,))
+
+        def next_value(table, name):
+            return RawSQL(f"nextval('{table}_{name}_seq'::regclass)", ())
+
+        def by_name(cur, name):
+            cur.execute(f'SELECT id FROM users WHERE name = "{name}"')
+        """
+    )
+    found = lint_files({"app/sql.py": code}, select=["QL303"], settings=LOW).findings
+    assert [(f.line, f.confidence) for f in found] == [(5, "medium"), (8, "medium"), (11, "high")]
+    assert all("allow-list" in f.fix for f in found[:2]) and "bound parameter" in found[2].fix
+
+
+def test_a_function_on_a_column_is_sure_only_where_the_column_is_indexed():
+    # pybossa: ``WHERE TO_DATE(task_run.finish_time, ...) >= ...`` on a Text column no index
+    # covers: no index to lose (medium); ``date(created)`` on an indexed column stays high
+    models = dedent(
+        """
+        from django.db import models
+
+        class TaskRun(models.Model):
+            finish_time = models.TextField()
+            created = models.DateTimeField(
+                db_index=True,
+            )
+        """
+    )
+    code = dedent(
+        """
+        def finished(cur, day):
+            cur.execute("SELECT id FROM app_taskrun WHERE TO_DATE(finish_time, 'YYYY-MM-DD') >= %s", (day,))
+
+        def created(cur, day):
+            cur.execute("SELECT id FROM app_taskrun WHERE date(created) = %s", (day,))
+        """
+    )
+    found = _found({"app/models.py": models, "app/jobs.py": code}, ["QL306"], settings=LOW)
+    assert [(line, conf) for _, line, _, conf in found] == [(2, "medium"), (5, "high")], found
+
+
+def test_indexed_columns_are_read_from_every_declaration_form():
+    text = dedent(
+        '''
+        class Event(models.Model):
+            owner = models.ForeignKey(User, on_delete=models.CASCADE)
+            slug = models.SlugField(unique=True)
+            plain = models.CharField(max_length=3)
+
+            class Meta:
+                indexes = [models.Index(fields=["created", "-score"])]
+
+        class Project(Base):
+            name = Column(Unicode(255), unique=True, nullable=False)
+            short: Mapped[str] = mapped_column(String(20), index=True)
+            body = Column(Text)
+            __table_args__ = (Index("ix_p", "lead_id", Project.cat),)
+
+        op.create_index("ix_x", "task_run", ["finish_time"])
+        SQL = """CREATE TABLE t (id serial PRIMARY KEY, email text UNIQUE, note text);
+        CREATE INDEX ix ON t USING btree (kind, "other");"""
+        '''
+    )
+    got = set(indexed_columns(text))
+    assert {"owner", "owner_id", "slug", "created", "score", "name", "short", "lead_id", "cat", "finish_time", "id", "email", "kind", "other"} <= got
+    assert not {"plain", "body", "note"} & got
+    assert collect_facts_ast(ast.parse(text), text, "app/m.py") == collect_facts(cst.parse_module(text), "app/m.py")
