@@ -26,7 +26,7 @@ import libcst as cst
 from querylint import nodes as N
 from querylint.context import Context, Loop
 from querylint.project.requests import constant_in_application
-from querylint.scope import failure_handler, memo_guard
+from querylint.scope import failure_handler, fills, memo_guard
 
 _BATCH_WORDS = re.compile(r"(batch|chunk|page|slice|shard|partition|window|bucket|group_of|block)", re.I)
 _RETRY_WORDS = re.compile(r"^_?(attempt|attempts|retry|retries|try_|tries|n_try|tried)\w*$", re.I)
@@ -430,14 +430,27 @@ def _fills_a_cache(guard: cst.If, loop: Loop) -> bool:
         return False
     if "." not in target:
         # a local set again on every pass outside the guard (``integration = customer.crm``, then
-        # ``if not integration: integration = create(...)``) holds the item's value, not a cache
+        # ``if not integration: integration = create(...)``) holds the item's value, not a cache;
+        # unless it is read from a cache the guard fills (``unit_id = ids.get(name)``, then ``if
+        # unit_id is None: <make the unit>; ids[name] = unit.id``): once per key
         guarded = {id(n) for n in N.walk(guard.body)}
         for n in N.walk(loop.node):
             if isinstance(n, (cst.Assign, cst.AnnAssign)) and id(n) not in guarded:
                 targets = [t.target for t in n.targets] if isinstance(n, cst.Assign) else [n.target]
-                if any(target in N.target_names(t) for t in targets):
+                if any(target in N.target_names(t) for t in targets) and not _read_from_filled_cache(n.value, guard):
                     return False
     return True
+
+
+def _read_from_filled_cache(value: Optional[cst.BaseExpression], guard: cst.If) -> bool:
+    """``cache.get(key)`` (or ``cache[key]``) where the guard's body stores into ``cache``."""
+    if isinstance(value, cst.Call) and N.call_name(value) == "get" and isinstance(value.func, cst.Attribute):
+        cache = N.dotted(value.func.value)
+    elif isinstance(value, cst.Subscript):
+        cache = N.dotted(value.value)
+    else:
+        return False
+    return cache is not None and fills(guard.body, cache)
 
 
 def _sets_its_flag(guard: cst.If, ctx: Context) -> bool:

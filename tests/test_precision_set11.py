@@ -133,3 +133,191 @@ def test_indexed_columns_are_read_from_every_declaration_form():
     assert {"owner", "owner_id", "slug", "created", "score", "name", "short", "lead_id", "cat", "finish_time", "id", "email", "kind", "other"} <= got
     assert not {"plain", "body", "note"} & got
     assert collect_facts_ast(ast.parse(text), text, "app/m.py") == collect_facts(cst.parse_module(text), "app/m.py")
+
+
+def test_djangos_own_manager_method_is_not_a_project_method_of_the_same_name():
+    # tendenci: ``ContentType.objects.get_for_model(object)`` in a loop, while a project manager
+    # also defines a ``get_for_model`` that queries: Django's is served from its process cache
+    code = dedent(
+        """
+        from django.contrib.contenttypes.models import ContentType
+        from django.db import models
+
+        class CategoryManager(models.Manager):
+            def get_for_model(self, model):
+                return list(self.filter(name=model._meta.model_name))
+
+        class Category(models.Model):
+            name = models.CharField(max_length=10)
+            objects = CategoryManager()
+
+        def assign(obj, perms):
+            for perm in perms:
+                content_type = ContentType.objects.get_for_model(obj)
+                categories = Category.objects.get_for_model(obj)
+                print(perm, content_type, categories)
+        """
+    )
+    found = _found({"app/models.py": code}, ["QL1"], settings=LOW)
+    assert [(line, rule) for _, line, rule, _ in found] == [(15, "QL116")], found
+
+
+def test_storing_into_an_item_is_not_indexing_a_queryset():
+    # tendenci: ``form.fields[obj.field_name] = forms.ChoiceField(...)`` where ``fields`` is also a
+    # model's related name: storing an item evaluates nothing (a queryset takes no items)
+    code = dedent(
+        """
+        from django.db import models
+
+        class CorpApp(models.Model):
+            name = models.CharField(max_length=10)
+
+        class CorpAppField(models.Model):
+            corp_app = models.ForeignKey(CorpApp, related_name="fields", on_delete=models.CASCADE)
+
+        def assign(app: CorpApp, names):
+            for name in names:
+                app.fields[name] = None
+
+        def first(app: CorpApp, names):
+            for name in names:
+                print(app.fields.all()[0])
+        """
+    )
+    found = _found({"app/models.py": code}, ["QL1"], settings=LOW)
+    assert [line for _, line, _, _ in found] == [15], found
+
+
+OVERFETCH_MODELS = dedent(
+    """
+    from django.db import models
+
+    class Table(models.Model):
+        name = models.CharField(max_length=10)
+
+    class Field(models.Model):
+        table = models.ForeignKey(Table, on_delete=models.CASCADE)
+        name = models.CharField(max_length=10)
+
+    class Condition(models.Model):
+        field = models.ForeignKey(Field, related_name="conditions", on_delete=models.CASCADE)
+    """
+)
+
+
+def test_rows_that_are_used_as_objects_elsewhere_are_not_loaded_for_their_ids_only():
+    # baserow: ``ids = [f.id for f in table_fields]`` where a closure later picks a field from
+    # ``table_fields``, or the same list was handed to another call: the objects are needed
+    code = dedent(
+        """
+        from app.models import Field
+
+        def group_bys(table, wanted):
+            table_fields = Field.objects.filter(table=table)
+            ids = [field.id for field in table_fields]
+
+            def pick(field_id):
+                return next(f for f in table_fields if f.id == field_id)
+
+            return [pick(i) for i in wanted if i in ids]
+
+        def options(view, fields, registry):
+            fields = Field.objects.filter(table=view)
+            registry.before_update(view, fields)
+            return [field.id for field in fields]
+
+        def only_ids(table):
+            fields = Field.objects.filter(table=table)
+            return [field.id for field in fields]
+        """
+    )
+    found = _found({"app/__init__.py": "", "app/models.py": OVERFETCH_MODELS, "app/views.py": code}, ["QL408"], settings=LOW)
+    assert [line for _, line, _, _ in found] == [19], found
+
+
+def test_len_of_a_relation_or_of_rows_locked_for_update_is_not_a_count():
+    # baserow: ``len(self.conditions.all())`` in a model method counts what a caller may have
+    # prefetched (the project prefetches ``conditions``; ``count()`` would query anyway), and
+    # ``len(qs.select_for_update())`` loads the rows to lock them. A relation nothing prefetches
+    # stays reported
+    models = dedent(
+        """
+        from django.db import models
+
+        class Table(models.Model):
+            name = models.CharField(max_length=10)
+
+        class Field(models.Model):
+            table = models.ForeignKey(Table, on_delete=models.CASCADE)
+
+            def n_conditions(self):
+                return len(self.conditions.all())
+
+            def n_notes(self):
+                return len(self.notes.all())
+
+        class Condition(models.Model):
+            field = models.ForeignKey(Field, related_name="conditions", on_delete=models.CASCADE)
+
+        class Note(models.Model):
+            field = models.ForeignKey(Field, related_name="notes", on_delete=models.CASCADE)
+        """
+    )
+    code = dedent(
+        """
+        from app.models import Field
+
+        def options(table):
+            return [f.n_conditions() for f in Field.objects.filter(table=table).prefetch_related("conditions")]
+
+        def lock_admins(table):
+            return len(Field.objects.filter(table=table).select_for_update())
+
+        def n_fields(table):
+            return len(Field.objects.filter(table=table))
+        """
+    )
+    found = _found({"app/__init__.py": "", "app/models.py": models, "app/views.py": code}, ["QL405"], settings=LOW)
+    assert [(path, line) for path, line, _, _ in found] == [("app/models.py", 13), ("app/views.py", 10)], found
+
+
+def test_a_write_made_once_per_new_key_is_not_a_write_per_item():
+    # OpenOversight: ``unit_id = unit_ids.get(name)``; ``if unit_id is None: db.session.add(unit);
+    # db.session.flush(); unit_ids[name] = unit.id``: one flush per new unit name, needed for its id
+    code = dedent(
+        """
+        from app.db import db
+        from app.models import Unit
+
+        def import_rows(rows, unit_ids):
+            for row in rows:
+                name = row["unit"].strip().lower()
+                unit_id = unit_ids.get(name)
+                if unit_id is None:
+                    unit = Unit(description=name)
+                    db.session.add(unit)
+                    db.session.flush()
+                    unit_id = unit.id
+                    unit_ids[name] = unit_id
+                row["unit_id"] = unit_id
+
+        def flush_each(rows):
+            for row in rows:
+                unit = Unit(description=row["name"])
+                db.session.add(unit)
+                db.session.flush()
+                row["unit_id"] = unit.id
+        """
+    )
+    models = dedent(
+        """
+        from app.db import db
+
+        class Unit(db.Model):
+            id = db.Column(db.Integer, primary_key=True)
+            description = db.Column(db.String(50))
+        """
+    )
+    files = {"app/__init__.py": "", "app/db.py": "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n", "app/models.py": models, "app/imports.py": code}
+    found = _found(files, ["QL104", "QL121"], settings=LOW)
+    assert [line for _, line, _, _ in found] == [20], found

@@ -30,6 +30,7 @@ from querylint.project.facts import (
     TEARDOWN_HOOKS,
     expression_indexes,
     indexed_columns,
+    prefetched_names,
     signal_senders,
     CallSummary,
     ClassAttr,
@@ -215,6 +216,7 @@ def _collect(module_node: ast.Module, relpath: str, text: str) -> FileFacts:
         teardowns=tuple(c.teardowns),
         expression_indexes=expression_indexes(text),
         indexed_columns=indexed_columns(text),
+        prefetched_names=prefetched_names(text),
         signal_senders=signal_senders(text),
     )
 

@@ -197,6 +197,9 @@ class FileFacts:
     # fields and foreign keys (``author`` and ``author_id``), ``models.Index(fields=[...])``,
     # SQLAlchemy ``Column(..., index=True)``, ``Index("ix", "col")``, Alembic ``create_index``
     indexed_columns: Tuple[str, ...] = ()
+    # relation names the file prefetches (``prefetch_related("conditions", "a__b")``,
+    # ``Prefetch("events", ...)``): every step of each path
+    prefetched_names: Tuple[str, ...] = ()
     # Django signal receivers and history trackers the file registers: (signal, the sender's
     # class name as written, last part): ``("post_save", "Domain")`` for ``@receiver(post_save,
     # sender=Domain)``, ``("history", "Order")`` for ``auditlog.register(Order)``
@@ -285,6 +288,21 @@ def indexed_columns(text: str) -> Tuple[str, ...]:
                 name = part.strip().strip("\"'()[] -").rsplit(".", 1)[-1]
                 if re.fullmatch(r"\w+", name):
                     out.append(name.lower())
+    return tuple(dict.fromkeys(out))
+
+
+_PREFETCH_CALL = re.compile(r"\b(?:prefetch_related|prefetch_related_objects|Prefetch)\(([^()]{0,400})")
+_QUOTED_PATH = re.compile(r"[\"']([A-Za-z_][\w]*(?:__[A-Za-z_]\w*)*)[\"']")
+
+
+def prefetched_names(text: str) -> Tuple[str, ...]:
+    """See ``FileFacts.prefetched_names``: read from the file's text."""
+    if "refetch" not in text:
+        return ()
+    out: List[str] = []
+    for m in _PREFETCH_CALL.finditer(text):
+        for p in _QUOTED_PATH.finditer(m.group(1)):
+            out.extend(p.group(1).split("__"))
     return tuple(dict.fromkeys(out))
 
 
@@ -496,6 +514,7 @@ def collect_facts(module_node: cst.Module, relpath: str) -> FileFacts:
         teardowns=tuple(c.teardowns),
         expression_indexes=expression_indexes(code := module_node.code),
         indexed_columns=indexed_columns(code),
+        prefetched_names=prefetched_names(code),
         signal_senders=signal_senders(code),
     )
 

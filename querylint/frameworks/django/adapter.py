@@ -64,8 +64,13 @@ class DjangoAdapter(Adapter):
             arg = unwrap(arg, ("list", "tuple")) or arg  # len(list(qs))
         if not isinstance(arg, (cst.Name, cst.Call)):
             return None  # self.object_list and friends are often iterated elsewhere (templates)
-        if fresh_queryset(arg, ctx) is None:
+        t = fresh_queryset(arg, ctx)
+        if t is None or (t.related is not None and _owner_from_caller(arg, ctx)):
+            # ``len(self.conditions.all())`` is how Django code counts a relation a caller may have
+            # prefetched (``count()`` would query anyway)
             return None
+        if _locks_rows(arg):
+            return None  # ``len(qs.select_for_update())``: the rows are loaded to lock them
         if isinstance(arg, cst.Name) and not only_counted_or_tested(arg, ctx):
             return None
         return Hit(f"`len({N.short(arg, 50)})` loads every row to count them", f"use `{N.short(arg, 40)}.count()`")
@@ -118,3 +123,29 @@ class DjangoAdapter(Adapter):
         if isinstance(node, cst.For):
             return Hit(f"iterating `{N.short(iterable, 50)}` loads whole objects to collect `{attr}`", fix)
         return Hit(f"`{N.short(node, 60)}` loads whole objects to read `{attr}`", fix)
+
+
+def _locks_rows(node: cst.CSTNode) -> bool:
+    """The queryset chain asks for ``select_for_update()``: loading the rows is what takes the locks."""
+    while isinstance(node, cst.Call) and isinstance(node.func, cst.Attribute):
+        if node.func.attr.value == "select_for_update":
+            return True
+        node = node.func.value
+    return False
+
+
+def _owner_from_caller(node: cst.CSTNode, ctx: Context) -> bool:
+    """The related manager hangs off ``self`` or a parameter (an object the caller loaded), and
+    the project prefetches a relation of that name somewhere: ``len(self.conditions.all())`` is
+    then how the code reads what a caller may have prefetched."""
+    relation = None
+    while isinstance(node, (cst.Call, cst.Attribute)):
+        if isinstance(node, cst.Attribute) and relation is None:
+            relation = node.attr.value if node.attr.value != "all" else None
+        node = node.func if isinstance(node, cst.Call) else node.value
+    if not isinstance(node, cst.Name) or ctx.function is None or not isinstance(ctx.function.node, cst.FunctionDef):
+        return False
+    if node.value not in N.param_names(ctx.function.node.params):
+        return False
+    prefetched = ctx.index.derived("prefetched-names", lambda ix: frozenset(n for f in ix.modules.values() for n in f.prefetched_names))
+    return relation in prefetched

@@ -33,6 +33,28 @@ def fresh_queryset(node: cst.CSTNode, ctx: Context) -> Optional[DjType]:
     return t
 
 
+# calls that take a queryset without using its objects (a subquery, a count)
+_NOT_OBJECT_USES = frozenset({"filter", "exclude", "get", "annotate", "len", "bool", "str", "print", "repr", "format", "count", "exists"})
+
+
+def _used_as_objects(text: str, node: cst.CSTNode, fn_node: cst.CSTNode, ctx: Context) -> bool:
+    """The variable's objects are used apart from this read: iterated in a nested function
+    (``validate(group_by)`` picks ``next(f for f in table_fields if ...)``), or handed to another
+    call (``before_field_options_update(view, options, fields)``)."""
+    for n in N.walk(fn_node, into_functions=False):
+        if isinstance(n, (cst.FunctionDef, cst.Lambda)) and n is not fn_node:
+            for inner in N.walk(n):
+                if isinstance(inner, (cst.For, cst.CompFor)) and isinstance(inner.iter, cst.Name) and inner.iter.value == text:
+                    return True  # iterated in a closure: the same objects
+            continue
+        if isinstance(n, cst.Call) and N.call_name(n) not in _NOT_OBJECT_USES:
+            if any(isinstance(a.value, cst.Name) and a.value.value == text and a.value is not node for a in n.args):
+                b_now, b_then = ctx.binding(text, at=node), ctx.binding(text, at=n)
+                if b_now is not None and b_now is b_then:
+                    return True
+    return False
+
+
 def rows_used_elsewhere(node: cst.CSTNode, ctx: Context) -> bool:
     """The function iterates the same queryset (a variable, or the same expression such as
     ``self.findings.all()``) elsewhere: a variable iterated before or after this point has its
@@ -48,6 +70,8 @@ def rows_used_elsewhere(node: cst.CSTNode, ctx: Context) -> bool:
         return True  # ``return placeholders``: the caller gets the instances this read loaded
     if is_name and _handed_on(text, node, fn.node, ctx):
         return True  # ``render(..., {"groups": groups})``, ``context(locals())``: the template reads the rows
+    if is_name and _used_as_objects(text, node, fn.node, ctx):
+        return True
     for n in N.walk(fn.node, into_functions=False):
         it = n.iter if isinstance(n, (cst.For, cst.CompFor)) else None
         if it is None and isinstance(n, cst.Call) and N.call_name(n) in ("list", "tuple", "set", "sorted") and len(n.args) == 1 and isinstance(n.func, cst.Name):

@@ -11,7 +11,8 @@ from typing import TYPE_CHECKING, FrozenSet, List, Optional, Tuple, cast
 import libcst as cst
 
 from querylint import nodes as N
-from querylint.frameworks.django.models import SINGLE, ModelInfo
+from querylint.usage import is_store_target
+from querylint.frameworks.django.models import EXTERNAL_USER, SINGLE, ModelInfo
 from querylint.frameworks.django.querysets import (
     CACHE_SERVED, CHAIN, DEFEATING, INST, INSTANCE_READS, INSTANCE_WRITES, QS, READS, ROWS, WRITES, DjType,
     assigned_before, class_model, graph_of, infer,
@@ -50,8 +51,8 @@ def _evaluating_parent(node, ctx: Context) -> Optional[str]:
         return None
     if isinstance(parent, cst.Subscript) and parent.value is node and len(parent.slice) == 1:
         sl = parent.slice[0].slice
-        if isinstance(sl, cst.Index):
-            return "index"
+        if isinstance(sl, cst.Index) and not is_store_target(parent, ctx):
+            return "index"  # (``form.fields[name] = ...`` stores: a queryset takes no items)
         return None
     if isinstance(parent, (cst.If, cst.While)) and parent.test is node:
         return "bool"
@@ -181,6 +182,8 @@ def _custom_manager_method(node: cst.Call, method: str, ctx: Context) -> Optiona
     recv = infer(cast(cst.Attribute, node.func).value, ctx)  # called for ``<expr>.<method>(...)`` only
     if recv is None or recv.kind != QS or recv.related is not None:
         return None
+    if recv.model is None or recv.model not in graph.models or recv.model == EXTERNAL_USER:
+        return None  # ``ContentType.objects.get_for_model(...)``: Django's own manager, not the project's method of that name
     if not any(ctx.index.query_path(q) for q in quals):
         return None
     kind = "write" if any(w in method.lower() for w in _WRITE_WORDS) else "read"

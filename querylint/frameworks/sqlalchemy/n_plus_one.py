@@ -502,6 +502,8 @@ class SqlalchemySessionWriteInLoop(Detector):
         loop = per_item_loop(self.ctx)
         if loop is None or _periodic(node, loop, self.ctx) or _isolates_errors(node, loop, self.ctx):
             return
+        if not repeats_per_iteration(node, loop, self.ctx):
+            return  # ``if unit_id is None: ... flush(); ids[name] = unit.id``: once per new key
         name = N.call_name(node)
         if name in ("update", "delete") and _filters_with_in(node):
             return  # ``query.filter(Package.id.in_(ids)).update(...)`` per group: already one statement per group of rows
