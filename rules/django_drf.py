@@ -201,7 +201,7 @@ class SerializerMethodFieldQuery(Rule):
         if site is None or site.kind not in ("read", "related", "defeat", "instance-read"):
             return
         t = site.qs
-        if site.kind == "read" and site.method in ("iterate", "list", "len", "bool", "index", "tuple", "set", "sorted"):
+        if site.kind == "read" and site.method in ("iterate", "list", "len", "bool", "index", "contains", "tuple", "set", "sorted"):
             # evaluating a queryset the method built itself (not one passed in)
             root = N.root_name(site.expr)
             b = self.ctx.binding(root, at=node) if root else None

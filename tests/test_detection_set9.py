@@ -90,3 +90,40 @@ def test_a_proxy_model_has_the_reverse_accessors_of_its_concrete_model():
     result = lint_files({"app/__init__.py": "", "app/models.py": PROXY_MODELS, "app/views.py": views}, select=["QL1"])
     assert [(f.line, f.rule) for f in result.findings] == [(6, "QL105")]
     assert result.findings[0].fix == 'add .prefetch_related("sourcetable_set__database") to the queryset built on line 4'
+
+
+def test_membership_in_a_related_manager_evaluates_it_per_item():
+    # FOSDEM volunteers: ``'checked' if volunteer in task.volunteers.all() else ''`` for each task:
+    # a queryset has no ``__contains__``, so ``in`` loads the relation's rows for every task;
+    # with ``prefetch_related("volunteers")`` it reads the cache
+    models = dedent(
+        """
+        from django.db import models
+
+        class Volunteer(models.Model):
+            name = models.CharField(max_length=10)
+
+        class Task(models.Model):
+            volunteers = models.ManyToManyField(Volunteer)
+        """
+    )
+    code = dedent(
+        """
+        from app.models import Task
+
+        def task_list(request, volunteer):
+            checked = {}
+            for task in Task.objects.all():
+                checked[task.id] = volunteer in task.volunteers.all()
+            return checked
+
+        def task_list_prefetched(request, volunteer):
+            checked = {}
+            for task in Task.objects.prefetch_related("volunteers"):
+                checked[task.id] = volunteer in task.volunteers.all()
+            return checked
+        """
+    )
+    found = lint_files({"app/__init__.py": "", "app/models.py": models, "app/views.py": code}, select=["QL1"]).findings
+    assert [(f.line, f.rule) for f in found] == [(6, "QL113")]
+    assert found[0].fix == 'add .prefetch_related("volunteers") to the queryset built on line 5'

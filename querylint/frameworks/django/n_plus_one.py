@@ -132,7 +132,7 @@ def loop_site(node: cst.CSTNode, ctx: Context) -> Optional[Tuple[str, object, Si
 
 
 _EVALUATIONS = frozenset((
-    "iterate", "build", "list", "tuple", "set", "sorted", "len", "bool", "index", "sum", "max", "min", "any", "all",
+    "iterate", "build", "list", "tuple", "set", "sorted", "len", "bool", "index", "contains", "sum", "max", "min", "any", "all",
     "frozenset", "dict", "next", "iter", "reversed", "enumerate",
 ))
 
@@ -370,6 +370,8 @@ def site_text(site: Site) -> str:
         return f"`{N.short(site.node, 70)}`"  # ``get_object_or_404(Permission, codename=code)``
     if site.method == "index":
         return f"indexing `{N.short(site.expr, 60)}`"
+    if site.method == "contains":
+        return f"testing membership in `{N.short(site.expr, 60)}`"
     return f"`{site.method}({N.short(site.expr, 60)})`"
 
 

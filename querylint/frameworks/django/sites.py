@@ -56,6 +56,8 @@ def _evaluating_parent(node, ctx: Context) -> Optional[str]:
         return None
     if isinstance(parent, (cst.If, cst.While)) and parent.test is node:
         return "bool"
+    if isinstance(parent, cst.ComparisonTarget) and parent.comparator is node and isinstance(parent.operator, (cst.In, cst.NotIn)):
+        return "contains"  # ``volunteer in task.volunteers.all()``: a queryset has no ``__contains__``, ``in`` iterates it
     if isinstance(parent, cst.UnaryOperation) and isinstance(parent.operator, cst.Not):
         return "bool"
     return None
