@@ -321,3 +321,10 @@ def test_a_write_made_once_per_new_key_is_not_a_write_per_item():
     files = {"app/__init__.py": "", "app/db.py": "from flask_sqlalchemy import SQLAlchemy\ndb = SQLAlchemy()\n", "app/models.py": models, "app/imports.py": code}
     found = _found(files, ["QL104", "QL121"], settings=LOW)
     assert [line for _, line, _, _ in found] == [20], found
+
+
+def test_reading_indexed_columns_has_no_pathological_input():
+    # a first cut backtracked without end on ``Index("ix", <a long dotted name> ...`` with no
+    # closing parenthesis (indico's models): every pattern is bounded now
+    text = 'Index("ix", ' + "a" * 40 + " b\n" + "(" + ", ".join(["x int"] * 2000) + "\n" + "x = " + "y." * 5000 + "Field(\n"
+    assert indexed_columns(text) == ()

@@ -244,17 +244,24 @@ _FIELD_HEAD = re.compile(
     re.M,
 )
 _INDEX_FLAG = re.compile(r"\b(db_index|index|unique|primary_key)\s*=\s*True\b")
-_SQL_COLUMN_FLAG = re.compile(r"(?:^|[(,])[ \t]*\"?(\w+)\"?[ \t]+\w+[^,\n()]*?\b(PRIMARY[ \t]+KEY|UNIQUE)\b", re.I | re.M)
+_SQL_COLUMN_FLAG = re.compile(r"(?:^|[(,])[ \t]*\"?(\w{1,64})\"?[ \t]+\w{1,64}[^,\n()]{0,120}?\b(PRIMARY[ \t]+KEY|UNIQUE)\b", re.I | re.M)
 _SQL_KEY_LIST = re.compile(r"\b(?:PRIMARY\s+KEY|UNIQUE)\s*\(([^()]{1,200})\)", re.I)
 _INDEX_FIELDS = re.compile(r"\b(?:Index|UniqueConstraint)\((?:[^()]|\([^()]*\)){0,300}?\bfields\s*=\s*[\[(]([^\])]{1,300})[\])]")
-_TOGETHER = re.compile(r"\b(?:unique|index)_together\s*=\s*[\[(]+([^\]\)]{1,200})")
-_SA_INDEX = re.compile(r"\bIndex\(\s*[\"'][^\"']*[\"']\s*,((?:\s*(?:[\"']\w+[\"']|[\w.]+)\s*,?)+)\)")
+_TOGETHER = re.compile(r"\b(?:unique|index)_together\s*=\s*[\[(]{1,3}([^\]\)]{1,200})")
+_SA_INDEX = re.compile(r"\bIndex\(\s*[\"'][^\"'\n]{0,120}[\"']\s*,([^()]{0,300})\)")
 _ALEMBIC_INDEX = re.compile(r"\bcreate_index\(\s*[^,()]+,\s*[\"']\w+[\"']\s*,\s*\[([^\]]{1,200})\]")
 _RELATION_FIELDS_RE = ("ForeignKey", "OneToOneField", "ParentalKey")
 
 
+_INDEX_WORDS = ("ndex", "NDEX", "nique", "NIQUE", "rimary", "RIMARY", "Field(", "Column(", "column(", "ForeignKey(", "ParentalKey(", "together")
+_FIELD_WORDS = ("Field(", "Column(", "mapped_column(", "ForeignKey(", "ParentalKey(")
+
+
 def indexed_columns(text: str) -> Tuple[str, ...]:
-    """See ``FileFacts.indexed_columns``: read from the file's text."""
+    """See ``FileFacts.indexed_columns``: read from the file's text (every pattern bounded: no
+    input makes it backtrack without end)."""
+    if not any(w in text for w in _INDEX_WORDS):
+        return ()
     out: List[str] = []
     lowered = "ndex" in text or "NDEX" in text
     if lowered:
@@ -271,7 +278,7 @@ def indexed_columns(text: str) -> Tuple[str, ...]:
         out += [m.group(1).lower() for m in _SQL_COLUMN_FLAG.finditer(text)]
         for m in _SQL_KEY_LIST.finditer(text):
             out += [c.strip().strip('"`').lower() for c in m.group(1).split(",") if re.fullmatch(r"\w+", c.strip().strip('"`'))]
-    for m in _FIELD_HEAD.finditer(text):
+    for m in _FIELD_HEAD.finditer(text) if any(w in text for w in _FIELD_WORDS) else ():
         name, kind = m.group(1), m.group(2)
         depth, end, limit = 1, m.end(), min(len(text), m.end() + 600)
         while end < limit and depth:
